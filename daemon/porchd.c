@@ -1,0 +1,138 @@
+/* porchd — the Porch service: options, main loop, signals. */
+#define G_LOG_DOMAIN         "porchd"
+#define G_LOG_USE_STRUCTURED 1
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "manager.h"
+#include "porch-acl.h"
+
+typedef struct {
+    GMainLoop *loop;
+    PorchManager *manager;
+} Daemon;
+
+static void
+log_summary(PorchConfig *config)
+{
+    g_message("configuration %s: name \"%s\", port %u, %u shares, %u printers, %u peers",
+              porch_config_get_origin(config), porch_config_get_name(config),
+              porch_config_get_port(config), porch_config_get_n_shares(config),
+              porch_config_get_n_printers(config), porch_config_get_n_peers(config));
+}
+
+static gboolean
+on_sighup(gpointer user_data)
+{
+    Daemon *d = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchConfig) config = NULL;
+
+    if (!porch_manager_reload(d->manager, &error)) {
+        g_warning("reload refused, the previous configuration stays in force: %s", error->message);
+        return G_SOURCE_CONTINUE;
+    }
+    config = porch_manager_get_config(d->manager);
+    g_message("reloaded");
+    log_summary(config);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sigterm(gpointer user_data)
+{
+    Daemon *d = user_data;
+
+    g_message("stopping");
+    g_main_loop_quit(d->loop);
+    return G_SOURCE_REMOVE;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *config_file = NULL;
+    g_autofree char *state_dir = NULL;
+    gboolean check_config = FALSE, version = FALSE, system = FALSE;
+    GOptionEntry entries[] = {
+            {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
+             "Read FILE instead of the default porch.conf", "FILE"},
+            {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+             "Keep the host key and pending peers in DIR", "DIR"},
+            {"system", 0, 0, G_OPTION_ARG_NONE, &system,
+             "Run as the system service: /etc/porch/porch.conf and /var/lib/porch "
+             "(the default when run as root)",
+             NULL},
+            {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config,
+             "Check the configuration, print OK or the error, and exit", NULL},
+            {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+            G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchManager) manager = NULL;
+    g_autoptr(PorchConfig) config = NULL;
+    g_autoptr(GMainLoop) loop = NULL;
+    Daemon d;
+
+    g_option_context_set_summary(ctx, "Share folders and printers with the neighbours that "
+                                      "porch.conf names.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        fprintf(stderr, "porchd: %s (see porchd --help)\n", error->message);
+        return 2;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "porchd: unexpected argument '%s' (see porchd --help)\n", argv[1]);
+        return 2;
+    }
+    if (version) {
+        printf("porchd %s\n", PORCH_VERSION);
+        return 0;
+    }
+    if (geteuid() == 0)
+        system = TRUE;
+    if (config_file == NULL)
+        config_file = porch_config_default_file(system);
+    if (state_dir == NULL)
+        state_dir = porch_config_default_state_dir(system);
+
+    manager = porch_manager_new(config_file, &error);
+    if (check_config) {
+        if (manager == NULL) {
+            fprintf(stderr, "%s\n", error->message);
+            return 1;
+        }
+        printf("OK\n");
+        return 0;
+    }
+    if (manager == NULL) {
+        g_printerr("porchd: %s\n", error->message);
+        return 1;
+    }
+    if (g_mkdir_with_parents(state_dir, 0700) != 0) {
+        g_printerr("porchd: cannot create the state directory %s: %s\n", state_dir,
+                   g_strerror(errno));
+        return 1;
+    }
+
+    config = porch_manager_get_config(manager);
+    log_summary(config);
+    g_message("porchd %s running; state in %s (serving over SFTP is not built yet)", PORCH_VERSION,
+              state_dir);
+
+    loop = g_main_loop_new(NULL, FALSE);
+    d = (Daemon){.loop = loop, .manager = manager};
+    g_unix_signal_add(SIGHUP, on_sighup, &d);
+    g_unix_signal_add(SIGTERM, on_sigterm, &d);
+    g_unix_signal_add(SIGINT, on_sigterm, &d);
+    g_main_loop_run(loop);
+    return 0;
+}

@@ -1,0 +1,1142 @@
+/* porch-config.c — parse and validate porch.conf into an immutable snapshot. */
+#include "porch-config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gio/gio.h>
+#include <libssh/libssh.h>
+
+G_DEFINE_QUARK(porch - config - error - quark, porch_config_error)
+
+struct _PorchConfig {
+    gatomicrefcount ref;
+    char *origin;
+    char *name;
+    guint16 port;
+    GStrv listen;
+    guint max_sessions;
+
+    /* file order; each array owns its elements */
+    GPtrArray *peers;
+    GPtrArray *groups;
+    GPtrArray *shares;
+    GPtrArray *printers;
+
+    /* indexes into the arrays above (borrowed values) */
+    GHashTable *peer_by_name;
+    GHashTable *peer_by_fingerprint;
+    GHashTable *group_by_name;
+    GHashTable *share_by_name;
+    GHashTable *printer_by_name;
+};
+
+/* What the loader needs besides the snapshot it builds: the file name and where each
+ * section and key stands, so every error can say "FILE:LINE: [SECTION] KEY: ...". */
+typedef struct {
+    const char *origin;
+    GHashTable *lines; /* "section" or "section\nkey" -> line number (GUINT_TO_POINTER) */
+    GKeyFile *kf;
+    PorchConfig *config;
+} Loader;
+
+typedef enum {
+    SECTION_PORCH,
+    SECTION_PEER,
+    SECTION_GROUP,
+    SECTION_SHARE,
+    SECTION_PRINTER,
+} SectionKind;
+
+static const struct {
+    const char *word;
+    SectionKind kind;
+    const char *const keys[6];
+} section_kinds[] = {
+        {"porch", SECTION_PORCH, {"name", "port", "listen", "max-sessions", NULL}},
+        {"peer", SECTION_PEER, {"key", NULL}},
+        {"group", SECTION_GROUP, {"members", NULL}},
+        {"share", SECTION_SHARE, {"path", "read", "write", "hidden", "comment", NULL}},
+        {"printer", SECTION_PRINTER, {"queue", "print", "hidden", NULL}},
+};
+
+/* ---- errors ------------------------------------------------------------------------- */
+
+static guint
+loader_line(const Loader *l, const char *section, const char *key)
+{
+    g_autofree char *k = key ? g_strconcat(section, "\n", key, NULL) : g_strdup(section);
+    return GPOINTER_TO_UINT(g_hash_table_lookup(l->lines, k));
+}
+
+/* Sets @error to "ORIGIN:LINE: [SECTION] KEY: message"; LINE 0 means the line where
+ * @section/@key stands. Returns FALSE, for "return set_error(...)". */
+static gboolean
+set_error_valist(const Loader *l, GError **error, PorchConfigError code, guint line,
+                 const char *section, const char *key, const char *fmt, va_list ap)
+{
+    g_autoptr(GString) s = g_string_new(l->origin);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+
+    if (line == 0 && section)
+        line = loader_line(l, section, key);
+    if (line == 0 && section && key)
+        line = loader_line(l, section, NULL);
+    if (line > 0)
+        g_string_append_printf(s, ":%u", line);
+    g_string_append(s, ": ");
+    if (section)
+        g_string_append_printf(s, "[%s] ", section);
+    if (key)
+        g_string_append_printf(s, "%s: ", key);
+    g_string_append(s, msg);
+    g_set_error_literal(error, PORCH_CONFIG_ERROR, code, s->str);
+    return FALSE;
+}
+
+G_GNUC_PRINTF(6, 7)
+static gboolean
+set_error(const Loader *l, GError **error, PorchConfigError code, const char *section,
+          const char *key, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    set_error_valist(l, error, code, 0, section, key, fmt, ap);
+    va_end(ap);
+    return FALSE;
+}
+
+G_GNUC_PRINTF(7, 8)
+static gboolean
+set_error_at(const Loader *l, GError **error, PorchConfigError code, guint line,
+             const char *section, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    set_error_valist(l, error, code, line, section, key, fmt, ap);
+    va_end(ap);
+    return FALSE;
+}
+
+/* ---- freeing ------------------------------------------------------------------------ */
+
+static void
+rule_clear(PorchRule *r)
+{
+    g_clear_pointer(&r->principals, g_strfreev);
+    g_clear_pointer(&r->peers, g_hash_table_unref);
+}
+
+static void
+peer_free(PorchPeer *p)
+{
+    for (guint i = 0; i < p->n_keys; i++) {
+        g_free(p->keys[i].type);
+        g_free(p->keys[i].base64);
+        g_free(p->keys[i].comment);
+        g_free(p->keys[i].fingerprint);
+    }
+    g_free(p->keys);
+    g_free(p->name);
+    g_free(p);
+}
+
+static void
+group_free(PorchGroup *g)
+{
+    g_strfreev(g->members);
+    g_free(g->name);
+    g_free(g);
+}
+
+static void
+share_free(PorchShare *s)
+{
+    g_free(s->name);
+    g_free(s->path);
+    g_free(s->comment);
+    rule_clear(&s->read);
+    rule_clear(&s->write);
+    g_free(s);
+}
+
+static void
+printer_free(PorchPrinter *p)
+{
+    g_free(p->name);
+    g_free(p->queue);
+    rule_clear(&p->print);
+    g_free(p);
+}
+
+static PorchConfig *
+config_new(const char *origin)
+{
+    PorchConfig *c = g_new0(PorchConfig, 1);
+
+    g_atomic_ref_count_init(&c->ref);
+    c->origin = g_strdup(origin);
+    c->port = PORCH_DEFAULT_PORT;
+    c->max_sessions = PORCH_DEFAULT_MAX_SESSIONS;
+    c->peers = g_ptr_array_new_with_free_func((GDestroyNotify)peer_free);
+    c->groups = g_ptr_array_new_with_free_func((GDestroyNotify)group_free);
+    c->shares = g_ptr_array_new_with_free_func((GDestroyNotify)share_free);
+    c->printers = g_ptr_array_new_with_free_func((GDestroyNotify)printer_free);
+    c->peer_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    c->peer_by_fingerprint = g_hash_table_new(g_str_hash, g_str_equal);
+    c->group_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    c->share_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    c->printer_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    return c;
+}
+
+PorchConfig *
+porch_config_ref(PorchConfig *config)
+{
+    g_return_val_if_fail(config != NULL, NULL);
+    g_atomic_ref_count_inc(&config->ref);
+    return config;
+}
+
+void
+porch_config_unref(PorchConfig *config)
+{
+    if (config == NULL || !g_atomic_ref_count_dec(&config->ref))
+        return;
+    g_hash_table_unref(config->peer_by_name);
+    g_hash_table_unref(config->peer_by_fingerprint);
+    g_hash_table_unref(config->group_by_name);
+    g_hash_table_unref(config->share_by_name);
+    g_hash_table_unref(config->printer_by_name);
+    g_ptr_array_unref(config->peers);
+    g_ptr_array_unref(config->groups);
+    g_ptr_array_unref(config->shares);
+    g_ptr_array_unref(config->printers);
+    g_strfreev(config->listen);
+    g_free(config->name);
+    g_free(config->origin);
+    g_free(config);
+}
+
+/* ---- the line scan ------------------------------------------------------------------ */
+
+/* GKeyFile silently merges a section that appears twice and keeps only the last of a
+ * key set twice, so a rule a user wrote could vanish without a word. This scan, over the
+ * lines GKeyFile is about to parse, finds those duplicates and remembers where each
+ * section and key stands for the error messages. It does not interpret values: GKeyFile
+ * does that. */
+static gboolean
+scan_lines(Loader *l, const char *data, GError **error)
+{
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    g_autofree char *section = NULL;
+
+    for (guint n = 0; lines[n] != NULL; n++) {
+        const char *line = lines[n];
+        const char *eq;
+        g_autofree char *id = NULL;
+
+        while (g_ascii_isspace(*line))
+            line++;
+        if (*line == '\0' || *line == '#')
+            continue;
+        if (*line == '[') {
+            const char *end = strchr(line, ']');
+
+            if (end == NULL)
+                continue; /* GKeyFile reports the syntax error */
+            g_free(section);
+            section = g_strndup(line + 1, end - line - 1);
+            id = g_strdup(section);
+        } else {
+            g_autofree char *key = NULL;
+
+            eq = strchr(line, '=');
+            if (eq == NULL || section == NULL)
+                continue;
+            key = g_strchomp(g_strndup(line, eq - line));
+            id = g_strconcat(section, "\n", key, NULL);
+        }
+        if (g_hash_table_contains(l->lines, id)) {
+            guint first = GPOINTER_TO_UINT(g_hash_table_lookup(l->lines, id));
+            const char *nl = strchr(id, '\n');
+
+            if (nl == NULL)
+                return set_error_at(l, error, PORCH_CONFIG_ERROR_DUPLICATE, n + 1, section, NULL,
+                                    "section appears twice (lines %u and %u)", first, n + 1);
+            return set_error_at(l, error, PORCH_CONFIG_ERROR_DUPLICATE, n + 1, section, nl + 1,
+                                "key is set twice (lines %u and %u)", first, n + 1);
+        }
+        g_hash_table_insert(l->lines, g_steal_pointer(&id), GUINT_TO_POINTER(n + 1));
+    }
+    return TRUE;
+}
+
+/* ---- values ------------------------------------------------------------------------- */
+
+/* GKeyFile's boolean accepts true/false/1/0; smb.conf users write yes/no too. */
+static gboolean
+get_boolean(Loader *l, const char *section, const char *key, gboolean *ret, GError **error)
+{
+    g_autofree char *v = g_key_file_get_value(l->kf, section, key, NULL);
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+
+    if (v == NULL) {
+        *ret = FALSE;
+        return TRUE;
+    }
+    g_strstrip(v);
+    for (guint i = 0; i < G_N_ELEMENTS(yes); i++) {
+        if (g_ascii_strcasecmp(v, yes[i]) == 0) {
+            *ret = TRUE;
+            return TRUE;
+        }
+        if (g_ascii_strcasecmp(v, no[i]) == 0) {
+            *ret = FALSE;
+            return TRUE;
+        }
+    }
+    return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, key,
+                     "'%s' is not a boolean (true or false)", v);
+}
+
+/* Returns the string value (escapes decoded, stripped), NULL with no error when unset. */
+static char *
+get_string(Loader *l, const char *section, const char *key, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    char *v = g_key_file_get_string(l->kf, section, key, &local);
+
+    if (v == NULL) {
+        if (!g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
+            set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, key, "%s",
+                      local->message);
+        return NULL;
+    }
+    return g_strstrip(v);
+}
+
+/* A value line "read = bob   # comment" keeps its comment as part of the value in a key
+ * file; say so rather than report a peer called "bob   # comment". */
+static gboolean
+check_no_inline_comment(Loader *l, const char *section, const char *key, const char *value,
+                        GError **error)
+{
+    const char *hash = strchr(value, '#');
+
+    if (hash != NULL && hash > value && g_ascii_isspace(hash[-1]))
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, key,
+                         "'%s': comments go on a line of their own, starting with #", value);
+    return TRUE;
+}
+
+/* A name used as a principal: a peer or group. Letters, digits, '.', '_', '-'. */
+static gboolean
+principal_name_valid(const char *s)
+{
+    if (!g_ascii_isalnum(*s))
+        return FALSE;
+    for (const char *p = s; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '-')
+            return FALSE;
+    return strlen(s) <= 64;
+}
+
+/* A name that is shown and published: share, printer, display name. */
+static const char *
+display_name_problem(const char *s)
+{
+    if (*s == '\0')
+        return "is empty";
+    if (strlen(s) > PORCH_NAME_MAX)
+        return "is longer than 63 bytes (the DNS-SD limit)";
+    if (!g_utf8_validate(s, -1, NULL))
+        return "is not valid UTF-8";
+    for (const char *p = s; *p; p++)
+        if ((guchar)*p < 0x20 || *p == 0x7f)
+            return "contains a control character";
+    return NULL;
+}
+
+/* Share and printer names are also path components of the SFTP tree. */
+static const char *
+resource_name_problem(const char *s)
+{
+    const char *why = display_name_problem(s);
+
+    if (why != NULL)
+        return why;
+    if (strchr(s, '/') != NULL)
+        return "contains '/'";
+    if (s[0] == '.')
+        return "starts with '.'";
+    return NULL;
+}
+
+static char *
+casefold_key(const char *s)
+{
+    g_autofree char *n = g_utf8_normalize(s, -1, G_NORMALIZE_DEFAULT);
+    return g_utf8_casefold(n, -1);
+}
+
+/* Reads a ';'-separated list, each element stripped, empty ones dropped. */
+static GStrv
+get_list(Loader *l, const char *section, const char *key, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_auto(GStrv) raw = g_key_file_get_string_list(l->kf, section, key, NULL, &local);
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+
+    if (raw == NULL) {
+        if (g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
+            return g_strv_builder_end(b);
+        set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, key, "%s", local->message);
+        return NULL;
+    }
+    for (guint i = 0; raw[i]; i++) {
+        g_strstrip(raw[i]);
+        if (raw[i][0] != '\0')
+            g_strv_builder_add(b, raw[i]);
+    }
+    return g_strv_builder_end(b);
+}
+
+/* ---- sections ----------------------------------------------------------------------- */
+
+/* The key type a public key blob names in its first field (RFC 4253, 6.6: a uint32
+ * length and that many bytes). libssh's ssh_pki_import_pubkey_base64() skips this field
+ * and trusts the type it is given, so a line whose word disagrees with its blob would be
+ * read as a key of the wrong type; this 4-byte read is what it takes to notice. */
+static char *
+blob_type(const char *base64)
+{
+    gsize len = 0;
+    g_autofree guchar *blob = g_base64_decode(base64, &len);
+    guint32 n;
+
+    if (blob == NULL || len < 4)
+        return NULL;
+    n = (guint32)blob[0] << 24 | (guint32)blob[1] << 16 | (guint32)blob[2] << 8 | blob[3];
+    if (n == 0 || n > 64 || n > len - 4)
+        return NULL;
+    return g_strndup((const char *)blob + 4, n);
+}
+
+static gboolean
+parse_key(Loader *l, const char *section, const char *line, PorchPeerKey *ret_key, GError **error)
+{
+    g_auto(GStrv) f = g_strsplit_set(line, " \t", 3);
+    ssh_key key = NULL;
+    unsigned char *hash = NULL;
+    size_t hash_len = 0;
+    enum ssh_keytypes_e type;
+    g_autofree char *b64 = NULL;
+    g_autofree char *in_blob = NULL;
+    gboolean ok = FALSE;
+
+    if (g_strv_length(f) < 2 || f[1][0] == '\0')
+        return set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
+                         "'%s' is not a public key line (TYPE BASE64 [COMMENT])", line);
+    type = ssh_key_type_from_name(f[0]);
+    switch (type) {
+    case SSH_KEYTYPE_ED25519:
+    case SSH_KEYTYPE_ECDSA_P256:
+    case SSH_KEYTYPE_ECDSA_P384:
+    case SSH_KEYTYPE_ECDSA_P521:
+    case SSH_KEYTYPE_RSA:
+    case SSH_KEYTYPE_SK_ED25519:
+    case SSH_KEYTYPE_SK_ECDSA:
+        break;
+    default:
+        return set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
+                         "key type '%s' is not supported (use ssh-ed25519)", f[0]);
+    }
+    in_blob = blob_type(f[1]);
+    if (in_blob != NULL && !g_str_equal(in_blob, f[0]) && g_utf8_validate(in_blob, -1, NULL)) {
+        set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
+                  "the key is declared %s but its data is a %s key", f[0], in_blob);
+        goto out;
+    }
+    if (in_blob == NULL || ssh_pki_import_pubkey_base64(f[1], type, &key) != SSH_OK) {
+        set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
+                  "the %s key '%.16s...' is malformed", f[0], f[1]);
+        goto out;
+    }
+    if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hash_len) != 0) {
+        set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
+                  "cannot compute the fingerprint of the key");
+        goto out;
+    }
+    b64 = g_base64_encode(hash, hash_len);
+    for (char *eq = strchr(b64, '='); eq; eq = NULL)
+        *eq = '\0';
+
+    /* success */
+    ret_key->type = g_strdup(f[0]);
+    ret_key->base64 = g_strdup(f[1]);
+    ret_key->comment = g_strdup(f[2] ? g_strstrip(f[2]) : "");
+    ret_key->fingerprint = g_strconcat("SHA256:", b64, NULL);
+    ok = TRUE;
+out:
+    ssh_clean_pubkey_hash(&hash);
+    ssh_key_free(key);
+    return ok;
+}
+
+static gboolean
+load_peer(Loader *l, const char *section, const char *name, GError **error)
+{
+    PorchConfig *c = l->config;
+    g_auto(GStrv) lines = NULL;
+    gboolean has_ed25519 = FALSE;
+    PorchPeer *peer;
+
+    if (!principal_name_valid(name) || g_str_equal(name, "guest"))
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, NULL,
+                         "'%s' is not a valid peer name (letters, digits, '.', '_', '-'; "
+                         "not 'guest')",
+                         name);
+    if (!g_key_file_has_key(l->kf, section, "key", NULL))
+        return set_error(l, error, PORCH_CONFIG_ERROR_MISSING_KEY, section, NULL,
+                         "a peer needs a 'key' (its ssh-ed25519 public key line)");
+    lines = get_list(l, section, "key", error);
+    if (lines == NULL)
+        return FALSE;
+    if (lines[0] == NULL)
+        return set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
+                         "no public key given");
+
+    peer = g_new0(PorchPeer, 1);
+    peer->name = g_strdup(name);
+    peer->keys = g_new0(PorchPeerKey, g_strv_length(lines));
+    g_ptr_array_add(c->peers, peer); /* owned by the snapshot from here on */
+    for (guint i = 0; lines[i]; i++) {
+        PorchPeerKey *k = &peer->keys[i];
+        const PorchPeer *other;
+
+        if (!parse_key(l, section, lines[i], k, error))
+            return FALSE;
+        peer->n_keys++;
+        if (g_str_equal(k->type, "ssh-ed25519"))
+            has_ed25519 = TRUE;
+        other = g_hash_table_lookup(c->peer_by_fingerprint, k->fingerprint);
+        if (other != NULL)
+            return set_error(l, error, PORCH_CONFIG_ERROR_DUPLICATE, section, "key",
+                             "key %s is already a key of peer '%s'", k->fingerprint, other->name);
+        g_hash_table_insert(c->peer_by_fingerprint, k->fingerprint, peer);
+    }
+    if (!has_ed25519)
+        return set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
+                         "a peer needs an ssh-ed25519 key; others may be added beside it");
+    g_hash_table_insert(c->peer_by_name, peer->name, peer);
+    return TRUE;
+}
+
+static gboolean
+load_group(Loader *l, const char *section, const char *name, GError **error)
+{
+    PorchGroup *g;
+    g_auto(GStrv) members = NULL;
+
+    if (!principal_name_valid(name))
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, NULL,
+                         "'%s' is not a valid group name (letters, digits, '.', '_', '-')", name);
+    members = get_list(l, section, "members", error);
+    if (members == NULL)
+        return FALSE;
+    g = g_new0(PorchGroup, 1);
+    g->name = g_strdup(name);
+    g->members = g_steal_pointer(&members);
+    g_ptr_array_add(l->config->groups, g);
+    g_hash_table_insert(l->config->group_by_name, g->name, g);
+    return TRUE;
+}
+
+/* Adds every peer of group @g (recursively) to @set. @path holds the groups being expanded,
+ * to find cycles; the file was checked for undefined names before. */
+static gboolean
+expand_group(Loader *l, const PorchGroup *g, GHashTable *set, GPtrArray *path, GError **error)
+{
+    for (guint i = 0; i < path->len; i++) {
+        if (g_str_equal(path->pdata[i], g->name)) {
+            g_autoptr(GString) cycle = g_string_new(NULL);
+            g_autofree char *section = NULL;
+
+            for (guint j = i; j < path->len; j++)
+                g_string_append_printf(cycle, "@%s -> ", (char *)path->pdata[j]);
+            g_string_append_printf(cycle, "@%s", g->name);
+            section = g_strconcat("group ", g->name, NULL);
+            return set_error(l, error, PORCH_CONFIG_ERROR_GROUP_CYCLE, section, "members",
+                             "groups contain each other: %s", cycle->str);
+        }
+    }
+    g_ptr_array_add(path, g->name);
+    for (guint i = 0; g->members[i]; i++) {
+        const char *m = g->members[i];
+
+        if (m[0] == '@') {
+            const PorchGroup *sub = g_hash_table_lookup(l->config->group_by_name, m + 1);
+
+            if (!expand_group(l, sub, set, path, error))
+                return FALSE;
+        } else {
+            g_hash_table_add(set, (gpointer)porch_config_lookup_peer(l->config, m)->name);
+        }
+    }
+    g_ptr_array_remove_index(path, path->len - 1);
+    return TRUE;
+}
+
+/* Checks that one principal of @key in @section names something that exists. Groups may
+ * hold only peers and @groups; rules may also say '*' and 'guest'. */
+static gboolean
+check_principal(Loader *l, const char *section, const char *key, const char *p, gboolean in_group,
+                GError **error)
+{
+    PorchConfig *c = l->config;
+
+    if (!check_no_inline_comment(l, section, key, p, error))
+        return FALSE;
+    if (g_str_equal(p, "*") || g_str_equal(p, "guest")) {
+        if (in_group)
+            return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, key,
+                             "a group holds peers and @groups, not '%s'", p);
+        return TRUE;
+    }
+    if (p[0] == '@') {
+        if (!principal_name_valid(p + 1))
+            return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, key,
+                             "'%s' is not a group name", p);
+        if (!g_hash_table_contains(c->group_by_name, p + 1))
+            return set_error(l, error, PORCH_CONFIG_ERROR_UNDEFINED_GROUP, section, key,
+                             "group '%s' is not defined (no [group %s] section)", p + 1, p + 1);
+        return TRUE;
+    }
+    if (!principal_name_valid(p))
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, key,
+                         "'%s' is not a peer name%s", p,
+                         strpbrk(p, ", \t") ? "; separate names with ';'" : "");
+    if (!g_hash_table_contains(c->peer_by_name, p))
+        return set_error(l, error, PORCH_CONFIG_ERROR_UNDEFINED_PEER, section, key,
+                         "peer '%s' is not defined (no [peer %s] section)", p, p);
+    return TRUE;
+}
+
+static gboolean
+load_rule(Loader *l, const char *section, const char *key, PorchRule *rule, GError **error)
+{
+    PorchConfig *c = l->config;
+    g_autoptr(GPtrArray) path = g_ptr_array_new();
+
+    rule->principals = get_list(l, section, key, error);
+    if (rule->principals == NULL)
+        return FALSE;
+    rule->peers = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; rule->principals[i]; i++) {
+        const char *p = rule->principals[i];
+
+        if (!check_principal(l, section, key, p, FALSE, error))
+            return FALSE;
+        if (g_str_equal(p, "guest")) {
+            rule->guest = TRUE;
+        } else if (g_str_equal(p, "*")) {
+            for (guint j = 0; j < c->peers->len; j++)
+                g_hash_table_add(rule->peers, ((PorchPeer *)c->peers->pdata[j])->name);
+        } else if (p[0] == '@') {
+            if (!expand_group(l, g_hash_table_lookup(c->group_by_name, p + 1), rule->peers, path,
+                              error))
+                return FALSE;
+        } else {
+            g_hash_table_add(rule->peers, porch_config_lookup_peer(c, p)->name);
+        }
+    }
+    return TRUE;
+}
+
+/* Share and printer names share one space each, compared without case: DNS-SD names are
+ * case-insensitive, so "Photos" and "photos" would collide on the network. */
+static gboolean
+check_resource_name(Loader *l, const char *section, const char *name, GHashTable *seen,
+                    GError **error)
+{
+    const char *why = resource_name_problem(name);
+    g_autofree char *folded = NULL;
+    const char *first;
+
+    if (why != NULL)
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, NULL,
+                         "the name '%s' %s", name, why);
+    folded = casefold_key(name);
+    first = g_hash_table_lookup(seen, folded);
+    if (first != NULL)
+        return set_error(l, error, PORCH_CONFIG_ERROR_DUPLICATE, section, NULL,
+                         "the name '%s' is already used by [%s]", name, first);
+    g_hash_table_insert(seen, g_steal_pointer(&folded), (gpointer)section);
+    return TRUE;
+}
+
+static gboolean
+load_share(Loader *l, const char *section, const char *name, GHashTable *seen, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *path = NULL;
+    PorchShare *s;
+    struct stat st;
+
+    if (!check_resource_name(l, section, name, seen, error))
+        return FALSE;
+    s = g_new0(PorchShare, 1);
+    s->name = g_strdup(name);
+    g_ptr_array_add(l->config->shares, s);
+
+    path = get_string(l, section, "path", &local);
+    if (path == NULL) {
+        if (local != NULL) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        return set_error(l, error, PORCH_CONFIG_ERROR_MISSING_KEY, section, NULL,
+                         "a share needs a 'path'");
+    }
+    if (!g_path_is_absolute(path))
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "path",
+                         "'%s' is not an absolute path", path);
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        return set_error(
+                l, error, e == ENOENT ? PORCH_CONFIG_ERROR_PATH_NOT_FOUND : PORCH_CONFIG_ERROR_IO,
+                section, "path", "%s: %s", path, e == ENOENT ? "does not exist" : g_strerror(e));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return set_error(l, error, PORCH_CONFIG_ERROR_NOT_A_DIRECTORY, section, "path",
+                         "%s is not a directory", path);
+    s->path = g_canonicalize_filename(path, NULL);
+    s->comment = get_string(l, section, "comment", &local);
+    if (local != NULL) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (s->comment == NULL)
+        s->comment = g_strdup("");
+    if (!get_boolean(l, section, "hidden", &s->hidden, error))
+        return FALSE;
+    if (!load_rule(l, section, "read", &s->read, error) ||
+        !load_rule(l, section, "write", &s->write, error))
+        return FALSE;
+    g_hash_table_insert(l->config->share_by_name, s->name, s);
+    return TRUE;
+}
+
+static gboolean
+load_printer(Loader *l, const char *section, const char *name, GHashTable *seen, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    PorchPrinter *p;
+
+    if (!check_resource_name(l, section, name, seen, error))
+        return FALSE;
+    p = g_new0(PorchPrinter, 1);
+    p->name = g_strdup(name);
+    g_ptr_array_add(l->config->printers, p);
+
+    p->queue = get_string(l, section, "queue", &local);
+    if (local != NULL) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (p->queue == NULL)
+        p->queue = g_strdup(name);
+    /* CUPS queue names: printable characters other than space, '/', '\\', '?', '\'', '"',
+     * '#' (cupsd's ValidName()). */
+    if (p->queue[0] == '\0' || strlen(p->queue) > 127 || strpbrk(p->queue, " /\\?'\"#\t"))
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "queue",
+                         "'%s' is not a CUPS queue name%s", p->queue,
+                         g_key_file_has_key(l->kf, section, "queue", NULL)
+                                 ? ""
+                                 : " (set 'queue' to the local queue's name)");
+    if (!get_boolean(l, section, "hidden", &p->hidden, error))
+        return FALSE;
+    if (!load_rule(l, section, "print", &p->print, error))
+        return FALSE;
+    g_hash_table_insert(l->config->printer_by_name, p->name, p);
+    return TRUE;
+}
+
+static gboolean
+load_porch(Loader *l, const char *section, GError **error)
+{
+    PorchConfig *c = l->config;
+    g_autoptr(GError) local = NULL;
+    g_autofree char *v = NULL;
+    const char *why;
+
+    c->name = get_string(l, section, "name", &local);
+    if (local != NULL) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (c->name != NULL && (why = display_name_problem(c->name)) != NULL)
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "name",
+                         "the name '%s' %s", c->name, why);
+
+    v = get_string(l, section, "port", &local);
+    if (v != NULL) {
+        guint64 port = 0;
+
+        if (!g_ascii_string_to_unsigned(v, 10, 1, 65535, &port, NULL))
+            return set_error(l, error, PORCH_CONFIG_ERROR_BAD_PORT, section, "port",
+                             "'%s' is not a TCP port (1 to 65535)", v);
+        c->port = (guint16)port;
+    }
+    g_clear_pointer(&v, g_free);
+
+    v = get_string(l, section, "max-sessions", &local);
+    if (v != NULL) {
+        guint64 n = 0;
+
+        if (!g_ascii_string_to_unsigned(v, 10, 1, PORCH_MAX_SESSIONS_LIMIT, &n, NULL))
+            return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "max-sessions",
+                             "'%s' is not a number from 1 to %d", v, PORCH_MAX_SESSIONS_LIMIT);
+        c->max_sessions = (guint)n;
+    }
+
+    if (g_key_file_has_key(l->kf, section, "listen", NULL)) {
+        c->listen = get_list(l, section, "listen", error);
+        if (c->listen == NULL)
+            return FALSE;
+        if (c->listen[0] == NULL)
+            return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "listen",
+                             "no address given (leave the key out to listen on all)");
+        for (guint i = 0; c->listen[i]; i++) {
+            g_autoptr(GInetAddress) a = g_inet_address_new_from_string(c->listen[i]);
+
+            if (a == NULL)
+                return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "listen",
+                                 "'%s' is not an IPv4 or IPv6 address", c->listen[i]);
+        }
+    }
+    return TRUE;
+}
+
+/* ---- the whole file ----------------------------------------------------------------- */
+
+/* Splits "share My Photos" into its kind and name. Returns FALSE (error set) for a
+ * section Porch does not know. */
+static gboolean
+classify_section(Loader *l, const char *section, guint *ret_index, char **ret_name, GError **error)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(section_kinds); i++) {
+        g_autofree char *name = NULL;
+        const char *w = section_kinds[i].word;
+        size_t n = strlen(w);
+
+        if (strncmp(section, w, n) != 0)
+            continue;
+        if (section_kinds[i].kind == SECTION_PORCH) {
+            if (section[n] != '\0')
+                break;
+            *ret_index = i;
+            *ret_name = NULL;
+            return TRUE;
+        }
+        if (section[n] != '\0' && section[n] != ' ')
+            break;
+        name = g_strstrip(g_strdup(section + n));
+        if (name[0] == '\0')
+            return set_error(l, error, PORCH_CONFIG_ERROR_UNKNOWN_SECTION, section, NULL,
+                             "a %s section needs a name: [%s NAME]", w, w);
+        *ret_index = i;
+        *ret_name = g_steal_pointer(&name);
+        return TRUE;
+    }
+    return set_error(l, error, PORCH_CONFIG_ERROR_UNKNOWN_SECTION, section, NULL,
+                     "unknown section (expected [porch], [peer NAME], [group NAME], "
+                     "[share NAME] or [printer NAME])");
+}
+
+static gboolean
+check_keys(Loader *l, const char *section, guint kind_index, GError **error)
+{
+    g_auto(GStrv) keys = g_key_file_get_keys(l->kf, section, NULL, NULL);
+
+    for (guint i = 0; keys && keys[i]; i++) {
+        if (!g_strv_contains(section_kinds[kind_index].keys, keys[i])) {
+            g_autofree char *known = g_strjoinv(", ", (GStrv)section_kinds[kind_index].keys);
+            return set_error(l, error, PORCH_CONFIG_ERROR_UNKNOWN_KEY, section, keys[i],
+                             "unknown key (a [%s] section knows: %s)",
+                             section_kinds[kind_index].word, known);
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+load(Loader *l, const char *data, gsize len, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_auto(GStrv) sections = NULL;
+    g_autoptr(GHashTable) share_names =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) printer_names =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) kinds = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autofree char *text = g_strndup(data, len);
+    PorchConfig *c = l->config;
+
+    if (!scan_lines(l, text, error))
+        return FALSE;
+    if (!g_key_file_load_from_data(l->kf, data, len, G_KEY_FILE_NONE, &local))
+        return set_error(l, error, PORCH_CONFIG_ERROR_SYNTAX, NULL, NULL, "%s", local->message);
+    sections = g_key_file_get_groups(l->kf, NULL);
+    if (sections[0] == NULL)
+        return set_error(l, error, PORCH_CONFIG_ERROR_EMPTY, NULL, NULL,
+                         "the file has no sections (at least [porch] or a [share NAME])");
+
+    /* Pass 1: section names and keys; peers and groups, which rules refer to. */
+    for (guint i = 0; sections[i]; i++) {
+        guint k = 0;
+        char *name = NULL;
+
+        if (!classify_section(l, sections[i], &k, &name, error))
+            return FALSE;
+        g_ptr_array_add(names, name);
+        g_array_append_val(kinds, k);
+        if (!check_keys(l, sections[i], k, error))
+            return FALSE;
+        if (section_kinds[k].kind == SECTION_PEER) {
+            if (g_hash_table_contains(c->peer_by_name, name))
+                return set_error(l, error, PORCH_CONFIG_ERROR_DUPLICATE, sections[i], NULL,
+                                 "peer '%s' is defined twice", name);
+            if (!load_peer(l, sections[i], name, error))
+                return FALSE;
+        } else if (section_kinds[k].kind == SECTION_GROUP) {
+            if (g_hash_table_contains(c->group_by_name, name))
+                return set_error(l, error, PORCH_CONFIG_ERROR_DUPLICATE, sections[i], NULL,
+                                 "group '%s' is defined twice", name);
+            if (!load_group(l, sections[i], name, error))
+                return FALSE;
+        }
+    }
+
+    /* Pass 2: group members exist; no group contains itself. */
+    for (guint i = 0; i < c->groups->len; i++) {
+        const PorchGroup *g = c->groups->pdata[i];
+        g_autofree char *section = g_strconcat("group ", g->name, NULL);
+
+        for (guint j = 0; g->members[j]; j++)
+            if (!check_principal(l, section, "members", g->members[j], TRUE, error))
+                return FALSE;
+    }
+    for (guint i = 0; i < c->groups->len; i++) {
+        g_autoptr(GHashTable) set = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GPtrArray) path = g_ptr_array_new();
+
+        if (!expand_group(l, c->groups->pdata[i], set, path, error))
+            return FALSE;
+    }
+
+    /* Pass 3: the rest, in file order. */
+    for (guint i = 0; sections[i]; i++) {
+        const char *name = names->pdata[i];
+        gboolean ok = TRUE;
+
+        switch (section_kinds[g_array_index(kinds, guint, i)].kind) {
+        case SECTION_PORCH:
+            ok = load_porch(l, sections[i], error);
+            break;
+        case SECTION_SHARE:
+            ok = load_share(l, sections[i], name, share_names, error);
+            break;
+        case SECTION_PRINTER:
+            ok = load_printer(l, sections[i], name, printer_names, error);
+            break;
+        case SECTION_PEER:
+        case SECTION_GROUP:
+            break;
+        }
+        if (!ok)
+            return FALSE;
+    }
+
+    if (c->name == NULL)
+        c->name = g_strndup(g_get_host_name(), PORCH_NAME_MAX);
+    if (c->listen == NULL) {
+        const char *all[] = {"0.0.0.0", "::", NULL};
+        c->listen = g_strdupv((GStrv)all);
+    }
+    return TRUE;
+}
+
+PorchConfig *
+porch_config_load_data(const char *data, gssize len, const char *origin, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GHashTable) lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(PorchConfig) config = NULL;
+    Loader l;
+
+    g_return_val_if_fail(data != NULL, NULL);
+    g_return_val_if_fail(origin != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    if (len < 0)
+        len = strlen(data);
+    config = config_new(origin);
+    l = (Loader){.origin = origin, .lines = lines, .kf = kf, .config = config};
+    if (!load(&l, data, len, error))
+        return NULL;
+    return g_steal_pointer(&config);
+}
+
+PorchConfig *
+porch_config_load_file(const char *file, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_autoptr(GError) local = NULL;
+
+    g_return_val_if_fail(file != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    if (!g_file_get_contents(file, &data, &len, &local)) {
+        g_set_error(error, PORCH_CONFIG_ERROR, PORCH_CONFIG_ERROR_IO, "%s", local->message);
+        return NULL;
+    }
+    return porch_config_load_data(data, (gssize)len, file, error);
+}
+
+/* ---- accessors ---------------------------------------------------------------------- */
+
+const char *
+porch_config_get_origin(const PorchConfig *config)
+{
+    return config->origin;
+}
+
+const char *
+porch_config_get_name(const PorchConfig *config)
+{
+    return config->name;
+}
+
+guint16
+porch_config_get_port(const PorchConfig *config)
+{
+    return config->port;
+}
+
+const char *const *
+porch_config_get_listen(const PorchConfig *config)
+{
+    return (const char *const *)config->listen;
+}
+
+guint
+porch_config_get_max_sessions(const PorchConfig *config)
+{
+    return config->max_sessions;
+}
+
+guint
+porch_config_get_n_peers(const PorchConfig *config)
+{
+    return config->peers->len;
+}
+
+const PorchPeer *
+porch_config_get_peer(const PorchConfig *config, guint index)
+{
+    g_return_val_if_fail(index < config->peers->len, NULL);
+    return config->peers->pdata[index];
+}
+
+guint
+porch_config_get_n_groups(const PorchConfig *config)
+{
+    return config->groups->len;
+}
+
+const PorchGroup *
+porch_config_get_group(const PorchConfig *config, guint index)
+{
+    g_return_val_if_fail(index < config->groups->len, NULL);
+    return config->groups->pdata[index];
+}
+
+guint
+porch_config_get_n_shares(const PorchConfig *config)
+{
+    return config->shares->len;
+}
+
+const PorchShare *
+porch_config_get_share(const PorchConfig *config, guint index)
+{
+    g_return_val_if_fail(index < config->shares->len, NULL);
+    return config->shares->pdata[index];
+}
+
+guint
+porch_config_get_n_printers(const PorchConfig *config)
+{
+    return config->printers->len;
+}
+
+const PorchPrinter *
+porch_config_get_printer(const PorchConfig *config, guint index)
+{
+    g_return_val_if_fail(index < config->printers->len, NULL);
+    return config->printers->pdata[index];
+}
+
+const PorchPeer *
+porch_config_lookup_peer(const PorchConfig *config, const char *name)
+{
+    return name ? g_hash_table_lookup(config->peer_by_name, name) : NULL;
+}
+
+const PorchPeer *
+porch_config_lookup_peer_by_fingerprint(const PorchConfig *config, const char *fingerprint)
+{
+    return fingerprint ? g_hash_table_lookup(config->peer_by_fingerprint, fingerprint) : NULL;
+}
+
+const PorchGroup *
+porch_config_lookup_group(const PorchConfig *config, const char *name)
+{
+    return name ? g_hash_table_lookup(config->group_by_name, name) : NULL;
+}
+
+const PorchShare *
+porch_config_lookup_share(const PorchConfig *config, const char *name)
+{
+    return name ? g_hash_table_lookup(config->share_by_name, name) : NULL;
+}
+
+const PorchPrinter *
+porch_config_lookup_printer(const PorchConfig *config, const char *name)
+{
+    return name ? g_hash_table_lookup(config->printer_by_name, name) : NULL;
+}
+
+char *
+porch_config_default_file(gboolean system)
+{
+    if (system)
+        return g_strdup("/etc/porch/porch.conf");
+    return g_build_filename(g_get_user_config_dir(), "porch", "porch.conf", NULL);
+}
+
+char *
+porch_config_default_state_dir(gboolean system)
+{
+    if (system)
+        return g_strdup("/var/lib/porch");
+    return g_build_filename(g_get_user_state_dir(), "porch", NULL);
+}

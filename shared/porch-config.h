@@ -1,0 +1,133 @@
+/* porch-config.h — porch.conf read into an immutable, reference-counted snapshot.
+ *
+ * A PorchConfig never changes once porch_config_load_*() returned it. Reloading means
+ * loading a new snapshot and swapping the pointer (see daemon/manager.h); whoever still
+ * holds a reference to the old one keeps seeing the old rules until it lets go.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define PORCH_DEFAULT_PORT         4422
+#define PORCH_DEFAULT_MAX_SESSIONS 64
+#define PORCH_MAX_SESSIONS_LIMIT   4096
+/* A DNS-SD instance name label holds at most 63 bytes; display, share and printer
+ * names are published in one. */
+#define PORCH_NAME_MAX 63
+
+#define PORCH_CONFIG_ERROR (porch_config_error_quark())
+GQuark porch_config_error_quark(void);
+
+/* One code per kind of mistake, so callers and tests need not read messages. */
+typedef enum {
+    PORCH_CONFIG_ERROR_IO,              /* the file cannot be read */
+    PORCH_CONFIG_ERROR_SYNTAX,          /* not a key file: stray line, bad group line */
+    PORCH_CONFIG_ERROR_EMPTY,           /* no section at all */
+    PORCH_CONFIG_ERROR_UNKNOWN_SECTION, /* [foo], or [share] without a name */
+    PORCH_CONFIG_ERROR_UNKNOWN_KEY,     /* a key the section does not have */
+    PORCH_CONFIG_ERROR_MISSING_KEY,     /* [share] without path, [peer] without key */
+    PORCH_CONFIG_ERROR_INVALID_VALUE,   /* bad boolean, number, address, name, list */
+    PORCH_CONFIG_ERROR_BAD_PORT,        /* port not an integer in 1..65535 */
+    PORCH_CONFIG_ERROR_PATH_NOT_FOUND,  /* share path does not exist */
+    PORCH_CONFIG_ERROR_NOT_A_DIRECTORY, /* share path is not a directory */
+    PORCH_CONFIG_ERROR_UNDEFINED_PEER,  /* a principal names no [peer] */
+    PORCH_CONFIG_ERROR_UNDEFINED_GROUP, /* a @principal names no [group] */
+    PORCH_CONFIG_ERROR_GROUP_CYCLE,     /* a group contains itself, directly or not */
+    PORCH_CONFIG_ERROR_BAD_KEY,         /* malformed public key, or no Ed25519 key */
+    PORCH_CONFIG_ERROR_DUPLICATE,       /* a section, key, name or public key twice */
+} PorchConfigError;
+
+/* One public key of a peer, as in an OpenSSH authorized_keys line. */
+typedef struct {
+    char *type;        /* "ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa", ... */
+    char *base64;      /* the key blob, base64 as written */
+    char *comment;     /* the rest of the line; "" when there is none */
+    char *fingerprint; /* "SHA256:" + unpadded base64 of the blob's SHA-256, as ssh-keygen -l */
+} PorchPeerKey;
+
+typedef struct {
+    char *name;
+    PorchPeerKey *keys; /* n_keys entries; at least one of type ssh-ed25519 */
+    guint n_keys;
+} PorchPeer;
+
+typedef struct {
+    char *name;
+    GStrv members; /* as written: peer names and @group names */
+} PorchGroup;
+
+/* Who a rule (read, write, print) lets in, with groups and '*' already expanded. */
+typedef struct {
+    GStrv principals;  /* as written, for display; never NULL */
+    GHashTable *peers; /* set of peer names (char * -> itself); read-only */
+    gboolean guest;    /* 'guest' was named: anyone, unauthenticated */
+} PorchRule;
+
+typedef struct {
+    char *name;
+    char *path;    /* absolute, an existing directory when the snapshot was loaded */
+    char *comment; /* "" when unset */
+    gboolean hidden;
+    PorchRule read;
+    PorchRule write; /* write implies read: see porch_acl_check() */
+} PorchShare;
+
+typedef struct {
+    char *name;
+    char *queue; /* the local CUPS queue; defaults to the section name */
+    gboolean hidden;
+    PorchRule print;
+} PorchPrinter;
+
+typedef struct _PorchConfig PorchConfig;
+
+/* Reads and validates FILE. Returns a new snapshot (unref with porch_config_unref()), or
+ * NULL with @error set in PORCH_CONFIG_ERROR; the message names the file, the line, the
+ * section and the key, e.g. "porch.conf:12: [share Photos] path: /srv/x does not exist". */
+PorchConfig *porch_config_load_file(const char *file, GError **error);
+
+/* As porch_config_load_file(), from @len bytes of @data (-1: NUL-terminated); @origin is
+ * the name used in messages. */
+PorchConfig *porch_config_load_data(const char *data, gssize len, const char *origin,
+                                    GError **error);
+
+/* Adds a reference; returns @config. */
+PorchConfig *porch_config_ref(PorchConfig *config);
+/* Drops a reference; frees the snapshot with the last one. NULL is ignored. */
+void porch_config_unref(PorchConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchConfig, porch_config_unref)
+
+/* Accessors. Every returned pointer belongs to @config and lives as long as it does. */
+const char *porch_config_get_origin(const PorchConfig *config);
+const char *porch_config_get_name(const PorchConfig *config); /* default: the host name */
+guint16 porch_config_get_port(const PorchConfig *config);
+const char *const *porch_config_get_listen(const PorchConfig *config); /* address literals */
+guint porch_config_get_max_sessions(const PorchConfig *config);
+
+/* Sections in file order; @index must be below the count. */
+guint porch_config_get_n_peers(const PorchConfig *config);
+const PorchPeer *porch_config_get_peer(const PorchConfig *config, guint index);
+guint porch_config_get_n_groups(const PorchConfig *config);
+const PorchGroup *porch_config_get_group(const PorchConfig *config, guint index);
+guint porch_config_get_n_shares(const PorchConfig *config);
+const PorchShare *porch_config_get_share(const PorchConfig *config, guint index);
+guint porch_config_get_n_printers(const PorchConfig *config);
+const PorchPrinter *porch_config_get_printer(const PorchConfig *config, guint index);
+
+/* Look-ups by exact name (fingerprint as "SHA256:..."); NULL when there is none. */
+const PorchPeer *porch_config_lookup_peer(const PorchConfig *config, const char *name);
+const PorchPeer *porch_config_lookup_peer_by_fingerprint(const PorchConfig *config,
+                                                         const char *fingerprint);
+const PorchGroup *porch_config_lookup_group(const PorchConfig *config, const char *name);
+const PorchShare *porch_config_lookup_share(const PorchConfig *config, const char *name);
+const PorchPrinter *porch_config_lookup_printer(const PorchConfig *config, const char *name);
+
+/* Where configuration and state live: /etc/porch/porch.conf and /var/lib/porch for the
+ * system service; $XDG_CONFIG_HOME/porch/porch.conf and $XDG_STATE_HOME/porch for a user's.
+ * Returns a newly allocated string. */
+char *porch_config_default_file(gboolean system);
+char *porch_config_default_state_dir(gboolean system);
+
+G_END_DECLS

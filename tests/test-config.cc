@@ -1,0 +1,636 @@
+// test-config.cc — porch.conf as a user writes it: what loads, what is refused and how
+// the refusal reads, and how a snapshot behaves across reloads.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+#include <glib/gstdio.h>
+
+extern "C" {
+#include "manager.h"
+#include "porch-config.h"
+}
+
+namespace
+{
+
+std::string
+ReadFile(const std::string &path)
+{
+    std::ifstream f(path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+// A public key line from tests/data (made with ssh-keygen), without the newline.
+std::string
+Key(const char *name)
+{
+    std::string s = ReadFile(std::string(PORCH_TEST_DATA) + "/" + name + ".pub");
+    while (!s.empty() && s.back() == '\n')
+        s.pop_back();
+    return s;
+}
+
+// Fingerprints as `ssh-keygen -lf tests/data/NAME.pub` prints them.
+constexpr const char *kBobFp = "SHA256:QUhObE2gOmqxPt0Rz7/E++TZxc5x9tTX8dBXYRbK4uc";
+constexpr const char *kBobEcdsaFp = "SHA256:Eqvz//aqxSnhUHJLtj6HmtSxRsYhEPX8OQNCW9D6tdw";
+constexpr const char *kCarolFp = "SHA256:wu6v+1n+lqMH8E37oOsERPcQvOvlwww4EADp7NpvCxY";
+constexpr const char *kCarolRsaFp = "SHA256:rr1dcG391N5cEZ5xT3Us15kkJVpgGXuqEDDs7p2fUno";
+
+struct Result {
+    PorchConfig *config = nullptr;
+    GError *error = nullptr;
+    ~Result()
+    {
+        porch_config_unref(config);
+        g_clear_error(&error);
+    }
+};
+
+void
+Load(const std::string &text, Result *r)
+{
+    r->config = porch_config_load_data(text.c_str(), -1, "test.conf", &r->error);
+}
+
+std::string
+Peers()
+{
+    return "[peer bob]\nkey = " + Key("bob") + "\n[peer carol]\nkey = " + Key("carol") + "\n";
+}
+
+// ---- configurations that load -------------------------------------------------------
+
+TEST(Config, MinimalFileGetsTheDefaultsOfTheSpec)
+{
+    Result r;
+    Load("[porch]\n", &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    EXPECT_STREQ(porch_config_get_name(r.config), g_get_host_name());
+    EXPECT_EQ(porch_config_get_port(r.config), 4422);
+    EXPECT_EQ(porch_config_get_max_sessions(r.config), 64u);
+    const char *const *listen = porch_config_get_listen(r.config);
+    ASSERT_EQ(g_strv_length((GStrv)listen), 2u);
+    EXPECT_STREQ(listen[0], "0.0.0.0");
+    EXPECT_STREQ(listen[1], "::");
+    EXPECT_EQ(porch_config_get_n_shares(r.config), 0u);
+    EXPECT_EQ(porch_config_get_n_printers(r.config), 0u);
+}
+
+TEST(Config, FixtureFileLoadsEverySectionInFileOrder)
+{
+    std::string file = std::string(PORCH_TEST_DATA) + "/matrix.conf";
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(PorchConfig) c = porch_config_load_file(file.c_str(), &error);
+    ASSERT_NE(c, nullptr) << error->message;
+
+    EXPECT_STREQ(porch_config_get_origin(c), file.c_str());
+    EXPECT_STREQ(porch_config_get_name(c), "Alice's laptop");
+    EXPECT_EQ(porch_config_get_max_sessions(c), 8u);
+    EXPECT_STREQ(porch_config_get_listen(c)[0], "127.0.0.1");
+    EXPECT_STREQ(porch_config_get_listen(c)[1], "::1");
+
+    ASSERT_EQ(porch_config_get_n_peers(c), 4u);
+    EXPECT_STREQ(porch_config_get_peer(c, 0)->name, "bob");
+    EXPECT_STREQ(porch_config_get_peer(c, 3)->name, "erin");
+    ASSERT_EQ(porch_config_get_n_groups(c), 2u);
+    EXPECT_STREQ(porch_config_get_group(c, 0)->name, "family");
+
+    ASSERT_EQ(porch_config_get_n_shares(c), 5u);
+    const char *order[] = {"Photos", "Music", "Private", "Dropbox", "Empty"};
+    for (guint i = 0; i < 5; i++)
+        EXPECT_STREQ(porch_config_get_share(c, i)->name, order[i]);
+
+    const PorchShare *photos = porch_config_lookup_share(c, "Photos");
+    ASSERT_NE(photos, nullptr);
+    EXPECT_STREQ(photos->path, "/usr/share");
+    EXPECT_STREQ(photos->comment, "Holiday pictures");
+    EXPECT_FALSE(photos->hidden);
+    EXPECT_TRUE(photos->read.guest);
+    EXPECT_STREQ(photos->read.principals[0], "@family");
+    EXPECT_TRUE(porch_config_lookup_share(c, "Private")->hidden);
+    EXPECT_STREQ(porch_config_lookup_share(c, "Music")->comment, "");
+
+    ASSERT_EQ(porch_config_get_n_printers(c), 3u);
+    EXPECT_STREQ(porch_config_lookup_printer(c, "Office")->queue, "HP_LaserJet_4000");
+    EXPECT_STREQ(porch_config_lookup_printer(c, "Lobby")->queue, "Lobby");
+    EXPECT_TRUE(porch_config_lookup_printer(c, "Locked")->hidden);
+    EXPECT_EQ(porch_config_lookup_share(c, "photos"), nullptr) << "look-ups are exact";
+}
+
+TEST(Config, FingerprintsMatchSshKeygen)
+{
+    Result r;
+    Load("[peer bob]\nkey = " + Key("bob") + ";" + Key("bob-ecdsa") +
+                 "\n[peer carol]\nkey = " + Key("carol-rsa") + " ; " + Key("carol") + ";\n",
+         &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    const PorchPeer *bob = porch_config_lookup_peer(r.config, "bob");
+    ASSERT_NE(bob, nullptr);
+    ASSERT_EQ(bob->n_keys, 2u);
+    EXPECT_STREQ(bob->keys[0].type, "ssh-ed25519");
+    EXPECT_STREQ(bob->keys[0].fingerprint, kBobFp);
+    EXPECT_STREQ(bob->keys[0].comment, "bob@test");
+    EXPECT_STREQ(bob->keys[1].type, "ecdsa-sha2-nistp256");
+    EXPECT_STREQ(bob->keys[1].fingerprint, kBobEcdsaFp);
+
+    const PorchPeer *carol = porch_config_lookup_peer(r.config, "carol");
+    ASSERT_EQ(carol->n_keys, 2u);
+    EXPECT_STREQ(carol->keys[0].fingerprint, kCarolRsaFp);
+    EXPECT_STREQ(carol->keys[1].fingerprint, kCarolFp);
+
+    EXPECT_EQ(porch_config_lookup_peer_by_fingerprint(r.config, kBobEcdsaFp), bob);
+    EXPECT_EQ(porch_config_lookup_peer_by_fingerprint(r.config, kCarolFp), carol);
+    EXPECT_EQ(porch_config_lookup_peer_by_fingerprint(r.config, "SHA256:nope"), nullptr);
+}
+
+TEST(Config, KeyWithoutCommentLoads)
+{
+    std::string bob = Key("bob");
+    bob = bob.substr(0, bob.rfind(' '));
+    Result r;
+    Load("[peer bob]\nkey = " + bob + "\n", &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    EXPECT_STREQ(porch_config_lookup_peer(r.config, "bob")->keys[0].comment, "");
+    EXPECT_STREQ(porch_config_lookup_peer(r.config, "bob")->keys[0].fingerprint, kBobFp);
+}
+
+TEST(Config, BooleansAcceptTheWordsSambaUsersWrite)
+{
+    const char *yes[] = {"true", "yes", "Yes", "on", "1"};
+    const char *no[] = {"false", "no", "NO", "off", "0"};
+    for (const char *v : yes) {
+        Result r;
+        Load(std::string("[share S]\npath = /\nhidden = ") + v + "\n", &r);
+        ASSERT_NE(r.config, nullptr) << v << ": " << r.error->message;
+        EXPECT_TRUE(porch_config_lookup_share(r.config, "S")->hidden) << v;
+    }
+    for (const char *v : no) {
+        Result r;
+        Load(std::string("[share S]\npath = /\nhidden = ") + v + "\n", &r);
+        ASSERT_NE(r.config, nullptr) << v << ": " << r.error->message;
+        EXPECT_FALSE(porch_config_lookup_share(r.config, "S")->hidden) << v;
+    }
+}
+
+TEST(Config, ShareNamesMayHoldSpacesAndUtf8)
+{
+    Result r;
+    Load("[share  Fotos de férias ]\npath = /tmp/\ncomment = Été 2026\n", &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    const PorchShare *s = porch_config_lookup_share(r.config, "Fotos de férias");
+    ASSERT_NE(s, nullptr);
+    EXPECT_STREQ(s->path, "/tmp") << "the path is kept canonical";
+    EXPECT_STREQ(s->comment, "Été 2026");
+}
+
+TEST(Config, ListsToleratesSpacesAndTrailingSeparator)
+{
+    Result r;
+    Load(Peers() + "[share S]\npath = /\nread = bob ; carol ;\n", &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    const PorchShare *s = porch_config_lookup_share(r.config, "S");
+    ASSERT_EQ(g_strv_length(s->read.principals), 2u);
+    EXPECT_STREQ(s->read.principals[1], "carol");
+    EXPECT_TRUE(g_hash_table_contains(s->read.peers, "carol"));
+}
+
+TEST(Config, NestedGroupsExpandToTheirPeers)
+{
+    Result r;
+    Load(Peers() + "[group all]\nmembers = @a;@b\n[group a]\nmembers = bob\n"
+                   "[group b]\nmembers = carol;@a\n[share S]\npath = /\nread = @all\n",
+         &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    GHashTable *peers = porch_config_lookup_share(r.config, "S")->read.peers;
+    EXPECT_EQ(g_hash_table_size(peers), 2u);
+    EXPECT_TRUE(g_hash_table_contains(peers, "bob"));
+    EXPECT_TRUE(g_hash_table_contains(peers, "carol"));
+}
+
+TEST(Config, EmptyGroupIsAllowedAndGrantsNothing)
+{
+    Result r;
+    Load("[group nobody]\nmembers =\n[share S]\npath = /\nread = @nobody\n", &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    EXPECT_EQ(g_hash_table_size(porch_config_lookup_share(r.config, "S")->read.peers), 0u);
+}
+
+// ---- configurations that are refused ------------------------------------------------
+
+struct Bad {
+    const char *test_name;
+    std::string text;
+    PorchConfigError code;
+    std::vector<std::string> says; // the message must contain each of these
+};
+
+class ConfigRefused : public ::testing::TestWithParam<Bad>
+{
+};
+
+TEST_P(ConfigRefused, WithItsCodeAndAMessageNamingFileSectionKey)
+{
+    const Bad &b = GetParam();
+    Result r;
+    Load(b.text, &r);
+    ASSERT_EQ(r.config, nullptr) << "accepted:\n" << b.text;
+    ASSERT_NE(r.error, nullptr);
+    EXPECT_EQ(r.error->domain, PORCH_CONFIG_ERROR);
+    EXPECT_EQ(r.error->code, b.code) << r.error->message;
+    EXPECT_TRUE(g_str_has_prefix(r.error->message, "test.conf")) << r.error->message;
+    for (const std::string &s : b.says)
+        EXPECT_NE(std::string(r.error->message).find(s), std::string::npos)
+                << "'" << s << "' missing from: " << r.error->message;
+}
+
+std::vector<Bad>
+BadConfigs()
+{
+    const std::string peers = Peers();
+    const std::string bob = Key("bob");
+    const std::string bob_blob = bob.substr(bob.find(' ') + 1, bob.rfind(' ') - bob.find(' ') - 1);
+    return {
+            {"EmptyFile", "", PORCH_CONFIG_ERROR_EMPTY, {"no sections"}},
+            {"OnlyComments",
+             "# nothing here\n\n   # still nothing\n",
+             PORCH_CONFIG_ERROR_EMPTY,
+             {"no sections"}},
+            {"StrayLine", "[porch]\nport 4422\n", PORCH_CONFIG_ERROR_SYNTAX, {"port 4422"}},
+            {"KeyBeforeAnySection", "port = 4422\n", PORCH_CONFIG_ERROR_SYNTAX, {}},
+            {"UnknownSection",
+             "[porch]\n[sharez Photos]\npath = /\n",
+             PORCH_CONFIG_ERROR_UNKNOWN_SECTION,
+             {"test.conf:2:", "[sharez Photos]"}},
+            {"ShareWithoutName",
+             "[share]\npath = /\n",
+             PORCH_CONFIG_ERROR_UNKNOWN_SECTION,
+             {"[share]", "needs a name"}},
+            {"PorchWithName",
+             "[porch main]\n",
+             PORCH_CONFIG_ERROR_UNKNOWN_SECTION,
+             {"[porch main]"}},
+            {"UnknownShareKey",
+             "[share Photos]\npath = /\ncolour = red\n",
+             PORCH_CONFIG_ERROR_UNKNOWN_KEY,
+             {"test.conf:3:", "[share Photos] colour:"}},
+            {"UnknownPorchKey",
+             "[porch]\nport = 4422\nworkgroup = HOME\n",
+             PORCH_CONFIG_ERROR_UNKNOWN_KEY,
+             {"[porch] workgroup:", "max-sessions"}},
+            {"PrinterKeyInShare",
+             "[share S]\npath = /\nprint = guest\n",
+             PORCH_CONFIG_ERROR_UNKNOWN_KEY,
+             {"[share S] print:"}},
+            {"ShareWithoutPath",
+             "[share Photos]\nread = guest\n",
+             PORCH_CONFIG_ERROR_MISSING_KEY,
+             {"[share Photos]", "path"}},
+            {"SharePathMissing",
+             "[share Photos]\npath = /nonexistent/porch-test\n",
+             PORCH_CONFIG_ERROR_PATH_NOT_FOUND,
+             {"test.conf:2:", "[share Photos] path:", "/nonexistent/porch-test", "not exist"}},
+            {"SharePathIsAFile",
+             "[share Photos]\npath = /bin/sh\n",
+             PORCH_CONFIG_ERROR_NOT_A_DIRECTORY,
+             {"[share Photos] path:", "/bin/sh"}},
+            {"SharePathRelative",
+             "[share Photos]\npath = srv/photos\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[share Photos] path:", "absolute"}},
+            {"UndefinedPeerInRead",
+             peers + "[share S]\npath = /\nread = bob;mallory\n",
+             PORCH_CONFIG_ERROR_UNDEFINED_PEER,
+             {"[share S] read:", "mallory"}},
+            {"UndefinedGroupInWrite",
+             peers + "[share S]\npath = /\nwrite = @family\n",
+             PORCH_CONFIG_ERROR_UNDEFINED_GROUP,
+             {"[share S] write:", "family"}},
+            {"UndefinedPeerInPrint",
+             "[printer P]\nprint = bob\n",
+             PORCH_CONFIG_ERROR_UNDEFINED_PEER,
+             {"[printer P] print:", "bob"}},
+            {"UndefinedPeerInGroup",
+             peers + "[group family]\nmembers = bob;zed\n",
+             PORCH_CONFIG_ERROR_UNDEFINED_PEER,
+             {"[group family] members:", "zed"}},
+            {"UndefinedGroupInGroup",
+             "[group family]\nmembers = @kids\n",
+             PORCH_CONFIG_ERROR_UNDEFINED_GROUP,
+             {"[group family] members:", "kids"}},
+            {"GroupContainsItself",
+             peers + "[group g]\nmembers = bob;@g\n",
+             PORCH_CONFIG_ERROR_GROUP_CYCLE,
+             {"[group g] members:", "@g -> @g"}},
+            {"GroupCycleOfThree",
+             peers + "[group a]\nmembers = @b\n[group b]\nmembers = @c\n[group c]\nmembers = "
+                     "bob;@a\n",
+             PORCH_CONFIG_ERROR_GROUP_CYCLE,
+             {"members:", "@a -> @b -> @c -> @a"}},
+            {"GuestInGroup",
+             peers + "[group g]\nmembers = bob;guest\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[group g] members:", "guest"}},
+            {"MalformedKeyBlob",
+             "[peer bob]\nkey = ssh-ed25519 AAAA!!notbase64 bob\n",
+             PORCH_CONFIG_ERROR_BAD_KEY,
+             {"[peer bob] key:", "malformed"}},
+            {"TruncatedKeyBlob",
+             "[peer bob]\nkey = ssh-ed25519 " + bob_blob.substr(0, 40) + "\n",
+             PORCH_CONFIG_ERROR_BAD_KEY,
+             {"[peer bob] key:"}},
+            {"KeyWithoutBlob",
+             "[peer bob]\nkey = ssh-ed25519\n",
+             PORCH_CONFIG_ERROR_BAD_KEY,
+             {"[peer bob] key:", "TYPE BASE64"}},
+            {"KeyTypeDisagreesWithBlob",
+             "[peer bob]\nkey = ecdsa-sha2-nistp256 " + bob_blob + "\n",
+             PORCH_CONFIG_ERROR_BAD_KEY,
+             {"[peer bob] key:", "ssh-ed25519"}},
+            {"UnknownKeyType",
+             "[peer bob]\nkey = ssh-foo " + bob_blob + "\n",
+             PORCH_CONFIG_ERROR_BAD_KEY,
+             {"[peer bob] key:", "ssh-foo"}},
+            {"DsaKeyRefused",
+             "[peer old]\nkey = " + Key("dsa") + "\n",
+             PORCH_CONFIG_ERROR_BAD_KEY,
+             {"[peer old] key:", "ssh-dss"}},
+            {"PeerWithoutEd25519",
+             "[peer bob]\nkey = " + Key("bob-ecdsa") + "\n",
+             PORCH_CONFIG_ERROR_BAD_KEY,
+             {"[peer bob] key:", "ssh-ed25519"}},
+            {"PeerWithoutKey",
+             "[peer bob]\n",
+             PORCH_CONFIG_ERROR_MISSING_KEY,
+             {"[peer bob]", "key"}},
+            {"PeerWithEmptyKey",
+             "[peer bob]\nkey =\n",
+             PORCH_CONFIG_ERROR_BAD_KEY,
+             {"[peer bob] key:"}},
+            {"PeerNamedGuest",
+             "[peer guest]\nkey = " + bob + "\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[peer guest]"}},
+            {"PeerNameWithSpace",
+             "[peer bob smith]\nkey = " + bob + "\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[peer bob smith]"}},
+            {"SameKeyForTwoPeers",
+             "[peer bob]\nkey = " + bob + "\n[peer bobby]\nkey = " + bob + "\n",
+             PORCH_CONFIG_ERROR_DUPLICATE,
+             {"[peer bobby] key:", kBobFp, "'bob'"}},
+            {"SectionTwice",
+             "[share Photos]\npath = /\n\n[share Photos]\npath = /tmp\n",
+             PORCH_CONFIG_ERROR_DUPLICATE,
+             {"test.conf:4:", "[share Photos]", "lines 1 and 4"}},
+            {"KeyTwice",
+             peers + "[share Photos]\npath = /\nread = bob\nread = carol\n",
+             PORCH_CONFIG_ERROR_DUPLICATE,
+             {"[share Photos] read:", "set twice"}},
+            {"ShareNamesDifferOnlyInCase",
+             "[share Photos]\npath = /\n[share photos]\npath = /\n",
+             PORCH_CONFIG_ERROR_DUPLICATE,
+             {"[share photos]", "[share Photos]"}},
+            {"PrinterNamesDifferOnlyInCase",
+             "[printer Office]\n[printer OFFICE]\n",
+             PORCH_CONFIG_ERROR_DUPLICATE,
+             {"[printer OFFICE]"}},
+            {"PortZero",
+             "[porch]\nport = 0\n",
+             PORCH_CONFIG_ERROR_BAD_PORT,
+             {"[porch] port:", "'0'"}},
+            {"PortTooLarge",
+             "[porch]\nport = 65536\n",
+             PORCH_CONFIG_ERROR_BAD_PORT,
+             {"[porch] port:", "65536"}},
+            {"PortNotANumber",
+             "[porch]\nport = ssh\n",
+             PORCH_CONFIG_ERROR_BAD_PORT,
+             {"[porch] port:"}},
+            {"PortNegative",
+             "[porch]\nport = -22\n",
+             PORCH_CONFIG_ERROR_BAD_PORT,
+             {"[porch] port:"}},
+            {"PortWithInlineComment",
+             "[porch]\nport = 4422   # TCP port\n",
+             PORCH_CONFIG_ERROR_BAD_PORT,
+             {"[porch] port:"}},
+            {"MaxSessionsZero",
+             "[porch]\nmax-sessions = 0\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] max-sessions:"}},
+            {"ListenNotAnAddress",
+             "[porch]\nlisten = 0.0.0.0;eth0\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] listen:", "eth0"}},
+            {"ListenEmpty",
+             "[porch]\nlisten =\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] listen:"}},
+            {"HiddenNotABoolean",
+             "[share S]\npath = /\nhidden = maybe\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[share S] hidden:", "maybe"}},
+            {"InlineCommentInRule",
+             "[share S]\npath = /\nread = guest   # anyone\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[share S] read:", "own"}},
+            {"CommaSeparatedPrincipals",
+             peers + "[share S]\npath = /\nread = bob, carol\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[share S] read:", "';'"}},
+            {"ShareNameWithSlash",
+             "[share a/b]\npath = /\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[share a/b]", "'/'"}},
+            {"ShareNameDotDot",
+             "[share ..]\npath = /\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[share ..]"}},
+            {"ShareNameTooLong",
+             "[share " + std::string(64, 'x') + "]\npath = /\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"63 bytes"}},
+            {"DisplayNameTooLong",
+             "[porch]\nname = " + std::string(70, 'n') + "\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] name:", "63 bytes"}},
+            {"QueueNameWithSpace",
+             "[printer Office]\nqueue = HP LaserJet\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[printer Office] queue:"}},
+    };
+}
+
+INSTANTIATE_TEST_SUITE_P(Config, ConfigRefused, ::testing::ValuesIn(BadConfigs()),
+                         [](const ::testing::TestParamInfo<Bad> &i) { return i.param.test_name; });
+
+TEST(Config, UnreadableFileIsAnIoError)
+{
+    g_autoptr(GError) error = nullptr;
+    PorchConfig *c = porch_config_load_file("/nonexistent/porch.conf", &error);
+    EXPECT_EQ(c, nullptr);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(error->domain, PORCH_CONFIG_ERROR);
+    EXPECT_EQ(error->code, PORCH_CONFIG_ERROR_IO);
+    EXPECT_NE(std::string(error->message).find("/nonexistent/porch.conf"), std::string::npos);
+}
+
+TEST(Config, ErrorsAreReportedInFileOrderOneAtATime)
+{
+    // Two mistakes: the first one in the file is the one reported.
+    Result r;
+    Load("[share A]\npath = /nonexistent/a\n[share B]\npath = /nonexistent/b\n", &r);
+    ASSERT_NE(r.error, nullptr);
+    EXPECT_NE(std::string(r.error->message).find("[share A]"), std::string::npos);
+    EXPECT_EQ(std::string(r.error->message).find("[share B]"), std::string::npos);
+}
+
+// ---- snapshots and reload -------------------------------------------------------------
+
+class ConfigReload : public ::testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        dir_ = g_dir_make_tmp("porch-test-XXXXXX", nullptr);
+        ASSERT_NE(dir_, nullptr);
+        file_ = std::string(dir_) + "/porch.conf";
+    }
+    void TearDown() override
+    {
+        g_unlink(file_.c_str());
+        g_rmdir(dir_);
+        g_free(dir_);
+    }
+    void Write(const std::string &text)
+    {
+        ASSERT_TRUE(g_file_set_contents(file_.c_str(), text.c_str(), -1, nullptr));
+    }
+    char *dir_ = nullptr;
+    std::string file_;
+};
+
+TEST_F(ConfigReload, HolderKeepsItsSnapshotAcrossReload)
+{
+    Write("[porch]\nport = 4000\n[share Photos]\npath = /tmp\nread = guest\n");
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), &error);
+    ASSERT_NE(m, nullptr) << error->message;
+    g_autoptr(PorchConfig) before = porch_manager_get_config(m);
+
+    Write("[porch]\nport = 5000\n[share Music]\npath = /usr\n");
+    ASSERT_TRUE(porch_manager_reload(m, &error)) << error->message;
+    g_autoptr(PorchConfig) after = porch_manager_get_config(m);
+
+    EXPECT_NE(before, after);
+    EXPECT_EQ(porch_config_get_port(before), 4000);
+    ASSERT_NE(porch_config_lookup_share(before, "Photos"), nullptr);
+    EXPECT_EQ(porch_config_lookup_share(before, "Music"), nullptr);
+    EXPECT_EQ(porch_config_get_port(after), 5000);
+    EXPECT_EQ(porch_config_lookup_share(after, "Photos"), nullptr);
+    ASSERT_NE(porch_config_lookup_share(after, "Music"), nullptr);
+}
+
+TEST_F(ConfigReload, BadFileKeepsThePreviousConfiguration)
+{
+    Write("[porch]\nport = 4000\n");
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), &error);
+    ASSERT_NE(m, nullptr);
+    g_autoptr(PorchConfig) before = porch_manager_get_config(m);
+
+    Write("[porch]\nport = 99999\n");
+    EXPECT_FALSE(porch_manager_reload(m, &error));
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(error->code, PORCH_CONFIG_ERROR_BAD_PORT);
+    EXPECT_NE(std::string(error->message).find(file_), std::string::npos);
+
+    g_autoptr(PorchConfig) current = porch_manager_get_config(m);
+    EXPECT_EQ(current, before) << "the old snapshot stays current";
+    EXPECT_EQ(porch_config_get_port(current), 4000);
+}
+
+TEST_F(ConfigReload, SnapshotOutlivesTheManager)
+{
+    Write("[share Photos]\npath = /tmp\nread = guest\n");
+    g_autoptr(GError) error = nullptr;
+    PorchManager *m = porch_manager_new(file_.c_str(), &error);
+    ASSERT_NE(m, nullptr);
+    g_autoptr(PorchConfig) held = porch_manager_get_config(m);
+    porch_manager_free(m);
+    EXPECT_STREQ(porch_config_lookup_share(held, "Photos")->path, "/tmp");
+}
+
+TEST_F(ConfigReload, ManagerRefusesABadFileAtStart)
+{
+    Write("[share Photos]\n");
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), &error);
+    EXPECT_EQ(m, nullptr);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(error->code, PORCH_CONFIG_ERROR_MISSING_KEY);
+}
+
+// ---- porchd --check-config, as an administrator runs it -------------------------------
+
+struct ProcResult {
+    int status = -1;
+    std::string out, err;
+};
+
+ProcResult
+Porchd(const std::vector<std::string> &args)
+{
+    std::vector<const char *> argv = {PORCH_BUILD_DIR "/daemon/porchd"};
+    for (const std::string &a : args)
+        argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    ProcResult r;
+    g_autofree char *out = nullptr;
+    g_autofree char *err = nullptr;
+    g_autoptr(GError) error = nullptr;
+    int wait_status = 0;
+    EXPECT_TRUE(g_spawn_sync(nullptr, (char **)argv.data(), nullptr, G_SPAWN_DEFAULT, nullptr,
+                             nullptr, &out, &err, &wait_status, &error))
+            << (error ? error->message : "");
+    r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+    r.out = out ? out : "";
+    r.err = err ? err : "";
+    return r;
+}
+
+TEST_F(ConfigReload, CheckConfigPrintsOkForAGoodFile)
+{
+    Write("[porch]\nname = Test\n[share Photos]\npath = /tmp\nread = guest\n");
+    ProcResult r = Porchd({"--check-config", "--config", file_});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "OK\n");
+}
+
+TEST_F(ConfigReload, CheckConfigPrintsTheErrorAndFails)
+{
+    Write("[porch]\n\n[share Photos]\npath = /tmp\nread = bob\n");
+    ProcResult r = Porchd({"--check-config", "--config", file_});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, file_ + ":5: [share Photos] read: peer 'bob' is not defined (no [peer bob] "
+                             "section)\n");
+}
+
+TEST(Porchd, VersionAndBadOptions)
+{
+    ProcResult v = Porchd({"--version"});
+    EXPECT_EQ(v.status, 0);
+    EXPECT_EQ(v.out, std::string("porchd ") + PORCH_VERSION + "\n");
+    ProcResult bad = Porchd({"--no-such-option"});
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("--no-such-option"), std::string::npos);
+}
+
+} // namespace
