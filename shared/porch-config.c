@@ -708,9 +708,12 @@ load_share(Loader *l, const char *section, const char *name, GHashTable *seen, G
                          "'%s' is not an absolute path", path);
     if (stat(path, &st) != 0) {
         int e = errno;
-        return set_error(
-                l, error, e == ENOENT ? PORCH_CONFIG_ERROR_PATH_NOT_FOUND : PORCH_CONFIG_ERROR_IO,
-                section, "path", "%s: %s", path, e == ENOENT ? "does not exist" : g_strerror(e));
+
+        if (e == ENOENT)
+            return set_error(l, error, PORCH_CONFIG_ERROR_PATH_NOT_FOUND, section, "path",
+                             "%s does not exist", path);
+        return set_error(l, error, PORCH_CONFIG_ERROR_IO, section, "path", "%s: %s", path,
+                         g_strerror(e));
     }
     if (!S_ISDIR(st.st_mode))
         return set_error(l, error, PORCH_CONFIG_ERROR_NOT_A_DIRECTORY, section, "path",
