@@ -123,16 +123,18 @@ main(int argc, char **argv)
         return 1;
     }
 
-    config = porch_manager_get_config(manager);
-    log_summary(config);
-    g_message("porchd %s running; state in %s (serving over SFTP is not built yet)", PORCH_VERSION,
-              state_dir);
-
+    /* Signals first: "running" in the log means SIGHUP and SIGTERM are handled. */
     loop = g_main_loop_new(NULL, FALSE);
     d = (Daemon){.loop = loop, .manager = manager};
     g_unix_signal_add(SIGHUP, on_sighup, &d);
     g_unix_signal_add(SIGTERM, on_sigterm, &d);
     g_unix_signal_add(SIGINT, on_sigterm, &d);
+
+    config = porch_manager_get_config(manager);
+    log_summary(config);
+    g_message("porchd %s running; state in %s (serving over SFTP is not built yet)", PORCH_VERSION,
+              state_dir);
+
     g_main_loop_run(loop);
     return 0;
 }

@@ -5,7 +5,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 #include <glib/gstdio.h>
 
@@ -575,62 +574,6 @@ TEST_F(ConfigReload, ManagerRefusesABadFileAtStart)
     EXPECT_EQ(m, nullptr);
     ASSERT_NE(error, nullptr);
     EXPECT_EQ(error->code, PORCH_CONFIG_ERROR_MISSING_KEY);
-}
-
-// ---- porchd --check-config, as an administrator runs it -------------------------------
-
-struct ProcResult {
-    int status = -1;
-    std::string out, err;
-};
-
-ProcResult
-Porchd(const std::vector<std::string> &args)
-{
-    std::vector<const char *> argv = {PORCH_BUILD_DIR "/daemon/porchd"};
-    for (const std::string &a : args)
-        argv.push_back(a.c_str());
-    argv.push_back(nullptr);
-    ProcResult r;
-    g_autofree char *out = nullptr;
-    g_autofree char *err = nullptr;
-    g_autoptr(GError) error = nullptr;
-    int wait_status = 0;
-    EXPECT_TRUE(g_spawn_sync(nullptr, (char **)argv.data(), nullptr, G_SPAWN_DEFAULT, nullptr,
-                             nullptr, &out, &err, &wait_status, &error))
-            << (error ? error->message : "");
-    r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-    r.out = out ? out : "";
-    r.err = err ? err : "";
-    return r;
-}
-
-TEST_F(ConfigReload, CheckConfigPrintsOkForAGoodFile)
-{
-    Write("[porch]\nname = Test\n[share Photos]\npath = /tmp\nread = guest\n");
-    ProcResult r = Porchd({"--check-config", "--config", file_});
-    EXPECT_EQ(r.status, 0) << r.err;
-    EXPECT_EQ(r.out, "OK\n");
-}
-
-TEST_F(ConfigReload, CheckConfigPrintsTheErrorAndFails)
-{
-    Write("[porch]\n\n[share Photos]\npath = /tmp\nread = bob\n");
-    ProcResult r = Porchd({"--check-config", "--config", file_});
-    EXPECT_EQ(r.status, 1);
-    EXPECT_EQ(r.out, "");
-    EXPECT_EQ(r.err, file_ + ":5: [share Photos] read: peer 'bob' is not defined (no [peer bob] "
-                             "section)\n");
-}
-
-TEST(Porchd, VersionAndBadOptions)
-{
-    ProcResult v = Porchd({"--version"});
-    EXPECT_EQ(v.status, 0);
-    EXPECT_EQ(v.out, std::string("porchd ") + PORCH_VERSION + "\n");
-    ProcResult bad = Porchd({"--no-such-option"});
-    EXPECT_EQ(bad.status, 2);
-    EXPECT_NE(bad.err.find("--no-such-option"), std::string::npos);
 }
 
 } // namespace

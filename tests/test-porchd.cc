@@ -1,0 +1,236 @@
+// test-porchd.cc — porchd as an administrator meets it: --check-config, --version, start-up
+// with a bad file, and a running daemon reloading on SIGHUP and stopping on SIGTERM.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+namespace
+{
+
+constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+
+struct ProcResult {
+    int status = -1;
+    std::string out, err;
+};
+
+ProcResult
+Porchd(const std::vector<std::string> &args)
+{
+    std::vector<const char *> argv = {kPorchd};
+    for (const std::string &a : args)
+        argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    ProcResult r;
+    g_autofree char *out = nullptr;
+    g_autofree char *err = nullptr;
+    g_autoptr(GError) error = nullptr;
+    int wait_status = 0;
+    EXPECT_TRUE(g_spawn_sync(nullptr, (char **)argv.data(), nullptr, G_SPAWN_DEFAULT, nullptr,
+                             nullptr, &out, &err, &wait_status, &error))
+            << (error ? error->message : "");
+    r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+    r.out = out ? out : "";
+    r.err = err ? err : "";
+    return r;
+}
+
+std::string
+ReadFile(const std::string &path)
+{
+    std::ifstream f(path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+class PorchdTest : public ::testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        g_autofree char *d = g_dir_make_tmp("porchd-test-XXXXXX", nullptr);
+        ASSERT_NE(d, nullptr);
+        dir_ = d;
+        conf_ = dir_ + "/porch.conf";
+        state_ = dir_ + "/state/sub";
+        log_ = dir_ + "/porchd.log";
+        ASSERT_EQ(g_mkdir(ShareDir().c_str(), 0755), 0);
+    }
+    void TearDown() override
+    {
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+        const char *argv[] = {"rm", "-rf", dir_.c_str(), nullptr};
+        g_spawn_sync(nullptr, (char **)argv, nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+                     nullptr, nullptr, nullptr, nullptr);
+    }
+    std::string ShareDir() const
+    {
+        return dir_ + "/Photos";
+    }
+    void Write(const std::string &text)
+    {
+        ASSERT_TRUE(g_file_set_contents(conf_.c_str(), text.c_str(), -1, nullptr));
+    }
+    // Starts porchd in the background, its stderr (GLib's log) going to log_.
+    void Start()
+    {
+        pid_ = fork();
+        ASSERT_GE(pid_, 0);
+        if (pid_ == 0) {
+            FILE *f = freopen(log_.c_str(), "w", stderr);
+            (void)f;
+            execl(kPorchd, kPorchd, "--config", conf_.c_str(), "--state-dir", state_.c_str(),
+                  (char *)nullptr);
+            _exit(127);
+        }
+    }
+    // Waits up to 10 s for the log to contain `text` `count` times.
+    bool WaitForLog(const std::string &text, int count = 1)
+    {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline) {
+            std::string log = ReadFile(log_);
+            int n = 0;
+            for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1))
+                n++;
+            if (n >= count)
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+    // Sends SIGTERM and returns the exit status, -1 if it did not exit within 10 s.
+    int Stop()
+    {
+        kill(pid_, SIGTERM);
+        for (int i = 0; i < 500; i++) {
+            int status = 0;
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return -1;
+    }
+    bool Alive()
+    {
+        return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0;
+    }
+
+    std::string dir_, conf_, state_, log_;
+    pid_t pid_ = -1;
+};
+
+TEST_F(PorchdTest, CheckConfigPrintsOkForAGoodFile)
+{
+    Write("[porch]\nname = Test\n[share Photos]\npath = " + ShareDir() + "\nread = guest\n");
+    ProcResult r = Porchd({"--check-config", "--config", conf_});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "OK\n");
+    EXPECT_EQ(r.err, "");
+}
+
+TEST_F(PorchdTest, CheckConfigPrintsTheErrorAndFails)
+{
+    Write("[porch]\n\n[share Photos]\npath = " + ShareDir() + "\nread = bob\n");
+    ProcResult r = Porchd({"--check-config", "--config", conf_});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, conf_ + ":5: [share Photos] read: peer 'bob' is not defined (no [peer bob] "
+                             "section)\n");
+}
+
+TEST_F(PorchdTest, CheckConfigOfAMissingFileFails)
+{
+    ProcResult r = Porchd({"--check-config", "--config", dir_ + "/nope.conf"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find(dir_ + "/nope.conf"), std::string::npos) << r.err;
+}
+
+TEST(Porchd, VersionAndBadUsage)
+{
+    ProcResult v = Porchd({"--version"});
+    EXPECT_EQ(v.status, 0);
+    EXPECT_EQ(v.out, std::string("porchd ") + PORCH_VERSION + "\n");
+    ProcResult bad = Porchd({"--no-such-option"});
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("--no-such-option"), std::string::npos);
+    ProcResult extra = Porchd({"serve"});
+    EXPECT_EQ(extra.status, 2);
+    EXPECT_NE(extra.err.find("'serve'"), std::string::npos);
+}
+
+TEST_F(PorchdTest, StartWithABadFileFailsWithTheReason)
+{
+    Write("[share Photos]\npath = " + dir_ + "/missing\n");
+    Start();
+    int status = 0;
+    ASSERT_EQ(waitpid(pid_, &status, 0), pid_);
+    pid_ = -1;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    EXPECT_NE(ReadFile(log_).find("[share Photos] path: " + dir_ + "/missing does not exist"),
+              std::string::npos)
+            << ReadFile(log_);
+}
+
+TEST_F(PorchdTest, RunsCreatesItsStateDirAndStopsOnSigterm)
+{
+    Write("[share Photos]\npath = " + ShareDir() + "\nread = guest\n");
+    Start();
+    ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
+    struct stat st;
+    ASSERT_EQ(stat(state_.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0700u) << "the state dir holds the host key";
+    EXPECT_EQ(Stop(), 0);
+    EXPECT_NE(ReadFile(log_).find("stopping"), std::string::npos);
+}
+
+TEST_F(PorchdTest, SighupAppliesAGoodFileAndRefusesABadOne)
+{
+    Write("[porch]\nport = 4000\n[share Photos]\npath = " + ShareDir() + "\nread = guest\n");
+    Start();
+    ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
+    ASSERT_TRUE(WaitForLog("port 4000, 1 shares"));
+
+    // A good change is applied.
+    Write("[porch]\nport = 5000\n[share Photos]\npath = " + ShareDir() +
+          "\n[share Tmp]\npath = " + dir_ + "\n");
+    kill(pid_, SIGHUP);
+    ASSERT_TRUE(WaitForLog("port 5000, 2 shares")) << ReadFile(log_);
+
+    // A bad one is refused with the reason, and the daemon goes on.
+    Write("[porch]\nport = 70000\n");
+    kill(pid_, SIGHUP);
+    ASSERT_TRUE(WaitForLog("reload refused")) << ReadFile(log_);
+    EXPECT_NE(ReadFile(log_).find(conf_ + ":2: [porch] port: '70000' is not a TCP port"),
+              std::string::npos)
+            << ReadFile(log_);
+    EXPECT_TRUE(Alive());
+
+    // Mended, it is applied again.
+    Write("[porch]\nport = 6000\n");
+    kill(pid_, SIGHUP);
+    ASSERT_TRUE(WaitForLog("port 6000, 0 shares")) << ReadFile(log_);
+    EXPECT_EQ(Stop(), 0);
+}
+
+} // namespace
