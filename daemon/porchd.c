@@ -11,12 +11,16 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "listener.h"
 #include "manager.h"
-#include "porch-acl.h"
+#include "porch-identity.h"
+#include "session.h"
+#include "sftp-server.h"
 
 typedef struct {
     GMainLoop *loop;
     PorchManager *manager;
+    PorchListener *listener;
 } Daemon;
 
 static void
@@ -34,6 +38,7 @@ on_sighup(gpointer user_data)
     Daemon *d = user_data;
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchConfig) config = NULL;
+    g_autoptr(PorchConfig) before = porch_manager_get_config(d->manager);
 
     if (!porch_manager_reload(d->manager, &error)) {
         g_warning("reload refused, the previous configuration stays in force: %s", error->message);
@@ -42,6 +47,11 @@ on_sighup(gpointer user_data)
     config = porch_manager_get_config(d->manager);
     g_message("reloaded");
     log_summary(config);
+    if (porch_config_get_port(config) != porch_config_get_port(before) ||
+        !g_strv_equal((const char *const *)porch_config_get_listen(config),
+                      (const char *const *)porch_config_get_listen(before)))
+        g_warning("the new port or listen addresses take effect when porchd restarts");
+    porch_listener_reloaded(d->listener);
     return G_SOURCE_CONTINUE;
 }
 
@@ -53,6 +63,20 @@ on_sigterm(gpointer user_data)
     g_message("stopping");
     g_main_loop_quit(d->loop);
     return G_SOURCE_REMOVE;
+}
+
+/* porchd-session beside this program (a build tree, or the same folder), else where it
+ * is installed. */
+static char *
+find_session_program(void)
+{
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *dir = self ? g_path_get_dirname(self) : NULL;
+    g_autofree char *beside = dir ? g_build_filename(dir, PORCH_SESSION_PROGRAM, NULL) : NULL;
+
+    if (beside != NULL && g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer(&beside);
+    return g_build_filename(PORCH_LIBEXECDIR, PORCH_SESSION_PROGRAM, NULL);
 }
 
 int
@@ -80,6 +104,13 @@ main(int argc, char **argv)
     g_autoptr(PorchManager) manager = NULL;
     g_autoptr(PorchConfig) config = NULL;
     g_autoptr(GMainLoop) loop = NULL;
+    g_autoptr(PorchListener) listener = NULL;
+    g_autofree char *snapshot = NULL;
+    g_autofree char *host_key_file = NULL;
+    g_autofree char *fingerprint = NULL;
+    g_autofree char *session_program = NULL;
+    ssh_key host_key = NULL;
+    guint removed;
     Daemon d;
 
     g_option_context_set_summary(ctx, "Share folders and printers with the neighbours that "
@@ -104,36 +135,54 @@ main(int argc, char **argv)
     if (state_dir == NULL)
         state_dir = porch_config_default_state_dir(system);
 
-    manager = porch_manager_new(config_file, &error);
     if (check_config) {
-        if (manager == NULL) {
+        g_autoptr(PorchConfig) checked = porch_config_load_file(config_file, &error);
+        if (checked == NULL) {
             fprintf(stderr, "%s\n", error->message);
             return 1;
         }
         printf("OK\n");
         return 0;
     }
-    if (manager == NULL) {
-        g_printerr("porchd: %s\n", error->message);
-        return 1;
-    }
     if (g_mkdir_with_parents(state_dir, 0700) != 0) {
         g_printerr("porchd: cannot create the state directory %s: %s\n", state_dir,
                    g_strerror(errno));
         return 1;
     }
+    snapshot = g_build_filename(state_dir, PORCH_RUNNING_CONFIG, NULL);
+    manager = porch_manager_new(config_file, snapshot, &error);
+    if (manager == NULL) {
+        g_printerr("porchd: %s\n", error->message);
+        return 1;
+    }
+    host_key_file = g_build_filename(state_dir, PORCH_HOST_KEY_FILE, NULL);
+    host_key = porch_identity_load_or_create(host_key_file, &error);
+    if (host_key == NULL) {
+        g_printerr("porchd: %s\n", error->message);
+        return 1;
+    }
+    fingerprint = porch_key_fingerprint(host_key);
+    ssh_key_free(host_key);
+    config = porch_manager_get_config(manager);
+    if ((removed = porch_sftp_cleanup(config, state_dir, 0)) > 0)
+        g_message("removed %u unfinished upload(s) left by an earlier run", removed);
+    session_program = find_session_program();
+    listener = porch_listener_new(manager, session_program, snapshot, state_dir, &error);
+    if (listener == NULL) {
+        g_printerr("porchd: cannot listen: %s\n", error->message);
+        return 1;
+    }
 
     /* Signals first: "running" in the log means SIGHUP and SIGTERM are handled. */
     loop = g_main_loop_new(NULL, FALSE);
-    d = (Daemon){.loop = loop, .manager = manager};
+    d = (Daemon){.loop = loop, .manager = manager, .listener = listener};
     g_unix_signal_add(SIGHUP, on_sighup, &d);
     g_unix_signal_add(SIGTERM, on_sigterm, &d);
     g_unix_signal_add(SIGINT, on_sigterm, &d);
 
-    config = porch_manager_get_config(manager);
     log_summary(config);
-    g_message("porchd %s running; state in %s (serving over SFTP is not built yet)", PORCH_VERSION,
-              state_dir);
+    g_message("porchd %s running: SFTP on port %u, host key %s, state in %s", PORCH_VERSION,
+              porch_config_get_port(config), fingerprint, state_dir);
 
     g_main_loop_run(loop);
     return 0;

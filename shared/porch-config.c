@@ -1,5 +1,6 @@
 /* porch-config.c — parse and validate porch.conf into an immutable snapshot. */
 #include "porch-config.h"
+#include "porch-identity.h"
 
 #include <errno.h>
 #include <string.h>
@@ -432,10 +433,8 @@ parse_key(Loader *l, const char *section, const char *line, PorchPeerKey *ret_ke
 {
     g_auto(GStrv) f = g_strsplit_set(line, " \t", 3);
     ssh_key key = NULL;
-    unsigned char *hash = NULL;
-    size_t hash_len = 0;
     enum ssh_keytypes_e type;
-    g_autofree char *b64 = NULL;
+    g_autofree char *fingerprint = NULL;
     g_autofree char *in_blob = NULL;
     gboolean ok = FALSE;
 
@@ -467,23 +466,20 @@ parse_key(Loader *l, const char *section, const char *line, PorchPeerKey *ret_ke
                   "the %s key '%.16s...' is malformed", f[0], f[1]);
         goto out;
     }
-    if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hash_len) != 0) {
+    fingerprint = porch_key_fingerprint(key);
+    if (fingerprint == NULL) {
         set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
                   "cannot compute the fingerprint of the key");
         goto out;
     }
-    b64 = g_base64_encode(hash, hash_len);
-    for (char *eq = strchr(b64, '='); eq; eq = NULL)
-        *eq = '\0';
 
     /* success */
     ret_key->type = g_strdup(f[0]);
     ret_key->base64 = g_strdup(f[1]);
     ret_key->comment = g_strdup(f[2] ? g_strstrip(f[2]) : "");
-    ret_key->fingerprint = g_strconcat("SHA256:", b64, NULL);
+    ret_key->fingerprint = g_steal_pointer(&fingerprint);
     ok = TRUE;
 out:
-    ssh_clean_pubkey_hash(&hash);
     ssh_key_free(key);
     return ok;
 }

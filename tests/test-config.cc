@@ -519,7 +519,7 @@ TEST_F(ConfigReload, HolderKeepsItsSnapshotAcrossReload)
 {
     Write("[porch]\nport = 4000\n[share Photos]\npath = /tmp\nread = guest\n");
     g_autoptr(GError) error = nullptr;
-    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), &error);
+    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), nullptr, &error);
     ASSERT_NE(m, nullptr) << error->message;
     g_autoptr(PorchConfig) before = porch_manager_get_config(m);
 
@@ -540,7 +540,7 @@ TEST_F(ConfigReload, BadFileKeepsThePreviousConfiguration)
 {
     Write("[porch]\nport = 4000\n");
     g_autoptr(GError) error = nullptr;
-    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), &error);
+    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), nullptr, &error);
     ASSERT_NE(m, nullptr);
     g_autoptr(PorchConfig) before = porch_manager_get_config(m);
 
@@ -559,7 +559,7 @@ TEST_F(ConfigReload, SnapshotOutlivesTheManager)
 {
     Write("[share Photos]\npath = /tmp\nread = guest\n");
     g_autoptr(GError) error = nullptr;
-    PorchManager *m = porch_manager_new(file_.c_str(), &error);
+    PorchManager *m = porch_manager_new(file_.c_str(), nullptr, &error);
     ASSERT_NE(m, nullptr);
     g_autoptr(PorchConfig) held = porch_manager_get_config(m);
     porch_manager_free(m);
@@ -570,7 +570,7 @@ TEST_F(ConfigReload, ManagerRefusesABadFileAtStart)
 {
     Write("[share Photos]\n");
     g_autoptr(GError) error = nullptr;
-    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), &error);
+    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), nullptr, &error);
     EXPECT_EQ(m, nullptr);
     ASSERT_NE(error, nullptr);
     EXPECT_EQ(error->code, PORCH_CONFIG_ERROR_MISSING_KEY);

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,6 +59,21 @@ ReadFile(const std::string &path)
     return s.str();
 }
 
+// A TCP port free on 127.0.0.1 right now: porchd under test listens on loopback only.
+int
+FreePort()
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {};
+    socklen_t len = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
 class PorchdTest : public ::testing::Test
 {
   protected:
@@ -83,6 +100,13 @@ class PorchdTest : public ::testing::Test
     std::string ShareDir() const
     {
         return dir_ + "/Photos";
+    }
+    // The [porch] section: loopback and a free port.
+    std::string Porch(const std::string &extra = "")
+    {
+        if (port_ == 0)
+            port_ = FreePort();
+        return "[porch]\nlisten = 127.0.0.1\nport = " + std::to_string(port_) + "\n" + extra;
     }
     void Write(const std::string &text)
     {
@@ -137,6 +161,7 @@ class PorchdTest : public ::testing::Test
 
     std::string dir_, conf_, state_, log_;
     pid_t pid_ = -1;
+    int port_ = 0;
 };
 
 TEST_F(PorchdTest, CheckConfigPrintsOkForAGoodFile)
@@ -180,7 +205,7 @@ TEST(Porchd, VersionAndBadUsage)
 
 TEST_F(PorchdTest, StartWithABadFileFailsWithTheReason)
 {
-    Write("[share Photos]\npath = " + dir_ + "/missing\n");
+    Write(Porch() + "[share Photos]\npath = " + dir_ + "/missing\n");
     Start();
     int status = 0;
     ASSERT_EQ(waitpid(pid_, &status, 0), pid_);
@@ -191,46 +216,81 @@ TEST_F(PorchdTest, StartWithABadFileFailsWithTheReason)
             << ReadFile(log_);
 }
 
-TEST_F(PorchdTest, RunsCreatesItsStateDirAndStopsOnSigterm)
+TEST_F(PorchdTest, RunsCreatesItsStateDirAndHostKeyAndStopsOnSigterm)
 {
-    Write("[share Photos]\npath = " + ShareDir() + "\nread = guest\n");
+    Write(Porch() + "[share Photos]\npath = " + ShareDir() + "\nread = guest\n");
     Start();
     ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
     struct stat st;
     ASSERT_EQ(stat(state_.c_str(), &st), 0);
     EXPECT_TRUE(S_ISDIR(st.st_mode));
     EXPECT_EQ(st.st_mode & 0777, 0700u) << "the state dir holds the host key";
+    std::string key = state_ + "/ssh_host_ed25519_key";
+    ASSERT_EQ(stat(key.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_NE(ReadFile(key).find("BEGIN OPENSSH PRIVATE KEY"), std::string::npos);
+
+    // The fingerprint it logs is the key's, as ssh-keygen computes it.
+    g_autofree char *out = nullptr;
+    std::string cmd = "ssh-keygen -lf " + key;
+    ASSERT_TRUE(g_spawn_command_line_sync(cmd.c_str(), &out, nullptr, nullptr, nullptr));
+    std::string fp = std::string(out).substr(std::string(out).find("SHA256:"));
+    fp = fp.substr(0, fp.find(' '));
+    EXPECT_NE(ReadFile(log_).find("host key " + fp), std::string::npos) << ReadFile(log_);
     EXPECT_EQ(Stop(), 0);
     EXPECT_NE(ReadFile(log_).find("stopping"), std::string::npos);
 }
 
 TEST_F(PorchdTest, SighupAppliesAGoodFileAndRefusesABadOne)
 {
-    Write("[porch]\nport = 4000\n[share Photos]\npath = " + ShareDir() + "\nread = guest\n");
+    Write(Porch() + "[share Photos]\npath = " + ShareDir() + "\nread = guest\n");
     Start();
     ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
-    ASSERT_TRUE(WaitForLog("port 4000, 1 shares"));
+    ASSERT_TRUE(WaitForLog(", 1 shares"));
 
     // A good change is applied.
-    Write("[porch]\nport = 5000\n[share Photos]\npath = " + ShareDir() +
-          "\n[share Tmp]\npath = " + dir_ + "\n");
+    Write(Porch() + "[share Photos]\npath = " + ShareDir() + "\n[share Tmp]\npath = " + dir_ +
+          "\n");
     kill(pid_, SIGHUP);
-    ASSERT_TRUE(WaitForLog("port 5000, 2 shares")) << ReadFile(log_);
+    ASSERT_TRUE(WaitForLog(", 2 shares")) << ReadFile(log_);
 
     // A bad one is refused with the reason, and the daemon goes on.
-    Write("[porch]\nport = 70000\n");
+    Write(Porch() + "max-sessions = lots\n");
     kill(pid_, SIGHUP);
     ASSERT_TRUE(WaitForLog("reload refused")) << ReadFile(log_);
-    EXPECT_NE(ReadFile(log_).find(conf_ + ":2: [porch] port: '70000' is not a TCP port"),
+    EXPECT_NE(ReadFile(log_).find(conf_ + ":4: [porch] max-sessions: 'lots' is not a number"),
               std::string::npos)
             << ReadFile(log_);
     EXPECT_TRUE(Alive());
 
     // Mended, it is applied again.
-    Write("[porch]\nport = 6000\n");
+    Write(Porch());
     kill(pid_, SIGHUP);
-    ASSERT_TRUE(WaitForLog("port 6000, 0 shares")) << ReadFile(log_);
+    ASSERT_TRUE(WaitForLog(", 0 shares")) << ReadFile(log_);
     EXPECT_EQ(Stop(), 0);
+}
+
+TEST_F(PorchdTest, AnAddressInUseIsAClearStartError)
+{
+    int port = FreePort();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ASSERT_EQ(listen(fd, 1), 0);
+    port_ = port;
+    Write(Porch());
+    Start();
+    int status = 0;
+    ASSERT_EQ(waitpid(pid_, &status, 0), pid_);
+    pid_ = -1;
+    close(fd);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    EXPECT_NE(ReadFile(log_).find("cannot listen: [127.0.0.1]:" + std::to_string(port)),
+              std::string::npos)
+            << ReadFile(log_);
 }
 
 } // namespace

@@ -1,0 +1,36 @@
+/* listener.h — porchd's listening sockets: each accepted connection goes to a freshly
+ * exec'd porchd-session process. */
+#pragma once
+
+#include <glib.h>
+
+#include "manager.h"
+
+G_BEGIN_DECLS
+
+/* Failed logins from one address within this many seconds... */
+#define PORCH_AUTH_FAILURE_WINDOW 60
+/* ...beyond this number make porchd turn that address away until the window has passed. */
+#define PORCH_AUTH_FAILURE_MAX 10
+
+typedef struct _PorchListener PorchListener;
+
+/* Binds the port and addresses of @manager's current configuration and starts accepting
+ * on the thread-default main context. Each connection is served by @session_program
+ * (started with the socket as fd 3, the snapshot file and @state_dir), as long as fewer
+ * than max-sessions run; beyond that, and for an address with too many failed logins,
+ * the client is told so in one line and the connection closed. Returns NULL with @error
+ * set when an address cannot be bound. */
+PorchListener *porch_listener_new(PorchManager *manager, const char *session_program,
+                                  const char *snapshot_file, const char *state_dir, GError **error);
+
+/* Stops listening, sends SIGTERM to every session still running, frees @listener. */
+void porch_listener_free(PorchListener *listener);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchListener, porch_listener_free)
+
+/* Tells every running session that the configuration was reloaded (SIGHUP). */
+void porch_listener_reloaded(PorchListener *listener);
+
+guint porch_listener_get_n_sessions(PorchListener *listener);
+
+G_END_DECLS
