@@ -34,6 +34,7 @@
 #include <libssh/sftp.h>
 
 #include "porch-acl.h"
+#include "porch-hash.h"
 #include "porch-jail.h"
 
 #define READDIR_BATCH               100
@@ -1199,9 +1200,8 @@ check_file(Server *s, Request *r, int fd)
     guint64 start = 0, length = 0, done = 0;
     guint32 block = 0;
     g_autoptr(GByteArray) b = g_byte_array_new();
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    guint8 digest[32];
-    gsize dlen = sizeof digest;
+    g_autoptr(PorchSha256) sum = porch_sha256_new();
+    guint8 digest[PORCH_SHA256_LEN];
     struct stat st;
     guint64 in_block = 0;
 
@@ -1235,20 +1235,18 @@ check_file(Server *s, Request *r, int fd)
             return reply_errno(r->msg, errno);
         if (n == 0)
             break; /* the file shrank meanwhile */
-        g_checksum_update(sum, s->read_buf, (gssize)n);
+        porch_sha256_update(sum, s->read_buf, (gsize)n);
         done += (guint64)n;
         in_block += (guint64)n;
         if (block != 0 && (in_block == block || done == length)) {
-            g_checksum_get_digest(sum, digest, &dlen);
-            g_byte_array_append(b, digest, (guint)dlen);
-            g_checksum_reset(sum);
+            porch_sha256_finish(sum, digest);
+            g_byte_array_append(b, digest, sizeof digest);
             in_block = 0;
-            dlen = sizeof digest;
         }
     }
     if (block == 0) {
-        g_checksum_get_digest(sum, digest, &dlen);
-        g_byte_array_append(b, digest, (guint)dlen);
+        porch_sha256_finish(sum, digest);
+        g_byte_array_append(b, digest, sizeof digest);
     }
     return send_extended_reply(s, r->msg, b);
 }
