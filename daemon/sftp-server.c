@@ -37,7 +37,9 @@
 #include "porch-hash.h"
 #include "porch-jail.h"
 
-#define READDIR_BATCH               100
+#define READDIR_BATCH 100
+/* the end of argv[0] of our session processes */
+#define PORCH_SESSION_NAME          "porchd-session"
 #define MAX_PATH_LENGTH             4096
 #define SSH_FXP_EXTENDED_REPLY_TYPE 201
 
@@ -77,6 +79,9 @@ typedef struct {
     guint journal_serial;
     guchar *read_buf;
     gint64 started;
+    /* the request being handled, for log lines */
+    const char *op;
+    const char *path;
 } Server;
 
 /* Where a request's path leads: "/" (share NULL), or a share and the path beneath it. */
@@ -134,10 +139,17 @@ message_of_errno(int e)
     }
 }
 
+/* Replies with the status of errno @e. A refusal (permission, a path leading outside the
+ * share) is logged with the request it refuses. */
 static int
-reply_errno(sftp_client_message msg, int e)
+reply_errno(Server *s, sftp_client_message msg, int e)
 {
-    return sftp_reply_status(msg, status_of_errno(e), message_of_errno(e));
+    int status = status_of_errno(e);
+
+    if (status == SSH_FX_PERMISSION_DENIED)
+        g_message("%s: refused %s %s: %s", s->ctx->who, s->op ? s->op : "request",
+                  s->path ? s->path : "", message_of_errno(e));
+    return sftp_reply_status(msg, status, message_of_errno(e));
 }
 
 static int
@@ -605,7 +617,7 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
     *ret_in_place = FALSE;
     parent = porch_jail_open_parent(r->t.jail, r->t.rel, &name);
     if (parent < 0)
-        return reply_errno(r->msg, -parent);
+        return reply_errno(s, r->msg, -parent);
     if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (S_ISLNK(st.st_mode)) {
             close(parent);
@@ -614,17 +626,17 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
         }
         if (S_ISDIR(st.st_mode)) {
             close(parent);
-            return reply_errno(r->msg, EISDIR);
+            return reply_errno(s, r->msg, EISDIR);
         }
         if (!S_ISREG(st.st_mode)) {
             close(parent);
-            return reply_errno(r->msg, EACCES);
+            return reply_errno(s, r->msg, EACCES);
         }
         exists = TRUE;
     } else if (errno != ENOENT || !(flags & SSH_FXF_CREAT)) {
         e = errno;
         close(parent);
-        return reply_errno(r->msg, e);
+        return reply_errno(s, r->msg, e);
     }
 
     temp = g_strdup_printf(PORCH_UPLOAD_PREFIX "%08x%08x", g_random_int(), g_random_int());
@@ -640,7 +652,7 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
         e = errno;
         g_unlink(journal);
         close(parent);
-        return reply_errno(r->msg, e);
+        return reply_errno(s, r->msg, e);
     }
     if (exists) {
         /* the new content keeps the old file's mode and owner, as an in-place write would */
@@ -672,7 +684,7 @@ h_open(Server *s, Request *r)
     if (r->msg->attr != NULL && (r->msg->attr->flags & SSH_FILEXFER_ATTR_PERMISSIONS))
         mode = r->msg->attr->permissions & 0777;
     if (r->t.rel[0] == '\0')
-        return reply_errno(r->msg, EISDIR);
+        return reply_errno(s, r->msg, EISDIR);
     if ((f & SSH_FXF_TRUNC) && writes && !(f & SSH_FXF_EXCL)) {
         gboolean in_place = FALSE;
         int rc = open_replacing(s, r, access, mode, &in_place);
@@ -689,10 +701,10 @@ h_open(Server *s, Request *r)
         oflags |= O_APPEND;
     fd = porch_jail_open(r->t.jail, r->t.rel, oflags, mode, 0);
     if (fd < 0)
-        return reply_errno(r->msg, -fd);
+        return reply_errno(s, r->msg, -fd);
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
-        return reply_errno(r->msg, EISDIR);
+        return reply_errno(s, r->msg, EISDIR);
     }
     h = handle_new(HANDLE_FILE, &r->t);
     h->fd = fd;
@@ -735,10 +747,10 @@ h_read(Server *s, Request *r)
     ssize_t n;
 
     if (r->h->kind != HANDLE_FILE)
-        return reply_errno(r->msg, EBADF);
+        return reply_errno(s, r->msg, EBADF);
     n = pread(r->h->fd, s->read_buf, len, (off_t)r->msg->offset);
     if (n < 0)
-        return reply_errno(r->msg, errno);
+        return reply_errno(s, r->msg, errno);
     if (n == 0)
         return sftp_reply_status(r->msg, SSH_FX_EOF, "End of file");
     return sftp_reply_data(r->msg, s->read_buf, (int)n);
@@ -752,7 +764,7 @@ h_write(Server *s, Request *r)
     off_t off = (off_t)r->msg->offset;
 
     if (r->h->kind != HANDLE_FILE)
-        return reply_errno(r->msg, EBADF);
+        return reply_errno(s, r->msg, EBADF);
     while (len > 0) {
         ssize_t n = pwrite(r->h->fd, data, len, off);
         if (n < 0) {
@@ -760,7 +772,7 @@ h_write(Server *s, Request *r)
             if (e == EINTR)
                 continue;
             r->h->write_failed = TRUE;
-            return reply_errno(r->msg, e);
+            return reply_errno(s, r->msg, e);
         }
         data += n;
         len -= (gsize)n;
@@ -782,7 +794,7 @@ stat_target(Server *s, Request *r, guint jail_flags)
     }
     rc = porch_jail_stat(r->t.jail, r->t.rel, &st, jail_flags);
     if (rc < 0)
-        return reply_errno(r->msg, -rc);
+        return reply_errno(s, r->msg, -rc);
     attrs_from_stat(&a, &st, read_only_for(s, r->t.share));
     return sftp_reply_attr(r->msg, &a);
 }
@@ -811,7 +823,7 @@ h_fstat(Server *s, Request *r)
         return sftp_reply_attr(r->msg, &a);
     }
     if (fstat(fd, &st) != 0)
-        return reply_errno(r->msg, errno);
+        return reply_errno(s, r->msg, errno);
     attrs_from_stat(&a, &st, read_only_for(s, porch_config_lookup_share(s->config, r->h->share)));
     return sftp_reply_attr(r->msg, &a);
 }
@@ -828,7 +840,7 @@ h_setstat(Server *s, Request *r)
                                  "The share's own folder cannot be changed");
     rc = porch_jail_stat(r->t.jail, r->t.rel, &st, 0);
     if (rc < 0)
-        return reply_errno(r->msg, -rc);
+        return reply_errno(s, r->msg, -rc);
     if (S_ISDIR(st.st_mode))
         fd = porch_jail_open(r->t.jail, r->t.rel, O_RDONLY | O_DIRECTORY, 0, 0);
     else
@@ -836,10 +848,10 @@ h_setstat(Server *s, Request *r)
                              (a && (a->flags & SSH_FILEXFER_ATTR_SIZE)) ? O_WRONLY : O_RDONLY, 0,
                              0);
     if (fd < 0)
-        return reply_errno(r->msg, -fd);
+        return reply_errno(s, r->msg, -fd);
     e = apply_attrs(fd, a);
     close(fd);
-    return e ? reply_errno(r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
 }
 
 static int
@@ -848,9 +860,9 @@ h_fsetstat(Server *s, Request *r)
     int e;
 
     if (r->h->kind != HANDLE_FILE)
-        return reply_errno(r->msg, EBADF);
+        return reply_errno(s, r->msg, EBADF);
     e = apply_attrs(r->h->fd, r->msg->attr);
-    return e ? reply_errno(r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
 }
 
 static int
@@ -872,14 +884,14 @@ h_opendir(Server *s, Request *r)
     }
     fd = porch_jail_open(r->t.jail, r->t.rel, O_RDONLY | O_DIRECTORY, 0, 0);
     if (fd < 0)
-        return reply_errno(r->msg, -fd);
+        return reply_errno(s, r->msg, -fd);
     h = handle_new(HANDLE_DIR, &r->t);
     h->dir = fdopendir(fd);
     if (h->dir == NULL) {
         int e = errno;
         close(fd);
         handle_free(h);
-        return reply_errno(r->msg, e);
+        return reply_errno(s, r->msg, e);
     }
     return reply_handle(s, r->msg, h);
 }
@@ -922,7 +934,7 @@ h_readdir(Server *s, Request *r)
     if (h->kind == HANDLE_ROOT)
         return readdir_root(s, r);
     if (h->kind != HANDLE_DIR)
-        return reply_errno(r->msg, EBADF);
+        return reply_errno(s, r->msg, EBADF);
     read_only = read_only_for(s, porch_config_lookup_share(s->config, h->share));
     while (n < READDIR_BATCH) {
         struct sftp_attributes_struct a;
@@ -934,7 +946,7 @@ h_readdir(Server *s, Request *r)
         d = readdir(h->dir);
         if (d == NULL) {
             if (errno != 0 && n == 0)
-                return reply_errno(r->msg, errno);
+                return reply_errno(s, r->msg, errno);
             break;
         }
         if (g_str_equal(d->d_name, ".") || g_str_equal(d->d_name, "..") ||
@@ -970,7 +982,7 @@ h_remove(Server *s, Request *r)
     struct stat st;
 
     if (parent < 0)
-        return reply_errno(r->msg, -parent);
+        return reply_errno(s, r->msg, -parent);
     if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         e = errno;
     else if (S_ISDIR(st.st_mode))
@@ -978,7 +990,7 @@ h_remove(Server *s, Request *r)
     else if (unlinkat(parent, name, 0) != 0)
         e = errno;
     close(parent);
-    return e ? reply_errno(r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
 }
 
 static int
@@ -989,16 +1001,16 @@ h_mkdir(Server *s, Request *r)
     int parent, e = 0;
 
     if (r->t.rel[0] == '\0')
-        return reply_errno(r->msg, EEXIST);
+        return reply_errno(s, r->msg, EEXIST);
     parent = open_parent(r, &r->t, &name);
     if (parent < 0)
-        return reply_errno(r->msg, -parent);
+        return reply_errno(s, r->msg, -parent);
     if (r->msg->attr != NULL && (r->msg->attr->flags & SSH_FILEXFER_ATTR_PERMISSIONS))
         mode = r->msg->attr->permissions & 0777;
     if (mkdirat(parent, name, mode) != 0)
         e = errno;
     close(parent);
-    return e ? reply_errno(r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
 }
 
 static int
@@ -1008,11 +1020,11 @@ h_rmdir(Server *s, Request *r)
     int parent = open_parent(r, &r->t, &name), e = 0;
 
     if (parent < 0)
-        return reply_errno(r->msg, -parent);
+        return reply_errno(s, r->msg, -parent);
     if (unlinkat(parent, name, AT_REMOVEDIR) != 0)
         e = errno;
     close(parent);
-    return e ? reply_errno(r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
 }
 
 static int
@@ -1034,11 +1046,11 @@ do_rename(Server *s, Request *r, gboolean replace)
                                  "Files cannot be moved from one share to another");
     p1 = open_parent(r, &r->t, &from);
     if (p1 < 0)
-        return reply_errno(r->msg, -p1);
+        return reply_errno(s, r->msg, -p1);
     p2 = open_parent(r, &r->t2, &to);
     if (p2 < 0) {
         close(p1);
-        return reply_errno(r->msg, -p2);
+        return reply_errno(s, r->msg, -p2);
     }
     if (replace) {
         if (renameat(p1, from, p2, to) != 0)
@@ -1057,7 +1069,7 @@ do_rename(Server *s, Request *r, gboolean replace)
     close(p2);
     if (e == EEXIST)
         return sftp_reply_status(r->msg, SSH_FX_FAILURE, "The new name exists already");
-    return e ? reply_errno(r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
 }
 
 static int
@@ -1083,12 +1095,12 @@ h_readlink(Server *s, Request *r)
     int e;
 
     if (parent < 0)
-        return reply_errno(r->msg, -parent);
+        return reply_errno(s, r->msg, -parent);
     n = readlinkat(parent, name, buf, sizeof buf - 1);
     e = errno;
     close(parent);
     if (n < 0)
-        return reply_errno(r->msg, e);
+        return reply_errno(s, r->msg, e);
     buf[n] = '\0';
     if (buf[0] == '/') {
         /* an absolute link made on the server: shown in the share's terms when it points
@@ -1120,11 +1132,11 @@ h_symlink(Server *s, Request *r)
                                  "A link must point inside the share, by a relative path");
     parent = open_parent(r, &r->t, &name);
     if (parent < 0)
-        return reply_errno(r->msg, -parent);
+        return reply_errno(s, r->msg, -parent);
     if (symlinkat(target, parent, name) != 0)
         e = errno;
     close(parent);
-    return e ? reply_errno(r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
 }
 
 static int
@@ -1147,11 +1159,11 @@ h_statvfs(Server *s, Request *r)
     guint64 flag = 0;
 
     if (fd < 0)
-        return reply_errno(r->msg, -fd);
+        return reply_errno(s, r->msg, -fd);
     rc = fstatvfs(fd, &v);
     close(fd);
     if (rc != 0)
-        return reply_errno(r->msg, errno);
+        return reply_errno(s, r->msg, errno);
     if ((v.f_flag & ST_RDONLY) || read_only_for(s, r->t.share))
         flag |= 0x1; /* SSH2_FXE_STATVFS_ST_RDONLY */
     if (v.f_flag & ST_NOSUID)
@@ -1174,8 +1186,8 @@ static int
 h_fsync(Server *s, Request *r)
 {
     if (r->h->kind != HANDLE_FILE)
-        return reply_errno(r->msg, EBADF);
-    return fsync(r->h->fd) == 0 ? reply_ok(r->msg) : reply_errno(r->msg, errno);
+        return reply_errno(s, r->msg, EBADF);
+    return fsync(r->h->fd) == 0 ? reply_ok(r->msg) : reply_errno(s, r->msg, errno);
 }
 
 static int
@@ -1214,7 +1226,7 @@ check_file(Server *s, Request *r, int fd)
     if (block != 0 && block < 256)
         return sftp_reply_status(r->msg, SSH_FX_BAD_MESSAGE, "Block size below 256");
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return reply_errno(r->msg, errno ? errno : EISDIR);
+        return reply_errno(s, r->msg, errno ? errno : EISDIR);
     if (start > (guint64)st.st_size)
         start = (guint64)st.st_size;
     if (length == 0 || length > (guint64)st.st_size - start)
@@ -1232,7 +1244,7 @@ check_file(Server *s, Request *r, int fd)
             want = (gsize)MIN(want, block - in_block);
         n = pread(fd, s->read_buf, want, (off_t)(start + done));
         if (n < 0)
-            return reply_errno(r->msg, errno);
+            return reply_errno(s, r->msg, errno);
         if (n == 0)
             break; /* the file shrank meanwhile */
         porch_sha256_update(sum, s->read_buf, (gsize)n);
@@ -1257,7 +1269,7 @@ h_check_file_name(Server *s, Request *r)
     int fd = porch_jail_open(r->t.jail, r->t.rel, O_RDONLY, 0, 0), rc;
 
     if (fd < 0)
-        return reply_errno(r->msg, -fd);
+        return reply_errno(s, r->msg, -fd);
     rc = check_file(s, r, fd);
     close(fd);
     return rc;
@@ -1267,7 +1279,7 @@ static int
 h_check_file_handle(Server *s, Request *r)
 {
     if (r->h->kind != HANDLE_FILE)
-        return reply_errno(r->msg, EBADF);
+        return reply_errno(s, r->msg, EBADF);
     return check_file(s, r, r->h->fd);
 }
 
@@ -1444,6 +1456,8 @@ gate(Server *s, const struct handler *row, Request *r)
         break;
     }
     }
+    s->op = row->name;
+    s->path = r->t.vpath ? r->t.vpath : r->h ? r->h->vpath : NULL;
     return row->fn(s, r);
 }
 
@@ -1599,16 +1613,31 @@ cleanup_entry(const PorchConfig *config, const char *path)
     return removed;
 }
 
-/* Whether @pid is a porchd-session still running. */
+/* Whether @pid is a porchd-session of @state_dir still running: not a zombie that has not
+ * been reaped yet, not a reused pid of another program. */
 static gboolean
-session_alive(GPid pid)
+session_alive(GPid pid, const char *state_dir)
 {
-    g_autofree char *comm_path = g_strdup_printf("/proc/%d/comm", (int)pid);
-    g_autofree char *comm = NULL;
+    g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *cmd_path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
+    g_autofree char *stat = NULL;
+    g_autofree char *cmd = NULL;
+    gsize len = 0;
+    const char *state;
 
-    if (pid <= 0 || !g_file_get_contents(comm_path, &comm, NULL, NULL))
+    if (pid <= 0 || !g_file_get_contents(stat_path, &stat, NULL, NULL) ||
+        !g_file_get_contents(cmd_path, &cmd, &len, NULL))
         return FALSE;
-    return g_str_has_prefix(comm, "porchd-session");
+    /* "pid (comm) S ...": the state follows the last ')' */
+    state = strrchr(stat, ')');
+    if (state == NULL || state[1] == '\0' || state[2] == 'Z' || state[2] == 'X')
+        return FALSE;
+    if (!g_str_has_suffix(cmd, PORCH_SESSION_NAME))
+        return FALSE;
+    for (gsize i = 0; i + 1 < len; i++)
+        if (cmd[i] == '\0' && g_str_equal(cmd + i + 1, state_dir))
+            return TRUE;
+    return FALSE;
 }
 
 guint
@@ -1626,7 +1655,7 @@ porch_sftp_cleanup(const PorchConfig *config, const char *state_dir, GPid pid)
         if (pid != 0 && !g_str_has_prefix(n, prefix))
             continue;
         /* sessions outlive a porchd killed with SIGKILL: their uploads are theirs */
-        if (pid == 0 && session_alive((GPid)g_ascii_strtoll(n, NULL, 10)))
+        if (pid == 0 && session_alive((GPid)g_ascii_strtoll(n, NULL, 10), state_dir))
             continue;
         path = g_build_filename(dir, n, NULL);
         if (cleanup_entry(config, path))
