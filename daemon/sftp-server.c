@@ -64,7 +64,7 @@ typedef struct {
     char *final_name;
     char *temp_name;
     char *journal;
-    gboolean write_failed;
+    int write_errno; /* the first failed write's: the upload is not completed */
 } Handle;
 
 typedef struct {
@@ -719,8 +719,8 @@ h_close(Server *s, Request *r)
     int e = 0;
 
     if (h->temp_name != NULL) {
-        if (h->write_failed)
-            e = EIO;
+        if (h->write_errno != 0)
+            e = h->write_errno;
         else if (fdatasync(h->fd) != 0 ||
                  renameat(h->parent_fd, h->temp_name, h->parent_fd, h->final_name) != 0)
             e = errno;
@@ -733,10 +733,11 @@ h_close(Server *s, Request *r)
         }
     }
     handle_release(s, h);
-    if (e != 0)
-        return sftp_reply_status(r->msg, SSH_FX_FAILURE,
-                                 e == EIO ? "A write failed; the file was left as it was"
-                                          : message_of_errno(e));
+    if (e != 0) {
+        g_autofree char *why =
+                g_strdup_printf("%s; the file was left as it was", message_of_errno(e));
+        return sftp_reply_status(r->msg, status_of_errno(e), why);
+    }
     return reply_ok(r->msg);
 }
 
@@ -771,7 +772,8 @@ h_write(Server *s, Request *r)
             int e = errno;
             if (e == EINTR)
                 continue;
-            r->h->write_failed = TRUE;
+            if (r->h->write_errno == 0)
+                r->h->write_errno = e;
             return reply_errno(s, r->msg, e);
         }
         data += n;

@@ -653,4 +653,92 @@ TEST_F(PorchdLan, RepeatedFailedLoginsAreTurnedAway)
     EXPECT_EQ(((PorchPendingPeer *)pending->pdata[0])->attempts, 10u);
 }
 
+// porchd alone on host 1 with `conf`, its log in the host's folder; when `mount` is given,
+// porchd runs in a mount namespace of its own where that command ran first. Returns the
+// log's path, "" if porchd did not start.
+std::string
+StartPorchd(porch::test::TestLan *lan, const std::string &conf, const std::string &mount = "")
+{
+    std::string d = lan->host_dir(1);
+    std::string log = d + "/porchd.log";
+    g_file_set_contents((d + "/porch.conf").c_str(), conf.c_str(), -1, nullptr);
+    std::string porchd = "exec " PORCH_BUILD_DIR "/daemon/porchd --config " + d +
+                         "/porch.conf --state-dir " + d + "/state";
+    if (mount.empty())
+        lan->spawn(1, {"sh", "-c", porchd}, log);
+    else
+        lan->spawn(
+                1,
+                {"unshare", "-m", "--propagation", "private", "sh", "-c", mount + " && " + porchd},
+                log);
+    for (int i = 0; i < 250 && ReadText(log).find("running") == std::string::npos; i++)
+        g_usleep(20000);
+    return ReadText(log).find("running") == std::string::npos ? "" : log;
+}
+
+porch::test::RunResult
+GuestSftp(porch::test::TestLan *lan, const std::string &host, const std::string &batch)
+{
+    std::string script = lan->host_dir(2) + "/batch.txt";
+    g_file_set_contents(script.c_str(), batch.c_str(), -1, nullptr);
+    return lan->run(2,
+                    {"sftp", "-b", script, "-P", std::to_string(kPort), "-o",
+                     "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+                     "BatchMode=yes", "guest@" + host},
+                    20);
+}
+
+TEST(PorchdNet, ListensOnIpv6AloneWhenToldSo)
+{
+    PORCH_REQUIRE_LAN(lan, 2);
+    std::string d = lan->host_dir(1);
+    ASSERT_EQ(g_mkdir_with_parents((d + "/pub").c_str(), 0755), 0);
+    std::string log = StartPorchd(lan.get(), "[porch]\nlisten = ::\n[share Pub]\npath = " + d +
+                                                     "/pub\nread = guest\n");
+    ASSERT_FALSE(log.empty());
+    auto v6 = GuestSftp(lan.get(), "[" + lan->address6(1) + "%eth0]", "ls /\n");
+    EXPECT_TRUE(v6.ok()) << v6.describe();
+    EXPECT_NE(v6.out.find("Pub"), std::string::npos) << v6.out;
+    auto v4 = GuestSftp(lan.get(), lan->address(1), "ls /\n");
+    EXPECT_FALSE(v4.ok()) << "'::' is IPv6 only; IPv4 needs 0.0.0.0 in listen too";
+}
+
+TEST(PorchdNet, AFullDiskIsAClearErrorAndLosesNothing)
+{
+    PORCH_REQUIRE_LAN(lan, 2);
+    std::string d = lan->host_dir(1), c = lan->host_dir(2);
+    ASSERT_EQ(g_mkdir_with_parents((d + "/small").c_str(), 0755), 0);
+    // a 1 MiB file system that only porchd sees
+    std::string log =
+            StartPorchd(lan.get(),
+                        "[porch]\nlisten = " + lan->address(1) + "\n[share Small]\npath = " + d +
+                                "/small\nwrite = guest\n",
+                        "mount -t tmpfs -o size=1m tmpfs " + d + "/small");
+    ASSERT_FALSE(log.empty());
+    std::string old_text(300 * 1024, 'o'), big(2 * 1024 * 1024, 'n');
+    ASSERT_TRUE(g_file_set_contents((c + "/old.txt").c_str(), old_text.data(),
+                                    (gssize)old_text.size(), nullptr));
+    ASSERT_TRUE(
+            g_file_set_contents((c + "/big.txt").c_str(), big.data(), (gssize)big.size(), nullptr));
+    auto first = GuestSftp(lan.get(), lan->address(1), "put " + c + "/old.txt /Small/f.txt\n");
+    ASSERT_TRUE(first.ok()) << first.describe();
+
+    auto full = GuestSftp(lan.get(), lan->address(1), "put " + c + "/big.txt /Small/f.txt\n");
+    EXPECT_FALSE(full.ok());
+    // OpenSSH's client shows the status ("Failure"); the reason is in the log, and on the
+    // wire for clients that show it
+    EXPECT_NE(full.err.find("Failure"), std::string::npos) << full.err;
+    EXPECT_NE(ReadText(log).find("guest: upload to /Small/f.txt discarded, the file is left as it "
+                                 "was: No space left on device"),
+              std::string::npos)
+            << ReadText(log);
+
+    // the old file is there as it was, and no temporary file takes up the space
+    auto back =
+            GuestSftp(lan.get(), lan->address(1),
+                      "get /Small/f.txt " + c + "/back.txt\nput " + c + "/old.txt /Small/g.txt\n");
+    EXPECT_TRUE(back.ok()) << back.describe();
+    EXPECT_EQ(ReadText(c + "/back.txt"), old_text);
+}
+
 } // namespace
