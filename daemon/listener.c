@@ -59,6 +59,45 @@ recent_failures(PorchListener *l, const char *address)
     return a;
 }
 
+/* Forgets the addresses whose failures are all old, so the table stays small. */
+static void
+forget_old_failures(PorchListener *l)
+{
+    GHashTableIter it;
+    gpointer key;
+
+    g_hash_table_iter_init(&it, l->failures);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        if (recent_failures(l, key)->len == 0)
+            g_hash_table_iter_remove(&it);
+}
+
+static guint
+sessions_from(PorchListener *l, const char *address)
+{
+    GHashTableIter it;
+    gpointer value;
+    guint n = 0;
+
+    g_hash_table_iter_init(&it, l->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (g_strcmp0(g_object_get_data(value, "porch-address"), address) == 0)
+            n++;
+    return n;
+}
+
+/* In the session process before exec: SIGHUP stays blocked until porchd-session has set up
+ * its handler, so that a reload at that moment does not end it. */
+static void
+block_sighup(gpointer user_data)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 /* Says why in one line before the SSH identification, as RFC 4253 4.2 allows and sshd
  * does; the OpenSSH client shows it. */
 static void
@@ -93,6 +132,7 @@ on_session_exit(GObject *source, GAsyncResult *result, gpointer user_data)
         if (removed > 0)
             g_message("removed %u unfinished upload(s) of session %d", removed, (int)w->pid);
         g_hash_table_remove(l->sessions, GINT_TO_POINTER(w->pid));
+        forget_old_failures(l);
     }
     /* when cancelled, the listener is gone */
     g_free(w->address);
@@ -116,6 +156,12 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
         turn_away(conn, "Porch: too many failed logins from this address; try again later\r\n");
         return TRUE;
     }
+    /* one neighbour may take half the places, so that it cannot shut the others out */
+    if (sessions_from(l, address) >= MAX(4u, porch_config_get_max_sessions(config) / 2)) {
+        g_message("%s: turned away: too many sessions from this address", address);
+        turn_away(conn, "Porch: too many sessions from this address; try again later\r\n");
+        return TRUE;
+    }
     if (g_hash_table_size(l->sessions) >= porch_config_get_max_sessions(config)) {
         g_message("%s: turned away: %u sessions already", address,
                   porch_config_get_max_sessions(config));
@@ -128,6 +174,7 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
         return TRUE;
     }
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_set_child_setup(launcher, block_sighup, NULL, NULL);
     g_subprocess_launcher_take_fd(launcher, fd, PORCH_SESSION_FD);
     proc = g_subprocess_launcher_spawn(launcher, &error, l->program, "--config", l->snapshot_file,
                                        "--state-dir", l->state_dir, "--address", address, NULL);
@@ -142,6 +189,7 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
     w->pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(proc), NULL, 10);
     w->address = g_steal_pointer(&address);
     g_message("%s: connection, session %d", w->address, (int)w->pid);
+    g_object_set_data_full(G_OBJECT(proc), "porch-address", g_strdup(w->address), g_free);
     g_hash_table_insert(l->sessions, GINT_TO_POINTER(w->pid), g_object_ref(proc));
     g_subprocess_wait_async(proc, l->cancellable, on_session_exit, w);
     return TRUE;

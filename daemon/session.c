@@ -63,6 +63,12 @@ on_sighup(int sig)
     reload_requested = 1;
 }
 
+static void
+on_login_timeout(int sig)
+{
+    _exit(PORCH_SESSION_EXIT_AUTH);
+}
+
 static gboolean
 config_has_guest(const PorchConfig *config)
 {
@@ -102,6 +108,22 @@ current_config(void *user_data)
 
 /* ---- authentication ------------------------------------------------------------------ */
 
+/* The client's user name as a suggestion for [peer NAME]: what porch.conf accepts (letters,
+ * digits, '.', '_', '-', at most 32), anything else replaced, so that nothing a stranger
+ * sends reaches a terminal or the config file as it is. */
+static char *
+peer_name_suggestion(const char *user)
+{
+    GString *s = g_string_new(NULL);
+
+    for (const char *p = user ? user : ""; *p && s->len < 32; p++)
+        g_string_append_c(s,
+                          (g_ascii_isalnum(*p) || *p == '.' || *p == '_' || *p == '-') ? *p : '_');
+    if (s->len == 0 || !g_ascii_isalnum(s->str[0]))
+        g_string_prepend(s, "peer");
+    return g_string_free(s, FALSE);
+}
+
 static int
 auth_none(ssh_session session, const char *user, void *userdata)
 {
@@ -136,13 +158,13 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
     }
     if (peer == NULL) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *line = porch_key_public_line(pubkey, user);
+        g_autofree char *name = peer_name_suggestion(user);
+        g_autofree char *line = porch_key_public_line(pubkey, name);
 
         s->auth_failures++;
-        g_message("%s: refused unknown key %s (user name \"%s\"); recorded as a request for "
-                  "access",
-                  s->address, fp, user);
-        if (!porch_pending_record(s->state_dir, user, line, fp, s->address, &error))
+        g_message("%s: refused unknown key %s (as \"%s\"); recorded as a request for access",
+                  s->address, fp, name);
+        if (!porch_pending_record(s->state_dir, name, line, fp, s->address, &error))
             g_warning("%s: cannot record the request: %s", s->address, error->message);
         return SSH_AUTH_DENIED;
     }
@@ -270,6 +292,10 @@ serve(Session *s, int fd)
     ssh_set_server_callbacks(session, &server_cb);
     /* what failure replies offer; 'none' for guest is answered by auth_none() all the same */
     ssh_set_auth_methods(session, SSH_AUTH_METHOD_PUBLICKEY);
+    /* The whole login, key exchange included (libssh waits for it without a limit), must
+     * end within the grace time: a client that connects and says nothing must not hold one
+     * of the max-sessions places. */
+    alarm(LOGIN_GRACE_SECONDS);
     if (ssh_handle_key_exchange(session) != SSH_OK) {
         g_message("%s: key exchange failed: %s", s->address, ssh_get_error(session));
         r = PORCH_SESSION_EXIT_AUTH;
@@ -292,6 +318,7 @@ serve(Session *s, int fd)
         }
     }
     ssh_event_remove_session(event, session);
+    alarm(0);
 
     {
         PorchSftpContext ctx = {
@@ -351,6 +378,7 @@ main(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) error = NULL;
     struct sigaction sa = {.sa_handler = on_sighup};
+    sigset_t blocked;
     Session s = {0};
     int r;
 
@@ -366,6 +394,12 @@ main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     sigaction(SIGHUP, &sa, NULL);
+    signal(SIGALRM, on_login_timeout);
+    /* porchd starts sessions with SIGHUP blocked, so that a reload before this point does
+     * not end them; from here on it is handled */
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &blocked, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     s.config_file = config_file;

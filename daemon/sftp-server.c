@@ -39,7 +39,10 @@
 
 #define READDIR_BATCH 100
 /* the end of argv[0] of our session processes */
-#define PORCH_SESSION_NAME          "porchd-session"
+#define PORCH_SESSION_NAME "porchd-session"
+/* check-file hashes at most this much per request (~10 s here): a client verifies a larger
+ * file range by range, and no request can keep a session busy for hours */
+#define PORCH_CHECK_FILE_MAX        ((guint64)16 << 30)
 #define MAX_PATH_LENGTH             4096
 #define SSH_FXP_EXTENDED_REPLY_TYPE 201
 
@@ -171,6 +174,13 @@ write_all(Server *s, const guchar *data, gsize len)
     return TRUE;
 }
 
+/* A big-endian uint32 at any alignment. */
+static guint32
+get_be32(const guchar *p)
+{
+    return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
+}
+
 static void
 put_u32(GByteArray *b, guint32 v)
 {
@@ -220,7 +230,7 @@ reader_init(Reader *r, sftp_client_message msg)
     r->left = ssh_buffer_get_len(msg->complete_message);
     if (r->left < 8)
         return FALSE;
-    n = GUINT32_FROM_BE(*(const guint32 *)(const void *)(r->p + 4));
+    n = get_be32(r->p + 4);
     if (n > r->left - 8)
         return FALSE;
     r->p += 8 + n;
@@ -231,12 +241,9 @@ reader_init(Reader *r, sftp_client_message msg)
 static gboolean
 read_u32(Reader *r, guint32 *ret)
 {
-    guint32 be;
-
     if (r->left < 4)
         return FALSE;
-    memcpy(&be, r->p, 4);
-    *ret = GUINT32_FROM_BE(be);
+    *ret = get_be32(r->p);
     r->p += 4;
     r->left -= 4;
     return TRUE;
@@ -572,6 +579,24 @@ parent_rel(const char *rel)
     return slash ? g_strndup(rel, slash - rel) : g_strdup("");
 }
 
+/* porchd runs as root: what a client creates belongs to whoever owns the folder it is
+ * created in (the share's owner, usually), not to root. @fd, or else the name @name in
+ * @parent_fd, is the new object. */
+static void
+give_to_folder_owner(Server *s, int parent_fd, int fd, const char *name)
+{
+    struct stat st;
+    int rc;
+
+    if (geteuid() != 0 || fstat(parent_fd, &st) != 0)
+        return;
+    rc = fd >= 0 ? fchown(fd, st.st_uid, st.st_gid)
+                 : fchownat(parent_fd, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+    if (rc != 0)
+        g_warning("%s: cannot give %s to the folder's owner: %s", s->ctx->who,
+                  name ? name : "a new file", g_strerror(errno));
+}
+
 /* Writes the journal entry of an upload's temporary file before the file exists. */
 static char *
 journal_add(Server *s, const Target *t, const char *temp_name, GError **error)
@@ -658,7 +683,10 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
         /* the new content keeps the old file's mode and owner, as an in-place write would */
         if (fchmod(fd, st.st_mode & 0777) != 0 ||
             (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0))
-            g_debug("%s: cannot keep the mode or owner of %s", s->ctx->who, r->t.vpath);
+            g_warning("%s: cannot keep the mode or owner of %s: %s", s->ctx->who, r->t.vpath,
+                      g_strerror(errno));
+    } else {
+        give_to_folder_owner(s, parent, fd, NULL);
     }
     h = handle_new(HANDLE_FILE, &r->t);
     h->fd = fd;
@@ -679,6 +707,7 @@ h_open(Server *s, Request *r)
     mode_t mode = 0666;
     int oflags = access, fd;
     struct stat st;
+    gboolean created = FALSE;
     Handle *h;
 
     if (r->msg->attr != NULL && (r->msg->attr->flags & SSH_FILEXFER_ATTR_PERMISSIONS))
@@ -691,8 +720,10 @@ h_open(Server *s, Request *r)
         if (!in_place)
             return rc;
     }
-    if (f & SSH_FXF_CREAT)
+    if (f & SSH_FXF_CREAT) {
         oflags |= O_CREAT;
+        created = porch_jail_stat(r->t.jail, r->t.rel, &st, PORCH_JAIL_NOFOLLOW) == -ENOENT;
+    }
     if (f & SSH_FXF_TRUNC)
         oflags |= O_TRUNC;
     if (f & SSH_FXF_EXCL)
@@ -705,6 +736,18 @@ h_open(Server *s, Request *r)
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
         return reply_errno(s, r->msg, EISDIR);
+    }
+    /* root writes without losing set-id bits (CAP_FSETID): drop them, as any other writer's
+     * write would */
+    if (writes && (st.st_mode & (S_ISUID | S_ISGID)))
+        fchmod(fd, st.st_mode & 0777);
+    if (created) {
+        g_autofree char *name = NULL;
+        int parent = porch_jail_open_parent(r->t.jail, r->t.rel, &name);
+        if (parent >= 0) {
+            give_to_folder_owner(s, parent, fd, NULL);
+            close(parent);
+        }
     }
     h = handle_new(HANDLE_FILE, &r->t);
     h->fd = fd;
@@ -719,7 +762,12 @@ h_close(Server *s, Request *r)
     int e = 0;
 
     if (h->temp_name != NULL) {
-        if (h->write_errno != 0)
+        const PorchShare *share = porch_config_lookup_share(s->config, h->share);
+
+        /* the rules may have changed since the open: completing is a write too */
+        if (share == NULL || !may(s, share, PORCH_ACL_WRITE))
+            e = EACCES;
+        else if (h->write_errno != 0)
             e = h->write_errno;
         else if (fdatasync(h->fd) != 0 ||
                  renameat(h->parent_fd, h->temp_name, h->parent_fd, h->final_name) != 0)
@@ -830,6 +878,16 @@ h_fstat(Server *s, Request *r)
     return sftp_reply_attr(r->msg, &a);
 }
 
+/* Whether @fd is the share's root folder itself (reached through a link, say). */
+static gboolean
+is_share_root(const PorchJail *jail, int fd)
+{
+    struct stat a, b;
+
+    return fstat(fd, &a) == 0 && fstat(porch_jail_get_root_fd(jail), &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int
 h_setstat(Server *s, Request *r)
 {
@@ -851,6 +909,11 @@ h_setstat(Server *s, Request *r)
                              0);
     if (fd < 0)
         return reply_errno(s, r->msg, -fd);
+    if (is_share_root(r->t.jail, fd)) {
+        close(fd);
+        return sftp_reply_status(r->msg, SSH_FX_PERMISSION_DENIED,
+                                 "The share's own folder cannot be changed");
+    }
     e = apply_attrs(fd, a);
     close(fd);
     return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
@@ -1011,6 +1074,8 @@ h_mkdir(Server *s, Request *r)
         mode = r->msg->attr->permissions & 0777;
     if (mkdirat(parent, name, mode) != 0)
         e = errno;
+    else
+        give_to_folder_owner(s, parent, -1, name);
     close(parent);
     return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
 }
@@ -1059,12 +1124,18 @@ do_rename(Server *s, Request *r, gboolean replace)
             e = errno;
     } else if (renameat2(p1, from, p2, to, RENAME_NOREPLACE) != 0) {
         e = errno;
-        /* a file system without RENAME_NOREPLACE: check, then rename */
+        /* a file system without RENAME_NOREPLACE: a file is linked under the new name
+         * (which fails if it exists) and unlinked under the old; a folder is refused */
         if (e == EINVAL) {
             struct stat st;
-            e = fstatat(p2, to, &st, AT_SYMLINK_NOFOLLOW) == 0 ? EEXIST
-                : renameat(p1, from, p2, to) != 0              ? errno
-                                                               : 0;
+            if (fstatat(p1, from, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                e = errno;
+            else if (S_ISDIR(st.st_mode))
+                e = EOPNOTSUPP;
+            else if (linkat(p1, from, p2, to, 0) != 0)
+                e = errno;
+            else
+                e = unlinkat(p1, from, 0) == 0 ? 0 : errno;
         }
     }
     close(p1);
@@ -1120,6 +1191,23 @@ h_readlink(Server *s, Request *r)
     return sftp_reply_name(r->msg, buf, &a);
 }
 
+/* A link a client makes may only point down: relative, no "..". One that climbs could be
+ * moved (rename) to where its ".." leads outside, or made through a link to a parent,
+ * and the share owner's own programs would follow it even though porchd never does. */
+static gboolean
+client_link_target_ok(const char *link_rel, const char *target)
+{
+    g_auto(GStrv) parts = NULL;
+
+    if (target == NULL || !porch_jail_symlink_target_inside(link_rel, target))
+        return FALSE;
+    parts = g_strsplit(target, "/", -1);
+    for (guint i = 0; parts[i]; i++)
+        if (g_str_equal(parts[i], ".."))
+            return FALSE;
+    return TRUE;
+}
+
 /* OpenSSH's order: the link's target first, then the new link's path (the gate resolved
  * the latter). Only relative targets that stay inside the share are made. */
 static int
@@ -1129,14 +1217,19 @@ h_symlink(Server *s, Request *r)
     g_autofree char *name = NULL;
     int parent, e = 0;
 
-    if (target == NULL || !porch_jail_symlink_target_inside(r->t.rel, target))
+    if (!client_link_target_ok(r->t.rel, target)) {
+        g_message("%s: refused symlink %s -> %s: it could lead outside the share", s->ctx->who,
+                  r->t.vpath, target ? target : "");
         return sftp_reply_status(r->msg, SSH_FX_PERMISSION_DENIED,
-                                 "A link must point inside the share, by a relative path");
+                                 "A link must point down into the share, by a relative path");
+    }
     parent = open_parent(r, &r->t, &name);
     if (parent < 0)
         return reply_errno(s, r->msg, -parent);
     if (symlinkat(target, parent, name) != 0)
         e = errno;
+    else
+        give_to_folder_owner(s, parent, -1, name);
     close(parent);
     return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
 }
@@ -1233,6 +1326,9 @@ check_file(Server *s, Request *r, int fd)
         start = (guint64)st.st_size;
     if (length == 0 || length > (guint64)st.st_size - start)
         length = (guint64)st.st_size - start;
+    if (length > PORCH_CHECK_FILE_MAX)
+        return sftp_reply_status(r->msg, SSH_FX_FAILURE,
+                                 "Ask for at most 16 GiB per check-file request");
     if (block != 0 && length / block > (PORCH_SFTP_MAX_READ - 64) / 32)
         return sftp_reply_status(r->msg, SSH_FX_FAILURE, "Too many blocks for one reply");
 
@@ -1509,8 +1605,8 @@ version_exchange(Server *s)
 
     if (!read_exact(s, head, sizeof head))
         return FALSE;
-    len = GUINT32_FROM_BE(*(guint32 *)(void *)head);
-    version = GUINT32_FROM_BE(*(guint32 *)(void *)(head + 5));
+    len = get_be32(head);
+    version = get_be32(head + 5);
     if (head[4] != SSH_FXP_INIT || len < 5 || len > 64 * 1024)
         return FALSE;
     /* INIT may carry extension pairs of its own: read and ignore them */

@@ -5,6 +5,7 @@
 // client (algorithms, unknown keys, failed-login limits).
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -201,6 +203,14 @@ class RawSftp
         Packet p;
         p.type = FXP_CLOSE;
         p.u32(++id_).str(handle);
+        Send(p);
+        return Reply();
+    }
+    Packet Write(const std::string &handle, uint64_t offset, const std::string &data)
+    {
+        Packet p;
+        p.type = 6; // SSH_FXP_WRITE
+        p.u32(++id_).str(handle).u64(offset).str(data);
         Send(p);
         return Reply();
     }
@@ -579,6 +589,48 @@ TEST_F(PorchdLan, OpenHandlesAreCapped)
     });
 }
 
+TEST_F(PorchdLan, ClientLinksPointDownOnlyAndTheShareRootStaysAsItIs)
+{
+    struct stat before;
+    ASSERT_EQ(stat((dir_ + "/drop").c_str(), &before), 0);
+    auto r = Sftp("guest", "",
+                  "mkdir /Drop/d\nput /etc/hostname /Drop/x\n"
+                  "-ln -s ../x /Drop/d/up\n"
+                  "ln -s x /Drop/down\n"
+                  "-ln -s . /Drop/me\n"
+                  "-chmod 700 /Drop/me\n"
+                  "ls /Drop\n");
+    EXPECT_TRUE(r.ok()) << r.describe();
+    char buf[64] = "";
+    EXPECT_LT(readlink((dir_ + "/drop/d/up").c_str(), buf, sizeof buf), 0)
+            << "a link with '..' could be moved to lead outside";
+    ASSERT_GT(readlink((dir_ + "/drop/down").c_str(), buf, sizeof buf), 0);
+    EXPECT_STREQ(buf, "x");
+    struct stat after;
+    ASSERT_EQ(stat((dir_ + "/drop").c_str(), &after), 0);
+    EXPECT_EQ(after.st_mode, before.st_mode) << "the share's own folder was changed";
+}
+
+TEST_F(PorchdLan, AnUploadIsNotCompletedAfterTheWriteRightIsGone)
+{
+    OnClient([&](RawSftp &c) {
+        Packet h = c.Open("/Drop/late.txt", FXF_WRITE | FXF_CREAT | FXF_TRUNC);
+        ASSERT_EQ(h.type, FXP_HANDLE);
+        std::string handle = h.get_str();
+        EXPECT_EQ(RawSftp::Status(c.Write(handle, 0, "half")), FX_OK);
+        // the owner takes write away and reloads
+        std::string conf = ReadText(dir_ + "/porch.conf");
+        conf.replace(conf.find("write = guest"), 13, "read = guest");
+        g_file_set_contents((dir_ + "/porch.conf").c_str(), conf.c_str(), -1, nullptr);
+        kill(porchd_, SIGHUP);
+        for (int i = 0; i < 100 && Log().find("reloaded") == std::string::npos; i++)
+            g_usleep(20000);
+        g_usleep(300000); // the session gets porchd's SIGHUP after the log line
+        EXPECT_EQ(RawSftp::Status(c.Close(handle)), FX_PERMISSION_DENIED);
+    });
+    EXPECT_FALSE(g_file_test((dir_ + "/drop/late.txt").c_str(), G_FILE_TEST_EXISTS));
+}
+
 TEST_F(PorchdLan, KeysAndGuestsLogIn)
 {
     auto bob = Sftp("bob", "bob", "ls /\n");
@@ -739,6 +791,92 @@ TEST(PorchdNet, AFullDiskIsAClearErrorAndLosesNothing)
                       "get /Small/f.txt " + c + "/back.txt\nput " + c + "/old.txt /Small/g.txt\n");
     EXPECT_TRUE(back.ok()) << back.describe();
     EXPECT_EQ(ReadText(c + "/back.txt"), old_text);
+}
+
+// Connects from `from` to host 1's porchd and returns the socket (or -1), left open.
+int
+OpenTcp(porch::test::TestLan *lan, int from)
+{
+    int fd = -1;
+    std::string address = lan->address(1);
+    lan->in_netns(from, [&] {
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(kPort);
+        inet_pton(AF_INET, address.c_str(), &a.sin_addr);
+        if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+            close(fd);
+            fd = -1;
+        }
+    });
+    return fd;
+}
+
+std::string
+ReadLine(int fd)
+{
+    std::string line;
+    char c;
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (read(fd, &c, 1) == 1 && c != '\n')
+        line += c;
+    if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+    return line;
+}
+
+TEST(PorchdNet, OneNeighbourCannotTakeEverySession)
+{
+    PORCH_REQUIRE_LAN(lan, 2);
+    std::string d = lan->host_dir(1);
+    ASSERT_EQ(g_mkdir_with_parents((d + "/pub").c_str(), 0755), 0);
+    std::string log =
+            StartPorchd(lan.get(), "[porch]\nmax-sessions = 8\nlisten = " + lan->address(1) +
+                                           "\n[share Pub]\npath = " + d + "/pub\nread = guest\n");
+    ASSERT_FALSE(log.empty());
+    // four connections that say nothing hold four places, half of max-sessions...
+    std::vector<int> idle;
+    for (int i = 0; i < 4; i++) {
+        idle.push_back(OpenTcp(lan.get(), 2));
+        ASSERT_GE(idle.back(), 0);
+        EXPECT_EQ(ReadLine(idle.back()).substr(0, 8), "SSH-2.0-");
+    }
+    // ...and the fifth from the same address is turned away, while another address is served
+    int fifth = OpenTcp(lan.get(), 2);
+    EXPECT_EQ(ReadLine(fifth), "Porch: too many sessions from this address; try again later");
+    close(fifth);
+    int other = OpenTcp(lan.get(), 1);
+    EXPECT_EQ(ReadLine(other).substr(0, 8), "SSH-2.0-");
+    close(other);
+    for (int fd : idle)
+        close(fd);
+}
+
+TEST(PorchdNet, SilentClientsAreDroppedAfterTheGraceTime)
+{
+    PORCH_REQUIRE_LAN(lan, 2);
+    std::string d = lan->host_dir(1);
+    ASSERT_EQ(g_mkdir_with_parents((d + "/pub").c_str(), 0755), 0);
+    std::string log =
+            StartPorchd(lan.get(), "[porch]\nlisten = " + lan->address(1) +
+                                           "\n[share Pub]\npath = " + d + "/pub\nread = guest\n");
+    ASSERT_FALSE(log.empty());
+    int fd = OpenTcp(lan.get(), 2);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(ReadLine(fd).substr(0, 8), "SSH-2.0-");
+    // say nothing: within the 30 s login grace time (and a margin) porchd hangs up
+    struct timeval tv = {40, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    gint64 start = g_get_monotonic_time();
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    double waited = (g_get_monotonic_time() - start) / 1e6;
+    EXPECT_EQ(n, 0) << "the connection is closed, not timed out on our side";
+    EXPECT_GT(waited, 25.0);
+    EXPECT_LT(waited, 35.0);
+    close(fd);
 }
 
 } // namespace

@@ -80,8 +80,8 @@ StopGroup(pid_t pid)
 class Xvfb
 {
   public:
-    // Starts Xvfb on a free display (it picks one and writes it to -displayfd), local
-    // connections only.
+    // Starts Xvfb on a display of its own (numbered from this process's pid, so parallel
+    // runs do not meet), local connections only, and waits until it answers.
     bool Start()
     {
         g_autofree char *path =
@@ -91,28 +91,29 @@ class Xvfb
             return false;
         close(tmp);
         log_ = path;
-        int fds[2];
-        if (pipe(fds) != 0)
-            return false;
+        int n = 100 + (int)(getpid() % 800);
+        while (g_file_test(("/tmp/.X" + std::to_string(n) + "-lock").c_str(), G_FILE_TEST_EXISTS))
+            n++;
+        display_ = ":" + std::to_string(n);
         pid_ = fork();
         if (pid_ == 0) {
             setpgid(0, 0);
-            close(fds[0]);
             int log = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
             dup2(log, STDERR_FILENO);
-            std::string fd = std::to_string(fds[1]);
-            execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-nolisten", "tcp", "-screen", "0",
+            execlp("Xvfb", "Xvfb", display_.c_str(), "-nolisten", "tcp", "-screen", "0",
                    "1024x768x24", (char *)nullptr);
             _exit(127);
         }
-        close(fds[1]);
-        char buf[32] = "";
-        ssize_t n = read(fds[0], buf, sizeof buf - 1); // blocks until Xvfb is ready
-        close(fds[0]);
-        if (n <= 0)
-            return false;
-        display_ = ":" + std::string(buf, strcspn(buf, "\n"));
-        return true;
+        for (int i = 0; i < 200; i++) {
+            if (WindowTreeOk())
+                return true;
+            if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+                pid_ = -1;
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
     }
     ~Xvfb()
     {
@@ -130,6 +131,19 @@ class Xvfb
     const std::string &display() const
     {
         return display_;
+    }
+    // True when the X server answers.
+    bool WindowTreeOk() const
+    {
+        std::string env = "DISPLAY=" + display_;
+        const char *argv[] = {"xwininfo", "-root", nullptr};
+        const char *envp[] = {env.c_str(), nullptr};
+        int status = -1;
+        return g_spawn_sync(nullptr, (char **)argv, (char **)envp,
+                            (GSpawnFlags)(G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                          G_SPAWN_STDERR_TO_DEV_NULL),
+                            nullptr, nullptr, nullptr, nullptr, &status, nullptr) &&
+               WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
 
   private:
