@@ -1,26 +1,41 @@
-/* porch — the command-line client. */
+/* porch — the command-line client: dispatches to one file per command group. */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
 
-#include "porch-config.h"
+#include "porch-cli.h"
 
 static const struct {
     const char *name;
     const char *usage;
     const char *summary;
+    int (*run)(int argc, char **argv); /* NULL: not in this version yet */
 } commands[] = {
-        {"browse", "[--json] [--timeout SECONDS] [--watch]", "list neighbours and what they share"},
-        {"ls", "HOST[/SHARE[/PATH]]", "list a neighbour's shares or a folder"},
-        {"get", "[-r] [--resume] HOST/SHARE/PATH [DEST]", "fetch a file or folder, verified"},
-        {"put", "[-r] SOURCE HOST/SHARE/PATH", "upload a file or folder"},
-        {"print", "HOST/PRINTER FILE [--copies N]", "print on a neighbour's printer"},
-        {"jobs", "HOST[/PRINTER]", "list your print jobs"},
-        {"cancel", "HOST/PRINTER JOB-ID", "cancel one of your print jobs"},
-        {"id", "", "print your public key line and fingerprint"},
-        {"peers", "[list|accept NAME]", "who asked the local porchd for access"},
+        {"browse", "[--json] [--timeout SECONDS] [--watch]", "list neighbours and what they share",
+         porch_cli_browse},
+        {"ls", "HOST[/SHARE[/PATH]]", "list a neighbour's shares or a folder", NULL},
+        {"get", "[-r] [--resume] HOST/SHARE/PATH [DEST]", "fetch a file or folder, verified", NULL},
+        {"put", "[-r] SOURCE HOST/SHARE/PATH", "upload a file or folder", NULL},
+        {"print", "HOST/PRINTER FILE [--copies N]", "print on a neighbour's printer", NULL},
+        {"jobs", "HOST[/PRINTER]", "list your print jobs", NULL},
+        {"cancel", "HOST/PRINTER JOB-ID", "cancel one of your print jobs", NULL},
+        {"id", "", "print your public key line and fingerprint", NULL},
+        {"peers", "[list|accept NAME]", "who asked the local porchd for access", NULL},
 };
+
+void
+porch_cli_put_safe(FILE *f, const char *s)
+{
+    for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (g_unichar_iscntrl(c) || g_unichar_type(c) == G_UNICODE_FORMAT)
+            fputc('?', f);
+        else
+            fwrite(p, 1, (size_t)(g_utf8_next_char(p) - p), f);
+    }
+}
 
 static void
 usage(FILE *f)
@@ -36,6 +51,7 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+    setlocale(LC_ALL, "");
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -50,11 +66,16 @@ main(int argc, char **argv)
         return 0;
     }
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
-        if (strcmp(argv[1], commands[i].name) == 0) {
-            fprintf(stderr, "porch: '%s' is not available in this version (%s) yet\n", argv[1],
-                    PORCH_VERSION);
-            return 1;
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        if (commands[i].run != NULL) {
+            g_autofree char *prgname = g_strconcat("porch ", commands[i].name, NULL);
+            g_set_prgname(prgname);
+            return commands[i].run(argc - 1, argv + 1);
         }
+        fprintf(stderr, "porch: '%s' is not available in this version (%s) yet\n", argv[1],
+                PORCH_VERSION);
+        return 1;
     }
     fprintf(stderr, "porch: unknown command '%s' (see porch --help)\n", argv[1]);
     return 2;

@@ -14,6 +14,7 @@
 #include "listener.h"
 #include "manager.h"
 #include "porch-identity.h"
+#include "porch-publish.h"
 #include "session.h"
 #include "sftp-server.h"
 
@@ -21,6 +22,7 @@ typedef struct {
     GMainLoop *loop;
     PorchManager *manager;
     PorchListener *listener;
+    PorchPublisher *publisher;
 } Daemon;
 
 static void
@@ -52,6 +54,7 @@ on_sighup(gpointer user_data)
                       (const char *const *)porch_config_get_listen(before)))
         g_warning("the new port or listen addresses take effect when porchd restarts");
     porch_listener_reloaded(d->listener);
+    porch_publisher_apply(d->publisher, config);
     return G_SOURCE_CONTINUE;
 }
 
@@ -63,6 +66,29 @@ on_sigterm(gpointer user_data)
     g_message("stopping");
     g_main_loop_quit(d->loop);
     return G_SOURCE_REMOVE;
+}
+
+static void
+on_collision(PorchPublisher *publisher, const char *old_name, const char *new_name,
+             gpointer user_data)
+{
+    if (new_name != NULL)
+        g_message("the name \"%s\" is taken on the network: published as \"%s\"", old_name,
+                  new_name);
+    else
+        g_warning("the name \"%s\" and its alternatives are taken on the network: not "
+                  "published; choose another name",
+                  old_name);
+}
+
+static void
+on_avahi_state(PorchPublisher *publisher, gboolean running, gpointer user_data)
+{
+    if (running)
+        g_message("avahi-daemon is running: publishing on the local network");
+    else
+        g_warning("avahi-daemon is not running: neighbours do not see this machine until it is "
+                  "back; serving goes on");
 }
 
 /* porchd-session beside this program (a build tree, or the same folder), else where it
@@ -105,6 +131,7 @@ main(int argc, char **argv)
     g_autoptr(PorchConfig) config = NULL;
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(PorchListener) listener = NULL;
+    g_autoptr(PorchPublisher) publisher = NULL;
     g_autofree char *snapshot = NULL;
     g_autofree char *host_key_file = NULL;
     g_autofree char *fingerprint = NULL;
@@ -175,7 +202,11 @@ main(int argc, char **argv)
 
     /* Signals first: "running" in the log means SIGHUP and SIGTERM are handled. */
     loop = g_main_loop_new(NULL, FALSE);
-    d = (Daemon){.loop = loop, .manager = manager, .listener = listener};
+    /* Published with the port being served: a new port takes effect only at a restart. */
+    publisher = porch_publisher_new(fingerprint, porch_config_get_port(config));
+    g_signal_connect(publisher, "collision", G_CALLBACK(on_collision), NULL);
+    g_signal_connect(publisher, "avahi-state", G_CALLBACK(on_avahi_state), NULL);
+    d = (Daemon){.loop = loop, .manager = manager, .listener = listener, .publisher = publisher};
     g_unix_signal_add(SIGHUP, on_sighup, &d);
     g_unix_signal_add(SIGTERM, on_sigterm, &d);
     g_unix_signal_add(SIGINT, on_sigterm, &d);
@@ -183,7 +214,12 @@ main(int argc, char **argv)
     log_summary(config);
     g_message("porchd %s running: SFTP on port %u, host key %s, state in %s", PORCH_VERSION,
               porch_config_get_port(config), fingerprint, state_dir);
+    porch_publisher_apply(publisher, config);
 
     g_main_loop_run(loop);
+    /* Withdraw from the network before exiting: avahi-daemon has sent its goodbyes once
+     * the last reference is gone. */
+    g_clear_object(&publisher);
+    g_message("stopped");
     return 0;
 }

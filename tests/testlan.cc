@@ -617,20 +617,8 @@ TestLan::bring_up(int n, std::string *why_not)
             return false;
     }
 
-    // avahi-daemon in its own mount namespace: private /run/avahi-daemon, own /etc/avahi. The
-    // exec chain keeps the pid: ip -> env -> unshare -> sh -> avahi-daemon.
-    const char *script = "mkdir -p /run/avahi-daemon && "
-                         "mount -t tmpfs -o mode=0755 porch-testlan /run/avahi-daemon && "
-                         "mount --bind \"$1\" /etc/avahi && "
-                         "exec \"$2\" --no-chroot --no-drop-root --no-rlimits";
-    for (int i = 1; i <= n; i++) {
-        Host &h = hosts_[i - 1];
-        h.avahi = start({ip, "netns", "exec", h.ns, "env",
-                         "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address(i), find_tool("unshare"), "-m",
-                         "--propagation", "private", "sh", "-c", script, "sh", h.dir + "/avahi",
-                         find_tool("avahi-daemon")},
-                        h.dir + "/avahi.log");
-    }
+    for (int i = 1; i <= n; i++)
+        hosts_[i - 1].avahi = start_avahi(i);
     for (int i = 1; i <= n; i++) {
         const Host &h = hosts_[i - 1];
         GDBusConnection *bus = buses[i - 1].get();
@@ -639,6 +627,40 @@ TestLan::bring_up(int n, std::string *why_not)
             return false;
     }
     return true;
+}
+
+// avahi-daemon in its own mount namespace: private /run/avahi-daemon, own /etc/avahi. The exec
+// chain keeps the pid: ip -> env -> unshare -> sh -> avahi-daemon.
+pid_t
+TestLan::start_avahi(int i)
+{
+    const char *script = "mkdir -p /run/avahi-daemon && "
+                         "mount -t tmpfs -o mode=0755 porch-testlan /run/avahi-daemon && "
+                         "mount --bind \"$1\" /etc/avahi && "
+                         "exec \"$2\" --no-chroot --no-drop-root --no-rlimits";
+    const Host &h = hosts_.at(i - 1);
+    return start({find_tool("ip"), "netns", "exec", h.ns, "env",
+                  "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address(i), find_tool("unshare"), "-m",
+                  "--propagation", "private", "sh", "-c", script, "sh", h.dir + "/avahi",
+                  find_tool("avahi-daemon")},
+                 h.dir + "/avahi.log");
+}
+
+bool
+TestLan::restart_avahi(int i)
+{
+    Host &h = hosts_.at(i - 1);
+    stop(h.avahi);
+    h.avahi = start_avahi(i);
+    Conn bus = bus_connect(bus_address(i));
+    for (auto end = Clock::now() + std::chrono::seconds(20); bus && running(h.avahi);
+         sleep_ms(10)) {
+        if (avahi_state(bus.get()) == 2)
+            return true;
+        if (Clock::now() > end)
+            break;
+    }
+    return false;
 }
 
 TestLan::~TestLan()

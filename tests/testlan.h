@@ -96,6 +96,10 @@ class TestLan
     // Pids of host i's avahi-daemon and dbus-daemon (children of this process).
     pid_t avahi_pid(int i) const;
     pid_t bus_pid(int i) const;
+    // Stops host i's avahi-daemon if it still runs (SIGTERM, then reaped; a test may have
+    // stopped it already) and starts a new one as Create() did; waits at most 20 s for it to
+    // reach its running state. avahi_pid(i) then names the new daemon. False if it did not.
+    bool restart_avahi(int i);
 
     // Runs argv inside host i (ip netns exec, DBUS_SYSTEM_BUS_ADDRESS set to its bus) with
     // stdin from /dev/null, waits for it at most timeout_s seconds (then kills its process
@@ -144,6 +148,7 @@ class TestLan
                      const std::vector<std::string> &argv, double timeout_s);
     Child *find_child(pid_t pid);
     pid_t start(const std::vector<std::string> &argv, const std::string &log_path);
+    pid_t start_avahi(int i);
     void dump_logs() const;
 
     int slot_ = -1;           // index in the registry the signal handlers tear down

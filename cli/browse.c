@@ -1,0 +1,491 @@
+/* browse.c — `porch browse [--json] [--timeout SECONDS] [--watch]`.
+ *
+ * Browses with a PorchBrowser (shared/porch-browse.h) for --timeout seconds (default 2), then
+ * prints what it found; with --watch, prints each neighbour as it appears, changes and goes,
+ * until SIGINT or SIGTERM (or --timeout, when given).
+ *
+ * JSON (--json), the stable form documented in porch(1): one-shot, an array of neighbour
+ * objects, one per line; with --watch, one event object per line,
+ *   {"event":"added"|"changed"|"removed","neighbour":NEIGHBOUR}
+ * A NEIGHBOUR has exactly these keys, in this order:
+ *   "name"         string: display name
+ *   "host"         string: host name, "alice-laptop.local"
+ *   "porch"        boolean: runs Porch (advertises _porch._tcp)
+ *   "port"         number: Porch's SSH/SFTP port; null when "porch" is false
+ *   "fingerprint"  string: host key, "SHA256:..."; null when not advertised
+ *   "ipv4", "ipv6" arrays of strings; link-local IPv6 addresses carry "%INTERFACE"
+ *   "shares"       array of {"name", "path", "guest" (boolean), "uri"}
+ *   "printers"     array of {"name", "instance", "txt"}
+ *   "services"     array of {"type", "name", "port", "uri", "txt"}
+ * "txt" is an object of the TXT record's keys, sorted, the first occurrence of a key winning:
+ * "key=value" gives a string, a bare "key" gives true. Arrays are sorted as porch-browse.h
+ * says; neighbours by name, then host name.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib-unix.h>
+
+#include "porch-browse.h"
+#include "porch-cli.h"
+
+#define DEFAULT_TIMEOUT_S 2.0
+#define MAX_TIMEOUT_S     (7 * 24 * 3600.0)
+
+typedef struct {
+    GMainLoop *loop;
+    gboolean json;
+    gboolean avahi_lost;
+    GHashTable *last_lines; /* host name -> the last text line printed about it */
+} Browse;
+
+/* ------------------------------------------------------------------------------------------
+ * JSON */
+
+static void
+json_string(GString *out, const char *s)
+{
+    if (s == NULL) {
+        g_string_append(out, "null");
+        return;
+    }
+    g_string_append_c(out, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        switch (*p) {
+        case '"':
+            g_string_append(out, "\\\"");
+            break;
+        case '\\':
+            g_string_append(out, "\\\\");
+            break;
+        case '\n':
+            g_string_append(out, "\\n");
+            break;
+        case '\r':
+            g_string_append(out, "\\r");
+            break;
+        case '\t':
+            g_string_append(out, "\\t");
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                g_string_append_printf(out, "\\u%04x", *p);
+            else
+                g_string_append_c(out, (char)*p);
+        }
+    }
+    g_string_append_c(out, '"');
+}
+
+static void
+json_strv(GString *out, const char *const *v)
+{
+    g_string_append_c(out, '[');
+    for (guint i = 0; v != NULL && v[i] != NULL; i++) {
+        if (i > 0)
+            g_string_append_c(out, ',');
+        json_string(out, v[i]);
+    }
+    g_string_append_c(out, ']');
+}
+
+static size_t
+txt_key_len(const char *entry)
+{
+    const char *eq = strchr(entry, '=');
+    return eq != NULL ? (size_t)(eq - entry) : strlen(entry);
+}
+
+static int
+compare_txt_keys(gconstpointer a, gconstpointer b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    size_t lx = txt_key_len(x), ly = txt_key_len(y);
+    int c = memcmp(x, y, MIN(lx, ly));
+    return c != 0 ? c : (lx > ly) - (lx < ly);
+}
+
+static void
+json_txt(GString *out, char *const *txt)
+{
+    g_autoptr(GPtrArray) firsts = g_ptr_array_new();
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    /* Keys are case-insensitive and the first occurrence wins (RFC 6763, 6.4). */
+    for (guint i = 0; txt != NULL && txt[i] != NULL; i++) {
+        size_t len = txt_key_len(txt[i]);
+        if (len == 0 || !g_hash_table_add(seen, g_ascii_strdown(txt[i], (gssize)len)))
+            continue;
+        g_ptr_array_add(firsts, txt[i]);
+    }
+    g_ptr_array_sort(firsts, compare_txt_keys);
+    g_string_append_c(out, '{');
+    for (guint i = 0; i < firsts->len; i++) {
+        const char *entry = g_ptr_array_index(firsts, i);
+        size_t len = txt_key_len(entry);
+        g_autofree char *key = g_strndup(entry, len);
+        if (i > 0)
+            g_string_append_c(out, ',');
+        json_string(out, key);
+        g_string_append_c(out, ':');
+        /* A bare "key" is a boolean attribute, present: true. */
+        if (entry[len] == '\0')
+            g_string_append(out, "true");
+        else
+            json_string(out, entry + len + 1);
+    }
+    g_string_append_c(out, '}');
+}
+
+static void
+json_neighbour(GString *out, const PorchNeighbour *n)
+{
+    const PorchNeighbourShare *shares;
+    const PorchNeighbourPrinter *printers;
+    const PorchNeighbourService *services;
+    guint n_shares, n_printers, n_services;
+
+    shares = porch_neighbour_get_shares(n, &n_shares);
+    printers = porch_neighbour_get_printers(n, &n_printers);
+    services = porch_neighbour_get_services(n, &n_services);
+
+    g_string_append(out, "{\"name\":");
+    json_string(out, porch_neighbour_get_name(n));
+    g_string_append(out, ",\"host\":");
+    json_string(out, porch_neighbour_get_host_name(n));
+    g_string_append_printf(out, ",\"porch\":%s", porch_neighbour_is_porch(n) ? "true" : "false");
+    if (porch_neighbour_is_porch(n))
+        g_string_append_printf(out, ",\"port\":%u", (unsigned)porch_neighbour_get_port(n));
+    else
+        g_string_append(out, ",\"port\":null");
+    g_string_append(out, ",\"fingerprint\":");
+    json_string(out, porch_neighbour_get_fingerprint(n));
+    g_string_append(out, ",\"ipv4\":");
+    json_strv(out, porch_neighbour_get_ipv4_addresses(n));
+    g_string_append(out, ",\"ipv6\":");
+    json_strv(out, porch_neighbour_get_ipv6_addresses(n));
+
+    g_string_append(out, ",\"shares\":[");
+    for (guint i = 0; i < n_shares; i++) {
+        g_string_append(out, i > 0 ? ",{\"name\":" : "{\"name\":");
+        json_string(out, shares[i].name);
+        g_string_append(out, ",\"path\":");
+        json_string(out, shares[i].path);
+        g_string_append_printf(out, ",\"guest\":%s,\"uri\":", shares[i].guest ? "true" : "false");
+        json_string(out, shares[i].uri);
+        g_string_append_c(out, '}');
+    }
+    g_string_append(out, "],\"printers\":[");
+    for (guint i = 0; i < n_printers; i++) {
+        g_string_append(out, i > 0 ? ",{\"name\":" : "{\"name\":");
+        json_string(out, printers[i].name);
+        g_string_append(out, ",\"instance\":");
+        json_string(out, printers[i].instance);
+        g_string_append(out, ",\"txt\":");
+        json_txt(out, printers[i].txt);
+        g_string_append_c(out, '}');
+    }
+    g_string_append(out, "],\"services\":[");
+    for (guint i = 0; i < n_services; i++) {
+        g_string_append(out, i > 0 ? ",{\"type\":" : "{\"type\":");
+        json_string(out, services[i].type);
+        g_string_append(out, ",\"name\":");
+        json_string(out, services[i].name);
+        g_string_append_printf(out, ",\"port\":%u,\"uri\":", (unsigned)services[i].port);
+        json_string(out, services[i].uri);
+        g_string_append(out, ",\"txt\":");
+        json_txt(out, services[i].txt);
+        g_string_append_c(out, '}');
+    }
+    g_string_append(out, "]}");
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Text, for people: every name from the network goes through porch_cli_put_safe(). */
+
+static void
+print_addresses(const PorchNeighbour *n)
+{
+    const char *const *lists[] = {porch_neighbour_get_ipv4_addresses(n),
+                                  porch_neighbour_get_ipv6_addresses(n)};
+    gboolean first = TRUE;
+
+    for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+        for (guint i = 0; lists[l][i] != NULL; i++) {
+            fputs(first ? "" : ", ", stdout);
+            porch_cli_put_safe(stdout, lists[l][i]);
+            first = FALSE;
+        }
+    }
+    if (first)
+        fputs("(none yet)", stdout);
+}
+
+/* "ipp" for "_ipp._tcp". */
+static char *
+short_type(const char *type)
+{
+    const char *dot = strchr(type, '.');
+    const char *start = type[0] == '_' ? type + 1 : type;
+    return dot != NULL && dot > start ? g_strndup(start, (gsize)(dot - start)) : g_strdup(type);
+}
+
+static void
+print_neighbour(const PorchNeighbour *n)
+{
+    const PorchNeighbourShare *shares;
+    const PorchNeighbourPrinter *printers;
+    const PorchNeighbourService *services;
+    guint n_shares, n_printers, n_services;
+
+    shares = porch_neighbour_get_shares(n, &n_shares);
+    printers = porch_neighbour_get_printers(n, &n_printers);
+    services = porch_neighbour_get_services(n, &n_services);
+
+    porch_cli_put_safe(stdout, porch_neighbour_get_name(n));
+    fputs(" (", stdout);
+    porch_cli_put_safe(stdout, porch_neighbour_get_host_name(n));
+    if (porch_neighbour_is_porch(n))
+        printf("), Porch on port %u\n", (unsigned)porch_neighbour_get_port(n));
+    else
+        fputs("), not a Porch host\n", stdout);
+    fputs("    addresses    ", stdout);
+    print_addresses(n);
+    fputc('\n', stdout);
+    if (porch_neighbour_get_fingerprint(n) != NULL) {
+        fputs("    host key     ", stdout);
+        porch_cli_put_safe(stdout, porch_neighbour_get_fingerprint(n));
+        fputc('\n', stdout);
+    }
+    for (guint i = 0; i < n_shares; i++) {
+        fputs("    share        ", stdout);
+        porch_cli_put_safe(stdout, shares[i].name);
+        fputs("  ", stdout);
+        porch_cli_put_safe(stdout, shares[i].uri);
+        fputs(shares[i].guest ? "  (guests may read)\n" : "\n", stdout);
+    }
+    for (guint i = 0; i < n_printers; i++) {
+        const char *ty = porch_neighbour_txt_lookup((const char *const *)printers[i].txt, "ty");
+        fputs("    printer      ", stdout);
+        porch_cli_put_safe(stdout, printers[i].name);
+        if (ty != NULL && *ty != '\0') {
+            fputs("  ", stdout);
+            porch_cli_put_safe(stdout, ty);
+        }
+        fputc('\n', stdout);
+    }
+    for (guint i = 0; i < n_services; i++) {
+        g_autofree char *kind = short_type(services[i].type);
+        printf("    %-12s ", kind);
+        porch_cli_put_safe(stdout, services[i].name);
+        fputs("  ", stdout);
+        porch_cli_put_safe(stdout, services[i].uri);
+        fputc('\n', stdout);
+    }
+}
+
+/* One line for --watch: "added NAME (HOST): Porch on port P; shares A, B; printers P; URI". */
+static char *
+event_line(const char *event, const PorchNeighbour *n)
+{
+    const PorchNeighbourShare *shares;
+    const PorchNeighbourPrinter *printers;
+    const PorchNeighbourService *services;
+    guint n_shares, n_printers, n_services;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (f == NULL)
+        g_error("out of memory");
+    shares = porch_neighbour_get_shares(n, &n_shares);
+    printers = porch_neighbour_get_printers(n, &n_printers);
+    services = porch_neighbour_get_services(n, &n_services);
+
+    fprintf(f, "%-8s ", event);
+    porch_cli_put_safe(f, porch_neighbour_get_name(n));
+    fputs(" (", f);
+    porch_cli_put_safe(f, porch_neighbour_get_host_name(n));
+    fputc(')', f);
+    if (strcmp(event, "removed") != 0) {
+        if (porch_neighbour_is_porch(n))
+            fprintf(f, ": Porch on port %u", (unsigned)porch_neighbour_get_port(n));
+        else
+            fputs(": not Porch", f);
+        for (guint i = 0; i < n_shares; i++) {
+            fputs(i == 0 ? "; shares " : ", ", f);
+            porch_cli_put_safe(f, shares[i].name);
+        }
+        for (guint i = 0; i < n_printers; i++) {
+            fputs(i == 0 ? "; printers " : ", ", f);
+            porch_cli_put_safe(f, printers[i].name);
+        }
+        for (guint i = 0; i < n_services; i++) {
+            fputs(i == 0 ? "; " : ", ", f);
+            porch_cli_put_safe(f, services[i].uri);
+        }
+    }
+    fputc('\n', f);
+    fclose(f);
+    return buf;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * --watch */
+
+static void
+report(Browse *b, const char *event, PorchNeighbour *n)
+{
+    if (b->json) {
+        g_autoptr(GString) line = g_string_new("{\"event\":");
+        json_string(line, event);
+        g_string_append(line, ",\"neighbour\":");
+        json_neighbour(line, n);
+        g_string_append(line, "}\n");
+        fputs(line->str, stdout);
+    } else {
+        /* A change this line does not show (an address) is not worth a line of its own. */
+        g_autofree char *text = event_line(event, n);
+        const char *host = porch_neighbour_get_host_name(n);
+        const char *last = g_hash_table_lookup(b->last_lines, host);
+        /* Both begin with the event, padded to the same width ("%-8s "). */
+        if (last != NULL && strcmp(event, "changed") == 0 && strcmp(last + 9, text + 9) == 0)
+            return;
+        fputs(text, stdout);
+        if (strcmp(event, "removed") == 0)
+            g_hash_table_remove(b->last_lines, host);
+        else
+            g_hash_table_insert(b->last_lines, g_strdup(host), g_steal_pointer(&text));
+    }
+    /* Whoever reads a pipe sees each event as it happens. */
+    fflush(stdout);
+}
+
+static void
+on_added(PorchBrowser *browser, PorchNeighbour *n, gpointer data)
+{
+    report(data, "added", n);
+}
+
+static void
+on_changed(PorchBrowser *browser, PorchNeighbour *n, gpointer data)
+{
+    report(data, "changed", n);
+}
+
+static void
+on_removed(PorchBrowser *browser, PorchNeighbour *n, gpointer data)
+{
+    report(data, "removed", n);
+}
+
+static void
+on_state(PorchBrowser *browser, GParamSpec *pspec, gpointer data)
+{
+    Browse *b = data;
+
+    if (porch_browser_get_state(browser) == PORCH_BROWSER_RUNNING && b->avahi_lost) {
+        fprintf(stderr, "porch: avahi-daemon is back\n");
+        b->avahi_lost = FALSE;
+    } else if (porch_browser_get_state(browser) == PORCH_BROWSER_CONNECTING && !b->avahi_lost) {
+        fprintf(stderr, "porch: avahi-daemon went away; waiting for it to come back\n");
+        b->avahi_lost = TRUE;
+    }
+}
+
+static gboolean
+on_quit(gpointer data)
+{
+    g_main_loop_quit(((Browse *)data)->loop);
+    return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+int
+porch_cli_browse(int argc, char **argv)
+{
+    gboolean json = FALSE, watch = FALSE;
+    double timeout = -1;
+    GOptionEntry entries[] = {
+            {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+             "Print JSON: an array of neighbours, or with --watch one event per line", NULL},
+            {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout,
+             "Browse for SECONDS (default 2; with --watch, until interrupted)", "SECONDS"},
+            {"watch", 'w', 0, G_OPTION_ARG_NONE, &watch,
+             "Report neighbours as they appear, change and go, until interrupted", NULL},
+            G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchBrowser) browser = NULL;
+    g_autoptr(GMainLoop) loop = NULL;
+    g_autoptr(GHashTable) last_lines =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    Browse b = {0};
+    guint timer = 0, sigint, sigterm;
+
+    g_option_context_set_summary(ctx, "List the neighbours on the local network and what they "
+                                      "share (mDNS/DNS-SD, through avahi-daemon).");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        fprintf(stderr, "porch browse: %s (see porch browse --help)\n", error->message);
+        return 2;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "porch browse: unexpected argument '%s' (see porch browse --help)\n",
+                argv[1]);
+        return 2;
+    }
+    if (timeout != -1 && !(timeout > 0 && timeout <= MAX_TIMEOUT_S)) {
+        fprintf(stderr, "porch browse: --timeout takes a number of seconds above 0\n");
+        return 2;
+    }
+    if (timeout == -1 && !watch)
+        timeout = DEFAULT_TIMEOUT_S;
+
+    loop = g_main_loop_new(NULL, FALSE);
+    b.loop = loop;
+    b.json = json;
+    b.last_lines = last_lines;
+    browser = porch_browser_new();
+    if (watch) {
+        g_signal_connect(browser, "neighbour-added", G_CALLBACK(on_added), &b);
+        g_signal_connect(browser, "neighbour-changed", G_CALLBACK(on_changed), &b);
+        g_signal_connect(browser, "neighbour-removed", G_CALLBACK(on_removed), &b);
+        g_signal_connect(browser, "notify::state", G_CALLBACK(on_state), &b);
+    }
+    if (!porch_browser_start(browser, &error)) {
+        fprintf(stderr, "porch browse: %s\n", error->message);
+        return 1;
+    }
+    sigint = g_unix_signal_add(SIGINT, on_quit, &b);
+    sigterm = g_unix_signal_add(SIGTERM, on_quit, &b);
+    if (timeout > 0)
+        timer = g_timeout_add((guint)(timeout * 1000), on_quit, &b);
+    g_main_loop_run(loop);
+    g_source_remove(sigint);
+    g_source_remove(sigterm);
+    if (timer != 0)
+        g_source_remove(timer);
+
+    if (!watch) {
+        g_autoptr(GPtrArray) all = porch_browser_get_neighbours(browser);
+        if (json) {
+            g_autoptr(GString) out = g_string_new("[");
+            for (guint i = 0; i < all->len; i++) {
+                g_string_append(out, i > 0 ? ",\n" : "\n");
+                json_neighbour(out, g_ptr_array_index(all, i));
+            }
+            g_string_append(out, all->len > 0 ? "\n]\n" : "]\n");
+            fputs(out->str, stdout);
+        } else if (all->len == 0) {
+            printf("No neighbours found in %g s.\n", timeout);
+        } else {
+            for (guint i = 0; i < all->len; i++)
+                print_neighbour(g_ptr_array_index(all, i));
+        }
+    }
+    g_signal_handlers_disconnect_by_data(browser, &b);
+    return fflush(stdout) == 0 ? 0 : 1;
+}

@@ -1,0 +1,581 @@
+// test-browse.cc — shared/porch-browse and `porch browse` against real avahi-daemons on a test
+// LAN: records published with avahi-publish and CUPS's ippeveprinter on hosts 1 and 3, browsed
+// from host 2 — by the porch command, as a user or a script would, and in this process through
+// the GObject API (avahi-client reaches host 2's avahi-daemon over host 2's system bus).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <gio/gio.h>
+#include <glib.h>
+
+#include "porch-browse.h"
+#include "testlan.h"
+
+namespace
+{
+
+using Clock = std::chrono::steady_clock;
+using porch::test::TestLan;
+
+const std::string kPorch = PORCH_BUILD_DIR "/cli/porch";
+
+std::string
+ReadText(const std::string &path)
+{
+    g_autofree char *s = nullptr;
+    g_file_get_contents(path.c_str(), &s, nullptr, nullptr);
+    return s ? s : "";
+}
+
+double
+SecondsSince(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Polls pred every 10 ms for at most seconds; true as soon as it holds.
+bool
+WaitFor(const std::function<bool()> &pred, double seconds)
+{
+    for (auto end = Clock::now() + std::chrono::duration<double>(seconds);; g_usleep(10000)) {
+        if (pred())
+            return true;
+        if (Clock::now() > end)
+            return false;
+    }
+}
+
+// Starts `avahi-publish -s ARGS...` on each host given, all at once, and waits until
+// avahi-daemon has established every service (probing done). Returns their pids; on failure,
+// adds a failure and returns fewer.
+std::vector<pid_t>
+PublishAll(TestLan &lan, const std::vector<std::pair<int, std::vector<std::string>>> &services)
+{
+    std::vector<pid_t> pids;
+    for (const auto &[host, args] : services) {
+        std::vector<std::string> argv = {"avahi-publish", "-s"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        pid_t pid = lan.spawn(host, argv);
+        if (pid <= 0) {
+            ADD_FAILURE() << "cannot start avahi-publish " << args[0];
+            return {};
+        }
+        pids.push_back(pid);
+    }
+    for (size_t i = 0; i < pids.size(); i++) {
+        auto established = [&] {
+            return ReadText(lan.spawn_log(pids[i])).find("Established") != std::string::npos;
+        };
+        if (!WaitFor(established, 10)) {
+            ADD_FAILURE() << "avahi-publish " << services[i].second[0] << " on host "
+                          << services[i].first
+                          << " not established: " << ReadText(lan.spawn_log(pids[i]));
+            return {};
+        }
+    }
+    return pids;
+}
+
+pid_t
+Publish(TestLan &lan, int host, const std::vector<std::string> &args)
+{
+    auto pids = PublishAll(lan, {{host, args}});
+    return pids.empty() ? -1 : pids[0];
+}
+
+// Runs jq -c FILTER on json (what a script would do with porch browse --json); its output
+// without the final newline, or "jq failed: ..." when json does not parse.
+// With slurp, the input's objects (one per line for --watch) are read into one array first.
+std::string
+Jq(TestLan &lan, const std::string &json, const std::string &filter, bool slurp = false)
+{
+    std::string path = lan.state_dir() + "/jq-input.json";
+    if (!g_file_set_contents(path.c_str(), json.c_str(), -1, nullptr))
+        return "cannot write " + path;
+    auto r = TestLan::run_local({"jq", slurp ? "-cs" : "-c", filter, path});
+    if (!r.ok())
+        return "jq failed: " + r.describe();
+    if (!r.out.empty() && r.out.back() == '\n')
+        r.out.pop_back();
+    return r.out;
+}
+
+// The lines of text that contain every one of needles.
+std::vector<std::string>
+LinesWith(const std::string &text, const std::vector<std::string> &needles)
+{
+    std::vector<std::string> found;
+    g_auto(GStrv) lines = g_strsplit(text.c_str(), "\n", -1);
+    for (char **l = lines; *l; l++) {
+        bool all = true;
+        for (const std::string &n : needles)
+            all = all && strstr(*l, n.c_str()) != nullptr;
+        if (all && **l)
+            found.emplace_back(*l);
+    }
+    return found;
+}
+
+// Point 3 and 5: one object per host, its services merged (porch, share, printer; IPv4 and
+// IPv6), the browsing host's own services left out, keys in the documented order.
+TEST(Browse, JsonListsEachNeighbourOnceWithItsSharesButNotItself)
+{
+    PORCH_REQUIRE_TOOLS("avahi-publish", "jq");
+    PORCH_REQUIRE_LAN(lan, 3);
+    // Host 1 has a global IPv6 address too. avahi-daemon then publishes that one alone (link-local
+    // addresses only on a link without a global one: avahi-core/iface.c); host 3 has only its
+    // link-local one, listed with its scope.
+    auto ip = lan->run(1, {"ip", "-6", "addr", "add", "fd00:88::1/64", "dev", "eth0", "nodad"});
+    ASSERT_TRUE(ip.ok()) << ip.describe();
+    ASSERT_EQ(PublishAll(*lan,
+                         {
+                                 {1, {"Alice's laptop", "_porch._tcp", "4422", "v=1", "fp=XYZ"}},
+                                 {1,
+                                  {"Photos on Alice's laptop", "_sftp-ssh._tcp", "4422",
+                                   "path=/Photos", "u=guest"}},
+                                 {3, {"Carol's desktop", "_porch._tcp", "4422", "v=1", "fp=C4r0l"}},
+                                 {3,
+                                  {"Music on Carol's desktop", "_sftp-ssh._tcp", "4422",
+                                   "path=/Music"}},
+                                 {3,
+                                  {"Office on Carol's desktop", "_porch-print._tcp", "4422",
+                                   "ty=HP LaserJet 4000", "color=F"}},
+                                 // Host 2's own records: the browser there must not list them.
+                                 {2, {"Bob's desktop", "_porch._tcp", "4422", "v=1", "fp=B0b"}},
+                                 {2, {"Bob's printer", "_ipp._tcp", "631", "rp=printers/bob"}},
+                         })
+                      .size(),
+              7u);
+
+    auto t0 = Clock::now();
+    auto r = lan->run(2, {kPorch, "browse", "--json", "--timeout", "3"}, 20);
+    double took = SecondsSince(t0);
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_GE(took, 3.0);
+    EXPECT_LT(took, 5.0);
+    std::string j = r.out;
+
+    EXPECT_EQ(Jq(*lan, j, "[.[].host]"), R"(["porchtl1.local","porchtl3.local"])") << j;
+    EXPECT_EQ(Jq(*lan, j, "[.[].name]"), R"(["Alice's laptop","Carol's desktop"])");
+    EXPECT_EQ(Jq(*lan, j, "[.[] | keys_unsorted] | unique"),
+              R"([["name","host","porch","port","fingerprint","ipv4","ipv6","shares",)"
+              R"("printers","services"]])");
+    EXPECT_EQ(Jq(*lan, j, ".[0] | [.porch, .port, .fingerprint, .ipv4, .ipv6]"),
+              R"([true,4422,"SHA256:XYZ",["10.88.0.1"],["fd00:88::1"]])");
+    EXPECT_EQ(Jq(*lan, j, ".[0].shares"), R"([{"name":"Photos","path":"/Photos","guest":true,)"
+                                          R"("uri":"sftp://guest@porchtl1.local:4422/Photos"}])");
+    EXPECT_EQ(Jq(*lan, j, ".[0] | [.printers, .services]"), "[[],[]]");
+    EXPECT_EQ(Jq(*lan, j, ".[1] | [.porch, .port, .fingerprint, .ipv4, .ipv6]"),
+              R"([true,4422,"SHA256:C4r0l",["10.88.0.3"],["fe80::88:3%eth0"]])");
+    EXPECT_EQ(Jq(*lan, j, ".[1].shares"), R"([{"name":"Music","path":"/Music","guest":false,)"
+                                          R"("uri":"sftp://porchtl3.local:4422/Music"}])");
+    EXPECT_EQ(Jq(*lan, j, ".[1].printers"),
+              R"([{"name":"Office","instance":"Office on Carol's desktop",)"
+              R"("txt":{"color":"F","ty":"HP LaserJet 4000"}}])");
+    EXPECT_EQ(j.find("porchtl2"), std::string::npos) << j;
+    EXPECT_EQ(j.find("Bob"), std::string::npos) << j;
+
+    // The form for people.
+    r = lan->run(2, {kPorch, "browse", "--timeout", "2"}, 20);
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_NE(r.out.find("Alice's laptop (porchtl1.local), Porch on port 4422\n"
+                         "    addresses    10.88.0.1, fd00:88::1\n"
+                         "    host key     SHA256:XYZ\n"
+                         "    share        Photos  sftp://guest@porchtl1.local:4422/Photos  "
+                         "(guests may read)\n"),
+              std::string::npos)
+            << r.out;
+    EXPECT_NE(r.out.find("    printer      Office  HP LaserJet 4000\n"), std::string::npos)
+            << r.out;
+    EXPECT_EQ(r.out.find("Bob"), std::string::npos) << r.out;
+
+    // --watch for people: one line an event, the first "added", the last the whole picture,
+    // and no line for a change the line does not show (an address).
+    r = lan->run(2, {kPorch, "browse", "--watch", "--timeout", "2"}, 20);
+    ASSERT_TRUE(r.ok()) << r.describe();
+    for (auto [host, last] : {std::pair<std::string, std::string>{
+                                      "porchtl1.local", "Alice's laptop (porchtl1.local): Porch on "
+                                                        "port 4422; shares Photos"},
+                              {"porchtl3.local", "Carol's desktop (porchtl3.local): Porch on port "
+                                                 "4422; shares Music; printers Office"}}) {
+        auto lines = LinesWith(r.out, {"(" + host + ")"});
+        ASSERT_FALSE(lines.empty()) << r.out;
+        EXPECT_EQ(lines.front().rfind("added    ", 0), 0u) << r.out;
+        EXPECT_EQ(lines.back().substr(9), last) << r.out;
+        for (size_t i = 1; i < lines.size(); i++)
+            EXPECT_NE(lines[i].substr(9), lines[i - 1].substr(9)) << r.out;
+    }
+}
+
+// Point 5: --watch streams one JSON object per line, and a host whose records are withdrawn is
+// reported removed about as fast as avahi itself notices (FACTS.md: 1.02 s).
+TEST(Browse, WatchReportsANeighbourThatGoes)
+{
+    PORCH_REQUIRE_TOOLS("avahi-publish", "jq");
+    PORCH_REQUIRE_LAN(lan, 3);
+    ASSERT_GT(Publish(*lan, 1, {"Alice's laptop", "_porch._tcp", "4422", "v=1", "fp=XYZ"}), 0);
+    pid_t carol = Publish(*lan, 3, {"Carol's desktop", "_porch._tcp", "4422", "v=1", "fp=C"});
+    pid_t music =
+            Publish(*lan, 3, {"Music on Carol's desktop", "_sftp-ssh._tcp", "4422", "path=/Music"});
+    ASSERT_GT(carol, 0);
+    ASSERT_GT(music, 0);
+
+    std::string log = lan->host_dir(2) + "/watch.log";
+    pid_t watch = lan->spawn(2, {kPorch, "browse", "--watch", "--json"}, log);
+    ASSERT_GT(watch, 0);
+    ASSERT_TRUE(WaitFor(
+            [&] {
+                std::string t = ReadText(log);
+                return !LinesWith(t, {R"("host":"porchtl3.local")", R"("path":"/Music")"})
+                                .empty() &&
+                       !LinesWith(t, {R"("host":"porchtl1.local")", R"("porch":true)"}).empty();
+            },
+            5))
+            << ReadText(log);
+
+    auto t0 = Clock::now();
+    lan->stop(music);
+    lan->stop(carol);
+    const std::string removed =
+            R"({"event":"removed","neighbour":{"name":"Carol's desktop","host":"porchtl3.local",)";
+    bool gone = WaitFor([&] { return ReadText(log).find(removed) != std::string::npos; }, 3);
+    double took = SecondsSince(t0);
+    EXPECT_TRUE(gone) << ReadText(log);
+    std::printf("[ FIGURE   ] removal reported %.2f s after the publishers stopped\n", took);
+
+    EXPECT_EQ(lan->stop(watch, SIGINT), 0);
+    std::string t = ReadText(log);
+    // Every line is one JSON object, the event first; host 1 stayed.
+    EXPECT_EQ(Jq(*lan, t, "length", true), std::to_string(LinesWith(t, {""}).size())) << t;
+    EXPECT_EQ(Jq(*lan, t, "[.[] | keys_unsorted] | unique", true), R"([["event","neighbour"]])");
+    auto events = Jq(*lan, t, "select(.neighbour.host == \"porchtl1.local\") | .event");
+    EXPECT_EQ(events.find("removed"), std::string::npos) << t;
+    EXPECT_EQ(events.rfind("\"added\"", 0), 0u) << t;
+    EXPECT_EQ(LinesWith(t, {R"("event":"removed")"}).size(), 1u) << t;
+    EXPECT_EQ(t.find("porchtl2"), std::string::npos) << t;
+}
+
+// Point 4: devices that do not run Porch — a real IPP Everywhere printer (CUPS's ippeveprinter,
+// which registers itself through avahi) and Samba, WebDAV and OpenSSH services — are
+// neighbours with the URI a user would open.
+TEST(Browse, NearbyDevicesThatDoNotRunPorchComeWithTheirUris)
+{
+    PORCH_REQUIRE_TOOLS("avahi-publish", "jq", "ippeveprinter");
+    PORCH_REQUIRE_LAN(lan, 3);
+    std::string spool = lan->host_dir(3) + "/spool";
+    ASSERT_EQ(g_mkdir_with_parents(spool.c_str(), 0755), 0);
+    pid_t printer = lan->spawn(3, {"ippeveprinter", "-p", "8631", "-d", spool, "Test Printer"});
+    ASSERT_GT(printer, 0);
+    ASSERT_EQ(PublishAll(*lan, {{3, {"Files", "_smb._tcp", "445"}},
+                                {3, {"Docs", "_webdav._tcp", "8080", "path=/dav", "u=carol"}},
+                                {3, {"Secure docs", "_webdavs._tcp", "8443"}},
+                                {3, {"Carol's ssh", "_sftp-ssh._tcp", "22"}}})
+                      .size(),
+              4u);
+
+    // ippeveprinter says nothing when avahi has established it: ask until it is there.
+    std::string j;
+    bool found = WaitFor(
+            [&] {
+                auto r = lan->run(2, {kPorch, "browse", "--json", "--timeout", "2"}, 20);
+                j = r.out;
+                return r.ok() && j.find("_ipp._tcp") != std::string::npos;
+            },
+            12);
+    ASSERT_TRUE(found) << j << "\nippeveprinter:\n" << ReadText(lan->spawn_log(printer));
+    EXPECT_EQ(Jq(*lan, j, "[.[].host]"), R"(["porchtl3.local"])") << j;
+    EXPECT_EQ(Jq(*lan, j, ".[0] | [.name, .porch, .port, .fingerprint, .shares, .printers]"),
+              R"(["porchtl3",false,null,null,[],[]])");
+    EXPECT_EQ(Jq(*lan, j, ".[0] | [.ipv4, .ipv6]"), R"([["10.88.0.3"],["fe80::88:3%eth0"]])");
+    EXPECT_EQ(Jq(*lan, j, "[.[0].services[] | [.type, .name, .port, .uri]]"),
+              R"([["_ipp._tcp","Test Printer",8631,"ipp://porchtl3.local:8631/ipp/print"],)"
+              R"(["_ipps._tcp","Test Printer",8631,"ipps://porchtl3.local:8631/ipp/print"],)"
+              R"(["_sftp-ssh._tcp","Carol's ssh",22,"sftp://porchtl3.local:22/"],)"
+              R"(["_smb._tcp","Files",445,"smb://porchtl3.local/"],)"
+              R"(["_webdav._tcp","Docs",8080,"dav://carol@porchtl3.local:8080/dav"],)"
+              R"(["_webdavs._tcp","Secure docs",8443,"davs://porchtl3.local:8443/"]])")
+            << j;
+    // The printer's own TXT record comes along (ippeveprinter's defaults).
+    EXPECT_EQ(Jq(*lan, j, ".[0].services[0].txt | [.rp, .ty]"),
+              R"(["ipp/print","Example Printer"])");
+
+    auto r = lan->run(2, {kPorch, "browse"}, 20);
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_NE(r.out.find("porchtl3 (porchtl3.local), not a Porch host\n"), std::string::npos)
+            << r.out;
+    EXPECT_NE(r.out.find("    ipp          Test Printer  ipp://porchtl3.local:8631/ipp/print\n"),
+              std::string::npos)
+            << r.out;
+    EXPECT_NE(r.out.find("    smb          Files  smb://porchtl3.local/\n"), std::string::npos)
+            << r.out;
+}
+
+// Point 5: no avahi-daemon, a clear message and exit status 1 — on a host whose daemon stopped,
+// and where even the system bus is missing.
+TEST(Browse, SaysSoWhenAvahiDaemonCannotBeReached)
+{
+    auto r = TestLan::run_local({"env",
+                                 "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/porch-test-bus",
+                                 kPorch, "browse", "--json"});
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+    EXPECT_NE(r.err.find("cannot reach avahi-daemon on the D-Bus system bus "
+                         "(unix:path=/nonexistent/porch-test-bus)"),
+              std::string::npos)
+            << r.err;
+    EXPECT_EQ(r.out, "");
+
+    PORCH_REQUIRE_LAN(lan, 1);
+    lan->stop(lan->avahi_pid(1));
+    for (const char *mode : {"--json", "--watch"}) {
+        auto t0 = Clock::now();
+        r = lan->run(1, {kPorch, "browse", mode}, 10);
+        EXPECT_EQ(r.exit_status, 1) << mode << ": " << r.describe();
+        EXPECT_NE(r.err.find("porch browse: avahi-daemon is not running"), std::string::npos)
+                << mode << ": " << r.err;
+        EXPECT_EQ(r.out, "") << mode;
+        EXPECT_LT(SecondsSince(t0), 1.5) << mode << ": it should not wait for a daemon";
+    }
+}
+
+TEST(Browse, UsageErrorsAndTheOtherCommands)
+{
+    auto r = TestLan::run_local({kPorch, "browse", "--timeout", "0"});
+    EXPECT_EQ(r.exit_status, 2) << r.describe();
+    EXPECT_NE(r.err.find("--timeout"), std::string::npos) << r.err;
+    r = TestLan::run_local({kPorch, "browse", "alice"});
+    EXPECT_EQ(r.exit_status, 2) << r.describe();
+    r = TestLan::run_local({kPorch, "browse", "--help"});
+    EXPECT_EQ(r.exit_status, 0) << r.describe();
+    EXPECT_NE(r.out.find("--watch"), std::string::npos) << r.out;
+    r = TestLan::run_local({kPorch, "--help"});
+    EXPECT_EQ(r.exit_status, 0) << r.describe();
+    EXPECT_NE(r.out.find("porch browse [--json] [--timeout SECONDS] [--watch]"), std::string::npos);
+    r = TestLan::run_local({kPorch, "--version"});
+    EXPECT_EQ(r.out, "porch " PORCH_VERSION "\n");
+    r = TestLan::run_local({kPorch, "ls", "alice"});
+    EXPECT_EQ(r.exit_status, 1);
+    EXPECT_EQ(r.err, "porch: 'ls' is not available in this version (" PORCH_VERSION ") yet\n");
+}
+
+// ------------------------------------------------------------------------------------------
+// The GObject API, in this process: signals on the thread-default main context.
+
+struct Event {
+    std::string what; // "added", "changed", "removed"
+    PorchNeighbour *n;
+};
+
+struct Recorder {
+    GMainContext *context = nullptr;
+    std::vector<Event> events;
+    int wrong_context = 0;
+    int state_notifications = 0;
+    ~Recorder()
+    {
+        for (Event &e : events)
+            porch_neighbour_unref(e.n);
+    }
+    void record(const char *what, PorchNeighbour *n)
+    {
+        if (!g_main_context_is_owner(context) || g_main_context_get_thread_default() != context)
+            wrong_context++;
+        events.push_back({what, porch_neighbour_ref(n)});
+    }
+    // Index of the first event at or after from that matches, or -1.
+    int find(size_t from, const std::string &what, const std::string &host,
+             const std::function<bool(const PorchNeighbour *)> &also = nullptr) const
+    {
+        for (size_t i = from; i < events.size(); i++)
+            if (events[i].what == what && host == porch_neighbour_get_host_name(events[i].n) &&
+                (!also || also(events[i].n)))
+                return static_cast<int>(i);
+        return -1;
+    }
+};
+
+void
+OnAdded(PorchBrowser *, PorchNeighbour *n, gpointer data)
+{
+    static_cast<Recorder *>(data)->record("added", n);
+}
+
+void
+OnChanged(PorchBrowser *, PorchNeighbour *n, gpointer data)
+{
+    static_cast<Recorder *>(data)->record("changed", n);
+}
+
+void
+OnRemoved(PorchBrowser *, PorchNeighbour *n, gpointer data)
+{
+    static_cast<Recorder *>(data)->record("removed", n);
+}
+
+void
+OnState(PorchBrowser *, GParamSpec *, gpointer data)
+{
+    static_cast<Recorder *>(data)->state_notifications++;
+}
+
+// Runs context until pred holds, for at most seconds.
+bool
+IterateUntil(GMainContext *context, const std::function<bool()> &pred, double seconds)
+{
+    for (auto end = Clock::now() + std::chrono::duration<double>(seconds); !pred();) {
+        if (Clock::now() > end)
+            return false;
+        if (!g_main_context_iteration(context, FALSE))
+            g_usleep(5000);
+    }
+    return true;
+}
+
+guint
+ShareCount(const PorchNeighbour *n)
+{
+    guint count = 0;
+    porch_neighbour_get_shares(n, &count);
+    return count;
+}
+
+TEST(Browser, SignalsNeighboursAddedChangedRemovedAndSurvivesAvahiRestart)
+{
+    PORCH_REQUIRE_TOOLS("avahi-publish");
+    PORCH_REQUIRE_LAN(lan, 2);
+    // avahi-client finds avahi-daemon on the system bus: host 2's, for this process.
+    g_setenv("DBUS_SYSTEM_BUS_ADDRESS", lan->bus_address(2).c_str(), TRUE);
+    ASSERT_GT(Publish(*lan, 2, {"Bob's desktop", "_porch._tcp", "4422", "fp=B0b"}), 0);
+
+    GMainContext *context = g_main_context_new();
+    g_main_context_push_thread_default(context);
+    Recorder rec;
+    rec.context = context;
+    {
+        g_autoptr(PorchBrowser) browser = porch_browser_new();
+        g_signal_connect(browser, "neighbour-added", G_CALLBACK(OnAdded), &rec);
+        g_signal_connect(browser, "neighbour-changed", G_CALLBACK(OnChanged), &rec);
+        g_signal_connect(browser, "neighbour-removed", G_CALLBACK(OnRemoved), &rec);
+        g_signal_connect(browser, "notify::state", G_CALLBACK(OnState), &rec);
+        EXPECT_EQ(porch_browser_get_state(browser), PORCH_BROWSER_STOPPED);
+        g_autoptr(GError) error = nullptr;
+        ASSERT_TRUE(porch_browser_start(browser, &error)) << error->message;
+        EXPECT_EQ(porch_browser_get_state(browser), PORCH_BROWSER_RUNNING);
+        EXPECT_TRUE(IterateUntil(
+                context, [&] { return rec.state_notifications == 1; }, 1));
+
+        // A Porch host appears: added, with what its _porch._tcp record says.
+        pid_t alice = Publish(*lan, 1, {"Alice's laptop", "_porch._tcp", "4422", "v=1", "fp=XYZ"});
+        ASSERT_GT(alice, 0);
+        ASSERT_TRUE(IterateUntil(
+                context, [&] { return rec.find(0, "added", "porchtl1.local") >= 0; }, 3));
+        const PorchNeighbour *n = rec.events[rec.find(0, "added", "porchtl1.local")].n;
+        EXPECT_STREQ(porch_neighbour_get_name(n), "Alice's laptop");
+        EXPECT_TRUE(porch_neighbour_is_porch(n));
+        EXPECT_EQ(porch_neighbour_get_port(n), 4422);
+        EXPECT_STREQ(porch_neighbour_get_fingerprint(n), "SHA256:XYZ");
+
+        // It adds a share: changed, and the snapshot announced before stays as it was.
+        size_t before = rec.events.size();
+        pid_t photos = Publish(
+                *lan, 1,
+                {"Photos on Alice's laptop", "_sftp-ssh._tcp", "4422", "path=/Photos", "u=guest"});
+        ASSERT_GT(photos, 0);
+        auto has_share = [](const PorchNeighbour *x) { return ShareCount(x) == 1; };
+        ASSERT_TRUE(IterateUntil(
+                context,
+                [&] { return rec.find(before, "changed", "porchtl1.local", has_share) >= 0; }, 3));
+        n = rec.events[rec.find(before, "changed", "porchtl1.local", has_share)].n;
+        guint count = 0;
+        const PorchNeighbourShare *shares = porch_neighbour_get_shares(n, &count);
+        ASSERT_EQ(count, 1u);
+        EXPECT_STREQ(shares[0].name, "Photos");
+        EXPECT_STREQ(shares[0].path, "/Photos");
+        EXPECT_TRUE(shares[0].guest);
+        EXPECT_STREQ(shares[0].uri, "sftp://guest@porchtl1.local:4422/Photos");
+        EXPECT_EQ(ShareCount(rec.events[rec.find(0, "added", "porchtl1.local")].n), 0u);
+        // Wait for the addresses too, then the model has settled.
+        ASSERT_TRUE(IterateUntil(
+                context,
+                [&] {
+                    g_autoptr(GPtrArray) all = porch_browser_get_neighbours(browser);
+                    if (all->len != 1)
+                        return false;
+                    auto *x = static_cast<PorchNeighbour *>(g_ptr_array_index(all, 0));
+                    return ShareCount(x) == 1 &&
+                           g_strv_length((char **)porch_neighbour_get_ipv4_addresses(x)) == 1 &&
+                           g_strv_length((char **)porch_neighbour_get_ipv6_addresses(x)) == 1;
+                },
+                3));
+        {
+            g_autoptr(GPtrArray) all = porch_browser_get_neighbours(browser);
+            auto *x = static_cast<PorchNeighbour *>(g_ptr_array_index(all, 0));
+            EXPECT_STREQ(porch_neighbour_get_ipv4_addresses(x)[0], "10.88.0.1");
+            // This process is not in host 2's network namespace: the scope is eth0's index
+            // there, or a name that index has here.
+            EXPECT_TRUE(g_str_has_prefix(porch_neighbour_get_ipv6_addresses(x)[0], "fe80::88:1%"));
+            g_autofree char *hp = porch_neighbour_address_with_port(
+                    porch_neighbour_get_ipv6_addresses(x)[0], 4422);
+            EXPECT_TRUE(g_str_has_prefix(hp, "[fe80::88:1%")) << hp;
+            EXPECT_TRUE(g_str_has_suffix(hp, "]:4422")) << hp;
+            g_autoptr(GError) parse_error = nullptr;
+            g_autoptr(GSocketConnectable) parsed = g_network_address_parse(hp, 0, &parse_error);
+            EXPECT_NE(parsed, nullptr) << hp << ": " << parse_error->message;
+        }
+
+        // The share goes (changed), then the host (removed) — within what avahi needs.
+        before = rec.events.size();
+        lan->stop(photos);
+        auto no_share = [](const PorchNeighbour *x) { return ShareCount(x) == 0; };
+        EXPECT_TRUE(IterateUntil(
+                context,
+                [&] { return rec.find(before, "changed", "porchtl1.local", no_share) >= 0; }, 3));
+        auto t0 = Clock::now();
+        lan->stop(alice);
+        EXPECT_TRUE(IterateUntil(
+                context, [&] { return rec.find(before, "removed", "porchtl1.local") >= 0; }, 3));
+        std::printf("[ FIGURE   ] neighbour-removed %.2f s after the publisher stopped\n",
+                    SecondsSince(t0));
+        g_autoptr(GPtrArray) none = porch_browser_get_neighbours(browser);
+        EXPECT_EQ(none->len, 0u);
+
+        // avahi-daemon stops: the neighbours go with it; it comes back: so do they.
+        alice = Publish(*lan, 1, {"Alice's laptop", "_porch._tcp", "4422", "v=1", "fp=XYZ"});
+        ASSERT_GT(alice, 0);
+        before = rec.events.size();
+        ASSERT_TRUE(IterateUntil(
+                context, [&] { return rec.find(before, "added", "porchtl1.local") >= 0; }, 3));
+        before = rec.events.size();
+        int notified = rec.state_notifications;
+        lan->stop(lan->avahi_pid(2));
+        EXPECT_TRUE(IterateUntil(
+                context,
+                [&] {
+                    return rec.find(before, "removed", "porchtl1.local") >= 0 &&
+                           porch_browser_get_state(browser) == PORCH_BROWSER_CONNECTING &&
+                           rec.state_notifications > notified;
+                },
+                3));
+        before = rec.events.size();
+        const char *script = "mkdir -p /run/avahi-daemon && "
+                             "mount -t tmpfs -o mode=0755 porch-testlan /run/avahi-daemon && "
+                             "mount --bind \"$1\" /etc/avahi && "
+                             "exec avahi-daemon --no-chroot --no-drop-root --no-rlimits";
+        ASSERT_GT(lan->spawn(2, {"unshare", "-m", "--propagation", "private", "sh", "-c", script,
+                                 "sh", lan->host_dir(2) + "/avahi"}),
+                  0);
+        EXPECT_TRUE(IterateUntil(
+                context, [&] { return rec.find(before, "added", "porchtl1.local") >= 0; }, 10));
+        EXPECT_EQ(porch_browser_get_state(browser), PORCH_BROWSER_RUNNING);
+    }
+    // Nothing of host 2's own, and every signal from the thread-default context.
+    EXPECT_EQ(rec.find(0, "added", "porchtl2.local"), -1);
+    EXPECT_EQ(rec.wrong_context, 0);
+    g_main_context_pop_thread_default(context);
+    g_main_context_unref(context);
+}
+
+} // namespace
