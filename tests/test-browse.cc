@@ -579,3 +579,95 @@ TEST(Browser, SignalsNeighboursAddedChangedRemovedAndSurvivesAvahiRestart)
 }
 
 } // namespace
+
+namespace
+{
+
+// porchd on `host` with `conf` (its [porch] section gets listen = the host's address); waits
+// until it has published. Returns its pid, -1 on failure (a failure is added).
+pid_t
+StartPorchd(TestLan &lan, int host, const std::string &conf)
+{
+    std::string d = lan.host_dir(host);
+    std::string full = "[porch]\nlisten = " + lan.address(host) + "\n" + conf;
+    g_mkdir_with_parents((d + "/state").c_str(), 0700);
+    g_file_set_contents((d + "/porch.conf").c_str(), full.c_str(), -1, nullptr);
+    std::string log = d + "/porchd.log";
+    pid_t pid = lan.spawn(host,
+                          {PORCH_BUILD_DIR "/daemon/porchd", "--config", d + "/porch.conf",
+                           "--state-dir", d + "/state"},
+                          log);
+    if (!WaitFor([&] { return ReadText(log).find("running") != std::string::npos; }, 10)) {
+        ADD_FAILURE() << "porchd on host " << host << ": " << ReadText(log);
+        return -1;
+    }
+    return pid;
+}
+
+// The fingerprint of host `host`'s porchd, as ssh-keygen prints it.
+std::string
+HostKeyFingerprint(TestLan &lan, int host)
+{
+    auto r = TestLan::run_local(
+            {"ssh-keygen", "-lf", lan.host_dir(host) + "/state/ssh_host_ed25519_key"});
+    size_t at = r.out.find("SHA256:");
+    return at == std::string::npos ? "" : r.out.substr(at, r.out.find(' ', at) - at);
+}
+
+} // namespace
+
+// The issue's end-to-end check: real porchds on hosts 1 and 3, `porch browse --json` on host 2
+// lists both with their advertised shares and host-key fingerprints; when porchd on host 3
+// stops, `porch browse --watch` reports it gone.
+TEST(Browse, PorchdNeighboursAreListedAndAStoppedOneGoes)
+{
+    PORCH_REQUIRE_TOOLS("jq");
+    PORCH_REQUIRE_LAN(lan, 3);
+    for (int h : {1, 3})
+        for (const char *s : {"/photos", "/secret"})
+            g_mkdir_with_parents((lan->host_dir(h) + s).c_str(), 0755);
+    std::string d1 = lan->host_dir(1), d3 = lan->host_dir(3);
+    ASSERT_GT(StartPorchd(*lan, 1,
+                          "name = Alice's laptop\n[share Photos]\npath = " + d1 +
+                                  "/photos\nread = guest\n[share Secret]\npath = " + d1 +
+                                  "/secret\nread = *\nhidden = true\n"),
+              0);
+    pid_t carol = StartPorchd(
+            *lan, 3, "name = Carol's desktop\n[share Music]\npath = " + d3 + "/photos\nread = *\n");
+    ASSERT_GT(carol, 0);
+    std::string fp1 = HostKeyFingerprint(*lan, 1), fp3 = HostKeyFingerprint(*lan, 3);
+    ASSERT_FALSE(fp1.empty());
+
+    // porchd needs avahi's probing (about 1 s) before the records are out
+    std::string json;
+    ASSERT_TRUE(WaitFor(
+            [&] {
+                json = lan->run(2, {kPorch, "browse", "--json", "--timeout", "2"}, 10).out;
+                return Jq(*lan, json, "[.[] | select(.porch)] | length") == "2";
+            },
+            10))
+            << json;
+    EXPECT_EQ(
+            Jq(*lan, json,
+               "[.[] | select(.porch) | [.name, .fingerprint, (.shares | map([.name, .guest]))]]"),
+            "[[\"Alice's laptop\",\"" + fp1 + "\",[[\"Photos\",true]]],[\"Carol's desktop\",\"" +
+                    fp3 + "\",[[\"Music\",false]]]]")
+            << json;
+    EXPECT_EQ(json.find("Secret"), std::string::npos) << "hidden shares are not advertised";
+
+    std::string log = lan->host_dir(2) + "/watch.log";
+    pid_t watch = lan->spawn(2, {kPorch, "browse", "--watch", "--json"}, log);
+    ASSERT_TRUE(
+            WaitFor([&] { return ReadText(log).find("Carol's desktop") != std::string::npos; }, 5))
+            << ReadText(log);
+    EXPECT_EQ(lan->stop(carol, SIGTERM), 0) << "porchd exits 0 on SIGTERM";
+    EXPECT_TRUE(WaitFor(
+            [&] {
+                return !LinesWith(ReadText(log), {R"("event":"removed")", "Carol's desktop"})
+                                .empty();
+            },
+            3))
+            << ReadText(log);
+    EXPECT_TRUE(LinesWith(ReadText(log), {R"("event":"removed")", "Alice's laptop"}).empty());
+    lan->stop(watch, SIGINT);
+}
