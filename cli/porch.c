@@ -30,7 +30,9 @@ porch_cli_put_safe(FILE *f, const char *s)
 {
     for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p)) {
         gunichar c = g_utf8_get_char(p);
-        if (g_unichar_iscntrl(c) || g_unichar_type(c) == G_UNICODE_FORMAT)
+        GUnicodeType t = g_unichar_type(c);
+        if (g_unichar_iscntrl(c) || t == G_UNICODE_FORMAT || t == G_UNICODE_LINE_SEPARATOR ||
+            t == G_UNICODE_PARAGRAPH_SEPARATOR)
             fputc('?', f);
         else
             fwrite(p, 1, (size_t)(g_utf8_next_char(p) - p), f);

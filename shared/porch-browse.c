@@ -735,6 +735,23 @@ porch_instance(const Host *h)
     return best;
 }
 
+/* Whether another _porch._tcp instance of @h advertises a fingerprint other than @fp. */
+static gboolean
+porch_instances_disagree(const Host *h, const char *fp)
+{
+    for (guint i = 0; i < h->instances->len; i++) {
+        const Instance *inst = g_ptr_array_index(h->instances, i);
+        const char *other;
+
+        if (strcmp(inst->type, TYPE_PORCH) != 0)
+            continue;
+        other = porch_neighbour_txt_lookup((const char *const *)inst->txt, "fp");
+        if (g_strcmp0(other, fp) != 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 static char *
 printer_name(const char *instance, const char *display)
 {
@@ -780,6 +797,9 @@ service_uri(const char *type, const char *host, guint16 port, const char *const 
         else
             return NULL;
         user = porch_neighbour_txt_lookup(txt, "u");
+        /* a ':' would make the rest a password in the URI */
+        if (user != NULL && strchr(user, ':') != NULL)
+            user = NULL;
         path = porch_neighbour_txt_lookup(txt, "path");
         if (path == NULL)
             path = "";
@@ -859,7 +879,9 @@ host_snapshot(const Host *h)
         n->is_porch = TRUE;
         n->name = g_strdup(porch->name_utf8);
         n->port = porch->port;
-        if (fp != NULL && *fp != '\0')
+        /* mDNS has no authentication: when two _porch._tcp instances claim this host with
+         * different keys, neither is believed (the one to pin is not ours to pick) */
+        if (fp != NULL && *fp != '\0' && !porch_instances_disagree(h, fp))
             n->fingerprint = g_strconcat("SHA256:", fp, NULL);
     } else if (strlen(h->host_name) > 6 &&
                g_ascii_strcasecmp(h->host_name + strlen(h->host_name) - 6, ".local") == 0) {

@@ -44,8 +44,11 @@
 
 G_BEGIN_DECLS
 
-#define PORCH_BROWSE_MAX_SERVICES  2048
-#define PORCH_BROWSE_MAX_HOSTS     512
+/* Every service resolver and two record browsers per host are avahi-daemon objects, and it
+ * allows a client 1024 (objects-per-client-max): these caps keep a flooding neighbour from
+ * using them all up, so the others' records still resolve. */
+#define PORCH_BROWSE_MAX_SERVICES  400
+#define PORCH_BROWSE_MAX_HOSTS     128
 #define PORCH_BROWSE_MAX_ADDRESSES 16
 
 /* ------------------------------------------------------------------------------------------

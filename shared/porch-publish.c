@@ -263,6 +263,7 @@ on_group_state(AvahiEntryGroup *group, AvahiEntryGroupState state, void *user_da
         break;
     case AVAHI_ENTRY_GROUP_ESTABLISHED:
         g_debug("published \"%s\" (%s)", svc->name, svc->type);
+        svc->renames = 0; /* the budget is per collision episode, not per lifetime */
         break;
     case AVAHI_ENTRY_GROUP_COLLISION:
         /* avahi-daemon has withdrawn the records; the same group takes them again. */

@@ -671,3 +671,25 @@ TEST(Browse, PorchdNeighboursAreListedAndAStoppedOneGoes)
     EXPECT_TRUE(LinesWith(ReadText(log), {R"("event":"removed")", "Alice's laptop"}).empty());
     lan->stop(watch, SIGINT);
 }
+
+// mDNS has no authentication: a second _porch._tcp instance that claims a host with another
+// key makes porch browse show no fingerprint for it, rather than pick one to trust.
+TEST(Browse, ConflictingFingerprintsForOneHostAreNotBelieved)
+{
+    PORCH_REQUIRE_TOOLS("avahi-publish", "jq");
+    PORCH_REQUIRE_LAN(lan, 2);
+    ASSERT_EQ(PublishAll(*lan, {{1, {"Alice's laptop", "_porch._tcp", "4422", "v=1", "fp=AAA"}},
+                                {1, {"!Alice", "_porch._tcp", "4422", "v=1", "fp=EVIL"}}})
+                      .size(),
+              2u);
+    std::string json;
+    ASSERT_TRUE(WaitFor(
+            [&] {
+                json = lan->run(2, {kPorch, "browse", "--json", "--timeout", "2"}, 10).out;
+                return Jq(*lan, json, "length") == "1";
+            },
+            10))
+            << json;
+    EXPECT_EQ(Jq(*lan, json, ".[0].fingerprint"), "null") << json;
+    EXPECT_EQ(Jq(*lan, json, ".[0].porch"), "true") << json;
+}
