@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <glib-unix.h>
+#include <json-glib/json-glib.h>
 
 #include "porch-browse.h"
 #include "porch-cli.h"
@@ -40,53 +41,26 @@ typedef struct {
 } Browse;
 
 /* ------------------------------------------------------------------------------------------
- * JSON */
+ * JSON, through json-glib: objects keep the order their members were added in. */
 
 static void
-json_string(GString *out, const char *s)
+add_strv(JsonBuilder *b, const char *key, const char *const *v)
 {
-    if (s == NULL) {
-        g_string_append(out, "null");
-        return;
-    }
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        switch (*p) {
-        case '"':
-            g_string_append(out, "\\\"");
-            break;
-        case '\\':
-            g_string_append(out, "\\\\");
-            break;
-        case '\n':
-            g_string_append(out, "\\n");
-            break;
-        case '\r':
-            g_string_append(out, "\\r");
-            break;
-        case '\t':
-            g_string_append(out, "\\t");
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                g_string_append_printf(out, "\\u%04x", *p);
-            else
-                g_string_append_c(out, (char)*p);
-        }
-    }
-    g_string_append_c(out, '"');
+    json_builder_set_member_name(b, key);
+    json_builder_begin_array(b);
+    for (guint i = 0; v != NULL && v[i] != NULL; i++)
+        json_builder_add_string_value(b, v[i]);
+    json_builder_end_array(b);
 }
 
 static void
-json_strv(GString *out, const char *const *v)
+add_string_or_null(JsonBuilder *b, const char *key, const char *value)
 {
-    g_string_append_c(out, '[');
-    for (guint i = 0; v != NULL && v[i] != NULL; i++) {
-        if (i > 0)
-            g_string_append_c(out, ',');
-        json_string(out, v[i]);
-    }
-    g_string_append_c(out, ']');
+    json_builder_set_member_name(b, key);
+    if (value != NULL)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
 }
 
 static size_t
@@ -106,7 +80,7 @@ compare_txt_keys(gconstpointer a, gconstpointer b)
 }
 
 static void
-json_txt(GString *out, char *const *txt)
+add_txt(JsonBuilder *b, char *const *txt)
 {
     g_autoptr(GPtrArray) firsts = g_ptr_array_new();
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -119,26 +93,25 @@ json_txt(GString *out, char *const *txt)
         g_ptr_array_add(firsts, txt[i]);
     }
     g_ptr_array_sort(firsts, compare_txt_keys);
-    g_string_append_c(out, '{');
+    json_builder_set_member_name(b, "txt");
+    json_builder_begin_object(b);
     for (guint i = 0; i < firsts->len; i++) {
         const char *entry = g_ptr_array_index(firsts, i);
         size_t len = txt_key_len(entry);
         g_autofree char *key = g_strndup(entry, len);
-        if (i > 0)
-            g_string_append_c(out, ',');
-        json_string(out, key);
-        g_string_append_c(out, ':');
+
+        json_builder_set_member_name(b, key);
         /* A bare "key" is a boolean attribute, present: true. */
         if (entry[len] == '\0')
-            g_string_append(out, "true");
+            json_builder_add_boolean_value(b, TRUE);
         else
-            json_string(out, entry + len + 1);
+            json_builder_add_string_value(b, entry + len + 1);
     }
-    g_string_append_c(out, '}');
+    json_builder_end_object(b);
 }
 
 static void
-json_neighbour(GString *out, const PorchNeighbour *n)
+add_neighbour(JsonBuilder *b, const PorchNeighbour *n)
 {
     const PorchNeighbourShare *shares;
     const PorchNeighbourPrinter *printers;
@@ -149,55 +122,76 @@ json_neighbour(GString *out, const PorchNeighbour *n)
     printers = porch_neighbour_get_printers(n, &n_printers);
     services = porch_neighbour_get_services(n, &n_services);
 
-    g_string_append(out, "{\"name\":");
-    json_string(out, porch_neighbour_get_name(n));
-    g_string_append(out, ",\"host\":");
-    json_string(out, porch_neighbour_get_host_name(n));
-    g_string_append_printf(out, ",\"porch\":%s", porch_neighbour_is_porch(n) ? "true" : "false");
+    json_builder_begin_object(b);
+    add_string_or_null(b, "name", porch_neighbour_get_name(n));
+    add_string_or_null(b, "host", porch_neighbour_get_host_name(n));
+    json_builder_set_member_name(b, "porch");
+    json_builder_add_boolean_value(b, porch_neighbour_is_porch(n));
+    json_builder_set_member_name(b, "port");
     if (porch_neighbour_is_porch(n))
-        g_string_append_printf(out, ",\"port\":%u", (unsigned)porch_neighbour_get_port(n));
+        json_builder_add_int_value(b, porch_neighbour_get_port(n));
     else
-        g_string_append(out, ",\"port\":null");
-    g_string_append(out, ",\"fingerprint\":");
-    json_string(out, porch_neighbour_get_fingerprint(n));
-    g_string_append(out, ",\"ipv4\":");
-    json_strv(out, porch_neighbour_get_ipv4_addresses(n));
-    g_string_append(out, ",\"ipv6\":");
-    json_strv(out, porch_neighbour_get_ipv6_addresses(n));
+        json_builder_add_null_value(b);
+    add_string_or_null(b, "fingerprint", porch_neighbour_get_fingerprint(n));
+    add_strv(b, "ipv4", porch_neighbour_get_ipv4_addresses(n));
+    add_strv(b, "ipv6", porch_neighbour_get_ipv6_addresses(n));
 
-    g_string_append(out, ",\"shares\":[");
+    json_builder_set_member_name(b, "shares");
+    json_builder_begin_array(b);
     for (guint i = 0; i < n_shares; i++) {
-        g_string_append(out, i > 0 ? ",{\"name\":" : "{\"name\":");
-        json_string(out, shares[i].name);
-        g_string_append(out, ",\"path\":");
-        json_string(out, shares[i].path);
-        g_string_append_printf(out, ",\"guest\":%s,\"uri\":", shares[i].guest ? "true" : "false");
-        json_string(out, shares[i].uri);
-        g_string_append_c(out, '}');
+        json_builder_begin_object(b);
+        add_string_or_null(b, "name", shares[i].name);
+        add_string_or_null(b, "path", shares[i].path);
+        json_builder_set_member_name(b, "guest");
+        json_builder_add_boolean_value(b, shares[i].guest);
+        add_string_or_null(b, "uri", shares[i].uri);
+        json_builder_end_object(b);
     }
-    g_string_append(out, "],\"printers\":[");
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "printers");
+    json_builder_begin_array(b);
     for (guint i = 0; i < n_printers; i++) {
-        g_string_append(out, i > 0 ? ",{\"name\":" : "{\"name\":");
-        json_string(out, printers[i].name);
-        g_string_append(out, ",\"instance\":");
-        json_string(out, printers[i].instance);
-        g_string_append(out, ",\"txt\":");
-        json_txt(out, printers[i].txt);
-        g_string_append_c(out, '}');
+        json_builder_begin_object(b);
+        add_string_or_null(b, "name", printers[i].name);
+        add_string_or_null(b, "instance", printers[i].instance);
+        add_txt(b, printers[i].txt);
+        json_builder_end_object(b);
     }
-    g_string_append(out, "],\"services\":[");
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "services");
+    json_builder_begin_array(b);
     for (guint i = 0; i < n_services; i++) {
-        g_string_append(out, i > 0 ? ",{\"type\":" : "{\"type\":");
-        json_string(out, services[i].type);
-        g_string_append(out, ",\"name\":");
-        json_string(out, services[i].name);
-        g_string_append_printf(out, ",\"port\":%u,\"uri\":", (unsigned)services[i].port);
-        json_string(out, services[i].uri);
-        g_string_append(out, ",\"txt\":");
-        json_txt(out, services[i].txt);
-        g_string_append_c(out, '}');
+        json_builder_begin_object(b);
+        add_string_or_null(b, "type", services[i].type);
+        add_string_or_null(b, "name", services[i].name);
+        json_builder_set_member_name(b, "port");
+        json_builder_add_int_value(b, services[i].port);
+        add_string_or_null(b, "uri", services[i].uri);
+        add_txt(b, services[i].txt);
+        json_builder_end_object(b);
     }
-    g_string_append(out, "]}");
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
+/* The compact JSON text of what @b built. */
+static char *
+builder_to_string(JsonBuilder *b)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+
+    json_generator_set_root(gen, root);
+    return json_generator_to_data(gen, NULL);
+}
+
+static char *
+neighbour_json(const PorchNeighbour *n)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    add_neighbour(b, n);
+    return builder_to_string(b);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -337,12 +331,16 @@ static void
 report(Browse *b, const char *event, PorchNeighbour *n)
 {
     if (b->json) {
-        g_autoptr(GString) line = g_string_new("{\"event\":");
-        json_string(line, event);
-        g_string_append(line, ",\"neighbour\":");
-        json_neighbour(line, n);
-        g_string_append(line, "}\n");
-        fputs(line->str, stdout);
+        g_autoptr(JsonBuilder) jb = json_builder_new();
+        g_autofree char *line = NULL;
+
+        json_builder_begin_object(jb);
+        add_string_or_null(jb, "event", event);
+        json_builder_set_member_name(jb, "neighbour");
+        add_neighbour(jb, n);
+        json_builder_end_object(jb);
+        line = builder_to_string(jb);
+        puts(line);
     } else {
         /* A change this line does not show (an address) is not worth a line of its own. */
         g_autofree char *text = event_line(event, n);
@@ -474,8 +472,9 @@ porch_cli_browse(int argc, char **argv)
         if (json) {
             g_autoptr(GString) out = g_string_new("[");
             for (guint i = 0; i < all->len; i++) {
+                g_autofree char *one = neighbour_json(g_ptr_array_index(all, i));
                 g_string_append(out, i > 0 ? ",\n" : "\n");
-                json_neighbour(out, g_ptr_array_index(all, i));
+                g_string_append(out, one);
             }
             g_string_append(out, all->len > 0 ? "\n]\n" : "]\n");
             fputs(out->str, stdout);
