@@ -24,20 +24,14 @@
 #include <glib.h>
 
 #include "testlan.h"
+#include "test-util.h"
 
 using Clock = std::chrono::steady_clock;
 
 namespace
 {
 
-std::string
-ReadText(const std::string &path)
-{
-    std::ifstream f(path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
+using porch::test::ReadFile;
 
 // avahi-browse -p escapes spaces as \032.
 std::string
@@ -57,7 +51,7 @@ WaitFor(const std::string &log, char kind, const std::string &name, Clock::time_
 {
     std::string needle = std::string(1, kind) + ";eth0;IPv4;" + Escaped(name) + ";";
     while (Clock::now() - since < std::chrono::seconds(10)) {
-        std::string text = ReadText(log);
+        std::string text = ReadFile(log);
         if (text.find(needle, from) != std::string::npos)
             return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -111,7 +105,7 @@ main(int argc, char **argv)
     for (int i = 0; i < samples; i++) {
         // avahi alone
         std::string base = "Base " + std::to_string(i);
-        size_t from = ReadText(browse_log).size();
+        size_t from = ReadFile(browse_log).size();
         auto t0 = Clock::now();
         pid_t pub =
                 lan->spawn(1, {"avahi-publish", "-s", base, "_sftp-ssh._tcp", "4422", "path=/x"});
@@ -125,7 +119,7 @@ main(int argc, char **argv)
         std::string conf = "[porch]\nname = " + name + "\nlisten = " + lan->address(1) +
                            "\n[share A]\npath = " + d + "/share\nread = guest\n";
         g_file_set_contents((d + "/porch.conf").c_str(), conf.c_str(), -1, nullptr);
-        from = ReadText(browse_log).size();
+        from = ReadFile(browse_log).size();
         t0 = Clock::now();
         pid_t porchd = lan->spawn(1, {PORCH_BUILD_DIR "/daemon/porchd", "--config",
                                       d + "/porch.conf", "--state-dir", d + "/state"});

@@ -287,9 +287,3 @@ porch_listener_reloaded(PorchListener *l)
     while (g_hash_table_iter_next(&it, NULL, &proc))
         g_subprocess_send_signal(proc, SIGHUP);
 }
-
-guint
-porch_listener_get_n_sessions(PorchListener *l)
-{
-    return g_hash_table_size(l->sessions);
-}

@@ -31,6 +31,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchListener, porch_listener_free)
 /* Tells every running session that the configuration was reloaded (SIGHUP). */
 void porch_listener_reloaded(PorchListener *listener);
 
-guint porch_listener_get_n_sessions(PorchListener *listener);
-
 G_END_DECLS

@@ -86,9 +86,3 @@ porch_manager_reload(PorchManager *manager, GError **error)
     manager->config = config;
     return TRUE;
 }
-
-const char *
-porch_manager_get_file(PorchManager *manager)
-{
-    return manager->file;
-}

@@ -25,7 +25,4 @@ PorchConfig *porch_manager_get_config(PorchManager *manager);
  * on failure the current snapshot stays in force, FALSE is returned and @error says why. */
 gboolean porch_manager_reload(PorchManager *manager, GError **error);
 
-/* The configuration file this manager reads. */
-const char *porch_manager_get_file(PorchManager *manager);
-
 G_END_DECLS

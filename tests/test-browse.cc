@@ -14,6 +14,7 @@
 
 #include "porch-browse.h"
 #include "testlan.h"
+#include "test-util.h"
 
 namespace
 {
@@ -23,13 +24,7 @@ using porch::test::TestLan;
 
 const std::string kPorch = PORCH_BUILD_DIR "/cli/porch";
 
-std::string
-ReadText(const std::string &path)
-{
-    g_autofree char *s = nullptr;
-    g_file_get_contents(path.c_str(), &s, nullptr, nullptr);
-    return s ? s : "";
-}
+using porch::test::ReadFile;
 
 double
 SecondsSince(Clock::time_point t0)
@@ -68,12 +63,12 @@ PublishAll(TestLan &lan, const std::vector<std::pair<int, std::vector<std::strin
     }
     for (size_t i = 0; i < pids.size(); i++) {
         auto established = [&] {
-            return ReadText(lan.spawn_log(pids[i])).find("Established") != std::string::npos;
+            return ReadFile(lan.spawn_log(pids[i])).find("Established") != std::string::npos;
         };
         if (!WaitFor(established, 10)) {
             ADD_FAILURE() << "avahi-publish " << services[i].second[0] << " on host "
                           << services[i].first
-                          << " not established: " << ReadText(lan.spawn_log(pids[i]));
+                          << " not established: " << ReadFile(lan.spawn_log(pids[i]));
             return {};
         }
     }
@@ -229,26 +224,26 @@ TEST(Browse, WatchReportsANeighbourThatGoes)
     ASSERT_GT(watch, 0);
     ASSERT_TRUE(WaitFor(
             [&] {
-                std::string t = ReadText(log);
+                std::string t = ReadFile(log);
                 return !LinesWith(t, {R"("host":"porchtl3.local")", R"("path":"/Music")"})
                                 .empty() &&
                        !LinesWith(t, {R"("host":"porchtl1.local")", R"("porch":true)"}).empty();
             },
             5))
-            << ReadText(log);
+            << ReadFile(log);
 
     auto t0 = Clock::now();
     lan->stop(music);
     lan->stop(carol);
     const std::string removed =
             R"({"event":"removed","neighbour":{"name":"Carol's desktop","host":"porchtl3.local",)";
-    bool gone = WaitFor([&] { return ReadText(log).find(removed) != std::string::npos; }, 3);
+    bool gone = WaitFor([&] { return ReadFile(log).find(removed) != std::string::npos; }, 3);
     double took = SecondsSince(t0);
-    EXPECT_TRUE(gone) << ReadText(log);
+    EXPECT_TRUE(gone) << ReadFile(log);
     std::printf("[ FIGURE   ] removal reported %.2f s after the publishers stopped\n", took);
 
     EXPECT_EQ(lan->stop(watch, SIGINT), 0);
-    std::string t = ReadText(log);
+    std::string t = ReadFile(log);
     // Every line is one JSON object, the event first; host 1 stayed.
     EXPECT_EQ(Jq(*lan, t, "length", true), std::to_string(LinesWith(t, {""}).size())) << t;
     EXPECT_EQ(Jq(*lan, t, "[.[] | keys_unsorted] | unique", true), R"([["event","neighbour"]])");
@@ -286,7 +281,7 @@ TEST(Browse, NearbyDevicesThatDoNotRunPorchComeWithTheirUris)
                 return r.ok() && j.find("_ipp._tcp") != std::string::npos;
             },
             12);
-    ASSERT_TRUE(found) << j << "\nippeveprinter:\n" << ReadText(lan->spawn_log(printer));
+    ASSERT_TRUE(found) << j << "\nippeveprinter:\n" << ReadFile(lan->spawn_log(printer));
     EXPECT_EQ(Jq(*lan, j, "[.[].host]"), R"(["porchtl3.local"])") << j;
     EXPECT_EQ(Jq(*lan, j, ".[0] | [.name, .porch, .port, .fingerprint, .shares, .printers]"),
               R"(["porchtl3",false,null,null,[],[]])");
@@ -597,8 +592,8 @@ StartPorchd(TestLan &lan, int host, const std::string &conf)
                           {PORCH_BUILD_DIR "/daemon/porchd", "--config", d + "/porch.conf",
                            "--state-dir", d + "/state"},
                           log);
-    if (!WaitFor([&] { return ReadText(log).find("running") != std::string::npos; }, 10)) {
-        ADD_FAILURE() << "porchd on host " << host << ": " << ReadText(log);
+    if (!WaitFor([&] { return ReadFile(log).find("running") != std::string::npos; }, 10)) {
+        ADD_FAILURE() << "porchd on host " << host << ": " << ReadFile(log);
         return -1;
     }
     return pid;
@@ -658,17 +653,17 @@ TEST(Browse, PorchdNeighboursAreListedAndAStoppedOneGoes)
     std::string log = lan->host_dir(2) + "/watch.log";
     pid_t watch = lan->spawn(2, {kPorch, "browse", "--watch", "--json"}, log);
     ASSERT_TRUE(
-            WaitFor([&] { return ReadText(log).find("Carol's desktop") != std::string::npos; }, 5))
-            << ReadText(log);
+            WaitFor([&] { return ReadFile(log).find("Carol's desktop") != std::string::npos; }, 5))
+            << ReadFile(log);
     EXPECT_EQ(lan->stop(carol, SIGTERM), 0) << "porchd exits 0 on SIGTERM";
     EXPECT_TRUE(WaitFor(
             [&] {
-                return !LinesWith(ReadText(log), {R"("event":"removed")", "Carol's desktop"})
+                return !LinesWith(ReadFile(log), {R"("event":"removed")", "Carol's desktop"})
                                 .empty();
             },
             3))
-            << ReadText(log);
-    EXPECT_TRUE(LinesWith(ReadText(log), {R"("event":"removed")", "Alice's laptop"}).empty());
+            << ReadFile(log);
+    EXPECT_TRUE(LinesWith(ReadFile(log), {R"("event":"removed")", "Alice's laptop"}).empty());
     lan->stop(watch, SIGINT);
 }
 

@@ -8,6 +8,8 @@
 
 #include <glib/gstdio.h>
 
+#include "test-util.h"
+
 extern "C" {
 #include "manager.h"
 #include "porch-config.h"
@@ -16,14 +18,7 @@ extern "C" {
 namespace
 {
 
-std::string
-ReadFile(const std::string &path)
-{
-    std::ifstream f(path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
+using porch::test::ReadFile;
 
 // A public key line from tests/data (made with ssh-keygen), without the newline.
 std::string

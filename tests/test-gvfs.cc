@@ -8,17 +8,12 @@
 #include <glib.h>
 
 #include "testlan.h"
+#include "test-util.h"
 
 namespace
 {
 
-std::string
-ReadText(const std::string &path)
-{
-    g_autofree char *s = nullptr;
-    g_file_get_contents(path.c_str(), &s, nullptr, nullptr);
-    return s ? s : "";
-}
+using porch::test::ReadFile;
 
 TEST(Gvfs, GnomeFilesMountsListsFetchesAndUploads)
 {
@@ -39,9 +34,9 @@ TEST(Gvfs, GnomeFilesMountsListsFetchesAndUploads)
                                "--state-dir", d + "/state"},
                               log);
     ASSERT_GT(porchd, 0);
-    for (int i = 0; i < 250 && ReadText(log).find("running") == std::string::npos; i++)
+    for (int i = 0; i < 250 && ReadFile(log).find("running") == std::string::npos; i++)
         g_usleep(20000);
-    ASSERT_NE(ReadText(log).find("running"), std::string::npos) << ReadText(log);
+    ASSERT_NE(ReadFile(log).find("running"), std::string::npos) << ReadFile(log);
 
     // What Files does: mount the share (answering its first-contact question with "Log In
     // Anyway"), list it, copy a file out, copy one in.
@@ -85,19 +80,19 @@ TEST(Gvfs, GnomeFilesMountsListsFetchesAndUploads)
                       60);
     EXPECT_NE(r.out.find("mount=0"), std::string::npos)
             << r.out << r.err << "\ngvfsd:\n"
-            << ReadText(c + "/gvfsd.log") << "\nporchd:\n"
-            << ReadText(log);
+            << ReadFile(c + "/gvfsd.log") << "\nporchd:\n"
+            << ReadFile(log);
     EXPECT_NE(r.out.find("Beach Day.txt\n"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("list=0"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("copy=0"), std::string::npos) << r.out << r.err;
-    EXPECT_EQ(ReadText(c + "/fetched.txt"), "sand and sea\n");
+    EXPECT_EQ(ReadFile(c + "/fetched.txt"), "sand and sea\n");
     EXPECT_NE(r.out.find("upload=0"), std::string::npos) << r.out << r.err;
-    EXPECT_EQ(ReadText(d + "/drop/up.txt"), "from files\n");
+    EXPECT_EQ(ReadFile(d + "/drop/up.txt"), "from files\n");
     // Guests may not write into Photos: Files reports a failure and nothing is written.
     EXPECT_EQ(r.out.find("refused=0"), std::string::npos) << r.out;
     EXPECT_FALSE(g_file_test((d + "/photos/no.txt").c_str(), G_FILE_TEST_EXISTS));
-    EXPECT_NE(ReadText(log).find("refused open /Photos/no.txt"), std::string::npos)
-            << ReadText(log);
+    EXPECT_NE(ReadFile(log).find("refused open /Photos/no.txt"), std::string::npos)
+            << ReadFile(log);
 }
 
 } // namespace

@@ -18,6 +18,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include "test-util.h"
 
 namespace
 {
@@ -50,14 +51,7 @@ Porchd(const std::vector<std::string> &args)
     return r;
 }
 
-std::string
-ReadFile(const std::string &path)
-{
-    std::ifstream f(path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
+using porch::test::ReadFile;
 
 // A TCP port free on 127.0.0.1 right now: porchd under test listens on loopback only.
 int

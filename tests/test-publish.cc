@@ -42,6 +42,7 @@
 #include "porch-config.h"
 #include "porch-publish.h"
 #include "testlan.h"
+#include "test-util.h"
 
 namespace
 {
@@ -55,13 +56,7 @@ constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
 constexpr const char *kHostType = "_porch._tcp";
 constexpr const char *kShareType = "_sftp-ssh._tcp";
 
-std::string
-ReadText(const std::string &path)
-{
-    g_autofree char *s = nullptr;
-    g_file_get_contents(path.c_str(), &s, nullptr, nullptr);
-    return s ? s : "";
-}
+using porch::test::ReadFile;
 
 size_t
 Count(const std::string &text, const std::string &what)
@@ -371,7 +366,7 @@ class Watcher
     // Every line so far.
     const std::vector<Seen> &Lines()
     {
-        std::string text = ReadText(log_);
+        std::string text = ReadFile(log_);
         auto now = Clock::now();
         for (size_t nl; (nl = text.find('\n', parsed_)) != std::string::npos; parsed_ = nl + 1) {
             Seen s;
@@ -412,7 +407,7 @@ class Watcher
     }
     std::string Text() const
     {
-        return ReadText(log_);
+        return ReadFile(log_);
     }
 
   private:
@@ -453,7 +448,7 @@ class Publish : public ::testing::Test
                                 .ok());
         }
         std::string conf = "[porch]\nname = " + name + "\nport = " + std::to_string(kPort) +
-                           "\n[peer bob]\nkey = " + ReadText(dir + "/bob.pub");
+                           "\n[peer bob]\nkey = " + ReadFile(dir + "/bob.pub");
         for (const Share &s : shares) {
             std::string path = dir + "/shares/" + s.name;
             ASSERT_EQ(g_mkdir_with_parents(path.c_str(), 0755), 0);
@@ -469,7 +464,7 @@ class Publish : public ::testing::Test
     }
     std::string Log(int host) const
     {
-        return ReadText(LogPath(host));
+        return ReadFile(LogPath(host));
     }
 
     // Starts porchd on `host` and waits for "running" in its log.
@@ -553,7 +548,7 @@ class Publish : public ::testing::Test
                            "BatchMode=yes", "guest@" + lan_->address(1)},
                           20);
         EXPECT_TRUE(r.ok()) << r.describe() << r.out;
-        return r.ok() && ReadText(got) == "hello\n";
+        return r.ok() && ReadFile(got) == "hello\n";
     }
 
     std::unique_ptr<TestLan> lan_;

@@ -25,6 +25,8 @@
 
 #include "testlan.h"
 
+#include "test-util.h"
+
 extern "C" {
 #include "porch-pending.h"
 }
@@ -257,13 +259,7 @@ class RawSftp
     uint32_t id_ = 0;
 };
 
-std::string
-ReadText(const std::string &path)
-{
-    g_autofree char *s = nullptr;
-    g_file_get_contents(path.c_str(), &s, nullptr, nullptr);
-    return s ? s : "";
-}
+using porch::test::ReadFile;
 
 std::string
 Sha256(const std::string &data)
@@ -306,7 +302,7 @@ class PorchdLan : public ::testing::Test
                                       "-f", key})
                                 .ok());
         }
-        std::string conf = "[peer bob]\nkey = " + ReadText(dir_ + "/bob.pub") +
+        std::string conf = "[peer bob]\nkey = " + ReadFile(dir_ + "/bob.pub") +
                            "[porch]\nlisten = " + lan_->address(1) +
                            "\nport = " + std::to_string(kPort) + "\n[share Files]\npath = " + dir_ +
                            "/files\nread = guest\n[share Drop]\npath = " + dir_ +
@@ -329,7 +325,7 @@ class PorchdLan : public ::testing::Test
     }
     std::string Log()
     {
-        return ReadText(log_);
+        return ReadFile(log_);
     }
     // The first line porchd sends to a TCP client on host `from` (host 1 connects to itself).
     std::string FirstLine(int from)
@@ -619,7 +615,7 @@ TEST_F(PorchdLan, AnUploadIsNotCompletedAfterTheWriteRightIsGone)
         std::string handle = h.get_str();
         EXPECT_EQ(RawSftp::Status(c.Write(handle, 0, "half")), FX_OK);
         // the owner takes write away and reloads
-        std::string conf = ReadText(dir_ + "/porch.conf");
+        std::string conf = ReadFile(dir_ + "/porch.conf");
         conf.replace(conf.find("write = guest"), 13, "read = guest");
         g_file_set_contents((dir_ + "/porch.conf").c_str(), conf.c_str(), -1, nullptr);
         kill(porchd_, SIGHUP);
@@ -680,7 +676,7 @@ TEST_F(PorchdLan, UnknownKeyIsRefusedAndRecordedForPorchPeers)
     auto *p = (PorchPendingPeer *)pending->pdata[0];
     EXPECT_STREQ(p->name, "eve");
     EXPECT_STREQ(p->address, lan_->address(2).c_str());
-    EXPECT_EQ(std::string(p->key).substr(0, 80), ReadText(dir_ + "/eve.pub").substr(0, 80));
+    EXPECT_EQ(std::string(p->key).substr(0, 80), ReadFile(dir_ + "/eve.pub").substr(0, 80));
     auto fp = lan_->run(1, {"ssh-keygen", "-lf", dir_ + "/eve.pub"});
     EXPECT_NE(fp.out.find(p->fingerprint), std::string::npos) << fp.out << " vs " << p->fingerprint;
 }
@@ -723,9 +719,9 @@ StartPorchd(porch::test::TestLan *lan, const std::string &conf, const std::strin
                 1,
                 {"unshare", "-m", "--propagation", "private", "sh", "-c", mount + " && " + porchd},
                 log);
-    for (int i = 0; i < 250 && ReadText(log).find("running") == std::string::npos; i++)
+    for (int i = 0; i < 250 && ReadFile(log).find("running") == std::string::npos; i++)
         g_usleep(20000);
-    return ReadText(log).find("running") == std::string::npos ? "" : log;
+    return ReadFile(log).find("running") == std::string::npos ? "" : log;
 }
 
 porch::test::RunResult
@@ -780,17 +776,17 @@ TEST(PorchdNet, AFullDiskIsAClearErrorAndLosesNothing)
     // OpenSSH's client shows the status ("Failure"); the reason is in the log, and on the
     // wire for clients that show it
     EXPECT_NE(full.err.find("Failure"), std::string::npos) << full.err;
-    EXPECT_NE(ReadText(log).find("guest: upload to /Small/f.txt discarded, the file is left as it "
+    EXPECT_NE(ReadFile(log).find("guest: upload to /Small/f.txt discarded, the file is left as it "
                                  "was: No space left on device"),
               std::string::npos)
-            << ReadText(log);
+            << ReadFile(log);
 
     // the old file is there as it was, and no temporary file takes up the space
     auto back =
             GuestSftp(lan.get(), lan->address(1),
                       "get /Small/f.txt " + c + "/back.txt\nput " + c + "/old.txt /Small/g.txt\n");
     EXPECT_TRUE(back.ok()) << back.describe();
-    EXPECT_EQ(ReadText(c + "/back.txt"), old_text);
+    EXPECT_EQ(ReadFile(c + "/back.txt"), old_text);
 }
 
 // Connects from `from` to host 1's porchd and returns the socket (or -1), left open.

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include "test-util.h"
 
 using porch::test::RunResult;
 using porch::test::TestLan;
@@ -61,14 +62,7 @@ constexpr int kPort = 4422;
 
 // ---- files ---------------------------------------------------------------------------------
 
-std::string
-ReadFile(const std::string &path)
-{
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
+using porch::test::ReadFile;
 
 bool
 WriteFile(const std::string &path, const std::string &data, mode_t mode = 0644)
