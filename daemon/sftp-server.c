@@ -75,8 +75,9 @@ typedef struct {
     ssh_channel channel;
     sftp_session sftp;
     const PorchSftpContext *ctx;
-    PorchConfig *config; /* borrowed, refreshed before each request */
-    GHashTable *jails;   /* share name -> PorchJail* */
+    PorchConfig *config;      /* borrowed, refreshed before each request */
+    GHashTable *jails;        /* share name -> PorchJail* */
+    GHashTable *client_temps; /* "share/rel" of a porch put's new file -> its journal entry */
     Handle *handles[PORCH_SFTP_MAX_HANDLES];
     guint16 generation;
     guint journal_serial;
@@ -708,6 +709,7 @@ h_open(Server *s, Request *r)
     int oflags = access, fd;
     struct stat st;
     gboolean created = FALSE;
+    g_autofree char *journal = NULL;
     Handle *h;
 
     if (r->msg->attr != NULL && (r->msg->attr->flags & SSH_FILEXFER_ATTR_PERMISSIONS))
@@ -730,9 +732,27 @@ h_open(Server *s, Request *r)
         oflags |= O_EXCL;
     if (f & SSH_FXF_APPEND)
         oflags |= O_APPEND;
+    {
+        const char *base = strrchr(r->t.rel, '/') ? strrchr(r->t.rel, '/') + 1 : r->t.rel;
+        if ((f & SSH_FXF_CREAT) && (f & SSH_FXF_EXCL) &&
+            g_str_has_prefix(base, PORCH_CLIENT_TEMP_PREFIX)) {
+            g_autoptr(GError) error = NULL;
+            journal = journal_add(s, &r->t, base, &error);
+            if (journal == NULL) {
+                g_warning("%s: cannot note an upload's file: %s", s->ctx->who, error->message);
+                return reply_errno(s, r->msg, EIO);
+            }
+        }
+    }
     fd = porch_jail_open(r->t.jail, r->t.rel, oflags, mode, 0);
-    if (fd < 0)
+    if (fd < 0) {
+        if (journal != NULL)
+            g_unlink(journal);
         return reply_errno(s, r->msg, -fd);
+    }
+    if (journal != NULL)
+        g_hash_table_insert(s->client_temps, g_strconcat(r->t.share->name, "/", r->t.rel, NULL),
+                            g_steal_pointer(&journal));
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
         return reply_errno(s, r->msg, EISDIR);
@@ -1039,6 +1059,19 @@ open_parent(Request *r, const Target *t, char **ret_name)
     return porch_jail_open_parent(t->jail, t->rel, ret_name);
 }
 
+/* A porch put's new file was renamed or removed: it is not to be cleaned up any more. */
+static void
+client_temp_forget(Server *s, const Target *t)
+{
+    g_autofree char *key = g_strconcat(t->share->name, "/", t->rel, NULL);
+    const char *journal = g_hash_table_lookup(s->client_temps, key);
+
+    if (journal != NULL) {
+        g_unlink(journal);
+        g_hash_table_remove(s->client_temps, key);
+    }
+}
+
 static int
 h_remove(Server *s, Request *r)
 {
@@ -1055,6 +1088,8 @@ h_remove(Server *s, Request *r)
     else if (unlinkat(parent, name, 0) != 0)
         e = errno;
     close(parent);
+    if (e == 0)
+        client_temp_forget(s, &r->t);
     return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
 }
 
@@ -1140,6 +1175,8 @@ do_rename(Server *s, Request *r, gboolean replace)
     }
     close(p1);
     close(p2);
+    if (e == 0)
+        client_temp_forget(s, &r->t);
     if (e == EEXIST)
         return sftp_reply_status(r->msg, SSH_FX_FAILURE, "The new name exists already");
     return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
@@ -1646,6 +1683,8 @@ porch_sftp_serve(ssh_session session, ssh_channel channel, const PorchSftpContex
     s.jails =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)porch_jail_free);
     s.read_buf = g_malloc(PORCH_SFTP_MAX_READ);
+    /* the journal entries stay: what is still listed at the end goes with the session */
+    s.client_temps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     if (!version_exchange(&s)) {
         r = -1;
         goto out;
@@ -1672,6 +1711,7 @@ out:
         if (s.handles[i] != NULL)
             handle_free(s.handles[i]);
     g_hash_table_unref(s.jails);
+    g_hash_table_unref(s.client_temps);
     g_free(s.read_buf);
     sftp_server_free(s.sftp);
     return r;
@@ -1698,7 +1738,8 @@ cleanup_entry(const PorchConfig *config, const char *path)
     name = g_key_file_get_string(kf, "upload", "name", NULL);
     share = porch_config_lookup_share(config, share_name);
     if (share == NULL || dir == NULL || name == NULL || strchr(name, '/') != NULL ||
-        !g_str_has_prefix(name, PORCH_UPLOAD_PREFIX))
+        (!g_str_has_prefix(name, PORCH_UPLOAD_PREFIX) &&
+         !g_str_has_prefix(name, PORCH_CLIENT_TEMP_PREFIX)))
         return FALSE;
     jail = porch_jail_new(share->path, NULL);
     if (jail == NULL)

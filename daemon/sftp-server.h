@@ -6,12 +6,17 @@
 #include <libssh/libssh.h>
 
 #include "porch-config.h"
+#include "porch-sftp-client.h"
 
 G_BEGIN_DECLS
 
 /* Hidden temporary files of uploads that replace a file are named with this prefix; they
  * never appear in listings and cannot be opened by name. */
 #define PORCH_UPLOAD_PREFIX ".porch-upload."
+/* What `porch put` names the new file it uploads to before renaming it over the target
+ * (shared/porch-sftp-client.h): such a file, created by a session, is journaled like an
+ * upload of ours, so that it is removed if the session ends before the rename. */
+#define PORCH_CLIENT_TEMP_PREFIX PORCH_PUT_TEMP_PREFIX
 /* The state directory's folder where each session notes its temporary files while they
  * exist, so that porchd can remove them when a session dies (porch_sftp_cleanup()). */
 #define PORCH_UPLOAD_JOURNAL "uploads"

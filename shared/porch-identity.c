@@ -96,3 +96,15 @@ porch_identity_load_or_create(const char *path, GError **error)
     }
     return key;
 }
+
+char *
+porch_identity_default_file(void)
+{
+    return g_build_filename(g_get_user_config_dir(), "porch", "id_ed25519", NULL);
+}
+
+char *
+porch_known_peers_default_file(void)
+{
+    return g_build_filename(g_get_user_config_dir(), "porch", "known_peers", NULL);
+}

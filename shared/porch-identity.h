@@ -20,4 +20,9 @@ char *porch_key_fingerprint(const ssh_key key);
  * @comment is not NULL; NULL if @key is not usable. Free with g_free(). */
 char *porch_key_public_line(const ssh_key key, const char *comment);
 
+/* The user's own key, $XDG_CONFIG_HOME/porch/id_ed25519 (g_get_user_config_dir()), and the
+ * file of pinned neighbour host keys beside it, known_peers. Free with g_free(). */
+char *porch_identity_default_file(void);
+char *porch_known_peers_default_file(void);
+
 G_END_DECLS

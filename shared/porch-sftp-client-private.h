@@ -1,0 +1,77 @@
+/* porch-sftp-client-private.h — the SFTP engine shared by porch-sftp-client.c (connection,
+ * listing) and porch-transfer.c (get and put). Not installed, not for the programs. */
+#pragma once
+
+#include <sys/stat.h>
+
+#include <libssh/sftp.h>
+
+#include "porch-sftp-client.h"
+
+/* The largest SFTP packet we accept, and the READ/WRITE size used when the server does not
+ * say (limits@openssh.com): OpenSSH's sftp-server and porchd both allow 255 KiB. */
+#define PORCH_SFTP_DEFAULT_MAX_PACKET (256u * 1024u)
+#define PORCH_SFTP_DEFAULT_MAX_IO     (32u * 1024u)
+
+struct _PorchClient {
+    ssh_session ssh;
+    ssh_channel chan;
+    char *host_fp;
+    gboolean guest;
+    int timeout; /* seconds without any reply while requests are pending */
+
+    gboolean has_check_file, has_posix_rename, has_fsync, has_limits;
+    guint32 max_read, max_write;
+    guint max_handles;
+
+    guint32 next_id;
+    GHashTable *pending; /* id -> Pending */
+    GByteArray *out;     /* the packet being sent */
+    guint8 *in;          /* what arrived and is not dispatched yet */
+    gsize in_len, in_cap;
+    gint64 last_reply;
+    guint64 requests;
+    GError *fatal; /* the connection is unusable */
+};
+
+typedef struct {
+    const guint8 *p;
+    gsize left;
+} PorchReader;
+
+/* Runs when the reply to a request arrives, with @r at the bytes after the request id. A
+ * reply callback may send requests (porch_client_send) but never wait for one. */
+typedef void (*PorchReplyFunc)(PorchClient *c, guint8 type, PorchReader *r, gpointer data);
+
+typedef struct {
+    PorchReplyFunc fn; /* NULL: the reply is dropped */
+    gpointer data;
+} PorchPending;
+
+void porch_put_u32(GByteArray *b, guint32 v);
+void porch_put_u64(GByteArray *b, guint64 v);
+void porch_put_string(GByteArray *b, const void *s, gsize len);
+void porch_put_cstring(GByteArray *b, const char *s);
+/* ATTRS with permissions (when @mode >= 0) and times (when @mtime >= 0) */
+void porch_put_attrs(GByteArray *b, gint mode, gint64 mtime);
+gboolean porch_get_u32(PorchReader *r, guint32 *v);
+gboolean porch_get_u64(PorchReader *r, guint64 *v);
+gboolean porch_get_string(PorchReader *r, const guint8 **s, guint32 *len);
+gboolean porch_get_attrs(PorchReader *r, PorchRemoteFile *f);
+gboolean porch_parse_names(PorchReader *r, GPtrArray *out);
+
+GError *porch_status_error(guint32 code, const char *message, const char *path);
+gboolean porch_reply_status_ok(guint8 type, PorchReader *r, const char *path, GError **error);
+
+/* Sends a request: @body (may be NULL) then @tail_len bytes of @tail after the id. @fn
+ * (may be NULL: the reply is dropped) runs when the reply arrives. Returns the id; on a
+ * broken connection c->fatal is set and the callback never runs. */
+guint32 porch_client_send(PorchClient *c, guint8 type, const GByteArray *body, const void *tail,
+                          gsize tail_len, PorchReplyFunc fn, gpointer data);
+gboolean porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error);
+GBytes *porch_client_call(PorchClient *c, guint8 type, const GByteArray *body, guint8 *reply_type,
+                          GCancellable *cancellable, GError **error);
+GBytes *porch_client_call_expect(PorchClient *c, guint8 type, const GByteArray *body, guint8 expect,
+                                 const char *path, GCancellable *cancellable, GError **error);
+gboolean porch_client_call_status(PorchClient *c, guint8 type, const GByteArray *body,
+                                  const char *path, GCancellable *cancellable, GError **error);

@@ -1,0 +1,958 @@
+/* porch-sftp-client.c — Porch's SFTP client: connection, host key pinning, the protocol
+ * engine, listing. Transfers are in porch-transfer.c.
+ *
+ * The SSH transport, key exchange, host key and user authentication are libssh's. The SFTP
+ * packets are written here, over a libssh channel, and not with libssh 0.10's sftp_* client
+ * calls, because those cannot do what Porch's client needs (libssh 0.10.6, Debian 12):
+ * they send no extended requests other than statvfs/fsync, so no check-file (the server's
+ * SHA-256 that verifies every transfer), no posix-rename (the atomic replace of an upload)
+ * and no limits@openssh.com; sftp_write() waits for each WRITE's reply, so uploads cannot be
+ * pipelined; and sftp_open()/sftp_stat() wait for their replies, so a tree cannot have many
+ * files in flight on one connection. Here every request is asynchronous: it carries a
+ * callback that runs when its reply arrives, and the caller pumps the connection. */
+#include "porch-sftp-client-private.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "porch-config.h"
+#include "porch-identity.h"
+
+G_DEFINE_QUARK(porch - client - error - quark, porch_client_error)
+
+/* What we read at most per call: the channel's window grows to this (libssh grows the
+ * window to what a read asks for), so that the server never waits for a window adjust. */
+#define PORCH_IN_BUFFER     (8u << 20)
+#define PORCH_MAX_IN_PACKET (PORCH_SFTP_DEFAULT_MAX_PACKET + 1024)
+
+/* ---- packets ------------------------------------------------------------------------- */
+
+void
+porch_put_u32(GByteArray *b, guint32 v)
+{
+    guint8 x[4] = {v >> 24, v >> 16, v >> 8, v};
+    g_byte_array_append(b, x, 4);
+}
+
+void
+porch_put_u64(GByteArray *b, guint64 v)
+{
+    porch_put_u32(b, (guint32)(v >> 32));
+    porch_put_u32(b, (guint32)v);
+}
+
+void
+porch_put_string(GByteArray *b, const void *s, gsize len)
+{
+    porch_put_u32(b, (guint32)len);
+    g_byte_array_append(b, s, (guint)len);
+}
+
+void
+porch_put_cstring(GByteArray *b, const char *s)
+{
+    porch_put_string(b, s, strlen(s));
+}
+
+gboolean
+porch_get_u32(PorchReader *r, guint32 *v)
+{
+    if (r->left < 4)
+        return FALSE;
+    *v = (guint32)r->p[0] << 24 | (guint32)r->p[1] << 16 | (guint32)r->p[2] << 8 | r->p[3];
+    r->p += 4;
+    r->left -= 4;
+    return TRUE;
+}
+
+gboolean
+porch_get_u64(PorchReader *r, guint64 *v)
+{
+    guint32 hi, lo;
+
+    if (!porch_get_u32(r, &hi) || !porch_get_u32(r, &lo))
+        return FALSE;
+    *v = (guint64)hi << 32 | lo;
+    return TRUE;
+}
+
+gboolean
+porch_get_string(PorchReader *r, const guint8 **s, guint32 *len)
+{
+    if (!porch_get_u32(r, len) || r->left < *len)
+        return FALSE;
+    *s = r->p;
+    r->p += *len;
+    r->left -= *len;
+    return TRUE;
+}
+
+/* SFTP v3 ATTRS */
+#define ATTR_SIZE        0x00000001u
+#define ATTR_UIDGID      0x00000002u
+#define ATTR_PERMISSIONS 0x00000004u
+#define ATTR_ACMODTIME   0x00000008u
+#define ATTR_EXTENDED    0x80000000u
+
+gboolean
+porch_get_attrs(PorchReader *r, PorchRemoteFile *f)
+{
+    guint32 flags, x, y, count;
+    guint64 size;
+    const guint8 *s;
+
+    f->type = PORCH_REMOTE_OTHER;
+    f->mtime = -1;
+    f->size = 0;
+    f->mode = 0;
+    if (!porch_get_u32(r, &flags))
+        return FALSE;
+    if (flags & ATTR_SIZE) {
+        if (!porch_get_u64(r, &size))
+            return FALSE;
+        f->size = size;
+    }
+    if ((flags & ATTR_UIDGID) && (!porch_get_u32(r, &x) || !porch_get_u32(r, &y)))
+        return FALSE;
+    if (flags & ATTR_PERMISSIONS) {
+        if (!porch_get_u32(r, &x))
+            return FALSE;
+        f->mode = x & 07777;
+        switch (x & S_IFMT) {
+        case S_IFREG:
+            f->type = PORCH_REMOTE_FILE;
+            break;
+        case S_IFDIR:
+            f->type = PORCH_REMOTE_DIRECTORY;
+            break;
+        case S_IFLNK:
+            f->type = PORCH_REMOTE_SYMLINK;
+            break;
+        default:
+            f->type = PORCH_REMOTE_OTHER;
+            break;
+        }
+    }
+    if (flags & ATTR_ACMODTIME) {
+        if (!porch_get_u32(r, &x) || !porch_get_u32(r, &y))
+            return FALSE;
+        f->mtime = y;
+    }
+    if (flags & ATTR_EXTENDED) {
+        if (!porch_get_u32(r, &count))
+            return FALSE;
+        for (guint32 i = 0; i < count; i++)
+            if (!porch_get_string(r, &s, &x) || !porch_get_string(r, &s, &x))
+                return FALSE;
+    }
+    return TRUE;
+}
+
+void
+porch_put_attrs(GByteArray *b, gint mode, gint64 mtime)
+{
+    guint32 flags = (mode >= 0 ? ATTR_PERMISSIONS : 0) | (mtime >= 0 ? ATTR_ACMODTIME : 0);
+
+    porch_put_u32(b, flags);
+    if (mode >= 0)
+        porch_put_u32(b, (guint32)mode & 07777);
+    if (mtime >= 0) {
+        porch_put_u32(b, (guint32)mtime); /* atime: the same */
+        porch_put_u32(b, (guint32)mtime);
+    }
+}
+
+void
+porch_remote_file_free(PorchRemoteFile *f)
+{
+    if (f == NULL)
+        return;
+    g_free(f->name);
+    g_free(f);
+}
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+/* An SFTP status as a GError about @path. */
+GError *
+porch_status_error(guint32 code, const char *message, const char *path)
+{
+    GIOErrorEnum e;
+    const char *what;
+
+    switch (code) {
+    case SSH_FX_NO_SUCH_FILE:
+        e = G_IO_ERROR_NOT_FOUND;
+        what = "No such file or folder";
+        break;
+    case SSH_FX_PERMISSION_DENIED:
+        e = G_IO_ERROR_PERMISSION_DENIED;
+        what = "Permission denied";
+        break;
+    case SSH_FX_OP_UNSUPPORTED:
+        e = G_IO_ERROR_NOT_SUPPORTED;
+        what = "Not supported";
+        break;
+    case SSH_FX_NO_CONNECTION:
+    case SSH_FX_CONNECTION_LOST:
+        e = G_IO_ERROR_CONNECTION_CLOSED;
+        what = "Connection lost";
+        break;
+    case SSH_FX_EOF:
+        e = G_IO_ERROR_FAILED;
+        what = "Unexpected end of file";
+        break;
+    default:
+        e = G_IO_ERROR_FAILED;
+        what = "Failed";
+        break;
+    }
+    /* OpenSSH and porchd say what failed in the message ("No space left on device") */
+    if (message != NULL && *message != '\0' && code != SSH_FX_NO_SUCH_FILE &&
+        code != SSH_FX_PERMISSION_DENIED)
+        what = message;
+    if (code == SSH_FX_FAILURE && message != NULL && strstr(message, "No space") != NULL)
+        e = G_IO_ERROR_NO_SPACE;
+    if (code == SSH_FX_FAILURE && message != NULL && strstr(message, "exists") != NULL)
+        e = G_IO_ERROR_EXISTS;
+    return g_error_new(G_IO_ERROR, e, "%s", what);
+}
+
+static void
+set_fatal(PorchClient *c, GError *e)
+{
+    if (c->fatal == NULL)
+        c->fatal = e;
+    else
+        g_error_free(e);
+}
+
+static void
+set_ssh_fatal(PorchClient *c, const char *what)
+{
+    set_fatal(c, g_error_new(G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "%s: %s", what,
+                             ssh_get_error(c->ssh)));
+}
+
+/* ---- the engine ---------------------------------------------------------------------- */
+
+guint32
+porch_client_send(PorchClient *c, guint8 type, const GByteArray *body, const void *tail,
+                  gsize tail_len, PorchReplyFunc fn, gpointer data)
+{
+    guint32 id = c->next_id++;
+    gsize len = 1 + 4 + (body ? body->len : 0) + tail_len;
+    PorchPending *p;
+    const guint8 *at;
+    gsize left;
+
+    if (c->fatal != NULL)
+        return 0;
+    g_byte_array_set_size(c->out, 0);
+    porch_put_u32(c->out, (guint32)len);
+    g_byte_array_append(c->out, &type, 1);
+    porch_put_u32(c->out, id);
+    if (body != NULL)
+        g_byte_array_append(c->out, body->data, body->len);
+    if (tail_len > 0)
+        g_byte_array_append(c->out, tail, (guint)tail_len);
+    p = g_new(PorchPending, 1);
+    p->fn = fn;
+    p->data = data;
+    g_hash_table_insert(c->pending, GUINT_TO_POINTER(id), p);
+    at = c->out->data;
+    left = c->out->len;
+    while (left > 0) {
+        int n = ssh_channel_write(c->chan, at, (guint32)MIN(left, G_MAXINT32));
+        if (n <= 0) {
+            set_ssh_fatal(c, "cannot send");
+            return id;
+        }
+        at += n;
+        left -= (gsize)n;
+    }
+    c->requests++;
+    return id;
+}
+
+static void
+dispatch(PorchClient *c, const guint8 *pkt, gsize len)
+{
+    PorchReader r = {pkt + 1, len - 1};
+    guint8 type = pkt[0];
+    guint32 id;
+    PorchPending *p;
+
+    if (!porch_get_u32(&r, &id)) {
+        set_fatal(c, g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                                 "a reply without a request id"));
+        return;
+    }
+    p = g_hash_table_lookup(c->pending, GUINT_TO_POINTER(id));
+    if (p == NULL) {
+        set_fatal(c, g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                                 "a reply to no request (id %u)", id));
+        return;
+    }
+    g_hash_table_steal(c->pending, GUINT_TO_POINTER(id));
+    if (p->fn != NULL)
+        p->fn(c, type, &r, p->data);
+    g_free(p);
+}
+
+/* Reads what has arrived (waiting up to 200 ms for something) and runs the callbacks of
+ * every complete reply. FALSE when the connection failed (c->fatal) or @cancellable was
+ * cancelled. */
+gboolean
+porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
+{
+    gsize at = 0;
+    int n;
+
+    if (c->fatal == NULL && g_cancellable_set_error_if_cancelled(cancellable, error))
+        return FALSE;
+    if (c->fatal != NULL) {
+        g_propagate_error(error, g_error_copy(c->fatal));
+        return FALSE;
+    }
+    n = ssh_channel_read_timeout(c->chan, c->in + c->in_len, (guint32)(c->in_cap - c->in_len), 0,
+                                 200);
+    if (n < 0) {
+        set_ssh_fatal(c, "connection lost");
+    } else if (n == 0) {
+        if (ssh_channel_is_eof(c->chan) || ssh_channel_is_closed(c->chan)) {
+            set_fatal(c, g_error_new(G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                     "the neighbour closed the connection"));
+        } else if (g_get_monotonic_time() - c->last_reply > (gint64)c->timeout * G_USEC_PER_SEC &&
+                   g_hash_table_size(c->pending) > 0) {
+            set_fatal(c, g_error_new(G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                     "no reply from the neighbour for %d s", c->timeout));
+        }
+    } else {
+        c->in_len += (gsize)n;
+        c->last_reply = g_get_monotonic_time();
+    }
+    /* every complete packet */
+    while (c->fatal == NULL && c->in_len - at >= 4) {
+        PorchReader r = {c->in + at, 4};
+        guint32 plen;
+
+        porch_get_u32(&r, &plen);
+        if (plen < 5 || plen > PORCH_MAX_IN_PACKET) {
+            set_fatal(c, g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                                     "an SFTP packet of %u bytes", plen));
+            break;
+        }
+        if (c->in_len - at < 4 + (gsize)plen)
+            break;
+        dispatch(c, c->in + at + 4, plen);
+        at += 4 + plen;
+    }
+    if (at > 0) {
+        memmove(c->in, c->in + at, c->in_len - at);
+        c->in_len -= at;
+    }
+    if (c->fatal != NULL) {
+        g_propagate_error(error, g_error_copy(c->fatal));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- calls that wait for their reply ------------------------------------------------- */
+
+typedef struct {
+    gboolean done;
+    guint8 type;
+    GBytes *payload;
+} SyncReply;
+
+static void
+sync_reply(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+{
+    SyncReply *s = data;
+
+    (void)c;
+    s->done = TRUE;
+    s->type = type;
+    s->payload = g_bytes_new(r->p, r->left);
+}
+
+/* Sends a request and pumps until its reply is in; the replies of other requests are
+ * dispatched meanwhile. Returns the reply's payload (after the id), or NULL with @error. */
+GBytes *
+porch_client_call(PorchClient *c, guint8 type, const GByteArray *body, guint8 *reply_type,
+                  GCancellable *cancellable, GError **error)
+{
+    SyncReply s = {0};
+
+    porch_client_send(c, type, body, NULL, 0, sync_reply, &s);
+    while (!s.done) {
+        if (!porch_client_pump(c, cancellable, error)) {
+            if (!s.done) {
+                /* the callback must not run once we are gone */
+                GHashTableIter it;
+                gpointer k, v;
+                g_hash_table_iter_init(&it, c->pending);
+                while (g_hash_table_iter_next(&it, &k, &v))
+                    if (((PorchPending *)v)->data == &s)
+                        ((PorchPending *)v)->fn = NULL;
+            }
+            g_clear_pointer(&s.payload, g_bytes_unref);
+            return NULL;
+        }
+    }
+    *reply_type = s.type;
+    return s.payload;
+}
+
+/* A reply that must be a STATUS: TRUE when it is OK, else @error about @path. */
+gboolean
+porch_reply_status_ok(guint8 type, PorchReader *r, const char *path, GError **error)
+{
+    guint32 code;
+    const guint8 *msg = NULL;
+    guint32 mlen = 0;
+    g_autofree char *m = NULL;
+
+    if (type != SSH_FXP_STATUS || !porch_get_u32(r, &code)) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                    "an unexpected reply (type %u)", type);
+        return FALSE;
+    }
+    if (code == SSH_FX_OK)
+        return TRUE;
+    if (porch_get_string(r, &msg, &mlen))
+        m = g_utf8_make_valid((const char *)msg, mlen);
+    g_propagate_error(error, porch_status_error(code, m, path));
+    return FALSE;
+}
+
+GBytes *
+porch_client_call_expect(PorchClient *c, guint8 type, const GByteArray *body, guint8 expect,
+                         const char *path, GCancellable *cancellable, GError **error)
+{
+    guint8 got = 0;
+    g_autoptr(GBytes) reply = porch_client_call(c, type, body, &got, cancellable, error);
+    gsize len = 0;
+    PorchReader r;
+
+    if (reply == NULL)
+        return NULL;
+    r.p = g_bytes_get_data(reply, &len);
+    r.left = len;
+    if (got == expect)
+        return g_steal_pointer(&reply);
+    if (got == SSH_FXP_STATUS && expect != SSH_FXP_STATUS) {
+        if (porch_reply_status_ok(got, &r, path, error))
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                        "%s: an OK status where data was expected", path);
+        return NULL;
+    }
+    g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                "%s: an unexpected reply (type %u)", path, got);
+    return NULL;
+}
+
+gboolean
+porch_client_call_status(PorchClient *c, guint8 type, const GByteArray *body, const char *path,
+                         GCancellable *cancellable, GError **error)
+{
+    g_autoptr(GBytes) reply =
+            porch_client_call_expect(c, type, body, SSH_FXP_STATUS, path, cancellable, error);
+    PorchReader r;
+    gsize len = 0;
+
+    if (reply == NULL)
+        return FALSE;
+    r.p = g_bytes_get_data(reply, &len);
+    r.left = len;
+    return porch_reply_status_ok(SSH_FXP_STATUS, &r, path, error);
+}
+
+/* ---- listing ---------------------------------------------------------------------------- */
+
+static gint
+compare_names(gconstpointer a, gconstpointer b)
+{
+    const PorchRemoteFile *x = *(PorchRemoteFile *const *)a, *y = *(PorchRemoteFile *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+/* Reads one NAME reply into @out; FALSE on a malformed reply. */
+gboolean
+porch_parse_names(PorchReader *r, GPtrArray *out)
+{
+    guint32 count, len;
+    const guint8 *s;
+
+    if (!porch_get_u32(r, &count))
+        return FALSE;
+    for (guint32 i = 0; i < count; i++) {
+        g_autoptr(PorchRemoteFile) f = g_new0(PorchRemoteFile, 1);
+
+        if (!porch_get_string(r, &s, &len))
+            return FALSE;
+        f->name = g_strndup((const char *)s, len);
+        if (strlen(f->name) != len || !porch_get_string(r, &s, &len) || !porch_get_attrs(r, f))
+            return FALSE;
+        if (strcmp(f->name, ".") == 0 || strcmp(f->name, "..") == 0 ||
+            strchr(f->name, '/') != NULL || f->name[0] == '\0')
+            continue;
+        g_ptr_array_add(out, g_steal_pointer(&f));
+    }
+    return TRUE;
+}
+
+GPtrArray *
+porch_client_list(PorchClient *c, const char *path, GCancellable *cancellable, GError **error)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(GBytes) h = NULL;
+    g_autoptr(GPtrArray) out =
+            g_ptr_array_new_with_free_func((GDestroyNotify)porch_remote_file_free);
+    const guint8 *hs;
+    guint32 hlen;
+    PorchReader r;
+    gsize len;
+    gboolean ok = TRUE;
+
+    g_return_val_if_fail(c != NULL && path != NULL, NULL);
+    porch_put_cstring(b, path);
+    h = porch_client_call_expect(c, SSH_FXP_OPENDIR, b, SSH_FXP_HANDLE, path, cancellable, error);
+    if (h == NULL)
+        return NULL;
+    r.p = g_bytes_get_data(h, &len);
+    r.left = len;
+    if (!porch_get_string(&r, &hs, &hlen)) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "%s: a bad handle",
+                    path);
+        return NULL;
+    }
+    g_byte_array_set_size(b, 0);
+    porch_put_string(b, hs, hlen);
+    for (;;) {
+        guint8 type = 0;
+        g_autoptr(GBytes) names =
+                porch_client_call(c, SSH_FXP_READDIR, b, &type, cancellable, error);
+
+        if (names == NULL)
+            return NULL;
+        r.p = g_bytes_get_data(names, &len);
+        r.left = len;
+        if (type == SSH_FXP_STATUS) {
+            guint32 code = 0;
+            PorchReader r2 = r;
+            if (porch_get_u32(&r2, &code) && code == SSH_FX_EOF)
+                break;
+            ok = FALSE;
+            porch_reply_status_ok(type, &r, path, error);
+            break;
+        }
+        if (type != SSH_FXP_NAME || !porch_parse_names(&r, out)) {
+            ok = FALSE;
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                        "%s: a malformed listing", path);
+            break;
+        }
+    }
+    porch_client_send(c, SSH_FXP_CLOSE, b, NULL, 0, NULL, NULL);
+    if (!ok)
+        return NULL;
+    g_ptr_array_sort(out, compare_names);
+    return g_steal_pointer(&out);
+}
+
+PorchRemoteFile *
+porch_client_stat(PorchClient *c, const char *path, GCancellable *cancellable, GError **error)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(GBytes) reply = NULL;
+    g_autoptr(PorchRemoteFile) f = g_new0(PorchRemoteFile, 1);
+    PorchReader r;
+    gsize len;
+
+    porch_put_cstring(b, path);
+    reply = porch_client_call_expect(c, SSH_FXP_STAT, b, SSH_FXP_ATTRS, path, cancellable, error);
+    if (reply == NULL)
+        return NULL;
+    r.p = g_bytes_get_data(reply, &len);
+    r.left = len;
+    if (!porch_get_attrs(&r, f)) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                    "%s: malformed attributes", path);
+        return NULL;
+    }
+    f->name = g_strdup(path);
+    return g_steal_pointer(&f);
+}
+
+/* ---- known_peers -------------------------------------------------------------------- */
+
+static char *
+escape_pin(const char *name)
+{
+    return g_uri_escape_string(name, "!$&'()*+,;=:@[]", TRUE);
+}
+
+char *
+porch_known_peers_lookup(const char *file, const char *pin_name, guint *line)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *want = escape_pin(pin_name);
+    g_auto(GStrv) lines = NULL;
+
+    if (!g_file_get_contents(file, &text, NULL, NULL))
+        return NULL;
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++) {
+        g_auto(GStrv) f = g_strsplit(g_strstrip(lines[i]), " ", 3);
+        ssh_key key = NULL;
+        char *fp;
+
+        if (g_strv_length(f) != 3 || f[0][0] == '#' || strcmp(f[0], want) != 0)
+            continue;
+        if (ssh_pki_import_pubkey_base64(f[2], ssh_key_type_from_name(f[1]), &key) != SSH_OK)
+            continue;
+        fp = porch_key_fingerprint(key);
+        ssh_key_free(key);
+        if (line != NULL)
+            *line = i + 1;
+        return fp;
+    }
+    return NULL;
+}
+
+gboolean
+porch_known_peers_add(const char *file, const char *pin_name, ssh_key key, GError **error)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *pub = porch_key_public_line(key, NULL);
+    g_autofree char *name = escape_pin(pin_name);
+    g_autofree char *dir = g_path_get_dirname(file);
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    if (pub == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "an unusable host key");
+        return FALSE;
+    }
+    if (g_file_get_contents(file, &text, NULL, NULL)) {
+        g_string_append(s, text);
+        if (s->len > 0 && s->str[s->len - 1] != '\n')
+            g_string_append_c(s, '\n');
+    } else {
+        g_string_append(s, "# Porch: neighbours' host keys, pinned on first contact.\n");
+    }
+    g_string_append_printf(s, "%s %s\n", name, pub);
+    if (g_mkdir_with_parents(dir, 0700) != 0) {
+        int e = errno;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", dir, g_strerror(e));
+        return FALSE;
+    }
+    return g_file_set_contents_full(file, s->str, (gssize)s->len, G_FILE_SET_CONTENTS_CONSISTENT,
+                                    0600, error);
+}
+
+/* ---- connecting --------------------------------------------------------------------- */
+
+static gboolean
+check_host_key(PorchClient *c, const PorchConnectOptions *o, const char *known, GError **error)
+{
+    ssh_key key = NULL;
+    g_autofree char *pinned = NULL;
+    guint line = 0;
+    gboolean advertised;
+    const char *name = o->pin_name ? o->pin_name : o->address;
+
+    if (ssh_get_server_publickey(c->ssh, &key) != SSH_OK) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "no host key from %s",
+                    name);
+        return FALSE;
+    }
+    c->host_fp = porch_key_fingerprint(key);
+    if (o->expected_fingerprint != NULL && g_strcmp0(o->expected_fingerprint, c->host_fp) != 0) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_HOST_KEY_MISMATCH,
+                    "the key presented (%s) is not the one %s advertises on the network (%s): "
+                    "refusing to connect; someone may be impersonating it",
+                    c->host_fp, name, o->expected_fingerprint);
+        ssh_key_free(key);
+        return FALSE;
+    }
+    advertised = o->expected_fingerprint != NULL;
+    pinned = porch_known_peers_lookup(known, name, &line);
+    if (pinned != NULL) {
+        ssh_key_free(key);
+        if (strcmp(pinned, c->host_fp) == 0)
+            return TRUE;
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_HOST_KEY_CHANGED,
+                    "the host key has CHANGED: it is now %s, but %s was pinned on first contact "
+                    "(%s, line %u). Someone may be impersonating this neighbour, or it was "
+                    "reinstalled. If you know it was reinstalled, delete line %u of %s to "
+                    "forget the old key",
+                    c->host_fp, pinned, known, line, line, known);
+        return FALSE;
+    }
+    if (o->trust != NULL && !o->trust(name, c->host_fp, advertised, o->trust_data)) {
+        ssh_key_free(key);
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_HOST_KEY_UNTRUSTED,
+                    "its key %s was not trusted", c->host_fp);
+        return FALSE;
+    }
+    if (!porch_known_peers_add(known, name, key, error)) {
+        ssh_key_free(key);
+        g_prefix_error(error, "cannot pin the key in %s: ", known);
+        return FALSE;
+    }
+    ssh_key_free(key);
+    return TRUE;
+}
+
+static gboolean
+authenticate(PorchClient *c, const PorchConnectOptions *o, GError **error)
+{
+    const char *user = o->user ? o->user : g_get_user_name();
+    int rc;
+
+    if (o->identity != NULL) {
+        rc = ssh_userauth_publickey(c->ssh, user, o->identity);
+        if (rc == SSH_AUTH_SUCCESS)
+            return TRUE;
+        if (rc == SSH_AUTH_ERROR) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "authentication: %s",
+                        ssh_get_error(c->ssh));
+            return FALSE;
+        }
+    }
+    rc = ssh_userauth_none(c->ssh, "guest");
+    if (rc == SSH_AUTH_SUCCESS) {
+        c->guest = TRUE;
+        return TRUE;
+    }
+    if (rc == SSH_AUTH_ERROR) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "authentication: %s",
+                    ssh_get_error(c->ssh));
+        return FALSE;
+    }
+    if (o->identity != NULL) {
+        g_autofree char *fp = porch_key_fingerprint(o->identity);
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_AUTH,
+                    "it does not know your key (%s) and has no guest access; it has been asked "
+                    "for access: its owner can run 'porch peers accept %s'",
+                    fp, user);
+    } else {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_AUTH, "it has no guest access");
+    }
+    return FALSE;
+}
+
+static void
+limits_reply(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+{
+    guint64 packet, rd, wr, handles;
+
+    (void)data;
+    if (type != SSH_FXP_EXTENDED_REPLY || !porch_get_u64(r, &packet) || !porch_get_u64(r, &rd) ||
+        !porch_get_u64(r, &wr) || !porch_get_u64(r, &handles))
+        return;
+    /* 0 means "no limit"; stay within what a packet may carry and what we accept */
+    if (rd > 0)
+        c->max_read = (guint32)MIN(rd, PORCH_SFTP_DEFAULT_MAX_PACKET - 1024);
+    if (wr > 0)
+        c->max_write = (guint32)MIN(wr, PORCH_SFTP_DEFAULT_MAX_PACKET - 1024);
+    if (handles > 0)
+        c->max_handles = (guint)MIN(handles, 1024);
+}
+
+static gboolean
+start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
+{
+    static const guint8 init[] = {0, 0, 0, 5, SSH_FXP_INIT, 0, 0, 0, 3};
+    guint32 len, version;
+    PorchReader r;
+
+    c->chan = ssh_channel_new(c->ssh);
+    if (c->chan == NULL || ssh_channel_open_session(c->chan) != SSH_OK ||
+        ssh_channel_request_subsystem(c->chan, "sftp") != SSH_OK) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot start SFTP: %s",
+                    ssh_get_error(c->ssh));
+        return FALSE;
+    }
+    if (ssh_channel_write(c->chan, init, sizeof init) != sizeof init) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "cannot start SFTP: %s",
+                    ssh_get_error(c->ssh));
+        return FALSE;
+    }
+    /* VERSION has no request id: read it here, before the engine runs */
+    while (c->in_len < 4 ||
+           c->in_len < 4 + (gsize)(c->in[0] << 24 | c->in[1] << 16 | c->in[2] << 8 | c->in[3])) {
+        int n;
+        if (g_cancellable_set_error_if_cancelled(cancellable, error))
+            return FALSE;
+        n = ssh_channel_read_timeout(c->chan, c->in + c->in_len, (guint32)(c->in_cap - c->in_len),
+                                     0, c->timeout * 1000);
+        if (n <= 0 || c->in_len > 65536) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                        "no SFTP from the neighbour: %s",
+                        n < 0 ? ssh_get_error(c->ssh) : "no reply");
+            return FALSE;
+        }
+        c->in_len += (gsize)n;
+    }
+    r.p = c->in;
+    r.left = c->in_len;
+    porch_get_u32(&r, &len);
+    r.left = len;
+    if (len < 5 || r.p[0] != SSH_FXP_VERSION) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "no SFTP VERSION");
+        return FALSE;
+    }
+    r.p++;
+    r.left--;
+    porch_get_u32(&r, &version);
+    while (r.left > 0) {
+        const guint8 *n, *d;
+        guint32 nl, dl;
+        if (!porch_get_string(&r, &n, &nl) || !porch_get_string(&r, &d, &dl))
+            break;
+#define IS(s) (nl == strlen(s) && memcmp(n, s, nl) == 0)
+        if (IS("check-file-handle") && g_strstr_len((const char *)d, dl, "sha256"))
+            c->has_check_file = TRUE;
+        else if (IS("posix-rename@openssh.com"))
+            c->has_posix_rename = TRUE;
+        else if (IS("fsync@openssh.com"))
+            c->has_fsync = TRUE;
+        else if (IS("limits@openssh.com"))
+            c->has_limits = TRUE;
+#undef IS
+    }
+    memmove(c->in, c->in + 4 + len, c->in_len - 4 - len);
+    c->in_len -= 4 + len;
+    if (version != 3) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                    "SFTP version %u, not 3", version);
+        return FALSE;
+    }
+    if (c->has_limits) {
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        guint8 type;
+        g_autoptr(GBytes) reply = NULL;
+        porch_put_cstring(b, "limits@openssh.com");
+        reply = porch_client_call(c, SSH_FXP_EXTENDED, b, &type, cancellable, error);
+        if (reply == NULL)
+            return FALSE;
+        {
+            gsize l;
+            PorchReader lr = {g_bytes_get_data(reply, &l), 0};
+            lr.left = l;
+            limits_reply(c, type, &lr, NULL);
+        }
+    }
+    return TRUE;
+}
+
+PorchClient *
+porch_client_connect(const PorchConnectOptions *o, GCancellable *cancellable, GError **error)
+{
+    g_autoptr(PorchClient) c = g_new0(PorchClient, 1);
+    g_autofree char *known = NULL;
+    unsigned int port;
+    long timeout;
+    int yes = 1, no = 0;
+
+    g_return_val_if_fail(o != NULL && o->address != NULL, NULL);
+    known = o->known_peers ? g_strdup(o->known_peers) : porch_known_peers_default_file();
+    port = o->port ? o->port : PORCH_DEFAULT_PORT;
+    c->timeout = o->timeout_seconds > 0 ? o->timeout_seconds : 30;
+    timeout = c->timeout;
+    c->max_read = PORCH_SFTP_DEFAULT_MAX_IO;
+    c->max_write = PORCH_SFTP_DEFAULT_MAX_IO;
+    c->max_handles = 64;
+    c->next_id = 1;
+    c->pending = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    c->out = g_byte_array_sized_new(PORCH_SFTP_DEFAULT_MAX_PACKET + 64);
+    c->in_cap = PORCH_IN_BUFFER;
+    c->in = g_malloc(c->in_cap);
+    c->last_reply = g_get_monotonic_time();
+
+    c->ssh = ssh_new();
+    if (c->ssh == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create an SSH session");
+        return NULL;
+    }
+    /* Only what Porch's server speaks; never ~/.ssh/config or known_hosts: Porch pins keys
+     * in its own file. */
+    ssh_options_set(c->ssh, SSH_OPTIONS_PROCESS_CONFIG, &no);
+    ssh_options_set(c->ssh, SSH_OPTIONS_HOST, o->address);
+    ssh_options_set(c->ssh, SSH_OPTIONS_PORT, &port);
+    ssh_options_set(c->ssh, SSH_OPTIONS_TIMEOUT, &timeout);
+    ssh_options_set(c->ssh, SSH_OPTIONS_NODELAY, &yes);
+    ssh_options_set(c->ssh, SSH_OPTIONS_HOSTKEYS, "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512");
+    ssh_options_set(c->ssh, SSH_OPTIONS_CIPHERS_C_S,
+                    "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com");
+    ssh_options_set(c->ssh, SSH_OPTIONS_CIPHERS_S_C,
+                    "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com");
+    if (g_cancellable_set_error_if_cancelled(cancellable, error))
+        return NULL;
+    if (ssh_connect(c->ssh) != SSH_OK) {
+        const char *m = ssh_get_error(c->ssh);
+        GIOErrorEnum code = G_IO_ERROR_HOST_UNREACHABLE;
+        if (strstr(m, "refused") != NULL)
+            code = G_IO_ERROR_CONNECTION_REFUSED;
+        else if (strstr(m, "imeout") != NULL || strstr(m, "timed out") != NULL)
+            code = G_IO_ERROR_TIMED_OUT;
+        else if (strstr(m, "resolve") != NULL)
+            code = G_IO_ERROR_HOST_NOT_FOUND;
+        g_set_error(error, G_IO_ERROR, code, "cannot connect to %s port %u: %s", o->address, port,
+                    m);
+        return NULL;
+    }
+    if (!check_host_key(c, o, known, error) || !authenticate(c, o, error) ||
+        !start_sftp(c, cancellable, error))
+        return NULL;
+    return g_steal_pointer(&c);
+}
+
+void
+porch_client_free(PorchClient *c)
+{
+    if (c == NULL)
+        return;
+    if (c->chan != NULL) {
+        if (c->fatal == NULL && ssh_channel_is_open(c->chan)) {
+            ssh_channel_send_eof(c->chan);
+            ssh_channel_close(c->chan);
+        }
+        ssh_channel_free(c->chan);
+    }
+    if (c->ssh != NULL) {
+        ssh_disconnect(c->ssh);
+        ssh_free(c->ssh);
+    }
+    g_clear_error(&c->fatal);
+    g_hash_table_unref(c->pending);
+    g_byte_array_unref(c->out);
+    g_free(c->in);
+    g_free(c->host_fp);
+    g_free(c);
+}
+
+const char *
+porch_client_get_host_fingerprint(PorchClient *c)
+{
+    return c->host_fp;
+}
+
+gboolean
+porch_client_is_guest(PorchClient *c)
+{
+    return c->guest;
+}
+
+guint32
+porch_client_get_max_read(PorchClient *c)
+{
+    return c->max_read;
+}

@@ -1,0 +1,150 @@
+/* porch-sftp-client.h — the client side of Porch's SFTP: connect to a neighbour (its host key
+ * pinned, our key or guest), list, and fetch or upload files and trees, every byte checked
+ * against the SHA-256 the server computes (the "check-file" extension), many requests and
+ * many files in flight.
+ *
+ * One PorchClient is one SSH connection; use it from one thread at a time (the tray runs
+ * each transfer in a worker thread with its own client). */
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <libssh/libssh.h>
+
+G_BEGIN_DECLS
+
+/* porch put uploads into a new file of this prefix beside the target, then renames it. */
+#define PORCH_PUT_TEMP_PREFIX ".porch-put-"
+
+#define PORCH_CLIENT_ERROR porch_client_error_quark()
+GQuark porch_client_error_quark(void);
+
+/* Errors of the PORCH_CLIENT_ERROR domain. Failures of a file itself use G_IO_ERROR codes:
+ * NOT_FOUND, PERMISSION_DENIED, EXISTS, NO_SPACE, IS_DIRECTORY, NOT_DIRECTORY, CANCELLED,
+ * CONNECTION_CLOSED, TIMED_OUT, HOST_NOT_FOUND, FAILED. */
+typedef enum {
+    PORCH_CLIENT_ERROR_HOST_KEY_CHANGED,   /* the key differs from the one pinned */
+    PORCH_CLIENT_ERROR_HOST_KEY_MISMATCH,  /* the key differs from the advertised fp= */
+    PORCH_CLIENT_ERROR_HOST_KEY_UNTRUSTED, /* first contact, and the user said no */
+    PORCH_CLIENT_ERROR_AUTH,               /* neither our key nor guest was accepted */
+    PORCH_CLIENT_ERROR_PROTOCOL,           /* the server broke the SFTP protocol */
+    PORCH_CLIENT_ERROR_VERIFY,             /* received bytes differ from the server's hash */
+    PORCH_CLIENT_ERROR_CHANGED,            /* the file changed while it was transferred */
+    PORCH_CLIENT_ERROR_UNSUPPORTED,        /* the server cannot verify (no check-file) */
+    PORCH_CLIENT_ERROR_FILES_FAILED,       /* some files failed, each told to ->failed() */
+} PorchClientError;
+
+/* Asked on first contact with a neighbour whose key is not pinned yet: return TRUE to trust
+ * (and pin) it. @advertised is TRUE when the key matched the fp= seen over mDNS. */
+typedef gboolean (*PorchTrustFunc)(const char *pin_name, const char *fingerprint,
+                                   gboolean advertised, gpointer user_data);
+
+typedef struct {
+    const char *address;              /* IP address or host name to connect to */
+    guint16 port;                     /* 0: PORCH_DEFAULT_PORT */
+    const char *pin_name;             /* the name known_peers keeps the key under */
+    const char *expected_fingerprint; /* "SHA256:..." advertised over mDNS, or NULL */
+    const char *known_peers;          /* NULL: porch_known_peers_default_file() */
+    ssh_key identity;                 /* our key (borrowed); NULL: guest only */
+    const char *user;                 /* sent with the key; NULL: the login name */
+    PorchTrustFunc trust;             /* NULL: pin on first use without asking */
+    gpointer trust_data;
+    int timeout_seconds; /* connect and reply timeout; 0: 30 */
+} PorchConnectOptions;
+
+typedef struct _PorchClient PorchClient;
+
+/* Connects, checks the host key (pinned in known_peers on first use, after @trust agrees),
+ * authenticates with @identity, else as guest, and starts SFTP. NULL with @error set
+ * (G_IO_ERROR for the network, PORCH_CLIENT_ERROR for keys and authentication). */
+PorchClient *porch_client_connect(const PorchConnectOptions *options, GCancellable *cancellable,
+                                  GError **error);
+void porch_client_free(PorchClient *client);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchClient, porch_client_free)
+
+const char *porch_client_get_host_fingerprint(PorchClient *client);
+gboolean porch_client_is_guest(PorchClient *client);
+/* What the server's limits@openssh.com says (or safe defaults): largest READ and WRITE. */
+guint32 porch_client_get_max_read(PorchClient *client);
+
+typedef enum {
+    PORCH_REMOTE_FILE,
+    PORCH_REMOTE_DIRECTORY,
+    PORCH_REMOTE_SYMLINK,
+    PORCH_REMOTE_OTHER,
+} PorchRemoteType;
+
+typedef struct {
+    char *name; /* the entry's name, or the path for porch_client_stat() */
+    PorchRemoteType type;
+    guint32 mode; /* permission bits (07777) */
+    guint64 size;
+    gint64 mtime; /* Unix time; -1 when the server did not say */
+} PorchRemoteFile;
+
+void porch_remote_file_free(PorchRemoteFile *f);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchRemoteFile, porch_remote_file_free)
+
+/* Lists the folder @path ("/" lists the shares), without "." and "..", sorted by name: an
+ * array of PorchRemoteFile*. */
+GPtrArray *porch_client_list(PorchClient *client, const char *path, GCancellable *cancellable,
+                             GError **error);
+/* stat (following a symlink) of @path. */
+PorchRemoteFile *porch_client_stat(PorchClient *client, const char *path, GCancellable *cancellable,
+                                   GError **error);
+
+typedef enum {
+    PORCH_TRANSFER_RECURSIVE = 1 << 0, /* folders and everything beneath */
+    PORCH_TRANSFER_RESUME = 1 << 1,    /* get: continue from a matching NAME.part */
+    PORCH_TRANSFER_FORCE = 1 << 2,     /* replace existing files */
+} PorchTransferFlags;
+
+typedef struct {
+    guint64 total_bytes; /* grows while a tree is being listed */
+    guint64 done_bytes;
+    guint total_files;
+    guint done_files;
+    guint failed_files;
+    gboolean listing_done; /* totals are final */
+    const char *current;   /* the file that advanced last (remote path for get, local for put) */
+    guint64 current_size;
+    guint64 current_done;
+} PorchProgress;
+
+typedef struct {
+    /* called often (at most every 50 ms, and when a file ends) */
+    void (*progress)(const PorchProgress *progress, gpointer user_data);
+    /* one file or folder failed; the transfer goes on with the others */
+    void (*failed)(const char *path, const GError *error, gpointer user_data);
+    /* something was skipped or noticed, e.g. a symlink in a tree, a .part discarded */
+    void (*notice)(const char *path, const char *message, gpointer user_data);
+    gpointer user_data;
+} PorchTransferCallbacks;
+
+/* Fetches @remote (a file, or with PORCH_TRANSFER_RECURSIVE a folder) to @local: into
+ * @local when that is an existing folder, else as @local. Each file is written to
+ * NAME.part and renamed only when the server's SHA-256 of it matched what was received;
+ * modes and modification times are kept.
+ * TRUE only when every file arrived. Every failure of a path (the top one included) is
+ * told to @callbacks->failed, and then the result is FALSE with PORCH_CLIENT_ERROR_FILES_FAILED
+ * ("N of M files failed"); a failure of the whole transfer (connection lost, cancelled:
+ * G_IO_ERROR_CANCELLED, NAME.part files are kept for a resume) is only in @error. */
+gboolean porch_client_get(PorchClient *client, const char *remote, const char *local,
+                          PorchTransferFlags flags, const PorchTransferCallbacks *callbacks,
+                          GCancellable *cancellable, GError **error);
+
+/* Uploads @local (a file, or a folder with PORCH_TRANSFER_RECURSIVE) to @remote: into it when
+ * it is an existing folder, else as it. Each file goes to a temporary name in its folder and
+ * is renamed over the target only when the server's SHA-256 of it matched what was sent. */
+gboolean porch_client_put(PorchClient *client, const char *local, const char *remote,
+                          PorchTransferFlags flags, const PorchTransferCallbacks *callbacks,
+                          GCancellable *cancellable, GError **error);
+
+/* known_peers: one pinned key per line, "NAME KEYTYPE BASE64" with NAME URI-escaped. */
+
+/* Returns the fingerprint pinned for @pin_name in @file (NULL if none), and its line number
+ * in @line (may be NULL). */
+char *porch_known_peers_lookup(const char *file, const char *pin_name, guint *line);
+gboolean porch_known_peers_add(const char *file, const char *pin_name, ssh_key key, GError **error);
+
+G_END_DECLS
