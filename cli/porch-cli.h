@@ -5,16 +5,102 @@
 
 #include <glib.h>
 
+#include "porch-sftp-client.h"
+
 G_BEGIN_DECLS
+
+/* Exit statuses of the commands that reach a neighbour (porch(1), EXIT STATUS). */
+enum {
+    PORCH_CLI_EXIT_OK = 0,
+    PORCH_CLI_EXIT_FAILED = 1,      /* a file or the remote path failed */
+    PORCH_CLI_EXIT_USAGE = 2,       /* bad options or arguments */
+    PORCH_CLI_EXIT_UNREACHABLE = 3, /* host not found, refused, timed out */
+    PORCH_CLI_EXIT_REFUSED = 4,     /* host key refused, or authentication refused */
+    PORCH_CLI_EXIT_INTERRUPTED = 130,
+};
 
 /* `porch browse [--json] [--timeout SECONDS] [--watch]` (cli/browse.c). @argv[0] is
  * "browse". Returns the exit status: 0 on success, 1 when avahi-daemon cannot be reached,
  * 2 for a usage error. */
 int porch_cli_browse(int argc, char **argv);
 
+/* `porch ls`, `porch get`, `porch put` (cli/transfer.c). @argv[0] is the command's name.
+ * Each returns one of the PORCH_CLI_EXIT_* statuses, having told every failure on stderr. */
+int porch_cli_ls(int argc, char **argv);
+int porch_cli_get(int argc, char **argv);
+int porch_cli_put(int argc, char **argv);
+
+/* `porch id [--identity FILE]` and `porch peers [list | accept NAME]` (cli/peers.c).
+ * @argv[0] is the command's name. Each returns one of the PORCH_CLI_EXIT_* statuses, having
+ * told every failure on stderr: porch_cli_id() prints this user's public key line and its
+ * fingerprint, creating the key on first use; porch_cli_peers() lists the requests for access
+ * to the local porchd, or accepts one into its porch.conf and makes it reload. */
+int porch_cli_id(int argc, char **argv);
+int porch_cli_peers(int argc, char **argv);
+
 /* Writes @s to @f with every control or formatting character (C0, DEL, C1, bidirectional
  * overrides) replaced by '?': names that came from the network must not drive the
  * terminal. @s must be valid UTF-8. */
 void porch_cli_put_safe(FILE *f, const char *s);
+
+/* ------------------------------------------------------------------------------------------
+ * Addressing a neighbour (cli/target.c): HOST[/SHARE[/PATH]] -> where to connect, and the
+ * connection itself, its host key pinned. */
+
+/* What a HOST[/SHARE[/PATH]] argument names. The strings are owned by the target. */
+typedef struct {
+    char *host;   /* HOST as typed, port included: "alice", "[fd00::1]:4423"; for messages */
+    char *name;   /* HOST without its port or brackets: "Alice's laptop", "fd00::1" */
+    guint16 port; /* from ":PORT"; 0 when none was given */
+    char *path;   /* remote path: "/", "/Photos", "/Photos/2024/x.jpg" (no "//", no trailing
+                     "/") */
+    /* Filled in by porch_cli_target_resolve(): */
+    GStrv addresses; /* IP addresses to try, in order */
+    guint16 connect_port;
+    char *pin_name;    /* what known_peers keeps its key under */
+    char *fingerprint; /* "SHA256:..." it advertises over mDNS, or NULL */
+} PorchCliTarget;
+
+/* Splits @arg into HOST and the remote path. HOST is everything before the first '/', except
+ * a bracketed IPv6 address ("[fd00::1]", "[fd00::1]:4423"), which may hold no '/'. A ":PORT"
+ * after a name counts only when it is all digits. Returns a new target (free with
+ * porch_cli_target_free()), or NULL with @error set (G_OPTION_ERROR_BAD_VALUE, a message for a
+ * usage error) when there is no HOST or the port is not in 1..65535. */
+PorchCliTarget *porch_cli_target_parse(const char *arg, GError **error);
+void porch_cli_target_free(PorchCliTarget *target);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchCliTarget, porch_cli_target_free)
+
+/* The share named by the target's path ("Photos" for "/Photos/x"), NULL for "/". Free with
+ * g_free(). */
+char *porch_cli_target_share(const PorchCliTarget *target);
+
+/* Finds where the target's HOST is: an IP literal as it is; otherwise a Porch neighbour seen
+ * over mDNS within @timeout seconds (by display name exactly, then case-insensitively, then by
+ * host name), else the name resolved by the system's resolver. Returns PORCH_CLI_EXIT_OK, or
+ * PORCH_CLI_EXIT_UNREACHABLE having said on stderr which neighbours are visible instead. */
+int porch_cli_target_resolve(PorchCliTarget *target, double timeout);
+
+/* Connects to a resolved @target with the key in @identity_file (NULL: the default one,
+ * created when missing), pinning the host's key on first contact: asking on a terminal,
+ * otherwise trusting it and saying so on stderr unless @quiet. Returns PORCH_CLI_EXIT_OK and
+ * the client in @ret_client (and this user's key fingerprint in @ret_key_fingerprint, may be
+ * NULL; free with g_free()), or an exit status having told why on stderr. */
+int porch_cli_connect(const PorchCliTarget *target, const char *identity_file, gboolean quiet,
+                      PorchClient **ret_client, char **ret_key_fingerprint);
+
+/* The remote @path (absolute, as the client library gives it) as users address it:
+ * "HOST/SHARE/PATH", "HOST" for "/". Free with g_free(). */
+char *porch_cli_target_format(const PorchCliTarget *target, const char *path);
+
+/* Prints, when @client is connected as guest, the line saying that the neighbour does not
+ * know this user's key (@key_fingerprint) yet and how its owner can let it in. */
+void porch_cli_hint_guest(const PorchCliTarget *target, PorchClient *client,
+                          const char *key_fingerprint);
+
+/* porch_cli_put_safe() for any text, valid UTF-8 or not (local file names need not be). */
+void porch_cli_put_text(FILE *f, const char *s);
+
+/* "porch: WHAT: MESSAGE\n" on stderr, both through porch_cli_put_text(). */
+void porch_cli_error(const char *what, const char *message);
 
 G_END_DECLS

@@ -15,14 +15,17 @@ static const struct {
 } commands[] = {
         {"browse", "[--json] [--timeout SECONDS] [--watch]", "list neighbours and what they share",
          porch_cli_browse},
-        {"ls", "HOST[/SHARE[/PATH]]", "list a neighbour's shares or a folder", NULL},
-        {"get", "[-r] [--resume] HOST/SHARE/PATH [DEST]", "fetch a file or folder, verified", NULL},
-        {"put", "[-r] SOURCE HOST/SHARE/PATH", "upload a file or folder", NULL},
+        {"ls", "[-l] [--json] HOST[/SHARE[/PATH]]", "list a neighbour's shares or a folder",
+         porch_cli_ls},
+        {"get", "[-r] [--resume] [--force] HOST/SHARE/PATH [DEST]",
+         "fetch a file or folder, verified", porch_cli_get},
+        {"put", "[-r] [--force] SOURCE HOST/SHARE/PATH", "upload a file or folder, verified",
+         porch_cli_put},
         {"print", "HOST/PRINTER FILE [--copies N]", "print on a neighbour's printer", NULL},
         {"jobs", "HOST[/PRINTER]", "list your print jobs", NULL},
         {"cancel", "HOST/PRINTER JOB-ID", "cancel one of your print jobs", NULL},
-        {"id", "", "print your public key line and fingerprint", NULL},
-        {"peers", "[list|accept NAME]", "who asked the local porchd for access", NULL},
+        {"id", "[--identity FILE]", "print your public key line and fingerprint", porch_cli_id},
+        {"peers", "[list|accept NAME]", "who asked the local porchd for access", porch_cli_peers},
 };
 
 void
@@ -44,10 +47,11 @@ usage(FILE *f)
 {
     fprintf(f, "Usage: porch COMMAND [ARGUMENTS]\n\nCommands:\n");
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(f, "  porch %-6s %-40s %s\n", commands[i].name, commands[i].usage,
+        fprintf(f, "  porch %-6s %-48s %s\n", commands[i].name, commands[i].usage,
                 commands[i].summary);
     fprintf(f, "\nOptions:\n  -h, --help     show this help\n"
-               "  -V, --version  print the version\n");
+               "  -V, --version  print the version\n"
+               "\nEach command has its own --help (e.g. porch get --help).\n");
 }
 
 int

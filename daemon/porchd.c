@@ -91,6 +91,37 @@ on_avahi_state(PorchPublisher *publisher, gboolean running, gpointer user_data)
                   "back; serving goes on");
 }
 
+/* Writes STATE/porchd.pid, "PID\n", atomically (a temporary file renamed into place), so
+ * that `porch peers accept` finds the daemon to reload. Returns the file's path, NULL (having
+ * logged why) when it cannot be written: serving goes on without it. */
+static char *
+write_pid_file(const char *state_dir)
+{
+    g_autofree char *path = g_build_filename(state_dir, PORCH_PID_FILE, NULL);
+    g_autofree char *text = g_strdup_printf("%ld\n", (long)getpid());
+    g_autoptr(GError) error = NULL;
+
+    if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error)) {
+        g_warning("cannot write the pid file %s (porch peers accept cannot reload porchd): %s",
+                  path, error->message);
+        return NULL;
+    }
+    return g_steal_pointer(&path);
+}
+
+/* Removes the pid file at @path if it still names this process. */
+static void
+remove_pid_file(const char *path)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *mine = g_strdup_printf("%ld\n", (long)getpid());
+
+    if (path == NULL || !g_file_get_contents(path, &text, NULL, NULL) || g_strcmp0(text, mine) != 0)
+        return;
+    if (g_unlink(path) != 0)
+        g_warning("cannot remove the pid file %s: %s", path, g_strerror(errno));
+}
+
 /* porchd-session beside this program (a build tree, or the same folder), else where it
  * is installed. */
 static char *
@@ -136,6 +167,7 @@ main(int argc, char **argv)
     g_autofree char *host_key_file = NULL;
     g_autofree char *fingerprint = NULL;
     g_autofree char *session_program = NULL;
+    g_autofree char *pid_file = NULL;
     ssh_key host_key = NULL;
     guint removed;
     Daemon d;
@@ -211,6 +243,7 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, on_sigterm, &d);
     g_unix_signal_add(SIGINT, on_sigterm, &d);
 
+    pid_file = write_pid_file(state_dir);
     log_summary(config);
     g_message("porchd %s running: SFTP on port %u, host key %s, state in %s", PORCH_VERSION,
               porch_config_get_port(config), fingerprint, state_dir);
@@ -220,6 +253,7 @@ main(int argc, char **argv)
     /* Withdraw from the network before exiting: avahi-daemon has sent its goodbyes once
      * the last reference is gone. */
     g_clear_object(&publisher);
+    remove_pid_file(pid_file);
     g_message("stopped");
     return 0;
 }

@@ -9,6 +9,9 @@
 #define PORCH_HOST_KEY_FILE   "ssh_host_ed25519_key"
 #define PORCH_RUNNING_CONFIG  "running.conf"
 #define PORCH_SESSION_PROGRAM "porchd-session"
+/* In the state directory while porchd runs: its process id, "PID\n", so that
+ * `porch peers accept` can make it reload (cli/peers.c checks /proc/PID/comm first). */
+#define PORCH_PID_FILE "porchd.pid"
 
 /* Modern algorithms only: AEAD, or CTR with encrypt-then-MAC; SHA-2 signatures. */
 #define PORCH_SSH_CIPHERS                                                                          \

@@ -351,9 +351,9 @@ TEST(Browse, UsageErrorsAndTheOtherCommands)
     EXPECT_NE(r.out.find("porch browse [--json] [--timeout SECONDS] [--watch]"), std::string::npos);
     r = TestLan::run_local({kPorch, "--version"});
     EXPECT_EQ(r.out, "porch " PORCH_VERSION "\n");
-    r = TestLan::run_local({kPorch, "ls", "alice"});
+    r = TestLan::run_local({kPorch, "print", "alice/Office", "/dev/null"});
     EXPECT_EQ(r.exit_status, 1);
-    EXPECT_EQ(r.err, "porch: 'ls' is not available in this version (" PORCH_VERSION ") yet\n");
+    EXPECT_EQ(r.err, "porch: 'print' is not available in this version (" PORCH_VERSION ") yet\n");
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,0 +1,767 @@
+/* peers.c — `porch id [--identity FILE]` and `porch peers [list | accept NAME]`.
+ *
+ * `porch id` prints this user's public key line, its comment the user name made into a valid
+ * [peer] name, and on a second line its fingerprint: what a neighbour pastes into a [peer]
+ * section of its porch.conf. The key is created on first use (shared/porch-identity.h).
+ *
+ * `porch peers` works on the local porchd, through the files it reads and writes, with the
+ * same defaults: /etc/porch/porch.conf and /var/lib/porch as root, else
+ * $XDG_CONFIG_HOME/porch/porch.conf and $XDG_STATE_HOME/porch (--config and --state-dir
+ * override them, as they do for porchd).
+ *   list     the unknown keys that asked for access (STATE/pending/, shared/porch-pending.h);
+ *            --json: an array, one object per line, with exactly these keys in this order:
+ *            "name" (string, or null), "fingerprint", "key", "address" (strings),
+ *            "first_seen", "last_seen" (Unix time), "attempts" (number).
+ *   accept   appends [peer NAME] with the request's key to porch.conf, keeping the rest of
+ *            the file as it is, after checking that the result loads; forgets the request;
+ *            and makes the porchd named by STATE/porchd.pid reload (SIGHUP), waiting for it
+ *            to have taken the new file (STATE/running.conf).
+ * Names, addresses and keys in a request came from the network: they are printed through
+ * porch_cli_put_safe(), and the key line written to porch.conf is rebuilt from the key.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "../daemon/session.h" /* PORCH_PID_FILE, PORCH_RUNNING_CONFIG */
+#include "porch-cli.h"
+#include "porch-config.h"
+#include "porch-identity.h"
+#include "porch-pending.h"
+
+/* What porch.conf accepts as a peer name (shared/porch-config.c, principal_name_valid). */
+#define PEER_NAME_MAX 64
+/* How long `peers accept` waits for porchd to have reloaded. */
+#define RELOAD_WAIT_MS 5000
+
+/* ------------------------------------------------------------------------------------------
+ * Peer names */
+
+/* Letters, digits, '.', '_', '-', starting with a letter or digit, at most 64; not "guest". */
+static gboolean
+peer_name_valid(const char *s)
+{
+    if (s == NULL || !g_ascii_isalnum(*s) || strlen(s) > PEER_NAME_MAX || strcmp(s, "guest") == 0)
+        return FALSE;
+    for (const char *p = s; *p != '\0'; p++)
+        if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '-')
+            return FALSE;
+    return TRUE;
+}
+
+/* @s made into a valid peer name: other characters become '-', leading ones that cannot
+ * start a name are dropped. Free with g_free(). */
+static char *
+peer_name_from(const char *s)
+{
+    GString *n = g_string_new(NULL);
+
+    for (const char *p = s != NULL ? s : ""; *p != '\0' && n->len < PEER_NAME_MAX; p++) {
+        if (g_ascii_isalnum(*p))
+            g_string_append_c(n, *p);
+        else if (n->len > 0 && (*p == '.' || *p == '_' || *p == '-'))
+            g_string_append_c(n, *p);
+        else if (n->len > 0 && n->str[n->len - 1] != '-')
+            g_string_append_c(n, '-');
+    }
+    if (n->len == 0)
+        g_string_assign(n, "user");
+    if (strcmp(n->str, "guest") == 0)
+        g_string_append(n, "-user");
+    return g_string_free(n, FALSE);
+}
+
+/* Text from a request file (the network's, by way of porchd) for a terminal. */
+static void
+put_net(FILE *f, const char *s)
+{
+    if (s == NULL || !g_utf8_validate(s, -1, NULL))
+        fputs("?", f);
+    else
+        porch_cli_put_safe(f, s);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * porch id */
+
+int
+porch_cli_id(int argc, char **argv)
+{
+    g_autofree char *identity = NULL;
+    GOptionEntry entries[] = {
+            {"identity", 'i', 0, G_OPTION_ARG_FILENAME, &identity,
+             "Use the private key in FILE (created when missing) instead of "
+             "$XDG_CONFIG_HOME/porch/id_ed25519",
+             "FILE"},
+            G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *fingerprint = NULL;
+    enum ssh_keytypes_e type;
+    gboolean existed;
+    ssh_key key;
+
+    g_option_context_set_summary(ctx, "Print this user's public key line and its fingerprint: "
+                                      "what a neighbour puts in a [peer] section of its "
+                                      "porch.conf. The key is created on first use.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        fprintf(stderr, "porch id: %s (see porch id --help)\n", error->message);
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "porch id: unexpected argument '%s' (see porch id --help)\n", argv[1]);
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    if (identity == NULL)
+        identity = porch_identity_default_file();
+
+    existed = g_file_test(identity, G_FILE_TEST_EXISTS);
+    key = porch_identity_load_or_create(identity, &error);
+    if (key == NULL) {
+        fprintf(stderr, "porch id: %s\n", error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    name = peer_name_from(g_get_user_name());
+    line = porch_key_public_line(key, name);
+    fingerprint = porch_key_fingerprint(key);
+    type = ssh_key_type(key);
+    ssh_key_free(key);
+    if (line == NULL || fingerprint == NULL) {
+        fprintf(stderr, "porch id: %s: cannot export the public key\n", identity);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    if (!existed)
+        fprintf(stderr, "porch id: created a new key in %s\n", identity);
+    if (type != SSH_KEYTYPE_ED25519)
+        fprintf(stderr,
+                "porch id: note: %s holds an %s key; a neighbour's [peer] section needs an "
+                "ssh-ed25519 key\n",
+                identity, ssh_key_type_to_char(type));
+
+    printf("%s\n%s\n", line, fingerprint);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "porch id: cannot write to standard output: %s\n", g_strerror(errno));
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    if (isatty(STDOUT_FILENO)) {
+        /* A neighbour records the request under the user name as it is. */
+        g_autofree char *accept = strcmp(name, g_get_user_name()) == 0
+                                          ? g_strdup(name)
+                                          : g_strdup_printf("%s --as %s", fingerprint, name);
+        fprintf(stderr,
+                "\nTo let you in, a neighbour adds this to its porch.conf (porch.conf(5)),\n"
+                "then names %s in the read or write list of a share:\n\n"
+                "[peer %s]\nkey = %s\n\n"
+                "Or try to connect to it (porch ls HOST) and ask its owner to run: "
+                "porch peers accept %s\n",
+                name, name, line, accept);
+    }
+    return PORCH_CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * porch peers list */
+
+/* "2026-11-24 10:05", local time; "?" for 0. Free with g_free(). */
+static char *
+format_time(gint64 t)
+{
+    g_autoptr(GDateTime) dt = t > 0 ? g_date_time_new_from_unix_local(t) : NULL;
+    return dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M") : g_strdup("?");
+}
+
+/* The options that name the files, as given, for the commands this one suggests. */
+static char *
+paths_options(const char *config_file, const char *state_dir)
+{
+    g_autofree char *c = config_file ? g_shell_quote(config_file) : NULL;
+    g_autofree char *s = state_dir ? g_shell_quote(state_dir) : NULL;
+
+    return g_strconcat(c ? " --config " : "", c ? c : "", s ? " --state-dir " : "", s ? s : "",
+                       NULL);
+}
+
+static void
+add_string_or_null(JsonBuilder *b, const char *key, const char *value)
+{
+    json_builder_set_member_name(b, key);
+    if (value != NULL && g_utf8_validate(value, -1, NULL))
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static char *
+request_json(const PorchPendingPeer *p)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object(b);
+    add_string_or_null(b, "name", p->name);
+    add_string_or_null(b, "fingerprint", p->fingerprint);
+    add_string_or_null(b, "key", p->key);
+    add_string_or_null(b, "address", p->address);
+    json_builder_set_member_name(b, "first_seen");
+    json_builder_add_int_value(b, p->first_seen);
+    json_builder_set_member_name(b, "last_seen");
+    json_builder_add_int_value(b, p->last_seen);
+    json_builder_set_member_name(b, "attempts");
+    json_builder_add_int_value(b, p->attempts);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    return json_generator_to_data(gen, NULL);
+}
+
+static void
+print_request(const PorchPendingPeer *p)
+{
+    g_autofree char *first = format_time(p->first_seen);
+    g_autofree char *last = format_time(p->last_seen);
+
+    if (p->name == NULL || p->name[0] == '\0')
+        fputs("(no name)", stdout);
+    else
+        put_net(stdout, p->name);
+    if (!peer_name_valid(p->name))
+        fputs("  (not a valid peer name: accept it with --as PEERNAME)", stdout);
+    fputs("\n    key          ", stdout);
+    put_net(stdout, p->fingerprint);
+    fputs("\n    from         ", stdout);
+    put_net(stdout, p->address != NULL && p->address[0] != '\0' ? p->address : "?");
+    printf("\n    first seen   %s\n    last seen    %s\n    attempts     %u\n", first, last,
+           p->attempts);
+}
+
+/* FALSE, having said why, when @state_dir/pending exists but cannot be read. */
+static gboolean
+check_pending_readable(const char *state_dir)
+{
+    g_autofree char *dir = g_build_filename(state_dir, "pending", NULL);
+
+    int e;
+
+    if (faccessat(AT_FDCWD, dir, R_OK | X_OK, AT_EACCESS) == 0 || errno == ENOENT)
+        return TRUE;
+    e = errno;
+    fprintf(stderr, "porch peers: cannot read %s: %s%s\n", dir, g_strerror(e),
+            e == EACCES && geteuid() != 0 ? " — run as root / with sudo" : "");
+    return FALSE;
+}
+
+/* Oldest first; requests first seen in the same second in a stable order. */
+static gint
+by_first_seen(gconstpointer a, gconstpointer b)
+{
+    const PorchPendingPeer *x = *(PorchPendingPeer *const *)a;
+    const PorchPendingPeer *y = *(PorchPendingPeer *const *)b;
+
+    if (x->first_seen != y->first_seen)
+        return x->first_seen < y->first_seen ? -1 : 1;
+    return strcmp(x->fingerprint, y->fingerprint);
+}
+
+static int
+peers_list(const char *state_dir, gboolean json, const char *options)
+{
+    g_autoptr(GPtrArray) list = NULL;
+
+    if (!check_pending_readable(state_dir))
+        return PORCH_CLI_EXIT_FAILED;
+    list = porch_pending_list(state_dir);
+    g_ptr_array_sort(list, by_first_seen);
+    if (json) {
+        fputs("[", stdout);
+        for (guint i = 0; i < list->len; i++) {
+            g_autofree char *one = request_json(list->pdata[i]);
+            printf("%s%s", i > 0 ? ",\n" : "\n", one);
+        }
+        fputs(list->len > 0 ? "\n]\n" : "]\n", stdout);
+    } else if (list->len == 0) {
+        printf("Nobody has asked porchd for access (no requests in %s/pending).\n", state_dir);
+        if (options[0] == '\0' && geteuid() != 0)
+            printf("These are your own porchd's; for the system service's, run: "
+                   "sudo porch peers\n");
+    } else {
+        for (guint i = 0; i < list->len; i++) {
+            if (i > 0)
+                fputc('\n', stdout);
+            print_request(list->pdata[i]);
+        }
+        printf("\nAccept one with: porch peers accept NAME|FINGERPRINT [--as PEERNAME]%s\n",
+               options);
+    }
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "porch peers: cannot write to standard output: %s\n", g_strerror(errno));
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    return PORCH_CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * porch peers accept */
+
+/* The request that @which names, by name or fingerprint ("SHA256:..." or without the
+ * prefix); NULL, having said why (and which ones would do), when none or several do. */
+static const PorchPendingPeer *
+find_request(GPtrArray *list, const char *which, const char *state_dir, const char *options)
+{
+    g_autoptr(GPtrArray) found = g_ptr_array_new();
+    GPtrArray *shown = list;
+
+    for (guint i = 0; i < list->len; i++) {
+        const PorchPendingPeer *p = list->pdata[i];
+        const char *fp = p->fingerprint;
+
+        if (g_strcmp0(p->name, which) == 0 || strcmp(fp, which) == 0 ||
+            (g_str_has_prefix(fp, "SHA256:") && strcmp(fp + 7, which) == 0))
+            g_ptr_array_add(found, (gpointer)p);
+    }
+    if (found->len == 1)
+        return found->pdata[0];
+
+    fputs("porch peers: ", stderr);
+    if (found->len == 0) {
+        fputs("nobody called '", stderr);
+        porch_cli_put_text(stderr, which);
+        fprintf(stderr, "' asked porchd for access (requests in %s/pending)", state_dir);
+        if (list->len == 0) {
+            fputs(": there are none\n", stderr);
+            return NULL;
+        }
+        fputs("; these did:\n", stderr);
+    } else {
+        fprintf(stderr, "%u requests go by '", found->len);
+        porch_cli_put_text(stderr, which);
+        fprintf(stderr, "'; accept one by its fingerprint (porch peers accept SHA256:...%s):\n",
+                options);
+        shown = found;
+    }
+    for (guint i = 0; i < shown->len; i++) {
+        const PorchPendingPeer *p = shown->pdata[i];
+        g_autofree char *last = format_time(p->last_seen);
+
+        fputs("  ", stderr);
+        put_net(stderr, p->name);
+        fputs("  ", stderr);
+        put_net(stderr, p->fingerprint);
+        fputs("  from ", stderr);
+        put_net(stderr, p->address);
+        fprintf(stderr, ", last seen %s\n", last);
+    }
+    return NULL;
+}
+
+/* The request's key line, rebuilt from the key with @comment (the request's own comment
+ * came from the network), after checking that the key is the one its fingerprint says.
+ * NULL with @error set otherwise. */
+static char *
+request_key_line(const PorchPendingPeer *p, const char *comment, GError **error)
+{
+    g_auto(GStrv) f = g_strsplit_set(p->key, " \t", 3);
+    enum ssh_keytypes_e type = SSH_KEYTYPE_UNKNOWN;
+    g_autofree char *fingerprint = NULL;
+    ssh_key key = NULL;
+    char *line = NULL;
+
+    if (g_strv_length(f) >= 2)
+        type = ssh_key_type_from_name(f[0]);
+    if (type == SSH_KEYTYPE_UNKNOWN || ssh_pki_import_pubkey_base64(f[1], type, &key) != SSH_OK) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the request holds no valid key");
+        goto out;
+    }
+    fingerprint = porch_key_fingerprint(key);
+    if (g_strcmp0(fingerprint, p->fingerprint) != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "the request's key is not the one its fingerprint names");
+        goto out;
+    }
+    line = porch_key_public_line(key, comment);
+    if (line == NULL)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "cannot export the key");
+out:
+    ssh_key_free(key);
+    return line;
+}
+
+/* @s with only printable ASCII kept, for a comment line. Free with g_free(). */
+static char *
+printable(const char *s)
+{
+    GString *out = g_string_new(NULL);
+
+    for (const char *p = s != NULL ? s : ""; *p != '\0'; p++)
+        if (g_ascii_isgraph(*p))
+            g_string_append_c(out, *p);
+    return g_string_free(out, FALSE);
+}
+
+/* Replaces @file (a resolved path, its former status in @st; @name in messages) with @text:
+ * a temporary file renamed over it, with the same mode, and as root the same owner. FALSE,
+ * having said why, when it cannot. */
+static gboolean
+replace_file(const char *file, const char *name, const struct stat *st, const GString *text)
+{
+    g_autofree char *dir = g_path_get_dirname(file);
+    g_autoptr(GError) error = NULL;
+    mode_t mode = st->st_mode & 07777;
+    struct stat now;
+
+    /* The new file is made beside the old one. */
+    if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) != 0 ||
+        faccessat(AT_FDCWD, file, W_OK, AT_EACCESS) != 0) {
+        int e = errno;
+        fprintf(stderr, "porch peers: cannot write %s: %s%s\n", name, g_strerror(e),
+                (e == EACCES || e == EPERM) && geteuid() != 0 ? " — run as root / with sudo" : "");
+        return FALSE;
+    }
+    if (!g_file_set_contents_full(file, text->str, (gssize)text->len,
+                                  G_FILE_SET_CONTENTS_CONSISTENT, (int)mode, &error)) {
+        fprintf(stderr, "porch peers: cannot write %s: %s\n", name, error->message);
+        return FALSE;
+    }
+    /* The umask may have narrowed the mode; a root-owned copy of someone else's file would
+     * lock its owner out of it. */
+    if (g_stat(file, &now) != 0)
+        return TRUE;
+    if ((now.st_mode & 07777) != mode && g_chmod(file, mode) != 0)
+        fprintf(stderr, "porch peers: warning: cannot restore the mode %04o of %s: %s\n",
+                (unsigned)mode, name, g_strerror(errno));
+    if (geteuid() == 0 && (now.st_uid != st->st_uid || now.st_gid != st->st_gid) &&
+        chown(file, st->st_uid, st->st_gid) != 0)
+        fprintf(stderr, "porch peers: warning: cannot restore the owner of %s: %s\n", name,
+                g_strerror(errno));
+    return TRUE;
+}
+
+/* The pid of the porchd whose state is in @state_dir, from its pid file, provided that
+ * process is a porchd; 0 otherwise, with the reason in @ret_why (free with g_free()). */
+static pid_t
+find_porchd(const char *state_dir, char **ret_why)
+{
+    g_autofree char *pid_file = g_build_filename(state_dir, PORCH_PID_FILE, NULL);
+    g_autofree char *text = NULL;
+    g_autofree char *comm_file = NULL;
+    g_autofree char *comm = NULL;
+    g_autoptr(GError) error = NULL;
+    guint64 pid = 0;
+
+    if (!g_file_get_contents(pid_file, &text, NULL, &error)) {
+        *ret_why = g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                           ? g_strdup_printf("no %s", pid_file)
+                           : g_strdup(error->message);
+        return 0;
+    }
+    g_strstrip(text);
+    if (!g_ascii_string_to_unsigned(text, 10, 2, G_MAXINT32, &pid, NULL)) {
+        *ret_why = g_strdup_printf("%s holds no process id", pid_file);
+        return 0;
+    }
+    /* A pid left behind by a porchd that was killed may belong to another program now. */
+    comm_file = g_strdup_printf("/proc/%" G_GUINT64_FORMAT "/comm", pid);
+    if (!g_file_get_contents(comm_file, &comm, NULL, NULL) ||
+        strcmp(g_strchomp(comm), "porchd") != 0) {
+        *ret_why = g_strdup_printf("%s names process %" G_GUINT64_FORMAT ", which is not porchd",
+                                   pid_file, pid);
+        return 0;
+    }
+    return (pid_t)pid;
+}
+
+/* Waits for porchd to have taken @text: it writes what it loaded to STATE/running.conf. */
+static gboolean
+wait_for_reload(const char *state_dir, const GString *text)
+{
+    g_autofree char *running = g_build_filename(state_dir, PORCH_RUNNING_CONFIG, NULL);
+
+    for (int waited = 0; waited <= RELOAD_WAIT_MS; waited += 50) {
+        g_autofree char *now = NULL;
+        gsize len = 0;
+
+        if (g_file_get_contents(running, &now, &len, NULL) && len == text->len &&
+            memcmp(now, text->str, len) == 0)
+            return TRUE;
+        g_usleep(50 * 1000);
+    }
+    return FALSE;
+}
+
+/* Makes the porchd of @state_dir reload. Returns the exit status, having said what
+ * happened; @ret_running tells whether a porchd runs. */
+static int
+reload_porchd(const char *config_file, const char *state_dir, const GString *text,
+              const char *reload_hint, gboolean *ret_running)
+{
+    g_autofree char *why = NULL;
+    g_autofree char *running = g_build_filename(state_dir, PORCH_RUNNING_CONFIG, NULL);
+    pid_t pid = find_porchd(state_dir, &why);
+
+    *ret_running = pid != 0;
+    if (pid == 0) {
+        printf("porchd is not running (%s): the new peer is known when it starts.\n", why);
+        return PORCH_CLI_EXIT_OK;
+    }
+    if (kill(pid, SIGHUP) != 0) {
+        fprintf(stderr,
+                "porch peers: cannot make porchd (pid %ld) reload: %s; reload it with: %s\n",
+                (long)pid, g_strerror(errno), reload_hint);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    if (g_access(running, R_OK) != 0) {
+        printf("Asked porchd (pid %ld) to reload.\n", (long)pid);
+        return PORCH_CLI_EXIT_OK;
+    }
+    if (!wait_for_reload(state_dir, text)) {
+        fprintf(stderr,
+                "porch peers: porchd (pid %ld) has not taken the new configuration within %d "
+                "s (does it read %s?); see its log (journalctl -u porchd)\n",
+                (long)pid, RELOAD_WAIT_MS / 1000, config_file);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    printf("porchd (pid %ld) reloaded its configuration.\n", (long)pid);
+    return PORCH_CLI_EXIT_OK;
+}
+
+/* What the owner does next: give the new peer rights, then reload (@reload_hint) or start
+ * porchd (NULL). */
+static void
+print_next_step(const PorchConfig *config, const char *file, const char *peer,
+                const char *reload_hint)
+{
+    guint n_shares = porch_config_get_n_shares(config);
+    guint n_printers = porch_config_get_n_printers(config);
+
+    printf("%s has no rights yet. Next: in %s, name %s in the read or write list of a share", peer,
+           file, peer);
+    for (guint i = 0; i < n_shares; i++)
+        printf("%s%s", i == 0 ? " (" : ", ", porch_config_get_share(config, i)->name);
+    printf("%s%s, for instance\n    read = %s\n", n_shares > 0 ? ")" : "",
+           n_printers > 0 ? ", or in the print list of a printer" : "", peer);
+    if (reload_hint != NULL)
+        printf("then reload porchd: %s\n", reload_hint);
+    else
+        printf("then start porchd.\n");
+}
+
+static int
+peers_accept(const char *config_file, const char *state_dir, const char *which, const char *as,
+             const char *options, const char *reload_hint)
+{
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchConfig) before = NULL;
+    g_autoptr(PorchConfig) after = NULL;
+    g_autoptr(GString) text = NULL;
+    g_autoptr(GDateTime) now = g_date_time_new_now_local();
+    g_autofree char *real = NULL;
+    g_autofree char *old = NULL;
+    g_autofree char *again = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *date = NULL;
+    g_autofree char *address = NULL;
+    const PorchPendingPeer *p;
+    const PorchPeer *other;
+    const char *peer;
+    gsize old_len = 0, again_len = 0;
+    gboolean running = FALSE;
+    struct stat st;
+    int status;
+
+    if (as != NULL && !peer_name_valid(as)) {
+        fprintf(stderr,
+                "porch peers: '%s' is not a valid peer name (letters, digits, '.', '_', '-', "
+                "starting with a letter or digit, at most %d; not 'guest')\n",
+                as, PEER_NAME_MAX);
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    if (!check_pending_readable(state_dir))
+        return PORCH_CLI_EXIT_FAILED;
+    list = porch_pending_list(state_dir);
+    p = find_request(list, which, state_dir, options);
+    if (p == NULL)
+        return PORCH_CLI_EXIT_FAILED;
+    peer = as != NULL ? as : p->name;
+    if (!peer_name_valid(peer)) {
+        fputs("porch peers: the request's name '", stderr);
+        put_net(stderr, p->name);
+        fputs("' is not a valid peer name; choose one: porch peers accept ", stderr);
+        put_net(stderr, p->fingerprint);
+        fprintf(stderr, " --as PEERNAME%s\n", options);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    line = request_key_line(p, peer, &error);
+    if (line == NULL) {
+        fprintf(stderr, "porch peers: %s/pending: ", state_dir);
+        put_net(stderr, p->fingerprint);
+        fprintf(stderr, ": %s\n", error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+
+    /* The file as it is now: it must load, and know neither the name nor the key. */
+    real = realpath(config_file, NULL);
+    if (real == NULL || g_stat(real, &st) != 0) {
+        int e = errno;
+        fprintf(stderr, "porch peers: %s: %s (the configuration porchd reads; see --config)\n",
+                config_file, g_strerror(e));
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    if (!g_file_get_contents(real, &old, &old_len, &error)) {
+        fprintf(stderr, "porch peers: %s\n", error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    before = porch_config_load_data(old, (gssize)old_len, config_file, &error);
+    if (before == NULL) {
+        fprintf(stderr,
+                "porch peers: %s is not valid as it is, so it is left alone: %s (check it with "
+                "porchd --check-config)\n",
+                config_file, error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    if (porch_config_lookup_peer(before, peer) != NULL) {
+        fprintf(stderr,
+                "porch peers: %s has a [peer %s] already; accept the request under another "
+                "name: porch peers accept ",
+                config_file, peer);
+        put_net(stderr, p->fingerprint);
+        fprintf(stderr, " --as PEERNAME%s\n", options);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    other = porch_config_lookup_peer_by_fingerprint(before, p->fingerprint);
+    if (other != NULL) {
+        fputs("porch peers: the key ", stderr);
+        put_net(stderr, p->fingerprint);
+        fprintf(stderr,
+                " is [peer %s]'s already in %s (if porchd still refuses it, reload it: %s)\n",
+                other->name, config_file, reload_hint);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+
+    /* The same text, then the new section after one blank line. */
+    text = g_string_new_len(old, (gssize)old_len);
+    if (text->len > 0 && text->str[text->len - 1] != '\n')
+        g_string_append_c(text, '\n');
+    if (text->len > 0 && !g_str_has_suffix(text->str, "\n\n"))
+        g_string_append_c(text, '\n');
+    date = g_date_time_format(now, "%Y-%m-%d %H:%M");
+    address = printable(p->address);
+    g_string_append_printf(text, "# Added by porch peers accept on %s", date);
+    if (address[0] != '\0')
+        g_string_append_printf(text, " (it asked from %s)", address);
+    g_string_append_printf(text, ".\n[peer %s]\nkey = %s\n", peer, line);
+
+    after = porch_config_load_data(text->str, (gssize)text->len, config_file, &error);
+    if (after == NULL) {
+        fprintf(stderr, "porch peers: %s left as it is: with [peer %s] it would not load: %s\n",
+                config_file, peer, error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    if (!g_file_get_contents(real, &again, &again_len, NULL) || again_len != old_len ||
+        memcmp(again, old, old_len) != 0) {
+        fprintf(stderr, "porch peers: %s changed meanwhile; nothing written, try again\n",
+                config_file);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    if (!replace_file(real, config_file, &st, text))
+        return PORCH_CLI_EXIT_FAILED;
+
+    printf("Added [peer %s] to %s (key ", peer, config_file);
+    put_net(stdout, p->fingerprint);
+    fputs(").\n", stdout);
+    if (!porch_pending_remove(state_dir, p->fingerprint))
+        fprintf(stderr, "porch peers: warning: cannot remove the request from %s/pending: %s\n",
+                state_dir, g_strerror(errno));
+    status = reload_porchd(config_file, state_dir, text, reload_hint, &running);
+    print_next_step(after, config_file, peer, running ? reload_hint : NULL);
+    return fflush(stdout) == 0 ? status : PORCH_CLI_EXIT_FAILED;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+int
+porch_cli_peers(int argc, char **argv)
+{
+    g_autofree char *config_file = NULL;
+    g_autofree char *state_dir = NULL;
+    g_autofree char *as = NULL;
+    g_autofree char *options = NULL;
+    g_autofree char *reload_hint = NULL;
+    gboolean json = FALSE, system = geteuid() == 0;
+    GOptionEntry entries[] = {
+            {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
+             "porchd's configuration file (default: as porchd picks it)", "FILE"},
+            {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+             "porchd's state directory (default: as porchd picks it)", "DIR"},
+            {"json", 0, 0, G_OPTION_ARG_NONE, &json, "list: print JSON", NULL},
+            {"as", 0, 0, G_OPTION_ARG_STRING, &as,
+             "accept: name the new peer PEERNAME instead of the name it gave", "PEERNAME"},
+            G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("[list | accept NAME]");
+    g_autoptr(GError) error = NULL;
+    const char *command;
+
+    g_option_context_set_summary(
+            ctx, "The unknown keys that asked the local porchd for access: list them (the "
+                 "default), or accept one by its name or fingerprint, which adds it to "
+                 "porch.conf as a [peer] and makes porchd reload.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        fprintf(stderr, "porch peers: %s (see porch peers --help)\n", error->message);
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    command = argc > 1 ? argv[1] : "list";
+    options = paths_options(config_file, state_dir);
+    if (config_file == NULL)
+        config_file = porch_config_default_file(system);
+    if (state_dir == NULL)
+        state_dir = porch_config_default_state_dir(system);
+
+    if (strcmp(command, "list") == 0) {
+        if (argc > 2) {
+            fprintf(stderr, "porch peers: unexpected argument '%s' (see porch peers --help)\n",
+                    argv[2]);
+            return PORCH_CLI_EXIT_USAGE;
+        }
+        if (as != NULL) {
+            fprintf(stderr, "porch peers: --as goes with accept (see porch peers --help)\n");
+            return PORCH_CLI_EXIT_USAGE;
+        }
+        return peers_list(state_dir, json, options);
+    }
+    if (strcmp(command, "accept") == 0) {
+        if (argc != 3) {
+            fprintf(stderr, "porch peers: accept takes one NAME or fingerprint (see porch peers "
+                            "list)\n");
+            return PORCH_CLI_EXIT_USAGE;
+        }
+        if (json) {
+            fprintf(stderr, "porch peers: --json goes with list (see porch peers --help)\n");
+            return PORCH_CLI_EXIT_USAGE;
+        }
+        if (options[0] != '\0') {
+            g_autofree char *pid_file = g_build_filename(state_dir, PORCH_PID_FILE, NULL);
+            g_autofree char *quoted = g_shell_quote(pid_file);
+            reload_hint = g_strdup_printf("kill -HUP $(cat %s)", quoted);
+        } else
+            reload_hint =
+                    g_strdup(system ? "systemctl reload porchd" : "systemctl --user reload porchd");
+        return peers_accept(config_file, state_dir, argv[2], as, options, reload_hint);
+    }
+    fprintf(stderr, "porch peers: unknown command '%s' (list or accept; see porch peers --help)\n",
+            command);
+    return PORCH_CLI_EXIT_USAGE;
+}
