@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -13,16 +14,22 @@
 
 #include "listener.h"
 #include "manager.h"
+#include "porch-cups.h"
 #include "porch-identity.h"
 #include "porch-publish.h"
+#include "print-watch.h"
 #include "session.h"
 #include "sftp-server.h"
+
+/* --check-config waits this long for CUPS to accept and to answer each question */
+#define CHECK_CUPS_TIMEOUT_MS 2000
 
 typedef struct {
     GMainLoop *loop;
     PorchManager *manager;
     PorchListener *listener;
     PorchPublisher *publisher;
+    PorchPrintWatch *print_watch;
 } Daemon;
 
 static void
@@ -55,6 +62,7 @@ on_sighup(gpointer user_data)
         g_warning("the new port or listen addresses take effect when porchd restarts");
     porch_listener_reloaded(d->listener);
     porch_publisher_apply(d->publisher, config);
+    porch_print_watch_apply(d->print_watch, config);
     return G_SOURCE_CONTINUE;
 }
 
@@ -122,6 +130,81 @@ remove_pid_file(const char *path)
         g_warning("cannot remove the pid file %s: %s", path, g_strerror(errno));
 }
 
+/* The line of @file where [@section]'s @key is set, else where [@section] starts; 0 when
+ * neither is found. For messages in the form porch-config.c gives them. */
+static guint
+config_line(const char *file, const char *section, const char *key)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *header = g_strconcat("[", section, "]", NULL);
+    g_auto(GStrv) lines = NULL;
+    guint section_line = 0;
+
+    if (!g_file_get_contents(file, &text, NULL, NULL))
+        return 0;
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++) {
+        const char *line = g_strstrip(lines[i]);
+
+        if (line[0] == '[') {
+            if (section_line > 0)
+                break;
+            if (strcmp(line, header) == 0)
+                section_line = i + 1;
+        } else if (section_line > 0 && g_str_has_prefix(line, key)) {
+            const char *rest = line + strlen(key);
+            while (*rest == ' ' || *rest == '\t')
+                rest++;
+            if (*rest == '=')
+                return i + 1;
+        }
+    }
+    return section_line;
+}
+
+/* --check-config's look at CUPS: every [printer]'s queue must exist. Prints the first
+ * missing one as porch-config.c prints a mistake and returns FALSE. When CUPS is not
+ * reachable it says so as a warning and returns TRUE: CUPS may well start later. */
+static gboolean
+check_queues(PorchConfig *config, const char *file)
+{
+    g_autoptr(GError) error = NULL;
+    http_t *http;
+
+    if (porch_config_get_n_printers(config) == 0)
+        return TRUE;
+    http = porch_cups_connect(CHECK_CUPS_TIMEOUT_MS, &error);
+    for (guint i = 0; http != NULL && i < porch_config_get_n_printers(config); i++) {
+        const PorchPrinter *p = porch_config_get_printer(config, i);
+        g_auto(PorchCupsPrinter) info = {0};
+        g_autofree char *section = NULL;
+        guint line;
+
+        if (porch_cups_get_printer(http, p->queue, &info, &error))
+            continue;
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
+            g_clear_pointer(&http, httpClose);
+            break;
+        }
+        section = g_strconcat("printer ", p->name, NULL);
+        line = config_line(file, section, "queue");
+        fprintf(stderr, "%s", file);
+        if (line > 0)
+            fprintf(stderr, ":%u", line);
+        fprintf(stderr, ": [%s] queue: CUPS has no queue '%s' (lpstat -e lists them)\n", section,
+                p->queue);
+        httpClose(http);
+        return FALSE;
+    }
+    if (http == NULL) {
+        fprintf(stderr, "porchd: warning: the printers' queues were not checked: %s\n",
+                error->message);
+        return TRUE;
+    }
+    httpClose(http);
+    return TRUE;
+}
+
 /* porchd-session beside this program (a build tree, or the same folder), else where it
  * is installed. */
 static char *
@@ -163,6 +246,7 @@ main(int argc, char **argv)
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(PorchListener) listener = NULL;
     g_autoptr(PorchPublisher) publisher = NULL;
+    g_autoptr(PorchPrintWatch) print_watch = NULL;
     g_autofree char *snapshot = NULL;
     g_autofree char *host_key_file = NULL;
     g_autofree char *fingerprint = NULL;
@@ -200,6 +284,8 @@ main(int argc, char **argv)
             fprintf(stderr, "%s\n", error->message);
             return 1;
         }
+        if (!check_queues(checked, config_file))
+            return 1;
         printf("OK\n");
         return 0;
     }
@@ -238,7 +324,12 @@ main(int argc, char **argv)
     publisher = porch_publisher_new(fingerprint, porch_config_get_port(config));
     g_signal_connect(publisher, "collision", G_CALLBACK(on_collision), NULL);
     g_signal_connect(publisher, "avahi-state", G_CALLBACK(on_avahi_state), NULL);
-    d = (Daemon){.loop = loop, .manager = manager, .listener = listener, .publisher = publisher};
+    print_watch = porch_print_watch_new(publisher);
+    d = (Daemon){.loop = loop,
+                 .manager = manager,
+                 .listener = listener,
+                 .publisher = publisher,
+                 .print_watch = print_watch};
     g_unix_signal_add(SIGHUP, on_sighup, &d);
     g_unix_signal_add(SIGTERM, on_sigterm, &d);
     g_unix_signal_add(SIGINT, on_sigterm, &d);
@@ -248,10 +339,12 @@ main(int argc, char **argv)
     g_message("porchd %s running: SFTP on port %u, host key %s, state in %s", PORCH_VERSION,
               porch_config_get_port(config), fingerprint, state_dir);
     porch_publisher_apply(publisher, config);
+    porch_print_watch_apply(print_watch, config);
 
     g_main_loop_run(loop);
     /* Withdraw from the network before exiting: avahi-daemon has sent its goodbyes once
      * the last reference is gone. */
+    g_clear_pointer(&print_watch, porch_print_watch_free);
     g_clear_object(&publisher);
     remove_pid_file(pid_file);
     g_message("stopped");

@@ -4,9 +4,11 @@
  * OpenSSH's sshd hands a connection to sshd-session: a slow, hostile or crashing client
  * takes down only its own process. Here: the SSH handshake with modern algorithms only,
  * public-key authentication against the [peer] keys (or 'guest' with no credentials where
- * a rule names guest), one session channel with the "sftp" subsystem, then SFTP until the
- * client leaves. The configuration is the snapshot porchd validated (running.conf in the
- * state directory), read again on SIGHUP, which porchd forwards after a good reload.
+ * a rule names guest), one session channel with either the "sftp" subsystem, then SFTP until
+ * the client leaves, or one "exec" request: a print, jobs or cancel command (print.c), whose
+ * exit status goes back on the channel. The configuration is the snapshot porchd validated
+ * (running.conf in the state directory), read again on SIGHUP, which porchd forwards after a
+ * good reload.
  *
  * Exit status: 0 after a served session, PORCH_SESSION_EXIT_AUTH when the client did not
  * authenticate (porchd counts those per address to slow down guessing), 1 on errors.
@@ -33,6 +35,7 @@
 #include "porch-config.h"
 #include "porch-identity.h"
 #include "porch-pending.h"
+#include "print.h"
 #include "session.h"
 #include "sftp-server.h"
 
@@ -53,6 +56,8 @@ typedef struct {
 
     ssh_channel channel;
     gboolean sftp_requested;
+    char *command;         /* the exec request's command line */
+    gboolean eof_received; /* the client sent EOF on the channel */
     struct ssh_channel_callbacks_struct channel_cb;
 } Session;
 
@@ -183,17 +188,33 @@ channel_subsystem(ssh_session session, ssh_channel channel, const char *subsyste
 {
     Session *s = userdata;
 
-    if (g_strcmp0(subsystem, "sftp") != 0)
+    if (g_strcmp0(subsystem, "sftp") != 0 || s->sftp_requested || s->command != NULL)
         return SSH_ERROR;
     s->sftp_requested = TRUE;
     return SSH_OK;
 }
 
-/* Shells, commands, port forwarding and the like do not exist here. */
+/* One command per connection, instead of SFTP: print.c says which there are. Shells, port
+ * forwarding and the like do not exist here. */
 static int
 channel_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
 {
-    return SSH_ERROR;
+    Session *s = userdata;
+
+    if (command == NULL || s->sftp_requested || s->command != NULL)
+        return SSH_ERROR;
+    s->command = g_strdup(command);
+    return SSH_OK;
+}
+
+/* libssh reports a channel closed without EOF as at end of file too; a document is whole only
+ * when this was called. */
+static void
+channel_eof(ssh_session session, ssh_channel channel, void *userdata)
+{
+    Session *s = userdata;
+
+    s->eof_received = TRUE;
 }
 
 static int
@@ -215,6 +236,7 @@ channel_open(ssh_session session, void *userdata)
             .channel_subsystem_request_function = channel_subsystem,
             .channel_exec_request_function = channel_exec,
             .channel_shell_request_function = channel_shell,
+            .channel_eof_function = channel_eof,
     };
     ssh_callbacks_init(&s->channel_cb);
     ssh_set_channel_callbacks(s->channel, &s->channel_cb);
@@ -268,7 +290,7 @@ serve(Session *s, int fd)
             .channel_open_request_session_function = channel_open,
     };
     gint64 deadline = g_get_monotonic_time() + LOGIN_GRACE_SECONDS * G_USEC_PER_SEC;
-    int r = 1, one = 1;
+    int r = 1, one = 1, exit_status;
 
     host_key = porch_identity_load_or_create(key_path, &error);
     if (host_key == NULL) {
@@ -305,7 +327,7 @@ serve(Session *s, int fd)
 
     event = ssh_event_new();
     ssh_event_add_session(event, session);
-    while (!(s->authenticated && s->channel != NULL && s->sftp_requested)) {
+    while (!(s->authenticated && s->channel != NULL && (s->sftp_requested || s->command != NULL))) {
         if (g_get_monotonic_time() > deadline || s->auth_failures >= MAX_AUTH_TRIES) {
             g_message("%s: no login after %d failures or %d s; disconnecting", s->address,
                       s->auth_failures, LOGIN_GRACE_SECONDS);
@@ -321,7 +343,19 @@ serve(Session *s, int fd)
     ssh_event_remove_session(event, session);
     alarm(0);
 
-    {
+    ssh_set_blocking(session, 1);
+    if (s->command != NULL) {
+        PorchPrintContext ctx = {
+                .current_config = current_config,
+                .user_data = s,
+                .fingerprint = s->fingerprint,
+                .who = s->who,
+                .eof_received = &s->eof_received,
+        };
+        /* the command's status goes to the client; the session itself was served */
+        exit_status = porch_print_serve(session, s->channel, s->command, &ctx);
+        r = 0;
+    } else {
         PorchSftpContext ctx = {
                 .current_config = current_config,
                 .user_data = s,
@@ -329,13 +363,13 @@ serve(Session *s, int fd)
                 .who = s->who,
                 .state_dir = s->state_dir,
         };
-        ssh_set_blocking(session, 1);
         r = porch_sftp_serve(session, s->channel, &ctx) == 0 ? 0 : 1;
+        exit_status = r;
     }
     g_message("%s: session ended", s->who);
     /* Close the channel and let the client hang up first, as sshd does; a client that
      * does not is disconnected after 2 s. */
-    ssh_channel_request_send_exit_status(s->channel, r);
+    ssh_channel_request_send_exit_status(s->channel, exit_status);
     ssh_channel_send_eof(s->channel);
     ssh_channel_close(s->channel);
     ssh_event_add_session(event, session);
@@ -423,6 +457,7 @@ main(int argc, char **argv)
     r = serve(&s, fd);
     porch_config_unref(s.config);
     g_free(s.fingerprint);
+    g_free(s.command);
     g_free(s.who);
     g_free(s.address);
     return r;

@@ -46,7 +46,7 @@
 
 typedef struct {
     PorchPublisher *publisher; /* not a reference: the publisher owns this service */
-    const char *type;          /* PORCH_PUBLISH_HOST_TYPE or PORCH_PUBLISH_SHARE_TYPE */
+    const char *type;          /* PORCH_PUBLISH_{HOST,SHARE,PRINTER}_TYPE */
     char *base;                /* the instance name the configuration asks for */
     char *name;                /* the name in use: base, or an alternative after collisions */
     GStrv txt;                 /* "key=value" strings, in order */
@@ -75,7 +75,9 @@ struct _PorchPublisher {
     AvahiClient *client; /* NULL before the first apply, and while no bus could be reached */
     char *fp;            /* TXT value of fp= */
     guint16 port;
-    GPtrArray *services; /* of Service *: the host's first, then the shares' */
+    GPtrArray *services;  /* of Service *: the host's first, then the shares', the printers' */
+    PorchConfig *config;  /* the snapshot last applied; NULL before the first apply */
+    GHashTable *printers; /* printer name -> GStrv: its TXT, while its queue is available */
     gboolean applied;
     int running;        /* last reported avahi state: -1 none yet, else FALSE or TRUE */
     GSource *reconnect; /* pending: replace the client */
@@ -442,6 +444,17 @@ client_start(PorchPublisher *self)
 
 /* ---- what to publish ---- */
 
+/* @text cut to at most @max bytes at a character boundary (@text is valid UTF-8). */
+static void
+utf8_cut(char *text, size_t max)
+{
+    if (strlen(text) > max) {
+        while (max > 0 && ((guchar)text[max] & 0xC0) == 0x80)
+            max--;
+        text[max] = '\0';
+    }
+}
+
 /* @text as an instance name: valid UTF-8 (libdbus aborts the process on a string that is not)
  * and at most PORCH_NAME_MAX bytes (a DNS label), cut at a character boundary. The
  * configuration checks display and share names; a default name from the host name is not. */
@@ -449,12 +462,9 @@ static char *
 instance_name(const char *text)
 {
     char *s = g_utf8_make_valid(text, -1);
-    size_t cut = PORCH_NAME_MAX;
 
-    if (strlen(s) > cut) {
-        while (cut > 0 && ((guchar)s[cut] & 0xC0) == 0x80)
-            cut--;
-        s[cut] = '\0';
+    if (strlen(s) > PORCH_NAME_MAX) {
+        utf8_cut(s, PORCH_NAME_MAX);
         g_strchomp(s);
     }
     return s;
@@ -473,7 +483,33 @@ txt_new(const char *first, ...)
     return g_strv_builder_end(b);
 }
 
-/* The services @config asks for, in order: the host's, then each visible share's. */
+GStrv
+porch_publish_printer_txt(const PorchPrinterStatus *status)
+{
+    static const char *const states[] = {
+            [PORCH_PRINTER_IDLE] = "state=idle",
+            [PORCH_PRINTER_PROCESSING] = "state=processing",
+            [PORCH_PRINTER_STOPPED] = "state=stopped",
+    };
+    const char *model;
+    g_autofree char *valid = NULL;
+    g_autofree char *ty = NULL;
+
+    g_return_val_if_fail(status != NULL, NULL);
+    g_return_val_if_fail((guint)status->state < G_N_ELEMENTS(states), NULL);
+
+    model = status->make_and_model && *status->make_and_model ? status->make_and_model : "Unknown";
+    /* libdbus aborts on strings that are not UTF-8; a TXT string holds 255 bytes */
+    valid = g_utf8_make_valid(model, -1);
+    ty = g_strconcat("ty=", valid, NULL);
+    utf8_cut(ty, 255);
+    return txt_new("v=1", ty, status->color ? "Color=T" : "Color=F",
+                   status->duplex ? "Duplex=T" : "Duplex=F", states[status->state],
+                   status->accepting ? "accepting=T" : "accepting=F", NULL);
+}
+
+/* The services @config asks for, in order: the host's, then each visible share's, then each
+ * visible printer's whose queue is available. */
 static GPtrArray *
 wanted_services(PorchPublisher *self, const PorchConfig *config)
 {
@@ -497,6 +533,19 @@ wanted_services(PorchPublisher *self, const PorchConfig *config)
         path = g_strconcat("path=/", share->name, NULL);
         g_ptr_array_add(wanted, service_new(self, PORCH_PUBLISH_SHARE_TYPE, instance,
                                             txt_new(path, guest ? "u=guest" : NULL, NULL)));
+    }
+    for (guint i = 0; i < porch_config_get_n_printers(config); i++) {
+        const PorchPrinter *printer = porch_config_get_printer(config, i);
+        GStrv txt = g_hash_table_lookup(self->printers, printer->name);
+        g_autofree char *full = NULL;
+        g_autofree char *instance = NULL;
+
+        if (printer->hidden || txt == NULL)
+            continue;
+        full = g_strdup_printf("%s on %s", printer->name, host);
+        instance = instance_name(full);
+        g_ptr_array_add(wanted,
+                        service_new(self, PORCH_PUBLISH_PRINTER_TYPE, instance, g_strdupv(txt)));
     }
     return wanted;
 }
@@ -523,16 +572,14 @@ porch_publisher_new(const char *fingerprint, guint16 port)
     return self;
 }
 
-void
-porch_publisher_apply(PorchPublisher *self, const PorchConfig *config)
+/* Makes the services those that self->config and the printers' statuses ask for. */
+static void
+update(PorchPublisher *self)
 {
     g_autoptr(GPtrArray) wanted = NULL;
     g_autoptr(GPtrArray) old = NULL;
 
-    g_return_if_fail(PORCH_IS_PUBLISHER(self));
-    g_return_if_fail(config != NULL);
-
-    wanted = wanted_services(self, config);
+    wanted = wanted_services(self, self->config);
     self->retry_seconds = RETRY_SECONDS;
     old = g_steal_pointer(&self->services);
 
@@ -565,6 +612,61 @@ porch_publisher_apply(PorchPublisher *self, const PorchConfig *config)
         for (guint i = 0; i < self->services->len; i++)
             service_publish(self, g_ptr_array_index(self->services, i));
     }
+}
+
+void
+porch_publisher_apply(PorchPublisher *self, const PorchConfig *config)
+{
+    GHashTableIter it;
+    gpointer name;
+
+    g_return_if_fail(PORCH_IS_PUBLISHER(self));
+    g_return_if_fail(config != NULL);
+
+    /* A printer gone, or pointed at another queue, waits for its next status. */
+    g_hash_table_iter_init(&it, self->printers);
+    while (g_hash_table_iter_next(&it, &name, NULL)) {
+        const PorchPrinter *now = porch_config_lookup_printer(config, name);
+        const PorchPrinter *before =
+                self->config ? porch_config_lookup_printer(self->config, name) : NULL;
+
+        if (now == NULL || before == NULL || strcmp(now->queue, before->queue) != 0)
+            g_hash_table_iter_remove(&it);
+    }
+    /* porch_config_ref() takes a non-const pointer; the snapshot is immutable all the same */
+    porch_config_ref((PorchConfig *)config);
+    g_clear_pointer(&self->config, porch_config_unref);
+    self->config = (PorchConfig *)config;
+    update(self);
+}
+
+void
+porch_publisher_set_printer(PorchPublisher *self, const char *name,
+                            const PorchPrinterStatus *status)
+{
+    GStrv have;
+    GStrv txt = NULL;
+
+    g_return_if_fail(PORCH_IS_PUBLISHER(self));
+    g_return_if_fail(name != NULL);
+
+    if (self->config == NULL || porch_config_lookup_printer(self->config, name) == NULL)
+        return;
+    if (status != NULL && (txt = porch_publish_printer_txt(status)) == NULL)
+        return;
+    have = g_hash_table_lookup(self->printers, name);
+    if (have == NULL && txt == NULL)
+        return;
+    if (have != NULL && txt != NULL &&
+        g_strv_equal((const char *const *)have, (const char *const *)txt)) {
+        g_strfreev(txt);
+        return;
+    }
+    if (txt != NULL)
+        g_hash_table_insert(self->printers, g_strdup(name), txt);
+    else
+        g_hash_table_remove(self->printers, name);
+    update(self);
 }
 
 char **
@@ -618,6 +720,8 @@ porch_publisher_finalize(GObject *object)
     PorchPublisher *self = PORCH_PUBLISHER(object);
 
     g_clear_pointer(&self->services, g_ptr_array_unref);
+    g_clear_pointer(&self->config, porch_config_unref);
+    g_clear_pointer(&self->printers, g_hash_table_unref);
     g_clear_pointer(&self->poll, avahi_glib_poll_free);
     g_clear_pointer(&self->context, g_main_context_unref);
     g_free(self->fp);
@@ -646,6 +750,8 @@ porch_publisher_init(PorchPublisher *self)
     self->context = g_main_context_ref_thread_default();
     self->poll = avahi_glib_poll_new(self->context, G_PRIORITY_DEFAULT);
     self->services = g_ptr_array_new_with_free_func(service_free);
+    self->printers =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
     self->running = -1;
     self->retry_seconds = RETRY_SECONDS;
     g_queue_init(&self->events);

@@ -1,0 +1,480 @@
+/* print.c — the print, jobs and cancel commands of an exec channel (see print.h).
+ *
+ * As in sftp-server.c, every command goes through one table (commands[]) and one gate
+ * (gate()): the gate finds the printer the command names and asks porch_acl_check() with the
+ * configuration of this very moment; only then does a handler connect to CUPS. A peer without
+ * the print right never makes porchd talk to CUPS at all.
+ *
+ * A document goes from the channel to CUPS chunk by chunk (Send-Document with chunked
+ * encoding), never through a spool file of ours: CUPS spools it. It is only ended, and so
+ * printed, when the client sent EOF; a client that goes away before that leaves a request CUPS
+ * never sees the end of, and the job is cancelled.
+ *
+ * In CUPS every job belongs to "PEER@porch" (the [peer] name; "guest@porch" for guests), the
+ * requesting-user-name porchd gives; jobs and cancel only ever see that user's jobs, checked
+ * here rather than left to CUPS (porchd is root on CUPS's socket).
+ */
+#define G_LOG_DOMAIN         "porchd"
+#define G_LOG_USE_STRUCTURED 1
+
+#include "print.h"
+
+#include <string.h>
+#include <sysexits.h>
+
+#include <gio/gio.h>
+
+#include "porch-acl.h"
+#include "porch-cups.h"
+
+/* what is read from the channel and written to CUPS at a time */
+#define CHUNK_SIZE (64 * 1024)
+/* how long a CUPS request may wait for an answer: a busy cupsd can take a while, a hung one
+ * must not hold the client for ever */
+#define CUPS_TIMEOUT_MS 30000
+
+typedef struct Command Command;
+
+typedef struct {
+    ssh_session session;
+    ssh_channel channel;
+    const PorchPrintContext *ctx;
+    const Command *command;
+    PorchConfig *config; /* borrowed: the snapshot when the command arrived */
+    PorchPrintCommand cmd;
+    const PorchPrinter *printer; /* the printer named, once the gate let the command through */
+    char *user;                  /* in CUPS: "PEER@porch" or "guest@porch" */
+} Request;
+
+struct Command {
+    const char *name;
+    PorchPrintVerb verb;
+    guint min_args, max_args; /* positional arguments */
+    const char *usage;
+    int (*handler)(Request *r);
+};
+
+/* ---- replies ------------------------------------------------------------------------- */
+
+static gboolean
+write_all(ssh_channel channel, const char *data, gsize len, gboolean to_stderr)
+{
+    while (len > 0) {
+        guint32 n = (guint32)MIN(len, 65536);
+        int w = to_stderr ? ssh_channel_write_stderr(channel, data, n)
+                          : ssh_channel_write(channel, data, n);
+        if (w <= 0)
+            return FALSE;
+        data += w;
+        len -= (gsize)w;
+    }
+    return TRUE;
+}
+
+/* Writes one line, "MESSAGE\n", on the client's stderr; returns @status. */
+G_GNUC_PRINTF(3, 4)
+static int
+fail(Request *r, int status, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    g_autofree char *line = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    line = g_strconcat(msg, "\n", NULL);
+    write_all(r->channel, line, strlen(line), TRUE);
+    return status;
+}
+
+/* A refusal: logged as the SFTP server logs its refusals, then told to the client. */
+G_GNUC_PRINTF(3, 4)
+static int
+refuse(Request *r, int status, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_message("%s: refused %s%s%s: %s", r->ctx->who, r->command->name, r->cmd.printer ? " " : "",
+              r->cmd.printer ? r->cmd.printer : "", msg);
+    return fail(r, status, "%s", msg);
+}
+
+/* Tells the client what CUPS said, as the exit status the contract gives it: CUPS refusing
+ * what was sent is EX_DATAERR, everything that may pass (CUPS down, the queue missing or not
+ * accepting jobs) EX_UNAVAILABLE. */
+static int
+cups_failed(Request *r, const GError *error)
+{
+    const char *printer = r->printer ? r->printer->name : "";
+
+    if (error->domain == G_IO_ERROR &&
+        (error->code == G_IO_ERROR_INVALID_DATA || error->code == G_IO_ERROR_PERMISSION_DENIED)) {
+        g_message("%s: %s %s: CUPS refused: %s", r->ctx->who, r->command->name, printer,
+                  error->message);
+        return fail(r, EX_DATAERR, "%s", error->message);
+    }
+    g_warning("%s: %s %s: %s", r->ctx->who, r->command->name, printer, error->message);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+        return fail(r, EX_UNAVAILABLE, "CUPS is not running on this host; try again later");
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        return fail(r, EX_UNAVAILABLE, "%s is not available: its CUPS queue does not exist",
+                    printer);
+    return fail(r, EX_UNAVAILABLE, "%s", error->message);
+}
+
+/* A job's title on one line of "jobs": no tabs, line breaks or other control characters. */
+static char *
+one_line(const char *text)
+{
+    char *s = g_utf8_make_valid(text, -1);
+
+    for (char *p = s; *p; p++)
+        if ((guchar)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return s;
+}
+
+/* For log lines: a client-given text, escaped and not too long. */
+static char *
+for_log(const char *text)
+{
+    g_autofree char *cut = g_strndup(text, 200);
+    return g_strescape(cut, NULL);
+}
+
+/* ---- commands ------------------------------------------------------------------------ */
+
+static int
+h_print(Request *r)
+{
+    g_autoptr(PorchCupsSubmission) sub = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *buf = g_malloc(CHUNK_SIZE);
+    g_autofree char *shown_title = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *cut_off = NULL;
+    const char *title = r->cmd.title ? r->cmd.title : PORCH_PRINT_DEFAULT_TITLE;
+    guint64 total = 0;
+    int job_id;
+
+    sub = porch_cups_submission_new(r->printer->queue, r->user, title, r->cmd.copies,
+                                    CUPS_TIMEOUT_MS, &error);
+    if (sub == NULL)
+        return cups_failed(r, error);
+    job_id = porch_cups_submission_get_job_id(sub);
+    for (;;) {
+        int n = ssh_channel_read_timeout(r->channel, buf, CHUNK_SIZE, 0,
+                                         PORCH_PRINT_IDLE_TIMEOUT_MS);
+
+        if (n > 0) {
+            total += (guint64)n;
+            if (!porch_cups_submission_write(sub, buf, (gsize)n, &error))
+                return cups_failed(r, error);
+            continue;
+        }
+        if (n == 0 && ssh_channel_is_eof(r->channel)) {
+            if (!*r->ctx->eof_received)
+                cut_off = g_strdup("the client closed the channel without EOF");
+        } else if (n == 0) {
+            cut_off =
+                    g_strdup_printf("nothing arrived for %d s", PORCH_PRINT_IDLE_TIMEOUT_MS / 1000);
+        } else {
+            cut_off = g_strdup(ssh_get_error(r->session));
+        }
+        break;
+    }
+    if (cut_off != NULL) {
+        /* nothing of it may print: CUPS never sees the end of the document */
+        g_clear_pointer(&sub, porch_cups_submission_free);
+        g_message("%s: print %s: job %d cancelled after %" G_GUINT64_FORMAT
+                  " bytes, the document did not arrive whole: %s",
+                  r->ctx->who, r->printer->name, job_id, total, cut_off);
+        return fail(r, EX_IOERR, "the document did not arrive whole; job %d was cancelled", job_id);
+    }
+    if (!porch_cups_submission_finish(sub, &error))
+        return cups_failed(r, error);
+
+    shown_title = for_log(title);
+    g_message("%s: print %s: job %d, %" G_GUINT64_FORMAT " bytes, %u cop%s, \"%s\"", r->ctx->who,
+              r->printer->name, job_id, total, r->cmd.copies, r->cmd.copies == 1 ? "y" : "ies",
+              shown_title);
+    out = g_strdup_printf("%d\n", job_id);
+    write_all(r->channel, out, strlen(out), FALSE);
+    return EX_OK;
+}
+
+/* The printer of a job on @queue as this peer knows it: the first in the file that uses that
+ * queue and that the peer may print on (NULL: none). */
+static const PorchPrinter *
+printer_of_queue(Request *r, const char *queue)
+{
+    for (guint i = 0; i < porch_config_get_n_printers(r->config); i++) {
+        const PorchPrinter *p = porch_config_get_printer(r->config, i);
+
+        if (strcmp(p->queue, queue) == 0 &&
+            porch_acl_check(r->config, r->ctx->fingerprint, PORCH_RESOURCE_PRINTER, p->name,
+                            PORCH_ACL_PRINT))
+            return p;
+    }
+    return NULL;
+}
+
+static int
+by_id(gconstpointer a, gconstpointer b)
+{
+    const PorchCupsJob *x = *(PorchCupsJob *const *)a;
+    const PorchCupsJob *y = *(PorchCupsJob *const *)b;
+
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static int
+h_jobs(Request *r)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) jobs = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    http_t *http;
+    gboolean any = r->printer != NULL;
+
+    /* Without a printer: the jobs on every printer this peer may print on; none, no CUPS. */
+    for (guint i = 0; !any && i < porch_config_get_n_printers(r->config); i++)
+        any = porch_acl_check(r->config, r->ctx->fingerprint, PORCH_RESOURCE_PRINTER,
+                              porch_config_get_printer(r->config, i)->name, PORCH_ACL_PRINT);
+    if (!any)
+        return EX_OK;
+    http = porch_cups_connect(CUPS_TIMEOUT_MS, &error);
+    if (http == NULL)
+        return cups_failed(r, error);
+    jobs = porch_cups_get_jobs(http, r->printer ? r->printer->queue : NULL, r->user, &error);
+    httpClose(http);
+    if (jobs == NULL)
+        return cups_failed(r, error);
+
+    g_ptr_array_sort(jobs, by_id);
+    for (guint i = 0; i < jobs->len; i++) {
+        const PorchCupsJob *job = g_ptr_array_index(jobs, i);
+        const PorchPrinter *p = r->printer;
+        g_autofree char *title = NULL;
+
+        if (p != NULL ? strcmp(job->queue, p->queue) != 0
+                      : (p = printer_of_queue(r, job->queue)) == NULL)
+            continue;
+        title = one_line(job->title);
+        g_string_append_printf(out, "%d\t%s\t%s\t%" G_GUINT64_FORMAT "\t%" G_GINT64_FORMAT "\t%s\n",
+                               job->id, p->name, porch_cups_job_state_name(job->state),
+                               job->size_kb, job->created, title);
+    }
+    write_all(r->channel, out->str, out->len, FALSE);
+    return EX_OK;
+}
+
+static int
+h_cancel(Request *r)
+{
+    g_autoptr(GError) error = NULL;
+    http_t *http;
+    gboolean ok;
+
+    http = porch_cups_connect(CUPS_TIMEOUT_MS, &error);
+    if (http == NULL)
+        return cups_failed(r, error);
+    ok = porch_cups_cancel_job(http, r->printer->queue, r->cmd.job_id, r->user, &error);
+    httpClose(http);
+    if (!ok && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        return refuse(r, EX_NOINPUT, "no job %d of yours on %s", r->cmd.job_id, r->printer->name);
+    if (!ok)
+        return cups_failed(r, error);
+    g_message("%s: cancel %s: job %d cancelled", r->ctx->who, r->printer->name, r->cmd.job_id);
+    return EX_OK;
+}
+
+static const Command commands[] = {
+        {"print", PORCH_PRINT_PRINT, 1, 1, "print PRINTER [--copies N] [--title TITLE]", h_print},
+        {"jobs", PORCH_PRINT_JOBS, 0, 1, "jobs [PRINTER]", h_jobs},
+        {"cancel", PORCH_PRINT_CANCEL, 2, 2, "cancel PRINTER JOB-ID", h_cancel},
+};
+
+/* ---- parsing ------------------------------------------------------------------------- */
+
+static const Command *
+command_of_verb(PorchPrintVerb verb)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (commands[i].verb == verb)
+            return &commands[i];
+    g_return_val_if_reached(NULL);
+}
+
+G_GNUC_PRINTF(2, 3)
+static gboolean
+usage_error(GError **error, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, msg);
+    return FALSE;
+}
+
+/* An option of "print" at argv[*i]: "--copies N", "--copies=N", "--title T", "--title=T". */
+static gboolean
+parse_option(GStrv argv, guint *i, PorchPrintCommand *c, const Command *cmd, GError **error)
+{
+    const char *arg = argv[*i];
+    const char *eq = strchr(arg, '=');
+    g_autofree char *name = eq ? g_strndup(arg, (gsize)(eq - arg)) : g_strdup(arg);
+    const char *value = eq ? eq + 1 : NULL;
+    guint64 copies;
+
+    if (c->verb != PORCH_PRINT_PRINT ||
+        (strcmp(name, "--copies") != 0 && strcmp(name, "--title") != 0))
+        return usage_error(error, "unknown option '%s'; usage: %s", name, cmd->usage);
+    if (value == NULL) {
+        if (argv[*i + 1] == NULL)
+            return usage_error(error, "%s needs a value; usage: %s", name, cmd->usage);
+        value = argv[++*i];
+    }
+    if (strcmp(name, "--title") == 0) {
+        g_free(c->title);
+        c->title = *value ? g_strdup(value) : NULL;
+        return TRUE;
+    }
+    if (!g_ascii_string_to_unsigned(value, 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL))
+        return usage_error(error, "--copies takes a number from 1 to %d, not '%s'",
+                           PORCH_PRINT_MAX_COPIES, value);
+    c->copies = (guint)copies;
+    return TRUE;
+}
+
+gboolean
+porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **error)
+{
+    g_auto(GStrv) argv = NULL;
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+    g_autoptr(GError) local = NULL;
+    PorchPrintCommand c = {.copies = 1};
+    const Command *cmd = NULL;
+    gboolean options = TRUE;
+
+    g_return_val_if_fail(line != NULL && ret != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    if (strlen(line) > PORCH_PRINT_MAX_COMMAND)
+        return usage_error(error, "the command is longer than %d bytes", PORCH_PRINT_MAX_COMMAND);
+    if (!g_shell_parse_argv(line, NULL, &argv, &local)) {
+        if (g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_EMPTY_STRING))
+            return usage_error(error, "no command; the commands are print, jobs and cancel");
+        return usage_error(error, "cannot split the command: %s", local->message);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (strcmp(argv[0], commands[i].name) == 0)
+            cmd = &commands[i];
+    if (cmd == NULL) {
+        g_autofree char *shown = g_strescape(argv[0], NULL);
+        return usage_error(error, "unknown command '%s'; the commands are print, jobs and cancel",
+                           shown);
+    }
+    c.verb = cmd->verb;
+    for (guint i = 1; argv[i] != NULL; i++) {
+        if (options && strcmp(argv[i], "--") == 0) {
+            options = FALSE;
+        } else if (options && g_str_has_prefix(argv[i], "--")) {
+            if (!parse_option(argv, &i, &c, cmd, error)) {
+                porch_print_command_clear(&c);
+                return FALSE;
+            }
+        } else {
+            g_ptr_array_add(args, argv[i]);
+        }
+    }
+    if (args->len < cmd->min_args || args->len > cmd->max_args) {
+        porch_print_command_clear(&c);
+        return usage_error(error, "%s arguments; usage: %s",
+                           args->len < cmd->min_args ? "missing" : "too many", cmd->usage);
+    }
+    if (args->len > 0)
+        c.printer = g_strdup(g_ptr_array_index(args, 0));
+    if (c.verb == PORCH_PRINT_CANCEL) {
+        const char *id = g_ptr_array_index(args, 1);
+        gint64 n;
+
+        if (!g_ascii_string_to_signed(id, 10, 1, G_MAXINT, &n, NULL)) {
+            g_autofree char *shown = g_strescape(id, NULL);
+            porch_print_command_clear(&c);
+            return usage_error(error, "'%s' is not a job id; usage: %s", shown, cmd->usage);
+        }
+        c.job_id = (int)n;
+    }
+
+    /* success */
+    *ret = c;
+    return TRUE;
+}
+
+void
+porch_print_command_clear(PorchPrintCommand *command)
+{
+    g_clear_pointer(&command->printer, g_free);
+    g_clear_pointer(&command->title, g_free);
+}
+
+/* ---- the gate ------------------------------------------------------------------------ */
+
+/* Who is asking, and whether they may: the printer must exist and the peer must have the
+ * print right on it. A hidden printer the peer may not print on does not exist for it. */
+static int
+gate(Request *r)
+{
+    const PorchPeer *peer = NULL;
+
+    if (r->ctx->fingerprint != NULL)
+        peer = porch_config_lookup_peer_by_fingerprint(r->config, r->ctx->fingerprint);
+    /* a peer removed by a reload has no rights left: porch_acl_check() refuses its key */
+    r->user = g_strconcat(peer ? peer->name : "guest", "@porch", NULL);
+    if (r->cmd.printer == NULL)
+        return EX_OK;
+    r->printer = porch_config_lookup_printer(r->config, r->cmd.printer);
+    if (r->printer == NULL)
+        return refuse(r, EX_NOINPUT, "no such printer: %s", r->cmd.printer);
+    if (!porch_acl_check(r->config, r->ctx->fingerprint, PORCH_RESOURCE_PRINTER, r->printer->name,
+                         PORCH_ACL_PRINT)) {
+        if (r->printer->hidden)
+            return refuse(r, EX_NOINPUT, "no such printer: %s", r->cmd.printer);
+        return refuse(r, EX_NOPERM, "not allowed to print on %s", r->printer->name);
+    }
+    return EX_OK;
+}
+
+int
+porch_print_serve(ssh_session session, ssh_channel channel, const char *command_line,
+                  const PorchPrintContext *ctx)
+{
+    g_autoptr(GError) error = NULL;
+    Request r = {.session = session, .channel = channel, .ctx = ctx};
+    int status;
+
+    g_return_val_if_fail(command_line != NULL && ctx != NULL, EX_SOFTWARE);
+
+    if (!porch_print_command_parse(command_line, &r.cmd, &error)) {
+        g_autofree char *shown = for_log(command_line);
+        g_message("%s: refused command \"%s\": %s", ctx->who, shown, error->message);
+        return fail(&r, EX_USAGE, "%s", error->message);
+    }
+    r.command = command_of_verb(r.cmd.verb);
+    r.config = ctx->current_config(ctx->user_data);
+    status = gate(&r);
+    if (status == EX_OK)
+        status = r.command->handler(&r);
+    porch_print_command_clear(&r.cmd);
+    g_free(r.user);
+    return status;
+}

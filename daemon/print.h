@@ -1,0 +1,77 @@
+/* print.h — printing over an SSH "exec" channel: the print, jobs and cancel commands.
+ *
+ * A client sends one command line, parsed as a shell would split it but without a shell
+ * (g_shell_parse_argv):
+ *
+ *   print PRINTER [--copies N] [--title TITLE]   stdin: the document;  stdout: "JOB-ID\n"
+ *   jobs [PRINTER]                               stdout: one line per job of this peer,
+ *                                                "ID\tPRINTER\tSTATE\tSIZE-KB\tCREATED\tTITLE\n"
+ *   cancel PRINTER JOB-ID
+ *
+ * and gets the command's exit status (sysexits.h): 0, or EX_USAGE (64) bad command or
+ * arguments, EX_DATAERR (65) CUPS refused the document or job, EX_NOINPUT (66) no such
+ * printer or no such job of this peer, EX_UNAVAILABLE (69) CUPS not running, the queue missing
+ * or not accepting jobs, EX_IOERR (74) the document did not arrive whole, EX_NOPERM (77) not
+ * allowed; with one line on stderr saying why.
+ */
+#pragma once
+
+#include <glib.h>
+#include <libssh/libssh.h>
+
+#include "porch-config.h"
+
+G_BEGIN_DECLS
+
+/* The longest command line accepted, in bytes. */
+#define PORCH_PRINT_MAX_COMMAND 4096
+/* The most copies one job may ask for. */
+#define PORCH_PRINT_MAX_COPIES 999
+/* A document that stops arriving for this long is given up (EX_IOERR). */
+#define PORCH_PRINT_IDLE_TIMEOUT_MS (5 * 60 * 1000)
+/* The title of a job whose client gave none. */
+#define PORCH_PRINT_DEFAULT_TITLE "porch print"
+
+typedef enum {
+    PORCH_PRINT_PRINT,
+    PORCH_PRINT_JOBS,
+    PORCH_PRINT_CANCEL,
+} PorchPrintVerb;
+
+/* A parsed command line. */
+typedef struct {
+    PorchPrintVerb verb;
+    char *printer; /* NULL only for "jobs" without a printer */
+    guint copies;  /* print: 1 unless --copies */
+    char *title;   /* print: NULL unless --title */
+    int job_id;    /* cancel */
+} PorchPrintCommand;
+
+/* Parses @line. Returns TRUE and fills *@ret (clear with porch_print_command_clear()), or
+ * FALSE with @error set (G_IO_ERROR_INVALID_ARGUMENT) and a message for the client: an
+ * unknown command, a missing or extra argument, an unknown option, copies outside 1..999, a
+ * job id that is not a positive number, a line that is too long or does not parse. */
+gboolean porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **error);
+
+void porch_print_command_clear(PorchPrintCommand *command);
+
+typedef struct {
+    /* Returns the configuration to decide the command by (borrowed), as for SFTP requests. */
+    PorchConfig *(*current_config)(void *user_data);
+    void *user_data;
+    const char *fingerprint; /* the peer's key fingerprint; NULL for a guest */
+    const char *who;         /* for log lines */
+    /* Set by the channel's EOF callback: the client ended its stdin. libssh treats a channel
+     * closed without EOF as at end of file, so only this tells a whole document from one cut
+     * off by a client that went away. */
+    const gboolean *eof_received;
+} PorchPrintContext;
+
+/* Runs @command_line on @channel (exec was accepted, @session is in blocking mode): reads the
+ * document from the channel for "print", writes stdout and stderr. The ACL decides with the
+ * configuration current when the command arrives, before CUPS is contacted at all. Returns
+ * the command's exit status, for the caller to send. */
+int porch_print_serve(ssh_session session, ssh_channel channel, const char *command_line,
+                      const PorchPrintContext *ctx);
+
+G_END_DECLS
