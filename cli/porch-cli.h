@@ -38,6 +38,14 @@ int porch_cli_put(int argc, char **argv);
 int porch_cli_id(int argc, char **argv);
 int porch_cli_peers(int argc, char **argv);
 
+/* `porch print`, `porch jobs`, `porch cancel` and `porch printer add` (cli/print.c). @argv[0]
+ * is the command's name. Each returns one of the PORCH_CLI_EXIT_* statuses, having told every
+ * failure on stderr. */
+int porch_cli_print(int argc, char **argv);
+int porch_cli_jobs(int argc, char **argv);
+int porch_cli_cancel(int argc, char **argv);
+int porch_cli_printer(int argc, char **argv);
+
 /* Writes @s to @f with every control or formatting character (C0, DEL, C1, bidirectional
  * overrides) replaced by '?': names that came from the network must not drive the
  * terminal. @s must be valid UTF-8. */
@@ -87,6 +95,25 @@ int porch_cli_target_resolve(PorchCliTarget *target, double timeout);
  * NULL; free with g_free()), or an exit status having told why on stderr. */
 int porch_cli_connect(const PorchCliTarget *target, const char *identity_file, gboolean quiet,
                       PorchClient **ret_client, char **ret_key_fingerprint);
+
+/* How porch_cli_connect_full() connects. Zero for everything is what porch_cli_connect()
+ * does with no identity file. */
+typedef struct {
+    const char *identity_file; /* NULL: this user's key, created when missing */
+    const char *known_peers;   /* NULL: this user's $XDG_CONFIG_HOME/porch/known_peers */
+    const char *user;          /* the user name sent with the key; NULL: the login name */
+    gboolean quiet;            /* no "pinned the key ... on first use" line */
+    gboolean never_ask;        /* pin a first key without asking, even on a terminal */
+    gboolean for_print;        /* for a print, jobs or cancel command (porch-print-client.h):
+                                  no SFTP */
+    int timeout_seconds;       /* connecting and each reply; 0: the library's (30 s) */
+} PorchCliConnectOptions;
+
+/* porch_cli_connect() with @options. With @ret_error not NULL, a failure is handed back in it
+ * (the message without HOST) instead of being told on stderr; the status is the same. */
+int porch_cli_connect_full(const PorchCliTarget *target, const PorchCliConnectOptions *options,
+                           PorchClient **ret_client, char **ret_key_fingerprint,
+                           GError **ret_error);
 
 /* The remote @path (absolute, as the client library gives it) as users address it:
  * "HOST/SHARE/PATH", "HOST" for "/". Free with g_free(). */

@@ -21,33 +21,22 @@ static const struct {
          "fetch a file or folder, verified", porch_cli_get},
         {"put", "[-r] [--force] SOURCE HOST/SHARE/PATH", "upload a file or folder, verified",
          porch_cli_put},
-        {"print", "HOST/PRINTER FILE [--copies N]", "print on a neighbour's printer", NULL},
-        {"jobs", "HOST[/PRINTER]", "list your print jobs", NULL},
-        {"cancel", "HOST/PRINTER JOB-ID", "cancel one of your print jobs", NULL},
+        {"print", "HOST/PRINTER FILE [--copies N] [--title TITLE]",
+         "print a file on a neighbour's printer", porch_cli_print},
+        {"jobs", "[--json] HOST[/PRINTER]", "list your print jobs", porch_cli_jobs},
+        {"cancel", "HOST/PRINTER JOB-ID", "cancel one of your print jobs", porch_cli_cancel},
+        {"printer", "add HOST/PRINTER [--name QUEUE]", "add a neighbour's printer to CUPS",
+         porch_cli_printer},
         {"id", "[--identity FILE]", "print your public key line and fingerprint", porch_cli_id},
         {"peers", "[list|accept NAME]", "who asked the local porchd for access", porch_cli_peers},
 };
-
-void
-porch_cli_put_safe(FILE *f, const char *s)
-{
-    for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        GUnicodeType t = g_unichar_type(c);
-        if (g_unichar_iscntrl(c) || t == G_UNICODE_FORMAT || t == G_UNICODE_LINE_SEPARATOR ||
-            t == G_UNICODE_PARAGRAPH_SEPARATOR)
-            fputc('?', f);
-        else
-            fwrite(p, 1, (size_t)(g_utf8_next_char(p) - p), f);
-    }
-}
 
 static void
 usage(FILE *f)
 {
     fprintf(f, "Usage: porch COMMAND [ARGUMENTS]\n\nCommands:\n");
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(f, "  porch %-6s %-48s %s\n", commands[i].name, commands[i].usage,
+        fprintf(f, "  porch %-7s %-48s %s\n", commands[i].name, commands[i].usage,
                 commands[i].summary);
     fprintf(f, "\nOptions:\n  -h, --help     show this help\n"
                "  -V, --version  print the version\n"

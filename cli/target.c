@@ -20,9 +20,24 @@
 #include "porch-cli.h"
 #include "porch-config.h"
 #include "porch-identity.h"
+#include "porch-print-client.h"
 
 /* ------------------------------------------------------------------------------------------
  * Printing */
+
+void
+porch_cli_put_safe(FILE *f, const char *s)
+{
+    for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        GUnicodeType t = g_unichar_type(c);
+        if (g_unichar_iscntrl(c) || t == G_UNICODE_FORMAT || t == G_UNICODE_LINE_SEPARATOR ||
+            t == G_UNICODE_PARAGRAPH_SEPARATOR)
+            fputc('?', f);
+        else
+            fwrite(p, 1, (size_t)(g_utf8_next_char(p) - p), f);
+    }
+}
 
 void
 porch_cli_put_text(FILE *f, const char *s)
@@ -243,9 +258,26 @@ typedef struct {
     char *folded;
     GMainLoop *loop;
     PorchNeighbour *best; /* owned */
+    guint grace;          /* waiting for an IPv4 address of best */
 } Search;
 
-/* The best match among the neighbours known now that has an address to connect to. */
+/* How long to wait for a neighbour's IPv4 address once one of its IPv6 addresses is
+ * known. Avahi resolves each protocol separately, and the IPv6 answer that comes first is
+ * often a link-local address that porchd does not listen on. */
+#define SEARCH_IPV4_GRACE_MS 750
+
+static gboolean
+on_search_grace(gpointer data)
+{
+    Search *s = data;
+
+    s->grace = 0;
+    g_main_loop_quit(s->loop);
+    return G_SOURCE_REMOVE;
+}
+
+/* The best match among the neighbours known now that has an address to connect to. Ends
+ * the search once it has an IPv4 address, or a little later when it only has IPv6 ones. */
 static void
 search_update(Search *s, PorchBrowser *browser)
 {
@@ -265,11 +297,14 @@ search_update(Search *s, PorchBrowser *browser)
         best_rank = rank;
         best = n;
     }
-    if (best != NULL) {
-        g_clear_pointer(&s->best, porch_neighbour_unref);
-        s->best = porch_neighbour_ref(best);
+    if (best == NULL)
+        return;
+    g_clear_pointer(&s->best, porch_neighbour_unref);
+    s->best = porch_neighbour_ref(best);
+    if (porch_neighbour_get_ipv4_addresses(best)[0] != NULL)
         g_main_loop_quit(s->loop);
-    }
+    else if (s->grace == 0)
+        s->grace = g_timeout_add(SEARCH_IPV4_GRACE_MS, on_search_grace, s);
 }
 
 static void
@@ -384,7 +419,7 @@ porch_cli_target_resolve(PorchCliTarget *t, double timeout)
     g_autofree char *valid = g_utf8_make_valid(t->name, -1);
     g_autofree char *folded = g_utf8_casefold(valid, -1);
     g_autofree char *visible = NULL;
-    Search s = {valid, folded, NULL, NULL};
+    Search s = {valid, folded, NULL, NULL, 0};
     GStrv addresses;
 
     g_strfreev(t->addresses);
@@ -413,6 +448,8 @@ porch_cli_target_resolve(PorchCliTarget *t, double timeout)
         guint timer = g_timeout_add((guint)(timeout * 1000), on_search_timeout, &s);
         g_main_loop_run(loop);
         g_source_remove(timer);
+        if (s.grace != 0)
+            g_source_remove(s.grace);
     } else {
         g_debug("browsing: %s", browse_error->message);
     }
@@ -537,8 +574,19 @@ int
 porch_cli_connect(const PorchCliTarget *t, const char *identity_file, gboolean quiet,
                   PorchClient **ret_client, char **ret_key_fingerprint)
 {
+    PorchCliConnectOptions o = {.identity_file = identity_file, .quiet = quiet};
+
+    return porch_cli_connect_full(t, &o, ret_client, ret_key_fingerprint, NULL);
+}
+
+int
+porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
+                       PorchClient **ret_client, char **ret_key_fingerprint, GError **ret_error)
+{
     g_autofree char *default_identity = NULL;
-    g_autofree char *known = porch_known_peers_default_file();
+    g_autofree char *known =
+            o->known_peers ? g_strdup(o->known_peers) : porch_known_peers_default_file();
+    const char *identity_file = o->identity_file;
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchClient) client = NULL;
     Trust trust = {0};
@@ -546,17 +594,22 @@ porch_cli_connect(const PorchCliTarget *t, const char *identity_file, gboolean q
     int status;
 
     g_return_val_if_fail(t->addresses != NULL && t->addresses[0] != NULL, PORCH_CLI_EXIT_FAILED);
+    g_return_val_if_fail(ret_error == NULL || *ret_error == NULL, PORCH_CLI_EXIT_FAILED);
 
     if (identity_file == NULL)
         identity_file = default_identity = porch_identity_default_file();
     key = porch_identity_load_or_create(identity_file, &error);
     if (key == NULL) {
+        if (ret_error != NULL) {
+            g_propagate_error(ret_error, g_steal_pointer(&error));
+            return PORCH_CLI_EXIT_FAILED;
+        }
         fputs("porch: ", stderr);
         porch_cli_put_text(stderr, error->message);
         fputc('\n', stderr);
         return PORCH_CLI_EXIT_FAILED;
     }
-    trust.ask = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+    trust.ask = !o->never_ask && isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 
     for (guint i = 0; t->addresses[i] != NULL; i++) {
         PorchConnectOptions options = {
@@ -564,13 +617,17 @@ porch_cli_connect(const PorchCliTarget *t, const char *identity_file, gboolean q
                 .port = t->connect_port,
                 .pin_name = t->pin_name,
                 .expected_fingerprint = t->fingerprint,
+                .known_peers = known,
                 .identity = key,
+                .user = o->user,
                 .trust = trust_on_first_use,
                 .trust_data = &trust,
+                .timeout_seconds = o->timeout_seconds,
         };
 
         g_clear_error(&error);
-        client = porch_client_connect(&options, NULL, &error);
+        client = o->for_print ? porch_client_connect_print(&options, NULL, &error)
+                              : porch_client_connect(&options, NULL, &error);
         if (client != NULL)
             break;
         /* another address of the same host may answer */
@@ -581,7 +638,7 @@ porch_cli_connect(const PorchCliTarget *t, const char *identity_file, gboolean q
     }
 
     /* Say so when a key was pinned without asking (and the pin really was written). */
-    if (trust.pinned != NULL && !quiet) {
+    if (trust.pinned != NULL && !o->quiet) {
         g_autofree char *now = porch_known_peers_lookup(known, trust.pinned, NULL);
         if (g_strcmp0(now, trust.pinned_fp) == 0) {
             fputs("porch: pinned the key of ", stderr);
@@ -596,7 +653,10 @@ porch_cli_connect(const PorchCliTarget *t, const char *identity_file, gboolean q
 
     if (client == NULL) {
         status = connect_status(error);
-        porch_cli_error(t->host, error->message);
+        if (ret_error != NULL)
+            g_propagate_error(ret_error, g_steal_pointer(&error));
+        else
+            porch_cli_error(t->host, error->message);
         ssh_key_free(key);
         return status;
     }

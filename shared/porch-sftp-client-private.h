@@ -1,5 +1,6 @@
 /* porch-sftp-client-private.h — the SFTP engine shared by porch-sftp-client.c (connection,
- * listing) and porch-transfer.c (get and put). Not installed, not for the programs. */
+ * listing) and porch-transfer.c (get and put), and the connection that porch-print-client.c
+ * runs its commands on. Not installed, not for the programs. */
 #pragma once
 
 #include <sys/stat.h>
@@ -75,3 +76,10 @@ GBytes *porch_client_call_expect(PorchClient *c, guint8 type, const GByteArray *
                                  const char *path, GCancellable *cancellable, GError **error);
 gboolean porch_client_call_status(PorchClient *c, guint8 type, const GByteArray *body,
                                   const char *path, GCancellable *cancellable, GError **error);
+
+/* Connects, checks the host key and authenticates as porch_client_connect() does, but opens
+ * no channel: for one "exec" command (porch-print-client.c), which porchd serves on a
+ * connection's only channel. c->chan stays NULL until the command opens it; c->ssh is the
+ * session and c->timeout the reply timeout. */
+PorchClient *porch_client_connect_exec(const PorchConnectOptions *options,
+                                       GCancellable *cancellable, GError **error);

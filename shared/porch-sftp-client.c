@@ -853,8 +853,9 @@ start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
     return TRUE;
 }
 
-PorchClient *
-porch_client_connect(const PorchConnectOptions *o, GCancellable *cancellable, GError **error)
+static PorchClient *
+connect_client(const PorchConnectOptions *o, gboolean sftp, GCancellable *cancellable,
+               GError **error)
 {
     g_autoptr(PorchClient) c = g_new0(PorchClient, 1);
     g_autofree char *known = NULL;
@@ -910,9 +911,21 @@ porch_client_connect(const PorchConnectOptions *o, GCancellable *cancellable, GE
         return NULL;
     }
     if (!check_host_key(c, o, known, error) || !authenticate(c, o, error) ||
-        !start_sftp(c, cancellable, error))
+        (sftp && !start_sftp(c, cancellable, error)))
         return NULL;
     return g_steal_pointer(&c);
+}
+
+PorchClient *
+porch_client_connect(const PorchConnectOptions *o, GCancellable *cancellable, GError **error)
+{
+    return connect_client(o, TRUE, cancellable, error);
+}
+
+PorchClient *
+porch_client_connect_exec(const PorchConnectOptions *o, GCancellable *cancellable, GError **error)
+{
+    return connect_client(o, FALSE, cancellable, error);
 }
 
 void

@@ -348,12 +348,17 @@ TEST(Browse, UsageErrorsAndTheOtherCommands)
     EXPECT_NE(r.out.find("--watch"), std::string::npos) << r.out;
     r = TestLan::run_local({kPorch, "--help"});
     EXPECT_EQ(r.exit_status, 0) << r.describe();
-    EXPECT_NE(r.out.find("porch browse [--json] [--timeout SECONDS] [--watch]"), std::string::npos);
+    EXPECT_NE(r.out.find("porch browse  [--json] [--timeout SECONDS] [--watch]"), std::string::npos)
+            << r.out;
     r = TestLan::run_local({kPorch, "--version"});
     EXPECT_EQ(r.out, "porch " PORCH_VERSION "\n");
-    r = TestLan::run_local({kPorch, "print", "alice/Office", "/dev/null"});
-    EXPECT_EQ(r.exit_status, 1);
-    EXPECT_EQ(r.err, "porch: 'print' is not available in this version (" PORCH_VERSION ") yet\n");
+    // the other commands check their arguments before looking for the neighbour
+    r = TestLan::run_local({kPorch, "print", "alice/Office"});
+    EXPECT_EQ(r.exit_status, 2) << r.describe();
+    EXPECT_NE(r.err.find("HOST/PRINTER and FILE"), std::string::npos) << r.err;
+    r = TestLan::run_local({kPorch, "print", "alice/Office", "/nonexistent/file"});
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+    EXPECT_EQ(r.err, "porch: /nonexistent/file: No such file or directory\n");
 }
 
 // ------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 //   namespaces  ptlP-k-br (bridge br0, ports v1..vN)  ptlP-k-h1..hN (lo, eth0)
 //   state       /tmp/porch-testlan-P-k/{netns,bridge}.batch
 //               /tmp/porch-testlan-P-k/hI/{bus.conf,bus.sock,net.batch,avahi/,*.log}
+//               /tmp/porch-testlan-P-k/hI/cups/ (a private cupsd, when a test starts one)
 // Teardown is written with async-signal-safe calls only (no malloc, no stdio), so the signal
 // handlers and the sweep of dead processes' leftovers share it with the destructor.
 #include "testlan.h"
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -327,6 +329,42 @@ const char *const kBusConf = R"(<!DOCTYPE busconfig PUBLIC
     <allow receive_sender="*"/>
   </policy>
 </busconfig>
+)";
+
+// A cupsd that listens on its own socket only and never browses or advertises. Without the
+// Location blocks, root's lpadmin over the socket is refused as Unauthorized.
+const char *const kCupsdConf = R"(LogLevel debug
+Listen @D@/run/cups.sock
+Browsing No
+BrowseLocalProtocols none
+DefaultShared No
+WebInterface No
+<Location />
+  Order allow,deny
+</Location>
+<Location /admin>
+  Order allow,deny
+</Location>
+)";
+
+// Every path of its own; what a backend needs to reach host i's porch state and avahi.
+const char *const kCupsFilesConf = R"(ServerRoot @D@/etc
+RequestRoot @D@/spool
+TempDir @D@/spool/tmp
+CacheDir @D@/cache
+StateDir @D@/state
+ServerBin @D@/serverbin
+AccessLog @D@/log/access_log
+ErrorLog @D@/log/error_log
+PageLog @D@/log/page_log
+Printcap @D@/state/printcap
+FileDevice Yes
+SystemGroup root
+User lp
+Group lp
+CreateSelfSignedCerts no
+SetEnv PORCH_STATE_DIR @PORCH_STATE@
+SetEnv DBUS_SYSTEM_BUS_ADDRESS @BUS@
 )";
 
 // text with every key of `vars` replaced by its value.
@@ -960,12 +998,137 @@ TestLan::in_netns(int host, const std::function<void()> &fn)
     return joined;
 }
 
+std::string
+TestLan::cups_dir(int host) const
+{
+    return host_dir(host) + "/cups";
+}
+
+std::string
+TestLan::cups_server(int host) const
+{
+    return cups_dir(host) + "/run/cups.sock";
+}
+
+pid_t
+TestLan::cupsd_pid(int host) const
+{
+    return hosts_.at(host - 1).cupsd;
+}
+
+RunResult
+TestLan::run_cups(int host, const std::vector<std::string> &argv, double timeout_s)
+{
+    std::vector<std::string> cmd = {"env", "CUPS_SERVER=" + cups_server(host)};
+    cmd.insert(cmd.end(), argv.begin(), argv.end());
+    return run(host, cmd, timeout_s);
+}
+
+int
+TestLan::stop_cupsd(int host)
+{
+    Host &h = hosts_.at(host - 1);
+    return h.cupsd > 0 ? stop(h.cupsd, SIGTERM) : -1;
+}
+
+std::string
+TestLan::start_cupsd(int host, std::string *why_not, const CupsdOptions &options)
+{
+    namespace fs = std::filesystem;
+    auto fail = [&](const std::string &why) {
+        if (why_not)
+            *why_not = why;
+        return std::string();
+    };
+    Host &h = hosts_.at(host - 1);
+    if (h.cupsd > 0 && running(h.cupsd))
+        return fail("host " + std::to_string(host) + "'s cupsd is running already");
+    std::string missing = missing_tools({"cupsd", "lpstat"});
+    if (!missing.empty())
+        return fail("missing tools: " + missing + " (Debian: cups)");
+    const std::string d = cups_dir(host), sock = cups_server(host);
+    const std::string state =
+            options.porch_state_dir.empty() ? d + "/porch-state" : options.porch_state_dir;
+    const std::string stock = "/usr/lib/cups";
+    std::error_code ec;
+    for (const char *sub :
+         {"etc/ppd", "spool/tmp", "cache", "state", "log", "run", "serverbin/backend"}) {
+        fs::create_directories(d + "/" + sub, ec);
+        if (ec)
+            return fail("cannot make " + d + "/" + sub + ": " + ec.message());
+    }
+    // The backend folder: cupsd runs a backend as root only if neither it nor its folder is
+    // writable by others than root.
+    const std::string backends = d + "/serverbin/backend";
+    if (chmod((d + "/serverbin").c_str(), 0755) != 0 || chmod(backends.c_str(), 0755) != 0)
+        return fail("cannot chmod " + backends + ": " + strerror(errno));
+    if (!fs::exists(state)) {
+        fs::create_directories(state, ec);
+        if (ec || chmod(state.c_str(), 0700) != 0)
+            return fail("cannot make " + state);
+    }
+    for (const char *sub : {"daemon", "driver", "filter", "notifier"}) {
+        std::string link = d + "/serverbin/" + sub;
+        struct stat st;
+        if (lstat(link.c_str(), &st) != 0 &&
+            symlink((stock + "/" + sub).c_str(), link.c_str()) != 0)
+            return fail("cannot link " + link + ": " + strerror(errno));
+    }
+    for (const auto &e : fs::directory_iterator(stock + "/backend", ec)) {
+        std::string link = backends + "/" + e.path().filename().string();
+        struct stat st;
+        if (lstat(link.c_str(), &st) != 0 && symlink(e.path().c_str(), link.c_str()) != 0)
+            return fail("cannot link " + link + ": " + strerror(errno));
+    }
+    if (ec)
+        return fail("cannot list " + stock + "/backend: " + ec.message());
+    if (!options.porch_backend.empty()) {
+        const std::string porch = backends + "/porch";
+        unlink(porch.c_str());
+        if (!fs::copy_file(options.porch_backend, porch, ec) || chown(porch.c_str(), 0, 0) != 0 ||
+            chmod(porch.c_str(), 0700) != 0)
+            return fail("cannot install " + options.porch_backend + " as " + porch + ": " +
+                        (ec ? ec.message() : strerror(errno)));
+    }
+    const std::vector<std::pair<std::string, std::string>> vars = {
+            {"@D@", d}, {"@PORCH_STATE@", state}, {"@BUS@", bus_address(host)}};
+    if (!write_file(d + "/etc/cupsd.conf", subst(kCupsdConf, vars)) ||
+        !write_file(d + "/etc/cups-files.conf", subst(kCupsFilesConf, vars)))
+        return fail("cannot write " + d + "/etc: " + strerror(errno));
+    unlink(sock.c_str());
+
+    h.cupsd = spawn(host,
+                    {find_tool("cupsd"), "-f", "-c", d + "/etc/cupsd.conf", "-s",
+                     d + "/etc/cups-files.conf"},
+                    d + "/log/cupsd.out");
+    if (h.cupsd < 0)
+        return fail("cannot start cupsd");
+    for (auto end = Clock::now() + std::chrono::seconds(15);; sleep_ms(20)) {
+        if (!running(h.cupsd))
+            return fail("cupsd of host " + std::to_string(host) + " exited; its log:\n" +
+                        tail(d + "/log/cupsd.out") + tail(d + "/log/error_log"));
+        if (access(sock.c_str(), F_OK) == 0) {
+            RunResult r = run_cups(host, {"lpstat", "-r"}, 5);
+            if (r.ok() && r.out.find("scheduler is running") != std::string::npos)
+                return sock;
+        }
+        if (Clock::now() > end)
+            return fail("cupsd of host " + std::to_string(host) +
+                        " does not answer after 15 s; its log:\n" + tail(d + "/log/error_log"));
+    }
+}
+
 void
 TestLan::dump_logs() const
 {
     std::string text = "---- test LAN " + prefix_ + " (" + state_ + ") ----\n";
     for (const Child &c : kids_)
         text += "---- " + c.log + " ----\n" + tail(c.log) + "\n";
+    for (int i = 1; i <= size(); i++)
+        if (hosts_[i - 1].cupsd > 0) {
+            std::string log = cups_dir(i) + "/log/error_log";
+            text += "---- " + log + " ----\n" + tail(log) + "\n";
+        }
     fputs(text.c_str(), stderr);
 }
 

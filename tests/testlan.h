@@ -131,6 +131,49 @@ class TestLan
     // Sockets fn creates stay in that namespace. fn must not throw. False if joining failed.
     bool in_netns(int host, const std::function<void()> &fn);
 
+    // ---- A private CUPS scheduler per host ----
+    //
+    // Host i's cupsd keeps everything under cups_dir(i): etc/ (ServerRoot: cupsd.conf,
+    // cups-files.conf, printers.conf, ppd/), spool/, cache/, state/, log/ (error_log, ...),
+    // run/cups.sock (its only listener: no TCP port, no browsing, no DNS-SD) and serverbin/
+    // (links to /usr/lib/cups/{daemon,driver,filter,notifier}; backend/ a real folder of links
+    // to /usr/lib/cups/backend/* and, if asked for, a root-owned 0700 copy of Porch's backend
+    // named "porch"). FileDevice is on, so file:///PATH queues work; output files are created
+    // by cupsd (root, 0600) and truncated per job.
+    //
+    // Every client of it (lpadmin, lp, lpstat, porchd, porch printer add) must get
+    // CUPS_SERVER=cups_server(i) in its environment: without it libcups falls back to
+    // /run/cups/cups.sock, the machine's own cupsd.
+    struct CupsdOptions {
+        // A file to install as the backend "porch" (e.g. PORCH_BUILD_DIR's porch-backend); ""
+        // for none.
+        std::string porch_backend;
+        // PORCH_STATE_DIR that cupsd passes to backends (SetEnv): where the porch backend finds
+        // the host key ssh_host_ed25519_key and known_peers. "": cups_dir(i) + "/porch-state".
+        // Created (0700) if missing.
+        std::string porch_state_dir;
+    };
+    // Starts host i's cupsd in its network namespace (again, after stop_cupsd(): the queues
+    // and jobs it saved are kept) and waits at most 15 s until it answers on its socket
+    // (`lpstat -r`). Backends it runs get DBUS_SYSTEM_BUS_ADDRESS=bus_address(i), so they
+    // resolve names through host i's avahi-daemon. Returns cups_server(i), or "" with the
+    // reason in *why_not (cupsd not installed, it exited: the tail of its error_log). It is
+    // stopped at teardown like every spawned process.
+    std::string start_cupsd(int host, std::string *why_not, const CupsdOptions &options = {});
+    // The path of host i's cupsd socket: the CUPS_SERVER for its clients. Defined whether or
+    // not the cupsd runs (a client then finds nobody there, never the machine's cupsd).
+    std::string cups_server(int host) const;
+    // Host i's cupsd folder, host_dir(i) + "/cups".
+    std::string cups_dir(int host) const;
+    // The pid of host i's cupsd, -1 when start_cupsd() did not start one.
+    pid_t cupsd_pid(int host) const;
+    // Stops host i's cupsd (SIGTERM: it saves its queues and jobs; reaped). Returns its exit
+    // code as stop() does, -1 if none was started.
+    int stop_cupsd(int host);
+    // Like run(), with CUPS_SERVER=cups_server(i) in the environment: for lpadmin, lp, lpstat,
+    // cupsenable, ... on host i's cupsd.
+    RunResult run_cups(int host, const std::vector<std::string> &argv, double timeout_s = 10);
+
   private:
     struct Child {
         pid_t pid;
@@ -140,7 +183,7 @@ class TestLan
     };
     struct Host {
         std::string ns, dir;
-        pid_t bus = -1, avahi = -1;
+        pid_t bus = -1, avahi = -1, cupsd = -1;
     };
     TestLan() = default;
     bool bring_up(int n_hosts, std::string *why_not);

@@ -1,0 +1,771 @@
+/* print.c — `porch print`, `porch jobs`, `porch cancel` and `porch printer add`.
+ *
+ *   porch print  [--copies N] [--title TITLE] [--quiet] [--identity FILE] [--timeout SECONDS]
+ *                HOST/PRINTER FILE
+ *   porch jobs   [--json] [--identity FILE] [--timeout SECONDS] HOST[/PRINTER]
+ *   porch cancel [--quiet] [--identity FILE] [--timeout SECONDS] HOST/PRINTER JOB-ID
+ *   porch printer add [--name QUEUE] [--timeout SECONDS] HOST/PRINTER
+ *
+ * The first three find the neighbour and connect (cli/target.c) for one command of
+ * shared/porch-print-client.h. Their failures are one line on stderr, "porch: HOST/PRINTER:
+ * message", where the message is porchd's (or CUPS's) own; the exit status says what kind of
+ * failure it was (PORCH_CLI_EXIT_*): a refusal or a failure of the printer is 1, like a file
+ * that failed.
+ *
+ * `printer add` makes the neighbour's printer a queue of this machine's CUPS, served by the
+ * porch backend (cli/backend.c), with lpadmin: it looks HOST up only to check that it exists,
+ * and puts it in the device URI as it was typed, so that the queue follows the neighbour when
+ * its address changes.
+ *
+ * Ctrl-C while a document is being sent drops the connection without ending the document:
+ * porchd cancels the job and nothing prints; porch exits 130.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+
+#include "porch-cli.h"
+#include "porch-config.h"
+#include "porch-print-client.h"
+
+#define DEFAULT_TIMEOUT_S 3.0
+#define MAX_TIMEOUT_S     3600.0
+#define MAX_COPIES        999
+#define REDRAW_INTERVAL   (100 * G_TIME_SPAN_MILLISECOND)
+#define HOST_KEY_FILE     "ssh_host_ed25519_key"
+
+#ifndef PORCH_PPD_FILE
+#define PORCH_PPD_FILE "/usr/share/porch/porch.ppd"
+#endif
+
+/* ------------------------------------------------------------------------------------------
+ * Options and arguments */
+
+typedef struct {
+    char *identity; /* owned */
+    double timeout;
+    gboolean quiet;
+} Common;
+
+static void
+common_clear(Common *common)
+{
+    g_clear_pointer(&common->identity, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Common, common_clear)
+
+static void
+add_common_entries(GOptionContext *ctx, Common *common, gboolean with_identity, gboolean with_quiet)
+{
+    GOptionEntry entries[4] = {0};
+    guint n = 0;
+
+    if (with_identity)
+        entries[n++] = (GOptionEntry){
+                "identity",
+                'i',
+                0,
+                G_OPTION_ARG_FILENAME,
+                &common->identity,
+                "Use the private key in FILE (default: $XDG_CONFIG_HOME/porch/id_ed25519)",
+                "FILE"};
+    entries[n++] = (GOptionEntry){"timeout",
+                                  't',
+                                  0,
+                                  G_OPTION_ARG_DOUBLE,
+                                  &common->timeout,
+                                  "Look for HOST on the network for up to SECONDS (default 3)",
+                                  "SECONDS"};
+    if (with_quiet)
+        entries[n++] = (GOptionEntry){"quiet",
+                                      'q',
+                                      0,
+                                      G_OPTION_ARG_NONE,
+                                      &common->quiet,
+                                      "No progress or notices: only errors",
+                                      NULL};
+    g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
+static void
+usage_error(const char *command, const char *message)
+{
+    fprintf(stderr, "porch %s: ", command);
+    porch_cli_put_text(stderr, message);
+    fprintf(stderr, " (see porch %s --help)\n", command);
+}
+
+/* Parses the options; returns FALSE having said why on stderr (a usage error). */
+static gboolean
+parse_options(GOptionContext *ctx, const char *command, int *argc, char ***argv, Common *common)
+{
+    g_autoptr(GError) error = NULL;
+
+    common->timeout = -1;
+    if (!g_option_context_parse(ctx, argc, argv, &error)) {
+        usage_error(command, error->message);
+        return FALSE;
+    }
+    if (common->timeout == -1) {
+        common->timeout = DEFAULT_TIMEOUT_S;
+    } else if (!(common->timeout > 0 && common->timeout <= MAX_TIMEOUT_S)) {
+        usage_error(command, "--timeout takes a number of seconds above 0");
+        return FALSE;
+    }
+    /* "--" ends the options; GOption leaves it in place */
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp((*argv)[i], "--") == 0) {
+            memmove(&(*argv)[i], &(*argv)[i + 1], sizeof(char *) * (size_t)(*argc - i));
+            (*argc)--;
+            break;
+        }
+    }
+    return TRUE;
+}
+
+/* HOST/PRINTER (@printer_required) or HOST[/PRINTER]: the target, and the printer's name in
+ * @ret_printer (NULL for HOST alone). NULL having told the usage error. */
+static PorchCliTarget *
+parse_printer_target(const char *command, const char *arg, gboolean printer_required,
+                     char **ret_printer)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchCliTarget) target = porch_cli_target_parse(arg, &error);
+    g_autofree char *printer = NULL;
+
+    if (target == NULL) {
+        usage_error(command, error->message);
+        return NULL;
+    }
+    printer = porch_cli_target_share(target);
+    if (printer == NULL && printer_required) {
+        g_autofree char *m = g_strdup_printf("'%s' names no printer (HOST/PRINTER)", arg);
+        usage_error(command, m);
+        return NULL;
+    }
+    if (printer != NULL && strlen(target->path) != strlen(printer) + 1) {
+        g_autofree char *m = g_strdup_printf("'%s': a printer is HOST/PRINTER, with no more "
+                                             "'/'",
+                                             arg);
+        usage_error(command, m);
+        return NULL;
+    }
+    *ret_printer = g_steal_pointer(&printer);
+    return g_steal_pointer(&target);
+}
+
+/* Finds and connects to the target for one print command. */
+static int
+reach(PorchCliTarget *target, const Common *common, PorchClient **ret_client,
+      char **ret_key_fingerprint)
+{
+    PorchCliConnectOptions o = {
+            .identity_file = common->identity,
+            .quiet = common->quiet,
+            .for_print = TRUE,
+    };
+    int status = porch_cli_target_resolve(target, common->timeout);
+
+    if (status != PORCH_CLI_EXIT_OK)
+        return status;
+    return porch_cli_connect_full(target, &o, ret_client, ret_key_fingerprint, NULL);
+}
+
+/* Tells a failed command's @error about @what ("HOST/PRINTER"); returns the exit status. */
+static int
+command_failed(const PorchCliTarget *target, const char *what, PorchClient *client,
+               const char *key_fp, const GError *error)
+{
+    porch_cli_error(what, error->message);
+    if (g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_NOT_ALLOWED) ||
+        g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_NO_SUCH))
+        porch_cli_hint_guest(target, client, key_fp);
+    return PORCH_CLI_EXIT_FAILED;
+}
+
+/* @s as porch_cli_put_text() writes it: safe for a terminal. Free with g_free(). */
+static char *
+safe_text(const char *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    char *copy;
+
+    if (f == NULL)
+        g_error("out of memory");
+    porch_cli_put_text(f, s);
+    fclose(f);
+    copy = g_strdup(buf);
+    free(buf);
+    return copy;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Ctrl-C */
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * porch print */
+
+/* "512 B", "12.3 KiB", "1.0 GiB" */
+static void
+format_size(char *buf, size_t len, double bytes)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = -1;
+
+    if (bytes < 1024) {
+        snprintf(buf, len, "%.0f B", bytes);
+        return;
+    }
+    while (bytes >= 1024 && u < (int)G_N_ELEMENTS(units) - 1) {
+        bytes /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%.1f %s", bytes, units[u]);
+}
+
+typedef struct {
+    GCancellable *cancellable;
+    gboolean bar; /* draw the progress line */
+    gboolean drawn;
+    gint64 last_draw;
+    guint64 sent, total;
+    char *name; /* what is shown on the line, made safe */
+} Sending;
+
+static void
+clear_line(Sending *s)
+{
+    if (!s->drawn)
+        return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    s->drawn = FALSE;
+}
+
+static void
+on_print_progress(guint64 sent, guint64 total, gpointer data)
+{
+    Sending *s = data;
+    gint64 now = g_get_monotonic_time();
+    char done[16], all[16];
+
+    s->sent = sent;
+    s->total = total;
+    if (interrupted && !g_cancellable_is_cancelled(s->cancellable))
+        g_cancellable_cancel(s->cancellable);
+    if (!s->bar || interrupted || now - s->last_draw < REDRAW_INTERVAL)
+        return;
+    s->last_draw = now;
+    format_size(done, sizeof done, (double)sent);
+    if (total > 0) {
+        format_size(all, sizeof all, (double)total);
+        fprintf(stderr, "\rsending %s  %3u%%  %s / %s\033[K", s->name,
+                (unsigned)MIN(100, sent * 100 / total), done, all);
+    } else {
+        fprintf(stderr, "\rsending %s  %s\033[K", s->name, done);
+    }
+    fflush(stderr);
+    s->drawn = TRUE;
+}
+
+int
+porch_cli_print(int argc, char **argv)
+{
+    int copies = 1;
+    char *title_opt = NULL;
+    g_auto(Common) common = {0};
+    GOptionEntry entries[] = {
+            {"copies", 'n', 0, G_OPTION_ARG_INT, &copies, "Print N copies (default 1, at most 999)",
+             "N"},
+            {"title", 'T', 0, G_OPTION_ARG_STRING, &title_opt,
+             "The job's title (default: FILE's name)", "TITLE"},
+            G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("HOST/PRINTER FILE");
+    g_autoptr(PorchCliTarget) target = NULL;
+    g_autoptr(PorchClient) client = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    g_autofree char *title = NULL;
+    g_autofree char *printer = NULL;
+    g_autofree char *what = NULL;
+    g_autofree char *key_fp = NULL;
+    const char *file;
+    Sending s = {0};
+    struct sigaction sa = {0}, old;
+    struct stat st;
+    int fd, status, job_id = 0;
+    gboolean ok;
+
+    g_option_context_set_summary(ctx, "Print FILE (\"-\": standard input) on a neighbour's "
+                                      "printer. Prints \"job ID on HOST/PRINTER\" when the "
+                                      "neighbour's CUPS took it.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    add_common_entries(ctx, &common, TRUE, TRUE);
+    if (!parse_options(ctx, "print", &argc, &argv, &common)) {
+        g_free(title_opt);
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    title = title_opt;
+    if (argc != 3) {
+        usage_error("print", argc < 3 ? "print needs HOST/PRINTER and FILE" : "too many arguments");
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    if (copies < 1 || copies > MAX_COPIES) {
+        usage_error("print", "--copies takes a number from 1 to 999");
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    target = parse_printer_target("print", argv[1], TRUE, &printer);
+    if (target == NULL)
+        return PORCH_CLI_EXIT_USAGE;
+    what = porch_cli_target_format(target, target->path);
+    file = argv[2];
+
+    /* the document first: nothing to connect for when it cannot be read */
+    if (strcmp(file, "-") == 0) {
+        fd = STDIN_FILENO;
+    } else {
+        fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            porch_cli_error(file, g_strerror(errno));
+            return PORCH_CLI_EXIT_FAILED;
+        }
+        if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            porch_cli_error(file, "is a folder; porch prints files");
+            close(fd);
+            return PORCH_CLI_EXIT_FAILED;
+        }
+        if (title == NULL)
+            title = g_path_get_basename(file);
+    }
+
+    status = reach(target, &common, &client, &key_fp);
+    if (status != PORCH_CLI_EXIT_OK) {
+        if (fd != STDIN_FILENO)
+            close(fd);
+        return status;
+    }
+
+    s.cancellable = cancellable;
+    s.bar = !common.quiet && isatty(STDERR_FILENO);
+    if (fd == STDIN_FILENO) {
+        s.name = g_strdup("standard input");
+    } else {
+        g_autofree char *base = g_path_get_basename(file);
+        s.name = safe_text(base);
+    }
+    interrupted = 0;
+    sa.sa_handler = on_sigint;
+    /* no SA_RESTART: a read of standard input waiting for more must return, so that the
+     * library asks on_print_progress() whether to go on */
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    ok = porch_client_print(client, printer, fd, (guint)copies, title, &job_id, on_print_progress,
+                            &s, cancellable, &error);
+    sigaction(SIGINT, &old, NULL);
+    clear_line(&s);
+    g_free(s.name);
+    if (fd != STDIN_FILENO)
+        close(fd);
+
+    if (!ok && (interrupted || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))) {
+        if (s.total > 0 && s.sent >= s.total) {
+            fputs("porch: interrupted after the whole document was sent: it may print (see "
+                  "'porch jobs ",
+                  stderr);
+            porch_cli_put_text(stderr, what);
+            fputs("')\n", stderr);
+        } else {
+            fputs("porch: interrupted; the job was cancelled, nothing prints\n", stderr);
+        }
+        return PORCH_CLI_EXIT_INTERRUPTED;
+    }
+    if (!ok)
+        return command_failed(target, what, client, key_fp, error);
+    printf("job %d on ", job_id);
+    porch_cli_put_text(stdout, what);
+    fputc('\n', stdout);
+    return fflush(stdout) == 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * porch jobs */
+
+static void
+print_jobs_json(GPtrArray *jobs)
+{
+    g_autoptr(GString) out = g_string_new("[");
+
+    for (guint i = 0; i < jobs->len; i++) {
+        const PorchPrintJob *j = g_ptr_array_index(jobs, i);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+        g_autoptr(JsonNode) root = NULL;
+        g_autofree char *text = NULL;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_int_value(b, j->id);
+        json_builder_set_member_name(b, "printer");
+        json_builder_add_string_value(b, j->printer);
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, porch_print_job_state_to_string(j->state));
+        json_builder_set_member_name(b, "size_kb");
+        json_builder_add_int_value(b, (gint64)MIN(j->size_kb, (guint64)G_MAXINT64));
+        json_builder_set_member_name(b, "created");
+        json_builder_add_int_value(b, j->created);
+        json_builder_set_member_name(b, "title");
+        json_builder_add_string_value(b, j->title);
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        json_generator_set_root(gen, root);
+        text = json_generator_to_data(gen, NULL);
+        g_string_append(out, i > 0 ? ",\n" : "\n");
+        g_string_append(out, text);
+    }
+    g_string_append(out, jobs->len > 0 ? "\n]\n" : "]\n");
+    fputs(out->str, stdout);
+}
+
+/* @s (valid UTF-8) made safe for the terminal, padded with spaces to @columns characters. */
+static void
+put_padded(const char *s, int columns)
+{
+    g_autofree char *safe = safe_text(s);
+
+    fputs(safe, stdout);
+    for (long n = g_utf8_strlen(safe, -1); n < columns; n++)
+        fputc(' ', stdout);
+}
+
+static void
+print_jobs_table(GPtrArray *jobs)
+{
+    int printer_w = (int)strlen("PRINTER"), id_w = (int)strlen("ID");
+
+    for (guint i = 0; i < jobs->len; i++) {
+        const PorchPrintJob *j = g_ptr_array_index(jobs, i);
+        char digits[16];
+        printer_w = MAX(printer_w, (int)g_utf8_strlen(j->printer, -1));
+        id_w = MAX(id_w, snprintf(digits, sizeof digits, "%d", j->id));
+    }
+    printf("%-*s  ", id_w, "ID");
+    put_padded("PRINTER", printer_w);
+    printf("  %-10s  %9s  %-16s  %s\n", "STATE", "SIZE", "CREATED", "TITLE");
+    for (guint i = 0; i < jobs->len; i++) {
+        const PorchPrintJob *j = g_ptr_array_index(jobs, i);
+        g_autoptr(GDateTime) when = g_date_time_new_from_unix_local(j->created);
+        g_autofree char *date =
+                when != NULL ? g_date_time_format(when, "%Y-%m-%d %H:%M") : g_strdup("-");
+        char size[16];
+
+        format_size(size, sizeof size, (double)j->size_kb * 1024.0);
+        printf("%-*d  ", id_w, j->id);
+        put_padded(j->printer, printer_w);
+        printf("  %-10s  %9s  %-16s  ", porch_print_job_state_to_string(j->state), size, date);
+        porch_cli_put_safe(stdout, j->title);
+        fputc('\n', stdout);
+    }
+}
+
+int
+porch_cli_jobs(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    g_auto(Common) common = {0};
+    GOptionEntry entries[] = {
+            {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+             "Print a JSON array of {id, printer, state, size_kb, created, title}", NULL},
+            G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("HOST[/PRINTER]");
+    g_autoptr(PorchCliTarget) target = NULL;
+    g_autoptr(PorchClient) client = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) jobs = NULL;
+    g_autofree char *printer = NULL;
+    g_autofree char *what = NULL;
+    g_autofree char *key_fp = NULL;
+    int status;
+
+    g_option_context_set_summary(ctx, "List your print jobs on a neighbour's printers (HOST "
+                                      "alone), or on one of them.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    add_common_entries(ctx, &common, TRUE, FALSE);
+    if (!parse_options(ctx, "jobs", &argc, &argv, &common))
+        return PORCH_CLI_EXIT_USAGE;
+    if (argc != 2) {
+        usage_error("jobs", argc < 2 ? "whose jobs? HOST[/PRINTER]" : "too many arguments");
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    target = parse_printer_target("jobs", argv[1], FALSE, &printer);
+    if (target == NULL)
+        return PORCH_CLI_EXIT_USAGE;
+    what = porch_cli_target_format(target, target->path);
+    status = reach(target, &common, &client, &key_fp);
+    if (status != PORCH_CLI_EXIT_OK)
+        return status;
+    if (!porch_client_jobs(client, printer, &jobs, &error))
+        return command_failed(target, what, client, key_fp, error);
+
+    if (json) {
+        print_jobs_json(jobs);
+    } else if (jobs->len > 0) {
+        print_jobs_table(jobs);
+    } else if (isatty(STDOUT_FILENO)) {
+        fputs("porch: no print jobs of yours on ", stderr);
+        porch_cli_put_text(stderr, what);
+        fputc('\n', stderr);
+    }
+    return fflush(stdout) == 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * porch cancel */
+
+int
+porch_cli_cancel(int argc, char **argv)
+{
+    g_auto(Common) common = {0};
+    g_autoptr(GOptionContext) ctx = g_option_context_new("HOST/PRINTER JOB-ID");
+    g_autoptr(PorchCliTarget) target = NULL;
+    g_autoptr(PorchClient) client = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *printer = NULL;
+    g_autofree char *what = NULL;
+    g_autofree char *key_fp = NULL;
+    gint64 job_id;
+    int status;
+
+    g_option_context_set_summary(ctx, "Cancel one of your print jobs on a neighbour's printer "
+                                      "(porch jobs lists them).");
+    add_common_entries(ctx, &common, TRUE, TRUE);
+    if (!parse_options(ctx, "cancel", &argc, &argv, &common))
+        return PORCH_CLI_EXIT_USAGE;
+    if (argc != 3) {
+        usage_error("cancel",
+                    argc < 3 ? "cancel needs HOST/PRINTER and JOB-ID" : "too many arguments");
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    target = parse_printer_target("cancel", argv[1], TRUE, &printer);
+    if (target == NULL)
+        return PORCH_CLI_EXIT_USAGE;
+    if (!g_ascii_string_to_signed(argv[2], 10, 1, G_MAXINT, &job_id, NULL)) {
+        g_autofree char *m = g_strdup_printf("'%s' is not a job id (a number, as porch jobs "
+                                             "shows)",
+                                             argv[2]);
+        usage_error("cancel", m);
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    what = porch_cli_target_format(target, target->path);
+    status = reach(target, &common, &client, &key_fp);
+    if (status != PORCH_CLI_EXIT_OK)
+        return status;
+    if (!porch_client_cancel(client, printer, (int)job_id, &error))
+        return command_failed(target, what, client, key_fp, error);
+    if (!common.quiet) {
+        printf("cancelled job %d on ", (int)job_id);
+        porch_cli_put_text(stdout, what);
+        fputc('\n', stdout);
+    }
+    return fflush(stdout) == 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * porch printer add */
+
+/* A byte CUPS refuses in a queue name (lpadmin's validate_name(); non-ASCII as well). */
+static gboolean
+bad_queue_char(gunichar c)
+{
+    return c <= ' ' || c >= 127 || strchr("/\\?'\"#", (int)c) != NULL;
+}
+
+/* PRINTER@HOST with what CUPS refuses replaced by '_', one per character. */
+static char *
+default_queue_name(const char *printer, const char *host)
+{
+    g_autofree char *joined = g_strconcat(printer, "@", host, NULL);
+    g_autofree char *valid = g_utf8_make_valid(joined, -1);
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    for (const char *p = valid; *p != '\0' && s->len < 127; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        g_string_append_c(s, bad_queue_char(c) ? '_' : (char)c);
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+/* porch://HOST/PRINTER with HOST as typed (port included), each part URI-escaped. */
+static char *
+device_uri(const PorchCliTarget *t, const char *printer)
+{
+    g_autofree char *host = NULL;
+    g_autofree char *path = g_uri_escape_string(printer, "!$&'()*+,;=:@", FALSE);
+    g_autoptr(GString) s = g_string_new("porch://");
+
+    if (strchr(t->name, ':') != NULL) {
+        /* an IPv6 address; its zone's '%' escaped */
+        host = g_uri_escape_string(t->name, ":", FALSE);
+        g_string_append_printf(s, "[%s]", host);
+    } else {
+        host = g_uri_escape_string(t->name, "!$&'()*+,;=", FALSE);
+        g_string_append(s, host);
+    }
+    if (t->port != 0)
+        g_string_append_printf(s, ":%u", (unsigned)t->port);
+    g_string_append_printf(s, "/%s", path);
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+int
+porch_cli_printer(int argc, char **argv)
+{
+    char *name_opt = NULL;
+    g_auto(Common) common = {0};
+    GOptionEntry entries[] = {
+            {"name", 'N', 0, G_OPTION_ARG_STRING, &name_opt,
+             "The local queue's name (default: PRINTER@HOST)", "QUEUE"},
+            G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("add HOST/PRINTER");
+    g_autoptr(PorchCliTarget) target = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *queue = NULL;
+    g_autofree char *printer = NULL;
+    g_autofree char *uri = NULL;
+    g_autofree char *description = NULL;
+    g_autofree char *lpadmin = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *state_dir = NULL;
+    g_autofree char *key = NULL;
+    const char *ppd = g_getenv("PORCH_PPD");
+    int wait_status = 0, status;
+
+    g_option_context_set_summary(
+            ctx, "Add a neighbour's printer to this machine's CUPS as the queue QUEUE, printed "
+                 "to through the porch backend with this machine's host key; every "
+                 "application can then print on it. Needs root or the lpadmin group.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    add_common_entries(ctx, &common, FALSE, FALSE);
+    if (!parse_options(ctx, "printer", &argc, &argv, &common)) {
+        g_free(name_opt);
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    queue = name_opt;
+    if (argc < 2 || strcmp(argv[1], "add") != 0) {
+        usage_error("printer", argc < 2 ? "what to do? add HOST/PRINTER"
+                                        : "the only subcommand is add HOST/PRINTER");
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    if (argc != 3) {
+        usage_error("printer", argc < 3 ? "add what? HOST/PRINTER" : "too many arguments");
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    target = parse_printer_target("printer", argv[2], TRUE, &printer);
+    if (target == NULL)
+        return PORCH_CLI_EXIT_USAGE;
+    if (queue != NULL) {
+        gboolean bad = *queue == '\0' || strlen(queue) > 127 || !g_utf8_validate(queue, -1, NULL);
+        for (const char *p = queue; !bad && *p != '\0'; p = g_utf8_next_char(p))
+            bad = bad_queue_char(g_utf8_get_char(p));
+        if (bad) {
+            usage_error("printer", "--name: a CUPS queue name has at most 127 printable ASCII "
+                                   "characters, without space, /, \\, ?, ', \" or #");
+            return PORCH_CLI_EXIT_USAGE;
+        }
+    } else {
+        queue = default_queue_name(printer, target->host);
+    }
+    if (ppd == NULL || *ppd == '\0')
+        ppd = PORCH_PPD_FILE;
+    if (access(ppd, R_OK) != 0) {
+        int e = errno;
+        g_autofree char *m = g_strdup_printf("the PPD file cannot be read (%s); is Porch "
+                                             "installed?",
+                                             g_strerror(e));
+        porch_cli_error(ppd, m);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+
+    /* Only to check that HOST exists: the queue keeps the name as typed. */
+    status = porch_cli_target_resolve(target, common.timeout);
+    if (status != PORCH_CLI_EXIT_OK)
+        return status;
+
+    uri = device_uri(target, printer);
+    description = g_strdup_printf("%s on %s", printer,
+                                  target->fingerprint != NULL && target->pin_name != NULL
+                                          ? target->pin_name
+                                          : target->name);
+    lpadmin = g_find_program_in_path("lpadmin");
+    if (lpadmin == NULL)
+        lpadmin = g_strdup("/usr/sbin/lpadmin");
+    {
+        const char *args[] = {lpadmin, "-p",
+                              queue,   "-E",
+                              "-v",    uri,
+                              "-P",    ppd,
+                              "-D",    description,
+                              "-o",    "printer-error-policy=abort-job",
+                              "-o",    "printer-is-shared=false",
+                              NULL};
+
+        if (!g_spawn_sync(NULL, (char **)args, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                          &wait_status, &error)) {
+            porch_cli_error(lpadmin, error->message);
+            return PORCH_CLI_EXIT_FAILED;
+        }
+    }
+    if (!g_spawn_check_wait_status(wait_status, NULL)) {
+        g_autofree char *said = g_strstrip(g_strdup(err != NULL ? err : ""));
+        if (*said == '\0')
+            said = g_strdup_printf("lpadmin failed (wait status %d)", wait_status);
+        porch_cli_error(queue, said);
+        if (strstr(said, "Forbidden") != NULL || strstr(said, "nauthorized") != NULL ||
+            strstr(said, "ermission") != NULL)
+            fputs("porch: adding a printer takes root or the lpadmin group (try sudo)\n", stderr);
+        else if (strstr(said, "scheme") != NULL)
+            fputs("porch: CUPS has no porch backend: is Porch installed?\n", stderr);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+
+    fputs("added the CUPS queue ", stdout);
+    porch_cli_put_text(stdout, queue);
+    fputs(" for ", stdout);
+    porch_cli_put_text(stdout, argv[2]);
+    fputs(" (", stdout);
+    porch_cli_put_text(stdout, uri);
+    fputs(")\n", stdout);
+    fflush(stdout);
+    /* what the neighbour's owner needs to do */
+    state_dir = porch_config_default_state_dir(TRUE);
+    key = g_build_filename(state_dir, HOST_KEY_FILE, NULL);
+    fputs("porch: the queue prints with this machine's host key: the owner of ", stderr);
+    porch_cli_put_text(stderr, target->host);
+    fputs(" adds the [peer] that 'porch id --identity ", stderr);
+    porch_cli_put_text(stderr, key);
+    fputs("' shows, with the print right on ", stderr);
+    porch_cli_put_text(stderr, printer);
+    fputs(" (unless guests may print there)\n", stderr);
+    return fflush(stdout) == 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
+}

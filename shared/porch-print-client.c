@@ -1,0 +1,639 @@
+/* porch-print-client.c — print, jobs and cancel as SSH "exec" commands (porch-print-client.h).
+ *
+ * One command runs on one channel of a connection made by porch_client_connect_print():
+ * open a session channel, send the command line (its arguments quoted for
+ * g_shell_parse_argv(), which porchd splits it with), stream the document on its standard
+ * input for "print", then read standard output and standard error until porchd's end of file
+ * and take the exit status.
+ *
+ * The end of file is what tells porchd that the document is whole; so a print that stops
+ * half way (cancelled, the document unreadable, the neighbour too slow) must never send one.
+ * libssh sends an EOF before every channel close (ssh_channel_close(), and ssh_channel_free()
+ * on an open channel), hence abort() below drops the whole connection instead: porchd then
+ * sees the channel end without EOF and cancels the job.
+ *
+ * Nothing here waits without a bound: while a document is sent the session's own timeout is
+ * lowered to SEND_POLL_MS so that a full window returns to the loop, which checks
+ * @cancellable and counts the time without progress against the client's timeout; replies
+ * are read with ssh_channel_read_timeout() in READ_POLL_MS steps, the same way. */
+#include "porch-print-client.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "porch-sftp-client-private.h"
+
+G_DEFINE_QUARK(porch - print - error - quark, porch_print_error)
+
+#define CHUNK_SIZE   (64 * 1024)
+#define SEND_POLL_MS 250
+#define READ_POLL_MS 200
+/* What a reply may hold: a long list of jobs, or one line of error. */
+#define MAX_STDOUT (16u << 20)
+#define MAX_STDERR (64u << 10)
+/* porchd's limits (daemon/print.h): the command line, the copies */
+#define MAX_COMMAND 4096
+#define MAX_TITLE   1024
+#define MAX_COPIES  999
+
+static const char *const state_names[] = {
+        [PORCH_PRINT_JOB_UNKNOWN] = "unknown", [PORCH_PRINT_JOB_PENDING] = "pending",
+        [PORCH_PRINT_JOB_HELD] = "held",       [PORCH_PRINT_JOB_PROCESSING] = "processing",
+        [PORCH_PRINT_JOB_STOPPED] = "stopped", [PORCH_PRINT_JOB_CANCELED] = "canceled",
+        [PORCH_PRINT_JOB_ABORTED] = "aborted", [PORCH_PRINT_JOB_COMPLETED] = "completed",
+};
+
+const char *
+porch_print_job_state_to_string(PorchPrintJobState state)
+{
+    if ((guint)state >= G_N_ELEMENTS(state_names))
+        return state_names[PORCH_PRINT_JOB_UNKNOWN];
+    return state_names[state];
+}
+
+static PorchPrintJobState
+state_from_string(const char *s)
+{
+    for (guint i = 1; i < G_N_ELEMENTS(state_names); i++)
+        if (strcmp(s, state_names[i]) == 0)
+            return (PorchPrintJobState)i;
+    return PORCH_PRINT_JOB_UNKNOWN;
+}
+
+void
+porch_print_job_free(PorchPrintJob *job)
+{
+    if (job == NULL)
+        return;
+    g_free(job->printer);
+    g_free(job->title);
+    g_free(job);
+}
+
+PorchClient *
+porch_client_connect_print(const PorchConnectOptions *options, GCancellable *cancellable,
+                           GError **error)
+{
+    return porch_client_connect_exec(options, cancellable, error);
+}
+
+/* ---- one command ----------------------------------------------------------------------- */
+
+typedef struct {
+    PorchClient *c;
+    ssh_channel chan; /* c->chan */
+    GCancellable *cancellable;
+    PorchPrintProgressFunc progress;
+    gpointer progress_data;
+    guint64 sent, total;
+    gint64 last_progress_call;
+
+    GByteArray *out; /* standard output */
+    GByteArray *err; /* standard error (its first MAX_STDERR bytes) */
+} Command;
+
+static void
+command_clear(Command *cmd)
+{
+    g_clear_pointer(&cmd->out, g_byte_array_unref);
+    g_clear_pointer(&cmd->err, g_byte_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Command, command_clear)
+
+static void
+tell_progress(Command *cmd, gboolean force)
+{
+    gint64 now = g_get_monotonic_time();
+
+    if (cmd->progress == NULL)
+        return;
+    if (!force && now - cmd->last_progress_call < READ_POLL_MS * G_TIME_SPAN_MILLISECOND)
+        return;
+    cmd->last_progress_call = now;
+    cmd->progress(cmd->sent, cmd->total, cmd->progress_data);
+}
+
+/* The session's timeout for blocking calls: @ms, or the client's own with @ms = 0. */
+static void
+set_session_timeout(PorchClient *c, long ms)
+{
+    long sec = ms > 0 ? 0 : c->timeout;
+    long usec = ms > 0 ? ms * 1000 : 0;
+
+    ssh_options_set(c->ssh, SSH_OPTIONS_TIMEOUT, &sec);
+    ssh_options_set(c->ssh, SSH_OPTIONS_TIMEOUT_USEC, &usec);
+}
+
+/* Ends a command half way without an end of file (see the top of this file): the connection
+ * is dropped, which frees the channel too. The client is unusable afterwards. */
+static void
+abort_command(Command *cmd, const GError *why)
+{
+    PorchClient *c = cmd->c;
+
+    ssh_disconnect(c->ssh); /* frees every channel of the session */
+    c->chan = NULL;
+    cmd->chan = NULL;
+    if (c->fatal == NULL)
+        c->fatal = g_error_copy(why);
+}
+
+static gboolean
+connection_lost(PorchClient *c)
+{
+    return (ssh_get_status(c->ssh) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0 ||
+           !ssh_is_connected(c->ssh);
+}
+
+/* Opens the channel and sends @line. */
+static gboolean
+start_command(Command *cmd, const char *line, GError **error)
+{
+    PorchClient *c = cmd->c;
+
+    if (c->fatal != NULL) {
+        g_propagate_error(error, g_error_copy(c->fatal));
+        return FALSE;
+    }
+    if (c->chan != NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                    "this connection ran a command or SFTP already; porchd runs one command per "
+                    "connection (porch_client_connect_print())");
+        return FALSE;
+    }
+    if (g_cancellable_set_error_if_cancelled(cmd->cancellable, error))
+        return FALSE;
+    c->chan = cmd->chan = ssh_channel_new(c->ssh);
+    if (cmd->chan == NULL || ssh_channel_open_session(cmd->chan) != SSH_OK) {
+        g_set_error(error, G_IO_ERROR,
+                    connection_lost(c) ? G_IO_ERROR_CONNECTION_CLOSED : G_IO_ERROR_FAILED,
+                    "cannot open a channel: %s", ssh_get_error(c->ssh));
+        return FALSE;
+    }
+    if (ssh_channel_request_exec(cmd->chan, line) != SSH_OK) {
+        if (connection_lost(c))
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "connection lost: %s",
+                        ssh_get_error(c->ssh));
+        else
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                        "it does not take print commands (a porchd without printing?)");
+        return FALSE;
+    }
+    cmd->out = g_byte_array_new();
+    cmd->err = g_byte_array_new();
+    return TRUE;
+}
+
+/* Whether porchd has said something or ended its side: then it reads no more. */
+static gboolean
+remote_finished(Command *cmd)
+{
+    return ssh_channel_poll(cmd->chan, 1) != 0 || ssh_channel_poll(cmd->chan, 0) != 0;
+}
+
+/* Streams @fd to the channel and sends EOF. FALSE with @error set, the command aborted, when
+ * the document could not be sent whole; TRUE also when porchd stopped reading early (it
+ * refused the job: its status tells why). */
+static gboolean
+send_document(Command *cmd, int fd, GError **error)
+{
+    PorchClient *c = cmd->c;
+    g_autofree guint8 *buf = g_malloc(CHUNK_SIZE);
+    gsize len = 0, at = 0;
+    gboolean end = FALSE;
+    gint64 last_moved = g_get_monotonic_time();
+    g_autoptr(GError) local = NULL;
+
+    set_session_timeout(c, SEND_POLL_MS);
+    while (local == NULL) {
+        int n;
+
+        /* the caller may cancel from its callback: always ask it before the end of file */
+        tell_progress(cmd, at == len && end);
+        if (g_cancellable_set_error_if_cancelled(cmd->cancellable, &local))
+            break;
+        if (remote_finished(cmd))
+            break; /* it refused, or failed: read why */
+        if (at == len && end) {
+            set_session_timeout(c, 0);
+            if (ssh_channel_send_eof(cmd->chan) == SSH_OK)
+                return TRUE;
+            if (connection_lost(c)) {
+                g_set_error(&local, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "connection lost: %s",
+                            ssh_get_error(c->ssh));
+                break;
+            }
+            return TRUE; /* the channel is closing: its status says why */
+        }
+        if (at == len) {
+            gssize r = read(fd, buf, CHUNK_SIZE);
+
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                int e = errno;
+                g_set_error(&local, G_IO_ERROR, g_io_error_from_errno(e),
+                            "cannot read the document: %s", g_strerror(e));
+                break;
+            }
+            len = (gsize)r;
+            at = 0;
+            end = r == 0;
+            continue;
+        }
+        n = ssh_channel_write(cmd->chan, buf + at, (guint32)(len - at));
+        if (n < 0) {
+            if (connection_lost(c)) {
+                g_set_error(&local, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                            "connection lost while sending the document: %s",
+                            ssh_get_error(c->ssh));
+                break;
+            }
+            /* porchd closed the channel (it refused): its status says why */
+            set_session_timeout(c, 0);
+            return TRUE;
+        }
+        if (n > 0) {
+            at += (gsize)n;
+            cmd->sent += (guint64)n;
+            last_moved = g_get_monotonic_time();
+            continue;
+        }
+        /* no window within SEND_POLL_MS: porchd (or its CUPS) is slow */
+        if (g_get_monotonic_time() - last_moved > (gint64)c->timeout * G_USEC_PER_SEC)
+            g_set_error(&local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                        "the neighbour took no data for %d s", c->timeout);
+    }
+    if (local == NULL) {
+        set_session_timeout(c, 0);
+        return TRUE;
+    }
+    abort_command(cmd, local);
+    g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
+}
+
+/* Reads standard error as far as it came (it is never waited for on its own). */
+static gboolean
+drain_stderr(Command *cmd)
+{
+    guint8 buf[4096];
+
+    for (;;) {
+        int n = ssh_channel_read_nonblocking(cmd->chan, buf, sizeof buf, 1);
+        if (n <= 0)
+            return n == 0 || n == SSH_EOF;
+        if (cmd->err->len < MAX_STDERR)
+            g_byte_array_append(cmd->err, buf, (guint)MIN((guint)n, MAX_STDERR - cmd->err->len));
+    }
+}
+
+/* Reads both outputs until porchd's EOF, then takes the exit status. Returns the status (-1
+ * when porchd gave none), or -2 with @error set. */
+static int
+finish_command(Command *cmd, GError **error)
+{
+    PorchClient *c = cmd->c;
+    g_autofree guint8 *buf = g_malloc(CHUNK_SIZE);
+    gint64 last_moved = g_get_monotonic_time();
+    g_autoptr(GError) local = NULL;
+    int status;
+
+    while (local == NULL) {
+        int n;
+
+        tell_progress(cmd, FALSE);
+        if (g_cancellable_set_error_if_cancelled(cmd->cancellable, &local))
+            break;
+        n = ssh_channel_read_timeout(cmd->chan, buf, CHUNK_SIZE, 0, READ_POLL_MS);
+        if (!drain_stderr(cmd) && n >= 0 && connection_lost(c))
+            n = SSH_ERROR;
+        if (n > 0) {
+            if (cmd->out->len + (guint)n > MAX_STDOUT) {
+                g_set_error(&local, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                            "the neighbour's reply is longer than %u bytes", MAX_STDOUT);
+                break;
+            }
+            g_byte_array_append(cmd->out, buf, (guint)n);
+            last_moved = g_get_monotonic_time();
+            continue;
+        }
+        if (n < 0) {
+            /* the channel closed without EOF: an exit status may have come before */
+            if (connection_lost(c))
+                g_set_error(&local, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "connection lost: %s",
+                            ssh_get_error(c->ssh));
+            break;
+        }
+        if (ssh_channel_is_eof(cmd->chan))
+            break;
+        if (g_get_monotonic_time() - last_moved > (gint64)c->timeout * G_USEC_PER_SEC)
+            g_set_error(&local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                        "no reply from the neighbour for %d s", c->timeout);
+    }
+    if (local != NULL) {
+        abort_command(cmd, local);
+        g_propagate_error(error, g_steal_pointer(&local));
+        return -2;
+    }
+    /* porchd sends the status before its EOF: this does not wait (or, from a neighbour that
+     * sends none, until it closes the channel or the client's timeout) */
+    status = ssh_channel_get_exit_status(cmd->chan);
+    drain_stderr(cmd);
+    ssh_channel_close(cmd->chan);
+    return status < 0 ? -1 : status;
+}
+
+/* What @b holds, as a string ("" when nothing). */
+static char *
+bytes_to_string(const GByteArray *b)
+{
+    return b->len > 0 ? g_strndup((const char *)b->data, b->len) : g_strdup("");
+}
+
+/* The first line of standard error, as text. */
+static char *
+error_line(Command *cmd)
+{
+    g_autofree char *raw = bytes_to_string(cmd->err);
+    g_autofree char *text = g_utf8_make_valid(raw, -1);
+    char *nl = strchr(text, '\n');
+
+    if (nl != NULL)
+        *nl = '\0';
+    g_strstrip(text);
+    for (char *p = text; *p != '\0'; p++)
+        if ((guchar)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return g_steal_pointer(&text);
+}
+
+/* An exit status other than 0 as a GError. */
+static GError *
+status_error(Command *cmd, int status)
+{
+    g_autofree char *line = error_line(cmd);
+    PorchPrintError code;
+    const char *fallback;
+
+    switch (status) {
+    case PORCH_PRINT_ERROR_USAGE:
+        code = status;
+        fallback = "porchd did not understand the command";
+        break;
+    case PORCH_PRINT_ERROR_REJECTED:
+        code = status;
+        fallback = "CUPS rejected the job";
+        break;
+    case PORCH_PRINT_ERROR_NO_SUCH:
+        code = status;
+        fallback = "no such printer or job";
+        break;
+    case PORCH_PRINT_ERROR_UNAVAILABLE:
+        code = status;
+        fallback = "the printer's CUPS is not running; try later";
+        break;
+    case PORCH_PRINT_ERROR_INCOMPLETE:
+        code = status;
+        fallback = "the document did not arrive whole; the job was cancelled";
+        break;
+    case PORCH_PRINT_ERROR_NOT_ALLOWED:
+        code = status;
+        fallback = "not allowed";
+        break;
+    default:
+        code = PORCH_PRINT_ERROR_FAILED;
+        fallback = NULL;
+        break;
+    }
+    if (*line != '\0')
+        return g_error_new(PORCH_PRINT_ERROR, code, "%s", line);
+    if (fallback != NULL)
+        return g_error_new(PORCH_PRINT_ERROR, code, "%s", fallback);
+    if (status < 0)
+        return g_error_new(PORCH_PRINT_ERROR, code,
+                           "the neighbour ended the command without a "
+                           "status");
+    return g_error_new(PORCH_PRINT_ERROR, code, "failed on the neighbour (status %d)", status);
+}
+
+/* Runs @line; with @fd >= 0 streams it as standard input. TRUE with standard output in
+ * cmd->out when the status was 0. */
+static gboolean
+run(Command *cmd, const char *line, int fd, GError **error)
+{
+    int status;
+
+    if (!start_command(cmd, line, error))
+        return FALSE;
+    if (fd >= 0) {
+        if (!send_document(cmd, fd, error))
+            return FALSE;
+    } else if (ssh_channel_send_eof(cmd->chan) != SSH_OK && connection_lost(cmd->c)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "connection lost: %s",
+                    ssh_get_error(cmd->c->ssh));
+        return FALSE;
+    }
+    status = finish_command(cmd, error);
+    if (status == -2)
+        return FALSE;
+    if (status != 0) {
+        g_propagate_error(error, status_error(cmd, status));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* "VERB [OPTIONS] -- ARGS...", each quoted for g_shell_parse_argv(). */
+static char *
+command_line(const char *verb, const char *options, const char *const *args)
+{
+    g_autoptr(GString) s = g_string_new(verb);
+
+    if (options != NULL)
+        g_string_append_printf(s, " %s", options);
+    g_string_append(s, " --");
+    for (guint i = 0; args[i] != NULL; i++) {
+        g_autofree char *q = g_shell_quote(args[i]);
+        g_string_append_printf(s, " %s", q);
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+/* @title cut to MAX_TITLE bytes, valid UTF-8, without control characters. */
+static char *
+clean_title(const char *title)
+{
+    g_autofree char *valid = g_utf8_make_valid(title, -1);
+    const char *end = valid;
+
+    while (*end != '\0') {
+        const char *next = g_utf8_next_char(end);
+        if (next - valid > MAX_TITLE)
+            break;
+        end = next;
+    }
+    {
+        char *s = g_strndup(valid, (gsize)(end - valid));
+        for (char *p = s; *p != '\0'; p++)
+            if ((guchar)*p < 0x20 || *p == 0x7f)
+                *p = ' ';
+        return s;
+    }
+}
+
+gboolean
+porch_client_print(PorchClient *client, const char *printer, int fd, guint copies,
+                   const char *title, gint *ret_job_id, PorchPrintProgressFunc progress,
+                   gpointer progress_data, GCancellable *cancellable, GError **error)
+{
+    g_auto(Command) cmd = {0};
+    g_autoptr(GString) options = g_string_new(NULL);
+    g_autofree char *line = NULL;
+    g_autofree char *reply = NULL;
+    const char *args[] = {printer, NULL};
+    struct stat st;
+    gint64 id;
+
+    g_return_val_if_fail(client != NULL, FALSE);
+    g_return_val_if_fail(printer != NULL && *printer != '\0', FALSE);
+    g_return_val_if_fail(fd >= 0, FALSE);
+    g_return_val_if_fail(copies >= 1, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    if (copies > MAX_COPIES) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "%u copies: at most %d at a time", copies, MAX_COPIES);
+        return FALSE;
+    }
+    g_string_append_printf(options, "--copies %u", copies);
+    if (title != NULL && *title != '\0') {
+        g_autofree char *t = clean_title(title);
+        g_autofree char *q = g_shell_quote(t);
+        g_string_append_printf(options, " --title %s", q);
+    }
+    line = command_line("print", options->str, args);
+    if (strlen(line) > MAX_COMMAND) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "the printer's name is too long");
+        return FALSE;
+    }
+
+    cmd.c = client;
+    cmd.cancellable = cancellable;
+    cmd.progress = progress;
+    cmd.progress_data = progress_data;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        off_t pos = lseek(fd, 0, SEEK_CUR);
+        cmd.total = (guint64)st.st_size - (guint64)(pos > 0 && pos <= st.st_size ? pos : 0);
+    }
+    if (!run(&cmd, line, fd, error))
+        return FALSE;
+
+    reply = bytes_to_string(cmd.out);
+    g_strstrip(reply);
+    if (!g_ascii_string_to_signed(reply, 10, 1, G_MAXINT, &id, NULL)) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                    "the neighbour printed but gave no job id");
+        return FALSE;
+    }
+    /* success */
+    if (ret_job_id != NULL)
+        *ret_job_id = (gint)id;
+    return TRUE;
+}
+
+/* One line of "jobs": ID PRINTER STATE SIZE-KB CREATED TITLE, tab-separated. */
+static PorchPrintJob *
+parse_job(const char *line)
+{
+    g_auto(GStrv) f = g_strsplit(line, "\t", 6);
+    g_autoptr(PorchPrintJob) job = g_new0(PorchPrintJob, 1);
+    gint64 id, created;
+    guint64 size;
+
+    if (g_strv_length(f) != 6 || !g_ascii_string_to_signed(f[0], 10, 1, G_MAXINT, &id, NULL) ||
+        !g_ascii_string_to_unsigned(f[3], 10, 0, G_MAXUINT64, &size, NULL) ||
+        !g_ascii_string_to_signed(f[4], 10, G_MININT64, G_MAXINT64, &created, NULL) ||
+        f[1][0] == '\0')
+        return NULL;
+    job->id = (int)id;
+    job->printer = g_utf8_make_valid(f[1], -1);
+    job->state = state_from_string(f[2]);
+    job->size_kb = size;
+    job->created = created;
+    job->title = clean_title(f[5]);
+    return g_steal_pointer(&job);
+}
+
+gboolean
+porch_client_jobs(PorchClient *client, const char *printer, GPtrArray **ret_jobs, GError **error)
+{
+    g_auto(Command) cmd = {0};
+    g_autofree char *line = NULL;
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GPtrArray) jobs =
+            g_ptr_array_new_with_free_func((GDestroyNotify)porch_print_job_free);
+    const char *args[] = {printer, NULL};
+
+    g_return_val_if_fail(client != NULL, FALSE);
+    g_return_val_if_fail(ret_jobs != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    line = command_line("jobs", NULL, args);
+    if (strlen(line) > MAX_COMMAND) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "the printer's name is too long");
+        return FALSE;
+    }
+    cmd.c = client;
+    if (!run(&cmd, line, -1, error))
+        return FALSE;
+
+    text = bytes_to_string(cmd.out);
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++) {
+        PorchPrintJob *job;
+
+        if (lines[i][0] == '\0')
+            continue;
+        job = parse_job(lines[i]);
+        if (job == NULL) {
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                        "a malformed line in the list of jobs (line %u)", i + 1);
+            return FALSE;
+        }
+        g_ptr_array_add(jobs, job);
+    }
+    /* success */
+    *ret_jobs = g_steal_pointer(&jobs);
+    return TRUE;
+}
+
+gboolean
+porch_client_cancel(PorchClient *client, const char *printer, int job_id, GError **error)
+{
+    g_auto(Command) cmd = {0};
+    g_autofree char *line = NULL;
+    g_autofree char *id = NULL;
+    const char *args[] = {printer, NULL, NULL};
+
+    g_return_val_if_fail(client != NULL, FALSE);
+    g_return_val_if_fail(printer != NULL && *printer != '\0', FALSE);
+    g_return_val_if_fail(job_id > 0, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    id = g_strdup_printf("%d", job_id);
+    args[1] = id;
+    line = command_line("cancel", NULL, args);
+    if (strlen(line) > MAX_COMMAND) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "the printer's name is too long");
+        return FALSE;
+    }
+    cmd.c = client;
+    return run(&cmd, line, -1, error);
+}

@@ -1,0 +1,102 @@
+/* porch-print-client.h — the client side of Porch's printing: print a document on a
+ * neighbour's printer, list this peer's jobs there, cancel one.
+ *
+ * Each command is an SSH "exec" request on porchd's port, after the usual host key check and
+ * authentication (SPEC.md, "Printing into CUPS"): "print PRINTER [--copies N] [--title T]"
+ * with the document on its standard input, "jobs [PRINTER]", "cancel PRINTER JOB-ID". porchd
+ * runs ONE command per connection, on the connection's only channel, and no SFTP beside it:
+ * connect with porch_client_connect_print(), run one command, free the client. A client from
+ * porch_client_connect() (SFTP) cannot run them, nor can one that ran a command already.
+ *
+ * A refusal or failure on the neighbour's side is a PORCH_PRINT_ERROR whose code is the
+ * command's exit status and whose message is the line porchd wrote on standard error ("not
+ * allowed to print on Office", or CUPS's own text where CUPS refused). The network and this
+ * machine's files fail with G_IO_ERROR codes, as for the SFTP client. */
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+
+#include "porch-sftp-client.h"
+
+G_BEGIN_DECLS
+
+#define PORCH_PRINT_ERROR porch_print_error_quark()
+GQuark porch_print_error_quark(void);
+
+/* Errors of the PORCH_PRINT_ERROR domain: the exit statuses of porchd's commands
+ * (sysexits.h), and FAILED for any other status or a reply that makes no sense. */
+typedef enum {
+    PORCH_PRINT_ERROR_FAILED = 1,       /* any other failure on the neighbour's side */
+    PORCH_PRINT_ERROR_USAGE = 64,       /* porchd did not understand the command */
+    PORCH_PRINT_ERROR_REJECTED = 65,    /* CUPS rejected the document or the job */
+    PORCH_PRINT_ERROR_NO_SUCH = 66,     /* no such printer, or no such job of this peer */
+    PORCH_PRINT_ERROR_UNAVAILABLE = 69, /* CUPS is not running there, the queue is missing or
+                                           not accepting jobs: try again later */
+    PORCH_PRINT_ERROR_INCOMPLETE = 74,  /* the document did not arrive whole: job cancelled */
+    PORCH_PRINT_ERROR_NOT_ALLOWED = 77, /* this peer may not print on that printer */
+} PorchPrintError;
+
+typedef enum {
+    PORCH_PRINT_JOB_UNKNOWN, /* a state this version does not know */
+    PORCH_PRINT_JOB_PENDING,
+    PORCH_PRINT_JOB_HELD,
+    PORCH_PRINT_JOB_PROCESSING,
+    PORCH_PRINT_JOB_STOPPED,
+    PORCH_PRINT_JOB_CANCELED,
+    PORCH_PRINT_JOB_ABORTED,
+    PORCH_PRINT_JOB_COMPLETED,
+} PorchPrintJobState;
+
+/* One job of this peer, as "jobs" lists it. */
+typedef struct {
+    int id;
+    char *printer; /* the printer's name in the neighbour's porch.conf; valid UTF-8 */
+    PorchPrintJobState state;
+    guint64 size_kb; /* the document's size as CUPS counts it, in KiB */
+    gint64 created;  /* Unix time */
+    char *title;     /* valid UTF-8, without control characters */
+} PorchPrintJob;
+
+void porch_print_job_free(PorchPrintJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchPrintJob, porch_print_job_free)
+
+/* "pending", "held", "processing", "stopped", "canceled", "aborted", "completed"; "unknown".
+ * A static string. */
+const char *porch_print_job_state_to_string(PorchPrintJobState state);
+
+/* Connects as porch_client_connect() does (host key pinned or checked, our key or guest)
+ * but starts no SFTP: the client is for one print, jobs or cancel command. NULL with @error
+ * set as for porch_client_connect(). */
+PorchClient *porch_client_connect_print(const PorchConnectOptions *options,
+                                        GCancellable *cancellable, GError **error);
+
+/* Called while a document is sent: @sent bytes so far of @total (0 when the size is not known
+ * beforehand: a pipe). It comes after each chunk and at least every 200 ms while the command
+ * waits, so that a caller may cancel @cancellable from it (e.g. on a signal). */
+typedef void (*PorchPrintProgressFunc)(guint64 sent, guint64 total, gpointer user_data);
+
+/* Prints what can be read from @fd (until its end; a file or a pipe, not closed here) on
+ * @printer, @copies times (1..999), as job @title (NULL: porchd's default "porch print").
+ * The document is streamed in 64 KiB chunks; CUPS prints it only once all of it arrived.
+ * Returns TRUE and the job's id in @ret_job_id (may be NULL), or FALSE with @error set:
+ * PORCH_PRINT_ERROR for a refusal, G_IO_ERROR_CANCELLED when @cancellable was cancelled
+ * before the whole document was sent (the connection is then dropped without an end of file,
+ * so the neighbour cancels the job and nothing prints), G_IO_ERROR_TIMED_OUT when the
+ * neighbour took no data or did not answer for the client's timeout, another G_IO_ERROR when
+ * @fd cannot be read or the connection failed. @progress may be NULL. */
+gboolean porch_client_print(PorchClient *client, const char *printer, int fd, guint copies,
+                            const char *title, gint *ret_job_id, PorchPrintProgressFunc progress,
+                            gpointer progress_data, GCancellable *cancellable, GError **error);
+
+/* Lists this peer's jobs on @printer, or with @printer NULL on every printer it may print on
+ * there, oldest first: an array of PorchPrintJob* (free with g_ptr_array_unref()) in
+ * @ret_jobs. FALSE with @error set as for porch_client_print(). */
+gboolean porch_client_jobs(PorchClient *client, const char *printer, GPtrArray **ret_jobs,
+                           GError **error);
+
+/* Cancels job @job_id of this peer on @printer. FALSE with @error set as for
+ * porch_client_print(): PORCH_PRINT_ERROR_NO_SUCH when there is no such job of this peer. */
+gboolean porch_client_cancel(PorchClient *client, const char *printer, int job_id, GError **error);
+
+G_END_DECLS
