@@ -1,32 +1,70 @@
-/* porch-tray — the desktop face of Porch: a window (and, later, a tray icon) showing the
- * neighbours and what they share. */
+/* porch-tray — the desktop face of Porch: a status icon whose menu lists the neighbours, and a
+ * window that shows them, browses their shares and fetches from them (porch_tray_core, see
+ * porch-tray-internal.h). Without a tray host (GNOME without its extension, a bare X server)
+ * the window opens at start, and closing it quits. */
 #include <stdio.h>
 
-#include <gtk/gtk.h>
+#include "porch-tray-internal.h"
 
 static gboolean opt_window = FALSE;
 
-static void
-open_window(GtkApplication *app)
-{
-    GtkWidget *win = gtk_application_window_new(app);
-    GtkWidget *label = gtk_label_new("No neighbours found yet.");
+typedef struct {
+    PorchTray *tray;
+    gboolean icon_known; /* the tray host question has been answered */
+    gboolean icon_shown;
+    gboolean activated;
+} App;
 
-    gtk_window_set_title(GTK_WINDOW(win), "Porch");
-    gtk_window_set_default_size(GTK_WINDOW(win), 640, 420);
-    gtk_container_add(GTK_CONTAINER(win), label);
-    gtk_widget_show_all(win);
+static void
+on_icon(PorchTray *tray, gboolean shown, gpointer data)
+{
+    App *a = data;
+    GApplication *app = G_APPLICATION(porch_tray_get_application(tray));
+
+    a->icon_known = TRUE;
+    a->icon_shown = shown;
+    if (shown)
+        g_application_hold(app); /* the icon keeps the program running */
+    if (!shown || opt_window)
+        porch_tray_show_window(tray);
+    g_application_release(app); /* held while the question was open */
 }
 
 static void
-on_activate(GtkApplication *app, gpointer user_data)
+on_startup(GApplication *app, gpointer data)
 {
-    GList *windows = gtk_application_get_windows(app);
+    App *a = data;
+    g_autoptr(GError) error = NULL;
 
-    if (windows != NULL)
-        gtk_window_present(GTK_WINDOW(windows->data));
-    else
-        open_window(app);
+    a->tray = porch_tray_new(GTK_APPLICATION(app));
+    if (!porch_tray_start(a->tray, &error))
+        g_message("cannot see the neighbours yet: %s", error->message);
+    g_application_hold(app);
+    porch_tray_icon_start(a->tray, on_icon, a);
+}
+
+static void
+on_activate(GApplication *app, gpointer data)
+{
+    App *a = data;
+
+    /* The first activation waits for the tray host's answer (on_icon() opens the window when
+     * there is none, or --window asked); a later one (porch-tray run again, "Open Porch")
+     * opens it. */
+    if (!a->activated && !a->icon_known) {
+        a->activated = TRUE;
+        return;
+    }
+    a->activated = TRUE;
+    porch_tray_show_window(a->tray);
+}
+
+static void
+on_shutdown(GApplication *app, gpointer data)
+{
+    App *a = data;
+
+    g_clear_pointer(&a->tray, porch_tray_free);
 }
 
 static gint
@@ -49,9 +87,12 @@ main(int argc, char **argv)
             {"version", 'V', 0, G_OPTION_ARG_NONE, NULL, "Print the version and exit", NULL},
             G_OPTION_ENTRY_NULL,
     };
+    App a = {0};
 
     g_application_add_main_option_entries(G_APPLICATION(app), entries);
     g_signal_connect(app, "handle-local-options", G_CALLBACK(on_local_options), NULL);
-    g_signal_connect(app, "activate", G_CALLBACK(on_activate), NULL);
+    g_signal_connect(app, "startup", G_CALLBACK(on_startup), &a);
+    g_signal_connect(app, "activate", G_CALLBACK(on_activate), &a);
+    g_signal_connect(app, "shutdown", G_CALLBACK(on_shutdown), &a);
     return g_application_run(G_APPLICATION(app), argc, argv);
 }

@@ -1,0 +1,298 @@
+/* tray-icon.c — the status icon: a StatusNotifierItem through libayatana-appindicator3, whose
+ * menu lists the neighbours live (each with its shares and printers), "Open Porch" and "Quit";
+ * its icon changes while a transfer runs.
+ *
+ * Why Ayatana AppIndicator rather than XApp's status icon: StatusNotifierItem hosts exist on
+ * KDE Plasma, GNOME with the AppIndicator extension (Ubuntu's default session), Xfce, MATE,
+ * Budgie, LXQt and Cinnamon, and Ayatana is what Debian and Ubuntu ship for all of them; XApp's
+ * icon reaches Cinnamon, MATE and Xfce (with its applet) and otherwise falls back to the
+ * XEmbed tray that GNOME and Wayland sessions lack. Whether a host is there is asked first
+ * (org.kde.StatusNotifierWatcher on the session bus): without one, porch-tray opens its window
+ * instead. */
+#include <libayatana-appindicator/app-indicator.h>
+
+#include "tray-private.h"
+
+#define WATCHER "org.kde.StatusNotifierWatcher"
+
+struct _PorchTrayIcon {
+    PorchTray *tray;
+    AppIndicator *indicator;
+    GtkWidget *menu;
+    guint rebuild_idle;
+    GCancellable *cancellable;
+    PorchTrayIconDone done;
+    gpointer done_data;
+    gboolean stopped; /* porch_tray_icon_stop() ran while a bus call was pending */
+};
+
+/* In a bus callback: TRUE (and the icon freed) when the icon was stopped meanwhile. */
+static gboolean
+stopped(PorchTrayIcon *icon)
+{
+    if (!icon->stopped)
+        return FALSE;
+    g_clear_object(&icon->cancellable);
+    g_free(icon);
+    return TRUE;
+}
+
+static void
+on_open(GtkMenuItem *item, gpointer data)
+{
+    porch_tray_show_window(data);
+}
+
+static void
+on_quit(GtkMenuItem *item, gpointer data)
+{
+    PorchTray *tray = data;
+
+    g_application_quit(G_APPLICATION(tray->app));
+}
+
+static void
+on_neighbour_item(GtkMenuItem *item, gpointer data)
+{
+    PorchTray *tray = data;
+    const char *host = g_object_get_data(G_OBJECT(item), "porch-host");
+
+    porch_tray_show_window(tray);
+    porch_tray_select_neighbour(tray, host);
+}
+
+static void
+on_share_item(GtkMenuItem *item, gpointer data)
+{
+    PorchTray *tray = data;
+
+    porch_tray_browse(tray, g_object_get_data(G_OBJECT(item), "porch-host"),
+                      g_object_get_data(G_OBJECT(item), "porch-path"));
+}
+
+static void
+on_uri_item(GtkMenuItem *item, gpointer data)
+{
+    g_app_info_launch_default_for_uri_async(g_object_get_data(G_OBJECT(item), "porch-uri"), NULL,
+                                            NULL, NULL, NULL);
+}
+
+static GtkWidget *
+item(GtkWidget *menu, const char *label, GCallback cb, gpointer data)
+{
+    GtkWidget *i = gtk_menu_item_new_with_label(label);
+
+    if (cb != NULL)
+        g_signal_connect(i, "activate", cb, data);
+    else
+        gtk_widget_set_sensitive(i, FALSE);
+    gtk_menu_shell_append(GTK_MENU_SHELL(menu), i);
+    return i;
+}
+
+static GtkWidget *
+neighbour_menu(PorchTray *tray, PorchNeighbour *n)
+{
+    GtkWidget *sub = gtk_menu_new();
+    const char *host = porch_neighbour_get_host_name(n);
+    guint count = 0;
+    GtkWidget *i = item(sub, "Show in Porch", G_CALLBACK(on_neighbour_item), tray);
+
+    g_object_set_data_full(G_OBJECT(i), "porch-host", g_strdup(host), g_free);
+    gtk_menu_shell_append(GTK_MENU_SHELL(sub), gtk_separator_menu_item_new());
+    const PorchNeighbourShare *shares = porch_neighbour_get_shares(n, &count);
+    for (guint k = 0; k < count; k++) {
+        i = item(sub, shares[k].name, G_CALLBACK(on_share_item), tray);
+        g_object_set_data_full(G_OBJECT(i), "porch-host", g_strdup(host), g_free);
+        g_object_set_data_full(G_OBJECT(i), "porch-path", g_strdup(shares[k].path), g_free);
+    }
+    const PorchNeighbourPrinter *printers = porch_neighbour_get_printers(n, &count);
+    for (guint k = 0; k < count; k++) {
+        /* PRINTING: a submenu with "Print a file…" and "Add to this computer" goes here. */
+        g_autofree char *label = g_strdup_printf("Printer %s", printers[k].name);
+        item(sub, label, NULL, NULL);
+    }
+    const PorchNeighbourService *services = porch_neighbour_get_services(n, &count);
+    for (guint k = 0; k < count; k++) {
+        g_autofree char *label = g_strdup_printf("%s (%s)", services[k].name, services[k].type);
+        i = item(sub, label, G_CALLBACK(on_uri_item), tray);
+        g_object_set_data_full(G_OBJECT(i), "porch-uri", g_strdup(services[k].uri), g_free);
+    }
+    return sub;
+}
+
+static gboolean
+rebuild(gpointer data)
+{
+    PorchTrayIcon *icon = data;
+    PorchTray *tray = icon->tray;
+    GtkWidget *menu = gtk_menu_new();
+    GtkTreeModel *model = GTK_TREE_MODEL(tray->neighbours);
+    GtkTreeIter iter;
+    gboolean any = FALSE;
+
+    icon->rebuild_idle = 0;
+    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
+         ok = gtk_tree_model_iter_next(model, &iter)) {
+        g_autoptr(PorchNeighbour) n = NULL;
+        g_autofree char *name = NULL;
+        gboolean unreachable = FALSE;
+        GtkWidget *i;
+
+        gtk_tree_model_get(model, &iter, PORCH_TRAY_NCOL_NEIGHBOUR, &n, PORCH_TRAY_NCOL_NAME, &name,
+                           PORCH_TRAY_NCOL_UNREACHABLE, &unreachable, -1);
+        if (unreachable) {
+            g_autofree char *label = g_strdup_printf("%s (unreachable)", name);
+            i = item(menu, label, NULL, NULL);
+            gtk_widget_set_sensitive(i, TRUE);
+        } else {
+            i = item(menu, name, NULL, NULL);
+            gtk_widget_set_sensitive(i, TRUE);
+        }
+        gtk_menu_item_set_submenu(GTK_MENU_ITEM(i), neighbour_menu(tray, n));
+        any = TRUE;
+    }
+    if (!any)
+        item(menu, "No neighbours found yet", NULL, NULL);
+    gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
+    item(menu, "Open Porch", G_CALLBACK(on_open), tray);
+    item(menu, "Quit", G_CALLBACK(on_quit), tray);
+    gtk_widget_show_all(menu);
+    app_indicator_set_menu(icon->indicator, GTK_MENU(menu));
+    icon->menu = menu;
+
+    if (porch_tray_transfers_running(tray) > 0)
+        app_indicator_set_icon_full(icon->indicator, "folder-download", "Porch: fetching");
+    else
+        app_indicator_set_icon_full(icon->indicator, "folder-remote", "Porch");
+    return G_SOURCE_REMOVE;
+}
+
+static void
+on_changed(PorchTray *tray, gpointer data)
+{
+    PorchTrayIcon *icon = data;
+
+    if (icon->rebuild_idle == 0)
+        icon->rebuild_idle = g_timeout_add(100, rebuild, icon);
+}
+
+static void
+on_connection_changed(AppIndicator *indicator, gboolean connected, gpointer data)
+{
+    PorchTrayIcon *icon = data;
+
+    /* the tray host went away: the window is the way in */
+    if (!connected && porch_tray_get_window(icon->tray) == NULL)
+        porch_tray_show_window(icon->tray);
+}
+
+static void
+show_icon(PorchTrayIcon *icon)
+{
+    icon->indicator =
+            app_indicator_new("porch-tray", "folder-remote", APP_INDICATOR_CATEGORY_COMMUNICATIONS);
+    app_indicator_set_title(icon->indicator, "Porch");
+    app_indicator_set_status(icon->indicator, APP_INDICATOR_STATUS_ACTIVE);
+    g_signal_connect(icon->indicator, "connection-changed", G_CALLBACK(on_connection_changed),
+                     icon);
+    rebuild(icon);
+    porch_tray_set_changed_func(icon->tray, on_changed, icon);
+}
+
+static void
+finish(PorchTrayIcon *icon, gboolean shown)
+{
+    if (icon->done != NULL)
+        icon->done(icon->tray, shown, icon->done_data);
+}
+
+static void
+on_name_has_owner(GObject *source, GAsyncResult *result, gpointer data)
+{
+    PorchTrayIcon *icon = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply =
+            g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+    gboolean owned = FALSE;
+
+    if (stopped(icon))
+        return;
+    if (reply != NULL)
+        g_variant_get(reply, "(b)", &owned);
+    g_clear_object(&icon->cancellable);
+    if (owned)
+        show_icon(icon);
+    else
+        g_debug("no StatusNotifierItem host (%s)", error != NULL ? error->message : "no watcher");
+    finish(icon, owned);
+}
+
+static void
+on_bus(GObject *source, GAsyncResult *result, gpointer data)
+{
+    PorchTrayIcon *icon = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusConnection) bus = g_bus_get_finish(result, &error);
+
+    if (stopped(icon))
+        return;
+    if (bus == NULL) {
+        g_debug("no session bus: %s", error->message);
+        g_clear_object(&icon->cancellable);
+        finish(icon, FALSE);
+        return;
+    }
+    g_dbus_connection_call(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                           "org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", WATCHER),
+                           G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, 5000, icon->cancellable,
+                           on_name_has_owner, icon);
+}
+
+void
+porch_tray_icon_start(PorchTray *tray, PorchTrayIconDone done, gpointer data)
+{
+    PorchTrayIcon *icon = g_new0(PorchTrayIcon, 1);
+    g_autofree char *bus_socket = g_build_filename(g_get_user_runtime_dir(), "bus", NULL);
+
+    g_return_if_fail(tray->icon == NULL);
+    icon->tray = tray;
+    icon->done = done;
+    icon->done_data = data;
+    icon->cancellable = g_cancellable_new();
+    tray->icon = icon;
+    /* Only ask when a session bus address is known: GLib would otherwise try to autolaunch
+     * one (dbus-launch) on an X display. */
+    if (g_getenv("DBUS_SESSION_BUS_ADDRESS") == NULL &&
+        !g_file_test(bus_socket, G_FILE_TEST_EXISTS)) {
+        g_clear_object(&icon->cancellable);
+        finish(icon, FALSE);
+        return;
+    }
+    g_bus_get(G_BUS_TYPE_SESSION, icon->cancellable, on_bus, icon);
+}
+
+void
+porch_tray_icon_stop(PorchTray *tray)
+{
+    PorchTrayIcon *icon = tray->icon;
+
+    if (icon == NULL)
+        return;
+    tray->icon = NULL;
+    if (icon->rebuild_idle != 0)
+        g_source_remove(icon->rebuild_idle);
+    if (tray->changed == on_changed)
+        porch_tray_set_changed_func(tray, NULL, NULL);
+    if (icon->indicator != NULL) {
+        app_indicator_set_status(icon->indicator, APP_INDICATOR_STATUS_PASSIVE);
+        g_object_unref(icon->indicator);
+    }
+    if (icon->cancellable != NULL) {
+        /* a bus call is pending: its callback frees the icon */
+        icon->stopped = TRUE;
+        g_cancellable_cancel(icon->cancellable);
+        return;
+    }
+    g_free(icon);
+}

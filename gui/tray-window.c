@@ -1,0 +1,1145 @@
+/* tray-window.c — the Porch window: the neighbours and the devices nearby (live from the
+ * neighbour model), the selected one's shares, printers and services, a folder browser for a
+ * share (back, up, path bar; sizes and dates), and the transfers. Folder listings run in GTask
+ * worker threads over one connection per browsed neighbour; nothing here waits on the
+ * network. */
+#include <string.h>
+
+#include "porch-neighbour-client.h"
+#include "tray-private.h"
+
+enum { FCOL_ICON, FCOL_NAME, FCOL_SIZE_TEXT, FCOL_DATE, FCOL_IS_DIR, FCOL_SIZE, FCOL_COUNT };
+enum { SCOL_NAME, SCOL_DETAIL, SCOL_URI, SCOL_PATH, SCOL_COUNT };
+
+/* One SSH connection for browsing a neighbour, used by one worker at a time. */
+typedef struct {
+    GMutex lock;
+    PorchClient *client;
+} BrowseConn;
+
+struct _PorchTrayWindow {
+    PorchTray *tray;
+    GtkWidget *window;
+    GtkWidget *state_label;
+    GtkTreeView *neighbours_view, *devices_view;
+    GtkTreeModel *porch_filter, *device_filter;
+    GtkWidget *stack;
+    /* the neighbour page */
+    char *host; /* selected neighbour */
+    GtkWidget *title_label, *info_label;
+    GtkWidget *shares_box, *printers_box, *services_box;
+    GtkListStore *shares, *printers, *services;
+    GtkTreeView *shares_view, *printers_view, *services_view;
+    /* the folder page */
+    char *browse_host;
+    char *browse_path;
+    GPtrArray *history; /* earlier paths, for Back */
+    GtkWidget *back_button, *up_button, *path_bar, *spinner, *folder_message;
+    GtkListStore *files;
+    GtkTreeView *files_view;
+    guint list_serial;
+    guint listing;
+    BrowseConn *conn;
+    char *conn_host;
+    /* transfers */
+    GtkTreeView *transfers_view;
+};
+
+static void
+a11y(GtkWidget *w, const char *name)
+{
+    atk_object_set_name(gtk_widget_get_accessible(w), name);
+}
+
+static void
+browse_conn_clear(BrowseConn *c)
+{
+    if (c == NULL)
+        return;
+    g_clear_pointer(&c->client, porch_client_free);
+    g_mutex_clear(&c->lock);
+}
+
+static BrowseConn *
+browse_conn_ref(BrowseConn *c)
+{
+    return g_atomic_rc_box_acquire(c);
+}
+
+static void
+browse_conn_unref(BrowseConn *c)
+{
+    g_atomic_rc_box_release_full(c, (GDestroyNotify)browse_conn_clear);
+}
+
+static PorchTrayWindow *
+W(PorchTray *tray)
+{
+    return tray->window;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The neighbour page */
+
+static PorchNeighbour *
+selected_neighbour(PorchTrayWindow *w)
+{
+    return w->host != NULL ? porch_tray_find_neighbour(w->tray, w->host) : NULL;
+}
+
+static void
+fill_neighbour_page(PorchTrayWindow *w)
+{
+    g_autoptr(PorchNeighbour) n = selected_neighbour(w);
+    guint count = 0;
+    g_autoptr(GString) info = g_string_new(NULL);
+    const char *const *v4, *const *v6;
+    gboolean unreachable = FALSE;
+    GtkTreeIter iter;
+    GtkTreeModel *model = GTK_TREE_MODEL(w->tray->neighbours);
+
+    gtk_list_store_clear(w->shares);
+    gtk_list_store_clear(w->printers);
+    gtk_list_store_clear(w->services);
+    if (n == NULL) {
+        gtk_label_set_text(GTK_LABEL(w->title_label), w->host != NULL ? "Gone" : "");
+        gtk_label_set_text(GTK_LABEL(w->info_label),
+                           w->host != NULL ? "This neighbour has left the network." : "");
+        gtk_widget_hide(w->shares_box);
+        gtk_widget_hide(w->printers_box);
+        gtk_widget_hide(w->services_box);
+        return;
+    }
+    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
+         ok = gtk_tree_model_iter_next(model, &iter)) {
+        g_autofree char *h = NULL;
+        gtk_tree_model_get(model, &iter, PORCH_TRAY_NCOL_HOST, &h, -1);
+        if (g_strcmp0(h, w->host) == 0)
+            gtk_tree_model_get(model, &iter, PORCH_TRAY_NCOL_UNREACHABLE, &unreachable, -1);
+    }
+    gtk_label_set_text(GTK_LABEL(w->title_label), porch_neighbour_get_name(n));
+    g_string_append(info, porch_neighbour_get_host_name(n));
+    v4 = porch_neighbour_get_ipv4_addresses(n);
+    v6 = porch_neighbour_get_ipv6_addresses(n);
+    for (guint i = 0; v4[i] != NULL; i++)
+        g_string_append_printf(info, "  %s", v4[i]);
+    for (guint i = 0; v6[i] != NULL; i++)
+        g_string_append_printf(info, "  %s", v6[i]);
+    if (porch_neighbour_get_fingerprint(n) != NULL)
+        g_string_append_printf(info, "\nKey %s", porch_neighbour_get_fingerprint(n));
+    if (unreachable)
+        g_string_append(info, "\nUnreachable: the last contact failed.");
+    gtk_label_set_text(GTK_LABEL(w->info_label), info->str);
+
+    if (porch_neighbour_is_porch(n)) {
+        const PorchNeighbourShare *sh = porch_neighbour_get_shares(n, &count);
+        for (guint i = 0; i < count; i++)
+            gtk_list_store_insert_with_values(w->shares, NULL, -1, SCOL_NAME, sh[i].name,
+                                              SCOL_DETAIL, sh[i].guest ? "open to guests" : "",
+                                              SCOL_URI, sh[i].uri, SCOL_PATH, sh[i].path, -1);
+        const PorchNeighbourPrinter *pr = porch_neighbour_get_printers(n, &count);
+        for (guint i = 0; i < count; i++)
+            gtk_list_store_insert_with_values(w->printers, NULL, -1, SCOL_NAME, pr[i].name,
+                                              SCOL_DETAIL, pr[i].instance, SCOL_URI, NULL,
+                                              SCOL_PATH, NULL, -1);
+        gtk_widget_show(w->shares_box);
+        gtk_widget_set_visible(w->printers_box, count > 0);
+    } else {
+        gtk_widget_hide(w->shares_box);
+        gtk_widget_hide(w->printers_box);
+    }
+    const PorchNeighbourService *sv = porch_neighbour_get_services(n, &count);
+    for (guint i = 0; i < count; i++)
+        gtk_list_store_insert_with_values(w->services, NULL, -1, SCOL_NAME, sv[i].name, SCOL_DETAIL,
+                                          sv[i].type, SCOL_URI, sv[i].uri, SCOL_PATH, NULL, -1);
+    gtk_widget_set_visible(w->services_box, count > 0);
+}
+
+static void
+show_neighbour(PorchTrayWindow *w, const char *host)
+{
+    if (g_strcmp0(w->host, host) != 0) {
+        g_free(w->host);
+        w->host = g_strdup(host);
+    }
+    fill_neighbour_page(w);
+    gtk_stack_set_visible_child_name(GTK_STACK(w->stack), host != NULL ? "neighbour" : "empty");
+}
+
+static void
+on_selection_changed(GtkTreeSelection *selection, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    GtkTreeModel *model;
+    GtkTreeIter iter;
+    g_autofree char *host = NULL;
+
+    if (!gtk_tree_selection_get_selected(selection, &model, &iter))
+        return;
+    gtk_tree_model_get(model, &iter, PORCH_TRAY_NCOL_HOST, &host, -1);
+    /* one selection across both lists */
+    if (gtk_tree_selection_get_tree_view(selection) == w->neighbours_view)
+        gtk_tree_selection_unselect_all(gtk_tree_view_get_selection(w->devices_view));
+    else
+        gtk_tree_selection_unselect_all(gtk_tree_view_get_selection(w->neighbours_view));
+    show_neighbour(w, host);
+}
+
+void
+porch_tray_window_neighbour_changed(PorchTray *tray, const char *host)
+{
+    PorchTrayWindow *w = W(tray);
+
+    if (w == NULL)
+        return;
+    if (g_strcmp0(w->host, host) == 0)
+        fill_neighbour_page(w);
+}
+
+void
+porch_tray_window_browse_state(PorchTray *tray)
+{
+    PorchTrayWindow *w = W(tray);
+
+    if (w == NULL)
+        return;
+    if (tray->browse_error != NULL) {
+        g_autofree char *text =
+                g_strdup_printf("Cannot see the neighbours: %s", tray->browse_error);
+        gtk_label_set_text(GTK_LABEL(w->state_label), text);
+        gtk_widget_show(w->state_label);
+    } else {
+        gtk_widget_hide(w->state_label);
+    }
+}
+
+/* The URI of the row selected in @view (SCOL_URI), or NULL. */
+static char *
+selected_string(GtkTreeView *view, int column)
+{
+    GtkTreeModel *model;
+    GtkTreeIter iter;
+    char *s = NULL;
+
+    if (gtk_tree_selection_get_selected(gtk_tree_view_get_selection(view), &model, &iter))
+        gtk_tree_model_get(model, &iter, column, &s, -1);
+    return s;
+}
+
+static void
+open_uri(PorchTrayWindow *w, const char *uri)
+{
+    g_autoptr(GAppLaunchContext) ctx = NULL;
+
+    if (uri == NULL)
+        return;
+    ctx = G_APP_LAUNCH_CONTEXT(gdk_display_get_app_launch_context(gdk_display_get_default()));
+    g_app_info_launch_default_for_uri_async(uri, ctx, NULL, NULL, NULL);
+}
+
+/* What browsing somewhere does to the Back history. */
+typedef enum { HISTORY_CLEAR, HISTORY_PUSH, HISTORY_KEEP } History;
+
+static void browse(PorchTrayWindow *w, const char *host, const char *path, History history);
+
+static void
+on_share_browse(GtkWidget *button, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autofree char *path = selected_string(w->shares_view, SCOL_PATH);
+
+    if (path != NULL && w->host != NULL)
+        browse(w, w->host, path, HISTORY_CLEAR);
+}
+
+static void
+on_share_activated(GtkTreeView *view, GtkTreePath *path, GtkTreeViewColumn *col, gpointer data)
+{
+    on_share_browse(NULL, data);
+}
+
+static void
+on_share_open(GtkWidget *button, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autofree char *uri = selected_string(w->shares_view, SCOL_URI);
+
+    open_uri(w, uri);
+}
+
+static void
+on_share_fetch(GtkWidget *button, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autofree char *path = selected_string(w->shares_view, SCOL_PATH);
+    g_autoptr(PorchNeighbour) n = selected_neighbour(w);
+
+    if (path != NULL && n != NULL)
+        porch_tray_fetch(w->tray, n, path, NULL);
+}
+
+static void
+on_service_open(GtkWidget *button, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autofree char *uri = selected_string(w->services_view, SCOL_URI);
+
+    open_uri(w, uri);
+}
+
+static void
+on_service_activated(GtkTreeView *view, GtkTreePath *path, GtkTreeViewColumn *col, gpointer data)
+{
+    on_service_open(NULL, data);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The folder page */
+
+typedef struct {
+    PorchTray *tray;
+    guint serial;
+    PorchNeighbour *neighbour;
+    char *path;
+    BrowseConn *conn;
+    PorchTrayConnect *connect;
+    gboolean connected;
+} ListJob;
+
+static void
+list_job_free(ListJob *j)
+{
+    porch_neighbour_unref(j->neighbour);
+    g_free(j->path);
+    browse_conn_unref(j->conn);
+    porch_tray_connect_free(j->connect);
+    g_free(j);
+}
+
+static void
+list_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    ListJob *j = data;
+    g_autoptr(GError) error = NULL;
+    GPtrArray *files = NULL;
+
+    g_mutex_lock(&j->conn->lock);
+    for (int attempt = 0; attempt < 2 && files == NULL; attempt++) {
+        g_clear_error(&error);
+        if (j->conn->client == NULL)
+            j->conn->client = porch_tray_connect_run(j->connect, j->neighbour, cancellable, &error);
+        if (j->conn->client == NULL)
+            break;
+        j->connected = TRUE;
+        files = porch_client_list(j->conn->client, j->path, cancellable, &error);
+        /* a connection that went stale is made again once */
+        if (files == NULL &&
+            (error->domain == PORCH_CLIENT_ERROR || porch_connect_error_is_unreachable(error)))
+            g_clear_pointer(&j->conn->client, porch_client_free);
+        else
+            break;
+    }
+    g_mutex_unlock(&j->conn->lock);
+    if (files == NULL)
+        g_task_return_error(task, g_steal_pointer(&error));
+    else
+        g_task_return_pointer(task, files, (GDestroyNotify)g_ptr_array_unref);
+}
+
+static void
+set_path_bar(PorchTrayWindow *w)
+{
+    g_auto(GStrv) parts = g_strsplit(w->browse_path + 1, "/", -1);
+    g_autoptr(GString) so_far = g_string_new(NULL);
+    GList *children = gtk_container_get_children(GTK_CONTAINER(w->path_bar));
+
+    for (GList *l = children; l != NULL; l = l->next)
+        gtk_widget_destroy(l->data);
+    g_list_free(children);
+    for (guint i = 0; parts[i] != NULL; i++) {
+        GtkWidget *b;
+        g_autofree char *label = NULL;
+
+        if (parts[i][0] == '\0')
+            continue;
+        g_string_append_c(so_far, '/');
+        g_string_append(so_far, parts[i]);
+        b = gtk_button_new_with_label(parts[i]);
+        g_object_set_data_full(G_OBJECT(b), "porch-path", g_strdup(so_far->str), g_free);
+        label = g_strdup_printf("Go to %s", so_far->str);
+        a11y(b, label);
+        gtk_widget_set_tooltip_text(b, so_far->str);
+        gtk_box_pack_start(GTK_BOX(w->path_bar), b, FALSE, FALSE, 0);
+        gtk_widget_show(b);
+    }
+    gtk_widget_set_sensitive(w->back_button, w->history->len > 0);
+}
+
+static void on_path_button(GtkWidget *b, gpointer data);
+
+static void
+connect_path_buttons(PorchTrayWindow *w)
+{
+    GList *children = gtk_container_get_children(GTK_CONTAINER(w->path_bar));
+
+    for (GList *l = children; l != NULL; l = l->next)
+        g_signal_connect(l->data, "clicked", G_CALLBACK(on_path_button), w);
+    g_list_free(children);
+}
+
+static void
+list_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    ListJob *j = data;
+    PorchTray *tray = j->tray;
+    PorchTrayWindow *w = W(tray);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) files = g_task_propagate_pointer(G_TASK(result), &error);
+    const char *host = porch_neighbour_get_host_name(j->neighbour);
+
+    tray->pending--;
+    if (files != NULL)
+        porch_tray_contact_ok(tray, host);
+    else if (!j->connected && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        porch_tray_contact_failed(tray, host, error);
+    if (w == NULL)
+        return;
+    w->listing--;
+    if (w->listing == 0)
+        gtk_spinner_stop(GTK_SPINNER(w->spinner));
+    if (j->serial != w->list_serial)
+        return; /* the user went elsewhere meanwhile */
+    gtk_list_store_clear(w->files);
+    if (files == NULL) {
+        g_autofree char *text = g_strdup_printf("Cannot list %s: %s", j->path, error->message);
+        g_debug("%s", text);
+        gtk_label_set_text(GTK_LABEL(w->folder_message), text);
+        gtk_widget_show(w->folder_message);
+        return;
+    }
+    gtk_widget_hide(w->folder_message);
+    for (int dirs = 1; dirs >= 0; dirs--)
+        for (guint i = 0; i < files->len; i++) {
+            PorchRemoteFile *f = g_ptr_array_index(files, i);
+            gboolean is_dir = f->type == PORCH_REMOTE_DIRECTORY;
+            g_autofree char *size = is_dir ? g_strdup("") : porch_tray_format_size(f->size);
+            g_autofree char *date = porch_tray_format_date(f->mtime);
+            g_autofree char *name = g_utf8_make_valid(f->name, -1);
+
+            if (is_dir != dirs)
+                continue;
+            gtk_list_store_insert_with_values(w->files, NULL, -1, FCOL_ICON,
+                                              is_dir ? "folder" : "text-x-generic", FCOL_NAME, name,
+                                              FCOL_SIZE_TEXT, size, FCOL_DATE, date, FCOL_IS_DIR,
+                                              is_dir, FCOL_SIZE, f->size, -1);
+        }
+}
+
+static void
+browse(PorchTrayWindow *w, const char *host_arg, const char *path_arg, History history)
+{
+    g_autofree char *host = g_strdup(host_arg); /* may point into w */
+    g_autofree char *path = g_strdup(path_arg);
+    g_autoptr(PorchNeighbour) n = porch_tray_find_neighbour(w->tray, host);
+    g_autoptr(GTask) task = NULL;
+    ListJob *j;
+
+    if (n == NULL)
+        return;
+    if (history == HISTORY_PUSH && w->browse_path != NULL && g_strcmp0(w->browse_host, host) == 0)
+        g_ptr_array_add(w->history, g_strdup(w->browse_path));
+    else if (history == HISTORY_CLEAR)
+        g_ptr_array_set_size(w->history, 0);
+    g_free(w->browse_host);
+    g_free(w->browse_path);
+    w->browse_host = g_strdup(host);
+    w->browse_path = g_strdup(path);
+    if (w->conn == NULL || g_strcmp0(w->conn_host, host) != 0) {
+        g_clear_pointer(&w->conn, browse_conn_unref);
+        w->conn = g_atomic_rc_box_new0(BrowseConn);
+        g_mutex_init(&w->conn->lock);
+        g_free(w->conn_host);
+        w->conn_host = g_strdup(host);
+    }
+    set_path_bar(w);
+    connect_path_buttons(w);
+    gtk_list_store_clear(w->files);
+    gtk_widget_hide(w->folder_message);
+    gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "folder");
+
+    j = g_new0(ListJob, 1);
+    j->tray = w->tray;
+    j->serial = ++w->list_serial;
+    j->neighbour = porch_neighbour_ref(n);
+    j->path = g_strdup(path);
+    j->conn = browse_conn_ref(w->conn);
+    j->connect = porch_tray_connect_new(w->tray);
+    w->listing++;
+    w->tray->pending++;
+    gtk_spinner_start(GTK_SPINNER(w->spinner));
+    task = g_task_new(NULL, NULL, list_done, j);
+    g_task_set_task_data(task, j, (GDestroyNotify)list_job_free);
+    g_task_set_name(task, "porch-tray list");
+    g_task_run_in_thread(task, list_thread);
+}
+
+static void
+on_path_button(GtkWidget *b, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    const char *path = g_object_get_data(G_OBJECT(b), "porch-path");
+
+    if (path != NULL && w->browse_host != NULL && g_strcmp0(path, w->browse_path) != 0)
+        browse(w, w->browse_host, path, HISTORY_PUSH);
+}
+
+static void
+on_back(GtkWidget *b, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autofree char *path = NULL;
+
+    if (w->history->len == 0)
+        return;
+    path = g_strdup(g_ptr_array_index(w->history, w->history->len - 1));
+    g_ptr_array_remove_index(w->history, w->history->len - 1);
+    browse(w, w->browse_host, path, HISTORY_KEEP);
+}
+
+static void
+on_up(GtkWidget *b, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autofree char *parent = NULL;
+    g_autofree char *host = NULL;
+
+    if (w->browse_path == NULL)
+        return;
+    parent = g_path_get_dirname(w->browse_path);
+    if (strcmp(parent, "/") == 0) {
+        /* above a share: its neighbour */
+        show_neighbour(w, w->browse_host);
+        return;
+    }
+    host = g_strdup(w->browse_host);
+    browse(w, host, parent, HISTORY_PUSH);
+}
+
+static char *
+selected_file_path(PorchTrayWindow *w, gboolean *ret_is_dir)
+{
+    GtkTreeModel *model;
+    GtkTreeIter iter;
+    g_autofree char *name = NULL;
+    gboolean is_dir = FALSE;
+
+    if (!gtk_tree_selection_get_selected(gtk_tree_view_get_selection(w->files_view), &model, &iter))
+        return NULL;
+    gtk_tree_model_get(model, &iter, FCOL_NAME, &name, FCOL_IS_DIR, &is_dir, -1);
+    if (ret_is_dir != NULL)
+        *ret_is_dir = is_dir;
+    return g_build_path("/", w->browse_path, name, NULL);
+}
+
+static void
+fetch_selected(PorchTrayWindow *w, const char *dest_dir)
+{
+    g_autofree char *path = selected_file_path(w, NULL);
+    g_autoptr(PorchNeighbour) n =
+            w->browse_host != NULL ? porch_tray_find_neighbour(w->tray, w->browse_host) : NULL;
+
+    if (path == NULL)
+        path = g_strdup(w->browse_path); /* nothing selected: this folder */
+    if (path != NULL && n != NULL)
+        porch_tray_fetch(w->tray, n, path, dest_dir);
+}
+
+static void
+on_fetch(GtkWidget *b, gpointer data)
+{
+    fetch_selected(data, NULL);
+}
+
+static void
+on_fetch_to_response(GtkNativeDialog *dialog, int response, gpointer data)
+{
+    PorchTrayWindow *w = data;
+
+    if (response == GTK_RESPONSE_ACCEPT) {
+        g_autofree char *dir = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(dialog));
+        if (dir != NULL)
+            fetch_selected(w, dir);
+    }
+    g_object_unref(dialog);
+}
+
+static void
+on_fetch_to(GtkWidget *b, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    GtkFileChooserNative *d = gtk_file_chooser_native_new(
+            "Fetch into folder", GTK_WINDOW(w->window), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+            "_Fetch here", "_Cancel");
+
+    g_signal_connect(d, "response", G_CALLBACK(on_fetch_to_response), w);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+static void
+on_folder_open_in_files(GtkWidget *b, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autoptr(PorchNeighbour) n =
+            w->browse_host != NULL ? porch_tray_find_neighbour(w->tray, w->browse_host) : NULL;
+    guint count = 0;
+    const PorchNeighbourShare *shares;
+    g_autofree char *share = NULL;
+    const char *rest;
+
+    if (n == NULL || w->browse_path == NULL)
+        return;
+    rest = strchr(w->browse_path + 1, '/');
+    share = rest != NULL ? g_strndup(w->browse_path, (gsize)(rest - w->browse_path))
+                         : g_strdup(w->browse_path);
+    shares = porch_neighbour_get_shares(n, &count);
+    for (guint i = 0; i < count; i++)
+        if (strcmp(shares[i].path, share) == 0) {
+            g_autofree char *escaped =
+                    rest != NULL ? g_uri_escape_string(rest, "/", FALSE) : g_strdup("");
+            g_autofree char *uri = g_strconcat(shares[i].uri, escaped, NULL);
+            open_uri(w, uri);
+        }
+}
+
+static void
+on_file_activated(GtkTreeView *view, GtkTreePath *tpath, GtkTreeViewColumn *col, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    gboolean is_dir = FALSE;
+    g_autofree char *path = selected_file_path(w, &is_dir);
+    g_autofree char *host = g_strdup(w->browse_host);
+
+    if (path == NULL)
+        return;
+    if (is_dir)
+        browse(w, host, path, HISTORY_PUSH);
+    else
+        fetch_selected(w, NULL);
+}
+
+static gboolean
+on_files_key(GtkWidget *widget, GdkEventKey *event, gpointer data)
+{
+    /* Backspace and Alt+Up go up, Alt+Left goes back, as in a file manager */
+    if (event->keyval == GDK_KEY_BackSpace ||
+        (event->keyval == GDK_KEY_Up && (event->state & GDK_MOD1_MASK))) {
+        on_up(NULL, data);
+        return TRUE;
+    }
+    if (event->keyval == GDK_KEY_Left && (event->state & GDK_MOD1_MASK)) {
+        on_back(NULL, data);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Transfers */
+
+static void
+on_transfer_cancel(GtkWidget *b, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    GtkTreeModel *model;
+    GtkTreeIter iter;
+    guint id = 0;
+
+    if (gtk_tree_selection_get_selected(gtk_tree_view_get_selection(w->transfers_view), &model,
+                                        &iter)) {
+        gtk_tree_model_get(model, &iter, PORCH_TRAY_TCOL_ID, &id, -1);
+        porch_tray_transfer_cancel(w->tray, id);
+    }
+}
+
+static void
+on_transfer_open_folder(GtkWidget *b, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autofree char *dest = selected_string(w->transfers_view, PORCH_TRAY_TCOL_DEST);
+    g_autofree char *dir = NULL;
+    g_autoptr(GFile) file = NULL;
+    g_autofree char *uri = NULL;
+
+    if (dest == NULL)
+        return;
+    dir = g_path_get_dirname(dest);
+    file = g_file_new_for_path(dir);
+    uri = g_file_get_uri(file);
+    open_uri(w, uri);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Building */
+
+static GtkWidget *
+scrolled(GtkWidget *child)
+{
+    GtkWidget *s = gtk_scrolled_window_new(NULL, NULL);
+
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(s), GTK_POLICY_AUTOMATIC,
+                                   GTK_POLICY_AUTOMATIC);
+    gtk_scrolled_window_set_shadow_type(GTK_SCROLLED_WINDOW(s), GTK_SHADOW_IN);
+    gtk_container_add(GTK_CONTAINER(s), child);
+    gtk_widget_set_vexpand(s, TRUE);
+    return s;
+}
+
+/* A heading label that names @target for keyboard users (mnemonic) and assistive tools. */
+static GtkWidget *
+heading(const char *mnemonic, GtkWidget *target)
+{
+    GtkWidget *l = gtk_label_new_with_mnemonic(mnemonic);
+
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_label_set_mnemonic_widget(GTK_LABEL(l), target);
+    gtk_style_context_add_class(gtk_widget_get_style_context(l), "dim-label");
+    return l;
+}
+
+static GtkWidget *
+button(const char *mnemonic, const char *accessible, const char *tooltip, GCallback cb,
+       gpointer data)
+{
+    GtkWidget *b = gtk_button_new_with_mnemonic(mnemonic);
+
+    a11y(b, accessible);
+    if (tooltip != NULL)
+        gtk_widget_set_tooltip_text(b, tooltip);
+    if (cb != NULL)
+        g_signal_connect(b, "clicked", cb, data);
+    return b;
+}
+
+static GtkTreeView *
+list_view(GtkTreeModel *model, const char *accessible)
+{
+    GtkWidget *v = gtk_tree_view_new_with_model(model);
+
+    a11y(v, accessible);
+    gtk_tree_view_set_enable_search(GTK_TREE_VIEW(v), TRUE);
+    return GTK_TREE_VIEW(v);
+}
+
+static void
+text_column(GtkTreeView *v, const char *title, int column, gboolean expand)
+{
+    GtkCellRenderer *r = gtk_cell_renderer_text_new();
+    GtkTreeViewColumn *c = gtk_tree_view_column_new_with_attributes(title, r, "text", column, NULL);
+
+    gtk_tree_view_column_set_expand(c, expand);
+    gtk_tree_view_column_set_resizable(c, TRUE);
+    if (expand)
+        g_object_set(r, "ellipsize", PANGO_ELLIPSIZE_END, NULL);
+    gtk_tree_view_append_column(v, c);
+}
+
+static void
+icon_text_column(GtkTreeView *v, const char *title, int icon_col, int text_col)
+{
+    GtkTreeViewColumn *c = gtk_tree_view_column_new();
+    GtkCellRenderer *icon = gtk_cell_renderer_pixbuf_new();
+    GtkCellRenderer *text = gtk_cell_renderer_text_new();
+
+    gtk_tree_view_column_set_title(c, title);
+    gtk_tree_view_column_pack_start(c, icon, FALSE);
+    gtk_tree_view_column_add_attribute(c, icon, "icon-name", icon_col);
+    gtk_tree_view_column_pack_start(c, text, TRUE);
+    gtk_tree_view_column_add_attribute(c, text, "text", text_col);
+    gtk_tree_view_column_set_expand(c, TRUE);
+    gtk_tree_view_column_set_resizable(c, TRUE);
+    gtk_tree_view_append_column(v, c);
+}
+
+static gboolean
+device_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer data)
+{
+    gboolean is_porch = TRUE;
+
+    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_IS_PORCH, &is_porch, -1);
+    return !is_porch;
+}
+
+static GtkTreeView *
+neighbour_list(PorchTrayWindow *w, GtkTreeModel *filter, const char *accessible)
+{
+    GtkTreeView *v = list_view(filter, accessible);
+
+    icon_text_column(v, "Name", PORCH_TRAY_NCOL_ICON, PORCH_TRAY_NCOL_NAME);
+    text_column(v, "Address", PORCH_TRAY_NCOL_ADDRESS, FALSE);
+    text_column(v, "Shares", PORCH_TRAY_NCOL_SHARES, FALSE);
+    text_column(v, "", PORCH_TRAY_NCOL_DETAIL, TRUE);
+    gtk_tree_view_set_search_column(v, PORCH_TRAY_NCOL_NAME);
+    g_signal_connect(gtk_tree_view_get_selection(v), "changed", G_CALLBACK(on_selection_changed),
+                     w);
+    return v;
+}
+
+static GtkWidget *
+build_neighbour_page(PorchTrayWindow *w)
+{
+    GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    GtkWidget *row;
+
+    w->title_label = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(w->title_label), 0);
+    gtk_style_context_add_class(gtk_widget_get_style_context(w->title_label), "title");
+    w->info_label = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(w->info_label), 0);
+    gtk_label_set_selectable(GTK_LABEL(w->info_label), TRUE);
+    gtk_label_set_line_wrap(GTK_LABEL(w->info_label), TRUE);
+    a11y(w->info_label, "Addresses and key fingerprint");
+    gtk_box_pack_start(GTK_BOX(page), w->title_label, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(page), w->info_label, FALSE, FALSE, 0);
+
+    /* shares */
+    w->shares = gtk_list_store_new(SCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+                                   G_TYPE_STRING);
+    w->shares_view = list_view(GTK_TREE_MODEL(w->shares), "Shares");
+    text_column(w->shares_view, "Share", SCOL_NAME, TRUE);
+    text_column(w->shares_view, "", SCOL_DETAIL, FALSE);
+    g_signal_connect(w->shares_view, "row-activated", G_CALLBACK(on_share_activated), w);
+    w->shares_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+    gtk_box_pack_start(GTK_BOX(w->shares_box), heading("_Shares", GTK_WIDGET(w->shares_view)),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(w->shares_box), scrolled(GTK_WIDGET(w->shares_view)), TRUE, TRUE, 0);
+    row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("_Browse", "Browse the share", "Browse its folders in Porch",
+                              G_CALLBACK(on_share_browse), w),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("Open in _Files", "Open the share in Files",
+                              "Open its sftp:// address in the file manager",
+                              G_CALLBACK(on_share_open), w),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("Fetch _all", "Fetch the whole share",
+                              "Fetch the whole share into Downloads", G_CALLBACK(on_share_fetch),
+                              w),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(w->shares_box), row, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(page), w->shares_box, TRUE, TRUE, 0);
+
+    /* printers of a Porch host */
+    w->printers = gtk_list_store_new(SCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+                                     G_TYPE_STRING);
+    w->printers_view = list_view(GTK_TREE_MODEL(w->printers), "Printers");
+    text_column(w->printers_view, "Printer", SCOL_NAME, TRUE);
+    w->printers_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+    gtk_box_pack_start(GTK_BOX(w->printers_box), heading("_Printers", GTK_WIDGET(w->printers_view)),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(w->printers_box), scrolled(GTK_WIDGET(w->printers_view)), TRUE, TRUE,
+                       0);
+    row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    {
+        /* PRINTING (not built yet; shared/porch-print-client is being written): "Print a
+         * file…" sends a file to the selected Porch printer, "Add to this computer" makes a
+         * local CUPS queue for it. Connect their "clicked" handlers here. */
+        GtkWidget *print = button("Print a _file…", "Print a file on this printer",
+                                  "Printing through Porch is not available yet", NULL, w);
+        GtkWidget *add = button("Add to this _computer", "Add this printer to this computer",
+                                "Printing through Porch is not available yet", NULL, w);
+        gtk_widget_set_sensitive(print, FALSE);
+        gtk_widget_set_sensitive(add, FALSE);
+        gtk_box_pack_start(GTK_BOX(row), print, FALSE, FALSE, 0);
+        gtk_box_pack_start(GTK_BOX(row), add, FALSE, FALSE, 0);
+    }
+    gtk_box_pack_start(GTK_BOX(w->printers_box), row, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(page), w->printers_box, TRUE, TRUE, 0);
+
+    /* services: what a device (or a Porch host besides Porch) offers */
+    w->services = gtk_list_store_new(SCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+                                     G_TYPE_STRING);
+    w->services_view = list_view(GTK_TREE_MODEL(w->services), "Services");
+    text_column(w->services_view, "Service", SCOL_NAME, TRUE);
+    text_column(w->services_view, "Type", SCOL_DETAIL, FALSE);
+    text_column(w->services_view, "Address", SCOL_URI, TRUE);
+    g_signal_connect(w->services_view, "row-activated", G_CALLBACK(on_service_activated), w);
+    w->services_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+    gtk_box_pack_start(GTK_BOX(w->services_box), heading("Ser_vices", GTK_WIDGET(w->services_view)),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(w->services_box), scrolled(GTK_WIDGET(w->services_view)), TRUE, TRUE,
+                       0);
+    row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("_Open in Files", "Open the service in Files",
+                              "Open it with the desktop's default application",
+                              G_CALLBACK(on_service_open), w),
+                       FALSE, FALSE, 0);
+    /* PRINTING: "Add to this computer" for an _ipp/_ipps printer nearby goes here. */
+    gtk_box_pack_start(GTK_BOX(w->services_box), row, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(page), w->services_box, TRUE, TRUE, 0);
+    return page;
+}
+
+static GtkWidget *
+build_folder_page(PorchTrayWindow *w)
+{
+    GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
+    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+
+    w->back_button = button("_Back", "Back", "Back to the previous folder (Alt+Left)",
+                            G_CALLBACK(on_back), w);
+    w->up_button =
+            button("_Up", "Up one folder", "The folder above (Backspace)", G_CALLBACK(on_up), w);
+    w->path_bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+    gtk_style_context_add_class(gtk_widget_get_style_context(w->path_bar), "linked");
+    a11y(w->path_bar, "Path");
+    w->spinner = gtk_spinner_new();
+    a11y(w->spinner, "Listing the folder");
+    gtk_box_pack_start(GTK_BOX(bar), w->back_button, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(bar), w->up_button, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(bar), w->path_bar, TRUE, TRUE, 0);
+    gtk_box_pack_end(GTK_BOX(bar), w->spinner, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(page), bar, FALSE, FALSE, 0);
+
+    w->folder_message = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(w->folder_message), 0);
+    gtk_label_set_line_wrap(GTK_LABEL(w->folder_message), TRUE);
+    gtk_widget_set_no_show_all(w->folder_message, TRUE);
+    gtk_box_pack_start(GTK_BOX(page), w->folder_message, FALSE, FALSE, 0);
+
+    w->files = gtk_list_store_new(FCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+                                  G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_UINT64);
+    w->files_view = list_view(GTK_TREE_MODEL(w->files), "Files in the folder");
+    icon_text_column(w->files_view, "Name", FCOL_ICON, FCOL_NAME);
+    text_column(w->files_view, "Size", FCOL_SIZE_TEXT, FALSE);
+    text_column(w->files_view, "Modified", FCOL_DATE, FALSE);
+    gtk_tree_view_set_search_column(w->files_view, FCOL_NAME);
+    g_signal_connect(w->files_view, "row-activated", G_CALLBACK(on_file_activated), w);
+    g_signal_connect(w->files_view, "key-press-event", G_CALLBACK(on_files_key), w);
+    gtk_box_pack_start(GTK_BOX(page), scrolled(GTK_WIDGET(w->files_view)), TRUE, TRUE, 0);
+
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("_Fetch", "Fetch into Downloads",
+                              "Fetch the selection (or this folder) into Downloads",
+                              G_CALLBACK(on_fetch), w),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("Fetch _to…", "Fetch into a folder you choose", NULL,
+                              G_CALLBACK(on_fetch_to), w),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("Open in F_iles", "Open this folder in Files",
+                              "Open its sftp:// address in the file manager",
+                              G_CALLBACK(on_folder_open_in_files), w),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(page), row, FALSE, FALSE, 0);
+    return page;
+}
+
+static GtkWidget *
+build_transfers(PorchTrayWindow *w)
+{
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    GtkCellRenderer *progress = gtk_cell_renderer_progress_new();
+    GtkTreeViewColumn *c;
+
+    w->transfers_view = list_view(GTK_TREE_MODEL(w->tray->transfers), "Transfers");
+    text_column(w->transfers_view, "Transfer", PORCH_TRAY_TCOL_NAME, TRUE);
+    c = gtk_tree_view_column_new_with_attributes("Progress", progress, "value",
+                                                 PORCH_TRAY_TCOL_PERCENT, NULL);
+    gtk_tree_view_column_set_min_width(c, 140);
+    gtk_tree_view_append_column(w->transfers_view, c);
+    text_column(w->transfers_view, "Rate", PORCH_TRAY_TCOL_RATE, FALSE);
+    text_column(w->transfers_view, "Time", PORCH_TRAY_TCOL_ETA, FALSE);
+    text_column(w->transfers_view, "Status", PORCH_TRAY_TCOL_STATUS, TRUE);
+    gtk_box_pack_start(GTK_BOX(box), heading("T_ransfers", GTK_WIDGET(w->transfers_view)), FALSE,
+                       FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), scrolled(GTK_WIDGET(w->transfers_view)), TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("_Cancel transfer", "Cancel the selected transfer",
+                              "Stop it; fetching it again resumes", G_CALLBACK(on_transfer_cancel),
+                              w),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("Open fol_der", "Open the folder the transfer went to", NULL,
+                              G_CALLBACK(on_transfer_open_folder), w),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), row, FALSE, FALSE, 0);
+    return box;
+}
+
+static void
+on_window_destroy(GtkWidget *window, gpointer data)
+{
+    PorchTray *tray = data;
+    PorchTrayWindow *w = tray->window;
+
+    if (w == NULL)
+        return;
+    tray->window = NULL;
+    g_clear_pointer(&w->conn, browse_conn_unref);
+    g_free(w->conn_host);
+    g_free(w->host);
+    g_free(w->browse_host);
+    g_free(w->browse_path);
+    g_ptr_array_unref(w->history);
+    g_object_unref(w->porch_filter);
+    g_object_unref(w->device_filter);
+    g_object_unref(w->shares);
+    g_object_unref(w->printers);
+    g_object_unref(w->services);
+    g_object_unref(w->files);
+    g_free(w);
+}
+
+static PorchTrayWindow *
+build_window(PorchTray *tray)
+{
+    PorchTrayWindow *w = g_new0(PorchTrayWindow, 1);
+    GtkWidget *outer = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    GtkWidget *vpaned = gtk_paned_new(GTK_ORIENTATION_VERTICAL);
+    GtkWidget *hpaned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+    GtkWidget *left = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+    GtkWidget *empty = gtk_label_new("Select a neighbour to see what it shares.");
+
+    w->tray = tray;
+    w->history = g_ptr_array_new_with_free_func(g_free);
+    w->window = tray->app != NULL ? gtk_application_window_new(tray->app)
+                                  : gtk_window_new(GTK_WINDOW_TOPLEVEL);
+    gtk_window_set_title(GTK_WINDOW(w->window), "Porch");
+    gtk_window_set_default_size(GTK_WINDOW(w->window), 900, 600);
+    gtk_window_set_icon_name(GTK_WINDOW(w->window), "folder-remote");
+    a11y(w->window, "Porch — neighbours and their shares");
+    gtk_container_set_border_width(GTK_CONTAINER(outer), 8);
+
+    w->state_label = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(w->state_label), 0);
+    gtk_widget_set_no_show_all(w->state_label, TRUE);
+    a11y(w->state_label, "Network status");
+    gtk_box_pack_start(GTK_BOX(outer), w->state_label, FALSE, FALSE, 0);
+
+    w->porch_filter = gtk_tree_model_filter_new(GTK_TREE_MODEL(tray->neighbours), NULL);
+    gtk_tree_model_filter_set_visible_column(GTK_TREE_MODEL_FILTER(w->porch_filter),
+                                             PORCH_TRAY_NCOL_IS_PORCH);
+    w->device_filter = gtk_tree_model_filter_new(GTK_TREE_MODEL(tray->neighbours), NULL);
+    gtk_tree_model_filter_set_visible_func(GTK_TREE_MODEL_FILTER(w->device_filter), device_visible,
+                                           NULL, NULL);
+    w->neighbours_view = neighbour_list(w, w->porch_filter, "Neighbours running Porch");
+    w->devices_view = neighbour_list(w, w->device_filter, "Other devices nearby");
+    gtk_box_pack_start(GTK_BOX(left), heading("_Neighbours", GTK_WIDGET(w->neighbours_view)), FALSE,
+                       FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(left), scrolled(GTK_WIDGET(w->neighbours_view)), TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(left), heading("Nearby _devices", GTK_WIDGET(w->devices_view)),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(left), scrolled(GTK_WIDGET(w->devices_view)), TRUE, TRUE, 0);
+    gtk_widget_set_size_request(left, 340, -1);
+
+    w->stack = gtk_stack_new();
+    gtk_stack_add_named(GTK_STACK(w->stack), empty, "empty");
+    gtk_stack_add_named(GTK_STACK(w->stack), build_neighbour_page(w), "neighbour");
+    gtk_stack_add_named(GTK_STACK(w->stack), build_folder_page(w), "folder");
+
+    gtk_paned_pack1(GTK_PANED(hpaned), left, FALSE, FALSE);
+    gtk_paned_pack2(GTK_PANED(hpaned), w->stack, TRUE, FALSE);
+    gtk_paned_pack1(GTK_PANED(vpaned), hpaned, TRUE, FALSE);
+    gtk_paned_pack2(GTK_PANED(vpaned), build_transfers(w), FALSE, FALSE);
+    gtk_paned_set_position(GTK_PANED(vpaned), 400);
+    gtk_box_pack_start(GTK_BOX(outer), vpaned, TRUE, TRUE, 0);
+    gtk_container_add(GTK_CONTAINER(w->window), outer);
+    g_signal_connect(w->window, "destroy", G_CALLBACK(on_window_destroy), tray);
+    return w;
+}
+
+GtkWindow *
+porch_tray_show_window(PorchTray *tray)
+{
+    if (tray->window == NULL) {
+        tray->window = build_window(tray);
+        gtk_widget_show_all(tray->window->window);
+        gtk_stack_set_visible_child_name(GTK_STACK(tray->window->stack), "empty");
+        porch_tray_window_browse_state(tray);
+        gtk_widget_grab_focus(GTK_WIDGET(tray->window->neighbours_view));
+    }
+    gtk_window_present(GTK_WINDOW(tray->window->window));
+    return GTK_WINDOW(tray->window->window);
+}
+
+GtkWindow *
+porch_tray_get_window(PorchTray *tray)
+{
+    return tray->window != NULL ? GTK_WINDOW(tray->window->window) : NULL;
+}
+
+void
+porch_tray_window_destroy(PorchTray *tray)
+{
+    if (tray->window != NULL)
+        gtk_widget_destroy(tray->window->window);
+}
+
+GtkTreeView *
+porch_tray_get_neighbour_view(PorchTray *tray)
+{
+    return tray->window != NULL ? tray->window->neighbours_view : NULL;
+}
+
+GtkTreeView *
+porch_tray_get_device_view(PorchTray *tray)
+{
+    return tray->window != NULL ? tray->window->devices_view : NULL;
+}
+
+GtkTreeView *
+porch_tray_get_share_view(PorchTray *tray)
+{
+    return tray->window != NULL ? tray->window->shares_view : NULL;
+}
+
+GtkTreeView *
+porch_tray_get_folder_view(PorchTray *tray)
+{
+    return tray->window != NULL ? tray->window->files_view : NULL;
+}
+
+gboolean
+porch_tray_select_neighbour(PorchTray *tray, const char *host)
+{
+    PorchTrayWindow *w = tray->window;
+
+    if (w == NULL)
+        return FALSE;
+    for (int k = 0; k < 2; k++) {
+        GtkTreeView *view = k == 0 ? w->neighbours_view : w->devices_view;
+        GtkTreeModel *model = gtk_tree_view_get_model(view);
+        GtkTreeIter iter;
+
+        for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
+             ok = gtk_tree_model_iter_next(model, &iter)) {
+            g_autofree char *h = NULL;
+            gtk_tree_model_get(model, &iter, PORCH_TRAY_NCOL_HOST, &h, -1);
+            if (g_strcmp0(h, host) == 0) {
+                gtk_tree_selection_select_iter(gtk_tree_view_get_selection(view), &iter);
+                return TRUE;
+            }
+        }
+    }
+    return FALSE;
+}
+
+void
+porch_tray_browse(PorchTray *tray, const char *host, const char *path)
+{
+    if (tray->window == NULL)
+        porch_tray_show_window(tray);
+    browse(tray->window, host, path, HISTORY_CLEAR);
+}
+
+gboolean
+porch_tray_is_listing(PorchTray *tray)
+{
+    return tray->window != NULL && tray->window->listing > 0;
+}

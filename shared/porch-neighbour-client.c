@@ -1,0 +1,77 @@
+/* porch-neighbour-client.c — connecting to a neighbour seen over mDNS (see the header). */
+#include "porch-neighbour-client.h"
+
+#include "porch-config.h"
+
+GStrv
+porch_neighbour_connect_addresses(const PorchNeighbour *neighbour)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+
+    g_return_val_if_fail(neighbour != NULL, NULL);
+    g_strv_builder_addv(b, (const char **)porch_neighbour_get_ipv4_addresses(neighbour));
+    g_strv_builder_addv(b, (const char **)porch_neighbour_get_ipv6_addresses(neighbour));
+    return g_strv_builder_end(b);
+}
+
+gboolean
+porch_connect_error_is_unreachable(const GError *error)
+{
+    if (error == NULL || error->domain != G_IO_ERROR)
+        return FALSE;
+    switch (error->code) {
+    case G_IO_ERROR_HOST_NOT_FOUND:
+    case G_IO_ERROR_CONNECTION_REFUSED:
+    case G_IO_ERROR_TIMED_OUT:
+    case G_IO_ERROR_CONNECTION_CLOSED:
+    case G_IO_ERROR_HOST_UNREACHABLE:
+    case G_IO_ERROR_NETWORK_UNREACHABLE:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+PorchClient *
+porch_neighbour_connect(const PorchNeighbour *neighbour, const PorchConnectOptions *base,
+                        GCancellable *cancellable, GError **error)
+{
+    g_auto(GStrv) addresses = NULL;
+    g_autoptr(GError) last = NULL;
+    PorchConnectOptions options;
+
+    g_return_val_if_fail(neighbour != NULL && base != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    addresses = porch_neighbour_connect_addresses(neighbour);
+    if (!porch_neighbour_is_porch(neighbour) || addresses[0] == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_HOST_NOT_FOUND, "%s: %s",
+                    porch_neighbour_get_name(neighbour),
+                    porch_neighbour_is_porch(neighbour) ? "no address known yet"
+                                                        : "does not run Porch");
+        return NULL;
+    }
+    options = *base;
+    options.port = porch_neighbour_get_port(neighbour);
+    if (options.port == 0)
+        options.port = PORCH_DEFAULT_PORT;
+    options.pin_name = porch_neighbour_get_name(neighbour);
+    options.expected_fingerprint = porch_neighbour_get_fingerprint(neighbour);
+
+    for (guint i = 0; addresses[i] != NULL; i++) {
+        PorchClient *client;
+
+        options.address = addresses[i];
+        g_clear_error(&last);
+        client = porch_client_connect(&options, cancellable, &last);
+        if (client != NULL)
+            return client;
+        /* another address of the same host may answer */
+        if (!g_error_matches(last, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) &&
+            !g_error_matches(last, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) &&
+            !g_error_matches(last, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
+            break;
+    }
+    g_propagate_error(error, g_steal_pointer(&last));
+    return NULL;
+}
