@@ -296,6 +296,10 @@ class TrayLanTest : public ::testing::Test
         app_ = gtk_application_new("org.porch.TrayLanTest", G_APPLICATION_NON_UNIQUE);
         g_autoptr(GError) error = nullptr;
         ASSERT_TRUE(g_application_register(G_APPLICATION(app_), nullptr, &error)) << error->message;
+        // With animations on, GTK 3.24.38 leaks small CSS values (24 bytes each, allocated
+        // under gtk_container_check_resize) while the spinner shown during a listing turns;
+        // LeakSanitizer reports them. Off, nothing leaks.
+        g_object_set(gtk_settings_get_default(), "gtk-enable-animations", FALSE, nullptr);
         tray_ = porch_tray_new(app_);
         porch_tray_set_trust_policy(tray_, TrustPolicy, &trust_);
         ASSERT_TRUE(porch_tray_start(tray_, &error)) << error->message;
