@@ -33,16 +33,13 @@
 #include "porch-cli.h"
 #include "porch-config.h"
 #include "porch-print-client.h"
+#include "porch-printer-add.h"
 
 #define DEFAULT_TIMEOUT_S 3.0
 #define MAX_TIMEOUT_S     3600.0
 #define MAX_COPIES        999
 #define REDRAW_INTERVAL   (100 * G_TIME_SPAN_MILLISECOND)
 #define HOST_KEY_FILE     "ssh_host_ed25519_key"
-
-#ifndef PORCH_PPD_FILE
-#define PORCH_PPD_FILE "/usr/share/porch/porch.ppd"
-#endif
 
 /* ------------------------------------------------------------------------------------------
  * Options and arguments */
@@ -592,50 +589,6 @@ porch_cli_cancel(int argc, char **argv)
 /* ------------------------------------------------------------------------------------------
  * porch printer add */
 
-/* A byte CUPS refuses in a queue name (lpadmin's validate_name(); non-ASCII as well). */
-static gboolean
-bad_queue_char(gunichar c)
-{
-    return c <= ' ' || c >= 127 || strchr("/\\?'\"#", (int)c) != NULL;
-}
-
-/* PRINTER@HOST with what CUPS refuses replaced by '_', one per character. */
-static char *
-default_queue_name(const char *printer, const char *host)
-{
-    g_autofree char *joined = g_strconcat(printer, "@", host, NULL);
-    g_autofree char *valid = g_utf8_make_valid(joined, -1);
-    g_autoptr(GString) s = g_string_new(NULL);
-
-    for (const char *p = valid; *p != '\0' && s->len < 127; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        g_string_append_c(s, bad_queue_char(c) ? '_' : (char)c);
-    }
-    return g_string_free(g_steal_pointer(&s), FALSE);
-}
-
-/* porch://HOST/PRINTER with HOST as typed (port included), each part URI-escaped. */
-static char *
-device_uri(const PorchCliTarget *t, const char *printer)
-{
-    g_autofree char *host = NULL;
-    g_autofree char *path = g_uri_escape_string(printer, "!$&'()*+,;=:@", FALSE);
-    g_autoptr(GString) s = g_string_new("porch://");
-
-    if (strchr(t->name, ':') != NULL) {
-        /* an IPv6 address; its zone's '%' escaped */
-        host = g_uri_escape_string(t->name, ":", FALSE);
-        g_string_append_printf(s, "[%s]", host);
-    } else {
-        host = g_uri_escape_string(t->name, "!$&'()*+,;=", FALSE);
-        g_string_append(s, host);
-    }
-    if (t->port != 0)
-        g_string_append_printf(s, ":%u", (unsigned)t->port);
-    g_string_append_printf(s, "/%s", path);
-    return g_string_free(g_steal_pointer(&s), FALSE);
-}
-
 int
 porch_cli_printer(int argc, char **argv)
 {
@@ -653,13 +606,12 @@ porch_cli_printer(int argc, char **argv)
     g_autofree char *printer = NULL;
     g_autofree char *uri = NULL;
     g_autofree char *description = NULL;
-    g_autofree char *lpadmin = NULL;
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
+    g_autofree char *ppd = NULL;
     g_autofree char *state_dir = NULL;
     g_autofree char *key = NULL;
-    const char *ppd = g_getenv("PORCH_PPD");
-    int wait_status = 0, status;
+    g_auto(GStrv) args = NULL;
+    const char *hint;
+    int status;
 
     g_option_context_set_summary(
             ctx, "Add a neighbour's printer to this machine's CUPS as the queue QUEUE, printed "
@@ -685,25 +637,19 @@ porch_cli_printer(int argc, char **argv)
     if (target == NULL)
         return PORCH_CLI_EXIT_USAGE;
     if (queue != NULL) {
-        gboolean bad = *queue == '\0' || strlen(queue) > 127 || !g_utf8_validate(queue, -1, NULL);
-        for (const char *p = queue; !bad && *p != '\0'; p = g_utf8_next_char(p))
-            bad = bad_queue_char(g_utf8_get_char(p));
-        if (bad) {
+        if (!porch_printer_queue_name_is_valid(queue)) {
             usage_error("printer", "--name: a CUPS queue name has at most 127 printable ASCII "
                                    "characters, without space, /, \\, ?, ', \" or #");
             return PORCH_CLI_EXIT_USAGE;
         }
     } else {
-        queue = default_queue_name(printer, target->host);
+        queue = porch_printer_default_queue_name(printer, target->host);
     }
-    if (ppd == NULL || *ppd == '\0')
-        ppd = PORCH_PPD_FILE;
-    if (access(ppd, R_OK) != 0) {
-        int e = errno;
-        g_autofree char *m = g_strdup_printf("the PPD file cannot be read (%s); is Porch "
-                                             "installed?",
-                                             g_strerror(e));
-        porch_cli_error(ppd, m);
+    ppd = porch_printer_ppd_file(&error);
+    if (ppd == NULL) {
+        fputs("porch: ", stderr);
+        porch_cli_put_text(stderr, error->message);
+        fputc('\n', stderr);
         return PORCH_CLI_EXIT_FAILED;
     }
 
@@ -712,40 +658,22 @@ porch_cli_printer(int argc, char **argv)
     if (status != PORCH_CLI_EXIT_OK)
         return status;
 
-    uri = device_uri(target, printer);
+    uri = porch_printer_porch_uri(target->name, target->port, printer);
     description = g_strdup_printf("%s on %s", printer,
                                   target->fingerprint != NULL && target->pin_name != NULL
                                           ? target->pin_name
                                           : target->name);
-    lpadmin = g_find_program_in_path("lpadmin");
-    if (lpadmin == NULL)
-        lpadmin = g_strdup("/usr/sbin/lpadmin");
-    {
-        const char *args[] = {lpadmin, "-p",
-                              queue,   "-E",
-                              "-v",    uri,
-                              "-P",    ppd,
-                              "-D",    description,
-                              "-o",    "printer-error-policy=abort-job",
-                              "-o",    "printer-is-shared=false",
-                              NULL};
-
-        if (!g_spawn_sync(NULL, (char **)args, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                          &wait_status, &error)) {
-            porch_cli_error(lpadmin, error->message);
-            return PORCH_CLI_EXIT_FAILED;
+    args = porch_printer_lpadmin_argv(queue, uri, ppd, description);
+    if (!porch_printer_lpadmin_run((const char *const *)args, NULL, &error)) {
+        porch_cli_error(queue, error->message);
+        hint = porch_printer_lpadmin_hint(error);
+        if (hint != NULL) {
+            fputs("porch: ", stderr);
+            fputs(hint, stderr);
+            fputs(g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED) ? " (try sudo)\n"
+                                                                                   : "\n",
+                  stderr);
         }
-    }
-    if (!g_spawn_check_wait_status(wait_status, NULL)) {
-        g_autofree char *said = g_strstrip(g_strdup(err != NULL ? err : ""));
-        if (*said == '\0')
-            said = g_strdup_printf("lpadmin failed (wait status %d)", wait_status);
-        porch_cli_error(queue, said);
-        if (strstr(said, "Forbidden") != NULL || strstr(said, "nauthorized") != NULL ||
-            strstr(said, "ermission") != NULL)
-            fputs("porch: adding a printer takes root or the lpadmin group (try sudo)\n", stderr);
-        else if (strstr(said, "scheme") != NULL)
-            fputs("porch: CUPS has no porch backend: is Porch installed?\n", stderr);
         return PORCH_CLI_EXIT_FAILED;
     }
 
