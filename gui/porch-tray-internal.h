@@ -5,6 +5,7 @@
  *   tray-window.c     the window: neighbours, nearby devices, shares, folder browser
  *   tray-transfers.c  fetches in worker threads, the transfers model, notifications
  *   tray-icon.c       the StatusNotifierItem (Ayatana AppIndicator) and its menu
+ *   tray-print.c      printing a file on a neighbour's printer, adding printers to CUPS
  *
  * Everything here is called on the main thread (the GTK thread); network I/O happens only in
  * GTask worker threads, and the browser's signals come from the main context (never from
@@ -93,6 +94,9 @@ void porch_tray_connect_free(PorchTrayConnect *c);
 /* In a worker thread: connects to @n; NULL with @error. */
 PorchClient *porch_tray_connect_run(PorchTrayConnect *c, const PorchNeighbour *n,
                                     GCancellable *cancellable, GError **error);
+/* The same for one print command (porch-print-client.h): no SFTP. */
+PorchClient *porch_tray_connect_run_print(PorchTrayConnect *c, const PorchNeighbour *n,
+                                          GCancellable *cancellable, GError **error);
 /* On the main thread, after a contact failed: marks @host unreachable when @error says it
  * could not be reached, and shows a blocking warning when its key changed. */
 void porch_tray_contact_failed(PorchTray *tray, const char *host, const GError *error);
@@ -146,6 +150,49 @@ gboolean porch_tray_transfer_get(PorchTray *tray, guint id, PorchTrayTransferSta
 guint porch_tray_transfers_running(PorchTray *tray);
 /* The folder fetches go to by default: the XDG Downloads folder, else ~/Downloads. */
 char *porch_tray_default_download_dir(void);
+
+/* ---- tray-print.c ---------------------------------------------------------------------- */
+
+/* What "Print a file…" and "Add to this computer" do, each an operation with an id (> 0) that
+ * runs without blocking the main loop (the print in a GTask worker with a connection of its
+ * own, lpadmin as an asynchronous GSubprocess). When one ends, a desktop notification says so
+ * (when there is a session bus), and a failure is also shown in a dialog titled
+ * "Porch — printing failed" (or "Porch — adding the printer failed") with the reason: porchd's
+ * or CUPS's own words, lpadmin's stderr. */
+typedef enum {
+    PORCH_TRAY_PRINT_RUNNING,
+    PORCH_TRAY_PRINT_DONE,
+    PORCH_TRAY_PRINT_FAILED,
+} PorchTrayPrintState;
+
+/* "Print a file…" on printer @printer of the Porch neighbour @host: a file chooser, then
+ * porch_tray_print_file() with the chosen file. */
+void porch_tray_print_choose(PorchTray *tray, const char *host, const char *printer);
+/* Prints the local file @path on printer @printer of the Porch neighbour @host (as
+ * `porch print`: one copy, titled after the file). Returns the operation's id; 0 when @host is
+ * not a Porch neighbour in the model (nothing is started). */
+guint porch_tray_print_file(PorchTray *tray, const char *host, const char *printer,
+                            const char *path);
+/* "Add to this computer" for printer @printer of the Porch neighbour @host: the CUPS queue
+ * PRINTER@NAME (NAME: the neighbour's display name) with device porch://NAME/PRINTER and
+ * Porch's PPD, as `porch printer add NAME/PRINTER` makes it. Returns the operation's id, 0
+ * when @host is not a Porch neighbour. */
+guint porch_tray_add_porch_printer(PorchTray *tray, const char *host, const char *printer);
+/* "Add to this computer" for the IPP printer @service (the instance name of an _ipp._tcp or
+ * _ipps._tcp service) of the device @host: a driverless queue (lpadmin -m everywhere) named
+ * after the service, with device ipp[s]://ADDRESS:PORT/RP (its first IPv4 address, else IPv6,
+ * else its host name; RP from TXT rp=). Returns the operation's id, 0 when there is no such
+ * service. */
+guint porch_tray_add_ipp_printer(PorchTray *tray, const char *host, const char *service);
+/* The state of operation @id and what a user reads about it ("job 12 on Office",
+ * "Added the printer Office@Alice_s_laptop", or why it failed; free with g_free()), and for
+ * an added printer its queue name (free with g_free()); each may be NULL. FALSE when there is
+ * no such operation. */
+gboolean porch_tray_print_get(PorchTray *tray, guint id, PorchTrayPrintState *ret_state,
+                              char **ret_message, char **ret_queue);
+/* The device URI an IPP service's queue gets (see porch_tray_add_ipp_printer()); NULL when
+ * @s is not an _ipp._tcp/_ipps._tcp service. Free with g_free(). */
+char *porch_tray_ipp_device_uri(const PorchNeighbour *n, const PorchNeighbourService *s);
 
 /* ---- tray-icon.c ----------------------------------------------------------------------- */
 

@@ -222,6 +222,7 @@ porch_tray_free(PorchTray *tray)
         return;
     porch_tray_icon_stop(tray);
     porch_tray_transfer_cancel_all(tray);
+    porch_tray_print_cancel_all(tray);
     /* Workers end promptly once cancelled (a question of theirs answered "no"); their
      * completions refer to the tray. */
     deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
@@ -236,6 +237,7 @@ porch_tray_free(PorchTray *tray)
     }
     porch_tray_window_destroy(tray);
     porch_tray_transfers_dispose(tray);
+    porch_tray_print_dispose(tray);
     g_signal_handlers_disconnect_by_data(tray->browser, tray);
     g_clear_object(&tray->browser);
     g_clear_object(&tray->neighbours);
@@ -432,9 +434,9 @@ ask_from_worker(const char *pin_name, const char *fingerprint, gboolean advertis
     return answer;
 }
 
-PorchClient *
-porch_tray_connect_run(PorchTrayConnect *c, const PorchNeighbour *n, GCancellable *cancellable,
-                       GError **error)
+static PorchClient *
+connect_run(PorchTrayConnect *c, const PorchNeighbour *n, gboolean for_print,
+            GCancellable *cancellable, GError **error)
 {
     g_autoptr(GError) key_error = NULL;
     ssh_key key = porch_identity_load_or_create(c->identity_file, &key_error);
@@ -448,10 +450,25 @@ porch_tray_connect_run(PorchTrayConnect *c, const PorchNeighbour *n, GCancellabl
 
     if (key == NULL)
         g_debug("no key of our own (%s): connecting as guest", key_error->message);
-    client = porch_neighbour_connect(n, &options, cancellable, error);
+    client = for_print ? porch_neighbour_connect_print(n, &options, cancellable, error)
+                       : porch_neighbour_connect(n, &options, cancellable, error);
     if (key != NULL)
         ssh_key_free(key);
     return client;
+}
+
+PorchClient *
+porch_tray_connect_run(PorchTrayConnect *c, const PorchNeighbour *n, GCancellable *cancellable,
+                       GError **error)
+{
+    return connect_run(c, n, FALSE, cancellable, error);
+}
+
+PorchClient *
+porch_tray_connect_run_print(PorchTrayConnect *c, const PorchNeighbour *n,
+                             GCancellable *cancellable, GError **error)
+{
+    return connect_run(c, n, TRUE, cancellable, error);
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -77,6 +77,35 @@ on_uri_item(GtkMenuItem *item, gpointer data)
                                             NULL, NULL, NULL);
 }
 
+static void
+on_print_item(GtkMenuItem *item, gpointer data)
+{
+    porch_tray_print_choose(data, g_object_get_data(G_OBJECT(item), "porch-host"),
+                            g_object_get_data(G_OBJECT(item), "porch-printer"));
+}
+
+static void
+on_add_printer_item(GtkMenuItem *item, gpointer data)
+{
+    porch_tray_add_porch_printer(data, g_object_get_data(G_OBJECT(item), "porch-host"),
+                                 g_object_get_data(G_OBJECT(item), "porch-printer"));
+}
+
+static void
+on_add_ipp_item(GtkMenuItem *item, gpointer data)
+{
+    porch_tray_add_ipp_printer(data, g_object_get_data(G_OBJECT(item), "porch-host"),
+                               g_object_get_data(G_OBJECT(item), "porch-printer"));
+}
+
+/* The host and printer (or IPP service) a printer item acts on. */
+static void
+set_printer_data(GtkWidget *i, const char *host, const char *printer)
+{
+    g_object_set_data_full(G_OBJECT(i), "porch-host", g_strdup(host), g_free);
+    g_object_set_data_full(G_OBJECT(i), "porch-printer", g_strdup(printer), g_free);
+}
+
 static GtkWidget *
 item(GtkWidget *menu, const char *label, GCallback cb, gpointer data)
 {
@@ -108,15 +137,27 @@ neighbour_menu(PorchTray *tray, PorchNeighbour *n)
     }
     const PorchNeighbourPrinter *printers = porch_neighbour_get_printers(n, &count);
     for (guint k = 0; k < count; k++) {
-        /* PRINTING: a submenu with "Print a file…" and "Add to this computer" goes here. */
         g_autofree char *label = g_strdup_printf("Printer %s", printers[k].name);
-        item(sub, label, NULL, NULL);
+        GtkWidget *psub = gtk_menu_new();
+
+        i = item(psub, "Print a file…", G_CALLBACK(on_print_item), tray);
+        set_printer_data(i, host, printers[k].name);
+        i = item(psub, "Add to this computer", G_CALLBACK(on_add_printer_item), tray);
+        set_printer_data(i, host, printers[k].name);
+        i = item(sub, label, NULL, NULL);
+        gtk_widget_set_sensitive(i, TRUE);
+        gtk_menu_item_set_submenu(GTK_MENU_ITEM(i), psub);
     }
     const PorchNeighbourService *services = porch_neighbour_get_services(n, &count);
     for (guint k = 0; k < count; k++) {
         g_autofree char *label = g_strdup_printf("%s (%s)", services[k].name, services[k].type);
         i = item(sub, label, G_CALLBACK(on_uri_item), tray);
         g_object_set_data_full(G_OBJECT(i), "porch-uri", g_strdup(services[k].uri), g_free);
+        if (g_str_has_prefix(services[k].type, "_ipp")) {
+            g_autofree char *add = g_strdup_printf("Add %s to this computer", services[k].name);
+            i = item(sub, add, G_CALLBACK(on_add_ipp_item), tray);
+            set_printer_data(i, host, services[k].name);
+        }
     }
     return sub;
 }

@@ -5,6 +5,7 @@
 
 typedef struct _PorchTrayWindow PorchTrayWindow;
 typedef struct _PorchTrayIcon PorchTrayIcon;
+typedef struct _PorchTrayPrint PorchTrayPrint;
 
 struct _PorchTray {
     GtkApplication *app;   /* borrowed */
@@ -21,6 +22,7 @@ struct _PorchTray {
     char *browse_error;  /* why the neighbours cannot be seen, or NULL */
     PorchTrayWindow *window;
     PorchTrayIcon *icon;
+    PorchTrayPrint *print; /* tray-print.c: printing and adding printers; NULL until used */
     PorchTrayChangedFunc changed;
     gpointer changed_data;
     GPtrArray *asks;  /* TrustAsk: first-contact questions waiting for an answer */
@@ -40,3 +42,6 @@ void porch_tray_window_destroy(PorchTray *tray);
 void porch_tray_window_browse_state(PorchTray *tray);
 /* tray-transfers.c: frees what is left of the transfers (after cancelling them all). */
 void porch_tray_transfers_dispose(PorchTray *tray);
+/* tray-print.c: cancels what runs (a print, lpadmin), then frees what is left. */
+void porch_tray_print_cancel_all(PorchTray *tray);
+void porch_tray_print_dispose(PorchTray *tray);

@@ -30,6 +30,7 @@ struct _PorchTrayWindow {
     GtkWidget *shares_box, *printers_box, *services_box;
     GtkListStore *shares, *printers, *services;
     GtkTreeView *shares_view, *printers_view, *services_view;
+    GtkWidget *add_ipp_button;
     /* the folder page */
     char *browse_host;
     char *browse_path;
@@ -291,6 +292,67 @@ static void
 on_service_activated(GtkTreeView *view, GtkTreePath *path, GtkTreeViewColumn *col, gpointer data)
 {
     on_service_open(NULL, data);
+}
+
+/* The printer selected in the printers list, or the only one there; NULL when neither. */
+static char *
+selected_printer(PorchTrayWindow *w)
+{
+    GtkTreeModel *model = GTK_TREE_MODEL(w->printers);
+    GtkTreeIter iter;
+    char *name = selected_string(w->printers_view, SCOL_NAME);
+
+    if (name == NULL && gtk_tree_model_iter_n_children(model, NULL) == 1 &&
+        gtk_tree_model_get_iter_first(model, &iter))
+        gtk_tree_model_get(model, &iter, SCOL_NAME, &name, -1);
+    return name;
+}
+
+static void
+on_printer_print(GtkWidget *button, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autofree char *printer = selected_printer(w);
+
+    if (printer != NULL && w->host != NULL)
+        porch_tray_print_choose(w->tray, w->host, printer);
+}
+
+static void
+on_printer_add(GtkWidget *button, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autofree char *printer = selected_printer(w);
+
+    if (printer != NULL && w->host != NULL)
+        porch_tray_add_porch_printer(w->tray, w->host, printer);
+}
+
+/* TRUE when the selected service is an IPP printer. */
+static gboolean
+selected_service_is_ipp(PorchTrayWindow *w)
+{
+    g_autofree char *type = selected_string(w->services_view, SCOL_DETAIL);
+
+    return type != NULL && g_str_has_prefix(type, "_ipp");
+}
+
+static void
+on_service_selection(GtkTreeSelection *selection, gpointer data)
+{
+    PorchTrayWindow *w = data;
+
+    gtk_widget_set_sensitive(w->add_ipp_button, selected_service_is_ipp(w));
+}
+
+static void
+on_service_add_printer(GtkWidget *button, gpointer data)
+{
+    PorchTrayWindow *w = data;
+    g_autofree char *name = selected_string(w->services_view, SCOL_NAME);
+
+    if (name != NULL && w->host != NULL && selected_service_is_ipp(w))
+        porch_tray_add_ipp_printer(w->tray, w->host, name);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -841,19 +903,16 @@ build_neighbour_page(PorchTrayWindow *w)
     gtk_box_pack_start(GTK_BOX(w->printers_box), scrolled(GTK_WIDGET(w->printers_view)), TRUE, TRUE,
                        0);
     row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    {
-        /* PRINTING (not built yet; shared/porch-print-client is being written): "Print a
-         * file…" sends a file to the selected Porch printer, "Add to this computer" makes a
-         * local CUPS queue for it. Connect their "clicked" handlers here. */
-        GtkWidget *print = button("Print a _file…", "Print a file on this printer",
-                                  "Printing through Porch is not available yet", NULL, w);
-        GtkWidget *add = button("Add to this _computer", "Add this printer to this computer",
-                                "Printing through Porch is not available yet", NULL, w);
-        gtk_widget_set_sensitive(print, FALSE);
-        gtk_widget_set_sensitive(add, FALSE);
-        gtk_box_pack_start(GTK_BOX(row), print, FALSE, FALSE, 0);
-        gtk_box_pack_start(GTK_BOX(row), add, FALSE, FALSE, 0);
-    }
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("Print a _file…", "Print a file on this printer",
+                              "Choose a file and print it on the selected printer",
+                              G_CALLBACK(on_printer_print), w),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(row),
+                       button("Add to this _computer", "Add this printer to this computer",
+                              "Make it a printer of this computer, for every application",
+                              G_CALLBACK(on_printer_add), w),
+                       FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(w->printers_box), row, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->printers_box, TRUE, TRUE, 0);
 
@@ -876,7 +935,14 @@ build_neighbour_page(PorchTrayWindow *w)
                               "Open it with the desktop's default application",
                               G_CALLBACK(on_service_open), w),
                        FALSE, FALSE, 0);
-    /* PRINTING: "Add to this computer" for an _ipp/_ipps printer nearby goes here. */
+    w->add_ipp_button = button("Add to t_his computer", "Add the selected printer to this computer",
+                               "Make the selected IPP printer a printer of this computer "
+                               "(driverless)",
+                               G_CALLBACK(on_service_add_printer), w);
+    gtk_widget_set_sensitive(w->add_ipp_button, FALSE);
+    g_signal_connect(gtk_tree_view_get_selection(w->services_view), "changed",
+                     G_CALLBACK(on_service_selection), w);
+    gtk_box_pack_start(GTK_BOX(row), w->add_ipp_button, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(w->services_box), row, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->services_box, TRUE, TRUE, 0);
     return page;

@@ -1,6 +1,8 @@
 /* porch-neighbour-client.c — connecting to a neighbour seen over mDNS (see the header). */
 #include "porch-neighbour-client.h"
 
+#include "porch-print-client.h"
+
 #include "porch-config.h"
 
 GStrv
@@ -32,9 +34,12 @@ porch_connect_error_is_unreachable(const GError *error)
     }
 }
 
-PorchClient *
-porch_neighbour_connect(const PorchNeighbour *neighbour, const PorchConnectOptions *base,
-                        GCancellable *cancellable, GError **error)
+typedef PorchClient *(*ConnectFunc)(const PorchConnectOptions *options, GCancellable *cancellable,
+                                    GError **error);
+
+static PorchClient *
+connect_with(ConnectFunc connect, const PorchNeighbour *neighbour, const PorchConnectOptions *base,
+             GCancellable *cancellable, GError **error)
 {
     g_auto(GStrv) addresses = NULL;
     g_autoptr(GError) last = NULL;
@@ -63,7 +68,7 @@ porch_neighbour_connect(const PorchNeighbour *neighbour, const PorchConnectOptio
 
         options.address = addresses[i];
         g_clear_error(&last);
-        client = porch_client_connect(&options, cancellable, &last);
+        client = connect(&options, cancellable, &last);
         if (client != NULL)
             return client;
         /* another address of the same host may answer */
@@ -74,4 +79,18 @@ porch_neighbour_connect(const PorchNeighbour *neighbour, const PorchConnectOptio
     }
     g_propagate_error(error, g_steal_pointer(&last));
     return NULL;
+}
+
+PorchClient *
+porch_neighbour_connect(const PorchNeighbour *neighbour, const PorchConnectOptions *base,
+                        GCancellable *cancellable, GError **error)
+{
+    return connect_with(porch_client_connect, neighbour, base, cancellable, error);
+}
+
+PorchClient *
+porch_neighbour_connect_print(const PorchNeighbour *neighbour, const PorchConnectOptions *base,
+                              GCancellable *cancellable, GError **error)
+{
+    return connect_with(porch_client_connect_print, neighbour, base, cancellable, error);
 }

@@ -26,6 +26,12 @@ PorchClient *porch_neighbour_connect(const PorchNeighbour *neighbour,
                                      const PorchConnectOptions *base, GCancellable *cancellable,
                                      GError **error);
 
+/* The same for one print, jobs or cancel command (porch-print-client.h): the client runs no
+ * SFTP (porch_client_connect_print()). */
+PorchClient *porch_neighbour_connect_print(const PorchNeighbour *neighbour,
+                                           const PorchConnectOptions *base,
+                                           GCancellable *cancellable, GError **error);
+
 /* TRUE when @error says the neighbour could not be reached at all (not found, refused,
  * timed out, unreachable, connection closed) — as opposed to a refusal of keys or a failed
  * file. */

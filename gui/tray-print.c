@@ -1,0 +1,492 @@
+/* tray-print.c — printing from the tray: "Print a file…" on a neighbour's Porch printer (a
+ * GTask worker with a print connection of its own, shared/porch-print-client.h) and "Add to
+ * this computer" for a neighbour's Porch printer or an IPP printer nearby (lpadmin as an
+ * asynchronous GSubprocess, shared/porch-printer-add.h, the same queues `porch printer add`
+ * makes). Nothing here waits on the main loop; the outcome is a notification, and a failure a
+ * dialog with the reason. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "porch-print-client.h"
+#include "porch-printer-add.h"
+#include "tray-private.h"
+
+typedef enum { OP_PRINT, OP_ADD } OpKind;
+
+typedef struct {
+    PorchTray *tray;
+    guint id;
+    OpKind kind;
+    PorchTrayPrintState state;
+    char *what;    /* "hello.txt on Office", "Office@Alice_s_laptop" */
+    char *message; /* what a user reads about it */
+    char *queue;   /* OP_ADD: the queue's name */
+    char *host;
+    GCancellable *cancellable;
+    /* OP_PRINT, read by the worker (not changed while it runs) */
+    PorchNeighbour *neighbour;
+    char *printer;
+    char *path;
+    PorchTrayConnect *connect;
+    gint connected; /* atomic: the worker reached the neighbour */
+} Op;
+
+struct _PorchTrayPrint {
+    GHashTable *ops;  /* id -> Op, kept for the tray's life (porch_tray_print_get()) */
+    GPtrArray *shown; /* failure dialogs still open */
+    GtkFileChooserNative *chooser;
+    guint next_id;
+};
+
+static void
+op_free(Op *op)
+{
+    g_free(op->what);
+    g_free(op->message);
+    g_free(op->queue);
+    g_free(op->host);
+    g_clear_object(&op->cancellable);
+    porch_neighbour_unref(op->neighbour);
+    g_free(op->printer);
+    g_free(op->path);
+    porch_tray_connect_free(op->connect);
+    g_free(op);
+}
+
+static PorchTrayPrint *
+P(PorchTray *tray)
+{
+    if (tray->print == NULL) {
+        tray->print = g_new0(PorchTrayPrint, 1);
+        tray->print->ops = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)op_free);
+        tray->print->shown = g_ptr_array_new();
+        tray->print->next_id = 1;
+    }
+    return tray->print;
+}
+
+static Op *
+op_new(PorchTray *tray, OpKind kind, const char *host)
+{
+    PorchTrayPrint *p = P(tray);
+    Op *op = g_new0(Op, 1);
+
+    op->tray = tray;
+    op->id = p->next_id++;
+    op->kind = kind;
+    op->state = PORCH_TRAY_PRINT_RUNNING;
+    op->host = g_strdup(host);
+    op->cancellable = g_cancellable_new();
+    g_hash_table_insert(p->ops, GUINT_TO_POINTER(op->id), op);
+    return op;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Telling the user */
+
+static void
+on_dialog_response(GtkDialog *dialog, int response, gpointer data)
+{
+    gtk_widget_destroy(GTK_WIDGET(dialog));
+}
+
+static void
+on_dialog_destroy(GtkWidget *dialog, gpointer data)
+{
+    PorchTray *tray = data;
+
+    if (tray->print != NULL)
+        g_ptr_array_remove(tray->print->shown, dialog);
+}
+
+static void
+show_failure(PorchTray *tray, const char *title, const char *primary, const char *secondary)
+{
+    GtkWidget *d =
+            gtk_message_dialog_new(porch_tray_get_window(tray), GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", primary);
+
+    gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s", secondary);
+    gtk_window_set_title(GTK_WINDOW(d), title);
+    atk_object_set_name(gtk_widget_get_accessible(d), primary);
+    g_signal_connect(d, "response", G_CALLBACK(on_dialog_response), NULL);
+    g_signal_connect(d, "destroy", G_CALLBACK(on_dialog_destroy), tray);
+    g_ptr_array_add(P(tray)->shown, d);
+    gtk_widget_show_all(d);
+}
+
+static void
+notify(PorchTray *tray, Op *op, const char *title, const char *body)
+{
+    GApplication *app = G_APPLICATION(tray->app);
+    g_autoptr(GNotification) note = NULL;
+    g_autofree char *id = g_strdup_printf("print-%u", op->id);
+
+    /* Notifications go through the session bus: none, none to send. */
+    if (app == NULL || g_application_get_dbus_connection(app) == NULL)
+        return;
+    note = g_notification_new(title);
+    g_notification_set_body(note, body);
+    g_application_send_notification(app, id, note);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Print a file */
+
+static void
+print_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    Op *op = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchClient) client = NULL;
+    g_autofree char *title = g_path_get_basename(op->path);
+    struct stat st;
+    int fd, job_id = 0;
+    gboolean ok;
+
+    /* the document first: nothing to connect for when it cannot be read */
+    fd = open(op->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        g_task_return_new_error(task, G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", op->path,
+                                g_strerror(e));
+        return;
+    }
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
+                                "%s is a folder; Porch prints files", op->path);
+        return;
+    }
+    client = porch_tray_connect_run_print(op->connect, op->neighbour, cancellable, &error);
+    if (client == NULL) {
+        close(fd);
+        g_prefix_error(&error, "connecting: ");
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    g_atomic_int_set(&op->connected, 1);
+    ok = porch_client_print(client, op->printer, fd, 1, title, &job_id, NULL, NULL, cancellable,
+                            &error);
+    close(fd);
+    if (!ok) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    g_task_return_int(task, job_id);
+}
+
+static void
+print_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    Op *op = data;
+    PorchTray *tray = op->tray;
+    g_autoptr(GError) error = NULL;
+    gssize job_id;
+
+    tray->pending--;
+    job_id = g_task_propagate_int(G_TASK(result), &error);
+    if (error == NULL) {
+        op->state = PORCH_TRAY_PRINT_DONE;
+        op->message = g_strdup_printf("job %d on %s", (int)job_id, op->printer);
+        porch_tray_contact_ok(tray, op->host);
+        notify(tray, op, "Sent to the printer", op->what);
+        return;
+    }
+    op->state = PORCH_TRAY_PRINT_FAILED;
+    op->message = g_strdup(error->message);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || tray->closing)
+        return;
+    if (!g_atomic_int_get(&op->connected))
+        porch_tray_contact_failed(tray, op->host, error);
+    {
+        g_autofree char *primary = g_strdup_printf("Could not print %s", op->what);
+        g_autofree char *secondary = NULL;
+
+        if (g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_NOT_ALLOWED))
+            secondary = g_strdup_printf("%s\n\nThe owner of the neighbour can give your key "
+                                        "the print right on %s (your key's fingerprint: "
+                                        "porch id).",
+                                        error->message, op->printer);
+        else
+            secondary = g_strdup(error->message);
+        notify(tray, op, "Printing failed", op->message);
+        show_failure(tray, "Porch — printing failed", primary, secondary);
+    }
+}
+
+guint
+porch_tray_print_file(PorchTray *tray, const char *host, const char *printer, const char *path)
+{
+    g_autoptr(PorchNeighbour) n = NULL;
+    g_autoptr(GTask) task = NULL;
+    g_autofree char *base = NULL;
+    Op *op;
+
+    g_return_val_if_fail(host != NULL && printer != NULL && path != NULL, 0);
+    n = porch_tray_find_neighbour(tray, host);
+    if (n == NULL || !porch_neighbour_is_porch(n))
+        return 0;
+    op = op_new(tray, OP_PRINT, host);
+    base = g_path_get_basename(path);
+    op->what = g_strdup_printf("%s on %s", base, printer);
+    op->neighbour = porch_neighbour_ref(n);
+    op->printer = g_strdup(printer);
+    op->path = g_strdup(path);
+    op->connect = porch_tray_connect_new(tray);
+    tray->pending++;
+    task = g_task_new(NULL, op->cancellable, print_done, op);
+    g_task_set_task_data(task, op, NULL);
+    g_task_set_name(task, "porch-tray print");
+    g_task_run_in_thread(task, print_thread);
+    return op->id;
+}
+
+static void
+on_chooser_response(GtkNativeDialog *dialog, int response, gpointer data)
+{
+    PorchTray *tray = data;
+    g_autofree char *file = NULL;
+
+    if (response == GTK_RESPONSE_ACCEPT)
+        file = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(dialog));
+    if (file != NULL)
+        porch_tray_print_file(tray, g_object_get_data(G_OBJECT(dialog), "porch-host"),
+                              g_object_get_data(G_OBJECT(dialog), "porch-printer"), file);
+    if (tray->print != NULL && tray->print->chooser == GTK_FILE_CHOOSER_NATIVE(dialog)) {
+        tray->print->chooser = NULL;
+        g_object_unref(dialog);
+    }
+}
+
+void
+porch_tray_print_choose(PorchTray *tray, const char *host, const char *printer)
+{
+    PorchTrayPrint *p = P(tray);
+    g_autofree char *title = g_strdup_printf("Print a file on %s", printer);
+    GtkFileChooserNative *d;
+
+    g_return_if_fail(host != NULL && printer != NULL);
+    if (p->chooser != NULL) {
+        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(p->chooser));
+        g_clear_object(&p->chooser);
+    }
+    d = gtk_file_chooser_native_new(title, porch_tray_get_window(tray),
+                                    GTK_FILE_CHOOSER_ACTION_OPEN, "_Print", "_Cancel");
+    gtk_file_chooser_set_local_only(GTK_FILE_CHOOSER(d), TRUE);
+    g_object_set_data_full(G_OBJECT(d), "porch-host", g_strdup(host), g_free);
+    g_object_set_data_full(G_OBJECT(d), "porch-printer", g_strdup(printer), g_free);
+    g_signal_connect(d, "response", G_CALLBACK(on_chooser_response), tray);
+    p->chooser = d;
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Add to this computer */
+
+static void
+add_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    Op *op = data;
+    PorchTray *tray = op->tray;
+    g_autoptr(GError) error = NULL;
+    const char *hint;
+
+    tray->pending--;
+    if (porch_printer_lpadmin_run_finish(result, &error)) {
+        op->state = PORCH_TRAY_PRINT_DONE;
+        op->message = g_strdup_printf("Added the printer %s: every application of this "
+                                      "computer can print on it",
+                                      op->queue);
+        notify(tray, op, "Printer added", op->message);
+        return;
+    }
+    op->state = PORCH_TRAY_PRINT_FAILED;
+    hint = porch_printer_lpadmin_hint(error);
+    op->message = hint != NULL ? g_strdup_printf("%s (%s)", error->message, hint)
+                               : g_strdup(error->message);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || tray->closing)
+        return;
+    {
+        g_autofree char *primary = g_strdup_printf("Could not add the printer %s", op->what);
+        notify(tray, op, "Adding the printer failed", op->message);
+        show_failure(tray, "Porch — adding the printer failed", primary, op->message);
+    }
+}
+
+/* Starts lpadmin for @op with @argv. */
+static void
+run_add(Op *op, GStrv argv)
+{
+    op->tray->pending++;
+    porch_printer_lpadmin_run_async((const char *const *)argv, op->cancellable, add_done, op);
+}
+
+static void
+fail_now(Op *op, const char *message)
+{
+    g_autofree char *primary = g_strdup_printf("Could not add the printer %s", op->what);
+
+    op->state = PORCH_TRAY_PRINT_FAILED;
+    op->message = g_strdup(message);
+    show_failure(op->tray, "Porch — adding the printer failed", primary, message);
+}
+
+guint
+porch_tray_add_porch_printer(PorchTray *tray, const char *host, const char *printer)
+{
+    g_autoptr(PorchNeighbour) n = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *ppd = NULL, *uri = NULL, *description = NULL;
+    g_auto(GStrv) argv = NULL;
+    const char *name;
+    Op *op;
+
+    g_return_val_if_fail(host != NULL && printer != NULL, 0);
+    n = porch_tray_find_neighbour(tray, host);
+    if (n == NULL || !porch_neighbour_is_porch(n))
+        return 0;
+    /* by display name, resolved over mDNS by the backend each time: the queue follows the
+     * neighbour when its address changes (as `porch printer add NAME/PRINTER`) */
+    name = porch_neighbour_get_name(n);
+    op = op_new(tray, OP_ADD, host);
+    op->queue = porch_printer_default_queue_name(printer, name);
+    op->what = g_strdup_printf("%s on %s", printer, name);
+    ppd = porch_printer_ppd_file(&error);
+    if (ppd == NULL) {
+        fail_now(op, error->message);
+        return op->id;
+    }
+    uri = porch_printer_porch_uri(name, 0, printer);
+    description = g_strdup_printf("%s on %s", printer, name);
+    argv = porch_printer_lpadmin_argv(op->queue, uri, ppd, description);
+    run_add(op, argv);
+    return op->id;
+}
+
+static const char *
+txt_value(char **txt, const char *key)
+{
+    gsize len = strlen(key);
+
+    for (guint i = 0; txt != NULL && txt[i] != NULL; i++)
+        if (strncmp(txt[i], key, len) == 0 && txt[i][len] == '=')
+            return txt[i] + len + 1;
+    return NULL;
+}
+
+char *
+porch_tray_ipp_device_uri(const PorchNeighbour *n, const PorchNeighbourService *s)
+{
+    const char *const *v4 = porch_neighbour_get_ipv4_addresses(n);
+    const char *const *v6 = porch_neighbour_get_ipv6_addresses(n);
+    const char *scheme, *rp = txt_value(s->txt, "rp");
+    g_autofree char *host = NULL, *path = NULL;
+
+    if (strcmp(s->type, "_ipp._tcp") == 0)
+        scheme = "ipp";
+    else if (strcmp(s->type, "_ipps._tcp") == 0)
+        scheme = "ipps";
+    else
+        return NULL;
+    /* An address, not the .local name: lpadmin and CUPS's ipp backend resolve names with the
+     * system's resolver, which knows .local names only with nss-mdns. */
+    if (v4[0] != NULL) {
+        host = g_strdup(v4[0]);
+    } else if (v6[0] != NULL) {
+        g_autofree char *escaped = g_uri_escape_string(v6[0], ":", FALSE);
+        host = g_strdup_printf("[%s]", escaped);
+    } else {
+        host = g_strdup(porch_neighbour_get_host_name(n));
+    }
+    path = g_uri_escape_string(rp != NULL ? rp : "", "/!$&'()*+,;=:@", FALSE);
+    return g_strdup_printf("%s://%s:%u/%s", scheme, host, (unsigned)s->port, path);
+}
+
+guint
+porch_tray_add_ipp_printer(PorchTray *tray, const char *host, const char *service)
+{
+    g_autoptr(PorchNeighbour) n = NULL;
+    const PorchNeighbourService *svc, *found = NULL;
+    g_autofree char *uri = NULL;
+    g_auto(GStrv) argv = NULL;
+    guint count = 0;
+    Op *op;
+
+    g_return_val_if_fail(host != NULL && service != NULL, 0);
+    n = porch_tray_find_neighbour(tray, host);
+    if (n == NULL)
+        return 0;
+    svc = porch_neighbour_get_services(n, &count);
+    /* Services sort by type, _ipp._tcp before _ipps._tcp: when a printer offers both, the
+     * plain one, whose URI carries an address that the printer's TLS certificate would not
+     * name anyway. */
+    for (guint i = 0; i < count && found == NULL; i++)
+        if (strcmp(svc[i].name, service) == 0 && g_str_has_prefix(svc[i].type, "_ipp"))
+            found = &svc[i];
+    if (found == NULL || (uri = porch_tray_ipp_device_uri(n, found)) == NULL)
+        return 0;
+    op = op_new(tray, OP_ADD, host);
+    op->queue = porch_printer_default_queue_name(service, NULL);
+    op->what = g_strdup(service);
+    argv = porch_printer_lpadmin_argv(op->queue, uri, NULL, service);
+    run_add(op, argv);
+    return op->id;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * State */
+
+gboolean
+porch_tray_print_get(PorchTray *tray, guint id, PorchTrayPrintState *ret_state, char **ret_message,
+                     char **ret_queue)
+{
+    Op *op = tray->print != NULL ? g_hash_table_lookup(tray->print->ops, GUINT_TO_POINTER(id))
+                                 : NULL;
+
+    if (op == NULL)
+        return FALSE;
+    if (ret_state != NULL)
+        *ret_state = op->state;
+    if (ret_message != NULL)
+        *ret_message = g_strdup(op->message);
+    if (ret_queue != NULL)
+        *ret_queue = g_strdup(op->queue);
+    return TRUE;
+}
+
+void
+porch_tray_print_cancel_all(PorchTray *tray)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    if (tray->print == NULL)
+        return;
+    g_hash_table_iter_init(&it, tray->print->ops);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_cancellable_cancel(((Op *)value)->cancellable);
+}
+
+void
+porch_tray_print_dispose(PorchTray *tray)
+{
+    PorchTrayPrint *p = tray->print;
+
+    if (p == NULL)
+        return;
+    /* every operation has completed by now (porch_tray_free() waited) */
+    while (p->shown->len > 0)
+        gtk_widget_destroy(g_ptr_array_index(p->shown, p->shown->len - 1));
+    if (p->chooser != NULL) {
+        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(p->chooser));
+        g_clear_object(&p->chooser);
+    }
+    tray->print = NULL;
+    g_hash_table_unref(p->ops);
+    g_ptr_array_unref(p->shown);
+    g_free(p);
+}

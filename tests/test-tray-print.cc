@@ -1,0 +1,695 @@
+// test-tray-print.cc — printing from porch-tray (gui/tray-print.c), driven in this process on a
+// three-host test LAN through the functions the window's buttons and the menu items call:
+//
+//   host 1  porchd sharing the printer Office (its own cupsd, a file-backed queue), printable by
+//           the tray user's key "me" and by host 2's machine key (the porch backend's)
+//   host 2  this process (its main thread joins host 2's network namespace; GTK on an Xvfb
+//           display), with a cupsd of its own where "Add to this computer" makes queues
+//           (CUPS_SERVER), Porch's backend installed there
+//   host 3  no porchd: an IPP Everywhere printer (ippeveprinter, registered with host 3's
+//           avahi-daemon through host 3's D-Bus), a device nearby
+//
+//   PrintAFileLandsInHostOnesQueue       "Print a file…": a job of me@porch on host 1, the
+//                                        document in the queue's output file; with a key that
+//                                        may not print, a failure dialog that says so
+//   AddToThisComputerThenLpPrints        "Add to this computer" for Office: the queue on host
+//                                        2's cupsd (porch://Alice's%20laptop/Office), and lp
+//                                        on host 2 prints onto host 1's queue; lpadmin's own
+//                                        words in a dialog when CUPS is not there
+//   IppPrinterNearbyIsAddedDriverless    ippeveprinter on host 3 listed among the nearby
+//                                        devices, "Add to this computer" makes a driverless
+//                                        queue (lpadmin -m everywhere asks the printer over
+//                                        IPP), lp prints into ippeveprinter's spool folder
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "porch-tray-internal.h"
+#include "test-util.h"
+#include "testlan.h"
+
+namespace
+{
+
+using porch::test::ReadFile;
+using porch::test::RunResult;
+using porch::test::TestLan;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+constexpr const char *kDisplayName = "Alice's laptop";
+constexpr const char *kAlice = "porchtl1.local";
+constexpr const char *kDevice = "porchtl3.local";
+constexpr const char *kIppName = "Porch Test IPP";
+constexpr int kIppPort = 8631;
+
+bool
+WriteFile(const std::string &path, const std::string &data, mode_t mode = 0644)
+{
+    return g_file_set_contents(path.c_str(), data.data(), (gssize)data.size(), nullptr) &&
+           chmod(path.c_str(), mode) == 0;
+}
+
+bool
+Contains(const std::string &haystack, const std::string &needle)
+{
+    return haystack.find(needle) != std::string::npos;
+}
+
+bool
+Exists(const std::string &path)
+{
+    struct stat st;
+    return lstat(path.c_str(), &st) == 0;
+}
+
+// Makes an Ed25519 key pair at path (and path.pub); returns the public key line.
+std::string
+MakeKey(const std::string &path, const std::string &comment)
+{
+    RunResult r = TestLan::run_local(
+            {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path});
+    std::string line = r.ok() ? ReadFile(path + ".pub") : "";
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+        line.pop_back();
+    return line;
+}
+
+// A regular executable file named `name` in the build tree (outside CMakeFiles), "" if none.
+std::string
+FindBuilt(const std::string &name)
+{
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(PORCH_BUILD_DIR, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_directory(ec) && it->path().filename() == "CMakeFiles") {
+            it.disable_recursion_pending();
+            continue;
+        }
+        if (it->path().filename() == name && it->is_regular_file(ec) &&
+            access(it->path().c_str(), X_OK) == 0)
+            return it->path().string();
+    }
+    return "";
+}
+
+// Polls pred every 50 ms for at most seconds (no main loop: for other processes' doings).
+bool
+WaitFor(const std::function<bool()> &pred, double seconds)
+{
+    auto end = Clock::now() + std::chrono::duration<double>(seconds);
+    while (!pred()) {
+        if (Clock::now() > end)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+}
+
+// A document as a printer receives it: PDF (porch.ppd, everywhere) or PostScript.
+::testing::AssertionResult
+IsPrinted(const std::string &path)
+{
+    std::string head = ReadFile(path).substr(0, 5);
+    if (head == "%PDF-" || head.rfind("%!PS", 0) == 0)
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << path << " does not start with %PDF- or %!PS: \"" << head << "\"";
+}
+
+// Xvfb on a display of its own (local connections only), stopped at the end.
+class Xvfb
+{
+  public:
+    bool Start()
+    {
+        int n = 300 + (int)(getpid() % 600);
+        while (Exists("/tmp/.X" + std::to_string(n) + "-lock") ||
+               Exists("/tmp/.X11-unix/X" + std::to_string(n)))
+            n++;
+        display_ = ":" + std::to_string(n);
+        pid_ = fork();
+        if (pid_ == 0) {
+            setpgid(0, 0);
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+            execlp("Xvfb", "Xvfb", display_.c_str(), "-nolisten", "tcp", "-screen", "0",
+                   "1280x900x24", (char *)nullptr);
+            _exit(127);
+        }
+        std::string socket = "/tmp/.X11-unix/X" + std::to_string(n);
+        return WaitFor([&] { return Exists(socket) || waitpid(pid_, nullptr, WNOHANG) == pid_; },
+                       10) &&
+               Exists(socket);
+    }
+    ~Xvfb()
+    {
+        if (pid_ <= 0)
+            return;
+        kill(-pid_, SIGTERM);
+        kill(pid_, SIGTERM);
+        waitpid(pid_, nullptr, 0);
+    }
+    const std::string &display() const
+    {
+        return display_;
+    }
+
+  private:
+    pid_t pid_ = -1;
+    std::string display_;
+};
+
+gboolean
+TrustAll(const char *, const char *, gboolean, gpointer)
+{
+    return TRUE;
+}
+
+// The strings in column `column` of a tree view's model.
+std::vector<std::string>
+Column(GtkTreeView *view, int column)
+{
+    std::vector<std::string> out;
+    GtkTreeModel *model = gtk_tree_view_get_model(view);
+    GtkTreeIter iter;
+    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
+         ok = gtk_tree_model_iter_next(model, &iter)) {
+        g_autofree char *s = nullptr;
+        gtk_tree_model_get(model, &iter, column, &s, -1);
+        out.push_back(s ? s : "");
+    }
+    return out;
+}
+
+bool
+Has(const std::vector<std::string> &v, const std::string &s)
+{
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The visible dialog titled `title`: its primary and secondary text, "" when there is none.
+std::string
+DialogText(const char *title)
+{
+    std::string text;
+    GList *tops = gtk_window_list_toplevels();
+    for (GList *l = tops; l; l = l->next)
+        if (GTK_IS_MESSAGE_DIALOG(l->data) &&
+            g_strcmp0(gtk_window_get_title(GTK_WINDOW(l->data)), title) == 0 &&
+            gtk_widget_get_visible(GTK_WIDGET(l->data))) {
+            g_autofree char *primary = nullptr, *secondary = nullptr;
+            g_object_get(l->data, "text", &primary, "secondary-text", &secondary, nullptr);
+            text = std::string(primary ? primary : "") + "\n" + (secondary ? secondary : "");
+        }
+    g_list_free(tops);
+    return text;
+}
+
+void
+CloseDialogs()
+{
+    GList *tops = gtk_window_list_toplevels();
+    for (GList *l = tops; l; l = l->next)
+        if (GTK_IS_MESSAGE_DIALOG(l->data))
+            gtk_dialog_response(GTK_DIALOG(l->data), GTK_RESPONSE_CLOSE);
+    g_list_free(tops);
+}
+
+class TrayPrintTest : public ::testing::Test
+{
+  protected:
+    static void SetUpTestSuite()
+    {
+        may_skip_ = !TestLan::must_run();
+        if (geteuid() != 0) {
+            why_not_ = "needs root (network namespaces, cupsd)";
+            return;
+        }
+        std::string missing = TestLan::missing_tools(
+                {"Xvfb", "cupsd", "lpadmin", "lpstat", "lp", "ssh-keygen", "avahi-browse"});
+        if (!missing.empty()) {
+            why_not_ = "missing tools: " + missing + " (Debian: xvfb cups openssh-client)";
+            return;
+        }
+        lan_ = TestLan::Create(3, &why_not_, &may_skip_).release();
+        if (!lan_)
+            return;
+        may_skip_ = false;
+        std::string backend = FindBuilt("porch-backend");
+        std::error_code ec;
+        std::string ppd =
+                fs::weakly_canonical(
+                        fs::path(PORCH_TEST_DATA) / ".." / ".." / "packaging" / "porch.ppd", ec)
+                        .string();
+        if (backend.empty() || access(kPorchd, X_OK) != 0 || access(ppd.c_str(), R_OK) != 0) {
+            why_not_ = "porchd, porch-backend or packaging/porch.ppd missing";
+            return;
+        }
+        std::string h1 = lan_->host_dir(1), h2 = lan_->host_dir(2);
+        out_ = h1 + "/out/office.out";
+        keys_ = h2 + "/keys";
+        std::string state2 = h2 + "/porch-state";
+        fs::create_directories(h1 + "/out");
+        fs::create_directories(keys_);
+        fs::create_directories(state2);
+        chmod(state2.c_str(), 0700);
+        std::string me = MakeKey(keys_ + "/me", "me@host2");
+        std::string carol = MakeKey(keys_ + "/carol", "carol@host2");
+        std::string host2 = MakeKey(state2 + "/ssh_host_ed25519_key", "root@porchtl2");
+        if (me.empty() || carol.empty() || host2.empty()) {
+            why_not_ = "ssh-keygen failed";
+            return;
+        }
+
+        // Host 1's cupsd with the file queue Office; host 2's with Porch's backend.
+        if (lan_->start_cupsd(1, &why_not_).empty())
+            return;
+        TestLan::CupsdOptions o2;
+        o2.porch_backend = backend;
+        o2.porch_state_dir = state2;
+        if (lan_->start_cupsd(2, &why_not_, o2).empty())
+            return;
+        RunResult r = lan_->run_cups(
+                1, {"lpadmin", "-p", "Office", "-E", "-v", "file://" + out_, "-P", ppd}, 30);
+        if (!r.ok()) {
+            why_not_ = "lpadmin on host 1: " + r.describe();
+            return;
+        }
+
+        std::string conf = "[porch]\nname = " + std::string(kDisplayName) +
+                           "\nlisten = " + lan_->address(1) + "\n\n[peer me]\nkey = " + me +
+                           "\n\n[peer carol]\nkey = " + carol + "\n\n[peer host2]\nkey = " + host2 +
+                           "\n\n[printer Office]\nprint = me;host2\n";
+        std::string log = h1 + "/porchd.log";
+        if (!WriteFile(h1 + "/porch.conf", conf)) {
+            why_not_ = "cannot write porch.conf";
+            return;
+        }
+        porchd_ = lan_->spawn(1,
+                              {"env", "CUPS_SERVER=" + lan_->cups_server(1), kPorchd, "--config",
+                               h1 + "/porch.conf", "--state-dir", h1 + "/state"},
+                              log);
+        if (porchd_ < 0 ||
+            !WaitFor(
+                    [&] {
+                        return Contains(ReadFile(log), " running: ") || !lan_->running(porchd_);
+                    },
+                    15) ||
+            !lan_->running(porchd_)) {
+            why_not_ = "porchd did not start; its log:\n" + ReadFile(log);
+            return;
+        }
+        xvfb_ = new Xvfb();
+        if (!xvfb_->Start()) {
+            why_not_ = "Xvfb did not start";
+            return;
+        }
+
+        // A user of host 2, whose CUPS is host 2's cupsd.
+        home_ = h2 + "/home";
+        std::string config = home_ + "/.config", runtime = h2 + "/runtime";
+        fs::create_directories(config);
+        fs::create_directories(runtime);
+        chmod(runtime.c_str(), 0700);
+        doc_ = home_ + "/letter.txt";
+        if (!WriteFile(doc_, "Dear neighbour,\nprinted from porch-tray.\n")) {
+            why_not_ = "cannot write the document";
+            return;
+        }
+        g_setenv("HOME", home_.c_str(), TRUE);
+        g_setenv("XDG_CONFIG_HOME", config.c_str(), TRUE);
+        g_setenv("XDG_RUNTIME_DIR", runtime.c_str(), TRUE);
+        g_setenv("DISPLAY", xvfb_->display().c_str(), TRUE);
+        g_setenv("GDK_BACKEND", "x11", TRUE);
+        g_setenv("NO_AT_BRIDGE", "1", TRUE);
+        g_setenv("GSETTINGS_BACKEND", "memory", TRUE);
+        g_setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/porch-test-session-bus", TRUE);
+        g_setenv("DBUS_SYSTEM_BUS_ADDRESS", lan_->bus_address(2).c_str(), TRUE);
+        g_setenv("CUPS_SERVER", lan_->cups_server(2).c_str(), TRUE);
+        g_setenv("PORCH_PPD", ppd.c_str(), TRUE);
+
+        // This thread joins host 2's network; threads and processes started from now on are
+        // there too.
+        own_netns_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        int fd = open(("/run/netns/" + lan_->ns(2)).c_str(), O_RDONLY | O_CLOEXEC);
+        if (own_netns_ < 0 || fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+            why_not_ = std::string("cannot join host 2's network namespace: ") + strerror(errno);
+            if (fd >= 0)
+                close(fd);
+            return;
+        }
+        close(fd);
+        ready_ = true;
+    }
+
+    static void TearDownTestSuite()
+    {
+        if (own_netns_ >= 0) {
+            setns(own_netns_, CLONE_NEWNET);
+            close(own_netns_);
+            own_netns_ = -1;
+        }
+        delete xvfb_;
+        xvfb_ = nullptr;
+        delete lan_;
+        lan_ = nullptr;
+        ready_ = false;
+    }
+
+    void SetUp() override
+    {
+        if (!ready_) {
+            if (may_skip_)
+                GTEST_SKIP() << "test LAN unavailable: " << why_not_;
+            GTEST_FAIL() << "test LAN unavailable: " << why_not_
+                         << (TestLan::must_run() ? " (CI is set: LAN tests must run)" : "");
+        }
+        app_ = gtk_application_new("org.porch.TrayPrintTest", G_APPLICATION_NON_UNIQUE);
+        g_autoptr(GError) error = nullptr;
+        ASSERT_TRUE(g_application_register(G_APPLICATION(app_), nullptr, &error)) << error->message;
+        tray_ = porch_tray_new(app_);
+        porch_tray_set_trust_policy(tray_, TrustAll, nullptr);
+        porch_tray_set_files(tray_, (keys_ + "/me").c_str(), (home_ + "/known_peers").c_str());
+        ASSERT_TRUE(porch_tray_start(tray_, &error)) << error->message;
+        window_ = porch_tray_show_window(tray_);
+    }
+
+    void TearDown() override
+    {
+        if (tray_)
+            porch_tray_free(tray_);
+        tray_ = nullptr;
+        g_clear_object(&app_);
+        if (HasFailure() && lan_) {
+            fprintf(stderr, "---- porchd log ----\n%s\n",
+                    ReadFile(lan_->host_dir(1) + "/porchd.log").c_str());
+            for (int host : {1, 2})
+                fprintf(stderr, "---- host %d's jobs ----\n%s\n", host,
+                        lan_->run_cups(host, {"lpstat", "-W", "all", "-o"}).out.c_str());
+        }
+    }
+
+    // Runs the main loop until pred holds; false after `seconds`.
+    bool IterateUntil(const std::function<bool()> &pred, double seconds)
+    {
+        auto end = Clock::now() + std::chrono::duration<double>(seconds);
+        while (!pred()) {
+            if (Clock::now() > end)
+                return false;
+            if (!g_main_context_iteration(nullptr, FALSE))
+                g_usleep(5000);
+        }
+        return true;
+    }
+
+    // Waits until porchd on host 1 is in the model with the printer Office and an address.
+    bool WaitForAlice()
+    {
+        return IterateUntil(
+                [&] {
+                    g_autoptr(PorchNeighbour) n = porch_tray_find_neighbour(tray_, kAlice);
+                    guint printers = 0;
+                    const PorchNeighbourPrinter *p =
+                            n ? porch_neighbour_get_printers(n, &printers) : nullptr;
+                    return n && porch_neighbour_is_porch(n) && printers == 1 &&
+                           strcmp(p[0].name, "Office") == 0 &&
+                           porch_neighbour_get_ipv4_addresses(n)[0];
+                },
+                20);
+    }
+
+    // Waits for operation `id` to end; its state, and its message in *message.
+    PorchTrayPrintState WaitForOp(guint id, double seconds, std::string *message,
+                                  std::string *queue = nullptr)
+    {
+        PorchTrayPrintState state = PORCH_TRAY_PRINT_RUNNING;
+        IterateUntil(
+                [&] {
+                    return porch_tray_print_get(tray_, id, &state, nullptr, nullptr) &&
+                           state != PORCH_TRAY_PRINT_RUNNING;
+                },
+                seconds);
+        g_autofree char *m = nullptr, *q = nullptr;
+        porch_tray_print_get(tray_, id, nullptr, &m, &q);
+        *message = m ? m : "";
+        if (queue)
+            *queue = q ? q : "";
+        return state;
+    }
+
+    // The lines of `lpstat -W all -o QUEUE` on host `host` that name `user`.
+    static int JobsOf(int host, const std::string &queue, const std::string &user)
+    {
+        RunResult r = lan_->run_cups(host, {"lpstat", "-W", "all", "-o", queue});
+        int n = 0;
+        for (size_t at = 0; (at = r.out.find(" " + user + " ", at)) != std::string::npos; at++)
+            n++;
+        return n;
+    }
+
+    // Whether the local job QUEUE-N on host `host` completed within `seconds`.
+    static bool JobCompleted(int host, const std::string &queue, const std::string &job,
+                             double seconds)
+    {
+        return WaitFor(
+                [&] {
+                    RunResult r = lan_->run_cups(host, {"lpstat", "-W", "completed", "-o", queue});
+                    return Contains(r.out, job + " ");
+                },
+                seconds);
+    }
+
+    static TestLan *lan_;
+    static std::string why_not_, out_, keys_, home_, doc_;
+    static bool may_skip_, ready_;
+    static pid_t porchd_;
+    static Xvfb *xvfb_;
+    static int own_netns_;
+
+    GtkApplication *app_ = nullptr;
+    PorchTray *tray_ = nullptr;
+    GtkWindow *window_ = nullptr;
+};
+
+TestLan *TrayPrintTest::lan_ = nullptr;
+std::string TrayPrintTest::why_not_, TrayPrintTest::out_, TrayPrintTest::keys_,
+        TrayPrintTest::home_, TrayPrintTest::doc_;
+bool TrayPrintTest::may_skip_ = false, TrayPrintTest::ready_ = false;
+pid_t TrayPrintTest::porchd_ = -1;
+Xvfb *TrayPrintTest::xvfb_ = nullptr;
+int TrayPrintTest::own_netns_ = -1;
+
+TEST_F(TrayPrintTest, PrintAFileLandsInHostOnesQueue)
+{
+    ASSERT_TRUE(WaitForAlice()) << "porchd on host 1 and its printer never reached the model";
+    // The window lists the printer once the neighbour is selected.
+    ASSERT_TRUE(porch_tray_select_neighbour(tray_, kAlice));
+    GtkWidget *found = nullptr;
+    std::function<void(GtkWidget *)> walk = [&](GtkWidget *w) {
+        if (GTK_IS_TREE_VIEW(w) &&
+            g_strcmp0(atk_object_get_name(gtk_widget_get_accessible(w)), "Printers") == 0)
+            found = w;
+        if (GTK_IS_CONTAINER(w)) {
+            GList *kids = gtk_container_get_children(GTK_CONTAINER(w));
+            for (GList *l = kids; l; l = l->next)
+                walk(GTK_WIDGET(l->data));
+            g_list_free(kids);
+        }
+    };
+    walk(GTK_WIDGET(window_));
+    ASSERT_NE(found, nullptr) << "no list named Printers in the window";
+    EXPECT_TRUE(IterateUntil([&] { return Has(Column(GTK_TREE_VIEW(found), 0), "Office"); }, 5));
+
+    unlink(out_.c_str());
+    int before = JobsOf(1, "Office", "me@porch");
+    guint id = porch_tray_print_file(tray_, kAlice, "Office", doc_.c_str());
+    ASSERT_GT(id, 0u);
+    std::string message;
+    ASSERT_EQ(WaitForOp(id, 60, &message), PORCH_TRAY_PRINT_DONE) << message;
+    EXPECT_TRUE(Contains(message, "on Office")) << message;
+    int job = atoi(message.c_str() + (message.rfind("job ", 0) == 0 ? 4 : 0));
+    EXPECT_GT(job, 0) << message;
+    EXPECT_TRUE(JobCompleted(1, "Office", "Office-" + std::to_string(job), 30))
+            << lan_->run_cups(1, {"lpstat", "-W", "all", "-o"}).out;
+    EXPECT_EQ(JobsOf(1, "Office", "me@porch"), before + 1);
+    EXPECT_TRUE(WaitFor([&] { return IsPrinted(out_); }, 10)) << IsPrinted(out_).message();
+    EXPECT_EQ(DialogText("Porch — printing failed"), "");
+
+    // Carol's key is a peer of host 1 without the print right: refused, and the user is told.
+    porch_tray_set_files(tray_, (keys_ + "/carol").c_str(), (home_ + "/known_peers").c_str());
+    int all_before = JobsOf(1, "Office", "carol@porch");
+    id = porch_tray_print_file(tray_, kAlice, "Office", doc_.c_str());
+    ASSERT_EQ(WaitForOp(id, 60, &message), PORCH_TRAY_PRINT_FAILED) << message;
+    EXPECT_TRUE(Contains(message, "not allowed")) << message;
+    std::string shown;
+    EXPECT_TRUE(IterateUntil(
+            [&] { return !(shown = DialogText("Porch — printing failed")).empty(); }, 5));
+    EXPECT_TRUE(Contains(shown, "Could not print letter.txt on Office")) << shown;
+    EXPECT_TRUE(Contains(shown, "not allowed")) << shown;
+    EXPECT_TRUE(Contains(shown, "print right")) << shown;
+    EXPECT_EQ(JobsOf(1, "Office", "carol@porch"), all_before) << "no job reached CUPS";
+    CloseDialogs();
+
+    // A file that cannot be read fails before any connection.
+    id = porch_tray_print_file(tray_, kAlice, "Office", (home_ + "/no-such.pdf").c_str());
+    ASSERT_EQ(WaitForOp(id, 10, &message), PORCH_TRAY_PRINT_FAILED) << message;
+    EXPECT_TRUE(Contains(message, "no-such.pdf")) << message;
+    // Not a Porch neighbour: nothing starts.
+    EXPECT_EQ(porch_tray_print_file(tray_, "nobody.local", "Office", doc_.c_str()), 0u);
+}
+
+TEST_F(TrayPrintTest, AddToThisComputerThenLpPrints)
+{
+    ASSERT_TRUE(WaitForAlice()) << "porchd on host 1 and its printer never reached the model";
+    guint id = porch_tray_add_porch_printer(tray_, kAlice, "Office");
+    ASSERT_GT(id, 0u);
+    std::string message, queue;
+    ASSERT_EQ(WaitForOp(id, 60, &message, &queue), PORCH_TRAY_PRINT_DONE) << message;
+    EXPECT_EQ(queue, "Office@Alice_s_laptop") << "named as porch printer add names it";
+    RunResult r = lan_->run_cups(2, {"lpstat", "-v", queue});
+    EXPECT_TRUE(Contains(r.out, "porch://Alice's%20laptop/Office")) << r.describe() << r.out;
+    r = lan_->run_cups(2, {"lpstat", "-l", "-p", queue});
+    EXPECT_TRUE(Contains(r.out, "enabled")) << r.out;
+    EXPECT_TRUE(Contains(r.out, std::string("Description: Office on ") + kDisplayName)) << r.out;
+
+    // An application on host 2 prints to it: host 2's cupsd -> backend -> porchd -> host 1.
+    unlink(out_.c_str());
+    int before = JobsOf(1, "Office", "host2@porch");
+    r = lan_->run_cups(2, {"lp", "-d", queue, "-t", "from the tray's queue", doc_});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    size_t dash = r.out.find(queue + "-");
+    ASSERT_NE(dash, std::string::npos) << r.out;
+    std::string local = queue + "-" + std::to_string(atoi(r.out.c_str() + dash + queue.size() + 1));
+    EXPECT_TRUE(JobCompleted(2, queue, local, 60))
+            << lan_->run_cups(2, {"lpstat", "-W", "all", "-o"}).out;
+    EXPECT_TRUE(WaitFor([&] { return JobsOf(1, "Office", "host2@porch") == before + 1; }, 20))
+            << lan_->run_cups(1, {"lpstat", "-W", "all", "-o"}).out;
+    EXPECT_TRUE(WaitFor([&] { return IsPrinted(out_); }, 20)) << IsPrinted(out_).message();
+
+    // CUPS not there: lpadmin's own words, in a dialog.
+    std::string server = g_getenv("CUPS_SERVER");
+    g_setenv("CUPS_SERVER", (lan_->host_dir(2) + "/no-cups.sock").c_str(), TRUE);
+    id = porch_tray_add_porch_printer(tray_, kAlice, "Office");
+    g_setenv("CUPS_SERVER", server.c_str(), TRUE);
+    ASSERT_EQ(WaitForOp(id, 60, &message), PORCH_TRAY_PRINT_FAILED) << message;
+    EXPECT_TRUE(Contains(message, "lpadmin")) << "lpadmin's stderr: " << message;
+    std::string shown;
+    EXPECT_TRUE(IterateUntil(
+            [&] { return !(shown = DialogText("Porch — adding the printer failed")).empty(); }, 5));
+    EXPECT_TRUE(Contains(shown, "Could not add the printer Office on Alice's laptop")) << shown;
+    EXPECT_TRUE(Contains(shown, message)) << shown;
+    CloseDialogs();
+}
+
+TEST_F(TrayPrintTest, IppPrinterNearbyIsAddedDriverless)
+{
+    std::string missing = TestLan::missing_tools({"ippeveprinter"});
+    if (!missing.empty()) {
+        if (TestLan::must_run())
+            GTEST_FAIL() << "missing tools (CI is set): " << missing;
+        GTEST_SKIP() << "missing tools: " << missing << " (Debian: cups-ipp-utils)";
+    }
+    // An IPP Everywhere printer on host 3: registered with host 3's avahi-daemon (the harness
+    // gives it host 3's D-Bus), listening in host 3's network namespace only (on every address
+    // there: with -n ADDRESS it binds that address and then fails to make its IPv6 listener).
+    std::string spool = lan_->host_dir(3) + "/ipp-spool";
+    fs::create_directories(spool);
+    pid_t ipp = lan_->spawn(3, {"ippeveprinter", "-p", std::to_string(kIppPort), "-d", spool, "-k",
+                                "-f", "application/pdf,image/pwg-raster,image/jpeg", kIppName});
+    ASSERT_GT(ipp, 0);
+
+    // It is a device nearby, not a Porch neighbour.
+    const PorchNeighbourService *svc = nullptr;
+    g_autoptr(PorchNeighbour) dev = nullptr;
+    ASSERT_TRUE(IterateUntil(
+            [&] {
+                g_clear_pointer(&dev, porch_neighbour_unref);
+                dev = porch_tray_find_neighbour(tray_, kDevice);
+                guint count = 0;
+                const PorchNeighbourService *s =
+                        dev ? porch_neighbour_get_services(dev, &count) : nullptr;
+                for (guint i = 0; i < count; i++)
+                    if (strcmp(s[i].type, "_ipp._tcp") == 0 && strcmp(s[i].name, kIppName) == 0)
+                        svc = &s[i];
+                return svc && porch_neighbour_get_ipv4_addresses(dev)[0];
+            },
+            30))
+            << "ippeveprinter on host 3 never reached the model; its log:\n"
+            << ReadFile(lan_->spawn_log(ipp));
+    EXPECT_FALSE(porch_neighbour_is_porch(dev));
+    EXPECT_TRUE(IterateUntil(
+            [&] {
+                return Has(Column(porch_tray_get_device_view(tray_), PORCH_TRAY_NCOL_HOST),
+                           kDevice);
+            },
+            5))
+            << "not in the window's nearby devices";
+    g_autofree char *uri = porch_tray_ipp_device_uri(dev, svc);
+    EXPECT_STREQ(
+            uri,
+            ("ipp://" + lan_->address(3) + ":" + std::to_string(kIppPort) + "/ipp/print").c_str());
+
+    guint id = porch_tray_add_ipp_printer(tray_, kDevice, kIppName);
+    ASSERT_GT(id, 0u);
+    std::string message, queue;
+    ASSERT_EQ(WaitForOp(id, 90, &message, &queue), PORCH_TRAY_PRINT_DONE)
+            << message << "\nippeveprinter's log:\n"
+            << ReadFile(lan_->spawn_log(ipp));
+    EXPECT_EQ(queue, "Porch_Test_IPP");
+    RunResult r = lan_->run_cups(2, {"lpstat", "-v", queue});
+    EXPECT_TRUE(Contains(r.out, uri)) << r.describe() << r.out;
+    r = lan_->run_cups(2, {"lpstat", "-l", "-p", queue});
+    EXPECT_TRUE(Contains(r.out, "enabled")) << r.out;
+
+    // lp on host 2 prints onto it: the document lands in ippeveprinter's spool folder.
+    r = lan_->run_cups(2, {"lp", "-d", queue, "-t", "driverless", doc_});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    size_t dash = r.out.find(queue + "-");
+    ASSERT_NE(dash, std::string::npos) << r.out;
+    std::string local = queue + "-" + std::to_string(atoi(r.out.c_str() + dash + queue.size() + 1));
+    EXPECT_TRUE(JobCompleted(2, queue, local, 90))
+            << lan_->run_cups(2, {"lpstat", "-W", "all", "-o"}).out << "\nippeveprinter's log:\n"
+            << ReadFile(lan_->spawn_log(ipp));
+    std::string printed;
+    EXPECT_TRUE(WaitFor(
+            [&] {
+                std::error_code ec;
+                for (const auto &e : fs::recursive_directory_iterator(spool, ec))
+                    if (e.is_regular_file() && e.file_size() > 0)
+                        printed = e.path().string();
+                return !printed.empty();
+            },
+            30))
+            << "nothing in " << spool << "; ippeveprinter's log:\n"
+            << ReadFile(lan_->spawn_log(ipp));
+    std::string head = ReadFile(printed).substr(0, 5);
+    EXPECT_TRUE(head == "%PDF-" || head.rfind("RaS2", 0) == 0)
+            << printed << " is neither PDF nor PWG raster: \"" << head << "\"";
+    lan_->stop(ipp);
+
+    // Not an IPP service of that device: nothing starts.
+    EXPECT_EQ(porch_tray_add_ipp_printer(tray_, kDevice, "No such printer"), 0u);
+}
+
+} // namespace
