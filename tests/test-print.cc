@@ -64,9 +64,12 @@ namespace
 {
 
 using Clock = std::chrono::steady_clock;
+using porch::test::FindBuilt;
+using porch::test::MakeKey;
 using porch::test::ReadFile;
 using porch::test::RunResult;
 using porch::test::TestLan;
+using porch::test::WaitFor;
 namespace fs = std::filesystem;
 
 constexpr const char *kPorch = PORCH_BUILD_DIR "/cli/porch";
@@ -118,20 +121,6 @@ ContainsAnyNoCase(const std::string &haystack, const std::vector<std::string> &n
     return false;
 }
 
-// Polls pred every 50 ms for at most seconds; true as soon as it holds.
-bool
-WaitFor(const std::function<bool()> &pred, double seconds)
-{
-    auto end = Clock::now() + std::chrono::duration<double>(seconds);
-    for (;;) {
-        if (pred())
-            return true;
-        if (Clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
-
 // The number in group 1 of the first match of `pattern` in `text`, 0 if none. (GRegex: GCC 12
 // warns about its own <regex> in the sanitizer build.)
 static int
@@ -177,43 +166,11 @@ Words(const std::string &line)
     return words;
 }
 
-// Makes an Ed25519 key pair at path (and path.pub); returns the public key line.
-std::string
-MakeKey(const std::string &path, const std::string &comment)
-{
-    RunResult r = TestLan::run_local(
-            {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path});
-    if (!r.ok())
-        return "";
-    std::string line = ReadFile(path + ".pub");
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
-        line.pop_back();
-    return line;
-}
-
 // The first `n` bytes of a file ("" when it cannot be read).
 std::string
 Head(const std::string &path, size_t n)
 {
     return ReadFile(path).substr(0, n);
-}
-
-// A regular executable file named `name` in the build tree (outside CMakeFiles), "" if none.
-std::string
-FindBuilt(const std::string &name)
-{
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(PORCH_BUILD_DIR, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_directory(ec) && it->path().filename() == "CMakeFiles") {
-            it.disable_recursion_pending();
-            continue;
-        }
-        if (it->path().filename() == name && it->is_regular_file(ec) &&
-            access(it->path().c_str(), X_OK) == 0)
-            return it->path().string();
-    }
-    return "";
 }
 
 // The repository's packaging/porch.ppd.
@@ -346,7 +303,7 @@ class PrintTest : public ::testing::Test
                 why_not_ = std::string(bin) + " is not built";
                 return;
             }
-        backend_ = FindBuilt("porch-backend");
+        backend_ = FindBuilt(PORCH_BUILD_DIR, "porch-backend");
         ppd_ = PorchPpd();
         if (access(ppd_.c_str(), R_OK) != 0)
             ppd_.clear();

@@ -48,9 +48,12 @@
 namespace
 {
 
+using porch::test::FindBuilt;
+using porch::test::MakeKey;
 using porch::test::ReadFile;
 using porch::test::RunResult;
 using porch::test::TestLan;
+using porch::test::WaitFor;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -79,49 +82,6 @@ Exists(const std::string &path)
 {
     struct stat st;
     return lstat(path.c_str(), &st) == 0;
-}
-
-// Makes an Ed25519 key pair at path (and path.pub); returns the public key line.
-std::string
-MakeKey(const std::string &path, const std::string &comment)
-{
-    RunResult r = TestLan::run_local(
-            {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path});
-    std::string line = r.ok() ? ReadFile(path + ".pub") : "";
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
-        line.pop_back();
-    return line;
-}
-
-// A regular executable file named `name` in the build tree (outside CMakeFiles), "" if none.
-std::string
-FindBuilt(const std::string &name)
-{
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(PORCH_BUILD_DIR, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_directory(ec) && it->path().filename() == "CMakeFiles") {
-            it.disable_recursion_pending();
-            continue;
-        }
-        if (it->path().filename() == name && it->is_regular_file(ec) &&
-            access(it->path().c_str(), X_OK) == 0)
-            return it->path().string();
-    }
-    return "";
-}
-
-// Polls pred every 50 ms for at most seconds (no main loop: for other processes' doings).
-bool
-WaitFor(const std::function<bool()> &pred, double seconds)
-{
-    auto end = Clock::now() + std::chrono::duration<double>(seconds);
-    while (!pred()) {
-        if (Clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return true;
 }
 
 // A document as a printer receives it: PDF (porch.ppd, everywhere) or PostScript.
@@ -256,7 +216,7 @@ class TrayPrintTest : public ::testing::Test
         if (!lan_)
             return;
         may_skip_ = false;
-        std::string backend = FindBuilt("porch-backend");
+        std::string backend = FindBuilt(PORCH_BUILD_DIR, "porch-backend");
         std::error_code ec;
         std::string ppd =
                 fs::weakly_canonical(
