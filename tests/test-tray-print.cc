@@ -186,6 +186,23 @@ DialogText(const char *title)
     return text;
 }
 
+// The widget of type `type` below `w` whose accessible name is `name`, or nullptr.
+GtkWidget *
+FindWidget(GtkWidget *w, GType type, const char *name)
+{
+    if (G_TYPE_CHECK_INSTANCE_TYPE(w, type) &&
+        g_strcmp0(atk_object_get_name(gtk_widget_get_accessible(w)), name) == 0)
+        return w;
+    GtkWidget *found = nullptr;
+    if (GTK_IS_CONTAINER(w)) {
+        GList *kids = gtk_container_get_children(GTK_CONTAINER(w));
+        for (GList *l = kids; l && !found; l = l->next)
+            found = FindWidget(GTK_WIDGET(l->data), type, name);
+        g_list_free(kids);
+    }
+    return found;
+}
+
 void
 CloseDialogs()
 {
@@ -465,19 +482,7 @@ TEST_F(TrayPrintTest, PrintAFileLandsInHostOnesQueue)
     ASSERT_TRUE(WaitForAlice()) << "porchd on host 1 and its printer never reached the model";
     // The window lists the printer once the neighbour is selected.
     ASSERT_TRUE(porch_tray_select_neighbour(tray_, kAlice));
-    GtkWidget *found = nullptr;
-    std::function<void(GtkWidget *)> walk = [&](GtkWidget *w) {
-        if (GTK_IS_TREE_VIEW(w) &&
-            g_strcmp0(atk_object_get_name(gtk_widget_get_accessible(w)), "Printers") == 0)
-            found = w;
-        if (GTK_IS_CONTAINER(w)) {
-            GList *kids = gtk_container_get_children(GTK_CONTAINER(w));
-            for (GList *l = kids; l; l = l->next)
-                walk(GTK_WIDGET(l->data));
-            g_list_free(kids);
-        }
-    };
-    walk(GTK_WIDGET(window_));
+    GtkWidget *found = FindWidget(GTK_WIDGET(window_), GTK_TYPE_TREE_VIEW, "Printers");
     ASSERT_NE(found, nullptr) << "no list named Printers in the window";
     EXPECT_TRUE(IterateUntil([&] { return Has(Column(GTK_TREE_VIEW(found), 0), "Office"); }, 5));
 
@@ -605,6 +610,27 @@ TEST_F(TrayPrintTest, IppPrinterNearbyIsAddedDriverless)
             },
             5))
             << "not in the window's nearby devices";
+    // Selected in the window, its services list it; "Add to this computer" there is active
+    // only while an IPP printer is selected.
+    ASSERT_TRUE(porch_tray_select_neighbour(tray_, kDevice));
+    GtkTreeView *services =
+            GTK_TREE_VIEW(FindWidget(GTK_WIDGET(window_), GTK_TYPE_TREE_VIEW, "Services"));
+    GtkWidget *add = FindWidget(GTK_WIDGET(window_), GTK_TYPE_BUTTON,
+                                "Add the selected printer to this computer");
+    ASSERT_NE(services, nullptr);
+    ASSERT_NE(add, nullptr);
+    EXPECT_TRUE(IterateUntil([&] { return Has(Column(services, 0), kIppName); }, 5));
+    EXPECT_FALSE(gtk_widget_get_sensitive(add)) << "nothing selected yet";
+    GtkTreeModel *model = gtk_tree_view_get_model(services);
+    GtkTreeIter iter;
+    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
+         ok = gtk_tree_model_iter_next(model, &iter)) {
+        g_autofree char *type = nullptr;
+        gtk_tree_model_get(model, &iter, 1, &type, -1);
+        if (g_strcmp0(type, "_ipp._tcp") == 0)
+            gtk_tree_selection_select_iter(gtk_tree_view_get_selection(services), &iter);
+    }
+    EXPECT_TRUE(gtk_widget_get_sensitive(add)) << "an IPP printer is selected";
     g_autofree char *uri = porch_tray_ipp_device_uri(dev, svc);
     EXPECT_STREQ(
             uri,
