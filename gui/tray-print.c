@@ -25,14 +25,29 @@ typedef struct {
     char *message; /* what a user reads about it */
     char *queue;   /* OP_ADD: the queue's name */
     char *host;
+    char *printer; /* OP_PRINT */
     GCancellable *cancellable;
-    /* OP_PRINT, read by the worker (not changed while it runs) */
+} Op;
+
+/* What a print worker reads: the task's own, so that it never touches the Op (freed with
+ * the tray, which waits for its workers only so long). */
+typedef struct {
     PorchNeighbour *neighbour;
     char *printer;
     char *path;
     PorchTrayConnect *connect;
     gint connected; /* atomic: the worker reached the neighbour */
-} Op;
+} PrintWork;
+
+static void
+print_work_free(PrintWork *work)
+{
+    porch_neighbour_unref(work->neighbour);
+    g_free(work->printer);
+    g_free(work->path);
+    porch_tray_connect_free(work->connect);
+    g_free(work);
+}
 
 struct _PorchTrayPrint {
     GHashTable *ops;  /* id -> Op, kept for the tray's life (porch_tray_print_get()) */
@@ -48,11 +63,8 @@ op_free(Op *op)
     g_free(op->message);
     g_free(op->queue);
     g_free(op->host);
-    g_clear_object(&op->cancellable);
-    porch_neighbour_unref(op->neighbour);
     g_free(op->printer);
-    g_free(op->path);
-    porch_tray_connect_free(op->connect);
+    g_clear_object(&op->cancellable);
     g_free(op);
 }
 
@@ -139,37 +151,37 @@ notify(PorchTray *tray, Op *op, const char *title, const char *body)
 static void
 print_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-    Op *op = data;
+    PrintWork *work = data;
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchClient) client = NULL;
-    g_autofree char *title = g_path_get_basename(op->path);
+    g_autofree char *title = g_path_get_basename(work->path);
     struct stat st;
     int fd, job_id = 0;
     gboolean ok;
 
     /* the document first: nothing to connect for when it cannot be read */
-    fd = open(op->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    fd = open(work->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         int e = errno;
-        g_task_return_new_error(task, G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", op->path,
+        g_task_return_new_error(task, G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", work->path,
                                 g_strerror(e));
         return;
     }
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
         g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
-                                "%s is a folder; Porch prints files", op->path);
+                                "%s is a folder; Porch prints files", work->path);
         return;
     }
-    client = porch_tray_connect_run_print(op->connect, op->neighbour, cancellable, &error);
+    client = porch_tray_connect_run_print(work->connect, work->neighbour, cancellable, &error);
     if (client == NULL) {
         close(fd);
         g_prefix_error(&error, "connecting: ");
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
-    g_atomic_int_set(&op->connected, 1);
-    ok = porch_client_print(client, op->printer, fd, 1, title, &job_id, NULL, NULL, cancellable,
+    g_atomic_int_set(&work->connected, 1);
+    ok = porch_client_print(client, work->printer, fd, 1, title, &job_id, NULL, NULL, cancellable,
                             &error);
     close(fd);
     if (!ok) {
@@ -184,6 +196,7 @@ print_done(GObject *source, GAsyncResult *result, gpointer data)
 {
     Op *op = data;
     PorchTray *tray = op->tray;
+    PrintWork *work = g_task_get_task_data(G_TASK(result));
     g_autoptr(GError) error = NULL;
     gssize job_id;
 
@@ -200,7 +213,7 @@ print_done(GObject *source, GAsyncResult *result, gpointer data)
     op->message = g_strdup(error->message);
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || tray->closing)
         return;
-    if (!g_atomic_int_get(&op->connected))
+    if (!g_atomic_int_get(&work->connected))
         porch_tray_contact_failed(tray, op->host, error);
     {
         g_autofree char *primary = g_strdup_printf("Could not print %s", op->what);
@@ -224,6 +237,7 @@ porch_tray_print_file(PorchTray *tray, const char *host, const char *printer, co
     g_autoptr(PorchNeighbour) n = NULL;
     g_autoptr(GTask) task = NULL;
     g_autofree char *base = NULL;
+    PrintWork *work;
     Op *op;
 
     g_return_val_if_fail(host != NULL && printer != NULL && path != NULL, 0);
@@ -233,13 +247,15 @@ porch_tray_print_file(PorchTray *tray, const char *host, const char *printer, co
     op = op_new(tray, OP_PRINT, host);
     base = g_path_get_basename(path);
     op->what = g_strdup_printf("%s on %s", base, printer);
-    op->neighbour = porch_neighbour_ref(n);
     op->printer = g_strdup(printer);
-    op->path = g_strdup(path);
-    op->connect = porch_tray_connect_new(tray);
+    work = g_new0(PrintWork, 1);
+    work->neighbour = porch_neighbour_ref(n);
+    work->printer = g_strdup(printer);
+    work->path = g_strdup(path);
+    work->connect = porch_tray_connect_new(tray);
     tray->pending++;
     task = g_task_new(NULL, op->cancellable, print_done, op);
-    g_task_set_task_data(task, op, NULL);
+    g_task_set_task_data(task, work, (GDestroyNotify)print_work_free);
     g_task_set_name(task, "porch-tray print");
     g_task_run_in_thread(task, print_thread);
     return op->id;
