@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "porch-config.h"
 #include "porch-print-client.h"
 #include "porch-printer-add.h"
 #include "tray-private.h"
@@ -314,9 +315,20 @@ add_done(GObject *source, GAsyncResult *result, gpointer data)
     tray->pending--;
     if (porch_printer_lpadmin_run_finish(result, &error)) {
         op->state = PORCH_TRAY_PRINT_DONE;
-        op->message = g_strdup_printf("Added the printer %s: every application of this "
-                                      "computer can print on it",
-                                      op->queue);
+        if (op->printer != NULL) {
+            /* as porch printer add says it */
+            g_autofree char *state_dir = porch_config_default_state_dir(TRUE);
+            g_autofree char *key = g_build_filename(state_dir, "ssh_host_ed25519_key", NULL);
+            op->message = g_strdup_printf(
+                    "Added the printer %s. It prints with this computer's host key: the "
+                    "neighbour's owner adds the peer that “porch id --identity %s” shows, with "
+                    "the print right on %s.",
+                    op->queue, key, op->printer);
+        } else {
+            op->message = g_strdup_printf("Added the printer %s: every application of this "
+                                          "computer can print on it.",
+                                          op->queue);
+        }
         notify(tray, op, "Printer added", op->message);
         return;
     }
@@ -370,6 +382,7 @@ porch_tray_add_porch_printer(PorchTray *tray, const char *host, const char *prin
     name = porch_neighbour_get_name(n);
     op = op_new(tray, OP_ADD, host);
     op->queue = porch_printer_default_queue_name(printer, name);
+    op->printer = g_strdup(printer);
     op->what = g_strdup_printf("%s on %s", printer, name);
     ppd = porch_printer_ppd_file(&error);
     if (ppd == NULL) {

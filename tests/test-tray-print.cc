@@ -536,6 +536,8 @@ TEST_F(TrayPrintTest, AddToThisComputerThenLpPrints)
     std::string message, queue;
     ASSERT_EQ(WaitForOp(id, 60, &message, &queue), PORCH_TRAY_PRINT_DONE) << message;
     EXPECT_EQ(queue, "Office@Alice_s_laptop") << "named as porch printer add names it";
+    EXPECT_TRUE(Contains(message, "porch id --identity")) << "what the neighbour's owner does\n"
+                                                          << message;
     RunResult r = lan_->run_cups(2, {"lpstat", "-v", queue});
     EXPECT_TRUE(Contains(r.out, "porch://Alice's%20laptop/Office")) << r.describe() << r.out;
     r = lan_->run_cups(2, {"lpstat", "-l", "-p", queue});
