@@ -1,0 +1,448 @@
+// tray-fixture.h — what the tests of porch-tray's core on the test LAN share: a real porchd
+// on host 1 sharing Public to guests, this process browsing and fetching as host 2 (its main
+// thread joins host 2's network namespace, so the GTask workers it starts are there too; avahi
+// is host 2's through DBUS_SYSTEM_BUS_ADDRESS), GTK on an Xvfb display started here, and a
+// user of host 2 with a home, XDG folders and a Downloads folder of its own.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib.h>
+
+#include "porch-sftp-client.h"
+#include "porch-tray-internal.h"
+#include "test-util.h"
+#include "testlan.h"
+
+namespace porch::test::tray
+{
+
+using porch::test::ReadFile;
+using porch::test::TestLan;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+inline constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+inline constexpr const char *kDisplayName = "Alice's laptop";
+inline constexpr const char *kHost = "porchtl1.local";
+
+inline bool
+WriteFile(const std::string &path, const std::string &data)
+{
+    return g_file_set_contents(path.c_str(), data.data(), (gssize)data.size(), nullptr);
+}
+
+inline std::string
+Sha256File(const std::string &path)
+{
+    g_autoptr(GMappedFile) m = g_mapped_file_new(path.c_str(), FALSE, nullptr);
+    if (!m)
+        return "";
+    g_autofree char *hex = g_compute_checksum_for_data(
+            G_CHECKSUM_SHA256, (const guchar *)g_mapped_file_get_contents(m),
+            g_mapped_file_get_length(m));
+    return hex;
+}
+
+// bytes pseudo-random bytes (xorshift) at path; returns their SHA-256, "" on failure.
+inline std::string
+MakeRandomFile(const std::string &path, off_t bytes, uint64_t seed)
+{
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return "";
+    std::vector<uint64_t> block((1 << 20) / sizeof(uint64_t));
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    bool ok = true;
+    for (off_t left = bytes; left > 0 && ok;) {
+        for (uint64_t &w : block) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            w = x;
+        }
+        size_t n = std::min<off_t>(left, 1 << 20);
+        ok = write(fd, block.data(), n) == ssize_t(n);
+        left -= n;
+    }
+    close(fd);
+    return ok ? Sha256File(path) : "";
+}
+
+inline bool
+Exists(const std::string &path)
+{
+    struct stat st;
+    return lstat(path.c_str(), &st) == 0;
+}
+
+// Starts Xvfb on a display of its own (local connections only) and stops it at the end.
+class Xvfb
+{
+  public:
+    bool Start()
+    {
+        int n = 100 + (int)(getpid() % 800);
+        while (Exists("/tmp/.X" + std::to_string(n) + "-lock") ||
+               Exists("/tmp/.X11-unix/X" + std::to_string(n)))
+            n++;
+        display_ = ":" + std::to_string(n);
+        pid_ = fork();
+        if (pid_ == 0) {
+            setpgid(0, 0);
+            prctl(PR_SET_PDEATHSIG, SIGKILL); // also gone when this test aborts
+            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+            execlp("Xvfb", "Xvfb", display_.c_str(), "-nolisten", "tcp", "-screen", "0",
+                   "1280x900x24", (char *)nullptr);
+            _exit(127);
+        }
+        std::string socket = "/tmp/.X11-unix/X" + std::to_string(n);
+        for (int i = 0; i < 200; i++) {
+            if (Exists(socket))
+                return true;
+            if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+                pid_ = -1;
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
+    }
+    ~Xvfb()
+    {
+        if (pid_ <= 0)
+            return;
+        kill(-pid_, SIGTERM);
+        kill(pid_, SIGTERM);
+        waitpid(pid_, nullptr, 0);
+    }
+    const std::string &display() const
+    {
+        return display_;
+    }
+
+  private:
+    pid_t pid_ = -1;
+    std::string display_;
+};
+
+// The trust hook: what was asked, and the answer to give.
+struct TrustLog {
+    int asked = 0;
+    std::string pin_name, fingerprint;
+    bool advertised = false;
+    bool answer = true;
+};
+
+inline gboolean
+TrustPolicy(const char *pin_name, const char *fingerprint, gboolean advertised, gpointer data)
+{
+    auto *log = static_cast<TrustLog *>(data);
+    log->asked++;
+    log->pin_name = pin_name;
+    log->fingerprint = fingerprint;
+    log->advertised = advertised;
+    return log->answer;
+}
+
+// The names in column `column` of a tree view's model, as the view shows them.
+inline std::vector<std::string>
+Column(GtkTreeView *view, int column)
+{
+    std::vector<std::string> out;
+    GtkTreeModel *model = gtk_tree_view_get_model(view);
+    GtkTreeIter iter;
+    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
+         ok = gtk_tree_model_iter_next(model, &iter)) {
+        g_autofree char *s = nullptr;
+        gtk_tree_model_get(model, &iter, column, &s, -1);
+        out.push_back(s ? s : "");
+    }
+    return out;
+}
+
+inline bool
+Has(const std::vector<std::string> &v, const std::string &s)
+{
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+class TrayLanFixture : public ::testing::Test
+{
+  protected:
+    static void SetUpTestSuite()
+    {
+        SetUpLan(384ll * 1024 * 1024);
+    }
+
+    // Brings up the LAN: porchd on host 1 sharing Public (small.bin, tree/, and big.bin of
+    // big_bytes random bytes when big_bytes > 0), Xvfb, a user of host 2 (HOME, XDG folders,
+    // no session bus), and this thread in host 2's network namespace. ready_ says whether it
+    // worked, why_not_ why not.
+    static void SetUpLan(off_t big_bytes)
+    {
+        std::string missing = TestLan::missing_tools({"Xvfb"});
+        if (!missing.empty()) {
+            why_not_ = "missing tools: " + missing;
+            may_skip_ = !TestLan::must_run();
+            return;
+        }
+        lan_ = TestLan::Create(2, &why_not_, &may_skip_).release();
+        if (!lan_)
+            return;
+        may_skip_ = false;
+        std::string h1 = lan_->host_dir(1), h2 = lan_->host_dir(2);
+        public_ = h1 + "/public";
+        fs::create_directories(public_ + "/tree/sub");
+        small_sha_ = MakeRandomFile(public_ + "/small.bin", 3 * 1024 * 1024 + 17, 1);
+        if (big_bytes > 0)
+            big_sha_ = MakeRandomFile(public_ + "/big.bin", big_bytes, 2);
+        if (small_sha_.empty() || (big_bytes > 0 && big_sha_.empty()) ||
+            !WriteFile(public_ + "/tree/a.txt", "a\n") ||
+            !WriteFile(public_ + "/tree/sub/b.txt", "bee\n")) {
+            why_not_ = "cannot write the shared files";
+            return;
+        }
+        std::string conf = "[porch]\nname = " + std::string(kDisplayName) +
+                           "\nlisten = " + lan_->address(1) +
+                           "\n\n[share Public]\npath = " + public_ + "\nread = guest\n";
+        std::string log = h1 + "/porchd.log";
+        if (!WriteFile(h1 + "/porch.conf", conf)) {
+            why_not_ = "cannot write porch.conf";
+            return;
+        }
+        porchd_ = lan_->spawn(
+                1, {kPorchd, "--config", h1 + "/porch.conf", "--state-dir", h1 + "/state"}, log);
+        auto end = Clock::now() + std::chrono::seconds(15);
+        while (porchd_ > 0 && lan_->running(porchd_) &&
+               ReadFile(log).find(" running: ") == std::string::npos && Clock::now() < end)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (porchd_ < 0 || !lan_->running(porchd_) ||
+            ReadFile(log).find(" running: ") == std::string::npos) {
+            why_not_ = "porchd did not start; its log:\n" + ReadFile(log);
+            return;
+        }
+        xvfb_ = new Xvfb();
+        if (!xvfb_->Start()) {
+            why_not_ = "Xvfb did not start";
+            return;
+        }
+
+        // A user of host 2: a home of its own, Downloads where user-dirs.dirs says.
+        home_ = h2 + "/home";
+        downloads_ = home_ + "/Incoming";
+        std::string config = home_ + "/.config", runtime = h2 + "/runtime";
+        fs::create_directories(config);
+        fs::create_directories(runtime);
+        chmod(runtime.c_str(), 0700);
+        WriteFile(config + "/user-dirs.dirs", "XDG_DOWNLOAD_DIR=\"$HOME/Incoming\"\n");
+        g_setenv("HOME", home_.c_str(), TRUE);
+        g_setenv("XDG_CONFIG_HOME", config.c_str(), TRUE);
+        g_setenv("XDG_DATA_HOME", (home_ + "/.local/share").c_str(), TRUE);
+        g_setenv("XDG_CACHE_HOME", (home_ + "/.cache").c_str(), TRUE);
+        g_setenv("XDG_RUNTIME_DIR", runtime.c_str(), TRUE);
+        g_setenv("DISPLAY", xvfb_->display().c_str(), TRUE);
+        g_setenv("GDK_BACKEND", "x11", TRUE);
+        g_setenv("NO_AT_BRIDGE", "1", TRUE);
+        g_setenv("GSETTINGS_BACKEND", "memory", TRUE);
+        // no session bus at all (as under a bare X server), and host 2's avahi
+        g_setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/porch-test-session-bus", TRUE);
+        g_setenv("DBUS_SYSTEM_BUS_ADDRESS", lan_->bus_address(2).c_str(), TRUE);
+
+        // This thread joins host 2's network; threads started from now on are there too.
+        own_netns_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        int fd = open(("/run/netns/" + lan_->ns(2)).c_str(), O_RDONLY | O_CLOEXEC);
+        if (own_netns_ < 0 || fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+            why_not_ = std::string("cannot join host 2's network namespace: ") + strerror(errno);
+            if (fd >= 0)
+                close(fd);
+            return;
+        }
+        // GLib's GDBus worker thread predates this (the harness talked to the hosts' buses)
+        // and starts GTask pool threads too (when it flushes a connection); the tray's workers
+        // may run in those: it joins host 2 as well.
+        bool moved = MoveGDBusWorker(fd, lan_->bus_address(2));
+        close(fd);
+        if (!moved) {
+            why_not_ = "cannot move GDBus's worker thread into host 2's network namespace";
+            return;
+        }
+        ready_ = true;
+    }
+
+    // Runs setns(netns_fd) in GDBus's worker thread (where filter functions run), through a
+    // connection to the bus at address. True when it did.
+    static bool MoveGDBusWorker(int netns_fd, const std::string &address)
+    {
+        struct Ctx {
+            int fd;
+            std::atomic<int> result{-2}; // -2: not run yet
+        } ctx;
+        ctx.fd = netns_fd;
+        g_autoptr(GDBusConnection) conn = g_dbus_connection_new_for_address_sync(
+                address.c_str(),
+                GDBusConnectionFlags(G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION),
+                nullptr, nullptr, nullptr);
+        if (!conn)
+            return false;
+        guint filter = g_dbus_connection_add_filter(
+                conn,
+                [](GDBusConnection *, GDBusMessage *m, gboolean, gpointer data) -> GDBusMessage * {
+                    auto *c = static_cast<Ctx *>(data);
+                    if (c->result == -2)
+                        c->result = setns(c->fd, CLONE_NEWNET);
+                    return m;
+                },
+                &ctx, nullptr);
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+                conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                "GetId", nullptr, nullptr, G_DBUS_CALL_FLAGS_NONE, 5000, nullptr, nullptr);
+        g_dbus_connection_remove_filter(conn, filter);
+        g_dbus_connection_close_sync(conn, nullptr, nullptr);
+        return ctx.result == 0;
+    }
+
+    static void TearDownTestSuite()
+    {
+        TearDownLan();
+    }
+
+    static void TearDownLan()
+    {
+        if (own_netns_ >= 0) {
+            setns(own_netns_, CLONE_NEWNET);
+            close(own_netns_);
+            own_netns_ = -1;
+        }
+        delete xvfb_;
+        xvfb_ = nullptr;
+        delete lan_;
+        lan_ = nullptr;
+        ready_ = false;
+    }
+
+    void SetUp() override
+    {
+        if (!ready_) {
+            if (may_skip_)
+                GTEST_SKIP() << "test LAN unavailable: " << why_not_;
+            GTEST_FAIL() << "test LAN unavailable: " << why_not_;
+        }
+        app_ = gtk_application_new(app_id_, G_APPLICATION_NON_UNIQUE);
+        g_autoptr(GError) error = nullptr;
+        ASSERT_TRUE(g_application_register(G_APPLICATION(app_), nullptr, &error)) << error->message;
+        tray_ = porch_tray_new(app_);
+        if (override_trust_)
+            porch_tray_set_trust_policy(tray_, TrustPolicy, &trust_);
+        ASSERT_TRUE(porch_tray_start(tray_, &error)) << error->message;
+        if (show_window_)
+            window_ = porch_tray_show_window(tray_);
+    }
+
+    void TearDown() override
+    {
+        if (tray_)
+            porch_tray_free(tray_);
+        tray_ = nullptr;
+        g_clear_object(&app_);
+        if (HasFailure() && lan_)
+            fprintf(stderr, "---- porchd log ----\n%s\n",
+                    ReadFile(lan_->host_dir(1) + "/porchd.log").c_str());
+    }
+
+    // Runs the main loop until pred holds; false after `seconds`.
+    bool IterateUntil(const std::function<bool()> &pred, double seconds)
+    {
+        auto end = Clock::now() + std::chrono::duration<double>(seconds);
+        while (!pred()) {
+            if (Clock::now() > end)
+                return false;
+            if (!g_main_context_iteration(nullptr, FALSE))
+                g_usleep(5000);
+        }
+        return true;
+    }
+
+    void Spin(double seconds)
+    {
+        IterateUntil([] { return false; }, seconds);
+    }
+
+    // Waits until porchd on host 1 is in the model with its share and an address.
+    PorchNeighbour *WaitForAlice()
+    {
+        PorchNeighbour *found = nullptr;
+        IterateUntil(
+                [&] {
+                    g_autoptr(PorchNeighbour) n = porch_tray_find_neighbour(tray_, kHost);
+                    guint shares = 0;
+                    if (!n || !porch_neighbour_is_porch(n))
+                        return false;
+                    porch_neighbour_get_shares(n, &shares);
+                    if (shares != 1 || !porch_neighbour_get_ipv4_addresses(n)[0])
+                        return false;
+                    found = porch_neighbour_ref(n);
+                    return true;
+                },
+                20);
+        return found;
+    }
+
+    PorchTrayTransferState WaitForTransfer(guint id, double seconds, std::string *status)
+    {
+        PorchTrayTransferState state = PORCH_TRAY_TRANSFER_RUNNING;
+        IterateUntil(
+                [&] {
+                    return porch_tray_transfer_get(tray_, id, &state, nullptr, nullptr, nullptr) &&
+                           state != PORCH_TRAY_TRANSFER_RUNNING;
+                },
+                seconds);
+        g_autofree char *s = nullptr;
+        porch_tray_transfer_get(tray_, id, nullptr, nullptr, &s, nullptr);
+        *status = s ? s : "";
+        return state;
+    }
+
+    inline static TestLan *lan_ = nullptr;
+    inline static std::string why_not_, public_, small_sha_, big_sha_, home_, downloads_;
+    inline static bool may_skip_ = false, ready_ = false;
+    inline static pid_t porchd_ = -1;
+    inline static Xvfb *xvfb_ = nullptr;
+    inline static int own_netns_ = -1;
+
+    // Set in a derived fixture's constructor: the application id, whether SetUp() answers
+    // first contacts with TrustPolicy (else the tray's own dialog asks) and opens the window.
+    const char *app_id_ = "org.porch.TrayLanTest";
+    bool override_trust_ = true;
+    bool show_window_ = true;
+
+    GtkApplication *app_ = nullptr;
+    PorchTray *tray_ = nullptr;
+    GtkWindow *window_ = nullptr;
+    TrustLog trust_;
+};
+
+} // namespace porch::test::tray
