@@ -202,6 +202,16 @@ char *porch_tray_ipp_device_uri(const PorchNeighbour *n, const PorchNeighbourSer
 typedef void (*PorchTrayIconDone)(PorchTray *tray, gboolean shown, gpointer data);
 void porch_tray_icon_start(PorchTray *tray, PorchTrayIconDone done, gpointer data);
 void porch_tray_icon_stop(PorchTray *tray);
+/* porch-tray's start: holds the application while it asks for a tray host as
+ * porch_tray_icon_start() does; then, when the icon is up, holds it for as long as the
+ * program runs, and opens the window when there is no icon or @open_window; then calls
+ * @done (may be NULL). */
+void porch_tray_present(PorchTray *tray, gboolean open_window, PorchTrayIconDone done,
+                        gpointer data);
+/* The icon's menu as the tray host shows it (owned by the indicator; replaced when the
+ * neighbours or the transfers change) and its icon name; NULL while no icon is up. */
+GtkMenu *porch_tray_icon_get_menu(PorchTray *tray);
+const char *porch_tray_icon_get_icon_name(PorchTray *tray);
 
 /* Human-readable size ("1.2 MB") and local date, g_free() them. */
 char *porch_tray_format_size(guint64 size);

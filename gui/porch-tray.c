@@ -15,19 +15,15 @@ typedef struct {
     gboolean activated;
 } App;
 
+/* porch_tray_present() has put the icon up (and holds the application for it), or opened the
+ * window instead. */
 static void
 on_icon(PorchTray *tray, gboolean shown, gpointer data)
 {
     App *a = data;
-    GApplication *app = G_APPLICATION(porch_tray_get_application(tray));
 
     a->icon_known = TRUE;
     a->icon_shown = shown;
-    if (shown)
-        g_application_hold(app); /* the icon keeps the program running */
-    if (!shown || opt_window)
-        porch_tray_show_window(tray);
-    g_application_release(app); /* held while the question was open */
 }
 
 static void
@@ -39,8 +35,7 @@ on_startup(GApplication *app, gpointer data)
     a->tray = porch_tray_new(GTK_APPLICATION(app));
     if (!porch_tray_start(a->tray, &error))
         g_message("cannot see the neighbours yet: %s", error->message);
-    g_application_hold(app);
-    porch_tray_icon_start(a->tray, on_icon, a);
+    porch_tray_present(a->tray, opt_window, on_icon, a);
 }
 
 static void

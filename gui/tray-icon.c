@@ -23,7 +23,9 @@ struct _PorchTrayIcon {
     GCancellable *cancellable;
     PorchTrayIconDone done;
     gpointer done_data;
-    gboolean stopped; /* porch_tray_icon_stop() ran while a bus call was pending */
+    gboolean present;     /* started by porch_tray_present(): the app is held meanwhile */
+    gboolean open_window; /* porch_tray_present()'s */
+    gboolean stopped;     /* porch_tray_icon_stop() ran while a bus call was pending */
 };
 
 /* In a bus callback: TRUE (and the icon freed) when the icon was stopped meanwhile. */
@@ -244,8 +246,19 @@ show_icon(PorchTrayIcon *icon)
 static void
 finish(PorchTrayIcon *icon, gboolean shown)
 {
+    PorchTray *tray = icon->tray;
+    GApplication *app = tray->app != NULL ? G_APPLICATION(tray->app) : NULL;
+
+    if (icon->present) {
+        if (shown && app != NULL)
+            g_application_hold(app); /* the icon keeps the program running */
+        if (!shown || icon->open_window)
+            porch_tray_show_window(tray);
+    }
     if (icon->done != NULL)
-        icon->done(icon->tray, shown, icon->done_data);
+        icon->done(tray, shown, icon->done_data);
+    if (icon->present && app != NULL)
+        g_application_release(app); /* held while the question was open */
 }
 
 static void
@@ -290,8 +303,9 @@ on_bus(GObject *source, GAsyncResult *result, gpointer data)
                            on_name_has_owner, icon);
 }
 
-void
-porch_tray_icon_start(PorchTray *tray, PorchTrayIconDone done, gpointer data)
+static void
+start(PorchTray *tray, gboolean present, gboolean open_window, PorchTrayIconDone done,
+      gpointer data)
 {
     PorchTrayIcon *icon = g_new0(PorchTrayIcon, 1);
     g_autofree char *bus_socket = g_build_filename(g_get_user_runtime_dir(), "bus", NULL);
@@ -300,6 +314,8 @@ porch_tray_icon_start(PorchTray *tray, PorchTrayIconDone done, gpointer data)
     icon->tray = tray;
     icon->done = done;
     icon->done_data = data;
+    icon->present = present;
+    icon->open_window = open_window;
     icon->cancellable = g_cancellable_new();
     tray->icon = icon;
     /* Only ask when a session bus address is known: GLib would otherwise try to autolaunch
@@ -311,6 +327,34 @@ porch_tray_icon_start(PorchTray *tray, PorchTrayIconDone done, gpointer data)
         return;
     }
     g_bus_get(G_BUS_TYPE_SESSION, icon->cancellable, on_bus, icon);
+}
+
+void
+porch_tray_icon_start(PorchTray *tray, PorchTrayIconDone done, gpointer data)
+{
+    start(tray, FALSE, FALSE, done, data);
+}
+
+void
+porch_tray_present(PorchTray *tray, gboolean open_window, PorchTrayIconDone done, gpointer data)
+{
+    if (tray->app != NULL)
+        g_application_hold(G_APPLICATION(tray->app));
+    start(tray, TRUE, open_window, done, data);
+}
+
+GtkMenu *
+porch_tray_icon_get_menu(PorchTray *tray)
+{
+    return tray->icon != NULL && tray->icon->menu != NULL ? GTK_MENU(tray->icon->menu) : NULL;
+}
+
+const char *
+porch_tray_icon_get_icon_name(PorchTray *tray)
+{
+    return tray->icon != NULL && tray->icon->indicator != NULL
+                   ? app_indicator_get_icon(tray->icon->indicator)
+                   : NULL;
 }
 
 void
