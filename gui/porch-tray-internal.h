@@ -84,6 +84,10 @@ void porch_tray_set_trust_policy(PorchTray *tray, PorchTrayTrustPolicy policy, g
 /* Key and known_peers files (NULL: porch_identity_default_file() and
  * porch_known_peers_default_file(), the CLI's). */
 void porch_tray_set_files(PorchTray *tray, const char *identity_file, const char *known_peers);
+/* How long connecting to a neighbour, and then each reply, may take before the neighbour is
+ * given up as unreachable (for contacts started from now on); 0: the client library's
+ * default (30 s). */
+void porch_tray_set_connect_timeout(PorchTray *tray, int seconds);
 
 /* Connect options for a worker thread: our key is loaded there. The returned struct (free
  * with porch_tray_connect_free()) holds copies and the trust hook that asks on the main

@@ -280,6 +280,12 @@ porch_tray_set_files(PorchTray *tray, const char *identity_file, const char *kno
 }
 
 void
+porch_tray_set_connect_timeout(PorchTray *tray, int seconds)
+{
+    tray->connect_timeout = MAX(seconds, 0);
+}
+
+void
 porch_tray_set_changed_func(PorchTray *tray, PorchTrayChangedFunc func, gpointer data)
 {
     tray->changed = func;
@@ -314,6 +320,7 @@ struct _PorchTrayConnect {
     GMainContext *context;
     char *identity_file;
     char *known_peers;
+    int timeout;
 };
 
 PorchTrayConnect *
@@ -327,6 +334,7 @@ porch_tray_connect_new(PorchTray *tray)
                                                    : porch_identity_default_file();
     c->known_peers = tray->known_peers != NULL ? g_strdup(tray->known_peers)
                                                : porch_known_peers_default_file();
+    c->timeout = tray->connect_timeout;
     return c;
 }
 
@@ -445,6 +453,7 @@ connect_run(PorchTrayConnect *c, const PorchNeighbour *n, gboolean for_print,
             .identity = key,
             .trust = ask_from_worker,
             .trust_data = c,
+            .timeout_seconds = c->timeout,
     };
     PorchClient *client;
 

@@ -19,6 +19,7 @@ struct _PorchTray {
     gpointer trust_data;
     char *identity_file; /* NULL: the default */
     char *known_peers;   /* NULL: the default */
+    int connect_timeout; /* seconds; 0: the client library's default */
     char *browse_error;  /* why the neighbours cannot be seen, or NULL */
     PorchTrayWindow *window;
     PorchTrayIcon *icon;

@@ -388,11 +388,15 @@ list_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellab
     g_mutex_lock(&j->conn->lock);
     for (int attempt = 0; attempt < 2 && files == NULL; attempt++) {
         g_clear_error(&error);
-        if (j->conn->client == NULL)
+        if (j->conn->client == NULL) {
             j->conn->client = porch_tray_connect_run(j->connect, j->neighbour, cancellable, &error);
+            /* what counts is the last contact: a stale connection made again may fail */
+            j->connected = j->conn->client != NULL;
+        } else {
+            j->connected = TRUE;
+        }
         if (j->conn->client == NULL)
             break;
-        j->connected = TRUE;
         files = porch_client_list(j->conn->client, j->path, cancellable, &error);
         /* a connection that went stale is made again once */
         if (files == NULL &&
