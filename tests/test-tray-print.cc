@@ -3,9 +3,9 @@
 //
 //   host 1  porchd sharing the printer Office (its own cupsd, a file-backed queue), printable by
 //           the tray user's key "me" and by host 2's machine key (the porch backend's)
-//   host 2  this process (its main thread joins host 2's network namespace; GTK on an Xvfb
-//           display), with a cupsd of its own where "Add to this computer" makes queues
-//           (CUPS_SERVER), Porch's backend installed there
+//   host 2  this process (tray-fixture.h's desktop user: its main thread and GDBus's worker
+//           join host 2's network namespace; GTK on an Xvfb display), with a cupsd of its own
+//           where "Add to this computer" makes queues (CUPS_SERVER), Porch's backend there
 //   host 3  no porchd: an IPP Everywhere printer (ippeveprinter, registered with host 3's
 //           avahi-daemon through host 3's D-Bus), a device nearby
 //
@@ -20,68 +20,24 @@
 //                                        devices, "Add to this computer" makes a driverless
 //                                        queue (lpadmin -m everywhere asks the printer over
 //                                        IPP), lp prints into ippeveprinter's spool folder
-#include <gtest/gtest.h>
-
-#include <algorithm>
-#include <chrono>
-#include <csignal>
-#include <cstring>
-#include <filesystem>
-#include <functional>
-#include <string>
-#include <thread>
-#include <vector>
-
-#include <fcntl.h>
-#include <sched.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <glib.h>
-
-#include "porch-tray-internal.h"
-#include "test-util.h"
-#include "testlan.h"
+#include "tray-fixture.h"
 
 namespace
 {
 
+using namespace porch::test::tray;
 using porch::test::FindBuilt;
 using porch::test::MakeKey;
-using porch::test::ReadFile;
 using porch::test::RunResult;
-using porch::test::TestLan;
-using porch::test::WaitFor;
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
-constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
-constexpr const char *kDisplayName = "Alice's laptop";
-constexpr const char *kAlice = "porchtl1.local";
 constexpr const char *kDevice = "porchtl3.local";
 constexpr const char *kIppName = "Porch Test IPP";
 constexpr int kIppPort = 8631;
 
 bool
-WriteFile(const std::string &path, const std::string &data, mode_t mode = 0644)
-{
-    return g_file_set_contents(path.c_str(), data.data(), (gssize)data.size(), nullptr) &&
-           chmod(path.c_str(), mode) == 0;
-}
-
-bool
 Contains(const std::string &haystack, const std::string &needle)
 {
     return haystack.find(needle) != std::string::npos;
-}
-
-bool
-Exists(const std::string &path)
-{
-    struct stat st;
-    return lstat(path.c_str(), &st) == 0;
 }
 
 // A document as a printer receives it: PDF (porch.ppd, everywhere) or PostScript.
@@ -93,79 +49,6 @@ IsPrinted(const std::string &path)
         return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure()
            << path << " does not start with %PDF- or %!PS: \"" << head << "\"";
-}
-
-// Xvfb on a display of its own (local connections only), stopped at the end.
-class Xvfb
-{
-  public:
-    bool Start()
-    {
-        int n = 300 + (int)(getpid() % 600);
-        while (Exists("/tmp/.X" + std::to_string(n) + "-lock") ||
-               Exists("/tmp/.X11-unix/X" + std::to_string(n)))
-            n++;
-        display_ = ":" + std::to_string(n);
-        pid_ = fork();
-        if (pid_ == 0) {
-            setpgid(0, 0);
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-            dup2(null, STDOUT_FILENO);
-            dup2(null, STDERR_FILENO);
-            execlp("Xvfb", "Xvfb", display_.c_str(), "-nolisten", "tcp", "-screen", "0",
-                   "1280x900x24", (char *)nullptr);
-            _exit(127);
-        }
-        std::string socket = "/tmp/.X11-unix/X" + std::to_string(n);
-        return WaitFor([&] { return Exists(socket) || waitpid(pid_, nullptr, WNOHANG) == pid_; },
-                       10) &&
-               Exists(socket);
-    }
-    ~Xvfb()
-    {
-        if (pid_ <= 0)
-            return;
-        kill(-pid_, SIGTERM);
-        kill(pid_, SIGTERM);
-        waitpid(pid_, nullptr, 0);
-    }
-    const std::string &display() const
-    {
-        return display_;
-    }
-
-  private:
-    pid_t pid_ = -1;
-    std::string display_;
-};
-
-gboolean
-TrustAll(const char *, const char *, gboolean, gpointer)
-{
-    return TRUE;
-}
-
-// The strings in column `column` of a tree view's model.
-std::vector<std::string>
-Column(GtkTreeView *view, int column)
-{
-    std::vector<std::string> out;
-    GtkTreeModel *model = gtk_tree_view_get_model(view);
-    GtkTreeIter iter;
-    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
-         ok = gtk_tree_model_iter_next(model, &iter)) {
-        g_autofree char *s = nullptr;
-        gtk_tree_model_get(model, &iter, column, &s, -1);
-        out.push_back(s ? s : "");
-    }
-    return out;
-}
-
-bool
-Has(const std::vector<std::string> &v, const std::string &s)
-{
-    return std::find(v.begin(), v.end(), s) != v.end();
 }
 
 // The visible dialog titled `title`: its primary and secondary text, "" when there is none.
@@ -213,9 +96,14 @@ CloseDialogs()
     g_list_free(tops);
 }
 
-class TrayPrintTest : public ::testing::Test
+class TrayPrintTest : public TrayDesktopFixture
 {
   protected:
+    TrayPrintTest()
+    {
+        app_id_ = "org.porch.TrayPrintTest";
+    }
+
     static void SetUpTestSuite()
     {
         may_skip_ = !TestLan::must_run();
@@ -278,130 +166,33 @@ class TrayPrintTest : public ::testing::Test
                            "\nlisten = " + lan_->address(1) + "\n\n[peer me]\nkey = " + me +
                            "\n\n[peer carol]\nkey = " + carol + "\n\n[peer host2]\nkey = " + host2 +
                            "\n\n[printer Office]\nprint = me;host2\n";
-        std::string log = h1 + "/porchd.log";
-        if (!WriteFile(h1 + "/porch.conf", conf)) {
-            why_not_ = "cannot write porch.conf";
+        if (!StartPorchd(conf, {"CUPS_SERVER=" + lan_->cups_server(1)}) || !BecomeDesktopUser(2))
             return;
-        }
-        porchd_ = lan_->spawn(1,
-                              {"env", "CUPS_SERVER=" + lan_->cups_server(1), kPorchd, "--config",
-                               h1 + "/porch.conf", "--state-dir", h1 + "/state"},
-                              log);
-        if (porchd_ < 0 ||
-            !WaitFor(
-                    [&] {
-                        return Contains(ReadFile(log), " running: ") || !lan_->running(porchd_);
-                    },
-                    15) ||
-            !lan_->running(porchd_)) {
-            why_not_ = "porchd did not start; its log:\n" + ReadFile(log);
-            return;
-        }
-        xvfb_ = new Xvfb();
-        if (!xvfb_->Start()) {
-            why_not_ = "Xvfb did not start";
-            return;
-        }
 
-        // A user of host 2, whose CUPS is host 2's cupsd.
-        home_ = h2 + "/home";
-        std::string config = home_ + "/.config", runtime = h2 + "/runtime";
-        fs::create_directories(config);
-        fs::create_directories(runtime);
-        chmod(runtime.c_str(), 0700);
+        // The user of host 2, whose CUPS is host 2's cupsd.
         doc_ = home_ + "/letter.txt";
         if (!WriteFile(doc_, "Dear neighbour,\nprinted from porch-tray.\n")) {
             why_not_ = "cannot write the document";
             return;
         }
-        g_setenv("HOME", home_.c_str(), TRUE);
-        g_setenv("XDG_CONFIG_HOME", config.c_str(), TRUE);
-        g_setenv("XDG_RUNTIME_DIR", runtime.c_str(), TRUE);
-        g_setenv("DISPLAY", xvfb_->display().c_str(), TRUE);
-        g_setenv("GDK_BACKEND", "x11", TRUE);
-        g_setenv("NO_AT_BRIDGE", "1", TRUE);
-        g_setenv("GSETTINGS_BACKEND", "memory", TRUE);
-        g_setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/porch-test-session-bus", TRUE);
-        g_setenv("DBUS_SYSTEM_BUS_ADDRESS", lan_->bus_address(2).c_str(), TRUE);
         g_setenv("CUPS_SERVER", lan_->cups_server(2).c_str(), TRUE);
         g_setenv("PORCH_PPD", ppd.c_str(), TRUE);
-
-        // This thread joins host 2's network; threads and processes started from now on are
-        // there too.
-        own_netns_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-        int fd = open(("/run/netns/" + lan_->ns(2)).c_str(), O_RDONLY | O_CLOEXEC);
-        if (own_netns_ < 0 || fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-            why_not_ = std::string("cannot join host 2's network namespace: ") + strerror(errno);
-            if (fd >= 0)
-                close(fd);
-            return;
-        }
-        close(fd);
         ready_ = true;
     }
 
-    static void TearDownTestSuite()
+    // The tray's identity is the user's key "me" (a test may change it).
+    void BeforeStart() override
     {
-        if (own_netns_ >= 0) {
-            setns(own_netns_, CLONE_NEWNET);
-            close(own_netns_);
-            own_netns_ = -1;
-        }
-        delete xvfb_;
-        xvfb_ = nullptr;
-        delete lan_;
-        lan_ = nullptr;
-        ready_ = false;
-    }
-
-    void SetUp() override
-    {
-        if (!ready_) {
-            if (may_skip_)
-                GTEST_SKIP() << "test LAN unavailable: " << why_not_;
-            GTEST_FAIL() << "test LAN unavailable: " << why_not_
-                         << (TestLan::must_run() ? " (CI is set: LAN tests must run)" : "");
-        }
-        app_ = gtk_application_new("org.porch.TrayPrintTest", G_APPLICATION_NON_UNIQUE);
-        g_autoptr(GError) error = nullptr;
-        ASSERT_TRUE(g_application_register(G_APPLICATION(app_), nullptr, &error)) << error->message;
-        // No CSS transitions: GTK 3.24 leaks 24-byte style values when a state change
-        // animates (LeakSanitizer sees them without a frame of Porch's; test-tray-lan's window
-        // shows them as well), and a user's animations are no concern of these tests.
-        g_object_set(gtk_settings_get_default(), "gtk-enable-animations", FALSE, nullptr);
-        tray_ = porch_tray_new(app_);
-        porch_tray_set_trust_policy(tray_, TrustAll, nullptr);
         porch_tray_set_files(tray_, (keys_ + "/me").c_str(), (home_ + "/known_peers").c_str());
-        ASSERT_TRUE(porch_tray_start(tray_, &error)) << error->message;
-        window_ = porch_tray_show_window(tray_);
     }
 
     void TearDown() override
     {
-        if (tray_)
-            porch_tray_free(tray_);
-        tray_ = nullptr;
-        g_clear_object(&app_);
-        if (HasFailure() && lan_) {
-            fprintf(stderr, "---- porchd log ----\n%s\n",
-                    ReadFile(lan_->host_dir(1) + "/porchd.log").c_str());
+        TrayDesktopFixture::TearDown();
+        if (HasFailure() && lan_)
             for (int host : {1, 2})
                 fprintf(stderr, "---- host %d's jobs ----\n%s\n", host,
                         lan_->run_cups(host, {"lpstat", "-W", "all", "-o"}).out.c_str());
-        }
-    }
-
-    // Runs the main loop until pred holds; false after `seconds`.
-    bool IterateUntil(const std::function<bool()> &pred, double seconds)
-    {
-        auto end = Clock::now() + std::chrono::duration<double>(seconds);
-        while (!pred()) {
-            if (Clock::now() > end)
-                return false;
-            if (!g_main_context_iteration(nullptr, FALSE))
-                g_usleep(5000);
-        }
-        return true;
     }
 
     // Waits until porchd on host 1 is in the model with the printer Office and an address.
@@ -409,7 +200,7 @@ class TrayPrintTest : public ::testing::Test
     {
         return IterateUntil(
                 [&] {
-                    g_autoptr(PorchNeighbour) n = porch_tray_find_neighbour(tray_, kAlice);
+                    g_autoptr(PorchNeighbour) n = porch_tray_find_neighbour(tray_, kHost);
                     guint printers = 0;
                     const PorchNeighbourPrinter *p =
                             n ? porch_neighbour_get_printers(n, &printers) : nullptr;
@@ -461,38 +252,21 @@ class TrayPrintTest : public ::testing::Test
                 seconds);
     }
 
-    static TestLan *lan_;
-    static std::string why_not_, out_, keys_, home_, doc_;
-    static bool may_skip_, ready_;
-    static pid_t porchd_;
-    static Xvfb *xvfb_;
-    static int own_netns_;
-
-    GtkApplication *app_ = nullptr;
-    PorchTray *tray_ = nullptr;
-    GtkWindow *window_ = nullptr;
+    inline static std::string out_, keys_, doc_;
 };
-
-TestLan *TrayPrintTest::lan_ = nullptr;
-std::string TrayPrintTest::why_not_, TrayPrintTest::out_, TrayPrintTest::keys_,
-        TrayPrintTest::home_, TrayPrintTest::doc_;
-bool TrayPrintTest::may_skip_ = false, TrayPrintTest::ready_ = false;
-pid_t TrayPrintTest::porchd_ = -1;
-Xvfb *TrayPrintTest::xvfb_ = nullptr;
-int TrayPrintTest::own_netns_ = -1;
 
 TEST_F(TrayPrintTest, PrintAFileLandsInHostOnesQueue)
 {
     ASSERT_TRUE(WaitForAlice()) << "porchd on host 1 and its printer never reached the model";
     // The window lists the printer once the neighbour is selected.
-    ASSERT_TRUE(porch_tray_select_neighbour(tray_, kAlice));
+    ASSERT_TRUE(porch_tray_select_neighbour(tray_, kHost));
     GtkWidget *found = FindWidget(GTK_WIDGET(window_), GTK_TYPE_TREE_VIEW, "Printers");
     ASSERT_NE(found, nullptr) << "no list named Printers in the window";
     EXPECT_TRUE(IterateUntil([&] { return Has(Column(GTK_TREE_VIEW(found), 0), "Office"); }, 5));
 
     unlink(out_.c_str());
     int before = JobsOf(1, "Office", "me@porch");
-    guint id = porch_tray_print_file(tray_, kAlice, "Office", doc_.c_str());
+    guint id = porch_tray_print_file(tray_, kHost, "Office", doc_.c_str());
     ASSERT_GT(id, 0u);
     std::string message;
     ASSERT_EQ(WaitForOp(id, 60, &message), PORCH_TRAY_PRINT_DONE) << message;
@@ -508,7 +282,7 @@ TEST_F(TrayPrintTest, PrintAFileLandsInHostOnesQueue)
     // Carol's key is a peer of host 1 without the print right: refused, and the user is told.
     porch_tray_set_files(tray_, (keys_ + "/carol").c_str(), (home_ + "/known_peers").c_str());
     int all_before = JobsOf(1, "Office", "carol@porch");
-    id = porch_tray_print_file(tray_, kAlice, "Office", doc_.c_str());
+    id = porch_tray_print_file(tray_, kHost, "Office", doc_.c_str());
     ASSERT_EQ(WaitForOp(id, 60, &message), PORCH_TRAY_PRINT_FAILED) << message;
     EXPECT_TRUE(Contains(message, "not allowed")) << message;
     std::string shown;
@@ -521,7 +295,7 @@ TEST_F(TrayPrintTest, PrintAFileLandsInHostOnesQueue)
     CloseDialogs();
 
     // A file that cannot be read fails before any connection.
-    id = porch_tray_print_file(tray_, kAlice, "Office", (home_ + "/no-such.pdf").c_str());
+    id = porch_tray_print_file(tray_, kHost, "Office", (home_ + "/no-such.pdf").c_str());
     ASSERT_EQ(WaitForOp(id, 10, &message), PORCH_TRAY_PRINT_FAILED) << message;
     EXPECT_TRUE(Contains(message, "no-such.pdf")) << message;
     // Not a Porch neighbour: nothing starts.
@@ -531,7 +305,7 @@ TEST_F(TrayPrintTest, PrintAFileLandsInHostOnesQueue)
 TEST_F(TrayPrintTest, AddToThisComputerThenLpPrints)
 {
     ASSERT_TRUE(WaitForAlice()) << "porchd on host 1 and its printer never reached the model";
-    guint id = porch_tray_add_porch_printer(tray_, kAlice, "Office");
+    guint id = porch_tray_add_porch_printer(tray_, kHost, "Office");
     ASSERT_GT(id, 0u);
     std::string message, queue;
     ASSERT_EQ(WaitForOp(id, 60, &message, &queue), PORCH_TRAY_PRINT_DONE) << message;
@@ -561,7 +335,7 @@ TEST_F(TrayPrintTest, AddToThisComputerThenLpPrints)
     // CUPS not there: lpadmin's own words, in a dialog.
     std::string server = g_getenv("CUPS_SERVER");
     g_setenv("CUPS_SERVER", (lan_->host_dir(2) + "/no-cups.sock").c_str(), TRUE);
-    id = porch_tray_add_porch_printer(tray_, kAlice, "Office");
+    id = porch_tray_add_porch_printer(tray_, kHost, "Office");
     g_setenv("CUPS_SERVER", server.c_str(), TRUE);
     ASSERT_EQ(WaitForOp(id, 60, &message), PORCH_TRAY_PRINT_FAILED) << message;
     EXPECT_TRUE(Contains(message, "lpadmin")) << "lpadmin's stderr: " << message;

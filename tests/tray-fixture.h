@@ -1,8 +1,10 @@
-// tray-fixture.h — what the tests of porch-tray's core on the test LAN share: a real porchd
-// on host 1 sharing Public to guests, this process browsing and fetching as host 2 (its main
-// thread joins host 2's network namespace, so the GTask workers it starts are there too; avahi
-// is host 2's through DBUS_SYSTEM_BUS_ADDRESS), GTK on an Xvfb display started here, and a
-// user of host 2 with a home, XDG folders and a Downloads folder of its own.
+// tray-fixture.h — what the tests of porch-tray's core on the test LAN share. Helpers (files,
+// Xvfb, the trust hook, a tree view's column); TrayDesktopFixture: porchd on host 1, and this
+// process as a desktop user of a host (its main thread joins that host's network namespace, so
+// the GTask workers it starts are there too, and so does GDBus's worker thread; avahi is the
+// host's through DBUS_SYSTEM_BUS_ADDRESS), GTK on an Xvfb display started here, a home, XDG
+// folders and a Downloads folder of its own; TrayLanFixture: two hosts, porchd on host 1
+// sharing Public to guests, this process browsing and fetching as host 2.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -39,6 +41,7 @@ namespace porch::test::tray
 
 using porch::test::ReadFile;
 using porch::test::TestLan;
+using porch::test::WaitFor;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -189,71 +192,60 @@ Has(const std::vector<std::string> &v, const std::string &s)
     return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-class TrayLanFixture : public ::testing::Test
+// What every tray test on the test LAN has: a LAN (lan_, set up by the derived fixture), this
+// process as a desktop user of one host under Xvfb (BecomeDesktopUser), and a PorchTray of its
+// own in each test, its window shown. ready_ says whether the suite's setup worked, why_not_
+// why not; may_skip_ whether a test may then skip (else it fails).
+class TrayDesktopFixture : public ::testing::Test
 {
   protected:
-    static void SetUpTestSuite()
+    // Starts porchd on host 1 with conf as its porch.conf (its log: porchd.log there), through
+    // `env ENV...` when env is not empty; true once it says it is running.
+    static bool StartPorchd(const std::string &conf, const std::vector<std::string> &env = {})
     {
-        SetUpLan(384ll * 1024 * 1024);
-    }
-
-    // Brings up the LAN: porchd on host 1 sharing Public (small.bin, tree/, and big.bin of
-    // big_bytes random bytes when big_bytes > 0), Xvfb, a user of host 2 (HOME, XDG folders,
-    // no session bus), and this thread in host 2's network namespace. ready_ says whether it
-    // worked, why_not_ why not.
-    static void SetUpLan(off_t big_bytes)
-    {
-        std::string missing = TestLan::missing_tools({"Xvfb"});
-        if (!missing.empty()) {
-            why_not_ = "missing tools: " + missing;
-            may_skip_ = !TestLan::must_run();
-            return;
-        }
-        lan_ = TestLan::Create(2, &why_not_, &may_skip_).release();
-        if (!lan_)
-            return;
-        may_skip_ = false;
-        std::string h1 = lan_->host_dir(1), h2 = lan_->host_dir(2);
-        public_ = h1 + "/public";
-        fs::create_directories(public_ + "/tree/sub");
-        small_sha_ = MakeRandomFile(public_ + "/small.bin", 3 * 1024 * 1024 + 17, 1);
-        if (big_bytes > 0)
-            big_sha_ = MakeRandomFile(public_ + "/big.bin", big_bytes, 2);
-        if (small_sha_.empty() || (big_bytes > 0 && big_sha_.empty()) ||
-            !WriteFile(public_ + "/tree/a.txt", "a\n") ||
-            !WriteFile(public_ + "/tree/sub/b.txt", "bee\n")) {
-            why_not_ = "cannot write the shared files";
-            return;
-        }
-        std::string conf = "[porch]\nname = " + std::string(kDisplayName) +
-                           "\nlisten = " + lan_->address(1) +
-                           "\n\n[share Public]\npath = " + public_ + "\nread = guest\n";
-        std::string log = h1 + "/porchd.log";
+        std::string h1 = lan_->host_dir(1), log = h1 + "/porchd.log";
         if (!WriteFile(h1 + "/porch.conf", conf)) {
             why_not_ = "cannot write porch.conf";
-            return;
+            return false;
         }
-        porchd_ = lan_->spawn(
-                1, {kPorchd, "--config", h1 + "/porch.conf", "--state-dir", h1 + "/state"}, log);
-        auto end = Clock::now() + std::chrono::seconds(15);
-        while (porchd_ > 0 && lan_->running(porchd_) &&
-               ReadFile(log).find(" running: ") == std::string::npos && Clock::now() < end)
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        if (porchd_ < 0 || !lan_->running(porchd_) ||
-            ReadFile(log).find(" running: ") == std::string::npos) {
+        std::vector<std::string> argv;
+        if (!env.empty()) {
+            argv.push_back("env");
+            argv.insert(argv.end(), env.begin(), env.end());
+        }
+        argv.insert(argv.end(),
+                    {kPorchd, "--config", h1 + "/porch.conf", "--state-dir", h1 + "/state"});
+        porchd_ = lan_->spawn(1, argv, log);
+        if (porchd_ < 0 ||
+            !WaitFor(
+                    [&] {
+                        return ReadFile(log).find(" running: ") != std::string::npos ||
+                               !lan_->running(porchd_);
+                    },
+                    15) ||
+            !lan_->running(porchd_)) {
             why_not_ = "porchd did not start; its log:\n" + ReadFile(log);
-            return;
+            return false;
         }
+        return true;
+    }
+
+    // Xvfb, and this process as a user of host `host`: a home of its own (home_), Downloads
+    // where user-dirs.dirs says (downloads_), XDG folders, GTK on the Xvfb display, no session
+    // bus, host's avahi (DBUS_SYSTEM_BUS_ADDRESS); this thread and GDBus's worker thread in
+    // host's network namespace. False (why_not_ says why) when something of it failed.
+    static bool BecomeDesktopUser(int host)
+    {
         xvfb_ = new Xvfb();
         if (!xvfb_->Start()) {
             why_not_ = "Xvfb did not start";
-            return;
+            return false;
         }
 
-        // A user of host 2: a home of its own, Downloads where user-dirs.dirs says.
-        home_ = h2 + "/home";
+        std::string dir = lan_->host_dir(host);
+        home_ = dir + "/home";
         downloads_ = home_ + "/Incoming";
-        std::string config = home_ + "/.config", runtime = h2 + "/runtime";
+        std::string config = home_ + "/.config", runtime = dir + "/runtime";
         fs::create_directories(config);
         fs::create_directories(runtime);
         chmod(runtime.c_str(), 0700);
@@ -267,29 +259,33 @@ class TrayLanFixture : public ::testing::Test
         g_setenv("GDK_BACKEND", "x11", TRUE);
         g_setenv("NO_AT_BRIDGE", "1", TRUE);
         g_setenv("GSETTINGS_BACKEND", "memory", TRUE);
-        // no session bus at all (as under a bare X server), and host 2's avahi
+        // no session bus at all (as under a bare X server), and the host's avahi
         g_setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/porch-test-session-bus", TRUE);
-        g_setenv("DBUS_SYSTEM_BUS_ADDRESS", lan_->bus_address(2).c_str(), TRUE);
+        g_setenv("DBUS_SYSTEM_BUS_ADDRESS", lan_->bus_address(host).c_str(), TRUE);
 
-        // This thread joins host 2's network; threads started from now on are there too.
+        // This thread joins the host's network; threads and processes started from now on are
+        // there too.
         own_netns_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-        int fd = open(("/run/netns/" + lan_->ns(2)).c_str(), O_RDONLY | O_CLOEXEC);
+        int fd = open(("/run/netns/" + lan_->ns(host)).c_str(), O_RDONLY | O_CLOEXEC);
         if (own_netns_ < 0 || fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-            why_not_ = std::string("cannot join host 2's network namespace: ") + strerror(errno);
+            int err = errno;
+            why_not_ = "cannot join host " + std::to_string(host) +
+                       "'s network namespace: " + strerror(err);
             if (fd >= 0)
                 close(fd);
-            return;
+            return false;
         }
         // GLib's GDBus worker thread predates this (the harness talked to the hosts' buses)
         // and starts GTask pool threads too (when it flushes a connection); the tray's workers
-        // may run in those: it joins host 2 as well.
-        bool moved = MoveGDBusWorker(fd, lan_->bus_address(2));
+        // may run in those: it joins the host as well.
+        bool moved = MoveGDBusWorker(fd, lan_->bus_address(host));
         close(fd);
         if (!moved) {
-            why_not_ = "cannot move GDBus's worker thread into host 2's network namespace";
-            return;
+            why_not_ = "cannot move GDBus's worker thread into host " + std::to_string(host) +
+                       "'s network namespace";
+            return false;
         }
-        ready_ = true;
+        return true;
     }
 
     // Runs setns(netns_fd) in GDBus's worker thread (where filter functions run), through a
@@ -330,6 +326,7 @@ class TrayLanFixture : public ::testing::Test
         TearDownLan();
     }
 
+    // Back to this process's own network namespace; Xvfb and the LAN stopped.
     static void TearDownLan()
     {
         if (own_netns_ >= 0) {
@@ -349,7 +346,8 @@ class TrayLanFixture : public ::testing::Test
         if (!ready_) {
             if (may_skip_)
                 GTEST_SKIP() << "test LAN unavailable: " << why_not_;
-            GTEST_FAIL() << "test LAN unavailable: " << why_not_;
+            GTEST_FAIL() << "test LAN unavailable: " << why_not_
+                         << (TestLan::must_run() ? " (CI is set: LAN tests must run)" : "");
         }
         app_ = gtk_application_new(app_id_, G_APPLICATION_NON_UNIQUE);
         g_autoptr(GError) error = nullptr;
@@ -362,9 +360,15 @@ class TrayLanFixture : public ::testing::Test
         tray_ = porch_tray_new(app_);
         if (override_trust_)
             porch_tray_set_trust_policy(tray_, TrustPolicy, &trust_);
+        BeforeStart();
         ASSERT_TRUE(porch_tray_start(tray_, &error)) << error->message;
         if (show_window_)
             window_ = porch_tray_show_window(tray_);
+    }
+
+    // What a derived fixture does to tray_ before it starts (porch_tray_set_files, say).
+    virtual void BeforeStart()
+    {
     }
 
     void TearDown() override
@@ -394,6 +398,67 @@ class TrayLanFixture : public ::testing::Test
     void Spin(double seconds)
     {
         IterateUntil([] { return false; }, seconds);
+    }
+
+    inline static TestLan *lan_ = nullptr;
+    inline static std::string why_not_, home_, downloads_;
+    inline static bool may_skip_ = false, ready_ = false;
+    inline static pid_t porchd_ = -1;
+    inline static Xvfb *xvfb_ = nullptr;
+    inline static int own_netns_ = -1;
+
+    // Set in a derived fixture's constructor: the application id, whether SetUp() answers
+    // first contacts with TrustPolicy (else the tray's own dialog asks) and opens the window.
+    const char *app_id_ = "org.porch.TrayLanTest";
+    bool override_trust_ = true;
+    bool show_window_ = true;
+
+    GtkApplication *app_ = nullptr;
+    PorchTray *tray_ = nullptr;
+    GtkWindow *window_ = nullptr;
+    TrustLog trust_;
+};
+
+// Two hosts: porchd on host 1 sharing Public to guests, this process as the user of host 2.
+class TrayLanFixture : public TrayDesktopFixture
+{
+  protected:
+    static void SetUpTestSuite()
+    {
+        SetUpLan(384ll * 1024 * 1024);
+    }
+
+    // Brings up the LAN: porchd on host 1 sharing Public (small.bin, tree/, and big.bin of
+    // big_bytes random bytes when big_bytes > 0), and BecomeDesktopUser(2).
+    static void SetUpLan(off_t big_bytes)
+    {
+        std::string missing = TestLan::missing_tools({"Xvfb"});
+        if (!missing.empty()) {
+            why_not_ = "missing tools: " + missing;
+            may_skip_ = !TestLan::must_run();
+            return;
+        }
+        lan_ = TestLan::Create(2, &why_not_, &may_skip_).release();
+        if (!lan_)
+            return;
+        may_skip_ = false;
+        public_ = lan_->host_dir(1) + "/public";
+        fs::create_directories(public_ + "/tree/sub");
+        small_sha_ = MakeRandomFile(public_ + "/small.bin", 3 * 1024 * 1024 + 17, 1);
+        if (big_bytes > 0)
+            big_sha_ = MakeRandomFile(public_ + "/big.bin", big_bytes, 2);
+        if (small_sha_.empty() || (big_bytes > 0 && big_sha_.empty()) ||
+            !WriteFile(public_ + "/tree/a.txt", "a\n") ||
+            !WriteFile(public_ + "/tree/sub/b.txt", "bee\n")) {
+            why_not_ = "cannot write the shared files";
+            return;
+        }
+        std::string conf = "[porch]\nname = " + std::string(kDisplayName) +
+                           "\nlisten = " + lan_->address(1) +
+                           "\n\n[share Public]\npath = " + public_ + "\nread = guest\n";
+        if (!StartPorchd(conf) || !BecomeDesktopUser(2))
+            return;
+        ready_ = true;
     }
 
     // Waits until porchd on host 1 is in the model with its share and an address.
@@ -431,23 +496,7 @@ class TrayLanFixture : public ::testing::Test
         return state;
     }
 
-    inline static TestLan *lan_ = nullptr;
-    inline static std::string why_not_, public_, small_sha_, big_sha_, home_, downloads_;
-    inline static bool may_skip_ = false, ready_ = false;
-    inline static pid_t porchd_ = -1;
-    inline static Xvfb *xvfb_ = nullptr;
-    inline static int own_netns_ = -1;
-
-    // Set in a derived fixture's constructor: the application id, whether SetUp() answers
-    // first contacts with TrustPolicy (else the tray's own dialog asks) and opens the window.
-    const char *app_id_ = "org.porch.TrayLanTest";
-    bool override_trust_ = true;
-    bool show_window_ = true;
-
-    GtkApplication *app_ = nullptr;
-    PorchTray *tray_ = nullptr;
-    GtkWindow *window_ = nullptr;
-    TrustLog trust_;
+    inline static std::string public_, small_sha_, big_sha_;
 };
 
 } // namespace porch::test::tray
