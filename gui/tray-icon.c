@@ -374,7 +374,11 @@ porch_tray_icon_stop(PorchTray *tray)
         g_object_unref(icon->indicator);
     }
     if (icon->cancellable != NULL) {
-        /* a bus call is pending: its callback frees the icon */
+        /* a bus call is pending: its callback frees the icon. porch_tray_present()'s hold
+         * ends now, while the application is surely there. */
+        if (icon->present && tray->app != NULL)
+            g_application_release(G_APPLICATION(tray->app));
+        icon->present = FALSE;
         icon->stopped = TRUE;
         g_cancellable_cancel(icon->cancellable);
         return;
