@@ -398,8 +398,11 @@ class TickMonitor
     gint64 last_ = 0, max_gap_ = 0;
 };
 
-// A generous bound: a responsiveness check, not a speed target.
-constexpr double kMaxGapMs = 300;
+// A generous bound: a responsiveness check, not a speed target. Network I/O on the main loop
+// would stall it for seconds (the fetch takes seconds, the contact times out after 6 s); a
+// loop that only does its own work stays near 15 ms here, but in the ASan build, with ctest
+// running another test on the VM's other core, gaps of 400 ms were seen.
+constexpr double kMaxGapMs = 1000;
 
 // ---- the fixture -------------------------------------------------------------------------
 
