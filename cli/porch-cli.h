@@ -1,6 +1,7 @@
 /* porch-cli.h — the command groups of `porch`, one file each (cli/browse.c, ...). */
 #pragma once
 
+#include <signal.h>
 #include <stdio.h>
 
 #include <glib.h>
@@ -18,6 +19,39 @@ enum {
     PORCH_CLI_EXIT_REFUSED = 4,     /* host key refused, or authentication refused */
     PORCH_CLI_EXIT_INTERRUPTED = 130,
 };
+
+/* ---- cli/common.c: what the commands that reach a neighbour share ---- */
+
+/* The options of those commands: --identity, --timeout, --quiet. */
+typedef struct {
+    char *identity; /* owned */
+    double timeout; /* seconds to look for HOST */
+    gboolean quiet;
+} PorchCliCommon;
+
+void porch_cli_common_clear(PorchCliCommon *common);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PorchCliCommon, porch_cli_common_clear)
+
+/* Adds --timeout, --identity (@with_identity) and --quiet (when @quiet_help, its help text). */
+void porch_cli_add_common_entries(GOptionContext *ctx, PorchCliCommon *common,
+                                  gboolean with_identity, const char *quiet_help);
+/* Parses the options, checks --timeout (default 3 s) and drops a "--"; FALSE having told the
+ * usage error on stderr. */
+gboolean porch_cli_parse_options(GOptionContext *ctx, const char *command, int *argc, char ***argv,
+                                 PorchCliCommon *common);
+/* "porch COMMAND: MESSAGE (see porch COMMAND --help)" on stderr, MESSAGE made safe. */
+void porch_cli_usage_error(const char *command, const char *message);
+
+/* Set by the first SIGINT between porch_cli_catch_sigint() and porch_cli_restore_sigint()
+ * (a second one has its default effect). Without @restart, a blocking read returns EINTR. */
+extern volatile sig_atomic_t porch_cli_interrupted;
+void porch_cli_catch_sigint(struct sigaction *ret_old, gboolean restart);
+void porch_cli_restore_sigint(const struct sigaction *old);
+
+/* "512 B", "12.3 KiB", "1.0 GiB" */
+void porch_cli_format_size(char *buf, size_t len, double bytes);
+/* @s as porch_cli_put_text() writes it: safe for a terminal. Free with g_free(). */
+char *porch_cli_safe_text(const char *s);
 
 /* `porch browse [--json] [--timeout SECONDS] [--watch]` (cli/browse.c). @argv[0] is
  * "browse". Returns the exit status: 0 on success, 1 when avahi-daemon cannot be reached,

@@ -35,96 +35,12 @@
 #include "porch-print-client.h"
 #include "porch-printer-add.h"
 
-#define DEFAULT_TIMEOUT_S 3.0
-#define MAX_TIMEOUT_S     3600.0
-#define MAX_COPIES        999
-#define REDRAW_INTERVAL   (100 * G_TIME_SPAN_MILLISECOND)
-#define HOST_KEY_FILE     "ssh_host_ed25519_key"
+#define MAX_COPIES      999
+#define REDRAW_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
+#define HOST_KEY_FILE   "ssh_host_ed25519_key"
 
 /* ------------------------------------------------------------------------------------------
  * Options and arguments */
-
-typedef struct {
-    char *identity; /* owned */
-    double timeout;
-    gboolean quiet;
-} Common;
-
-static void
-common_clear(Common *common)
-{
-    g_clear_pointer(&common->identity, g_free);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Common, common_clear)
-
-static void
-add_common_entries(GOptionContext *ctx, Common *common, gboolean with_identity, gboolean with_quiet)
-{
-    GOptionEntry entries[4] = {0};
-    guint n = 0;
-
-    if (with_identity)
-        entries[n++] = (GOptionEntry){
-                "identity",
-                'i',
-                0,
-                G_OPTION_ARG_FILENAME,
-                &common->identity,
-                "Use the private key in FILE (default: $XDG_CONFIG_HOME/porch/id_ed25519)",
-                "FILE"};
-    entries[n++] = (GOptionEntry){"timeout",
-                                  't',
-                                  0,
-                                  G_OPTION_ARG_DOUBLE,
-                                  &common->timeout,
-                                  "Look for HOST on the network for up to SECONDS (default 3)",
-                                  "SECONDS"};
-    if (with_quiet)
-        entries[n++] = (GOptionEntry){"quiet",
-                                      'q',
-                                      0,
-                                      G_OPTION_ARG_NONE,
-                                      &common->quiet,
-                                      "No progress or notices: only errors",
-                                      NULL};
-    g_option_context_add_main_entries(ctx, entries, NULL);
-}
-
-static void
-usage_error(const char *command, const char *message)
-{
-    fprintf(stderr, "porch %s: ", command);
-    porch_cli_put_text(stderr, message);
-    fprintf(stderr, " (see porch %s --help)\n", command);
-}
-
-/* Parses the options; returns FALSE having said why on stderr (a usage error). */
-static gboolean
-parse_options(GOptionContext *ctx, const char *command, int *argc, char ***argv, Common *common)
-{
-    g_autoptr(GError) error = NULL;
-
-    common->timeout = -1;
-    if (!g_option_context_parse(ctx, argc, argv, &error)) {
-        usage_error(command, error->message);
-        return FALSE;
-    }
-    if (common->timeout == -1) {
-        common->timeout = DEFAULT_TIMEOUT_S;
-    } else if (!(common->timeout > 0 && common->timeout <= MAX_TIMEOUT_S)) {
-        usage_error(command, "--timeout takes a number of seconds above 0");
-        return FALSE;
-    }
-    /* "--" ends the options; GOption leaves it in place */
-    for (int i = 1; i < *argc; i++) {
-        if (strcmp((*argv)[i], "--") == 0) {
-            memmove(&(*argv)[i], &(*argv)[i + 1], sizeof(char *) * (size_t)(*argc - i));
-            (*argc)--;
-            break;
-        }
-    }
-    return TRUE;
-}
 
 /* HOST/PRINTER (@printer_required) or HOST[/PRINTER]: the target, and the printer's name in
  * @ret_printer (NULL for HOST alone). NULL having told the usage error. */
@@ -137,20 +53,20 @@ parse_printer_target(const char *command, const char *arg, gboolean printer_requ
     g_autofree char *printer = NULL;
 
     if (target == NULL) {
-        usage_error(command, error->message);
+        porch_cli_usage_error(command, error->message);
         return NULL;
     }
     printer = porch_cli_target_share(target);
     if (printer == NULL && printer_required) {
         g_autofree char *m = g_strdup_printf("'%s' names no printer (HOST/PRINTER)", arg);
-        usage_error(command, m);
+        porch_cli_usage_error(command, m);
         return NULL;
     }
     if (printer != NULL && strlen(target->path) != strlen(printer) + 1) {
         g_autofree char *m = g_strdup_printf("'%s': a printer is HOST/PRINTER, with no more "
                                              "'/'",
                                              arg);
-        usage_error(command, m);
+        porch_cli_usage_error(command, m);
         return NULL;
     }
     *ret_printer = g_steal_pointer(&printer);
@@ -159,7 +75,7 @@ parse_printer_target(const char *command, const char *arg, gboolean printer_requ
 
 /* Finds and connects to the target for one print command. */
 static int
-reach(PorchCliTarget *target, const Common *common, PorchClient **ret_client,
+reach(PorchCliTarget *target, const PorchCliCommon *common, PorchClient **ret_client,
       char **ret_key_fingerprint)
 {
     PorchCliConnectOptions o = {
@@ -186,56 +102,8 @@ command_failed(const PorchCliTarget *target, const char *what, PorchClient *clie
     return PORCH_CLI_EXIT_FAILED;
 }
 
-/* @s as porch_cli_put_text() writes it: safe for a terminal. Free with g_free(). */
-static char *
-safe_text(const char *s)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    char *copy;
-
-    if (f == NULL)
-        g_error("out of memory");
-    porch_cli_put_text(f, s);
-    fclose(f);
-    copy = g_strdup(buf);
-    free(buf);
-    return copy;
-}
-
-/* ------------------------------------------------------------------------------------------
- * Ctrl-C */
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
 /* ------------------------------------------------------------------------------------------
  * porch print */
-
-/* "512 B", "12.3 KiB", "1.0 GiB" */
-static void
-format_size(char *buf, size_t len, double bytes)
-{
-    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    int u = -1;
-
-    if (bytes < 1024) {
-        snprintf(buf, len, "%.0f B", bytes);
-        return;
-    }
-    while (bytes >= 1024 && u < (int)G_N_ELEMENTS(units) - 1) {
-        bytes /= 1024;
-        u++;
-    }
-    snprintf(buf, len, "%.1f %s", bytes, units[u]);
-}
 
 typedef struct {
     GCancellable *cancellable;
@@ -265,14 +133,14 @@ on_print_progress(guint64 sent, guint64 total, gpointer data)
 
     s->sent = sent;
     s->total = total;
-    if (interrupted && !g_cancellable_is_cancelled(s->cancellable))
+    if (porch_cli_interrupted && !g_cancellable_is_cancelled(s->cancellable))
         g_cancellable_cancel(s->cancellable);
-    if (!s->bar || interrupted || now - s->last_draw < REDRAW_INTERVAL)
+    if (!s->bar || porch_cli_interrupted || now - s->last_draw < REDRAW_INTERVAL)
         return;
     s->last_draw = now;
-    format_size(done, sizeof done, (double)sent);
+    porch_cli_format_size(done, sizeof done, (double)sent);
     if (total > 0) {
-        format_size(all, sizeof all, (double)total);
+        porch_cli_format_size(all, sizeof all, (double)total);
         fprintf(stderr, "\rsending %s  %3u%%  %s / %s\033[K", s->name,
                 (unsigned)MIN(100, sent * 100 / total), done, all);
     } else {
@@ -287,7 +155,7 @@ porch_cli_print(int argc, char **argv)
 {
     int copies = 1;
     char *title_opt = NULL;
-    g_auto(Common) common = {0};
+    g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"copies", 'n', 0, G_OPTION_ARG_INT, &copies, "Print N copies (default 1, at most 999)",
              "N"},
@@ -306,7 +174,7 @@ porch_cli_print(int argc, char **argv)
     g_autofree char *key_fp = NULL;
     const char *file;
     Sending s = {0};
-    struct sigaction sa = {0}, old;
+    struct sigaction old;
     struct stat st;
     int fd, status, job_id = 0;
     gboolean ok;
@@ -315,18 +183,19 @@ porch_cli_print(int argc, char **argv)
                                       "printer. Prints \"job ID on HOST/PRINTER\" when the "
                                       "neighbour's CUPS took it.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    add_common_entries(ctx, &common, TRUE, TRUE);
-    if (!parse_options(ctx, "print", &argc, &argv, &common)) {
+    porch_cli_add_common_entries(ctx, &common, TRUE, "No progress or notices: only errors");
+    if (!porch_cli_parse_options(ctx, "print", &argc, &argv, &common)) {
         g_free(title_opt);
         return PORCH_CLI_EXIT_USAGE;
     }
     title = title_opt;
     if (argc != 3) {
-        usage_error("print", argc < 3 ? "print needs HOST/PRINTER and FILE" : "too many arguments");
+        porch_cli_usage_error("print", argc < 3 ? "print needs HOST/PRINTER and FILE"
+                                                : "too many arguments");
         return PORCH_CLI_EXIT_USAGE;
     }
     if (copies < 1 || copies > MAX_COPIES) {
-        usage_error("print", "--copies takes a number from 1 to 999");
+        porch_cli_usage_error("print", "--copies takes a number from 1 to 999");
         return PORCH_CLI_EXIT_USAGE;
     }
     target = parse_printer_target("print", argv[1], TRUE, &printer);
@@ -366,24 +235,21 @@ porch_cli_print(int argc, char **argv)
         s.name = g_strdup("standard input");
     } else {
         g_autofree char *base = g_path_get_basename(file);
-        s.name = safe_text(base);
+        s.name = porch_cli_safe_text(base);
     }
-    interrupted = 0;
-    sa.sa_handler = on_sigint;
     /* no SA_RESTART: a read of standard input waiting for more must return, so that the
      * library asks on_print_progress() whether to go on */
-    sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
+    porch_cli_catch_sigint(&old, FALSE);
     ok = porch_client_print(client, printer, fd, (guint)copies, title, &job_id, on_print_progress,
                             &s, cancellable, &error);
-    sigaction(SIGINT, &old, NULL);
+    porch_cli_restore_sigint(&old);
     clear_line(&s);
     g_free(s.name);
     if (fd != STDIN_FILENO)
         close(fd);
 
-    if (!ok && (interrupted || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))) {
+    if (!ok &&
+        (porch_cli_interrupted || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))) {
         if (s.total > 0 && s.sent >= s.total) {
             fputs("porch: interrupted after the whole document was sent: it may print (see "
                   "'porch jobs ",
@@ -446,7 +312,7 @@ print_jobs_json(GPtrArray *jobs)
 static void
 put_padded(const char *s, int columns)
 {
-    g_autofree char *safe = safe_text(s);
+    g_autofree char *safe = porch_cli_safe_text(s);
 
     fputs(safe, stdout);
     for (long n = g_utf8_strlen(safe, -1); n < columns; n++)
@@ -474,7 +340,7 @@ print_jobs_table(GPtrArray *jobs)
                 when != NULL ? g_date_time_format(when, "%Y-%m-%d %H:%M") : g_strdup("-");
         char size[16];
 
-        format_size(size, sizeof size, (double)j->size_kb * 1024.0);
+        porch_cli_format_size(size, sizeof size, (double)j->size_kb * 1024.0);
         printf("%-*d  ", id_w, j->id);
         put_padded(j->printer, printer_w);
         printf("  %-10s  %9s  %-16s  ", porch_print_job_state_to_string(j->state), size, date);
@@ -487,7 +353,7 @@ int
 porch_cli_jobs(int argc, char **argv)
 {
     gboolean json = FALSE;
-    g_auto(Common) common = {0};
+    g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"json", 0, 0, G_OPTION_ARG_NONE, &json,
              "Print a JSON array of {id, printer, state, size_kb, created, title}", NULL},
@@ -506,11 +372,12 @@ porch_cli_jobs(int argc, char **argv)
     g_option_context_set_summary(ctx, "List your print jobs on a neighbour's printers (HOST "
                                       "alone), or on one of them.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    add_common_entries(ctx, &common, TRUE, FALSE);
-    if (!parse_options(ctx, "jobs", &argc, &argv, &common))
+    porch_cli_add_common_entries(ctx, &common, TRUE, NULL);
+    if (!porch_cli_parse_options(ctx, "jobs", &argc, &argv, &common))
         return PORCH_CLI_EXIT_USAGE;
     if (argc != 2) {
-        usage_error("jobs", argc < 2 ? "whose jobs? HOST[/PRINTER]" : "too many arguments");
+        porch_cli_usage_error("jobs",
+                              argc < 2 ? "whose jobs? HOST[/PRINTER]" : "too many arguments");
         return PORCH_CLI_EXIT_USAGE;
     }
     target = parse_printer_target("jobs", argv[1], FALSE, &printer);
@@ -541,7 +408,7 @@ porch_cli_jobs(int argc, char **argv)
 int
 porch_cli_cancel(int argc, char **argv)
 {
-    g_auto(Common) common = {0};
+    g_auto(PorchCliCommon) common = {0};
     g_autoptr(GOptionContext) ctx = g_option_context_new("HOST/PRINTER JOB-ID");
     g_autoptr(PorchCliTarget) target = NULL;
     g_autoptr(PorchClient) client = NULL;
@@ -554,12 +421,12 @@ porch_cli_cancel(int argc, char **argv)
 
     g_option_context_set_summary(ctx, "Cancel one of your print jobs on a neighbour's printer "
                                       "(porch jobs lists them).");
-    add_common_entries(ctx, &common, TRUE, TRUE);
-    if (!parse_options(ctx, "cancel", &argc, &argv, &common))
+    porch_cli_add_common_entries(ctx, &common, TRUE, "No progress or notices: only errors");
+    if (!porch_cli_parse_options(ctx, "cancel", &argc, &argv, &common))
         return PORCH_CLI_EXIT_USAGE;
     if (argc != 3) {
-        usage_error("cancel",
-                    argc < 3 ? "cancel needs HOST/PRINTER and JOB-ID" : "too many arguments");
+        porch_cli_usage_error("cancel", argc < 3 ? "cancel needs HOST/PRINTER and JOB-ID"
+                                                 : "too many arguments");
         return PORCH_CLI_EXIT_USAGE;
     }
     target = parse_printer_target("cancel", argv[1], TRUE, &printer);
@@ -569,7 +436,7 @@ porch_cli_cancel(int argc, char **argv)
         g_autofree char *m = g_strdup_printf("'%s' is not a job id (a number, as porch jobs "
                                              "shows)",
                                              argv[2]);
-        usage_error("cancel", m);
+        porch_cli_usage_error("cancel", m);
         return PORCH_CLI_EXIT_USAGE;
     }
     what = porch_cli_target_format(target, target->path);
@@ -593,7 +460,7 @@ int
 porch_cli_printer(int argc, char **argv)
 {
     char *name_opt = NULL;
-    g_auto(Common) common = {0};
+    g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"name", 'N', 0, G_OPTION_ARG_STRING, &name_opt,
              "The local queue's name (default: PRINTER@HOST)", "QUEUE"},
@@ -618,19 +485,20 @@ porch_cli_printer(int argc, char **argv)
                  "to through the porch backend with this machine's host key; every "
                  "application can then print on it. Needs root or the lpadmin group.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    add_common_entries(ctx, &common, FALSE, FALSE);
-    if (!parse_options(ctx, "printer", &argc, &argv, &common)) {
+    porch_cli_add_common_entries(ctx, &common, FALSE, NULL);
+    if (!porch_cli_parse_options(ctx, "printer", &argc, &argv, &common)) {
         g_free(name_opt);
         return PORCH_CLI_EXIT_USAGE;
     }
     queue = name_opt;
     if (argc < 2 || strcmp(argv[1], "add") != 0) {
-        usage_error("printer", argc < 2 ? "what to do? add HOST/PRINTER"
-                                        : "the only subcommand is add HOST/PRINTER");
+        porch_cli_usage_error("printer", argc < 2 ? "what to do? add HOST/PRINTER"
+                                                  : "the only subcommand is add HOST/PRINTER");
         return PORCH_CLI_EXIT_USAGE;
     }
     if (argc != 3) {
-        usage_error("printer", argc < 3 ? "add what? HOST/PRINTER" : "too many arguments");
+        porch_cli_usage_error("printer",
+                              argc < 3 ? "add what? HOST/PRINTER" : "too many arguments");
         return PORCH_CLI_EXIT_USAGE;
     }
     target = parse_printer_target("printer", argv[2], TRUE, &printer);
@@ -638,8 +506,9 @@ porch_cli_printer(int argc, char **argv)
         return PORCH_CLI_EXIT_USAGE;
     if (queue != NULL) {
         if (!porch_printer_queue_name_is_valid(queue)) {
-            usage_error("printer", "--name: a CUPS queue name has at most 127 printable ASCII "
-                                   "characters, without space, /, \\, ?, ', \" or #");
+            porch_cli_usage_error("printer",
+                                  "--name: a CUPS queue name has at most 127 printable ASCII "
+                                  "characters, without space, /, \\, ?, ', \" or #");
             return PORCH_CLI_EXIT_USAGE;
         }
     } else {

@@ -25,132 +25,11 @@
 
 #include "porch-cli.h"
 
-#define DEFAULT_TIMEOUT_S 3.0
-#define MAX_TIMEOUT_S     3600.0
-#define REDRAW_INTERVAL   (100 * G_TIME_SPAN_MILLISECOND)
-#define RATE_WINDOW_S     2.0 /* the rate shown is smoothed over about this long */
-
-/* ------------------------------------------------------------------------------------------
- * Options common to the three commands */
-
-typedef struct {
-    char *identity; /* owned */
-    double timeout;
-    gboolean quiet;
-} Common;
-
-static void
-common_clear(Common *common)
-{
-    g_clear_pointer(&common->identity, g_free);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Common, common_clear)
-
-static void
-add_common_entries(GOptionContext *ctx, Common *common, gboolean with_quiet)
-{
-    GOptionEntry entries[] = {
-            {"identity", 'i', 0, G_OPTION_ARG_FILENAME, &common->identity,
-             "Use the private key in FILE (default: $XDG_CONFIG_HOME/porch/id_ed25519)", "FILE"},
-            {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &common->timeout,
-             "Look for HOST on the network for up to SECONDS (default 3)", "SECONDS"},
-            {"quiet", 'q', 0, G_OPTION_ARG_NONE, &common->quiet,
-             "No progress, notices or summary: only errors", NULL},
-            G_OPTION_ENTRY_NULL,
-    };
-
-    if (!with_quiet)
-        entries[2] = (GOptionEntry)G_OPTION_ENTRY_NULL;
-    g_option_context_add_main_entries(ctx, entries, NULL);
-}
-
-/* Parses the options; returns FALSE having said why on stderr (a usage error). */
-static gboolean
-parse_options(GOptionContext *ctx, const char *command, int *argc, char ***argv, Common *common)
-{
-    g_autoptr(GError) error = NULL;
-
-    common->timeout = -1;
-    if (!g_option_context_parse(ctx, argc, argv, &error)) {
-        fprintf(stderr, "porch %s: %s (see porch %s --help)\n", command, error->message, command);
-        return FALSE;
-    }
-    if (common->timeout == -1) {
-        common->timeout = DEFAULT_TIMEOUT_S;
-    } else if (!(common->timeout > 0 && common->timeout <= MAX_TIMEOUT_S)) {
-        fprintf(stderr, "porch %s: --timeout takes a number of seconds above 0\n", command);
-        return FALSE;
-    }
-    /* "--" ends the options; GOption leaves it in place */
-    for (int i = 1; i < *argc; i++) {
-        if (strcmp((*argv)[i], "--") == 0) {
-            memmove(&(*argv)[i], &(*argv)[i + 1], sizeof(char *) * (size_t)(*argc - i));
-            (*argc)--;
-            break;
-        }
-    }
-    return TRUE;
-}
-
-static void
-usage_error(const char *command, const char *message)
-{
-    fprintf(stderr, "porch %s: ", command);
-    porch_cli_put_text(stderr, message);
-    fprintf(stderr, " (see porch %s --help)\n", command);
-}
-
-/* ------------------------------------------------------------------------------------------
- * Ctrl-C */
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
-/* Catches the first SIGINT (the second one has its default effect) until restored. */
-static void
-catch_sigint(struct sigaction *ret_old)
-{
-    struct sigaction sa = {0};
-
-    interrupted = 0;
-    sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESETHAND | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, ret_old);
-}
-
-static void
-restore_sigint(const struct sigaction *old)
-{
-    sigaction(SIGINT, old, NULL);
-}
+#define REDRAW_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
+#define RATE_WINDOW_S   2.0 /* the rate shown is smoothed over about this long */
 
 /* ------------------------------------------------------------------------------------------
  * Numbers for people */
-
-/* "512 B", "12.3 KiB", "1.0 GiB" */
-static void
-format_size(char *buf, size_t len, double bytes)
-{
-    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    int u = -1;
-
-    if (bytes < 1024) {
-        snprintf(buf, len, "%.0f B", bytes);
-        return;
-    }
-    while (bytes >= 1024 && u < (int)G_N_ELEMENTS(units) - 1) {
-        bytes /= 1024;
-        u++;
-    }
-    snprintf(buf, len, "%.1f %s", bytes, units[u]);
-}
 
 /* "0:02", "12:34", "1:02:03" */
 static void
@@ -169,20 +48,6 @@ format_duration(char *buf, size_t len, double seconds)
 
 /* ------------------------------------------------------------------------------------------
  * Text on a terminal: what is shown is made safe first, and measured in columns. */
-
-static char *
-safe_text(const char *s)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-
-    if (f == NULL)
-        g_error("out of memory");
-    porch_cli_put_text(f, s);
-    fclose(f);
-    return buf;
-}
 
 static int
 char_columns(gunichar c)
@@ -261,7 +126,7 @@ typedef struct {
 static void
 check_interrupt(Transfer *x)
 {
-    if (interrupted && !g_cancellable_is_cancelled(x->cancellable))
+    if (porch_cli_interrupted && !g_cancellable_is_cancelled(x->cancellable))
         g_cancellable_cancel(x->cancellable);
 }
 
@@ -332,12 +197,12 @@ progress_name(const Transfer *x, const PorchProgress *p)
         /* from the tree's own name: "2024/beach.jpg" for "/Photos/2024" */
         size_t at = slash != NULL && slash[1] != '\0' ? (size_t)(slash + 1 - top) : 0;
         if (strcmp(top, "/") != 0 && strcmp(top, ".") != 0)
-            return safe_text(cur + at);
-        return safe_text(cur[0] == '/' ? cur + 1 : cur);
+            return porch_cli_safe_text(cur + at);
+        return porch_cli_safe_text(cur[0] == '/' ? cur + 1 : cur);
     }
     {
         g_autofree char *base = g_path_get_basename(cur);
-        return safe_text(base);
+        return porch_cli_safe_text(base);
     }
 }
 
@@ -362,13 +227,13 @@ draw(Transfer *x, const PorchProgress *p)
     snprintf(total, sizeof total, "%u", p->total_files);
     snprintf(count, sizeof count, "files %*u/%s%s", (int)strlen(total), p->done_files, total,
              p->listing_done ? "" : "+");
-    format_size(done, sizeof done, (double)p->done_bytes);
-    format_size(total, sizeof total, (double)p->total_bytes);
+    porch_cli_format_size(done, sizeof done, (double)p->done_bytes);
+    porch_cli_format_size(total, sizeof total, (double)p->total_bytes);
     /* padded, so that the line keeps its layout while the numbers change */
     snprintf(sizes, sizeof sizes, "%*s / %s%s", (int)strlen(total), done, total, known ? "" : "+");
     if (x->rate > 0) {
         char r[16];
-        format_size(r, sizeof r, x->rate);
+        porch_cli_format_size(r, sizeof r, x->rate);
         snprintf(rate, sizeof rate, "%9s/s", r);
     } else {
         snprintf(rate, sizeof rate, "%9s/s", "--");
@@ -469,7 +334,7 @@ on_progress(const PorchProgress *p, gpointer data)
         x->last_bytes = p->done_bytes;
     }
 
-    if (!x->bar || interrupted || now - x->last_draw < REDRAW_INTERVAL)
+    if (!x->bar || porch_cli_interrupted || now - x->last_draw < REDRAW_INTERVAL)
         return;
     x->last_draw = now;
     draw(x, p);
@@ -518,7 +383,7 @@ print_summary(const Transfer *x)
     double elapsed = (double)(g_get_monotonic_time() - x->start) / G_USEC_PER_SEC;
     char size[16], rate[24], took[24];
 
-    format_size(size, sizeof size, (double)x->last.done_bytes);
+    porch_cli_format_size(size, sizeof size, (double)x->last.done_bytes);
     if (elapsed < 60)
         snprintf(took, sizeof took, "%.1f s", elapsed);
     else
@@ -527,7 +392,8 @@ print_summary(const Transfer *x)
         fprintf(stderr, "%u file%s, ", x->last.done_files, x->last.done_files == 1 ? "" : "s");
     fprintf(stderr, "%s in %s", size, took);
     if (elapsed > 0.001 && x->last.done_bytes > x->skipped) {
-        format_size(rate, sizeof rate, (double)(x->last.done_bytes - x->skipped) / elapsed);
+        porch_cli_format_size(rate, sizeof rate,
+                              (double)(x->last.done_bytes - x->skipped) / elapsed);
         fprintf(stderr, ", %s/s", rate);
     }
     fputc('\n', stderr);
@@ -538,8 +404,8 @@ print_summary(const Transfer *x)
 
 /* Finds and connects to the target's host; PORCH_CLI_EXIT_OK or the status to exit with. */
 static int
-reach(PorchCliTarget *target, const Common *common, gboolean quiet, PorchClient **ret_client,
-      char **ret_key_fingerprint)
+reach(PorchCliTarget *target, const PorchCliCommon *common, gboolean quiet,
+      PorchClient **ret_client, char **ret_key_fingerprint)
 {
     int status = porch_cli_target_resolve(target, common->timeout);
 
@@ -550,7 +416,7 @@ reach(PorchCliTarget *target, const Common *common, gboolean quiet, PorchClient 
 
 static int
 transfer(gboolean upload, PorchCliTarget *target, const char *local, gboolean local_default,
-         PorchTransferFlags flags, const Common *common)
+         PorchTransferFlags flags, const PorchCliCommon *common)
 {
     g_autoptr(PorchClient) client = NULL;
     g_autoptr(GCancellable) cancellable = g_cancellable_new();
@@ -578,15 +444,15 @@ transfer(gboolean upload, PorchCliTarget *target, const char *local, gboolean lo
     x.rate = -1;
     callbacks.user_data = &x;
 
-    catch_sigint(&old);
+    porch_cli_catch_sigint(&old, TRUE);
     if (upload)
         ok = porch_client_put(client, local, target->path, flags, &callbacks, cancellable, &error);
     else
         ok = porch_client_get(client, target->path, local, flags, &callbacks, cancellable, &error);
-    restore_sigint(&old);
+    porch_cli_restore_sigint(&old);
     clear_line(&x);
 
-    if (interrupted || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    if (porch_cli_interrupted || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         /* put: what was not complete never replaced anything on the neighbour */
         if (upload)
             fputs("porch: interrupted\n", stderr);
@@ -620,7 +486,7 @@ int
 porch_cli_get(int argc, char **argv)
 {
     gboolean recursive = FALSE, resume = FALSE, force = FALSE;
-    g_auto(Common) common = {0};
+    g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
              "Fetch a folder and everything in it", NULL},
@@ -639,22 +505,24 @@ porch_cli_get(int argc, char **argv)
                                       "DEST (default: the current folder), each file verified "
                                       "with the SHA-256 the neighbour computes.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    add_common_entries(ctx, &common, TRUE);
-    if (!parse_options(ctx, "get", &argc, &argv, &common))
+    porch_cli_add_common_entries(ctx, &common, TRUE,
+                                 "No progress, notices or summary: only errors");
+    if (!porch_cli_parse_options(ctx, "get", &argc, &argv, &common))
         return PORCH_CLI_EXIT_USAGE;
     if (argc < 2 || argc > 3) {
-        usage_error("get", argc < 2 ? "what to fetch? HOST/SHARE/PATH" : "too many arguments");
+        porch_cli_usage_error("get",
+                              argc < 2 ? "what to fetch? HOST/SHARE/PATH" : "too many arguments");
         return PORCH_CLI_EXIT_USAGE;
     }
     target = porch_cli_target_parse(argv[1], &error);
     if (target == NULL) {
-        usage_error("get", error->message);
+        porch_cli_usage_error("get", error->message);
         return PORCH_CLI_EXIT_USAGE;
     }
     share = porch_cli_target_share(target);
     if (share == NULL) {
         g_autofree char *m = g_strdup_printf("'%s' names no share (HOST/SHARE/PATH)", argv[1]);
-        usage_error("get", m);
+        porch_cli_usage_error("get", m);
         return PORCH_CLI_EXIT_USAGE;
     }
     if (recursive)
@@ -670,7 +538,7 @@ int
 porch_cli_put(int argc, char **argv)
 {
     gboolean recursive = FALSE, force = FALSE;
-    g_auto(Common) common = {0};
+    g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
              "Upload a folder and everything in it", NULL},
@@ -688,23 +556,24 @@ porch_cli_put(int argc, char **argv)
                                       "Nothing lands under its final name before the neighbour "
                                       "confirmed its SHA-256.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    add_common_entries(ctx, &common, TRUE);
-    if (!parse_options(ctx, "put", &argc, &argv, &common))
+    porch_cli_add_common_entries(ctx, &common, TRUE,
+                                 "No progress, notices or summary: only errors");
+    if (!porch_cli_parse_options(ctx, "put", &argc, &argv, &common))
         return PORCH_CLI_EXIT_USAGE;
     if (argc != 3) {
-        usage_error("put",
-                    argc < 3 ? "put needs SOURCE and HOST/SHARE/PATH" : "too many arguments");
+        porch_cli_usage_error("put", argc < 3 ? "put needs SOURCE and HOST/SHARE/PATH"
+                                              : "too many arguments");
         return PORCH_CLI_EXIT_USAGE;
     }
     target = porch_cli_target_parse(argv[2], &error);
     if (target == NULL) {
-        usage_error("put", error->message);
+        porch_cli_usage_error("put", error->message);
         return PORCH_CLI_EXIT_USAGE;
     }
     share = porch_cli_target_share(target);
     if (share == NULL) {
         g_autofree char *m = g_strdup_printf("'%s' names no share (HOST/SHARE/PATH)", argv[2]);
-        usage_error("put", m);
+        porch_cli_usage_error("put", m);
         return PORCH_CLI_EXIT_USAGE;
     }
     if (recursive)
@@ -836,7 +705,7 @@ int
 porch_cli_ls(int argc, char **argv)
 {
     gboolean long_format = FALSE, json = FALSE;
-    g_auto(Common) common = {0};
+    g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"long", 'l', 0, G_OPTION_ARG_NONE, &long_format,
              "Long format: type and mode, size, modification time, name", NULL},
@@ -855,16 +724,17 @@ porch_cli_ls(int argc, char **argv)
     g_option_context_set_summary(ctx, "List the shares of a neighbour (HOST alone), a folder of "
                                       "a share, or one file.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    add_common_entries(ctx, &common, FALSE);
-    if (!parse_options(ctx, "ls", &argc, &argv, &common))
+    porch_cli_add_common_entries(ctx, &common, TRUE, NULL);
+    if (!porch_cli_parse_options(ctx, "ls", &argc, &argv, &common))
         return PORCH_CLI_EXIT_USAGE;
     if (argc != 2) {
-        usage_error("ls", argc < 2 ? "what to list? HOST[/SHARE[/PATH]]" : "too many arguments");
+        porch_cli_usage_error("ls", argc < 2 ? "what to list? HOST[/SHARE[/PATH]]"
+                                             : "too many arguments");
         return PORCH_CLI_EXIT_USAGE;
     }
     target = porch_cli_target_parse(argv[1], &error);
     if (target == NULL) {
-        usage_error("ls", error->message);
+        porch_cli_usage_error("ls", error->message);
         return PORCH_CLI_EXIT_USAGE;
     }
     status = reach(target, &common, FALSE, &client, &key_fp);

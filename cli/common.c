@@ -1,0 +1,142 @@
+/* common.c — what the commands that reach a neighbour share (cli/transfer.c, cli/print.c):
+ * their common options, usage errors, Ctrl-C, sizes for people and terminal-safe text. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "porch-cli.h"
+
+#define DEFAULT_TIMEOUT_S 3.0
+#define MAX_TIMEOUT_S     3600.0
+
+volatile sig_atomic_t porch_cli_interrupted;
+
+void
+porch_cli_common_clear(PorchCliCommon *common)
+{
+    g_clear_pointer(&common->identity, g_free);
+}
+
+void
+porch_cli_add_common_entries(GOptionContext *ctx, PorchCliCommon *common, gboolean with_identity,
+                             const char *quiet_help)
+{
+    GOptionEntry entries[4] = {0};
+    guint n = 0;
+
+    if (with_identity)
+        entries[n++] = (GOptionEntry){
+                "identity",
+                'i',
+                0,
+                G_OPTION_ARG_FILENAME,
+                &common->identity,
+                "Use the private key in FILE (default: $XDG_CONFIG_HOME/porch/id_ed25519)",
+                "FILE"};
+    entries[n++] = (GOptionEntry){"timeout",
+                                  't',
+                                  0,
+                                  G_OPTION_ARG_DOUBLE,
+                                  &common->timeout,
+                                  "Look for HOST on the network for up to SECONDS (default 3)",
+                                  "SECONDS"};
+    if (quiet_help != NULL)
+        entries[n++] = (GOptionEntry){"quiet",        'q',        0,   G_OPTION_ARG_NONE,
+                                      &common->quiet, quiet_help, NULL};
+    g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
+void
+porch_cli_usage_error(const char *command, const char *message)
+{
+    fprintf(stderr, "porch %s: ", command);
+    porch_cli_put_text(stderr, message);
+    fprintf(stderr, " (see porch %s --help)\n", command);
+}
+
+gboolean
+porch_cli_parse_options(GOptionContext *ctx, const char *command, int *argc, char ***argv,
+                        PorchCliCommon *common)
+{
+    g_autoptr(GError) error = NULL;
+
+    common->timeout = -1;
+    if (!g_option_context_parse(ctx, argc, argv, &error)) {
+        porch_cli_usage_error(command, error->message);
+        return FALSE;
+    }
+    if (common->timeout == -1) {
+        common->timeout = DEFAULT_TIMEOUT_S;
+    } else if (!(common->timeout > 0 && common->timeout <= MAX_TIMEOUT_S)) {
+        porch_cli_usage_error(command, "--timeout takes a number of seconds above 0");
+        return FALSE;
+    }
+    /* "--" ends the options; GOption leaves it in place */
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp((*argv)[i], "--") == 0) {
+            memmove(&(*argv)[i], &(*argv)[i + 1], sizeof(char *) * (size_t)(*argc - i));
+            (*argc)--;
+            break;
+        }
+    }
+    return TRUE;
+}
+
+static void
+on_sigint(int sig)
+{
+    (void)sig;
+    porch_cli_interrupted = 1;
+}
+
+void
+porch_cli_catch_sigint(struct sigaction *ret_old, gboolean restart)
+{
+    struct sigaction sa = {0};
+
+    porch_cli_interrupted = 0;
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND | (restart ? SA_RESTART : 0);
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, ret_old);
+}
+
+void
+porch_cli_restore_sigint(const struct sigaction *old)
+{
+    sigaction(SIGINT, old, NULL);
+}
+
+void
+porch_cli_format_size(char *buf, size_t len, double bytes)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = -1;
+
+    if (bytes < 1024) {
+        snprintf(buf, len, "%.0f B", bytes);
+        return;
+    }
+    while (bytes >= 1024 && u < (int)G_N_ELEMENTS(units) - 1) {
+        bytes /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%.1f %s", bytes, units[u]);
+}
+
+char *
+porch_cli_safe_text(const char *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    char *copy;
+
+    if (f == NULL)
+        g_error("out of memory");
+    porch_cli_put_text(f, s);
+    fclose(f);
+    copy = g_strdup(buf);
+    free(buf);
+    return copy;
+}
