@@ -20,6 +20,7 @@
 #include "porch-cli.h"
 #include "porch-config.h"
 #include "porch-identity.h"
+#include "porch-neighbour-client.h"
 #include "porch-print-client.h"
 
 /* ------------------------------------------------------------------------------------------
@@ -543,19 +544,8 @@ trust_on_first_use(const char *pin_name, const char *fingerprint, gboolean adver
 static int
 connect_status(const GError *error)
 {
-    if (error->domain == G_IO_ERROR) {
-        switch (error->code) {
-        case G_IO_ERROR_HOST_NOT_FOUND:
-        case G_IO_ERROR_CONNECTION_REFUSED:
-        case G_IO_ERROR_TIMED_OUT:
-        case G_IO_ERROR_CONNECTION_CLOSED:
-        case G_IO_ERROR_HOST_UNREACHABLE:
-        case G_IO_ERROR_NETWORK_UNREACHABLE:
-            return PORCH_CLI_EXIT_UNREACHABLE;
-        default:
-            return PORCH_CLI_EXIT_FAILED;
-        }
-    }
+    if (porch_connect_error_is_unreachable(error))
+        return PORCH_CLI_EXIT_UNREACHABLE;
     if (error->domain == PORCH_CLIENT_ERROR) {
         switch ((PorchClientError)error->code) {
         case PORCH_CLIENT_ERROR_HOST_KEY_CHANGED:
@@ -630,10 +620,7 @@ porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
                               : porch_client_connect(&options, NULL, &error);
         if (client != NULL)
             break;
-        /* another address of the same host may answer */
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) &&
-            !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) &&
-            !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
+        if (!porch_connect_error_try_next_address(error))
             break;
     }
 

@@ -34,6 +34,14 @@ porch_connect_error_is_unreachable(const GError *error)
     }
 }
 
+gboolean
+porch_connect_error_try_next_address(const GError *error)
+{
+    return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+           g_error_matches(error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+           g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
+}
+
 typedef PorchClient *(*ConnectFunc)(const PorchConnectOptions *options, GCancellable *cancellable,
                                     GError **error);
 
@@ -71,10 +79,7 @@ connect_with(ConnectFunc connect, const PorchNeighbour *neighbour, const PorchCo
         client = connect(&options, cancellable, &last);
         if (client != NULL)
             return client;
-        /* another address of the same host may answer */
-        if (!g_error_matches(last, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) &&
-            !g_error_matches(last, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) &&
-            !g_error_matches(last, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
+        if (!porch_connect_error_try_next_address(last))
             break;
     }
     g_propagate_error(error, g_steal_pointer(&last));

@@ -36,5 +36,8 @@ PorchClient *porch_neighbour_connect_print(const PorchNeighbour *neighbour,
  * timed out, unreachable, connection closed) — as opposed to a refusal of keys or a failed
  * file. */
 gboolean porch_connect_error_is_unreachable(const GError *error);
+/* TRUE when after @error another address of the same host may answer (refused, host or
+ * network unreachable). */
+gboolean porch_connect_error_try_next_address(const GError *error);
 
 G_END_DECLS
