@@ -121,6 +121,21 @@ item(GtkWidget *menu, const char *label, GCallback cb, gpointer data)
     return i;
 }
 
+/* Whether services[k] is an IPP printer that needs an "Add … to this computer" entry: the
+ * first _ipp._tcp or _ipps._tcp service of its name. A printer that offers both has one entry
+ * (porch_tray_add_ipp_printer() chooses between them by name), as the window has one button. */
+static gboolean
+is_ipp_printer(const PorchNeighbourService *services, guint k)
+{
+    if (!g_str_has_prefix(services[k].type, "_ipp"))
+        return FALSE;
+    for (guint j = 0; j < k; j++)
+        if (g_str_has_prefix(services[j].type, "_ipp") &&
+            g_str_equal(services[j].name, services[k].name))
+            return FALSE;
+    return TRUE;
+}
+
 static GtkWidget *
 neighbour_menu(PorchTray *tray, PorchNeighbour *n)
 {
@@ -155,7 +170,7 @@ neighbour_menu(PorchTray *tray, PorchNeighbour *n)
         g_autofree char *label = g_strdup_printf("%s (%s)", services[k].name, services[k].type);
         i = item(sub, label, G_CALLBACK(on_uri_item), tray);
         g_object_set_data_full(G_OBJECT(i), "porch-uri", g_strdup(services[k].uri), g_free);
-        if (g_str_has_prefix(services[k].type, "_ipp")) {
+        if (is_ipp_printer(services, k)) {
             g_autofree char *add = g_strdup_printf("Add %s to this computer", services[k].name);
             i = item(sub, add, G_CALLBACK(on_add_ipp_item), tray);
             set_printer_data(i, host, services[k].name);

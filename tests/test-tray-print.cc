@@ -20,6 +20,12 @@
 //                                        devices, "Add to this computer" makes a driverless
 //                                        queue (lpadmin -m everywhere asks the printer over
 //                                        IPP), lp prints into ippeveprinter's spool folder
+//   TrayPrintMenuTest.TheIconsMenuAddsBothPrinters
+//                                        the same through the tray icon's menu (a private
+//                                        session bus with a tray host's watcher): Office's
+//                                        submenu under the neighbour, "Add Porch Test IPP to
+//                                        this computer" under the device; their activation
+//                                        makes the same queues as the window's buttons
 #include "tray-fixture.h"
 
 namespace
@@ -456,6 +462,189 @@ TEST_F(TrayPrintTest, IppPrinterNearbyIsAddedDriverless)
 
     // Not an IPP service of that device: nothing starts.
     EXPECT_EQ(porch_tray_add_ipp_printer(tray_, kDevice, "No such printer"), 0u);
+}
+
+// ---- the tray icon's menu ----------------------------------------------------------------
+// The same fixture plus a private session bus with a notification server (tray-fixture.h's
+// Session), on which this process plays the tray host's watcher; no window: the icon is the
+// way in.
+class TrayPrintMenuTest : public TrayPrintTest
+{
+  protected:
+    TrayPrintMenuTest()
+    {
+        app_id_ = "org.porch.TrayPrintMenuTest";
+        show_window_ = false;
+    }
+
+    static void SetUpTestSuite()
+    {
+        TrayPrintTest::SetUpTestSuite();
+        if (!ready_)
+            return;
+        ready_ = false;
+        std::string missing =
+                TestLan::missing_tools({"dbus-daemon", "dunst", "dunstctl", "ippeveprinter"});
+        if (!missing.empty()) {
+            why_not_ = "missing tools: " + missing + " (Debian: dbus-daemon dunst cups-ipp-utils)";
+            return;
+        }
+        // before SetUp() registers the application: it is then on this bus
+        session_ = new Session();
+        if (!session_->Start(lan_->host_dir(2) + "/session", xvfb_->display(), &why_not_))
+            return;
+        ready_ = true;
+    }
+
+    static void TearDownTestSuite()
+    {
+        delete session_;
+        session_ = nullptr;
+        TearDownLan();
+    }
+
+    static void OnPresented(PorchTray *, gboolean shown, gpointer data)
+    {
+        *static_cast<int *>(data) = shown ? 1 : 0;
+    }
+
+    // The submenu of the item labelled label in menu, or nullptr.
+    static GtkMenu *Submenu(GtkMenu *menu, const std::string &label)
+    {
+        GtkMenuItem *item = menu ? MenuItem(menu, label) : nullptr;
+        GtkWidget *sub = item ? gtk_menu_item_get_submenu(item) : nullptr;
+        return sub ? GTK_MENU(sub) : nullptr;
+    }
+
+    // The id the next print operation gets: the first that porch_tray_print_get() does not
+    // know (operations are kept, numbered from 1, for the tray's life).
+    guint NextOpId()
+    {
+        guint id = 1;
+        while (porch_tray_print_get(tray_, id, nullptr, nullptr, nullptr))
+            id++;
+        return id;
+    }
+
+    // Activates `item` as a click in the tray host's menu does; the operation it started, 0
+    // when it started none.
+    guint Activate(GtkMenuItem *item)
+    {
+        guint id = NextOpId();
+        gtk_menu_item_activate(item);
+        return porch_tray_print_get(tray_, id, nullptr, nullptr, nullptr) ? id : 0;
+    }
+
+    // The *NickName line of a PPD file, "" without one.
+    static std::string NickName(const std::string &ppd)
+    {
+        std::string text = ReadFile(ppd);
+        size_t at = text.find("*NickName:");
+        return at == std::string::npos ? "" : text.substr(at, text.find('\n', at) - at);
+    }
+
+    // The PPD file host `host`'s cupsd keeps for `queue`.
+    static std::string QueuePpd(int host, const std::string &queue)
+    {
+        return lan_->cups_dir(host) + "/etc/ppd/" + queue + ".ppd";
+    }
+
+    inline static Session *session_ = nullptr;
+};
+
+TEST_F(TrayPrintMenuTest, TheIconsMenuAddsBothPrinters)
+{
+    // The IPP Everywhere printer on host 3, as in IppPrinterNearbyIsAddedDriverless.
+    std::string spool = lan_->host_dir(3) + "/ipp-spool";
+    fs::create_directories(spool);
+    pid_t ipp = lan_->spawn(3, {"ippeveprinter", "-p", std::to_string(kIppPort), "-d", spool, "-k",
+                                "-f", "application/pdf,image/pwg-raster,image/jpeg", kIppName});
+    ASSERT_GT(ipp, 0);
+
+    // The icon goes up: a tray host is there.
+    Watcher watcher;
+    ASSERT_TRUE(watcher.Start(session_->address())) << "cannot own " << kWatcherName;
+    int shown = -1;
+    porch_tray_present(tray_, FALSE, OnPresented, &shown);
+    ASSERT_TRUE(IterateUntil([&] { return shown >= 0; }, 10));
+    ASSERT_EQ(shown, 1) << "the icon did not go up";
+    EXPECT_EQ(porch_tray_get_window(tray_), nullptr) << "the icon is the way in: no window";
+    ASSERT_TRUE(WaitForAlice()) << "porchd on host 1 and its printer never reached the model";
+
+    // The neighbour's submenu has "Printer Office", whose submenu has both actions; the
+    // device's has its IPP printer's "Add … to this computer". The menu is rebuilt when the
+    // model changes: every look (and activation) starts from porch_tray_icon_get_menu().
+    g_autoptr(PorchNeighbour) dev = nullptr;
+    const std::string add_ipp = std::string("Add ") + kIppName + " to this computer";
+    auto office = [&] {
+        return Submenu(Submenu(porch_tray_icon_get_menu(tray_), kDisplayName), "Printer Office");
+    };
+    auto device = [&]() -> GtkMenu * {
+        g_clear_pointer(&dev, porch_neighbour_unref);
+        dev = porch_tray_find_neighbour(tray_, kDevice);
+        return dev ? Submenu(porch_tray_icon_get_menu(tray_), porch_neighbour_get_name(dev))
+                   : nullptr;
+    };
+    ASSERT_TRUE(IterateUntil([&] { return office() != nullptr; }, 10))
+            << "no Printer Office in the neighbour's submenu; the menu: "
+            << testing::PrintToString(MenuLabels(porch_tray_icon_get_menu(tray_)));
+    std::vector<std::string> labels = MenuLabels(office());
+    EXPECT_EQ(labels, (std::vector<std::string>{"Print a file…", "Add to this computer"}));
+    ASSERT_TRUE(IterateUntil(
+            [&] {
+                GtkMenu *m = device();
+                return m && Has(MenuLabels(m), add_ipp) &&
+                       porch_neighbour_get_ipv4_addresses(dev)[0];
+            },
+            30))
+            << "ippeveprinter on host 3 never reached the icon's menu; its log:\n"
+            << ReadFile(lan_->spawn_log(ipp));
+    labels = MenuLabels(device());
+    EXPECT_EQ(std::count(labels.begin(), labels.end(), add_ipp), 1)
+            << "one entry per printer, not one per IPP service type: "
+            << testing::PrintToString(labels);
+    EXPECT_FALSE(Has(MenuLabels(Submenu(porch_tray_icon_get_menu(tray_), kDisplayName)), add_ipp));
+
+    // "Add to this computer" of Office: the queue AddToThisComputerThenLpPrints checks.
+    GtkMenuItem *add = MenuItem(office(), "Add to this computer");
+    ASSERT_NE(add, nullptr);
+    ASSERT_TRUE(gtk_widget_is_sensitive(GTK_WIDGET(add)));
+    guint id = Activate(add);
+    ASSERT_GT(id, 0u) << "the menu item started nothing";
+    std::string message, queue;
+    ASSERT_EQ(WaitForOp(id, 30, &message, &queue), PORCH_TRAY_PRINT_DONE) << message;
+    EXPECT_EQ(queue, "Office@Alice_s_laptop");
+    RunResult r = lan_->run_cups(2, {"lpstat", "-v", queue});
+    EXPECT_TRUE(Contains(r.out, "porch://Alice's%20laptop/Office")) << r.describe() << r.out;
+    r = lan_->run_cups(2, {"lpstat", "-l", "-p", queue});
+    EXPECT_TRUE(Contains(r.out, "enabled")) << r.out;
+    EXPECT_TRUE(Contains(r.out, std::string("Description: Office on ") + kDisplayName)) << r.out;
+    std::string porch_ppd = NickName(g_getenv("PORCH_PPD"));
+    ASSERT_NE(porch_ppd, "");
+    EXPECT_EQ(NickName(QueuePpd(2, queue)), porch_ppd) << "not Porch's PPD";
+
+    // The device's entry: a driverless queue (lpadmin -m everywhere) for ippeveprinter.
+    GtkMenu *dm = device();
+    ASSERT_NE(dm, nullptr);
+    GtkMenuItem *add_dev = MenuItem(dm, add_ipp);
+    ASSERT_NE(add_dev, nullptr);
+    id = Activate(add_dev);
+    ASSERT_GT(id, 0u) << "the menu item started nothing";
+    ASSERT_EQ(WaitForOp(id, 30, &message, &queue), PORCH_TRAY_PRINT_DONE)
+            << message << "\nippeveprinter's log:\n"
+            << ReadFile(lan_->spawn_log(ipp));
+    EXPECT_EQ(queue, "Porch_Test_IPP");
+    r = lan_->run_cups(2, {"lpstat", "-v", queue});
+    EXPECT_TRUE(Contains(r.out, "ipp://" + lan_->address(3) + ":" + std::to_string(kIppPort) +
+                                        "/ipp/print"))
+            << r.describe() << r.out;
+    r = lan_->run_cups(2, {"lpstat", "-l", "-p", queue});
+    EXPECT_TRUE(Contains(r.out, "enabled")) << r.out;
+    EXPECT_TRUE(Contains(NickName(QueuePpd(2, queue)), "IPP Everywhere"))
+            << "not a driverless queue: " << NickName(QueuePpd(2, queue));
+
+    EXPECT_EQ(DialogText("Porch — adding the printer failed"), "");
+    lan_->stop(ipp);
 }
 
 } // namespace

@@ -4,7 +4,9 @@
 // the GTask workers it starts are there too, and so does GDBus's worker thread; avahi is the
 // host's through DBUS_SYSTEM_BUS_ADDRESS), GTK on an Xvfb display started here, a home, XDG
 // folders and a Downloads folder of its own; TrayLanFixture: two hosts, porchd on host 1
-// sharing Public to guests, this process browsing and fetching as host 2.
+// sharing Public to guests, this process browsing and fetching as host 2. For the icon: a
+// private session bus with dunst (Session) and a tray host's
+// org.kde.StatusNotifierWatcher on it (Watcher); MenuLabels/MenuItem read the icon's menu.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -190,6 +192,280 @@ inline bool
 Has(const std::vector<std::string> &v, const std::string &s)
 {
     return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// ---- processes of a private desktop session (test-tray-ui's, test-tray-print's) ----------
+
+inline constexpr const char *kWatcherName = "org.kde.StatusNotifierWatcher";
+
+inline void
+DieWithParent(gpointer)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+// Starts argv in the background (stdout and stderr to log); -1 when it cannot.
+inline pid_t
+StartProcess(const std::vector<std::string> &argv, const std::string &log)
+{
+    std::vector<char *> args;
+    for (const std::string &a : argv)
+        args.push_back(const_cast<char *>(a.c_str()));
+    args.push_back(nullptr);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    GPid pid = -1;
+    g_autoptr(GError) error = nullptr;
+    gboolean ok =
+            g_spawn_async_with_fds(nullptr, args.data(), nullptr,
+                                   GSpawnFlags(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD),
+                                   DieWithParent, nullptr, &pid, -1, fd, fd, &error);
+    if (fd >= 0)
+        close(fd);
+    return ok ? pid : -1;
+}
+
+inline void
+Stop(pid_t &pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100 && waitpid(pid, nullptr, WNOHANG) == 0; i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (waitpid(pid, nullptr, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+    }
+    pid = -1;
+}
+
+// Runs argv to completion; its stdout, or "" with *ok false.
+inline std::string
+RunTool(const std::vector<std::string> &argv, bool *ok = nullptr)
+{
+    std::vector<char *> args;
+    for (const std::string &a : argv)
+        args.push_back(const_cast<char *>(a.c_str()));
+    args.push_back(nullptr);
+    g_autofree char *out = nullptr;
+    int status = -1;
+    gboolean ran = g_spawn_sync(nullptr, args.data(), nullptr,
+                                GSpawnFlags(G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL),
+                                nullptr, nullptr, &out, nullptr, &status, nullptr);
+    bool good = ran && g_spawn_check_wait_status(status, nullptr);
+    if (ok)
+        *ok = good;
+    return good && out ? out : "";
+}
+
+// A private session bus (no service activation) and dunst, the notification server, showing
+// on the Xvfb display. Start() points DBUS_SESSION_BUS_ADDRESS and DISPLAY at them: a
+// GtkApplication registered afterwards is on that bus.
+class Session
+{
+  public:
+    bool Start(const std::string &dir, const std::string &display, std::string *why_not)
+    {
+        fs::create_directories(dir);
+        std::string socket = dir + "/bus";
+        address_ = "unix:path=" + socket;
+        std::string conf = dir + "/bus.conf";
+        WriteFile(conf, "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration "
+                        "1.0//EN\" \"http://www.freedesktop.org/standards/dbus/1.0/"
+                        "busconfig.dtd\">\n<busconfig>\n  <type>session</type>\n  <listen>" +
+                                address_ +
+                                "</listen>\n  <auth>EXTERNAL</auth>\n  <policy "
+                                "context=\"default\">\n    <allow send_destination=\"*\" "
+                                "eavesdrop=\"true\"/>\n    <allow eavesdrop=\"true\"/>\n    "
+                                "<allow own=\"*\"/>\n  </policy>\n</busconfig>\n");
+        bus_ = StartProcess({"dbus-daemon", "--config-file=" + conf, "--nofork", "--nopidfile",
+                             "--print-address"},
+                            dir + "/dbus.log");
+        for (int i = 0; i < 200 && !Exists(socket); i++)
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        if (bus_ < 0 || !Exists(socket)) {
+            *why_not = "the session dbus-daemon did not start: " + ReadFile(dir + "/dbus.log");
+            return false;
+        }
+        g_setenv("DBUS_SESSION_BUS_ADDRESS", address_.c_str(), TRUE);
+        g_setenv("DISPLAY", display.c_str(), TRUE);
+        dunst_ = StartProcess({"dunst"}, dir + "/dunst.log");
+        bool ok = false;
+        for (int i = 0; i < 200 && !ok; i++) {
+            RunTool({"dunstctl", "debug"}, &ok);
+            if (!ok)
+                std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        if (!ok) {
+            *why_not = "dunst did not come up: " + ReadFile(dir + "/dunst.log");
+            return false;
+        }
+        return true;
+    }
+    ~Session()
+    {
+        Stop(dunst_);
+        Stop(bus_);
+    }
+    const std::string &address() const
+    {
+        return address_;
+    }
+
+  private:
+    pid_t bus_ = -1, dunst_ = -1;
+    std::string address_;
+};
+
+// ---- a StatusNotifierWatcher -------------------------------------------------------------
+// The desktop's tray host (Plasma's, GNOME's AppIndicator extension) cannot run headless; this
+// plays its watcher on a session bus (Session's), as the host does: it owns the watcher name
+// and records RegisterStatusNotifierItem. What the item exports is read back over D-Bus.
+
+inline constexpr const char *kWatcherXml =
+        "<node><interface name='org.kde.StatusNotifierWatcher'>"
+        "<method name='RegisterStatusNotifierItem'><arg type='s' direction='in'/></method>"
+        "<method name='RegisterStatusNotifierHost'><arg type='s' direction='in'/></method>"
+        "<property name='RegisteredStatusNotifierItems' type='as' access='read'/>"
+        "<property name='IsStatusNotifierHostRegistered' type='b' access='read'/>"
+        "<property name='ProtocolVersion' type='i' access='read'/>"
+        "<signal name='StatusNotifierItemRegistered'><arg type='s'/></signal>"
+        "<signal name='StatusNotifierItemUnregistered'><arg type='s'/></signal>"
+        "<signal name='StatusNotifierHostRegistered'/>"
+        "</interface></node>";
+
+struct Watcher {
+    GDBusConnection *conn = nullptr;
+    GDBusNodeInfo *node = nullptr;
+    guint object = 0, name = 0;
+    bool owned = false;
+    std::string item_sender, item_path;
+
+    static void Call(GDBusConnection *, const char *sender, const char *, const char *,
+                     const char *method, GVariant *params, GDBusMethodInvocation *inv,
+                     gpointer data)
+    {
+        auto *w = static_cast<Watcher *>(data);
+        if (g_strcmp0(method, "RegisterStatusNotifierItem") == 0) {
+            const char *s = nullptr;
+            g_variant_get(params, "(&s)", &s);
+            w->item_sender = sender;
+            w->item_path = s;
+        }
+        g_dbus_method_invocation_return_value(inv, nullptr);
+    }
+    static GVariant *Get(GDBusConnection *, const char *, const char *, const char *,
+                         const char *prop, GError **, gpointer data)
+    {
+        auto *w = static_cast<Watcher *>(data);
+        if (g_strcmp0(prop, "IsStatusNotifierHostRegistered") == 0)
+            return g_variant_new_boolean(TRUE);
+        if (g_strcmp0(prop, "ProtocolVersion") == 0)
+            return g_variant_new_int32(0);
+        const char *items[] = {w->item_sender.c_str(), nullptr};
+        return g_variant_new_strv(items, w->item_sender.empty() ? 0 : 1);
+    }
+
+    bool Start(const std::string &address)
+    {
+        static const GDBusInterfaceVTable vtable = {Call, Get, nullptr, {}};
+        conn = g_dbus_connection_new_for_address_sync(
+                address.c_str(),
+                GDBusConnectionFlags(G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION),
+                nullptr, nullptr, nullptr);
+        node = g_dbus_node_info_new_for_xml(kWatcherXml, nullptr);
+        if (!conn || !node)
+            return false;
+        object = g_dbus_connection_register_object(conn, "/StatusNotifierWatcher",
+                                                   node->interfaces[0], &vtable, this, nullptr,
+                                                   nullptr);
+        name = g_bus_own_name_on_connection(
+                conn, kWatcherName, G_BUS_NAME_OWNER_FLAGS_NONE,
+                [](GDBusConnection *, const char *, gpointer d) {
+                    static_cast<Watcher *>(d)->owned = true;
+                },
+                nullptr, this, nullptr);
+        auto end = Clock::now() + std::chrono::seconds(5);
+        while (!owned && Clock::now() < end)
+            g_main_context_iteration(nullptr, TRUE);
+        return owned;
+    }
+    ~Watcher()
+    {
+        if (name)
+            g_bus_unown_name(name);
+        if (object)
+            g_dbus_connection_unregister_object(conn, object);
+        if (node)
+            g_dbus_node_info_unref(node);
+        if (conn) {
+            g_dbus_connection_close_sync(conn, nullptr, nullptr);
+            g_object_unref(conn);
+        }
+    }
+
+    // A property of the registered item, read over the bus (the main loop runs meanwhile: the
+    // item answers from this process).
+    std::string ItemProperty(const char *prop)
+    {
+        GVariant *reply = nullptr;
+        bool done = false;
+        struct Ctx {
+            GVariant **reply;
+            bool *done;
+        } ctx = {&reply, &done};
+        g_dbus_connection_call(
+                conn, item_sender.c_str(), item_path.c_str(), "org.freedesktop.DBus.Properties",
+                "Get", g_variant_new("(ss)", "org.kde.StatusNotifierItem", prop),
+                G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, 5000, nullptr,
+                [](GObject *src, GAsyncResult *res, gpointer d) {
+                    auto *c = static_cast<Ctx *>(d);
+                    *c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, nullptr);
+                    *c->done = true;
+                },
+                &ctx);
+        while (!done)
+            g_main_context_iteration(nullptr, TRUE);
+        if (!reply)
+            return "";
+        g_autoptr(GVariant) v = nullptr;
+        g_variant_get(reply, "(v)", &v);
+        g_variant_unref(reply);
+        return g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) ? g_variant_get_string(v, nullptr)
+                                                              : "";
+    }
+};
+
+// ---- the icon's menu ---------------------------------------------------------------------
+
+// The labels of a menu's items (separators left out), in order.
+inline std::vector<std::string>
+MenuLabels(GtkMenu *menu)
+{
+    std::vector<std::string> out;
+    GList *kids = gtk_container_get_children(GTK_CONTAINER(menu));
+    for (GList *l = kids; l; l = l->next)
+        if (GTK_IS_MENU_ITEM(l->data) && !GTK_IS_SEPARATOR_MENU_ITEM(l->data)) {
+            const char *label = gtk_menu_item_get_label(GTK_MENU_ITEM(l->data));
+            out.push_back(label ? label : "");
+        }
+    g_list_free(kids);
+    return out;
+}
+
+// The item of a menu labelled label, or nullptr.
+inline GtkMenuItem *
+MenuItem(GtkMenu *menu, const std::string &label)
+{
+    GtkMenuItem *found = nullptr;
+    GList *kids = gtk_container_get_children(GTK_CONTAINER(menu));
+    for (GList *l = kids; l && !found; l = l->next)
+        if (GTK_IS_MENU_ITEM(l->data) &&
+            g_strcmp0(gtk_menu_item_get_label(GTK_MENU_ITEM(l->data)), label.c_str()) == 0)
+            found = GTK_MENU_ITEM(l->data);
+    g_list_free(kids);
+    return found;
 }
 
 // What every tray test on the test LAN has: a LAN (lan_, set up by the derived fixture), this
