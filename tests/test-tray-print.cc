@@ -22,7 +22,8 @@
 //                                        IPP), lp prints into ippeveprinter's spool folder
 //   TrayPrintMenuTest.TheIconsMenuAddsBothPrinters
 //                                        the same through the tray icon's menu (a private
-//                                        session bus with a tray host's watcher): Office's
+//                                        session bus with the real status-notifier-watcher
+//                                        and gtk-sni-tray-standalone host): Office's
 //                                        submenu under the neighbour, "Add Porch Test IPP to
 //                                        this computer" under the device; their activation
 //                                        makes the same queues as the window's buttons
@@ -466,8 +467,8 @@ TEST_F(TrayPrintTest, IppPrinterNearbyIsAddedDriverless)
 
 // ---- the tray icon's menu ----------------------------------------------------------------
 // The same fixture plus a private session bus with a notification server (tray-fixture.h's
-// Session), on which this process plays the tray host's watcher; no window: the icon is the
-// way in.
+// Session), on which the real status-notifier-watcher and gtk-sni-tray-standalone host run
+// (Watcher); no window: the icon is the way in.
 class TrayPrintMenuTest : public TrayPrintTest
 {
   protected:
@@ -561,9 +562,10 @@ TEST_F(TrayPrintMenuTest, TheIconsMenuAddsBothPrinters)
                                 "-f", "application/pdf,image/pwg-raster,image/jpeg", kIppName});
     ASSERT_GT(ipp, 0);
 
-    // The icon goes up: a tray host is there.
+    // The icon goes up: a watcher and a tray host are there.
     Watcher watcher;
-    ASSERT_TRUE(watcher.Start(session_->address())) << "cannot own " << kWatcherName;
+    std::string why_not;
+    ASSERT_TRUE(watcher.Start(*session_, &why_not)) << why_not;
     int shown = -1;
     porch_tray_present(tray_, FALSE, OnPresented, &shown);
     ASSERT_TRUE(IterateUntil([&] { return shown >= 0; }, 10));

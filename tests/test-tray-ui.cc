@@ -1,10 +1,11 @@
 // test-tray-ui.cc — the desktop side of porch-tray on the test LAN (tray-fixture.h: porchd on
 // host 1, this process as host 2 under Xvfb), against real desktop services on a private
-// session bus started here: the StatusNotifierItem icon and its fallback, "Open in Files"
-// through a real GIO launch of the desktop's handler, notifications shown by a real
-// notification server (dunst), the first-contact dialog, a neighbour that vanishes without a
-// goodbye, a main loop that keeps ticking through a timeout and a large fetch, and the
-// accessible names and focus of every control.
+// session bus started here: the StatusNotifierItem icon (registered with the real
+// status-notifier-watcher, gtk-sni-tray-standalone as the tray host) and its fallback,
+// "Open in Files" through a real GIO launch of the desktop's handler, notifications shown by a
+// real notification server (dunst), the first-contact dialog, a neighbour that vanishes
+// without a goodbye, a main loop that keeps ticking through a timeout and a large fetch, and
+// the accessible names and focus of every control.
 //
 // The session bus has no service files (no activation): only what this test starts is on it.
 // Each TEST runs in a process of its own, as ctest runs them (gtest_discover_tests): GTK keeps
@@ -276,7 +277,8 @@ TEST_F(TrayIconTest, WithoutATrayHostTheWindowOpens)
 TEST_F(TrayIconTest, WithATrayHostTheIconShowsTheNeighboursLiveAndTransfers)
 {
     Watcher watcher;
-    ASSERT_TRUE(watcher.Start(session_->address())) << "cannot own " << kWatcherName;
+    std::string why_not;
+    ASSERT_TRUE(watcher.Start(*session_, &why_not)) << why_not;
     Presented p;
     porch_tray_present(tray_, FALSE, OnPresented, &p);
     ASSERT_TRUE(IterateUntil([&] { return p.done; }, 10));
@@ -284,8 +286,8 @@ TEST_F(TrayIconTest, WithATrayHostTheIconShowsTheNeighboursLiveAndTransfers)
     EXPECT_EQ(porch_tray_get_window(tray_), nullptr) << "the icon is the way in: no window";
 
     // The item registered with the watcher and exports its icon, active.
-    ASSERT_TRUE(IterateUntil([&] { return !watcher.item_path.empty(); }, 10))
-            << "the item never called RegisterStatusNotifierItem";
+    ASSERT_TRUE(IterateUntil([&] { return watcher.FindItem(); }, 10))
+            << "the item is not in the watcher's RegisteredStatusNotifierItems";
     EXPECT_EQ(watcher.ItemProperty("Status"), "Active");
     EXPECT_EQ(watcher.ItemProperty("IconName"), "folder-remote");
 

@@ -5,8 +5,8 @@
 // host's through DBUS_SYSTEM_BUS_ADDRESS), GTK on an Xvfb display started here, a home, XDG
 // folders and a Downloads folder of its own; TrayLanFixture: two hosts, porchd on host 1
 // sharing Public to guests, this process browsing and fetching as host 2. For the icon: a
-// private session bus with dunst (Session) and a tray host's
-// org.kde.StatusNotifierWatcher on it (Watcher); MenuLabels/MenuItem read the icon's menu.
+// private session bus with dunst (Session) and the real status-notifier-watcher and
+// gtk-sni-tray-standalone tray host on it (Watcher); MenuLabels/MenuItem read the icon's menu.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -266,6 +266,7 @@ class Session
   public:
     bool Start(const std::string &dir, const std::string &display, std::string *why_not)
     {
+        dir_ = dir;
         fs::create_directories(dir);
         std::string socket = dir + "/bus";
         address_ = "unix:path=" + socket;
@@ -311,130 +312,214 @@ class Session
     {
         return address_;
     }
+    // Its folder: the bus's socket and the logs of what runs on it.
+    const std::string &dir() const
+    {
+        return dir_;
+    }
 
   private:
     pid_t bus_ = -1, dunst_ = -1;
-    std::string address_;
+    std::string address_, dir_;
 };
 
-// ---- a StatusNotifierWatcher -------------------------------------------------------------
-// The desktop's tray host (Plasma's, GNOME's AppIndicator extension) cannot run headless; this
-// plays its watcher on a session bus (Session's), as the host does: it owns the watcher name
-// and records RegisterStatusNotifierItem. What the item exports is read back over D-Bus.
+// ---- a StatusNotifierWatcher and a tray host ---------------------------------------------
+// The real ones, on a session bus (Session's) and its Xvfb display: status-notifier-watcher
+// (haskell-status-notifier-item-utils) owns org.kde.StatusNotifierWatcher and records
+// RegisterStatusNotifierItem; gtk-sni-tray-standalone (haskell-gtk-sni-tray-utils), a GTK
+// StatusNotifier host, registers with it and shows the items in a bar on the display. The item
+// is found in the watcher's RegisteredStatusNotifierItems; what it exports is read back over
+// D-Bus. (A desktop's own host, Plasma's or GNOME's AppIndicator extension, needs the whole
+// desktop and does not run here.)
 
-inline constexpr const char *kWatcherXml =
-        "<node><interface name='org.kde.StatusNotifierWatcher'>"
-        "<method name='RegisterStatusNotifierItem'><arg type='s' direction='in'/></method>"
-        "<method name='RegisterStatusNotifierHost'><arg type='s' direction='in'/></method>"
-        "<property name='RegisteredStatusNotifierItems' type='as' access='read'/>"
-        "<property name='IsStatusNotifierHostRegistered' type='b' access='read'/>"
-        "<property name='ProtocolVersion' type='i' access='read'/>"
-        "<signal name='StatusNotifierItemRegistered'><arg type='s'/></signal>"
-        "<signal name='StatusNotifierItemUnregistered'><arg type='s'/></signal>"
-        "<signal name='StatusNotifierHostRegistered'/>"
-        "</interface></node>";
-
-struct Watcher {
-    GDBusConnection *conn = nullptr;
-    GDBusNodeInfo *node = nullptr;
-    guint object = 0, name = 0;
-    bool owned = false;
-    std::string item_sender, item_path;
-
-    static void Call(GDBusConnection *, const char *sender, const char *, const char *,
-                     const char *method, GVariant *params, GDBusMethodInvocation *inv,
-                     gpointer data)
+class Watcher
+{
+  public:
+    // Starts the watcher, waits until it owns its name, then the host, and waits until the
+    // watcher has it (IsStatusNotifierHostRegistered). On failure *why_not says why.
+    bool Start(const Session &session, std::string *why_not)
     {
-        auto *w = static_cast<Watcher *>(data);
-        if (g_strcmp0(method, "RegisterStatusNotifierItem") == 0) {
-            const char *s = nullptr;
-            g_variant_get(params, "(&s)", &s);
-            w->item_sender = sender;
-            w->item_path = s;
-        }
-        g_dbus_method_invocation_return_value(inv, nullptr);
-    }
-    static GVariant *Get(GDBusConnection *, const char *, const char *, const char *,
-                         const char *prop, GError **, gpointer data)
-    {
-        auto *w = static_cast<Watcher *>(data);
-        if (g_strcmp0(prop, "IsStatusNotifierHostRegistered") == 0)
-            return g_variant_new_boolean(TRUE);
-        if (g_strcmp0(prop, "ProtocolVersion") == 0)
-            return g_variant_new_int32(0);
-        const char *items[] = {w->item_sender.c_str(), nullptr};
-        return g_variant_new_strv(items, w->item_sender.empty() ? 0 : 1);
-    }
-
-    bool Start(const std::string &address)
-    {
-        static const GDBusInterfaceVTable vtable = {Call, Get, nullptr, {}};
-        conn = g_dbus_connection_new_for_address_sync(
-                address.c_str(),
+        log_dir_ = session.dir();
+        conn_ = g_dbus_connection_new_for_address_sync(
+                session.address().c_str(),
                 GDBusConnectionFlags(G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION),
                 nullptr, nullptr, nullptr);
-        node = g_dbus_node_info_new_for_xml(kWatcherXml, nullptr);
-        if (!conn || !node)
+        if (!conn_) {
+            *why_not = "cannot connect to the session bus " + session.address();
             return false;
-        object = g_dbus_connection_register_object(conn, "/StatusNotifierWatcher",
-                                                   node->interfaces[0], &vtable, this, nullptr,
-                                                   nullptr);
-        name = g_bus_own_name_on_connection(
-                conn, kWatcherName, G_BUS_NAME_OWNER_FLAGS_NONE,
-                [](GDBusConnection *, const char *, gpointer d) {
-                    static_cast<Watcher *>(d)->owned = true;
-                },
-                nullptr, this, nullptr);
-        auto end = Clock::now() + std::chrono::seconds(5);
-        while (!owned && Clock::now() < end)
-            g_main_context_iteration(nullptr, TRUE);
-        return owned;
+        }
+        watcher_ = StartProcess({"status-notifier-watcher"}, log_dir_ + "/sni-watcher.log");
+        if (watcher_ < 0) {
+            *why_not = "cannot start status-notifier-watcher (Debian: "
+                       "haskell-status-notifier-item-utils)";
+            return false;
+        }
+        auto owned = [&] {
+            g_autoptr(GVariant) r = CallSync("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                             "org.freedesktop.DBus", "NameHasOwner",
+                                             g_variant_new("(s)", kWatcherName), "(b)");
+            gboolean has = FALSE;
+            if (r)
+                g_variant_get(r, "(b)", &has);
+            return has == TRUE;
+        };
+        if (!Poll(owned, 10)) {
+            *why_not = std::string("status-notifier-watcher did not own ") + kWatcherName + ": " +
+                       ReadFile(log_dir_ + "/sni-watcher.log");
+            return false;
+        }
+        host_ = StartProcess({"gtk-sni-tray-standalone"}, log_dir_ + "/sni-host.log");
+        if (host_ < 0) {
+            *why_not = "cannot start gtk-sni-tray-standalone (Debian: haskell-gtk-sni-tray-utils)";
+            return false;
+        }
+        auto host_registered = [&] {
+            g_autoptr(GVariant) v = WatcherProperty("IsStatusNotifierHostRegistered");
+            return v && g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN) && g_variant_get_boolean(v);
+        };
+        if (!Poll(host_registered, 10)) {
+            *why_not = "gtk-sni-tray-standalone did not register as the host: " +
+                       ReadFile(log_dir_ + "/sni-host.log");
+            return false;
+        }
+        return true;
     }
     ~Watcher()
     {
-        if (name)
-            g_bus_unown_name(name);
-        if (object)
-            g_dbus_connection_unregister_object(conn, object);
-        if (node)
-            g_dbus_node_info_unref(node);
-        if (conn) {
-            g_dbus_connection_close_sync(conn, nullptr, nullptr);
-            g_object_unref(conn);
+        Stop(host_);
+        Stop(watcher_);
+        if (conn_) {
+            g_dbus_connection_close_sync(conn_, nullptr, nullptr);
+            g_object_unref(conn_);
         }
+    }
+    Watcher() = default;
+    Watcher(const Watcher &) = delete;
+    Watcher &operator=(const Watcher &) = delete;
+
+    // Whether this process's item is in the watcher's RegisteredStatusNotifierItems (an entry
+    // is a bus name, or a bus name followed by the item's object path); sets item_sender and
+    // item_path. Asks the bus at most every 50 ms (it is called in IterateUntil's loop).
+    bool FindItem()
+    {
+        if (!item_sender.empty())
+            return true;
+        if (Clock::now() < next_look_)
+            return false;
+        next_look_ = Clock::now() + std::chrono::milliseconds(50);
+        g_autoptr(GVariant) items = WatcherProperty("RegisteredStatusNotifierItems");
+        if (!items || !g_variant_is_of_type(items, G_VARIANT_TYPE_STRING_ARRAY))
+            return false;
+        g_autofree const char **v = g_variant_get_strv(items, nullptr);
+        for (const char **e = v; *e; e++) {
+            std::string entry = *e, name = entry, path;
+            size_t slash = entry.find('/');
+            if (slash != std::string::npos) {
+                name = entry.substr(0, slash);
+                path = entry.substr(slash);
+            }
+            g_autoptr(GVariant) r =
+                    Call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                         "GetConnectionUnixProcessID", g_variant_new("(s)", name.c_str()), "(u)");
+            guint32 pid = 0;
+            if (r)
+                g_variant_get(r, "(u)", &pid);
+            if (pid != (guint32)getpid())
+                continue;
+            if (path.empty()) {
+                g_autoptr(GVariant) p =
+                        Call(kWatcherName, "/StatusNotifierWatcher", kWatcherName,
+                             "GetObjectPathForItemName", g_variant_new("(s)", name.c_str()), "(s)");
+                if (!p)
+                    continue;
+                const char *s = nullptr;
+                g_variant_get(p, "(&s)", &s);
+                path = s;
+            }
+            item_sender = name;
+            item_path = path;
+            return true;
+        }
+        return false;
     }
 
     // A property of the registered item, read over the bus (the main loop runs meanwhile: the
     // item answers from this process).
     std::string ItemProperty(const char *prop)
     {
-        GVariant *reply = nullptr;
-        bool done = false;
-        struct Ctx {
-            GVariant **reply;
-            bool *done;
-        } ctx = {&reply, &done};
-        g_dbus_connection_call(
-                conn, item_sender.c_str(), item_path.c_str(), "org.freedesktop.DBus.Properties",
-                "Get", g_variant_new("(ss)", "org.kde.StatusNotifierItem", prop),
-                G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, 5000, nullptr,
-                [](GObject *src, GAsyncResult *res, gpointer d) {
-                    auto *c = static_cast<Ctx *>(d);
-                    *c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, nullptr);
-                    *c->done = true;
-                },
-                &ctx);
-        while (!done)
-            g_main_context_iteration(nullptr, TRUE);
+        if (item_sender.empty())
+            return "";
+        g_autoptr(GVariant) reply =
+                Call(item_sender.c_str(), item_path.c_str(), "org.freedesktop.DBus.Properties",
+                     "Get", g_variant_new("(ss)", "org.kde.StatusNotifierItem", prop), "(v)");
         if (!reply)
             return "";
         g_autoptr(GVariant) v = nullptr;
         g_variant_get(reply, "(v)", &v);
-        g_variant_unref(reply);
         return g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) ? g_variant_get_string(v, nullptr)
                                                               : "";
     }
+
+    std::string item_sender, item_path;
+
+  private:
+    // A method call, its reply or nullptr; the main loop runs while it waits (the item, in this
+    // process, may be asked something meanwhile).
+    GVariant *Call(const char *dest, const char *path, const char *iface, const char *method,
+                   GVariant *params, const char *reply_type)
+    {
+        struct Ctx {
+            GVariant *reply = nullptr;
+            bool done = false;
+        } ctx;
+        g_dbus_connection_call(
+                conn_, dest, path, iface, method, params, G_VARIANT_TYPE(reply_type),
+                G_DBUS_CALL_FLAGS_NONE, 5000, nullptr,
+                [](GObject *src, GAsyncResult *res, gpointer d) {
+                    auto *c = static_cast<Ctx *>(d);
+                    c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, nullptr);
+                    c->done = true;
+                },
+                &ctx);
+        while (!ctx.done)
+            g_main_context_iteration(nullptr, TRUE);
+        return ctx.reply;
+    }
+    // The same without running the main loop (before the item exists: nothing to serve).
+    GVariant *CallSync(const char *dest, const char *path, const char *iface, const char *method,
+                       GVariant *params, const char *reply_type)
+    {
+        return g_dbus_connection_call_sync(conn_, dest, path, iface, method, params,
+                                           G_VARIANT_TYPE(reply_type), G_DBUS_CALL_FLAGS_NONE, 5000,
+                                           nullptr, nullptr);
+    }
+    GVariant *WatcherProperty(const char *prop)
+    {
+        g_autoptr(GVariant) r =
+                Call(kWatcherName, "/StatusNotifierWatcher", "org.freedesktop.DBus.Properties",
+                     "Get", g_variant_new("(ss)", kWatcherName, prop), "(v)");
+        GVariant *v = nullptr;
+        if (r)
+            g_variant_get(r, "(v)", &v);
+        return v;
+    }
+    // Polls pred every 25 ms for up to `seconds`.
+    static bool Poll(const std::function<bool()> &pred, double seconds)
+    {
+        auto end = Clock::now() + std::chrono::duration<double>(seconds);
+        while (!pred()) {
+            if (Clock::now() > end)
+                return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        return true;
+    }
+
+    GDBusConnection *conn_ = nullptr;
+    pid_t watcher_ = -1, host_ = -1;
+    std::string log_dir_;
+    Clock::time_point next_look_{};
 };
 
 // ---- the icon's menu ---------------------------------------------------------------------
