@@ -274,6 +274,25 @@ TEST_F(TrayIconTest, WithoutATrayHostTheWindowOpens)
     EXPECT_EQ(porch_tray_icon_get_menu(tray_), nullptr);
 }
 
+// porch-tray --window: the icon goes up and the window opens too.
+TEST_F(TrayIconTest, WithTheWindowOptionTheWindowOpensBesideTheIcon)
+{
+    Watcher watcher;
+    std::string why_not;
+    ASSERT_TRUE(watcher.Start(*session_, &why_not)) << why_not;
+    Presented p;
+    porch_tray_present(tray_, TRUE, OnPresented, &p);
+    ASSERT_TRUE(IterateUntil([&] { return p.done; }, 10));
+    EXPECT_TRUE(p.shown);
+    ASSERT_TRUE(IterateUntil([&] { return watcher.FindItem(); }, 10))
+            << "the item is not in the watcher's RegisteredStatusNotifierItems";
+    GtkWindow *window = porch_tray_get_window(tray_);
+    ASSERT_NE(window, nullptr) << "--window opened no window";
+    EXPECT_TRUE(gtk_widget_get_visible(GTK_WIDGET(window)));
+    EXPECT_NE(strstr(gtk_window_get_title(window), "Porch"), nullptr);
+    EXPECT_NE(porch_tray_icon_get_menu(tray_), nullptr);
+}
+
 TEST_F(TrayIconTest, WithATrayHostTheIconShowsTheNeighboursLiveAndTransfers)
 {
     Watcher watcher;
