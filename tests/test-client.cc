@@ -57,9 +57,16 @@ namespace
 {
 
 using Clock = std::chrono::steady_clock;
+using porch::test::Contains;
+using porch::test::ContainsNoCase;
+using porch::test::Exists;
+using porch::test::MakeDirs;
+using porch::test::MakeRandomFile;
 using porch::test::ReadFile;
 using porch::test::RunResult;
+using porch::test::Sha256File;
 using porch::test::TestLan;
+using porch::test::WriteFile;
 namespace fs = std::filesystem;
 
 constexpr const char *kPorch = PORCH_BUILD_DIR "/cli/porch";
@@ -67,33 +74,6 @@ constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
 constexpr const char *kDisplayName = "Alice's laptop";
 
 // ---- files ---------------------------------------------------------------------------------
-
-bool
-WriteFile(const std::string &path, const std::string &data, mode_t mode = 0644)
-{
-    {
-        std::ofstream f(path, std::ios::binary | std::ios::trunc);
-        f << data;
-        if (!f.flush())
-            return false;
-    }
-    return chmod(path.c_str(), mode) == 0;
-}
-
-bool
-MakeDirs(const std::string &path, mode_t mode = 0755)
-{
-    std::error_code ec;
-    fs::create_directories(path, ec);
-    return !ec && chmod(path.c_str(), mode) == 0;
-}
-
-bool
-Exists(const std::string &path)
-{
-    struct stat st;
-    return lstat(path.c_str(), &st) == 0;
-}
 
 off_t
 FileSize(const std::string &path)
@@ -116,20 +96,6 @@ SetMtime(const std::string &path, time_t t)
     return utimensat(AT_FDCWD, path.c_str(), ts, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-bool
-Contains(const std::string &haystack, const std::string &needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
-
-bool
-ContainsNoCase(const std::string &haystack, const std::string &needle)
-{
-    g_autofree char *h = g_utf8_casefold(haystack.c_str(), -1);
-    g_autofree char *n = g_utf8_casefold(needle.c_str(), -1);
-    return strstr(h, n) != nullptr;
-}
-
 // Polls pred every 20 ms for at most seconds; true as soon as it holds.
 bool
 WaitFor(const std::function<bool()> &pred, double seconds)
@@ -142,50 +108,6 @@ WaitFor(const std::function<bool()> &pred, double seconds)
             return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-}
-
-// SHA-256 of a file's content (hex), "" when it cannot be read.
-std::string
-Sha256File(const std::string &path)
-{
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return "";
-    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-    std::vector<guchar> buf(1 << 20);
-    ssize_t n;
-    while ((n = read(fd, buf.data(), buf.size())) > 0)
-        g_checksum_update(sum, buf.data(), n);
-    close(fd);
-    std::string hex = n == 0 ? g_checksum_get_string(sum) : "";
-    g_checksum_free(sum);
-    return hex;
-}
-
-// Writes `bytes` pseudo-random bytes determined by seed (xorshift: as good as random to a
-// compressor or a hash); returns their SHA-256, "" on failure.
-std::string
-MakeRandomFile(const std::string &path, off_t bytes, uint64_t seed, mode_t mode = 0644)
-{
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return "";
-    std::vector<uint64_t> block((1 << 20) / sizeof(uint64_t));
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-    bool ok = true;
-    for (off_t left = bytes; left > 0 && ok;) {
-        for (uint64_t &w : block) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            w = x;
-        }
-        size_t n = std::min<off_t>(left, 1 << 20);
-        ok = write(fd, block.data(), n) == ssize_t(n);
-        left -= n;
-    }
-    close(fd);
-    return ok && fchmodat(AT_FDCWD, path.c_str(), mode, 0) == 0 ? Sha256File(path) : "";
 }
 
 // A file tree as a user would compare it: relative path -> "dir" or "file SIZE SHA256" and,

@@ -64,12 +64,16 @@ namespace
 {
 
 using Clock = std::chrono::steady_clock;
+using porch::test::Contains;
+using porch::test::ContainsNoCase;
 using porch::test::FindBuilt;
+using porch::test::MakeDirs;
 using porch::test::MakeKey;
 using porch::test::ReadFile;
 using porch::test::RunResult;
 using porch::test::TestLan;
 using porch::test::WaitFor;
+using porch::test::WriteFile;
 namespace fs = std::filesystem;
 
 constexpr const char *kPorch = PORCH_BUILD_DIR "/cli/porch";
@@ -77,40 +81,6 @@ constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
 constexpr const char *kDisplayName = "Alice's laptop";
 
 // ---- small helpers ---------------------------------------------------------------------------
-
-bool
-WriteFile(const std::string &path, const std::string &data, mode_t mode = 0644)
-{
-    {
-        std::ofstream f(path, std::ios::binary | std::ios::trunc);
-        f << data;
-        if (!f.flush())
-            return false;
-    }
-    return chmod(path.c_str(), mode) == 0;
-}
-
-bool
-MakeDirs(const std::string &path, mode_t mode = 0755)
-{
-    std::error_code ec;
-    fs::create_directories(path, ec);
-    return !ec && chmod(path.c_str(), mode) == 0;
-}
-
-bool
-Contains(const std::string &haystack, const std::string &needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
-
-bool
-ContainsNoCase(const std::string &haystack, const std::string &needle)
-{
-    g_autofree char *h = g_utf8_casefold(haystack.c_str(), -1);
-    g_autofree char *n = g_utf8_casefold(needle.c_str(), -1);
-    return strstr(h, n) != nullptr;
-}
 
 bool
 ContainsAnyNoCase(const std::string &haystack, const std::vector<std::string> &needles)

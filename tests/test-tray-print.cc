@@ -33,6 +33,7 @@ namespace
 {
 
 using namespace porch::test::tray;
+using porch::test::Contains;
 using porch::test::FindBuilt;
 using porch::test::MakeKey;
 using porch::test::RunResult;
@@ -40,12 +41,6 @@ using porch::test::RunResult;
 constexpr const char *kDevice = "porchtl3.local";
 constexpr const char *kIppName = "Porch Test IPP";
 constexpr int kIppPort = 8631;
-
-bool
-Contains(const std::string &haystack, const std::string &needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
 
 // A document as a printer receives it: PDF (porch.ppd, everywhere) or PostScript.
 ::testing::AssertionResult

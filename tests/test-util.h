@@ -1,12 +1,19 @@
 // test-util.h — small helpers every test program shares.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -78,6 +85,95 @@ MakeKey(const std::string &path, const std::string &comment)
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
         line.pop_back();
     return line;
+}
+
+// Writes data to path (created or truncated) and gives it mode; false on failure.
+inline bool
+WriteFile(const std::string &path, const std::string &data, mode_t mode = 0644)
+{
+    {
+        std::ofstream f(path, std::ios::binary | std::ios::trunc);
+        f << data;
+        if (!f.flush())
+            return false;
+    }
+    return chmod(path.c_str(), mode) == 0;
+}
+
+// Creates path and its parents; path gets mode. False on failure.
+inline bool
+MakeDirs(const std::string &path, mode_t mode = 0755)
+{
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    return !ec && chmod(path.c_str(), mode) == 0;
+}
+
+// Whether anything (a dangling link too) is at path.
+inline bool
+Exists(const std::string &path)
+{
+    struct stat st;
+    return lstat(path.c_str(), &st) == 0;
+}
+
+inline bool
+Contains(const std::string &haystack, const std::string &needle)
+{
+    return haystack.find(needle) != std::string::npos;
+}
+
+// Contains, ignoring case (UTF-8 casefolded).
+inline bool
+ContainsNoCase(const std::string &haystack, const std::string &needle)
+{
+    g_autofree char *h = g_utf8_casefold(haystack.c_str(), -1);
+    g_autofree char *n = g_utf8_casefold(needle.c_str(), -1);
+    return strstr(h, n) != nullptr;
+}
+
+// SHA-256 of a file's content (hex), "" when it cannot be read.
+inline std::string
+Sha256File(const std::string &path)
+{
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return "";
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    std::vector<guchar> buf(1 << 20);
+    ssize_t n;
+    while ((n = read(fd, buf.data(), buf.size())) > 0)
+        g_checksum_update(sum, buf.data(), n);
+    close(fd);
+    std::string hex = n == 0 ? g_checksum_get_string(sum) : "";
+    g_checksum_free(sum);
+    return hex;
+}
+
+// Writes `bytes` pseudo-random bytes determined by seed (xorshift: as good as random to a
+// compressor or a hash) with mode; returns their SHA-256, "" on failure.
+inline std::string
+MakeRandomFile(const std::string &path, off_t bytes, uint64_t seed, mode_t mode = 0644)
+{
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return "";
+    std::vector<uint64_t> block((1 << 20) / sizeof(uint64_t));
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    bool ok = true;
+    for (off_t left = bytes; left > 0 && ok;) {
+        for (uint64_t &w : block) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            w = x;
+        }
+        size_t n = std::min<off_t>(left, 1 << 20);
+        ok = write(fd, block.data(), n) == ssize_t(n);
+        left -= n;
+    }
+    close(fd);
+    return ok && fchmodat(AT_FDCWD, path.c_str(), mode, 0) == 0 ? Sha256File(path) : "";
 }
 
 } // namespace porch::test

@@ -41,65 +41,19 @@
 namespace porch::test::tray
 {
 
+using porch::test::Exists;
+using porch::test::MakeRandomFile;
 using porch::test::ReadFile;
+using porch::test::Sha256File;
 using porch::test::TestLan;
 using porch::test::WaitFor;
+using porch::test::WriteFile;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 inline constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
 inline constexpr const char *kDisplayName = "Alice's laptop";
 inline constexpr const char *kHost = "porchtl1.local";
-
-inline bool
-WriteFile(const std::string &path, const std::string &data)
-{
-    return g_file_set_contents(path.c_str(), data.data(), (gssize)data.size(), nullptr);
-}
-
-inline std::string
-Sha256File(const std::string &path)
-{
-    g_autoptr(GMappedFile) m = g_mapped_file_new(path.c_str(), FALSE, nullptr);
-    if (!m)
-        return "";
-    g_autofree char *hex = g_compute_checksum_for_data(
-            G_CHECKSUM_SHA256, (const guchar *)g_mapped_file_get_contents(m),
-            g_mapped_file_get_length(m));
-    return hex;
-}
-
-// bytes pseudo-random bytes (xorshift) at path; returns their SHA-256, "" on failure.
-inline std::string
-MakeRandomFile(const std::string &path, off_t bytes, uint64_t seed)
-{
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return "";
-    std::vector<uint64_t> block((1 << 20) / sizeof(uint64_t));
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-    bool ok = true;
-    for (off_t left = bytes; left > 0 && ok;) {
-        for (uint64_t &w : block) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            w = x;
-        }
-        size_t n = std::min<off_t>(left, 1 << 20);
-        ok = write(fd, block.data(), n) == ssize_t(n);
-        left -= n;
-    }
-    close(fd);
-    return ok ? Sha256File(path) : "";
-}
-
-inline bool
-Exists(const std::string &path)
-{
-    struct stat st;
-    return lstat(path.c_str(), &st) == 0;
-}
 
 // Starts Xvfb on a display of its own (local connections only) and stops it at the end.
 class Xvfb
