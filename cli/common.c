@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "porch-cli.h"
 
 #define DEFAULT_TIMEOUT_S 3.0
@@ -139,4 +141,22 @@ porch_cli_safe_text(const char *s)
     copy = g_strdup(buf);
     free(buf);
     return copy;
+}
+
+void
+porch_cli_put_json_lines(GPtrArray *nodes)
+{
+    g_autoptr(GString) out = g_string_new("[");
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+
+    for (guint i = 0; i < nodes->len; i++) {
+        g_autofree char *text = NULL;
+
+        json_generator_set_root(gen, g_ptr_array_index(nodes, i));
+        text = json_generator_to_data(gen, NULL);
+        g_string_append(out, i > 0 ? ",\n" : "\n");
+        g_string_append(out, text);
+    }
+    g_string_append(out, nodes->len > 0 ? "\n]\n" : "]\n");
+    fputs(out->str, stdout);
 }

@@ -52,6 +52,9 @@ void porch_cli_restore_sigint(const struct sigaction *old);
 void porch_cli_format_size(char *buf, size_t len, double bytes);
 /* @s as porch_cli_put_text() writes it: safe for a terminal. Free with g_free(). */
 char *porch_cli_safe_text(const char *s);
+/* Writes @nodes (JsonNode objects) to stdout as one JSON array, an element per line: the
+ * --json output of `porch ls` and `porch jobs`. */
+void porch_cli_put_json_lines(GPtrArray *nodes);
 
 /* `porch browse [--json] [--timeout SECONDS] [--watch]` (cli/browse.c). @argv[0] is
  * "browse". Returns the exit status: 0 on success, 1 when avahi-daemon cannot be reached,

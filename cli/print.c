@@ -275,14 +275,11 @@ porch_cli_print(int argc, char **argv)
 static void
 print_jobs_json(GPtrArray *jobs)
 {
-    g_autoptr(GString) out = g_string_new("[");
+    g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
 
     for (guint i = 0; i < jobs->len; i++) {
         const PorchPrintJob *j = g_ptr_array_index(jobs, i);
         g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autoptr(JsonGenerator) gen = json_generator_new();
-        g_autoptr(JsonNode) root = NULL;
-        g_autofree char *text = NULL;
 
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "id");
@@ -298,14 +295,9 @@ print_jobs_json(GPtrArray *jobs)
         json_builder_set_member_name(b, "title");
         json_builder_add_string_value(b, j->title);
         json_builder_end_object(b);
-        root = json_builder_get_root(b);
-        json_generator_set_root(gen, root);
-        text = json_generator_to_data(gen, NULL);
-        g_string_append(out, i > 0 ? ",\n" : "\n");
-        g_string_append(out, text);
+        g_ptr_array_add(nodes, json_builder_get_root(b));
     }
-    g_string_append(out, jobs->len > 0 ? "\n]\n" : "]\n");
-    fputs(out->str, stdout);
+    porch_cli_put_json_lines(nodes);
 }
 
 /* @s (valid UTF-8) made safe for the terminal, padded with spaces to @columns characters. */

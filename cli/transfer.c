@@ -630,15 +630,12 @@ format_mode(char buf[11], const PorchRemoteFile *f)
 static void
 print_json(GPtrArray *files)
 {
-    g_autoptr(GString) out = g_string_new("[");
+    g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
 
     for (guint i = 0; i < files->len; i++) {
         const PorchRemoteFile *f = g_ptr_array_index(files, i);
         g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autoptr(JsonGenerator) gen = json_generator_new();
-        g_autoptr(JsonNode) root = NULL;
         g_autofree char *valid = g_utf8_make_valid(f->name, -1);
-        g_autofree char *text = NULL;
 
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "name");
@@ -655,14 +652,9 @@ print_json(GPtrArray *files)
         else
             json_builder_add_null_value(b);
         json_builder_end_object(b);
-        root = json_builder_get_root(b);
-        json_generator_set_root(gen, root);
-        text = json_generator_to_data(gen, NULL);
-        g_string_append(out, i > 0 ? ",\n" : "\n");
-        g_string_append(out, text);
+        g_ptr_array_add(nodes, json_builder_get_root(b));
     }
-    g_string_append(out, files->len > 0 ? "\n]\n" : "]\n");
-    fputs(out->str, stdout);
+    porch_cli_put_json_lines(nodes);
 }
 
 static void
