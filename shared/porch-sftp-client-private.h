@@ -28,8 +28,8 @@ struct _PorchClient {
     guint32 next_id;
     GHashTable *pending; /* id -> Pending */
     GByteArray *out;     /* the packet being sent */
-    guint8 *in;          /* what arrived and is not dispatched yet */
-    gsize in_len, in_cap;
+    guint8 *in;          /* what arrived: in[in_start..in_len) is not dispatched yet */
+    gsize in_start, in_len, in_cap;
     gint64 last_reply;
     guint64 requests;
     GError *fatal; /* the connection is unusable */

@@ -309,7 +309,7 @@ dispatch(PorchClient *c, const guint8 *pkt, gsize len)
 gboolean
 porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
 {
-    gsize at = 0;
+    gsize at;
     int n;
 
     if (c->fatal == NULL && g_cancellable_set_error_if_cancelled(cancellable, error))
@@ -317,6 +317,14 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
     if (c->fatal != NULL) {
         g_propagate_error(error, g_error_copy(c->fatal));
         return FALSE;
+    }
+    /* A big DATA reply arrives over several reads. What is left undispatched moves to the
+     * front only when the free tail could not hold a whole packet: moving it after every
+     * read copied each byte of a 255 KiB reply up to seven more times. */
+    if (c->in_cap - c->in_len < PORCH_MAX_IN_PACKET + 4 && c->in_start > 0) {
+        memmove(c->in, c->in + c->in_start, c->in_len - c->in_start);
+        c->in_len -= c->in_start;
+        c->in_start = 0;
     }
     n = ssh_channel_read_timeout(c->chan, c->in + c->in_len, (guint32)(c->in_cap - c->in_len), 0,
                                  200);
@@ -336,6 +344,7 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
         c->last_reply = g_get_monotonic_time();
     }
     /* every complete packet */
+    at = c->in_start;
     while (c->fatal == NULL && c->in_len - at >= 4) {
         PorchReader r = {c->in + at, 4};
         guint32 plen;
@@ -351,10 +360,9 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
         dispatch(c, c->in + at + 4, plen);
         at += 4 + plen;
     }
-    if (at > 0) {
-        memmove(c->in, c->in + at, c->in_len - at);
-        c->in_len -= at;
-    }
+    c->in_start = at;
+    if (c->in_start == c->in_len)
+        c->in_start = c->in_len = 0;
     if (c->fatal != NULL) {
         g_propagate_error(error, g_error_copy(c->fatal));
         return FALSE;
@@ -760,6 +768,9 @@ limits_reply(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
     /* 0 means "no limit"; stay within what a packet may carry and what we accept */
     if (rd > 0)
         c->max_read = (guint32)MIN(rd, PORCH_SFTP_DEFAULT_MAX_PACKET - 1024);
+    /* whole pages, so that a file's reads land aligned for O_DIRECT (porch-transfer.c) */
+    if (c->max_read > 4096)
+        c->max_read &= ~4095u;
     if (wr > 0)
         c->max_write = (guint32)MIN(wr, PORCH_SFTP_DEFAULT_MAX_PACKET - 1024);
     if (handles > 0)

@@ -38,7 +38,10 @@
 #define RANGE_SIZE              (8u << 20)
 #define BIG_FILE                (4u << 20)
 #define BATCH                   256
-#define PROGRESS_INTERVAL       (50 * G_TIME_SPAN_MILLISECOND)
+/* What O_DIRECT asks of a write's offset, length and memory: a page covers every logical
+ * block size we meet (512 or 4096). */
+#define DIRECT_ALIGN      4096u
+#define PROGRESS_INTERVAL (50 * G_TIME_SPAN_MILLISECOND)
 
 typedef struct _Transfer Transfer;
 
@@ -71,6 +74,7 @@ typedef struct {
     gint mode;    /* -1: unknown */
     gint64 mtime; /* -1: unknown */
     int fd;
+    int dfd; /* get: NAME.part opened with O_DIRECT for the aligned bulk of a big file, or -1 */
     GByteArray *handle;      /* the remote handle, as an SFTP string */
     gboolean temp_made;      /* put: the remote temporary file exists */
     gboolean check_existing; /* get --resume: verifying a final file already here */
@@ -95,7 +99,7 @@ struct _Transfer {
     guint64 bytes_in_flight;
     GPtrArray *batch; /* get: Job* verified, to be renamed after a syncfs */
     GArray *dirs;     /* get: folders made, to get their mode and mtime at the end */
-    guint8 *buf;      /* put: what is read from the file */
+    guint8 *buf;      /* put: what is read from the file; get: DIRECT_ALIGN-aligned, for dfd */
     gboolean aborted;
 };
 
@@ -192,6 +196,7 @@ job_new(Transfer *t, const char *remote, const char *local, guint64 size, gint m
     j->mode = mode;
     j->mtime = mtime;
     j->fd = -1;
+    j->dfd = -1;
     j->refs = 1;
     j->ranges = g_array_new(FALSE, TRUE, sizeof(Range));
     t->p.total_files++;
@@ -208,6 +213,8 @@ job_free(Job *j)
     g_array_unref(j->ranges);
     if (j->fd >= 0)
         close(j->fd);
+    if (j->dfd >= 0)
+        close(j->dfd);
     if (j->handle != NULL)
         g_byte_array_unref(j->handle);
     g_free(j->remote);
@@ -277,6 +284,10 @@ job_fail(Job *j, const char *path, GError *e)
     if (j->fd >= 0) {
         close(j->fd);
         j->fd = -1;
+    }
+    if (j->dfd >= 0) {
+        close(j->dfd);
+        j->dfd = -1;
     }
     g_error_free(e);
     job_end(j);
@@ -493,6 +504,10 @@ get_complete(Job *j)
         job_fail(j, j->local, local_error(errno, NULL));
         return;
     }
+    if (j->dfd >= 0) {
+        close(j->dfd);
+        j->dfd = -1;
+    }
     if (j->size >= BIG_FILE && fdatasync(j->fd) != 0) {
         job_fail(j, j->local, local_error(errno, NULL));
         return;
@@ -608,6 +623,43 @@ on_get_range_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
 
 static void issue_read(Job *j, guint64 offset, guint32 len);
 
+/* Writes received data at @offset of NAME.part: 0, or an errno.
+ *
+ * A big file's aligned pieces (all but an odd tail) go through j->dfd, opened with O_DIRECT:
+ * from the network straight to the disk, without the page cache. A buffered write copies
+ * every byte into a freshly allocated page-cache page and later writes it back; on the
+ * reference machine that copy alone is ~1.5 s per GiB (FACTS.md: OpenSSH's sftp takes 3.0 s
+ * to /dev/null, 4.6-5.7 s to a file; dd: 434 MB/s buffered, 2.9 GB/s with O_DIRECT), and
+ * the fdatasync before the rename then has nothing left to wait for. A file system that
+ * refuses O_DIRECT (tmpfs, some FUSE) gets buffered writes. */
+static int
+write_local(Job *j, const guint8 *d, gsize n, guint64 offset)
+{
+    if (j->dfd >= 0 && offset % DIRECT_ALIGN == 0 && n % DIRECT_ALIGN == 0 &&
+        n <= MAX(j->t->c->max_read, DIRECT_ALIGN)) {
+        ssize_t k;
+        memcpy(j->t->buf, d, n);
+        do
+            k = pwrite(j->dfd, j->t->buf, n, (off_t)offset);
+        while (k < 0 && errno == EINTR);
+        if (k == (ssize_t)n)
+            return 0;
+        /* Whatever went wrong (another alignment wanted: EINVAL; a full tmpfs: EIO rather
+         * than ENOSPC), the rest goes through the page cache, which says it properly. */
+        close(j->dfd);
+        j->dfd = -1;
+    }
+    for (gsize w = 0; w < n;) {
+        ssize_t k = pwrite(j->fd, d + w, n - w, (off_t)(offset + w));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return k < 0 ? errno : EIO;
+        w += (gsize)k;
+    }
+    return 0;
+}
+
 static void
 on_get_data(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
 {
@@ -639,17 +691,9 @@ on_get_data(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
                      g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                                          "a malformed DATA reply"));
         } else {
-            gsize w = 0;
-            while (w < n) {
-                ssize_t k = pwrite(j->fd, d + w, n - w, (off_t)(q->offset + w));
-                if (k < 0 && errno == EINTR)
-                    continue;
-                if (k <= 0)
-                    break;
-                w += (gsize)k;
-            }
-            if (w < n) {
-                job_fail(j, j->local, local_error(errno ? errno : EIO, NULL));
+            int err = write_local(j, d, n, q->offset);
+            if (err != 0) {
+                job_fail(j, j->local, local_error(err, NULL));
             } else {
                 if (q->offset == rg->start + rg->hashed) {
                     porch_sha256_update(rg->sha, d, n);
@@ -842,6 +886,8 @@ get_start(Job *j)
         job_fail(j, j->local, local_error(errno, NULL));
         return;
     }
+    if (!j->check_existing && j->size >= BIG_FILE)
+        j->dfd = open(j->part, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
     porch_put_cstring(b, j->remote);
     porch_put_u32(b, SSH_FXF_READ);
     porch_put_u32(b, 0);
@@ -1299,7 +1345,9 @@ transfer_init(Transfer *t, PorchClient *c, gboolean upload, PorchTransferFlags f
     t->batch = g_ptr_array_new();
     t->dirs = g_array_new(FALSE, TRUE, sizeof(Dir));
     if (upload)
-        t->buf = g_malloc(MAX(c->max_write, 1u));
+        t->buf = g_aligned_alloc(1, MAX(c->max_write, 1u), DIRECT_ALIGN);
+    else
+        t->buf = g_aligned_alloc(1, MAX(c->max_read, DIRECT_ALIGN), DIRECT_ALIGN);
 }
 
 static gboolean
@@ -1319,7 +1367,7 @@ transfer_finish(Transfer *t, gboolean ok, GError **error, GError *fatal)
     }
     g_array_unref(t->dirs);
     g_ptr_array_unref(t->batch);
-    g_free(t->buf);
+    g_aligned_free(t->buf);
     t->p.listing_done = TRUE;
     progress(t, NULL, TRUE);
     if (fatal != NULL) {
