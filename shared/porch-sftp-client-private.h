@@ -30,6 +30,10 @@ struct _PorchClient {
     GByteArray *out;     /* the packet being sent */
     guint8 *in;          /* what arrived: in[in_start..in_len) is not dispatched yet */
     gsize in_start, in_len, in_cap;
+    /* A big DATA reply's payload is read straight to sink + PORCH_SINK_DATA (see
+     * porch_client_take_sink()), with its type, id and length just before it */
+    guint8 *sink;
+    guint32 sink_want, sink_have; /* sink_want 0: not in use */
     gint64 last_reply;
     guint64 requests;
     GError *fatal; /* the connection is unusable */
@@ -39,6 +43,20 @@ typedef struct {
     const guint8 *p;
     gsize left;
 } PorchReader;
+
+/* The sink: a DATA reply of 64 KiB or more is not assembled in the input buffer but read
+ * straight to a buffer of its own, PORCH_SINK_SIZE bytes aligned to PORCH_SINK_DATA, at
+ * PORCH_SINK_DATA (a page boundary): its callback may keep that buffer, and hand it to
+ * another thread or to an O_DIRECT write as it is, instead of copying the data once more. */
+#define PORCH_SINK_DATA 4096u
+#define PORCH_SINK_SIZE (PORCH_SINK_DATA + PORCH_SFTP_DEFAULT_MAX_PACKET + 1024)
+
+guint8 *porch_sink_buffer_new(void);
+/* In a DATA reply's callback: when @data (the reply's data) is in the sink, returns the
+ * sink's buffer, now the caller's (free it with g_aligned_free()), and puts @replacement
+ * (a porch_sink_buffer_new() buffer, or NULL) in its place; else NULL, and @replacement
+ * stays the caller's. */
+guint8 *porch_client_take_sink(PorchClient *c, const guint8 *data, guint8 *replacement);
 
 /* Runs when the reply to a request arrives, with @r at the bytes after the request id. A
  * reply callback may send requests (porch_client_send) but never wait for one. */

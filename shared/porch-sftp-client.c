@@ -27,6 +27,10 @@ G_DEFINE_QUARK(porch - client - error - quark, porch_client_error)
  * window to what a read asks for), so that the server never waits for a window adjust. */
 #define PORCH_IN_BUFFER     (8u << 20)
 #define PORCH_MAX_IN_PACKET (PORCH_SFTP_DEFAULT_MAX_PACKET + 1024)
+/* A DATA reply at least this big goes to the sink */
+#define PORCH_SINK_MIN (64u * 1024u)
+
+G_STATIC_ASSERT(PORCH_SINK_SIZE >= PORCH_SINK_DATA + PORCH_MAX_IN_PACKET);
 
 /* ---- packets ------------------------------------------------------------------------- */
 
@@ -303,6 +307,23 @@ dispatch(PorchClient *c, const guint8 *pkt, gsize len)
     g_free(p);
 }
 
+guint8 *
+porch_sink_buffer_new(void)
+{
+    return g_aligned_alloc(1, PORCH_SINK_SIZE, PORCH_SINK_DATA);
+}
+
+guint8 *
+porch_client_take_sink(PorchClient *c, const guint8 *data, guint8 *replacement)
+{
+    guint8 *taken = c->sink;
+
+    if (taken == NULL || data != taken + PORCH_SINK_DATA)
+        return NULL;
+    c->sink = replacement;
+    return taken;
+}
+
 /* Reads what has arrived (waiting up to 200 ms for something) and runs the callbacks of
  * every complete reply. FALSE when the connection failed (c->fatal) or @cancellable was
  * cancelled. */
@@ -326,8 +347,12 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
         c->in_len -= c->in_start;
         c->in_start = 0;
     }
-    n = ssh_channel_read_timeout(c->chan, c->in + c->in_len, (guint32)(c->in_cap - c->in_len), 0,
-                                 200);
+    if (c->sink_want > 0) /* the rest of a big DATA reply's payload */
+        n = ssh_channel_read_timeout(c->chan, c->sink + PORCH_SINK_DATA + c->sink_have,
+                                     c->sink_want - c->sink_have, 0, 200);
+    else
+        n = ssh_channel_read_timeout(c->chan, c->in + c->in_len, (guint32)(c->in_cap - c->in_len),
+                                     0, 200);
     if (n < 0) {
         set_ssh_fatal(c, "connection lost");
     } else if (n == 0) {
@@ -339,6 +364,14 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
             set_fatal(c, g_error_new(G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                      "no reply from the neighbour for %d s", c->timeout));
         }
+    } else if (c->sink_want > 0) {
+        c->sink_have += (guint32)n;
+        c->last_reply = g_get_monotonic_time();
+        if (c->sink_have == c->sink_want) {
+            guint32 len = c->sink_want;
+            c->sink_want = c->sink_have = 0;
+            dispatch(c, c->sink + PORCH_SINK_DATA - 9, 9 + len);
+        }
     } else {
         c->in_len += (gsize)n;
         c->last_reply = g_get_monotonic_time();
@@ -347,7 +380,7 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
     at = c->in_start;
     while (c->fatal == NULL && c->in_len - at >= 4) {
         PorchReader r = {c->in + at, 4};
-        guint32 plen;
+        guint32 plen, dlen;
 
         porch_get_u32(&r, &plen);
         if (plen < 5 || plen > PORCH_MAX_IN_PACKET) {
@@ -355,10 +388,27 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
                                      "an SFTP packet of %u bytes", plen));
             break;
         }
-        if (c->in_len - at < 4 + (gsize)plen)
-            break;
-        dispatch(c, c->in + at + 4, plen);
-        at += 4 + plen;
+        if (c->in_len - at >= 4 + (gsize)plen) {
+            dispatch(c, c->in + at + 4, plen);
+            at += 4 + plen;
+            continue;
+        }
+        /* The last packet is incomplete: if it is a big DATA reply (type, id, the data's
+         * length, the data) whose header is here, the rest goes to the sink. */
+        r.p = c->in + at + 9;
+        r.left = c->in_len - at >= 13 ? 4 : 0;
+        if (c->in[at + 4] == SSH_FXP_DATA && porch_get_u32(&r, &dlen) && plen == 9 + dlen &&
+            dlen >= PORCH_SINK_MIN) {
+            gsize have = c->in_len - at - 13;
+            if (c->sink == NULL)
+                c->sink = porch_sink_buffer_new();
+            memcpy(c->sink + PORCH_SINK_DATA - 9, c->in + at + 4, 9);
+            memcpy(c->sink + PORCH_SINK_DATA, c->in + at + 13, have);
+            c->sink_want = dlen;
+            c->sink_have = (guint32)have;
+            at = c->in_len;
+        }
+        break;
     }
     c->in_start = at;
     if (c->in_start == c->in_len)
@@ -959,6 +1009,7 @@ porch_client_free(PorchClient *c)
     g_hash_table_unref(c->pending);
     g_byte_array_unref(c->out);
     g_free(c->in);
+    g_aligned_free(c->sink);
     g_free(c->host_fp);
     g_free(c);
 }

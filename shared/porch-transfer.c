@@ -47,8 +47,9 @@ typedef struct _Transfer Transfer;
 
 typedef struct {
     guint64 start, len;
-    guint64 filled; /* bytes received (get) or acknowledged (put) */
-    guint64 hashed; /* get: bytes hashed in order as they came */
+    guint64 filled;    /* bytes received (get) or acknowledged (put) */
+    guint64 hashed;    /* get: bytes hashed in order as they came */
+    guint64 hash_next; /* get: bytes handed to the hash (by the writer thread) in order */
     PorchSha256 *sha;
     guint8 mine[PORCH_SHA256_LEN];
     guint8 server[PORCH_SHA256_LEN];
@@ -82,7 +83,8 @@ typedef struct {
     guint64 next;            /* the next offset to request or send */
     GArray *ranges;          /* Range */
     guint verified;          /* ranges verified */
-    guint refs;              /* requests in flight + 1 while not done */
+    guint refs;              /* requests in flight + pieces + 1 while not done */
+    guint pieces;            /* get: pieces with the writer thread, which uses fd and dfd */
 } Job;
 
 struct _Transfer {
@@ -99,8 +101,13 @@ struct _Transfer {
     guint64 bytes_in_flight;
     GPtrArray *batch; /* get: Job* verified, to be renamed after a syncfs */
     GArray *dirs;     /* get: folders made, to get their mode and mtime at the end */
-    guint8 *buf;      /* put: what is read from the file; get: DIRECT_ALIGN-aligned, for dfd */
+    guint8 *buf;      /* put: what is read from the file */
     gboolean aborted;
+    /* get: the writer thread, which writes big files' data and hashes it (Piece) */
+    GThread *writer;
+    GAsyncQueue *to_write, *written;
+    guint pieces_out;
+    GPtrArray *spare; /* buffers of pieces done */
 };
 
 typedef struct {
@@ -281,13 +288,15 @@ job_fail(Job *j, const char *path, GError *e)
         if (!keep)
             unlink(j->part);
     }
-    if (j->fd >= 0) {
-        close(j->fd);
-        j->fd = -1;
-    }
-    if (j->dfd >= 0) {
-        close(j->dfd);
-        j->dfd = -1;
+    if (j->pieces == 0) { /* else the writer thread still uses them: job_free() closes them */
+        if (j->fd >= 0) {
+            close(j->fd);
+            j->fd = -1;
+        }
+        if (j->dfd >= 0) {
+            close(j->dfd);
+            j->dfd = -1;
+        }
     }
     g_error_free(e);
     job_end(j);
@@ -636,11 +645,10 @@ static int
 write_local(Job *j, const guint8 *d, gsize n, guint64 offset)
 {
     if (j->dfd >= 0 && offset % DIRECT_ALIGN == 0 && n % DIRECT_ALIGN == 0 &&
-        n <= MAX(j->t->c->max_read, DIRECT_ALIGN)) {
+        (guintptr)d % DIRECT_ALIGN == 0) {
         ssize_t k;
-        memcpy(j->t->buf, d, n);
         do
-            k = pwrite(j->dfd, j->t->buf, n, (off_t)offset);
+            k = pwrite(j->dfd, d, n, (off_t)offset);
         while (k < 0 && errno == EINTR);
         if (k == (ssize_t)n)
             return 0;
@@ -658,6 +666,146 @@ write_local(Job *j, const guint8 *d, gsize n, guint64 offset)
         w += (gsize)k;
     }
     return 0;
+}
+
+/* The writer thread (get): a big file's data is written and hashed there, while this
+ * thread goes on receiving. Receiving (recv, AES-GCM, libssh's copies) and writing plus
+ * SHA-256 each take about a core on their own; in one thread they took turns. Pieces are
+ * written in the order they arrived; one that continues its range's data in order is also
+ * added to the range's hash there. Everything else about a piece (accounting, verifying,
+ * failing) happens in this thread, in piece_done(). */
+#define WRITER_PIECES 32 /* pieces with the writer at most: 8 MiB */
+
+typedef struct {
+    Job *job; /* a reference */
+    guint64 offset;
+    guint32 n;
+    guint range;
+    PorchSha256 *sha; /* the range's hash when the piece continues it in order, else NULL */
+    guint8 *buf;      /* a sink buffer: the data is at buf + PORCH_SINK_DATA, page-aligned */
+    int err;
+} Piece;
+
+static Piece writer_stop;
+
+static gpointer
+writer_main(gpointer data)
+{
+    Transfer *t = data;
+    Piece *p;
+
+    while ((p = g_async_queue_pop(t->to_write)) != &writer_stop) {
+        p->err = write_local(p->job, p->buf + PORCH_SINK_DATA, p->n, p->offset);
+        if (p->err == 0 && p->sha != NULL)
+            porch_sha256_update(p->sha, p->buf + PORCH_SINK_DATA, p->n);
+        g_async_queue_push(t->written, p);
+    }
+    return NULL;
+}
+
+static void
+piece_done(Transfer *t, Piece *p)
+{
+    Job *j = p->job;
+
+    t->pieces_out--;
+    j->pieces--;
+    if (req_live(&(Req){.job = j})) {
+        Range *rg = &g_array_index(j->ranges, Range, p->range);
+        if (p->err != 0) {
+            job_fail(j, j->local, local_error(p->err, NULL));
+        } else {
+            if (p->sha != NULL)
+                rg->hashed += p->n;
+            rg->filled += p->n;
+            t->p.done_bytes += p->n;
+            if (rg->filled == rg->len && rg->have_server)
+                verify_get_range(j, rg);
+            progress(t, j, FALSE);
+        }
+    }
+    g_ptr_array_add(t->spare, p->buf);
+    g_free(p);
+    job_unref(j);
+}
+
+/* Takes the pieces the writer is done with, waiting for one when @wait; TRUE if any. */
+static gboolean
+pieces_collect(Transfer *t, gboolean wait)
+{
+    Piece *p;
+    gboolean any = FALSE;
+
+    if (t->pieces_out == 0)
+        return FALSE;
+    if (wait) {
+        piece_done(t, g_async_queue_pop(t->written));
+        any = TRUE;
+    }
+    while ((p = g_async_queue_try_pop(t->written)) != NULL) {
+        piece_done(t, p);
+        any = TRUE;
+    }
+    return any;
+}
+
+/* Hands @n bytes of data at @offset of @j's range @range to the writer thread. */
+static void
+piece_queue(Job *j, guint range, guint64 offset, const guint8 *d, guint32 n)
+{
+    Transfer *t = j->t;
+    Range *rg = &g_array_index(j->ranges, Range, range);
+    Piece *p = g_new0(Piece, 1);
+    guint8 *spare;
+
+    if (t->writer == NULL) {
+        t->to_write = g_async_queue_new();
+        t->written = g_async_queue_new();
+        t->spare = g_ptr_array_new_with_free_func(g_aligned_free);
+        t->writer = g_thread_new("porch-writer", writer_main, t);
+    }
+    p->job = j;
+    p->offset = offset;
+    p->n = n;
+    p->range = range;
+    if (offset == rg->start + rg->hash_next) {
+        p->sha = rg->sha;
+        rg->hash_next += n;
+    }
+    /* the data is in the sink (a big reply): the piece takes it, and leaves a spare buffer
+     * in its place; else it is copied */
+    spare = t->spare->len > 0 ? g_ptr_array_steal_index_fast(t->spare, t->spare->len - 1) : NULL;
+    p->buf = porch_client_take_sink(t->c, d, spare);
+    if (p->buf == NULL) {
+        p->buf = spare != NULL ? spare : porch_sink_buffer_new();
+        memcpy(p->buf + PORCH_SINK_DATA, d, n);
+    }
+    j->refs++;
+    j->pieces++;
+    t->pieces_out++;
+    g_async_queue_push(t->to_write, p);
+}
+
+/* Stops the writer thread once it wrote what it has; the pieces' jobs may be gone
+ * (abandon()), so the pieces are only freed. */
+static void
+writer_end(Transfer *t)
+{
+    Piece *p;
+
+    if (t->writer == NULL)
+        return;
+    g_async_queue_push(t->to_write, &writer_stop);
+    g_thread_join(t->writer);
+    t->writer = NULL;
+    while ((p = g_async_queue_try_pop(t->written)) != NULL) {
+        g_aligned_free(p->buf);
+        g_free(p);
+    }
+    g_async_queue_unref(t->to_write);
+    g_async_queue_unref(t->written);
+    g_ptr_array_unref(t->spare);
+    t->pieces_out = 0;
 }
 
 static void
@@ -690,13 +838,18 @@ on_get_data(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
             job_fail(j, j->remote,
                      g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                                          "a malformed DATA reply"));
+        } else if (j->size >= BIG_FILE) {
+            piece_queue(j, q->range, q->offset, d, n);
+            if (n < q->len) /* a short read: ask for the rest */
+                issue_read(j, q->offset + n, q->len - n);
         } else {
             int err = write_local(j, d, n, q->offset);
             if (err != 0) {
                 job_fail(j, j->local, local_error(err, NULL));
             } else {
-                if (q->offset == rg->start + rg->hashed) {
+                if (q->offset == rg->start + rg->hash_next) {
                     porch_sha256_update(rg->sha, d, n);
+                    rg->hash_next += n;
                     rg->hashed += n;
                 }
                 rg->filled += n;
@@ -1251,6 +1404,14 @@ run(Transfer *t, GError **error)
 {
     schedule(t);
     while (transfer_busy(t)) {
+        /* what the writer thread has written; waiting for it when it has much to do, or
+         * when nothing else can come */
+        if (pieces_collect(t,
+                           t->pieces_out > WRITER_PIECES ||
+                                   (t->pieces_out > 0 && g_hash_table_size(t->c->pending) == 0))) {
+            schedule(t);
+            continue;
+        }
         if (g_hash_table_size(t->c->pending) == 0 && t->batch->len > 0) {
             /* only small files waiting for the batch's syncfs: nothing else will come */
             flush_batch(t);
@@ -1287,6 +1448,7 @@ abandon(Transfer *t)
     Job *j;
 
     t->aborted = TRUE;
+    writer_end(t);
     g_ptr_array_set_size(t->batch, 0);
     g_hash_table_iter_init(&it, t->c->pending);
     while (g_hash_table_iter_next(&it, &k, &v)) {
@@ -1345,9 +1507,7 @@ transfer_init(Transfer *t, PorchClient *c, gboolean upload, PorchTransferFlags f
     t->batch = g_ptr_array_new();
     t->dirs = g_array_new(FALSE, TRUE, sizeof(Dir));
     if (upload)
-        t->buf = g_aligned_alloc(1, MAX(c->max_write, 1u), DIRECT_ALIGN);
-    else
-        t->buf = g_aligned_alloc(1, MAX(c->max_read, DIRECT_ALIGN), DIRECT_ALIGN);
+        t->buf = g_malloc(MAX(c->max_write, 1u));
 }
 
 static gboolean
@@ -1366,8 +1526,9 @@ transfer_finish(Transfer *t, gboolean ok, GError **error, GError *fatal)
         g_free(d->path);
     }
     g_array_unref(t->dirs);
+    writer_end(t);
     g_ptr_array_unref(t->batch);
-    g_aligned_free(t->buf);
+    g_free(t->buf);
     t->p.listing_done = TRUE;
     progress(t, NULL, TRUE);
     if (fatal != NULL) {
