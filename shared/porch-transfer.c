@@ -654,6 +654,8 @@ write_local(Job *j, const guint8 *d, gsize n, guint64 offset)
             return 0;
         /* Whatever went wrong (another alignment wanted: EINVAL; a full tmpfs: EIO rather
          * than ENOSPC), the rest goes through the page cache, which says it properly. */
+        g_debug("%s: O_DIRECT write failed (%s); using the page cache", j->part,
+                g_strerror(k < 0 ? errno : EIO));
         close(j->dfd);
         j->dfd = -1;
     }
