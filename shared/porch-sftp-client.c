@@ -396,9 +396,9 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
         /* The last packet is incomplete: if it is a big DATA reply (type, id, the data's
          * length, the data) whose header is here, the rest goes to the sink. */
         r.p = c->in + at + 9;
-        r.left = c->in_len - at >= 13 ? 4 : 0;
-        if (c->in[at + 4] == SSH_FXP_DATA && porch_get_u32(&r, &dlen) && plen == 9 + dlen &&
-            dlen >= PORCH_SINK_MIN) {
+        r.left = 4;
+        if (c->in_len - at >= 13 && c->in[at + 4] == SSH_FXP_DATA && porch_get_u32(&r, &dlen) &&
+            plen == 9 + dlen && dlen >= PORCH_SINK_MIN) {
             gsize have = c->in_len - at - 13;
             if (c->sink == NULL)
                 c->sink = porch_sink_buffer_new();

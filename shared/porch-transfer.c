@@ -215,15 +215,25 @@ job_new(Transfer *t, const char *remote, const char *local, guint64 size, gint m
 }
 
 static void
+job_close_files(Job *j)
+{
+    if (j->fd >= 0) {
+        close(j->fd);
+        j->fd = -1;
+    }
+    if (j->dfd >= 0) {
+        close(j->dfd);
+        j->dfd = -1;
+    }
+}
+
+static void
 job_free(Job *j)
 {
     for (guint i = 0; i < j->ranges->len; i++)
         g_clear_pointer(&g_array_index(j->ranges, Range, i).sha, porch_sha256_free);
     g_array_unref(j->ranges);
-    if (j->fd >= 0)
-        close(j->fd);
-    if (j->dfd >= 0)
-        close(j->dfd);
+    job_close_files(j);
     if (j->handle != NULL)
         g_byte_array_unref(j->handle);
     g_free(j->remote);
@@ -290,16 +300,8 @@ job_fail(Job *j, const char *path, GError *e)
         if (!keep)
             unlink(j->part);
     }
-    if (j->pieces == 0) { /* else the writer thread still uses them: job_free() closes them */
-        if (j->fd >= 0) {
-            close(j->fd);
-            j->fd = -1;
-        }
-        if (j->dfd >= 0) {
-            close(j->dfd);
-            j->dfd = -1;
-        }
-    }
+    if (j->pieces == 0) /* else the writer thread still uses them: job_free() closes them */
+        job_close_files(j);
     g_error_free(e);
     job_end(j);
 }
@@ -673,11 +675,11 @@ write_local(Job *j, const guint8 *d, gsize n, guint64 offset)
 }
 
 /* The writer thread (get): a big file's data is written and hashed there, while this
- * thread goes on receiving. Receiving (recv, AES-GCM, libssh's copies) and writing plus
- * SHA-256 each take about a core on their own; in one thread they took turns. Pieces are
- * written in the order they arrived; one that continues its range's data in order is also
- * added to the range's hash there. Everything else about a piece (accounting, verifying,
- * failing) happens in this thread, in piece_done(). */
+ * thread goes on receiving. In one thread, receiving (recv, AES-GCM, libssh's copies: two
+ * thirds of the time) and writing plus SHA-256 (the rest) took turns while the second core
+ * idled. Pieces are written in the order they arrived; one that continues its range's data
+ * in order is also added to the range's hash there. Everything else about a piece
+ * (accounting, verifying, failing) happens in this thread, in piece_done(). */
 #define WRITER_PIECES 32 /* pieces with the writer at most: 8 MiB */
 
 typedef struct {
