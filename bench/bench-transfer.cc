@@ -38,8 +38,10 @@
 #include "test-util.h"
 
 using Clock = std::chrono::steady_clock;
+using porch::test::MakeRandomFile;
 using porch::test::ReadFile;
 using porch::test::RunResult;
+using porch::test::Sha256File;
 using porch::test::TestLan;
 namespace fs = std::filesystem;
 
@@ -59,37 +61,6 @@ WriteText(const std::string &path, const std::string &text, mode_t mode = 0644)
 {
     return g_file_set_contents(path.c_str(), text.c_str(), -1, nullptr) &&
            chmod(path.c_str(), mode) == 0;
-}
-
-// Writes `bytes` pseudo-random (xorshift) bytes determined by seed.
-bool
-WriteRandom(const std::string &path, off_t bytes, uint64_t seed)
-{
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return false;
-    std::vector<uint64_t> block((1 << 20) / sizeof(uint64_t));
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-    bool ok = true;
-    for (off_t left = bytes; left > 0 && ok;) {
-        for (uint64_t &w : block) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            w = x;
-        }
-        size_t n = std::min<off_t>(left, 1 << 20);
-        ok = write(fd, block.data(), n) == ssize_t(n);
-        left -= n;
-    }
-    return close(fd) == 0 && ok;
-}
-
-std::string
-Sha256(const std::string &path)
-{
-    RunResult r = TestLan::run_local({"sha256sum", path}, 120);
-    return r.ok() ? r.out.substr(0, 64) : "";
 }
 
 // Reads a file or every file of a tree once, so that every contender finds it cached.
@@ -183,7 +154,7 @@ RunRound(TestLan &lan, Contest &c, int round, const std::string &attic)
         else if (bytes != c.bytes || files != c.files)
             wrong = "fetched " + std::to_string(files) + " files, " + std::to_string(bytes) +
                     " bytes; expected " + std::to_string(c.files) + ", " + std::to_string(c.bytes);
-        else if (round == 0 && !c.sha.empty() && Sha256(c.out) != c.sha)
+        else if (round == 0 && !c.sha.empty() && Sha256File(c.out) != c.sha)
             wrong = "the fetched file differs from the original";
         wrong.erase(wrong.find_last_not_of(" \n") + 1);
         if (!wrong.empty() && k.failure.empty())
@@ -265,8 +236,7 @@ main(int argc, char **argv)
                     "skipped\n");
         return 77;
     }
-    std::string missing =
-            TestLan::missing_tools({kSshd, "sftp", "ssh-keygen", "sha256sum", "unshare"});
+    std::string missing = TestLan::missing_tools({kSshd, "sftp", "ssh-keygen", "unshare"});
     if (!missing.empty()) {
         std::printf("bench-transfer: missing %s (Debian: openssh-server openssh-client "
                     "coreutils util-linux); skipped\n",
@@ -297,19 +267,20 @@ main(int argc, char **argv)
     std::printf("bench-transfer: writing 1 GiB and %d files of %d bytes on host 1...\n", kTreeFiles,
                 kTreeFileSize);
     std::fflush(stdout);
-    if (!WriteRandom(data + "/big.bin", kBigSize, 1)) {
+    std::string big_sha = MakeRandomFile(data + "/big.bin", kBigSize, 1);
+    if (big_sha.empty()) {
         std::printf("bench-transfer: cannot write %s/big.bin\n", data.c_str());
         return 1;
     }
     for (int i = 0; i < kTreeFiles; i++) {
         char name[32];
         std::snprintf(name, sizeof name, "/tree/f%04d.bin", i);
-        if (!WriteRandom(data + name, kTreeFileSize, 100 + i)) {
+        if (MakeRandomFile(data + name, kTreeFileSize, 100 + i).empty()) {
             std::printf("bench-transfer: cannot write %s%s\n", data.c_str(), name);
             return 1;
         }
     }
-    std::string big_sha = Sha256(data + "/big.bin");
+    sync(); // its writeback is over before round 1, not competing with it
 
     // Keys: the client's (porch's default place; sftp uses the same file), sshd's host key
     RunResult k = TestLan::run_local(

@@ -62,54 +62,15 @@ constexpr int kPort = 4422;
 
 // ---- files ---------------------------------------------------------------------------------
 
+using porch::test::Contains;
+using porch::test::Exists;
+using porch::test::MakeDirs;
+using porch::test::MakeKey;
+using porch::test::MakeRandomFile;
 using porch::test::ReadFile;
-
-bool
-WriteFile(const std::string &path, const std::string &data, mode_t mode = 0644)
-{
-    {
-        std::ofstream f(path, std::ios::binary | std::ios::trunc);
-        f << data;
-        if (!f.flush())
-            return false;
-    }
-    return chmod(path.c_str(), mode) == 0;
-}
-
-bool
-Exists(const std::string &path)
-{
-    struct stat st;
-    return lstat(path.c_str(), &st) == 0;
-}
-
-bool
-MakeDirs(const std::string &path)
-{
-    std::error_code ec;
-    fs::create_directories(path, ec);
-    return !ec;
-}
-
-// Polls pred every 20 ms for at most seconds; true as soon as it holds.
-bool
-WaitFor(const std::function<bool()> &pred, double seconds)
-{
-    auto end = Clock::now() + std::chrono::duration<double>(seconds);
-    for (;;) {
-        if (pred())
-            return true;
-        if (Clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-}
-
-bool
-Contains(const std::string &haystack, const std::string &needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
+using porch::test::Sha256File;
+using porch::test::WaitFor;
+using porch::test::WriteFile;
 
 size_t
 Count(const std::string &haystack, const std::string &needle)
@@ -185,47 +146,6 @@ FileSize(const std::string &path)
 {
     struct stat st;
     return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
-}
-
-// SHA-256 of a file's content (hex), "" when it cannot be read.
-std::string
-Sha256File(const std::string &path)
-{
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return "";
-    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-    std::vector<guchar> buf(1 << 20);
-    ssize_t n;
-    while ((n = read(fd, buf.data(), buf.size())) > 0)
-        g_checksum_update(sum, buf.data(), n);
-    close(fd);
-    std::string hex = n == 0 ? g_checksum_get_string(sum) : "";
-    g_checksum_free(sum);
-    return hex;
-}
-
-// Writes `mib` MiB of pseudo-random bytes determined by seed; returns their SHA-256.
-std::string
-MakeBigFile(const std::string &path, int mib, uint64_t seed)
-{
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return "";
-    std::vector<uint64_t> block((1 << 20) / sizeof(uint64_t));
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-    bool ok = true;
-    for (int i = 0; i < mib && ok; i++) {
-        for (uint64_t &w : block) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            w = x;
-        }
-        ok = write(fd, block.data(), 1 << 20) == (1 << 20);
-    }
-    close(fd);
-    return ok ? Sha256File(path) : "";
 }
 
 // ---- porchd on host 1 ----------------------------------------------------------------------
@@ -477,20 +397,6 @@ class LiveSftp
     pid_t pid_ = -1;
     int serial_ = 0;
 };
-
-// Makes an Ed25519 key pair at path (and path.pub); returns the public key line.
-std::string
-MakeKey(const std::string &path, const std::string &comment)
-{
-    RunResult r = TestLan::run_local(
-            {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path});
-    if (!r.ok())
-        return "";
-    std::string line = ReadFile(path + ".pub");
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
-        line.pop_back();
-    return line;
-}
 
 // "SHA256:..." of a public key file.
 std::string
@@ -1251,8 +1157,8 @@ struct UploadFixture {
     {
         if (!MakeDirs(drop))
             return;
-        old_sha = MakeBigFile(target, mib, 1);
-        new_sha = MakeBigFile(source, mib, 2);
+        old_sha = MakeRandomFile(target, off_t(mib) << 20, 1);
+        new_sha = MakeRandomFile(source, off_t(mib) << 20, 2);
         WriteFile(batch, "put " + source + " /Dropbox/big.bin\n");
         WriteFile(d.conf, "[porch]\nport = " + std::to_string(kPort) +
                                   "\nlisten = " + l->address(1) +
