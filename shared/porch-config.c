@@ -17,7 +17,7 @@ struct _PorchConfig {
     char *name;
     guint16 port;
     GStrv listen;
-    guint max_sessions;
+    guint64 limits[PORCH_N_LIMITS];
 
     /* file order; each array owns its elements */
     GPtrArray *peers;
@@ -53,13 +53,51 @@ typedef enum {
 static const struct {
     const char *word;
     SectionKind kind;
-    const char *const keys[6];
+    const char *const keys[20];
 } section_kinds[] = {
-        {"porch", SECTION_PORCH, {"name", "port", "listen", "max-sessions", NULL}},
+        /* [porch]'s limits follow these keys: see limit_defs[] */
+        {"porch", SECTION_PORCH, {"name", "port", "listen", NULL}},
         {"peer", SECTION_PEER, {"key", NULL}},
         {"group", SECTION_GROUP, {"members", NULL}},
         {"share", SECTION_SHARE, {"path", "read", "write", "hidden", "comment", NULL}},
         {"printer", SECTION_PRINTER, {"queue", "print", "hidden", NULL}},
+};
+
+typedef enum {
+    UNIT_COUNT,
+    UNIT_SECONDS,
+    UNIT_BYTES,
+} LimitUnit;
+
+#define KIB ((guint64)1024)
+#define MIB (KIB * 1024)
+#define GIB (MIB * 1024)
+#define DAY ((guint64)86400)
+
+/* Each limit's key in [porch], unit, default and range. max-guest-sessions has no fixed
+ * default: half of max-sessions (porch_config_get_limit()). */
+static const struct {
+    const char *key;
+    LimitUnit unit;
+    guint64 def, min, max;
+} limit_defs[PORCH_N_LIMITS] = {
+        [PORCH_LIMIT_MAX_SESSIONS] = {"max-sessions", UNIT_COUNT, PORCH_DEFAULT_MAX_SESSIONS, 1,
+                                      PORCH_MAX_SESSIONS_LIMIT},
+        [PORCH_LIMIT_MAX_GUEST_SESSIONS] = {"max-guest-sessions", UNIT_COUNT, 0, 0,
+                                            PORCH_MAX_SESSIONS_LIMIT},
+        [PORCH_LIMIT_MAX_SESSIONS_PER_ADDRESS] = {"max-sessions-per-address", UNIT_COUNT, 16, 1,
+                                                  PORCH_MAX_SESSIONS_LIMIT},
+        [PORCH_LIMIT_MAX_STARTUPS] = {"max-startups", UNIT_COUNT, 16, 1, PORCH_MAX_SESSIONS_LIMIT},
+        [PORCH_LIMIT_LOGIN_GRACE_TIME] = {"login-grace-time", UNIT_SECONDS, 30, 1, 600},
+        [PORCH_LIMIT_IDLE_TIMEOUT] = {"idle-timeout", UNIT_SECONDS, 300, 0, 7 * DAY},
+        [PORCH_LIMIT_MAX_HANDLES] = {"max-handles", UNIT_COUNT, 256, 4, 400},
+        /* OpenSSH's client writes 32 KiB by default: with the header, more than 32 KiB */
+        [PORCH_LIMIT_MAX_PACKET_SIZE] = {"max-packet-size", UNIT_BYTES, 256 * KIB, 64 * KIB,
+                                         4 * MIB},
+        [PORCH_LIMIT_MAX_PENDING] = {"max-pending", UNIT_COUNT, 64, 0, 4096},
+        [PORCH_LIMIT_MAX_PENDING_PER_ADDRESS] = {"max-pending-per-address", UNIT_COUNT, 4, 1, 4096},
+        [PORCH_LIMIT_PENDING_EXPIRY] = {"pending-expiry", UNIT_SECONDS, 7 * DAY, 60, 365 * DAY},
+        [PORCH_LIMIT_MAX_PRINT_SIZE] = {"max-print-size", UNIT_BYTES, GIB, 64 * KIB, 1024 * GIB},
 };
 
 /* ---- errors ------------------------------------------------------------------------- */
@@ -181,7 +219,8 @@ config_new(const char *origin)
     g_atomic_ref_count_init(&c->ref);
     c->origin = g_strdup(origin);
     c->port = PORCH_DEFAULT_PORT;
-    c->max_sessions = PORCH_DEFAULT_MAX_SESSIONS;
+    for (guint i = 0; i < PORCH_N_LIMITS; i++)
+        c->limits[i] = G_MAXUINT64; /* not set: porch_config_get_limit() gives the default */
     c->peers = g_ptr_array_new_with_free_func((GDestroyNotify)peer_free);
     c->groups = g_ptr_array_new_with_free_func((GDestroyNotify)group_free);
     c->shares = g_ptr_array_new_with_free_func((GDestroyNotify)share_free);
@@ -766,6 +805,138 @@ load_printer(Loader *l, const char *section, const char *name, GHashTable *seen,
     return TRUE;
 }
 
+/* A limit's value as it is written in messages: "30s", "5m", "256K", "1G". */
+static char *
+format_limit(LimitUnit unit, guint64 v)
+{
+    static const struct {
+        char suffix;
+        guint64 factor;
+    } seconds[] = {{'d', DAY}, {'h', 3600}, {'m', 60}},
+      bytes[] = {{'G', GIB}, {'M', MIB}, {'K', KIB}};
+
+    for (guint i = 0; unit != UNIT_COUNT && v > 0 && i < 3; i++) {
+        char suffix = unit == UNIT_SECONDS ? seconds[i].suffix : bytes[i].suffix;
+        guint64 factor = unit == UNIT_SECONDS ? seconds[i].factor : bytes[i].factor;
+        if (v % factor == 0)
+            return g_strdup_printf("%" G_GUINT64_FORMAT "%c", v / factor, suffix);
+    }
+    return g_strdup_printf("%" G_GUINT64_FORMAT "%s", v, unit == UNIT_SECONDS ? "s" : "");
+}
+
+/* Parses a count, a time ("90", "90s", "5m", "2h", "7d") or a size ("65536", "64K", "64KiB",
+ * "256M", "1G", "1T"); FALSE when @text is none of its unit, or overflows. */
+static gboolean
+parse_limit(const char *text, LimitUnit unit, guint64 *ret)
+{
+    const char *p = text;
+    guint64 n = 0, factor = 1;
+
+    if (!g_ascii_isdigit(*p))
+        return FALSE;
+    for (; g_ascii_isdigit(*p); p++) {
+        if (n > (G_MAXUINT64 - 9) / 10)
+            return FALSE;
+        n = n * 10 + (guint64)(*p - '0');
+    }
+    if (unit == UNIT_SECONDS && *p != '\0') {
+        switch (g_ascii_tolower(*p++)) {
+        case 's':
+            factor = 1;
+            break;
+        case 'm':
+            factor = 60;
+            break;
+        case 'h':
+            factor = 3600;
+            break;
+        case 'd':
+            factor = DAY;
+            break;
+        default:
+            return FALSE;
+        }
+    } else if (unit == UNIT_BYTES && *p != '\0') {
+        switch (g_ascii_toupper(*p++)) {
+        case 'B':
+            factor = 1;
+            p--;
+            break;
+        case 'K':
+            factor = KIB;
+            break;
+        case 'M':
+            factor = MIB;
+            break;
+        case 'G':
+            factor = GIB;
+            break;
+        case 'T':
+            factor = GIB * 1024;
+            break;
+        default:
+            return FALSE;
+        }
+        if (*p == 'i')
+            p++;
+        if (*p == 'B' || *p == 'b')
+            p++;
+    }
+    if (*p != '\0' || (factor > 1 && n > G_MAXUINT64 / factor))
+        return FALSE;
+    *ret = n * factor;
+    return TRUE;
+}
+
+/* [porch]'s limits: each key of limit_defs[] that is set, within its range. */
+static gboolean
+load_limits(Loader *l, const char *section, GError **error)
+{
+    PorchConfig *c = l->config;
+
+    for (guint i = 0; i < PORCH_N_LIMITS; i++) {
+        g_autoptr(GError) local = NULL;
+        g_autofree char *v = get_string(l, section, limit_defs[i].key, &local);
+        g_autofree char *min = NULL;
+        g_autofree char *max = NULL;
+        static const char *const what[] = {
+                [UNIT_COUNT] = "a number",
+                [UNIT_SECONDS] = "a time",
+                [UNIT_BYTES] = "a size",
+        };
+        static const char *const example[] = {
+                [UNIT_COUNT] = "",
+                [UNIT_SECONDS] = " (e.g. 30s, 5m, 2h, 7d)",
+                [UNIT_BYTES] = " (e.g. 512K, 64M, 1G)",
+        };
+        guint64 n = 0;
+
+        if (local != NULL) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        if (v == NULL)
+            continue;
+        if (parse_limit(v, limit_defs[i].unit, &n) && n >= limit_defs[i].min &&
+            n <= limit_defs[i].max) {
+            c->limits[i] = n;
+            continue;
+        }
+        min = format_limit(limit_defs[i].unit, limit_defs[i].min);
+        max = format_limit(limit_defs[i].unit, limit_defs[i].max);
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, limit_defs[i].key,
+                         "'%s' is not %s from %s to %s%s", v, what[limit_defs[i].unit], min, max,
+                         example[limit_defs[i].unit]);
+    }
+    if (c->limits[PORCH_LIMIT_MAX_GUEST_SESSIONS] != G_MAXUINT64 &&
+        c->limits[PORCH_LIMIT_MAX_GUEST_SESSIONS] > porch_config_get_max_sessions(c))
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "max-guest-sessions",
+                         "%" G_GUINT64_FORMAT " is more than max-sessions (%u)",
+                         c->limits[PORCH_LIMIT_MAX_GUEST_SESSIONS],
+                         porch_config_get_max_sessions(c));
+    return TRUE;
+}
+
 static gboolean
 load_porch(Loader *l, const char *section, GError **error)
 {
@@ -794,15 +965,8 @@ load_porch(Loader *l, const char *section, GError **error)
     }
     g_clear_pointer(&v, g_free);
 
-    v = get_string(l, section, "max-sessions", &local);
-    if (v != NULL) {
-        guint64 n = 0;
-
-        if (!g_ascii_string_to_unsigned(v, 10, 1, PORCH_MAX_SESSIONS_LIMIT, &n, NULL))
-            return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "max-sessions",
-                             "'%s' is not a number from 1 to %d", v, PORCH_MAX_SESSIONS_LIMIT);
-        c->max_sessions = (guint)n;
-    }
+    if (!load_limits(l, section, error))
+        return FALSE;
 
     if (g_key_file_has_key(l->kf, section, "listen", NULL)) {
         c->listen = get_list(l, section, "listen", error);
@@ -863,13 +1027,27 @@ check_keys(Loader *l, const char *section, guint kind_index, GError **error)
 {
     g_auto(GStrv) keys = g_key_file_get_keys(l->kf, section, NULL, NULL);
 
+    gboolean porch = section_kinds[kind_index].kind == SECTION_PORCH;
+
     for (guint i = 0; keys && keys[i]; i++) {
-        if (!g_strv_contains(section_kinds[kind_index].keys, keys[i])) {
-            g_autofree char *known = g_strjoinv(", ", (GStrv)section_kinds[kind_index].keys);
-            return set_error(l, error, PORCH_CONFIG_ERROR_UNKNOWN_KEY, section, keys[i],
-                             "unknown key (a [%s] section knows: %s)",
-                             section_kinds[kind_index].word, known);
-        }
+        g_autoptr(GStrvBuilder) known = NULL;
+        g_auto(GStrv) names = NULL;
+        g_autofree char *list = NULL;
+        gboolean limit = FALSE;
+
+        for (guint j = 0; porch && j < PORCH_N_LIMITS; j++)
+            limit = limit || strcmp(keys[i], limit_defs[j].key) == 0;
+        if (limit || g_strv_contains(section_kinds[kind_index].keys, keys[i]))
+            continue;
+        known = g_strv_builder_new();
+        g_strv_builder_addv(known, (const char **)section_kinds[kind_index].keys);
+        for (guint j = 0; porch && j < PORCH_N_LIMITS; j++)
+            g_strv_builder_add(known, limit_defs[j].key);
+        names = g_strv_builder_end(known);
+        list = g_strjoinv(", ", names);
+        return set_error(l, error, PORCH_CONFIG_ERROR_UNKNOWN_KEY, section, keys[i],
+                         "unknown key (a [%s] section knows: %s)", section_kinds[kind_index].word,
+                         list);
     }
     return TRUE;
 }
@@ -1039,7 +1217,25 @@ porch_config_get_listen(const PorchConfig *config)
 guint
 porch_config_get_max_sessions(const PorchConfig *config)
 {
-    return config->max_sessions;
+    return (guint)porch_config_get_limit(config, PORCH_LIMIT_MAX_SESSIONS);
+}
+
+guint64
+porch_config_get_limit(const PorchConfig *config, PorchLimit limit)
+{
+    g_return_val_if_fail(limit < PORCH_N_LIMITS, 0);
+    if (config->limits[limit] != G_MAXUINT64)
+        return config->limits[limit];
+    if (limit == PORCH_LIMIT_MAX_GUEST_SESSIONS)
+        return MAX(1u, porch_config_get_max_sessions(config) / 2);
+    return limit_defs[limit].def;
+}
+
+const char *
+porch_config_limit_key(PorchLimit limit)
+{
+    g_return_val_if_fail(limit < PORCH_N_LIMITS, NULL);
+    return limit_defs[limit].key;
 }
 
 guint

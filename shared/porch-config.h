@@ -83,6 +83,25 @@ typedef struct {
 
 typedef struct _PorchConfig PorchConfig;
 
+/* The limits on what a neighbour (or a stranger) can make porchd hold, each a key of
+ * [porch] (porch.conf(5) has the list with the defaults): counts, seconds (written "90",
+ * "90s", "5m", "2h", "7d") and bytes (written "65536", "64K", "256M", "1G"). */
+typedef enum {
+    PORCH_LIMIT_MAX_SESSIONS,             /* max-sessions: authenticated sessions at once */
+    PORCH_LIMIT_MAX_GUEST_SESSIONS,       /* max-guest-sessions: of those, guests at most */
+    PORCH_LIMIT_MAX_SESSIONS_PER_ADDRESS, /* max-sessions-per-address: connections of one */
+    PORCH_LIMIT_MAX_STARTUPS,             /* max-startups: connections not logged in yet */
+    PORCH_LIMIT_LOGIN_GRACE_TIME,         /* login-grace-time: seconds to log in */
+    PORCH_LIMIT_IDLE_TIMEOUT,             /* idle-timeout: seconds without a request; 0 never */
+    PORCH_LIMIT_MAX_HANDLES,              /* max-handles: open files and folders a session */
+    PORCH_LIMIT_MAX_PACKET_SIZE,          /* max-packet-size: bytes of one SFTP request */
+    PORCH_LIMIT_MAX_PENDING,              /* max-pending: access requests kept; 0 none */
+    PORCH_LIMIT_MAX_PENDING_PER_ADDRESS,  /* max-pending-per-address */
+    PORCH_LIMIT_PENDING_EXPIRY,           /* pending-expiry: seconds a request is kept */
+    PORCH_LIMIT_MAX_PRINT_SIZE,           /* max-print-size: bytes of one document */
+    PORCH_N_LIMITS,
+} PorchLimit;
+
 /* Reads and validates FILE. Returns a new snapshot (unref with porch_config_unref()), or
  * NULL with @error set in PORCH_CONFIG_ERROR; the message names the file, the line, the
  * section and the key, e.g. "porch.conf:12: [share Photos] path: /srv/x does not exist". */
@@ -105,6 +124,11 @@ const char *porch_config_get_name(const PorchConfig *config); /* default: the ho
 guint16 porch_config_get_port(const PorchConfig *config);
 const char *const *porch_config_get_listen(const PorchConfig *config); /* address literals */
 guint porch_config_get_max_sessions(const PorchConfig *config);
+/* The value of @limit: as configured, else its default (max-guest-sessions: half of
+ * max-sessions, at least 1). */
+guint64 porch_config_get_limit(const PorchConfig *config, PorchLimit limit);
+/* The key that sets @limit in [porch], e.g. "idle-timeout". */
+const char *porch_config_limit_key(PorchLimit limit);
 
 /* Sections in file order; @index must be below the count. */
 guint porch_config_get_n_peers(const PorchConfig *config);

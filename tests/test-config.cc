@@ -76,6 +76,50 @@ TEST(Config, MinimalFileGetsTheDefaultsOfTheSpec)
     EXPECT_EQ(porch_config_get_n_printers(r.config), 0u);
 }
 
+TEST(Config, LimitsHaveTheirDefaults)
+{
+    Result r;
+    Load("[porch]\n", &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_SESSIONS), 64u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_GUEST_SESSIONS), 32u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_SESSIONS_PER_ADDRESS), 16u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_STARTUPS), 16u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_LOGIN_GRACE_TIME), 30u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_IDLE_TIMEOUT), 300u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_HANDLES), 256u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_PACKET_SIZE), 256u * 1024);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_PENDING), 64u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_PENDING_PER_ADDRESS), 4u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_PENDING_EXPIRY), 7u * 86400);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_PRINT_SIZE), 1u << 30);
+    EXPECT_STREQ(porch_config_limit_key(PORCH_LIMIT_IDLE_TIMEOUT), "idle-timeout");
+}
+
+TEST(Config, LimitsReadCountsTimesAndSizes)
+{
+    Result r;
+    Load("[porch]\nmax-sessions = 10\nidle-timeout = 2m\nlogin-grace-time = 45s\n"
+         "pending-expiry = 3d\nmax-print-size = 20M\nmax-packet-size = 64KiB\n"
+         "max-pending = 0\n",
+         &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    EXPECT_EQ(porch_config_get_max_sessions(r.config), 10u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_GUEST_SESSIONS), 5u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_IDLE_TIMEOUT), 120u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_LOGIN_GRACE_TIME), 45u);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_PENDING_EXPIRY), 3u * 86400);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_PRINT_SIZE), 20u << 20);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_PACKET_SIZE), 64u << 10);
+    EXPECT_EQ(porch_config_get_limit(r.config, PORCH_LIMIT_MAX_PENDING), 0u);
+
+    Result one;
+    Load("[porch]\nmax-sessions = 1\nidle-timeout = 0\n", &one);
+    ASSERT_NE(one.config, nullptr) << one.error->message;
+    EXPECT_EQ(porch_config_get_limit(one.config, PORCH_LIMIT_MAX_GUEST_SESSIONS), 1u);
+    EXPECT_EQ(porch_config_get_limit(one.config, PORCH_LIMIT_IDLE_TIMEOUT), 0u);
+}
+
 TEST(Config, FixtureFileLoadsEverySectionInFileOrder)
 {
     std::string file = std::string(PORCH_TEST_DATA) + "/matrix.conf";
@@ -418,6 +462,42 @@ BadConfigs()
              "[porch]\nmax-sessions = 0\n",
              PORCH_CONFIG_ERROR_INVALID_VALUE,
              {"[porch] max-sessions:"}},
+            {"IdleTimeoutNotATime",
+             "[porch]\nidle-timeout = soon\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"test.conf:2: [porch] idle-timeout:", "'soon' is not a time", "5m"}},
+            {"IdleTimeoutUnknownUnit",
+             "[porch]\nidle-timeout = 5w\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] idle-timeout:", "5w"}},
+            {"LoginGraceTooLong",
+             "[porch]\nlogin-grace-time = 1h\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] login-grace-time:", "from 1s to 10m"}},
+            {"PacketSizeTooSmall",
+             "[porch]\nmax-packet-size = 1K\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] max-packet-size:", "is not a size from 64K to 4M"}},
+            {"PrintSizeOverflows",
+             "[porch]\nmax-print-size = 99999999999999999999G\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] max-print-size:"}},
+            {"PrintSizeNegative",
+             "[porch]\nmax-print-size = -1\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] max-print-size:"}},
+            {"HandlesTooMany",
+             "[porch]\nmax-handles = 100000\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] max-handles:", "from 4 to 400"}},
+            {"MoreGuestsThanSessions",
+             "[porch]\nmax-sessions = 4\nmax-guest-sessions = 5\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] max-guest-sessions:", "more than max-sessions (4)"}},
+            {"PendingPerAddressZero",
+             "[porch]\nmax-pending-per-address = 0\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[porch] max-pending-per-address:"}},
             {"ListenNotAnAddress",
              "[porch]\nlisten = 0.0.0.0;eth0\n",
              PORCH_CONFIG_ERROR_INVALID_VALUE,
