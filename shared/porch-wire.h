@@ -1,0 +1,104 @@
+/* porch-wire.h — SFTP version 3 on the wire (draft-ietf-secsh-filexfer-02, with OpenSSH's
+ * extensions): reading and writing its fields, its attributes, and a client's requests.
+ *
+ * Everything here is pure: it reads from and writes to memory, never from a connection, so
+ * the parsers can be fed anything (tests, tests/fuzz). Every length and count read from a
+ * packet is checked against what the packet holds before it is used; a reader that runs
+ * short says so (FALSE) and never reads past its end.
+ *
+ * The packet types, status codes, open flags and attribute flags are libssh's names for
+ * them (SSH_FXP_*, SSH_FX_*, SSH_FXF_*, SSH_FILEXFER_ATTR_*, from <libssh/sftp.h>), which
+ * are the protocol's own.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* What no SFTP v3 header defines: the reply to an extended request. */
+#define PORCH_WIRE_EXTENDED_REPLY 201
+/* The longest path a server takes, in bytes (porch_wire_parse_request() leaves longer ones
+ * to the caller, so that it can say why it refuses them). */
+#define PORCH_WIRE_MAX_PATH 4096
+
+/* A cursor over bytes received: @left bytes at @p. */
+typedef struct {
+    const guint8 *p;
+    gsize left;
+} PorchWireReader;
+
+/* Each reads one field and advances; FALSE, leaving @r as it was, when the field does not
+ * fit in what is left. A string is returned in place (@ret_data points into the buffer). */
+gboolean porch_wire_get_u8(PorchWireReader *r, guint8 *ret);
+gboolean porch_wire_get_u32(PorchWireReader *r, guint32 *ret);
+gboolean porch_wire_get_u64(PorchWireReader *r, guint64 *ret);
+gboolean porch_wire_get_string(PorchWireReader *r, const guint8 **ret_data, guint32 *ret_len);
+/* A string that is a path or a name: at most @max bytes, no NUL byte in it. Returns a
+ * NUL-terminated copy (free with g_free()), or NULL when it does not fit, is longer or holds
+ * a NUL. */
+char *porch_wire_get_path(PorchWireReader *r, gsize max);
+
+/* SFTP v3 ATTRS. Only the fields whose flag is set mean anything. */
+typedef struct {
+    guint32 flags; /* SSH_FILEXFER_ATTR_SIZE | _UIDGID | _PERMISSIONS | _ACMODTIME */
+    guint64 size;
+    guint32 uid, gid;
+    guint32 permissions; /* with the file type bits (S_IFDIR, ...) when known */
+    guint32 atime, mtime;
+} PorchWireAttrs;
+
+/* Reads ATTRS; extended attribute pairs are skipped (each is bounded by the packet). */
+gboolean porch_wire_get_attrs(PorchWireReader *r, PorchWireAttrs *ret);
+
+/* Writers append to @b. A string longer than G_MAXUINT32 cannot be sent: callers bound
+ * what they write (packets are at most a few hundred KiB). */
+void porch_wire_put_u8(GByteArray *b, guint8 v);
+void porch_wire_put_u32(GByteArray *b, guint32 v);
+void porch_wire_put_u64(GByteArray *b, guint64 v);
+void porch_wire_put_string(GByteArray *b, const void *data, gsize len);
+void porch_wire_put_cstring(GByteArray *b, const char *s);
+void porch_wire_put_attrs(GByteArray *b, const PorchWireAttrs *a);
+
+/* Starts a packet of @type in @b (emptied first): its length is left as a placeholder that
+ * porch_wire_end_packet() fills in. */
+void porch_wire_begin_packet(GByteArray *b, guint8 type);
+void porch_wire_end_packet(GByteArray *b);
+
+/* A client's request, parsed. Strings that name files are NUL-terminated copies; the rest
+ * (handles, data) points into the packet, which must outlive the request. */
+typedef struct {
+    guint8 type; /* SSH_FXP_* */
+    guint32 id;
+    char *path;  /* OPEN, *STAT, SETSTAT, OPENDIR, REMOVE, MKDIR, RMDIR, REALPATH, READLINK,
+                  * RENAME (old path), SYMLINK (the target, OpenSSH's order) */
+    char *path2; /* RENAME (new path), SYMLINK (the new link) */
+    const guint8 *handle; /* CLOSE, READ, WRITE, FSTAT, FSETSTAT, READDIR */
+    guint32 handle_len;
+    guint32 pflags;       /* OPEN: SSH_FXF_* */
+    PorchWireAttrs attrs; /* OPEN, SETSTAT, FSETSTAT, MKDIR; flags 0 when none */
+    guint64 offset;       /* READ, WRITE */
+    guint32 len;          /* READ: the length asked for */
+    const guint8 *data;   /* WRITE */
+    guint32 data_len;
+    char *extended;           /* EXTENDED: the request's name */
+    PorchWireReader ext_args; /* EXTENDED: its arguments, unread */
+} PorchWireRequest;
+
+typedef enum {
+    PORCH_WIRE_PARSE_OK,
+    PORCH_WIRE_PARSE_MALFORMED,   /* a known type whose fields do not parse: BAD_MESSAGE */
+    PORCH_WIRE_PARSE_UNSUPPORTED, /* a type SFTP v3 requests do not have: OP_UNSUPPORTED */
+    PORCH_WIRE_PARSE_NO_ID,       /* too short to hold even a request id: nothing to answer */
+} PorchWireParse;
+
+/* Parses one request packet, @len bytes at @packet: its type byte, then its fields (the
+ * uint32 length before it already taken off). Fills *@ret (clear it with
+ * porch_wire_request_clear() whatever the result); ret->type and ret->id are set whenever
+ * the result is not PORCH_WIRE_PARSE_NO_ID, so that a refusal can be answered. Trailing
+ * bytes after the fields are allowed (SFTP v3 lets requests grow), except for EXTENDED
+ * where they are the arguments. */
+PorchWireParse porch_wire_parse_request(const guint8 *packet, gsize len, PorchWireRequest *ret);
+void porch_wire_request_clear(PorchWireRequest *req);
+
+G_END_DECLS
