@@ -1,5 +1,5 @@
-/* sftp-server.c — Porch's SFTP server: libssh 0.10 parses the requests and sends the
- * standard replies; this file decides and does.
+/* sftp-server.c — Porch's SFTP server: requests framed and parsed by shared/porch-wire.c,
+ * decided and done here.
  *
  * Every request goes through one table (handlers[]) and one gate (gate()). A row names the
  * operation the ACL must allow for the share the request touches; the gate resolves the
@@ -8,14 +8,14 @@
  * handler with the share's jail and the path beneath it. Handlers touch files only through
  * file descriptors that the jail resolved beneath the share root.
  *
- * libssh 0.10's server API has no way to advertise extensions other than its own two, nor
- * to send SSH_FXP_EXTENDED_REPLY; both are written here as plain SFTP packets on the same
- * channel (send_packet()), and the arguments of extended requests are read from the
- * message's raw payload (Reader).
+ * The client's byte stream is framed here, into one buffer of max-packet-size: a request
+ * that announces more is answered (FAILURE) and its bytes skipped as they arrive, never
+ * buffered; a malformed request gets BAD_MESSAGE and an unknown one OP_UNSUPPORTED, and the
+ * session goes on. libssh 0.10's SFTP server calls cannot do that (porch-wire.c says why), so
+ * only its SSH channel is used: packets are read and written here.
  */
 #define G_LOG_DOMAIN         "porchd"
 #define G_LOG_USE_STRUCTURED 1
-#define WITH_SERVER
 
 #include "sftp-server.h"
 
@@ -36,15 +36,18 @@
 #include "porch-acl.h"
 #include "porch-hash.h"
 #include "porch-jail.h"
+#include "porch-text.h"
+#include "porch-wire.h"
 
-#define READDIR_BATCH 100
 /* the end of argv[0] of our session processes */
 #define PORCH_SESSION_NAME "porchd-session"
 /* check-file hashes at most this much per request (~10 s here): a client verifies a larger
  * file range by range, and no request can keep a session busy for hours */
-#define PORCH_CHECK_FILE_MAX        ((guint64)16 << 30)
-#define MAX_PATH_LENGTH             4096
-#define SSH_FXP_EXTENDED_REPLY_TYPE 201
+#define PORCH_CHECK_FILE_MAX ((guint64)16 << 30)
+/* A DATA reply's header: length, type, id, the data's length. */
+#define DATA_HEADER 13
+/* How much of a client's text a log line shows. */
+#define LOG_TEXT_MAX 512
 
 typedef enum {
     HANDLE_FILE,
@@ -70,23 +73,34 @@ typedef struct {
     int write_errno; /* the first failed write's: the upload is not completed */
 } Handle;
 
-typedef struct {
-    ssh_session session;
-    ssh_channel channel;
-    sftp_session sftp;
+struct _PorchSftpServer {
     const PorchSftpContext *ctx;
+    PorchSftpSendFunc send;
+    gpointer send_data;
     PorchConfig *config;      /* borrowed, refreshed before each request */
     GHashTable *jails;        /* share name -> PorchJail* */
     GHashTable *client_temps; /* "share/rel" of a porch put's new file -> its journal entry */
-    Handle *handles[PORCH_SFTP_MAX_HANDLES];
+    Handle **handles;
+    guint n_handles; /* max-handles when the session started */
     guint16 generation;
     guint journal_serial;
-    guchar *read_buf;
     gint64 started;
+    gboolean initialized; /* INIT was answered */
+    /* the client's stream: in[0..in_len) not processed yet; a packet over max_packet is
+     * answered and its last `discard` bytes skipped */
+    guint8 *in;
+    gsize in_len, in_cap;
+    guint32 max_packet;
+    guint64 discard;
+    GByteArray *out;  /* the reply being built */
+    guint8 *read_buf; /* DATA_HEADER + PORCH_SFTP_MAX_READ: a READ reply, built in place */
+    guint32 max_read;
     /* the request being handled, for log lines */
     const char *op;
     const char *path;
-} Server;
+};
+
+typedef PorchSftpServer Server;
 
 /* Where a request's path leads: "/" (share NULL), or a share and the path beneath it. */
 typedef struct {
@@ -101,6 +115,13 @@ target_clear(Target *t)
 {
     g_clear_pointer(&t->rel, g_free);
     g_clear_pointer(&t->vpath, g_free);
+}
+
+/* A client's text for a log line: escaped, bounded. */
+static char *
+shown(const char *text)
+{
+    return porch_text_escape(text, -1, LOG_TEXT_MAX);
 }
 
 /* ---- replies ------------------------------------------------------------------------- */
@@ -138,150 +159,118 @@ message_of_errno(int e)
         return "No space left on the server's disk";
     case EDQUOT:
         return "Disk quota exceeded on the server";
+    case EFBIG:
+        return "File too large";
     default:
         return g_strerror(e);
     }
 }
 
+/* Sends s->out, a packet begun with porch_wire_begin_packet(). 0, or -1 when the client
+ * cannot be written to any more. */
+static int
+send_out(Server *s)
+{
+    porch_wire_end_packet(s->out);
+    return s->send(s->out->data, s->out->len, s->send_data) ? 0 : -1;
+}
+
+static void
+begin_reply(Server *s, guint8 type, const PorchWireRequest *q)
+{
+    porch_wire_begin_packet(s->out, type);
+    porch_wire_put_u32(s->out, q->id);
+}
+
+static int
+reply_status(Server *s, const PorchWireRequest *q, guint32 code, const char *message)
+{
+    begin_reply(s, SSH_FXP_STATUS, q);
+    porch_wire_put_u32(s->out, code);
+    porch_wire_put_cstring(s->out, message);
+    porch_wire_put_cstring(s->out, ""); /* language tag */
+    return send_out(s);
+}
+
 /* Replies with the status of errno @e. A refusal (permission, a path leading outside the
  * share) is logged with the request it refuses. */
 static int
-reply_errno(Server *s, sftp_client_message msg, int e)
+reply_errno(Server *s, const PorchWireRequest *q, int e)
 {
     int status = status_of_errno(e);
 
-    if (status == SSH_FX_PERMISSION_DENIED)
-        g_message("%s: refused %s %s: %s", s->ctx->who, s->op ? s->op : "request",
-                  s->path ? s->path : "", message_of_errno(e));
-    return sftp_reply_status(msg, status, message_of_errno(e));
+    if (status == SSH_FX_PERMISSION_DENIED) {
+        g_autofree char *path = shown(s->path ? s->path : "");
+        g_message("%s: refused %s %s: %s", s->ctx->who, s->op ? s->op : "request", path,
+                  message_of_errno(e));
+    }
+    return reply_status(s, q, (guint32)status, message_of_errno(e));
 }
 
 static int
-reply_ok(sftp_client_message msg)
+reply_ok(Server *s, const PorchWireRequest *q)
 {
-    return sftp_reply_status(msg, SSH_FX_OK, "Success");
+    return reply_status(s, q, SSH_FX_OK, "Success");
 }
 
-static gboolean
-write_all(Server *s, const guchar *data, gsize len)
+static int
+reply_attrs(Server *s, const PorchWireRequest *q, const PorchWireAttrs *a)
 {
-    while (len > 0) {
-        int n = ssh_channel_write(s->channel, data, (guint32)MIN(len, 65536));
-        if (n <= 0)
-            return FALSE;
-        data += n;
-        len -= (gsize)n;
-    }
-    return TRUE;
+    begin_reply(s, SSH_FXP_ATTRS, q);
+    porch_wire_put_attrs(s->out, a);
+    return send_out(s);
 }
 
-/* A big-endian uint32 at any alignment. */
-static guint32
-get_be32(const guchar *p)
+/* A NAME reply of one name (REALPATH, READLINK): no attributes, the name as its long name. */
+static int
+reply_name(Server *s, const PorchWireRequest *q, const char *name)
 {
-    return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
+    PorchWireAttrs none = {0};
+
+    begin_reply(s, SSH_FXP_NAME, q);
+    porch_wire_put_u32(s->out, 1);
+    porch_wire_put_cstring(s->out, name);
+    porch_wire_put_cstring(s->out, name);
+    porch_wire_put_attrs(s->out, &none);
+    return send_out(s);
+}
+
+/* A NAME reply of several: begin, add each, then send; the count is filled in at the end. */
+#define NAMES_COUNT_AT 9
+
+static void
+names_begin(Server *s, const PorchWireRequest *q)
+{
+    begin_reply(s, SSH_FXP_NAME, q);
+    porch_wire_put_u32(s->out, 0);
 }
 
 static void
-put_u32(GByteArray *b, guint32 v)
+names_add(Server *s, const char *name, const char *longname, const PorchWireAttrs *a)
 {
-    guint32 be = GUINT32_TO_BE(v);
-    g_byte_array_append(b, (const guint8 *)&be, 4);
+    porch_wire_put_cstring(s->out, name);
+    porch_wire_put_cstring(s->out, longname);
+    porch_wire_put_attrs(s->out, a);
 }
 
-static void
-put_u64(GByteArray *b, guint64 v)
+static int
+names_send(Server *s, guint32 count)
 {
-    guint64 be = GUINT64_TO_BE(v);
-    g_byte_array_append(b, (const guint8 *)&be, 8);
+    guint8 *p = s->out->data + NAMES_COUNT_AT;
+
+    p[0] = (guint8)(count >> 24);
+    p[1] = (guint8)(count >> 16);
+    p[2] = (guint8)(count >> 8);
+    p[3] = (guint8)count;
+    return send_out(s);
 }
 
-static void
-put_string(GByteArray *b, const void *data, gsize len)
+static int
+send_extended_reply(Server *s, const PorchWireRequest *q, GByteArray *body)
 {
-    put_u32(b, (guint32)len);
-    g_byte_array_append(b, data, (guint)len);
-}
-
-/* Sends one SFTP packet of @type whose payload is @payload. */
-static gboolean
-send_packet(Server *s, guint8 type, GByteArray *payload)
-{
-    g_autoptr(GByteArray) p = g_byte_array_sized_new(payload->len + 5);
-
-    put_u32(p, payload->len + 1);
-    g_byte_array_append(p, &type, 1);
-    g_byte_array_append(p, payload->data, payload->len);
-    return write_all(s, p->data, p->len);
-}
-
-/* The arguments of an extended request, read from the raw payload that libssh keeps:
- * uint32 id, string name, then the request's own fields. */
-typedef struct {
-    const guchar *p;
-    gsize left;
-} Reader;
-
-static gboolean
-reader_init(Reader *r, sftp_client_message msg)
-{
-    guint32 n;
-
-    r->p = ssh_buffer_get(msg->complete_message);
-    r->left = ssh_buffer_get_len(msg->complete_message);
-    if (r->left < 8)
-        return FALSE;
-    n = get_be32(r->p + 4);
-    if (n > r->left - 8)
-        return FALSE;
-    r->p += 8 + n;
-    r->left -= 8 + n;
-    return TRUE;
-}
-
-static gboolean
-read_u32(Reader *r, guint32 *ret)
-{
-    if (r->left < 4)
-        return FALSE;
-    *ret = get_be32(r->p);
-    r->p += 4;
-    r->left -= 4;
-    return TRUE;
-}
-
-static gboolean
-read_u64(Reader *r, guint64 *ret)
-{
-    guint32 hi, lo;
-
-    if (!read_u32(r, &hi) || !read_u32(r, &lo))
-        return FALSE;
-    *ret = (guint64)hi << 32 | lo;
-    return TRUE;
-}
-
-/* A string argument, copied and NUL-terminated. Without @ret_len (a path, a name) one that
- * holds a NUL byte is malformed; with it (a handle), the length is returned. NULL when
- * malformed. */
-static char *
-read_string(Reader *r, gsize *ret_len)
-{
-    guint32 n;
-    char *s;
-
-    if (!read_u32(r, &n) || n > r->left)
-        return NULL;
-    if (ret_len == NULL && memchr(r->p, '\0', n) != NULL)
-        return NULL;
-    s = g_malloc(n + 1);
-    memcpy(s, r->p, n);
-    s[n] = '\0';
-    if (ret_len != NULL)
-        *ret_len = n;
-    r->p += n;
-    r->left -= n;
-    return s;
+    begin_reply(s, PORCH_WIRE_EXTENDED_REPLY, q);
+    g_byte_array_append(s->out, body->data, body->len);
+    return send_out(s);
 }
 
 /* ---- paths --------------------------------------------------------------------------- */
@@ -295,7 +284,7 @@ split_vpath(const char *path)
     g_auto(GStrv) parts = NULL;
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
 
-    if (path == NULL || strlen(path) > MAX_PATH_LENGTH)
+    if (path == NULL || strlen(path) > PORCH_WIRE_MAX_PATH)
         return NULL;
     parts = g_strsplit(path, "/", -1);
     for (guint i = 0; parts[i]; i++) {
@@ -397,9 +386,9 @@ resolve(Server *s, const char *path, PorchAclOp op, gboolean need_share, Target 
 /* ---- attributes ---------------------------------------------------------------------- */
 
 static void
-attrs_from_stat(struct sftp_attributes_struct *a, const struct stat *st, gboolean read_only)
+attrs_from_stat(PorchWireAttrs *a, const struct stat *st, gboolean read_only)
 {
-    *a = (struct sftp_attributes_struct){0};
+    *a = (PorchWireAttrs){0};
     a->flags = SSH_FILEXFER_ATTR_SIZE | SSH_FILEXFER_ATTR_UIDGID | SSH_FILEXFER_ATTR_PERMISSIONS |
                SSH_FILEXFER_ATTR_ACMODTIME;
     a->size = (guint64)st->st_size;
@@ -413,9 +402,9 @@ attrs_from_stat(struct sftp_attributes_struct *a, const struct stat *st, gboolea
 
 /* "/" itself: a read-only directory. */
 static void
-root_attrs(Server *s, struct sftp_attributes_struct *a)
+root_attrs(Server *s, PorchWireAttrs *a)
 {
-    *a = (struct sftp_attributes_struct){0};
+    *a = (PorchWireAttrs){0};
     a->flags = SSH_FILEXFER_ATTR_SIZE | SSH_FILEXFER_ATTR_PERMISSIONS | SSH_FILEXFER_ATTR_ACMODTIME;
     a->permissions = S_IFDIR | 0555;
     a->atime = a->mtime = (guint32)s->started;
@@ -491,41 +480,39 @@ handle_new(HandleKind kind, const Target *t)
 }
 
 /* Registers @h and replies with its handle; frees it and replies FAILURE when all
- * PORCH_SFTP_MAX_HANDLES are in use. */
+ * max-handles are in use. */
 static int
-reply_handle(Server *s, sftp_client_message msg, Handle *h)
+reply_handle(Server *s, const PorchWireRequest *q, Handle *h)
 {
-    ssh_string str;
-    guint32 be;
-    int r;
+    for (guint i = 0; i < s->n_handles; i++) {
+        guint8 id[4];
 
-    for (guint i = 0; i < PORCH_SFTP_MAX_HANDLES; i++) {
         if (s->handles[i] != NULL)
             continue;
         h->id = i | (guint32)(++s->generation) << 16;
         s->handles[i] = h;
-        be = GUINT32_TO_BE(h->id);
-        str = ssh_string_new(4);
-        ssh_string_fill(str, &be, 4);
-        r = sftp_reply_handle(msg, str);
-        ssh_string_free(str);
-        return r;
+        id[0] = (guint8)(h->id >> 24);
+        id[1] = (guint8)(h->id >> 16);
+        id[2] = (guint8)(h->id >> 8);
+        id[3] = (guint8)h->id;
+        begin_reply(s, SSH_FXP_HANDLE, q);
+        porch_wire_put_string(s->out, id, sizeof id);
+        return send_out(s);
     }
     handle_free(h);
-    return sftp_reply_status(msg, SSH_FX_FAILURE, "Too many open files in this session");
+    return reply_status(s, q, SSH_FX_FAILURE, "Too many open files in this session");
 }
 
 static Handle *
-handle_lookup(Server *s, ssh_string str)
+handle_lookup(Server *s, const guint8 *handle, guint32 len)
 {
     guint32 id;
     Handle *h;
 
-    if (str == NULL || ssh_string_len(str) != 4)
+    if (handle == NULL || len != 4)
         return NULL;
-    memcpy(&id, ssh_string_data(str), 4);
-    id = GUINT32_FROM_BE(id);
-    if ((id & 0xffff) >= PORCH_SFTP_MAX_HANDLES)
+    id = (guint32)handle[0] << 24 | (guint32)handle[1] << 16 | (guint32)handle[2] << 8 | handle[3];
+    if ((id & 0xffff) >= s->n_handles)
         return NULL;
     h = s->handles[id & 0xffff];
     return (h != NULL && h->id == id) ? h : NULL;
@@ -541,11 +528,11 @@ handle_release(Server *s, Handle *h)
 /* ---- handlers ------------------------------------------------------------------------ */
 
 typedef struct {
-    sftp_client_message msg;
-    Target t;   /* the path the row names */
-    Target t2;  /* rename's new path */
-    Handle *h;  /* the handle the row names */
-    Reader ext; /* an extended request's remaining arguments */
+    const PorchWireRequest *q;
+    Target t;            /* the path the row names */
+    Target t2;           /* rename's new path */
+    Handle *h;           /* the handle the row names */
+    PorchWireReader ext; /* an extended request's arguments after the first */
 } Request;
 
 static gboolean
@@ -554,13 +541,39 @@ read_only_for(Server *s, const PorchShare *share)
     return share == NULL || !may(s, share, PORCH_ACL_WRITE);
 }
 
-/* Applies what @a asks to @fd: size, permissions (never set-id bits), times. Owners are
- * never changed. Returns 0 or an errno. */
+/* Whether @fd may grow to @new_size: a file grows by a hole (a sparse region) no larger than
+ * the free space of its file system, so that one SETSTAT or one WRITE far past the end
+ * cannot make an 8 TiB file that every backup then reads. 0 or an errno. */
 static int
-apply_attrs(int fd, const struct sftp_attributes_struct *a)
+growth_allowed(int fd, guint64 new_size)
 {
-    if (a == NULL)
+    struct statvfs v;
+    struct stat st;
+    guint64 growth;
+
+    if (new_size > (guint64)G_MAXINT64)
+        return EFBIG;
+    if (fstat(fd, &st) != 0)
+        return errno;
+    if (new_size <= (guint64)st.st_size)
         return 0;
+    growth = new_size - (guint64)st.st_size;
+    if (fstatvfs(fd, &v) != 0)
+        return errno;
+    if (v.f_frsize > 0 && growth / v.f_frsize > v.f_bavail)
+        return ENOSPC;
+    return 0;
+}
+
+/* Applies what @a asks to @fd: size (no growth beyond the free space), permissions (never
+ * set-id bits), times. Owners are never changed. Returns 0 or an errno. */
+static int
+apply_attrs(int fd, const PorchWireAttrs *a)
+{
+    int e;
+
+    if ((a->flags & SSH_FILEXFER_ATTR_SIZE) && (e = growth_allowed(fd, a->size)) != 0)
+        return e;
     if ((a->flags & SSH_FILEXFER_ATTR_SIZE) && ftruncate(fd, (off_t)a->size) != 0)
         return errno;
     if ((a->flags & SSH_FILEXFER_ATTR_PERMISSIONS) && fchmod(fd, a->permissions & 0777) != 0)
@@ -581,21 +594,39 @@ parent_rel(const char *rel)
 }
 
 /* porchd runs as root: what a client creates belongs to whoever owns the folder it is
- * created in (the share's owner, usually), not to root. @fd, or else the name @name in
- * @parent_fd, is the new object. */
+ * created in (the share's owner, usually), not to root. Always through a descriptor of the
+ * new object, never by name: a name can be swapped for a link to another file between the
+ * creation and the chown. */
 static void
-give_to_folder_owner(Server *s, int parent_fd, int fd, const char *name)
+give_to_folder_owner(Server *s, int parent_fd, int fd)
 {
     struct stat st;
-    int rc;
 
     if (geteuid() != 0 || fstat(parent_fd, &st) != 0)
         return;
-    rc = fd >= 0 ? fchown(fd, st.st_uid, st.st_gid)
-                 : fchownat(parent_fd, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-    if (rc != 0)
-        g_warning("%s: cannot give %s to the folder's owner: %s", s->ctx->who,
-                  name ? name : "a new file", g_strerror(errno));
+    if (fchown(fd, st.st_uid, st.st_gid) != 0)
+        g_warning("%s: cannot give a new file to the folder's owner: %s", s->ctx->who,
+                  g_strerror(errno));
+}
+
+/* The same for @name, a folder or link this session just made in @parent_fd: opened without
+ * following it, and given away only if it is still what was made (@type, owned by us). */
+static void
+give_name_to_folder_owner(Server *s, int parent_fd, const char *name, mode_t type)
+{
+    struct stat st, parent;
+    int fd;
+
+    if (geteuid() != 0 || fstat(parent_fd, &parent) != 0)
+        return;
+    fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_uid == geteuid() &&
+        fchownat(fd, "", parent.st_uid, parent.st_gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+        g_warning("%s: cannot give a new %s to the folder's owner: %s", s->ctx->who,
+                  S_ISDIR(type) ? "folder" : "link", g_strerror(errno));
+    close(fd);
 }
 
 /* Writes the journal entry of an upload's temporary file before the file exists. */
@@ -636,14 +667,14 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
     g_autoptr(GError) error = NULL;
     struct stat st;
     gboolean exists = FALSE;
-    guint32 flags = r->msg->flags;
+    guint32 flags = r->q->pflags;
     int parent, fd = -1, e;
     Handle *h;
 
     *ret_in_place = FALSE;
     parent = porch_jail_open_parent(r->t.jail, r->t.rel, &name);
     if (parent < 0)
-        return reply_errno(s, r->msg, -parent);
+        return reply_errno(s, r->q, -parent);
     if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (S_ISLNK(st.st_mode)) {
             close(parent);
@@ -652,17 +683,17 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
         }
         if (S_ISDIR(st.st_mode)) {
             close(parent);
-            return reply_errno(s, r->msg, EISDIR);
+            return reply_errno(s, r->q, EISDIR);
         }
         if (!S_ISREG(st.st_mode)) {
             close(parent);
-            return reply_errno(s, r->msg, EACCES);
+            return reply_errno(s, r->q, EACCES);
         }
         exists = TRUE;
     } else if (errno != ENOENT || !(flags & SSH_FXF_CREAT)) {
         e = errno;
         close(parent);
-        return reply_errno(s, r->msg, e);
+        return reply_errno(s, r->q, e);
     }
 
     temp = g_strdup_printf(PORCH_UPLOAD_PREFIX "%08x%08x", g_random_int(), g_random_int());
@@ -670,7 +701,7 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
     if (journal == NULL) {
         g_warning("%s: cannot note an upload: %s", s->ctx->who, error->message);
         close(parent);
-        return sftp_reply_status(r->msg, SSH_FX_FAILURE, "The server cannot store uploads");
+        return reply_status(s, r->q, SSH_FX_FAILURE, "The server cannot store uploads");
     }
     fd = openat(parent, temp, access | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                 exists ? (st.st_mode & 0777) : mode);
@@ -678,7 +709,7 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
         e = errno;
         g_unlink(journal);
         close(parent);
-        return reply_errno(s, r->msg, e);
+        return reply_errno(s, r->q, e);
     }
     if (exists) {
         /* the new content keeps the old file's mode and owner, as an in-place write would */
@@ -687,7 +718,7 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
             g_warning("%s: cannot keep the mode or owner of %s: %s", s->ctx->who, r->t.vpath,
                       g_strerror(errno));
     } else {
-        give_to_folder_owner(s, parent, fd, NULL);
+        give_to_folder_owner(s, parent, fd);
     }
     h = handle_new(HANDLE_FILE, &r->t);
     h->fd = fd;
@@ -696,13 +727,13 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
     h->final_name = g_steal_pointer(&name);
     h->temp_name = g_steal_pointer(&temp);
     h->journal = g_steal_pointer(&journal);
-    return reply_handle(s, r->msg, h);
+    return reply_handle(s, r->q, h);
 }
 
 static int
 h_open(Server *s, Request *r)
 {
-    guint32 f = r->msg->flags;
+    guint32 f = r->q->pflags;
     gboolean writes = (f & (SSH_FXF_WRITE | SSH_FXF_APPEND | SSH_FXF_CREAT | SSH_FXF_TRUNC)) != 0;
     int access = (f & SSH_FXF_READ) && writes ? O_RDWR : writes ? O_WRONLY : O_RDONLY;
     mode_t mode = 0666;
@@ -712,10 +743,10 @@ h_open(Server *s, Request *r)
     g_autofree char *journal = NULL;
     Handle *h;
 
-    if (r->msg->attr != NULL && (r->msg->attr->flags & SSH_FILEXFER_ATTR_PERMISSIONS))
-        mode = r->msg->attr->permissions & 0777;
+    if (r->q->attrs.flags & SSH_FILEXFER_ATTR_PERMISSIONS)
+        mode = r->q->attrs.permissions & 0777;
     if (r->t.rel[0] == '\0')
-        return reply_errno(s, r->msg, EISDIR);
+        return reply_errno(s, r->q, EISDIR);
     if ((f & SSH_FXF_TRUNC) && writes && !(f & SSH_FXF_EXCL)) {
         gboolean in_place = FALSE;
         int rc = open_replacing(s, r, access, mode, &in_place);
@@ -740,7 +771,7 @@ h_open(Server *s, Request *r)
             journal = journal_add(s, &r->t, base, &error);
             if (journal == NULL) {
                 g_warning("%s: cannot note an upload's file: %s", s->ctx->who, error->message);
-                return reply_errno(s, r->msg, EIO);
+                return reply_errno(s, r->q, EIO);
             }
         }
     }
@@ -748,14 +779,14 @@ h_open(Server *s, Request *r)
     if (fd < 0) {
         if (journal != NULL)
             g_unlink(journal);
-        return reply_errno(s, r->msg, -fd);
+        return reply_errno(s, r->q, -fd);
     }
     if (journal != NULL)
         g_hash_table_insert(s->client_temps, g_strconcat(r->t.share->name, "/", r->t.rel, NULL),
                             g_steal_pointer(&journal));
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
-        return reply_errno(s, r->msg, EISDIR);
+        return reply_errno(s, r->q, EISDIR);
     }
     /* root writes without losing set-id bits (CAP_FSETID): drop them, as any other writer's
      * write would */
@@ -765,14 +796,14 @@ h_open(Server *s, Request *r)
         g_autofree char *name = NULL;
         int parent = porch_jail_open_parent(r->t.jail, r->t.rel, &name);
         if (parent >= 0) {
-            give_to_folder_owner(s, parent, fd, NULL);
+            give_to_folder_owner(s, parent, fd);
             close(parent);
         }
     }
     h = handle_new(HANDLE_FILE, &r->t);
     h->fd = fd;
     h->for_write = writes;
-    return reply_handle(s, r->msg, h);
+    return reply_handle(s, r->q, h);
 }
 
 static int
@@ -804,69 +835,89 @@ h_close(Server *s, Request *r)
     if (e != 0) {
         g_autofree char *why =
                 g_strdup_printf("%s; the file was left as it was", message_of_errno(e));
-        return sftp_reply_status(r->msg, status_of_errno(e), why);
+        return reply_status(s, r->q, (guint32)status_of_errno(e), why);
     }
-    return reply_ok(r->msg);
+    return reply_ok(s, r->q);
 }
 
 static int
 h_read(Server *s, Request *r)
 {
-    guint32 len = MIN(r->msg->len, PORCH_SFTP_MAX_READ);
+    guint32 len = MIN(r->q->len, s->max_read);
+    guint8 *p = s->read_buf;
     ssize_t n;
 
     if (r->h->kind != HANDLE_FILE)
-        return reply_errno(s, r->msg, EBADF);
-    n = pread(r->h->fd, s->read_buf, len, (off_t)r->msg->offset);
+        return reply_errno(s, r->q, EBADF);
+    if (r->q->offset > (guint64)G_MAXINT64)
+        return reply_status(s, r->q, SSH_FX_EOF, "End of file");
+    n = pread(r->h->fd, p + DATA_HEADER, len, (off_t)r->q->offset);
     if (n < 0)
-        return reply_errno(s, r->msg, errno);
+        return reply_errno(s, r->q, errno);
     if (n == 0)
-        return sftp_reply_status(r->msg, SSH_FX_EOF, "End of file");
-    return sftp_reply_data(r->msg, s->read_buf, (int)n);
+        return reply_status(s, r->q, SSH_FX_EOF, "End of file");
+    /* the reply is built around the data, where pread put it: no copy */
+    {
+        guint32 plen = (guint32)n + DATA_HEADER - 4, id = r->q->id, dlen = (guint32)n;
+        guint8 head[DATA_HEADER] = {plen >> 24, plen >> 16, plen >> 8, plen, SSH_FXP_DATA,
+                                    id >> 24,   id >> 16,   id >> 8,   id,   dlen >> 24,
+                                    dlen >> 16, dlen >> 8,  dlen};
+        memcpy(p, head, sizeof head);
+    }
+    return s->send(p, DATA_HEADER + (gsize)n, s->send_data) ? 0 : -1;
 }
 
 static int
 h_write(Server *s, Request *r)
 {
-    const guchar *data = ssh_string_data(r->msg->data);
-    gsize len = ssh_string_len(r->msg->data);
-    off_t off = (off_t)r->msg->offset;
+    const guint8 *data = r->q->data;
+    gsize len = r->q->data_len;
+    guint64 off = r->q->offset;
+    int e;
 
     if (r->h->kind != HANDLE_FILE)
-        return reply_errno(s, r->msg, EBADF);
-    while (len > 0) {
-        ssize_t n = pwrite(r->h->fd, data, len, off);
+        return reply_errno(s, r->q, EBADF);
+    /* a write far past the end would leave a hole: bounded as a SETSTAT's growth is */
+    if (off > (guint64)G_MAXINT64 - len)
+        e = EFBIG;
+    else
+        e = growth_allowed(r->h->fd, off);
+    while (e == 0 && len > 0) {
+        ssize_t n = pwrite(r->h->fd, data, len, (off_t)off);
         if (n < 0) {
-            int e = errno;
-            if (e == EINTR)
+            if (errno == EINTR)
                 continue;
-            if (r->h->write_errno == 0)
-                r->h->write_errno = e;
-            return reply_errno(s, r->msg, e);
+            e = errno;
+            break;
         }
         data += n;
         len -= (gsize)n;
-        off += n;
+        off += (guint64)n;
     }
-    return reply_ok(r->msg);
+    if (e != 0) {
+        if (r->h->write_errno == 0)
+            r->h->write_errno = e;
+        return reply_errno(s, r->q, e);
+    }
+    return reply_ok(s, r->q);
 }
 
 static int
 stat_target(Server *s, Request *r, guint jail_flags)
 {
-    struct sftp_attributes_struct a;
+    PorchWireAttrs a;
     struct stat st;
     int rc;
 
     if (r->t.share == NULL) {
         root_attrs(s, &a);
-        return sftp_reply_attr(r->msg, &a);
+        return reply_attrs(s, r->q, &a);
     }
     rc = porch_jail_stat(r->t.jail, r->t.rel, &st, jail_flags);
     if (rc < 0)
-        return reply_errno(s, r->msg, -rc);
+        return reply_errno(s, r->q, -rc);
     attrs_from_stat(&a, &st, read_only_for(s, r->t.share));
-    return sftp_reply_attr(r->msg, &a);
+    return reply_attrs(s, r->q, &a);
 }
 
 static int
@@ -884,18 +935,18 @@ h_lstat(Server *s, Request *r)
 static int
 h_fstat(Server *s, Request *r)
 {
-    struct sftp_attributes_struct a;
+    PorchWireAttrs a;
     struct stat st;
     int fd = r->h->dir ? dirfd(r->h->dir) : r->h->fd;
 
     if (r->h->kind == HANDLE_ROOT) {
         root_attrs(s, &a);
-        return sftp_reply_attr(r->msg, &a);
+        return reply_attrs(s, r->q, &a);
     }
     if (fstat(fd, &st) != 0)
-        return reply_errno(s, r->msg, errno);
+        return reply_errno(s, r->q, errno);
     attrs_from_stat(&a, &st, read_only_for(s, porch_config_lookup_share(s->config, r->h->share)));
-    return sftp_reply_attr(r->msg, &a);
+    return reply_attrs(s, r->q, &a);
 }
 
 /* Whether @fd is the share's root folder itself (reached through a link, say). */
@@ -911,32 +962,31 @@ is_share_root(const PorchJail *jail, int fd)
 static int
 h_setstat(Server *s, Request *r)
 {
-    const struct sftp_attributes_struct *a = r->msg->attr;
+    const PorchWireAttrs *a = &r->q->attrs;
     struct stat st;
     int fd, rc, e;
 
     if (r->t.rel[0] == '\0')
-        return sftp_reply_status(r->msg, SSH_FX_PERMISSION_DENIED,
-                                 "The share's own folder cannot be changed");
+        return reply_status(s, r->q, SSH_FX_PERMISSION_DENIED,
+                            "The share's own folder cannot be changed");
     rc = porch_jail_stat(r->t.jail, r->t.rel, &st, 0);
     if (rc < 0)
-        return reply_errno(s, r->msg, -rc);
+        return reply_errno(s, r->q, -rc);
     if (S_ISDIR(st.st_mode))
         fd = porch_jail_open(r->t.jail, r->t.rel, O_RDONLY | O_DIRECTORY, 0, 0);
     else
         fd = porch_jail_open(r->t.jail, r->t.rel,
-                             (a && (a->flags & SSH_FILEXFER_ATTR_SIZE)) ? O_WRONLY : O_RDONLY, 0,
-                             0);
+                             (a->flags & SSH_FILEXFER_ATTR_SIZE) ? O_WRONLY : O_RDONLY, 0, 0);
     if (fd < 0)
-        return reply_errno(s, r->msg, -fd);
+        return reply_errno(s, r->q, -fd);
     if (is_share_root(r->t.jail, fd)) {
         close(fd);
-        return sftp_reply_status(r->msg, SSH_FX_PERMISSION_DENIED,
-                                 "The share's own folder cannot be changed");
+        return reply_status(s, r->q, SSH_FX_PERMISSION_DENIED,
+                            "The share's own folder cannot be changed");
     }
     e = apply_attrs(fd, a);
     close(fd);
-    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
 }
 
 static int
@@ -945,9 +995,30 @@ h_fsetstat(Server *s, Request *r)
     int e;
 
     if (r->h->kind != HANDLE_FILE)
-        return reply_errno(s, r->msg, EBADF);
-    e = apply_attrs(r->h->fd, r->msg->attr);
-    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
+        return reply_errno(s, r->q, EBADF);
+    e = apply_attrs(r->h->fd, &r->q->attrs);
+    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
+}
+
+/* The shares a listing of "/" shows this peer: those it may read, hidden ones left out (a
+ * hidden share is reached by its name only, as Samba's "browseable = no"). */
+static GStrv
+listed_shares(Server *s)
+{
+    const PorchPeer *peer = porch_config_lookup_peer_by_fingerprint(s->config, s->ctx->fingerprint);
+    g_auto(GStrv) readable = NULL;
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+
+    /* a key that is no longer in the file sees nothing, not what guests see */
+    if (s->ctx->fingerprint != NULL && peer == NULL)
+        return g_new0(char *, 1);
+    readable = porch_acl_readable_shares(s->config, peer);
+    for (guint i = 0; readable[i] != NULL; i++) {
+        const PorchShare *share = porch_config_lookup_share(s->config, readable[i]);
+        if (share != NULL && !share->hidden)
+            g_strv_builder_add(b, readable[i]);
+    }
+    return g_strv_builder_end(b);
 }
 
 static int
@@ -957,28 +1028,22 @@ h_opendir(Server *s, Request *r)
     int fd;
 
     if (r->t.share == NULL) {
-        const PorchPeer *peer =
-                porch_config_lookup_peer_by_fingerprint(s->config, s->ctx->fingerprint);
         h = handle_new(HANDLE_ROOT, &r->t);
-        /* a key that is no longer in the file sees nothing, not what guests see */
-        if (s->ctx->fingerprint != NULL && peer == NULL)
-            h->root_names = g_new0(char *, 1);
-        else
-            h->root_names = porch_acl_readable_shares(s->config, peer);
-        return reply_handle(s, r->msg, h);
+        h->root_names = listed_shares(s);
+        return reply_handle(s, r->q, h);
     }
     fd = porch_jail_open(r->t.jail, r->t.rel, O_RDONLY | O_DIRECTORY, 0, 0);
     if (fd < 0)
-        return reply_errno(s, r->msg, -fd);
+        return reply_errno(s, r->q, -fd);
     h = handle_new(HANDLE_DIR, &r->t);
     h->dir = fdopendir(fd);
     if (h->dir == NULL) {
         int e = errno;
         close(fd);
         handle_free(h);
-        return reply_errno(s, r->msg, e);
+        return reply_errno(s, r->q, e);
     }
-    return reply_handle(s, r->msg, h);
+    return reply_handle(s, r->q, h);
 }
 
 static int
@@ -987,26 +1052,27 @@ readdir_root(Server *s, Request *r)
     Handle *h = r->h;
     guint n = 0;
 
-    while (h->root_names[h->root_next] != NULL && n < READDIR_BATCH) {
+    names_begin(s, r->q);
+    while (h->root_names[h->root_next] != NULL && n < PORCH_SFTP_READDIR_BATCH) {
         const char *name = h->root_names[h->root_next++];
         const PorchShare *share = porch_config_lookup_share(s->config, name);
-        struct sftp_attributes_struct a;
+        PorchWireAttrs a;
         g_autofree char *longname = NULL;
         PorchJail *jail;
         struct stat st;
         int e = 0;
 
-        if (share == NULL || !may(s, share, PORCH_ACL_READ) ||
+        if (share == NULL || share->hidden || !may(s, share, PORCH_ACL_READ) ||
             (jail = jail_for(s, share, &e)) == NULL || porch_jail_stat(jail, "", &st, 0) < 0)
             continue;
         attrs_from_stat(&a, &st, read_only_for(s, share));
         longname = long_name(name, &st, a.permissions);
-        sftp_reply_names_add(r->msg, name, longname, &a);
+        names_add(s, name, longname, &a);
         n++;
     }
     if (n == 0)
-        return sftp_reply_status(r->msg, SSH_FX_EOF, "End of listing");
-    return sftp_reply_names(r->msg);
+        return reply_status(s, r->q, SSH_FX_EOF, "End of listing");
+    return names_send(s, n);
 }
 
 static int
@@ -1019,10 +1085,11 @@ h_readdir(Server *s, Request *r)
     if (h->kind == HANDLE_ROOT)
         return readdir_root(s, r);
     if (h->kind != HANDLE_DIR)
-        return reply_errno(s, r->msg, EBADF);
+        return reply_errno(s, r->q, EBADF);
     read_only = read_only_for(s, porch_config_lookup_share(s->config, h->share));
-    while (n < READDIR_BATCH) {
-        struct sftp_attributes_struct a;
+    names_begin(s, r->q);
+    while (n < PORCH_SFTP_READDIR_BATCH) {
+        PorchWireAttrs a;
         g_autofree char *longname = NULL;
         struct dirent *d;
         struct stat st;
@@ -1031,7 +1098,7 @@ h_readdir(Server *s, Request *r)
         d = readdir(h->dir);
         if (d == NULL) {
             if (errno != 0 && n == 0)
-                return reply_errno(s, r->msg, errno);
+                return reply_errno(s, r->q, errno);
             break;
         }
         if (g_str_equal(d->d_name, ".") || g_str_equal(d->d_name, "..") ||
@@ -1041,12 +1108,12 @@ h_readdir(Server *s, Request *r)
             continue; /* gone meanwhile */
         attrs_from_stat(&a, &st, read_only);
         longname = long_name(d->d_name, &st, a.permissions);
-        sftp_reply_names_add(r->msg, d->d_name, longname, &a);
+        names_add(s, d->d_name, longname, &a);
         n++;
     }
     if (n == 0)
-        return sftp_reply_status(r->msg, SSH_FX_EOF, "End of listing");
-    return sftp_reply_names(r->msg);
+        return reply_status(s, r->q, SSH_FX_EOF, "End of listing");
+    return names_send(s, n);
 }
 
 /* For the requests that act on a name in its directory: the parent's fd and the name. A
@@ -1080,7 +1147,7 @@ h_remove(Server *s, Request *r)
     struct stat st;
 
     if (parent < 0)
-        return reply_errno(s, r->msg, -parent);
+        return reply_errno(s, r->q, -parent);
     if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         e = errno;
     else if (S_ISDIR(st.st_mode))
@@ -1090,7 +1157,7 @@ h_remove(Server *s, Request *r)
     close(parent);
     if (e == 0)
         client_temp_forget(s, &r->t);
-    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
 }
 
 static int
@@ -1101,18 +1168,18 @@ h_mkdir(Server *s, Request *r)
     int parent, e = 0;
 
     if (r->t.rel[0] == '\0')
-        return reply_errno(s, r->msg, EEXIST);
+        return reply_errno(s, r->q, EEXIST);
     parent = open_parent(r, &r->t, &name);
     if (parent < 0)
-        return reply_errno(s, r->msg, -parent);
-    if (r->msg->attr != NULL && (r->msg->attr->flags & SSH_FILEXFER_ATTR_PERMISSIONS))
-        mode = r->msg->attr->permissions & 0777;
+        return reply_errno(s, r->q, -parent);
+    if (r->q->attrs.flags & SSH_FILEXFER_ATTR_PERMISSIONS)
+        mode = r->q->attrs.permissions & 0777;
     if (mkdirat(parent, name, mode) != 0)
         e = errno;
     else
-        give_to_folder_owner(s, parent, -1, name);
+        give_name_to_folder_owner(s, parent, name, S_IFDIR);
     close(parent);
-    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
 }
 
 static int
@@ -1122,18 +1189,17 @@ h_rmdir(Server *s, Request *r)
     int parent = open_parent(r, &r->t, &name), e = 0;
 
     if (parent < 0)
-        return reply_errno(s, r->msg, -parent);
+        return reply_errno(s, r->q, -parent);
     if (unlinkat(parent, name, AT_REMOVEDIR) != 0)
         e = errno;
     close(parent);
-    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
+    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
 }
 
 static int
 h_realpath(Server *s, Request *r)
 {
-    struct sftp_attributes_struct a = {0};
-    return sftp_reply_name(r->msg, r->t.vpath, &a);
+    return reply_name(s, r->q, r->t.vpath);
 }
 
 static int
@@ -1144,15 +1210,15 @@ do_rename(Server *s, Request *r, gboolean replace)
     int p1 = -1, p2 = -1, e = 0;
 
     if (r->t.share != r->t2.share)
-        return sftp_reply_status(r->msg, SSH_FX_OP_UNSUPPORTED,
-                                 "Files cannot be moved from one share to another");
+        return reply_status(s, r->q, SSH_FX_OP_UNSUPPORTED,
+                            "Files cannot be moved from one share to another");
     p1 = open_parent(r, &r->t, &from);
     if (p1 < 0)
-        return reply_errno(s, r->msg, -p1);
+        return reply_errno(s, r->q, -p1);
     p2 = open_parent(r, &r->t2, &to);
     if (p2 < 0) {
         close(p1);
-        return reply_errno(s, r->msg, -p2);
+        return reply_errno(s, r->q, -p2);
     }
     if (replace) {
         if (renameat(p1, from, p2, to) != 0)
@@ -1178,8 +1244,8 @@ do_rename(Server *s, Request *r, gboolean replace)
     if (e == 0)
         client_temp_forget(s, &r->t);
     if (e == EEXIST)
-        return sftp_reply_status(r->msg, SSH_FX_FAILURE, "The new name exists already");
-    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
+        return reply_status(s, r->q, SSH_FX_FAILURE, "The new name exists already");
+    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
 }
 
 static int
@@ -1194,38 +1260,41 @@ h_posix_rename(Server *s, Request *r)
     return do_rename(s, r, TRUE);
 }
 
+/* A link's target in the share's terms: an absolute one made on the server becomes
+ * "/SHARE/...", a relative one stays as it is; either only when it leads to a place inside
+ * the share (counted from the link's own folder), never to a server path or above the
+ * share's root. */
 static int
 h_readlink(Server *s, Request *r)
 {
     g_autofree char *name = NULL;
-    char buf[MAX_PATH_LENGTH + 1];
-    struct sftp_attributes_struct a = {0};
+    char buf[PORCH_WIRE_MAX_PATH + 1];
     int parent = open_parent(r, &r->t, &name);
     ssize_t n;
     int e;
 
     if (parent < 0)
-        return reply_errno(s, r->msg, -parent);
+        return reply_errno(s, r->q, -parent);
     n = readlinkat(parent, name, buf, sizeof buf - 1);
     e = errno;
     close(parent);
     if (n < 0)
-        return reply_errno(s, r->msg, e);
+        return reply_errno(s, r->q, e);
     buf[n] = '\0';
     if (buf[0] == '/') {
-        /* an absolute link made on the server: shown in the share's terms when it points
-         * into the share, never as a server path */
         size_t root_len = strlen(r->t.share->path);
         g_autofree char *v = NULL;
 
         if (strncmp(buf, r->t.share->path, root_len) != 0 ||
             (buf[root_len] != '/' && buf[root_len] != '\0'))
-            return sftp_reply_status(r->msg, SSH_FX_PERMISSION_DENIED,
-                                     "The link points outside the share");
+            return reply_status(s, r->q, SSH_FX_PERMISSION_DENIED,
+                                "The link points outside the share");
         v = g_strconcat("/", r->t.share->name, buf + root_len, NULL);
-        return sftp_reply_name(r->msg, v, &a);
+        return reply_name(s, r->q, v);
     }
-    return sftp_reply_name(r->msg, buf, &a);
+    if (!porch_jail_symlink_target_inside(r->t.rel, buf))
+        return reply_status(s, r->q, SSH_FX_PERMISSION_DENIED, "The link points outside the share");
+    return reply_name(s, r->q, buf);
 }
 
 /* A link a client makes may only point down: relative, no "..". One that climbs could be
@@ -1250,36 +1319,27 @@ client_link_target_ok(const char *link_rel, const char *target)
 static int
 h_symlink(Server *s, Request *r)
 {
-    const char *target = r->msg->filename;
+    const char *target = r->q->path;
     g_autofree char *name = NULL;
     int parent, e = 0;
 
     if (!client_link_target_ok(r->t.rel, target)) {
-        g_message("%s: refused symlink %s -> %s: it could lead outside the share", s->ctx->who,
-                  r->t.vpath, target ? target : "");
-        return sftp_reply_status(r->msg, SSH_FX_PERMISSION_DENIED,
-                                 "A link must point down into the share, by a relative path");
+        g_autofree char *v = shown(r->t.vpath);
+        g_autofree char *to = shown(target);
+        g_message("%s: refused symlink %s -> %s: it could lead outside the share", s->ctx->who, v,
+                  to);
+        return reply_status(s, r->q, SSH_FX_PERMISSION_DENIED,
+                            "A link must point down into the share, by a relative path");
     }
     parent = open_parent(r, &r->t, &name);
     if (parent < 0)
-        return reply_errno(s, r->msg, -parent);
+        return reply_errno(s, r->q, -parent);
     if (symlinkat(target, parent, name) != 0)
         e = errno;
     else
-        give_to_folder_owner(s, parent, -1, name);
+        give_name_to_folder_owner(s, parent, name, S_IFLNK);
     close(parent);
-    return e ? reply_errno(s, r->msg, e) : reply_ok(r->msg);
-}
-
-static int
-send_extended_reply(Server *s, sftp_client_message msg, GByteArray *body)
-{
-    g_autoptr(GByteArray) p = g_byte_array_new();
-
-    /* libssh keeps the request id as it came, in network byte order */
-    g_byte_array_append(p, (const guint8 *)&msg->id, 4);
-    g_byte_array_append(p, body->data, body->len);
-    return send_packet(s, SSH_FXP_EXTENDED_REPLY_TYPE, p) ? 0 : -1;
+    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
 }
 
 static int
@@ -1291,35 +1351,35 @@ h_statvfs(Server *s, Request *r)
     guint64 flag = 0;
 
     if (fd < 0)
-        return reply_errno(s, r->msg, -fd);
+        return reply_errno(s, r->q, -fd);
     rc = fstatvfs(fd, &v);
     close(fd);
     if (rc != 0)
-        return reply_errno(s, r->msg, errno);
+        return reply_errno(s, r->q, errno);
     if ((v.f_flag & ST_RDONLY) || read_only_for(s, r->t.share))
         flag |= 0x1; /* SSH2_FXE_STATVFS_ST_RDONLY */
     if (v.f_flag & ST_NOSUID)
         flag |= 0x2;
-    put_u64(b, v.f_bsize);
-    put_u64(b, v.f_frsize);
-    put_u64(b, v.f_blocks);
-    put_u64(b, v.f_bfree);
-    put_u64(b, v.f_bavail);
-    put_u64(b, v.f_files);
-    put_u64(b, v.f_ffree);
-    put_u64(b, v.f_favail);
-    put_u64(b, v.f_fsid);
-    put_u64(b, flag);
-    put_u64(b, v.f_namemax);
-    return send_extended_reply(s, r->msg, b);
+    porch_wire_put_u64(b, v.f_bsize);
+    porch_wire_put_u64(b, v.f_frsize);
+    porch_wire_put_u64(b, v.f_blocks);
+    porch_wire_put_u64(b, v.f_bfree);
+    porch_wire_put_u64(b, v.f_bavail);
+    porch_wire_put_u64(b, v.f_files);
+    porch_wire_put_u64(b, v.f_ffree);
+    porch_wire_put_u64(b, v.f_favail);
+    porch_wire_put_u64(b, v.f_fsid);
+    porch_wire_put_u64(b, flag);
+    porch_wire_put_u64(b, v.f_namemax);
+    return send_extended_reply(s, r->q, b);
 }
 
 static int
 h_fsync(Server *s, Request *r)
 {
     if (r->h->kind != HANDLE_FILE)
-        return reply_errno(s, r->msg, EBADF);
-    return fsync(r->h->fd) == 0 ? reply_ok(r->msg) : reply_errno(s, r->msg, errno);
+        return reply_errno(s, r->q, EBADF);
+    return fsync(r->h->fd) == 0 ? reply_ok(s, r->q) : reply_errno(s, r->q, errno);
 }
 
 static int
@@ -1327,11 +1387,12 @@ h_limits(Server *s, Request *r)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
-    put_u64(b, PORCH_SFTP_MAX_PACKET);
-    put_u64(b, PORCH_SFTP_MAX_READ);
-    put_u64(b, PORCH_SFTP_MAX_READ);
-    put_u64(b, PORCH_SFTP_MAX_HANDLES);
-    return send_extended_reply(s, r->msg, b);
+    porch_wire_put_u64(b, s->max_packet);
+    porch_wire_put_u64(b, s->max_read);
+    /* a WRITE's header (id, handle, offset, data length) is well under 1 KiB */
+    porch_wire_put_u64(b, s->max_packet - 1024);
+    porch_wire_put_u64(b, s->n_handles);
+    return send_extended_reply(s, r->q, b);
 }
 
 /* The draft-ietf-secsh-filexfer "check-file" extension, SHA-256 only: the hash of a byte
@@ -1339,50 +1400,51 @@ h_limits(Server *s, Request *r)
 static int
 check_file(Server *s, Request *r, int fd)
 {
-    g_autofree char *algorithms = read_string(&r->ext, NULL);
+    g_autofree char *algorithms = porch_wire_get_path(&r->ext, 1024);
     g_auto(GStrv) algs = NULL;
     guint64 start = 0, length = 0, done = 0;
     guint32 block = 0;
     g_autoptr(GByteArray) b = g_byte_array_new();
     g_autoptr(PorchSha256) sum = porch_sha256_new();
     guint8 digest[PORCH_SHA256_LEN];
+    guint8 *buf = s->read_buf + DATA_HEADER;
     struct stat st;
     guint64 in_block = 0;
 
-    if (algorithms == NULL || !read_u64(&r->ext, &start) || !read_u64(&r->ext, &length) ||
-        !read_u32(&r->ext, &block))
-        return sftp_reply_status(r->msg, SSH_FX_BAD_MESSAGE, "Malformed check-file request");
+    if (algorithms == NULL || !porch_wire_get_u64(&r->ext, &start) ||
+        !porch_wire_get_u64(&r->ext, &length) || !porch_wire_get_u32(&r->ext, &block))
+        return reply_status(s, r->q, SSH_FX_BAD_MESSAGE, "Malformed check-file request");
     algs = g_strsplit(algorithms, ",", -1);
     if (!g_strv_contains((const char *const *)algs, "sha256"))
-        return sftp_reply_status(r->msg, SSH_FX_OP_UNSUPPORTED, "Only sha256 is offered");
+        return reply_status(s, r->q, SSH_FX_OP_UNSUPPORTED, "Only sha256 is offered");
     if (block != 0 && block < 256)
-        return sftp_reply_status(r->msg, SSH_FX_BAD_MESSAGE, "Block size below 256");
+        return reply_status(s, r->q, SSH_FX_BAD_MESSAGE, "Block size below 256");
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return reply_errno(s, r->msg, errno ? errno : EISDIR);
+        return reply_errno(s, r->q, errno ? errno : EISDIR);
     if (start > (guint64)st.st_size)
         start = (guint64)st.st_size;
     if (length == 0 || length > (guint64)st.st_size - start)
         length = (guint64)st.st_size - start;
     if (length > PORCH_CHECK_FILE_MAX)
-        return sftp_reply_status(r->msg, SSH_FX_FAILURE,
-                                 "Ask for at most 16 GiB per check-file request");
+        return reply_status(s, r->q, SSH_FX_FAILURE,
+                            "Ask for at most 16 GiB per check-file request");
     if (block != 0 && length / block > (PORCH_SFTP_MAX_READ - 64) / 32)
-        return sftp_reply_status(r->msg, SSH_FX_FAILURE, "Too many blocks for one reply");
+        return reply_status(s, r->q, SSH_FX_FAILURE, "Too many blocks for one reply");
 
-    put_string(b, "check-file", 10);
-    put_string(b, "sha256", 6);
+    porch_wire_put_string(b, "check-file", 10);
+    porch_wire_put_string(b, "sha256", 6);
     while (done < length) {
-        gsize want = (gsize)MIN(length - done, PORCH_SFTP_MAX_READ);
+        gsize want = (gsize)MIN(length - done, s->max_read);
         ssize_t n;
 
         if (block != 0)
             want = (gsize)MIN(want, block - in_block);
-        n = pread(fd, s->read_buf, want, (off_t)(start + done));
+        n = pread(fd, buf, want, (off_t)(start + done));
         if (n < 0)
-            return reply_errno(s, r->msg, errno);
+            return reply_errno(s, r->q, errno);
         if (n == 0)
             break; /* the file shrank meanwhile */
-        porch_sha256_update(sum, s->read_buf, (gsize)n);
+        porch_sha256_update(sum, buf, (gsize)n);
         done += (guint64)n;
         in_block += (guint64)n;
         if (block != 0 && (in_block == block || done == length)) {
@@ -1395,7 +1457,7 @@ check_file(Server *s, Request *r, int fd)
         porch_sha256_finish(sum, digest);
         g_byte_array_append(b, digest, sizeof digest);
     }
-    return send_extended_reply(s, r->msg, b);
+    return send_extended_reply(s, r->q, b);
 }
 
 static int
@@ -1404,7 +1466,7 @@ h_check_file_name(Server *s, Request *r)
     int fd = porch_jail_open(r->t.jail, r->t.rel, O_RDONLY, 0, 0), rc;
 
     if (fd < 0)
-        return reply_errno(s, r->msg, -fd);
+        return reply_errno(s, r->q, -fd);
     rc = check_file(s, r, fd);
     close(fd);
     return rc;
@@ -1414,20 +1476,21 @@ static int
 h_check_file_handle(Server *s, Request *r)
 {
     if (r->h->kind != HANDLE_FILE)
-        return reply_errno(s, r->msg, EBADF);
+        return reply_errno(s, r->q, EBADF);
     return check_file(s, r, r->h->fd);
 }
 
 /* ---- the table and the gate ---------------------------------------------------------- */
 
 typedef enum {
-    ARG_NONE,       /* no path, no handle */
-    ARG_PATH,       /* msg->filename */
-    ARG_LINK_PATH,  /* msg->data: symlink's new link */
-    ARG_TWO_PATHS,  /* msg->filename and msg->data: rename */
-    ARG_HANDLE,     /* msg->handle */
-    ARG_EXT_PATH,   /* an extended request's first argument, a path */
-    ARG_EXT_HANDLE, /* an extended request's first argument, a handle */
+    ARG_NONE,          /* no path, no handle */
+    ARG_PATH,          /* q->path */
+    ARG_LINK_PATH,     /* q->path2: symlink's new link (q->path is its target) */
+    ARG_TWO_PATHS,     /* q->path and q->path2: rename */
+    ARG_HANDLE,        /* q->handle */
+    ARG_EXT_PATH,      /* an extended request's first argument, a path */
+    ARG_EXT_TWO_PATHS, /* an extended request's two first arguments, paths */
+    ARG_EXT_HANDLE,    /* an extended request's first argument, a handle */
 } ArgKind;
 
 typedef enum {
@@ -1464,8 +1527,8 @@ static const struct handler {
         {"rename", SSH_FXP_RENAME, NULL, ARG_TWO_PATHS, NEED_WRITE, FALSE, h_rename},
         {"readlink", SSH_FXP_READLINK, NULL, ARG_PATH, NEED_READ, FALSE, h_readlink},
         {"symlink", SSH_FXP_SYMLINK, NULL, ARG_LINK_PATH, NEED_WRITE, FALSE, h_symlink},
-        {"posix-rename", SSH_FXP_EXTENDED, "posix-rename@openssh.com", ARG_TWO_PATHS, NEED_WRITE,
-         FALSE, h_posix_rename},
+        {"posix-rename", SSH_FXP_EXTENDED, "posix-rename@openssh.com", ARG_EXT_TWO_PATHS,
+         NEED_WRITE, FALSE, h_posix_rename},
         {"statvfs", SSH_FXP_EXTENDED, "statvfs@openssh.com", ARG_EXT_PATH, NEED_READ, FALSE,
          h_statvfs},
         {"fsync", SSH_FXP_EXTENDED, "fsync@openssh.com", ARG_EXT_HANDLE, NEED_READ, FALSE, h_fsync},
@@ -1484,40 +1547,42 @@ static const char *const extensions[][2] = {
 };
 
 static const struct handler *
-find_handler(sftp_client_message msg)
+find_handler(const PorchWireRequest *q)
 {
     for (guint i = 0; i < G_N_ELEMENTS(handlers); i++) {
-        if (handlers[i].type != msg->type)
+        if (handlers[i].type != q->type)
             continue;
-        if (handlers[i].extended == NULL || g_strcmp0(handlers[i].extended, msg->submessage) == 0)
+        if (handlers[i].extended == NULL || g_strcmp0(handlers[i].extended, q->extended) == 0)
             return &handlers[i];
     }
     return NULL;
 }
 
 static PorchAclOp
-op_of(const struct handler *row, sftp_client_message msg)
+op_of(const struct handler *row, const PorchWireRequest *q)
 {
     if (row->need == NEED_WRITE)
         return PORCH_ACL_WRITE;
     if (row->need == NEED_BY_OPEN_FLAGS &&
-        (msg->flags & (SSH_FXF_WRITE | SSH_FXF_APPEND | SSH_FXF_CREAT | SSH_FXF_TRUNC)))
+        (q->pflags & (SSH_FXF_WRITE | SSH_FXF_APPEND | SSH_FXF_CREAT | SSH_FXF_TRUNC)))
         return PORCH_ACL_WRITE;
     return PORCH_ACL_READ;
 }
 
 static int
-refuse(Server *s, const struct handler *row, sftp_client_message msg, const char *what, int status,
-       const char *why)
+refuse(Server *s, const struct handler *row, const PorchWireRequest *q, const char *what,
+       int status, const char *why)
 {
-    g_message("%s: refused %s %s: %s", s->ctx->who, row->name, what ? what : "", why);
+    g_autofree char *path = shown(what ? what : "");
+
+    g_message("%s: refused %s %s: %s", s->ctx->who, row->name, path, why);
     switch (status) {
     case SSH_FX_NO_SUCH_FILE:
-        return sftp_reply_status(msg, status, "No such file");
+        return reply_status(s, q, (guint32)status, "No such file");
     case SSH_FX_PERMISSION_DENIED:
-        return sftp_reply_status(msg, status, "Permission denied");
+        return reply_status(s, q, (guint32)status, "Permission denied");
     default:
-        return sftp_reply_status(msg, status, why);
+        return reply_status(s, q, (guint32)status, why);
     }
 }
 
@@ -1525,18 +1590,26 @@ refuse(Server *s, const struct handler *row, sftp_client_message msg, const char
 static int
 gate(Server *s, const struct handler *row, Request *r)
 {
-    sftp_client_message msg = r->msg;
-    PorchAclOp op = op_of(row, msg);
+    const PorchWireRequest *q = r->q;
+    PorchAclOp op = op_of(row, q);
     const char *why = NULL;
-    g_autofree char *ext_arg = NULL;
-    gsize ext_len = 0;
+    g_autofree char *ext_path = NULL;
+    g_autofree char *ext_path2 = NULL;
+    const guint8 *handle = q->handle;
+    guint32 handle_len = q->handle_len;
     int status;
 
-    /* a handle is binary and may hold NUL bytes; a path may not */
-    if ((row->arg == ARG_EXT_PATH || row->arg == ARG_EXT_HANDLE) &&
-        (!reader_init(&r->ext, msg) ||
-         (ext_arg = read_string(&r->ext, row->arg == ARG_EXT_HANDLE ? &ext_len : NULL)) == NULL))
-        return refuse(s, row, msg, NULL, SSH_FX_BAD_MESSAGE, "malformed request");
+    /* an extended request's own arguments: a handle is binary and may hold NUL bytes; a
+     * path may not */
+    r->ext = q->ext_args;
+    if ((row->arg == ARG_EXT_PATH || row->arg == ARG_EXT_TWO_PATHS) &&
+        (ext_path = porch_wire_get_path(&r->ext, G_MAXUINT32)) == NULL)
+        return refuse(s, row, q, NULL, SSH_FX_BAD_MESSAGE, "malformed request");
+    if (row->arg == ARG_EXT_TWO_PATHS &&
+        (ext_path2 = porch_wire_get_path(&r->ext, G_MAXUINT32)) == NULL)
+        return refuse(s, row, q, NULL, SSH_FX_BAD_MESSAGE, "malformed request");
+    if (row->arg == ARG_EXT_HANDLE && !porch_wire_get_string(&r->ext, &handle, &handle_len))
+        return refuse(s, row, q, NULL, SSH_FX_BAD_MESSAGE, "malformed request");
 
     switch (row->arg) {
     case ARG_NONE:
@@ -1544,52 +1617,45 @@ gate(Server *s, const struct handler *row, Request *r)
     case ARG_PATH:
     case ARG_EXT_PATH:
     case ARG_LINK_PATH:
-    case ARG_TWO_PATHS: {
-        const char *path = row->arg == ARG_PATH || row->arg == ARG_TWO_PATHS ? msg->filename
-                           : row->arg == ARG_EXT_PATH                        ? ext_arg
-                                                      : sftp_client_message_get_data(msg);
+    case ARG_TWO_PATHS:
+    case ARG_EXT_TWO_PATHS: {
+        const char *path = row->arg == ARG_PATH || row->arg == ARG_TWO_PATHS ? q->path
+                           : row->arg == ARG_LINK_PATH                       ? q->path2
+                                                                             : ext_path;
+        const char *path2 = row->arg == ARG_TWO_PATHS ? q->path2 : ext_path2;
+
         status = resolve(s, path, op, !row->root_ok, &r->t, &why);
         if (status != 0)
-            return refuse(s, row, msg, r->t.vpath ? r->t.vpath : path, status, why);
-        if (row->arg == ARG_TWO_PATHS) {
-            status = resolve(s, sftp_client_message_get_data(msg), op, TRUE, &r->t2, &why);
+            return refuse(s, row, q, r->t.vpath ? r->t.vpath : path, status, why);
+        if (row->arg == ARG_TWO_PATHS || row->arg == ARG_EXT_TWO_PATHS) {
+            status = resolve(s, path2, op, TRUE, &r->t2, &why);
             if (status != 0)
-                return refuse(s, row, msg, r->t2.vpath, status, why);
+                return refuse(s, row, q, r->t2.vpath ? r->t2.vpath : path2, status, why);
         }
         break;
     }
     case ARG_HANDLE:
-    case ARG_EXT_HANDLE: {
-        ssh_string str = msg->handle;
-        ssh_string tmp = NULL;
-
-        if (row->arg == ARG_EXT_HANDLE) {
-            tmp = ssh_string_new(ext_len);
-            ssh_string_fill(tmp, ext_arg, ext_len);
-            str = tmp;
-        }
-        r->h = handle_lookup(s, str);
-        ssh_string_free(tmp);
+    case ARG_EXT_HANDLE:
+        r->h = handle_lookup(s, handle, handle_len);
         if (r->h == NULL)
-            return refuse(s, row, msg, NULL, SSH_FX_INVALID_HANDLE, "no such handle");
+            return refuse(s, row, q, NULL, SSH_FX_INVALID_HANDLE, "no such handle");
         if (row->need == NEED_NOTHING)
             break;
         /* rules may have changed since the open: ask again */
         if (r->h->kind == HANDLE_ROOT) {
             if (op != PORCH_ACL_READ)
-                return refuse(s, row, msg, "/", SSH_FX_PERMISSION_DENIED, "the root is read-only");
+                return refuse(s, row, q, "/", SSH_FX_PERMISSION_DENIED, "the root is read-only");
         } else {
             const PorchShare *share = porch_config_lookup_share(s->config, r->h->share);
             if (share == NULL || !may(s, share, op))
-                return refuse(s, row, msg, r->h->vpath, SSH_FX_PERMISSION_DENIED,
+                return refuse(s, row, q, r->h->vpath, SSH_FX_PERMISSION_DENIED,
                               op == PORCH_ACL_WRITE ? "not allowed to write"
                                                     : "not allowed to read");
             if (op == PORCH_ACL_WRITE && !r->h->for_write)
-                return refuse(s, row, msg, r->h->vpath, SSH_FX_PERMISSION_DENIED,
+                return refuse(s, row, q, r->h->vpath, SSH_FX_PERMISSION_DENIED,
                               "not opened for writing");
         }
         break;
-    }
     }
     s->op = row->name;
     s->path = r->t.vpath ? r->t.vpath : r->h ? r->h->vpath : NULL;
@@ -1597,123 +1663,269 @@ gate(Server *s, const struct handler *row, Request *r)
 }
 
 static int
-dispatch(Server *s, sftp_client_message msg)
+dispatch(Server *s, const PorchWireRequest *q)
 {
-    const struct handler *row = find_handler(msg);
-    Request r = {.msg = msg};
+    const struct handler *row = find_handler(q);
+    Request r = {.q = q};
     int rc;
 
     if (row == NULL) {
-        g_debug("%s: unsupported request %u %s", s->ctx->who, msg->type,
-                msg->submessage ? msg->submessage : "");
-        return sftp_reply_status(msg, SSH_FX_OP_UNSUPPORTED, "Not supported");
+        g_autofree char *ext = shown(q->extended ? q->extended : "");
+        g_debug("%s: unsupported request %u %s", s->ctx->who, q->type, ext);
+        return reply_status(s, q, SSH_FX_OP_UNSUPPORTED, "Not supported");
     }
     rc = gate(s, row, &r);
     target_clear(&r.t);
     target_clear(&r.t2);
+    s->op = NULL;
+    s->path = NULL;
     return rc;
 }
 
-/* ---- the session --------------------------------------------------------------------- */
+/* ---- the stream ---------------------------------------------------------------------- */
 
-static gboolean
-read_exact(Server *s, void *buf, guint32 len)
+/* SSH_FXP_INIT, answered with SSH_FXP_VERSION: version 3 and our extensions. INIT may carry
+ * extension pairs of its own; they are ignored. */
+static int
+version_exchange(Server *s, const guint8 *packet, gsize len)
 {
-    guchar *p = buf;
+    PorchWireReader r = {packet, len};
+    guint8 type = 0;
+    guint32 version = 0;
 
+    if (!porch_wire_get_u8(&r, &type) || type != SSH_FXP_INIT ||
+        !porch_wire_get_u32(&r, &version)) {
+        g_message("%s: the SFTP client did not start with INIT", s->ctx->who);
+        return -1;
+    }
+    porch_wire_begin_packet(s->out, SSH_FXP_VERSION);
+    porch_wire_put_u32(s->out, 3);
+    for (guint i = 0; i < G_N_ELEMENTS(extensions); i++) {
+        porch_wire_put_cstring(s->out, extensions[i][0]);
+        porch_wire_put_cstring(s->out, extensions[i][1]);
+    }
+    s->initialized = TRUE;
+    return send_out(s);
+}
+
+/* One whole packet (type and fields, the length taken off). 0, or -1 to end the session. */
+static int
+process_packet(Server *s, const guint8 *packet, gsize len)
+{
+    PorchWireRequest q;
+    PorchWireParse parsed;
+    int rc;
+
+    if (!s->initialized)
+        return version_exchange(s, packet, len);
+    s->config = s->ctx->current_config(s->ctx->user_data);
+    parsed = porch_wire_parse_request(packet, len, &q);
+    switch (parsed) {
+    case PORCH_WIRE_PARSE_NO_ID:
+        rc = -1;
+        break;
+    case PORCH_WIRE_PARSE_UNSUPPORTED:
+        g_debug("%s: unsupported request type %u", s->ctx->who, q.type);
+        rc = reply_status(s, &q, SSH_FX_OP_UNSUPPORTED, "Not supported");
+        break;
+    case PORCH_WIRE_PARSE_MALFORMED:
+        g_message("%s: refused a malformed request (type %u)", s->ctx->who, q.type);
+        rc = reply_status(s, &q, SSH_FX_BAD_MESSAGE, "Malformed request");
+        break;
+    case PORCH_WIRE_PARSE_OK:
+    default:
+        rc = dispatch(s, &q);
+        break;
+    }
+    porch_wire_request_clear(&q);
+    return rc;
+}
+
+/* Answers a request that announced @len bytes, more than max-packet-size: it is refused by
+ * its id (the 5 bytes after the length are here) and the rest of it will be skipped. */
+static int
+refuse_too_large(Server *s, const guint8 *head, guint64 len)
+{
+    PorchWireRequest q = {.type = head[4],
+                          .id = (guint32)head[5] << 24 | (guint32)head[6] << 16 |
+                                (guint32)head[7] << 8 | head[8]};
+    g_autofree char *why = g_strdup_printf("A request of %" G_GUINT64_FORMAT
+                                           " bytes; this server takes at most %u",
+                                           len, s->max_packet);
+
+    g_message("%s: refused a request (type %u) of %" G_GUINT64_FORMAT
+              " bytes: more than max-packet-size",
+              s->ctx->who, q.type, len);
+    if (!s->initialized)
+        return -1;
+    return reply_status(s, &q, SSH_FX_FAILURE, why);
+}
+
+/* Processes every whole packet in s->in, skips what an oversized one still has, and keeps
+ * an unfinished packet's start at the front. FALSE when the session must end. */
+static gboolean
+consume(Server *s)
+{
+    gsize at = 0;
+    gboolean ok = TRUE;
+
+    while (ok) {
+        gsize avail = s->in_len - at;
+        guint32 plen;
+
+        if (s->discard > 0) {
+            gsize k = (gsize)MIN(s->discard, (guint64)avail);
+            at += k;
+            s->discard -= k;
+            if (s->discard > 0)
+                break;
+            continue;
+        }
+        if (avail < 4)
+            break;
+        plen = (guint32)s->in[at] << 24 | (guint32)s->in[at + 1] << 16 |
+               (guint32)s->in[at + 2] << 8 | s->in[at + 3];
+        if (plen < 5) {
+            g_message("%s: an SFTP packet of %u bytes: the client is not speaking SFTP",
+                      s->ctx->who, plen);
+            ok = FALSE;
+        } else if (plen > s->max_packet) {
+            if (avail < 9)
+                break;
+            ok = refuse_too_large(s, s->in + at, plen) == 0;
+            at += 9;
+            s->discard = plen - 5;
+        } else if (avail >= 4 + (gsize)plen) {
+            ok = process_packet(s, s->in + at + 4, plen) == 0;
+            at += 4 + plen;
+        } else {
+            break;
+        }
+    }
+    memmove(s->in, s->in + at, s->in_len - at);
+    s->in_len -= at;
+    return ok;
+}
+
+PorchSftpServer *
+porch_sftp_server_new(const PorchSftpContext *ctx, PorchSftpSendFunc send, gpointer send_data)
+{
+    Server *s;
+    PorchConfig *config;
+
+    g_return_val_if_fail(ctx != NULL && ctx->current_config != NULL && send != NULL, NULL);
+    config = ctx->current_config(ctx->user_data);
+    s = g_new0(Server, 1);
+    s->ctx = ctx;
+    s->send = send;
+    s->send_data = send_data;
+    s->started = g_get_real_time() / G_USEC_PER_SEC;
+    s->jails =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)porch_jail_free);
+    /* the journal entries stay: what is still listed at the end goes with the session */
+    s->client_temps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->n_handles = (guint)porch_config_get_limit(config, PORCH_LIMIT_MAX_HANDLES);
+    s->handles = g_new0(Handle *, s->n_handles);
+    s->max_packet = (guint32)porch_config_get_limit(config, PORCH_LIMIT_MAX_PACKET_SIZE);
+    s->max_read = MIN(PORCH_SFTP_MAX_READ, s->max_packet - 1024);
+    s->in_cap = 4 + (gsize)s->max_packet;
+    s->in = g_malloc(s->in_cap);
+    s->out = g_byte_array_sized_new(64 * 1024);
+    s->read_buf = g_malloc(DATA_HEADER + (gsize)s->max_read);
+    return s;
+}
+
+gboolean
+porch_sftp_server_feed(PorchSftpServer *s, const guint8 *data, gsize len)
+{
     while (len > 0) {
-        int n = ssh_channel_read(s->channel, p, len, 0);
-        if (n <= 0)
+        gsize k = MIN(len, s->in_cap - s->in_len);
+
+        memcpy(s->in + s->in_len, data, k);
+        s->in_len += k;
+        data += k;
+        len -= k;
+        if (!consume(s))
             return FALSE;
-        p += n;
-        len -= (guint32)n;
     }
     return TRUE;
 }
 
-/* SSH_FXP_INIT and SSH_FXP_VERSION, done here rather than by sftp_server_init(), which
- * offers libssh's own extensions only. */
-static gboolean
-version_exchange(Server *s)
+void
+porch_sftp_server_free(PorchSftpServer *s)
 {
-    guchar head[9];
-    guint32 len, version;
-    g_autoptr(GByteArray) reply = g_byte_array_new();
+    if (s == NULL)
+        return;
+    for (guint i = 0; i < s->n_handles; i++)
+        if (s->handles[i] != NULL)
+            handle_free(s->handles[i]);
+    g_free(s->handles);
+    g_hash_table_unref(s->jails);
+    g_hash_table_unref(s->client_temps);
+    g_free(s->in);
+    g_byte_array_unref(s->out);
+    g_free(s->read_buf);
+    g_free(s);
+}
 
-    if (!read_exact(s, head, sizeof head))
-        return FALSE;
-    len = get_be32(head);
-    version = get_be32(head + 5);
-    if (head[4] != SSH_FXP_INIT || len < 5 || len > 64 * 1024)
-        return FALSE;
-    /* INIT may carry extension pairs of its own: read and ignore them */
-    for (len -= 5; len > 0;) {
-        guchar skip[256];
-        guint32 n = MIN(len, sizeof skip);
-        if (!read_exact(s, skip, n))
+/* ---- on a channel -------------------------------------------------------------------- */
+
+static gboolean
+channel_send(const guint8 *data, gsize len, gpointer user_data)
+{
+    ssh_channel channel = user_data;
+
+    while (len > 0) {
+        int n = ssh_channel_write(channel, data, (guint32)MIN(len, 65536));
+        if (n <= 0)
             return FALSE;
-        len -= n;
+        data += n;
+        len -= (gsize)n;
     }
-    s->sftp->client_version = (int)version;
-    s->sftp->version = 3;
-    put_u32(reply, 3);
-    for (guint i = 0; i < G_N_ELEMENTS(extensions); i++) {
-        put_string(reply, extensions[i][0], strlen(extensions[i][0]));
-        put_string(reply, extensions[i][1], strlen(extensions[i][1]));
-    }
-    return send_packet(s, SSH_FXP_VERSION, reply);
+    return TRUE;
 }
 
 int
 porch_sftp_serve(ssh_session session, ssh_channel channel, const PorchSftpContext *ctx)
 {
-    Server s = {
-            .session = session,
-            .channel = channel,
-            .ctx = ctx,
-            .started = g_get_real_time() / G_USEC_PER_SEC,
-    };
+    PorchSftpServer *s;
+    PorchConfig *config;
+    long idle;
     int r = 0;
 
     g_return_val_if_fail(ctx != NULL && ctx->current_config != NULL, -1);
-
-    s.sftp = sftp_server_new(session, channel);
-    if (s.sftp == NULL)
-        return -1;
-    s.jails =
-            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)porch_jail_free);
-    s.read_buf = g_malloc(PORCH_SFTP_MAX_READ);
-    /* the journal entries stay: what is still listed at the end goes with the session */
-    s.client_temps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    if (!version_exchange(&s)) {
-        r = -1;
-        goto out;
-    }
+    config = ctx->current_config(ctx->user_data);
+    idle = (long)porch_config_get_limit(config, PORCH_LIMIT_IDLE_TIMEOUT);
+    /* a client that stops reading must not hold the session either: libssh's blocking
+     * writes wait for the window at most this long */
+    if (idle > 0)
+        ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &idle);
+    s = porch_sftp_server_new(ctx, channel_send, channel);
     for (;;) {
-        sftp_client_message msg = sftp_get_client_message(s.sftp);
+        /* the configuration may have been reloaded: the idle time is the current one */
+        idle = (long)porch_config_get_limit(ctx->current_config(ctx->user_data),
+                                            PORCH_LIMIT_IDLE_TIMEOUT);
+        int n = ssh_channel_read_timeout(channel, s->in + s->in_len,
+                                         (guint32)(s->in_cap - s->in_len), 0,
+                                         idle > 0 ? (int)(idle * 1000) : -1);
 
-        if (msg == NULL) {
-            /* the client closed the channel, or sent what libssh cannot parse */
-            if (!ssh_channel_is_eof(channel) && ssh_channel_is_open(channel))
-                r = -1;
-            break;
-        }
-        s.config = ctx->current_config(ctx->user_data);
-        if (dispatch(&s, msg) < 0) {
-            sftp_client_message_free(msg);
+        if (n < 0) {
             r = -1;
             break;
         }
-        sftp_client_message_free(msg);
+        if (n == 0) {
+            if (ssh_channel_is_eof(channel) || !ssh_channel_is_open(channel))
+                break; /* the client closed the channel */
+            g_message("%s: idle for %ld s; disconnecting", ctx->who, idle);
+            break;
+        }
+        s->in_len += (gsize)n;
+        if (!consume(s)) {
+            r = -1;
+            break;
+        }
     }
-out:
-    for (guint i = 0; i < PORCH_SFTP_MAX_HANDLES; i++)
-        if (s.handles[i] != NULL)
-            handle_free(s.handles[i]);
-    g_hash_table_unref(s.jails);
-    g_hash_table_unref(s.client_temps);
-    g_free(s.read_buf);
-    sftp_server_free(s.sftp);
+    porch_sftp_server_free(s);
     return r;
 }
 

@@ -21,10 +21,11 @@ G_BEGIN_DECLS
  * exist, so that porchd can remove them when a session dies (porch_sftp_cleanup()). */
 #define PORCH_UPLOAD_JOURNAL "uploads"
 
-/* The largest SFTP message the OpenSSH client accepts is 256 KiB: read replies stay below. */
-#define PORCH_SFTP_MAX_PACKET  (256 * 1024)
-#define PORCH_SFTP_MAX_READ    (PORCH_SFTP_MAX_PACKET - 1024)
-#define PORCH_SFTP_MAX_HANDLES 256
+/* The largest SFTP message the OpenSSH client accepts is 256 KiB: read replies stay below,
+ * whatever max-packet-size allows requests. */
+#define PORCH_SFTP_MAX_READ (256 * 1024 - 1024)
+/* A READDIR reply holds at most this many names. */
+#define PORCH_SFTP_READDIR_BATCH 100
 
 typedef struct {
     /* Returns the configuration to decide the next request by (borrowed: valid until the
@@ -37,10 +38,28 @@ typedef struct {
 } PorchSftpContext;
 
 /* Serves SFTP on @channel (the "sftp" subsystem was accepted, @session is in blocking mode)
- * until the client closes it. Uploads still open when the client goes are discarded; what
- * they were to replace is left as it was. Returns 0 when the client ended the session,
- * -1 on a protocol or connection error. */
+ * until the client closes it, or sends nothing for the configuration's idle-timeout.
+ * Requests longer than max-packet-size are refused (and skipped, never buffered), as are
+ * malformed and unknown ones, each with its status; the session goes on. Uploads still open
+ * when the client goes are discarded; what they were to replace is left as it was. Returns
+ * 0 when the client ended the session or went idle, -1 on a protocol or connection error. */
 int porch_sftp_serve(ssh_session session, ssh_channel channel, const PorchSftpContext *ctx);
+
+/* The same server without a channel, for tests and fuzzing: it is fed the client's byte
+ * stream in pieces of any size and sends its replies through @send (which returns FALSE
+ * when they cannot be sent). */
+typedef struct _PorchSftpServer PorchSftpServer;
+typedef gboolean (*PorchSftpSendFunc)(const guint8 *data, gsize len, gpointer user_data);
+
+/* The limits (handles, packet size) are those of the configuration when it starts. */
+PorchSftpServer *porch_sftp_server_new(const PorchSftpContext *ctx, PorchSftpSendFunc send,
+                                       gpointer send_data);
+/* Takes @len bytes of the stream and answers each request completed by them. Returns FALSE
+ * when the session must end: the stream broke the protocol (a packet shorter than a request
+ * id, no INIT first) or a reply could not be sent. */
+gboolean porch_sftp_server_feed(PorchSftpServer *server, const guint8 *data, gsize len);
+/* Discards the uploads still open, as when a client goes, and frees @server. */
+void porch_sftp_server_free(PorchSftpServer *server);
 
 /* Removes the temporary upload files that the journal of session @pid (or of every
  * session, @pid 0) in @state_dir still lists, resolving them beneath the shares of

@@ -446,7 +446,8 @@ const Cell kMatrix[] = {
 // What `ls /` shows each peer: the shares it may read, hidden ones only to those allowed.
 const std::map<std::string, std::set<std::string>> kRootListing = {
         {"bob", {"Public", "Family", "Dropbox"}},
-        {"carol", {"Public", "Family", "Private", "Dropbox"}},
+        // Private is hidden: carol may read it by its name, but "/" does not list it
+        {"carol", {"Public", "Family", "Dropbox"}},
         {"guest", {"Public", "Dropbox"}},
 };
 
@@ -554,7 +555,7 @@ TEST(SftpMatrix, EveryPeerShareAndOperation)
         EXPECT_EQ(b.r.exit_status, 0) << "the session must survive every refusal\n" << b.Describe();
         ASSERT_EQ(b.output.size(), size_t(kNumOps)) << b.Describe();
 
-        // ls /: exactly the shares this peer may read
+        // ls /: exactly the shares this peer may read, hidden ones left out
         EXPECT_EQ(RootNames(b.Out(kLsRoot)), kRootListing.at(p)) << b.Out(kLsRoot);
         EXPECT_EQ(RootNames(b.Out(kLsAgain)), kRootListing.at(p)) << b.Out(kLsAgain);
 
