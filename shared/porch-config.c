@@ -111,6 +111,7 @@ loader_line(const Loader *l, const char *section, const char *key)
 
 /* Sets @error to "ORIGIN:LINE: [SECTION] KEY: message"; LINE 0 means the line where
  * @section/@key stands. Returns FALSE, for "return set_error(...)". */
+G_GNUC_PRINTF(7, 0)
 static gboolean
 set_error_valist(const Loader *l, GError **error, PorchConfigError code, guint line,
                  const char *section, const char *key, const char *fmt, va_list ap)
