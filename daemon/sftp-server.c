@@ -86,10 +86,10 @@ struct _PorchSftpServer {
     guint journal_serial;
     gint64 started;
     gboolean initialized; /* INIT was answered */
-    /* the client's stream: in[0..in_len) not processed yet; a packet over max_packet is
-     * answered and its last `discard` bytes skipped */
+    /* the client's stream: in[in_start..in_len) not processed yet; a packet over max_packet
+     * is answered and its last `discard` bytes skipped */
     guint8 *in;
-    gsize in_len, in_cap;
+    gsize in_start, in_len, in_cap;
     guint32 max_packet;
     guint64 discard;
     GByteArray *out;  /* the reply being built */
@@ -1761,12 +1761,14 @@ refuse_too_large(Server *s, const guint8 *head, guint64 len)
     return reply_status(s, &q, SSH_FX_FAILURE, why);
 }
 
-/* Processes every whole packet in s->in, skips what an oversized one still has, and keeps
- * an unfinished packet's start at the front. FALSE when the session must end. */
+/* Processes every whole packet in s->in[in_start..in_len), skips what an oversized one still
+ * has, and makes room for the rest of an unfinished one: it moves to the front only when the
+ * buffer's free tail cannot hold the rest (moving it after every read would copy each byte of
+ * a big WRITE once more). FALSE when the session must end. */
 static gboolean
 consume(Server *s)
 {
-    gsize at = 0;
+    gsize at = s->in_start, need = 0;
     gboolean ok = TRUE;
 
     while (ok) {
@@ -1781,8 +1783,10 @@ consume(Server *s)
                 break;
             continue;
         }
-        if (avail < 4)
+        if (avail < 4) {
+            need = 4;
             break;
+        }
         plen = (guint32)s->in[at] << 24 | (guint32)s->in[at + 1] << 16 |
                (guint32)s->in[at + 2] << 8 | s->in[at + 3];
         if (plen < 5) {
@@ -1790,8 +1794,10 @@ consume(Server *s)
                       s->ctx->who, plen);
             ok = FALSE;
         } else if (plen > s->max_packet) {
-            if (avail < 9)
+            if (avail < 9) {
+                need = 9;
                 break;
+            }
             ok = refuse_too_large(s, s->in + at, plen) == 0;
             at += 9;
             s->discard = plen - 5;
@@ -1799,11 +1805,18 @@ consume(Server *s)
             ok = process_packet(s, s->in + at + 4, plen) == 0;
             at += 4 + plen;
         } else {
+            need = 4 + (gsize)plen;
             break;
         }
     }
-    memmove(s->in, s->in + at, s->in_len - at);
-    s->in_len -= at;
+    s->in_start = at;
+    if (s->in_start == s->in_len) {
+        s->in_start = s->in_len = 0;
+    } else if (s->in_cap - s->in_start < need) {
+        memmove(s->in, s->in + s->in_start, s->in_len - s->in_start);
+        s->in_len -= s->in_start;
+        s->in_start = 0;
+    }
     return ok;
 }
 
