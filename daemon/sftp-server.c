@@ -35,6 +35,7 @@
 
 #include "porch-acl.h"
 #include "porch-hash.h"
+#include "files.h"
 #include "porch-jail.h"
 #include "porch-text.h"
 #include "porch-wire.h"
@@ -59,13 +60,15 @@ typedef struct {
     HandleKind kind;
     guint32 id; /* index | generation << 16, what the client holds */
     char *share;
-    char *vpath; /* for logs */
+    char *vpath;       /* for logs */
+    PorchFiles *files; /* the share's (borrowed from the server's table); NULL for "/" */
+    char *rel;         /* the path beneath the share's root */
     int fd;
     gboolean for_write;
-    DIR *dir;
+    guint32 listing;  /* HANDLE_DIR: the worker's listing id */
     GStrv root_names; /* HANDLE_ROOT: the shares, listed once */
     guint root_next;
-    /* an upload that replaces its target when closed */
+    /* an upload that replaces its target when closed: the new file's folder (O_PATH) */
     int parent_fd;
     char *final_name;
     char *temp_name;
@@ -78,7 +81,7 @@ struct _PorchSftpServer {
     PorchSftpSendFunc send;
     gpointer send_data;
     PorchConfig *config;      /* borrowed, refreshed before each request */
-    GHashTable *jails;        /* share name -> PorchJail* */
+    GHashTable *files;        /* "share\npath" -> PorchFiles* */
     GHashTable *client_temps; /* "share/rel" of a porch put's new file -> its journal entry */
     Handle **handles;
     guint n_handles; /* max-handles when the session started */
@@ -105,7 +108,7 @@ typedef PorchSftpServer Server;
 /* Where a request's path leads: "/" (share NULL), or a share and the path beneath it. */
 typedef struct {
     const PorchShare *share;
-    PorchJail *jail;
+    PorchFiles *files;
     char *rel;   /* "" for the share root */
     char *vpath; /* the normalised virtual path, "/SHARE/rel" */
 } Target;
@@ -301,26 +304,28 @@ split_vpath(const char *path)
     return (GStrv)g_ptr_array_free(g_steal_pointer(&out), FALSE);
 }
 
-/* The jail of @share, opened on first use. The key holds the path too, so a reload that
- * points the share elsewhere opens a new jail. */
-static PorchJail *
-jail_for(Server *s, const PorchShare *share, int *ret_errno)
+/* The file operations of @share (its worker), set up on first use. The key holds the path
+ * too, so a reload that points the share elsewhere gets new ones. */
+static PorchFiles *
+files_for(Server *s, const PorchShare *share)
 {
     g_autofree char *key = g_strconcat(share->name, "\n", share->path, NULL);
-    PorchJail *jail = g_hash_table_lookup(s->jails, key);
+    PorchFiles *files = g_hash_table_lookup(s->files, key);
     g_autoptr(GError) error = NULL;
 
-    if (jail != NULL)
-        return jail;
-    jail = porch_jail_new(share->path, &error);
-    if (jail == NULL) {
+    if (files != NULL)
+        return files;
+    if (s->ctx->files_for != NULL)
+        files = s->ctx->files_for(s->ctx->user_data, share, &error);
+    else
+        files = porch_files_new_direct(share->path, &error);
+    if (files == NULL) {
         g_warning("%s: share %s (%s) cannot be opened: %s", s->ctx->who, share->name, share->path,
                   error->message);
-        *ret_errno = ENOENT;
         return NULL;
     }
-    g_hash_table_insert(s->jails, g_steal_pointer(&key), jail);
-    return jail;
+    g_hash_table_insert(s->files, g_steal_pointer(&key), files);
+    return files;
 }
 
 static gboolean
@@ -338,7 +343,6 @@ resolve(Server *s, const char *path, PorchAclOp op, gboolean need_share, Target 
         const char **ret_why)
 {
     g_auto(GStrv) parts = split_vpath(path);
-    int e = 0;
 
     *t = (Target){0};
     if (parts == NULL) {
@@ -374,8 +378,8 @@ resolve(Server *s, const char *path, PorchAclOp op, gboolean need_share, Target 
             return SSH_FX_NO_SUCH_FILE;
         return SSH_FX_PERMISSION_DENIED;
     }
-    t->jail = jail_for(s, t->share, &e);
-    if (t->jail == NULL) {
+    t->files = files_for(s, t->share);
+    if (t->files == NULL) {
         *ret_why = "the share's folder cannot be opened";
         return SSH_FX_NO_SUCH_FILE;
     }
@@ -449,12 +453,12 @@ static void
 handle_free(Handle *h)
 {
     if (h->temp_name != NULL) {
-        unlinkat(h->parent_fd, h->temp_name, 0);
+        porch_files_discard(h->files, h->parent_fd, h->temp_name);
         journal_remove(h);
     }
-    if (h->dir != NULL)
-        closedir(h->dir);
-    else if (h->fd >= 0)
+    if (h->kind == HANDLE_DIR)
+        porch_files_closedir(h->files, h->listing);
+    if (h->fd >= 0)
         close(h->fd);
     if (h->parent_fd >= 0)
         close(h->parent_fd);
@@ -462,6 +466,7 @@ handle_free(Handle *h)
     g_free(h->final_name);
     g_free(h->temp_name);
     g_free(h->share);
+    g_free(h->rel);
     g_free(h->vpath);
     g_free(h);
 }
@@ -474,7 +479,9 @@ handle_new(HandleKind kind, const Target *t)
     h->kind = kind;
     h->fd = -1;
     h->parent_fd = -1;
+    h->files = t->files;
     h->share = t->share ? g_strdup(t->share->name) : NULL;
+    h->rel = g_strdup(t->rel ? t->rel : "");
     h->vpath = g_strdup(t->vpath);
     return h;
 }
@@ -565,68 +572,11 @@ growth_allowed(int fd, guint64 new_size)
     return 0;
 }
 
-/* Applies what @a asks to @fd: size (no growth beyond the free space), permissions (never
- * set-id bits), times. Owners are never changed. Returns 0 or an errno. */
-static int
-apply_attrs(int fd, const PorchWireAttrs *a)
-{
-    int e;
-
-    if ((a->flags & SSH_FILEXFER_ATTR_SIZE) && (e = growth_allowed(fd, a->size)) != 0)
-        return e;
-    if ((a->flags & SSH_FILEXFER_ATTR_SIZE) && ftruncate(fd, (off_t)a->size) != 0)
-        return errno;
-    if ((a->flags & SSH_FILEXFER_ATTR_PERMISSIONS) && fchmod(fd, a->permissions & 0777) != 0)
-        return errno;
-    if (a->flags & SSH_FILEXFER_ATTR_ACMODTIME) {
-        struct timespec ts[2] = {{.tv_sec = a->atime}, {.tv_sec = a->mtime}};
-        if (futimens(fd, ts) != 0)
-            return errno;
-    }
-    return 0;
-}
-
 static char *
 parent_rel(const char *rel)
 {
     const char *slash = strrchr(rel, '/');
     return slash ? g_strndup(rel, slash - rel) : g_strdup("");
-}
-
-/* porchd runs as root: what a client creates belongs to whoever owns the folder it is
- * created in (the share's owner, usually), not to root. Always through a descriptor of the
- * new object, never by name: a name can be swapped for a link to another file between the
- * creation and the chown. */
-static void
-give_to_folder_owner(Server *s, int parent_fd, int fd)
-{
-    struct stat st;
-
-    if (geteuid() != 0 || fstat(parent_fd, &st) != 0)
-        return;
-    if (fchown(fd, st.st_uid, st.st_gid) != 0)
-        g_warning("%s: cannot give a new file to the folder's owner: %s", s->ctx->who,
-                  g_strerror(errno));
-}
-
-/* The same for @name, a folder or link this session just made in @parent_fd: opened without
- * following it, and given away only if it is still what was made (@type, owned by us). */
-static void
-give_name_to_folder_owner(Server *s, int parent_fd, const char *name, mode_t type)
-{
-    struct stat st, parent;
-    int fd;
-
-    if (geteuid() != 0 || fstat(parent_fd, &parent) != 0)
-        return;
-    fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    if (fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_uid == geteuid() &&
-        fchownat(fd, "", parent.st_uid, parent.st_gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
-        g_warning("%s: cannot give a new %s to the folder's owner: %s", s->ctx->who,
-                  S_ISDIR(type) ? "folder" : "link", g_strerror(errno));
-    close(fd);
 }
 
 /* Writes the journal entry of an upload's temporary file before the file exists. */
@@ -665,60 +615,20 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
     g_autofree char *temp = NULL;
     g_autofree char *journal = NULL;
     g_autoptr(GError) error = NULL;
-    struct stat st;
-    gboolean exists = FALSE;
-    guint32 flags = r->q->pflags;
-    int parent, fd = -1, e;
+    int parent = -1, fd;
     Handle *h;
-
-    *ret_in_place = FALSE;
-    parent = porch_jail_open_parent(r->t.jail, r->t.rel, &name);
-    if (parent < 0)
-        return reply_errno(s, r->q, -parent);
-    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (S_ISLNK(st.st_mode)) {
-            close(parent);
-            *ret_in_place = TRUE;
-            return 0;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            close(parent);
-            return reply_errno(s, r->q, EISDIR);
-        }
-        if (!S_ISREG(st.st_mode)) {
-            close(parent);
-            return reply_errno(s, r->q, EACCES);
-        }
-        exists = TRUE;
-    } else if (errno != ENOENT || !(flags & SSH_FXF_CREAT)) {
-        e = errno;
-        close(parent);
-        return reply_errno(s, r->q, e);
-    }
 
     temp = g_strdup_printf(PORCH_UPLOAD_PREFIX "%08x%08x", g_random_int(), g_random_int());
     journal = journal_add(s, &r->t, temp, &error);
     if (journal == NULL) {
         g_warning("%s: cannot note an upload: %s", s->ctx->who, error->message);
-        close(parent);
         return reply_status(s, r->q, SSH_FX_FAILURE, "The server cannot store uploads");
     }
-    fd = openat(parent, temp, access | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                exists ? (st.st_mode & 0777) : mode);
-    if (fd < 0) {
-        e = errno;
+    fd = porch_files_replace(r->t.files, r->t.rel, temp, access, mode,
+                             (r->q->pflags & SSH_FXF_CREAT) != 0, &parent, &name, ret_in_place);
+    if (fd < 0 || *ret_in_place) {
         g_unlink(journal);
-        close(parent);
-        return reply_errno(s, r->q, e);
-    }
-    if (exists) {
-        /* the new content keeps the old file's mode and owner, as an in-place write would */
-        if (fchmod(fd, st.st_mode & 0777) != 0 ||
-            (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0))
-            g_warning("%s: cannot keep the mode or owner of %s: %s", s->ctx->who, r->t.vpath,
-                      g_strerror(errno));
-    } else {
-        give_to_folder_owner(s, parent, fd);
+        return *ret_in_place ? 0 : reply_errno(s, r->q, -fd);
     }
     h = handle_new(HANDLE_FILE, &r->t);
     h->fd = fd;
@@ -739,7 +649,6 @@ h_open(Server *s, Request *r)
     mode_t mode = 0666;
     int oflags = access, fd;
     struct stat st;
-    gboolean created = FALSE;
     g_autofree char *journal = NULL;
     Handle *h;
 
@@ -753,10 +662,8 @@ h_open(Server *s, Request *r)
         if (!in_place)
             return rc;
     }
-    if (f & SSH_FXF_CREAT) {
+    if (f & SSH_FXF_CREAT)
         oflags |= O_CREAT;
-        created = porch_jail_stat(r->t.jail, r->t.rel, &st, PORCH_JAIL_NOFOLLOW) == -ENOENT;
-    }
     if (f & SSH_FXF_TRUNC)
         oflags |= O_TRUNC;
     if (f & SSH_FXF_EXCL)
@@ -775,7 +682,7 @@ h_open(Server *s, Request *r)
             }
         }
     }
-    fd = porch_jail_open(r->t.jail, r->t.rel, oflags, mode, 0);
+    fd = porch_files_open(r->t.files, r->t.rel, oflags, mode, 0);
     if (fd < 0) {
         if (journal != NULL)
             g_unlink(journal);
@@ -787,18 +694,6 @@ h_open(Server *s, Request *r)
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
         return reply_errno(s, r->q, EISDIR);
-    }
-    /* root writes without losing set-id bits (CAP_FSETID): drop them, as any other writer's
-     * write would */
-    if (writes && (st.st_mode & (S_ISUID | S_ISGID)))
-        fchmod(fd, st.st_mode & 0777);
-    if (created) {
-        g_autofree char *name = NULL;
-        int parent = porch_jail_open_parent(r->t.jail, r->t.rel, &name);
-        if (parent >= 0) {
-            give_to_folder_owner(s, parent, fd);
-            close(parent);
-        }
     }
     h = handle_new(HANDLE_FILE, &r->t);
     h->fd = fd;
@@ -820,9 +715,10 @@ h_close(Server *s, Request *r)
             e = EACCES;
         else if (h->write_errno != 0)
             e = h->write_errno;
-        else if (fdatasync(h->fd) != 0 ||
-                 renameat(h->parent_fd, h->temp_name, h->parent_fd, h->final_name) != 0)
+        else if (fdatasync(h->fd) != 0)
             e = errno;
+        else
+            e = -porch_files_commit(h->files, h->parent_fd, h->temp_name, h->final_name);
         if (e == 0) {
             g_clear_pointer(&h->temp_name, g_free); /* it is the file now */
             journal_remove(h);
@@ -913,7 +809,7 @@ stat_target(Server *s, Request *r, guint jail_flags)
         root_attrs(s, &a);
         return reply_attrs(s, r->q, &a);
     }
-    rc = porch_jail_stat(r->t.jail, r->t.rel, &st, jail_flags);
+    rc = porch_files_stat(r->t.files, r->t.rel, &st, jail_flags);
     if (rc < 0)
         return reply_errno(s, r->q, -rc);
     attrs_from_stat(&a, &st, read_only_for(s, r->t.share));
@@ -937,56 +833,36 @@ h_fstat(Server *s, Request *r)
 {
     PorchWireAttrs a;
     struct stat st;
-    int fd = r->h->dir ? dirfd(r->h->dir) : r->h->fd;
+    int rc;
 
     if (r->h->kind == HANDLE_ROOT) {
         root_attrs(s, &a);
         return reply_attrs(s, r->q, &a);
     }
-    if (fstat(fd, &st) != 0)
-        return reply_errno(s, r->q, errno);
+    /* a folder: the session holds no descriptor of it, the worker does */
+    if (r->h->kind == HANDLE_DIR)
+        rc = porch_files_stat(r->h->files, r->h->rel, &st, 0);
+    else
+        rc = fstat(r->h->fd, &st) == 0 ? 0 : -errno;
+    if (rc < 0)
+        return reply_errno(s, r->q, -rc);
     attrs_from_stat(&a, &st, read_only_for(s, porch_config_lookup_share(s->config, r->h->share)));
     return reply_attrs(s, r->q, &a);
-}
-
-/* Whether @fd is the share's root folder itself (reached through a link, say). */
-static gboolean
-is_share_root(const PorchJail *jail, int fd)
-{
-    struct stat a, b;
-
-    return fstat(fd, &a) == 0 && fstat(porch_jail_get_root_fd(jail), &b) == 0 &&
-           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 static int
 h_setstat(Server *s, Request *r)
 {
-    const PorchWireAttrs *a = &r->q->attrs;
-    struct stat st;
-    int fd, rc, e;
+    int rc;
 
     if (r->t.rel[0] == '\0')
         return reply_status(s, r->q, SSH_FX_PERMISSION_DENIED,
                             "The share's own folder cannot be changed");
-    rc = porch_jail_stat(r->t.jail, r->t.rel, &st, 0);
-    if (rc < 0)
-        return reply_errno(s, r->q, -rc);
-    if (S_ISDIR(st.st_mode))
-        fd = porch_jail_open(r->t.jail, r->t.rel, O_RDONLY | O_DIRECTORY, 0, 0);
-    else
-        fd = porch_jail_open(r->t.jail, r->t.rel,
-                             (a->flags & SSH_FILEXFER_ATTR_SIZE) ? O_WRONLY : O_RDONLY, 0, 0);
-    if (fd < 0)
-        return reply_errno(s, r->q, -fd);
-    if (is_share_root(r->t.jail, fd)) {
-        close(fd);
+    rc = porch_files_setstat(r->t.files, r->t.rel, &r->q->attrs);
+    if (rc == -EPERM)
         return reply_status(s, r->q, SSH_FX_PERMISSION_DENIED,
                             "The share's own folder cannot be changed");
-    }
-    e = apply_attrs(fd, a);
-    close(fd);
-    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
+    return rc < 0 ? reply_errno(s, r->q, -rc) : reply_ok(s, r->q);
 }
 
 static int
@@ -996,8 +872,8 @@ h_fsetstat(Server *s, Request *r)
 
     if (r->h->kind != HANDLE_FILE)
         return reply_errno(s, r->q, EBADF);
-    e = apply_attrs(r->h->fd, &r->q->attrs);
-    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
+    e = porch_files_fsetstat(r->h->files, r->h->fd, &r->q->attrs);
+    return e < 0 ? reply_errno(s, r->q, -e) : reply_ok(s, r->q);
 }
 
 /* The shares a listing of "/" shows this peer: those it may read, hidden ones left out (a
@@ -1025,24 +901,19 @@ static int
 h_opendir(Server *s, Request *r)
 {
     Handle *h;
-    int fd;
+    guint32 listing = 0;
+    int rc;
 
     if (r->t.share == NULL) {
         h = handle_new(HANDLE_ROOT, &r->t);
         h->root_names = listed_shares(s);
         return reply_handle(s, r->q, h);
     }
-    fd = porch_jail_open(r->t.jail, r->t.rel, O_RDONLY | O_DIRECTORY, 0, 0);
-    if (fd < 0)
-        return reply_errno(s, r->q, -fd);
+    rc = porch_files_opendir(r->t.files, r->t.rel, &listing);
+    if (rc < 0)
+        return reply_errno(s, r->q, -rc);
     h = handle_new(HANDLE_DIR, &r->t);
-    h->dir = fdopendir(fd);
-    if (h->dir == NULL) {
-        int e = errno;
-        close(fd);
-        handle_free(h);
-        return reply_errno(s, r->q, e);
-    }
+    h->listing = listing;
     return reply_handle(s, r->q, h);
 }
 
@@ -1058,12 +929,11 @@ readdir_root(Server *s, Request *r)
         const PorchShare *share = porch_config_lookup_share(s->config, name);
         PorchWireAttrs a;
         g_autofree char *longname = NULL;
-        PorchJail *jail;
+        PorchFiles *files;
         struct stat st;
-        int e = 0;
 
         if (share == NULL || share->hidden || !may(s, share, PORCH_ACL_READ) ||
-            (jail = jail_for(s, share, &e)) == NULL || porch_jail_stat(jail, "", &st, 0) < 0)
+            (files = files_for(s, share)) == NULL || porch_files_stat(files, "", &st, 0) < 0)
             continue;
         attrs_from_stat(&a, &st, read_only_for(s, share));
         longname = long_name(name, &st, a.permissions);
@@ -1079,8 +949,10 @@ static int
 h_readdir(Server *s, Request *r)
 {
     Handle *h = r->h;
+    g_autoptr(GArray) entries = g_array_new(FALSE, FALSE, sizeof(PorchFilesEntry));
     gboolean read_only;
     guint n = 0;
+    int rc = 0;
 
     if (h->kind == HANDLE_ROOT)
         return readdir_root(s, r);
@@ -1088,42 +960,27 @@ h_readdir(Server *s, Request *r)
         return reply_errno(s, r->q, EBADF);
     read_only = read_only_for(s, porch_config_lookup_share(s->config, h->share));
     names_begin(s, r->q);
-    while (n < PORCH_SFTP_READDIR_BATCH) {
-        PorchWireAttrs a;
-        g_autofree char *longname = NULL;
-        struct dirent *d;
-        struct stat st;
+    /* until something is shown: a batch may hold only our temporary files */
+    while (n == 0 && (rc = porch_files_readdir(h->files, h->listing, entries)) > 0) {
+        for (guint i = 0; i < entries->len; i++) {
+            const PorchFilesEntry *e = &g_array_index(entries, PorchFilesEntry, i);
+            g_autofree char *longname = NULL;
+            PorchWireAttrs a;
 
-        errno = 0;
-        d = readdir(h->dir);
-        if (d == NULL) {
-            if (errno != 0 && n == 0)
-                return reply_errno(s, r->q, errno);
-            break;
+            if (g_str_has_prefix(e->name, PORCH_UPLOAD_PREFIX))
+                continue;
+            attrs_from_stat(&a, &e->st, read_only);
+            longname = long_name(e->name, &e->st, a.permissions);
+            names_add(s, e->name, longname, &a);
+            n++;
         }
-        if (g_str_equal(d->d_name, ".") || g_str_equal(d->d_name, "..") ||
-            g_str_has_prefix(d->d_name, PORCH_UPLOAD_PREFIX))
-            continue;
-        if (fstatat(dirfd(h->dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            continue; /* gone meanwhile */
-        attrs_from_stat(&a, &st, read_only);
-        longname = long_name(d->d_name, &st, a.permissions);
-        names_add(s, d->d_name, longname, &a);
-        n++;
+        porch_files_entries_clear(entries);
     }
+    if (n == 0 && rc < 0)
+        return reply_errno(s, r->q, -rc);
     if (n == 0)
         return reply_status(s, r->q, SSH_FX_EOF, "End of listing");
     return names_send(s, n);
-}
-
-/* For the requests that act on a name in its directory: the parent's fd and the name. A
- * share's own folder is not a name that can be removed, renamed or made. */
-static int
-open_parent(Request *r, const Target *t, char **ret_name)
-{
-    if (t->rel[0] == '\0')
-        return -EPERM;
-    return porch_jail_open_parent(t->jail, t->rel, ret_name);
 }
 
 /* A porch put's new file was renamed or removed: it is not to be cleaned up any more. */
@@ -1142,58 +999,32 @@ client_temp_forget(Server *s, const Target *t)
 static int
 h_remove(Server *s, Request *r)
 {
-    g_autofree char *name = NULL;
-    int parent = open_parent(r, &r->t, &name), e = 0;
-    struct stat st;
+    int rc = porch_files_remove(r->t.files, r->t.rel);
 
-    if (parent < 0)
-        return reply_errno(s, r->q, -parent);
-    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        e = errno;
-    else if (S_ISDIR(st.st_mode))
-        e = EISDIR;
-    else if (unlinkat(parent, name, 0) != 0)
-        e = errno;
-    close(parent);
-    if (e == 0)
-        client_temp_forget(s, &r->t);
-    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
+    if (rc < 0)
+        return reply_errno(s, r->q, -rc);
+    client_temp_forget(s, &r->t);
+    return reply_ok(s, r->q);
 }
 
 static int
 h_mkdir(Server *s, Request *r)
 {
-    g_autofree char *name = NULL;
     mode_t mode = 0777;
-    int parent, e = 0;
+    int rc;
 
-    if (r->t.rel[0] == '\0')
-        return reply_errno(s, r->q, EEXIST);
-    parent = open_parent(r, &r->t, &name);
-    if (parent < 0)
-        return reply_errno(s, r->q, -parent);
     if (r->q->attrs.flags & SSH_FILEXFER_ATTR_PERMISSIONS)
         mode = r->q->attrs.permissions & 0777;
-    if (mkdirat(parent, name, mode) != 0)
-        e = errno;
-    else
-        give_name_to_folder_owner(s, parent, name, S_IFDIR);
-    close(parent);
-    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
+    rc = porch_files_mkdir(r->t.files, r->t.rel, mode);
+    return rc < 0 ? reply_errno(s, r->q, -rc) : reply_ok(s, r->q);
 }
 
 static int
 h_rmdir(Server *s, Request *r)
 {
-    g_autofree char *name = NULL;
-    int parent = open_parent(r, &r->t, &name), e = 0;
+    int rc = porch_files_rmdir(r->t.files, r->t.rel);
 
-    if (parent < 0)
-        return reply_errno(s, r->q, -parent);
-    if (unlinkat(parent, name, AT_REMOVEDIR) != 0)
-        e = errno;
-    close(parent);
-    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
+    return rc < 0 ? reply_errno(s, r->q, -rc) : reply_ok(s, r->q);
 }
 
 static int
@@ -1205,47 +1036,17 @@ h_realpath(Server *s, Request *r)
 static int
 do_rename(Server *s, Request *r, gboolean replace)
 {
-    g_autofree char *from = NULL;
-    g_autofree char *to = NULL;
-    int p1 = -1, p2 = -1, e = 0;
+    int rc;
 
     if (r->t.share != r->t2.share)
         return reply_status(s, r->q, SSH_FX_OP_UNSUPPORTED,
                             "Files cannot be moved from one share to another");
-    p1 = open_parent(r, &r->t, &from);
-    if (p1 < 0)
-        return reply_errno(s, r->q, -p1);
-    p2 = open_parent(r, &r->t2, &to);
-    if (p2 < 0) {
-        close(p1);
-        return reply_errno(s, r->q, -p2);
-    }
-    if (replace) {
-        if (renameat(p1, from, p2, to) != 0)
-            e = errno;
-    } else if (renameat2(p1, from, p2, to, RENAME_NOREPLACE) != 0) {
-        e = errno;
-        /* a file system without RENAME_NOREPLACE: a file is linked under the new name
-         * (which fails if it exists) and unlinked under the old; a folder is refused */
-        if (e == EINVAL) {
-            struct stat st;
-            if (fstatat(p1, from, &st, AT_SYMLINK_NOFOLLOW) != 0)
-                e = errno;
-            else if (S_ISDIR(st.st_mode))
-                e = EOPNOTSUPP;
-            else if (linkat(p1, from, p2, to, 0) != 0)
-                e = errno;
-            else
-                e = unlinkat(p1, from, 0) == 0 ? 0 : errno;
-        }
-    }
-    close(p1);
-    close(p2);
-    if (e == 0)
+    rc = porch_files_rename(r->t.files, r->t.rel, r->t2.rel, replace);
+    if (rc == 0)
         client_temp_forget(s, &r->t);
-    if (e == EEXIST)
+    if (rc == -EEXIST)
         return reply_status(s, r->q, SSH_FX_FAILURE, "The new name exists already");
-    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
+    return rc < 0 ? reply_errno(s, r->q, -rc) : reply_ok(s, r->q);
 }
 
 static int
@@ -1267,20 +1068,11 @@ h_posix_rename(Server *s, Request *r)
 static int
 h_readlink(Server *s, Request *r)
 {
-    g_autofree char *name = NULL;
-    char buf[PORCH_WIRE_MAX_PATH + 1];
-    int parent = open_parent(r, &r->t, &name);
-    ssize_t n;
-    int e;
+    g_autofree char *buf = NULL;
+    int rc = porch_files_readlink(r->t.files, r->t.rel, &buf);
 
-    if (parent < 0)
-        return reply_errno(s, r->q, -parent);
-    n = readlinkat(parent, name, buf, sizeof buf - 1);
-    e = errno;
-    close(parent);
-    if (n < 0)
-        return reply_errno(s, r->q, e);
-    buf[n] = '\0';
+    if (rc < 0)
+        return reply_errno(s, r->q, -rc);
     if (buf[0] == '/') {
         size_t root_len = strlen(r->t.share->path);
         g_autofree char *v = NULL;
@@ -1320,8 +1112,7 @@ static int
 h_symlink(Server *s, Request *r)
 {
     const char *target = r->q->path;
-    g_autofree char *name = NULL;
-    int parent, e = 0;
+    int rc;
 
     if (!client_link_target_ok(r->t.rel, target)) {
         g_autofree char *v = shown(r->t.vpath);
@@ -1331,15 +1122,8 @@ h_symlink(Server *s, Request *r)
         return reply_status(s, r->q, SSH_FX_PERMISSION_DENIED,
                             "A link must point down into the share, by a relative path");
     }
-    parent = open_parent(r, &r->t, &name);
-    if (parent < 0)
-        return reply_errno(s, r->q, -parent);
-    if (symlinkat(target, parent, name) != 0)
-        e = errno;
-    else
-        give_name_to_folder_owner(s, parent, name, S_IFLNK);
-    close(parent);
-    return e ? reply_errno(s, r->q, e) : reply_ok(s, r->q);
+    rc = porch_files_symlink(r->t.files, target, r->t.rel);
+    return rc < 0 ? reply_errno(s, r->q, -rc) : reply_ok(s, r->q);
 }
 
 static int
@@ -1347,7 +1131,7 @@ h_statvfs(Server *s, Request *r)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     struct statvfs v;
-    int fd = porch_jail_open(r->t.jail, r->t.rel, O_PATH, 0, 0), rc;
+    int fd = porch_files_open(r->t.files, r->t.rel, O_PATH, 0, 0), rc;
     guint64 flag = 0;
 
     if (fd < 0)
@@ -1463,7 +1247,7 @@ check_file(Server *s, Request *r, int fd)
 static int
 h_check_file_name(Server *s, Request *r)
 {
-    int fd = porch_jail_open(r->t.jail, r->t.rel, O_RDONLY, 0, 0), rc;
+    int fd = porch_files_open(r->t.files, r->t.rel, O_RDONLY, 0, 0), rc;
 
     if (fd < 0)
         return reply_errno(s, r->q, -fd);
@@ -1833,8 +1617,8 @@ porch_sftp_server_new(const PorchSftpContext *ctx, PorchSftpSendFunc send, gpoin
     s->send = send;
     s->send_data = send_data;
     s->started = g_get_real_time() / G_USEC_PER_SEC;
-    s->jails =
-            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)porch_jail_free);
+    s->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify)porch_files_free);
     /* the journal entries stay: what is still listed at the end goes with the session */
     s->client_temps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->n_handles = (guint)porch_config_get_limit(config, PORCH_LIMIT_MAX_HANDLES);
@@ -1873,7 +1657,7 @@ porch_sftp_server_free(PorchSftpServer *s)
         if (s->handles[i] != NULL)
             handle_free(s->handles[i]);
     g_free(s->handles);
-    g_hash_table_unref(s->jails);
+    g_hash_table_unref(s->files);
     g_hash_table_unref(s->client_temps);
     g_free(s->in);
     g_byte_array_unref(s->out);

@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <libssh/libssh.h>
 
+#include "files.h"
 #include "porch-config.h"
 #include "porch-sftp-client.h"
 
@@ -35,6 +36,9 @@ typedef struct {
     const char *fingerprint; /* the peer's key fingerprint; NULL for a guest */
     const char *who;         /* for log lines */
     const char *state_dir;
+    /* Returns the file operations of @share: a connection to its worker (NULL with @error
+     * when there is none). NULL: they are done in this process (porch_files_new_direct()). */
+    PorchFiles *(*files_for)(void *user_data, const PorchShare *share, GError **error);
 } PorchSftpContext;
 
 /* Serves SFTP on @channel (the "sftp" subsystem was accepted, @session is in blocking mode)

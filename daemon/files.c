@@ -1,0 +1,1171 @@
+/* files.c — a share's file operations: done here through the jail (direct), or asked of the
+ * share's worker over a socket (remote); and the worker's side of that socket (files.h). */
+#define G_LOG_DOMAIN "porchd"
+
+#include "files.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <libssh/sftp.h>
+
+#include "porch-jail.h"
+
+typedef enum {
+    OP_OPEN = 1,
+    OP_STAT,
+    OP_MKDIR,
+    OP_REMOVE,
+    OP_RMDIR,
+    OP_RENAME,
+    OP_SYMLINK,
+    OP_READLINK,
+    OP_SETSTAT,
+    OP_FSETSTAT,
+    OP_REPLACE,
+    OP_COMMIT,
+    OP_DISCARD,
+    OP_UNLINK_IN,
+    OP_OPENDIR,
+    OP_READDIR,
+    OP_CLOSEDIR,
+} Op;
+
+struct _PorchFiles {
+    gboolean remote;
+    /* remote */
+    int fd;
+    gboolean broken;
+    /* direct */
+    PorchJail *jail;
+    GHashTable *listings; /* id -> DIR* */
+    guint32 next_id;
+};
+
+static void
+listing_free(gpointer dir)
+{
+    closedir(dir);
+}
+
+PorchFiles *
+porch_files_new_direct(const char *root, GError **error)
+{
+    PorchJail *jail = porch_jail_new(root, error);
+    PorchFiles *f;
+
+    if (jail == NULL)
+        return NULL;
+    f = g_new0(PorchFiles, 1);
+    f->fd = -1;
+    f->jail = jail;
+    f->listings = g_hash_table_new_full(NULL, NULL, NULL, listing_free);
+    return f;
+}
+
+PorchFiles *
+porch_files_new_remote(int fd)
+{
+    PorchFiles *f = g_new0(PorchFiles, 1);
+
+    f->remote = TRUE;
+    f->fd = fd;
+    return f;
+}
+
+void
+porch_files_free(PorchFiles *f)
+{
+    if (f == NULL)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    g_clear_pointer(&f->listings, g_hash_table_unref);
+    g_clear_pointer(&f->jail, porch_jail_free);
+    g_free(f);
+}
+
+void
+porch_files_entries_clear(GArray *entries)
+{
+    for (guint i = 0; i < entries->len; i++)
+        g_free(g_array_index(entries, PorchFilesEntry, i).name);
+    g_array_set_size(entries, 0);
+}
+
+/* ---- direct -------------------------------------------------------------------------- */
+
+/* Whether @fd may grow to @new_size: by a hole no larger than the free space of its file
+ * system. 0 or an errno. */
+static int
+growth_allowed(int fd, guint64 new_size)
+{
+    struct statvfs v;
+    struct stat st;
+    guint64 growth;
+
+    if (new_size > (guint64)G_MAXINT64)
+        return EFBIG;
+    if (fstat(fd, &st) != 0)
+        return errno;
+    if (new_size <= (guint64)st.st_size)
+        return 0;
+    growth = new_size - (guint64)st.st_size;
+    if (fstatvfs(fd, &v) != 0)
+        return errno;
+    if (v.f_frsize > 0 && growth / v.f_frsize > v.f_bavail)
+        return ENOSPC;
+    return 0;
+}
+
+/* Applies @a to @fd: size (growth bounded), permissions (never set-id bits), times. */
+static int
+apply_attrs(int fd, const PorchWireAttrs *a)
+{
+    int e;
+
+    if ((a->flags & SSH_FILEXFER_ATTR_SIZE) && (e = growth_allowed(fd, a->size)) != 0)
+        return -e;
+    if ((a->flags & SSH_FILEXFER_ATTR_SIZE) && ftruncate(fd, (off_t)a->size) != 0)
+        return -errno;
+    if ((a->flags & SSH_FILEXFER_ATTR_PERMISSIONS) && fchmod(fd, a->permissions & 0777) != 0)
+        return -errno;
+    if (a->flags & SSH_FILEXFER_ATTR_ACMODTIME) {
+        struct timespec ts[2] = {{.tv_sec = a->atime}, {.tv_sec = a->mtime}};
+        if (futimens(fd, ts) != 0)
+            return -errno;
+    }
+    return 0;
+}
+
+/* One name in a folder, as a client's upload temporary names are: no '/', not "." or "..". */
+static gboolean
+is_one_name(const char *name)
+{
+    return name[0] != '\0' && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+           strcmp(name, "..") != 0;
+}
+
+/* As root, what a client creates belongs to whoever owns the folder it is created in, not to
+ * root: given away through a descriptor of the new object, never by name (a name can be
+ * swapped for a hard link to another file between the creation and the chown). */
+static void
+give_to_folder_owner(int parent_fd, int fd)
+{
+    struct stat st;
+
+    if (geteuid() != 0 || fstat(parent_fd, &st) != 0)
+        return;
+    if (fchown(fd, st.st_uid, st.st_gid) != 0)
+        g_warning("cannot give a new file to the folder's owner: %s", g_strerror(errno));
+}
+
+/* The same for @name, a folder or link just made in @parent_fd: opened without following it,
+ * and given away only if it still is what was made (@type, owned by root). */
+static void
+give_name_to_folder_owner(int parent_fd, const char *name, mode_t type)
+{
+    struct stat st, parent;
+    int fd;
+
+    if (geteuid() != 0 || fstat(parent_fd, &parent) != 0)
+        return;
+    fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_uid == 0 &&
+        fchownat(fd, "", parent.st_uid, parent.st_gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+        g_warning("cannot give a new %s to the folder's owner: %s",
+                  S_ISDIR(type) ? "folder" : "link", g_strerror(errno));
+    close(fd);
+}
+
+static int
+d_open(PorchFiles *f, const char *rel, int oflags, mode_t mode, guint jail_flags)
+{
+    gboolean creates = (oflags & O_CREAT) != 0 && geteuid() == 0;
+    gboolean created = FALSE;
+    struct stat st;
+    int fd;
+
+    if (creates)
+        created = porch_jail_stat(f->jail, rel, &st, PORCH_JAIL_NOFOLLOW) == -ENOENT;
+    fd = porch_jail_open(f->jail, rel, oflags, mode & 0777, jail_flags);
+    if (fd < 0 || geteuid() != 0)
+        return fd;
+    /* root writes without losing set-id bits (CAP_FSETID): drop them, as any other writer's
+     * write would */
+    if ((oflags & O_ACCMODE) != O_RDONLY && fstat(fd, &st) == 0 &&
+        (st.st_mode & (S_ISUID | S_ISGID)) && S_ISREG(st.st_mode))
+        fchmod(fd, st.st_mode & 0777);
+    if (created) {
+        g_autofree char *name = NULL;
+        int parent = porch_jail_open_parent(f->jail, rel, &name);
+        if (parent >= 0) {
+            give_to_folder_owner(parent, fd);
+            close(parent);
+        }
+    }
+    return fd;
+}
+
+static int
+d_mkdir(PorchFiles *f, const char *rel, mode_t mode)
+{
+    g_autofree char *name = NULL;
+    int parent, r = 0;
+
+    if (rel[0] == '\0')
+        return -EEXIST;
+    parent = porch_jail_open_parent(f->jail, rel, &name);
+    if (parent < 0)
+        return parent;
+    if (mkdirat(parent, name, mode & 0777) != 0)
+        r = -errno;
+    else
+        give_name_to_folder_owner(parent, name, S_IFDIR);
+    close(parent);
+    return r;
+}
+
+static int
+d_remove(PorchFiles *f, const char *rel, gboolean dir)
+{
+    g_autofree char *name = NULL;
+    int parent = porch_jail_open_parent(f->jail, rel, &name), r = 0;
+    struct stat st;
+
+    if (parent < 0)
+        return parent;
+    if (dir) {
+        if (unlinkat(parent, name, AT_REMOVEDIR) != 0)
+            r = -errno;
+    } else if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        r = -errno;
+    } else if (S_ISDIR(st.st_mode)) {
+        r = -EISDIR;
+    } else if (unlinkat(parent, name, 0) != 0) {
+        r = -errno;
+    }
+    close(parent);
+    return r;
+}
+
+static int
+d_rename(PorchFiles *f, const char *from_rel, const char *to_rel, gboolean replace)
+{
+    g_autofree char *from = NULL;
+    g_autofree char *to = NULL;
+    int p1, p2, e = 0;
+
+    p1 = porch_jail_open_parent(f->jail, from_rel, &from);
+    if (p1 < 0)
+        return p1;
+    p2 = porch_jail_open_parent(f->jail, to_rel, &to);
+    if (p2 < 0) {
+        close(p1);
+        return p2;
+    }
+    if (replace) {
+        if (renameat(p1, from, p2, to) != 0)
+            e = errno;
+    } else if (renameat2(p1, from, p2, to, RENAME_NOREPLACE) != 0) {
+        e = errno;
+        /* a file system without RENAME_NOREPLACE: a file is linked under the new name
+         * (which fails if it exists) and unlinked under the old; a folder is refused */
+        if (e == EINVAL) {
+            struct stat st;
+            if (fstatat(p1, from, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                e = errno;
+            else if (S_ISDIR(st.st_mode))
+                e = EOPNOTSUPP;
+            else if (linkat(p1, from, p2, to, 0) != 0)
+                e = errno;
+            else
+                e = unlinkat(p1, from, 0) == 0 ? 0 : errno;
+        }
+    }
+    close(p1);
+    close(p2);
+    return -e;
+}
+
+/* A link made for a client may only point down: relative, no "..", inside the share (the
+ * session refuses others first; this is the second wall). */
+static gboolean
+link_target_ok(const char *link_rel, const char *target)
+{
+    g_auto(GStrv) parts = NULL;
+
+    if (!porch_jail_symlink_target_inside(link_rel, target))
+        return FALSE;
+    parts = g_strsplit(target, "/", -1);
+    for (guint i = 0; parts[i]; i++)
+        if (strcmp(parts[i], "..") == 0)
+            return FALSE;
+    return TRUE;
+}
+
+static int
+d_symlink(PorchFiles *f, const char *target, const char *rel)
+{
+    g_autofree char *name = NULL;
+    int parent, r = 0;
+
+    if (!link_target_ok(rel, target))
+        return -EPERM;
+    parent = porch_jail_open_parent(f->jail, rel, &name);
+    if (parent < 0)
+        return parent;
+    if (symlinkat(target, parent, name) != 0)
+        r = -errno;
+    else
+        give_name_to_folder_owner(parent, name, S_IFLNK);
+    close(parent);
+    return r;
+}
+
+static int
+d_readlink(PorchFiles *f, const char *rel, char **ret_target)
+{
+    g_autofree char *name = NULL;
+    char buf[PORCH_WIRE_MAX_PATH + 1];
+    int parent = porch_jail_open_parent(f->jail, rel, &name);
+    ssize_t n;
+    int e;
+
+    if (parent < 0)
+        return parent;
+    n = readlinkat(parent, name, buf, sizeof buf - 1);
+    e = errno;
+    close(parent);
+    if (n < 0)
+        return -e;
+    *ret_target = g_strndup(buf, (gsize)n);
+    return 0;
+}
+
+/* Whether @fd is the share's root folder itself (reached through a link, say). */
+static gboolean
+is_root(PorchFiles *f, int fd)
+{
+    struct stat a, b;
+
+    return fstat(fd, &a) == 0 && fstat(porch_jail_get_root_fd(f->jail), &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int
+d_setstat(PorchFiles *f, const char *rel, const PorchWireAttrs *a)
+{
+    struct stat st;
+    int fd, r;
+
+    if (rel[0] == '\0')
+        return -EPERM;
+    r = porch_jail_stat(f->jail, rel, &st, 0);
+    if (r < 0)
+        return r;
+    if (S_ISDIR(st.st_mode))
+        fd = porch_jail_open(f->jail, rel, O_RDONLY | O_DIRECTORY, 0, 0);
+    else
+        fd = porch_jail_open(f->jail, rel,
+                             (a->flags & SSH_FILEXFER_ATTR_SIZE) ? O_WRONLY : O_RDONLY, 0, 0);
+    if (fd < 0)
+        return fd;
+    r = is_root(f, fd) ? -EPERM : apply_attrs(fd, a);
+    close(fd);
+    return r;
+}
+
+static int
+d_replace(PorchFiles *f, const char *rel, const char *temp, int access, mode_t mode,
+          gboolean create, int *ret_parent_fd, char **ret_name, gboolean *ret_in_place)
+{
+    g_autofree char *name = NULL;
+    struct stat st;
+    gboolean exists = FALSE;
+    int parent, fd;
+
+    *ret_in_place = FALSE;
+    if (!is_one_name(temp))
+        return -EINVAL;
+    parent = porch_jail_open_parent(f->jail, rel, &name);
+    if (parent < 0)
+        return parent;
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        int e = S_ISLNK(st.st_mode)   ? 0
+                : S_ISDIR(st.st_mode) ? EISDIR
+                : S_ISREG(st.st_mode) ? 0
+                                      : EACCES;
+        if (S_ISLNK(st.st_mode))
+            *ret_in_place = TRUE;
+        if (e != 0 || *ret_in_place) {
+            close(parent);
+            return -e;
+        }
+        exists = TRUE;
+    } else if (errno != ENOENT || !create) {
+        int e = errno;
+        close(parent);
+        return -e;
+    }
+    fd = openat(parent, temp, (access & O_ACCMODE) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                exists ? (st.st_mode & 0777) : (mode & 0777));
+    if (fd < 0) {
+        int e = errno;
+        close(parent);
+        return -e;
+    }
+    /* the new content keeps the old file's mode (the umask may have taken bits off at the
+     * open) and, as root, its owner, as an in-place write would */
+    if (exists) {
+        if (fchmod(fd, st.st_mode & 0777) != 0 ||
+            (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0))
+            g_warning("cannot keep the mode or owner of a replaced file: %s", g_strerror(errno));
+    } else {
+        give_to_folder_owner(parent, fd);
+    }
+    *ret_parent_fd = parent;
+    *ret_name = g_steal_pointer(&name);
+    return fd;
+}
+
+static int
+d_unlink_in(PorchFiles *f, const char *dir_rel, const char *name)
+{
+    int dir, r = 0;
+
+    if (!is_one_name(name))
+        return -EINVAL;
+    dir = porch_jail_open(f->jail, dir_rel, O_PATH | O_DIRECTORY, 0, 0);
+    if (dir < 0)
+        return dir;
+    if (unlinkat(dir, name, 0) != 0)
+        r = -errno;
+    close(dir);
+    return r;
+}
+
+static int
+d_opendir(PorchFiles *f, const char *rel, guint32 *ret_id)
+{
+    int fd;
+    DIR *d;
+
+    if (g_hash_table_size(f->listings) >= PORCH_FILES_MAX_LISTINGS)
+        return -EMFILE;
+    fd = porch_jail_open(f->jail, rel, O_RDONLY | O_DIRECTORY, 0, 0);
+    if (fd < 0)
+        return fd;
+    d = fdopendir(fd);
+    if (d == NULL) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    do
+        f->next_id++;
+    while (f->next_id == 0 || g_hash_table_contains(f->listings, GUINT_TO_POINTER(f->next_id)));
+    g_hash_table_insert(f->listings, GUINT_TO_POINTER(f->next_id), d);
+    *ret_id = f->next_id;
+    return 0;
+}
+
+static int
+d_readdir(PorchFiles *f, guint32 id, GArray *entries)
+{
+    DIR *d = g_hash_table_lookup(f->listings, GUINT_TO_POINTER(id));
+    int n = 0;
+
+    if (d == NULL)
+        return -EBADF;
+    while (n < PORCH_FILES_READDIR_MAX) {
+        PorchFilesEntry e;
+        struct dirent *de;
+
+        errno = 0;
+        de = readdir(d);
+        if (de == NULL) {
+            if (errno != 0 && n == 0)
+                return -errno;
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (fstatat(dirfd(d), de->d_name, &e.st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* gone meanwhile */
+        e.name = g_strdup(de->d_name);
+        g_array_append_val(entries, e);
+        n++;
+    }
+    return n;
+}
+
+static int
+d_closedir(PorchFiles *f, guint32 id)
+{
+    return g_hash_table_remove(f->listings, GUINT_TO_POINTER(id)) ? 0 : -EBADF;
+}
+
+/* ---- the wire -------------------------------------------------------------------------- */
+
+/* A message and up to two descriptors. */
+typedef struct {
+    GByteArray *b;
+    int fds[2];
+    guint n_fds;
+} Message;
+
+static void
+message_clear(Message *m)
+{
+    g_clear_pointer(&m->b, g_byte_array_unref);
+    for (guint i = 0; i < m->n_fds; i++)
+        if (m->fds[i] >= 0)
+            close(m->fds[i]);
+    m->n_fds = 0;
+}
+
+static gboolean
+send_message(int fd, const GByteArray *b, const int *fds, guint n_fds)
+{
+    struct iovec iov = {.iov_base = b->data, .iov_len = b->len};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+    } control;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t n;
+
+    memset(&control, 0, sizeof control);
+    if (n_fds > 0) {
+        struct cmsghdr *c;
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
+        c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
+    }
+    do
+        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)b->len;
+}
+
+/* Receives one message with at most @max_fds descriptors. FALSE when the other side closed,
+ * or sent too much, or more descriptors than allowed (they are closed). */
+static gboolean
+receive_message(int fd, Message *m, guint max_fds)
+{
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+    } control;
+    struct iovec iov;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    gboolean ok = TRUE;
+    ssize_t n;
+
+    *m = (Message){.b = g_byte_array_sized_new(4096), .fds = {-1, -1}};
+    g_byte_array_set_size(m->b, PORCH_FILES_MAX_MESSAGE);
+    iov.iov_base = m->b->data;
+    iov.iov_len = m->b->len;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    do
+        n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+        ok = FALSE;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+            int got;
+            memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+            if (m->n_fds < max_fds)
+                m->fds[m->n_fds++] = got;
+            else {
+                close(got);
+                ok = FALSE;
+            }
+        }
+    }
+    if (!ok) {
+        message_clear(m);
+        return FALSE;
+    }
+    g_byte_array_set_size(m->b, (guint)n);
+    return TRUE;
+}
+
+static void
+put_stat(GByteArray *b, const struct stat *st)
+{
+    porch_wire_put_u64(b, st->st_dev);
+    porch_wire_put_u64(b, st->st_ino);
+    porch_wire_put_u32(b, st->st_mode);
+    porch_wire_put_u64(b, st->st_nlink);
+    porch_wire_put_u32(b, st->st_uid);
+    porch_wire_put_u32(b, st->st_gid);
+    porch_wire_put_u64(b, (guint64)st->st_size);
+    porch_wire_put_u64(b, (guint64)st->st_atime);
+    porch_wire_put_u64(b, (guint64)st->st_mtime);
+    porch_wire_put_u64(b, (guint64)st->st_ctime);
+}
+
+static gboolean
+get_stat(PorchWireReader *r, struct stat *st)
+{
+    guint64 dev, ino, nlink, size, at, mt, ct;
+    guint32 mode, uid, gid;
+
+    if (!porch_wire_get_u64(r, &dev) || !porch_wire_get_u64(r, &ino) ||
+        !porch_wire_get_u32(r, &mode) || !porch_wire_get_u64(r, &nlink) ||
+        !porch_wire_get_u32(r, &uid) || !porch_wire_get_u32(r, &gid) ||
+        !porch_wire_get_u64(r, &size) || !porch_wire_get_u64(r, &at) ||
+        !porch_wire_get_u64(r, &mt) || !porch_wire_get_u64(r, &ct) || size > G_MAXINT64)
+        return FALSE;
+    *st = (struct stat){0};
+    st->st_dev = dev;
+    st->st_ino = ino;
+    st->st_mode = mode;
+    st->st_nlink = nlink;
+    st->st_uid = uid;
+    st->st_gid = gid;
+    st->st_size = (off_t)size;
+    st->st_atime = (time_t)at;
+    st->st_mtime = (time_t)mt;
+    st->st_ctime = (time_t)ct;
+    return TRUE;
+}
+
+/* Sends @request (and @fd when >= 0) and waits for the reply, which gets at most @max_fds
+ * descriptors. Returns the reply's result, -EIO when the worker is gone (and for good). */
+static int
+call(PorchFiles *f, GByteArray *request, int fd, guint max_fds, Message *reply,
+     PorchWireReader *ret_r)
+{
+    guint32 result;
+
+    *reply = (Message){.fds = {-1, -1}};
+    if (f->broken || !send_message(f->fd, request, &fd, fd >= 0 ? 1 : 0) ||
+        !receive_message(f->fd, reply, max_fds)) {
+        f->broken = TRUE;
+        return -EIO;
+    }
+    *ret_r = (PorchWireReader){reply->b->data, reply->b->len};
+    if (!porch_wire_get_u32(ret_r, &result) || (gint32)result < -4095) {
+        f->broken = TRUE;
+        message_clear(reply);
+        return -EIO;
+    }
+    return (gint32)result;
+}
+
+static GByteArray *
+request_new(Op op)
+{
+    GByteArray *b = g_byte_array_sized_new(256);
+    porch_wire_put_u32(b, op);
+    return b;
+}
+
+/* A remote call that returns only its result. */
+static int
+call_simple(PorchFiles *f, GByteArray *request, int fd)
+{
+    Message reply;
+    PorchWireReader r;
+    int rc = call(f, request, fd, 0, &reply, &r);
+
+    g_byte_array_unref(request);
+    message_clear(&reply);
+    return rc;
+}
+
+/* ---- the API ------------------------------------------------------------------------- */
+
+int
+porch_files_open(PorchFiles *f, const char *rel, int oflags, mode_t mode, guint jail_flags)
+{
+    GByteArray *b;
+    Message reply;
+    PorchWireReader r;
+    int rc;
+
+    if (!f->remote)
+        return d_open(f, rel, oflags, mode, jail_flags);
+    b = request_new(OP_OPEN);
+    porch_wire_put_cstring(b, rel);
+    porch_wire_put_u32(b, (guint32)oflags);
+    porch_wire_put_u32(b, mode);
+    porch_wire_put_u32(b, jail_flags);
+    rc = call(f, b, -1, 1, &reply, &r);
+    g_byte_array_unref(b);
+    if (rc >= 0) {
+        if (reply.n_fds != 1) {
+            rc = -EIO;
+        } else {
+            rc = reply.fds[0];
+            reply.n_fds = 0;
+        }
+    }
+    message_clear(&reply);
+    return rc;
+}
+
+int
+porch_files_stat(PorchFiles *f, const char *rel, struct stat *ret_st, guint jail_flags)
+{
+    GByteArray *b;
+    Message reply;
+    PorchWireReader r;
+    int rc;
+
+    if (!f->remote)
+        return porch_jail_stat(f->jail, rel, ret_st, jail_flags);
+    b = request_new(OP_STAT);
+    porch_wire_put_cstring(b, rel);
+    porch_wire_put_u32(b, jail_flags);
+    rc = call(f, b, -1, 0, &reply, &r);
+    g_byte_array_unref(b);
+    if (rc >= 0 && !get_stat(&r, ret_st))
+        rc = -EIO;
+    message_clear(&reply);
+    return rc;
+}
+
+int
+porch_files_mkdir(PorchFiles *f, const char *rel, mode_t mode)
+{
+    GByteArray *b;
+
+    if (!f->remote)
+        return d_mkdir(f, rel, mode);
+    b = request_new(OP_MKDIR);
+    porch_wire_put_cstring(b, rel);
+    porch_wire_put_u32(b, mode);
+    return call_simple(f, b, -1);
+}
+
+int
+porch_files_remove(PorchFiles *f, const char *rel)
+{
+    GByteArray *b;
+
+    if (!f->remote)
+        return d_remove(f, rel, FALSE);
+    b = request_new(OP_REMOVE);
+    porch_wire_put_cstring(b, rel);
+    return call_simple(f, b, -1);
+}
+
+int
+porch_files_rmdir(PorchFiles *f, const char *rel)
+{
+    GByteArray *b;
+
+    if (!f->remote)
+        return d_remove(f, rel, TRUE);
+    b = request_new(OP_RMDIR);
+    porch_wire_put_cstring(b, rel);
+    return call_simple(f, b, -1);
+}
+
+int
+porch_files_rename(PorchFiles *f, const char *from, const char *to, gboolean replace)
+{
+    GByteArray *b;
+
+    if (!f->remote)
+        return d_rename(f, from, to, replace);
+    b = request_new(OP_RENAME);
+    porch_wire_put_cstring(b, from);
+    porch_wire_put_cstring(b, to);
+    porch_wire_put_u32(b, replace ? 1 : 0);
+    return call_simple(f, b, -1);
+}
+
+int
+porch_files_symlink(PorchFiles *f, const char *target, const char *rel)
+{
+    GByteArray *b;
+
+    if (!f->remote)
+        return d_symlink(f, target, rel);
+    b = request_new(OP_SYMLINK);
+    porch_wire_put_cstring(b, target);
+    porch_wire_put_cstring(b, rel);
+    return call_simple(f, b, -1);
+}
+
+int
+porch_files_readlink(PorchFiles *f, const char *rel, char **ret_target)
+{
+    GByteArray *b;
+    Message reply;
+    PorchWireReader r;
+    int rc;
+
+    if (!f->remote)
+        return d_readlink(f, rel, ret_target);
+    b = request_new(OP_READLINK);
+    porch_wire_put_cstring(b, rel);
+    rc = call(f, b, -1, 0, &reply, &r);
+    g_byte_array_unref(b);
+    if (rc >= 0 && (*ret_target = porch_wire_get_path(&r, PORCH_WIRE_MAX_PATH)) == NULL)
+        rc = -EIO;
+    message_clear(&reply);
+    return rc;
+}
+
+int
+porch_files_setstat(PorchFiles *f, const char *rel, const PorchWireAttrs *a)
+{
+    GByteArray *b;
+
+    if (!f->remote)
+        return d_setstat(f, rel, a);
+    b = request_new(OP_SETSTAT);
+    porch_wire_put_cstring(b, rel);
+    porch_wire_put_attrs(b, a);
+    return call_simple(f, b, -1);
+}
+
+int
+porch_files_fsetstat(PorchFiles *f, int fd, const PorchWireAttrs *a)
+{
+    GByteArray *b;
+
+    if (!f->remote)
+        return apply_attrs(fd, a);
+    b = request_new(OP_FSETSTAT);
+    porch_wire_put_attrs(b, a);
+    return call_simple(f, b, fd);
+}
+
+int
+porch_files_replace(PorchFiles *f, const char *rel, const char *temp, int access, mode_t mode,
+                    gboolean create, int *ret_parent_fd, char **ret_name, gboolean *ret_in_place)
+{
+    GByteArray *b;
+    Message reply;
+    PorchWireReader r;
+    guint32 in_place = 0;
+    char *name = NULL;
+    int rc;
+
+    if (!f->remote)
+        return d_replace(f, rel, temp, access, mode, create, ret_parent_fd, ret_name, ret_in_place);
+    b = request_new(OP_REPLACE);
+    porch_wire_put_cstring(b, rel);
+    porch_wire_put_cstring(b, temp);
+    porch_wire_put_u32(b, (guint32)access);
+    porch_wire_put_u32(b, mode);
+    porch_wire_put_u32(b, create ? 1 : 0);
+    rc = call(f, b, -1, 2, &reply, &r);
+    g_byte_array_unref(b);
+    *ret_in_place = FALSE;
+    if (rc >= 0 && !porch_wire_get_u32(&r, &in_place)) {
+        rc = -EIO;
+    } else if (rc >= 0 && in_place) {
+        *ret_in_place = TRUE;
+    } else if (rc >= 0) {
+        if (reply.n_fds != 2 || (name = porch_wire_get_path(&r, 255)) == NULL ||
+            !is_one_name(name)) {
+            g_free(name);
+            rc = -EIO;
+        } else {
+            rc = reply.fds[0];
+            *ret_parent_fd = reply.fds[1];
+            *ret_name = name;
+            reply.n_fds = 0;
+        }
+    }
+    message_clear(&reply);
+    return rc;
+}
+
+int
+porch_files_commit(PorchFiles *f, int parent_fd, const char *temp, const char *name)
+{
+    GByteArray *b;
+
+    if (!f->remote) {
+        if (!is_one_name(temp) || !is_one_name(name))
+            return -EINVAL;
+        return renameat(parent_fd, temp, parent_fd, name) == 0 ? 0 : -errno;
+    }
+    b = request_new(OP_COMMIT);
+    porch_wire_put_cstring(b, temp);
+    porch_wire_put_cstring(b, name);
+    return call_simple(f, b, parent_fd);
+}
+
+int
+porch_files_discard(PorchFiles *f, int parent_fd, const char *temp)
+{
+    GByteArray *b;
+
+    if (!f->remote) {
+        if (!is_one_name(temp))
+            return -EINVAL;
+        return unlinkat(parent_fd, temp, 0) == 0 ? 0 : -errno;
+    }
+    b = request_new(OP_DISCARD);
+    porch_wire_put_cstring(b, temp);
+    return call_simple(f, b, parent_fd);
+}
+
+int
+porch_files_unlink_in(PorchFiles *f, const char *dir_rel, const char *name)
+{
+    GByteArray *b;
+
+    if (!f->remote)
+        return d_unlink_in(f, dir_rel, name);
+    b = request_new(OP_UNLINK_IN);
+    porch_wire_put_cstring(b, dir_rel);
+    porch_wire_put_cstring(b, name);
+    return call_simple(f, b, -1);
+}
+
+int
+porch_files_opendir(PorchFiles *f, const char *rel, guint32 *ret_id)
+{
+    GByteArray *b;
+    Message reply;
+    PorchWireReader r;
+    int rc;
+
+    if (!f->remote)
+        return d_opendir(f, rel, ret_id);
+    b = request_new(OP_OPENDIR);
+    porch_wire_put_cstring(b, rel);
+    rc = call(f, b, -1, 0, &reply, &r);
+    g_byte_array_unref(b);
+    if (rc >= 0 && !porch_wire_get_u32(&r, ret_id))
+        rc = -EIO;
+    message_clear(&reply);
+    return rc;
+}
+
+int
+porch_files_readdir(PorchFiles *f, guint32 id, GArray *entries)
+{
+    GByteArray *b;
+    Message reply;
+    PorchWireReader r;
+    int rc;
+
+    if (!f->remote)
+        return d_readdir(f, id, entries);
+    b = request_new(OP_READDIR);
+    porch_wire_put_u32(b, id);
+    rc = call(f, b, -1, 0, &reply, &r);
+    g_byte_array_unref(b);
+    if (rc > PORCH_FILES_READDIR_MAX)
+        rc = -EIO;
+    for (int i = 0; rc > 0 && i < rc; i++) {
+        PorchFilesEntry e;
+        if ((e.name = porch_wire_get_path(&r, 255)) == NULL || e.name[0] == '\0' ||
+            strchr(e.name, '/') != NULL || !get_stat(&r, &e.st)) {
+            g_free(e.name);
+            rc = -EIO;
+            break;
+        }
+        g_array_append_val(entries, e);
+    }
+    message_clear(&reply);
+    return rc;
+}
+
+int
+porch_files_closedir(PorchFiles *f, guint32 id)
+{
+    GByteArray *b;
+
+    if (!f->remote)
+        return d_closedir(f, id);
+    b = request_new(OP_CLOSEDIR);
+    porch_wire_put_u32(b, id);
+    return call_simple(f, b, -1);
+}
+
+/* ---- the worker's side --------------------------------------------------------------- */
+
+/* Does the request @op whose arguments are in @r (@fd: the descriptor that came with it, or
+ * -1), appending the reply's payload to @payload and the descriptors to send to @ret_fds.
+ * Returns the result, or G_MININT when the request is malformed. Modes are masked here, not
+ * trusted: no set-id or sticky bits, whatever the session sends. */
+static int
+serve_request(PorchFiles *f, guint32 op, PorchWireReader *r, int fd, GByteArray *payload,
+              int *ret_fds, guint *ret_n_fds)
+{
+    g_autofree char *a = NULL;
+    g_autofree char *b = NULL;
+    guint32 x = 0, y = 0, z = 0;
+    PorchWireAttrs attrs;
+    struct stat st;
+    int rc;
+
+#define PATH(v)  (((v) = porch_wire_get_path(r, PORCH_WIRE_MAX_PATH)) != NULL)
+#define U32(v)   porch_wire_get_u32(r, &(v))
+#define ATTRS(v) porch_wire_get_attrs(r, &(v))
+    /* a descriptor comes with FSETSTAT, COMMIT and DISCARD, and only with them */
+    if ((fd >= 0) != (op == OP_FSETSTAT || op == OP_COMMIT || op == OP_DISCARD))
+        return G_MININT;
+    switch (op) {
+    case OP_OPEN:
+        if (!PATH(a) || !U32(x) || !U32(y) || !U32(z))
+            return G_MININT;
+        rc = d_open(f, a, (int)x, (mode_t)y, z);
+        if (rc >= 0) {
+            ret_fds[(*ret_n_fds)++] = rc;
+            rc = 0;
+        }
+        return rc;
+    case OP_STAT:
+        if (!PATH(a) || !U32(z))
+            return G_MININT;
+        rc = porch_jail_stat(f->jail, a, &st, z);
+        if (rc >= 0)
+            put_stat(payload, &st);
+        return rc;
+    case OP_MKDIR:
+        if (!PATH(a) || !U32(y))
+            return G_MININT;
+        return d_mkdir(f, a, (mode_t)y & 0777);
+    case OP_REMOVE:
+    case OP_RMDIR:
+        if (!PATH(a))
+            return G_MININT;
+        return d_remove(f, a, op == OP_RMDIR);
+    case OP_RENAME:
+        if (!PATH(a) || !PATH(b) || !U32(x))
+            return G_MININT;
+        return d_rename(f, a, b, x != 0);
+    case OP_SYMLINK:
+        if (!PATH(a) || !PATH(b))
+            return G_MININT;
+        return d_symlink(f, a, b);
+    case OP_READLINK: {
+        g_autofree char *target = NULL;
+        if (!PATH(a))
+            return G_MININT;
+        rc = d_readlink(f, a, &target);
+        if (rc >= 0)
+            porch_wire_put_cstring(payload, target);
+        return rc;
+    }
+    case OP_SETSTAT:
+        if (!PATH(a) || !ATTRS(attrs))
+            return G_MININT;
+        return d_setstat(f, a, &attrs);
+    case OP_FSETSTAT:
+        if (!ATTRS(attrs))
+            return G_MININT;
+        return apply_attrs(fd, &attrs);
+    case OP_REPLACE: {
+        g_autofree char *name = NULL;
+        gboolean in_place = FALSE;
+        int parent = -1;
+        if (!PATH(a) || !PATH(b) || !U32(x) || !U32(y) || !U32(z))
+            return G_MININT;
+        rc = d_replace(f, a, b, (int)x, (mode_t)y & 0777, z != 0, &parent, &name, &in_place);
+        if (rc < 0)
+            return rc;
+        porch_wire_put_u32(payload, in_place ? 1 : 0);
+        if (!in_place) {
+            porch_wire_put_cstring(payload, name);
+            ret_fds[(*ret_n_fds)++] = rc;
+            ret_fds[(*ret_n_fds)++] = parent;
+        }
+        return 0;
+    }
+    case OP_COMMIT:
+        if (!PATH(a) || !PATH(b))
+            return G_MININT;
+        return porch_files_commit(f, fd, a, b);
+    case OP_DISCARD:
+        if (!PATH(a))
+            return G_MININT;
+        return porch_files_discard(f, fd, a);
+    case OP_UNLINK_IN:
+        if (!PATH(a) || !PATH(b))
+            return G_MININT;
+        return d_unlink_in(f, a, b);
+    case OP_OPENDIR:
+        if (!PATH(a))
+            return G_MININT;
+        rc = d_opendir(f, a, &x);
+        if (rc >= 0)
+            porch_wire_put_u32(payload, x);
+        return rc;
+    case OP_READDIR: {
+        g_autoptr(GArray) entries = g_array_new(FALSE, FALSE, sizeof(PorchFilesEntry));
+        if (!U32(x))
+            return G_MININT;
+        rc = d_readdir(f, x, entries);
+        for (guint i = 0; i < entries->len; i++) {
+            PorchFilesEntry *e = &g_array_index(entries, PorchFilesEntry, i);
+            porch_wire_put_cstring(payload, e->name);
+            put_stat(payload, &e->st);
+        }
+        porch_files_entries_clear(entries);
+        return rc;
+    }
+    case OP_CLOSEDIR:
+        if (!U32(x))
+            return G_MININT;
+        return d_closedir(f, x);
+    default:
+        return G_MININT;
+    }
+#undef PATH
+#undef U32
+#undef ATTRS
+}
+
+gboolean
+porch_files_serve_one(PorchFiles *f, int fd)
+{
+    g_autoptr(GByteArray) payload = g_byte_array_new();
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    Message request;
+    PorchWireReader r;
+    int fds[2] = {-1, -1};
+    guint n_fds = 0;
+    guint32 op;
+    gboolean ok;
+    int rc;
+
+    g_return_val_if_fail(!f->remote, FALSE);
+    if (!receive_message(fd, &request, 1))
+        return FALSE;
+    r = (PorchWireReader){request.b->data, request.b->len};
+    rc = porch_wire_get_u32(&r, &op) ? serve_request(f, op, &r, request.n_fds ? request.fds[0] : -1,
+                                                     payload, fds, &n_fds)
+                                     : G_MININT;
+    message_clear(&request);
+    if (rc == G_MININT) {
+        g_debug("a malformed request to the file worker: the connection ends");
+        return FALSE;
+    }
+    porch_wire_put_u32(out, (guint32)rc);
+    g_byte_array_append(out, payload->data, payload->len);
+    ok = out->len <= PORCH_FILES_MAX_MESSAGE && send_message(fd, out, fds, n_fds);
+    for (guint i = 0; i < n_fds; i++)
+        close(fds[i]);
+    return ok;
+}

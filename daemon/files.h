@@ -1,0 +1,103 @@
+/* files.h — the file operations of one share, done as the share's owner.
+ *
+ * A session never opens a shared file by path itself: it asks the share's file worker
+ * (porchd-worker, running as the share's owner, Landlocked beneath the share's root), which
+ * resolves the path beneath the root through the jail, does the operation with the owner's
+ * rights, and hands back descriptors of what it opened. Reads and writes then are pread() and
+ * pwrite() on those descriptors, in the session.
+ *
+ * A PorchFiles is either such a connection to a worker (porch_files_new_remote()) or the
+ * operations done in this very process (porch_files_new_direct(): what the worker itself
+ * runs, and what tests and fuzzers use). Both behave the same; every call returns 0 (or a
+ * descriptor, or a count) on success and -errno on failure. Done as root (a porchd without
+ * workers), what is created is given to the owner of the folder it is created in, through a
+ * descriptor of the new object, and a write does not keep set-id bits.
+ *
+ * The protocol, on a SOCK_SEQPACKET socket: one message per request, one per reply, in turn.
+ * A request is the operation (uint32) and its arguments, in SFTP's encoding (shared/
+ * porch-wire.h: uint32, uint64, strings); a descriptor argument travels alongside
+ * (SCM_RIGHTS). A reply is the result (int32: >= 0, or -errno) and what the operation returns,
+ * with up to two descriptors alongside. Messages are at most PORCH_FILES_MAX_MESSAGE bytes;
+ * anything else (a short or malformed message, a descriptor where none belongs) ends the
+ * connection. The worker keeps nothing per connection but its open listings (at most
+ * PORCH_FILES_MAX_LISTINGS).
+ */
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <glib.h>
+
+#include "porch-wire.h"
+
+G_BEGIN_DECLS
+
+#define PORCH_FILES_MAX_MESSAGE  (64 * 1024)
+#define PORCH_FILES_MAX_LISTINGS 1024
+/* What one porch_files_readdir() returns at most. */
+#define PORCH_FILES_READDIR_MAX 100
+
+typedef struct _PorchFiles PorchFiles;
+
+/* The operations on the share whose root is @root (an absolute path), in this process.
+ * NULL with @error when the root cannot be opened. */
+PorchFiles *porch_files_new_direct(const char *root, GError **error);
+/* A connection to a worker on @fd (a SOCK_SEQPACKET socket; the PorchFiles owns it). */
+PorchFiles *porch_files_new_remote(int fd);
+void porch_files_free(PorchFiles *files);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchFiles, porch_files_free)
+
+/* Opens @rel beneath the root (porch_jail_open()'s flags and rules). Returns a descriptor. */
+int porch_files_open(PorchFiles *files, const char *rel, int oflags, mode_t mode, guint jail_flags);
+/* stat(2) of @rel (PORCH_JAIL_NOFOLLOW: lstat). */
+int porch_files_stat(PorchFiles *files, const char *rel, struct stat *ret_st, guint jail_flags);
+int porch_files_mkdir(PorchFiles *files, const char *rel, mode_t mode);
+/* Removes @rel, which must not be a folder (-EISDIR). */
+int porch_files_remove(PorchFiles *files, const char *rel);
+int porch_files_rmdir(PorchFiles *files, const char *rel);
+/* Renames @from to @to; without @replace, an existing @to is -EEXIST. */
+int porch_files_rename(PorchFiles *files, const char *from, const char *to, gboolean replace);
+/* Makes the link @rel pointing to @target (checked by the caller). */
+int porch_files_symlink(PorchFiles *files, const char *target, const char *rel);
+/* The target of the link @rel, as it is (the caller decides what to show). */
+int porch_files_readlink(PorchFiles *files, const char *rel, char **ret_target);
+/* Applies @a (size, permissions, times) to @rel; never to the share's root (-EPERM), and no
+ * growth by more than the free space (-ENOSPC). */
+int porch_files_setstat(PorchFiles *files, const char *rel, const PorchWireAttrs *a);
+/* The same on @fd, a file this connection opened. */
+int porch_files_fsetstat(PorchFiles *files, int fd, const PorchWireAttrs *a);
+/* An upload that replaces @rel: the data goes to @temp, a new file beside it (created with
+ * @access, the old file's mode if there is one, else @mode; the name must not exist), which
+ * porch_files_commit() renames over @rel. Returns the new file's descriptor, its folder's
+ * (*ret_parent_fd, O_PATH) and @rel's last name (*ret_name). When @rel is a symlink, returns
+ * 0, sets *ret_in_place and opens nothing: the caller writes through it with
+ * porch_files_open(). Without @create, a missing @rel is -ENOENT; a folder -EISDIR; anything
+ * but a regular file -EACCES. */
+int porch_files_replace(PorchFiles *files, const char *rel, const char *temp, int access,
+                        mode_t mode, gboolean create, int *ret_parent_fd, char **ret_name,
+                        gboolean *ret_in_place);
+/* Renames @temp in @parent_fd (from porch_files_replace()) to @name; or removes it. */
+int porch_files_commit(PorchFiles *files, int parent_fd, const char *temp, const char *name);
+int porch_files_discard(PorchFiles *files, int parent_fd, const char *temp);
+/* Removes the file @name in the folder @dir_rel (a leftover upload). */
+int porch_files_unlink_in(PorchFiles *files, const char *dir_rel, const char *name);
+
+/* Listings: open one (returns its id), read up to PORCH_FILES_READDIR_MAX entries at a time
+ * ("." and ".." left out; 0 entries: the end), close it. */
+typedef struct {
+    char *name;
+    struct stat st;
+} PorchFilesEntry;
+int porch_files_opendir(PorchFiles *files, const char *rel, guint32 *ret_id);
+/* Appends the entries to @entries (a GArray of PorchFilesEntry, which the caller frees with
+ * porch_files_entries_clear()) and returns how many. */
+int porch_files_readdir(PorchFiles *files, guint32 id, GArray *entries);
+int porch_files_closedir(PorchFiles *files, guint32 id);
+void porch_files_entries_clear(GArray *entries);
+
+/* The worker's side: reads one request from @fd, does it with @direct and replies. FALSE when
+ * the connection is over (closed by the other side, or broken: a malformed request). */
+gboolean porch_files_serve_one(PorchFiles *direct, int fd);
+
+G_END_DECLS
