@@ -170,7 +170,15 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
         s->auth_failures++;
         g_message("%s: refused unknown key %s (as \"%s\"); recorded as a request for access",
                   s->address, fp, name);
-        if (!porch_pending_record(s->state_dir, name, line, fp, s->address, &error))
+        PorchPendingLimits limits = {
+                .max_total = (guint)porch_config_get_limit(s->config, PORCH_LIMIT_MAX_PENDING),
+                .max_per_address = (guint)porch_config_get_limit(
+                        s->config, PORCH_LIMIT_MAX_PENDING_PER_ADDRESS),
+                .expiry = (gint64)porch_config_get_limit(s->config, PORCH_LIMIT_PENDING_EXPIRY),
+        };
+
+        if (!porch_pending_record(s->state_dir, &limits, name, line, fp, s->address,
+                                  g_get_real_time() / G_USEC_PER_SEC, &error))
             g_warning("%s: cannot record the request: %s", s->address, error->message);
         return SSH_AUTH_DENIED;
     }

@@ -671,7 +671,7 @@ TEST_F(PorchdLan, UnknownKeyIsRefusedAndRecordedForPorchPeers)
     auto eve = Sftp("eve", "eve", "ls /\n");
     EXPECT_FALSE(eve.ok());
     EXPECT_NE(eve.err.find("Permission denied (publickey)"), std::string::npos) << eve.err;
-    g_autoptr(GPtrArray) pending = porch_pending_list((dir_ + "/state").c_str());
+    g_autoptr(GPtrArray) pending = porch_pending_list((dir_ + "/state").c_str(), 0);
     ASSERT_EQ(pending->len, 1u);
     auto *p = (PorchPendingPeer *)pending->pdata[0];
     EXPECT_STREQ(p->name, "eve");
@@ -696,7 +696,7 @@ TEST_F(PorchdLan, RepeatedFailedLoginsAreTurnedAway)
     // What the server says, before any SSH: one line (OpenSSH's client shows it with -v).
     EXPECT_EQ(FirstLine(2), "Porch: too many failed logins from this address; try again later");
     EXPECT_EQ(FirstLine(1).substr(0, 8), "SSH-2.0-") << "other addresses are served";
-    g_autoptr(GPtrArray) pending = porch_pending_list((dir_ + "/state").c_str());
+    g_autoptr(GPtrArray) pending = porch_pending_list((dir_ + "/state").c_str(), 0);
     ASSERT_EQ(pending->len, 1u) << "one request per key, however often it knocks";
     EXPECT_EQ(((PorchPendingPeer *)pending->pdata[0])->attempts, 10u);
 }
