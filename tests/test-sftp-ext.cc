@@ -51,6 +51,10 @@ struct FakeGssOidSet {
 };
 static char fake_gss_creds;
 
+// LeakSanitizer's switches, present in a sanitizer build only.
+void __lsan_disable(void) __attribute__((weak));
+void __lsan_enable(void) __attribute__((weak));
+
 OM_uint32
 gss_acquire_cred(OM_uint32 *minor, void *, OM_uint32, FakeGssOidSet *, int, void **creds,
                  FakeGssOidSet **actual, OM_uint32 *time_rec)
@@ -1192,21 +1196,27 @@ TEST(PorchdNet, AuthMethodsNotOfferedAreRefusedUnprocessed)
     auto attempt = [&](const std::function<int(ssh_session)> &auth, int times) {
         std::vector<int> results;
         lan->in_netns(2, [&] {
+            // libssh's client keeps what gss_import_name() and its GSSAPI context
+            // allocated when the method fails: its leak, not porchd's
+            if (__lsan_disable != nullptr)
+                __lsan_disable();
             ssh_session s = ssh_new();
             int port = kPort;
             ssh_options_set(s, SSH_OPTIONS_HOST, address.c_str());
             ssh_options_set(s, SSH_OPTIONS_PORT, &port);
             ssh_options_set(s, SSH_OPTIONS_USER, "guest");
-            int v = getenv("DEBUG_SSH") ? 4 : 0;
-            ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &v);
-            ASSERT_EQ(ssh_connect(s), SSH_OK) << ssh_get_error(s);
-            for (int i = 0; i < times; i++) {
-                results.push_back(auth(s));
-                if (results.back() == SSH_AUTH_ERROR)
-                    break;
-            }
+            if (ssh_connect(s) != SSH_OK)
+                ADD_FAILURE() << ssh_get_error(s);
+            else
+                for (int i = 0; i < times; i++) {
+                    results.push_back(auth(s));
+                    if (results.back() == SSH_AUTH_ERROR)
+                        break;
+                }
             ssh_disconnect(s);
             ssh_free(s);
+            if (__lsan_enable != nullptr)
+                __lsan_enable();
         });
         return results;
     };
