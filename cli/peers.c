@@ -15,7 +15,12 @@
  *   accept   appends [peer NAME] with the request's key to porch.conf, keeping the rest of
  *            the file as it is, after checking that the result loads; forgets the request;
  *            and makes the porchd named by STATE/porchd.pid reload (SIGHUP), waiting for it
- *            to have taken the new file (STATE/running.conf).
+ *            to have taken the new file (STATE/running.conf). It says which key (its
+ *            fingerprint) and address it accepts. A name is only a suggestion the client
+ *            made: when two requests give it, or a [peer] has it already, the request must
+ *            be named by its fingerprint.
+ * Requests older than porch.conf's pending-expiry (since their last attempt) are not
+ * shown: porchd forgets them.
  * Names, addresses and keys in a request came from the network: they are printed through
  * porch_cli_put_safe(), and the key line written to porch.conf is rebuilt from the key.
  */
@@ -174,6 +179,18 @@ porch_cli_id(int argc, char **argv)
 /* ------------------------------------------------------------------------------------------
  * porch peers list */
 
+/* pending-expiry of @config_file, else its default: requests older than that are not
+ * shown, porchd forgets them. */
+static gint64
+pending_expiry(const char *config_file)
+{
+    g_autoptr(PorchConfig) config = porch_config_load_file(config_file, NULL);
+
+    if (config == NULL)
+        config = porch_config_load_data("[porch]\n", -1, "defaults", NULL);
+    return config != NULL ? (gint64)porch_config_get_limit(config, PORCH_LIMIT_PENDING_EXPIRY) : 0;
+}
+
 /* "2026-11-24 10:05", local time; "?" for 0. Free with g_free(). */
 static char *
 format_time(gint64 t)
@@ -276,13 +293,13 @@ by_first_seen(gconstpointer a, gconstpointer b)
 }
 
 static int
-peers_list(const char *state_dir, gboolean json, const char *options)
+peers_list(const char *config_file, const char *state_dir, gboolean json, const char *options)
 {
     g_autoptr(GPtrArray) list = NULL;
 
     if (!check_pending_readable(state_dir))
         return PORCH_CLI_EXIT_FAILED;
-    list = porch_pending_list(state_dir);
+    list = porch_pending_list(state_dir, pending_expiry(config_file));
     g_ptr_array_sort(list, by_first_seen);
     if (json) {
         fputs("[", stdout);
@@ -315,20 +332,31 @@ peers_list(const char *state_dir, gboolean json, const char *options)
 /* ------------------------------------------------------------------------------------------
  * porch peers accept */
 
+static gboolean
+names_fingerprint(const PorchPendingPeer *p, const char *which)
+{
+    const char *fp = p->fingerprint;
+
+    return strcmp(fp, which) == 0 ||
+           (g_str_has_prefix(fp, "SHA256:") && strcmp(fp + 7, which) == 0);
+}
+
 /* The request that @which names, by name or fingerprint ("SHA256:..." or without the
- * prefix); NULL, having said why (and which ones would do), when none or several do. */
+ * prefix); NULL, having said why (and which ones would do), when none or several do. A
+ * fingerprint wins over a name. */
 static const PorchPendingPeer *
 find_request(GPtrArray *list, const char *which, const char *state_dir, const char *options)
 {
     g_autoptr(GPtrArray) found = g_ptr_array_new();
     GPtrArray *shown = list;
 
+    for (guint i = 0; i < list->len; i++)
+        if (names_fingerprint(list->pdata[i], which))
+            return list->pdata[i];
     for (guint i = 0; i < list->len; i++) {
         const PorchPendingPeer *p = list->pdata[i];
-        const char *fp = p->fingerprint;
 
-        if (g_strcmp0(p->name, which) == 0 || strcmp(fp, which) == 0 ||
-            (g_str_has_prefix(fp, "SHA256:") && strcmp(fp + 7, which) == 0))
+        if (g_strcmp0(p->name, which) == 0)
             g_ptr_array_add(found, (gpointer)p);
     }
     if (found->len == 1)
@@ -590,7 +618,7 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
     }
     if (!check_pending_readable(state_dir))
         return PORCH_CLI_EXIT_FAILED;
-    list = porch_pending_list(state_dir);
+    list = porch_pending_list(state_dir, pending_expiry(config_file));
     p = find_request(list, which, state_dir, options);
     if (p == NULL)
         return PORCH_CLI_EXIT_FAILED;
@@ -629,6 +657,19 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
                 "porch peers: %s is not valid as it is, so it is left alone: %s (check it with "
                 "porchd --check-config)\n",
                 config_file, error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    /* A stranger may give a peer's name: then only the fingerprint says which key it is. */
+    if (!names_fingerprint(p, which) && p->name != NULL &&
+        porch_config_lookup_peer(before, p->name) != NULL &&
+        porch_config_lookup_peer_by_fingerprint(before, p->fingerprint) == NULL) {
+        fprintf(stderr,
+                "porch peers: %s has a [peer %s] already, with another key; this request only "
+                "gives the same name. Check the key with its owner, then accept it by its "
+                "fingerprint under another name: porch peers accept ",
+                config_file, p->name);
+        put_net(stderr, p->fingerprint);
+        fprintf(stderr, " --as PEERNAME%s\n", options);
         return PORCH_CLI_EXIT_FAILED;
     }
     if (porch_config_lookup_peer(before, peer) != NULL) {
@@ -680,6 +721,8 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
 
     printf("Added [peer %s] to %s (key ", peer, config_file);
     put_net(stdout, p->fingerprint);
+    fputs(", it asked from ", stdout);
+    put_net(stdout, p->address != NULL && p->address[0] != '\0' ? p->address : "?");
     fputs(").\n", stdout);
     if (!porch_pending_remove(state_dir, p->fingerprint))
         fprintf(stderr, "porch peers: warning: cannot remove the request from %s/pending: %s\n",
@@ -740,7 +783,7 @@ porch_cli_peers(int argc, char **argv)
             fprintf(stderr, "porch peers: --as goes with accept (see porch peers --help)\n");
             return PORCH_CLI_EXIT_USAGE;
         }
-        return peers_list(state_dir, json, options);
+        return peers_list(config_file, state_dir, json, options);
     }
     if (strcmp(command, "accept") == 0) {
         if (argc != 3) {

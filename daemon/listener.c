@@ -1,18 +1,57 @@
-/* listener.c — accept, check limits, hand the socket to porchd-session. */
+/* listener.c — accept, check limits, hand the socket to porchd-session, and keep count of
+ * who is logged in through each session's control socket (session.h). */
 #define G_LOG_DOMAIN         "porchd"
 #define G_LOG_USE_STRUCTURED 1
 
 #include "listener.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
+#include <glib-unix.h>
 
 #include "session.h"
 #include "sftp-server.h"
+
+/* A turned-away client gets this long to read the line and hang up... */
+#define TURN_AWAY_LINGER_SECONDS 5
+/* ...at most this many at once (beyond, the connection is closed after the line)... */
+#define TURN_AWAY_MAX_LINGERING 64
+/* ...and porchd reads (and drops) at most this much of what it sends meanwhile. */
+#define TURN_AWAY_MAX_DRAIN (64 * 1024)
+/* The descriptors handed to a session are moved above this one first. */
+#define SESSION_FD_FLOOR 10
+
+typedef enum {
+    STATE_STARTUP, /* not logged in yet */
+    STATE_PEER,    /* logged in as a configured peer */
+    STATE_GUEST,   /* logged in as guest */
+    STATE_OUT,     /* refused, or cut off: ending */
+} SessionState;
+
+typedef struct {
+    PorchListener *listener; /* NULL once the listener is gone */
+    GSubprocess *proc;
+    GPid pid;
+    char *address;
+    SessionState state;
+    int control; /* porchd's end of the control socket; -1 when closed */
+    guint control_watch;
+} SessionWatch;
+
+typedef struct {
+    PorchListener *listener;
+    GSocketConnection *conn;
+    GSource *input;
+    guint timeout;
+    gsize drained;
+} TurnAway;
 
 struct _PorchListener {
     PorchManager *manager;
@@ -20,16 +59,11 @@ struct _PorchListener {
     char *snapshot_file;
     char *state_dir;
     GSocketService *service;
-    GHashTable *sessions; /* pid -> GSubprocess* */
-    GHashTable *failures; /* address -> GArray of gint64 (monotonic seconds) */
+    GHashTable *sessions;  /* pid -> SessionWatch* (freed when the process has ended) */
+    GHashTable *failures;  /* address -> GArray of gint64 (monotonic seconds) */
+    GHashTable *lingering; /* set of TurnAway* */
     GCancellable *cancellable;
 };
-
-typedef struct {
-    PorchListener *listener;
-    GPid pid;
-    char *address;
-} SessionWatch;
 
 static char *
 address_string(GSocketConnection *conn)
@@ -72,18 +106,28 @@ forget_old_failures(PorchListener *l)
             g_hash_table_iter_remove(&it);
 }
 
+/* The sessions of @address (NULL: of every address) in @state (-1: in any). */
 static guint
-sessions_from(PorchListener *l, const char *address)
+count_sessions(PorchListener *l, const char *address, int state)
 {
     GHashTableIter it;
     gpointer value;
     guint n = 0;
 
     g_hash_table_iter_init(&it, l->sessions);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        if (g_strcmp0(g_object_get_data(value, "porch-address"), address) == 0)
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        SessionWatch *w = value;
+        if ((address == NULL || strcmp(w->address, address) == 0) &&
+            (state < 0 || (int)w->state == state))
             n++;
+    }
     return n;
+}
+
+static guint
+logged_in(PorchListener *l)
+{
+    return count_sessions(l, NULL, STATE_PEER) + count_sessions(l, NULL, STATE_GUEST);
 }
 
 /* In the session process before exec: SIGHUP stays blocked until porchd-session has set up
@@ -98,15 +142,191 @@ block_sighup(gpointer user_data)
     sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-/* Says why in one line before the SSH identification, as RFC 4253 4.2 allows and sshd
- * does; the OpenSSH client shows it. */
-static void
-turn_away(GSocketConnection *conn, const char *line)
-{
-    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+/* ---- turning a client away ------------------------------------------------------------ */
 
-    g_output_stream_write_all(out, line, strlen(line), NULL, NULL, NULL);
-    g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+static void
+turn_away_finish(TurnAway *t)
+{
+    if (t->input != NULL) {
+        g_source_destroy(t->input);
+        g_source_unref(t->input);
+    }
+    if (t->timeout != 0)
+        g_source_remove(t->timeout);
+    g_hash_table_remove(t->listener->lingering, t);
+    g_io_stream_close(G_IO_STREAM(t->conn), NULL, NULL);
+    g_object_unref(t->conn);
+    g_free(t);
+}
+
+/* What the client sends is read and dropped until its end of file (or an error, or too
+ * much of it), then the connection is closed: nothing unread is left that would make the
+ * close a reset, which can throw away the line before the client has read it. */
+static gboolean
+turn_away_readable(GSocket *sock, GIOCondition cond, gpointer user_data)
+{
+    TurnAway *t = user_data;
+    char buf[4096];
+    gssize n = g_socket_receive(sock, buf, sizeof buf, NULL, NULL);
+
+    if (n < 0 && !(cond & (G_IO_HUP | G_IO_ERR)))
+        return G_SOURCE_CONTINUE; /* would block */
+    if (n > 0 && (t->drained += (gsize)n) < TURN_AWAY_MAX_DRAIN)
+        return G_SOURCE_CONTINUE;
+    g_clear_pointer(&t->input, g_source_unref); /* removed by returning */
+    turn_away_finish(t);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+turn_away_timeout(gpointer user_data)
+{
+    TurnAway *t = user_data;
+
+    t->timeout = 0;
+    turn_away_finish(t);
+    return G_SOURCE_REMOVE;
+}
+
+/* Says why in one line before the SSH identification, as RFC 4253 4.2 allows and sshd
+ * does (the OpenSSH client shows it), then ends the connection in order without waiting
+ * for it: the write side is shut down at once, what the client sends is read until it
+ * hangs up or TURN_AWAY_LINGER_SECONDS have passed. */
+static void
+turn_away(PorchListener *l, GSocketConnection *conn, const char *line)
+{
+    GSocket *sock = g_socket_connection_get_socket(conn);
+    TurnAway *t;
+
+    g_socket_set_blocking(sock, FALSE);
+    /* a fresh connection's send buffer is empty: the line goes whole or not at all */
+    g_socket_send(sock, line, strlen(line), NULL, NULL);
+    g_socket_shutdown(sock, FALSE, TRUE, NULL);
+    if (g_hash_table_size(l->lingering) >= TURN_AWAY_MAX_LINGERING) {
+        g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+        return;
+    }
+    t = g_new0(TurnAway, 1);
+    t->listener = l;
+    t->conn = g_object_ref(conn);
+    t->input = g_socket_create_source(sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+    g_source_set_callback(t->input, G_SOURCE_FUNC(turn_away_readable), t, NULL);
+    g_source_attach(t->input, g_main_context_get_thread_default());
+    t->timeout = g_timeout_add_seconds(TURN_AWAY_LINGER_SECONDS, turn_away_timeout, t);
+    g_hash_table_add(l->lingering, t);
+}
+
+/* ---- the control socket ---------------------------------------------------------------- */
+
+static void
+close_control(SessionWatch *w)
+{
+    if (w->control_watch != 0)
+        g_source_remove(w->control_watch);
+    w->control_watch = 0;
+    if (w->control >= 0)
+        close(w->control);
+    w->control = -1;
+}
+
+/* The reason to refuse a login of @w as a guest or a peer, NULL to let it in. */
+static const char *
+refusal(PorchListener *l, gboolean guest, char **ret_log)
+{
+    g_autoptr(PorchConfig) config = porch_manager_get_config(l->manager);
+    guint64 max = porch_config_get_limit(config, PORCH_LIMIT_MAX_SESSIONS);
+    guint64 max_guests = porch_config_get_limit(config, PORCH_LIMIT_MAX_GUEST_SESSIONS);
+    guint guests = count_sessions(l, NULL, STATE_GUEST);
+
+    if (guest && guests >= max_guests) {
+        *ret_log = g_strdup_printf("%u guest sessions already (max-guest-sessions)", guests);
+        return "Porch: too many guests are logged in; try again later";
+    }
+    if (logged_in(l) >= max) {
+        *ret_log = g_strdup_printf("%u sessions already (max-sessions)", logged_in(l));
+        return "Porch: too many sessions; try again later";
+    }
+    return NULL;
+}
+
+/* A name from a session, for the log: at most 64 printable characters. */
+static gboolean
+name_valid(const char *s, gsize len)
+{
+    if (len == 0 || len > 64)
+        return FALSE;
+    for (gsize i = 0; i < len; i++)
+        if (!g_ascii_isalnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+            return FALSE;
+    return TRUE;
+}
+
+/* Answers a session's request; anything it should not have sent ends it. */
+static gboolean
+on_control(int fd, GIOCondition cond, gpointer user_data)
+{
+    SessionWatch *w = user_data;
+    PorchListener *l = w->listener;
+    const gsize peer_len = strlen(PORCH_CONTROL_LOGIN_PEER);
+    char buf[PORCH_CONTROL_MAX + 1];
+    g_autofree char *why = NULL;
+    g_autofree char *answer = NULL;
+    const char *reason;
+    gboolean guest;
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return G_SOURCE_CONTINUE;
+    if (n <= 0) {
+        /* the session closed its end: it is ending */
+        w->control_watch = 0;
+        close_control(w);
+        return G_SOURCE_REMOVE;
+    }
+    guest = (gsize)n == strlen(PORCH_CONTROL_LOGIN_GUEST) &&
+            memcmp(buf, PORCH_CONTROL_LOGIN_GUEST, (gsize)n) == 0;
+    if (w->state != STATE_STARTUP || n > PORCH_CONTROL_MAX ||
+        !(guest || ((gsize)n > peer_len && memcmp(buf, PORCH_CONTROL_LOGIN_PEER, peer_len) == 0 &&
+                    name_valid(buf + peer_len, (gsize)n - peer_len)))) {
+        g_warning("session %d (%s): unexpected message on its control socket (%zd bytes); "
+                  "ending it",
+                  (int)w->pid, w->address, n);
+        w->control_watch = 0;
+        close_control(w);
+        w->state = STATE_OUT;
+        g_subprocess_send_signal(w->proc, SIGTERM);
+        return G_SOURCE_REMOVE;
+    }
+    buf[n] = '\0';
+    reason = refusal(l, guest, &why);
+    if (reason == NULL) {
+        w->state = guest ? STATE_GUEST : STATE_PEER;
+        answer = g_strdup(PORCH_CONTROL_OK);
+    } else {
+        g_message("%s: session %d: %s refused: %s", w->address, (int)w->pid,
+                  guest ? "guest" : buf + peer_len, why);
+        w->state = STATE_OUT;
+        answer = g_strconcat(PORCH_CONTROL_REFUSED, reason, NULL);
+    }
+    if (send(fd, answer, strlen(answer), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        /* the session will take that as a refusal */
+        w->state = STATE_OUT;
+        w->control_watch = 0;
+        close_control(w);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- sessions -------------------------------------------------------------------------- */
+
+static void
+session_watch_free(SessionWatch *w)
+{
+    close_control(w);
+    g_clear_object(&w->proc);
+    g_free(w->address);
+    g_free(w);
 }
 
 static void
@@ -116,7 +336,8 @@ on_session_exit(GObject *source, GAsyncResult *result, gpointer user_data)
     GSubprocess *proc = G_SUBPROCESS(source);
     PorchListener *l = w->listener;
 
-    if (g_subprocess_wait_finish(proc, result, NULL)) {
+    /* when cancelled, the listener is gone */
+    if (g_subprocess_wait_finish(proc, result, NULL) && l != NULL) {
         g_autoptr(PorchConfig) config = porch_manager_get_config(l->manager);
         guint removed;
 
@@ -125,7 +346,7 @@ on_session_exit(GObject *source, GAsyncResult *result, gpointer user_data)
             gint64 now = g_get_monotonic_time() / G_USEC_PER_SEC;
             g_array_append_val(recent_failures(l, w->address), now);
         }
-        if (g_subprocess_get_if_signaled(proc))
+        if (g_subprocess_get_if_signaled(proc) && w->state != STATE_OUT)
             g_warning("session %d (%s) died of signal %d", (int)w->pid, w->address,
                       g_subprocess_get_term_sig(proc));
         removed = porch_sftp_cleanup(config, l->state_dir, w->pid);
@@ -134,63 +355,102 @@ on_session_exit(GObject *source, GAsyncResult *result, gpointer user_data)
         g_hash_table_remove(l->sessions, GINT_TO_POINTER(w->pid));
         forget_old_failures(l);
     }
-    /* when cancelled, the listener is gone */
-    g_free(w->address);
-    g_free(w);
+    session_watch_free(w);
+}
+
+/* Why @address may not start a session now, NULL when it may. */
+static const char *
+startup_refusal(PorchListener *l, const char *address, char **ret_log)
+{
+    g_autoptr(PorchConfig) config = porch_manager_get_config(l->manager);
+    guint64 per_address = porch_config_get_limit(config, PORCH_LIMIT_MAX_SESSIONS_PER_ADDRESS);
+    guint64 startups = porch_config_get_limit(config, PORCH_LIMIT_MAX_STARTUPS);
+    guint64 max = porch_config_get_limit(config, PORCH_LIMIT_MAX_SESSIONS);
+
+    if (recent_failures(l, address)->len >= PORCH_AUTH_FAILURE_MAX) {
+        *ret_log = g_strdup("too many failed logins");
+        return "Porch: too many failed logins from this address; try again later\r\n";
+    }
+    if (count_sessions(l, address, -1) >= per_address) {
+        *ret_log = g_strdup_printf("too many sessions from this address (%" G_GUINT64_FORMAT
+                                   ", max-sessions-per-address)",
+                                   per_address);
+        return "Porch: too many sessions from this address; try again later\r\n";
+    }
+    if (count_sessions(l, NULL, STATE_STARTUP) >= startups) {
+        *ret_log = g_strdup_printf("%" G_GUINT64_FORMAT
+                                   " connections are logging in already (max-startups)",
+                                   startups);
+        return "Porch: too many connections are logging in; try again later\r\n";
+    }
+    if (logged_in(l) >= max) {
+        *ret_log = g_strdup_printf("%" G_GUINT64_FORMAT " sessions already (max-sessions)", max);
+        return "Porch: too many sessions; try again later\r\n";
+    }
+    return NULL;
 }
 
 static gboolean
 on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, gpointer user_data)
 {
     PorchListener *l = user_data;
-    g_autoptr(PorchConfig) config = porch_manager_get_config(l->manager);
     g_autoptr(GSubprocessLauncher) launcher = NULL;
     g_autoptr(GSubprocess) proc = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *address = address_string(conn);
+    g_autofree char *why = NULL;
+    const char *line = startup_refusal(l, address, &why);
     SessionWatch *w;
-    int fd;
+    int fd, control, pair[2];
 
-    if (recent_failures(l, address)->len >= PORCH_AUTH_FAILURE_MAX) {
-        g_message("%s: turned away: too many failed logins", address);
-        turn_away(conn, "Porch: too many failed logins from this address; try again later\r\n");
+    if (line != NULL) {
+        g_message("%s: turned away: %s", address, why);
+        turn_away(l, conn, line);
         return TRUE;
     }
-    /* one neighbour may take half the places, so that it cannot shut the others out */
-    if (sessions_from(l, address) >= MAX(4u, porch_config_get_max_sessions(config) / 2)) {
-        g_message("%s: turned away: too many sessions from this address", address);
-        turn_away(conn, "Porch: too many sessions from this address; try again later\r\n");
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        g_warning("%s: no control socket: %s", address, g_strerror(errno));
         return TRUE;
     }
-    if (g_hash_table_size(l->sessions) >= porch_config_get_max_sessions(config)) {
-        g_message("%s: turned away: %u sessions already", address,
-                  porch_config_get_max_sessions(config));
-        turn_away(conn, "Porch: too many sessions; try again later\r\n");
-        return TRUE;
-    }
-    fd = dup(g_socket_get_fd(g_socket_connection_get_socket(conn)));
-    if (fd < 0) {
+    /* Above the descriptors they become in the session: GLib moves each to its place in
+     * turn, and one that is another's target would be overwritten first. */
+    fd = fcntl(g_socket_get_fd(g_socket_connection_get_socket(conn)), F_DUPFD_CLOEXEC,
+               SESSION_FD_FLOOR);
+    control = fcntl(pair[1], F_DUPFD_CLOEXEC, SESSION_FD_FLOOR);
+    close(pair[1]);
+    if (fd < 0 || control < 0) {
         g_warning("%s: %s", address, g_strerror(errno));
+        close(pair[0]);
+        if (fd >= 0)
+            close(fd);
+        if (control >= 0)
+            close(control);
         return TRUE;
     }
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_subprocess_launcher_set_child_setup(launcher, block_sighup, NULL, NULL);
     g_subprocess_launcher_take_fd(launcher, fd, PORCH_SESSION_FD);
+    g_subprocess_launcher_take_fd(launcher, control, PORCH_SESSION_CONTROL_FD);
     proc = g_subprocess_launcher_spawn(launcher, &error, l->program, "--config", l->snapshot_file,
                                        "--state-dir", l->state_dir, "--address", address, NULL);
-    /* the session has its copy; ours goes */
+    /* the session has its copies; ours go */
+    g_clear_object(&launcher);
     g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
     if (proc == NULL) {
         g_warning("%s: cannot start %s: %s", address, l->program, error->message);
+        close(pair[0]);
         return TRUE;
     }
     w = g_new0(SessionWatch, 1);
     w->listener = l;
+    w->proc = g_object_ref(proc);
     w->pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(proc), NULL, 10);
     w->address = g_steal_pointer(&address);
+    w->state = STATE_STARTUP;
+    w->control = pair[0];
+    w->control_watch = g_unix_fd_add(w->control, G_IO_IN | G_IO_HUP | G_IO_ERR, on_control, w);
     g_message("%s: connection, session %d", w->address, (int)w->pid);
-    g_object_set_data_full(G_OBJECT(proc), "porch-address", g_strdup(w->address), g_free);
-    g_hash_table_insert(l->sessions, GINT_TO_POINTER(w->pid), g_object_ref(proc));
+    g_hash_table_insert(l->sessions, GINT_TO_POINTER(w->pid), w);
     g_subprocess_wait_async(proc, l->cancellable, on_session_exit, w);
     return TRUE;
 }
@@ -236,9 +496,10 @@ porch_listener_new(PorchManager *manager, const char *session_program, const cha
     l->program = g_strdup(session_program);
     l->snapshot_file = g_strdup(snapshot_file);
     l->state_dir = g_strdup(state_dir);
-    l->sessions = g_hash_table_new_full(NULL, NULL, NULL, g_object_unref);
+    l->sessions = g_hash_table_new(NULL, NULL);
     l->failures =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
+    l->lingering = g_hash_table_new(NULL, NULL);
     l->cancellable = g_cancellable_new();
     l->service = g_socket_service_new();
     for (guint i = 0; addresses[i]; i++)
@@ -253,7 +514,7 @@ void
 porch_listener_free(PorchListener *l)
 {
     GHashTableIter it;
-    gpointer proc;
+    gpointer value;
 
     if (l == NULL)
         return;
@@ -262,13 +523,24 @@ porch_listener_free(PorchListener *l)
         g_socket_listener_close(G_SOCKET_LISTENER(l->service));
         g_object_unref(l->service);
     }
-    g_cancellable_cancel(l->cancellable);
     if (l->sessions != NULL) {
+        /* each watch is freed when its wait ends, cancelled */
         g_hash_table_iter_init(&it, l->sessions);
-        while (g_hash_table_iter_next(&it, NULL, &proc))
-            g_subprocess_send_signal(proc, SIGTERM);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+            SessionWatch *w = value;
+            g_subprocess_send_signal(w->proc, SIGTERM);
+            close_control(w);
+            w->listener = NULL;
+        }
         g_hash_table_unref(l->sessions);
     }
+    g_cancellable_cancel(l->cancellable);
+    while (l->lingering != NULL && g_hash_table_size(l->lingering) > 0) {
+        g_hash_table_iter_init(&it, l->lingering);
+        g_hash_table_iter_next(&it, &value, NULL);
+        turn_away_finish(value);
+    }
+    g_clear_pointer(&l->lingering, g_hash_table_unref);
     g_clear_pointer(&l->failures, g_hash_table_unref);
     g_clear_object(&l->cancellable);
     g_free(l->program);
@@ -281,9 +553,9 @@ void
 porch_listener_reloaded(PorchListener *l)
 {
     GHashTableIter it;
-    gpointer proc;
+    gpointer value;
 
     g_hash_table_iter_init(&it, l->sessions);
-    while (g_hash_table_iter_next(&it, NULL, &proc))
-        g_subprocess_send_signal(proc, SIGHUP);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_subprocess_send_signal(((SessionWatch *)value)->proc, SIGHUP);
 }

@@ -17,10 +17,14 @@ typedef struct _PorchListener PorchListener;
 
 /* Binds the port and addresses of @manager's current configuration and starts accepting
  * on the thread-default main context. Each connection is served by @session_program
- * (started with the socket as fd 3, the snapshot file and @state_dir), as long as fewer
- * than max-sessions run; beyond that, and for an address with too many failed logins,
- * the client is told so in one line and the connection closed. Returns NULL with @error
- * set when an address cannot be bound. */
+ * (started with the socket as fd 3, its control socket as fd 4 (session.h), the snapshot
+ * file and @state_dir), within the limits of the current configuration: a connection from
+ * an address with too many failed logins or max-sessions-per-address connections, beyond
+ * max-startups connections not logged in yet, or when max-sessions are logged in, is told
+ * why in one line, which the client is given time to read, and closed. A session that
+ * authenticated asks on its control socket whether it may go on: at most max-sessions are
+ * logged in, of them at most max-guest-sessions guests. Returns NULL with @error set when
+ * an address cannot be bound. */
 PorchListener *porch_listener_new(PorchManager *manager, const char *session_program,
                                   const char *snapshot_file, const char *state_dir, GError **error);
 

@@ -10,8 +10,15 @@
  * (running.conf in the state directory), read again on SIGHUP, which porchd forwards after a
  * good reload.
  *
+ * porchd decides whether an authenticated client may go on (its session limits): the
+ * session asks it on the control socket (session.h) and, when refused, tells the client why
+ * (a userauth banner and the disconnect message) and ends. An unknown key that proved
+ * possession is recorded as a request for access when authentication is over, unless the
+ * same connection went on as guest (the porch client offers its key, then tries guest).
+ *
  * Exit status: 0 after a served session, PORCH_SESSION_EXIT_AUTH when the client did not
- * authenticate (porchd counts those per address to slow down guessing), 1 on errors.
+ * authenticate (porchd counts those per address to slow down guessing),
+ * PORCH_SESSION_EXIT_REFUSED when porchd refused it a place, 1 on errors.
  */
 #define G_LOG_DOMAIN         "porchd"
 #define G_LOG_USE_STRUCTURED 1
@@ -20,9 +27,12 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -39,20 +49,32 @@
 #include "session.h"
 #include "sftp-server.h"
 
-#define LOGIN_GRACE_SECONDS 30
-#define MAX_AUTH_TRIES      6
+#define MAX_AUTH_TRIES 6
+/* After the grace time, a last resort in case a callback does not return. */
+#define GRACE_BACKSTOP_SECONDS 10
+
+/* An unknown key that proved possession: recorded once authentication is over. */
+typedef struct {
+    char *name;
+    char *line;
+    char *fingerprint;
+} UnknownKey;
 
 typedef struct {
     PorchConfig *config; /* current snapshot */
     char *config_file;
     char *state_dir;
     char *address; /* the client's, for logs and pending requests */
+    int control;   /* the control socket to porchd */
 
     /* authentication outcome */
     gboolean authenticated;
-    char *fingerprint; /* NULL: guest */
-    char *who;         /* "bob (SHA256:...)" or "guest", for logs */
+    gboolean guest_asked; /* the client asked to go on as guest */
+    gboolean refused;     /* porchd said no: disconnect */
+    char *fingerprint;    /* NULL: guest */
+    char *who;            /* "bob (SHA256:...)" or "guest", for logs */
     int auth_failures;
+    GPtrArray *unknown_keys; /* UnknownKey*, at most MAX_AUTH_TRIES */
 
     ssh_channel channel;
     gboolean sftp_requested;
@@ -130,18 +152,123 @@ peer_name_suggestion(const char *user)
     return g_string_free(s, FALSE);
 }
 
+static void
+unknown_key_free(UnknownKey *k)
+{
+    g_free(k->name);
+    g_free(k->line);
+    g_free(k->fingerprint);
+    g_free(k);
+}
+
+/* @text with anything but printable ASCII replaced, at most PORCH_CONTROL_MAX bytes. */
+static char *
+printable(const char *text)
+{
+    GString *s = g_string_new(NULL);
+
+    for (const char *p = text; *p && s->len < PORCH_CONTROL_MAX; p++)
+        g_string_append_c(s, (*p >= 0x20 && *p < 0x7f) ? *p : '?');
+    return g_string_free(s, FALSE);
+}
+
+/* Asks porchd whether the client, authenticated as @request says, may go on (session.h).
+ * FALSE with the reason for the client in @ret_reason when not. */
+static gboolean
+ask_porchd(Session *s, const char *request, char **ret_reason)
+{
+    char answer[PORCH_CONTROL_MAX + 1];
+    struct pollfd pfd = {.fd = s->control, .events = POLLIN};
+    gint64 deadline = g_get_monotonic_time() + PORCH_CONTROL_TIMEOUT_MS * 1000;
+    ssize_t n = -1;
+    int r = 0;
+
+    *ret_reason = NULL;
+    if (send(s->control, request, strlen(request), MSG_NOSIGNAL) < 0) {
+        g_warning("%s: cannot ask porchd: %s", s->address, g_strerror(errno));
+        goto refused;
+    }
+    do {
+        int left = (int)((deadline - g_get_monotonic_time()) / 1000);
+        r = poll(&pfd, 1, MAX(left, 0));
+    } while (r < 0 && errno == EINTR);
+    if (r > 0)
+        n = recv(s->control, answer, sizeof answer, MSG_DONTWAIT);
+    if (n == (ssize_t)strlen(PORCH_CONTROL_OK) && memcmp(answer, PORCH_CONTROL_OK, (size_t)n) == 0)
+        return TRUE;
+    if (n > (ssize_t)strlen(PORCH_CONTROL_REFUSED) && n <= PORCH_CONTROL_MAX &&
+        memcmp(answer, PORCH_CONTROL_REFUSED, strlen(PORCH_CONTROL_REFUSED)) == 0) {
+        answer[n] = '\0';
+        *ret_reason = printable(answer + strlen(PORCH_CONTROL_REFUSED));
+        return FALSE;
+    }
+    g_warning("%s: porchd did not answer whether the login may go on (%s)", s->address,
+              r == 0 ? "timed out" : "no valid answer");
+refused:
+    *ret_reason = g_strdup("Porch: the server cannot take this login now; try again later");
+    return FALSE;
+}
+
+/* Tells the client @reason, as a userauth banner (the OpenSSH client shows it) and as the
+ * reason of the disconnection that follows. */
+static void
+refuse(Session *s, ssh_session session, const char *reason)
+{
+    g_autofree char *line = g_strconcat(reason, "\r\n", NULL);
+    ssh_string banner = ssh_string_from_char(line);
+
+    if (banner != NULL)
+        ssh_send_issue_banner(session, banner);
+    ssh_string_free(banner);
+    ssh_session_set_disconnect_message(session, reason);
+    s->refused = TRUE;
+}
+
 static int
 auth_none(ssh_session session, const char *user, void *userdata)
 {
     Session *s = userdata;
+    g_autofree char *reason = NULL;
 
+    if (s->authenticated || s->refused)
+        return SSH_AUTH_DENIED;
     if (g_strcmp0(user, "guest") == 0 && config_has_guest(s->config)) {
+        s->guest_asked = TRUE;
+        if (!ask_porchd(s, PORCH_CONTROL_LOGIN_GUEST, &reason)) {
+            g_message("%s: guest refused: %s", s->address, reason);
+            refuse(s, session, reason);
+            return SSH_AUTH_DENIED;
+        }
         s->authenticated = TRUE;
         s->who = g_strdup("guest");
         g_message("%s: guest logged in", s->address);
         return SSH_AUTH_SUCCESS;
     }
     return SSH_AUTH_DENIED;
+}
+
+/* Keeps an unknown key that proved possession, to be recorded when authentication is
+ * over. */
+static void
+remember_unknown_key(Session *s, struct ssh_key_struct *pubkey, const char *user, char *fp)
+{
+    UnknownKey *k;
+
+    for (guint i = 0; i < s->unknown_keys->len; i++)
+        if (strcmp(((UnknownKey *)s->unknown_keys->pdata[i])->fingerprint, fp) == 0)
+            return;
+    if (s->unknown_keys->len >= MAX_AUTH_TRIES)
+        return;
+    k = g_new0(UnknownKey, 1);
+    k->name = peer_name_suggestion(user);
+    k->line = porch_key_public_line(pubkey, k->name);
+    k->fingerprint = g_strdup(fp);
+    if (k->line == NULL) {
+        unknown_key_free(k);
+        return;
+    }
+    g_message("%s: refused unknown key %s (as \"%s\")", s->address, fp, k->name);
+    g_ptr_array_add(s->unknown_keys, k);
 }
 
 static int
@@ -151,8 +278,10 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
     Session *s = userdata;
     g_autofree char *fp = porch_key_fingerprint(pubkey);
     const PorchPeer *peer = porch_config_lookup_peer_by_fingerprint(s->config, fp);
+    g_autofree char *request = NULL;
+    g_autofree char *reason = NULL;
 
-    if (fp == NULL)
+    if (fp == NULL || s->authenticated || s->refused)
         return SSH_AUTH_DENIED;
     /* A key probe (no signature yet): say yes to any key, known or not, so that an unknown
      * key proves it is held before it is recorded as a request for access. */
@@ -163,15 +292,14 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
         return SSH_AUTH_DENIED;
     }
     if (peer == NULL) {
-        g_autoptr(GError) error = NULL;
-        g_autofree char *name = peer_name_suggestion(user);
-        g_autofree char *line = porch_key_public_line(pubkey, name);
-
         s->auth_failures++;
-        g_message("%s: refused unknown key %s (as \"%s\"); recorded as a request for access",
-                  s->address, fp, name);
-        if (!porch_pending_record(s->state_dir, name, line, fp, s->address, &error))
-            g_warning("%s: cannot record the request: %s", s->address, error->message);
+        remember_unknown_key(s, pubkey, user, fp);
+        return SSH_AUTH_DENIED;
+    }
+    request = g_strconcat(PORCH_CONTROL_LOGIN_PEER, peer->name, NULL);
+    if (!ask_porchd(s, request, &reason)) {
+        g_message("%s (%s) from %s: refused: %s", peer->name, fp, s->address, reason);
+        refuse(s, session, reason);
         return SSH_AUTH_DENIED;
     }
     s->authenticated = TRUE;
@@ -179,6 +307,61 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
     s->who = g_strdup_printf("%s (%s) from %s", peer->name, s->fingerprint, s->address);
     g_message("%s: logged in", s->who);
     return SSH_AUTH_SUCCESS;
+}
+
+/* gssapi-with-mic: never offered, refused before libssh hands it to the GSSAPI library. */
+static ssh_string
+auth_gssapi_select_oid(ssh_session session, const char *user, int n_oid, ssh_string *oids,
+                       void *userdata)
+{
+    Session *s = userdata;
+
+    s->auth_failures++;
+    return NULL;
+}
+
+/* What no callback took: password, keyboard-interactive, hostbased and unknown methods
+ * (none is offered) are failures; everything gets libssh's default answer, a refusal. */
+static int
+on_other_message(ssh_session session, ssh_message msg, void *userdata)
+{
+    Session *s = userdata;
+
+    if (ssh_message_type(msg) == SSH_REQUEST_AUTH)
+        s->auth_failures++;
+    return 1;
+}
+
+/* Records the unknown keys the client proved it holds, unless it went on as guest (the
+ * porch client offers its key first, then tries guest). */
+static void
+record_unknown_keys(Session *s)
+{
+    PorchPendingLimits limits = {
+            .max_total = (guint)porch_config_get_limit(s->config, PORCH_LIMIT_MAX_PENDING),
+            .max_per_address =
+                    (guint)porch_config_get_limit(s->config, PORCH_LIMIT_MAX_PENDING_PER_ADDRESS),
+            .expiry = (gint64)porch_config_get_limit(s->config, PORCH_LIMIT_PENDING_EXPIRY),
+    };
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+    if (s->guest_asked || limits.max_total == 0)
+        return;
+    for (guint i = 0; i < s->unknown_keys->len; i++) {
+        UnknownKey *k = s->unknown_keys->pdata[i];
+        g_autoptr(GError) error = NULL;
+
+        if (porch_pending_record(s->state_dir, &limits, k->name, k->line, k->fingerprint,
+                                 s->address, now, &error))
+            g_message("%s: key %s (as \"%s\") recorded as a request for access", s->address,
+                      k->fingerprint, k->name);
+        else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+            g_warning("%s: request for access of key %s not recorded: %s (max-pending %u)",
+                      s->address, k->fingerprint, error->message, limits.max_total);
+        else
+            g_warning("%s: cannot record the request for access of key %s: %s", s->address,
+                      k->fingerprint, error->message);
+    }
 }
 
 /* ---- channel ------------------------------------------------------------------------- */
@@ -246,7 +429,8 @@ channel_open(ssh_session session, void *userdata)
 /* ---- the connection ------------------------------------------------------------------ */
 
 /* Algorithms: curve25519 key exchange, Ed25519 host key, AEAD or CTR ciphers with
- * encrypt-then-MAC; no SHA-1 signatures, no CBC, no small DH groups. */
+ * encrypt-then-MAC; no SHA-1 signatures, no CBC, no small DH groups. The identification
+ * names no library version. */
 static gboolean
 configure_bind(ssh_bind bind, ssh_key host_key)
 {
@@ -262,6 +446,7 @@ configure_bind(ssh_bind bind, ssh_key host_key)
             {SSH_BIND_OPTIONS_HMAC_C_S, PORCH_SSH_MACS},
             {SSH_BIND_OPTIONS_HMAC_S_C, PORCH_SSH_MACS},
             {SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, PORCH_SSH_PUBKEY_TYPES},
+            {SSH_BIND_OPTIONS_BANNER, PORCH_SSH_SOFTWARE},
     };
 
     /* Not /etc/libssh/libssh_server.config: Porch's choices are its own. */
@@ -272,6 +457,27 @@ configure_bind(ssh_bind bind, ssh_key host_key)
             return FALSE;
     /* ssh_bind takes the key and frees it with the bind */
     return ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, host_key) == SSH_OK;
+}
+
+/* After the key exchange: waits until the client is authenticated and has asked for sftp
+ * or a command, at most until @deadline (monotonic time). Returns 0 when it has, -1 when
+ * it hung up after logging in, else the exit status. */
+static int
+authenticate(Session *s, ssh_session session, ssh_event event, gint64 deadline, guint grace)
+{
+    while (!(s->authenticated && s->channel != NULL && (s->sftp_requested || s->command != NULL))) {
+        if (s->refused)
+            return PORCH_SESSION_EXIT_REFUSED;
+        if (g_get_monotonic_time() > deadline || s->auth_failures >= MAX_AUTH_TRIES) {
+            g_message("%s: no login after %d failures or %u s; disconnecting", s->address,
+                      s->auth_failures, grace);
+            return PORCH_SESSION_EXIT_AUTH;
+        }
+        if (ssh_event_dopoll(event, 1000) == SSH_ERROR ||
+            ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR))
+            return s->authenticated ? -1 : PORCH_SESSION_EXIT_AUTH;
+    }
+    return 0;
 }
 
 static int
@@ -287,11 +493,17 @@ serve(Session *s, int fd)
             .userdata = s,
             .auth_none_function = auth_none,
             .auth_pubkey_function = auth_pubkey,
+            .gssapi_select_oid_function = auth_gssapi_select_oid,
             .channel_open_request_session_function = channel_open,
     };
-    gint64 deadline = g_get_monotonic_time() + LOGIN_GRACE_SECONDS * G_USEC_PER_SEC;
+    guint grace = (guint)porch_config_get_limit(s->config, PORCH_LIMIT_LOGIN_GRACE_TIME);
+    gint64 deadline = g_get_monotonic_time() + (gint64)grace * G_USEC_PER_SEC;
     int r = 1, one = 1, exit_status;
 
+    /* The whole login, key exchange included (libssh waits for it without a limit), must
+     * end within the grace time: a client that connects and says nothing must not hold a
+     * place for long. */
+    alarm(grace);
     host_key = porch_identity_load_or_create(key_path, &error);
     if (host_key == NULL) {
         g_warning("%s: no host key: %s", s->address, error->message);
@@ -311,37 +523,37 @@ serve(Session *s, int fd)
         g_warning("%s: %s", s->address, ssh_get_error(bind));
         goto out;
     }
+    /* No compression: it is not worth its risks and cost here (ssh_bind has no option for
+     * it; the session's own must be set before the key exchange). */
+    if (ssh_options_set(session, SSH_OPTIONS_COMPRESSION_C_S, "none") != SSH_OK ||
+        ssh_options_set(session, SSH_OPTIONS_COMPRESSION_S_C, "none") != SSH_OK) {
+        g_warning("%s: cannot set up SSH: %s", s->address, ssh_get_error(session));
+        goto out;
+    }
     ssh_callbacks_init(&server_cb);
     ssh_set_server_callbacks(session, &server_cb);
+    ssh_set_message_callback(session, on_other_message, s);
     /* what failure replies offer; 'none' for guest is answered by auth_none() all the same */
     ssh_set_auth_methods(session, SSH_AUTH_METHOD_PUBLICKEY);
-    /* The whole login, key exchange included (libssh waits for it without a limit), must
-     * end within the grace time: a client that connects and says nothing must not hold one
-     * of the max-sessions places. */
-    alarm(LOGIN_GRACE_SECONDS);
     if (ssh_handle_key_exchange(session) != SSH_OK) {
         g_message("%s: key exchange failed: %s", s->address, ssh_get_error(session));
         r = PORCH_SESSION_EXIT_AUTH;
         goto out;
     }
+    /* From here the deadline ends the login, so that the keys the client proved it holds
+     * are recorded; the alarm stays as a last resort. */
+    alarm(grace + GRACE_BACKSTOP_SECONDS);
 
     event = ssh_event_new();
     ssh_event_add_session(event, session);
-    while (!(s->authenticated && s->channel != NULL && (s->sftp_requested || s->command != NULL))) {
-        if (g_get_monotonic_time() > deadline || s->auth_failures >= MAX_AUTH_TRIES) {
-            g_message("%s: no login after %d failures or %d s; disconnecting", s->address,
-                      s->auth_failures, LOGIN_GRACE_SECONDS);
-            r = PORCH_SESSION_EXIT_AUTH;
-            goto out;
-        }
-        if (ssh_event_dopoll(event, 1000) == SSH_ERROR ||
-            ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) {
-            r = s->authenticated ? 0 : PORCH_SESSION_EXIT_AUTH;
-            goto out;
-        }
+    r = authenticate(s, session, event, deadline, grace);
+    alarm(0);
+    record_unknown_keys(s);
+    if (r != 0) {
+        r = MAX(r, 0);
+        goto out;
     }
     ssh_event_remove_session(event, session);
-    alarm(0);
 
     ssh_set_blocking(session, 1);
     if (s->command != NULL) {
@@ -420,6 +632,7 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     struct sigaction sa = {.sa_handler = on_sighup};
     sigset_t blocked;
+    struct stat st;
     Session s = {0};
     int r;
 
@@ -445,8 +658,17 @@ main(int argc, char **argv)
 
     s.config_file = config_file;
     s.state_dir = state_dir;
+    s.control = PORCH_SESSION_CONTROL_FD;
+    s.unknown_keys = g_ptr_array_new_with_free_func((GDestroyNotify)unknown_key_free);
     s.address = address ? address : g_strdup("unknown");
     address = NULL;
+    /* without porchd to ask, nobody may log in */
+    if (fstat(s.control, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        g_warning("%s: no control socket on fd %d (porchd starts this program)", s.address,
+                  s.control);
+        close(fd);
+        return 1;
+    }
     s.config = porch_config_load_file(config_file, &error);
     if (s.config == NULL) {
         g_warning("%s: %s", s.address, error->message);
@@ -456,6 +678,7 @@ main(int argc, char **argv)
     s.who = NULL;
     r = serve(&s, fd);
     porch_config_unref(s.config);
+    g_ptr_array_unref(s.unknown_keys);
     g_free(s.fingerprint);
     g_free(s.command);
     g_free(s.who);

@@ -5,6 +5,8 @@
 #define PORCH_SESSION_FD 3
 /* porchd-session's exit status when the client never authenticated. */
 #define PORCH_SESSION_EXIT_AUTH 3
+/* ...and when it did, but porchd said no (the session limits): not a failed login. */
+#define PORCH_SESSION_EXIT_REFUSED 4
 /* In the state directory: the host key, and the configuration porchd validated last. */
 #define PORCH_HOST_KEY_FILE   "ssh_host_ed25519_key"
 #define PORCH_RUNNING_CONFIG  "running.conf"
@@ -12,6 +14,38 @@
 /* In the state directory while porchd runs: its process id, "PID\n", so that
  * `porch peers accept` can make it reload (cli/peers.c checks /proc/PID/comm first). */
 #define PORCH_PID_FILE "porchd.pid"
+
+/* The SSH identification porchd-session sends: "SSH-2.0-" and this, no library version. */
+#define PORCH_SSH_SOFTWARE "Porch"
+
+/* ---- The control socket ---------------------------------------------------------------
+ *
+ * porchd keeps one end of a socketpair(AF_UNIX, SOCK_SEQPACKET) per session; the session
+ * gets the other as PORCH_SESSION_CONTROL_FD. porchd learns from it who is logged in, so
+ * that it can count peers and guests; a session asks it before it lets a client in.
+ *
+ * Each message is one packet of 1..PORCH_CONTROL_MAX bytes of printable ASCII (0x20-0x7e),
+ * without a line end or NUL:
+ *
+ *   session -> porchd   "login peer NAME"   NAME, the [peer]'s name, authenticated by its key
+ *                       "login guest"       the client logged in as guest
+ *   porchd -> session   "ok"                go on: the session is counted as logged in
+ *                       "refused TEXT"      do not: TEXT says why, for the client
+ *
+ * A session sends at most one request, right when authentication succeeded, and waits at
+ * most PORCH_CONTROL_TIMEOUT_MS for the answer; no answer, the end of the socket or
+ * anything else is a refusal. porchd answers from its counts (porch.conf(5), LIMITS):
+ * logged-in sessions at most max-sessions, of them guests at most max-guest-sessions.
+ * Anything else from a session (a second request, an unknown or too long packet) makes
+ * porchd log it, close its end and end that session: a session cannot confuse porchd's
+ * counts, nor make it read more than PORCH_CONTROL_MAX + 1 bytes at a time. */
+#define PORCH_SESSION_CONTROL_FD  4
+#define PORCH_CONTROL_MAX         256
+#define PORCH_CONTROL_TIMEOUT_MS  5000
+#define PORCH_CONTROL_LOGIN_PEER  "login peer "
+#define PORCH_CONTROL_LOGIN_GUEST "login guest"
+#define PORCH_CONTROL_OK          "ok"
+#define PORCH_CONTROL_REFUSED     "refused "
 
 /* Modern algorithms only: AEAD, or CTR with encrypt-then-MAC; SHA-2 signatures. */
 #define PORCH_SSH_CIPHERS                                                                          \

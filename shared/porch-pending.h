@@ -5,9 +5,6 @@
 
 G_BEGIN_DECLS
 
-/* At most this many distinct pending requests are kept; later ones are not recorded. */
-#define PORCH_PENDING_MAX 64
-
 typedef struct {
     char *name;        /* the user name the client gave: a suggestion for [peer NAME] */
     char *key;         /* the public key line */
@@ -21,17 +18,32 @@ typedef struct {
 void porch_pending_peer_free(PorchPendingPeer *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchPendingPeer, porch_pending_peer_free)
 
-/* Records (or updates: attempts, last_seen, address) the request of the key with
- * @fingerprint in @state_dir/pending/. Returns FALSE with @error set (G_IO_ERROR) when it
- * cannot be written, or when PORCH_PENDING_MAX other requests are pending already
- * (G_IO_ERROR_NO_SPACE). */
-gboolean porch_pending_record(const char *state_dir, const char *name, const char *key,
-                              const char *fingerprint, const char *address, GError **error);
+/* How many requests STATE/pending/ may hold, and for how long (porch.conf's max-pending,
+ * max-pending-per-address and pending-expiry). */
+typedef struct {
+    guint max_total;       /* requests of all addresses; 0: none are recorded */
+    guint max_per_address; /* requests last seen from one address; at least 1 */
+    gint64 expiry;         /* seconds after its last attempt that a request is forgotten */
+} PorchPendingLimits;
 
-/* Returns the pending requests of @state_dir, oldest first (an array of PorchPendingPeer*,
- * free with g_ptr_array_unref()); an empty array when there are none. Unreadable entries
- * are skipped. */
-GPtrArray *porch_pending_list(const char *state_dir);
+/* Records (or updates: attempts, last_seen, address) the request of the key with
+ * @fingerprint in @state_dir/pending/, within @limits, at Unix time @now (seconds):
+ * expired requests (last seen more than limits->expiry seconds before @now) are removed
+ * first; when limits->max_per_address other requests were last seen from @address, the
+ * oldest of them (by first_seen) makes room; a key never takes over another key's request,
+ * whatever name it gives. Returns FALSE with @error set when nothing was recorded:
+ * G_IO_ERROR_NO_SPACE when limits->max_total requests of other keys are pending (or
+ * max_total is 0), another G_IO_ERROR code when the folder cannot be written. Concurrent
+ * callers (one per session process) are serialised by a lock file in the folder. */
+gboolean porch_pending_record(const char *state_dir, const PorchPendingLimits *limits,
+                              const char *name, const char *key, const char *fingerprint,
+                              const char *address, gint64 now, GError **error);
+
+/* Returns the pending requests of @state_dir, oldest first (then by fingerprint; an array of
+ * PorchPendingPeer*, free with g_ptr_array_unref()); an empty array when there are none. Unreadable
+ * entries, and with @expiry > 0 those last seen more than @expiry seconds ago, are left out (not
+ * removed: porch_pending_record() does that). */
+GPtrArray *porch_pending_list(const char *state_dir, gint64 expiry);
 
 /* Forgets the request of @fingerprint; TRUE when there was one. */
 gboolean porch_pending_remove(const char *state_dir, const char *fingerprint);

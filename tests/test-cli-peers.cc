@@ -224,17 +224,23 @@ class CliTest : public ::testing::Test
         return k;
     }
     // A request for access, as porchd records it when an unknown key logs in.
-    void Ask(const Key &k, const std::string &name, const std::string &address = "192.168.1.20")
+    void Ask(const Key &k, const std::string &name, const std::string &address = "192.168.1.20",
+             gint64 when = 0)
     {
         g_autoptr(GError) error = nullptr;
         std::string line = k.line + " " + name;
-        ASSERT_TRUE(porch_pending_record(state_.c_str(), name.c_str(), line.c_str(),
-                                         k.fingerprint.c_str(), address.c_str(), &error))
+        ASSERT_TRUE(porch_pending_record(state_.c_str(), &limits_, name.c_str(), line.c_str(),
+                                         k.fingerprint.c_str(), address.c_str(),
+                                         when ? when : Now(), &error))
                 << error->message;
+    }
+    static gint64 Now()
+    {
+        return g_get_real_time() / G_USEC_PER_SEC;
     }
     guint Pending()
     {
-        g_autoptr(GPtrArray) list = porch_pending_list(state_.c_str());
+        g_autoptr(GPtrArray) list = porch_pending_list(state_.c_str(), 0);
         return list->len;
     }
     void Write(const std::string &text)
@@ -293,6 +299,8 @@ class CliTest : public ::testing::Test
 
     std::string dir_, config_home_, conf_, state_, share_;
     int port_ = 0;
+    // porch.conf's defaults
+    PorchPendingLimits limits_ = {64, 4, 7 * 24 * 3600};
 };
 
 // ---- porch id -------------------------------------------------------------------------------
@@ -577,6 +585,81 @@ TEST_F(CliTest, AcceptOfANameThatIsNoPeerNameNeedsAs)
     // The key line is rebuilt: the name from the network does not reach the file.
     EXPECT_NE(after.find("[peer jo]\nkey = " + k.line + " jo\n"), std::string::npos) << after;
     EXPECT_EQ(after.find("Smith"), std::string::npos) << after;
+}
+
+TEST_F(CliTest, AcceptSaysWhichKeyFromWhereItAccepts)
+{
+    Key bob = MakeKey("bob");
+    Ask(bob, "bob", "192.168.1.77");
+    Write(Commented());
+    ProcResult r = Peers({"accept", "bob"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("Added [peer bob] to " + conf_ + " (key " + bob.fingerprint +
+                         ", it asked from 192.168.1.77)"),
+              std::string::npos)
+            << r.out;
+}
+
+// A stranger's request may carry the name of a peer that is there already (from a new
+// laptop, says the stranger): the name is not enough to accept it, under any name.
+TEST_F(CliTest, AcceptOfARequestThatGivesAPeersNameNeedsTheFingerprint)
+{
+    Key bob = MakeKey("bob");
+    Key stranger = MakeKey("stranger");
+    Ask(stranger, "bob", "192.168.1.66");
+    std::string conf = Commented() + "\n[peer bob]\nkey = " + bob.line + "\n";
+    Write(conf);
+    for (const std::vector<std::string> &args : std::vector<std::vector<std::string>>{
+                 {"accept", "bob"},
+                 {"accept", "bob", "--as", "bob-laptop"},
+         }) {
+        ProcResult r = Peers(args);
+        EXPECT_EQ(r.status, 1) << args.size() << ": " << r.out;
+        EXPECT_NE(r.err.find("has a [peer bob] already"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("porch peers accept " + stranger.fingerprint + " --as PEERNAME"),
+                  std::string::npos)
+                << r.err;
+        EXPECT_EQ(ReadFile(conf_), conf);
+        EXPECT_EQ(Pending(), 1u);
+    }
+    // by its fingerprint, under another name, it is accepted (the owner checked it)
+    ProcResult r = Peers({"accept", stranger.fingerprint, "--as", "bob-laptop"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("(key " + stranger.fingerprint + ", it asked from 192.168.1.66)"),
+              std::string::npos)
+            << r.out;
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(PorchConfig) config = porch_config_load_file(conf_.c_str(), &error);
+    ASSERT_NE(config, nullptr) << error->message;
+    const PorchPeer *peer = porch_config_lookup_peer(config, "bob");
+    ASSERT_NE(peer, nullptr);
+    EXPECT_EQ(std::string(peer->keys[0].fingerprint), bob.fingerprint) << "bob is still bob";
+}
+
+// Requests older than pending-expiry (since their last attempt) are gone for porch peers.
+TEST_F(CliTest, ExpiredRequestsAreNeitherListedNorAccepted)
+{
+    Key old = MakeKey("old");
+    Key fresh = MakeKey("fresh");
+    // (recording removes what has expired by then: the old one goes in last)
+    Ask(fresh, "fresh", "192.168.1.21", Now() - 3600);
+    Ask(old, "old", "192.168.1.20", Now() - 8 * 24 * 3600);
+    Write(Commented());
+    ProcResult r = Peers({"list"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out.find(old.fingerprint), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(fresh.fingerprint), std::string::npos) << r.out;
+    r = Peers({"accept", "old"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("nobody called 'old' asked"), std::string::npos) << r.err;
+
+    // pending-expiry is porch.conf's
+    std::string longer = Commented();
+    longer.insert(longer.find("listen ="), "pending-expiry = 30d\n");
+    Write(longer);
+    r = Peers({"list", "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(old.fingerprint), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, AcceptLeavesAFileThatDoesNotLoadAlone)

@@ -5,11 +5,13 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -158,6 +160,73 @@ class PorchdTest : public ::testing::Test
     int port_ = 0;
 };
 
+// A connection to porchd on 127.0.0.1:port; -1 on failure.
+int
+Connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+// Everything the peer sends until it closes the connection (or 10 s pass).
+std::string
+ReadAll(int fd)
+{
+    std::string s;
+    char buf[512];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        s.append(buf, (size_t)n);
+    return s;
+}
+
+// A stand-in for porchd-session, for porchd to start beside a copy of itself: it reads a
+// word from the client, sends porchd what that word names on the control socket (fd 4),
+// tells the client each answer, and waits for the client to hang up.
+constexpr const char *kFakeSession = R"(#!/usr/bin/perl
+use strict;
+use warnings;
+use IO::Handle;
+use IO::Select;
+alarm(20);
+open(my $in, '<&=', 3) or die "fd 3: $!";
+open(my $conn, '>&=', 3) or die "fd 3: $!";
+open(my $ctl, '+<&=', 4) or die "fd 4: $!";
+$conn->autoflush(1);
+$in->blocking(1); # porchd's sockets are non-blocking, and so is the copy it hands on
+my $kind = <$in> // '';
+$kind =~ s/\s+$//;
+my %messages = (
+    guest   => ['login guest'],
+    twice   => ['login guest', 'login guest'],
+    huge    => ['login guest' . ('x' x 5000)],
+    unknown => ['hello porchd'],
+    badname => ["login peer b\x1b[2Jb"],
+);
+for my $m (@{$messages{$kind} // []}) {
+    send($ctl, $m, 0);
+    my $answer = 'timeout';
+    if (IO::Select->new($ctl)->can_read(3)) {
+        my $buf = '';
+        recv($ctl, $buf, 1000, 0);
+        $answer = length($buf) ? $buf : 'EOF';
+    }
+    print $conn "answer: $answer\n";
+}
+print $conn "done\n";
+my $rest = <$in>;
+)";
+
 TEST_F(PorchdTest, CheckConfigPrintsOkForAGoodFile)
 {
     Write("[porch]\nname = Test\n[share Photos]\npath = " + ShareDir() + "\nread = guest\n");
@@ -285,6 +354,71 @@ TEST_F(PorchdTest, AnAddressInUseIsAClearStartError)
     EXPECT_NE(ReadFile(log_).find("cannot listen: [127.0.0.1]:" + std::to_string(port)),
               std::string::npos)
             << ReadFile(log_);
+}
+
+// porchd counts sessions by what they say on their control socket: one that says anything
+// else is logged and ended, and porchd goes on counting right.
+TEST_F(PorchdTest, ASessionThatWritesGarbageOnItsControlSocketIsEnded)
+{
+    // porchd starts the porchd-session beside it: a copy of porchd beside the stand-in
+    std::string bin = dir_ + "/bin";
+    ASSERT_EQ(g_mkdir(bin.c_str(), 0755), 0);
+    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd", ReadFile(kPorchd), 0755));
+    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-session", kFakeSession, 0755));
+    Write(Porch("max-sessions = 2\n") + "[share Photos]\npath = " + ShareDir() +
+          "\nread = guest\n");
+    pid_ = fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+        FILE *f = freopen(log_.c_str(), "w", stderr);
+        (void)f;
+        std::string porchd = bin + "/porchd";
+        execl(porchd.c_str(), porchd.c_str(), "--config", conf_.c_str(), "--state-dir",
+              state_.c_str(), (char *)nullptr);
+        _exit(127);
+    }
+    ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
+
+    int n = 0;
+    for (const char *kind : {"huge", "unknown", "badname", "twice"}) {
+        int fd = Connect(port_);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(write(fd, kind, strlen(kind)), (ssize_t)strlen(kind));
+        ASSERT_EQ(write(fd, "\n", 1), 1);
+        // the stand-in waits for us to hang up: only porchd's SIGTERM ends it this soon
+        gint64 start = g_get_monotonic_time();
+        std::string said = ReadAll(fd);
+        close(fd);
+        EXPECT_LT(g_get_monotonic_time() - start, 5 * G_USEC_PER_SEC) << kind << ": not ended";
+        if (std::string(kind) == "twice")
+            EXPECT_EQ(said.rfind("answer: ok\n", 0), 0u) << said;
+        else
+            EXPECT_FALSE(porch::test::Contains(said, "answer: ok")) << kind << ": " << said;
+        EXPECT_TRUE(WaitForLog("unexpected message on its control socket", ++n)) << kind << "\n"
+                                                                                 << ReadFile(log_);
+        EXPECT_TRUE(Alive());
+    }
+    EXPECT_EQ(ReadFile(log_).find("\x1b"), std::string::npos) << "a session's bytes in the log";
+
+    // the counts are right: max-sessions 2, so one guest at a time
+    int first = Connect(port_), second = Connect(port_);
+    ASSERT_TRUE(first >= 0 && second >= 0);
+    ASSERT_EQ(write(first, "guest\n", 6), 6);
+    std::string ok;
+    for (char c; ok.find("done\n") == std::string::npos && read(first, &c, 1) == 1;)
+        ok += c;
+    EXPECT_EQ(ok, "answer: ok\ndone\n");
+    ASSERT_EQ(write(second, "guest\n", 6), 6);
+    std::string refused;
+    for (char c; refused.find("done\n") == std::string::npos && read(second, &c, 1) == 1;)
+        refused += c;
+    EXPECT_EQ(refused, "answer: refused Porch: too many guests are logged in; try again later\n"
+                       "done\n");
+    close(first);
+    close(second);
+    EXPECT_EQ(Stop(), 0);
+    if (HasFailure())
+        std::cerr << ReadFile(log_);
 }
 
 } // namespace
