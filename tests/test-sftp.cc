@@ -1415,8 +1415,9 @@ TEST(SftpSessions, MaxSessionsTurnsTheNextOneAwayUntilOneEnds)
     Porchd d(lan.get());
     const std::string pub = lan->host_dir(1) + "/shares/Public";
     ASSERT_TRUE(MakeDirs(pub) && WriteFile(pub + "/p", "public\n"));
-    ASSERT_TRUE(WriteFile(d.conf, "[porch]\nport = " + std::to_string(kPort) + "\nlisten = " +
-                                          lan->address(1) + "\nmax-sessions = 2\n\n" +
+    ASSERT_TRUE(WriteFile(d.conf, "[porch]\nport = " + std::to_string(kPort) +
+                                          "\nlisten = " + lan->address(1) +
+                                          "\nmax-sessions = 2\nmax-guest-sessions = 2\n\n" +
                                           "[share Public]\npath = " + pub + "\nread = guest\n"));
     ASSERT_TRUE(d.Start());
     Client guest{"guest", ""};
