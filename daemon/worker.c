@@ -1,0 +1,191 @@
+/* worker.c — porchd-worker: one share's file operations, as the share's owner.
+ *
+ *   porchd-worker --root PATH [--write]
+ *
+ * Started by porchd (as the share's owner, never as root), with a control socket on fd 3
+ * (SOCK_SEQPACKET). Each message on it is one byte, 'c', with one descriptor: a new client
+ * connection, a session's (files.h says what is asked on it). The worker serves every client
+ * until it goes, and ends when the control socket is closed and no client is left.
+ *
+ * Before it reads anything, it confines itself: Landlock beneath PATH (reading, and writing
+ * too with --write: nothing else on the file system), and a seccomp allow-list of the
+ * system calls file operations need. Paths still resolve through the jail (porch-jail.h):
+ * the jail and Landlock are two walls, and either holds alone.
+ */
+#define G_LOG_DOMAIN         "porchd"
+#define G_LOG_USE_STRUCTURED 1
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "files.h"
+#include "porch-sandbox.h"
+
+#define CONTROL_FD  3
+#define MAX_CLIENTS 1024
+
+/* What file operations need besides porch_sandbox_base_syscalls. */
+static const char *const file_syscalls[] = {
+        "openat",     "openat2",  "open",      "newfstatat", "statx",    "getdents64",
+        "mkdirat",    "unlinkat", "renameat",  "renameat2",  "linkat",   "symlinkat",
+        "readlinkat", "fchmod",   "fchmodat",  "fchown",     "fchownat", "utimensat",
+        "statfs",     "fstatfs",  "faccessat", "faccessat2", NULL,
+};
+
+typedef struct {
+    int fd;
+    PorchFiles *files;
+} Client;
+
+/* Takes a client connection from the control socket: FALSE when it is closed or broken. */
+static gboolean
+accept_client(const char *root, GArray *clients)
+{
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    char tag = 0;
+    struct iovec iov = {.iov_base = &tag, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    g_autoptr(GError) error = NULL;
+    struct cmsghdr *c;
+    Client client = {-1, NULL};
+    ssize_t n;
+
+    do
+        n = recvmsg(CONTROL_FD, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return FALSE;
+    c = CMSG_FIRSTHDR(&msg);
+    if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int)))
+        memcpy(&client.fd, CMSG_DATA(c), sizeof(int));
+    if (tag != 'c' || client.fd < 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+        g_warning("worker for %s: a malformed control message", root);
+        if (client.fd >= 0)
+            close(client.fd);
+        return FALSE;
+    }
+    if (clients->len >= MAX_CLIENTS) {
+        g_warning("worker for %s: %u clients already; one refused", root, MAX_CLIENTS);
+        close(client.fd);
+        return TRUE;
+    }
+    client.files = porch_files_new_direct(root, &error);
+    if (client.files == NULL) {
+        g_warning("worker for %s: %s", root, error->message);
+        close(client.fd);
+        return TRUE;
+    }
+    g_array_append_val(clients, client);
+    return TRUE;
+}
+
+static void
+client_end(GArray *clients, guint i)
+{
+    Client *c = &g_array_index(clients, Client, i);
+
+    close(c->fd);
+    porch_files_free(c->files);
+    g_array_remove_index_fast(clients, i);
+}
+
+static gboolean
+sandbox(const char *root, gboolean write, GError **error)
+{
+    PorchSandboxRule rule = {
+            .path = root,
+            .fd = -1,
+            .access = PORCH_SANDBOX_READ | (write ? PORCH_SANDBOX_WRITE : 0),
+    };
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_auto(GStrv) allowed = NULL;
+    gboolean landlocked = FALSE;
+
+    if (!porch_sandbox_landlock(&rule, 1, &landlocked, error))
+        return FALSE;
+    if (!landlocked)
+        g_message("worker for %s: this kernel has no Landlock; the jail alone keeps paths "
+                  "beneath the share",
+                  root);
+    g_strv_builder_addv(b, (const char **)porch_sandbox_base_syscalls);
+    g_strv_builder_addv(b, (const char **)file_syscalls);
+    allowed = g_strv_builder_end(b);
+    return porch_sandbox_seccomp((const char *const *)allowed, porch_sandbox_fatal_syscalls, error);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *root = NULL;
+    gboolean write = FALSE;
+    GOptionEntry entries[] = {
+            {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "The share's folder", "PATH"},
+            {"write", 0, 0, G_OPTION_ARG_NONE, &write, "Someone may write in the share", NULL},
+            G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) clients = g_array_new(FALSE, FALSE, sizeof(Client));
+    gboolean control_open = TRUE;
+
+    g_option_context_set_summary(ctx, "One share's file operations, for porchd's sessions "
+                                      "(control socket on fd 3). Not for running by hand.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || root == NULL ||
+        !g_path_is_absolute(root)) {
+        fprintf(stderr, "porchd-worker: %s\n",
+                error ? error->message : "--root takes the share's absolute path");
+        return 2;
+    }
+    if (geteuid() == 0) {
+        fprintf(stderr, "porchd-worker: refusing to run as root\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (!sandbox(root, write, &error)) {
+        g_warning("worker for %s: cannot confine itself: %s", root, error->message);
+        return 1;
+    }
+    while (control_open || clients->len > 0) {
+        g_autofree struct pollfd *fds = g_new0(struct pollfd, clients->len + 1);
+        guint n = 0;
+
+        if (control_open)
+            fds[n++] = (struct pollfd){.fd = CONTROL_FD, .events = POLLIN};
+        for (guint i = 0; i < clients->len; i++)
+            fds[n++] =
+                    (struct pollfd){.fd = g_array_index(clients, Client, i).fd, .events = POLLIN};
+        if (poll(fds, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            g_warning("worker for %s: poll: %s", root, g_strerror(errno));
+            return 1;
+        }
+        /* clients first, from the last, so that removing one keeps the others' indexes */
+        guint base = control_open ? 1 : 0;
+        for (guint i = clients->len; i-- > 0;) {
+            short ev = fds[base + i].revents;
+            Client *c = &g_array_index(clients, Client, i);
+            if (ev != 0 && !porch_files_serve_one(c->files, c->fd))
+                client_end(clients, i);
+        }
+        if (control_open && fds[0].revents != 0)
+            control_open = accept_client(root, clients);
+    }
+    return 0;
+}
