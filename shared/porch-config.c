@@ -59,7 +59,7 @@ static const struct {
         {"porch", SECTION_PORCH, {"name", "port", "listen", NULL}},
         {"peer", SECTION_PEER, {"key", NULL}},
         {"group", SECTION_GROUP, {"members", NULL}},
-        {"share", SECTION_SHARE, {"path", "read", "write", "hidden", "comment", NULL}},
+        {"share", SECTION_SHARE, {"path", "read", "write", "hidden", "comment", "owner", NULL}},
         {"printer", SECTION_PRINTER, {"queue", "print", "hidden", NULL}},
 };
 
@@ -198,6 +198,7 @@ share_free(PorchShare *s)
     g_free(s->name);
     g_free(s->path);
     g_free(s->comment);
+    g_free(s->owner);
     rule_clear(&s->read);
     rule_clear(&s->write);
     g_free(s);
@@ -716,6 +717,22 @@ check_resource_name(Loader *l, const char *section, const char *name, GHashTable
     return TRUE;
 }
 
+/* A user name as useradd(8) takes it: a letter or '_', then letters, digits, '_', '-', '.'
+ * (Debian allows a few more: they are refused here), at most 32 bytes. */
+static gboolean
+user_name_valid(const char *name)
+{
+    gsize n = strlen(name);
+
+    if (n == 0 || n > 32 || !(g_ascii_islower(name[0]) || name[0] == '_'))
+        return FALSE;
+    for (gsize i = 1; i < n; i++)
+        if (!(g_ascii_islower(name[i]) || g_ascii_isdigit(name[i]) || name[i] == '_' ||
+              name[i] == '-' || name[i] == '.'))
+            return FALSE;
+    return TRUE;
+}
+
 static gboolean
 load_share(Loader *l, const char *section, const char *name, GHashTable *seen, GError **error)
 {
@@ -742,14 +759,18 @@ load_share(Loader *l, const char *section, const char *name, GHashTable *seen, G
     if (!g_path_is_absolute(path))
         return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "path",
                          "'%s' is not an absolute path", path);
+    /* A process that may not look (porchd's network side, which is not the share's owner)
+     * leaves the check to the share's worker, and porchd --check-config to root. */
     if (stat(path, &st) != 0) {
         int e = errno;
 
         if (e == ENOENT)
             return set_error(l, error, PORCH_CONFIG_ERROR_PATH_NOT_FOUND, section, "path",
                              "%s does not exist", path);
-        return set_error(l, error, PORCH_CONFIG_ERROR_IO, section, "path", "%s: %s", path,
-                         g_strerror(e));
+        if (e != EACCES)
+            return set_error(l, error, PORCH_CONFIG_ERROR_IO, section, "path", "%s: %s", path,
+                             g_strerror(e));
+        st.st_mode = S_IFDIR;
     }
     if (!S_ISDIR(st.st_mode))
         return set_error(l, error, PORCH_CONFIG_ERROR_NOT_A_DIRECTORY, section, "path",
@@ -764,6 +785,17 @@ load_share(Loader *l, const char *section, const char *name, GHashTable *seen, G
         s->comment = g_strdup("");
     if (!get_boolean(l, section, "hidden", &s->hidden, error))
         return FALSE;
+    s->owner = get_string(l, section, "owner", &local);
+    if (local != NULL) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (s->owner != NULL && !user_name_valid(s->owner))
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "owner",
+                         "'%s' is not a user name", s->owner);
+    if (g_strcmp0(s->owner, "root") == 0)
+        return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "owner",
+                         "shares are never served as root; name the user whose files they are");
     if (!load_rule(l, section, "read", &s->read, error) ||
         !load_rule(l, section, "write", &s->write, error))
         return FALSE;

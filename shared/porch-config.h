@@ -67,8 +67,12 @@ typedef struct {
 
 typedef struct {
     char *name;
-    char *path;    /* absolute, an existing directory when the snapshot was loaded */
+    char *path;    /* absolute; an existing directory when the snapshot was loaded, unless
+                    * the loading process may not look (EACCES: porchd's network side is not
+                    * the share's owner) */
     char *comment; /* "" when unset */
+    char *owner;   /* the user whose rights the share is served with; NULL: the folder's
+                    * owner (a user name as written, checked by porchd, never "root") */
     gboolean hidden;
     PorchRule read;
     PorchRule write; /* write implies read: see porch_acl_check() */

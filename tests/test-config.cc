@@ -120,6 +120,15 @@ TEST(Config, LimitsReadCountsTimesAndSizes)
     EXPECT_EQ(porch_config_get_limit(one.config, PORCH_LIMIT_IDLE_TIMEOUT), 0u);
 }
 
+TEST(Config, ShareOwnerIsAUserNameOrTheFoldersOwner)
+{
+    Result r;
+    Load("[share A]\npath = /\nowner = alice_1.x-y\n[share B]\npath = /tmp\n", &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    EXPECT_STREQ(porch_config_lookup_share(r.config, "A")->owner, "alice_1.x-y");
+    EXPECT_EQ(porch_config_lookup_share(r.config, "B")->owner, nullptr);
+}
+
 TEST(Config, FixtureFileLoadsEverySectionInFileOrder)
 {
     std::string file = std::string(PORCH_TEST_DATA) + "/matrix.conf";
@@ -462,6 +471,14 @@ BadConfigs()
              "[porch]\nmax-sessions = 0\n",
              PORCH_CONFIG_ERROR_INVALID_VALUE,
              {"[porch] max-sessions:"}},
+            {"OwnerRoot",
+             "[share S]\npath = /\nowner = root\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[share S] owner:", "never served as root"}},
+            {"OwnerNotAUserName",
+             "[share S]\npath = /\nowner = Alice Smith\n",
+             PORCH_CONFIG_ERROR_INVALID_VALUE,
+             {"[share S] owner:", "'Alice Smith' is not a user name"}},
             {"IdleTimeoutNotATime",
              "[porch]\nidle-timeout = soon\n",
              PORCH_CONFIG_ERROR_INVALID_VALUE,
