@@ -15,6 +15,7 @@
 
 #include <libssh/sftp.h>
 
+#include "fd-pass.h"
 #include "porch-jail.h"
 
 typedef enum {
@@ -536,29 +537,7 @@ message_clear(Message *m)
 static gboolean
 send_message(int fd, const GByteArray *b, const int *fds, guint n_fds)
 {
-    struct iovec iov = {.iov_base = b->data, .iov_len = b->len};
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(2 * sizeof(int))];
-    } control;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    ssize_t n;
-
-    memset(&control, 0, sizeof control);
-    if (n_fds > 0) {
-        struct cmsghdr *c;
-        msg.msg_control = control.buf;
-        msg.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
-        c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
-        memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
-    }
-    do
-        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n == (ssize_t)b->len;
+    return porch_fd_send(fd, b->data, b->len, fds, n_fds);
 }
 
 /* Receives one message with at most @max_fds descriptors. FALSE when the other side closed,
@@ -566,41 +545,12 @@ send_message(int fd, const GByteArray *b, const int *fds, guint n_fds)
 static gboolean
 receive_message(int fd, Message *m, guint max_fds)
 {
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(2 * sizeof(int))];
-    } control;
-    struct iovec iov;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    gboolean ok = TRUE;
-    ssize_t n;
+    gssize n;
 
     *m = (Message){.b = g_byte_array_sized_new(4096), .fds = {-1, -1}};
     g_byte_array_set_size(m->b, PORCH_FILES_MAX_MESSAGE);
-    iov.iov_base = m->b->data;
-    iov.iov_len = m->b->len;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof control.buf;
-    do
-        n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-        ok = FALSE;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-            int got;
-            memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
-            if (m->n_fds < max_fds)
-                m->fds[m->n_fds++] = got;
-            else {
-                close(got);
-                ok = FALSE;
-            }
-        }
-    }
-    if (!ok) {
+    n = porch_fd_recv(fd, m->b->data, m->b->len, m->fds, MIN(max_fds, 2), &m->n_fds);
+    if (n <= 0) {
         message_clear(m);
         return FALSE;
     }

@@ -16,6 +16,8 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 
+#include "fd-pass.h"
+#include "porch-acl.h"
 #include "session.h"
 #include "sftp-server.h"
 
@@ -41,6 +43,8 @@ typedef struct {
     GPid pid;
     char *address;
     SessionState state;
+    char *peer;  /* STATE_PEER: the [peer]'s name */
+    guint files; /* connections to file workers handed out */
     int control; /* porchd's end of the control socket; -1 when closed */
     guint control_watch;
 } SessionWatch;
@@ -55,6 +59,7 @@ typedef struct {
 
 struct _PorchListener {
     PorchManager *manager;
+    PorchWorkers *workers;
     char *program;
     char *snapshot_file;
     char *state_dir;
@@ -261,6 +266,31 @@ name_valid(const char *s, gsize len)
     return TRUE;
 }
 
+/* The connection to the worker of [share @name] that a logged-in session asks for: only for a
+ * share its peer (or guest) may read, checked here again, with the rules of this moment.
+ * Returns the answer; *ret_fd is the descriptor to send with it, or -1. */
+static char *
+files_answer(PorchListener *l, SessionWatch *w, const char *name, int *ret_fd)
+{
+    g_autoptr(PorchConfig) config = porch_manager_get_config(l->manager);
+    const PorchShare *share = porch_config_lookup_share(config, name);
+    const PorchPeer *peer = w->peer ? porch_config_lookup_peer(config, w->peer) : NULL;
+    const char *fingerprint = peer != NULL ? peer->keys[0].fingerprint : NULL;
+    g_autoptr(GError) error = NULL;
+
+    *ret_fd = -1;
+    if (share == NULL || (w->state == STATE_PEER && peer == NULL) ||
+        !porch_acl_check(config, fingerprint, PORCH_RESOURCE_SHARE, share->name, PORCH_ACL_READ))
+        return g_strconcat(PORCH_CONTROL_REFUSED, "no such share", NULL);
+    *ret_fd = porch_workers_connect(l->workers, share, &error);
+    if (*ret_fd < 0) {
+        g_warning("session %d (%s): %s", (int)w->pid, w->address, error->message);
+        return g_strconcat(PORCH_CONTROL_REFUSED, "the share cannot be opened now", NULL);
+    }
+    w->files++;
+    return g_strdup(PORCH_CONTROL_OK);
+}
+
 /* Answers a session's request; anything it should not have sent ends it. */
 static gboolean
 on_control(int fd, GIOCondition cond, gpointer user_data)
@@ -268,11 +298,12 @@ on_control(int fd, GIOCondition cond, gpointer user_data)
     SessionWatch *w = user_data;
     PorchListener *l = w->listener;
     const gsize peer_len = strlen(PORCH_CONTROL_LOGIN_PEER);
+    const gsize files_len = strlen(PORCH_CONTROL_FILES);
     char buf[PORCH_CONTROL_MAX + 1];
     g_autofree char *why = NULL;
     g_autofree char *answer = NULL;
     const char *reason;
-    gboolean guest;
+    gboolean guest, files, sent;
     ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
 
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -282,6 +313,25 @@ on_control(int fd, GIOCondition cond, gpointer user_data)
         w->control_watch = 0;
         close_control(w);
         return G_SOURCE_REMOVE;
+    }
+    files = (w->state == STATE_PEER || w->state == STATE_GUEST) && n <= PORCH_CONTROL_MAX &&
+            (gsize)n > files_len && memcmp(buf, PORCH_CONTROL_FILES, files_len) == 0 &&
+            w->files < PORCH_CONTROL_MAX_FILES;
+    if (files) {
+        int worker = -1;
+        buf[n] = '\0';
+        answer = strlen(buf) == (gsize)n
+                         ? files_answer(l, w, buf + files_len, &worker)
+                         : g_strconcat(PORCH_CONTROL_REFUSED, "no such share", NULL);
+        sent = porch_fd_send(fd, answer, strlen(answer), &worker, worker >= 0 ? 1 : 0);
+        if (worker >= 0)
+            close(worker);
+        if (!sent) {
+            w->control_watch = 0;
+            close_control(w);
+            return G_SOURCE_REMOVE;
+        }
+        return G_SOURCE_CONTINUE;
     }
     guest = (gsize)n == strlen(PORCH_CONTROL_LOGIN_GUEST) &&
             memcmp(buf, PORCH_CONTROL_LOGIN_GUEST, (gsize)n) == 0;
@@ -301,6 +351,8 @@ on_control(int fd, GIOCondition cond, gpointer user_data)
     reason = refusal(l, guest, &why);
     if (reason == NULL) {
         w->state = guest ? STATE_GUEST : STATE_PEER;
+        if (!guest)
+            w->peer = g_strdup(buf + peer_len);
         answer = g_strdup(PORCH_CONTROL_OK);
     } else {
         g_message("%s: session %d: %s refused: %s", w->address, (int)w->pid,
@@ -325,6 +377,7 @@ session_watch_free(SessionWatch *w)
 {
     close_control(w);
     g_clear_object(&w->proc);
+    g_free(w->peer);
     g_free(w->address);
     g_free(w);
 }
@@ -349,7 +402,8 @@ on_session_exit(GObject *source, GAsyncResult *result, gpointer user_data)
         if (g_subprocess_get_if_signaled(proc) && w->state != STATE_OUT)
             g_warning("session %d (%s) died of signal %d", (int)w->pid, w->address,
                       g_subprocess_get_term_sig(proc));
-        removed = porch_sftp_cleanup(config, l->state_dir, w->pid);
+        removed = porch_sftp_cleanup(config, l->state_dir, w->pid, porch_workers_files_for,
+                                     l->workers);
         if (removed > 0)
             g_message("removed %u unfinished upload(s) of session %d", removed, (int)w->pid);
         g_hash_table_remove(l->sessions, GINT_TO_POINTER(w->pid));
@@ -485,14 +539,15 @@ bind_address(PorchListener *l, const char *literal, guint16 port, GError **error
 }
 
 PorchListener *
-porch_listener_new(PorchManager *manager, const char *session_program, const char *snapshot_file,
-                   const char *state_dir, GError **error)
+porch_listener_new(PorchManager *manager, PorchWorkers *workers, const char *session_program,
+                   const char *snapshot_file, const char *state_dir, GError **error)
 {
     g_autoptr(PorchConfig) config = porch_manager_get_config(manager);
     g_autoptr(PorchListener) l = g_new0(PorchListener, 1);
     const char *const *addresses = porch_config_get_listen(config);
 
     l->manager = manager;
+    l->workers = workers;
     l->program = g_strdup(session_program);
     l->snapshot_file = g_strdup(snapshot_file);
     l->state_dir = g_strdup(state_dir);

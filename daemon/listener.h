@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "manager.h"
+#include "workers.h"
 
 G_BEGIN_DECLS
 
@@ -23,10 +24,12 @@ typedef struct _PorchListener PorchListener;
  * max-startups connections not logged in yet, or when max-sessions are logged in, is told
  * why in one line, which the client is given time to read, and closed. A session that
  * authenticated asks on its control socket whether it may go on: at most max-sessions are
- * logged in, of them at most max-guest-sessions guests. Returns NULL with @error set when
- * an address cannot be bound. */
-PorchListener *porch_listener_new(PorchManager *manager, const char *session_program,
-                                  const char *snapshot_file, const char *state_dir, GError **error);
+ * logged in, of them at most max-guest-sessions guests. A logged-in session gets its
+ * connections to the shares' file workers from @workers (borrowed), for the shares its peer
+ * may read. Returns NULL with @error set when an address cannot be bound. */
+PorchListener *porch_listener_new(PorchManager *manager, PorchWorkers *workers,
+                                  const char *session_program, const char *snapshot_file,
+                                  const char *state_dir, GError **error);
 
 /* Stops listening, sends SIGTERM to every session still running, frees @listener. */
 void porch_listener_free(PorchListener *listener);

@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "launcher.h"
 #include "listener.h"
 #include "manager.h"
 #include "porch-cups.h"
@@ -20,6 +22,7 @@
 #include "print-watch.h"
 #include "session.h"
 #include "sftp-server.h"
+#include "workers.h"
 
 /* --check-config waits this long for CUPS to accept and to answer each question */
 #define CHECK_CUPS_TIMEOUT_MS 2000
@@ -30,6 +33,7 @@ typedef struct {
     PorchListener *listener;
     PorchPublisher *publisher;
     PorchPrintWatch *print_watch;
+    PorchWorkers *workers;
 } Daemon;
 
 static void
@@ -60,6 +64,7 @@ on_sighup(gpointer user_data)
         !g_strv_equal((const char *const *)porch_config_get_listen(config),
                       (const char *const *)porch_config_get_listen(before)))
         g_warning("the new port or listen addresses take effect when porchd restarts");
+    porch_workers_apply(d->workers, config);
     porch_listener_reloaded(d->listener);
     porch_publisher_apply(d->publisher, config);
     porch_print_watch_apply(d->print_watch, config);
@@ -99,14 +104,15 @@ on_avahi_state(PorchPublisher *publisher, gboolean running, gpointer user_data)
                   "back; serving goes on");
 }
 
-/* Writes STATE/porchd.pid, "PID\n", atomically (a temporary file renamed into place), so
- * that `porch peers accept` finds the daemon to reload. Returns the file's path, NULL (having
- * logged why) when it cannot be written: serving goes on without it. */
+/* Writes STATE/porchd.pid, "PID\n" (@pid: the launcher's, when there is one: a reload goes
+ * through it), atomically (a temporary file renamed into place), so that `porch peers
+ * accept` finds the daemon to reload. Returns the file's path, NULL (having logged why) when
+ * it cannot be written: serving goes on without it. */
 static char *
-write_pid_file(const char *state_dir)
+write_pid_file(const char *state_dir, pid_t pid)
 {
     g_autofree char *path = g_build_filename(state_dir, PORCH_PID_FILE, NULL);
-    g_autofree char *text = g_strdup_printf("%ld\n", (long)getpid());
+    g_autofree char *text = g_strdup_printf("%ld\n", (long)pid);
     g_autoptr(GError) error = NULL;
 
     if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error)) {
@@ -117,12 +123,12 @@ write_pid_file(const char *state_dir)
     return g_steal_pointer(&path);
 }
 
-/* Removes the pid file at @path if it still names this process. */
+/* Removes the pid file at @path if it still names @pid. */
 static void
-remove_pid_file(const char *path)
+remove_pid_file(const char *path, pid_t pid)
 {
     g_autofree char *text = NULL;
-    g_autofree char *mine = g_strdup_printf("%ld\n", (long)getpid());
+    g_autofree char *mine = g_strdup_printf("%ld\n", (long)pid);
 
     if (path == NULL || !g_file_get_contents(path, &text, NULL, NULL) || g_strcmp0(text, mine) != 0)
         return;
@@ -205,18 +211,18 @@ check_queues(PorchConfig *config, const char *file)
     return TRUE;
 }
 
-/* porchd-session beside this program (a build tree, or the same folder), else where it
- * is installed. */
+/* @name (porchd-session, porchd-worker) beside this program (a build tree, or the same
+ * folder), else where it is installed. */
 static char *
-find_session_program(void)
+find_program(const char *name)
 {
     g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
     g_autofree char *dir = self ? g_path_get_dirname(self) : NULL;
-    g_autofree char *beside = dir ? g_build_filename(dir, PORCH_SESSION_PROGRAM, NULL) : NULL;
+    g_autofree char *beside = dir ? g_build_filename(dir, name, NULL) : NULL;
 
     if (beside != NULL && g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
         return g_steal_pointer(&beside);
-    return g_build_filename(PORCH_LIBEXECDIR, PORCH_SESSION_PROGRAM, NULL);
+    return g_build_filename(PORCH_LIBEXECDIR, name, NULL);
 }
 
 int
@@ -224,7 +230,7 @@ main(int argc, char **argv)
 {
     g_autofree char *config_file = NULL;
     g_autofree char *state_dir = NULL;
-    gboolean check_config = FALSE, version = FALSE, system = FALSE;
+    gboolean check_config = FALSE, version = FALSE, system = FALSE, network_side = FALSE;
     GOptionEntry entries[] = {
             {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
              "Read FILE instead of the default porch.conf", "FILE"},
@@ -237,6 +243,8 @@ main(int argc, char **argv)
             {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config,
              "Check the configuration, print OK or the error, and exit", NULL},
             {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+            {"network-side", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &network_side,
+             "Run as the launcher's network side (the launcher starts it)", NULL},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -251,6 +259,9 @@ main(int argc, char **argv)
     g_autofree char *host_key_file = NULL;
     g_autofree char *fingerprint = NULL;
     g_autofree char *session_program = NULL;
+    g_autofree char *worker_program = NULL;
+    g_autoptr(PorchWorkers) workers = NULL;
+    pid_t pid_in_file = getpid();
     g_autofree char *pid_file = NULL;
     ssh_key host_key = NULL;
     guint removed;
@@ -289,6 +300,24 @@ main(int argc, char **argv)
         printf("OK\n");
         return 0;
     }
+    worker_program = find_program(PORCH_WORKER_PROGRAM);
+    /* The system service: root starts the network side as 'porch', and the workers as the
+     * shares' owners, and does nothing else (launcher.h). */
+    if (geteuid() == 0 && !network_side) {
+        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+        return porch_launcher_run(self, config_file, state_dir, worker_program);
+    }
+    if (network_side) {
+        struct stat st;
+        if (fstat(PORCH_LAUNCHER_FD, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+            g_printerr("porchd: --network-side is for the launcher to use\n");
+            return 2;
+        }
+        pid_in_file = getppid();
+        workers = porch_workers_new(PORCH_LAUNCHER_FD, worker_program);
+    } else {
+        workers = porch_workers_new(-1, worker_program);
+    }
     if (g_mkdir_with_parents(state_dir, 0700) != 0) {
         g_printerr("porchd: cannot create the state directory %s: %s\n", state_dir,
                    g_strerror(errno));
@@ -309,10 +338,10 @@ main(int argc, char **argv)
     fingerprint = porch_key_fingerprint(host_key);
     ssh_key_free(host_key);
     config = porch_manager_get_config(manager);
-    if ((removed = porch_sftp_cleanup(config, state_dir, 0)) > 0)
+    if ((removed = porch_sftp_cleanup(config, state_dir, 0, porch_workers_files_for, workers)) > 0)
         g_message("removed %u unfinished upload(s) left by an earlier run", removed);
-    session_program = find_session_program();
-    listener = porch_listener_new(manager, session_program, snapshot, state_dir, &error);
+    session_program = find_program(PORCH_SESSION_PROGRAM);
+    listener = porch_listener_new(manager, workers, session_program, snapshot, state_dir, &error);
     if (listener == NULL) {
         g_printerr("porchd: cannot listen: %s\n", error->message);
         return 1;
@@ -329,12 +358,13 @@ main(int argc, char **argv)
                  .manager = manager,
                  .listener = listener,
                  .publisher = publisher,
-                 .print_watch = print_watch};
+                 .print_watch = print_watch,
+                 .workers = workers};
     g_unix_signal_add(SIGHUP, on_sighup, &d);
     g_unix_signal_add(SIGTERM, on_sigterm, &d);
     g_unix_signal_add(SIGINT, on_sigterm, &d);
 
-    pid_file = write_pid_file(state_dir);
+    pid_file = write_pid_file(state_dir, pid_in_file);
     log_summary(config);
     g_message("porchd %s running: SFTP on port %u, host key %s, state in %s", PORCH_VERSION,
               porch_config_get_port(config), fingerprint, state_dir);
@@ -346,7 +376,7 @@ main(int argc, char **argv)
      * the last reference is gone. */
     g_clear_pointer(&print_watch, porch_print_watch_free);
     g_clear_object(&publisher);
-    remove_pid_file(pid_file);
+    remove_pid_file(pid_file, pid_in_file);
     g_message("stopped");
     return 0;
 }

@@ -45,6 +45,7 @@
 #include "porch-config.h"
 #include "porch-identity.h"
 #include "porch-pending.h"
+#include "fd-pass.h"
 #include "print.h"
 #include "session.h"
 #include "sftp-server.h"
@@ -364,6 +365,45 @@ record_unknown_keys(Session *s)
     }
 }
 
+/* ---- files ----------------------------------------------------------------------------- */
+
+/* A share's file operations: a connection to its worker, which porchd hands over on the
+ * control socket (session.h) for a share this peer may read. The session never opens a
+ * shared file by path itself. */
+static PorchFiles *
+files_for(void *user_data, const PorchShare *share, GError **error)
+{
+    Session *s = user_data;
+    g_autofree char *request = g_strconcat(PORCH_CONTROL_FILES, share->name, NULL);
+    char answer[PORCH_CONTROL_MAX + 1];
+    struct pollfd pfd = {.fd = s->control, .events = POLLIN};
+    guint n_fds = 0;
+    int fd = -1, r;
+    gssize n = -1;
+
+    if (strlen(request) <= PORCH_CONTROL_MAX &&
+        porch_fd_send(s->control, request, strlen(request), NULL, 0)) {
+        do
+            r = poll(&pfd, 1, PORCH_CONTROL_TIMEOUT_MS * 2);
+        while (r < 0 && errno == EINTR);
+        if (r > 0)
+            n = porch_fd_recv(s->control, answer, sizeof answer - 1, &fd, 1, &n_fds);
+    }
+    if (n == (gssize)strlen(PORCH_CONTROL_OK) && n_fds == 1 &&
+        memcmp(answer, PORCH_CONTROL_OK, (gsize)n) == 0)
+        return porch_files_new_remote(fd);
+    if (n_fds == 1)
+        close(fd);
+    if (n > 0)
+        answer[n] = '\0';
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "porchd gave no file worker: %s",
+                n > (gssize)strlen(PORCH_CONTROL_REFUSED) &&
+                                g_str_has_prefix(answer, PORCH_CONTROL_REFUSED)
+                        ? answer + strlen(PORCH_CONTROL_REFUSED)
+                        : "no answer");
+    return NULL;
+}
+
 /* ---- channel ------------------------------------------------------------------------- */
 
 static int
@@ -574,6 +614,7 @@ serve(Session *s, int fd)
                 .fingerprint = s->fingerprint,
                 .who = s->who,
                 .state_dir = s->state_dir,
+                .files_for = files_for,
         };
         r = porch_sftp_serve(session, s->channel, &ctx) == 0 ? 0 : 1;
         exit_status = r;

@@ -11,6 +11,7 @@
 #define PORCH_HOST_KEY_FILE   "ssh_host_ed25519_key"
 #define PORCH_RUNNING_CONFIG  "running.conf"
 #define PORCH_SESSION_PROGRAM "porchd-session"
+#define PORCH_WORKER_PROGRAM  "porchd-worker"
 /* In the state directory while porchd runs: its process id, "PID\n", so that
  * `porch peers accept` can make it reload (cli/peers.c checks /proc/PID/comm first). */
 #define PORCH_PID_FILE "porchd.pid"
@@ -31,12 +32,18 @@
  *                       "login guest"       the client logged in as guest
  *   porchd -> session   "ok"                go on: the session is counted as logged in
  *                       "refused TEXT"      do not: TEXT says why, for the client
+ *   session -> porchd   "files SHARE"       once logged in: a connection to the file worker
+ *                                           of SHARE (daemon/files.h), which porchd gives
+ *                                           only for a share the peer may read
+ *   porchd -> session   "ok"                with the connection (SCM_RIGHTS)
+ *                       "refused TEXT"
  *
- * A session sends at most one request, right when authentication succeeded, and waits at
+ * A session sends one login request, right when authentication succeeded, and waits at
  * most PORCH_CONTROL_TIMEOUT_MS for the answer; no answer, the end of the socket or
  * anything else is a refusal. porchd answers from its counts (porch.conf(5), LIMITS):
  * logged-in sessions at most max-sessions, of them guests at most max-guest-sessions.
- * Anything else from a session (a second request, an unknown or too long packet) makes
+ * Anything else from a session (a second login, "files" before the login or more than
+ * PORCH_CONTROL_MAX_FILES of them, an unknown or too long packet) makes
  * porchd log it, close its end and end that session: a session cannot confuse porchd's
  * counts, nor make it read more than PORCH_CONTROL_MAX + 1 bytes at a time. */
 #define PORCH_SESSION_CONTROL_FD  4
@@ -46,6 +53,9 @@
 #define PORCH_CONTROL_LOGIN_GUEST "login guest"
 #define PORCH_CONTROL_OK          "ok"
 #define PORCH_CONTROL_REFUSED     "refused "
+#define PORCH_CONTROL_FILES       "files "
+/* "files" requests a session may make (a connection per share it uses, so far fewer). */
+#define PORCH_CONTROL_MAX_FILES 256
 
 /* Modern algorithms only: AEAD, or CTR with encrypt-then-MAC; SHA-2 signatures. */
 #define PORCH_SSH_CIPHERS                                                                          \

@@ -307,7 +307,7 @@ split_vpath(const char *path)
 /* The file operations of @share (its worker), set up on first use. The key holds the path
  * too, so a reload that points the share elsewhere gets new ones. */
 static PorchFiles *
-files_for(Server *s, const PorchShare *share)
+share_files(Server *s, const PorchShare *share)
 {
     g_autofree char *key = g_strconcat(share->name, "\n", share->path, NULL);
     PorchFiles *files = g_hash_table_lookup(s->files, key);
@@ -378,7 +378,7 @@ resolve(Server *s, const char *path, PorchAclOp op, gboolean need_share, Target 
             return SSH_FX_NO_SUCH_FILE;
         return SSH_FX_PERMISSION_DENIED;
     }
-    t->files = files_for(s, t->share);
+    t->files = share_files(s, t->share);
     if (t->files == NULL) {
         *ret_why = "the share's folder cannot be opened";
         return SSH_FX_NO_SUCH_FILE;
@@ -933,7 +933,7 @@ readdir_root(Server *s, Request *r)
         struct stat st;
 
         if (share == NULL || share->hidden || !may(s, share, PORCH_ACL_READ) ||
-            (files = files_for(s, share)) == NULL || porch_files_stat(files, "", &st, 0) < 0)
+            (files = share_files(s, share)) == NULL || porch_files_stat(files, "", &st, 0) < 0)
             continue;
         attrs_from_stat(&a, &st, read_only_for(s, share));
         longname = long_name(name, &st, a.permissions);
@@ -1729,16 +1729,15 @@ porch_sftp_serve(ssh_session session, ssh_channel channel, const PorchSftpContex
 /* ---- after a session ----------------------------------------------------------------- */
 
 static gboolean
-cleanup_entry(const PorchConfig *config, const char *path)
+cleanup_entry(const PorchConfig *config, const char *path, PorchSftpFilesFunc files_for,
+              void *user_data)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *share_name = NULL;
     g_autofree char *dir = NULL;
     g_autofree char *name = NULL;
-    g_autoptr(PorchJail) jail = NULL;
+    g_autoptr(PorchFiles) files = NULL;
     const PorchShare *share;
-    gboolean removed = FALSE;
-    int fd;
 
     if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
         return FALSE;
@@ -1750,15 +1749,9 @@ cleanup_entry(const PorchConfig *config, const char *path)
         (!g_str_has_prefix(name, PORCH_UPLOAD_PREFIX) &&
          !g_str_has_prefix(name, PORCH_CLIENT_TEMP_PREFIX)))
         return FALSE;
-    jail = porch_jail_new(share->path, NULL);
-    if (jail == NULL)
-        return FALSE;
-    fd = porch_jail_open(jail, dir, O_PATH | O_DIRECTORY, 0, 0);
-    if (fd >= 0) {
-        removed = unlinkat(fd, name, 0) == 0;
-        close(fd);
-    }
-    return removed;
+    files = files_for != NULL ? files_for(user_data, share, NULL)
+                              : porch_files_new_direct(share->path, NULL);
+    return files != NULL && porch_files_unlink_in(files, dir, name) == 0;
 }
 
 /* Whether @pid is a porchd-session of @state_dir still running: not a zombie that has not
@@ -1789,7 +1782,8 @@ session_alive(GPid pid, const char *state_dir)
 }
 
 guint
-porch_sftp_cleanup(const PorchConfig *config, const char *state_dir, GPid pid)
+porch_sftp_cleanup(const PorchConfig *config, const char *state_dir, GPid pid,
+                   PorchSftpFilesFunc files_for, void *user_data)
 {
     g_autofree char *dir = g_build_filename(state_dir, PORCH_UPLOAD_JOURNAL, NULL);
     g_autofree char *prefix = g_strdup_printf("%d.", (int)pid);
@@ -1806,7 +1800,7 @@ porch_sftp_cleanup(const PorchConfig *config, const char *state_dir, GPid pid)
         if (pid == 0 && session_alive((GPid)g_ascii_strtoll(n, NULL, 10), state_dir))
             continue;
         path = g_build_filename(dir, n, NULL);
-        if (cleanup_entry(config, path))
+        if (cleanup_entry(config, path, files_for, user_data))
             removed++;
         g_unlink(path);
     }

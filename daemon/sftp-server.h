@@ -28,6 +28,10 @@ G_BEGIN_DECLS
 /* A READDIR reply holds at most this many names. */
 #define PORCH_SFTP_READDIR_BATCH 100
 
+/* The file operations of @share: a connection to its worker (NULL with @error when there is
+ * none). */
+typedef PorchFiles *(*PorchSftpFilesFunc)(void *user_data, const PorchShare *share, GError **error);
+
 typedef struct {
     /* Returns the configuration to decide the next request by (borrowed: valid until the
      * next call). Called before every request, so a reload applies to the next one. */
@@ -36,9 +40,8 @@ typedef struct {
     const char *fingerprint; /* the peer's key fingerprint; NULL for a guest */
     const char *who;         /* for log lines */
     const char *state_dir;
-    /* Returns the file operations of @share: a connection to its worker (NULL with @error
-     * when there is none). NULL: they are done in this process (porch_files_new_direct()). */
-    PorchFiles *(*files_for)(void *user_data, const PorchShare *share, GError **error);
+    /* The shares' file operations; NULL: done in this process (porch_files_new_direct()). */
+    PorchSftpFilesFunc files_for;
 } PorchSftpContext;
 
 /* Serves SFTP on @channel (the "sftp" subsystem was accepted, @session is in blocking mode)
@@ -66,9 +69,11 @@ gboolean porch_sftp_server_feed(PorchSftpServer *server, const guint8 *data, gsi
 void porch_sftp_server_free(PorchSftpServer *server);
 
 /* Removes the temporary upload files that the journal of session @pid (or of every
- * session, @pid 0) in @state_dir still lists, resolving them beneath the shares of
- * @config, and the journal entries. For porchd: when a session process ends, and at start
- * for the leftovers of a crash. Returns how many temporary files were removed. */
-guint porch_sftp_cleanup(const PorchConfig *config, const char *state_dir, GPid pid);
+ * session, @pid 0) in @state_dir still lists, through the files of the shares of @config
+ * (@files_for with @user_data; NULL: in this process), and the journal entries. For porchd:
+ * when a session process ends, and at start for the leftovers of a crash. Returns how many
+ * temporary files were removed. */
+guint porch_sftp_cleanup(const PorchConfig *config, const char *state_dir, GPid pid,
+                         PorchSftpFilesFunc files_for, void *user_data);
 
 G_END_DECLS

@@ -26,6 +26,7 @@
 
 #include <glib.h>
 
+#include "fd-pass.h"
 #include "files.h"
 #include "porch-sandbox.h"
 
@@ -49,33 +50,16 @@ typedef struct {
 static gboolean
 accept_client(const char *root, GArray *clients)
 {
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    char tag = 0;
-    struct iovec iov = {.iov_base = &tag, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = control.buf,
-                         .msg_controllen = sizeof control.buf};
     g_autoptr(GError) error = NULL;
-    struct cmsghdr *c;
     Client client = {-1, NULL};
-    ssize_t n;
+    guint n_fds = 0;
+    char tag = 0;
+    gssize n = porch_fd_recv(CONTROL_FD, &tag, 1, &client.fd, 1, &n_fds);
 
-    do
-        n = recvmsg(CONTROL_FD, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0)
-        return FALSE;
-    c = CMSG_FIRSTHDR(&msg);
-    if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-        c->cmsg_len == CMSG_LEN(sizeof(int)))
-        memcpy(&client.fd, CMSG_DATA(c), sizeof(int));
-    if (tag != 'c' || client.fd < 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-        g_warning("worker for %s: a malformed control message", root);
-        if (client.fd >= 0)
+    if (n <= 0 || tag != 'c' || n_fds != 1) {
+        if (n != 0)
+            g_warning("worker for %s: a malformed control message", root);
+        if (n_fds == 1)
             close(client.fd);
         return FALSE;
     }

@@ -1,0 +1,325 @@
+/* launcher.c — porchd's launcher (launcher.h): starts the network side as 'porch' and file
+ * workers as the shares' owners; keeps root for that alone. */
+#define G_LOG_DOMAIN         "porchd"
+#define G_LOG_USE_STRUCTURED 1
+
+#include "launcher.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+
+#include "fd-pass.h"
+#include "porch-config.h"
+#include "workers.h"
+
+/* Who a process runs as, worked out before the fork: the child only makes system calls. */
+typedef struct {
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[64];
+    int n_groups;
+} Credentials;
+
+typedef struct {
+    GMainLoop *loop;
+    char *config_file;
+    PorchConfig *config;
+    char *worker_program;
+    Credentials service; /* the user 'porch' */
+    GSubprocess *network;
+    int control;
+    int status;
+    GCancellable *cancellable;
+} Launcher;
+
+/* In the child, before exec: become @data's user, with its groups and no capabilities. */
+static void
+become(gpointer data)
+{
+    const Credentials *c = data;
+
+    if (setgroups((size_t)c->n_groups, c->groups) != 0 || setresgid(c->gid, c->gid, c->gid) != 0 ||
+        setresuid(c->uid, c->uid, c->uid) != 0)
+        _exit(126);
+}
+
+static gboolean
+credentials_of(const struct passwd *pw, Credentials *ret, GError **error)
+{
+    int n = G_N_ELEMENTS(ret->groups);
+
+    ret->uid = pw->pw_uid;
+    ret->gid = pw->pw_gid;
+    if (getgrouplist(pw->pw_name, pw->pw_gid, ret->groups, &n) < 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "user %s is in more than %u groups",
+                    pw->pw_name, (guint)G_N_ELEMENTS(ret->groups));
+        return FALSE;
+    }
+    ret->n_groups = n;
+    return TRUE;
+}
+
+/* The user a share is served as: its owner = USER, else its folder's owner, and 'porch'
+ * for a folder that belongs to root. */
+static gboolean
+share_credentials(Launcher *l, const PorchShare *share, Credentials *ret, GError **error)
+{
+    struct passwd *pw;
+    struct stat st;
+
+    if (share->owner != NULL) {
+        pw = getpwnam(share->owner);
+        if (pw == NULL || pw->pw_uid == 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "[share %s] owner: no user %s",
+                        share->name, share->owner);
+            return FALSE;
+        }
+        return credentials_of(pw, ret, error);
+    }
+    if (stat(share->path, &st) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "[share %s] %s: %s",
+                    share->name, share->path, g_strerror(errno));
+        return FALSE;
+    }
+    if (st.st_uid == 0) {
+        *ret = l->service;
+        return TRUE;
+    }
+    pw = getpwuid(st.st_uid);
+    if (pw == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "[share %s] %s belongs to uid %u, which is no user (set owner =)", share->name,
+                    share->path, (guint)st.st_uid);
+        return FALSE;
+    }
+    return credentials_of(pw, ret, error);
+}
+
+/* Starts the worker of [share @name] and returns its control socket. */
+static int
+start_worker(Launcher *l, const char *name, GError **error)
+{
+    const PorchShare *share = porch_config_lookup_share(l->config, name);
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(GSubprocess) proc = NULL;
+    Credentials *who;
+    int pair[2];
+
+    if (share == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no [share %s] in %s", name,
+                    l->config_file);
+        return -1;
+    }
+    who = g_new0(Credentials, 1);
+    if (!share_credentials(l, share, who, error)) {
+        g_free(who);
+        return -1;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
+                    g_strerror(errno));
+        g_free(who);
+        return -1;
+    }
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_set_child_setup(launcher, become, who, g_free);
+    g_subprocess_launcher_take_fd(launcher, pair[1], 3);
+    proc = g_subprocess_launcher_spawn(launcher, error, l->worker_program, "--root", share->path,
+                                       porch_share_writable(share) ? "--write" : NULL, NULL);
+    if (proc == NULL) {
+        close(pair[0]);
+        return -1;
+    }
+    g_message("share %s: file worker %s as uid %u", share->name, g_subprocess_get_identifier(proc),
+              (guint)who->uid);
+    g_subprocess_wait_async(proc, l->cancellable, NULL, NULL);
+    return pair[0];
+}
+
+/* One request of the network side. FALSE: the connection is over. */
+static gboolean
+on_request(int fd, GIOCondition cond, gpointer user_data)
+{
+    Launcher *l = user_data;
+    char buf[PORCH_LAUNCHER_MAX + 1];
+    g_autoptr(GError) error = NULL;
+    g_autofree char *answer = NULL;
+    guint n_fds = 0;
+    int fds[1], worker = -1;
+    gssize n = porch_fd_recv(fd, buf, sizeof buf - 1, fds, 0, &n_fds);
+
+    if (n <= 0) {
+        if (n < 0)
+            g_warning("launcher: a malformed request: %s", g_strerror(errno));
+        l->control = -1;
+        close(fd);
+        return G_SOURCE_REMOVE;
+    }
+    buf[n] = '\0';
+    if (n <= (gssize)strlen(PORCH_LAUNCHER_WORKER) || strlen(buf) != (gsize)n ||
+        !g_str_has_prefix(buf, PORCH_LAUNCHER_WORKER)) {
+        g_warning("launcher: an unknown request from the network side; ending it");
+        l->control = -1;
+        close(fd);
+        g_subprocess_send_signal(l->network, SIGTERM);
+        return G_SOURCE_REMOVE;
+    }
+    worker = start_worker(l, buf + strlen(PORCH_LAUNCHER_WORKER), &error);
+    if (worker < 0) {
+        g_warning("launcher: %s", error->message);
+        answer = g_strconcat(PORCH_LAUNCHER_REFUSED, error->message, NULL);
+        if (strlen(answer) > PORCH_LAUNCHER_MAX)
+            answer[PORCH_LAUNCHER_MAX] = '\0';
+        porch_fd_send(fd, answer, strlen(answer), NULL, 0);
+        return G_SOURCE_CONTINUE;
+    }
+    porch_fd_send(fd, PORCH_LAUNCHER_OK, strlen(PORCH_LAUNCHER_OK), &worker, 1);
+    close(worker);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sighup(gpointer user_data)
+{
+    Launcher *l = user_data;
+    g_autoptr(GError) error = NULL;
+    PorchConfig *c = porch_config_load_file(l->config_file, &error);
+
+    if (c == NULL) {
+        g_warning("launcher: reload refused, the previous configuration stays: %s", error->message);
+    } else {
+        porch_config_unref(l->config);
+        l->config = c;
+    }
+    /* the network side decides for itself, and says so */
+    g_subprocess_send_signal(l->network, SIGHUP);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sigterm(gpointer user_data)
+{
+    Launcher *l = user_data;
+
+    g_subprocess_send_signal(l->network, SIGTERM);
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+on_network_exit(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    Launcher *l = user_data;
+    GSubprocess *proc = G_SUBPROCESS(source);
+
+    if (!g_subprocess_wait_finish(proc, result, NULL))
+        return;
+    if (g_subprocess_get_if_exited(proc)) {
+        l->status = g_subprocess_get_exit_status(proc);
+    } else {
+        g_warning("launcher: the network side died of signal %d", g_subprocess_get_term_sig(proc));
+        l->status = 1;
+    }
+    g_main_loop_quit(l->loop);
+}
+
+/* @dir and what it holds belong to 'porch' (it may be root's from an earlier porchd). */
+static gboolean
+give_state_dir(const char *dir, const Credentials *c, GError **error)
+{
+    g_autoptr(GDir) d = NULL;
+    const char *name;
+
+    if (g_mkdir_with_parents(dir, 0700) != 0 || lchown(dir, c->uid, c->gid) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    d = g_dir_open(dir, 0, error);
+    if (d == NULL)
+        return FALSE;
+    while ((name = g_dir_read_name(d)) != NULL) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        struct stat st;
+
+        if (lstat(path, &st) != 0 || (st.st_uid == c->uid && st.st_gid == c->gid))
+            continue;
+        if (S_ISDIR(st.st_mode) && !give_state_dir(path, c, error))
+            return FALSE;
+        if (!S_ISDIR(st.st_mode) && lchown(path, c->uid, c->gid) != 0) {
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", path,
+                        g_strerror(errno));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+int
+porch_launcher_run(const char *self, const char *config_file, const char *state_dir,
+                   const char *worker_program)
+{
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    struct passwd *pw = getpwnam(PORCH_SERVICE_USER);
+    Launcher l = {.loop = loop, .control = -1, .status = 1};
+    int pair[2];
+
+    if (pw == NULL || pw->pw_uid == 0) {
+        g_printerr("porchd: there is no system user '%s' to run the network side as: create it "
+                   "with systemd-sysusers (the package's porch.sysusers does)\n",
+                   PORCH_SERVICE_USER);
+        return 1;
+    }
+    if (!credentials_of(pw, &l.service, &error) || !give_state_dir(state_dir, &l.service, &error)) {
+        g_printerr("porchd: %s\n", error->message);
+        return 1;
+    }
+    l.config_file = g_strdup(config_file);
+    l.config = porch_config_load_file(config_file, &error);
+    if (l.config == NULL) {
+        g_printerr("porchd: %s\n", error->message);
+        return 1;
+    }
+    l.worker_program = g_strdup(worker_program);
+    l.cancellable = g_cancellable_new();
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        g_printerr("porchd: socketpair: %s\n", g_strerror(errno));
+        return 1;
+    }
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_set_child_setup(launcher, become, &l.service, NULL);
+    g_subprocess_launcher_take_fd(launcher, pair[1], PORCH_LAUNCHER_FD);
+    l.network = g_subprocess_launcher_spawn(launcher, &error, self, "--network-side", "--config",
+                                            config_file, "--state-dir", state_dir, NULL);
+    if (l.network == NULL) {
+        g_printerr("porchd: cannot start the network side: %s\n", error->message);
+        return 1;
+    }
+    l.control = pair[0];
+    g_unix_fd_add(l.control, G_IO_IN | G_IO_HUP | G_IO_ERR, on_request, &l);
+    g_unix_signal_add(SIGHUP, on_sighup, &l);
+    g_unix_signal_add(SIGTERM, on_sigterm, &l);
+    g_unix_signal_add(SIGINT, on_sigterm, &l);
+    g_subprocess_wait_async(l.network, NULL, on_network_exit, &l);
+    g_main_loop_run(loop);
+
+    g_cancellable_cancel(l.cancellable);
+    g_clear_object(&l.cancellable);
+    if (l.control >= 0)
+        close(l.control);
+    g_clear_object(&l.network);
+    porch_config_unref(l.config);
+    g_free(l.config_file);
+    g_free(l.worker_program);
+    return l.status;
+}

@@ -1,0 +1,41 @@
+/* launcher.h — porchd's launcher: the only part of the system service that keeps root.
+ *
+ * It reads no network input. It starts the network side (porchd --network-side) as the
+ * system user 'porch', without capabilities, and, when the network side asks, one file
+ * worker per share (porchd-worker) as that share's owner. It reads porch.conf itself (at
+ * start and on SIGHUP, which it then passes on), so that the network side can only ask for
+ * the shares the file names, never name a folder or a user.
+ *
+ * The protocol, on a socketpair(AF_UNIX, SOCK_SEQPACKET) whose network-side end is
+ * PORCH_LAUNCHER_FD in porchd --network-side: one packet each way, printable ASCII, at most
+ * PORCH_LAUNCHER_MAX bytes:
+ *
+ *   network side -> launcher   "worker NAME"   start the worker of [share NAME]
+ *   launcher -> network side   "ok"            with the worker's control socket (SCM_RIGHTS)
+ *                              "refused TEXT"  TEXT says why, for the log
+ *
+ * Anything else ends the connection, and with it the network side.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define PORCH_LAUNCHER_FD      3
+#define PORCH_LAUNCHER_MAX     512
+#define PORCH_LAUNCHER_WORKER  "worker "
+#define PORCH_LAUNCHER_OK      "ok"
+#define PORCH_LAUNCHER_REFUSED "refused "
+/* The system user the network side runs as (packaging/porch.sysusers makes it). */
+#define PORCH_SERVICE_USER "porch"
+/* How long the network side waits for the launcher's answer. */
+#define PORCH_LAUNCHER_TIMEOUT_MS 10000
+
+/* Runs the launcher until the network side ends (or SIGTERM): @self is this program, run
+ * again as the network side with @config_file and @state_dir; @worker_program is
+ * porchd-worker. Returns the exit status for main(). */
+int porch_launcher_run(const char *self, const char *config_file, const char *state_dir,
+                       const char *worker_program);
+
+G_END_DECLS

@@ -1,0 +1,221 @@
+/* workers.c — the network side's file workers (workers.h). */
+#define G_LOG_DOMAIN         "porchd"
+#define G_LOG_USE_STRUCTURED 1
+
+#include "workers.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+
+#include "fd-pass.h"
+#include "launcher.h"
+
+typedef struct {
+    char *name;
+    char *path;
+    char *owner;
+    gboolean writable;
+    int control; /* the worker's control socket */
+} Worker;
+
+struct _PorchWorkers {
+    int launcher; /* -1: workers are started here */
+    char *program;
+    GHashTable *by_name; /* share name -> Worker* */
+    GCancellable *cancellable;
+};
+
+gboolean
+porch_share_writable(const PorchShare *share)
+{
+    return share->write.guest || g_hash_table_size(share->write.peers) > 0;
+}
+
+static void
+worker_free(Worker *w)
+{
+    if (w->control >= 0)
+        close(w->control); /* the worker ends when its last client has */
+    g_free(w->name);
+    g_free(w->path);
+    g_free(w->owner);
+    g_free(w);
+}
+
+PorchWorkers *
+porch_workers_new(int launcher_fd, const char *worker_program)
+{
+    PorchWorkers *w = g_new0(PorchWorkers, 1);
+
+    w->launcher = launcher_fd;
+    w->program = g_strdup(worker_program);
+    w->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)worker_free);
+    w->cancellable = g_cancellable_new();
+    return w;
+}
+
+void
+porch_workers_free(PorchWorkers *w)
+{
+    if (w == NULL)
+        return;
+    g_cancellable_cancel(w->cancellable);
+    g_object_unref(w->cancellable);
+    g_hash_table_unref(w->by_name);
+    if (w->launcher >= 0)
+        close(w->launcher);
+    g_free(w->program);
+    g_free(w);
+}
+
+static gboolean
+same_share(const Worker *w, const PorchShare *share)
+{
+    return strcmp(w->path, share->path) == 0 && g_strcmp0(w->owner, share->owner) == 0 &&
+           w->writable == porch_share_writable(share);
+}
+
+/* Asks the launcher to start @share's worker; returns its control socket. */
+static int
+start_by_launcher(PorchWorkers *w, const PorchShare *share, GError **error)
+{
+    g_autofree char *request = g_strconcat(PORCH_LAUNCHER_WORKER, share->name, NULL);
+    char answer[PORCH_LAUNCHER_MAX + 1];
+    struct pollfd pfd = {.fd = w->launcher, .events = POLLIN};
+    guint n_fds = 0;
+    int fd = -1, r;
+    gssize n;
+
+    if (strlen(request) > PORCH_LAUNCHER_MAX ||
+        !porch_fd_send(w->launcher, request, strlen(request), NULL, 0)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "the launcher is gone: %s",
+                    g_strerror(errno));
+        return -1;
+    }
+    do
+        r = poll(&pfd, 1, PORCH_LAUNCHER_TIMEOUT_MS);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the launcher did not answer");
+        return -1;
+    }
+    n = porch_fd_recv(w->launcher, answer, sizeof answer - 1, &fd, 1, &n_fds);
+    if (n > 0)
+        answer[n] = '\0';
+    if (n == (gssize)strlen(PORCH_LAUNCHER_OK) && strcmp(answer, PORCH_LAUNCHER_OK) == 0 &&
+        n_fds == 1)
+        return fd;
+    if (n_fds == 1)
+        close(fd);
+    if (n > (gssize)strlen(PORCH_LAUNCHER_REFUSED) && n_fds == 0 &&
+        g_str_has_prefix(answer, PORCH_LAUNCHER_REFUSED)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s",
+                    answer + strlen(PORCH_LAUNCHER_REFUSED));
+        return -1;
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "no valid answer from the launcher");
+    return -1;
+}
+
+/* Starts @share's worker here, as this process's user (the per-user service). */
+static int
+start_here(PorchWorkers *w, const PorchShare *share, GError **error)
+{
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(GSubprocess) proc = NULL;
+    int pair[2];
+
+    if (share->owner != NULL && g_strcmp0(share->owner, g_get_user_name()) != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                    "owner = %s: this porchd serves its own user's files only", share->owner);
+        return -1;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
+                    g_strerror(errno));
+        return -1;
+    }
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_take_fd(launcher, pair[1], 3);
+    proc = g_subprocess_launcher_spawn(launcher, error, w->program, "--root", share->path,
+                                       porch_share_writable(share) ? "--write" : NULL, NULL);
+    if (proc == NULL) {
+        close(pair[0]);
+        return -1;
+    }
+    /* reaped when it ends */
+    g_subprocess_wait_async(proc, w->cancellable, NULL, NULL);
+    return pair[0];
+}
+
+int
+porch_workers_connect(PorchWorkers *w, const PorchShare *share, GError **error)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        Worker *worker = g_hash_table_lookup(w->by_name, share->name);
+        int pair[2];
+
+        if (worker != NULL && !same_share(worker, share)) {
+            g_hash_table_remove(w->by_name, share->name);
+            worker = NULL;
+        }
+        if (worker == NULL) {
+            int control = w->launcher >= 0 ? start_by_launcher(w, share, error)
+                                           : start_here(w, share, error);
+            if (control < 0) {
+                g_prefix_error(error, "share %s: no file worker: ", share->name);
+                return -1;
+            }
+            worker = g_new0(Worker, 1);
+            worker->name = g_strdup(share->name);
+            worker->path = g_strdup(share->path);
+            worker->owner = g_strdup(share->owner);
+            worker->writable = porch_share_writable(share);
+            worker->control = control;
+            g_hash_table_insert(w->by_name, worker->name, worker);
+        }
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
+                        g_strerror(errno));
+            return -1;
+        }
+        if (porch_fd_send(worker->control, "c", 1, &pair[1], 1)) {
+            close(pair[1]);
+            return pair[0];
+        }
+        /* the worker is gone (it failed, or was stopped): a new one, once */
+        close(pair[0]);
+        close(pair[1]);
+        g_hash_table_remove(w->by_name, share->name);
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "share %s: its file worker ended",
+                share->name);
+    return -1;
+}
+
+PorchFiles *
+porch_workers_files_for(void *workers, const PorchShare *share, GError **error)
+{
+    int fd = porch_workers_connect(workers, share, error);
+
+    return fd < 0 ? NULL : porch_files_new_remote(fd);
+}
+
+void
+porch_workers_apply(PorchWorkers *w, PorchConfig *config)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, w->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const PorchShare *share = porch_config_lookup_share(config, ((Worker *)value)->name);
+        if (share == NULL || !same_share(value, share))
+            g_hash_table_iter_remove(&it);
+    }
+}
