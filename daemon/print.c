@@ -10,9 +10,13 @@
  * printed, when the client sent EOF; a client that goes away before that leaves a request CUPS
  * never sees the end of, and the job is cancelled.
  *
- * In CUPS every job belongs to "PEER@porch" (the [peer] name; "guest@porch" for guests), the
- * requesting-user-name porchd gives; jobs and cancel only ever see that user's jobs, checked
- * here rather than left to CUPS (porchd is root on CUPS's socket).
+ * In CUPS every job belongs to the requesting-user-name porchd gives (porch_print_user()):
+ * "PEER@porch" for a [peer]; for a guest, who has no key, "guest+ADDRESS@porch" after the
+ * client's address ("guest+10.0.0.5@porch", "guest+fe80--1@porch"), so that each address is a
+ * guest of its own: one guest neither lists nor cancels another's jobs. Guests behind one NAT
+ * address share theirs, and an address given to another machine later comes with the jobs
+ * CUPS still remembers. jobs and cancel only ever see that user's jobs, checked here rather
+ * than left to CUPS (porchd is root on CUPS's socket).
  */
 #define G_LOG_DOMAIN         "porchd"
 #define G_LOG_USE_STRUCTURED 1
@@ -43,7 +47,7 @@ typedef struct {
     PorchConfig *config; /* borrowed: the snapshot when the command arrived */
     PorchPrintCommand cmd;
     const PorchPrinter *printer; /* the printer named, once the gate let the command through */
-    char *user;                  /* in CUPS: "PEER@porch" or "guest@porch" */
+    char *user;                  /* in CUPS: "PEER@porch" or "guest+ADDRESS@porch" */
 } Request;
 
 struct Command {
@@ -88,19 +92,29 @@ fail(Request *r, int status, const char *fmt, ...)
     return status;
 }
 
+/* For log lines and messages: a client-given text, cut to 200 bytes and escaped (printable
+ * ASCII: a line break or a terminal's escape sequence in it cannot fake a log line). */
+static char *
+for_log(const char *text)
+{
+    g_autofree char *cut = g_strndup(text, 200);
+    return g_strescape(cut, NULL);
+}
+
 /* A refusal: logged as the SFTP server logs its refusals, then told to the client. */
 G_GNUC_PRINTF(3, 4)
 static int
 refuse(Request *r, int status, const char *fmt, ...)
 {
     g_autofree char *msg = NULL;
+    g_autofree char *printer = r->cmd.printer ? for_log(r->cmd.printer) : NULL;
     va_list ap;
 
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_message("%s: refused %s%s%s: %s", r->ctx->who, r->command->name, r->cmd.printer ? " " : "",
-              r->cmd.printer ? r->cmd.printer : "", msg);
+    g_message("%s: refused %s%s%s: %s", r->ctx->who, r->command->name, printer ? " " : "",
+              printer ? printer : "", msg);
     return fail(r, status, "%s", msg);
 }
 
@@ -137,14 +151,6 @@ one_line(const char *text)
         if ((guchar)*p < 0x20 || *p == 0x7f)
             *p = ' ';
     return s;
-}
-
-/* For log lines: a client-given text, escaped and not too long. */
-static char *
-for_log(const char *text)
-{
-    g_autofree char *cut = g_strndup(text, 200);
-    return g_strescape(cut, NULL);
 }
 
 /* ---- commands ------------------------------------------------------------------------ */
@@ -336,8 +342,10 @@ parse_option(GStrv argv, guint *i, PorchPrintCommand *c, const Command *cmd, GEr
     guint64 copies;
 
     if (c->verb != PORCH_PRINT_PRINT ||
-        (strcmp(name, "--copies") != 0 && strcmp(name, "--title") != 0))
-        return usage_error(error, "unknown option '%s'; usage: %s", name, cmd->usage);
+        (strcmp(name, "--copies") != 0 && strcmp(name, "--title") != 0)) {
+        g_autofree char *shown = for_log(name);
+        return usage_error(error, "unknown option '%s'; usage: %s", shown, cmd->usage);
+    }
     if (value == NULL) {
         if (argv[*i + 1] == NULL)
             return usage_error(error, "%s needs a value; usage: %s", name, cmd->usage);
@@ -348,9 +356,11 @@ parse_option(GStrv argv, guint *i, PorchPrintCommand *c, const Command *cmd, GEr
         c->title = *value ? g_strdup(value) : NULL;
         return TRUE;
     }
-    if (!g_ascii_string_to_unsigned(value, 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL))
+    if (!g_ascii_string_to_unsigned(value, 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL)) {
+        g_autofree char *shown = for_log(value);
         return usage_error(error, "--copies takes a number from 1 to %d, not '%s'",
-                           PORCH_PRINT_MAX_COPIES, value);
+                           PORCH_PRINT_MAX_COPIES, shown);
+    }
     c->copies = (guint)copies;
     return TRUE;
 }
@@ -373,13 +383,17 @@ porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **err
     if (!g_shell_parse_argv(line, NULL, &argv, &local)) {
         if (g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_EMPTY_STRING))
             return usage_error(error, "no command; the commands are print, jobs and cancel");
-        return usage_error(error, "cannot split the command: %s", local->message);
+        /* not GLib's message: it quotes the whole line, as it came */
+        if (g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_BAD_QUOTING))
+            return usage_error(error, "cannot split the command: a quote is not closed, or it "
+                                      "ends in a backslash");
+        return usage_error(error, "cannot split the command");
     }
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
         if (strcmp(argv[0], commands[i].name) == 0)
             cmd = &commands[i];
     if (cmd == NULL) {
-        g_autofree char *shown = g_strescape(argv[0], NULL);
+        g_autofree char *shown = for_log(argv[0]);
         return usage_error(error, "unknown command '%s'; the commands are print, jobs and cancel",
                            shown);
     }
@@ -408,7 +422,7 @@ porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **err
         gint64 n;
 
         if (!g_ascii_string_to_signed(id, 10, 1, G_MAXINT, &n, NULL)) {
-            g_autofree char *shown = g_strescape(id, NULL);
+            g_autofree char *shown = for_log(id);
             porch_print_command_clear(&c);
             return usage_error(error, "'%s' is not a job id; usage: %s", shown, cmd->usage);
         }
@@ -427,6 +441,51 @@ porch_print_command_clear(PorchPrintCommand *command)
     g_clear_pointer(&command->title, g_free);
 }
 
+/* ---- who a job belongs to ------------------------------------------------------------ */
+
+/* The longest ADDRESS of "guest+ADDRESS@porch" (an IPv6 address takes at most 45). */
+#define GUEST_ADDRESS_MAX 64
+
+/* Whether the 16 bytes of an IPv6 address are ::ffff:a.b.c.d. */
+static gboolean
+is_ipv4_mapped(const guint8 *b)
+{
+    static const guint8 prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    return memcmp(b, prefix, sizeof prefix) == 0;
+}
+
+char *
+porch_print_user(const char *peer, const char *address)
+{
+    g_autoptr(GInetAddress) ia = NULL;
+    g_autofree char *text = NULL;
+
+    if (peer != NULL)
+        return g_strconcat(peer, "@porch", NULL);
+    if (address == NULL)
+        return g_strdup("guest+unknown@porch");
+    ia = g_inet_address_new_from_string(address);
+    if (ia != NULL && g_inet_address_get_family(ia) == G_SOCKET_FAMILY_IPV6 &&
+        is_ipv4_mapped(g_inet_address_to_bytes(ia))) {
+        const guint8 *b = g_inet_address_to_bytes(ia);
+        text = g_strdup_printf("%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+    } else {
+        text = ia != NULL ? g_inet_address_to_string(ia) : g_strdup(address);
+    }
+    if (strlen(text) > GUEST_ADDRESS_MAX)
+        text[GUEST_ADDRESS_MAX] = '\0';
+    for (char *p = text; *p != '\0'; p++) {
+        if (*p == ':')
+            *p = '-';
+        else if (g_ascii_isalpha(*p))
+            *p = g_ascii_tolower(*p);
+        else if (!g_ascii_isdigit(*p) && *p != '.' && *p != '-')
+            *p = '_';
+    }
+    return g_strconcat("guest+", text, "@porch", NULL);
+}
+
 /* ---- the gate ------------------------------------------------------------------------ */
 
 /* Who is asking, and whether they may: the printer must exist and the peer must have the
@@ -439,16 +498,18 @@ gate(Request *r)
     if (r->ctx->fingerprint != NULL)
         peer = porch_config_lookup_peer_by_fingerprint(r->config, r->ctx->fingerprint);
     /* a peer removed by a reload has no rights left: porch_acl_check() refuses its key */
-    r->user = g_strconcat(peer ? peer->name : "guest", "@porch", NULL);
+    r->user = porch_print_user(peer ? peer->name : NULL, r->ctx->address);
     if (r->cmd.printer == NULL)
         return EX_OK;
     r->printer = porch_config_lookup_printer(r->config, r->cmd.printer);
-    if (r->printer == NULL)
-        return refuse(r, EX_NOINPUT, "no such printer: %s", r->cmd.printer);
+    if (r->printer == NULL) {
+        g_autofree char *shown = for_log(r->cmd.printer);
+        return refuse(r, EX_NOINPUT, "no such printer: %s", shown);
+    }
     if (!porch_acl_check(r->config, r->ctx->fingerprint, PORCH_RESOURCE_PRINTER, r->printer->name,
                          PORCH_ACL_PRINT)) {
         if (r->printer->hidden)
-            return refuse(r, EX_NOINPUT, "no such printer: %s", r->cmd.printer);
+            return refuse(r, EX_NOINPUT, "no such printer: %s", r->printer->name);
         return refuse(r, EX_NOPERM, "not allowed to print on %s", r->printer->name);
     }
     return EX_OK;

@@ -1,7 +1,7 @@
 // test-print-unit.cc — the parts of printing that need no cupsd: how porchd-session reads the
-// command line of an exec channel (daemon/print.c), how the client reads porchd's replies
-// (shared/porch-print-client.c), and the TXT record porchd advertises for a printer
-// (shared/porch-publish.c).
+// command line of an exec channel and whom a job belongs to in CUPS (daemon/print.c), how the
+// client reads porchd's replies (shared/porch-print-client.c), and the TXT record porchd
+// advertises for a printer (shared/porch-publish.c).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -153,6 +153,62 @@ TEST(PrintCommand, OverlongLineIsRefused)
     Parsed p(line.c_str());
     EXPECT_FALSE(p.ok);
     EXPECT_NE(p.error.find("longer than"), std::string::npos) << p.error;
+}
+
+// What the client is told goes to its terminal and porchd's log: never a line break or an
+// escape sequence of the client's own, nor the whole line back (GLib's own message quotes it).
+TEST(PrintCommand, ErrorsShowClientTextEscaped)
+{
+    const std::vector<std::pair<std::string, std::string>> bad = {
+            {"print Office --bo\x1b[31mgus", "unknown option '--bo\\033[31mgus'"},
+            {"print Office --copies $'1\n2'", "--copies takes a number"},
+            {"print Office --copies '1\nFAKE'", "not '1\\nFAKE'"},
+            {"'fr\tob' Office", "unknown command 'fr\\tob'"},
+            {"cancel Office '1\r'", "'1\\r' is not a job id"},
+            {"print 'Office\nFAKE LINE", "a quote is not closed"},
+    };
+    for (const auto &[line, why] : bad) {
+        Parsed p(line.c_str());
+        EXPECT_FALSE(p.ok) << "accepted: " << line;
+        EXPECT_NE(p.error.find(why), std::string::npos) << line << " -> " << p.error;
+        for (char c : p.error)
+            EXPECT_FALSE((unsigned char)c < 0x20 || c == 0x7f) << line << " -> " << p.error;
+        EXPECT_EQ(p.error.find("FAKE LINE"), std::string::npos) << p.error;
+    }
+}
+
+std::string
+User(const char *peer, const char *address)
+{
+    g_autofree char *u = porch_print_user(peer, address);
+    return u;
+}
+
+// A peer is its [peer] name; a guest, without a key, its address: one guest per address, never
+// a peer's name, and a name CUPS takes (ASCII, no ':', short).
+TEST(PrintUser, PeersByNameGuestsByAddress)
+{
+    EXPECT_EQ(User("bob", "10.0.0.5"), "bob@porch");
+    EXPECT_EQ(User("bob", nullptr), "bob@porch");
+    EXPECT_EQ(User(nullptr, "10.0.0.5"), "guest+10.0.0.5@porch");
+    EXPECT_EQ(User(nullptr, "10.0.0.6"), "guest+10.0.0.6@porch");
+    EXPECT_EQ(User(nullptr, "fe80::1"), "guest+fe80--1@porch");
+    EXPECT_EQ(User(nullptr, "2001:DB8::A"), "guest+2001-db8--a@porch");
+    EXPECT_EQ(User(nullptr, "2001:db8:0:0::a"), "guest+2001-db8--a@porch")
+            << "one text per address";
+    // an IPv4 client of a dual-stack socket is the same guest as over IPv4
+    EXPECT_EQ(User(nullptr, "::ffff:10.0.0.5"), "guest+10.0.0.5@porch");
+    EXPECT_EQ(User(nullptr, "::1"), "guest+--1@porch");
+    EXPECT_EQ(User(nullptr, nullptr), "guest+unknown@porch");
+    EXPECT_EQ(User(nullptr, "unknown"), "guest+unknown@porch");
+    EXPECT_EQ(User(nullptr, "fe80::1%eth0"), "guest+fe80--1_eth0@porch");
+    EXPECT_EQ(User(nullptr, "a b\n\xc3\xa9"), "guest+a_b___@porch");
+
+    std::string longest = User(nullptr, std::string(300, 'x').c_str());
+    EXPECT_EQ(longest, "guest+" + std::string(64, 'x') + "@porch");
+    std::string v6 = User(nullptr, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+    EXPECT_LE(v6.size(), 255u) << v6;
+    EXPECT_EQ(v6.find(':'), std::string::npos) << v6;
 }
 
 // ---- what the client reads from porchd ------------------------------------------------------
