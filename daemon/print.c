@@ -17,12 +17,18 @@
  * address share theirs, and an address given to another machine later comes with the jobs
  * CUPS still remembers. jobs and cancel only ever see that user's jobs, checked here rather
  * than left to CUPS (porchd is root on CUPS's socket).
+ *
+ * A document is counted as it arrives: one larger than max-print-size (porch.conf) is cut off
+ * there, its job cancelled so that nothing of it prints, and the client told so with
+ * EX_DATAERR. One that stops arriving for idle-timeout seconds (0: never) is given up the same
+ * way with EX_IOERR.
  */
 #define G_LOG_DOMAIN         "porchd"
 #define G_LOG_USE_STRUCTURED 1
 
 #include "print.h"
 
+#include <limits.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -165,6 +171,10 @@ h_print(Request *r)
     g_autofree char *out = NULL;
     g_autofree char *cut_off = NULL;
     const char *title = r->cmd.title ? r->cmd.title : PORCH_PRINT_DEFAULT_TITLE;
+    guint64 max_size = porch_config_get_limit(r->config, PORCH_LIMIT_MAX_PRINT_SIZE);
+    guint64 idle_s = porch_config_get_limit(r->config, PORCH_LIMIT_IDLE_TIMEOUT);
+    /* libssh's timeout: milliseconds, -1 for none */
+    int idle_ms = idle_s == 0 ? -1 : idle_s > INT_MAX / 1000 ? INT_MAX : (int)idle_s * 1000;
     guint64 total = 0;
     int job_id;
 
@@ -174,9 +184,22 @@ h_print(Request *r)
         return cups_failed(r, error);
     job_id = porch_cups_submission_get_job_id(sub);
     for (;;) {
-        int n = ssh_channel_read_timeout(r->channel, buf, CHUNK_SIZE, 0,
-                                         PORCH_PRINT_IDLE_TIMEOUT_MS);
+        int n = ssh_channel_read_timeout(r->channel, buf, CHUNK_SIZE, 0, idle_ms);
 
+        if (n > 0 && (guint64)n > max_size - total) {
+            g_autofree char *limit = g_format_size_full(max_size, G_FORMAT_SIZE_IEC_UNITS);
+
+            /* nothing of it may print: CUPS never sees the end of the document */
+            g_clear_pointer(&sub, porch_cups_submission_free);
+            g_message("%s: print %s: job %d cancelled after %" G_GUINT64_FORMAT
+                      " bytes: the document is larger than max-print-size (%" G_GUINT64_FORMAT
+                      " bytes)",
+                      r->ctx->who, r->printer->name, job_id, total + (guint64)n, max_size);
+            return fail(r, EX_DATAERR,
+                        "the document is larger than %s, the most %s takes (max-print-size); "
+                        "job %d was cancelled",
+                        limit, r->printer->name, job_id);
+        }
         if (n > 0) {
             total += (guint64)n;
             if (!porch_cups_submission_write(sub, buf, (gsize)n, &error))
@@ -187,8 +210,7 @@ h_print(Request *r)
             if (!*r->ctx->eof_received)
                 cut_off = g_strdup("the client closed the channel without EOF");
         } else if (n == 0) {
-            cut_off =
-                    g_strdup_printf("nothing arrived for %d s", PORCH_PRINT_IDLE_TIMEOUT_MS / 1000);
+            cut_off = g_strdup_printf("nothing arrived for %" G_GUINT64_FORMAT " s", idle_s);
         } else {
             cut_off = g_strdup(ssh_get_error(r->session));
         }

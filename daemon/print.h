@@ -9,10 +9,12 @@
  *   cancel PRINTER JOB-ID
  *
  * and gets the command's exit status (sysexits.h): 0, or EX_USAGE (64) bad command or
- * arguments, EX_DATAERR (65) CUPS refused the document or job, EX_NOINPUT (66) no such
- * printer or no such job of this peer, EX_UNAVAILABLE (69) CUPS not running, the queue missing
- * or not accepting jobs, EX_IOERR (74) the document did not arrive whole, EX_NOPERM (77) not
- * allowed; with one line on stderr saying why.
+ * arguments, EX_DATAERR (65) CUPS refused the document or job, or the document is larger
+ * than max-print-size (porch.conf; its job is cancelled, nothing of it prints), EX_NOINPUT
+ * (66) no such printer or no such job of this peer, EX_UNAVAILABLE (69) CUPS not running, the
+ * queue missing or not accepting jobs, EX_IOERR (74) the document did not arrive whole (the
+ * client went away, or nothing came for idle-timeout), EX_NOPERM (77) not allowed; with one
+ * line on stderr saying why.
  *
  * Who a job belongs to in CUPS (its requesting-user-name) is porch_print_user(): a peer is
  * "PEER@porch", a guest "guest+ADDRESS@porch" after its address; jobs and cancel only ever
@@ -31,8 +33,6 @@ G_BEGIN_DECLS
 #define PORCH_PRINT_MAX_COMMAND 4096
 /* The most copies one job may ask for. */
 #define PORCH_PRINT_MAX_COPIES 999
-/* A document that stops arriving for this long is given up (EX_IOERR). */
-#define PORCH_PRINT_IDLE_TIMEOUT_MS (5 * 60 * 1000)
 /* The title of a job whose client gave none. */
 #define PORCH_PRINT_DEFAULT_TITLE "porch print"
 

@@ -13,6 +13,10 @@
 //                                        guest+ADDRESS@porch and sees only that guest's jobs
 //   GuestsSeeAndCancelOnlyTheirOwnJobs   a guest from host 1 neither lists nor cancels the job
 //                                        of a guest from host 2 (the same key, even); host 2's can
+//   OversizedDocumentIsRefused           a document over max-print-size: exit 65, "larger
+//                                        than", its job cancelled, nothing printed
+//   IdleTimeoutComesFromTheConfig        a document that stalls is given up after porch.conf's
+//                                        idle-timeout (exit 74), its job cancelled
 //   JobsListsAndCancelCancelsOwnJobs     porch jobs shows my pending job; another peer cannot
 //                                        cancel it; I can, once
 //   MissingQueueUnknownPrinterAndCups... a printer whose queue CUPS lacks, a printer porchd
@@ -876,6 +880,87 @@ TEST_F(PrintTest, GuestsSeeAndCancelOnlyTheirOwnJobs)
     EXPECT_EQ(WaitJob(1, "Office", id, {"canceled"}, 10), "canceled")
             << Describe(Jobs(1, "Office"));
     EXPECT_TRUE(Cups(1, {"cupsenable", "Office"}).ok());
+}
+
+// A document larger than max-print-size is cut off there: the client is told so, with the
+// exit status 65 (EX_DATAERR), and its job is cancelled, so that nothing of it prints. One
+// within the limit prints as ever.
+TEST_F(PrintTest, OversizedDocumentIsRefused)
+{
+    ASSERT_TRUE(Reconfigure("max-print-size = 64K\n"));
+    std::string big;
+    while (big.size() < 200 * 1024)
+        big += "A line of a document larger than this printer takes.\n";
+    const std::string big_doc = local_ + "/big.txt";
+    ASSERT_TRUE(WriteFile(big_doc, big));
+    const std::string before_out = ReadFile(out_);
+
+    std::map<int, Job> before = Jobs(1, "Office");
+    std::vector<std::string> args = {"print", Remote("Office"), big_doc};
+    RunResult r = Porch(args);
+    EXPECT_EQ(r.exit_status, 1) << Say(args, r);
+    EXPECT_TRUE(Contains(r.err, "larger than") && Contains(r.err, "64")) << Say(args, r);
+    EXPECT_EQ(JobNumber(r.out), 0) << Say(args, r);
+    std::vector<int> ids = NewJobs(before);
+    EXPECT_LE(ids.size(), 1u) << Describe(Jobs(1, "Office"));
+    for (int id : ids)
+        EXPECT_EQ(WaitJob(1, "Office", id, {"completed", "aborted", "canceled"}, 15), "canceled")
+                << Describe(Jobs(1, "Office")) << JobLog(1, id);
+
+    // the protocol's own status, through OpenSSH's client
+    if (TestLan::missing_tools({"ssh"}).empty()) {
+        before = Jobs(1, "Office");
+        std::vector<std::string> argv = {"sh", "-c", "exec \"$@\" < \"$0\"", big_doc};
+        std::vector<std::string> ssh = SshArgv();
+        argv.insert(argv.end(), ssh.begin(), ssh.end());
+        argv.insert(argv.end(), {"print", "Office"});
+        r = lan_->run(2, argv, 60);
+        EXPECT_EQ(r.exit_status, 65) << r.describe();
+        EXPECT_TRUE(Contains(r.err, "max-print-size")) << r.describe();
+        for (int id : NewJobs(before))
+            EXPECT_EQ(WaitJob(1, "Office", id, {"completed", "aborted", "canceled"}, 15),
+                      "canceled")
+                    << Describe(Jobs(1, "Office")) << JobLog(1, id);
+    }
+    EXPECT_EQ(ReadFile(out_), before_out) << "nothing of it may print";
+
+    // within the limit: printed
+    int id = PrintAsMe();
+    ASSERT_GT(id, 0);
+    EXPECT_EQ(WaitJob(1, "Office", id, {"completed", "aborted", "canceled"}), "completed")
+            << Describe(Jobs(1, "Office")) << JobLog(1, id);
+    EXPECT_TRUE(Reconfigure(""));
+}
+
+// A document that stops arriving is given up after porch.conf's idle-timeout (here 2 s, not the
+// default 5 minutes): exit status 74 (EX_IOERR), its job cancelled.
+TEST_F(PrintTest, IdleTimeoutComesFromTheConfig)
+{
+    if (!TestLan::missing_tools({"ssh", "bash"}).empty()) {
+        if (TestLan::must_run())
+            GTEST_FAIL() << "missing tools (CI is set): ssh, bash";
+        GTEST_SKIP() << "missing tools: ssh (Debian: openssh-client), bash";
+    }
+    ASSERT_TRUE(Reconfigure("idle-timeout = 2\n"));
+    std::map<int, Job> before = Jobs(1, "Office");
+    // 1000 bytes, then nothing (the writer sleeps on, ssh's stdin stays open)
+    std::vector<std::string> argv = {
+            "bash", "-c", "exec \"$@\" < <(exec 2>/dev/null; head -c 1000 \"$0\"; exec sleep 30)",
+            doc_};
+    std::vector<std::string> ssh = SshArgv();
+    argv.insert(argv.end(), ssh.begin(), ssh.end());
+    argv.insert(argv.end(), {"print", "Office"});
+    auto start = Clock::now();
+    RunResult r = lan_->run(2, argv, 25);
+    double took = std::chrono::duration<double>(Clock::now() - start).count();
+    EXPECT_EQ(r.exit_status, 74) << r.describe() << " after " << took << " s";
+    EXPECT_LT(took, 15) << "idle-timeout is 2 s";
+    EXPECT_TRUE(ContainsNoCase(r.err, "did not arrive whole")) << r.describe();
+    std::vector<int> ids = NewJobs(before);
+    ASSERT_EQ(ids.size(), 1u) << Describe(Jobs(1, "Office"));
+    EXPECT_EQ(WaitJob(1, "Office", ids[0], {"completed", "aborted", "canceled"}, 15), "canceled")
+            << Describe(Jobs(1, "Office")) << JobLog(1, ids[0]);
+    EXPECT_TRUE(Reconfigure(""));
 }
 
 TEST_F(PrintTest, JobsListsAndCancelCancelsOwnJobs)
