@@ -42,6 +42,10 @@
 /* how long a CUPS request may wait for an answer: a busy cupsd can take a while, a hung one
  * must not hold the client for ever */
 #define CUPS_TIMEOUT_MS 30000
+/* how long a refused document is still read and dropped (let_client_stop()): at most
+ * DRAIN_MS, and no longer than QUIET_MS once nothing comes */
+#define DRAIN_MS 2000
+#define QUIET_MS 200
 
 typedef struct Command Command;
 
@@ -537,6 +541,26 @@ gate(Request *r)
     return EX_OK;
 }
 
+/* After a print command failed, told the client already on stderr: what it may still send of
+ * the document is read and dropped until its end of file, a pause of QUIET_MS, or DRAIN_MS in
+ * all. porch stops sending as soon as it sees the answer, OpenSSH's ssh at the end of its
+ * input; either way the session then does not hang up on a client that is still sending,
+ * which would lose it the answer (ssh: "Received disconnect", status 255). */
+static void
+let_client_stop(ssh_channel channel)
+{
+    g_autofree char *buf = g_malloc(CHUNK_SIZE);
+    gint64 end = g_get_monotonic_time() + DRAIN_MS * G_TIME_SPAN_MILLISECOND;
+
+    while (!ssh_channel_is_eof(channel)) {
+        gint64 left = (end - g_get_monotonic_time()) / G_TIME_SPAN_MILLISECOND;
+
+        if (left <= 0 ||
+            ssh_channel_read_timeout(channel, buf, CHUNK_SIZE, 0, (int)MIN(left, QUIET_MS)) <= 0)
+            return;
+    }
+}
+
 int
 porch_print_serve(ssh_session session, ssh_channel channel, const char *command_line,
                   const PorchPrintContext *ctx)
@@ -550,13 +574,17 @@ porch_print_serve(ssh_session session, ssh_channel channel, const char *command_
     if (!porch_print_command_parse(command_line, &r.cmd, &error)) {
         g_autofree char *shown = for_log(command_line);
         g_message("%s: refused command \"%s\": %s", ctx->who, shown, error->message);
-        return fail(&r, EX_USAGE, "%s", error->message);
+        status = fail(&r, EX_USAGE, "%s", error->message);
+        let_client_stop(channel); /* it may be sending a document all the same */
+        return status;
     }
     r.command = command_of_verb(r.cmd.verb);
     r.config = ctx->current_config(ctx->user_data);
     status = gate(&r);
     if (status == EX_OK)
         status = r.command->handler(&r);
+    if (status != EX_OK && r.cmd.verb == PORCH_PRINT_PRINT)
+        let_client_stop(channel);
     porch_print_command_clear(&r.cmd);
     g_free(r.user);
     return status;
