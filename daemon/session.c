@@ -561,6 +561,7 @@ serve(Session *s, int fd)
                 .current_config = current_config,
                 .user_data = s,
                 .fingerprint = s->fingerprint,
+                .address = s->address,
                 .who = s->who,
                 .eof_received = &s->eof_received,
         };
