@@ -10,15 +10,25 @@
  * printed, when the client sent EOF; a client that goes away before that leaves a request CUPS
  * never sees the end of, and the job is cancelled.
  *
- * In CUPS every job belongs to "PEER@porch" (the [peer] name; "guest@porch" for guests), the
- * requesting-user-name porchd gives; jobs and cancel only ever see that user's jobs, checked
- * here rather than left to CUPS (porchd is root on CUPS's socket).
+ * In CUPS every job belongs to the requesting-user-name porchd gives (porch_print_user()):
+ * "PEER@porch" for a [peer]; for a guest, who has no key, "guest+ADDRESS@porch" after the
+ * client's address ("guest+10.0.0.5@porch", "guest+fe80--1@porch"), so that each address is a
+ * guest of its own: one guest neither lists nor cancels another's jobs. Guests behind one NAT
+ * address share theirs, and an address given to another machine later comes with the jobs
+ * CUPS still remembers. jobs and cancel only ever see that user's jobs, checked here rather
+ * than left to CUPS (porchd is root on CUPS's socket).
+ *
+ * A document is counted as it arrives: one larger than max-print-size (porch.conf) is cut off
+ * there, its job cancelled so that nothing of it prints, and the client told so with
+ * EX_DATAERR. One that stops arriving for idle-timeout seconds (0: never) is given up the same
+ * way with EX_IOERR.
  */
 #define G_LOG_DOMAIN         "porchd"
 #define G_LOG_USE_STRUCTURED 1
 
 #include "print.h"
 
+#include <limits.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -32,6 +42,10 @@
 /* how long a CUPS request may wait for an answer: a busy cupsd can take a while, a hung one
  * must not hold the client for ever */
 #define CUPS_TIMEOUT_MS 30000
+/* how long a refused document is still read and dropped (let_client_stop()): at most
+ * DRAIN_MS, and no longer than QUIET_MS once nothing comes */
+#define DRAIN_MS 2000
+#define QUIET_MS 200
 
 typedef struct Command Command;
 
@@ -43,7 +57,7 @@ typedef struct {
     PorchConfig *config; /* borrowed: the snapshot when the command arrived */
     PorchPrintCommand cmd;
     const PorchPrinter *printer; /* the printer named, once the gate let the command through */
-    char *user;                  /* in CUPS: "PEER@porch" or "guest@porch" */
+    char *user;                  /* in CUPS: "PEER@porch" or "guest+ADDRESS@porch" */
 } Request;
 
 struct Command {
@@ -88,19 +102,29 @@ fail(Request *r, int status, const char *fmt, ...)
     return status;
 }
 
+/* For log lines and messages: a client-given text, cut to 200 bytes and escaped (printable
+ * ASCII: a line break or a terminal's escape sequence in it cannot fake a log line). */
+static char *
+for_log(const char *text)
+{
+    g_autofree char *cut = g_strndup(text, 200);
+    return g_strescape(cut, NULL);
+}
+
 /* A refusal: logged as the SFTP server logs its refusals, then told to the client. */
 G_GNUC_PRINTF(3, 4)
 static int
 refuse(Request *r, int status, const char *fmt, ...)
 {
     g_autofree char *msg = NULL;
+    g_autofree char *printer = r->cmd.printer ? for_log(r->cmd.printer) : NULL;
     va_list ap;
 
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_message("%s: refused %s%s%s: %s", r->ctx->who, r->command->name, r->cmd.printer ? " " : "",
-              r->cmd.printer ? r->cmd.printer : "", msg);
+    g_message("%s: refused %s%s%s: %s", r->ctx->who, r->command->name, printer ? " " : "",
+              printer ? printer : "", msg);
     return fail(r, status, "%s", msg);
 }
 
@@ -139,14 +163,6 @@ one_line(const char *text)
     return s;
 }
 
-/* For log lines: a client-given text, escaped and not too long. */
-static char *
-for_log(const char *text)
-{
-    g_autofree char *cut = g_strndup(text, 200);
-    return g_strescape(cut, NULL);
-}
-
 /* ---- commands ------------------------------------------------------------------------ */
 
 static int
@@ -159,6 +175,10 @@ h_print(Request *r)
     g_autofree char *out = NULL;
     g_autofree char *cut_off = NULL;
     const char *title = r->cmd.title ? r->cmd.title : PORCH_PRINT_DEFAULT_TITLE;
+    guint64 max_size = porch_config_get_limit(r->config, PORCH_LIMIT_MAX_PRINT_SIZE);
+    guint64 idle_s = porch_config_get_limit(r->config, PORCH_LIMIT_IDLE_TIMEOUT);
+    /* libssh's timeout: milliseconds, -1 for none */
+    int idle_ms = idle_s == 0 ? -1 : idle_s > INT_MAX / 1000 ? INT_MAX : (int)idle_s * 1000;
     guint64 total = 0;
     int job_id;
 
@@ -168,9 +188,22 @@ h_print(Request *r)
         return cups_failed(r, error);
     job_id = porch_cups_submission_get_job_id(sub);
     for (;;) {
-        int n = ssh_channel_read_timeout(r->channel, buf, CHUNK_SIZE, 0,
-                                         PORCH_PRINT_IDLE_TIMEOUT_MS);
+        int n = ssh_channel_read_timeout(r->channel, buf, CHUNK_SIZE, 0, idle_ms);
 
+        if (n > 0 && (guint64)n > max_size - total) {
+            g_autofree char *limit = g_format_size_full(max_size, G_FORMAT_SIZE_IEC_UNITS);
+
+            /* nothing of it may print: CUPS never sees the end of the document */
+            g_clear_pointer(&sub, porch_cups_submission_free);
+            g_message("%s: print %s: job %d cancelled after %" G_GUINT64_FORMAT
+                      " bytes: the document is larger than max-print-size (%" G_GUINT64_FORMAT
+                      " bytes)",
+                      r->ctx->who, r->printer->name, job_id, total + (guint64)n, max_size);
+            return fail(r, EX_DATAERR,
+                        "the document is larger than %s, the most %s takes (max-print-size); "
+                        "job %d was cancelled",
+                        limit, r->printer->name, job_id);
+        }
         if (n > 0) {
             total += (guint64)n;
             if (!porch_cups_submission_write(sub, buf, (gsize)n, &error))
@@ -181,8 +214,7 @@ h_print(Request *r)
             if (!*r->ctx->eof_received)
                 cut_off = g_strdup("the client closed the channel without EOF");
         } else if (n == 0) {
-            cut_off =
-                    g_strdup_printf("nothing arrived for %d s", PORCH_PRINT_IDLE_TIMEOUT_MS / 1000);
+            cut_off = g_strdup_printf("nothing arrived for %" G_GUINT64_FORMAT " s", idle_s);
         } else {
             cut_off = g_strdup(ssh_get_error(r->session));
         }
@@ -336,8 +368,10 @@ parse_option(GStrv argv, guint *i, PorchPrintCommand *c, const Command *cmd, GEr
     guint64 copies;
 
     if (c->verb != PORCH_PRINT_PRINT ||
-        (strcmp(name, "--copies") != 0 && strcmp(name, "--title") != 0))
-        return usage_error(error, "unknown option '%s'; usage: %s", name, cmd->usage);
+        (strcmp(name, "--copies") != 0 && strcmp(name, "--title") != 0)) {
+        g_autofree char *shown = for_log(name);
+        return usage_error(error, "unknown option '%s'; usage: %s", shown, cmd->usage);
+    }
     if (value == NULL) {
         if (argv[*i + 1] == NULL)
             return usage_error(error, "%s needs a value; usage: %s", name, cmd->usage);
@@ -348,9 +382,11 @@ parse_option(GStrv argv, guint *i, PorchPrintCommand *c, const Command *cmd, GEr
         c->title = *value ? g_strdup(value) : NULL;
         return TRUE;
     }
-    if (!g_ascii_string_to_unsigned(value, 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL))
+    if (!g_ascii_string_to_unsigned(value, 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL)) {
+        g_autofree char *shown = for_log(value);
         return usage_error(error, "--copies takes a number from 1 to %d, not '%s'",
-                           PORCH_PRINT_MAX_COPIES, value);
+                           PORCH_PRINT_MAX_COPIES, shown);
+    }
     c->copies = (guint)copies;
     return TRUE;
 }
@@ -373,13 +409,17 @@ porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **err
     if (!g_shell_parse_argv(line, NULL, &argv, &local)) {
         if (g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_EMPTY_STRING))
             return usage_error(error, "no command; the commands are print, jobs and cancel");
-        return usage_error(error, "cannot split the command: %s", local->message);
+        /* not GLib's message: it quotes the whole line, as it came */
+        if (g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_BAD_QUOTING))
+            return usage_error(error, "cannot split the command: a quote is not closed, or it "
+                                      "ends in a backslash");
+        return usage_error(error, "cannot split the command");
     }
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
         if (strcmp(argv[0], commands[i].name) == 0)
             cmd = &commands[i];
     if (cmd == NULL) {
-        g_autofree char *shown = g_strescape(argv[0], NULL);
+        g_autofree char *shown = for_log(argv[0]);
         return usage_error(error, "unknown command '%s'; the commands are print, jobs and cancel",
                            shown);
     }
@@ -408,7 +448,7 @@ porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **err
         gint64 n;
 
         if (!g_ascii_string_to_signed(id, 10, 1, G_MAXINT, &n, NULL)) {
-            g_autofree char *shown = g_strescape(id, NULL);
+            g_autofree char *shown = for_log(id);
             porch_print_command_clear(&c);
             return usage_error(error, "'%s' is not a job id; usage: %s", shown, cmd->usage);
         }
@@ -427,6 +467,51 @@ porch_print_command_clear(PorchPrintCommand *command)
     g_clear_pointer(&command->title, g_free);
 }
 
+/* ---- who a job belongs to ------------------------------------------------------------ */
+
+/* The longest ADDRESS of "guest+ADDRESS@porch" (an IPv6 address takes at most 45). */
+#define GUEST_ADDRESS_MAX 64
+
+/* Whether the 16 bytes of an IPv6 address are ::ffff:a.b.c.d. */
+static gboolean
+is_ipv4_mapped(const guint8 *b)
+{
+    static const guint8 prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    return memcmp(b, prefix, sizeof prefix) == 0;
+}
+
+char *
+porch_print_user(const char *peer, const char *address)
+{
+    g_autoptr(GInetAddress) ia = NULL;
+    g_autofree char *text = NULL;
+
+    if (peer != NULL)
+        return g_strconcat(peer, "@porch", NULL);
+    if (address == NULL)
+        return g_strdup("guest+unknown@porch");
+    ia = g_inet_address_new_from_string(address);
+    if (ia != NULL && g_inet_address_get_family(ia) == G_SOCKET_FAMILY_IPV6 &&
+        is_ipv4_mapped(g_inet_address_to_bytes(ia))) {
+        const guint8 *b = g_inet_address_to_bytes(ia);
+        text = g_strdup_printf("%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+    } else {
+        text = ia != NULL ? g_inet_address_to_string(ia) : g_strdup(address);
+    }
+    if (strlen(text) > GUEST_ADDRESS_MAX)
+        text[GUEST_ADDRESS_MAX] = '\0';
+    for (char *p = text; *p != '\0'; p++) {
+        if (*p == ':')
+            *p = '-';
+        else if (g_ascii_isalpha(*p))
+            *p = g_ascii_tolower(*p);
+        else if (!g_ascii_isdigit(*p) && *p != '.' && *p != '-')
+            *p = '_';
+    }
+    return g_strconcat("guest+", text, "@porch", NULL);
+}
+
 /* ---- the gate ------------------------------------------------------------------------ */
 
 /* Who is asking, and whether they may: the printer must exist and the peer must have the
@@ -439,19 +524,41 @@ gate(Request *r)
     if (r->ctx->fingerprint != NULL)
         peer = porch_config_lookup_peer_by_fingerprint(r->config, r->ctx->fingerprint);
     /* a peer removed by a reload has no rights left: porch_acl_check() refuses its key */
-    r->user = g_strconcat(peer ? peer->name : "guest", "@porch", NULL);
+    r->user = porch_print_user(peer ? peer->name : NULL, r->ctx->address);
     if (r->cmd.printer == NULL)
         return EX_OK;
     r->printer = porch_config_lookup_printer(r->config, r->cmd.printer);
-    if (r->printer == NULL)
-        return refuse(r, EX_NOINPUT, "no such printer: %s", r->cmd.printer);
+    if (r->printer == NULL) {
+        g_autofree char *shown = for_log(r->cmd.printer);
+        return refuse(r, EX_NOINPUT, "no such printer: %s", shown);
+    }
     if (!porch_acl_check(r->config, r->ctx->fingerprint, PORCH_RESOURCE_PRINTER, r->printer->name,
                          PORCH_ACL_PRINT)) {
         if (r->printer->hidden)
-            return refuse(r, EX_NOINPUT, "no such printer: %s", r->cmd.printer);
+            return refuse(r, EX_NOINPUT, "no such printer: %s", r->printer->name);
         return refuse(r, EX_NOPERM, "not allowed to print on %s", r->printer->name);
     }
     return EX_OK;
+}
+
+/* After a print command failed, told the client already on stderr: what it may still send of
+ * the document is read and dropped until its end of file, a pause of QUIET_MS, or DRAIN_MS in
+ * all. porch stops sending as soon as it sees the answer, OpenSSH's ssh at the end of its
+ * input; either way the session then does not hang up on a client that is still sending,
+ * which would lose it the answer (ssh: "Received disconnect", status 255). */
+static void
+let_client_stop(ssh_channel channel)
+{
+    g_autofree char *buf = g_malloc(CHUNK_SIZE);
+    gint64 end = g_get_monotonic_time() + DRAIN_MS * G_TIME_SPAN_MILLISECOND;
+
+    while (!ssh_channel_is_eof(channel)) {
+        gint64 left = (end - g_get_monotonic_time()) / G_TIME_SPAN_MILLISECOND;
+
+        if (left <= 0 ||
+            ssh_channel_read_timeout(channel, buf, CHUNK_SIZE, 0, (int)MIN(left, QUIET_MS)) <= 0)
+            return;
+    }
 }
 
 int
@@ -467,13 +574,17 @@ porch_print_serve(ssh_session session, ssh_channel channel, const char *command_
     if (!porch_print_command_parse(command_line, &r.cmd, &error)) {
         g_autofree char *shown = for_log(command_line);
         g_message("%s: refused command \"%s\": %s", ctx->who, shown, error->message);
-        return fail(&r, EX_USAGE, "%s", error->message);
+        status = fail(&r, EX_USAGE, "%s", error->message);
+        let_client_stop(channel); /* it may be sending a document all the same */
+        return status;
     }
     r.command = command_of_verb(r.cmd.verb);
     r.config = ctx->current_config(ctx->user_data);
     status = gate(&r);
     if (status == EX_OK)
         status = r.command->handler(&r);
+    if (status != EX_OK && r.cmd.verb == PORCH_PRINT_PRINT)
+        let_client_stop(channel);
     porch_print_command_clear(&r.cmd);
     g_free(r.user);
     return status;

@@ -9,10 +9,16 @@
  *   cancel PRINTER JOB-ID
  *
  * and gets the command's exit status (sysexits.h): 0, or EX_USAGE (64) bad command or
- * arguments, EX_DATAERR (65) CUPS refused the document or job, EX_NOINPUT (66) no such
- * printer or no such job of this peer, EX_UNAVAILABLE (69) CUPS not running, the queue missing
- * or not accepting jobs, EX_IOERR (74) the document did not arrive whole, EX_NOPERM (77) not
- * allowed; with one line on stderr saying why.
+ * arguments, EX_DATAERR (65) CUPS refused the document or job, or the document is larger
+ * than max-print-size (porch.conf; its job is cancelled, nothing of it prints), EX_NOINPUT
+ * (66) no such printer or no such job of this peer, EX_UNAVAILABLE (69) CUPS not running, the
+ * queue missing or not accepting jobs, EX_IOERR (74) the document did not arrive whole (the
+ * client went away, or nothing came for idle-timeout), EX_NOPERM (77) not allowed; with one
+ * line on stderr saying why.
+ *
+ * Who a job belongs to in CUPS (its requesting-user-name) is porch_print_user(): a peer is
+ * "PEER@porch", a guest "guest+ADDRESS@porch" after its address; jobs and cancel only ever
+ * see the jobs of that very user.
  */
 #pragma once
 
@@ -27,8 +33,6 @@ G_BEGIN_DECLS
 #define PORCH_PRINT_MAX_COMMAND 4096
 /* The most copies one job may ask for. */
 #define PORCH_PRINT_MAX_COPIES 999
-/* A document that stops arriving for this long is given up (EX_IOERR). */
-#define PORCH_PRINT_IDLE_TIMEOUT_MS (5 * 60 * 1000)
 /* The title of a job whose client gave none. */
 #define PORCH_PRINT_DEFAULT_TITLE "porch print"
 
@@ -55,11 +59,23 @@ gboolean porch_print_command_parse(const char *line, PorchPrintCommand *ret, GEr
 
 void porch_print_command_clear(PorchPrintCommand *command);
 
+/* The CUPS user (requesting-user-name) the jobs of a client belong to: "PEER@porch" for the
+ * [peer] named @peer, else (@peer NULL), for a guest, "guest+ADDRESS@porch" with @address the
+ * client's address in its usual text form: guests have no key, so each address is a guest of
+ * its own, and one guest neither sees nor cancels another's jobs. In ADDRESS an IPv4-mapped
+ * IPv6 address is written as IPv4, every ':' as '-' ("guest+fe80--1@porch"), letters in
+ * lower case (CUPS compares user names without case), anything else but digits, '.' and '-'
+ * as '_' (the scope of "fe80::1%eth0"); cut to 64 bytes; "guest+unknown@porch" for NULL. A '+' is
+ * in no [peer] name, so a guest's user is never a peer's; it is ASCII and at most 76 bytes, well
+ * within what CUPS takes for a name (255 bytes). */
+char *porch_print_user(const char *peer, const char *address);
+
 typedef struct {
     /* Returns the configuration to decide the command by (borrowed), as for SFTP requests. */
     PorchConfig *(*current_config)(void *user_data);
     void *user_data;
     const char *fingerprint; /* the peer's key fingerprint; NULL for a guest */
+    const char *address;     /* the client's address ("10.0.0.5", "fe80::1"): a guest's user */
     const char *who;         /* for log lines */
     /* Set by the channel's EOF callback: the client ended its stdin. libssh treats a channel
      * closed without EOF as at end of file, so only this tells a whole document from one cut

@@ -601,6 +601,7 @@ serve(Session *s, int fd)
                 .current_config = current_config,
                 .user_data = s,
                 .fingerprint = s->fingerprint,
+                .address = s->address,
                 .who = s->who,
                 .eof_received = &s->eof_received,
         };
@@ -626,9 +627,14 @@ serve(Session *s, int fd)
     ssh_channel_send_eof(s->channel);
     ssh_channel_close(s->channel);
     ssh_event_add_session(event, session);
-    for (int i = 0; i < 20 && !(ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR)); i++)
-        if (ssh_event_dopoll(event, 100) == SSH_ERROR)
-            break;
+    /* 2 s by the clock, not by polls: a client still sending makes each poll return at once */
+    {
+        gint64 until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+        while (!(ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) &&
+               g_get_monotonic_time() < until)
+            if (ssh_event_dopoll(event, 100) == SSH_ERROR)
+                break;
+    }
 
 out:
     if (s->channel != NULL) {

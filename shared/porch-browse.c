@@ -11,6 +11,7 @@
  */
 #define G_LOG_DOMAIN "porch-browse"
 #include "porch-browse.h"
+#include "porch-txt.h"
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -33,8 +34,6 @@ static const char *const service_types[] = {
         "_ipps._tcp", "_smb._tcp", "_webdav._tcp",   "_webdavs._tcp",
 };
 
-/* At most this many TXT entries are kept per service (a TXT record fits in one packet). */
-#define MAX_TXT_ENTRIES 64
 /* Changes are collected for this long after the first one before the signals go out: the
  * records of one host arrive in a burst (service, TXT, addresses), and make one signal. */
 #define FLUSH_DELAY_MS 25
@@ -197,17 +196,7 @@ porch_neighbour_address_with_port(const char *address, guint16 port)
 const char *
 porch_neighbour_txt_lookup(const char *const *txt, const char *key)
 {
-    size_t klen;
-
-    g_return_val_if_fail(key != NULL, NULL);
-    klen = strlen(key);
-    for (; txt != NULL && *txt != NULL; txt++) {
-        const char *eq = strchr(*txt, '=');
-        size_t len = eq != NULL ? (size_t)(eq - *txt) : strlen(*txt);
-        if (len == klen && g_ascii_strncasecmp(*txt, key, klen) == 0)
-            return eq != NULL ? eq + 1 : "";
-    }
-    return NULL;
+    return porch_txt_lookup(txt, key);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -351,22 +340,6 @@ address_string(int family, const void *bytes, AvahiIfIndex iface)
     return g_strdup(buf);
 }
 
-static char **
-txt_to_strv(AvahiStringList *txt)
-{
-    GPtrArray *a = g_ptr_array_new();
-    /* Avahi hands the list over last entry first. */
-    AvahiStringList *copy = avahi_string_list_reverse(avahi_string_list_copy(txt));
-
-    for (AvahiStringList *l = copy; l != NULL && a->len < MAX_TXT_ENTRIES;
-         l = avahi_string_list_get_next(l))
-        g_ptr_array_add(a, g_utf8_make_valid((const char *)avahi_string_list_get_text(l),
-                                             (gssize)avahi_string_list_get_size(l)));
-    avahi_string_list_free(copy);
-    g_ptr_array_add(a, NULL);
-    return (char **)g_ptr_array_free(a, FALSE);
-}
-
 static gboolean
 is_own(PorchBrowser *self, AvahiLookupResultFlags flags, const char *host_key)
 {
@@ -501,7 +474,7 @@ on_resolved(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtocol proto,
     inst->resolved = TRUE;
     inst->port = port;
     g_strfreev(inst->txt);
-    inst->txt = txt_to_strv(txt);
+    inst->txt = porch_txt_decode(txt);
     g_clear_pointer(&inst->address, g_free);
     if (a != NULL && a->proto == AVAHI_PROTO_INET)
         inst->address = address_string(AF_INET, &a->data.ipv4.address, iface);
@@ -745,7 +718,7 @@ porch_instances_disagree(const Host *h, const char *fp)
 
         if (strcmp(inst->type, TYPE_PORCH) != 0)
             continue;
-        other = porch_neighbour_txt_lookup((const char *const *)inst->txt, "fp");
+        other = porch_txt_lookup((const char *const *)inst->txt, "fp");
         if (g_strcmp0(other, fp) != 0)
             return TRUE;
     }
@@ -767,46 +740,6 @@ printer_name(const char *instance, const char *display)
     if (on != NULL && on > instance)
         return g_strndup(instance, (gsize)(on - instance));
     return g_strdup(instance);
-}
-
-static char *
-service_uri(const char *type, const char *host, guint16 port, const char *const *txt)
-{
-    const char *scheme = NULL;
-    const char *user = NULL;
-    const char *path;
-    g_autofree char *p = NULL;
-    int uport = port != 0 ? port : -1;
-
-    if (strcmp(type, "_ipp._tcp") == 0 || strcmp(type, "_ipps._tcp") == 0) {
-        const char *rp = porch_neighbour_txt_lookup(txt, "rp");
-        scheme = type[4] == 's' ? "ipps" : "ipp";
-        p = g_strconcat("/", rp != NULL ? rp : "", NULL);
-    } else if (strcmp(type, "_smb._tcp") == 0) {
-        scheme = "smb";
-        p = g_strdup("/");
-        if (port == 445)
-            uport = -1;
-    } else {
-        if (strcmp(type, TYPE_SFTP) == 0)
-            scheme = "sftp";
-        else if (strcmp(type, "_webdav._tcp") == 0)
-            scheme = "dav";
-        else if (strcmp(type, "_webdavs._tcp") == 0)
-            scheme = "davs";
-        else
-            return NULL;
-        user = porch_neighbour_txt_lookup(txt, "u");
-        /* a ':' would make the rest a password in the URI */
-        if (user != NULL && strchr(user, ':') != NULL)
-            user = NULL;
-        path = porch_neighbour_txt_lookup(txt, "path");
-        if (path == NULL)
-            path = "";
-        p = path[0] == '/' ? g_strdup(path) : g_strconcat("/", path, NULL);
-    }
-    return g_uri_join(G_URI_FLAGS_NONE, scheme, user != NULL && *user != '\0' ? user : NULL, host,
-                      uport, p, NULL, NULL);
 }
 
 static int
@@ -875,14 +808,14 @@ host_snapshot(const Host *h)
     g_atomic_ref_count_init(&n->ref);
     n->host_name = g_strdup(h->host_name);
     if (porch != NULL) {
-        const char *fp = porch_neighbour_txt_lookup((const char *const *)porch->txt, "fp");
+        const char *fp = porch_txt_lookup((const char *const *)porch->txt, "fp");
         n->is_porch = TRUE;
         n->name = g_strdup(porch->name_utf8);
         n->port = porch->port;
         /* mDNS has no authentication: when two _porch._tcp instances claim this host with
          * different keys, neither is believed (the one to pin is not ours to pick) */
-        if (fp != NULL && *fp != '\0' && !porch_instances_disagree(h, fp))
-            n->fingerprint = g_strconcat("SHA256:", fp, NULL);
+        if (!porch_instances_disagree(h, fp))
+            n->fingerprint = porch_txt_fingerprint((const char *const *)porch->txt);
     } else if (strlen(h->host_name) > 6 &&
                g_ascii_strcasecmp(h->host_name + strlen(h->host_name) - 6, ".local") == 0) {
         n->name = g_strndup(h->host_name, strlen(h->host_name) - 6);
@@ -893,21 +826,23 @@ host_snapshot(const Host *h)
     for (guint i = 0; i < h->instances->len; i++) {
         const Instance *inst = g_ptr_array_index(h->instances, i);
         const char *const *txt = (const char *const *)inst->txt;
-        const char *path = porch_neighbour_txt_lookup(txt, "path");
+        gboolean guest = FALSE;
+        const char *path = porch_txt_share_path(txt, &guest);
 
         if (inst->address != NULL)
             g_hash_table_add(addrs, inst->address);
         if (inst == porch)
             continue;
-        if (porch != NULL && strcmp(inst->type, TYPE_SFTP) == 0 && path != NULL && path[0] == '/' &&
-            path[1] != '\0' && inst->port == porch->port) {
-            const char *u = porch_neighbour_txt_lookup(txt, "u");
+        if (porch != NULL && strcmp(inst->type, TYPE_SFTP) == 0 && path != NULL &&
+            inst->port == porch->port) {
             PorchNeighbourShare s = {
                     .name = g_strdup(path + strspn(path, "/")),
                     .path = g_strdup(path),
-                    .guest = u != NULL && strcmp(u, "guest") == 0,
-                    .uri = service_uri(inst->type, h->host_name, inst->port, txt),
+                    .guest = guest,
+                    .uri = porch_txt_service_uri(inst->type, h->host_name, inst->port, txt),
             };
+            if (s.uri == NULL) /* a host name no URI can hold */
+                s.uri = g_strdup("");
             g_array_append_val(shares, s);
         } else if (strcmp(inst->type, TYPE_PORCH_PRINT) == 0) {
             PorchNeighbourPrinter p = {
@@ -921,7 +856,7 @@ host_snapshot(const Host *h)
                     .type = g_strdup(inst->type),
                     .name = g_strdup(inst->name_utf8),
                     .port = inst->port,
-                    .uri = service_uri(inst->type, h->host_name, inst->port, txt),
+                    .uri = porch_txt_service_uri(inst->type, h->host_name, inst->port, txt),
                     .txt = g_strdupv(inst->txt),
             };
             if (s.uri == NULL)

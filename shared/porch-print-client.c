@@ -30,9 +30,11 @@ G_DEFINE_QUARK(porch - print - error - quark, porch_print_error)
 #define CHUNK_SIZE   (64 * 1024)
 #define SEND_POLL_MS 250
 #define READ_POLL_MS 200
-/* What a reply may hold: a long list of jobs, or one line of error. */
-#define MAX_STDOUT (16u << 20)
-#define MAX_STDERR (64u << 10)
+/* What a reply may hold: a long list of jobs (PORCH_PRINT_MAX_JOBS lines of at most some
+ * hundred bytes), a job id or nothing, one line of error. */
+#define MAX_STDOUT_JOBS (16u << 20)
+#define MAX_STDOUT      (4u << 10)
+#define MAX_STDERR      (64u << 10)
 /* porchd's limits (daemon/print.h): the command line, the copies */
 #define MAX_COMMAND 4096
 #define MAX_TITLE   1024
@@ -91,6 +93,7 @@ typedef struct {
     gint64 last_progress_call;
 
     GByteArray *out; /* standard output */
+    guint max_out;   /* its most bytes: MAX_STDOUT unless set */
     GByteArray *err; /* standard error (its first MAX_STDERR bytes) */
 } Command;
 
@@ -311,9 +314,11 @@ finish_command(Command *cmd, GError **error)
         if (!drain_stderr(cmd) && n >= 0 && connection_lost(c))
             n = SSH_ERROR;
         if (n > 0) {
-            if (cmd->out->len + (guint)n > MAX_STDOUT) {
+            guint max_out = cmd->max_out > 0 ? cmd->max_out : MAX_STDOUT;
+
+            if ((guint)n > max_out - cmd->out->len) {
                 g_set_error(&local, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                            "the neighbour's reply is longer than %u bytes", MAX_STDOUT);
+                            "the neighbour's reply is longer than %u bytes", max_out);
                 break;
             }
             g_byte_array_append(cmd->out, buf, (guint)n);
@@ -346,37 +351,43 @@ finish_command(Command *cmd, GError **error)
     return status < 0 ? -1 : status;
 }
 
-/* What @b holds, as a string ("" when nothing). */
+/* @len bytes of @data as text to show: valid UTF-8 (an invalid sequence or a NUL byte becomes
+ * U+FFFD), control characters replaced by spaces, cut at a character to at most @max bytes. */
 static char *
-bytes_to_string(const GByteArray *b)
+printable(const char *data, gsize len, gsize max)
 {
-    return b->len > 0 ? g_strndup((const char *)b->data, b->len) : g_strdup("");
-}
+    g_autofree char *valid = g_utf8_make_valid(len > 0 ? data : "", (gssize)len);
+    const char *end = valid;
+    char *s;
 
-/* The first line of standard error, as text. */
-static char *
-error_line(Command *cmd)
-{
-    g_autofree char *raw = bytes_to_string(cmd->err);
-    g_autofree char *text = g_utf8_make_valid(raw, -1);
-    char *nl = strchr(text, '\n');
-
-    if (nl != NULL)
-        *nl = '\0';
-    g_strstrip(text);
-    for (char *p = text; *p != '\0'; p++)
+    while (*end != '\0') {
+        const char *next = g_utf8_next_char(end);
+        if ((gsize)(next - valid) > max)
+            break;
+        end = next;
+    }
+    s = g_strndup(valid, (gsize)(end - valid));
+    for (char *p = s; *p != '\0'; p++)
         if ((guchar)*p < 0x20 || *p == 0x7f)
             *p = ' ';
-    return g_steal_pointer(&text);
+    return s;
 }
 
-/* An exit status other than 0 as a GError. */
-static GError *
-status_error(Command *cmd, int status)
+GError *
+porch_print_status_error(int status, const char *data, gsize len)
 {
-    g_autofree char *line = error_line(cmd);
+    const char *nl = len > 0 ? memchr(data, '\n', len) : NULL;
+    gsize n = nl != NULL ? (gsize)(nl - data) : len;
+    g_autofree char *line = NULL;
     PorchPrintError code;
     const char *fallback;
+
+    /* the first line without its leading blanks, then cut */
+    while (n > 0 && g_ascii_isspace(*data)) {
+        data++;
+        n--;
+    }
+    line = printable(data, n, PORCH_PRINT_MAX_MESSAGE);
 
     switch (status) {
     case PORCH_PRINT_ERROR_USAGE:
@@ -385,7 +396,7 @@ status_error(Command *cmd, int status)
         break;
     case PORCH_PRINT_ERROR_REJECTED:
         code = status;
-        fallback = "CUPS rejected the job";
+        fallback = "the job was refused";
         break;
     case PORCH_PRINT_ERROR_NO_SUCH:
         code = status;
@@ -408,14 +419,14 @@ status_error(Command *cmd, int status)
         fallback = NULL;
         break;
     }
+    g_strstrip(line);
     if (*line != '\0')
         return g_error_new(PORCH_PRINT_ERROR, code, "%s", line);
     if (fallback != NULL)
         return g_error_new(PORCH_PRINT_ERROR, code, "%s", fallback);
     if (status < 0)
         return g_error_new(PORCH_PRINT_ERROR, code,
-                           "the neighbour ended the command without a "
-                           "status");
+                           "the neighbour ended the command without a status");
     return g_error_new(PORCH_PRINT_ERROR, code, "failed on the neighbour (status %d)", status);
 }
 
@@ -440,7 +451,8 @@ run(Command *cmd, const char *line, int fd, GError **error)
     if (status == -2)
         return FALSE;
     if (status != 0) {
-        g_propagate_error(error, status_error(cmd, status));
+        g_propagate_error(error, porch_print_status_error(status, (const char *)cmd->err->data,
+                                                          cmd->err->len));
         return FALSE;
     }
     return TRUE;
@@ -466,22 +478,7 @@ command_line(const char *verb, const char *options, const char *const *args)
 static char *
 clean_title(const char *title)
 {
-    g_autofree char *valid = g_utf8_make_valid(title, -1);
-    const char *end = valid;
-
-    while (*end != '\0') {
-        const char *next = g_utf8_next_char(end);
-        if (next - valid > MAX_TITLE)
-            break;
-        end = next;
-    }
-    {
-        char *s = g_strndup(valid, (gsize)(end - valid));
-        for (char *p = s; *p != '\0'; p++)
-            if ((guchar)*p < 0x20 || *p == 0x7f)
-                *p = ' ';
-        return s;
-    }
+    return printable(title, strlen(title), MAX_TITLE);
 }
 
 gboolean
@@ -492,10 +489,8 @@ porch_client_print(PorchClient *client, const char *printer, int fd, guint copie
     g_auto(Command) cmd = {0};
     g_autoptr(GString) options = g_string_new(NULL);
     g_autofree char *line = NULL;
-    g_autofree char *reply = NULL;
     const char *args[] = {printer, NULL};
     struct stat st;
-    gint64 id;
 
     g_return_val_if_fail(client != NULL, FALSE);
     g_return_val_if_fail(printer != NULL && *printer != '\0', FALSE);
@@ -531,24 +526,39 @@ porch_client_print(PorchClient *client, const char *printer, int fd, guint copie
     }
     if (!run(&cmd, line, fd, error))
         return FALSE;
+    return porch_print_parse_job_id((const char *)cmd.out->data, cmd.out->len,
+                                    ret_job_id != NULL ? ret_job_id : &(gint){0}, error);
+}
 
-    reply = bytes_to_string(cmd.out);
+gboolean
+porch_print_parse_job_id(const char *data, gsize len, gint *ret_job_id, GError **error)
+{
+    g_autofree char *reply = NULL;
+    gint64 id;
+
+    g_return_val_if_fail(data != NULL || len == 0, FALSE);
+    g_return_val_if_fail(ret_job_id != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    reply = g_strndup(len > 0 ? data : "", len);
     g_strstrip(reply);
-    if (!g_ascii_string_to_signed(reply, 10, 1, G_MAXINT, &id, NULL)) {
+    if ((len > 0 && memchr(data, '\0', len) != NULL) ||
+        !g_ascii_string_to_signed(reply, 10, 1, G_MAXINT, &id, NULL)) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                     "the neighbour printed but gave no job id");
         return FALSE;
     }
     /* success */
-    if (ret_job_id != NULL)
-        *ret_job_id = (gint)id;
+    *ret_job_id = (gint)id;
     return TRUE;
 }
 
-/* One line of "jobs": ID PRINTER STATE SIZE-KB CREATED TITLE, tab-separated. */
+/* One line of "jobs" (@len bytes, no NUL): ID PRINTER STATE SIZE-KB CREATED TITLE,
+ * tab-separated; NULL when it is malformed. */
 static PorchPrintJob *
-parse_job(const char *line)
+parse_job(const char *data, gsize len)
 {
+    g_autofree char *line = g_strndup(data, len);
     g_auto(GStrv) f = g_strsplit(line, "\t", 6);
     g_autoptr(PorchPrintJob) job = g_new0(PorchPrintJob, 1);
     gint64 id, created;
@@ -560,7 +570,7 @@ parse_job(const char *line)
         f[1][0] == '\0')
         return NULL;
     job->id = (int)id;
-    job->printer = g_utf8_make_valid(f[1], -1);
+    job->printer = printable(f[1], strlen(f[1]), G_MAXSIZE);
     job->state = state_from_string(f[2]);
     job->size_kb = size;
     job->created = created;
@@ -568,15 +578,49 @@ parse_job(const char *line)
     return g_steal_pointer(&job);
 }
 
+GPtrArray *
+porch_print_parse_jobs(const char *data, gsize len, GError **error)
+{
+    g_autoptr(GPtrArray) jobs =
+            g_ptr_array_new_with_free_func((GDestroyNotify)porch_print_job_free);
+    guint line = 0;
+
+    g_return_val_if_fail(data != NULL || len == 0, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    for (gsize at = 0; at < len;) {
+        const char *start = data + at;
+        const char *nl = memchr(start, '\n', len - at);
+        gsize n = nl != NULL ? (gsize)(nl - start) : len - at;
+        PorchPrintJob *job;
+
+        at += n + (nl != NULL);
+        line++;
+        if (n == 0)
+            continue;
+        if (jobs->len == PORCH_PRINT_MAX_JOBS) {
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                        "the list of jobs is longer than %d jobs", PORCH_PRINT_MAX_JOBS);
+            return NULL;
+        }
+        job = memchr(start, '\0', n) == NULL ? parse_job(start, n) : NULL;
+        if (job == NULL) {
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                        "a malformed line in the list of jobs (line %u)", line);
+            return NULL;
+        }
+        g_ptr_array_add(jobs, job);
+    }
+    /* success */
+    return g_steal_pointer(&jobs);
+}
+
 gboolean
 porch_client_jobs(PorchClient *client, const char *printer, GPtrArray **ret_jobs, GError **error)
 {
     g_auto(Command) cmd = {0};
     g_autofree char *line = NULL;
-    g_autofree char *text = NULL;
-    g_auto(GStrv) lines = NULL;
-    g_autoptr(GPtrArray) jobs =
-            g_ptr_array_new_with_free_func((GDestroyNotify)porch_print_job_free);
+    GPtrArray *jobs;
     const char *args[] = {printer, NULL};
 
     g_return_val_if_fail(client != NULL, FALSE);
@@ -590,26 +634,14 @@ porch_client_jobs(PorchClient *client, const char *printer, GPtrArray **ret_jobs
         return FALSE;
     }
     cmd.c = client;
+    cmd.max_out = MAX_STDOUT_JOBS;
     if (!run(&cmd, line, -1, error))
         return FALSE;
-
-    text = bytes_to_string(cmd.out);
-    lines = g_strsplit(text, "\n", -1);
-    for (guint i = 0; lines[i] != NULL; i++) {
-        PorchPrintJob *job;
-
-        if (lines[i][0] == '\0')
-            continue;
-        job = parse_job(lines[i]);
-        if (job == NULL) {
-            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                        "a malformed line in the list of jobs (line %u)", i + 1);
-            return FALSE;
-        }
-        g_ptr_array_add(jobs, job);
-    }
+    jobs = porch_print_parse_jobs((const char *)cmd.out->data, cmd.out->len, error);
+    if (jobs == NULL)
+        return FALSE;
     /* success */
-    *ret_jobs = g_steal_pointer(&jobs);
+    *ret_jobs = jobs;
     return TRUE;
 }
 

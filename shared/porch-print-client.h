@@ -29,7 +29,8 @@ GQuark porch_print_error_quark(void);
 typedef enum {
     PORCH_PRINT_ERROR_FAILED = 1,       /* any other failure on the neighbour's side */
     PORCH_PRINT_ERROR_USAGE = 64,       /* porchd did not understand the command */
-    PORCH_PRINT_ERROR_REJECTED = 65,    /* CUPS rejected the document or the job */
+    PORCH_PRINT_ERROR_REJECTED = 65,    /* the document or the job was refused: by CUPS, or
+                                           larger than the neighbour's max-print-size */
     PORCH_PRINT_ERROR_NO_SUCH = 66,     /* no such printer, or no such job of this peer */
     PORCH_PRINT_ERROR_UNAVAILABLE = 69, /* CUPS is not running there, the queue is missing or
                                            not accepting jobs: try again later */
@@ -98,5 +99,35 @@ gboolean porch_client_jobs(PorchClient *client, const char *printer, GPtrArray *
 /* Cancels job @job_id of this peer on @printer. FALSE with @error set as for
  * porch_client_print(): PORCH_PRINT_ERROR_NO_SUCH when there is no such job of this peer. */
 gboolean porch_client_cancel(PorchClient *client, const char *printer, int job_id, GError **error);
+
+/* ---- what porchd sends back ----
+ *
+ * The pure parsers of porchd's replies that the commands above use, exported for the tests
+ * and the fuzzer (tests/fuzz/fuzz-print-reply.c). Each reads @len bytes at @data (not
+ * NUL-terminated; a NUL byte in them is a malformed reply) and trusts nothing in them. */
+
+/* The most jobs a "jobs" reply may list, and the longest message taken from standard error
+ * (bytes; a longer one is cut at a character). */
+#define PORCH_PRINT_MAX_JOBS    10000
+#define PORCH_PRINT_MAX_MESSAGE 1024
+
+/* The job id in what "print" wrote on standard output: a number 1..G_MAXINT, blanks around it
+ * allowed. TRUE with *@ret_job_id set, or FALSE with @error set (PORCH_CLIENT_ERROR_PROTOCOL). */
+gboolean porch_print_parse_job_id(const char *data, gsize len, gint *ret_job_id, GError **error);
+
+/* The jobs in what "jobs" wrote on standard output: one line per job, "ID\tPRINTER\tSTATE\t
+ * SIZE-KB\tCREATED\tTITLE" (daemon/print.h), empty lines skipped. Returns an array of
+ * PorchPrintJob * in the order given (free with g_ptr_array_unref()), or NULL with @error set
+ * (PORCH_CLIENT_ERROR_PROTOCOL, naming the line) for a malformed line or more than
+ * PORCH_PRINT_MAX_JOBS jobs. */
+GPtrArray *porch_print_parse_jobs(const char *data, gsize len, GError **error);
+
+/* The error for a command that ended with exit status @status (not 0; -1 when porchd sent
+ * none), with what it wrote on standard error: PORCH_PRINT_ERROR, the code the status stands
+ * for (PORCH_PRINT_ERROR_FAILED for any other), and as message the first line of standard
+ * error (valid UTF-8, control characters as spaces, blanks stripped, at most
+ * PORCH_PRINT_MAX_MESSAGE bytes), or a sentence of our own when that line is empty. Never
+ * NULL. */
+GError *porch_print_status_error(int status, const char *data, gsize len);
 
 G_END_DECLS

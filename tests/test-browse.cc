@@ -13,6 +13,7 @@
 #include <glib.h>
 
 #include "porch-browse.h"
+#include "porch-txt.h"
 #include "testlan.h"
 #include "test-util.h"
 
@@ -692,4 +693,111 @@ TEST(Browse, ConflictingFingerprintsForOneHostAreNotBelieved)
             << json;
     EXPECT_EQ(Jq(*lan, json, ".[0].fingerprint"), "null") << json;
     EXPECT_EQ(Jq(*lan, json, ".[0].porch"), "true") << json;
+}
+
+// ---- a neighbour's TXT record (shared/porch-txt.c: pure, no LAN needed) ----------------------
+
+// A TXT record as avahi-client hands it over: the entries in wire order, each prepended, so
+// that the list runs last entry first.
+static AvahiStringList *
+TxtList(const std::vector<std::string> &entries)
+{
+    AvahiStringList *l = nullptr;
+    for (const std::string &e : entries)
+        l = avahi_string_list_add_arbitrary(l, (const uint8_t *)e.data(), e.size());
+    return l;
+}
+
+static std::vector<std::string>
+Decoded(const std::vector<std::string> &entries)
+{
+    AvahiStringList *l = TxtList(entries);
+    g_auto(GStrv) txt = porch_txt_decode(l);
+    avahi_string_list_free(l);
+    std::vector<std::string> out;
+    for (guint i = 0; txt[i]; i++)
+        out.emplace_back(txt[i]);
+    return out;
+}
+
+TEST(Txt, DecodedInAdvertisedOrderAsValidUtf8)
+{
+    EXPECT_EQ(Decoded({"v=1", "fp=AAAA", "", "flag"}),
+              (std::vector<std::string>{"v=1", "fp=AAAA", "", "flag"}));
+    EXPECT_EQ(Decoded({}), std::vector<std::string>{});
+    EXPECT_EQ(Decoded({std::string("ty=A\xff\0B", 7)}),
+              (std::vector<std::string>{"ty=A\xef\xbf\xbd\xef\xbf\xbd"
+                                        "B"}));
+
+    // at most PORCH_TXT_MAX_ENTRIES: the first ones
+    std::vector<std::string> many;
+    for (int i = 0; i < PORCH_TXT_MAX_ENTRIES + 10; i++)
+        many.push_back("k" + std::to_string(i) + "=v");
+    std::vector<std::string> kept = Decoded(many);
+    ASSERT_EQ(kept.size(), (size_t)PORCH_TXT_MAX_ENTRIES);
+    EXPECT_EQ(kept.front(), "k0=v");
+    EXPECT_EQ(kept.back(), "k" + std::to_string(PORCH_TXT_MAX_ENTRIES - 1) + "=v");
+}
+
+TEST(Txt, LookupIsCaseInsensitiveAndTheFirstWins)
+{
+    const char *txt[] = {"v=1", "FP=first", "fp=second", "flag", "path=/a=b", nullptr};
+    EXPECT_STREQ(porch_txt_lookup(txt, "fp"), "first");
+    EXPECT_STREQ(porch_txt_lookup(txt, "Flag"), "");
+    EXPECT_STREQ(porch_txt_lookup(txt, "path"), "/a=b");
+    EXPECT_EQ(porch_txt_lookup(txt, "u"), nullptr);
+    EXPECT_EQ(porch_txt_lookup(nullptr, "u"), nullptr);
+    EXPECT_STREQ(porch_neighbour_txt_lookup(txt, "FP"), "first");
+
+    g_autofree char *fp = porch_txt_fingerprint(txt);
+    EXPECT_STREQ(fp, "SHA256:first");
+    const char *empty[] = {"fp=", nullptr};
+    EXPECT_EQ(porch_txt_fingerprint(empty), nullptr);
+}
+
+TEST(Txt, SharePath)
+{
+    struct Case {
+        std::vector<const char *> txt;
+        const char *path;
+        bool guest;
+    } cases[] = {
+            {{"path=/Photos", "u=guest"}, "/Photos", true},
+            {{"path=/Photos", "u=bob"}, "/Photos", false},
+            {{"path=//Photos"}, "//Photos", false},
+            {{"path=/"}, nullptr, false},
+            {{"path=//"}, nullptr, false},
+            {{"path=Photos", "u=guest"}, nullptr, true},
+            {{"u=guest"}, nullptr, true},
+    };
+    for (Case &c : cases) {
+        c.txt.push_back(nullptr);
+        gboolean guest = !c.guest;
+        const char *path = porch_txt_share_path(c.txt.data(), &guest);
+        EXPECT_STREQ(path, c.path) << c.txt[0];
+        EXPECT_EQ(guest, c.guest) << c.txt[0];
+    }
+}
+
+TEST(Txt, ServiceUris)
+{
+    auto uri = [](const char *type, const char *host, guint16 port, std::vector<const char *> txt) {
+        txt.push_back(nullptr);
+        g_autofree char *u = porch_txt_service_uri(type, host, port, txt.data());
+        return std::string(u ? u : "(null)");
+    };
+    EXPECT_EQ(uri("_sftp-ssh._tcp", "porchtl1.local", 4422, {"path=/Photos", "u=guest"}),
+              "sftp://guest@porchtl1.local:4422/Photos");
+    EXPECT_EQ(uri("_sftp-ssh._tcp", "nas.local", 22, {}), "sftp://nas.local:22/");
+    EXPECT_EQ(uri("_webdav._tcp", "10.0.0.5", 80, {"path=dav", "u=a:b"}), "dav://10.0.0.5:80/dav");
+    EXPECT_EQ(uri("_webdavs._tcp", "fe80::1", 443, {"path=/My Files"}),
+              "davs://[fe80::1]:443/My%20Files");
+    EXPECT_EQ(uri("_ipp._tcp", "printer.local", 631, {"rp=ipp/print"}),
+              "ipp://printer.local:631/ipp/print");
+    EXPECT_EQ(uri("_ipps._tcp", "printer.local", 443, {}), "ipps://printer.local:443/");
+    EXPECT_EQ(uri("_smb._tcp", "nas.local", 445, {}), "smb://nas.local/");
+    EXPECT_EQ(uri("_smb._tcp", "nas.local", 1445, {}), "smb://nas.local:1445/");
+    EXPECT_EQ(uri("_porch._tcp", "x.local", 4422, {}), "(null)");
+    // a host name no URI can hold (anyone on the link may advertise one) gives none
+    EXPECT_EQ(uri("_sftp-ssh._tcp", "files.lo\t\xef\xbf\xbdl", 8443, {"path=/dav"}), "(null)");
 }

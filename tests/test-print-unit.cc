@@ -1,6 +1,7 @@
 // test-print-unit.cc — the parts of printing that need no cupsd: how porchd-session reads the
-// command line of an exec channel (daemon/print.c), and the TXT record porchd advertises for a
-// printer (shared/porch-publish.c).
+// command line of an exec channel and whom a job belongs to in CUPS (daemon/print.c), how the
+// client reads porchd's replies (shared/porch-print-client.c), and the TXT record porchd
+// advertises for a printer (shared/porch-publish.c).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,6 +11,7 @@
 
 extern "C" {
 #include "porch-cups.h"
+#include "porch-print-client.h"
 #include "porch-publish.h"
 #include "print.h"
 }
@@ -151,6 +153,194 @@ TEST(PrintCommand, OverlongLineIsRefused)
     Parsed p(line.c_str());
     EXPECT_FALSE(p.ok);
     EXPECT_NE(p.error.find("longer than"), std::string::npos) << p.error;
+}
+
+// What the client is told goes to its terminal and porchd's log: never a line break or an
+// escape sequence of the client's own, nor the whole line back (GLib's own message quotes it).
+TEST(PrintCommand, ErrorsShowClientTextEscaped)
+{
+    const std::vector<std::pair<std::string, std::string>> bad = {
+            {"print Office --bo\x1b[31mgus", "unknown option '--bo\\033[31mgus'"},
+            {"print Office --copies $'1\n2'", "--copies takes a number"},
+            {"print Office --copies '1\nFAKE'", "not '1\\nFAKE'"},
+            {"'fr\tob' Office", "unknown command 'fr\\tob'"},
+            {"cancel Office '1\r'", "'1\\r' is not a job id"},
+            {"print 'Office\nFAKE LINE", "a quote is not closed"},
+    };
+    for (const auto &[line, why] : bad) {
+        Parsed p(line.c_str());
+        EXPECT_FALSE(p.ok) << "accepted: " << line;
+        EXPECT_NE(p.error.find(why), std::string::npos) << line << " -> " << p.error;
+        for (char c : p.error)
+            EXPECT_FALSE((unsigned char)c < 0x20 || c == 0x7f) << line << " -> " << p.error;
+        EXPECT_EQ(p.error.find("FAKE LINE"), std::string::npos) << p.error;
+    }
+}
+
+std::string
+User(const char *peer, const char *address)
+{
+    g_autofree char *u = porch_print_user(peer, address);
+    return u;
+}
+
+// A peer is its [peer] name; a guest, without a key, its address: one guest per address, never
+// a peer's name, and a name CUPS takes (ASCII, no ':', short).
+TEST(PrintUser, PeersByNameGuestsByAddress)
+{
+    EXPECT_EQ(User("bob", "10.0.0.5"), "bob@porch");
+    EXPECT_EQ(User("bob", nullptr), "bob@porch");
+    EXPECT_EQ(User(nullptr, "10.0.0.5"), "guest+10.0.0.5@porch");
+    EXPECT_EQ(User(nullptr, "10.0.0.6"), "guest+10.0.0.6@porch");
+    EXPECT_EQ(User(nullptr, "fe80::1"), "guest+fe80--1@porch");
+    EXPECT_EQ(User(nullptr, "2001:DB8::A"), "guest+2001-db8--a@porch");
+    EXPECT_EQ(User(nullptr, "2001:db8:0:0::a"), "guest+2001-db8--a@porch")
+            << "one text per address";
+    // an IPv4 client of a dual-stack socket is the same guest as over IPv4
+    EXPECT_EQ(User(nullptr, "::ffff:10.0.0.5"), "guest+10.0.0.5@porch");
+    EXPECT_EQ(User(nullptr, "::1"), "guest+--1@porch");
+    EXPECT_EQ(User(nullptr, nullptr), "guest+unknown@porch");
+    EXPECT_EQ(User(nullptr, "unknown"), "guest+unknown@porch");
+    EXPECT_EQ(User(nullptr, "fe80::1%eth0"), "guest+fe80--1_eth0@porch");
+    EXPECT_EQ(User(nullptr, "a b\n\xc3\xa9"), "guest+a_b___@porch");
+
+    std::string longest = User(nullptr, std::string(300, 'x').c_str());
+    EXPECT_EQ(longest, "guest+" + std::string(64, 'x') + "@porch");
+    std::string v6 = User(nullptr, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+    EXPECT_LE(v6.size(), 255u) << v6;
+    EXPECT_EQ(v6.find(':'), std::string::npos) << v6;
+}
+
+// ---- what the client reads from porchd ------------------------------------------------------
+
+struct Reply {
+    GError *error = nullptr;
+    ~Reply()
+    {
+        g_clear_error(&error);
+    }
+    std::string message() const
+    {
+        return error ? error->message : "(no error)";
+    }
+};
+
+TEST(PrintReply, JobId)
+{
+    const std::vector<std::pair<std::string, int>> good = {
+            {"12\n", 12}, {" 7 \r\n", 7}, {"2147483647", 2147483647}};
+    for (const auto &[text, want] : good) {
+        Reply r;
+        gint id = 0;
+        EXPECT_TRUE(porch_print_parse_job_id(text.data(), text.size(), &id, &r.error))
+                << text << ": " << r.message();
+        EXPECT_EQ(id, want) << text;
+    }
+    for (std::string text : {std::string(""), std::string("0\n"), std::string("-3"),
+                             std::string("12 13"), std::string("2147483648"), std::string("x"),
+                             std::string("12\0", 3), std::string("1\n2\n")}) {
+        Reply r;
+        gint id = 0;
+        EXPECT_FALSE(porch_print_parse_job_id(text.data(), text.size(), &id, &r.error)) << text;
+        EXPECT_TRUE(g_error_matches(r.error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL))
+                << r.message();
+    }
+}
+
+TEST(PrintReply, Jobs)
+{
+    std::string text = "12\tOffice\tpending\t1\t1700000000\thello.txt\n\n"
+                       "13\tLobby\tfrobbed\t24\t-1\tQ3\x1b[2J\xff\treport\n"
+                       "14\tOff\x07ice\tcompleted\t0\t0\t";
+    Reply r;
+    GPtrArray *jobs = porch_print_parse_jobs(text.data(), text.size(), &r.error);
+    ASSERT_NE(jobs, nullptr) << r.message();
+    ASSERT_EQ(jobs->len, 3u);
+    auto job = [&](guint i) { return (const PorchPrintJob *)g_ptr_array_index(jobs, i); };
+    EXPECT_EQ(job(0)->id, 12);
+    EXPECT_STREQ(job(0)->printer, "Office");
+    EXPECT_EQ(job(0)->state, PORCH_PRINT_JOB_PENDING);
+    EXPECT_EQ(job(0)->size_kb, 1u);
+    EXPECT_EQ(job(0)->created, 1700000000);
+    EXPECT_STREQ(job(0)->title, "hello.txt");
+    EXPECT_EQ(job(1)->state, PORCH_PRINT_JOB_UNKNOWN);
+    EXPECT_EQ(job(1)->created, -1);
+    // the title is the rest of the line, made safe to show
+    EXPECT_STREQ(job(1)->title, "Q3 [2J\xef\xbf\xbd report");
+    EXPECT_STREQ(job(2)->printer, "Off ice");
+    EXPECT_STREQ(job(2)->title, "");
+    g_ptr_array_unref(jobs);
+
+    Reply empty;
+    jobs = porch_print_parse_jobs(nullptr, 0, &empty.error);
+    ASSERT_NE(jobs, nullptr) << empty.message();
+    EXPECT_EQ(jobs->len, 0u);
+    g_ptr_array_unref(jobs);
+}
+
+TEST(PrintReply, MalformedJobsAreProtocolErrors)
+{
+    const std::vector<std::pair<std::string, std::string>> bad = {
+            {"12\tOffice\tpending\t1\t1700000000\n", "line 1"},
+            {"\n\n0\tOffice\tpending\t1\t1\tt\n", "line 3"},
+            {"12\t\tpending\t1\t1\tt\n", "line 1"},
+            {"12\tOffice\tpending\t-1\t1\tt\n", "line 1"},
+            {"12\tOffice\tpending\t1\tsoon\tt\n", "line 1"},
+            {std::string("12\tOffice\tpending\t1\t1\tt\0x\n", 26), "line 1"},
+    };
+    for (const auto &[text, why] : bad) {
+        Reply r;
+        EXPECT_EQ(porch_print_parse_jobs(text.data(), text.size(), &r.error), nullptr) << text;
+        EXPECT_TRUE(g_error_matches(r.error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL));
+        EXPECT_NE(r.message().find(why), std::string::npos) << r.message();
+    }
+}
+
+// A neighbour cannot make the client hold an endless list: PORCH_PRINT_MAX_JOBS at most.
+TEST(PrintReply, JobCountIsBounded)
+{
+    std::string text;
+    for (int i = 1; i <= PORCH_PRINT_MAX_JOBS; i++)
+        text += std::to_string(i) + "\tP\tpending\t1\t1\tt\n";
+    Reply ok;
+    GPtrArray *jobs = porch_print_parse_jobs(text.data(), text.size(), &ok.error);
+    ASSERT_NE(jobs, nullptr) << ok.message();
+    EXPECT_EQ(jobs->len, (guint)PORCH_PRINT_MAX_JOBS);
+    g_ptr_array_unref(jobs);
+
+    text += "99999\tP\tpending\t1\t1\tt\n";
+    Reply r;
+    EXPECT_EQ(porch_print_parse_jobs(text.data(), text.size(), &r.error), nullptr);
+    EXPECT_NE(r.message().find("longer than"), std::string::npos) << r.message();
+}
+
+TEST(PrintReply, StatusErrors)
+{
+    auto error = [](int status, const std::string &err) {
+        GError *e = porch_print_status_error(status, err.data(), err.size());
+        std::pair<int, std::string> out = {e->code, e->message};
+        EXPECT_EQ(e->domain, PORCH_PRINT_ERROR);
+        g_error_free(e);
+        return out;
+    };
+    EXPECT_EQ(error(77, "not allowed to print on Office\nmore\n"),
+              std::make_pair((int)PORCH_PRINT_ERROR_NOT_ALLOWED,
+                             std::string("not allowed to print on Office")));
+    EXPECT_EQ(error(65, "  \x1b]0;owned\x07 too big\r\n").second, "]0;owned  too big");
+    EXPECT_EQ(error(65, "").first, (int)PORCH_PRINT_ERROR_REJECTED);
+    EXPECT_EQ(error(74, "").second, "the document did not arrive whole; the job was cancelled");
+    EXPECT_EQ(error(3, ""), std::make_pair((int)PORCH_PRINT_ERROR_FAILED,
+                                           std::string("failed on the neighbour (status 3)")));
+    EXPECT_EQ(error(-1, "").second, "the neighbour ended the command without a status");
+    EXPECT_EQ(error(66, std::string("no\0job", 6)).second, "no\xef\xbf\xbdjob");
+    // one endless line is cut, at a character
+    std::string endless;
+    for (int i = 0; i < 1000; i++)
+        endless += "\xc3\xa9";
+    std::string shown = error(69, endless).second;
+    EXPECT_LE(shown.size(), (size_t)PORCH_PRINT_MAX_MESSAGE);
+    EXPECT_GE(shown.size(), (size_t)PORCH_PRINT_MAX_MESSAGE - 1);
+    EXPECT_TRUE(g_utf8_validate(shown.c_str(), -1, nullptr));
 }
 
 std::vector<std::string>

@@ -10,7 +10,13 @@
 //   UnpermittedPeersAreRefusedBefore...  a peer without the print right and a guest: exit 1,
 //                                        "not allowed", no job reaches CUPS
 //   GuestsPrintWhereAllowed              an unknown key prints on a guest printer as
-//                                        guest@porch and sees only guest@porch's jobs
+//                                        guest+ADDRESS@porch and sees only that guest's jobs
+//   GuestsSeeAndCancelOnlyTheirOwnJobs   a guest from host 1 neither lists nor cancels the job
+//                                        of a guest from host 2 (the same key, even); host 2's can
+//   OversizedDocumentIsRefused           a document over max-print-size: exit 65, "larger
+//                                        than", its job cancelled, nothing printed
+//   IdleTimeoutComesFromTheConfig        a document that stalls is given up after porch.conf's
+//                                        idle-timeout (exit 74), its job cancelled
 //   JobsListsAndCancelCancelsOwnJobs     porch jobs shows my pending job; another peer cannot
 //                                        cancel it; I can, once
 //   MissingQueueUnknownPrinterAndCups... a printer whose queue CUPS lacks, a printer porchd
@@ -323,15 +329,10 @@ class PrintTest : public ::testing::Test
             return;
         }
 
-        std::string conf = "[porch]\nname = " + std::string(kDisplayName) +
-                           "\nlisten = " + lan_->address(1) + "\n\n[peer me]\nkey = " + my_key_ +
-                           "\n\n[peer carol]\nkey = " + carol + "\n\n[peer host2]\nkey = " + host2 +
-                           "\n\n[share Docs]\npath = " + docs + "\nread = me\n" +
-                           "\n[share Public]\npath = " + docs + "\nread = guest\n" +
-                           "\n[printer Office]\nprint = me;host2\n" +
-                           "\n[printer Ghost]\nqueue = NoSuchQueue\nprint = me\n" +
-                           "\n[printer Lobby]\nqueue = Office\nprint = guest\nhidden = true\n";
-        if (!WriteFile(h1_ + "/porch.conf", conf)) {
+        carol_ = carol;
+        host2_ = host2;
+        docs_ = docs;
+        if (!WriteFile(h1_ + "/porch.conf", Conf())) {
             why_not_ = "cannot write porch.conf";
             return;
         }
@@ -388,6 +389,9 @@ class PrintTest : public ::testing::Test
 
     void TearDown() override
     {
+        if (reconfigured_ && lan_) {
+            EXPECT_TRUE(Reconfigure("")) << "porchd did not reload its normal configuration";
+        }
         if (HasFailure() && lan_) {
             fprintf(stderr, "---- porchd log (tail) ----\n%s\n", Tail(h1_ + "/porchd.log").c_str());
             for (int host : {1, 2})
@@ -400,6 +404,59 @@ class PrintTest : public ::testing::Test
     {
         std::string s = ReadFile(path);
         return s.size() > max ? "..." + s.substr(s.size() - max) : s;
+    }
+
+    // porchd's configuration (see the top of this file), with `porch_extra` lines in [porch].
+    static std::string Conf(const std::string &porch_extra = "")
+    {
+        return "[porch]\nname = " + std::string(kDisplayName) + "\nlisten = " + lan_->address(1) +
+               "\n" + porch_extra + "\n[peer me]\nkey = " + my_key_ +
+               "\n\n[peer carol]\nkey = " + carol_ + "\n\n[peer host2]\nkey = " + host2_ +
+               "\n\n[share Docs]\npath = " + docs_ + "\nread = me\n" +
+               "\n[share Public]\npath = " + docs_ + "\nread = guest\n" +
+               "\n[printer Office]\nprint = me;host2\n" +
+               "\n[printer Ghost]\nqueue = NoSuchQueue\nprint = me\n" +
+               "\n[printer Lobby]\nqueue = Office\nprint = guest\nhidden = true\n";
+    }
+
+    // Rewrites porchd's configuration with `porch_extra` in [porch] and reloads it (SIGHUP);
+    // true once porchd logged that it is in force. A test that calls it puts the normal one
+    // back before it ends (TearDown() does it too).
+    bool Reconfigure(const std::string &porch_extra)
+    {
+        const std::string log = h1_ + "/porchd.log";
+        auto reloads = [&] {
+            size_t n = 0;
+            const std::string text = ReadFile(log);
+            for (size_t at = 0; (at = text.find(": reloaded", at)) != std::string::npos; at++)
+                n++;
+            return n;
+        };
+        size_t before = reloads();
+        reconfigured_ = !porch_extra.empty();
+        return WriteFile(h1_ + "/porch.conf", Conf(porch_extra)) && kill(porchd_, SIGHUP) == 0 &&
+               WaitFor([&] { return reloads() > before; }, 10);
+    }
+
+    // argv of OpenSSH's ssh as the client `me` of host 2, to be followed by a command.
+    static std::vector<std::string> SshArgv()
+    {
+        std::vector<std::string> ssh = {"ssh", "-p", "4422", "-i", keys_ + "/me"};
+        for (const char *o : {"IdentitiesOnly=yes", "StrictHostKeyChecking=no",
+                              "UserKnownHostsFile=/dev/null", "BatchMode=yes", "LogLevel=ERROR"})
+            ssh.insert(ssh.end(), {"-o", o});
+        ssh.push_back("me@" + lan_->address(1));
+        return ssh;
+    }
+
+    // The jobs of Office that are not in `before`.
+    static std::vector<int> NewJobs(const std::map<int, Job> &before)
+    {
+        std::vector<int> ids;
+        for (const auto &[jid, j] : Jobs(1, "Office"))
+            if (!before.count(jid))
+                ids.push_back(jid);
+        return ids;
     }
 
     // A new $XDG_CONFIG_HOME with the client's key in porch/id_ed25519 (0600); "" on failure.
@@ -633,11 +690,13 @@ class PrintTest : public ::testing::Test
     static bool may_skip_, ready_;
     static pid_t porchd_;
     static std::string h1_, h2_, out_, keys_, host2_state_, my_key_, backend_, ppd_;
+    static std::string carol_, host2_, docs_; // carol's and host 2's keys, the Docs folder
 
-    std::string name_;  // the current test's name
-    std::string xdg_;   // its $XDG_CONFIG_HOME (the client's key)
-    std::string local_; // a folder of its own on host 2
-    std::string doc_;   // a small text document in it
+    bool reconfigured_ = false; // porch.conf has extra [porch] lines (Reconfigure())
+    std::string name_;          // the current test's name
+    std::string xdg_;           // its $XDG_CONFIG_HOME (the client's key)
+    std::string local_;         // a folder of its own on host 2
+    std::string doc_;           // a small text document in it
 };
 
 TestLan *PrintTest::lan_ = nullptr;
@@ -646,6 +705,7 @@ bool PrintTest::may_skip_ = false, PrintTest::ready_ = false;
 pid_t PrintTest::porchd_ = -1;
 std::string PrintTest::h1_, PrintTest::h2_, PrintTest::out_, PrintTest::keys_,
         PrintTest::host2_state_, PrintTest::my_key_, PrintTest::backend_, PrintTest::ppd_;
+std::string PrintTest::carol_, PrintTest::host2_, PrintTest::docs_;
 
 // A document as a printer receives it: PDF (porch.ppd) or PostScript (generic.ppd).
 ::testing::AssertionResult
@@ -730,10 +790,12 @@ TEST_F(PrintTest, UnpermittedPeersAreRefusedBeforeCups)
 }
 
 // A key porchd does not know is a guest: it prints where guests may (Lobby, a hidden printer)
-// as guest@porch, and sees only guest@porch's jobs.
+// as guest+ADDRESS@porch (guests have no key: their address tells them apart), and sees only
+// that guest's jobs.
 TEST_F(PrintTest, GuestsPrintWhereAllowed)
 {
     const std::string guest_key = h2_ + "/stranger-state/ssh_host_ed25519_key";
+    const std::string guest_user = "guest+" + lan_->address(2) + "@porch";
     const std::string xdg = NewConfigHome(name_ + "-guest");
     std::vector<std::string> args = {"print", "--identity", guest_key, Remote("Lobby"), doc_};
     RunResult r = Porch(args, 60, xdg);
@@ -742,7 +804,7 @@ TEST_F(PrintTest, GuestsPrintWhereAllowed)
     ASSERT_GT(id, 0) << Say(args, r);
     std::map<int, Job> jobs = Jobs(1, "Office");
     ASSERT_EQ(jobs.count(id), 1u) << Describe(jobs);
-    EXPECT_EQ(jobs[id].user, "guest@porch") << Describe(jobs);
+    EXPECT_EQ(jobs[id].user, guest_user) << Describe(jobs);
     EXPECT_EQ(WaitJob(1, "Office", id, {"completed", "aborted", "canceled"}), "completed")
             << Describe(Jobs(1, "Office")) << JobLog(1, id);
 
@@ -755,15 +817,150 @@ TEST_F(PrintTest, GuestsPrintWhereAllowed)
     ASSERT_GT(mine, 0);
     jobs = Jobs(1, "Office");
     EXPECT_EQ(jobs[mine].user, "me@porch") << Describe(jobs);
-    // the guest sees only guest@porch's jobs
+    // the guest sees only its own jobs
     r = Porch(args, 60, xdg);
     EXPECT_TRUE(r.ok()) << Say(args, r);
     for (const auto &[jid, j] : Jobs(1, "Office")) {
-        if (j.user != "guest@porch") {
+        if (j.user != guest_user) {
             EXPECT_TRUE(JobLines(r.out, jid).empty()) << "job " << jid << " is " << j.user << "'s\n"
                                                       << Say(args, r);
         }
     }
+}
+
+// Two guests, one on host 2 and one on host 1 (with the very same key: a guest's key proves
+// nothing), are two owners in CUPS: the one cannot list nor cancel the other's pending job.
+TEST_F(PrintTest, GuestsSeeAndCancelOnlyTheirOwnJobs)
+{
+    const std::string guest_key = h2_ + "/stranger-state/ssh_host_ed25519_key";
+    const std::string xdg_b = NewConfigHome(name_ + "-guest-b");
+    const std::string xdg_a = NewConfigHome(name_ + "-guest-a");
+    // a stopped queue keeps the job pending
+    ASSERT_TRUE(Cups(1, {"cupsdisable", "Office"}).ok());
+
+    // guest B, on host 2, prints
+    std::vector<std::string> args = {"print", "--identity", guest_key, Remote("Lobby"), doc_};
+    RunResult r = Porch(args, 60, xdg_b);
+    ASSERT_TRUE(r.ok()) << Say(args, r);
+    int id = JobNumber(r.out);
+    ASSERT_GT(id, 0) << Say(args, r);
+    ASSERT_EQ(WaitJob(1, "Office", id, {"pending"}, 5), "pending") << Describe(Jobs(1, "Office"));
+    EXPECT_EQ(Jobs(1, "Office")[id].user, "guest+" + lan_->address(2) + "@porch")
+            << Describe(Jobs(1, "Office"));
+
+    // guest A, on host 1, sees nothing of it and cannot cancel it
+    auto as_a = [&](const std::vector<std::string> &a) {
+        return lan_->run(1, PorchArgv(a, xdg_a), 60);
+    };
+    args = {"jobs", "--identity", guest_key, Remote("Lobby")};
+    r = as_a(args);
+    EXPECT_TRUE(r.ok()) << Say(args, r);
+    EXPECT_TRUE(JobLines(r.out, id).empty()) << "guest B's job, listed to guest A\n"
+                                             << Say(args, r);
+    args = {"jobs", "--identity", guest_key, lan_->address(1)};
+    r = as_a(args);
+    EXPECT_TRUE(r.ok()) << Say(args, r);
+    EXPECT_TRUE(JobLines(r.out, id).empty()) << Say(args, r);
+    args = {"cancel", "--identity", guest_key, Remote("Lobby"), std::to_string(id)};
+    r = as_a(args);
+    EXPECT_EQ(r.exit_status, 1) << Say(args, r);
+    EXPECT_TRUE(Contains(r.err, std::to_string(id))) << Say(args, r);
+    EXPECT_EQ(WaitJob(1, "Office", id, {"pending"}, 0), "pending")
+            << "guest A cancelled guest B's job\n"
+            << Describe(Jobs(1, "Office"));
+
+    // guest B does both
+    args = {"jobs", "--identity", guest_key, Remote("Lobby")};
+    r = Porch(args, 60, xdg_b);
+    EXPECT_TRUE(r.ok()) << Say(args, r);
+    EXPECT_EQ(JobLines(r.out, id).size(), 1u) << Say(args, r);
+    args = {"cancel", "--identity", guest_key, Remote("Lobby"), std::to_string(id)};
+    r = Porch(args, 60, xdg_b);
+    EXPECT_TRUE(r.ok()) << Say(args, r);
+    EXPECT_EQ(WaitJob(1, "Office", id, {"canceled"}, 10), "canceled")
+            << Describe(Jobs(1, "Office"));
+    EXPECT_TRUE(Cups(1, {"cupsenable", "Office"}).ok());
+}
+
+// A document larger than max-print-size is cut off there: the client is told so, with the
+// exit status 65 (EX_DATAERR), and its job is cancelled, so that nothing of it prints. One
+// within the limit prints as ever.
+TEST_F(PrintTest, OversizedDocumentIsRefused)
+{
+    ASSERT_TRUE(Reconfigure("max-print-size = 64K\n"));
+    std::string big;
+    while (big.size() < 200 * 1024)
+        big += "A line of a document larger than this printer takes.\n";
+    const std::string big_doc = local_ + "/big.txt";
+    ASSERT_TRUE(WriteFile(big_doc, big));
+    const std::string before_out = ReadFile(out_);
+
+    std::map<int, Job> before = Jobs(1, "Office");
+    std::vector<std::string> args = {"print", Remote("Office"), big_doc};
+    RunResult r = Porch(args);
+    EXPECT_EQ(r.exit_status, 1) << Say(args, r);
+    EXPECT_TRUE(Contains(r.err, "larger than") && Contains(r.err, "64")) << Say(args, r);
+    EXPECT_EQ(JobNumber(r.out), 0) << Say(args, r);
+    std::vector<int> ids = NewJobs(before);
+    EXPECT_LE(ids.size(), 1u) << Describe(Jobs(1, "Office"));
+    for (int id : ids)
+        EXPECT_EQ(WaitJob(1, "Office", id, {"completed", "aborted", "canceled"}, 15), "canceled")
+                << Describe(Jobs(1, "Office")) << JobLog(1, id);
+
+    // the protocol's own status, through OpenSSH's client
+    if (TestLan::missing_tools({"ssh"}).empty()) {
+        before = Jobs(1, "Office");
+        std::vector<std::string> argv = {"sh", "-c", "exec \"$@\" < \"$0\"", big_doc};
+        std::vector<std::string> ssh = SshArgv();
+        argv.insert(argv.end(), ssh.begin(), ssh.end());
+        argv.insert(argv.end(), {"print", "Office"});
+        r = lan_->run(2, argv, 60);
+        EXPECT_EQ(r.exit_status, 65) << r.describe();
+        EXPECT_TRUE(Contains(r.err, "max-print-size")) << r.describe();
+        for (int id : NewJobs(before))
+            EXPECT_EQ(WaitJob(1, "Office", id, {"completed", "aborted", "canceled"}, 15),
+                      "canceled")
+                    << Describe(Jobs(1, "Office")) << JobLog(1, id);
+    }
+    EXPECT_EQ(ReadFile(out_), before_out) << "nothing of it may print";
+
+    // within the limit: printed
+    int id = PrintAsMe();
+    ASSERT_GT(id, 0);
+    EXPECT_EQ(WaitJob(1, "Office", id, {"completed", "aborted", "canceled"}), "completed")
+            << Describe(Jobs(1, "Office")) << JobLog(1, id);
+    EXPECT_TRUE(Reconfigure(""));
+}
+
+// A document that stops arriving is given up after porch.conf's idle-timeout (here 2 s, not the
+// default 5 minutes): exit status 74 (EX_IOERR), its job cancelled.
+TEST_F(PrintTest, IdleTimeoutComesFromTheConfig)
+{
+    if (!TestLan::missing_tools({"ssh", "bash"}).empty()) {
+        if (TestLan::must_run())
+            GTEST_FAIL() << "missing tools (CI is set): ssh, bash";
+        GTEST_SKIP() << "missing tools: ssh (Debian: openssh-client), bash";
+    }
+    ASSERT_TRUE(Reconfigure("idle-timeout = 2\n"));
+    std::map<int, Job> before = Jobs(1, "Office");
+    // 1000 bytes, then nothing (the writer sleeps on, ssh's stdin stays open)
+    std::vector<std::string> argv = {
+            "bash", "-c", "exec \"$@\" < <(exec 2>/dev/null; head -c 1000 \"$0\"; exec sleep 30)",
+            doc_};
+    std::vector<std::string> ssh = SshArgv();
+    argv.insert(argv.end(), ssh.begin(), ssh.end());
+    argv.insert(argv.end(), {"print", "Office"});
+    auto start = Clock::now();
+    RunResult r = lan_->run(2, argv, 25);
+    double took = std::chrono::duration<double>(Clock::now() - start).count();
+    EXPECT_EQ(r.exit_status, 74) << r.describe() << " after " << took << " s";
+    EXPECT_LT(took, 15) << "idle-timeout is 2 s";
+    EXPECT_TRUE(ContainsNoCase(r.err, "did not arrive whole")) << r.describe();
+    std::vector<int> ids = NewJobs(before);
+    ASSERT_EQ(ids.size(), 1u) << Describe(Jobs(1, "Office"));
+    EXPECT_EQ(WaitJob(1, "Office", ids[0], {"completed", "aborted", "canceled"}, 15), "canceled")
+            << Describe(Jobs(1, "Office")) << JobLog(1, ids[0]);
+    EXPECT_TRUE(Reconfigure(""));
 }
 
 TEST_F(PrintTest, JobsListsAndCancelCancelsOwnJobs)

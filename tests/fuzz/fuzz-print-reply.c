@@ -1,0 +1,66 @@
+/* fuzz-print-reply.c — what porchd sends back to porch print, jobs and cancel, as the client
+ * reads it (porch-print-client.h's parsers).
+ *
+ * Input: one byte choosing the reply (modulo 3: print's standard output, jobs' standard
+ * output, or a failed command's standard error), one byte of exit status for the last (255:
+ * none, -1), then the bytes porchd wrote. What the parsers return must keep their promises:
+ * text that is safe to show, the bounds of porch-print-client.h. */
+#include "fuzz-common.h"
+
+#include <string.h>
+
+#include "porch-print-client.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    g_autoptr(GError) error = NULL;
+    const char *text;
+    int status;
+
+    if (size < 2)
+        return 0;
+    status = data[1] == 255 ? -1 : data[1];
+    text = (const char *)data + 2;
+    size -= 2;
+
+    switch (data[0] % 3) {
+    case 0: {
+        gint id = 0;
+
+        if (porch_print_parse_job_id(text, size, &id, &error))
+            FUZZ_CHECK(id >= 1);
+        else
+            FUZZ_CHECK(g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL));
+        break;
+    }
+    case 1: {
+        g_autoptr(GPtrArray) jobs = porch_print_parse_jobs(text, size, &error);
+
+        if (jobs == NULL) {
+            FUZZ_CHECK(g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL));
+            break;
+        }
+        FUZZ_CHECK(jobs->len <= PORCH_PRINT_MAX_JOBS);
+        for (guint i = 0; i < jobs->len; i++) {
+            const PorchPrintJob *job = g_ptr_array_index(jobs, i);
+
+            FUZZ_CHECK(job->id >= 1);
+            FUZZ_CHECK(*job->printer != '\0' && fuzz_is_printable(job->printer));
+            FUZZ_CHECK(fuzz_is_printable(job->title));
+            FUZZ_CHECK(strcmp(porch_print_job_state_to_string(job->state), "") != 0);
+        }
+        break;
+    }
+    default: {
+        GError *e = porch_print_status_error(status, text, size);
+
+        FUZZ_CHECK(e != NULL && e->domain == PORCH_PRINT_ERROR);
+        FUZZ_CHECK(*e->message != '\0' && fuzz_is_printable(e->message));
+        FUZZ_CHECK(strlen(e->message) <= PORCH_PRINT_MAX_MESSAGE);
+        g_error_free(e);
+        break;
+    }
+    }
+    return 0;
+}
