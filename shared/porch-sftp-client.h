@@ -142,7 +142,11 @@ typedef struct {
 /* Fetches @remote (a file, or with PORCH_TRANSFER_RECURSIVE a folder) to @local: into
  * @local when that is an existing folder, else as @local. Each file is written to
  * NAME.part and renamed only when the server's SHA-256 of it matched what was received;
- * modes and modification times are kept.
+ * modes and modification times are kept. A file whose size, with the files in flight,
+ * exceeds the free space of the destination's file system fails before it starts
+ * (G_IO_ERROR_NO_SPACE); so do a size no file can have (above G_MAXINT64), a name longer than
+ * NAME_MAX or holding '/', and folders deeper than PORCH_GET_MAX_DEPTH (PORCH_CLIENT_ERROR_LIMIT
+ * or G_IO_ERROR_INVALID_FILENAME), each a failure of its own path.
  * TRUE only when every file arrived. Every failure of a path (the top one included) is
  * told to @callbacks->failed, and then the result is FALSE with PORCH_CLIENT_ERROR_FILES_FAILED
  * ("N of M files failed"); a failure of the whole transfer (connection lost, cancelled:

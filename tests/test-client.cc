@@ -15,7 +15,8 @@
 //   InterruptedUploadLeavesTheOldFile    SIGKILL of `porch put` midway over an existing file
 //   ExitCodesAndMessages                 usage, unknown or unreachable host, no such file,
 //                                        permission denied
-//   DiskFullOnEitherSide                 a full share (put) and a full local disk (get)
+//   DiskFullOnEitherSide                 a full share (put) and a full local disk (get: refused
+//                                        before it starts)
 //   LsListsSharesAndFolders              the root, a folder with -l and --json, as guest
 //
 // porchd serves these shares (host 1's folder of the LAN, so this process sees what every
@@ -968,7 +969,8 @@ TEST_F(ClientTest, DiskFullOnEitherSide)
         names.push_back(e.path().filename().string());
     EXPECT_EQ(Join(names, " "), "f.bin") << "no temporary file may stay";
 
-    // (b) get onto a full local disk: a 1 MiB tmpfs in a mount namespace of the client's
+    // (b) get onto a full local disk: a 1 MiB tmpfs in a mount namespace of the client's. The
+    // 4 MiB file is refused before anything is written, saying what it needs and what is free
     const std::string remote_dir = work_ + "/" + name_;
     ASSERT_TRUE(MakeDirs(remote_dir) && MakeDirs(local_ + "/tiny"));
     ASSERT_FALSE(MakeRandomFile(remote_dir + "/big.bin", 4 << 20, 32).empty());
@@ -990,9 +992,11 @@ TEST_F(ClientTest, DiskFullOnEitherSide)
     r = lan_->run(2, argv, 120);
     EXPECT_EQ(r.exit_status, 1) << r.describe() << "\nstdout: " << r.out;
     EXPECT_TRUE(Contains(r.err, "big.bin")) << r.describe();
-    EXPECT_TRUE(Contains(r.err, "No space left on device")) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "needs 4.0 MiB, 1.0 MiB free on " + local_ + "/tiny"))
+            << r.describe();
     EXPECT_FALSE(Contains(r.out, "left: big.bin\n"))
             << "no partial file under the final name: " << r.out;
+    EXPECT_TRUE(Contains(r.out, "left: \n")) << "nothing written at all: " << r.out;
 }
 
 // ---- ls --------------------------------------------------------------------------------------
