@@ -142,8 +142,9 @@ typedef struct {
 /* Fetches @remote (a file, or with PORCH_TRANSFER_RECURSIVE a folder) to @local: into
  * @local when that is an existing folder, else as @local. Each file is written to
  * NAME.part and renamed only when the server's SHA-256 of it matched what was received;
- * modes and modification times are kept. A file whose size, with the files in flight,
- * exceeds the free space of the destination's file system fails before it starts
+ * modification times are kept, and modes as the process's umask lets them, a file always
+ * writable by its owner (u+w) and a folder always u+rwx. A file whose size, with the files in
+ * flight, exceeds the free space of the destination's file system fails before it starts
  * (G_IO_ERROR_NO_SPACE); so do a size no file can have (above G_MAXINT64), a name longer than
  * NAME_MAX or holding '/', and folders deeper than PORCH_GET_MAX_DEPTH (PORCH_CLIENT_ERROR_LIMIT
  * or G_IO_ERROR_INVALID_FILENAME), each a failure of its own path.
@@ -157,7 +158,9 @@ gboolean porch_client_get(PorchClient *client, const char *remote, const char *l
 
 /* Uploads @local (a file, or a folder with PORCH_TRANSFER_RECURSIVE) to @remote: into it when
  * it is an existing folder, else as it. Each file goes to a temporary name in its folder and
- * is renamed over the target only when the server's SHA-256 of it matched what was sent. */
+ * is renamed over the target only when the server's SHA-256 of it matched what was sent. A
+ * new file or folder gets the local one's permissions, always writable by its owner (u+w; a
+ * folder u+rwx); a file that PORCH_TRANSFER_FORCE replaces keeps the mode it had. */
 gboolean porch_client_put(PorchClient *client, const char *local, const char *remote,
                           PorchTransferFlags flags, const PorchTransferCallbacks *callbacks,
                           GCancellable *cancellable, GError **error);

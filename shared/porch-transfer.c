@@ -125,6 +125,7 @@ struct _Transfer {
     guint reqs;
     guint64 bytes_in_flight;
     GPtrArray *batch; /* get: Job* verified, to be renamed after a syncfs */
+    mode_t umask;     /* get: the process's umask */
     /* get -r: the names of the folders listed but not entered yet, along the walk */
     guint64 held_entries, held_bytes;
     guint8 *buf; /* put: what is read from the file */
@@ -218,6 +219,24 @@ local_error(int e, const char *what)
 
 /* ---- folders (get -r) --------------------------------------------------------------------- */
 
+/* The process's umask, from /proc/self/status: umask() would change it for a moment, which
+ * porch-tray's other threads could see. 022 when it cannot be read. */
+static mode_t
+process_umask(void)
+{
+    g_autofree char *status = NULL;
+    const char *line;
+
+    if (g_file_get_contents("/proc/self/status", &status, NULL, NULL) &&
+        (line = strstr(status, "\nUmask:")) != NULL) {
+        char *end;
+        guint64 v = g_ascii_strtoull(line + 7, &end, 8);
+        if (end != line + 7)
+            return (mode_t)(v & 0777);
+    }
+    return 022;
+}
+
 static Dir *
 dir_new(Transfer *t, Dir *parent, const char *path, gint mode, gint64 mtime)
 {
@@ -234,9 +253,10 @@ dir_new(Transfer *t, Dir *parent, const char *path, gint mode, gint64 mtime)
     return d;
 }
 
-/* The last file or folder in @d is done: it gets its mode (always u+rwx: its new owner may
- * want to fetch into it again, or delete it; cp -r does the same) and then its time, which the
- * files landing in it changed. Not when the transfer as a whole failed. */
+/* The last file or folder in @d is done: a folder it made gets its mode (as the umask lets it,
+ * and always u+rwx: its new owner may want to fetch into it again, or delete it; cp -r does
+ * the same) and then its time, which the files landing in it changed. Not when the transfer as
+ * a whole failed. */
 static void
 dir_unref(Dir *d)
 {
@@ -246,7 +266,7 @@ dir_unref(Dir *d)
 
         if (!t->aborted && t->c->fatal == NULL && !g_cancellable_is_cancelled(t->cancellable)) {
             if (d->mode >= 0)
-                chmod(d->path, ((mode_t)d->mode & 0777) | 0700);
+                chmod(d->path, (((mode_t)d->mode & 0777) & ~t->umask) | 0700);
             if (d->mtime >= 0)
                 utimensat(AT_FDCWD, d->path, (struct timespec[2]){{d->mtime, 0}, {d->mtime, 0}}, 0);
         }
@@ -628,7 +648,10 @@ static void
 get_complete(Job *j)
 {
     Transfer *t = j->t;
-    mode_t mode = j->mode >= 0 ? (mode_t)j->mode & 0777 : 0644;
+    /* the file's mode (0: the server did not say) as the umask lets it, and always writable
+     * by its new owner: porchd shows a read-only peer its files without write bits, which a
+     * copy should not keep */
+    mode_t mode = (((j->mode > 0 ? (mode_t)j->mode : 0666) & 0777) & ~t->umask) | 0200;
 
     if (fchmod(j->fd, mode) != 0 ||
         (j->mtime >= 0 &&
@@ -1526,7 +1549,8 @@ put_open(Job *j)
     porch_client_send(j->t->c, SSH_FXP_OPEN, b, NULL, 0, on_put_open, req_new(j, 0, 0, 0));
 }
 
-/* Without --force, nothing is created before the target is known not to exist. */
+/* The target first: without --force, nothing is created before it is known not to exist;
+ * with --force, a file it replaces keeps its mode. */
 static void
 on_put_target_stat(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
 {
@@ -1534,13 +1558,18 @@ on_put_target_stat(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
     Job *j = q->job;
     guint32 code = 0;
     GError *e = NULL;
+    PorchRemoteFile f = {0};
 
     (void)c;
     if (req_live(q)) {
-        if (type == SSH_FXP_ATTRS) {
+        if (type == SSH_FXP_ATTRS && !(j->t->flags & PORCH_TRANSFER_FORCE)) {
             job_fail(j, j->remote,
                      g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
                                          "exists (use --force to replace it)"));
+        } else if (type == SSH_FXP_ATTRS) {
+            if (porch_get_attrs(r, &f) && f.type == PORCH_REMOTE_FILE)
+                j->mode = (gint)f.mode;
+            put_open(j);
         } else if (type == SSH_FXP_STATUS && porch_get_u32(&(PorchReader){r->p, r->left}, &code) &&
                    code == SSH_FX_NO_SUCH_FILE) {
             put_open(j);
@@ -1578,17 +1607,16 @@ put_start(Job *j)
     }
     t->p.total_bytes += (guint64)st.st_size - j->size;
     j->size = (guint64)st.st_size;
-    j->mode = (gint)(st.st_mode & 07777);
+    /* a new file: the local permissions, always writable by its owner (a file fetched from a
+     * share this peer may only read came without write bits); a file replaced keeps its own
+     * (on_put_target_stat()) */
+    j->mode = (gint)((st.st_mode & 0777) | 0200);
     j->mtime = st.st_mtim.tv_sec;
     for (guint i = 0; i < sizeof rnd - 1; i++)
         rnd[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[g_random_int_range(0, 36)];
     rnd[sizeof rnd - 1] = '\0';
     j->part = g_strdup_printf("%s/" PORCH_PUT_TEMP_PREFIX "%s", strcmp(dir, "/") == 0 ? "" : dir,
                               rnd);
-    if (t->flags & PORCH_TRANSFER_FORCE) {
-        put_open(j);
-        return;
-    }
     porch_put_cstring(b, j->remote);
     porch_client_send(t->c, SSH_FXP_STAT, b, NULL, 0, on_put_target_stat, req_new(j, 0, 0, 0));
 }
@@ -1743,6 +1771,8 @@ transfer_init(Transfer *t, PorchClient *c, gboolean upload, PorchTransferFlags f
     g_queue_init(&t->waiting);
     g_queue_init(&t->active);
     t->batch = g_ptr_array_new();
+    if (!upload)
+        t->umask = process_umask();
     if (upload)
         t->buf = g_malloc(MAX(c->max_write, 1u));
 }
@@ -1851,15 +1881,17 @@ get_tree(Transfer *t, Dir *parent, const char *remote, const char *local,
                                         PORCH_GET_MAX_DEPTH));
         return TRUE;
     }
-    if (mkdir(local, 0700) != 0) {
+    if (mkdir(local, 0700) == 0) {
+        /* a folder made here: it gets the remote one's mode and time when it is complete */
+        d = dir_new(t, parent, local, top->mode ? (gint)top->mode : 0777, top->mtime);
+    } else {
         struct stat st;
         if (errno != EEXIST || stat(local, &st) != 0 || !S_ISDIR(st.st_mode)) {
             report_failure_take(t, local, local_error(errno == EEXIST ? ENOTDIR : errno, NULL));
             return TRUE;
         }
+        d = dir_new(t, parent, local, -1, -1); /* one that was here stays as it is */
     }
-    /* it gets the remote folder's mode and time when it is complete */
-    d = dir_new(t, parent, local, top->mode ? (gint)top->mode : -1, top->mtime);
 
     list = porch_client_list_full(t->c, remote, &refused, t->cancellable, &e);
     if (list == NULL) {
@@ -2038,7 +2070,8 @@ put_tree(Transfer *t, const char *local, const char *remote, GError **fatal)
         report_failure_take(t, local, local_error(errno, NULL));
         return TRUE;
     }
-    if (!remote_mkdir(t, remote, (gint)(st.st_mode & 07777), fatal))
+    /* the local permissions, and always u+rwx: the files of the tree go into it next */
+    if (!remote_mkdir(t, remote, (gint)((st.st_mode & 0777) | 0700), fatal))
         return *fatal == NULL;
     dir = g_dir_open(local, 0, &e);
     if (dir == NULL) {
