@@ -123,6 +123,12 @@ void porch_listing_clear(PorchListing *listing);
 GPtrArray *porch_client_list_full(PorchClient *client, const char *path, GPtrArray **ret_refused,
                                   GCancellable *cancellable, GError **error);
 
+/* Parses a reply to check-file-handle with one hash: @type EXTENDED_REPLY, "check-file",
+ * "sha256" and exactly PORCH_SHA256_LEN bytes, copied to @digest. FALSE with @error for a
+ * STATUS (the server's error about @path) or anything malformed. */
+gboolean porch_parse_check_file(guint8 type, PorchReader *r, guint8 *digest, const char *path,
+                                GError **error);
+
 GError *porch_status_error(guint32 code, const char *message, const char *path);
 gboolean porch_reply_status_ok(guint8 type, PorchReader *r, const char *path, GError **error);
 

@@ -20,6 +20,7 @@
 
 #include "porch-config.h"
 #include "porch-identity.h"
+#include "porch-text.h"
 
 G_DEFINE_QUARK(porch - client - error - quark, porch_client_error)
 
@@ -610,10 +611,11 @@ porch_parse_names(PorchReader *r, PorchListing *l, GError **error)
             f->name = g_strndup((const char *)name, name_len);
             g_ptr_array_add(l->files, g_steal_pointer(&f));
         } else if (l->refused != NULL) {
-            f->name = g_malloc(name_len + 1);
+            g_autofree char *raw = g_malloc(name_len + 1);
             for (guint32 k = 0; k < name_len; k++)
-                f->name[k] = name[k] != '\0' ? (char)name[k] : '?';
-            f->name[name_len] = '\0';
+                raw[k] = name[k] != '\0' ? (char)name[k] : '?';
+            raw[name_len] = '\0';
+            f->name = porch_text_escape(raw, -1, 255);
             g_ptr_array_add(l->refused, g_steal_pointer(&f));
         }
     }

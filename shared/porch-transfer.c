@@ -496,9 +496,9 @@ ranges_verified(Job *j)
     return j->ranges->len == 0 && j->from + j->range_base * RANGE_SIZE >= j->size;
 }
 
-/* Parses a check-file reply: the one SHA-256 it carries. */
-static gboolean
-parse_check_file(guint8 type, PorchReader *r, guint8 *digest, const char *path, GError **error)
+gboolean
+porch_parse_check_file(guint8 type, PorchReader *r, guint8 *digest, const char *path,
+                       GError **error)
 {
     const guint8 *s;
     guint32 len;
@@ -766,7 +766,7 @@ on_get_range_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
     if (req_live(q)) {
         Range *rg = job_range(j, q->range);
         GError *e = NULL;
-        if (!parse_check_file(type, r, rg->server, j->remote, &e)) {
+        if (!porch_parse_check_file(type, r, rg->server, j->remote, &e)) {
             job_fail(j, j->remote, e);
         } else {
             rg->have_server = TRUE;
@@ -1077,7 +1077,7 @@ on_resume_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
         GError *e = NULL;
         guint64 have = j->check_existing ? j->size : j->resume_at;
 
-        if (!parse_check_file(type, r, server, j->remote, &e)) {
+        if (!porch_parse_check_file(type, r, server, j->remote, &e)) {
             job_fail(j, j->remote, e);
         } else if (!hash_local(j->fd, 0, have, mine, &e)) {
             job_fail(j, j->check_existing ? j->local : j->part, e);
@@ -1428,7 +1428,7 @@ on_put_range_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
     if (req_live(q)) {
         Range *rg = job_range(j, q->range);
         GError *e = NULL;
-        if (!parse_check_file(type, r, rg->server, j->remote, &e)) {
+        if (!porch_parse_check_file(type, r, rg->server, j->remote, &e)) {
             job_fail(j, j->remote, e);
         } else {
             rg->have_server = TRUE;
