@@ -13,13 +13,20 @@
  * say (limits@openssh.com): OpenSSH's sftp-server and porchd both allow 255 KiB. */
 #define PORCH_SFTP_DEFAULT_MAX_PACKET (256u * 1024u)
 #define PORCH_SFTP_DEFAULT_MAX_IO     (32u * 1024u)
+/* The largest VERSION packet we wait for: its extension pairs are a few names (OpenSSH's
+ * sftp-server sends under 400 bytes) */
+#define PORCH_SFTP_MAX_VERSION (64u * 1024u)
+/* The largest handle we take (OpenSSH's and porchd's are 4 bytes; the protocol says 256) */
+#define PORCH_SFTP_MAX_HANDLE 256u
+/* What is kept of a STATUS message: a line for people */
+#define PORCH_SFTP_MAX_MESSAGE 1024u
 
 struct _PorchClient {
     ssh_session ssh;
     ssh_channel chan;
     char *host_fp;
     gboolean guest;
-    int timeout; /* seconds without any reply while requests are pending */
+    int timeout; /* seconds of waiting without a whole reply while requests are pending */
 
     gboolean has_check_file, has_posix_rename, has_fsync, has_limits;
     guint32 max_read, max_write;
@@ -34,7 +41,10 @@ struct _PorchClient {
      * porch_client_take_sink()), with its type, id and length just before it */
     guint8 *sink;
     guint32 sink_want, sink_have; /* sink_want 0: not in use */
-    gint64 last_reply;
+    /* µs spent waiting for the network since the last whole reply arrived (or since a request
+     * was sent when none was pending): only a whole reply counts as progress, so that a server
+     * trickling bytes cannot hold the client */
+    gint64 waited;
     guint64 requests;
     GError *fatal; /* the connection is unusable */
 };
@@ -77,14 +87,55 @@ gboolean porch_get_u32(PorchReader *r, guint32 *v);
 gboolean porch_get_u64(PorchReader *r, guint64 *v);
 gboolean porch_get_string(PorchReader *r, const guint8 **s, guint32 *len);
 gboolean porch_get_attrs(PorchReader *r, PorchRemoteFile *f);
-gboolean porch_parse_names(PorchReader *r, GPtrArray *out);
+
+/* What the server's VERSION says. */
+typedef struct {
+    guint32 version;
+    gboolean has_check_file; /* check-file-handle, with sha256 among its algorithms */
+    gboolean has_posix_rename, has_fsync, has_limits;
+} PorchServerInfo;
+
+/* Parses a VERSION packet: @payload is its @len bytes after the length (the type first). Pure:
+ * fills @info, or returns FALSE with @error (PORCH_CLIENT_ERROR_PROTOCOL) for a packet that is
+ * not a VERSION, longer than PORCH_SFTP_MAX_VERSION, not version 3, or whose extension pairs
+ * do not fill it exactly. */
+gboolean porch_parse_version(const guint8 *payload, gsize len, PorchServerInfo *info,
+                             GError **error);
+
+/* One listing as its NAME replies arrive. */
+typedef struct {
+    GPtrArray *files;   /* PorchRemoteFile*: the entries */
+    GPtrArray *refused; /* PorchRemoteFile*: entries whose name cannot be a file name (empty,
+                           holding '/' or NUL), their name made printable; NULL: not kept */
+    guint64 entries;    /* entries in the replies so far, refused and "." and ".." too */
+    guint64 name_bytes; /* bytes of their names */
+} PorchListing;
+
+/* Reads one NAME reply into @listing: "." and ".." are dropped, bad names go to ->refused.
+ * FALSE with @error for a malformed reply (PORCH_CLIENT_ERROR_PROTOCOL: a count its bytes
+ * cannot hold, a string past its end) or one that takes the listing past
+ * PORCH_LIST_MAX_ENTRIES or PORCH_LIST_MAX_NAME_BYTES (PORCH_CLIENT_ERROR_LIMIT). */
+gboolean porch_parse_names(PorchReader *r, PorchListing *listing, GError **error);
+void porch_listing_clear(PorchListing *listing);
+
+/* porch_client_list() with the refused entries in @ret_refused (may be NULL): a GPtrArray of
+ * PorchRemoteFile* (free with g_ptr_array_unref()). */
+GPtrArray *porch_client_list_full(PorchClient *client, const char *path, GPtrArray **ret_refused,
+                                  GCancellable *cancellable, GError **error);
+
+/* Parses a reply to check-file-handle with one hash: @type EXTENDED_REPLY, "check-file",
+ * "sha256" and exactly PORCH_SHA256_LEN bytes, copied to @digest. FALSE with @error for a
+ * STATUS (the server's error about @path) or anything malformed. */
+gboolean porch_parse_check_file(guint8 type, PorchReader *r, guint8 *digest, const char *path,
+                                GError **error);
 
 GError *porch_status_error(guint32 code, const char *message, const char *path);
 gboolean porch_reply_status_ok(guint8 type, PorchReader *r, const char *path, GError **error);
 
 /* Sends a request: @body (may be NULL) then @tail_len bytes of @tail after the id. @fn
  * (may be NULL: the reply is dropped) runs when the reply arrives. Returns the id; on a
- * broken connection c->fatal is set and the callback never runs. */
+ * broken connection c->fatal is set and the callback never runs, but the request stays in
+ * c->pending with its @data, for its owner to take back. */
 guint32 porch_client_send(PorchClient *c, guint8 type, const GByteArray *body, const void *tail,
                           gsize tail_len, PorchReplyFunc fn, gpointer data);
 gboolean porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error);

@@ -20,6 +20,7 @@
 
 #include "porch-config.h"
 #include "porch-identity.h"
+#include "porch-text.h"
 
 G_DEFINE_QUARK(porch - client - error - quark, porch_client_error)
 
@@ -146,7 +147,8 @@ porch_get_attrs(PorchReader *r, PorchRemoteFile *f)
         f->mtime = y;
     }
     if (flags & ATTR_EXTENDED) {
-        if (!porch_get_u32(r, &count))
+        /* each pair takes at least 8 bytes: a count the reply cannot hold is refused at once */
+        if (!porch_get_u32(r, &count) || count > r->left / 8)
             return FALSE;
         for (guint32 i = 0; i < count; i++)
             if (!porch_get_string(r, &s, &x) || !porch_get_string(r, &s, &x))
@@ -253,8 +255,17 @@ porch_client_send(PorchClient *c, guint8 type, const GByteArray *body, const voi
     const guint8 *at;
     gsize left;
 
+    if (id == 0) /* 0 is never an id: the id after 2^32 - 1 requests */
+        id = c->next_id++;
+    /* the reply clock runs while something is awaited */
+    if (g_hash_table_size(c->pending) == 0)
+        c->waited = 0;
+    p = g_new(PorchPending, 1);
+    p->fn = fn;
+    p->data = data;
+    g_hash_table_insert(c->pending, GUINT_TO_POINTER(id), p);
     if (c->fatal != NULL)
-        return 0;
+        return id;
     g_byte_array_set_size(c->out, 0);
     porch_put_u32(c->out, (guint32)len);
     g_byte_array_append(c->out, &type, 1);
@@ -263,10 +274,6 @@ porch_client_send(PorchClient *c, guint8 type, const GByteArray *body, const voi
         g_byte_array_append(c->out, body->data, body->len);
     if (tail_len > 0)
         g_byte_array_append(c->out, tail, (guint)tail_len);
-    p = g_new(PorchPending, 1);
-    p->fn = fn;
-    p->data = data;
-    g_hash_table_insert(c->pending, GUINT_TO_POINTER(id), p);
     at = c->out->data;
     left = c->out->len;
     while (left > 0) {
@@ -302,6 +309,7 @@ dispatch(PorchClient *c, const guint8 *pkt, gsize len)
         return;
     }
     g_hash_table_steal(c->pending, GUINT_TO_POINTER(id));
+    c->waited = 0;
     if (p->fn != NULL)
         p->fn(c, type, &r, p->data);
     g_free(p);
@@ -326,11 +334,17 @@ porch_client_take_sink(PorchClient *c, const guint8 *data, guint8 *replacement)
 
 /* Reads what has arrived (waiting up to 200 ms for something) and runs the callbacks of
  * every complete reply. FALSE when the connection failed (c->fatal) or @cancellable was
- * cancelled. */
+ * cancelled.
+ *
+ * The reply timeout counts the time spent here waiting for the network since the last whole
+ * reply (c->waited), not the time since the last byte: a server that sends a byte now and
+ * then makes no progress, and is given up after c->timeout seconds as one that is silent.
+ * Time the caller spends elsewhere (writing to a slow disk) does not count. */
 gboolean
 porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
 {
     gsize at;
+    gint64 before;
     int n;
 
     if (c->fatal == NULL && g_cancellable_set_error_if_cancelled(cancellable, error))
@@ -347,26 +361,22 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
         c->in_len -= c->in_start;
         c->in_start = 0;
     }
+    before = g_get_monotonic_time();
     if (c->sink_want > 0) /* the rest of a big DATA reply's payload */
         n = ssh_channel_read_timeout(c->chan, c->sink + PORCH_SINK_DATA + c->sink_have,
                                      c->sink_want - c->sink_have, 0, 200);
     else
         n = ssh_channel_read_timeout(c->chan, c->in + c->in_len, (guint32)(c->in_cap - c->in_len),
                                      0, 200);
+    c->waited += g_get_monotonic_time() - before;
     if (n < 0) {
         set_ssh_fatal(c, "connection lost");
     } else if (n == 0) {
-        if (ssh_channel_is_eof(c->chan) || ssh_channel_is_closed(c->chan)) {
+        if (ssh_channel_is_eof(c->chan) || ssh_channel_is_closed(c->chan))
             set_fatal(c, g_error_new(G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
                                      "the neighbour closed the connection"));
-        } else if (g_get_monotonic_time() - c->last_reply > (gint64)c->timeout * G_USEC_PER_SEC &&
-                   g_hash_table_size(c->pending) > 0) {
-            set_fatal(c, g_error_new(G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                     "no reply from the neighbour for %d s", c->timeout));
-        }
     } else if (c->sink_want > 0) {
         c->sink_have += (guint32)n;
-        c->last_reply = g_get_monotonic_time();
         if (c->sink_have == c->sink_want) {
             guint32 len = c->sink_want;
             c->sink_want = c->sink_have = 0;
@@ -374,7 +384,6 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
         }
     } else {
         c->in_len += (gsize)n;
-        c->last_reply = g_get_monotonic_time();
     }
     /* every complete packet */
     at = c->in_start;
@@ -413,6 +422,11 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
     c->in_start = at;
     if (c->in_start == c->in_len)
         c->in_start = c->in_len = 0;
+    if (c->fatal == NULL && g_hash_table_size(c->pending) > 0 &&
+        c->waited > (gint64)c->timeout * G_USEC_PER_SEC)
+        set_fatal(c,
+                  g_error_new(G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                              "timed out: no whole reply from the neighbour for %d s", c->timeout));
     if (c->fatal != NULL) {
         g_propagate_error(error, g_error_copy(c->fatal));
         return FALSE;
@@ -483,8 +497,14 @@ porch_reply_status_ok(guint8 type, PorchReader *r, const char *path, GError **er
     }
     if (code == SSH_FX_OK)
         return TRUE;
-    if (porch_get_string(r, &msg, &mlen))
-        m = g_utf8_make_valid((const char *)msg, mlen);
+    if (porch_get_string(r, &msg, &mlen)) {
+        /* a line for people: up to PORCH_SFTP_MAX_MESSAGE bytes, up to a NUL */
+        const guint8 *nul = memchr(msg, '\0', mlen);
+        gsize text = nul != NULL ? (gsize)(nul - msg) : mlen;
+        gsize keep = MIN(text, PORCH_SFTP_MAX_MESSAGE);
+        g_autofree char *valid = g_utf8_make_valid((const char *)msg, (gssize)keep);
+        m = keep < text ? g_strconcat(valid, "…", NULL) : g_steal_pointer(&valid);
+    }
     g_propagate_error(error, porch_status_error(code, m, path));
     return FALSE;
 }
@@ -540,38 +560,83 @@ compare_names(gconstpointer a, gconstpointer b)
     return strcmp(x->name, y->name);
 }
 
-/* Reads one NAME reply into @out; FALSE on a malformed reply. */
+/* Whether @name (of @len bytes) can be a file's name: not empty, no '/', no NUL. */
+static gboolean
+is_file_name(const guint8 *name, guint32 len)
+{
+    return len > 0 && memchr(name, '/', len) == NULL && memchr(name, '\0', len) == NULL;
+}
+
 gboolean
-porch_parse_names(PorchReader *r, GPtrArray *out)
+porch_parse_names(PorchReader *r, PorchListing *l, GError **error)
 {
     guint32 count, len;
     const guint8 *s;
 
-    if (!porch_get_u32(r, &count))
+    /* an entry takes at least 12 bytes: its name, long name and ATTRS flags */
+    if (!porch_get_u32(r, &count) || count > r->left / 12) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                    "a malformed listing (a NAME reply that claims %u entries in %" G_GSIZE_FORMAT
+                    " bytes)",
+                    count, r->left);
         return FALSE;
+    }
+    if (l->entries + count > PORCH_LIST_MAX_ENTRIES) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
+                    "the listing has more than %u entries: refused", PORCH_LIST_MAX_ENTRIES);
+        return FALSE;
+    }
+    l->entries += count;
     for (guint32 i = 0; i < count; i++) {
         g_autoptr(PorchRemoteFile) f = g_new0(PorchRemoteFile, 1);
+        const guint8 *name;
+        guint32 name_len;
 
-        if (!porch_get_string(r, &s, &len))
+        if (!porch_get_string(r, &name, &name_len) || !porch_get_string(r, &s, &len) ||
+            !porch_get_attrs(r, f)) {
+            g_set_error_literal(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                                "a malformed listing (an entry cut short)");
             return FALSE;
-        f->name = g_strndup((const char *)s, len);
-        if (strlen(f->name) != len || !porch_get_string(r, &s, &len) || !porch_get_attrs(r, f))
+        }
+        l->name_bytes += name_len;
+        if (l->name_bytes > PORCH_LIST_MAX_NAME_BYTES) {
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
+                        "the listing has more than %u MiB of names: refused",
+                        PORCH_LIST_MAX_NAME_BYTES >> 20);
             return FALSE;
-        if (strcmp(f->name, ".") == 0 || strcmp(f->name, "..") == 0 ||
-            strchr(f->name, '/') != NULL || f->name[0] == '\0')
+        }
+        if ((name_len == 1 && name[0] == '.') || (name_len == 2 && memcmp(name, "..", 2) == 0))
             continue;
-        g_ptr_array_add(out, g_steal_pointer(&f));
+        if (is_file_name(name, name_len)) {
+            f->name = g_strndup((const char *)name, name_len);
+            g_ptr_array_add(l->files, g_steal_pointer(&f));
+        } else if (l->refused != NULL) {
+            g_autofree char *raw = g_malloc(name_len + 1);
+            for (guint32 k = 0; k < name_len; k++)
+                raw[k] = name[k] != '\0' ? (char)name[k] : '?';
+            raw[name_len] = '\0';
+            f->name = porch_text_escape(raw, -1, 255);
+            g_ptr_array_add(l->refused, g_steal_pointer(&f));
+        }
     }
     return TRUE;
 }
 
+void
+porch_listing_clear(PorchListing *l)
+{
+    g_clear_pointer(&l->files, g_ptr_array_unref);
+    g_clear_pointer(&l->refused, g_ptr_array_unref);
+    l->entries = l->name_bytes = 0;
+}
+
 GPtrArray *
-porch_client_list(PorchClient *c, const char *path, GCancellable *cancellable, GError **error)
+porch_client_list_full(PorchClient *c, const char *path, GPtrArray **ret_refused,
+                       GCancellable *cancellable, GError **error)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     g_autoptr(GBytes) h = NULL;
-    g_autoptr(GPtrArray) out =
-            g_ptr_array_new_with_free_func((GDestroyNotify)porch_remote_file_free);
+    PorchListing l = {0};
     const guint8 *hs;
     guint32 hlen;
     PorchReader r;
@@ -585,20 +650,26 @@ porch_client_list(PorchClient *c, const char *path, GCancellable *cancellable, G
         return NULL;
     r.p = g_bytes_get_data(h, &len);
     r.left = len;
-    if (!porch_get_string(&r, &hs, &hlen)) {
+    if (!porch_get_string(&r, &hs, &hlen) || hlen > PORCH_SFTP_MAX_HANDLE) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "%s: a bad handle",
                     path);
         return NULL;
     }
     g_byte_array_set_size(b, 0);
     porch_put_string(b, hs, hlen);
+    l.files = g_ptr_array_new_with_free_func((GDestroyNotify)porch_remote_file_free);
+    if (ret_refused != NULL)
+        l.refused = g_ptr_array_new_with_free_func((GDestroyNotify)porch_remote_file_free);
     for (;;) {
         guint8 type = 0;
         g_autoptr(GBytes) names =
                 porch_client_call(c, SSH_FXP_READDIR, b, &type, cancellable, error);
+        GError *e = NULL;
 
-        if (names == NULL)
+        if (names == NULL) {
+            porch_listing_clear(&l);
             return NULL;
+        }
         r.p = g_bytes_get_data(names, &len);
         r.left = len;
         if (type == SSH_FXP_STATUS) {
@@ -610,18 +681,33 @@ porch_client_list(PorchClient *c, const char *path, GCancellable *cancellable, G
             porch_reply_status_ok(type, &r, path, error);
             break;
         }
-        if (type != SSH_FXP_NAME || !porch_parse_names(&r, out)) {
+        if (type != SSH_FXP_NAME) {
             ok = FALSE;
             g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                        "%s: a malformed listing", path);
+                        "%s: a malformed listing (a reply of type %u)", path, type);
+            break;
+        }
+        if (!porch_parse_names(&r, &l, &e)) {
+            ok = FALSE;
+            g_propagate_error(error, e);
             break;
         }
     }
     porch_client_send(c, SSH_FXP_CLOSE, b, NULL, 0, NULL, NULL);
-    if (!ok)
+    if (!ok) {
+        porch_listing_clear(&l);
         return NULL;
-    g_ptr_array_sort(out, compare_names);
-    return g_steal_pointer(&out);
+    }
+    g_ptr_array_sort(l.files, compare_names);
+    if (ret_refused != NULL)
+        *ret_refused = g_steal_pointer(&l.refused);
+    return g_steal_pointer(&l.files);
+}
+
+GPtrArray *
+porch_client_list(PorchClient *c, const char *path, GCancellable *cancellable, GError **error)
+{
+    return porch_client_list_full(c, path, NULL, cancellable, error);
 }
 
 PorchRemoteFile *
@@ -815,24 +901,153 @@ limits_reply(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
     if (type != SSH_FXP_EXTENDED_REPLY || !porch_get_u64(r, &packet) || !porch_get_u64(r, &rd) ||
         !porch_get_u64(r, &wr) || !porch_get_u64(r, &handles))
         return;
-    /* 0 means "no limit"; stay within what a packet may carry and what we accept */
+    /* 0 means "no limit"; stay within what a packet may carry and what we accept, and above
+     * what makes a transfer a crawl of tiny requests (no real server asks for less) */
     if (rd > 0)
-        c->max_read = (guint32)MIN(rd, PORCH_SFTP_DEFAULT_MAX_PACKET - 1024);
+        c->max_read = (guint32)CLAMP(rd, 1024, PORCH_SFTP_DEFAULT_MAX_PACKET - 1024);
     /* whole pages, so that a file's reads land aligned for O_DIRECT (porch-transfer.c) */
     if (c->max_read > 4096)
         c->max_read &= ~4095u;
     if (wr > 0)
-        c->max_write = (guint32)MIN(wr, PORCH_SFTP_DEFAULT_MAX_PACKET - 1024);
+        c->max_write = (guint32)CLAMP(wr, 1024, PORCH_SFTP_DEFAULT_MAX_PACKET - 1024);
     if (handles > 0)
         c->max_handles = (guint)MIN(handles, 1024);
+}
+
+/* Whether the comma-separated list @s (@len bytes) holds @want. */
+static gboolean
+list_has(const guint8 *s, guint32 len, const char *want)
+{
+    gsize n = strlen(want);
+
+    for (gsize at = 0; at <= len;) {
+        const guint8 *comma = memchr(s + at, ',', len - at);
+        gsize end = comma != NULL ? (gsize)(comma - s) : len;
+        if (end - at == n && memcmp(s + at, want, n) == 0)
+            return TRUE;
+        at = end + 1;
+    }
+    return FALSE;
+}
+
+gboolean
+porch_parse_version(const guint8 *payload, gsize len, PorchServerInfo *info, GError **error)
+{
+    PorchReader r = {payload, len};
+    guint8 type;
+    guint n = 0;
+
+    memset(info, 0, sizeof *info);
+    if (len > PORCH_SFTP_MAX_VERSION) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                    "an SFTP VERSION of %" G_GSIZE_FORMAT " bytes (at most %u)", len,
+                    PORCH_SFTP_MAX_VERSION);
+        return FALSE;
+    }
+    if (len < 5) {
+        g_set_error_literal(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                            "no SFTP VERSION (a packet too short)");
+        return FALSE;
+    }
+    type = *r.p++;
+    r.left--;
+    if (type != SSH_FXP_VERSION) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                    "no SFTP VERSION (a packet of type %u)", type);
+        return FALSE;
+    }
+    porch_get_u32(&r, &info->version);
+    for (; r.left > 0; n++) {
+        const guint8 *name, *data;
+        guint32 nl, dl;
+
+        if (!porch_get_string(&r, &name, &nl) || !porch_get_string(&r, &data, &dl)) {
+            memset(info, 0, sizeof *info);
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                        "a malformed SFTP VERSION (extension %u is cut short)", n + 1);
+            return FALSE;
+        }
+#define IS(s) (nl == strlen(s) && memcmp(name, s, nl) == 0)
+        if (IS("check-file-handle") && list_has(data, dl, "sha256"))
+            info->has_check_file = TRUE;
+        else if (IS("posix-rename@openssh.com"))
+            info->has_posix_rename = TRUE;
+        else if (IS("fsync@openssh.com"))
+            info->has_fsync = TRUE;
+        else if (IS("limits@openssh.com"))
+            info->has_limits = TRUE;
+#undef IS
+    }
+    if (info->version != 3) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                    "SFTP version %u, not 3", info->version);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Reads the VERSION, which has no request id, before the engine runs: its length is checked
+ * before it is waited for, and all of it must come within the timeout. */
+static gboolean
+read_version(PorchClient *c, GCancellable *cancellable, PorchServerInfo *info, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)c->timeout * G_USEC_PER_SEC;
+    guint32 len = 0;
+
+    for (;;) {
+        gint64 left;
+        int n;
+
+        if (c->in_len >= 4) {
+            PorchReader r = {c->in, 4};
+            porch_get_u32(&r, &len);
+            if (len > PORCH_SFTP_MAX_VERSION) {
+                g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                            "the neighbour's SFTP VERSION claims %u bytes (at most %u): refused",
+                            len, PORCH_SFTP_MAX_VERSION);
+                return FALSE;
+            }
+            if (len < 5) {
+                g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                            "no SFTP VERSION (a packet of %u bytes)", len);
+                return FALSE;
+            }
+            if (c->in_len >= 4 + (gsize)len)
+                break;
+        }
+        if (g_cancellable_set_error_if_cancelled(cancellable, error))
+            return FALSE;
+        left = deadline - g_get_monotonic_time();
+        if (left <= 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                        "timed out: no whole SFTP VERSION from the neighbour within %d s",
+                        c->timeout);
+            return FALSE;
+        }
+        /* never more than a VERSION can be: what follows it is no reply to anything */
+        n = ssh_channel_read_timeout(c->chan, c->in + c->in_len,
+                                     (guint32)(4 + PORCH_SFTP_MAX_VERSION - c->in_len), 0,
+                                     (int)MIN(left / 1000 + 1, 1000));
+        if (n < 0 || (n == 0 && (ssh_channel_is_eof(c->chan) || ssh_channel_is_closed(c->chan)))) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                        "no SFTP from the neighbour: %s",
+                        n < 0 ? ssh_get_error(c->ssh) : "it closed the connection");
+            return FALSE;
+        }
+        c->in_len += (gsize)n;
+    }
+    if (!porch_parse_version(c->in + 4, len, info, error))
+        return FALSE;
+    memmove(c->in, c->in + 4 + len, c->in_len - 4 - len);
+    c->in_len -= 4 + len;
+    return TRUE;
 }
 
 static gboolean
 start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
 {
     static const guint8 init[] = {0, 0, 0, 5, SSH_FXP_INIT, 0, 0, 0, 3};
-    guint32 len, version;
-    PorchReader r;
+    PorchServerInfo info;
 
     c->chan = ssh_channel_new(c->ssh);
     if (c->chan == NULL || ssh_channel_open_session(c->chan) != SSH_OK ||
@@ -846,56 +1061,12 @@ start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
                     ssh_get_error(c->ssh));
         return FALSE;
     }
-    /* VERSION has no request id: read it here, before the engine runs */
-    while (c->in_len < 4 ||
-           c->in_len < 4 + (gsize)(c->in[0] << 24 | c->in[1] << 16 | c->in[2] << 8 | c->in[3])) {
-        int n;
-        if (g_cancellable_set_error_if_cancelled(cancellable, error))
-            return FALSE;
-        n = ssh_channel_read_timeout(c->chan, c->in + c->in_len, (guint32)(c->in_cap - c->in_len),
-                                     0, c->timeout * 1000);
-        if (n <= 0 || c->in_len > 65536) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                        "no SFTP from the neighbour: %s",
-                        n < 0 ? ssh_get_error(c->ssh) : "no reply");
-            return FALSE;
-        }
-        c->in_len += (gsize)n;
-    }
-    r.p = c->in;
-    r.left = c->in_len;
-    porch_get_u32(&r, &len);
-    r.left = len;
-    if (len < 5 || r.p[0] != SSH_FXP_VERSION) {
-        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "no SFTP VERSION");
+    if (!read_version(c, cancellable, &info, error))
         return FALSE;
-    }
-    r.p++;
-    r.left--;
-    porch_get_u32(&r, &version);
-    while (r.left > 0) {
-        const guint8 *n, *d;
-        guint32 nl, dl;
-        if (!porch_get_string(&r, &n, &nl) || !porch_get_string(&r, &d, &dl))
-            break;
-#define IS(s) (nl == strlen(s) && memcmp(n, s, nl) == 0)
-        if (IS("check-file-handle") && g_strstr_len((const char *)d, dl, "sha256"))
-            c->has_check_file = TRUE;
-        else if (IS("posix-rename@openssh.com"))
-            c->has_posix_rename = TRUE;
-        else if (IS("fsync@openssh.com"))
-            c->has_fsync = TRUE;
-        else if (IS("limits@openssh.com"))
-            c->has_limits = TRUE;
-#undef IS
-    }
-    memmove(c->in, c->in + 4 + len, c->in_len - 4 - len);
-    c->in_len -= 4 + len;
-    if (version != 3) {
-        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                    "SFTP version %u, not 3", version);
-        return FALSE;
-    }
+    c->has_check_file = info.has_check_file;
+    c->has_posix_rename = info.has_posix_rename;
+    c->has_fsync = info.has_fsync;
+    c->has_limits = info.has_limits;
     if (c->has_limits) {
         g_autoptr(GByteArray) b = g_byte_array_new();
         guint8 type;
@@ -937,7 +1108,6 @@ connect_client(const PorchConnectOptions *o, gboolean sftp, GCancellable *cancel
     c->out = g_byte_array_sized_new(PORCH_SFTP_DEFAULT_MAX_PACKET + 64);
     c->in_cap = PORCH_IN_BUFFER;
     c->in = g_malloc(c->in_cap);
-    c->last_reply = g_get_monotonic_time();
 
     c->ssh = ssh_new();
     if (c->ssh == NULL) {

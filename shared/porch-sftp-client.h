@@ -32,6 +32,8 @@ typedef enum {
     PORCH_CLIENT_ERROR_CHANGED,            /* the file changed while it was transferred */
     PORCH_CLIENT_ERROR_UNSUPPORTED,        /* the server cannot verify (no check-file) */
     PORCH_CLIENT_ERROR_FILES_FAILED,       /* some files failed, each told to ->failed() */
+    PORCH_CLIENT_ERROR_LIMIT, /* the server sent more than the client takes: a listing, a tree,
+                                 a size beyond the bounds of porch(1), LIMITS */
 } PorchClientError;
 
 /* Asked on first contact with a neighbour whose key is not pinned yet: return TRUE to trust
@@ -53,6 +55,20 @@ typedef struct {
 } PorchConnectOptions;
 
 typedef struct _PorchClient PorchClient;
+
+/* What a server may make the client take (porch(1), LIMITS). Each bounds memory that a server
+ * could otherwise make grow without end, at a size no real share reaches:
+ * - one listing: 1,000,000 entries and 64 MiB of their names. A listing is held whole (it is
+ *   sorted), about 100 bytes per entry beside its name: at most ~160 MB. Folders of a million
+ *   files are past what file managers and most file systems handle well, and what people keep
+ *   in one folder; a server that sends more is refused rather than followed.
+ * - get -r: folders nested at most 256 deep below the folder fetched (local paths reach
+ *   PATH_MAX, 4096 bytes, well before: 256 levels of 15-byte names), and the folders the walk
+ *   has listed but not entered yet bounded as one listing is.
+ * Every length inside a reply is checked against the reply, whose size is bounded too. */
+#define PORCH_LIST_MAX_ENTRIES    1000000u
+#define PORCH_LIST_MAX_NAME_BYTES (64u << 20)
+#define PORCH_GET_MAX_DEPTH       256u
 
 /* Connects, checks the host key (pinned in known_peers on first use, after @trust agrees),
  * authenticates with @identity, else as guest, and starts SFTP. NULL with @error set
@@ -86,7 +102,9 @@ void porch_remote_file_free(PorchRemoteFile *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchRemoteFile, porch_remote_file_free)
 
 /* Lists the folder @path ("/" lists the shares), without "." and "..", sorted by name: an
- * array of PorchRemoteFile*. */
+ * array of PorchRemoteFile*. Entries whose name cannot be a file name (empty, holding '/' or a
+ * NUL byte) are left out. A listing of more than PORCH_LIST_MAX_ENTRIES entries or
+ * PORCH_LIST_MAX_NAME_BYTES bytes of names fails with PORCH_CLIENT_ERROR_LIMIT. */
 GPtrArray *porch_client_list(PorchClient *client, const char *path, GCancellable *cancellable,
                              GError **error);
 /* stat (following a symlink) of @path. */
@@ -124,7 +142,12 @@ typedef struct {
 /* Fetches @remote (a file, or with PORCH_TRANSFER_RECURSIVE a folder) to @local: into
  * @local when that is an existing folder, else as @local. Each file is written to
  * NAME.part and renamed only when the server's SHA-256 of it matched what was received;
- * modes and modification times are kept.
+ * modification times are kept, and modes as the process's umask lets them, a file always
+ * writable by its owner (u+w) and a folder always u+rwx. A file whose size, with the files in
+ * flight, exceeds the free space of the destination's file system fails before it starts
+ * (G_IO_ERROR_NO_SPACE); so do a size no file can have (above G_MAXINT64), a name longer than
+ * NAME_MAX or holding '/', and folders deeper than PORCH_GET_MAX_DEPTH (PORCH_CLIENT_ERROR_LIMIT
+ * or G_IO_ERROR_INVALID_FILENAME), each a failure of its own path.
  * TRUE only when every file arrived. Every failure of a path (the top one included) is
  * told to @callbacks->failed, and then the result is FALSE with PORCH_CLIENT_ERROR_FILES_FAILED
  * ("N of M files failed"); a failure of the whole transfer (connection lost, cancelled:
@@ -135,7 +158,9 @@ gboolean porch_client_get(PorchClient *client, const char *remote, const char *l
 
 /* Uploads @local (a file, or a folder with PORCH_TRANSFER_RECURSIVE) to @remote: into it when
  * it is an existing folder, else as it. Each file goes to a temporary name in its folder and
- * is renamed over the target only when the server's SHA-256 of it matched what was sent. */
+ * is renamed over the target only when the server's SHA-256 of it matched what was sent. A
+ * new file or folder gets the local one's permissions, always writable by its owner (u+w; a
+ * folder u+rwx); a file that PORCH_TRANSFER_FORCE replaces keeps the mode it had. */
 gboolean porch_client_put(PorchClient *client, const char *local, const char *remote,
                           PorchTransferFlags flags, const PorchTransferCallbacks *callbacks,
                           GCancellable *cancellable, GError **error);

@@ -8,6 +8,13 @@
  * of that range, which is compared with ours. Everything is driven by the replies' callbacks
  * (porch-sftp-client-private.h) and by schedule(), run after each pump of the connection.
  *
+ * What a server claims never sizes what the client holds: a file's ranges are made as the
+ * transfer reaches them, at most MAX_LIVE_RANGES of them at once (a server that does not
+ * answer the checks stalls the file, and times out); a tree's walk lets the transfer run
+ * whenever MAX_WAITING_JOBS files wait, and holds only the names of the folders still to be
+ * entered, within the bounds of a listing; a folder's mode and time are set once the last
+ * file in it is done, so that only the folders in progress are held.
+ *
  * get: data goes to NAME.part (pwrite at its offset); when every range matched and a final
  * FSTAT shows the file did not change meanwhile, NAME.part gets the file's mode and mtime and
  * is renamed to NAME: large files each after an fdatasync, small files in batches after one
@@ -19,10 +26,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -38,8 +48,13 @@
  * 300 MiB over loopback; 8 MiB: 1.42 s). */
 #define MAX_PUT_BYTES_IN_FLIGHT (2u << 20)
 #define RANGE_SIZE              (8u << 20)
-#define BIG_FILE                (4u << 20)
-#define BATCH                   256
+/* Ranges of a file held at once: data in flight (8 MiB), pieces with the writer (8 MiB) and
+ * ranges waiting for their check fit in far fewer */
+#define MAX_LIVE_RANGES 8
+/* get -r: files waiting to start before the walk lets the transfer run */
+#define MAX_WAITING_JOBS 4096
+#define BIG_FILE         (4u << 20)
+#define BATCH            256
 /* What O_DIRECT asks of a write's offset, length and memory: a page covers every logical
  * block size we meet (512 or 4096). */
 #define DIRECT_ALIGN      4096u
@@ -57,6 +72,8 @@ typedef struct {
     guint8 server[PORCH_SHA256_LEN];
     gboolean have_mine, have_server, verified;
 } Range;
+
+typedef struct _Dir Dir;
 
 typedef enum {
     JOB_WAITING,
@@ -83,10 +100,16 @@ typedef struct {
     gboolean check_existing; /* get --resume: verifying a final file already here */
     guint64 resume_at;       /* get --resume: bytes of NAME.part to check */
     guint64 next;            /* the next offset to request or send */
-    GArray *ranges;          /* Range */
-    guint verified;          /* ranges verified */
-    guint refs;              /* requests in flight + pieces + 1 while not done */
-    guint pieces;            /* get: pieces with the writer thread, which uses fd and dfd */
+    guint64 from;            /* where the data starts: the first range's start */
+    guint64 filled;          /* bytes received (get) or acknowledged (put) from there */
+    /* The live ranges (Range), at most MAX_LIVE_RANGES: range number k covers
+     * [from + k * RANGE_SIZE, ...) and is ranges[k - range_base]. A range is made when the
+     * transfer reaches it and dropped once it and those before it are verified. */
+    GArray *ranges;
+    guint64 range_base;
+    guint refs;   /* requests in flight + pieces + 1 while not done */
+    guint pieces; /* get: pieces with the writer thread, which uses fd and dfd */
+    Dir *dir;     /* get -r: the folder it lands in (a reference), or NULL */
 } Job;
 
 struct _Transfer {
@@ -102,8 +125,10 @@ struct _Transfer {
     guint reqs;
     guint64 bytes_in_flight;
     GPtrArray *batch; /* get: Job* verified, to be renamed after a syncfs */
-    GArray *dirs;     /* get: folders made, to get their mode and mtime at the end */
-    guint8 *buf;      /* put: what is read from the file */
+    mode_t umask;     /* get: the process's umask */
+    /* get -r: the names of the folders listed but not entered yet, along the walk */
+    guint64 held_entries, held_bytes;
+    guint8 *buf; /* put: what is read from the file */
     gboolean aborted;
     /* get: the writer thread, which writes big files' data and hashes it (Piece) */
     GThread *writer;
@@ -112,17 +137,22 @@ struct _Transfer {
     GPtrArray *spare; /* buffers of pieces done */
 };
 
-typedef struct {
+/* get -r: a folder of the tree, held by the walk while it lists it, by its files' jobs and
+ * by its folders; when the last lets go, it gets its mode and time (a folder it made). */
+struct _Dir {
+    Transfer *t;
+    Dir *parent;
     char *path;
-    gint mode;
-    gint64 mtime;
-} Dir;
+    gint mode;    /* -1: leave it as it is */
+    gint64 mtime; /* -1: leave it as it is */
+    guint refs;
+};
 
 typedef struct {
     Job *job;
     guint64 offset;
     guint32 len;
-    guint range;
+    guint64 range; /* the range's number */
 } Req;
 
 /* ---- progress and failures ----------------------------------------------------------- */
@@ -138,13 +168,9 @@ progress(Transfer *t, Job *j, gboolean force)
         return;
     t->last_progress = now;
     if (j != NULL) {
-        guint64 done = 0;
-        for (guint i = 0; i < j->ranges->len; i++)
-            done += g_array_index(j->ranges, Range, i).filled;
         t->p.current = j->t->upload ? j->local : j->remote;
         t->p.current_size = j->size;
-        t->p.current_done = MIN(
-                done + (j->ranges->len ? g_array_index(j->ranges, Range, 0).start : 0), j->size);
+        t->p.current_done = MIN(j->from + j->filled, j->size);
         if (j->state == JOB_DONE && !j->failed)
             t->p.current_done = j->size;
     }
@@ -191,7 +217,73 @@ local_error(int e, const char *what)
     return g_error_new(G_IO_ERROR, g_io_error_from_errno(e), "%s", g_strerror(e));
 }
 
+/* ---- folders (get -r) --------------------------------------------------------------------- */
+
+/* The process's umask, from /proc/self/status: umask() would change it for a moment, which
+ * porch-tray's other threads could see. 022 when it cannot be read. */
+static mode_t
+process_umask(void)
+{
+    g_autofree char *status = NULL;
+    const char *line;
+
+    if (g_file_get_contents("/proc/self/status", &status, NULL, NULL) &&
+        (line = strstr(status, "\nUmask:")) != NULL) {
+        char *end;
+        guint64 v = g_ascii_strtoull(line + 7, &end, 8);
+        if (end != line + 7)
+            return (mode_t)(v & 0777);
+    }
+    return 022;
+}
+
+static Dir *
+dir_new(Transfer *t, Dir *parent, const char *path, gint mode, gint64 mtime)
+{
+    Dir *d = g_new0(Dir, 1);
+
+    d->t = t;
+    d->parent = parent;
+    if (parent != NULL)
+        parent->refs++;
+    d->path = g_strdup(path);
+    d->mode = mode;
+    d->mtime = mtime;
+    d->refs = 1;
+    return d;
+}
+
+/* The last file or folder in @d is done: a folder it made gets its mode (as the umask lets it,
+ * and always u+rwx: its new owner may want to fetch into it again, or delete it; cp -r does
+ * the same) and then its time, which the files landing in it changed. Not when the transfer as
+ * a whole failed. */
+static void
+dir_unref(Dir *d)
+{
+    while (d != NULL && --d->refs == 0) {
+        Dir *parent = d->parent;
+        Transfer *t = d->t;
+
+        if (!t->aborted && t->c->fatal == NULL && !g_cancellable_is_cancelled(t->cancellable)) {
+            if (d->mode >= 0)
+                chmod(d->path, (((mode_t)d->mode & 0777) & ~t->umask) | 0700);
+            if (d->mtime >= 0)
+                utimensat(AT_FDCWD, d->path, (struct timespec[2]){{d->mtime, 0}, {d->mtime, 0}}, 0);
+        }
+        g_free(d->path);
+        g_free(d);
+        d = parent;
+    }
+}
+
 /* ---- jobs ----------------------------------------------------------------------------- */
+
+/* @a + @b, or G_MAXUINT64 when that does not fit */
+static guint64
+add_sat(guint64 a, guint64 b)
+{
+    return a > G_MAXUINT64 - b ? G_MAXUINT64 : a + b;
+}
 
 static Job *
 job_new(Transfer *t, const char *remote, const char *local, guint64 size, gint mode, gint64 mtime)
@@ -207,9 +299,9 @@ job_new(Transfer *t, const char *remote, const char *local, guint64 size, gint m
     j->fd = -1;
     j->dfd = -1;
     j->refs = 1;
-    j->ranges = g_array_new(FALSE, TRUE, sizeof(Range));
+    j->ranges = g_array_sized_new(FALSE, TRUE, sizeof(Range), MAX_LIVE_RANGES);
     t->p.total_files++;
-    t->p.total_bytes += size;
+    t->p.total_bytes = add_sat(t->p.total_bytes, size);
     g_queue_push_tail(&t->waiting, j);
     return j;
 }
@@ -239,6 +331,7 @@ job_free(Job *j)
     g_free(j->remote);
     g_free(j->local);
     g_free(j->part);
+    dir_unref(j->dir);
     g_free(j);
 }
 
@@ -270,7 +363,7 @@ send_close(Job *j)
     g_clear_pointer(&j->handle, g_byte_array_unref);
 }
 
-static Req *req_new(Job *j, guint64 offset, guint32 len, guint range);
+static Req *req_new(Job *j, guint64 offset, guint32 len, guint64 range);
 static void on_cleanup(PorchClient *c, guint8 type, PorchReader *r, gpointer data);
 
 /* A file failed: told once, its leftovers removed (a NAME.part is kept only when a resume
@@ -307,7 +400,7 @@ job_fail(Job *j, const char *path, GError *e)
 }
 
 static Req *
-req_new(Job *j, guint64 offset, guint32 len, guint range)
+req_new(Job *j, guint64 offset, guint32 len, guint64 range)
 {
     Req *r = g_new(Req, 1);
 
@@ -342,24 +435,70 @@ on_cleanup(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
     req_done(data);
 }
 
+/* The data starts at @from: no range is made yet (a size is what the server claims). */
 static void
-make_ranges(Job *j, guint64 from)
+ranges_begin(Job *j, guint64 from)
 {
+    for (guint i = 0; i < j->ranges->len; i++)
+        g_clear_pointer(&g_array_index(j->ranges, Range, i).sha, porch_sha256_free);
     g_array_set_size(j->ranges, 0);
-    for (guint64 at = from; at < j->size; at += RANGE_SIZE) {
-        Range r = {0};
-        r.start = at;
-        r.len = MIN(RANGE_SIZE, j->size - at);
-        r.sha = porch_sha256_new();
-        g_array_append_val(j->ranges, r);
-    }
-    j->verified = 0;
+    j->from = from;
     j->next = from;
+    j->filled = 0;
+    j->range_base = 0;
 }
 
-/* Parses a check-file reply: the one SHA-256 it carries. */
+/* The live range number @k. */
+static Range *
+job_range(Job *j, guint64 k)
+{
+    g_assert(k >= j->range_base && k - j->range_base < j->ranges->len);
+    return &g_array_index(j->ranges, Range, (guint)(k - j->range_base));
+}
+
+/* The number of the range that holds @offset. */
+static guint64
+range_of(Job *j, guint64 offset)
+{
+    return (offset - j->from) / RANGE_SIZE;
+}
+
+/* The range that j->next is in, made when the transfer reaches it; NULL when MAX_LIVE_RANGES
+ * are live (those before must be verified first). */
+static Range *
+job_next_range(Job *j)
+{
+    guint64 k = range_of(j, j->next);
+    Range r = {0};
+
+    if (k < j->range_base + j->ranges->len)
+        return job_range(j, k);
+    if (j->ranges->len >= MAX_LIVE_RANGES)
+        return NULL;
+    g_assert(k == j->range_base + j->ranges->len);
+    r.start = j->from + k * RANGE_SIZE;
+    r.len = MIN(RANGE_SIZE, j->size - r.start);
+    r.sha = porch_sha256_new();
+    g_array_append_val(j->ranges, r);
+    return job_range(j, k);
+}
+
+/* Drops the verified ranges at the front; TRUE when every range of the file is verified. */
 static gboolean
-parse_check_file(guint8 type, PorchReader *r, guint8 *digest, const char *path, GError **error)
+ranges_verified(Job *j)
+{
+    while (j->ranges->len > 0 && g_array_index(j->ranges, Range, 0).verified) {
+        g_clear_pointer(&g_array_index(j->ranges, Range, 0).sha, porch_sha256_free);
+        g_array_remove_index(j->ranges, 0);
+        j->range_base++;
+    }
+    /* sizes are below 2^63 (get_add()): no sum here wraps */
+    return j->ranges->len == 0 && j->from + j->range_base * RANGE_SIZE >= j->size;
+}
+
+gboolean
+porch_parse_check_file(guint8 type, PorchReader *r, guint8 *digest, const char *path,
+                       GError **error)
 {
     const guint8 *s;
     guint32 len;
@@ -382,7 +521,7 @@ parse_check_file(guint8 type, PorchReader *r, guint8 *digest, const char *path, 
 }
 
 static void
-send_check(Job *j, guint64 start, guint64 len, guint range, PorchReplyFunc fn)
+send_check(Job *j, guint64 start, guint64 len, guint64 range, PorchReplyFunc fn)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
@@ -430,7 +569,7 @@ store_handle(Job *j, guint8 type, PorchReader *r, const char *path, GError **err
             g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "no handle");
         return FALSE;
     }
-    if (type != SSH_FXP_HANDLE || !porch_get_string(r, &h, &len) || len > 256) {
+    if (type != SSH_FXP_HANDLE || !porch_get_string(r, &h, &len) || len > PORCH_SFTP_MAX_HANDLE) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "a malformed handle");
         return FALSE;
     }
@@ -509,7 +648,10 @@ static void
 get_complete(Job *j)
 {
     Transfer *t = j->t;
-    mode_t mode = j->mode >= 0 ? (mode_t)j->mode & 0777 : 0644;
+    /* the file's mode (0: the server did not say) as the umask lets it, and always writable
+     * by its new owner: porchd shows a read-only peer its files without write bits, which a
+     * copy should not keep */
+    mode_t mode = (((j->mode > 0 ? (mode_t)j->mode : 0666) & 0777) & ~t->umask) | 0200;
 
     if (fchmod(j->fd, mode) != 0 ||
         (j->mtime >= 0 &&
@@ -585,8 +727,9 @@ get_reads_verified(Job *j)
 }
 
 static void
-verify_get_range(Job *j, Range *rg)
+verify_get_range(Job *j, guint64 k)
 {
+    Range *rg = job_range(j, k);
     guint8 digest[PORCH_SHA256_LEN];
     GError *e = NULL;
 
@@ -609,7 +752,7 @@ verify_get_range(Job *j, Range *rg)
      * now, so that the fdatasync at the end waits for the last range only */
     if (j->size >= BIG_FILE)
         sync_file_range(j->fd, (off_t)rg->start, (off_t)rg->len, SYNC_FILE_RANGE_WRITE);
-    if (++j->verified == j->ranges->len)
+    if (ranges_verified(j))
         get_reads_verified(j);
 }
 
@@ -621,14 +764,14 @@ on_get_range_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
 
     (void)c;
     if (req_live(q)) {
-        Range *rg = &g_array_index(j->ranges, Range, q->range);
+        Range *rg = job_range(j, q->range);
         GError *e = NULL;
-        if (!parse_check_file(type, r, rg->server, j->remote, &e)) {
+        if (!porch_parse_check_file(type, r, rg->server, j->remote, &e)) {
             job_fail(j, j->remote, e);
         } else {
             rg->have_server = TRUE;
             if (rg->filled == rg->len)
-                verify_get_range(j, rg);
+                verify_get_range(j, q->range);
         }
     }
     req_done(q);
@@ -686,7 +829,7 @@ typedef struct {
     Job *job; /* a reference */
     guint64 offset;
     guint32 n;
-    guint range;
+    guint64 range;
     PorchSha256 *sha; /* the range's hash when the piece continues it in order, else NULL */
     guint8 *buf;      /* a sink buffer: the data is at buf + PORCH_SINK_DATA, page-aligned */
     int err;
@@ -717,16 +860,17 @@ piece_done(Transfer *t, Piece *p)
     t->pieces_out--;
     j->pieces--;
     if (req_live(&(Req){.job = j})) {
-        Range *rg = &g_array_index(j->ranges, Range, p->range);
+        Range *rg = job_range(j, p->range);
         if (p->err != 0) {
             job_fail(j, j->local, local_error(p->err, NULL));
         } else {
             if (p->sha != NULL)
                 rg->hashed += p->n;
             rg->filled += p->n;
+            j->filled += p->n;
             t->p.done_bytes += p->n;
             if (rg->filled == rg->len && rg->have_server)
-                verify_get_range(j, rg);
+                verify_get_range(j, p->range);
             progress(t, j, FALSE);
         }
     }
@@ -757,10 +901,10 @@ pieces_collect(Transfer *t, gboolean wait)
 
 /* Hands @n bytes of data at @offset of @j's range @range to the writer thread. */
 static void
-piece_queue(Job *j, guint range, guint64 offset, const guint8 *d, guint32 n)
+piece_queue(Job *j, guint64 range, guint64 offset, const guint8 *d, guint32 n)
 {
     Transfer *t = j->t;
-    Range *rg = &g_array_index(j->ranges, Range, range);
+    Range *rg = job_range(j, range);
     Piece *p = g_new0(Piece, 1);
     guint8 *spare;
 
@@ -827,7 +971,7 @@ on_get_data(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
     if (req_live(q)) {
         const guint8 *d;
         guint32 n;
-        Range *rg = &g_array_index(j->ranges, Range, q->range);
+        Range *rg = job_range(j, q->range);
 
         if (type == SSH_FXP_STATUS) {
             guint32 code = 0;
@@ -859,11 +1003,12 @@ on_get_data(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
                     rg->hashed += n;
                 }
                 rg->filled += n;
+                j->filled += n;
                 t->p.done_bytes += n;
                 if (n < q->len) /* a short read: ask for the rest */
                     issue_read(j, q->offset + n, q->len - n);
-                if (rg->filled == rg->len && rg->have_server)
-                    verify_get_range(j, rg);
+                else if (rg->filled == rg->len && rg->have_server)
+                    verify_get_range(j, q->range);
                 progress(t, j, FALSE);
             }
         }
@@ -876,7 +1021,7 @@ issue_read(Job *j, guint64 offset, guint32 len)
 {
     Transfer *t = j->t;
     g_autoptr(GByteArray) b = g_byte_array_sized_new(j->handle->len + 12);
-    guint range = (guint)((offset - g_array_index(j->ranges, Range, 0).start) / RANGE_SIZE);
+    guint64 range = range_of(j, offset);
 
     g_byte_array_append(b, j->handle->data, j->handle->len);
     porch_put_u64(b, offset);
@@ -891,19 +1036,20 @@ static gboolean
 get_issue(Job *j)
 {
     Transfer *t = j->t;
-    guint range;
+    guint64 range, start, end;
     Range *rg;
     guint32 len;
 
-    if (j->state != JOB_DATA || j->next >= j->size)
+    if (j->state != JOB_DATA || j->next >= j->size || (rg = job_next_range(j)) == NULL)
         return FALSE;
-    range = (guint)((j->next - g_array_index(j->ranges, Range, 0).start) / RANGE_SIZE);
-    rg = &g_array_index(j->ranges, Range, range);
-    len = (guint32)MIN((guint64)t->c->max_read, rg->start + rg->len - j->next);
+    range = range_of(j, j->next);
+    start = rg->start;
+    end = rg->start + rg->len;
+    len = (guint32)MIN((guint64)t->c->max_read, end - j->next);
     issue_read(j, j->next, len);
     j->next += len;
-    if (j->next == rg->start + rg->len)
-        send_check(j, rg->start, rg->len, range, on_get_range_check);
+    if (j->next == end)
+        send_check(j, start, end - start, range, on_get_range_check);
     return TRUE;
 }
 
@@ -913,9 +1059,9 @@ get_begin_data(Job *j, guint64 from)
     Transfer *t = j->t;
 
     t->p.done_bytes += from;
-    make_ranges(j, from);
+    ranges_begin(j, from);
     j->state = JOB_DATA;
-    if (j->ranges->len == 0)
+    if (ranges_verified(j))
         get_reads_verified(j);
 }
 
@@ -931,7 +1077,7 @@ on_resume_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
         GError *e = NULL;
         guint64 have = j->check_existing ? j->size : j->resume_at;
 
-        if (!parse_check_file(type, r, server, j->remote, &e)) {
+        if (!porch_parse_check_file(type, r, server, j->remote, &e)) {
             job_fail(j, j->remote, e);
         } else if (!hash_local(j->fd, 0, have, mine, &e)) {
             job_fail(j, j->check_existing ? j->local : j->part, e);
@@ -1020,6 +1166,77 @@ direct_io_pays(int fd)
     }
 }
 
+/* @a * @b, or G_MAXUINT64 when that does not fit */
+static guint64
+mul_sat(guint64 a, guint64 b)
+{
+    return b != 0 && a > G_MAXUINT64 / b ? G_MAXUINT64 : a * b;
+}
+
+/* "8.0 TiB": the units of porch's progress line, with a plain space */
+static char *
+format_size(guint64 bytes)
+{
+    g_autofree char *s = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+    g_auto(GStrv) parts = g_strsplit(s, "\u00a0", -1);
+    return g_strjoinv(" ", parts);
+}
+
+/* The mount point of the file system that @path (an existing folder) is on, for messages. */
+static char *
+mount_point(const char *path)
+{
+    g_autofree char *p = realpath(path, NULL);
+    struct stat st, up;
+
+    if (p == NULL || stat(p, &st) != 0)
+        return g_strdup(path);
+    for (;;) {
+        g_autofree char *parent = g_path_get_dirname(p);
+        if (strcmp(parent, p) == 0 || stat(parent, &up) != 0 || up.st_dev != st.st_dev)
+            return g_steal_pointer(&p);
+        g_free(p);
+        p = g_steal_pointer(&parent);
+    }
+}
+
+/* Whether the destination's file system has room for what @j still needs (its size but the
+ * @have bytes of NAME.part it resumes) and for what the other files in flight still need:
+ * FALSE with @error (G_IO_ERROR_NO_SPACE) when it has not. @freed: bytes that starting @j
+ * frees (a NAME.part it truncates). A size is what the server claims: this is also what
+ * stops one that claims more than could ever be stored. */
+static gboolean
+get_check_space(Job *j, guint64 have, guint64 freed, GError **error)
+{
+    Transfer *t = j->t;
+    g_autofree char *dir = g_path_get_dirname(j->local);
+    guint64 need = j->size - have, others = 0, avail;
+    struct statvfs sv;
+
+    for (GList *l = t->active.head; l != NULL; l = l->next) {
+        Job *o = l->data;
+        if (o == j || o->check_existing)
+            continue;
+        if (o->state == JOB_OPENING)
+            others = add_sat(others, o->size - o->resume_at);
+        else if (o->state == JOB_DATA)
+            others = add_sat(others, o->size - MIN(o->size, o->from + o->filled));
+    }
+    if (need == 0 || statvfs(dir, &sv) != 0)
+        return TRUE;
+    avail = add_sat(mul_sat(sv.f_bavail, sv.f_frsize), freed);
+    if (add_sat(need, others) <= avail)
+        return TRUE;
+    {
+        g_autofree char *n = format_size(add_sat(need, others));
+        g_autofree char *a = format_size(avail);
+        g_autofree char *m = mount_point(dir);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "needs %s%s, %s free on %s", n,
+                    others > 0 ? " with the files in flight" : "", a, m);
+    }
+    return FALSE;
+}
+
 static void
 get_start(Job *j)
 {
@@ -1049,7 +1266,21 @@ get_start(Job *j)
         }
     }
     if (!j->check_existing) {
+        guint64 have = 0, freed = 0;
+        GError *e = NULL;
+
         j->part = g_strconcat(j->local, ".part", NULL);
+        if (lstat(j->part, &st) == 0 && S_ISREG(st.st_mode)) {
+            if ((t->flags & PORCH_TRANSFER_RESUME) && (guint64)st.st_size <= j->size)
+                have = (guint64)st.st_size;
+            else
+                freed = (guint64)st.st_blocks * 512;
+        }
+        if (!get_check_space(j, have, freed, &e)) {
+            g_clear_pointer(&j->part, g_free); /* not touched: not removed either */
+            job_fail(j, j->local, e);
+            return;
+        }
         if (!(t->flags & PORCH_TRANSFER_RESUME))
             flags |= O_TRUNC;
         j->fd = open(j->part, flags, 0600);
@@ -1169,8 +1400,10 @@ put_writes_verified(Job *j)
 }
 
 static void
-verify_put_range(Job *j, Range *rg)
+verify_put_range(Job *j, guint64 k)
 {
+    Range *rg = job_range(j, k);
+
     if (memcmp(rg->mine, rg->server, PORCH_SHA256_LEN) != 0) {
         job_fail(j, j->remote,
                  g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_VERIFY,
@@ -1181,7 +1414,7 @@ verify_put_range(Job *j, Range *rg)
         return;
     }
     rg->verified = TRUE;
-    if (++j->verified == j->ranges->len)
+    if (ranges_verified(j))
         put_writes_verified(j);
 }
 
@@ -1193,14 +1426,14 @@ on_put_range_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
 
     (void)c;
     if (req_live(q)) {
-        Range *rg = &g_array_index(j->ranges, Range, q->range);
+        Range *rg = job_range(j, q->range);
         GError *e = NULL;
-        if (!parse_check_file(type, r, rg->server, j->remote, &e)) {
+        if (!porch_parse_check_file(type, r, rg->server, j->remote, &e)) {
             job_fail(j, j->remote, e);
         } else {
             rg->have_server = TRUE;
             if (rg->filled == rg->len)
-                verify_put_range(j, rg);
+                verify_put_range(j, q->range);
         }
     }
     req_done(q);
@@ -1221,11 +1454,12 @@ on_put_write(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
         if (!porch_reply_status_ok(type, r, j->remote, &e)) {
             job_fail(j, j->remote, e);
         } else {
-            Range *rg = &g_array_index(j->ranges, Range, q->range);
+            Range *rg = job_range(j, q->range);
             rg->filled += q->len;
+            j->filled += q->len;
             t->p.done_bytes += q->len;
             if (rg->filled == rg->len && rg->have_server)
-                verify_put_range(j, rg);
+                verify_put_range(j, q->range);
             progress(t, j, FALSE);
         }
     }
@@ -1236,16 +1470,15 @@ static gboolean
 put_issue(Job *j)
 {
     Transfer *t = j->t;
-    guint range;
+    guint64 range;
     Range *rg;
     guint32 len;
     g_autoptr(GByteArray) b = NULL;
     gsize got = 0;
 
-    if (j->state != JOB_DATA || j->next >= j->size)
+    if (j->state != JOB_DATA || j->next >= j->size || (rg = job_next_range(j)) == NULL)
         return FALSE;
-    range = (guint)(j->next / RANGE_SIZE);
-    rg = &g_array_index(j->ranges, Range, range);
+    range = range_of(j, j->next);
     len = (guint32)MIN((guint64)t->c->max_write, rg->start + rg->len - j->next);
     while (got < len) {
         ssize_t n = pread(j->fd, t->buf + got, len - got, (off_t)(j->next + got));
@@ -1296,9 +1529,9 @@ on_put_open(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
             job_fail(j, j->remote, e);
         } else {
             j->temp_made = TRUE;
-            make_ranges(j, 0);
+            ranges_begin(j, 0);
             j->state = JOB_DATA;
-            if (j->ranges->len == 0)
+            if (ranges_verified(j))
                 put_writes_verified(j);
         }
     }
@@ -1316,7 +1549,8 @@ put_open(Job *j)
     porch_client_send(j->t->c, SSH_FXP_OPEN, b, NULL, 0, on_put_open, req_new(j, 0, 0, 0));
 }
 
-/* Without --force, nothing is created before the target is known not to exist. */
+/* The target first: without --force, nothing is created before it is known not to exist;
+ * with --force, a file it replaces keeps its mode. */
 static void
 on_put_target_stat(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
 {
@@ -1324,22 +1558,28 @@ on_put_target_stat(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
     Job *j = q->job;
     guint32 code = 0;
     GError *e = NULL;
+    PorchRemoteFile f = {0};
 
     (void)c;
     if (req_live(q)) {
-        if (type == SSH_FXP_ATTRS)
+        if (type == SSH_FXP_ATTRS && !(j->t->flags & PORCH_TRANSFER_FORCE)) {
             job_fail(j, j->remote,
                      g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
                                          "exists (use --force to replace it)"));
-        else if (type == SSH_FXP_STATUS && porch_get_u32(&(PorchReader){r->p, r->left}, &code) &&
-                 code == SSH_FX_NO_SUCH_FILE)
+        } else if (type == SSH_FXP_ATTRS) {
+            if (porch_get_attrs(r, &f) && f.type == PORCH_REMOTE_FILE)
+                j->mode = (gint)f.mode;
             put_open(j);
-        else if (!porch_reply_status_ok(type, r, j->remote, &e) || e != NULL)
+        } else if (type == SSH_FXP_STATUS && porch_get_u32(&(PorchReader){r->p, r->left}, &code) &&
+                   code == SSH_FX_NO_SUCH_FILE) {
+            put_open(j);
+        } else if (!porch_reply_status_ok(type, r, j->remote, &e) || e != NULL) {
             job_fail(j, j->remote, e);
-        else
+        } else {
             job_fail(j, j->remote,
                      g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                                          "an unexpected reply to STAT"));
+        }
     }
     req_done(q);
 }
@@ -1367,17 +1607,16 @@ put_start(Job *j)
     }
     t->p.total_bytes += (guint64)st.st_size - j->size;
     j->size = (guint64)st.st_size;
-    j->mode = (gint)(st.st_mode & 07777);
+    /* a new file: the local permissions, always writable by its owner (a file fetched from a
+     * share this peer may only read came without write bits); a file replaced keeps its own
+     * (on_put_target_stat()) */
+    j->mode = (gint)((st.st_mode & 0777) | 0200);
     j->mtime = st.st_mtim.tv_sec;
     for (guint i = 0; i < sizeof rnd - 1; i++)
         rnd[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[g_random_int_range(0, 36)];
     rnd[sizeof rnd - 1] = '\0';
     j->part = g_strdup_printf("%s/" PORCH_PUT_TEMP_PREFIX "%s", strcmp(dir, "/") == 0 ? "" : dir,
                               rnd);
-    if (t->flags & PORCH_TRANSFER_FORCE) {
-        put_open(j);
-        return;
-    }
     porch_put_cstring(b, j->remote);
     porch_client_send(t->c, SSH_FXP_STAT, b, NULL, 0, on_put_target_stat, req_new(j, 0, 0, 0));
 }
@@ -1424,13 +1663,13 @@ transfer_busy(Transfer *t)
     return t->waiting.length > 0 || t->active.length > 0;
 }
 
-/* Pumps until nothing is left to do; FALSE (with @error) when the connection failed or the
- * transfer was cancelled. */
+/* Pumps until nothing is left to do, or with @waiting > 0 until at most @waiting jobs wait;
+ * FALSE (with @error) when the connection failed or the transfer was cancelled. */
 static gboolean
-run(Transfer *t, GError **error)
+run(Transfer *t, guint waiting, GError **error)
 {
     schedule(t);
-    while (transfer_busy(t)) {
+    while (waiting > 0 ? t->waiting.length > waiting : transfer_busy(t)) {
         /* what the writer thread has written; waiting for it when it has much to do, or
          * when nothing else can come */
         if (pieces_collect(t,
@@ -1532,27 +1771,15 @@ transfer_init(Transfer *t, PorchClient *c, gboolean upload, PorchTransferFlags f
     g_queue_init(&t->waiting);
     g_queue_init(&t->active);
     t->batch = g_ptr_array_new();
-    t->dirs = g_array_new(FALSE, TRUE, sizeof(Dir));
+    if (!upload)
+        t->umask = process_umask();
     if (upload)
         t->buf = g_malloc(MAX(c->max_write, 1u));
 }
 
 static gboolean
-transfer_finish(Transfer *t, gboolean ok, GError **error, GError *fatal)
+transfer_finish(Transfer *t, GError **error, GError *fatal)
 {
-    for (guint i = t->dirs->len; i-- > 0;) {
-        Dir *d = &g_array_index(t->dirs, Dir, i);
-        if (ok && fatal == NULL) {
-            /* the folder's mode, but always writable by its new owner, who may want to
-             * fetch into it again or delete it (cp -r does the same) */
-            if (d->mode >= 0)
-                chmod(d->path, ((mode_t)d->mode & 0777) | 0700);
-            if (d->mtime >= 0)
-                utimensat(AT_FDCWD, d->path, (struct timespec[2]){{d->mtime, 0}, {d->mtime, 0}}, 0);
-        }
-        g_free(d->path);
-    }
-    g_array_unref(t->dirs);
     writer_end(t);
     g_ptr_array_unref(t->batch);
     g_free(t->buf);
@@ -1579,57 +1806,157 @@ join_remote(const char *dir, const char *name)
 
 /* ---- get: the walk ----------------------------------------------------------------------- */
 
+/* Whether a name from a listing can be made here: FALSE, told as a failure of @path, when it
+ * is longer than NAME_MAX ('/' and NUL never come: porch_parse_names() refuses them). */
 static gboolean
-get_tree(Transfer *t, const char *remote, const char *local, const PorchRemoteFile *top,
-         GError **fatal)
+get_name_ok(Transfer *t, const char *path, const char *name)
+{
+    if (strlen(name) <= NAME_MAX)
+        return TRUE;
+    report_failure_take(t, path,
+                        g_error_new(G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                                    "a name of %" G_GSIZE_FORMAT
+                                    " bytes, longer than a file name can be here (%d): "
+                                    "not fetched",
+                                    strlen(name), NAME_MAX));
+    return FALSE;
+}
+
+/* A file the server listed (or stat'ed) becomes a job, unless its size is one no file can
+ * have: every offset and sum of the transfer stays below 2^64. */
+static void
+get_add(Transfer *t, Dir *dir, const char *remote, const char *local, const PorchRemoteFile *f)
+{
+    Job *j;
+
+    if (f->size > (guint64)G_MAXINT64) {
+        report_failure_take(t, remote,
+                            g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
+                                        "the neighbour claims a size of %" G_GUINT64_FORMAT
+                                        " bytes, more than a file can have: not fetched",
+                                        f->size));
+        return;
+    }
+    j = job_new(t, remote, local, f->size, (gint)f->mode, f->mtime);
+    if (dir != NULL) {
+        j->dir = dir;
+        dir->refs++;
+    }
+}
+
+/* The walk holds the names of the folders it has listed but not entered: within the bounds
+ * of one listing, whatever the depth. */
+static gboolean
+hold_name(Transfer *t, const char *remote, const char *name)
+{
+    if (t->held_entries < PORCH_LIST_MAX_ENTRIES &&
+        t->held_bytes + strlen(name) <= PORCH_LIST_MAX_NAME_BYTES) {
+        t->held_entries++;
+        t->held_bytes += strlen(name);
+        return TRUE;
+    }
+    report_failure_take(t, remote,
+                        g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
+                                    "more than %u folders listed and not fetched yet: not "
+                                    "fetched",
+                                    PORCH_LIST_MAX_ENTRIES));
+    return FALSE;
+}
+
+static gboolean
+get_tree(Transfer *t, Dir *parent, const char *remote, const char *local,
+         const PorchRemoteFile *top, guint depth, GError **fatal)
 {
     g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(GPtrArray) refused = NULL;
+    g_autoptr(GPtrArray) subdirs = NULL;
     GError *e = NULL;
-    Dir d;
+    Dir *d;
+    gboolean ok = TRUE;
 
-    if (mkdir(local, 0700) != 0) {
+    if (depth > PORCH_GET_MAX_DEPTH) {
+        report_failure_take(t, remote,
+                            g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
+                                        "folders nested more than %u deep: not fetched",
+                                        PORCH_GET_MAX_DEPTH));
+        return TRUE;
+    }
+    if (mkdir(local, 0700) == 0) {
+        /* a folder made here: it gets the remote one's mode and time when it is complete */
+        d = dir_new(t, parent, local, top->mode ? (gint)top->mode : 0777, top->mtime);
+    } else {
         struct stat st;
         if (errno != EEXIST || stat(local, &st) != 0 || !S_ISDIR(st.st_mode)) {
             report_failure_take(t, local, local_error(errno == EEXIST ? ENOTDIR : errno, NULL));
             return TRUE;
         }
+        d = dir_new(t, parent, local, -1, -1); /* one that was here stays as it is */
     }
-    d.path = g_strdup(local);
-    d.mode = top->mode ? (gint)top->mode : -1;
-    d.mtime = top->mtime;
-    g_array_append_val(t->dirs, d);
 
-    list = porch_client_list(t->c, remote, t->cancellable, &e);
+    list = porch_client_list_full(t->c, remote, &refused, t->cancellable, &e);
     if (list == NULL) {
         if (t->c->fatal != NULL || g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
             *fatal = e;
+            dir_unref(d);
             return FALSE;
         }
         report_failure(t, remote, e);
         g_error_free(e);
+        dir_unref(d);
         return TRUE;
     }
-    for (guint i = 0; i < list->len; i++) {
+    for (guint i = 0; i < refused->len; i++) {
+        const PorchRemoteFile *f = g_ptr_array_index(refused, i);
+        g_autofree char *r = join_remote(remote, f->name);
+        report_failure_take(
+                t, r,
+                g_error_new_literal(G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                                    f->name[0] == '\0'
+                                            ? "the neighbour listed an empty name: not fetched"
+                                            : "the neighbour listed a name holding '/' or a NUL "
+                                              "byte: not fetched"));
+    }
+    subdirs = g_ptr_array_new_with_free_func((GDestroyNotify)porch_remote_file_free);
+    for (guint i = 0; ok && i < list->len; i++) {
         PorchRemoteFile *f = g_ptr_array_index(list, i);
         g_autofree char *r = join_remote(remote, f->name);
-        g_autofree char *l = g_build_filename(local, f->name, NULL);
 
-        if (f->type == PORCH_REMOTE_FILE)
-            job_new(t, r, l, f->size, (gint)f->mode, f->mtime);
-        else if (f->type != PORCH_REMOTE_DIRECTORY)
+        if (f->type != PORCH_REMOTE_FILE && f->type != PORCH_REMOTE_DIRECTORY) {
             notice(t, r, "not a regular file or folder: skipped");
+        } else if (!get_name_ok(t, r, f->name)) {
+            continue;
+        } else if (f->type == PORCH_REMOTE_DIRECTORY) {
+            if (hold_name(t, r, f->name)) /* moved from the listing, which goes */
+                g_ptr_array_add(subdirs, g_steal_pointer(&g_ptr_array_index(list, i)));
+        } else {
+            g_autofree char *l = g_build_filename(local, f->name, NULL);
+            get_add(t, d, r, l, f);
+            /* a folder of many files: fetch while listing, rather than hold them all */
+            if (t->waiting.length >= MAX_WAITING_JOBS && !run(t, MAX_WAITING_JOBS / 2, &e)) {
+                *fatal = e;
+                ok = FALSE;
+            }
+        }
     }
-    schedule(t);
-    progress(t, NULL, FALSE);
-    for (guint i = 0; i < list->len; i++) {
-        PorchRemoteFile *f = g_ptr_array_index(list, i);
-        g_autofree char *r = join_remote(remote, f->name);
-        g_autofree char *l = g_build_filename(local, f->name, NULL);
+    /* only the folders' entries stay, while the walk goes down */
+    g_clear_pointer(&list, g_ptr_array_unref);
+    if (ok) {
+        schedule(t);
+        progress(t, NULL, FALSE);
+    }
+    for (guint i = 0; i < subdirs->len; i++) {
+        const PorchRemoteFile *f = g_ptr_array_index(subdirs, i);
 
-        if (f->type == PORCH_REMOTE_DIRECTORY && !get_tree(t, r, l, f, fatal))
-            return FALSE;
+        t->held_entries--;
+        t->held_bytes -= strlen(f->name);
+        if (ok) {
+            g_autofree char *r = join_remote(remote, f->name);
+            g_autofree char *l = g_build_filename(local, f->name, NULL);
+            ok = get_tree(t, d, r, l, f, depth + 1, fatal);
+        }
     }
-    return TRUE;
+    dir_unref(d);
+    return ok;
 }
 
 static char *
@@ -1657,22 +1984,22 @@ porch_client_get(PorchClient *c, const char *remote, const char *local, PorchTra
                             g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_UNSUPPORTED,
                                                 "the server cannot hash files (no check-file): "
                                                 "nothing could be verified"));
-        return transfer_finish(&t, FALSE, error, NULL);
+        return transfer_finish(&t, error, NULL);
     }
     name = remote_basename(remote);
     top = porch_client_stat(c, remote, cancellable, &e);
     if (top == NULL) {
         if (c->fatal != NULL || g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            return transfer_finish(&t, FALSE, error, e);
+            return transfer_finish(&t, error, e);
         report_failure(&t, remote, e);
         g_error_free(e);
-        return transfer_finish(&t, FALSE, error, NULL);
+        return transfer_finish(&t, error, NULL);
     }
     if (name[0] == '\0') {
         report_failure_take(&t, remote,
                             g_error_new_literal(G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                                                 "name a share or a file in one"));
-        return transfer_finish(&t, FALSE, error, NULL);
+        return transfer_finish(&t, error, NULL);
     }
     target = g_file_test(local, G_FILE_TEST_IS_DIR) ? g_build_filename(local, name, NULL)
                                                     : g_strdup(local);
@@ -1681,11 +2008,11 @@ porch_client_get(PorchClient *c, const char *remote, const char *local, PorchTra
             report_failure_take(&t, remote,
                                 g_error_new_literal(G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
                                                     "is a folder (use -r)"));
-            return transfer_finish(&t, FALSE, error, NULL);
+            return transfer_finish(&t, error, NULL);
         }
-        ok = get_tree(&t, remote, target, top, &e);
+        ok = get_tree(&t, NULL, remote, target, top, 0, &e);
     } else if (top->type == PORCH_REMOTE_FILE) {
-        job_new(&t, remote, target, top->size, (gint)top->mode, top->mtime);
+        get_add(&t, NULL, remote, target, top);
     } else {
         report_failure_take(&t, remote,
                             g_error_new_literal(G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
@@ -1693,13 +2020,13 @@ porch_client_get(PorchClient *c, const char *remote, const char *local, PorchTra
     }
     t.p.listing_done = TRUE;
     if (ok)
-        ok = run(&t, &e);
+        ok = run(&t, 0, &e);
     if (ok) {
         flush_batch(&t);
     } else {
         abandon(&t);
     }
-    return transfer_finish(&t, ok, error, ok ? NULL : e);
+    return transfer_finish(&t, error, ok ? NULL : e);
 }
 
 /* ---- put: the walk ----------------------------------------------------------------------- */
@@ -1743,7 +2070,8 @@ put_tree(Transfer *t, const char *local, const char *remote, GError **fatal)
         report_failure_take(t, local, local_error(errno, NULL));
         return TRUE;
     }
-    if (!remote_mkdir(t, remote, (gint)(st.st_mode & 07777), fatal))
+    /* the local permissions, and always u+rwx: the files of the tree go into it next */
+    if (!remote_mkdir(t, remote, (gint)((st.st_mode & 0777) | 0700), fatal))
         return *fatal == NULL;
     dir = g_dir_open(local, 0, &e);
     if (dir == NULL) {
@@ -1796,16 +2124,16 @@ porch_client_put(PorchClient *c, const char *local, const char *remote, PorchTra
                             g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_UNSUPPORTED,
                                                 "the server cannot hash files (no check-file): "
                                                 "nothing could be verified"));
-        return transfer_finish(&t, FALSE, error, NULL);
+        return transfer_finish(&t, error, NULL);
     }
     if (stat(local, &st) != 0) {
         report_failure_take(&t, local, local_error(errno, NULL));
-        return transfer_finish(&t, FALSE, error, NULL);
+        return transfer_finish(&t, error, NULL);
     }
     base = g_path_get_basename(local);
     dest = porch_client_stat(c, remote, cancellable, &e);
     if (dest == NULL && (c->fatal != NULL || g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
-        return transfer_finish(&t, FALSE, error, e);
+        return transfer_finish(&t, error, e);
     g_clear_error(&e);
     target = (dest != NULL && dest->type == PORCH_REMOTE_DIRECTORY) ? join_remote(remote, base)
                                                                     : g_strdup(remote);
@@ -1814,7 +2142,7 @@ porch_client_put(PorchClient *c, const char *local, const char *remote, PorchTra
             report_failure_take(&t, local,
                                 g_error_new_literal(G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
                                                     "is a folder (use -r)"));
-            return transfer_finish(&t, FALSE, error, NULL);
+            return transfer_finish(&t, error, NULL);
         }
         ok = put_tree(&t, local, target, &e);
     } else if (S_ISREG(st.st_mode)) {
@@ -1827,8 +2155,8 @@ porch_client_put(PorchClient *c, const char *local, const char *remote, PorchTra
     }
     t.p.listing_done = TRUE;
     if (ok)
-        ok = run(&t, &e);
+        ok = run(&t, 0, &e);
     if (!ok)
         abandon(&t);
-    return transfer_finish(&t, ok, error, ok ? NULL : e);
+    return transfer_finish(&t, error, ok ? NULL : e);
 }

@@ -3,11 +3,12 @@
 // disks, the exit status and the words on stderr.
 //
 //   FilesAndTreesRoundTripByteExact      empty, >100 MiB and UTF-8 files, a nested tree;
-//                                        modes and mtimes kept by -r; no leftovers
+//                                        modes (u+w added) and mtimes kept by -r; no leftovers
 //   ResumeContinuesAValidPartAnd...      --resume appends to a good NAME.part; a corrupted
 //                                        or too long one is discarded
 //   ExistingDestinationNeedsForce        get and put refuse to overwrite without --force,
-//                                        and a refused put leaves no temporary file
+//                                        and a refused put leaves no temporary file; a file
+//                                        put --force replaces keeps its mode
 //   ChangedHostKeyIsRefused              a pin that differs, a porchd with a new host key, a
 //                                        server that knows neither our key nor guests: exit 4
 //   MismatchingAdvertisedFingerprint...  a display name whose mDNS fp= is not the key the
@@ -15,7 +16,8 @@
 //   InterruptedUploadLeavesTheOldFile    SIGKILL of `porch put` midway over an existing file
 //   ExitCodesAndMessages                 usage, unknown or unreachable host, no such file,
 //                                        permission denied
-//   DiskFullOnEitherSide                 a full share (put) and a full local disk (get)
+//   DiskFullOnEitherSide                 a full share (put) and a full local disk (get: refused
+//                                        before it starts)
 //   LsListsSharesAndFolders              the root, a folder with -l and --json, as guest
 //
 // porchd serves these shares (host 1's folder of the LAN, so this process sees what every
@@ -289,6 +291,9 @@ class ClientTest : public ::testing::Test
     // process, so there each test brings up its own).
     static void SetUpTestSuite()
     {
+        // porch get gives files the modes its umask lets them have: the modes compared
+        // below are those of umask 022
+        umask(022);
         std::string missing =
                 TestLan::missing_tools({"ssh-keygen", "avahi-publish", "jq", "unshare", "sh"});
         if (!missing.empty()) {
@@ -497,7 +502,10 @@ TEST_F(ClientTest, FilesAndTreesRoundTripByteExact)
     for (const char *f : {"empty", "big.bin", "Fotos März/été 1.jpg", "a/b/c/deep.sh",
                           "a/b/sibling.txt", "a/readonly.txt"})
         ASSERT_TRUE(SetMtime(album + "/" + f, t += 3607)) << f;
-    const Tree want = Snapshot(album, true);
+    // A copy is always writable by its new owner, on the neighbour (put) as here (get):
+    // porchd shows a read-only peer its files without write bits, which a copy must not keep.
+    Tree want = Snapshot(album, true);
+    want["a/readonly.txt"] = Replace(want["a/readonly.txt"], "mode=0444", "mode=0644");
 
     // put -r into an existing folder: Work/NAME/up/Album
     const std::string up = work_ + "/" + name_ + "/up";
@@ -672,10 +680,15 @@ TEST_F(ClientTest, ExistingDestinationNeedsForce)
             break;
     }
 
+    // --force: the file replaced keeps its own mode, not the local one (0644)
+    ASSERT_EQ(chmod((remote_dir + "/target.txt").c_str(), 0640), 0);
     args = {"put", "--force", local_ + "/mine.txt", Remote("Work/" + name_ + "/target.txt")};
     r = Porch(args);
     EXPECT_TRUE(r.ok()) << Say(args, r);
     EXPECT_EQ(ReadFile(remote_dir + "/target.txt"), "my new text\n");
+    struct stat st;
+    ASSERT_EQ(stat((remote_dir + "/target.txt").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0640u);
 
     // into an existing folder, where a file of that name is
     args = {"put", local_ + "/there.txt", Remote("Work/" + name_)};
@@ -968,7 +981,8 @@ TEST_F(ClientTest, DiskFullOnEitherSide)
         names.push_back(e.path().filename().string());
     EXPECT_EQ(Join(names, " "), "f.bin") << "no temporary file may stay";
 
-    // (b) get onto a full local disk: a 1 MiB tmpfs in a mount namespace of the client's
+    // (b) get onto a full local disk: a 1 MiB tmpfs in a mount namespace of the client's. The
+    // 4 MiB file is refused before anything is written, saying what it needs and what is free
     const std::string remote_dir = work_ + "/" + name_;
     ASSERT_TRUE(MakeDirs(remote_dir) && MakeDirs(local_ + "/tiny"));
     ASSERT_FALSE(MakeRandomFile(remote_dir + "/big.bin", 4 << 20, 32).empty());
@@ -990,9 +1004,11 @@ TEST_F(ClientTest, DiskFullOnEitherSide)
     r = lan_->run(2, argv, 120);
     EXPECT_EQ(r.exit_status, 1) << r.describe() << "\nstdout: " << r.out;
     EXPECT_TRUE(Contains(r.err, "big.bin")) << r.describe();
-    EXPECT_TRUE(Contains(r.err, "No space left on device")) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "needs 4.0 MiB, 1.0 MiB free on " + local_ + "/tiny"))
+            << r.describe();
     EXPECT_FALSE(Contains(r.out, "left: big.bin\n"))
             << "no partial file under the final name: " << r.out;
+    EXPECT_TRUE(Contains(r.out, "left: \n")) << "nothing written at all: " << r.out;
 }
 
 // ---- ls --------------------------------------------------------------------------------------
