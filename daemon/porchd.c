@@ -19,6 +19,7 @@
 #include "porch-cups.h"
 #include "porch-identity.h"
 #include "porch-publish.h"
+#include "porch-sandbox.h"
 #include "print-watch.h"
 #include "session.h"
 #include "sftp-server.h"
@@ -211,6 +212,57 @@ check_queues(PorchConfig *config, const char *file)
     return TRUE;
 }
 
+/* What the network side does besides the calls every Porch process makes and file access:
+ * it listens, accepts, and starts sessions (and, without a launcher, workers). */
+static const char *const network_syscalls[] = {
+        "bind",
+        "listen",
+        "accept",
+        "accept4",
+        "clone",
+        "execve",
+        "wait4",
+        "waitid",
+        "kill",
+        "close_range",
+        "setpgid",
+        "getpgid",
+        "setsid",
+        "vfork",
+        "inotify_init1",
+        "inotify_add_watch",
+        "inotify_rm_watch",
+        "sendfile",
+        "splice",
+        "pidfd_open",
+        "pidfd_send_signal",
+        "rt_sigtimedwait",
+        /* what its sessions and workers confine themselves with (they can only add limits) */
+        "seccomp",
+        "landlock_create_ruleset",
+        "landlock_add_rule",
+        "landlock_restrict_self",
+        NULL,
+};
+
+/* The network side, once it listens and before it reads from the network: no new privileges,
+ * and the system calls it makes (seccomp; its sessions and workers add their own, stricter,
+ * filters). It runs as 'porch' without capabilities (the launcher saw to that), or as the
+ * user of the per-user service. */
+static gboolean
+confine(GError **error)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_auto(GStrv) allowed = NULL;
+
+    g_strv_builder_addv(b, (const char **)porch_sandbox_base_syscalls);
+    g_strv_builder_addv(b, (const char **)porch_sandbox_file_syscalls);
+    g_strv_builder_addv(b, (const char **)network_syscalls);
+    allowed = g_strv_builder_end(b);
+    return porch_sandbox_seccomp((const char *const *)allowed,
+                                 porch_sandbox_fatal_syscalls_but_exec, 0, error);
+}
+
 /* @name (porchd-session, porchd-worker) beside this program (a build tree, or the same
  * folder), else where it is installed. */
 static char *
@@ -365,6 +417,10 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGINT, on_sigterm, &d);
 
     pid_file = write_pid_file(state_dir, pid_in_file);
+    if (!confine(&error)) {
+        g_printerr("porchd: cannot confine the network side: %s\n", error->message);
+        return 1;
+    }
     log_summary(config);
     g_message("porchd %s running: SFTP on port %u, host key %s, state in %s", PORCH_VERSION,
               porch_config_get_port(config), fingerprint, state_dir);

@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,6 +46,7 @@
 #include "porch-config.h"
 #include "porch-identity.h"
 #include "porch-pending.h"
+#include "porch-sandbox.h"
 #include "fd-pass.h"
 #include "print.h"
 #include "session.h"
@@ -363,6 +365,38 @@ record_unknown_keys(Session *s)
             g_warning("%s: cannot record the request for access of key %s: %s", s->address,
                       k->fingerprint, error->message);
     }
+}
+
+/* ---- confinement -------------------------------------------------------------------------- */
+
+/* Before a byte from the network is read: no new privileges, the file system limited to the
+ * state folder (the host key, the running configuration, the upload journal, access
+ * requests) by Landlock, and the system calls to what a session makes (seccomp). Shared
+ * files are never opened here: the workers hand their descriptors over. What later calls
+ * would read from elsewhere (the time zone, the random seed) is read first. */
+static gboolean
+confine(Session *s, GError **error)
+{
+    PorchSandboxRule rule = {
+            .path = s->state_dir,
+            .fd = -1,
+            .access = PORCH_SANDBOX_READ | PORCH_SANDBOX_WRITE,
+    };
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_auto(GStrv) allowed = NULL;
+    gboolean landlocked = FALSE;
+
+    tzset();
+    (void)g_random_int();
+    if (!porch_sandbox_landlock(&rule, 1, &landlocked, error))
+        return FALSE;
+    if (!landlocked)
+        g_debug("%s: no Landlock in this kernel", s->address);
+    g_strv_builder_addv(b, (const char **)porch_sandbox_base_syscalls);
+    g_strv_builder_addv(b, (const char **)porch_sandbox_file_syscalls);
+    allowed = g_strv_builder_end(b);
+    return porch_sandbox_seccomp((const char *const *)allowed, porch_sandbox_fatal_syscalls,
+                                 PORCH_SANDBOX_THREADS_ONLY, error);
 }
 
 /* ---- files ----------------------------------------------------------------------------- */
@@ -719,6 +753,11 @@ main(int argc, char **argv)
     s.config = porch_config_load_file(config_file, &error);
     if (s.config == NULL) {
         g_warning("%s: %s", s.address, error->message);
+        close(fd);
+        return 1;
+    }
+    if (!confine(&s, &error)) {
+        g_warning("%s: the session cannot confine itself: %s", s.address, error->message);
         close(fd);
         return 1;
     }

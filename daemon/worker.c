@@ -33,14 +33,6 @@
 #define CONTROL_FD  3
 #define MAX_CLIENTS 1024
 
-/* What file operations need besides porch_sandbox_base_syscalls. */
-static const char *const file_syscalls[] = {
-        "openat",     "openat2",  "open",      "newfstatat", "statx",    "getdents64",
-        "mkdirat",    "unlinkat", "renameat",  "renameat2",  "linkat",   "symlinkat",
-        "readlinkat", "fchmod",   "fchmodat",  "fchown",     "fchownat", "utimensat",
-        "statfs",     "fstatfs",  "faccessat", "faccessat2", NULL,
-};
-
 typedef struct {
     int fd;
     PorchFiles *files;
@@ -107,9 +99,10 @@ sandbox(const char *root, gboolean write, GError **error)
                   "beneath the share",
                   root);
     g_strv_builder_addv(b, (const char **)porch_sandbox_base_syscalls);
-    g_strv_builder_addv(b, (const char **)file_syscalls);
+    g_strv_builder_addv(b, (const char **)porch_sandbox_file_syscalls);
     allowed = g_strv_builder_end(b);
-    return porch_sandbox_seccomp((const char *const *)allowed, porch_sandbox_fatal_syscalls, error);
+    return porch_sandbox_seccomp((const char *const *)allowed, porch_sandbox_fatal_syscalls,
+                                 PORCH_SANDBOX_THREADS_ONLY, error);
 }
 
 int

@@ -135,7 +135,8 @@ porch_sandbox_landlock(const PorchSandboxRule *rules, guint n_rules, gboolean *r
 }
 
 gboolean
-porch_sandbox_seccomp(const char *const *allowed, const char *const *killing, GError **error)
+porch_sandbox_seccomp(const char *const *allowed, const char *const *killing,
+                      PorchSandboxFlags flags, GError **error)
 {
     scmp_filter_ctx ctx;
     int rc = 0;
@@ -149,13 +150,17 @@ porch_sandbox_seccomp(const char *const *allowed, const char *const *killing, GE
         int nr = seccomp_syscall_resolve_name(allowed[i]);
         if (nr == __NR_SCMP_ERROR)
             continue;
-        if (strcmp(allowed[i], "clone") == 0)
+        if (strcmp(allowed[i], "clone") == 0 && (flags & PORCH_SANDBOX_THREADS_ONLY))
             /* threads, not processes */
             rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
                                   SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
         else
             rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
     }
+    /* glibc creates threads and spawns with clone3 first, and falls back to clone only when
+     * clone3 does not exist */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     for (guint i = 0; rc == 0 && killing != NULL && killing[i] != NULL; i++) {
         int nr = seccomp_syscall_resolve_name(killing[i]);
         if (nr != __NR_SCMP_ERROR)
@@ -188,6 +193,11 @@ const char *const porch_sandbox_base_syscalls[] = {
         "set_tid_address",
         "sched_yield",
         "sched_getaffinity",
+        /* GLib gives a new thread its creator's scheduling, which it reads and sets */
+        "sched_getattr",
+        "sched_setattr",
+        /* a program's start (ld.so) after an exec, in a process that may exec */
+        "arch_prctl",
         "rt_sigaction",
         "rt_sigprocmask",
         "rt_sigreturn",
@@ -276,48 +286,28 @@ const char *const porch_sandbox_base_syscalls[] = {
         NULL,
 };
 
+#define FATAL_SYSCALLS                                                                             \
+    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", \
+            "setns", "unshare", "init_module", "finit_module", "delete_module", "kexec_load",      \
+            "kexec_file_load", "bpf", "perf_event_open", "keyctl", "add_key", "request_key",       \
+            "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",     \
+            "setfsuid", "setfsgid", "capset", "personality", "reboot", "swapon", "swapoff",        \
+            "userfaultfd", "open_by_handle_at", "name_to_handle_at", "iopl", "ioperm"
+
 const char *const porch_sandbox_fatal_syscalls[] = {
-        "execve",
-        "execveat",
-        "ptrace",
-        "process_vm_readv",
-        "process_vm_writev",
-        "mount",
-        "umount2",
-        "pivot_root",
-        "chroot",
-        "setns",
-        "unshare",
-        "init_module",
-        "finit_module",
-        "delete_module",
-        "kexec_load",
-        "kexec_file_load",
-        "bpf",
-        "perf_event_open",
-        "keyctl",
-        "add_key",
-        "request_key",
-        "setuid",
-        "setgid",
-        "setreuid",
-        "setregid",
-        "setresuid",
-        "setresgid",
-        "setgroups",
-        "setfsuid",
-        "setfsgid",
-        "capset",
-        "personality",
-        "reboot",
-        "swapon",
-        "swapoff",
-        "userfaultfd",
-        "open_by_handle_at",
-        "name_to_handle_at",
-        "iopl",
-        "ioperm",
-        "fork",
-        "vfork",
+        "execve", "execveat", "fork", "vfork", FATAL_SYSCALLS, NULL,
+};
+
+const char *const porch_sandbox_fatal_syscalls_but_exec[] = {
+        FATAL_SYSCALLS,
         NULL,
+};
+
+const char *const porch_sandbox_file_syscalls[] = {
+        "openat",   "open",      "creat",      "newfstatat", "stat",      "lstat",   "statx",
+        "access",   "faccessat", "faccessat2", "getdents64", "mkdir",     "mkdirat", "unlink",
+        "unlinkat", "rmdir",     "rename",     "renameat",   "renameat2", "link",    "linkat",
+        "symlink",  "symlinkat", "readlink",   "readlinkat", "chmod",     "fchmod",  "fchmodat",
+        "fchown",   "fchownat",  "utimensat",  "statfs",     "flock",     "umask",   "getcwd",
+        "chdir",    "fchdir",    "openat2",    NULL,
 };

@@ -37,13 +37,18 @@ int porch_sandbox_landlock_abi(void);
 gboolean porch_sandbox_landlock(const PorchSandboxRule *rules, guint n_rules, gboolean *ret_applied,
                                 GError **error);
 
+typedef enum {
+    PORCH_SANDBOX_THREADS_ONLY = 1 << 0, /* clone only for threads: no new processes */
+} PorchSandboxFlags;
+
 /* Allows only the system calls named in @allowed (a NULL-terminated list; names this kernel's
  * architecture does not have are skipped): any other fails with EPERM, except those in
  * @killing (may be NULL), which end the process (SIGSYS): calls that only an attacker
- * would make (execve, ptrace, ...). Needs no_new_privs (set here). FALSE with @error when
- * the filter cannot be loaded. */
+ * would make (execve, ptrace, ...), and clone3, which fails with ENOSYS so that glibc uses
+ * clone (whose flags a filter can check). Needs no_new_privs (set here). FALSE with @error
+ * when the filter cannot be loaded. */
 gboolean porch_sandbox_seccomp(const char *const *allowed, const char *const *killing,
-                               GError **error);
+                               PorchSandboxFlags flags, GError **error);
 
 /* The system calls every Porch process makes (memory, signals, time, descriptors, polling,
  * sockets it was given, threads of GLib), for porch_sandbox_seccomp(). */
@@ -51,5 +56,10 @@ extern const char *const porch_sandbox_base_syscalls[];
 /* Those that no Porch process makes once sandboxed, and that only a subverted one would try:
  * program execution, tracing, kernel and namespace changes, privilege changes. */
 extern const char *const porch_sandbox_fatal_syscalls[];
+/* The same without execve and fork: for porchd's network side, which starts sessions. */
+extern const char *const porch_sandbox_fatal_syscalls_but_exec[];
+/* Path-based file system calls (open, stat, create, rename, remove, list); Landlock, where
+ * it is applied, says where. */
+extern const char *const porch_sandbox_file_syscalls[];
 
 G_END_DECLS
