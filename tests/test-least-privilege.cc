@@ -1,0 +1,451 @@
+// test-least-privilege.cc — who porchd's processes run as, and what they may still do.
+//
+//   LeastPrivilege  on the test LAN, porchd started as root (the system service): while a
+//                   guest session is open, every process holding a TCP socket runs as another
+//                   user than root, without capabilities, with no_new_privs and a seccomp
+//                   filter; the launcher (root) holds none; a file worker runs as its share's
+//                   owner, confined too. The owner's file permissions are the kernel's to
+//                   enforce: a root-only file is refused, the owner's own private file served,
+//                   an upload lands as the owner's.
+//   Landlock        a worker built with a jail that checks nothing (porchd-worker-unchecked)
+//                   still cannot reach anything outside its share: Landlock alone holds.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "raw-sftp.h"
+#include "test-util.h"
+#include "testlan.h"
+
+extern "C" {
+#include "files.h"
+#include "porch-sandbox.h"
+}
+
+namespace
+{
+
+using porch::test::FX_OK;
+using porch::test::FX_PERMISSION_DENIED;
+using porch::test::FXF_CREAT;
+using porch::test::FXF_READ;
+using porch::test::FXF_TRUNC;
+using porch::test::FXF_WRITE;
+using porch::test::Packet;
+using porch::test::RawSftp;
+using porch::test::ReadFile;
+using porch::test::WriteFile;
+
+constexpr int kPort = 4422;
+
+// What /proc says of a process.
+struct Proc {
+    pid_t pid = 0, ppid = 0;
+    std::string comm;
+    std::map<std::string, std::string> status; // "Uid" -> "65534\t65534\t65534\t65534"
+};
+
+Proc
+ReadProc(pid_t pid)
+{
+    Proc p;
+    p.pid = pid;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);) {
+        size_t colon = line.find(':');
+        if (colon == std::string::npos)
+            continue;
+        std::string v = line.substr(colon + 1);
+        v.erase(0, v.find_first_not_of(" \t"));
+        p.status[line.substr(0, colon)] = v;
+    }
+    p.comm = p.status["Name"];
+    p.ppid = atoi(p.status["PPid"].c_str());
+    return p;
+}
+
+// @root and every process descending from it.
+std::vector<Proc>
+ProcessTree(pid_t root)
+{
+    std::map<pid_t, Proc> all;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        pid_t pid = atoi(e->d_name);
+        if (pid > 0)
+            all[pid] = ReadProc(pid);
+    }
+    if (d)
+        closedir(d);
+    std::vector<Proc> out;
+    std::set<pid_t> in{root};
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (auto &[pid, p] : all)
+            if (!in.count(pid) && in.count(p.ppid)) {
+                in.insert(pid);
+                grew = true;
+            }
+    }
+    for (pid_t pid : in)
+        if (all.count(pid))
+            out.push_back(all[pid]);
+    return out;
+}
+
+// The inodes of the TCP sockets in the network namespace @pid is in.
+std::set<std::string>
+TcpInodes(pid_t pid)
+{
+    std::set<std::string> inodes;
+    for (const char *f : {"tcp", "tcp6"}) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/net/" + f);
+        std::string line;
+        std::getline(in, line); // header
+        while (std::getline(in, line)) {
+            std::istringstream words(line);
+            std::string w;
+            for (int i = 0; i < 10 && words >> w; i++)
+                ;
+            if (!w.empty())
+                inodes.insert(w);
+        }
+    }
+    return inodes;
+}
+
+// Whether @pid holds one of @tcp among its descriptors.
+bool
+HoldsTcp(pid_t pid, const std::set<std::string> &tcp)
+{
+    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    DIR *d = opendir(dir.c_str());
+    bool found = false;
+    for (struct dirent *e; d && (e = readdir(d)) && !found;) {
+        char target[256] = "";
+        ssize_t n = readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        std::string t(target, (size_t)n);
+        if (t.rfind("socket:[", 0) == 0 && tcp.count(t.substr(8, t.size() - 9)))
+            found = true;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+uid_t
+NobodyUid()
+{
+    struct passwd *pw = getpwnam("nobody");
+    return pw ? pw->pw_uid : (uid_t)-1;
+}
+
+gid_t
+NobodyGid()
+{
+    struct passwd *pw = getpwnam("nobody");
+    return pw ? pw->pw_gid : (gid_t)-1;
+}
+
+class LeastPrivilege : public ::testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        lan_ = porch::test::TestLan::Create(2, &why_, &may_skip_);
+        if (!lan_) {
+            if (may_skip_)
+                GTEST_SKIP() << "test LAN unavailable: " << why_;
+            GTEST_FAIL() << "test LAN unavailable: " << why_;
+        }
+        if (getpwnam("porch") == nullptr)
+            GTEST_FAIL() << "no system user porch (scripts/dev deps makes it)";
+        dir_ = lan_->host_dir(1);
+        // every folder on the way must be searchable by porch and the share's owner
+        for (std::string p = dir_; p != "/" && p.size() > 1; p = p.substr(0, p.rfind('/')))
+            chmod(p.c_str(), 0755);
+        for (const char *d : {"/home", "/drop"})
+            ASSERT_EQ(g_mkdir_with_parents((dir_ + d).c_str(), 0755), 0);
+        ASSERT_TRUE(WriteFile(dir_ + "/home/own.txt", "the owner's own\n", 0600));
+        ASSERT_TRUE(WriteFile(dir_ + "/home/root-only.txt", "root's\n", 0600));
+        ASSERT_TRUE(WriteFile(dir_ + "/home/world.txt", "for everyone\n", 0644));
+        for (const char *p : {"/home", "/home/own.txt", "/drop"})
+            ASSERT_EQ(chown((dir_ + p).c_str(), NobodyUid(), NobodyGid()), 0) << p;
+        bob_ = porch::test::MakeKey(lan_->host_dir(2) + "/bob", "bob");
+        ASSERT_FALSE(bob_.empty());
+        std::string conf =
+                "[porch]\nlisten = " + lan_->address(1) + "\nport = " + std::to_string(kPort) +
+                "\n[peer bob]\nkey = " + bob_ + "\n[share Home]\npath = " + dir_ +
+                "/home\nread = guest;bob\n[share Drop]\npath = " + dir_ + "/drop\nwrite = guest\n";
+        ASSERT_TRUE(WriteFile(dir_ + "/porch.conf", conf));
+        log_ = dir_ + "/porchd.log";
+        launcher_ = lan_->spawn(1,
+                                {PORCH_BUILD_DIR "/daemon/porchd", "--config", dir_ + "/porch.conf",
+                                 "--state-dir", dir_ + "/state"},
+                                log_);
+        ASSERT_GT(launcher_, 0);
+        ASSERT_TRUE(porch::test::WaitFor(
+                [&] { return ReadFile(log_).find("running") != std::string::npos; }, 10))
+                << ReadFile(log_);
+    }
+    void TearDown() override
+    {
+        if (HasFailure() && lan_)
+            std::cerr << "---- porchd's log ----\n" << ReadFile(log_);
+    }
+    // Runs fn with a client on host 2: a guest, or bob with his key.
+    void OnClient(const std::function<void(RawSftp &)> &fn, bool as_bob = false)
+    {
+        std::string address = lan_->address(1), key = lan_->host_dir(2) + "/bob";
+        ASSERT_TRUE(lan_->in_netns(2, [&] {
+            RawSftp c;
+            std::string err =
+                    as_bob ? c.Connect(address, kPort, "bob", key) : c.Connect(address, kPort);
+            if (!err.empty()) {
+                ADD_FAILURE() << err;
+                return;
+            }
+            fn(c);
+        }));
+    }
+
+    std::unique_ptr<porch::test::TestLan> lan_;
+    std::string why_, dir_, log_, bob_;
+    bool may_skip_ = false;
+    pid_t launcher_ = -1;
+};
+
+TEST_F(LeastPrivilege, NothingThatReadsTheNetworkRunsAsRootOrUnconfined)
+{
+    OnClient([&](RawSftp &c) {
+        // a file open: the session and the share's worker run
+        Packet h = c.Open("/Home/world.txt", FXF_READ);
+        ASSERT_EQ(h.type, porch::test::FXP_HANDLE);
+
+        std::vector<Proc> tree = ProcessTree(launcher_);
+        std::set<std::string> tcp = TcpInodes(launcher_);
+        int with_tcp = 0, sessions = 0, workers = 0, roots = 0;
+        for (const Proc &p : tree) {
+            SCOPED_TRACE(p.comm + " " + std::to_string(p.pid));
+            uid_t uid = (uid_t)atoi(p.status.at("Uid").c_str());
+            if (uid == 0)
+                roots++;
+            if (p.comm == "porchd-session")
+                sessions++;
+            if (p.comm == "porchd-worker") {
+                workers++;
+                EXPECT_EQ(uid, NobodyUid()) << "a worker runs as its share's owner";
+                EXPECT_EQ(p.status.at("Seccomp"), "2");
+                EXPECT_EQ(p.status.at("NoNewPrivs"), "1");
+                EXPECT_EQ(p.status.at("CapEff"), "0000000000000000");
+            }
+            if (!HoldsTcp(p.pid, tcp))
+                continue;
+            with_tcp++;
+            EXPECT_NE(p.pid, launcher_) << "the launcher holds a TCP socket";
+            EXPECT_NE(uid, 0u);
+            EXPECT_EQ(p.status.at("CapEff"), "0000000000000000");
+            EXPECT_EQ(p.status.at("NoNewPrivs"), "1");
+            EXPECT_EQ(p.status.at("Seccomp"), "2");
+        }
+        EXPECT_EQ(roots, 1) << "only the launcher runs as root";
+        EXPECT_GE(with_tcp, 2) << "the network side (listening) and the session";
+        EXPECT_EQ(sessions, 1);
+        EXPECT_EQ(workers, 1);
+        c.Close(h.get_str());
+    });
+}
+
+// The kernel enforces the owner's permissions: what the owner cannot read, no peer gets.
+TEST_F(LeastPrivilege, TheSharesOwnerRightsAreTheKernels)
+{
+    for (bool bob : {false, true}) {
+        SCOPED_TRACE(bob ? "bob" : "guest");
+        OnClient(
+                [&](RawSftp &c) {
+                    EXPECT_EQ(RawSftp::Status(c.Open("/Home/root-only.txt", FXF_READ)),
+                              FX_PERMISSION_DENIED)
+                            << "a root-only file";
+                    Packet h = c.Open("/Home/own.txt", FXF_READ);
+                    ASSERT_EQ(h.type, porch::test::FXP_HANDLE) << "the owner's private file";
+                    std::string handle = h.get_str();
+                    EXPECT_EQ(c.Read(handle, 0, 100).get_str(), "the owner's own\n");
+                    c.Close(handle);
+                },
+                bob);
+    }
+    OnClient([&](RawSftp &c) {
+        Packet h = c.Open("/Drop/up.txt", FXF_WRITE | FXF_CREAT | FXF_TRUNC);
+        ASSERT_EQ(h.type, porch::test::FXP_HANDLE);
+        std::string handle = h.get_str();
+        EXPECT_EQ(RawSftp::Status(c.Write(handle, 0, "uploaded\n")), FX_OK);
+        EXPECT_EQ(RawSftp::Status(c.Close(handle)), FX_OK);
+    });
+    struct stat st;
+    ASSERT_EQ(stat((dir_ + "/drop/up.txt").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, NobodyUid()) << "an upload lands as the share owner's";
+    EXPECT_EQ(ReadFile(dir_ + "/drop/up.txt"), "uploaded\n");
+}
+
+// ---- Landlock alone ---------------------------------------------------------------------
+
+class Landlock : public ::testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        if (porch_sandbox_landlock_abi() == 0)
+            GTEST_SKIP() << "this kernel has no Landlock (or it is not enabled)";
+        g_autofree char *base = g_dir_make_tmp("porch-landlock-XXXXXX", nullptr);
+        ASSERT_NE(base, nullptr);
+        base_ = base;
+        root_ = base_ + "/share";
+        ASSERT_EQ(chmod(base_.c_str(), 0755), 0);
+        for (const char *d : {"/share/sub", "/outside/dir"})
+            ASSERT_EQ(g_mkdir_with_parents((base_ + d).c_str(), 0755), 0);
+        ASSERT_TRUE(WriteFile(root_ + "/a.txt", "inside\n"));
+        ASSERT_TRUE(WriteFile(base_ + "/outside/secret", "TOP SECRET\n"));
+        for (const auto &[link, target] : std::vector<std::pair<std::string, std::string>>{
+                     {"abs", "/etc"},
+                     {"abs-secret", base_ + "/outside/secret"},
+                     {"6dots", "../../.."},
+                     {"rel-secret", "../outside/secret"},
+                     {"out-dir", "../outside/dir"},
+                     {"sub/up", "../../outside"}})
+            ASSERT_EQ(symlink(target.c_str(), (root_ + "/" + link).c_str()), 0) << link;
+        if (geteuid() == 0) {
+            owner_ = NobodyUid();
+            group_ = NobodyGid();
+            // the owner could reach everything outside by its permissions: only Landlock
+            // stands in the way
+            std::string cmd = "chown -R nobody:" + std::to_string(group_) + " " + base_;
+            ASSERT_EQ(system(cmd.c_str()), 0);
+        } else {
+            owner_ = geteuid();
+            group_ = getegid();
+        }
+        files_.reset(StartWorker(PORCH_BUILD_DIR "/tests/porchd-worker-unchecked"));
+        ASSERT_NE(files_, nullptr);
+    }
+    void TearDown() override
+    {
+        files_.reset();
+        if (worker_ > 0) {
+            int status;
+            kill(worker_, SIGKILL);
+            waitpid(worker_, &status, 0);
+        }
+        std::error_code ec;
+        std::filesystem::remove_all(base_, ec);
+    }
+    PorchFiles *StartWorker(const std::string &program)
+    {
+        int ctl[2], cli[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0 ||
+            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cli) != 0)
+            return nullptr;
+        worker_ = fork();
+        if (worker_ == 0) {
+            dup2(ctl[1], 3);
+            if (geteuid() == 0 &&
+                (setgroups(0, nullptr) != 0 || setresgid(group_, group_, group_) != 0 ||
+                 setresuid(owner_, owner_, owner_) != 0))
+                _exit(127);
+            execl(program.c_str(), program.c_str(), "--root", root_.c_str(), "--write", nullptr);
+            _exit(127);
+        }
+        close(ctl[1]);
+        char tag = 'c';
+        struct iovec iov = {&tag, 1};
+        union {
+            struct cmsghdr h;
+            char buf[CMSG_SPACE(sizeof(int))];
+        } c = {};
+        struct msghdr msg = {};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = c.buf;
+        msg.msg_controllen = sizeof c.buf;
+        struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(h), &cli[1], sizeof(int));
+        bool sent = sendmsg(ctl[0], &msg, 0) == 1;
+        control_ = ctl[0];
+        close(cli[1]);
+        if (!sent) {
+            close(cli[0]);
+            return nullptr;
+        }
+        return porch_files_new_remote(cli[0]);
+    }
+
+    std::string base_, root_;
+    uid_t owner_ = 0;
+    gid_t group_ = 0;
+    pid_t worker_ = -1;
+    int control_ = -1;
+    std::unique_ptr<PorchFiles, void (*)(PorchFiles *)> files_{nullptr, porch_files_free};
+};
+
+TEST_F(Landlock, HoldsWhereTheJailChecksNothing)
+{
+    PorchFiles *f = files_.get();
+    // the jail really checks nothing in this build: out and back in is allowed
+    int fd = porch_files_open(f, "../share/a.txt", O_RDONLY, 0, 0);
+    EXPECT_GE(fd, 0) << "the unchecked jail refused a path the kernel resolves inside";
+    if (fd >= 0)
+        close(fd);
+
+    // test-jail's escapes, read and written: the kernel follows them, Landlock refuses
+    for (const char *path :
+         {"..", "../outside/secret", "sub/../../outside/secret", "/etc/passwd", "abs/passwd",
+          "abs-secret", "6dots/etc/passwd", "rel-secret", "out-dir", "sub/up/secret"}) {
+        SCOPED_TRACE(path);
+        int r = porch_files_open(f, path, O_RDONLY, 0, 0);
+        EXPECT_LT(r, 0) << "read outside the share";
+        if (r >= 0)
+            close(r);
+        EXPECT_EQ(r, -EACCES);
+    }
+    for (const char *path :
+         {"../outside/new", "out-dir/new", "6dots/tmp/porch-landlock-new", "sub/up/new"}) {
+        SCOPED_TRACE(path);
+        int r = porch_files_open(f, path, O_WRONLY | O_CREAT, 0644, 0);
+        EXPECT_LT(r, 0) << "created outside the share";
+        if (r >= 0)
+            close(r);
+    }
+    EXPECT_LT(porch_files_mkdir(f, "../outside/newdir", 0755), 0);
+    EXPECT_LT(porch_files_rename(f, "a.txt", "../outside/moved", TRUE), 0);
+    EXPECT_LT(porch_files_remove(f, "../outside/secret"), 0);
+    EXPECT_EQ(ReadFile(base_ + "/outside/secret"), "TOP SECRET\n");
+    EXPECT_FALSE(porch::test::Exists(base_ + "/outside/new"));
+    EXPECT_FALSE(porch::test::Exists(base_ + "/outside/newdir"));
+    EXPECT_FALSE(porch::test::Exists(base_ + "/outside/moved"));
+    EXPECT_EQ(ReadFile(root_ + "/a.txt"), "inside\n");
+}
+
+} // namespace
