@@ -59,6 +59,7 @@ typedef struct {
 
 struct _PorchListener {
     PorchManager *manager;
+    guint16 port;
     PorchWorkers *workers;
     char *program;
     char *snapshot_file;
@@ -509,8 +510,10 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
     return TRUE;
 }
 
+/* Binds @literal:@port and listens; *ret_port is the port bound (the kernel's choice when
+ * @port is 0). */
 static gboolean
-bind_address(PorchListener *l, const char *literal, guint16 port, GError **error)
+bind_address(PorchListener *l, const char *literal, guint16 port, guint16 *ret_port, GError **error)
 {
     g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(literal);
     g_autoptr(GSocketAddress) sa = NULL;
@@ -535,12 +538,26 @@ bind_address(PorchListener *l, const char *literal, guint16 port, GError **error
         g_prefix_error(error, "[%s]:%u: ", literal, port);
         return FALSE;
     }
+    if (port == 0) {
+        g_autoptr(GSocketAddress) bound = g_socket_get_local_address(sock, error);
+        if (bound == NULL)
+            return FALSE;
+        port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+    }
+    *ret_port = port;
     return TRUE;
 }
 
+guint16
+porch_listener_get_port(PorchListener *l)
+{
+    return l->port;
+}
+
 PorchListener *
-porch_listener_new(PorchManager *manager, PorchWorkers *workers, const char *session_program,
-                   const char *snapshot_file, const char *state_dir, GError **error)
+porch_listener_new(PorchManager *manager, PorchWorkers *workers, guint16 port,
+                   const char *session_program, const char *snapshot_file, const char *state_dir,
+                   GError **error)
 {
     g_autoptr(PorchConfig) config = porch_manager_get_config(manager);
     g_autoptr(PorchListener) l = g_new0(PorchListener, 1);
@@ -557,9 +574,11 @@ porch_listener_new(PorchManager *manager, PorchWorkers *workers, const char *ses
     l->lingering = g_hash_table_new(NULL, NULL);
     l->cancellable = g_cancellable_new();
     l->service = g_socket_service_new();
+    /* port 0: the kernel chooses one for the first address; the others take the same */
     for (guint i = 0; addresses[i]; i++)
-        if (!bind_address(l, addresses[i], porch_config_get_port(config), error))
+        if (!bind_address(l, addresses[i], port, &port, error))
             return NULL;
+    l->port = port;
     g_signal_connect(l->service, "incoming", G_CALLBACK(on_incoming), l);
     g_socket_service_start(l->service);
     return g_steal_pointer(&l);

@@ -16,7 +16,8 @@ G_BEGIN_DECLS
 
 typedef struct _PorchListener PorchListener;
 
-/* Binds the port and addresses of @manager's current configuration and starts accepting
+/* Binds @port (0: a free one, the same on every address) on the addresses of @manager's
+ * current configuration and starts accepting
  * on the thread-default main context. Each connection is served by @session_program
  * (started with the socket as fd 3, its control socket as fd 4 (session.h), the snapshot
  * file and @state_dir), within the limits of the current configuration: a connection from
@@ -27,9 +28,12 @@ typedef struct _PorchListener PorchListener;
  * logged in, of them at most max-guest-sessions guests. A logged-in session gets its
  * connections to the shares' file workers from @workers (borrowed), for the shares its peer
  * may read. Returns NULL with @error set when an address cannot be bound. */
-PorchListener *porch_listener_new(PorchManager *manager, PorchWorkers *workers,
+PorchListener *porch_listener_new(PorchManager *manager, PorchWorkers *workers, guint16 port,
                                   const char *session_program, const char *snapshot_file,
                                   const char *state_dir, GError **error);
+
+/* The port it listens on: the one given, or the kernel's choice when that was 0. */
+guint16 porch_listener_get_port(PorchListener *listener);
 
 /* Stops listening, sends SIGTERM to every session still running, frees @listener. */
 void porch_listener_free(PorchListener *listener);

@@ -263,6 +263,54 @@ confine(GError **error)
                                  porch_sandbox_fatal_syscalls_but_exec, 0, error);
 }
 
+/* Where the per-user service keeps the port it chose. */
+#define PORT_FILE "port"
+
+/* The per-user service's listener when porch.conf sets no port: 4422 when it is free, else the
+ * port this porchd chose before (STATE/port), else a free one, which it keeps there. The
+ * system service may well hold 4422 on the same machine; mDNS carries the port. */
+static PorchListener *
+listen_as_user(PorchManager *manager, PorchWorkers *workers, const char *session_program,
+               const char *snapshot, const char *state_dir, GError **error)
+{
+    g_autofree char *file = g_build_filename(state_dir, PORT_FILE, NULL);
+    g_autofree char *text = NULL;
+    guint64 kept = 0;
+    guint16 tries[3];
+    guint n = 0;
+
+    if (g_file_get_contents(file, &text, NULL, NULL))
+        g_ascii_string_to_unsigned(g_strstrip(text), 10, 1, 65535, &kept, NULL);
+    tries[n++] = PORCH_DEFAULT_PORT;
+    if (kept != 0 && kept != PORCH_DEFAULT_PORT)
+        tries[n++] = (guint16)kept;
+    tries[n++] = 0;
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(GError) local = NULL;
+        PorchListener *l = porch_listener_new(manager, workers, tries[i], session_program, snapshot,
+                                              state_dir, &local);
+        guint16 port;
+
+        if (l == NULL) {
+            if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) && i + 1 < n)
+                continue;
+            g_propagate_error(error, g_steal_pointer(&local));
+            return NULL;
+        }
+        port = porch_listener_get_port(l);
+        if (port != PORCH_DEFAULT_PORT && port != kept) {
+            g_autofree char *line = g_strdup_printf("%u\n", port);
+            if (!g_file_set_contents(file, line, -1, &local))
+                g_warning("cannot keep the port %u for next time: %s", port, local->message);
+        }
+        if (port != PORCH_DEFAULT_PORT)
+            g_message("port %u is taken (by the system service?): listening on %u",
+                      PORCH_DEFAULT_PORT, port);
+        return l;
+    }
+    g_assert_not_reached();
+}
+
 /* @name (porchd-session, porchd-worker) beside this program (a build tree, or the same
  * folder), else where it is installed. */
 static char *
@@ -393,7 +441,11 @@ main(int argc, char **argv)
     if ((removed = porch_sftp_cleanup(config, state_dir, 0, porch_workers_files_for, workers)) > 0)
         g_message("removed %u unfinished upload(s) left by an earlier run", removed);
     session_program = find_program(PORCH_SESSION_PROGRAM);
-    listener = porch_listener_new(manager, workers, session_program, snapshot, state_dir, &error);
+    if (!system && !network_side && !porch_config_has_port(config))
+        listener = listen_as_user(manager, workers, session_program, snapshot, state_dir, &error);
+    else
+        listener = porch_listener_new(manager, workers, porch_config_get_port(config),
+                                      session_program, snapshot, state_dir, &error);
     if (listener == NULL) {
         g_printerr("porchd: cannot listen: %s\n", error->message);
         return 1;
@@ -402,7 +454,12 @@ main(int argc, char **argv)
     /* Signals first: "running" in the log means SIGHUP and SIGTERM are handled. */
     loop = g_main_loop_new(NULL, FALSE);
     /* Published with the port being served: a new port takes effect only at a restart. */
-    publisher = porch_publisher_new(fingerprint, porch_config_get_port(config));
+    publisher = porch_publisher_new(fingerprint, porch_listener_get_port(listener));
+    /* a per-user porchd never publishes under the machine's (the system service's) name */
+    if (!system && !network_side) {
+        g_autofree char *name = g_strdup_printf("%s on %s", g_get_user_name(), g_get_host_name());
+        porch_publisher_set_default_name(publisher, name);
+    }
     g_signal_connect(publisher, "collision", G_CALLBACK(on_collision), NULL);
     g_signal_connect(publisher, "avahi-state", G_CALLBACK(on_avahi_state), NULL);
     print_watch = porch_print_watch_new(publisher);
@@ -423,7 +480,7 @@ main(int argc, char **argv)
     }
     log_summary(config);
     g_message("porchd %s running: SFTP on port %u, host key %s, state in %s", PORCH_VERSION,
-              porch_config_get_port(config), fingerprint, state_dir);
+              porch_listener_get_port(listener), fingerprint, state_dir);
     porch_publisher_apply(publisher, config);
     porch_print_watch_apply(print_watch, config);
 

@@ -16,7 +16,9 @@ struct _PorchConfig {
     gatomicrefcount ref;
     char *origin;
     char *name;
+    gboolean name_set; /* name and port were written in the file */
     guint16 port;
+    gboolean port_set;
     GStrv listen;
     guint64 limits[PORCH_N_LIMITS];
 
@@ -1013,6 +1015,7 @@ load_porch(Loader *l, const char *section, GError **error)
             return set_error(l, error, PORCH_CONFIG_ERROR_BAD_PORT, section, "port",
                              "'%s' is not a TCP port (1 to 65535)", v);
         c->port = (guint16)port;
+        c->port_set = TRUE;
     }
     g_clear_pointer(&v, g_free);
 
@@ -1192,6 +1195,7 @@ load(Loader *l, const char *data, gsize len, GError **error)
             return FALSE;
     }
 
+    c->name_set = c->name != NULL;
     if (c->name == NULL)
         c->name = g_strndup(g_get_host_name(), PORCH_NAME_MAX);
     if (c->listen == NULL) {
@@ -1257,6 +1261,18 @@ const char *
 porch_config_get_name(const PorchConfig *config)
 {
     return config->name;
+}
+
+gboolean
+porch_config_has_name(const PorchConfig *config)
+{
+    return config->name_set;
+}
+
+gboolean
+porch_config_has_port(const PorchConfig *config)
+{
+    return config->port_set;
 }
 
 guint16

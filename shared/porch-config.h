@@ -126,6 +126,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchConfig, porch_config_unref)
 const char *porch_config_get_origin(const PorchConfig *config);
 const char *porch_config_get_name(const PorchConfig *config); /* default: the host name */
 guint16 porch_config_get_port(const PorchConfig *config);
+/* Whether [porch] sets name, port (else the defaults above stand: a per-user porchd then
+ * chooses its own, see porchd(8)). */
+gboolean porch_config_has_name(const PorchConfig *config);
+gboolean porch_config_has_port(const PorchConfig *config);
 const char *const *porch_config_get_listen(const PorchConfig *config); /* address literals */
 guint porch_config_get_max_sessions(const PorchConfig *config);
 /* The value of @limit: as configured, else its default (max-guest-sessions: half of

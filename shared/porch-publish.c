@@ -74,6 +74,7 @@ struct _PorchPublisher {
     AvahiGLibPoll *poll;
     AvahiClient *client; /* NULL before the first apply, and while no bus could be reached */
     char *fp;            /* TXT value of fp= */
+    char *default_name;  /* the display name when the configuration sets none; NULL: its own */
     guint16 port;
     GPtrArray *services;  /* of Service *: the host's first, then the shares', the printers' */
     PorchConfig *config;  /* the snapshot last applied; NULL before the first apply */
@@ -514,7 +515,10 @@ static GPtrArray *
 wanted_services(PorchPublisher *self, const PorchConfig *config)
 {
     GPtrArray *wanted = g_ptr_array_new_with_free_func(service_free);
-    g_autofree char *host = instance_name(porch_config_get_name(config));
+    g_autofree char *host =
+            instance_name(self->default_name != NULL && !porch_config_has_name(config)
+                                  ? self->default_name
+                                  : porch_config_get_name(config));
     g_autofree char *fp = g_strconcat("fp=", self->fp, NULL);
 
     g_ptr_array_add(wanted,
@@ -570,6 +574,14 @@ porch_publisher_new(const char *fingerprint, guint16 port)
     self->fp = g_strdup(fingerprint + strlen("SHA256:"));
     self->port = port;
     return self;
+}
+
+void
+porch_publisher_set_default_name(PorchPublisher *self, const char *name)
+{
+    g_return_if_fail(PORCH_IS_PUBLISHER(self) && !self->applied);
+    g_free(self->default_name);
+    self->default_name = g_strdup(name);
 }
 
 /* Makes the services those that self->config and the printers' statuses ask for. */
@@ -725,6 +737,7 @@ porch_publisher_finalize(GObject *object)
     g_clear_pointer(&self->poll, avahi_glib_poll_free);
     g_clear_pointer(&self->context, g_main_context_unref);
     g_free(self->fp);
+    g_free(self->default_name);
     G_OBJECT_CLASS(porch_publisher_parent_class)->finalize(object);
 }
 

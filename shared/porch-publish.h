@@ -81,6 +81,10 @@ G_DECLARE_FINAL_TYPE(PorchPublisher, porch_publisher, PORCH, PUBLISHER, GObject)
  * packets) when g_object_unref() returns, even if the process exits right after. */
 PorchPublisher *porch_publisher_new(const char *fingerprint, guint16 port);
 
+/* The display name to publish when the configuration sets none (a per-user porchd's, so that
+ * it never takes the system service's name); before the first porch_publisher_apply(). */
+void porch_publisher_set_default_name(PorchPublisher *publisher, const char *name);
+
 /* Makes the published records those that @config asks for (see the top of this file). The
  * first call starts publishing; a later one changes only what differs from the previous
  * snapshot: a share or printer added, removed, renamed or hidden adds or withdraws that

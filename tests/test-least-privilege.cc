@@ -17,6 +17,7 @@
 #include <sstream>
 #include <functional>
 #include <map>
+#include <tuple>
 #include <set>
 #include <string>
 #include <vector>
@@ -446,6 +447,121 @@ TEST_F(Landlock, HoldsWhereTheJailChecksNothing)
     EXPECT_FALSE(porch::test::Exists(base_ + "/outside/newdir"));
     EXPECT_FALSE(porch::test::Exists(base_ + "/outside/moved"));
     EXPECT_EQ(ReadFile(root_ + "/a.txt"), "inside\n");
+}
+
+} // namespace
+
+namespace
+{
+
+// avahi-browse -p's name, its \DDD (decimal) escapes undone.
+std::string
+Unescape(const std::string &s)
+{
+    std::string out;
+    for (size_t i = 0; i < s.size(); i++) {
+        if (s[i] == '\\' && i + 3 < s.size() && isdigit(s[i + 1]) && isdigit(s[i + 2]) &&
+            isdigit(s[i + 3])) {
+            out.push_back((char)std::stoi(s.substr(i + 1, 3)));
+            i += 3;
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
+// The per-user service beside the system service on one machine: each publishes its own name
+// and port, and each serves its own shares.
+TEST(PerUser, SystemAndUserServicesShareAHost)
+{
+    PORCH_REQUIRE_LAN(lan, 2);
+    std::string d = lan->host_dir(1);
+    for (std::string p = d; p != "/" && p.size() > 1; p = p.substr(0, p.rfind('/')))
+        chmod(p.c_str(), 0755);
+    std::string home = d + "/home", conf_dir = home + "/.config/porch";
+    ASSERT_EQ(g_mkdir_with_parents((d + "/sys").c_str(), 0755), 0);
+    ASSERT_EQ(g_mkdir_with_parents((d + "/mine").c_str(), 0755), 0);
+    ASSERT_EQ(g_mkdir_with_parents(conf_dir.c_str(), 0755), 0);
+    ASSERT_TRUE(WriteFile(d + "/sys/s.txt", "from the system service\n"));
+    ASSERT_TRUE(WriteFile(d + "/mine/m.txt", "from nobody's own porchd\n"));
+    ASSERT_TRUE(WriteFile(d + "/system.conf", "[porch]\nlisten = " + lan->address(1) +
+                                                      "\n[share Sys]\npath = " + d +
+                                                      "/sys\nread = guest\n"));
+    ASSERT_TRUE(WriteFile(conf_dir + "/porch.conf", "[porch]\nlisten = " + lan->address(1) +
+                                                            "\n[share Mine]\npath = " + d +
+                                                            "/mine\nread = guest\n"));
+    std::string cmd = "chown -R nobody:" + std::to_string(NobodyGid()) + " " + home + " " + d +
+                      "/sys " + d + "/mine";
+    ASSERT_EQ(system(cmd.c_str()), 0);
+
+    std::string sys_log = d + "/system.log", user_log = d + "/user.log";
+    ASSERT_GT(lan->spawn(1,
+                         {PORCH_BUILD_DIR "/daemon/porchd", "--config", d + "/system.conf",
+                          "--state-dir", d + "/state"},
+                         sys_log),
+              0);
+    ASSERT_TRUE(porch::test::WaitFor(
+            [&] { return ReadFile(sys_log).find("running") != std::string::npos; }, 10))
+            << ReadFile(sys_log);
+    ASSERT_GT(lan->spawn(1,
+                         {"setpriv", "--reuid=nobody", "--regid=" + std::to_string(NobodyGid()),
+                          "--clear-groups", "env", "HOME=" + home,
+                          "XDG_CONFIG_HOME=" + home + "/.config",
+                          "XDG_STATE_HOME=" + home + "/.local/state", "USER=nobody",
+                          PORCH_BUILD_DIR "/daemon/porchd"},
+                         user_log),
+              0);
+    ASSERT_TRUE(porch::test::WaitFor(
+            [&] { return ReadFile(user_log).find("running") != std::string::npos; }, 10))
+            << ReadFile(user_log);
+    EXPECT_NE(ReadFile(user_log).find("port 4422 is taken"), std::string::npos)
+            << ReadFile(user_log);
+
+    // both published, each with its own name and port
+    std::map<std::string, std::string> port_of; // share instance -> port
+    ASSERT_TRUE(porch::test::WaitFor(
+            [&] {
+                auto r = lan->run(2, {"avahi-browse", "-rpt", "_sftp-ssh._tcp"}, 10);
+                std::istringstream lines(r.out);
+                for (std::string line; std::getline(lines, line);) {
+                    std::vector<std::string> f;
+                    std::istringstream fields(line);
+                    for (std::string x; std::getline(fields, x, ';');)
+                        f.push_back(x);
+                    if (f.size() >= 9 && f[0] == "=" && f[2] == "IPv4")
+                        port_of[Unescape(f[3])] = f[8];
+                }
+                return port_of.size() >= 2;
+            },
+            15));
+    std::string sys_port, user_port;
+    for (const auto &[name, port] : port_of) {
+        if (name.rfind("Sys on ", 0) == 0)
+            sys_port = port;
+        if (name.rfind("Mine on nobody on ", 0) == 0)
+            user_port = port;
+    }
+    ASSERT_EQ(sys_port, "4422") << "the system service's share";
+    ASSERT_FALSE(user_port.empty()) << "the per-user service's share, by its own name";
+    EXPECT_NE(user_port, sys_port);
+
+    // and both serve
+    for (const auto &[port, path, want] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+                 {sys_port, "/Sys/s.txt", "from the system service\n"},
+                 {user_port, "/Mine/m.txt", "from nobody's own porchd\n"}}) {
+        std::string got = lan->host_dir(2) + "/got-" + port;
+        std::string batch = lan->host_dir(2) + "/batch-" + port;
+        ASSERT_TRUE(WriteFile(batch, "get " + path + " " + got + "\n"));
+        auto r = lan->run(2,
+                          {"sftp", "-b", batch, "-P", port, "-o", "StrictHostKeyChecking=no", "-o",
+                           "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                           "guest@" + lan->address(1)},
+                          20);
+        EXPECT_TRUE(r.ok()) << r.describe();
+        EXPECT_EQ(ReadFile(got), want) << "port " << port;
+    }
 }
 
 } // namespace
