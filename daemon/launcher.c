@@ -68,10 +68,8 @@ credentials_of(const struct passwd *pw, Credentials *ret, GError **error)
     return TRUE;
 }
 
-/* The user a share is served as: its owner = USER, else its folder's owner, and 'porch'
- * for a folder that belongs to root. */
-static gboolean
-share_credentials(Launcher *l, const PorchShare *share, Credentials *ret, GError **error)
+struct passwd *
+porch_share_user(const PorchShare *share, GError **error)
 {
     struct passwd *pw;
     struct stat st;
@@ -79,26 +77,37 @@ share_credentials(Launcher *l, const PorchShare *share, Credentials *ret, GError
     if (share->owner != NULL) {
         pw = getpwnam(share->owner);
         if (pw == NULL || pw->pw_uid == 0) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "[share %s] owner: no user %s",
-                        share->name, share->owner);
-            return FALSE;
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "owner: there is no user %s",
+                        share->owner);
+            return NULL;
         }
-        return credentials_of(pw, ret, error);
+        return pw;
     }
     if (stat(share->path, &st) != 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "[share %s] %s: %s",
-                    share->name, share->path, g_strerror(errno));
-        return FALSE;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "path: %s: %s", share->path,
+                    g_strerror(errno));
+        return NULL;
     }
-    if (st.st_uid == 0) {
-        *ret = l->service;
-        return TRUE;
-    }
-    pw = getpwuid(st.st_uid);
-    if (pw == NULL) {
+    pw = st.st_uid == 0 ? getpwnam(PORCH_SERVICE_USER) : getpwuid(st.st_uid);
+    if (pw == NULL && st.st_uid == 0)
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "[share %s] %s belongs to uid %u, which is no user (set owner =)", share->name,
-                    share->path, (guint)st.st_uid);
+                    "path: %s belongs to root, and there is no user %s to serve it as", share->path,
+                    PORCH_SERVICE_USER);
+    else if (pw == NULL)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "path: %s belongs to uid %u, which is no user (set owner =)", share->path,
+                    (guint)st.st_uid);
+    return pw;
+}
+
+/* The credentials of the user @share is served as (porch_share_user()). */
+static gboolean
+share_credentials(const PorchShare *share, Credentials *ret, GError **error)
+{
+    struct passwd *pw = porch_share_user(share, error);
+
+    if (pw == NULL) {
+        g_prefix_error(error, "[share %s] ", share->name);
         return FALSE;
     }
     return credentials_of(pw, ret, error);
@@ -120,7 +129,7 @@ start_worker(Launcher *l, const char *name, GError **error)
         return -1;
     }
     who = g_new0(Credentials, 1);
-    if (!share_credentials(l, share, who, error)) {
+    if (!share_credentials(share, who, error)) {
         g_free(who);
         return -1;
     }

@@ -18,7 +18,11 @@
  */
 #pragma once
 
+#include <pwd.h>
+
 #include <glib.h>
+
+#include "porch-config.h"
 
 G_BEGIN_DECLS
 
@@ -37,5 +41,10 @@ G_BEGIN_DECLS
  * porchd-worker. Returns the exit status for main(). */
 int porch_launcher_run(const char *self, const char *config_file, const char *state_dir,
                        const char *worker_program);
+
+/* The user @share is served as: its owner = USER, else its folder's owner, and 'porch' for a
+ * folder that belongs to root (getpwnam()'s static entry: copy what you keep). NULL with
+ * @error (naming the key, "owner:" or "path:") when there is none. */
+struct passwd *porch_share_user(const PorchShare *share, GError **error);
 
 G_END_DECLS

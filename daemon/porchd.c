@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -212,6 +215,83 @@ check_queues(PorchConfig *config, const char *file)
     return TRUE;
 }
 
+/* Whether the user @pw may @mode (access(2)'s R_OK, W_OK, X_OK) @path, every folder on the
+ * way, groups and ACLs counted: asked in a child that becomes that user (as root), or here
+ * when it is this process's user. -1: it cannot be told (another user, and not root). */
+static int
+user_may(const struct passwd *pw, const char *path, int mode)
+{
+    gid_t groups[64];
+    int n = G_N_ELEMENTS(groups), status = 0;
+    pid_t child;
+
+    if (pw->pw_uid == geteuid())
+        return access(path, mode) == 0;
+    if (geteuid() != 0 || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+        return -1;
+    child = fork();
+    if (child == 0) {
+        if (setgroups((size_t)n, groups) != 0 ||
+            setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+            setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+            _exit(2);
+        _exit(access(path, mode) == 0 ? 0 : 1);
+    }
+    if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+        WEXITSTATUS(status) > 1)
+        return -1;
+    return WEXITSTATUS(status) == 0;
+}
+
+/* --check-config's look at each share's owner (the user its worker runs as): it must be able
+ * to read the folder, and to write it where a rule gives write. Prints each problem as
+ * porch-config.c prints a mistake, with the fix, and returns FALSE if there was one. */
+static gboolean
+check_owners(PorchConfig *config, const char *file)
+{
+    gboolean ok = TRUE;
+
+    for (guint i = 0; i < porch_config_get_n_shares(config); i++) {
+        const PorchShare *share = porch_config_get_share(config, i);
+        g_autofree char *section = g_strconcat("share ", share->name, NULL);
+        g_autoptr(GError) error = NULL;
+        gboolean write = porch_share_writable(share);
+        struct passwd *pw = porch_share_user(share, &error);
+        g_autofree char *user = NULL;
+        int readable, writable = 1;
+        guint line;
+
+        if (pw == NULL) {
+            line = config_line(file, section, share->owner ? "owner" : "path");
+            fprintf(stderr, "%s:%u: [%s] %s\n", file, line, section, error->message);
+            ok = FALSE;
+            continue;
+        }
+        user = g_strdup(pw->pw_name);
+        readable = user_may(pw, share->path, R_OK | X_OK);
+        if (readable == 1 && write)
+            writable = user_may(pw, share->path, W_OK | X_OK);
+        if (readable == -1) {
+            fprintf(stderr,
+                    "porchd: warning: [%s] is served as %s, whose rights only root can check "
+                    "(run porchd --check-config as root)\n",
+                    section, user);
+            continue;
+        }
+        if (readable == 1 && writable == 1)
+            continue;
+        line = config_line(file, section, "path");
+        fprintf(stderr,
+                "%s:%u: [%s] path: %s is served as %s%s, who cannot %s it: give %s that right "
+                "(chown, chmod, setfacl), or set owner = a user who has it\n",
+                file, line, section, share->path, user,
+                share->owner ? "" : " (the folder's owner, or porch for root's)",
+                readable == 1 ? "write in" : "read", user);
+        ok = FALSE;
+    }
+    return ok;
+}
+
 /* What the network side does besides the calls every Porch process makes and file access:
  * it listens, accepts, and starts sessions (and, without a launcher, workers). */
 static const char *const network_syscalls[] = {
@@ -395,7 +475,7 @@ main(int argc, char **argv)
             fprintf(stderr, "%s\n", error->message);
             return 1;
         }
-        if (!check_queues(checked, config_file))
+        if (!check_owners(checked, config_file) || !check_queues(checked, config_file))
             return 1;
         printf("OK\n");
         return 0;

@@ -565,3 +565,62 @@ TEST(PerUser, SystemAndUserServicesShareAHost)
 }
 
 } // namespace
+
+namespace
+{
+
+// porchd --check-config names each share whose owner (the user its worker runs as) cannot read
+// the folder, or write it where a rule gives write, with the fix.
+TEST(CheckConfig, NamesASharesOwnerWhoCannotReadOrWrite)
+{
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root, to check another user's rights";
+    if (getpwnam("porch") == nullptr)
+        GTEST_FAIL() << "no system user porch (scripts/dev deps makes it)";
+    g_autofree char *base = g_dir_make_tmp("porch-check-XXXXXX", nullptr);
+    ASSERT_NE(base, nullptr);
+    std::string d = base;
+    ASSERT_EQ(chmod(d.c_str(), 0755), 0);
+    for (const char *p : {"/root-private", "/root-public", "/nobodys"})
+        ASSERT_EQ(g_mkdir_with_parents((d + p).c_str(), 0755), 0);
+    ASSERT_EQ(chmod((d + "/root-private").c_str(), 0700), 0);
+    ASSERT_EQ(chown((d + "/nobodys").c_str(), NobodyUid(), NobodyGid()), 0);
+    auto check = [&](const std::string &conf) {
+        EXPECT_TRUE(WriteFile(d + "/porch.conf", conf));
+        return porch::test::TestLan::run_local({PORCH_BUILD_DIR "/daemon/porchd", "--check-config",
+                                                "--config", d + "/porch.conf"});
+    };
+
+    auto good = check("[share Mine]\npath = " + d +
+                      "/nobodys\nwrite = guest\n[share Pub]\npath = " + d +
+                      "/root-public\nread = guest\n");
+    EXPECT_TRUE(good.ok()) << good.describe();
+    EXPECT_EQ(good.out, "OK\n");
+
+    auto unreadable =
+            check("[porch]\n\n[share Private]\npath = " + d + "/root-private\nread = guest\n");
+    EXPECT_EQ(unreadable.exit_status, 1);
+    EXPECT_NE(unreadable.err.find(d + "/porch.conf:4: [share Private] path: " + d +
+                                  "/root-private is served as porch"),
+              std::string::npos)
+            << unreadable.err;
+    EXPECT_NE(unreadable.err.find("cannot read it"), std::string::npos) << unreadable.err;
+
+    auto unwritable =
+            check("[share Pub]\npath = " + d + "/root-public\nowner = nobody\nwrite = guest\n");
+    EXPECT_EQ(unwritable.exit_status, 1);
+    EXPECT_NE(unwritable.err.find("[share Pub] path: " + d +
+                                  "/root-public is served as nobody, who cannot write in it"),
+              std::string::npos)
+            << unwritable.err;
+
+    auto nobody = check("[share Pub]\npath = " + d + "/root-public\nowner = nosuchuser\n");
+    EXPECT_EQ(nobody.exit_status, 1);
+    EXPECT_NE(nobody.err.find(":3: [share Pub] owner: there is no user nosuchuser"),
+              std::string::npos)
+            << nobody.err;
+    std::error_code ec;
+    std::filesystem::remove_all(d, ec);
+}
+
+} // namespace
