@@ -32,6 +32,19 @@
      LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |  \
      LANDLOCK_ACCESS_FS_MAKE_SYM | LANDLOCK_ACCESS_FS_REFER | LANDLOCK_ACCESS_FS_TRUNCATE)
 
+/* ASan and UBSan builds (PORCH_SANITIZE): at exit, LeakSanitizer stops every thread of the
+ * process from a helper it clones (not a thread) with ptrace, after listing /proc/PID/task
+ * (with getdents, not getdents64, on x86_64) and reading /proc/self/maps.
+ * A sanitizer build lets it, so that the sandboxed processes are leak-checked too; a release
+ * build never has these allowances. */
+#ifdef PORCH_SANITIZE_BUILD
+static const char *const sanitizer_syscalls[] = {"ptrace", "wait4", "waitid", "getdents", NULL};
+#define SANITIZED TRUE
+#else
+static const char *const sanitizer_syscalls[] = {NULL};
+#define SANITIZED FALSE
+#endif
+
 gboolean
 porch_sandbox_no_new_privs(GError **error)
 {
@@ -92,6 +105,15 @@ porch_sandbox_landlock(const PorchSandboxRule *rules, guint n_rules, gboolean *r
     ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
     if (ruleset < 0)
         return set_errno_error(error, errno, "landlock_create_ruleset");
+    if (SANITIZED) {
+        /* LeakSanitizer reads /proc/self (see porch_sandbox_seccomp()) */
+        struct landlock_path_beneath_attr proc = {.allowed_access = READ_RIGHTS & handled};
+        proc.parent_fd = open("/proc", O_PATH | O_CLOEXEC);
+        if (proc.parent_fd >= 0) {
+            syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &proc, 0);
+            close(proc.parent_fd);
+        }
+    }
     for (guint i = 0; i < n_rules; i++) {
         struct landlock_path_beneath_attr beneath = {0};
         struct stat st;
@@ -150,7 +172,7 @@ porch_sandbox_seccomp(const char *const *allowed, const char *const *killing,
         int nr = seccomp_syscall_resolve_name(allowed[i]);
         if (nr == __NR_SCMP_ERROR)
             continue;
-        if (strcmp(allowed[i], "clone") == 0 && (flags & PORCH_SANDBOX_THREADS_ONLY))
+        if (strcmp(allowed[i], "clone") == 0 && (flags & PORCH_SANDBOX_THREADS_ONLY) && !SANITIZED)
             /* threads, not processes */
             rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
                                   SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
@@ -161,9 +183,13 @@ porch_sandbox_seccomp(const char *const *allowed, const char *const *killing,
      * clone3 does not exist */
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    for (guint i = 0; rc == 0 && sanitizer_syscalls[i] != NULL; i++)
+        if (!g_strv_contains(allowed, sanitizer_syscalls[i]))
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+                                  seccomp_syscall_resolve_name(sanitizer_syscalls[i]), 0);
     for (guint i = 0; rc == 0 && killing != NULL && killing[i] != NULL; i++) {
         int nr = seccomp_syscall_resolve_name(killing[i]);
-        if (nr != __NR_SCMP_ERROR)
+        if (nr != __NR_SCMP_ERROR && !g_strv_contains(sanitizer_syscalls, killing[i]))
             rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0);
     }
     if (rc == 0)
@@ -304,10 +330,10 @@ const char *const porch_sandbox_fatal_syscalls_but_exec[] = {
 };
 
 const char *const porch_sandbox_file_syscalls[] = {
-        "openat",   "open",      "creat",      "newfstatat", "stat",      "lstat",   "statx",
-        "access",   "faccessat", "faccessat2", "getdents64", "mkdir",     "mkdirat", "unlink",
-        "unlinkat", "rmdir",     "rename",     "renameat",   "renameat2", "link",    "linkat",
-        "symlink",  "symlinkat", "readlink",   "readlinkat", "chmod",     "fchmod",  "fchmodat",
-        "fchown",   "fchownat",  "utimensat",  "statfs",     "flock",     "umask",   "getcwd",
-        "chdir",    "fchdir",    "openat2",    NULL,
+        "openat",   "open",      "creat",      "newfstatat", "stat",       "lstat",     "statx",
+        "access",   "faccessat", "faccessat2", "getdents64", "getdents",   "mkdir",     "mkdirat",
+        "unlink",   "unlinkat",  "rmdir",      "rename",     "renameat",   "renameat2", "link",
+        "linkat",   "symlink",   "symlinkat",  "readlink",   "readlinkat", "chmod",     "fchmod",
+        "fchmodat", "fchown",    "fchownat",   "utimensat",  "statfs",     "flock",     "umask",
+        "getcwd",   "chdir",     "fchdir",     "openat2",    NULL,
 };
