@@ -102,10 +102,8 @@ porch_files_entries_clear(GArray *entries)
 
 /* ---- direct -------------------------------------------------------------------------- */
 
-/* Whether @fd may grow to @new_size: by a hole no larger than the free space of its file
- * system. 0 or an errno. */
-static int
-growth_allowed(int fd, guint64 new_size)
+int
+porch_files_growth_allowed(int fd, guint64 new_size)
 {
     struct statvfs v;
     struct stat st;
@@ -131,7 +129,7 @@ apply_attrs(int fd, const PorchWireAttrs *a)
 {
     int e;
 
-    if ((a->flags & SSH_FILEXFER_ATTR_SIZE) && (e = growth_allowed(fd, a->size)) != 0)
+    if ((a->flags & SSH_FILEXFER_ATTR_SIZE) && (e = porch_files_growth_allowed(fd, a->size)) != 0)
         return -e;
     if ((a->flags & SSH_FILEXFER_ATTR_SIZE) && ftruncate(fd, (off_t)a->size) != 0)
         return -errno;

@@ -96,6 +96,12 @@ int porch_files_readdir(PorchFiles *files, guint32 id, GArray *entries);
 int porch_files_closedir(PorchFiles *files, guint32 id);
 void porch_files_entries_clear(GArray *entries);
 
+/* Whether @fd may grow to @new_size: a file grows by a hole (a sparse region) no larger than
+ * the free space of its file system, so that one SETSTAT or one WRITE far past the end cannot
+ * make an 8 TiB file that every backup then reads; and never past what off_t holds. 0, or
+ * EFBIG, ENOSPC or fstat's errno. Needs no path: a session asks it of its own descriptors. */
+int porch_files_growth_allowed(int fd, guint64 new_size);
+
 /* The worker's side: reads one request from @fd, does it with @direct and replies. FALSE when
  * the connection is over (closed by the other side, or broken: a malformed request). */
 gboolean porch_files_serve_one(PorchFiles *direct, int fd);

@@ -548,30 +548,6 @@ read_only_for(Server *s, const PorchShare *share)
     return share == NULL || !may(s, share, PORCH_ACL_WRITE);
 }
 
-/* Whether @fd may grow to @new_size: a file grows by a hole (a sparse region) no larger than
- * the free space of its file system, so that one SETSTAT or one WRITE far past the end
- * cannot make an 8 TiB file that every backup then reads. 0 or an errno. */
-static int
-growth_allowed(int fd, guint64 new_size)
-{
-    struct statvfs v;
-    struct stat st;
-    guint64 growth;
-
-    if (new_size > (guint64)G_MAXINT64)
-        return EFBIG;
-    if (fstat(fd, &st) != 0)
-        return errno;
-    if (new_size <= (guint64)st.st_size)
-        return 0;
-    growth = new_size - (guint64)st.st_size;
-    if (fstatvfs(fd, &v) != 0)
-        return errno;
-    if (v.f_frsize > 0 && growth / v.f_frsize > v.f_bavail)
-        return ENOSPC;
-    return 0;
-}
-
 static char *
 parent_rel(const char *rel)
 {
@@ -777,7 +753,7 @@ h_write(Server *s, Request *r)
     if (off > (guint64)G_MAXINT64 - len)
         e = EFBIG;
     else
-        e = growth_allowed(r->h->fd, off);
+        e = porch_files_growth_allowed(r->h->fd, off);
     while (e == 0 && len > 0) {
         ssize_t n = pwrite(r->h->fd, data, len, (off_t)off);
         if (n < 0) {

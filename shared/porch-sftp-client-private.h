@@ -8,6 +8,7 @@
 #include <libssh/sftp.h>
 
 #include "porch-sftp-client.h"
+#include "porch-wire.h"
 
 /* The largest SFTP packet we accept, and the READ/WRITE size used when the server does not
  * say (limits@openssh.com): OpenSSH's sftp-server and porchd both allow 255 KiB. */
@@ -49,11 +50,6 @@ struct _PorchClient {
     GError *fatal; /* the connection is unusable */
 };
 
-typedef struct {
-    const guint8 *p;
-    gsize left;
-} PorchReader;
-
 /* The sink: a DATA reply of 64 KiB or more is not assembled in the input buffer but read
  * straight to a buffer of its own, PORCH_SINK_SIZE bytes aligned to PORCH_SINK_DATA, at
  * PORCH_SINK_DATA (a page boundary): its callback may keep that buffer, and hand it to
@@ -70,23 +66,18 @@ guint8 *porch_client_take_sink(PorchClient *c, const guint8 *data, guint8 *repla
 
 /* Runs when the reply to a request arrives, with @r at the bytes after the request id. A
  * reply callback may send requests (porch_client_send) but never wait for one. */
-typedef void (*PorchReplyFunc)(PorchClient *c, guint8 type, PorchReader *r, gpointer data);
+typedef void (*PorchReplyFunc)(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data);
 
 typedef struct {
     PorchReplyFunc fn; /* NULL: the reply is dropped */
     gpointer data;
 } PorchPending;
 
-void porch_put_u32(GByteArray *b, guint32 v);
-void porch_put_u64(GByteArray *b, guint64 v);
-void porch_put_string(GByteArray *b, const void *s, gsize len);
-void porch_put_cstring(GByteArray *b, const char *s);
+/* SFTP's fields are read and written with porch-wire.h. */
 /* ATTRS with permissions (when @mode >= 0) and times (when @mtime >= 0) */
 void porch_put_attrs(GByteArray *b, gint mode, gint64 mtime);
-gboolean porch_get_u32(PorchReader *r, guint32 *v);
-gboolean porch_get_u64(PorchReader *r, guint64 *v);
-gboolean porch_get_string(PorchReader *r, const guint8 **s, guint32 *len);
-gboolean porch_get_attrs(PorchReader *r, PorchRemoteFile *f);
+/* ATTRS into @f's type, size, mode (without the type bits) and mtime (-1: none) */
+gboolean porch_get_attrs(PorchWireReader *r, PorchRemoteFile *f);
 
 /* What the server's VERSION says. */
 typedef struct {
@@ -115,7 +106,7 @@ typedef struct {
  * FALSE with @error for a malformed reply (PORCH_CLIENT_ERROR_PROTOCOL: a count its bytes
  * cannot hold, a string past its end) or one that takes the listing past
  * PORCH_LIST_MAX_ENTRIES or PORCH_LIST_MAX_NAME_BYTES (PORCH_CLIENT_ERROR_LIMIT). */
-gboolean porch_parse_names(PorchReader *r, PorchListing *listing, GError **error);
+gboolean porch_parse_names(PorchWireReader *r, PorchListing *listing, GError **error);
 void porch_listing_clear(PorchListing *listing);
 
 /* porch_client_list() with the refused entries in @ret_refused (may be NULL): a GPtrArray of
@@ -126,11 +117,11 @@ GPtrArray *porch_client_list_full(PorchClient *client, const char *path, GPtrArr
 /* Parses a reply to check-file-handle with one hash: @type EXTENDED_REPLY, "check-file",
  * "sha256" and exactly PORCH_SHA256_LEN bytes, copied to @digest. FALSE with @error for a
  * STATUS (the server's error about @path) or anything malformed. */
-gboolean porch_parse_check_file(guint8 type, PorchReader *r, guint8 *digest, const char *path,
+gboolean porch_parse_check_file(guint8 type, PorchWireReader *r, guint8 *digest, const char *path,
                                 GError **error);
 
 GError *porch_status_error(guint32 code, const char *message, const char *path);
-gboolean porch_reply_status_ok(guint8 type, PorchReader *r, const char *path, GError **error);
+gboolean porch_reply_status_ok(guint8 type, PorchWireReader *r, const char *path, GError **error);
 
 /* Sends a request: @body (may be NULL) then @tail_len bytes of @tail after the id. @fn
  * (may be NULL: the reply is dropped) runs when the reply arrives. Returns the id; on a

@@ -35,98 +35,27 @@ G_STATIC_ASSERT(PORCH_SINK_SIZE >= PORCH_SINK_DATA + PORCH_MAX_IN_PACKET);
 
 /* ---- packets ------------------------------------------------------------------------- */
 
-void
-porch_put_u32(GByteArray *b, guint32 v)
-{
-    guint8 x[4] = {v >> 24, v >> 16, v >> 8, v};
-    g_byte_array_append(b, x, 4);
-}
-
-void
-porch_put_u64(GByteArray *b, guint64 v)
-{
-    porch_put_u32(b, (guint32)(v >> 32));
-    porch_put_u32(b, (guint32)v);
-}
-
-void
-porch_put_string(GByteArray *b, const void *s, gsize len)
-{
-    porch_put_u32(b, (guint32)len);
-    g_byte_array_append(b, s, (guint)len);
-}
-
-void
-porch_put_cstring(GByteArray *b, const char *s)
-{
-    porch_put_string(b, s, strlen(s));
-}
-
-gboolean
-porch_get_u32(PorchReader *r, guint32 *v)
-{
-    if (r->left < 4)
-        return FALSE;
-    *v = (guint32)r->p[0] << 24 | (guint32)r->p[1] << 16 | (guint32)r->p[2] << 8 | r->p[3];
-    r->p += 4;
-    r->left -= 4;
-    return TRUE;
-}
-
-gboolean
-porch_get_u64(PorchReader *r, guint64 *v)
-{
-    guint32 hi, lo;
-
-    if (!porch_get_u32(r, &hi) || !porch_get_u32(r, &lo))
-        return FALSE;
-    *v = (guint64)hi << 32 | lo;
-    return TRUE;
-}
-
-gboolean
-porch_get_string(PorchReader *r, const guint8 **s, guint32 *len)
-{
-    if (!porch_get_u32(r, len) || r->left < *len)
-        return FALSE;
-    *s = r->p;
-    r->p += *len;
-    r->left -= *len;
-    return TRUE;
-}
-
 /* SFTP v3 ATTRS */
 #define ATTR_SIZE        0x00000001u
-#define ATTR_UIDGID      0x00000002u
 #define ATTR_PERMISSIONS 0x00000004u
 #define ATTR_ACMODTIME   0x00000008u
-#define ATTR_EXTENDED    0x80000000u
 
 gboolean
-porch_get_attrs(PorchReader *r, PorchRemoteFile *f)
+porch_get_attrs(PorchWireReader *r, PorchRemoteFile *f)
 {
-    guint32 flags, x, y, count;
-    guint64 size;
-    const guint8 *s;
+    PorchWireAttrs a;
 
     f->type = PORCH_REMOTE_OTHER;
     f->mtime = -1;
     f->size = 0;
     f->mode = 0;
-    if (!porch_get_u32(r, &flags))
+    if (!porch_wire_get_attrs(r, &a))
         return FALSE;
-    if (flags & ATTR_SIZE) {
-        if (!porch_get_u64(r, &size))
-            return FALSE;
-        f->size = size;
-    }
-    if ((flags & ATTR_UIDGID) && (!porch_get_u32(r, &x) || !porch_get_u32(r, &y)))
-        return FALSE;
-    if (flags & ATTR_PERMISSIONS) {
-        if (!porch_get_u32(r, &x))
-            return FALSE;
-        f->mode = x & 07777;
-        switch (x & S_IFMT) {
+    if (a.flags & ATTR_SIZE)
+        f->size = a.size;
+    if (a.flags & ATTR_PERMISSIONS) {
+        f->mode = a.permissions & 07777;
+        switch (a.permissions & S_IFMT) {
         case S_IFREG:
             f->type = PORCH_REMOTE_FILE;
             break;
@@ -141,19 +70,8 @@ porch_get_attrs(PorchReader *r, PorchRemoteFile *f)
             break;
         }
     }
-    if (flags & ATTR_ACMODTIME) {
-        if (!porch_get_u32(r, &x) || !porch_get_u32(r, &y))
-            return FALSE;
-        f->mtime = y;
-    }
-    if (flags & ATTR_EXTENDED) {
-        /* each pair takes at least 8 bytes: a count the reply cannot hold is refused at once */
-        if (!porch_get_u32(r, &count) || count > r->left / 8)
-            return FALSE;
-        for (guint32 i = 0; i < count; i++)
-            if (!porch_get_string(r, &s, &x) || !porch_get_string(r, &s, &x))
-                return FALSE;
-    }
+    if (a.flags & ATTR_ACMODTIME)
+        f->mtime = a.mtime;
     return TRUE;
 }
 
@@ -162,12 +80,12 @@ porch_put_attrs(GByteArray *b, gint mode, gint64 mtime)
 {
     guint32 flags = (mode >= 0 ? ATTR_PERMISSIONS : 0) | (mtime >= 0 ? ATTR_ACMODTIME : 0);
 
-    porch_put_u32(b, flags);
+    porch_wire_put_u32(b, flags);
     if (mode >= 0)
-        porch_put_u32(b, (guint32)mode & 07777);
+        porch_wire_put_u32(b, (guint32)mode & 07777);
     if (mtime >= 0) {
-        porch_put_u32(b, (guint32)mtime); /* atime: the same */
-        porch_put_u32(b, (guint32)mtime);
+        porch_wire_put_u32(b, (guint32)mtime); /* atime: the same */
+        porch_wire_put_u32(b, (guint32)mtime);
     }
 }
 
@@ -267,9 +185,9 @@ porch_client_send(PorchClient *c, guint8 type, const GByteArray *body, const voi
     if (c->fatal != NULL)
         return id;
     g_byte_array_set_size(c->out, 0);
-    porch_put_u32(c->out, (guint32)len);
+    porch_wire_put_u32(c->out, (guint32)len);
     g_byte_array_append(c->out, &type, 1);
-    porch_put_u32(c->out, id);
+    porch_wire_put_u32(c->out, id);
     if (body != NULL)
         g_byte_array_append(c->out, body->data, body->len);
     if (tail_len > 0)
@@ -292,12 +210,12 @@ porch_client_send(PorchClient *c, guint8 type, const GByteArray *body, const voi
 static void
 dispatch(PorchClient *c, const guint8 *pkt, gsize len)
 {
-    PorchReader r = {pkt + 1, len - 1};
+    PorchWireReader r = {pkt + 1, len - 1};
     guint8 type = pkt[0];
     guint32 id;
     PorchPending *p;
 
-    if (!porch_get_u32(&r, &id)) {
+    if (!porch_wire_get_u32(&r, &id)) {
         set_fatal(c, g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                                  "a reply without a request id"));
         return;
@@ -388,10 +306,10 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
     /* every complete packet */
     at = c->in_start;
     while (c->fatal == NULL && c->in_len - at >= 4) {
-        PorchReader r = {c->in + at, 4};
+        PorchWireReader r = {c->in + at, 4};
         guint32 plen, dlen;
 
-        porch_get_u32(&r, &plen);
+        porch_wire_get_u32(&r, &plen);
         if (plen < 5 || plen > PORCH_MAX_IN_PACKET) {
             set_fatal(c, g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                                      "an SFTP packet of %u bytes", plen));
@@ -406,8 +324,8 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
          * length, the data) whose header is here, the rest goes to the sink. */
         r.p = c->in + at + 9;
         r.left = 4;
-        if (c->in_len - at >= 13 && c->in[at + 4] == SSH_FXP_DATA && porch_get_u32(&r, &dlen) &&
-            plen == 9 + dlen && dlen >= PORCH_SINK_MIN) {
+        if (c->in_len - at >= 13 && c->in[at + 4] == SSH_FXP_DATA &&
+            porch_wire_get_u32(&r, &dlen) && plen == 9 + dlen && dlen >= PORCH_SINK_MIN) {
             gsize have = c->in_len - at - 13;
             if (c->sink == NULL)
                 c->sink = porch_sink_buffer_new();
@@ -443,7 +361,7 @@ typedef struct {
 } SyncReply;
 
 static void
-sync_reply(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+sync_reply(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     SyncReply *s = data;
 
@@ -483,21 +401,21 @@ porch_client_call(PorchClient *c, guint8 type, const GByteArray *body, guint8 *r
 
 /* A reply that must be a STATUS: TRUE when it is OK, else @error about @path. */
 gboolean
-porch_reply_status_ok(guint8 type, PorchReader *r, const char *path, GError **error)
+porch_reply_status_ok(guint8 type, PorchWireReader *r, const char *path, GError **error)
 {
     guint32 code;
     const guint8 *msg = NULL;
     guint32 mlen = 0;
     g_autofree char *m = NULL;
 
-    if (type != SSH_FXP_STATUS || !porch_get_u32(r, &code)) {
+    if (type != SSH_FXP_STATUS || !porch_wire_get_u32(r, &code)) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                     "an unexpected reply (type %u)", type);
         return FALSE;
     }
     if (code == SSH_FX_OK)
         return TRUE;
-    if (porch_get_string(r, &msg, &mlen)) {
+    if (porch_wire_get_string(r, &msg, &mlen)) {
         /* a line for people: up to PORCH_SFTP_MAX_MESSAGE bytes, up to a NUL */
         const guint8 *nul = memchr(msg, '\0', mlen);
         gsize text = nul != NULL ? (gsize)(nul - msg) : mlen;
@@ -516,7 +434,7 @@ porch_client_call_expect(PorchClient *c, guint8 type, const GByteArray *body, gu
     guint8 got = 0;
     g_autoptr(GBytes) reply = porch_client_call(c, type, body, &got, cancellable, error);
     gsize len = 0;
-    PorchReader r;
+    PorchWireReader r;
 
     if (reply == NULL)
         return NULL;
@@ -541,7 +459,7 @@ porch_client_call_status(PorchClient *c, guint8 type, const GByteArray *body, co
 {
     g_autoptr(GBytes) reply =
             porch_client_call_expect(c, type, body, SSH_FXP_STATUS, path, cancellable, error);
-    PorchReader r;
+    PorchWireReader r;
     gsize len = 0;
 
     if (reply == NULL)
@@ -568,13 +486,13 @@ is_file_name(const guint8 *name, guint32 len)
 }
 
 gboolean
-porch_parse_names(PorchReader *r, PorchListing *l, GError **error)
+porch_parse_names(PorchWireReader *r, PorchListing *l, GError **error)
 {
     guint32 count, len;
     const guint8 *s;
 
     /* an entry takes at least 12 bytes: its name, long name and ATTRS flags */
-    if (!porch_get_u32(r, &count) || count > r->left / 12) {
+    if (!porch_wire_get_u32(r, &count) || count > r->left / 12) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                     "a malformed listing (a NAME reply that claims %u entries in %" G_GSIZE_FORMAT
                     " bytes)",
@@ -592,7 +510,7 @@ porch_parse_names(PorchReader *r, PorchListing *l, GError **error)
         const guint8 *name;
         guint32 name_len;
 
-        if (!porch_get_string(r, &name, &name_len) || !porch_get_string(r, &s, &len) ||
+        if (!porch_wire_get_string(r, &name, &name_len) || !porch_wire_get_string(r, &s, &len) ||
             !porch_get_attrs(r, f)) {
             g_set_error_literal(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                                 "a malformed listing (an entry cut short)");
@@ -639,24 +557,24 @@ porch_client_list_full(PorchClient *c, const char *path, GPtrArray **ret_refused
     PorchListing l = {0};
     const guint8 *hs;
     guint32 hlen;
-    PorchReader r;
+    PorchWireReader r;
     gsize len;
     gboolean ok = TRUE;
 
     g_return_val_if_fail(c != NULL && path != NULL, NULL);
-    porch_put_cstring(b, path);
+    porch_wire_put_cstring(b, path);
     h = porch_client_call_expect(c, SSH_FXP_OPENDIR, b, SSH_FXP_HANDLE, path, cancellable, error);
     if (h == NULL)
         return NULL;
     r.p = g_bytes_get_data(h, &len);
     r.left = len;
-    if (!porch_get_string(&r, &hs, &hlen) || hlen > PORCH_SFTP_MAX_HANDLE) {
+    if (!porch_wire_get_string(&r, &hs, &hlen) || hlen > PORCH_SFTP_MAX_HANDLE) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "%s: a bad handle",
                     path);
         return NULL;
     }
     g_byte_array_set_size(b, 0);
-    porch_put_string(b, hs, hlen);
+    porch_wire_put_string(b, hs, hlen);
     l.files = g_ptr_array_new_with_free_func((GDestroyNotify)porch_remote_file_free);
     if (ret_refused != NULL)
         l.refused = g_ptr_array_new_with_free_func((GDestroyNotify)porch_remote_file_free);
@@ -674,8 +592,8 @@ porch_client_list_full(PorchClient *c, const char *path, GPtrArray **ret_refused
         r.left = len;
         if (type == SSH_FXP_STATUS) {
             guint32 code = 0;
-            PorchReader r2 = r;
-            if (porch_get_u32(&r2, &code) && code == SSH_FX_EOF)
+            PorchWireReader r2 = r;
+            if (porch_wire_get_u32(&r2, &code) && code == SSH_FX_EOF)
                 break;
             ok = FALSE;
             porch_reply_status_ok(type, &r, path, error);
@@ -716,10 +634,10 @@ porch_client_stat(PorchClient *c, const char *path, GCancellable *cancellable, G
     g_autoptr(GByteArray) b = g_byte_array_new();
     g_autoptr(GBytes) reply = NULL;
     g_autoptr(PorchRemoteFile) f = g_new0(PorchRemoteFile, 1);
-    PorchReader r;
+    PorchWireReader r;
     gsize len;
 
-    porch_put_cstring(b, path);
+    porch_wire_put_cstring(b, path);
     reply = porch_client_call_expect(c, SSH_FXP_STAT, b, SSH_FXP_ATTRS, path, cancellable, error);
     if (reply == NULL)
         return NULL;
@@ -893,13 +811,14 @@ authenticate(PorchClient *c, const PorchConnectOptions *o, GError **error)
 }
 
 static void
-limits_reply(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+limits_reply(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     guint64 packet, rd, wr, handles;
 
     (void)data;
-    if (type != SSH_FXP_EXTENDED_REPLY || !porch_get_u64(r, &packet) || !porch_get_u64(r, &rd) ||
-        !porch_get_u64(r, &wr) || !porch_get_u64(r, &handles))
+    if (type != SSH_FXP_EXTENDED_REPLY || !porch_wire_get_u64(r, &packet) ||
+        !porch_wire_get_u64(r, &rd) || !porch_wire_get_u64(r, &wr) ||
+        !porch_wire_get_u64(r, &handles))
         return;
     /* 0 means "no limit"; stay within what a packet may carry and what we accept, and above
      * what makes a transfer a crawl of tiny requests (no real server asks for less) */
@@ -933,7 +852,7 @@ list_has(const guint8 *s, guint32 len, const char *want)
 gboolean
 porch_parse_version(const guint8 *payload, gsize len, PorchServerInfo *info, GError **error)
 {
-    PorchReader r = {payload, len};
+    PorchWireReader r = {payload, len};
     guint8 type;
     guint n = 0;
 
@@ -956,12 +875,12 @@ porch_parse_version(const guint8 *payload, gsize len, PorchServerInfo *info, GEr
                     "no SFTP VERSION (a packet of type %u)", type);
         return FALSE;
     }
-    porch_get_u32(&r, &info->version);
+    porch_wire_get_u32(&r, &info->version);
     for (; r.left > 0; n++) {
         const guint8 *name, *data;
         guint32 nl, dl;
 
-        if (!porch_get_string(&r, &name, &nl) || !porch_get_string(&r, &data, &dl)) {
+        if (!porch_wire_get_string(&r, &name, &nl) || !porch_wire_get_string(&r, &data, &dl)) {
             memset(info, 0, sizeof *info);
             g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                         "a malformed SFTP VERSION (extension %u is cut short)", n + 1);
@@ -999,8 +918,8 @@ read_version(PorchClient *c, GCancellable *cancellable, PorchServerInfo *info, G
         int n;
 
         if (c->in_len >= 4) {
-            PorchReader r = {c->in, 4};
-            porch_get_u32(&r, &len);
+            PorchWireReader r = {c->in, 4};
+            porch_wire_get_u32(&r, &len);
             if (len > PORCH_SFTP_MAX_VERSION) {
                 g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                             "the neighbour's SFTP VERSION claims %u bytes (at most %u): refused",
@@ -1071,13 +990,13 @@ start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
         g_autoptr(GByteArray) b = g_byte_array_new();
         guint8 type;
         g_autoptr(GBytes) reply = NULL;
-        porch_put_cstring(b, "limits@openssh.com");
+        porch_wire_put_cstring(b, "limits@openssh.com");
         reply = porch_client_call(c, SSH_FXP_EXTENDED, b, &type, cancellable, error);
         if (reply == NULL)
             return FALSE;
         {
             gsize l;
-            PorchReader lr = {g_bytes_get_data(reply, &l), 0};
+            PorchWireReader lr = {g_bytes_get_data(reply, &l), 0};
             lr.left = l;
             limits_reply(c, type, &lr, NULL);
         }

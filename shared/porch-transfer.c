@@ -364,7 +364,7 @@ send_close(Job *j)
 }
 
 static Req *req_new(Job *j, guint64 offset, guint32 len, guint64 range);
-static void on_cleanup(PorchClient *c, guint8 type, PorchReader *r, gpointer data);
+static void on_cleanup(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data);
 
 /* A file failed: told once, its leftovers removed (a NAME.part is kept only when a resume
  * can use it), and the transfer goes on. */
@@ -384,7 +384,7 @@ job_fail(Job *j, const char *path, GError *e)
         if (j->temp_made) {
             /* the transfer waits for this reply: the file must be gone before it ends */
             g_autoptr(GByteArray) b = g_byte_array_new();
-            porch_put_cstring(b, j->part);
+            porch_wire_put_cstring(b, j->part);
             porch_client_send(t->c, SSH_FXP_REMOVE, b, NULL, 0, on_cleanup, req_new(j, 0, 0, 0));
         }
     } else if (j->part != NULL && !j->check_existing) {
@@ -427,7 +427,7 @@ req_done(Req *r)
 }
 
 static void
-on_cleanup(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_cleanup(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     (void)c;
     (void)type;
@@ -497,7 +497,7 @@ ranges_verified(Job *j)
 }
 
 gboolean
-porch_parse_check_file(guint8 type, PorchReader *r, guint8 *digest, const char *path,
+porch_parse_check_file(guint8 type, PorchWireReader *r, guint8 *digest, const char *path,
                        GError **error)
 {
     const guint8 *s;
@@ -509,8 +509,8 @@ porch_parse_check_file(guint8 type, PorchReader *r, guint8 *digest, const char *
                         "no hash from the server");
         return FALSE;
     }
-    if (type != SSH_FXP_EXTENDED_REPLY || !porch_get_string(r, &s, &len) ||
-        !porch_get_string(r, &s, &len) || len != 6 || memcmp(s, "sha256", 6) != 0 ||
+    if (type != SSH_FXP_EXTENDED_REPLY || !porch_wire_get_string(r, &s, &len) ||
+        !porch_wire_get_string(r, &s, &len) || len != 6 || memcmp(s, "sha256", 6) != 0 ||
         r->left != PORCH_SHA256_LEN) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                     "a malformed check-file reply");
@@ -525,12 +525,12 @@ send_check(Job *j, guint64 start, guint64 len, guint64 range, PorchReplyFunc fn)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
-    porch_put_cstring(b, "check-file-handle");
+    porch_wire_put_cstring(b, "check-file-handle");
     g_byte_array_append(b, j->handle->data, j->handle->len);
-    porch_put_cstring(b, "sha256");
-    porch_put_u64(b, start);
-    porch_put_u64(b, len);
-    porch_put_u32(b, 0);
+    porch_wire_put_cstring(b, "sha256");
+    porch_wire_put_u64(b, start);
+    porch_wire_put_u64(b, len);
+    porch_wire_put_u32(b, 0);
     porch_client_send(j->t->c, SSH_FXP_EXTENDED, b, NULL, 0, fn, req_new(j, start, 0, range));
 }
 
@@ -558,7 +558,7 @@ hash_local(int fd, guint64 start, guint64 len, guint8 *digest, GError **error)
 }
 
 static gboolean
-store_handle(Job *j, guint8 type, PorchReader *r, const char *path, GError **error)
+store_handle(Job *j, guint8 type, PorchWireReader *r, const char *path, GError **error)
 {
     const guint8 *h;
     guint32 len;
@@ -569,12 +569,13 @@ store_handle(Job *j, guint8 type, PorchReader *r, const char *path, GError **err
             g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "no handle");
         return FALSE;
     }
-    if (type != SSH_FXP_HANDLE || !porch_get_string(r, &h, &len) || len > PORCH_SFTP_MAX_HANDLE) {
+    if (type != SSH_FXP_HANDLE || !porch_wire_get_string(r, &h, &len) ||
+        len > PORCH_SFTP_MAX_HANDLE) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "a malformed handle");
         return FALSE;
     }
     j->handle = g_byte_array_new();
-    porch_put_string(j->handle, h, len);
+    porch_wire_put_string(j->handle, h, len);
     return TRUE;
 }
 
@@ -688,7 +689,7 @@ get_complete(Job *j)
 }
 
 static void
-on_get_fstat(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_get_fstat(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -757,7 +758,7 @@ verify_get_range(Job *j, guint64 k)
 }
 
 static void
-on_get_range_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_get_range_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -959,7 +960,7 @@ writer_end(Transfer *t)
 }
 
 static void
-on_get_data(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_get_data(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -976,14 +977,14 @@ on_get_data(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
         if (type == SSH_FXP_STATUS) {
             guint32 code = 0;
             GError *e = NULL;
-            PorchReader r2 = *r;
-            if (porch_get_u32(&r2, &code) && code == SSH_FX_EOF)
+            PorchWireReader r2 = *r;
+            if (porch_wire_get_u32(&r2, &code) && code == SSH_FX_EOF)
                 e = g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
                                         "shrank while it was being fetched; fetch it again");
             else if (porch_reply_status_ok(type, r, j->remote, &e))
                 e = g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "no data");
             job_fail(j, j->remote, e);
-        } else if (type != SSH_FXP_DATA || !porch_get_string(r, &d, &n) || n > q->len ||
+        } else if (type != SSH_FXP_DATA || !porch_wire_get_string(r, &d, &n) || n > q->len ||
                    (n == 0 && q->len > 0)) {
             job_fail(j, j->remote,
                      g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
@@ -1024,8 +1025,8 @@ issue_read(Job *j, guint64 offset, guint32 len)
     guint64 range = range_of(j, offset);
 
     g_byte_array_append(b, j->handle->data, j->handle->len);
-    porch_put_u64(b, offset);
-    porch_put_u32(b, len);
+    porch_wire_put_u64(b, offset);
+    porch_wire_put_u32(b, len);
     t->reqs++;
     t->bytes_in_flight += len;
     porch_client_send(t->c, SSH_FXP_READ, b, NULL, 0, on_get_data, req_new(j, offset, len, range));
@@ -1066,7 +1067,7 @@ get_begin_data(Job *j, guint64 from)
 }
 
 static void
-on_resume_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_resume_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -1111,20 +1112,20 @@ on_resume_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
 /* The reply to an OPEN for a job that failed meanwhile: the handle is closed (and for put,
  * the temporary file removed). */
 static void
-drop_late_handle(Job *j, guint8 type, PorchReader *r)
+drop_late_handle(Job *j, guint8 type, PorchWireReader *r)
 {
     if (type != SSH_FXP_HANDLE || !store_handle(j, type, r, j->remote, NULL))
         return;
     send_close(j);
     if (j->t->upload) {
         g_autoptr(GByteArray) b = g_byte_array_new();
-        porch_put_cstring(b, j->part);
+        porch_wire_put_cstring(b, j->part);
         porch_client_send(j->t->c, SSH_FXP_REMOVE, b, NULL, 0, on_cleanup, req_new(j, 0, 0, 0));
     }
 }
 
 static void
-on_get_open(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_get_open(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -1299,16 +1300,16 @@ get_start(Job *j)
     }
     if (!j->check_existing && j->size >= BIG_FILE && direct_io_pays(j->fd))
         j->dfd = open(j->part, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
-    porch_put_cstring(b, j->remote);
-    porch_put_u32(b, SSH_FXF_READ);
-    porch_put_u32(b, 0);
+    porch_wire_put_cstring(b, j->remote);
+    porch_wire_put_u32(b, SSH_FXF_READ);
+    porch_wire_put_u32(b, 0);
     porch_client_send(t->c, SSH_FXP_OPEN, b, NULL, 0, on_get_open, req_new(j, 0, 0, 0));
 }
 
 /* ---- put ----------------------------------------------------------------------------- */
 
 static void
-on_put_renamed(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_put_renamed(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -1333,7 +1334,7 @@ on_put_renamed(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
 }
 
 static void
-on_put_closed(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_put_closed(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -1346,9 +1347,9 @@ on_put_closed(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
             g_autoptr(GByteArray) b = g_byte_array_new();
             gboolean replace = (j->t->flags & PORCH_TRANSFER_FORCE) && c->has_posix_rename;
             if (replace)
-                porch_put_cstring(b, "posix-rename@openssh.com");
-            porch_put_cstring(b, j->part);
-            porch_put_cstring(b, j->remote);
+                porch_wire_put_cstring(b, "posix-rename@openssh.com");
+            porch_wire_put_cstring(b, j->part);
+            porch_wire_put_cstring(b, j->remote);
             porch_client_send(c, replace ? SSH_FXP_EXTENDED : SSH_FXP_RENAME, b, NULL, 0,
                               on_put_renamed, req_new(j, 0, 0, 0));
         }
@@ -1357,7 +1358,7 @@ on_put_closed(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
 }
 
 static void
-on_put_status(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_put_status(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -1391,7 +1392,7 @@ put_writes_verified(Job *j)
     porch_client_send(c, SSH_FXP_FSETSTAT, b, NULL, 0, on_put_status, req_new(j, 0, 0, 0));
     if (c->has_fsync) {
         g_byte_array_set_size(b, 0);
-        porch_put_cstring(b, "fsync@openssh.com");
+        porch_wire_put_cstring(b, "fsync@openssh.com");
         g_byte_array_append(b, j->handle->data, j->handle->len);
         porch_client_send(c, SSH_FXP_EXTENDED, b, NULL, 0, on_put_status, req_new(j, 0, 0, 0));
     }
@@ -1419,7 +1420,7 @@ verify_put_range(Job *j, guint64 k)
 }
 
 static void
-on_put_range_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_put_range_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -1440,7 +1441,7 @@ on_put_range_check(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
 }
 
 static void
-on_put_write(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_put_write(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -1499,8 +1500,8 @@ put_issue(Job *j)
     porch_sha256_update(rg->sha, t->buf, len);
     b = g_byte_array_sized_new(j->handle->len + 12);
     g_byte_array_append(b, j->handle->data, j->handle->len);
-    porch_put_u64(b, j->next);
-    porch_put_u32(b, len);
+    porch_wire_put_u64(b, j->next);
+    porch_wire_put_u32(b, len);
     t->reqs++;
     t->bytes_in_flight += len;
     porch_client_send(t->c, SSH_FXP_WRITE, b, t->buf, len, on_put_write,
@@ -1515,7 +1516,7 @@ put_issue(Job *j)
 }
 
 static void
-on_put_open(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_put_open(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -1543,8 +1544,8 @@ put_open(Job *j)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
-    porch_put_cstring(b, j->part);
-    porch_put_u32(b, SSH_FXF_READ | SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_EXCL);
+    porch_wire_put_cstring(b, j->part);
+    porch_wire_put_u32(b, SSH_FXF_READ | SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_EXCL);
     porch_put_attrs(b, 0600, -1);
     porch_client_send(j->t->c, SSH_FXP_OPEN, b, NULL, 0, on_put_open, req_new(j, 0, 0, 0));
 }
@@ -1552,7 +1553,7 @@ put_open(Job *j)
 /* The target first: without --force, nothing is created before it is known not to exist;
  * with --force, a file it replaces keeps its mode. */
 static void
-on_put_target_stat(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
+on_put_target_stat(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Req *q = data;
     Job *j = q->job;
@@ -1570,7 +1571,8 @@ on_put_target_stat(PorchClient *c, guint8 type, PorchReader *r, gpointer data)
             if (porch_get_attrs(r, &f) && f.type == PORCH_REMOTE_FILE)
                 j->mode = (gint)f.mode;
             put_open(j);
-        } else if (type == SSH_FXP_STATUS && porch_get_u32(&(PorchReader){r->p, r->left}, &code) &&
+        } else if (type == SSH_FXP_STATUS &&
+                   porch_wire_get_u32(&(PorchWireReader){r->p, r->left}, &code) &&
                    code == SSH_FX_NO_SUCH_FILE) {
             put_open(j);
         } else if (!porch_reply_status_ok(type, r, j->remote, &e) || e != NULL) {
@@ -1617,7 +1619,7 @@ put_start(Job *j)
     rnd[sizeof rnd - 1] = '\0';
     j->part = g_strdup_printf("%s/" PORCH_PUT_TEMP_PREFIX "%s", strcmp(dir, "/") == 0 ? "" : dir,
                               rnd);
-    porch_put_cstring(b, j->remote);
+    porch_wire_put_cstring(b, j->remote);
     porch_client_send(t->c, SSH_FXP_STAT, b, NULL, 0, on_put_target_stat, req_new(j, 0, 0, 0));
 }
 
@@ -1742,7 +1744,7 @@ abandon(Transfer *t)
             if (!j->temp_made)
                 continue;
             send_close(j);
-            porch_put_cstring(b, j->part);
+            porch_wire_put_cstring(b, j->part);
             last = porch_client_send(t->c, SSH_FXP_REMOVE, b, NULL, 0, NULL, NULL);
         }
         while (last != 0 && g_hash_table_contains(t->c->pending, GUINT_TO_POINTER(last)) &&
@@ -2038,7 +2040,7 @@ remote_mkdir(Transfer *t, const char *remote, gint mode, GError **fatal)
     GError *e = NULL;
     g_autoptr(PorchRemoteFile) st = NULL;
 
-    porch_put_cstring(b, remote);
+    porch_wire_put_cstring(b, remote);
     porch_put_attrs(b, mode, -1);
     if (porch_client_call_status(t->c, SSH_FXP_MKDIR, b, remote, t->cancellable, &e))
         return TRUE;

@@ -16,7 +16,7 @@
 #include "porch-sftp-client-private.h"
 
 static void
-names(PorchReader *r)
+names(PorchWireReader *r)
 {
     PorchListing listing = {0};
     g_autoptr(GError) error = NULL;
@@ -42,7 +42,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     g_autoptr(GError) error = NULL;
-    PorchReader r;
+    PorchWireReader r;
     guint8 which, type;
 
     if (size < 2)
@@ -84,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const guint8 *d;
         guint32 n;
         gsize before = r.left;
-        if (porch_get_string(&r, &d, &n))
+        if (porch_wire_get_string(&r, &d, &n))
             FUZZ_CHECK((gsize)n + 4 <= before && d + n <= data + size);
         break;
     }
