@@ -5,7 +5,9 @@
 
 #include "launcher.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -38,6 +40,7 @@ typedef struct {
     GSubprocess *network;
     int control;
     int status;
+    gboolean stopping; /* SIGTERM was passed on */
     GCancellable *cancellable;
 } Launcher;
 
@@ -219,6 +222,7 @@ on_sigterm(gpointer user_data)
 {
     Launcher *l = user_data;
 
+    l->stopping = TRUE;
     g_subprocess_send_signal(l->network, SIGTERM);
     return G_SOURCE_CONTINUE;
 }
@@ -233,6 +237,8 @@ on_network_exit(GObject *source, GAsyncResult *result, gpointer user_data)
         return;
     if (g_subprocess_get_if_exited(proc)) {
         l->status = g_subprocess_get_exit_status(proc);
+    } else if (l->stopping && g_subprocess_get_term_sig(proc) == SIGTERM) {
+        l->status = 0; /* stopped as asked, by a SIGTERM of its own as well */
     } else {
         g_warning("launcher: the network side died of signal %d", g_subprocess_get_term_sig(proc));
         l->status = 1;
@@ -240,36 +246,74 @@ on_network_exit(GObject *source, GAsyncResult *result, gpointer user_data)
     g_main_loop_quit(l->loop);
 }
 
-/* @dir and what it holds belong to 'porch' (it may be root's from an earlier porchd). */
+/* Gives what @dir_fd holds to @c, walking by descriptor and never following a link. */
+static gboolean
+give_tree(int dir_fd, const char *path, const Credentials *c, GError **error)
+{
+    DIR *d = fdopendir(dir_fd);
+    struct dirent *e;
+    gboolean ok = TRUE;
+
+    if (d == NULL) {
+        close(dir_fd);
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", path,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    while (ok && (e = readdir(d)) != NULL) {
+        g_autofree char *sub = NULL;
+        int fd;
+
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        sub = g_build_filename(path, e->d_name, NULL);
+        if (fchownat(dirfd(d), e->d_name, c->uid, c->gid, AT_SYMLINK_NOFOLLOW) != 0) {
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", sub,
+                        g_strerror(errno));
+            ok = FALSE;
+        } else if ((fd = openat(dirfd(d), e->d_name,
+                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+            ok = give_tree(fd, sub, c, error);
+        }
+    }
+    closedir(d);
+    return ok;
+}
+
+/* The state folder belongs to 'porch'. When it does not yet (made by an earlier porchd that
+ * ran as root, or just now), it and what it holds are given to porch: by descriptor, never
+ * following a link. Once porch's, it is left alone: what porch may change, root does not walk
+ * (a link planted there must not lead root's chown anywhere). */
 static gboolean
 give_state_dir(const char *dir, const Credentials *c, GError **error)
 {
-    g_autoptr(GDir) d = NULL;
-    const char *name;
+    struct stat st;
+    int fd;
 
-    if (g_mkdir_with_parents(dir, 0700) != 0 || lchown(dir, c->uid, c->gid) != 0) {
+    if (g_mkdir_with_parents(dir, 0700) != 0) {
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir,
                     g_strerror(errno));
         return FALSE;
     }
-    d = g_dir_open(dir, 0, error);
-    if (d == NULL)
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir,
+                    g_strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return FALSE;
-    while ((name = g_dir_read_name(d)) != NULL) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        struct stat st;
-
-        if (lstat(path, &st) != 0 || (st.st_uid == c->uid && st.st_gid == c->gid))
-            continue;
-        if (S_ISDIR(st.st_mode) && !give_state_dir(path, c, error))
-            return FALSE;
-        if (!S_ISDIR(st.st_mode) && lchown(path, c->uid, c->gid) != 0) {
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", path,
-                        g_strerror(errno));
-            return FALSE;
-        }
     }
-    return TRUE;
+    if (st.st_uid == c->uid && st.st_gid == c->gid) {
+        close(fd);
+        return TRUE;
+    }
+    if (fchown(fd, c->uid, c->gid) != 0 || fchmod(fd, 0700) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir,
+                    g_strerror(errno));
+        close(fd);
+        return FALSE;
+    }
+    return give_tree(fd, dir, c, error);
 }
 
 int

@@ -82,7 +82,8 @@ on_sigterm(gpointer user_data)
 
     g_message("stopping");
     g_main_loop_quit(d->loop);
-    return G_SOURCE_REMOVE;
+    /* kept: a second SIGTERM (systemd's, a process group's) must not kill porchd mid-stop */
+    return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -554,6 +555,7 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGINT, on_sigterm, &d);
 
     pid_file = write_pid_file(state_dir, pid_in_file);
+    porch_sandbox_raise_nofile();
     if (!confine(&error)) {
         g_printerr("porchd: cannot confine the network side: %s\n", error->message);
         return 1;

@@ -134,6 +134,7 @@ main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    porch_sandbox_raise_nofile();
     if (!sandbox(root, write, &error)) {
         g_warning("worker for %s: cannot confine itself: %s", root, error->message);
         return 1;

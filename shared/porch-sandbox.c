@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -53,6 +54,17 @@ porch_sandbox_no_new_privs(GError **error)
     g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "no_new_privs: %s",
                 g_strerror(errno));
     return FALSE;
+}
+
+void
+porch_sandbox_raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 int

@@ -27,6 +27,10 @@ typedef struct {
  * (set-id programs, file capabilities). FALSE with @error when refused. */
 gboolean porch_sandbox_no_new_privs(GError **error);
 
+/* Raises the soft limit of open descriptors to the hard one: a worker serves many sessions,
+ * the network side many connections. */
+void porch_sandbox_raise_nofile(void);
+
 /* The Landlock ABI of the running kernel: 0 when it has none, or it is disabled. */
 int porch_sandbox_landlock_abi(void);
 
