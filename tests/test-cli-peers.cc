@@ -719,6 +719,9 @@ TEST_F(CliTest, AcceptMakesTheRunningPorchdReload)
 {
     Key bob = MakeKey("bob");
     Write(Commented());
+    // porchd run as root is the system service: its network side runs as 'porch', which
+    // must reach porch.conf and the state folder in this (0700) temporary folder
+    ASSERT_EQ(g_chmod(dir_.c_str(), 0755), 0);
     Child porchd;
     StartPorchd(porchd);
     ASSERT_TRUE(WaitForLog("running")) << Log();
