@@ -89,6 +89,27 @@ Measure(const std::string &path)
     return {bytes, files};
 }
 
+// "" when the tree `got` holds exactly the files of `want`, byte for byte; else what differs
+// first.
+std::string
+TreeDiffers(const std::string &want, const std::string &got)
+{
+    std::error_code ec;
+    int n = 0;
+    for (auto it = fs::recursive_directory_iterator(want, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file(ec))
+            continue;
+        std::string rel = it->path().string().substr(want.size());
+        if (ReadFile(got + rel) != ReadFile(it->path().string()))
+            return "the fetched " + rel.substr(1) + " differs from the original";
+        n++;
+    }
+    return ec       ? "cannot list " + want + ": " + ec.message()
+           : n == 0 ? "nothing to compare in " + want
+                    : "";
+}
+
 double
 Median(std::vector<double> v)
 {
@@ -117,6 +138,7 @@ struct Contest {
     uintmax_t bytes = 0; // what it must hold
     int files = 0;       //
     std::string sha;     // of the file, for (a); "" for the tree
+    std::string source;  // the tree fetched, on host 1, for (b); "" for the file
     std::vector<Contender> contenders;
 };
 
@@ -156,6 +178,8 @@ RunRound(TestLan &lan, Contest &c, int round, const std::string &attic)
                     " bytes; expected " + std::to_string(c.files) + ", " + std::to_string(c.bytes);
         else if (round == 0 && !c.sha.empty() && Sha256File(c.out) != c.sha)
             wrong = "the fetched file differs from the original";
+        else if (round == 0 && !c.source.empty())
+            wrong = TreeDiffers(c.source, c.out);
         wrong.erase(wrong.find_last_not_of(" \n") + 1);
         if (!wrong.empty() && k.failure.empty())
             k.failure = wrong;
@@ -408,6 +432,7 @@ main(int argc, char **argv)
     tree.out = tree_out;
     tree.bytes = uintmax_t(kTreeFiles) * kTreeFileSize;
     tree.files = kTreeFiles;
+    tree.source = data + "/tree";
     tree.contenders = {
             {"porch get -r (porchd)", porch({"get", "-r", "--quiet", a1 + "/Bench/tree", out})},
             {"OpenSSH sftp get -r (sshd)",

@@ -139,6 +139,9 @@ struct Child {
     ~Child()
     {
         if (pid > 0) {
+            // and its process group, if it leads one: porchd's launcher does, and its network
+            // side does not end with a launcher killed by SIGKILL
+            kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
             waitpid(pid, nullptr, 0);
         }
@@ -275,12 +278,14 @@ class CliTest : public ::testing::Test
         c.pid = fork();
         ASSERT_GE(c.pid, 0);
         if (c.pid == 0) {
+            setpgid(0, 0);
             FILE *f = freopen(log.c_str(), "w", stderr);
             (void)f;
             execl(kPorchd, kPorchd, "--config", conf_.c_str(), "--state-dir", state_.c_str(),
                   (char *)nullptr);
             _exit(127);
         }
+        setpgid(c.pid, c.pid);
     }
     std::string Log()
     {
@@ -719,6 +724,9 @@ TEST_F(CliTest, AcceptMakesTheRunningPorchdReload)
 {
     Key bob = MakeKey("bob");
     Write(Commented());
+    // porchd run as root is the system service: its network side runs as 'porch', which
+    // must reach porch.conf and the state folder in this (0700) temporary folder
+    ASSERT_EQ(g_chmod(dir_.c_str(), 0755), 0);
     Child porchd;
     StartPorchd(porchd);
     ASSERT_TRUE(WaitForLog("running")) << Log();

@@ -62,6 +62,7 @@ using Clock = std::chrono::steady_clock;
 using porch::test::Contains;
 using porch::test::ContainsNoCase;
 using porch::test::Exists;
+using porch::test::GiveToShareOwner;
 using porch::test::MakeDirs;
 using porch::test::MakeRandomFile;
 using porch::test::ReadFile;
@@ -318,6 +319,14 @@ class ClientTest : public ::testing::Test
                 why_not_ = "cannot make " + d;
                 return;
             }
+        // porchd serves a folder as its owner, and root's as 'porch', who may write nothing in
+        // them: the shares clients write in are an unprivileged user's (tests give that user
+        // what they make there for the server to change), Small too (mounted as that user's)
+        if (!GiveToShareOwner(work_)) {
+            why_not_ = "cannot give " + work_ + " to the share owner";
+            return;
+        }
+        const porch::test::Owner owner = porch::test::ShareOwner();
         my_key_ = MakeKey(keys_ + "/me", "me@host2");
         std::string carol = MakeKey(keys_ + "/carol", "carol@elsewhere");
         stranger_key_ = MakeKey(keys_ + "/stranger", "stranger@host2");
@@ -340,11 +349,13 @@ class ClientTest : public ::testing::Test
         // Small is a 2 MiB tmpfs in porchd's own mount namespace: the exec chain (ip netns exec
         // -> env -> unshare -> sh -> porchd) keeps the pid, so /proc/PID/root shows it.
         std::string log = h1_ + "/porchd.log";
+        std::string small_options = "size=2m,mode=0755,uid=" + std::to_string(owner.uid) +
+                                    ",gid=" + std::to_string(owner.gid);
         porchd_ = lan_->spawn(1,
                               {"unshare", "-m", "--propagation", "private", "sh", "-c",
-                               "mount -t tmpfs -o size=2m porch-small \"$1\" && exec \"$2\" "
+                               "mount -t tmpfs -o \"$5\" porch-small \"$1\" && exec \"$2\" "
                                "--config \"$3\" --state-dir \"$4\"",
-                               "sh", small_, kPorchd, h1_ + "/porch.conf", state_},
+                               "sh", small_, kPorchd, h1_ + "/porch.conf", state_, small_options},
                               log);
         if (porchd_ < 0 ||
             !WaitFor(
@@ -509,7 +520,7 @@ TEST_F(ClientTest, FilesAndTreesRoundTripByteExact)
 
     // put -r into an existing folder: Work/NAME/up/Album
     const std::string up = work_ + "/" + name_ + "/up";
-    ASSERT_TRUE(MakeDirs(up));
+    ASSERT_TRUE(MakeDirs(up) && GiveToShareOwner(work_ + "/" + name_));
     std::vector<std::string> args = {"put", "-r", "--quiet", album,
                                      Remote("Work/" + name_ + "/up")};
     RunResult r = Porch(args);
@@ -654,6 +665,7 @@ TEST_F(ClientTest, ExistingDestinationNeedsForce)
     ASSERT_TRUE(WriteFile(local_ + "/there.txt", "my old text\n"));
     ASSERT_TRUE(WriteFile(local_ + "/mine.txt", "my new text\n"));
     ASSERT_TRUE(WriteFile(remote_dir + "/target.txt", "the server's old text\n"));
+    ASSERT_TRUE(GiveToShareOwner(remote_dir)); // put --force replaces target.txt
 
     std::vector<std::string> args = {"get", Remote("Work/" + name_ + "/there.txt"), local_};
     RunResult r = Porch(args);
@@ -850,6 +862,7 @@ TEST_F(ClientTest, InterruptedUploadLeavesTheOldFile)
     std::string old_sha = MakeRandomFile(target, 5 << 20, 21);
     std::string new_sha = MakeRandomFile(source, 300 << 20, 22);
     ASSERT_FALSE(old_sha.empty() || new_sha.empty());
+    ASSERT_TRUE(GiveToShareOwner(remote_dir)); // the upload replaces big.bin
 
     pid_t client = lan_->spawn(
             2,
@@ -964,6 +977,7 @@ TEST_F(ClientTest, DiskFullOnEitherSide)
 
     // (a) put into a share on a 2 MiB file system: over a file, and as a new file
     ASSERT_TRUE(WriteFile(small_dir + "/f.bin", std::string(512 << 10, 'o')));
+    ASSERT_TRUE(GiveToShareOwner(small_dir + "/f.bin")); // the share owner's, as the tmpfs is
     ASSERT_FALSE(MakeRandomFile(local_ + "/big.bin", 4 << 20, 31).empty());
     std::vector<std::string> args = {"put", "--force", local_ + "/big.bin", Remote("Small/f.bin")};
     RunResult r = Porch(args);

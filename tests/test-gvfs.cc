@@ -24,6 +24,10 @@ TEST(Gvfs, GnomeFilesMountsListsFetchesAndUploads)
     ASSERT_EQ(g_mkdir_with_parents((d + "/drop").c_str(), 0755), 0);
     ASSERT_TRUE(g_file_set_contents((d + "/photos/Beach Day.txt").c_str(), "sand and sea\n", -1,
                                     nullptr));
+    // porchd serves a folder as its owner, and root's as 'porch', who may write nothing in
+    // them: the shares are an unprivileged user's, as a Files user's folders would be
+    ASSERT_TRUE(porch::test::GiveToShareOwner(d + "/photos") &&
+                porch::test::GiveToShareOwner(d + "/drop"));
     std::string conf = "[porch]\nlisten = " + lan->address(1) + "\n[share Photos]\npath = " + d +
                        "/photos\nread = guest\n" + "[share Drop]\npath = " + d +
                        "/drop\nwrite = guest\n";

@@ -78,6 +78,9 @@ class PorchdTest : public ::testing::Test
         g_autofree char *d = g_dir_make_tmp("porchd-test-XXXXXX", nullptr);
         ASSERT_NE(d, nullptr);
         dir_ = d;
+        // porchd run as root is the system service: its network side runs as 'porch' and must
+        // reach porch.conf, the state folder and the shares in this (0700) temporary folder
+        ASSERT_EQ(g_chmod(dir_.c_str(), 0755), 0);
         conf_ = dir_ + "/porch.conf";
         state_ = dir_ + "/state/sub";
         log_ = dir_ + "/porchd.log";
@@ -86,6 +89,9 @@ class PorchdTest : public ::testing::Test
     void TearDown() override
     {
         if (pid_ > 0) {
+            // its process group: the launcher's network side, sessions and workers too (the
+            // network side does not end with a launcher killed by SIGKILL)
+            kill(-pid_, SIGKILL);
             kill(pid_, SIGKILL);
             waitpid(pid_, nullptr, 0);
         }
@@ -114,12 +120,14 @@ class PorchdTest : public ::testing::Test
         pid_ = fork();
         ASSERT_GE(pid_, 0);
         if (pid_ == 0) {
+            setpgid(0, 0);
             FILE *f = freopen(log_.c_str(), "w", stderr);
             (void)f;
             execl(kPorchd, kPorchd, "--config", conf_.c_str(), "--state-dir", state_.c_str(),
                   (char *)nullptr);
             _exit(127);
         }
+        setpgid(pid_, pid_);
     }
     // Waits up to 10 s for the log to contain `text` `count` times.
     bool WaitForLog(const std::string &text, int count = 1)
@@ -370,6 +378,7 @@ TEST_F(PorchdTest, ASessionThatWritesGarbageOnItsControlSocketIsEnded)
     pid_ = fork();
     ASSERT_GE(pid_, 0);
     if (pid_ == 0) {
+        setpgid(0, 0);
         FILE *f = freopen(log_.c_str(), "w", stderr);
         (void)f;
         std::string porchd = bin + "/porchd";
@@ -377,6 +386,7 @@ TEST_F(PorchdTest, ASessionThatWritesGarbageOnItsControlSocketIsEnded)
               state_.c_str(), (char *)nullptr);
         _exit(127);
     }
+    setpgid(pid_, pid_);
     ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
 
     int n = 0;

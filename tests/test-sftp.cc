@@ -64,6 +64,7 @@ constexpr int kPort = 4422;
 
 using porch::test::Contains;
 using porch::test::Exists;
+using porch::test::GiveToShareOwner;
 using porch::test::MakeDirs;
 using porch::test::MakeKey;
 using porch::test::MakeRandomFile;
@@ -198,33 +199,11 @@ struct Porchd {
         return answered && Count(Log(), ": reloaded") > ok;
     }
 
-    // The porchd-session processes this porchd started (children named porchd-session).
+    // The porchd-session processes of this porchd: children of its network side (pid is the
+    // launcher's, which runs as root and starts the network side as 'porch').
     std::vector<pid_t> Sessions() const
     {
-        std::vector<pid_t> found;
-        DIR *d = opendir("/proc");
-        while (d != nullptr) {
-            struct dirent *e = readdir(d);
-            if (e == nullptr)
-                break;
-            char *end = nullptr;
-            long p = strtol(e->d_name, &end, 10);
-            if (p <= 0 || *end != '\0')
-                continue;
-            std::string stat = ReadFile(std::string("/proc/") + e->d_name + "/stat");
-            size_t open_paren = stat.find('('), close_paren = stat.rfind(')');
-            if (open_paren == std::string::npos || close_paren == std::string::npos)
-                continue;
-            std::string comm = stat.substr(open_paren + 1, close_paren - open_paren - 1);
-            char state_char = 0;
-            int ppid = 0;
-            if (sscanf(stat.c_str() + close_paren + 1, " %c %d", &state_char, &ppid) == 2 &&
-                comm == "porchd-session" && ppid == pid && state_char != 'Z')
-                found.push_back(static_cast<pid_t>(p));
-        }
-        if (d != nullptr)
-            closedir(d);
-        return found;
+        return porch::test::PorchdSessions(pid);
     }
 };
 
@@ -519,6 +498,11 @@ TEST(SftpMatrix, EveryPeerShareAndOperation)
                 ASSERT_TRUE(WriteFile(path + "/" + what + "-" + p + ".txt",
                                       std::string(what) + " " + p + " in " + s.name + "\n"));
     }
+    // porchd serves a share as its folder's owner: an unprivileged user's folders, so that
+    // what a peer may write is decided by the rules alone, not by root's folders being out
+    // of reach
+    for (const ShareSpec &s : kMatrixShares)
+        ASSERT_TRUE(GiveToShareOwner(h1 + "/shares/" + s.name));
     for (const char *p : peers)
         ASSERT_TRUE(WriteFile(local + "/up-" + p + ".txt", std::string("uploaded by ") + p + "\n"));
     ASSERT_TRUE(WriteFile(d.conf, conf));
@@ -716,6 +700,11 @@ TEST(SftpEscape, NothingOutsideTheShareIsReadOrWritten)
     }
     ASSERT_TRUE(WriteFile(local + "/evil", "written by an escape\n"));
     const std::string evil = local + "/evil";
+    // The shares and what lies outside them belong to the share's owner (porchd's file worker
+    // runs as that user): the owner's rights would reach the secret, so only the jail and
+    // Landlock keep a request inside.
+    for (const std::string &p : {box, box2, pub, outside, fake_etc})
+        ASSERT_TRUE(GiveToShareOwner(p)) << p;
 
     ASSERT_TRUE(WriteFile(
             d.conf, "[porch]\nport = " + std::to_string(kPort) + "\nlisten = " + lan->address(1) +
@@ -899,6 +888,8 @@ TEST(SftpEscape, EscapeAttemptsAreLogged)
     ASSERT_TRUE(WriteFile(local + "/evil", "evil\n"));
     ASSERT_EQ(symlink("../../outside/secret", (box + "/seclink").c_str()), 0);
     ASSERT_EQ(symlink("../../outside", (box + "/outdir").c_str()), 0);
+    // the share's owner may write there and read the secret: the jail refuses, not the kernel
+    ASSERT_TRUE(GiveToShareOwner(box) && GiveToShareOwner(outside));
     ASSERT_TRUE(WriteFile(d.conf, "[porch]\nport = " + std::to_string(kPort) +
                                           "\nlisten = " + lan->address(1) +
                                           "\n\n[share Box]\npath = " + box + "\nwrite = guest\n"));
@@ -939,6 +930,10 @@ TEST(SftpEscape, SymlinkSwapRacingReadsAndWrites)
     ASSERT_TRUE(WriteFile(local + "/evil", "written by a racer\n"));
     ASSERT_EQ(symlink("../../outside", (pub + "/alt").c_str()), 0);
     ASSERT_EQ(symlink("../../outside", (drop + "/alt").c_str()), 0);
+    // the share's owner may write in Dropbox and read the secret: uploads can succeed, and
+    // only the jail and Landlock keep them (and the reads) inside
+    for (const std::string &p : {pub, drop, outside})
+        ASSERT_TRUE(GiveToShareOwner(p)) << p;
     ASSERT_TRUE(WriteFile(d.conf, "[porch]\nport = " + std::to_string(kPort) + "\nlisten = " +
                                           lan->address(1) + "\n\n[share Public]\npath = " + pub +
                                           "\nread = guest\n\n[share Dropbox]\npath = " + drop +
@@ -1011,6 +1006,7 @@ TEST(SftpOperations, WhatOpenSshUses)
     ASSERT_TRUE(WriteFile(share + "/a", "file a\n") && WriteFile(share + "/b", "file b\n") &&
                 WriteFile(share + "/c", "file c\n") && WriteFile(share + "/e", "file e\n"));
     ASSERT_TRUE(WriteFile(share + "/half", "first half|"));
+    ASSERT_TRUE(GiveToShareOwner(share)); // clients change it
     ASSERT_TRUE(WriteFile(local + "/new", "new content\n") &&
                 WriteFile(local + "/whole", "first half|second half\n") &&
                 WriteFile(local + "/old-mtime", "from 2001\n"));
@@ -1160,6 +1156,8 @@ struct UploadFixture {
             return;
         old_sha = MakeRandomFile(target, off_t(mib) << 20, 1);
         new_sha = MakeRandomFile(source, off_t(mib) << 20, 2);
+        if (!GiveToShareOwner(drop)) // uploads replace big.bin
+            old_sha.clear();
         WriteFile(batch, "put " + source + " /Dropbox/big.bin\n");
         WriteFile(d.conf, "[porch]\nport = " + std::to_string(kPort) +
                                   "\nlisten = " + l->address(1) +
@@ -1338,6 +1336,7 @@ TEST(SftpReload, NewRulesApplyToTheNextRequestOfALiveSession)
     const std::string fam = h1 + "/shares/Family", local = h2 + "/local";
     ASSERT_TRUE(MakeDirs(fam) && MakeDirs(local));
     ASSERT_TRUE(WriteFile(fam + "/f", "family file\n"));
+    ASSERT_TRUE(GiveToShareOwner(fam)); // bob writes there while he may
     ASSERT_TRUE(WriteFile(local + "/up", "upload\n"));
     std::string bob = MakeKey(h2 + "/bob", "bob@host2"), carol = MakeKey(h2 + "/carol", "carol");
     ASSERT_FALSE(bob.empty() || carol.empty());

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,7 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -174,6 +178,100 @@ MakeRandomFile(const std::string &path, off_t bytes, uint64_t seed, mode_t mode 
     }
     close(fd);
     return ok && fchmodat(AT_FDCWD, path.c_str(), mode, 0) == 0 ? Sha256File(path) : "";
+}
+
+// ---- porchd run as root: the system service (daemon/launcher.h) ----
+//
+// The launcher serves each share as its folder's owner, and a folder that belongs to root as
+// the system user 'porch', who may write nothing in it: a test whose clients change a share
+// (upload, mkdir, rename, remove, setstat) gives the share to an unprivileged owner before
+// porchd starts, and so does it with what it creates there later that a client must change.
+// That owner is 'nobody', which every system has.
+struct Owner {
+    uid_t uid;
+    gid_t gid;
+};
+
+inline Owner
+ShareOwner()
+{
+    struct passwd *pw = getpwnam("nobody");
+    return pw ? Owner{pw->pw_uid, pw->pw_gid} : Owner{65534, 65534};
+}
+
+// Gives path and, for a folder, everything beneath it to ShareOwner(); links themselves, never
+// what they point to. False on failure.
+inline bool
+GiveToShareOwner(const std::string &path)
+{
+    namespace fs = std::filesystem;
+    const Owner o = ShareOwner();
+    std::error_code ec;
+    if (lchown(path.c_str(), o.uid, o.gid) != 0)
+        return false;
+    if (!fs::is_directory(fs::symlink_status(path, ec)))
+        return true;
+    for (auto it = fs::recursive_directory_iterator(path, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (lchown(it->path().c_str(), o.uid, o.gid) != 0)
+            return false;
+    return !ec;
+}
+
+// The system user porchd's network side runs as ('porch'; scripts/dev deps makes it).
+inline Owner
+ServiceUser()
+{
+    struct passwd *pw = getpwnam("porch");
+    return pw ? Owner{pw->pw_uid, pw->pw_gid} : Owner{uid_t(-1), gid_t(-1)};
+}
+
+// The living (not zombie) processes whose parent is `parent`, named `comm` unless it is "".
+inline std::vector<pid_t>
+ChildProcesses(pid_t parent, const std::string &comm = "")
+{
+    std::vector<pid_t> found;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d != nullptr && (e = readdir(d)) != nullptr;) {
+        char *end = nullptr;
+        long p = strtol(e->d_name, &end, 10);
+        if (p <= 0 || *end != '\0')
+            continue;
+        std::string stat = ReadFile(std::string("/proc/") + e->d_name + "/stat");
+        size_t open_paren = stat.find('('), close_paren = stat.rfind(')');
+        if (open_paren == std::string::npos || close_paren == std::string::npos)
+            continue;
+        std::string name = stat.substr(open_paren + 1, close_paren - open_paren - 1);
+        char state = 0;
+        int ppid = 0;
+        if (sscanf(stat.c_str() + close_paren + 1, " %c %d", &state, &ppid) == 2 &&
+            ppid == parent && state != 'Z' && (comm.empty() || name == comm))
+            found.push_back(pid_t(p));
+    }
+    if (d != nullptr)
+        closedir(d);
+    return found;
+}
+
+// The network side of the porchd launcher `launcher` (its child porchd --network-side, which
+// runs the listener and is the parent of the sessions), -1 when there is none (yet).
+inline pid_t
+NetworkSide(pid_t launcher)
+{
+    for (pid_t c : ChildProcesses(launcher)) {
+        std::string cmdline = ReadFile("/proc/" + std::to_string(c) + "/cmdline");
+        if (cmdline.find(std::string("--network-side\0", 15)) != std::string::npos)
+            return c;
+    }
+    return -1;
+}
+
+// porchd's sessions (porchd-session processes) under the launcher `launcher`.
+inline std::vector<pid_t>
+PorchdSessions(pid_t launcher)
+{
+    pid_t network = NetworkSide(launcher);
+    return network > 0 ? ChildProcesses(network, "porchd-session") : std::vector<pid_t>();
 }
 
 } // namespace porch::test
