@@ -12,6 +12,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,6 +53,11 @@ become(gpointer data)
 
     if (setgroups((size_t)c->n_groups, c->groups) != 0 || setresgid(c->gid, c->gid, c->gid) != 0 ||
         setresuid(c->uid, c->uid, c->uid) != 0)
+        _exit(126);
+    /* after the change of user, which clears it: when the launcher dies (SIGKILL), so does
+     * this process, rather than keep the port as an orphan */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
         _exit(126);
 }
 
@@ -290,7 +296,8 @@ give_state_dir(const char *dir, const Credentials *c, GError **error)
     struct stat st;
     int fd;
 
-    if (g_mkdir_with_parents(dir, 0700) != 0) {
+    /* the folders on the way, when missing, searchable by porch; the state folder 0700 */
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir,
                     g_strerror(errno));
         return FALSE;
@@ -304,6 +311,8 @@ give_state_dir(const char *dir, const Credentials *c, GError **error)
         return FALSE;
     }
     if (st.st_uid == c->uid && st.st_gid == c->gid) {
+        if ((st.st_mode & 07777) != 0700)
+            fchmod(fd, 0700);
         close(fd);
         return TRUE;
     }
@@ -316,6 +325,22 @@ give_state_dir(const char *dir, const Credentials *c, GError **error)
     return give_tree(fd, dir, c, error);
 }
 
+/* What porch_launcher_run() holds, freed however it returns. */
+static void
+launcher_clear(Launcher *l)
+{
+    if (l->cancellable != NULL)
+        g_cancellable_cancel(l->cancellable);
+    g_clear_object(&l->cancellable);
+    if (l->control >= 0)
+        close(l->control);
+    g_clear_object(&l->network);
+    g_clear_pointer(&l->config, porch_config_unref);
+    g_clear_pointer(&l->config_file, g_free);
+    g_clear_pointer(&l->worker_program, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Launcher, launcher_clear)
+
 int
 porch_launcher_run(const char *self, const char *config_file, const char *state_dir,
                    const char *worker_program)
@@ -324,7 +349,7 @@ porch_launcher_run(const char *self, const char *config_file, const char *state_
     g_autoptr(GError) error = NULL;
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     struct passwd *pw = getpwnam(PORCH_SERVICE_USER);
-    Launcher l = {.loop = loop, .control = -1, .status = 1};
+    g_auto(Launcher) l = {.loop = loop, .control = -1, .status = 1};
     int pair[2];
 
     if (pw == NULL || pw->pw_uid == 0) {
@@ -349,6 +374,7 @@ porch_launcher_run(const char *self, const char *config_file, const char *state_
         g_printerr("porchd: socketpair: %s\n", g_strerror(errno));
         return 1;
     }
+    l.control = pair[0];
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_subprocess_launcher_set_child_setup(launcher, become, &l.service, NULL);
     g_subprocess_launcher_take_fd(launcher, pair[1], PORCH_LAUNCHER_FD);
@@ -358,21 +384,11 @@ porch_launcher_run(const char *self, const char *config_file, const char *state_
         g_printerr("porchd: cannot start the network side: %s\n", error->message);
         return 1;
     }
-    l.control = pair[0];
     g_unix_fd_add(l.control, G_IO_IN | G_IO_HUP | G_IO_ERR, on_request, &l);
     g_unix_signal_add(SIGHUP, on_sighup, &l);
     g_unix_signal_add(SIGTERM, on_sigterm, &l);
     g_unix_signal_add(SIGINT, on_sigterm, &l);
     g_subprocess_wait_async(l.network, NULL, on_network_exit, &l);
     g_main_loop_run(loop);
-
-    g_cancellable_cancel(l.cancellable);
-    g_clear_object(&l.cancellable);
-    if (l.control >= 0)
-        close(l.control);
-    g_clear_object(&l.network);
-    porch_config_unref(l.config);
-    g_free(l.config_file);
-    g_free(l.worker_program);
     return l.status;
 }

@@ -127,7 +127,7 @@ class Files : public ::testing::Test
             socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cli) != 0)
             return nullptr;
         std::string program = PORCH_BUILD_DIR "/daemon/porchd-worker";
-        /* sanitizer builds let LeakSanitizer work in the worker's sandbox (porch-sandbox.c) */
+        // sanitizer builds let LeakSanitizer work in the worker's sandbox (porch-sandbox.c)
         g_auto(GStrv) env = g_get_environ();
         worker_ = fork();
         if (worker_ == 0) {
