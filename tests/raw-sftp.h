@@ -13,6 +13,9 @@
 namespace porch::test
 {
 
+// The protocol's numbers, to import with `using namespace porch::test::sftp_names;`.
+namespace sftp_names
+{
 enum : uint8_t {
     FXP_INIT = 1,
     FXP_VERSION = 2,
@@ -45,6 +48,8 @@ enum : uint32_t {
 };
 constexpr uint32_t FXF_READ = 1, FXF_WRITE = 2, FXF_CREAT = 8, FXF_TRUNC = 0x10;
 constexpr uint32_t ATTR_SIZE = 1;
+} // namespace sftp_names
+using namespace sftp_names;
 
 // An SFTP packet under construction, or one received and being read.
 struct Packet {
