@@ -38,11 +38,20 @@ typedef enum {
     OP_CLOSEDIR,
 } Op;
 
+/* An open sent ahead (porch_files_open_ahead()) */
+typedef struct {
+    guint32 tag;
+    gboolean received;
+    int result; /* once received: a descriptor, or -errno */
+} Ahead;
+
 struct _PorchFiles {
     gboolean remote;
     /* remote */
     int fd;
     gboolean broken;
+    GQueue ahead;        /* Ahead*, in the order sent */
+    guint ahead_awaited; /* those not received yet: the first ones in the queue */
     /* direct */
     PorchJail *jail;
     GHashTable *listings; /* id -> DIR* */
@@ -85,6 +94,7 @@ porch_files_free(PorchFiles *f)
 {
     if (f == NULL)
         return;
+    porch_files_drop_ahead(f);
     if (f->fd >= 0)
         close(f->fd);
     g_clear_pointer(&f->listings, g_hash_table_unref);
@@ -597,6 +607,38 @@ get_stat(PorchWireReader *r, struct stat *st)
     return TRUE;
 }
 
+/* Receives the reply of the first open sent ahead that has none yet. */
+static void
+receive_ahead(PorchFiles *f)
+{
+    Ahead *a = NULL;
+    Message reply;
+    PorchWireReader r;
+    guint32 result;
+
+    for (GList *l = f->ahead.head; l != NULL && a == NULL; l = l->next)
+        if (!((Ahead *)l->data)->received)
+            a = l->data;
+    g_return_if_fail(a != NULL);
+    a->received = TRUE;
+    f->ahead_awaited--;
+    a->result = -EIO;
+    if (f->broken || !receive_message(f->fd, &reply, 1)) {
+        f->broken = TRUE;
+        return;
+    }
+    r = (PorchWireReader){reply.b->data, reply.b->len};
+    if (!porch_wire_get_u32(&r, &result) || (gint32)result < -4095) {
+        f->broken = TRUE;
+    } else if ((gint32)result < 0) {
+        a->result = (gint32)result;
+    } else if (reply.n_fds == 1) {
+        a->result = reply.fds[0];
+        reply.n_fds = 0;
+    }
+    message_clear(&reply);
+}
+
 /* Sends @request (and @fd when >= 0) and waits for the reply, which gets at most @max_fds
  * descriptors. Returns the reply's result, -EIO when the worker is gone (and for good). */
 static int
@@ -605,6 +647,9 @@ call(PorchFiles *f, GByteArray *request, int fd, guint max_fds, Message *reply,
 {
     guint32 result;
 
+    /* the worker answers in order: what was sent ahead is received first */
+    while (f->ahead_awaited > 0)
+        receive_ahead(f);
     *reply = (Message){.fds = {-1, -1}};
     if (f->broken || !send_message(f->fd, request, &fd, fd >= 0 ? 1 : 0) ||
         !receive_message(f->fd, reply, max_fds)) {
@@ -670,6 +715,63 @@ porch_files_open(PorchFiles *f, const char *rel, int oflags, mode_t mode, guint 
     }
     message_clear(&reply);
     return rc;
+}
+
+void
+porch_files_open_ahead(PorchFiles *f, const char *rel, int oflags, guint32 tag)
+{
+    g_autoptr(GByteArray) b = NULL;
+    Ahead *a;
+
+    if (!f->remote || f->broken || f->ahead.length >= PORCH_FILES_MAX_AHEAD ||
+        (oflags & (O_CREAT | O_TRUNC | O_ACCMODE)) != O_RDONLY)
+        return;
+    b = request_new(OP_OPEN);
+    porch_wire_put_cstring(b, rel);
+    porch_wire_put_u32(b, (guint32)oflags);
+    porch_wire_put_u32(b, 0);
+    porch_wire_put_u32(b, 0);
+    if (!send_message(f->fd, b, NULL, 0)) {
+        f->broken = TRUE;
+        return;
+    }
+    a = g_new0(Ahead, 1);
+    a->tag = tag;
+    g_queue_push_tail(&f->ahead, a);
+    f->ahead_awaited++;
+}
+
+int
+porch_files_open_take(PorchFiles *f, guint32 tag)
+{
+    for (GList *l = f->ahead.head; l != NULL; l = l->next) {
+        Ahead *a = l->data;
+        int result;
+
+        if (a->tag != tag)
+            continue;
+        while (!a->received)
+            receive_ahead(f);
+        result = a->result;
+        g_queue_delete_link(&f->ahead, l);
+        g_free(a);
+        return result;
+    }
+    return G_MININT;
+}
+
+void
+porch_files_drop_ahead(PorchFiles *f)
+{
+    Ahead *a;
+
+    while (f->ahead_awaited > 0)
+        receive_ahead(f);
+    while ((a = g_queue_pop_head(&f->ahead)) != NULL) {
+        if (a->result >= 0)
+            close(a->result);
+        g_free(a);
+    }
 }
 
 int

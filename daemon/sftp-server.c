@@ -658,7 +658,10 @@ h_open(Server *s, Request *r)
             }
         }
     }
-    fd = porch_files_open(r->t.files, r->t.rel, oflags, mode, 0);
+    /* opened ahead, with the other opens of its batch (open_ahead()), or now */
+    fd = oflags == O_RDONLY ? porch_files_open_take(r->t.files, r->q->id) : G_MININT;
+    if (fd == G_MININT)
+        fd = porch_files_open(r->t.files, r->t.rel, oflags, mode, 0);
     if (fd < 0) {
         if (journal != NULL)
             g_unlink(journal);
@@ -1521,6 +1524,92 @@ refuse_too_large(Server *s, const guint8 *head, guint64 len)
     return reply_status(s, &q, SSH_FX_FAILURE, why);
 }
 
+/* Whether @q only reads: nothing it does can change what an open after it finds. */
+static gboolean
+only_reads(Server *s, const PorchWireRequest *q)
+{
+    static const char *const reading_extensions[] = {"check-file-handle", "check-file-name",
+                                                     "limits@openssh.com", "statvfs@openssh.com",
+                                                     NULL};
+    Handle *h;
+
+    switch (q->type) {
+    case SSH_FXP_OPEN:
+        return !(q->pflags & (SSH_FXF_WRITE | SSH_FXF_APPEND | SSH_FXF_CREAT | SSH_FXF_TRUNC));
+    case SSH_FXP_READ:
+    case SSH_FXP_FSTAT:
+    case SSH_FXP_STAT:
+    case SSH_FXP_LSTAT:
+    case SSH_FXP_OPENDIR:
+    case SSH_FXP_READDIR:
+    case SSH_FXP_REALPATH:
+    case SSH_FXP_READLINK:
+        return TRUE;
+    case SSH_FXP_CLOSE:
+        /* closing an upload renames it into place */
+        h = handle_lookup(s, q->handle, q->handle_len);
+        return h == NULL || (!h->for_write && h->temp_name == NULL);
+    case SSH_FXP_EXTENDED:
+        return g_strv_contains(reading_extensions, q->extended);
+    default:
+        return FALSE;
+    }
+}
+
+/* The client pipelines: a batch of requests is often here at once, many of them opens of
+ * files to read (a tree being fetched). Their opens go to the workers back to back, before
+ * the batch is processed, and each OPEN then takes its descriptor (porch_files_open_ahead()):
+ * one round trip to a worker for the batch rather than one per file. Only opens to read,
+ * only as far as nothing before them in the batch could change what they find, and only
+ * those the gate lets through: each is gated again when it is processed, and what is not
+ * taken is closed at the end of the batch. */
+static void
+open_ahead(Server *s, gsize at)
+{
+    guint sent = 0;
+
+    if (!s->initialized)
+        return;
+    s->config = s->ctx->current_config(s->ctx->user_data);
+    while (sent < PORCH_FILES_MAX_AHEAD && s->in_len - at >= 4) {
+        guint32 plen = (guint32)s->in[at] << 24 | (guint32)s->in[at + 1] << 16 |
+                       (guint32)s->in[at + 2] << 8 | s->in[at + 3];
+        PorchWireRequest q;
+        gboolean go_on;
+
+        if (plen < 5 || plen > s->max_packet || s->in_len - at < 4 + (gsize)plen)
+            return;
+        go_on = porch_wire_parse_request(s->in + at + 4, plen, &q) == PORCH_WIRE_PARSE_OK &&
+                only_reads(s, &q);
+        if (go_on && q.type == SSH_FXP_OPEN) {
+            const char *why = NULL;
+            Target t;
+            if (resolve(s, q.path, PORCH_ACL_READ, TRUE, &t, &why) == 0 && t.rel[0] != '\0') {
+                porch_files_open_ahead(t.files, t.rel, O_RDONLY, q.id);
+                sent++;
+            }
+            target_clear(&t);
+        }
+        porch_wire_request_clear(&q);
+        if (!go_on)
+            return;
+        at += 4 + plen;
+    }
+}
+
+/* What was opened ahead and not taken (refused at its turn, or a request that failed) is
+ * closed. */
+static void
+drop_ahead(Server *s)
+{
+    GHashTableIter it;
+    gpointer files;
+
+    g_hash_table_iter_init(&it, s->files);
+    while (g_hash_table_iter_next(&it, NULL, &files))
+        porch_files_drop_ahead(files);
+}
+
 /* Processes every whole packet in s->in[in_start..in_len), skips what an oversized one still
  * has, and makes room for the rest of an unfinished one: it moves to the front only when the
  * buffer's free tail cannot hold the rest (moving it after every read would copy each byte of
@@ -1531,6 +1620,8 @@ consume(Server *s)
     gsize at = s->in_start, need = 0;
     gboolean ok = TRUE;
 
+    if (s->discard == 0)
+        open_ahead(s, at);
     while (ok) {
         gsize avail = s->in_len - at;
         guint32 plen;
@@ -1569,6 +1660,7 @@ consume(Server *s)
             break;
         }
     }
+    drop_ahead(s);
     s->in_start = at;
     if (s->in_start == s->in_len) {
         s->in_start = s->in_len = 0;
