@@ -174,7 +174,8 @@ class RawSftp
         }
         return true;
     }
-    void Send(const Packet &p)
+    // A packet as it goes on the wire: length, type, body.
+    static std::string Wire(const Packet &p)
     {
         std::string wire;
         uint32_t len = (uint32_t)p.body.size() + 1;
@@ -182,7 +183,11 @@ class RawSftp
             wire.push_back((char)(len >> (8 * i)));
         wire.push_back((char)p.type);
         wire += p.body;
-        ASSERT_TRUE(SendRaw(wire));
+        return wire;
+    }
+    void Send(const Packet &p)
+    {
+        ASSERT_TRUE(SendRaw(Wire(p)));
     }
     // The next packet; type 0 when none came within timeout_ms or the channel closed.
     Packet Receive(int timeout_ms = 10000)

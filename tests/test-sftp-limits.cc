@@ -364,6 +364,61 @@ TEST_F(SftpLimits, ReadlinkNeverShowsATargetOutsideTheShare)
 }
 
 // A hidden share is not listed in "/", to guests neither, but is served by its name.
+// A batch of requests sent at once, as a pipelining client sends them: porchd opens the files
+// of a batch ahead, but each request still sees what those before it did.
+TEST_F(SftpLimits, PipelinedOpensSeeWhatCameBeforeThem)
+{
+    Start();
+    ASSERT_TRUE(porch::test::WriteFile(dir_ + "/drop/gone.txt", "to be removed\n"));
+    ASSERT_TRUE(porch::test::WriteFile(dir_ + "/drop/kept.txt", "kept\n"));
+    porch::test::GiveToShareOwner(dir_ + "/drop");
+    OnClient([&](RawSftp &c) {
+        // opens only: all of them served, each its own file, a refused one refused
+        std::string batch;
+        std::vector<uint32_t> ids;
+        for (const char *path : {"/Files/big.bin", "/Files/sub/inside.txt", "/Drop/kept.txt",
+                                 "/Files/../../outside.txt", "/Files/sub/inside.txt"}) {
+            Packet p;
+            p.type = porch::test::FXP_OPEN;
+            ids.push_back(c.next_id());
+            p.u32(ids.back()).str(path).u32(FXF_READ).u32(0);
+            batch += RawSftp::Wire(p);
+        }
+        ASSERT_TRUE(c.SendRaw(batch));
+        std::vector<std::string> handles;
+        for (size_t i = 0; i < ids.size(); i++) {
+            Packet r = c.Receive();
+            EXPECT_EQ(r.get_u32(), ids[i]);
+            if (i == 3) {
+                EXPECT_EQ(r.type, porch::test::FXP_STATUS) << "'..' stops at /: no share there";
+                continue;
+            }
+            ASSERT_EQ(r.type, porch::test::FXP_HANDLE) << i;
+            handles.push_back(r.get_str());
+        }
+        EXPECT_EQ(c.Read(handles[1], 0, 100).get_str(), "inside\n");
+        EXPECT_EQ(c.Read(handles[2], 0, 100).get_str(), "kept\n");
+        EXPECT_EQ(c.Read(handles[3], 0, 100).get_str(), "inside\n");
+        for (const std::string &h : handles)
+            c.Close(h);
+
+        // a remove, then an open of the same file, in one batch: the open finds nothing
+        Packet rm, open;
+        uint32_t rm_id = c.next_id(), open_id = c.next_id();
+        rm.type = 13; // SSH_FXP_REMOVE
+        rm.u32(rm_id).str("/Drop/gone.txt");
+        open.type = porch::test::FXP_OPEN;
+        open.u32(open_id).str("/Drop/gone.txt").u32(FXF_READ).u32(0);
+        ASSERT_TRUE(c.SendRaw(RawSftp::Wire(rm) + RawSftp::Wire(open)));
+        Packet r1 = c.Receive(), r2 = c.Receive();
+        EXPECT_EQ(r1.get_u32(), rm_id);
+        EXPECT_EQ(r1.get_u32(), FX_OK);
+        EXPECT_EQ(r2.type, porch::test::FXP_STATUS) << "an open ahead of the remove";
+        EXPECT_EQ(r2.get_u32(), open_id);
+        EXPECT_EQ(r2.get_u32(), porch::test::FX_NO_SUCH_FILE);
+    });
+}
+
 TEST_F(SftpLimits, HiddenSharesAreNotListedButServedByName)
 {
     Start();
