@@ -161,67 +161,10 @@ is_one_name(const char *name)
            strcmp(name, "..") != 0;
 }
 
-/* As root, what a client creates belongs to whoever owns the folder it is created in, not to
- * root: given away through a descriptor of the new object, never by name (a name can be
- * swapped for a hard link to another file between the creation and the chown). */
-static void
-give_to_folder_owner(int parent_fd, int fd)
-{
-    struct stat st;
-
-    if (geteuid() != 0 || fstat(parent_fd, &st) != 0)
-        return;
-    if (fchown(fd, st.st_uid, st.st_gid) != 0)
-        g_warning("cannot give a new file to the folder's owner: %s", g_strerror(errno));
-}
-
-/* The same for @name, a folder or link just made in @parent_fd: opened without following it,
- * and given away only if it still is what was made (@type, owned by root). */
-static void
-give_name_to_folder_owner(int parent_fd, const char *name, mode_t type)
-{
-    struct stat st, parent;
-    int fd;
-
-    if (geteuid() != 0 || fstat(parent_fd, &parent) != 0)
-        return;
-    fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    if (fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_uid == 0 &&
-        fchownat(fd, "", parent.st_uid, parent.st_gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
-        g_warning("cannot give a new %s to the folder's owner: %s",
-                  S_ISDIR(type) ? "folder" : "link", g_strerror(errno));
-    close(fd);
-}
-
 static int
 d_open(PorchFiles *f, const char *rel, int oflags, mode_t mode, guint jail_flags)
 {
-    gboolean creates = (oflags & O_CREAT) != 0 && geteuid() == 0;
-    gboolean created = FALSE;
-    struct stat st;
-    int fd;
-
-    if (creates)
-        created = porch_jail_stat(f->jail, rel, &st, PORCH_JAIL_NOFOLLOW) == -ENOENT;
-    fd = porch_jail_open(f->jail, rel, oflags, mode & 0777, jail_flags);
-    if (fd < 0 || geteuid() != 0)
-        return fd;
-    /* root writes without losing set-id bits (CAP_FSETID): drop them, as any other writer's
-     * write would */
-    if ((oflags & O_ACCMODE) != O_RDONLY && fstat(fd, &st) == 0 &&
-        (st.st_mode & (S_ISUID | S_ISGID)) && S_ISREG(st.st_mode))
-        fchmod(fd, st.st_mode & 0777);
-    if (created) {
-        g_autofree char *name = NULL;
-        int parent = porch_jail_open_parent(f->jail, rel, &name);
-        if (parent >= 0) {
-            give_to_folder_owner(parent, fd);
-            close(parent);
-        }
-    }
-    return fd;
+    return porch_jail_open(f->jail, rel, oflags, mode & 0777, jail_flags);
 }
 
 static int
@@ -237,8 +180,6 @@ d_mkdir(PorchFiles *f, const char *rel, mode_t mode)
         return parent;
     if (mkdirat(parent, name, mode & 0777) != 0)
         r = -errno;
-    else
-        give_name_to_folder_owner(parent, name, S_IFDIR);
     close(parent);
     return r;
 }
@@ -334,8 +275,6 @@ d_symlink(PorchFiles *f, const char *target, const char *rel)
         return parent;
     if (symlinkat(target, parent, name) != 0)
         r = -errno;
-    else
-        give_name_to_folder_owner(parent, name, S_IFLNK);
     close(parent);
     return r;
 }
@@ -432,15 +371,10 @@ d_replace(PorchFiles *f, const char *rel, const char *temp, int access, mode_t m
         close(parent);
         return -e;
     }
-    /* the new content keeps the old file's mode (the umask may have taken bits off at the
-     * open) and, as root, its owner, as an in-place write would */
-    if (exists) {
-        if (fchmod(fd, st.st_mode & 0777) != 0 ||
-            (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0))
-            g_warning("cannot keep the mode or owner of a replaced file: %s", g_strerror(errno));
-    } else {
-        give_to_folder_owner(parent, fd);
-    }
+    /* the new content keeps the old file's mode, as an in-place write would (the umask may
+     * have taken bits off at the open) */
+    if (exists && fchmod(fd, st.st_mode & 0777) != 0)
+        g_warning("cannot keep the mode of a replaced file: %s", g_strerror(errno));
     *ret_parent_fd = parent;
     *ret_name = g_steal_pointer(&name);
     return fd;

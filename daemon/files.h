@@ -9,9 +9,9 @@
  * A PorchFiles is either such a connection to a worker (porch_files_new_remote()) or the
  * operations done in this very process (porch_files_new_direct(): what the worker itself
  * runs, and what tests and fuzzers use). Both behave the same; every call returns 0 (or a
- * descriptor, or a count) on success and -errno on failure. Done as root (a porchd without
- * workers), what is created is given to the owner of the folder it is created in, through a
- * descriptor of the new object, and a write does not keep set-id bits.
+ * descriptor, or a count) on success and -errno on failure. What is created belongs to
+ * whoever does the operations: the worker's user, the share's owner; nothing is ever given
+ * away with chown.
  *
  * The protocol, on a SOCK_SEQPACKET socket: one message per request, one per reply, in turn.
  * A request is the operation (uint32) and its arguments, in SFTP's encoding (shared/

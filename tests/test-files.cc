@@ -37,32 +37,6 @@ namespace
 using porch::test::ReadFile;
 using porch::test::WriteFile;
 
-// Run with PORCH_TEST_DIRECT_ROOT=PATH in its environment, this program makes a folder, a
-// link, a file and an upload's replacement in the share PATH through porch_files_new_direct()
-// and exits, before any test runs (0: all made). As root, that is what porchd without
-// workers does for a client: Files.AsRootWhatIsMadeIsGivenAwayThroughDescriptorsOnly runs it
-// under strace.
-__attribute__((constructor)) void
-MakeThingsDirectlyIfAsked()
-{
-    const char *root = getenv("PORCH_TEST_DIRECT_ROOT");
-    if (root == nullptr)
-        return;
-    PorchFiles *f = porch_files_new_direct(root, nullptr);
-    int parent = -1, fd = -1;
-    char *name = nullptr;
-    gboolean in_place = TRUE;
-    bool ok = f != nullptr && porch_files_mkdir(f, "d", 0755) == 0 &&
-              porch_files_symlink(f, "a.txt", "link") == 0 &&
-              (fd = porch_files_open(f, "f.txt", O_WRONLY | O_CREAT, 0644, 0)) >= 0 &&
-              close(fd) == 0 &&
-              (fd = porch_files_replace(f, "g.txt", ".porch-upload.g", O_WRONLY, 0644, TRUE,
-                                        &parent, &name, &in_place)) > 0 &&
-              !in_place && close(fd) == 0 &&
-              porch_files_commit(f, parent, ".porch-upload.g", name) == 0;
-    _exit(ok ? 0 : 1);
-}
-
 // The value of `key` in /proc/PID/status, "" when missing.
 std::string
 ProcStatus(pid_t pid, const std::string &key)
@@ -321,65 +295,6 @@ TEST_F(Files, TheWorkerHasTheOwnersRightsAndNoMore)
     EXPECT_EQ(ProcStatus(worker_, "CapEff"), "0000000000000000");
     EXPECT_EQ(ProcStatus(worker_, "NoNewPrivs"), "1");
     EXPECT_EQ(ProcStatus(worker_, "Seccomp"), "2");
-}
-
-// Done as root (porchd without workers: tests and fuzzers), what a client creates is given to
-// the owner of the folder it is made in through a descriptor of what was made, never by name:
-// a name can be swapped for a hard link to another file (/etc/shadow, say) between the
-// creation and the chown, and root would give that file away. (porchd run as root has
-// workers, which create as the share's owner and give nothing away: test-sftp-limits.)
-TEST_F(Files, AsRootWhatIsMadeIsGivenAwayThroughDescriptorsOnly)
-{
-    if (geteuid() != 0)
-        GTEST_SKIP() << "needs root, to give what it makes away";
-    g_autofree char *strace = g_find_program_in_path("strace");
-    if (strace == nullptr) {
-        if (getenv("CI") != nullptr && *getenv("CI") != '\0')
-            GTEST_FAIL() << "not installed: strace";
-        GTEST_SKIP() << "not installed: strace";
-    }
-    std::string trace = base_ + "/trace";
-    g_autofree char *self = g_file_read_link("/proc/self/exe", nullptr);
-    ASSERT_NE(self, nullptr);
-    const char *argv[] = {strace,
-                          "-f",
-                          "-qq",
-                          "-s",
-                          "4096",
-                          "-e",
-                          "trace=chown,lchown,fchown,fchownat",
-                          "-o",
-                          trace.c_str(),
-                          self,
-                          nullptr};
-    g_auto(GStrv) env =
-            g_environ_setenv(g_get_environ(), "PORCH_TEST_DIRECT_ROOT", root_.c_str(), TRUE);
-    int status = -1;
-    g_autoptr(GError) error = nullptr;
-    ASSERT_TRUE(g_spawn_sync(nullptr, (char **)argv, env,
-                             (GSpawnFlags)(G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL),
-                             nullptr, nullptr, nullptr, nullptr, &status, &error))
-            << error->message;
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-            << "the direct operations failed: " << status;
-    for (const char *name : {"/d", "/link", "/f.txt", "/g.txt"}) {
-        struct stat st;
-        ASSERT_EQ(lstat((root_ + name).c_str(), &st), 0) << name;
-        EXPECT_EQ(st.st_uid, owner_) << name << " was not given to the folder's owner";
-        EXPECT_EQ(st.st_gid, group_) << name << " was not given to the folder's group";
-    }
-    std::string calls = ReadFile(trace);
-    EXPECT_NE(calls.find("fchown"), std::string::npos) << calls;
-    std::stringstream in(calls);
-    for (std::string line; std::getline(in, line);) {
-        if (line.find("resumed>") != std::string::npos)
-            continue;
-        bool by_descriptor = line.find("fchown(") != std::string::npos ||
-                             (line.find("fchownat(") != std::string::npos &&
-                              line.find("\"\"") != std::string::npos &&
-                              line.find("AT_EMPTY_PATH") != std::string::npos);
-        EXPECT_TRUE(by_descriptor) << "an owner changed by name: " << line;
-    }
 }
 
 // A read-only share's worker cannot write, whatever it is asked.
