@@ -451,8 +451,7 @@ TEST_F(SftpLimits, ClientTextCannotForgeLogLines)
 // owner and creates what clients ask for as that user, so that nothing has to be given away
 // afterwards: the workers, the sessions and the network side change no owner at all. The one
 // owner porchd changes is the launcher's (root's): at start it gives its state folder, whose
-// parent is root's, to the network side's user. (Done as root without workers, the file
-// operations still give what they make away through descriptors only: test-files.)
+// parent is root's, to the network side's user, walking it by descriptor.
 TEST_F(SftpLimits, OwnersAreChangedThroughDescriptorsNeverByName)
 {
     std::string missing = porch::test::TestLan::missing_tools({"strace"});
