@@ -127,9 +127,10 @@ class TreeTest : public ::testing::Test
 
     void SetUp() override
     {
-        char tmpl[] = "/tmp/porch-jail-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr) << strerror(errno);
-        base_ = tmpl;
+        // $TMPDIR when set: the tests also run as an unprivileged user, who may not write /tmp
+        g_autofree char *base = g_dir_make_tmp("porch-jail-XXXXXX", nullptr);
+        ASSERT_NE(base, nullptr) << strerror(errno);
+        base_ = base;
         root_ = base_ + "/root";
         outside_ = base_ + "/outside";
 
