@@ -25,6 +25,7 @@
 struct _PorchClient {
     ssh_session ssh;
     ssh_channel chan;
+    int sock; /* the socket of porch_client_connect_socket(), or -1 */
     char *host_fp;
     gboolean guest;
     int timeout; /* seconds of waiting without a whole reply while requests are pending */
@@ -136,6 +137,13 @@ GBytes *porch_client_call_expect(PorchClient *c, guint8 type, const GByteArray *
                                  const char *path, GCancellable *cancellable, GError **error);
 gboolean porch_client_call_status(PorchClient *c, guint8 type, const GByteArray *body,
                                   const char *path, GCancellable *cancellable, GError **error);
+
+/* porch_client_connect() over @fd, a socket already connected to the server, instead of a
+ * connection to @options->address, which still names the server (its pin, when
+ * @options->pin_name is NULL). The client takes @fd over: it is closed on failure, or with the
+ * client. For tests: a server on the other end of a socketpair. */
+PorchClient *porch_client_connect_socket(const PorchConnectOptions *options, int fd,
+                                         GCancellable *cancellable, GError **error);
 
 /* Connects, checks the host key and authenticates as porch_client_connect() does, but opens
  * no channel: for one "exec" command (porch-print-client.c), which porchd serves on a

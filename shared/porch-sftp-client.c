@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -1004,8 +1005,10 @@ start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
     return TRUE;
 }
 
+/* @fd: an already connected socket to use (taken over) instead of connecting to o->address,
+ * or -1. */
 static PorchClient *
-connect_client(const PorchConnectOptions *o, gboolean sftp, GCancellable *cancellable,
+connect_client(const PorchConnectOptions *o, int fd, gboolean sftp, GCancellable *cancellable,
                GError **error)
 {
     g_autoptr(PorchClient) c = g_new0(PorchClient, 1);
@@ -1015,6 +1018,7 @@ connect_client(const PorchConnectOptions *o, gboolean sftp, GCancellable *cancel
     int yes = 1, no = 0;
 
     g_return_val_if_fail(o != NULL && o->address != NULL, NULL);
+    c->sock = -1;
     known = o->known_peers ? g_strdup(o->known_peers) : porch_known_peers_default_file();
     port = o->port ? o->port : PORCH_DEFAULT_PORT;
     c->timeout = o->timeout_seconds > 0 ? o->timeout_seconds : 30;
@@ -1030,6 +1034,8 @@ connect_client(const PorchConnectOptions *o, gboolean sftp, GCancellable *cancel
 
     c->ssh = ssh_new();
     if (c->ssh == NULL) {
+        if (fd >= 0)
+            close(fd);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create an SSH session");
         return NULL;
     }
@@ -1045,8 +1051,17 @@ connect_client(const PorchConnectOptions *o, gboolean sftp, GCancellable *cancel
                     "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com");
     ssh_options_set(c->ssh, SSH_OPTIONS_CIPHERS_S_C,
                     "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com");
-    if (g_cancellable_set_error_if_cancelled(cancellable, error))
+    if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
+    /* libssh closes @fd when the connection fails, else never: porch_client_free() does */
+    if (fd >= 0) {
+        socket_t sock = fd;
+        ssh_options_set(c->ssh, SSH_OPTIONS_FD, &sock);
+        c->sock = fd;
+    }
     if (ssh_connect(c->ssh) != SSH_OK) {
         const char *m = ssh_get_error(c->ssh);
         GIOErrorEnum code = G_IO_ERROR_HOST_UNREACHABLE;
@@ -1069,13 +1084,21 @@ connect_client(const PorchConnectOptions *o, gboolean sftp, GCancellable *cancel
 PorchClient *
 porch_client_connect(const PorchConnectOptions *o, GCancellable *cancellable, GError **error)
 {
-    return connect_client(o, TRUE, cancellable, error);
+    return connect_client(o, -1, TRUE, cancellable, error);
+}
+
+PorchClient *
+porch_client_connect_socket(const PorchConnectOptions *o, int fd, GCancellable *cancellable,
+                            GError **error)
+{
+    g_return_val_if_fail(fd >= 0, NULL);
+    return connect_client(o, fd, TRUE, cancellable, error);
 }
 
 PorchClient *
 porch_client_connect_exec(const PorchConnectOptions *o, GCancellable *cancellable, GError **error)
 {
-    return connect_client(o, FALSE, cancellable, error);
+    return connect_client(o, -1, FALSE, cancellable, error);
 }
 
 void
@@ -1091,8 +1114,13 @@ porch_client_free(PorchClient *c)
         ssh_channel_free(c->chan);
     }
     if (c->ssh != NULL) {
+        /* a socket given to porch_client_connect_socket() that libssh has not closed (on an
+         * error) is ours to close: ssh_disconnect() leaves it open */
+        int sock = c->sock >= 0 && ssh_get_fd(c->ssh) == c->sock ? c->sock : -1;
         ssh_disconnect(c->ssh);
         ssh_free(c->ssh);
+        if (sock >= 0)
+            close(sock);
     }
     g_clear_error(&c->fatal);
     g_hash_table_unref(c->pending);
