@@ -16,51 +16,11 @@
 
 #include "porch-browse.h"
 #include "porch-sftp-client.h"
+#include "tray-model.h"
 
 G_BEGIN_DECLS
 
 typedef struct _PorchTray PorchTray;
-
-/* Columns of the neighbour model (a GtkListStore, one row per host, sorted by name). */
-enum {
-    PORCH_TRAY_NCOL_NAME,        /* gchararray: display name */
-    PORCH_TRAY_NCOL_ADDRESS,     /* gchararray: first address, or the host name */
-    PORCH_TRAY_NCOL_ICON,        /* gchararray: icon name (computer, printer, offline) */
-    PORCH_TRAY_NCOL_SHARES,      /* guint: number of shares */
-    PORCH_TRAY_NCOL_HOST,        /* gchararray: host name, the row's key */
-    PORCH_TRAY_NCOL_NEIGHBOUR,   /* PorchNeighbour (boxed): latest snapshot */
-    PORCH_TRAY_NCOL_IS_PORCH,    /* gboolean: runs Porch */
-    PORCH_TRAY_NCOL_UNREACHABLE, /* gboolean: a contact failed since it was last seen */
-    PORCH_TRAY_NCOL_DETAIL,      /* gchararray: "2 shares, 1 printer" or "unreachable" */
-    PORCH_TRAY_NCOL_COUNT
-};
-
-/* Columns of the transfers model (a GtkListStore, newest last). */
-enum {
-    PORCH_TRAY_TCOL_ID,      /* guint */
-    PORCH_TRAY_TCOL_NAME,    /* gchararray: what is fetched ("Photos/x.jpg on Alice") */
-    PORCH_TRAY_TCOL_DEST,    /* gchararray: the local path it goes to */
-    PORCH_TRAY_TCOL_PERCENT, /* gint: 0..100 */
-    PORCH_TRAY_TCOL_RATE,    /* gchararray: "12.3 MB/s" */
-    PORCH_TRAY_TCOL_ETA,     /* gchararray: "0:42 left" */
-    PORCH_TRAY_TCOL_STATUS,  /* gchararray: what a user reads */
-    PORCH_TRAY_TCOL_STATE,   /* gint: PorchTrayTransferState */
-    PORCH_TRAY_TCOL_DONE,    /* guint64: bytes done */
-    PORCH_TRAY_TCOL_TOTAL,   /* guint64: bytes in all */
-    PORCH_TRAY_TCOL_COUNT
-};
-
-typedef enum {
-    PORCH_TRAY_TRANSFER_RUNNING,
-    PORCH_TRAY_TRANSFER_DONE,
-    PORCH_TRAY_TRANSFER_FAILED,
-    PORCH_TRAY_TRANSFER_CANCELLED,
-} PorchTrayTransferState;
-
-/* Asked on the main thread on first contact with a neighbour whose key is not pinned yet;
- * return TRUE to trust and pin it. The default asks the user in a dialog. */
-typedef gboolean (*PorchTrayTrustPolicy)(const char *pin_name, const char *fingerprint,
-                                         gboolean advertised, gpointer user_data);
 
 /* ---- tray-app.c ------------------------------------------------------------------------ */
 
@@ -163,12 +123,6 @@ char *porch_tray_default_download_dir(void);
  * (when there is a session bus), and a failure is also shown in a dialog titled
  * "Porch — printing failed" (or "Porch — adding the printer failed") with the reason: porchd's
  * or CUPS's own words, lpadmin's stderr. */
-typedef enum {
-    PORCH_TRAY_PRINT_RUNNING,
-    PORCH_TRAY_PRINT_DONE,
-    PORCH_TRAY_PRINT_FAILED,
-} PorchTrayPrintState;
-
 /* "Print a file…" on printer @printer of the Porch neighbour @host: a file chooser, then
  * porch_tray_print_file() with the chosen file. */
 void porch_tray_print_choose(PorchTray *tray, const char *host, const char *printer);
