@@ -1,11 +1,23 @@
-/* porch-tray-internal.h — the parts of porch-tray (library porch_tray_core) that its main()
- * and its tests use. Not a public API.
+/* porch-tray-internal.h — PorchTray (tray-app.c): porch-tray (library porch_tray_core) put
+ * together, as its main() and its tests use it. Not a public API. The layers, each file with
+ * its own header, each calling only those below it:
  *
- *   tray-app.c        PorchTray: the browser, the neighbour model, connecting (trust)
- *   tray-window.c     the window: neighbours, nearby devices, shares, folder browser
- *   tray-transfers.c  fetches in worker threads, the transfers model, notifications
- *   tray-icon.c       the StatusNotifierItem (Ayatana AppIndicator) and its menu
- *   tray-print.c      printing a file on a neighbour's printer, adding printers to CUPS
+ *   tray-app.c        PorchTray: the browser feeding the model, and the parts below made and
+ *                     ended together
+ *   tray-icon.c       PorchTrayIcon: the StatusNotifierItem (Ayatana AppIndicator), its menu
+ *   tray-window.c     PorchTrayWindow: neighbours, nearby devices, shares, folder browser,
+ *                     transfers
+ *   tray-print.c      PorchTrayPrinting: printing a file on a neighbour's printer, adding
+ *                     printers to CUPS
+ *   tray-transfers.c  fetches in worker threads, notifications
+ *   tray-connect.c    contacting a neighbour from a worker thread (trust asked on the main
+ *                     thread), and what a contact's outcome does
+ *   tray-model.c      PorchTrayModel: the state (neighbours, transfers, print operations,
+ *                     settings, worker tasks) and the signals that tell of its changes
+ *
+ * The window and the icon observe the model (its signals and notifications); nothing below
+ * them calls them. Every worker task is counted by the model (porch_tray_model_worker_start()
+ * and _done()), and porch_tray_free() waits for the last one on its notification.
  *
  * Everything here is called on the main thread (the GTK thread); network I/O happens only in
  * GTask worker threads, and the browser's signals come from the main context (never from
@@ -16,7 +28,11 @@
 
 #include "porch-browse.h"
 #include "porch-sftp-client.h"
+#include "tray-icon.h"
 #include "tray-model.h"
+#include "tray-print.h"
+#include "tray-transfers.h"
+#include "tray-window.h"
 
 G_BEGIN_DECLS
 
@@ -49,30 +65,7 @@ void porch_tray_set_files(PorchTray *tray, const char *identity_file, const char
  * default (30 s). */
 void porch_tray_set_connect_timeout(PorchTray *tray, int seconds);
 
-/* Connect options for a worker thread: our key is loaded there. The returned struct (free
- * with porch_tray_connect_free()) holds copies and the trust hook that asks on the main
- * thread. */
-typedef struct _PorchTrayConnect PorchTrayConnect;
-PorchTrayConnect *porch_tray_connect_new(PorchTray *tray);
-void porch_tray_connect_free(PorchTrayConnect *c);
-/* In a worker thread: connects to @n; NULL with @error. */
-PorchClient *porch_tray_connect_run(PorchTrayConnect *c, const PorchNeighbour *n,
-                                    GCancellable *cancellable, GError **error);
-/* The same for one print command (porch-print-client.h): no SFTP. */
-PorchClient *porch_tray_connect_run_print(PorchTrayConnect *c, const PorchNeighbour *n,
-                                          GCancellable *cancellable, GError **error);
-/* On the main thread, after a contact failed: marks @host unreachable when @error says it
- * could not be reached, and shows a blocking warning when its key changed. */
-void porch_tray_contact_failed(PorchTray *tray, const char *host, const GError *error);
-/* On the main thread, after a contact succeeded. */
-void porch_tray_contact_ok(PorchTray *tray, const char *host);
-
-/* Called when the neighbours or the transfers change (the tray icon listens). */
-typedef void (*PorchTrayChangedFunc)(PorchTray *tray, gpointer data);
-void porch_tray_set_changed_func(PorchTray *tray, PorchTrayChangedFunc func, gpointer data);
-void porch_tray_emit_changed(PorchTray *tray);
-
-/* ---- tray-window.c --------------------------------------------------------------------- */
+/* ---- the window (tray-window.h) -------------------------------------------------------- */
 
 /* Shows (creating it if need be) and presents the window; returns it (owned by GTK). */
 GtkWindow *porch_tray_show_window(PorchTray *tray);
@@ -91,10 +84,8 @@ GtkTreeView *porch_tray_get_folder_view(PorchTray *tray);
 void porch_tray_browse(PorchTray *tray, const char *host, const char *path);
 /* TRUE while a folder listing is under way. */
 gboolean porch_tray_is_listing(PorchTray *tray);
-/* Called by tray-app.c when a neighbour row changed or went away. */
-void porch_tray_window_neighbour_changed(PorchTray *tray, const char *host);
 
-/* ---- tray-transfers.c ------------------------------------------------------------------ */
+/* ---- transfers (tray-transfers.h) ------------------------------------------------------- */
 
 /* Starts fetching @remote ("/Share/path", a file or a folder) of @n into @dest_dir (NULL: the
  * XDG Downloads folder), in a worker thread with its own connection: verified and resumable
@@ -112,17 +103,9 @@ gboolean porch_tray_transfer_get(PorchTray *tray, guint id, PorchTrayTransferSta
                                  char **ret_dest, char **ret_status, guint64 *ret_done);
 /* How many transfers run. */
 guint porch_tray_transfers_running(PorchTray *tray);
-/* The folder fetches go to by default: the XDG Downloads folder, else ~/Downloads. */
-char *porch_tray_default_download_dir(void);
 
-/* ---- tray-print.c ---------------------------------------------------------------------- */
+/* ---- printing (tray-print.h) ------------------------------------------------------------ */
 
-/* What "Print a file…" and "Add to this computer" do, each an operation with an id (> 0) that
- * runs without blocking the main loop (the print in a GTask worker with a connection of its
- * own, lpadmin as an asynchronous GSubprocess). When one ends, a desktop notification says so
- * (when there is a session bus), and a failure is also shown in a dialog titled
- * "Porch — printing failed" (or "Porch — adding the printer failed") with the reason: porchd's
- * or CUPS's own words, lpadmin's stderr. */
 /* "Print a file…" on printer @printer of the Porch neighbour @host: a file chooser, then
  * porch_tray_print_file() with the chosen file. */
 void porch_tray_print_choose(PorchTray *tray, const char *host, const char *printer);
@@ -138,9 +121,8 @@ guint porch_tray_print_file(PorchTray *tray, const char *host, const char *print
 guint porch_tray_add_porch_printer(PorchTray *tray, const char *host, const char *printer);
 /* "Add to this computer" for the IPP printer @service (the instance name of an _ipp._tcp or
  * _ipps._tcp service) of the device @host: a driverless queue (lpadmin -m everywhere) named
- * after the service, with device ipp[s]://ADDRESS:PORT/RP (its first IPv4 address, else IPv6,
- * else its host name; RP from TXT rp=). Returns the operation's id, 0 when there is no such
- * service. */
+ * after the service, with device ipp[s]://ADDRESS:PORT/RP (see porch_tray_ipp_device_uri()).
+ * Returns the operation's id, 0 when there is no such service. */
 guint porch_tray_add_ipp_printer(PorchTray *tray, const char *host, const char *service);
 /* The state of operation @id and what a user reads about it ("job 12 on Office",
  * "Added the printer Office@Alice_s_laptop", or why it failed; free with g_free()), and for
@@ -148,31 +130,18 @@ guint porch_tray_add_ipp_printer(PorchTray *tray, const char *host, const char *
  * no such operation. */
 gboolean porch_tray_print_get(PorchTray *tray, guint id, PorchTrayPrintState *ret_state,
                               char **ret_message, char **ret_queue);
-/* The device URI an IPP service's queue gets (see porch_tray_add_ipp_printer()); NULL when
- * @s is not an _ipp._tcp/_ipps._tcp service. Free with g_free(). */
-char *porch_tray_ipp_device_uri(const PorchNeighbour *n, const PorchNeighbourService *s);
 
-/* ---- tray-icon.c ----------------------------------------------------------------------- */
+/* ---- the icon (tray-icon.h) ------------------------------------------------------------- */
 
-/* Asks the session bus whether a StatusNotifierItem host is there (asynchronously); when it
- * is, puts the icon up and calls @done(TRUE), else calls @done(FALSE) (no session bus, or no
- * org.kde.StatusNotifierWatcher: GNOME without its extension, a bare X server). */
+/* porch-tray's start: holds the application while it asks the session bus whether a
+ * StatusNotifierItem host is there (no session bus, or no org.kde.StatusNotifierWatcher: GNOME
+ * without its extension, a bare X server); when there is one, puts the icon up and holds the
+ * application for as long as the program runs; opens the window when there is no icon or
+ * @open_window; then calls @done (may be NULL). Once only. */
 typedef void (*PorchTrayIconDone)(PorchTray *tray, gboolean shown, gpointer data);
-void porch_tray_icon_start(PorchTray *tray, PorchTrayIconDone done, gpointer data);
-void porch_tray_icon_stop(PorchTray *tray);
-/* porch-tray's start: holds the application while it asks for a tray host as
- * porch_tray_icon_start() does; then, when the icon is up, holds it for as long as the
- * program runs, and opens the window when there is no icon or @open_window; then calls
- * @done (may be NULL). */
 void porch_tray_present(PorchTray *tray, gboolean open_window, PorchTrayIconDone done,
                         gpointer data);
-/* The icon's menu as the tray host shows it (owned by the indicator; replaced when the
- * neighbours or the transfers change) and its icon name; NULL while no icon is up. */
-GtkMenu *porch_tray_icon_get_menu(PorchTray *tray);
-const char *porch_tray_icon_get_icon_name(PorchTray *tray);
-
-/* Human-readable size ("1.2 MB") and local date, g_free() them. */
-char *porch_tray_format_size(guint64 size);
-char *porch_tray_format_date(gint64 mtime);
+/* The icon (see tray-icon.h): NULL before porch_tray_present(). */
+PorchTrayIcon *porch_tray_get_icon(PorchTray *tray);
 
 G_END_DECLS

@@ -11,22 +11,34 @@
  * instead. */
 #include <libayatana-appindicator/app-indicator.h>
 
-#include "tray-private.h"
+#include "tray-icon.h"
 
 #define WATCHER "org.kde.StatusNotifierWatcher"
 
 struct _PorchTrayIcon {
-    PorchTray *tray;
+    PorchTrayModel *model;
+    PorchTrayWindow *window;
+    PorchTrayPrinting *printing;
     AppIndicator *indicator;
     GtkWidget *menu;
     guint rebuild_idle;
     GCancellable *cancellable;
-    PorchTrayIconDone done;
+    PorchTrayIconFunc done;
     gpointer done_data;
-    gboolean present;     /* started by porch_tray_present(): the app is held meanwhile */
-    gboolean open_window; /* porch_tray_present()'s */
+    gboolean present;     /* porch-tray's start: the app is held meanwhile */
+    gboolean open_window; /* porch-tray's start's */
     gboolean stopped;     /* porch_tray_icon_stop() ran while a bus call was pending */
 };
+
+static void
+icon_free(PorchTrayIcon *icon)
+{
+    g_clear_object(&icon->cancellable);
+    g_clear_object(&icon->model);
+    g_clear_object(&icon->window);
+    g_clear_object(&icon->printing);
+    g_free(icon);
+}
 
 /* In a bus callback: TRUE (and the icon freed) when the icon was stopped meanwhile. */
 static gboolean
@@ -34,42 +46,49 @@ stopped(PorchTrayIcon *icon)
 {
     if (!icon->stopped)
         return FALSE;
-    g_clear_object(&icon->cancellable);
-    g_free(icon);
+    icon_free(icon);
     return TRUE;
+}
+
+static GApplication *
+application(PorchTrayIcon *icon)
+{
+    GtkApplication *app = porch_tray_model_get_application(icon->model);
+
+    return app != NULL ? G_APPLICATION(app) : NULL;
 }
 
 static void
 on_open(GtkMenuItem *item, gpointer data)
 {
-    porch_tray_show_window(data);
+    PorchTrayIcon *icon = data;
+
+    porch_tray_window_show(icon->window);
 }
 
 static void
 on_quit(GtkMenuItem *item, gpointer data)
 {
-    PorchTray *tray = data;
-
-    g_application_quit(G_APPLICATION(tray->app));
+    g_application_quit(application(data));
 }
 
 static void
 on_neighbour_item(GtkMenuItem *item, gpointer data)
 {
-    PorchTray *tray = data;
+    PorchTrayIcon *icon = data;
     const char *host = g_object_get_data(G_OBJECT(item), "porch-host");
 
-    porch_tray_show_window(tray);
-    porch_tray_select_neighbour(tray, host);
+    porch_tray_window_show(icon->window);
+    porch_tray_window_select_neighbour(icon->window, host);
 }
 
 static void
 on_share_item(GtkMenuItem *item, gpointer data)
 {
-    PorchTray *tray = data;
+    PorchTrayIcon *icon = data;
 
-    porch_tray_browse(tray, g_object_get_data(G_OBJECT(item), "porch-host"),
-                      g_object_get_data(G_OBJECT(item), "porch-path"));
+    porch_tray_window_browse(icon->window, g_object_get_data(G_OBJECT(item), "porch-host"),
+                             g_object_get_data(G_OBJECT(item), "porch-path"));
 }
 
 static void
@@ -82,22 +101,28 @@ on_uri_item(GtkMenuItem *item, gpointer data)
 static void
 on_print_item(GtkMenuItem *item, gpointer data)
 {
-    porch_tray_print_choose(data, g_object_get_data(G_OBJECT(item), "porch-host"),
-                            g_object_get_data(G_OBJECT(item), "porch-printer"));
+    PorchTrayIcon *icon = data;
+
+    porch_tray_printing_choose(icon->printing, g_object_get_data(G_OBJECT(item), "porch-host"),
+                               g_object_get_data(G_OBJECT(item), "porch-printer"));
 }
 
 static void
 on_add_printer_item(GtkMenuItem *item, gpointer data)
 {
-    porch_tray_add_porch_printer(data, g_object_get_data(G_OBJECT(item), "porch-host"),
-                                 g_object_get_data(G_OBJECT(item), "porch-printer"));
+    PorchTrayIcon *icon = data;
+
+    porch_tray_printing_add_porch(icon->printing, g_object_get_data(G_OBJECT(item), "porch-host"),
+                                  g_object_get_data(G_OBJECT(item), "porch-printer"));
 }
 
 static void
 on_add_ipp_item(GtkMenuItem *item, gpointer data)
 {
-    porch_tray_add_ipp_printer(data, g_object_get_data(G_OBJECT(item), "porch-host"),
-                               g_object_get_data(G_OBJECT(item), "porch-printer"));
+    PorchTrayIcon *icon = data;
+
+    porch_tray_printing_add_ipp(icon->printing, g_object_get_data(G_OBJECT(item), "porch-host"),
+                                g_object_get_data(G_OBJECT(item), "porch-printer"));
 }
 
 /* The host and printer (or IPP service) a printer item acts on. */
@@ -123,7 +148,7 @@ item(GtkWidget *menu, const char *label, GCallback cb, gpointer data)
 
 /* Whether services[k] is an IPP printer that needs an "Add … to this computer" entry: the
  * first _ipp._tcp or _ipps._tcp service of its name. A printer that offers both has one entry
- * (porch_tray_add_ipp_printer() chooses between them by name), as the window has one button. */
+ * (porch_tray_printing_add_ipp() chooses between them by name), as the window has one button. */
 static gboolean
 is_ipp_printer(const PorchNeighbourService *services, guint k)
 {
@@ -137,18 +162,18 @@ is_ipp_printer(const PorchNeighbourService *services, guint k)
 }
 
 static GtkWidget *
-neighbour_menu(PorchTray *tray, PorchNeighbour *n)
+neighbour_menu(PorchTrayIcon *icon, PorchNeighbour *n)
 {
     GtkWidget *sub = gtk_menu_new();
     const char *host = porch_neighbour_get_host_name(n);
     guint count = 0;
-    GtkWidget *i = item(sub, "Show in Porch", G_CALLBACK(on_neighbour_item), tray);
+    GtkWidget *i = item(sub, "Show in Porch", G_CALLBACK(on_neighbour_item), icon);
 
     g_object_set_data_full(G_OBJECT(i), "porch-host", g_strdup(host), g_free);
     gtk_menu_shell_append(GTK_MENU_SHELL(sub), gtk_separator_menu_item_new());
     const PorchNeighbourShare *shares = porch_neighbour_get_shares(n, &count);
     for (guint k = 0; k < count; k++) {
-        i = item(sub, shares[k].name, G_CALLBACK(on_share_item), tray);
+        i = item(sub, shares[k].name, G_CALLBACK(on_share_item), icon);
         g_object_set_data_full(G_OBJECT(i), "porch-host", g_strdup(host), g_free);
         g_object_set_data_full(G_OBJECT(i), "porch-path", g_strdup(shares[k].path), g_free);
     }
@@ -157,9 +182,9 @@ neighbour_menu(PorchTray *tray, PorchNeighbour *n)
         g_autofree char *label = g_strdup_printf("Printer %s", printers[k].name);
         GtkWidget *psub = gtk_menu_new();
 
-        i = item(psub, "Print a file…", G_CALLBACK(on_print_item), tray);
+        i = item(psub, "Print a file…", G_CALLBACK(on_print_item), icon);
         set_printer_data(i, host, printers[k].name);
-        i = item(psub, "Add to this computer", G_CALLBACK(on_add_printer_item), tray);
+        i = item(psub, "Add to this computer", G_CALLBACK(on_add_printer_item), icon);
         set_printer_data(i, host, printers[k].name);
         i = item(sub, label, NULL, NULL);
         gtk_widget_set_sensitive(i, TRUE);
@@ -168,11 +193,11 @@ neighbour_menu(PorchTray *tray, PorchNeighbour *n)
     const PorchNeighbourService *services = porch_neighbour_get_services(n, &count);
     for (guint k = 0; k < count; k++) {
         g_autofree char *label = g_strdup_printf("%s (%s)", services[k].name, services[k].type);
-        i = item(sub, label, G_CALLBACK(on_uri_item), tray);
+        i = item(sub, label, G_CALLBACK(on_uri_item), icon);
         g_object_set_data_full(G_OBJECT(i), "porch-uri", g_strdup(services[k].uri), g_free);
         if (is_ipp_printer(services, k)) {
             g_autofree char *add = g_strdup_printf("Add %s to this computer", services[k].name);
-            i = item(sub, add, G_CALLBACK(on_add_ipp_item), tray);
+            i = item(sub, add, G_CALLBACK(on_add_ipp_item), icon);
             set_printer_data(i, host, services[k].name);
         }
     }
@@ -183,9 +208,8 @@ static gboolean
 rebuild(gpointer data)
 {
     PorchTrayIcon *icon = data;
-    PorchTray *tray = icon->tray;
     GtkWidget *menu = gtk_menu_new();
-    GtkTreeModel *model = GTK_TREE_MODEL(tray->neighbours);
+    GtkTreeModel *model = GTK_TREE_MODEL(porch_tray_model_get_neighbours(icon->model));
     GtkTreeIter iter;
     gboolean any = FALSE;
 
@@ -207,32 +231,43 @@ rebuild(gpointer data)
             i = item(menu, name, NULL, NULL);
             gtk_widget_set_sensitive(i, TRUE);
         }
-        gtk_menu_item_set_submenu(GTK_MENU_ITEM(i), neighbour_menu(tray, n));
+        gtk_menu_item_set_submenu(GTK_MENU_ITEM(i), neighbour_menu(icon, n));
         any = TRUE;
     }
     if (!any)
         item(menu, "No neighbours found yet", NULL, NULL);
     gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
-    item(menu, "Open Porch", G_CALLBACK(on_open), tray);
-    item(menu, "Quit", G_CALLBACK(on_quit), tray);
+    item(menu, "Open Porch", G_CALLBACK(on_open), icon);
+    item(menu, "Quit", G_CALLBACK(on_quit), icon);
     gtk_widget_show_all(menu);
     app_indicator_set_menu(icon->indicator, GTK_MENU(menu));
     icon->menu = menu;
 
-    if (porch_tray_transfers_running(tray) > 0)
+    if (porch_tray_model_get_transfers_running(icon->model) > 0)
         app_indicator_set_icon_full(icon->indicator, "folder-download", "Porch: fetching");
     else
         app_indicator_set_icon_full(icon->indicator, "folder-remote", "Porch");
     return G_SOURCE_REMOVE;
 }
 
+/* The neighbours or the transfers changed: the menu and the icon follow, shortly. */
 static void
-on_changed(PorchTray *tray, gpointer data)
+schedule_rebuild(PorchTrayIcon *icon)
 {
-    PorchTrayIcon *icon = data;
-
     if (icon->rebuild_idle == 0)
         icon->rebuild_idle = g_timeout_add(100, rebuild, icon);
+}
+
+static void
+on_neighbour_changed(PorchTrayModel *model, const char *host, gpointer data)
+{
+    schedule_rebuild(data);
+}
+
+static void
+on_transfers_running(PorchTrayModel *model, GParamSpec *pspec, gpointer data)
+{
+    schedule_rebuild(data);
 }
 
 static void
@@ -241,8 +276,8 @@ on_connection_changed(AppIndicator *indicator, gboolean connected, gpointer data
     PorchTrayIcon *icon = data;
 
     /* the tray host went away: the window is the way in */
-    if (!connected && porch_tray_get_window(icon->tray) == NULL)
-        porch_tray_show_window(icon->tray);
+    if (!connected && porch_tray_window_get_window(icon->window) == NULL)
+        porch_tray_window_show(icon->window);
 }
 
 static void
@@ -255,23 +290,24 @@ show_icon(PorchTrayIcon *icon)
     g_signal_connect(icon->indicator, "connection-changed", G_CALLBACK(on_connection_changed),
                      icon);
     rebuild(icon);
-    porch_tray_set_changed_func(icon->tray, on_changed, icon);
+    g_signal_connect(icon->model, "neighbour-changed", G_CALLBACK(on_neighbour_changed), icon);
+    g_signal_connect(icon->model, "notify::transfers-running", G_CALLBACK(on_transfers_running),
+                     icon);
 }
 
 static void
 finish(PorchTrayIcon *icon, gboolean shown)
 {
-    PorchTray *tray = icon->tray;
-    GApplication *app = tray->app != NULL ? G_APPLICATION(tray->app) : NULL;
+    GApplication *app = application(icon);
 
     if (icon->present) {
         if (shown && app != NULL)
             g_application_hold(app); /* the icon keeps the program running */
         if (!shown || icon->open_window)
-            porch_tray_show_window(tray);
+            porch_tray_window_show(icon->window);
     }
     if (icon->done != NULL)
-        icon->done(tray, shown, icon->done_data);
+        icon->done(shown, icon->done_data);
     if (icon->present && app != NULL)
         g_application_release(app); /* held while the question was open */
 }
@@ -318,85 +354,74 @@ on_bus(GObject *source, GAsyncResult *result, gpointer data)
                            on_name_has_owner, icon);
 }
 
-static void
-start(PorchTray *tray, gboolean present, gboolean open_window, PorchTrayIconDone done,
-      gpointer data)
+PorchTrayIcon *
+porch_tray_icon_new(PorchTrayModel *model, PorchTrayWindow *window, PorchTrayPrinting *printing)
 {
     PorchTrayIcon *icon = g_new0(PorchTrayIcon, 1);
+
+    icon->model = g_object_ref(model);
+    icon->window = g_object_ref(window);
+    icon->printing = g_object_ref(printing);
+    return icon;
+}
+
+void
+porch_tray_icon_start(PorchTrayIcon *icon, gboolean present, gboolean open_window,
+                      PorchTrayIconFunc done, gpointer data)
+{
     g_autofree char *bus_socket = g_build_filename(g_get_user_runtime_dir(), "bus", NULL);
 
-    g_return_if_fail(tray->icon == NULL);
-    icon->tray = tray;
+    g_return_if_fail(icon->cancellable == NULL && icon->indicator == NULL);
     icon->done = done;
     icon->done_data = data;
     icon->present = present;
     icon->open_window = open_window;
-    icon->cancellable = g_cancellable_new();
-    tray->icon = icon;
+    if (present && application(icon) != NULL)
+        g_application_hold(application(icon));
     /* Only ask when a session bus address is known: GLib would otherwise try to autolaunch
      * one (dbus-launch) on an X display. */
     if (g_getenv("DBUS_SESSION_BUS_ADDRESS") == NULL &&
         !g_file_test(bus_socket, G_FILE_TEST_EXISTS)) {
-        g_clear_object(&icon->cancellable);
         finish(icon, FALSE);
         return;
     }
+    icon->cancellable = g_cancellable_new();
     g_bus_get(G_BUS_TYPE_SESSION, icon->cancellable, on_bus, icon);
 }
 
-void
-porch_tray_icon_start(PorchTray *tray, PorchTrayIconDone done, gpointer data)
-{
-    start(tray, FALSE, FALSE, done, data);
-}
-
-void
-porch_tray_present(PorchTray *tray, gboolean open_window, PorchTrayIconDone done, gpointer data)
-{
-    if (tray->app != NULL)
-        g_application_hold(G_APPLICATION(tray->app));
-    start(tray, TRUE, open_window, done, data);
-}
-
 GtkMenu *
-porch_tray_icon_get_menu(PorchTray *tray)
+porch_tray_icon_get_menu(PorchTrayIcon *icon)
 {
-    return tray->icon != NULL && tray->icon->menu != NULL ? GTK_MENU(tray->icon->menu) : NULL;
+    return icon != NULL && icon->menu != NULL ? GTK_MENU(icon->menu) : NULL;
 }
 
 const char *
-porch_tray_icon_get_icon_name(PorchTray *tray)
+porch_tray_icon_get_icon_name(PorchTrayIcon *icon)
 {
-    return tray->icon != NULL && tray->icon->indicator != NULL
-                   ? app_indicator_get_icon(tray->icon->indicator)
-                   : NULL;
+    return icon != NULL && icon->indicator != NULL ? app_indicator_get_icon(icon->indicator) : NULL;
 }
 
 void
-porch_tray_icon_stop(PorchTray *tray)
+porch_tray_icon_stop(PorchTrayIcon *icon)
 {
-    PorchTrayIcon *icon = tray->icon;
-
     if (icon == NULL)
         return;
-    tray->icon = NULL;
     if (icon->rebuild_idle != 0)
         g_source_remove(icon->rebuild_idle);
-    if (tray->changed == on_changed)
-        porch_tray_set_changed_func(tray, NULL, NULL);
+    g_signal_handlers_disconnect_by_data(icon->model, icon);
     if (icon->indicator != NULL) {
         app_indicator_set_status(icon->indicator, APP_INDICATOR_STATUS_PASSIVE);
-        g_object_unref(icon->indicator);
+        g_clear_object(&icon->indicator);
     }
     if (icon->cancellable != NULL) {
-        /* a bus call is pending: its callback frees the icon. porch_tray_present()'s hold
-         * ends now, while the application is surely there. */
-        if (icon->present && tray->app != NULL)
-            g_application_release(G_APPLICATION(tray->app));
+        /* a bus call is pending: its callback frees the icon. The start's hold ends now,
+         * while the application is surely there. */
+        if (icon->present && application(icon) != NULL)
+            g_application_release(application(icon));
         icon->present = FALSE;
         icon->stopped = TRUE;
         g_cancellable_cancel(icon->cancellable);
         return;
     }
-    g_free(icon);
+    icon_free(icon);
 }

@@ -13,25 +13,29 @@
 #include "porch-config.h"
 #include "porch-print-client.h"
 #include "porch-printer-add.h"
-#include "tray-private.h"
+#include "tray-connect.h"
+#include "tray-print.h"
 
-typedef enum { OP_PRINT, OP_ADD } OpKind;
+struct _PorchTrayPrinting {
+    GObject parent_instance;
+    PorchTrayModel *model;
+    GtkFileChooserNative *chooser;
+};
 
+G_DEFINE_FINAL_TYPE(PorchTrayPrinting, porch_tray_printing, G_TYPE_OBJECT)
+
+/* A running operation, on the main thread (its state is the model's). */
 typedef struct {
-    PorchTray *tray;
+    PorchTrayModel *model; /* a reference, for the completion */
     guint id;
-    OpKind kind;
-    PorchTrayPrintState state;
-    char *what;    /* "hello.txt on Office", "Office@Alice_s_laptop" */
-    char *message; /* what a user reads about it */
-    char *queue;   /* OP_ADD: the queue's name */
+    char *what;  /* "hello.txt on Office", "Office@Alice_s_laptop" */
+    char *queue; /* adding: the queue's name */
     char *host;
-    char *printer; /* OP_PRINT */
-    GCancellable *cancellable;
+    char *printer; /* of a Porch neighbour */
 } Op;
 
-/* What a print worker reads: the task's own, so that it never touches the Op (freed with
- * the tray, which waits for its workers only so long). */
+/* What a print worker reads: the task's own, so that it never touches the Op (a worker that
+ * outlives the tray's wait for it holds nothing of the main thread's). */
 typedef struct {
     PorchNeighbour *neighbour;
     char *printer;
@@ -50,50 +54,63 @@ print_work_free(PrintWork *work)
     g_free(work);
 }
 
-struct _PorchTrayPrint {
-    GHashTable *ops;  /* id -> Op, kept for the tray's life (porch_tray_print_get()) */
-    GPtrArray *shown; /* failure dialogs still open */
-    GtkFileChooserNative *chooser;
-    guint next_id;
-};
+static void
+porch_tray_printing_init(PorchTrayPrinting *self)
+{
+}
+
+static void
+porch_tray_printing_dispose(GObject *object)
+{
+    PorchTrayPrinting *self = PORCH_TRAY_PRINTING(object);
+
+    if (self->chooser != NULL) {
+        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
+        g_clear_object(&self->chooser);
+    }
+    g_clear_object(&self->model);
+    G_OBJECT_CLASS(porch_tray_printing_parent_class)->dispose(object);
+}
+
+static void
+porch_tray_printing_class_init(PorchTrayPrintingClass *klass)
+{
+    G_OBJECT_CLASS(klass)->dispose = porch_tray_printing_dispose;
+}
+
+PorchTrayPrinting *
+porch_tray_printing_new(PorchTrayModel *model)
+{
+    PorchTrayPrinting *self = g_object_new(PORCH_TYPE_TRAY_PRINTING, NULL);
+
+    self->model = g_object_ref(model);
+    return self;
+}
 
 static void
 op_free(Op *op)
 {
+    g_clear_object(&op->model);
     g_free(op->what);
-    g_free(op->message);
     g_free(op->queue);
     g_free(op->host);
     g_free(op->printer);
-    g_clear_object(&op->cancellable);
     g_free(op);
 }
 
-static PorchTrayPrint *
-P(PorchTray *tray)
-{
-    if (tray->print == NULL) {
-        tray->print = g_new0(PorchTrayPrint, 1);
-        tray->print->ops = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)op_free);
-        tray->print->shown = g_ptr_array_new();
-        tray->print->next_id = 1;
-    }
-    return tray->print;
-}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Op, op_free)
 
+/* A new operation of @model's about @host, running (@queue: the queue an added printer
+ * gets, or NULL). */
 static Op *
-op_new(PorchTray *tray, OpKind kind, const char *host)
+op_new(PorchTrayModel *model, const char *host, const char *queue, GCancellable *cancellable)
 {
-    PorchTrayPrint *p = P(tray);
     Op *op = g_new0(Op, 1);
 
-    op->tray = tray;
-    op->id = p->next_id++;
-    op->kind = kind;
-    op->state = PORCH_TRAY_PRINT_RUNNING;
+    op->model = g_object_ref(model);
+    op->id = porch_tray_model_print_add(model, queue, cancellable);
     op->host = g_strdup(host);
-    op->cancellable = g_cancellable_new();
-    g_hash_table_insert(p->ops, GUINT_TO_POINTER(op->id), op);
+    op->queue = g_strdup(queue);
     return op;
 }
 
@@ -106,35 +123,28 @@ on_dialog_response(GtkDialog *dialog, int response, gpointer data)
     gtk_widget_destroy(GTK_WIDGET(dialog));
 }
 
+/* A failure dialog over the window; it goes when the user closes it, or when the tray
+ * closes. */
 static void
-on_dialog_destroy(GtkWidget *dialog, gpointer data)
+show_failure(PorchTrayModel *model, const char *title, const char *primary, const char *secondary)
 {
-    PorchTray *tray = data;
-
-    if (tray->print != NULL)
-        g_ptr_array_remove(tray->print->shown, dialog);
-}
-
-static void
-show_failure(PorchTray *tray, const char *title, const char *primary, const char *secondary)
-{
-    GtkWidget *d =
-            gtk_message_dialog_new(porch_tray_get_window(tray), GTK_DIALOG_DESTROY_WITH_PARENT,
-                                   GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", primary);
+    GtkWidget *d = gtk_message_dialog_new(porch_tray_model_get_dialog_parent(model),
+                                          GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR,
+                                          GTK_BUTTONS_CLOSE, "%s", primary);
 
     gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s", secondary);
     gtk_window_set_title(GTK_WINDOW(d), title);
     atk_object_set_name(gtk_widget_get_accessible(d), primary);
     g_signal_connect(d, "response", G_CALLBACK(on_dialog_response), NULL);
-    g_signal_connect(d, "destroy", G_CALLBACK(on_dialog_destroy), tray);
-    g_ptr_array_add(P(tray)->shown, d);
+    g_signal_connect_object(model, "notify::closing", G_CALLBACK(gtk_widget_destroy), d,
+                            G_CONNECT_SWAPPED);
     gtk_widget_show_all(d);
 }
 
 static void
-notify(PorchTray *tray, Op *op, const char *title, const char *body)
+notify(Op *op, const char *title, const char *body)
 {
-    GApplication *app = G_APPLICATION(tray->app);
+    GApplication *app = G_APPLICATION(porch_tray_model_get_application(op->model));
     g_autoptr(GNotification) note = NULL;
     g_autofree char *id = g_strdup_printf("print-%u", op->id);
 
@@ -192,60 +202,70 @@ print_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancella
     g_task_return_int(task, job_id);
 }
 
+/* Printing @op failed with @error: the neighbour is marked unreachable when it could not be
+ * reached, and the user is told. */
+static void
+print_failed(Op *op, const GError *error, gboolean connected)
+{
+    g_autofree char *primary = g_strdup_printf("Could not print %s", op->what);
+    g_autofree char *secondary = NULL;
+
+    if (!connected)
+        porch_tray_contact_failed(op->model, op->host, error);
+    if (g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_NOT_ALLOWED))
+        secondary = g_strdup_printf("%s\n\nThe owner of the neighbour can give your key "
+                                    "the print right on %s (your key's fingerprint: "
+                                    "porch id).",
+                                    error->message, op->printer);
+    else
+        secondary = g_strdup(error->message);
+    notify(op, "Printing failed", error->message);
+    show_failure(op->model, "Porch — printing failed", primary, secondary);
+}
+
 static void
 print_done(GObject *source, GAsyncResult *result, gpointer data)
 {
-    Op *op = data;
-    PorchTray *tray = op->tray;
+    g_autoptr(Op) op = data;
+    PorchTrayModel *model = op->model;
     PrintWork *work = g_task_get_task_data(G_TASK(result));
     g_autoptr(GError) error = NULL;
     gssize job_id;
 
-    tray->pending--;
     job_id = g_task_propagate_int(G_TASK(result), &error);
     if (error == NULL) {
-        op->state = PORCH_TRAY_PRINT_DONE;
-        op->message = g_strdup_printf("job %d on %s", (int)job_id, op->printer);
-        porch_tray_contact_ok(tray, op->host);
-        notify(tray, op, "Sent to the printer", op->what);
-        return;
+        g_autofree char *message = g_strdup_printf("job %d on %s", (int)job_id, op->printer);
+        porch_tray_model_print_finish(model, op->id, PORCH_TRAY_PRINT_DONE, message);
+        porch_tray_contact_ok(model, op->host);
+        notify(op, "Sent to the printer", op->what);
+    } else {
+        porch_tray_model_print_finish(model, op->id, PORCH_TRAY_PRINT_FAILED, error->message);
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+            !porch_tray_model_is_closing(model))
+            print_failed(op, error, g_atomic_int_get(&work->connected));
     }
-    op->state = PORCH_TRAY_PRINT_FAILED;
-    op->message = g_strdup(error->message);
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || tray->closing)
-        return;
-    if (!g_atomic_int_get(&work->connected))
-        porch_tray_contact_failed(tray, op->host, error);
-    {
-        g_autofree char *primary = g_strdup_printf("Could not print %s", op->what);
-        g_autofree char *secondary = NULL;
-
-        if (g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_NOT_ALLOWED))
-            secondary = g_strdup_printf("%s\n\nThe owner of the neighbour can give your key "
-                                        "the print right on %s (your key's fingerprint: "
-                                        "porch id).",
-                                        error->message, op->printer);
-        else
-            secondary = g_strdup(error->message);
-        notify(tray, op, "Printing failed", op->message);
-        show_failure(tray, "Porch — printing failed", primary, secondary);
-    }
+    porch_tray_model_worker_done(model); /* the Op's reference keeps the model till its end */
 }
 
 guint
-porch_tray_print_file(PorchTray *tray, const char *host, const char *printer, const char *path)
+porch_tray_printing_print_file(PorchTrayPrinting *self, const char *host, const char *printer,
+                               const char *path)
 {
     g_autoptr(PorchNeighbour) n = NULL;
     g_autoptr(GTask) task = NULL;
+    g_autoptr(GCancellable) cancellable = NULL;
     g_autofree char *base = NULL;
     PrintWork *work;
     Op *op;
+    guint id;
 
     g_return_val_if_fail(host != NULL && printer != NULL && path != NULL, 0);
-    n = porch_tray_find_neighbour(tray, host);
+    n = porch_tray_model_find_neighbour(self->model, host);
     if (n == NULL || !porch_neighbour_is_porch(n))
         return 0;
-    op = op_new(tray, OP_PRINT, host);
+    cancellable = g_cancellable_new();
+    op = op_new(self->model, host, NULL, cancellable);
+    id = op->id;
     base = g_path_get_basename(path);
     op->what = g_strdup_printf("%s on %s", base, printer);
     op->printer = g_strdup(printer);
@@ -253,51 +273,51 @@ porch_tray_print_file(PorchTray *tray, const char *host, const char *printer, co
     work->neighbour = porch_neighbour_ref(n);
     work->printer = g_strdup(printer);
     work->path = g_strdup(path);
-    work->connect = porch_tray_connect_new(tray);
-    tray->pending++;
-    task = g_task_new(NULL, op->cancellable, print_done, op);
+    work->connect = porch_tray_connect_new(self->model);
+    porch_tray_model_worker_start(self->model);
+    task = g_task_new(NULL, cancellable, print_done, op);
     g_task_set_task_data(task, work, (GDestroyNotify)print_work_free);
     g_task_set_name(task, "porch-tray print");
     g_task_run_in_thread(task, print_thread);
-    return op->id;
+    return id;
 }
 
 static void
 on_chooser_response(GtkNativeDialog *dialog, int response, gpointer data)
 {
-    PorchTray *tray = data;
+    PorchTrayPrinting *self = data;
     g_autofree char *file = NULL;
 
     if (response == GTK_RESPONSE_ACCEPT)
         file = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(dialog));
     if (file != NULL)
-        porch_tray_print_file(tray, g_object_get_data(G_OBJECT(dialog), "porch-host"),
-                              g_object_get_data(G_OBJECT(dialog), "porch-printer"), file);
-    if (tray->print != NULL && tray->print->chooser == GTK_FILE_CHOOSER_NATIVE(dialog)) {
-        tray->print->chooser = NULL;
+        porch_tray_printing_print_file(self, g_object_get_data(G_OBJECT(dialog), "porch-host"),
+                                       g_object_get_data(G_OBJECT(dialog), "porch-printer"), file);
+    if (self->chooser == GTK_FILE_CHOOSER_NATIVE(dialog)) {
+        self->chooser = NULL;
         g_object_unref(dialog);
     }
 }
 
 void
-porch_tray_print_choose(PorchTray *tray, const char *host, const char *printer)
+porch_tray_printing_choose(PorchTrayPrinting *self, const char *host, const char *printer)
 {
-    PorchTrayPrint *p = P(tray);
-    g_autofree char *title = g_strdup_printf("Print a file on %s", printer);
+    g_autofree char *title = NULL;
     GtkFileChooserNative *d;
 
     g_return_if_fail(host != NULL && printer != NULL);
-    if (p->chooser != NULL) {
-        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(p->chooser));
-        g_clear_object(&p->chooser);
+    if (self->chooser != NULL) {
+        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
+        g_clear_object(&self->chooser);
     }
-    d = gtk_file_chooser_native_new(title, porch_tray_get_window(tray),
+    title = g_strdup_printf("Print a file on %s", printer);
+    d = gtk_file_chooser_native_new(title, porch_tray_model_get_dialog_parent(self->model),
                                     GTK_FILE_CHOOSER_ACTION_OPEN, "_Print", "_Cancel");
     gtk_file_chooser_set_local_only(GTK_FILE_CHOOSER(d), TRUE);
     g_object_set_data_full(G_OBJECT(d), "porch-host", g_strdup(host), g_free);
     g_object_set_data_full(G_OBJECT(d), "porch-printer", g_strdup(printer), g_free);
-    g_signal_connect(d, "response", G_CALLBACK(on_chooser_response), tray);
-    p->chooser = d;
+    g_signal_connect(d, "response", G_CALLBACK(on_chooser_response), self);
+    self->chooser = d;
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
 }
 
@@ -307,93 +327,98 @@ porch_tray_print_choose(PorchTray *tray, const char *host, const char *printer)
 static void
 add_done(GObject *source, GAsyncResult *result, gpointer data)
 {
-    Op *op = data;
-    PorchTray *tray = op->tray;
+    g_autoptr(Op) op = data;
+    PorchTrayModel *model = op->model;
     g_autoptr(GError) error = NULL;
+    g_autofree char *message = NULL;
     const char *hint;
 
-    tray->pending--;
     if (porch_printer_lpadmin_run_finish(result, &error)) {
-        op->state = PORCH_TRAY_PRINT_DONE;
         if (op->printer != NULL) {
             /* as porch printer add says it */
             g_autofree char *state_dir = porch_config_default_state_dir(TRUE);
             g_autofree char *key = g_build_filename(state_dir, "ssh_host_ed25519_key", NULL);
-            op->message = g_strdup_printf(
+            message = g_strdup_printf(
                     "Added the printer %s. It prints with this computer's host key: the "
                     "neighbour's owner adds the peer that “porch id --identity %s” shows, with "
                     "the print right on %s.",
                     op->queue, key, op->printer);
         } else {
-            op->message = g_strdup_printf("Added the printer %s: every application of this "
-                                          "computer can print on it.",
-                                          op->queue);
+            message = g_strdup_printf("Added the printer %s: every application of this "
+                                      "computer can print on it.",
+                                      op->queue);
         }
-        notify(tray, op, "Printer added", op->message);
-        return;
-    }
-    op->state = PORCH_TRAY_PRINT_FAILED;
-    hint = porch_printer_lpadmin_hint(error);
-    op->message = hint != NULL ? g_strdup_printf("%s (%s)", error->message, hint)
+        porch_tray_model_print_finish(model, op->id, PORCH_TRAY_PRINT_DONE, message);
+        notify(op, "Printer added", message);
+    } else {
+        hint = porch_printer_lpadmin_hint(error);
+        message = hint != NULL ? g_strdup_printf("%s (%s)", error->message, hint)
                                : g_strdup(error->message);
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || tray->closing)
-        return;
-    {
-        g_autofree char *primary = g_strdup_printf("Could not add the printer %s", op->what);
-        notify(tray, op, "Adding the printer failed", op->message);
-        show_failure(tray, "Porch — adding the printer failed", primary, op->message);
+        porch_tray_model_print_finish(model, op->id, PORCH_TRAY_PRINT_FAILED, message);
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+            !porch_tray_model_is_closing(model)) {
+            g_autofree char *primary = g_strdup_printf("Could not add the printer %s", op->what);
+            notify(op, "Adding the printer failed", message);
+            show_failure(model, "Porch — adding the printer failed", primary, message);
+        }
     }
+    porch_tray_model_worker_done(model); /* the Op's reference keeps the model till its end */
 }
 
-/* Starts lpadmin for @op with @argv. */
+/* Starts lpadmin for @op (which the completion frees) with @argv. */
 static void
-run_add(Op *op, GStrv argv)
+run_add(Op *op, GStrv argv, GCancellable *cancellable)
 {
-    op->tray->pending++;
-    porch_printer_lpadmin_run_async((const char *const *)argv, op->cancellable, add_done, op);
+    porch_tray_model_worker_start(op->model);
+    porch_printer_lpadmin_run_async((const char *const *)argv, cancellable, add_done, op);
 }
 
+/* Adding @op failed before lpadmin ran. */
 static void
 fail_now(Op *op, const char *message)
 {
     g_autofree char *primary = g_strdup_printf("Could not add the printer %s", op->what);
 
-    op->state = PORCH_TRAY_PRINT_FAILED;
-    op->message = g_strdup(message);
-    show_failure(op->tray, "Porch — adding the printer failed", primary, message);
+    porch_tray_model_print_finish(op->model, op->id, PORCH_TRAY_PRINT_FAILED, message);
+    show_failure(op->model, "Porch — adding the printer failed", primary, message);
 }
 
 guint
-porch_tray_add_porch_printer(PorchTray *tray, const char *host, const char *printer)
+porch_tray_printing_add_porch(PorchTrayPrinting *self, const char *host, const char *printer)
 {
     g_autoptr(PorchNeighbour) n = NULL;
     g_autoptr(GError) error = NULL;
-    g_autofree char *ppd = NULL, *uri = NULL, *description = NULL;
+    g_autoptr(GCancellable) cancellable = NULL;
+    g_autofree char *queue = NULL, *ppd = NULL, *uri = NULL, *description = NULL;
     g_auto(GStrv) argv = NULL;
     const char *name;
     Op *op;
+    guint id;
 
     g_return_val_if_fail(host != NULL && printer != NULL, 0);
-    n = porch_tray_find_neighbour(tray, host);
+    n = porch_tray_model_find_neighbour(self->model, host);
     if (n == NULL || !porch_neighbour_is_porch(n))
         return 0;
     /* by display name, resolved over mDNS by the backend each time: the queue follows the
      * neighbour when its address changes (as `porch printer add NAME/PRINTER`) */
     name = porch_neighbour_get_name(n);
-    op = op_new(tray, OP_ADD, host);
-    op->queue = porch_printer_default_queue_name(printer, name);
+    queue = porch_printer_default_queue_name(printer, name);
+    cancellable = g_cancellable_new();
+    op = op_new(self->model, host, queue, cancellable);
+    id = op->id;
     op->printer = g_strdup(printer);
     op->what = g_strdup_printf("%s on %s", printer, name);
     ppd = porch_printer_ppd_file(&error);
     if (ppd == NULL) {
         fail_now(op, error->message);
-        return op->id;
+        op_free(op);
+        return id;
     }
     uri = porch_printer_porch_uri(name, 0, printer);
     description = g_strdup_printf("%s on %s", printer, name);
-    argv = porch_printer_lpadmin_argv(op->queue, uri, ppd, description);
-    run_add(op, argv);
-    return op->id;
+    argv = porch_printer_lpadmin_argv(queue, uri, ppd, description);
+    run_add(op, argv, cancellable);
+    return id;
 }
 
 static const char *
@@ -436,17 +461,19 @@ porch_tray_ipp_device_uri(const PorchNeighbour *n, const PorchNeighbourService *
 }
 
 guint
-porch_tray_add_ipp_printer(PorchTray *tray, const char *host, const char *service)
+porch_tray_printing_add_ipp(PorchTrayPrinting *self, const char *host, const char *service)
 {
     g_autoptr(PorchNeighbour) n = NULL;
+    g_autoptr(GCancellable) cancellable = NULL;
     const PorchNeighbourService *svc, *found = NULL;
-    g_autofree char *uri = NULL;
+    g_autofree char *uri = NULL, *queue = NULL;
     g_auto(GStrv) argv = NULL;
     guint count = 0;
     Op *op;
+    guint id;
 
     g_return_val_if_fail(host != NULL && service != NULL, 0);
-    n = porch_tray_find_neighbour(tray, host);
+    n = porch_tray_model_find_neighbour(self->model, host);
     if (n == NULL)
         return 0;
     svc = porch_neighbour_get_services(n, &count);
@@ -458,64 +485,12 @@ porch_tray_add_ipp_printer(PorchTray *tray, const char *host, const char *servic
             found = &svc[i];
     if (found == NULL || (uri = porch_tray_ipp_device_uri(n, found)) == NULL)
         return 0;
-    op = op_new(tray, OP_ADD, host);
-    op->queue = porch_printer_default_queue_name(service, NULL);
+    queue = porch_printer_default_queue_name(service, NULL);
+    cancellable = g_cancellable_new();
+    op = op_new(self->model, host, queue, cancellable);
+    id = op->id;
     op->what = g_strdup(service);
-    argv = porch_printer_lpadmin_argv(op->queue, uri, NULL, service);
-    run_add(op, argv);
-    return op->id;
-}
-
-/* ------------------------------------------------------------------------------------------
- * State */
-
-gboolean
-porch_tray_print_get(PorchTray *tray, guint id, PorchTrayPrintState *ret_state, char **ret_message,
-                     char **ret_queue)
-{
-    Op *op = tray->print != NULL ? g_hash_table_lookup(tray->print->ops, GUINT_TO_POINTER(id))
-                                 : NULL;
-
-    if (op == NULL)
-        return FALSE;
-    if (ret_state != NULL)
-        *ret_state = op->state;
-    if (ret_message != NULL)
-        *ret_message = g_strdup(op->message);
-    if (ret_queue != NULL)
-        *ret_queue = g_strdup(op->queue);
-    return TRUE;
-}
-
-void
-porch_tray_print_cancel_all(PorchTray *tray)
-{
-    GHashTableIter it;
-    gpointer value;
-
-    if (tray->print == NULL)
-        return;
-    g_hash_table_iter_init(&it, tray->print->ops);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        g_cancellable_cancel(((Op *)value)->cancellable);
-}
-
-void
-porch_tray_print_dispose(PorchTray *tray)
-{
-    PorchTrayPrint *p = tray->print;
-
-    if (p == NULL)
-        return;
-    /* every operation has completed by now (porch_tray_free() waited) */
-    while (p->shown->len > 0)
-        gtk_widget_destroy(g_ptr_array_index(p->shown, p->shown->len - 1));
-    if (p->chooser != NULL) {
-        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(p->chooser));
-        g_clear_object(&p->chooser);
-    }
-    tray->print = NULL;
-    g_hash_table_unref(p->ops);
-    g_ptr_array_unref(p->shown);
-    g_free(p);
+    argv = porch_printer_lpadmin_argv(queue, uri, NULL, service);
+    run_add(op, argv, cancellable);
+    return id;
 }

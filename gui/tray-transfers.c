@@ -1,15 +1,17 @@
 /* tray-transfers.c — fetching a file or folder of a neighbour: each transfer in a GTask worker
  * thread with a PorchClient of its own (porch_client_get(), verified and resumable as
- * `porch get --resume`), its progress handed to the main thread for the transfers model, and
+ * `porch get --resume`), its progress handed to the main thread for the model's transfers, and
  * a desktop notification when it ends. */
 #include <string.h>
 
 #include <glib/gstdio.h>
 
-#include "tray-private.h"
+#include "tray-connect.h"
+#include "tray-transfers.h"
 
 typedef struct {
-    PorchTray *tray; /* main thread only */
+    PorchTrayModel *model; /* main thread only; there while the job's worker is counted */
+    GMainContext *context;
     guint id;
     PorchNeighbour *neighbour;
     char *remote;
@@ -25,7 +27,8 @@ typedef struct {
     char *first_failure;
     gboolean connected;
 
-    /* main thread: the rate */
+    /* main thread */
+    gboolean finished; /* fetch_done() ran: a progress report queued before is stale */
     gint64 last_time;
     guint64 last_bytes;
     double rate; /* bytes per second, smoothed */
@@ -40,6 +43,7 @@ job_ref(Job *job)
 static void
 job_clear(Job *job)
 {
+    g_main_context_unref(job->context);
     porch_neighbour_unref(job->neighbour);
     g_free(job->remote);
     g_free(job->local);
@@ -55,24 +59,6 @@ static void
 job_unref(Job *job)
 {
     g_atomic_rc_box_release_full(job, (GDestroyNotify)job_clear);
-}
-
-static gboolean
-find_row(PorchTray *tray, guint id, GtkTreeIter *ret_iter)
-{
-    GtkTreeModel *model = GTK_TREE_MODEL(tray->transfers);
-    GtkTreeIter iter;
-
-    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
-         ok = gtk_tree_model_iter_next(model, &iter)) {
-        guint row_id = 0;
-        gtk_tree_model_get(model, &iter, PORCH_TRAY_TCOL_ID, &row_id, -1);
-        if (row_id == id) {
-            *ret_iter = iter;
-            return TRUE;
-        }
-    }
-    return FALSE;
 }
 
 char *
@@ -121,10 +107,8 @@ static gboolean
 apply_progress(gpointer data)
 {
     Job *job = data;
-    PorchTray *tray = job->tray;
     PorchProgress p;
     gboolean connected;
-    GtkTreeIter iter;
     gint64 now = g_get_monotonic_time();
     int percent;
     g_autofree char *rate = NULL, *status = NULL, *done = NULL, *total = NULL;
@@ -136,8 +120,7 @@ apply_progress(gpointer data)
     job->update_queued = FALSE;
     g_mutex_unlock(&job->lock);
 
-    if (!g_hash_table_contains(tray->jobs, GUINT_TO_POINTER(job->id)) ||
-        !find_row(tray, job->id, &iter))
+    if (job->finished || !porch_tray_model_transfer_is_running(job->model, job->id))
         return G_SOURCE_REMOVE;
     if (job->last_time != 0 && now > job->last_time && p.done_bytes >= job->last_bytes) {
         double dt = (double)(now - job->last_time) / G_USEC_PER_SEC;
@@ -163,10 +146,8 @@ apply_progress(gpointer data)
                                  p.total_files);
     else
         status = g_strdup_printf("%s of %s", done, total);
-    gtk_list_store_set(tray->transfers, &iter, PORCH_TRAY_TCOL_PERCENT, CLAMP(percent, 0, 100),
-                       PORCH_TRAY_TCOL_RATE, rate != NULL ? rate : "", PORCH_TRAY_TCOL_ETA, eta,
-                       PORCH_TRAY_TCOL_STATUS, status, PORCH_TRAY_TCOL_DONE, p.done_bytes,
-                       PORCH_TRAY_TCOL_TOTAL, p.total_bytes, -1);
+    porch_tray_model_transfer_progress(job->model, job->id, percent, rate != NULL ? rate : "", eta,
+                                       status, p.done_bytes, p.total_bytes);
     return G_SOURCE_REMOVE;
 }
 
@@ -177,8 +158,7 @@ queue_update(Job *job)
     if (job->update_queued)
         return;
     job->update_queued = TRUE;
-    porch_tray_run_on_main(job->tray->context, apply_progress, job_ref(job),
-                           (GDestroyNotify)job_unref);
+    porch_tray_post(job->context, apply_progress, job_ref(job), (GDestroyNotify)job_unref);
 }
 
 static void
@@ -249,9 +229,9 @@ fetch_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancella
 }
 
 static void
-notify(PorchTray *tray, Job *job, PorchTrayTransferState state, const char *message)
+notify(Job *job, PorchTrayTransferState state, const char *message)
 {
-    GApplication *app = G_APPLICATION(tray->app);
+    GApplication *app = G_APPLICATION(porch_tray_model_get_application(job->model));
     g_autoptr(GNotification) note = NULL;
     g_autofree char *id = g_strdup_printf("transfer-%u", job->id);
 
@@ -270,19 +250,18 @@ static void
 fetch_done(GObject *source, GAsyncResult *result, gpointer data)
 {
     Job *job = data;
-    PorchTray *tray = job->tray;
+    PorchTrayModel *model = job->model;
     g_autoptr(GError) error = NULL;
     g_autofree char *status = NULL;
     PorchTrayTransferState state;
-    GtkTreeIter iter;
     const char *host = porch_neighbour_get_host_name(job->neighbour);
 
-    tray->pending--;
     apply_progress(job);
+    job->finished = TRUE;
     if (g_task_propagate_boolean(G_TASK(result), &error)) {
         state = PORCH_TRAY_TRANSFER_DONE;
         status = g_strdup_printf("Done: %s", job->local);
-        porch_tray_contact_ok(tray, host);
+        porch_tray_contact_ok(model, host);
     } else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         state = PORCH_TRAY_TRANSFER_CANCELLED;
         status = g_strdup("Cancelled (fetching it again resumes)");
@@ -294,27 +273,15 @@ fetch_done(GObject *source, GAsyncResult *result, gpointer data)
         else
             status = g_strdup_printf("Failed: %s", error->message);
         if (!job->connected)
-            porch_tray_contact_failed(tray, host, error);
+            porch_tray_contact_failed(model, host, error);
     }
-    if (find_row(tray, job->id, &iter))
-        gtk_list_store_set(tray->transfers, &iter, PORCH_TRAY_TCOL_STATE, state,
-                           PORCH_TRAY_TCOL_STATUS, status, PORCH_TRAY_TCOL_RATE, "",
-                           PORCH_TRAY_TCOL_ETA, "", PORCH_TRAY_TCOL_PERCENT,
-                           state == PORCH_TRAY_TRANSFER_DONE ? 100 : -1, -1);
+    porch_tray_model_transfer_finish(model, job->id, state, status);
     if (state == PORCH_TRAY_TRANSFER_DONE || state == PORCH_TRAY_TRANSFER_FAILED) {
         g_autofree char *message = g_strdup_printf("%s — %s", job->title, status);
-        notify(tray, job, state, message);
+        notify(job, state, message);
     }
-    if (find_row(tray, job->id, &iter)) {
-        int percent = 0;
-        gtk_tree_model_get(GTK_TREE_MODEL(tray->transfers), &iter, PORCH_TRAY_TCOL_PERCENT,
-                           &percent, -1);
-        if (percent < 0)
-            gtk_list_store_set(tray->transfers, &iter, PORCH_TRAY_TCOL_PERCENT, 0, -1);
-    }
-    g_hash_table_remove(tray->jobs, GUINT_TO_POINTER(job->id));
-    porch_tray_emit_changed(tray);
     job_unref(job);
+    porch_tray_model_worker_done(model);
 }
 
 static void
@@ -327,23 +294,25 @@ on_open_folder(GSimpleAction *action, GVariant *parameter, gpointer data)
 }
 
 guint
-porch_tray_fetch(PorchTray *tray, PorchNeighbour *n, const char *remote, const char *dest_dir)
+porch_tray_transfer_start(PorchTrayModel *model, PorchNeighbour *n, const char *remote,
+                          const char *dest_dir)
 {
-    Job *job = g_atomic_rc_box_new0(Job);
+    GtkApplication *app = porch_tray_model_get_application(model);
+    Job *job;
     g_autoptr(GTask) task = NULL;
-    g_autofree char *base = g_path_get_basename(remote);
-    GtkTreeIter iter;
+    g_autofree char *base = NULL;
 
     g_return_val_if_fail(n != NULL && remote != NULL, 0);
-    if (tray->app != NULL &&
-        g_action_map_lookup_action(G_ACTION_MAP(tray->app), "open-folder") == NULL) {
+    if (app != NULL && g_action_map_lookup_action(G_ACTION_MAP(app), "open-folder") == NULL) {
         g_autoptr(GSimpleAction) a = g_simple_action_new("open-folder", G_VARIANT_TYPE_STRING);
         g_signal_connect(a, "activate", G_CALLBACK(on_open_folder), NULL);
-        g_action_map_add_action(G_ACTION_MAP(tray->app), G_ACTION(a));
+        g_action_map_add_action(G_ACTION_MAP(app), G_ACTION(a));
     }
+    base = g_path_get_basename(remote);
+    job = g_atomic_rc_box_new0(Job);
     g_mutex_init(&job->lock);
-    job->tray = tray;
-    job->id = tray->next_id++;
+    job->model = model;
+    job->context = g_main_context_ref(porch_tray_model_get_context(model));
     job->neighbour = porch_neighbour_ref(n);
     job->remote = g_strdup(remote);
     job->dest_dir = dest_dir != NULL ? g_strdup(dest_dir) : porch_tray_default_download_dir();
@@ -351,89 +320,13 @@ porch_tray_fetch(PorchTray *tray, PorchNeighbour *n, const char *remote, const c
     job->local = pick_local(job->dest_dir, remote);
     job->title = g_strdup_printf("%s from %s", base, porch_neighbour_get_name(n));
     job->cancellable = g_cancellable_new();
-    job->connect = porch_tray_connect_new(tray);
+    job->connect = porch_tray_connect_new(model);
+    job->id = porch_tray_model_transfer_add(model, job->title, job->local, job->cancellable);
 
-    gtk_list_store_insert_with_values(
-            tray->transfers, &iter, -1, PORCH_TRAY_TCOL_ID, job->id, PORCH_TRAY_TCOL_NAME,
-            job->title, PORCH_TRAY_TCOL_DEST, job->local, PORCH_TRAY_TCOL_PERCENT, 0,
-            PORCH_TRAY_TCOL_RATE, "", PORCH_TRAY_TCOL_ETA, "", PORCH_TRAY_TCOL_STATUS,
-            "Connecting…", PORCH_TRAY_TCOL_STATE, PORCH_TRAY_TRANSFER_RUNNING, PORCH_TRAY_TCOL_DONE,
-            (guint64)0, PORCH_TRAY_TCOL_TOTAL, (guint64)0, -1);
-    g_hash_table_insert(tray->jobs, GUINT_TO_POINTER(job->id), job);
-    tray->pending++;
-
+    porch_tray_model_worker_start(model);
     task = g_task_new(NULL, job->cancellable, fetch_done, job);
     g_task_set_task_data(task, job_ref(job), (GDestroyNotify)job_unref);
     g_task_set_name(task, "porch-tray fetch");
     g_task_run_in_thread(task, fetch_thread);
-    porch_tray_emit_changed(tray);
     return job->id;
-}
-
-void
-porch_tray_transfer_cancel(PorchTray *tray, guint id)
-{
-    Job *job = g_hash_table_lookup(tray->jobs, GUINT_TO_POINTER(id));
-
-    if (job != NULL)
-        g_cancellable_cancel(job->cancellable);
-}
-
-void
-porch_tray_transfer_cancel_all(PorchTray *tray)
-{
-    GHashTableIter it;
-    gpointer value;
-
-    g_hash_table_iter_init(&it, tray->jobs);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        g_cancellable_cancel(((Job *)value)->cancellable);
-}
-
-GtkListStore *
-porch_tray_get_transfer_model(PorchTray *tray)
-{
-    return tray->transfers;
-}
-
-gboolean
-porch_tray_transfer_get(PorchTray *tray, guint id, PorchTrayTransferState *ret_state,
-                        char **ret_dest, char **ret_status, guint64 *ret_done)
-{
-    GtkTreeIter iter;
-    int state = 0;
-    char *dest = NULL, *status = NULL;
-    guint64 done = 0;
-
-    if (!find_row(tray, id, &iter))
-        return FALSE;
-    gtk_tree_model_get(GTK_TREE_MODEL(tray->transfers), &iter, PORCH_TRAY_TCOL_STATE, &state,
-                       PORCH_TRAY_TCOL_DEST, &dest, PORCH_TRAY_TCOL_STATUS, &status,
-                       PORCH_TRAY_TCOL_DONE, &done, -1);
-    if (ret_state != NULL)
-        *ret_state = (PorchTrayTransferState)state;
-    if (ret_dest != NULL)
-        *ret_dest = dest;
-    else
-        g_free(dest);
-    if (ret_status != NULL)
-        *ret_status = status;
-    else
-        g_free(status);
-    if (ret_done != NULL)
-        *ret_done = done;
-    return TRUE;
-}
-
-guint
-porch_tray_transfers_running(PorchTray *tray)
-{
-    return g_hash_table_size(tray->jobs);
-}
-
-void
-porch_tray_transfers_dispose(PorchTray *tray)
-{
-    /* every job held by the table has completed by now (porch_tray_free() waited) */
-    g_hash_table_remove_all(tray->jobs);
 }

@@ -2,11 +2,13 @@
  * neighbour model), the selected one's shares, printers and services, a folder browser for a
  * share (back, up, path bar; sizes and dates), and the transfers. Folder listings run in GTask
  * worker threads over one connection per browsed neighbour; nothing here waits on the
- * network. */
+ * network (see tray-window.h). */
 #include <string.h>
 
 #include "porch-neighbour-client.h"
-#include "tray-private.h"
+#include "tray-connect.h"
+#include "tray-transfers.h"
+#include "tray-window.h"
 
 enum { FCOL_ICON, FCOL_NAME, FCOL_SIZE_TEXT, FCOL_DATE, FCOL_IS_DIR, FCOL_SIZE, FCOL_COUNT };
 enum { SCOL_NAME, SCOL_DETAIL, SCOL_URI, SCOL_PATH, SCOL_COUNT };
@@ -17,8 +19,9 @@ typedef struct {
     PorchClient *client;
 } BrowseConn;
 
-struct _PorchTrayWindow {
-    PorchTray *tray;
+/* The window while it is open: its widgets and what it shows. */
+typedef struct {
+    PorchTrayWindow *owner;
     GtkWidget *window;
     GtkWidget *state_label;
     GtkTreeView *neighbours_view, *devices_view;
@@ -44,7 +47,7 @@ struct _PorchTrayWindow {
     char *conn_host;
     /* transfers */
     GtkTreeView *transfers_view;
-};
+} View;
 
 static void
 a11y(GtkWidget *w, const char *name)
@@ -73,31 +76,50 @@ browse_conn_unref(BrowseConn *c)
     g_atomic_rc_box_release_full(c, (GDestroyNotify)browse_conn_clear);
 }
 
-static PorchTrayWindow *
-W(PorchTray *tray)
+struct _PorchTrayWindow {
+    GObject parent_instance;
+    PorchTrayModel *model;
+    PorchTrayPrinting *printing;
+    View *view; /* while the window is open */
+};
+
+G_DEFINE_FINAL_TYPE(PorchTrayWindow, porch_tray_window, G_TYPE_OBJECT)
+
+static char *
+format_size(guint64 size)
 {
-    return tray->window;
+    return g_format_size(size);
+}
+
+/* The local date and time of @mtime, "" when unknown. */
+static char *
+format_date(gint64 mtime)
+{
+    g_autoptr(GDateTime) t = NULL;
+
+    if (mtime < 0)
+        return g_strdup("");
+    t = g_date_time_new_from_unix_local(mtime);
+    return t != NULL ? g_date_time_format(t, "%Y-%m-%d %H:%M") : g_strdup("");
 }
 
 /* ------------------------------------------------------------------------------------------
  * The neighbour page */
 
 static PorchNeighbour *
-selected_neighbour(PorchTrayWindow *w)
+selected_neighbour(View *w)
 {
-    return w->host != NULL ? porch_tray_find_neighbour(w->tray, w->host) : NULL;
+    return w->host != NULL ? porch_tray_model_find_neighbour(w->owner->model, w->host) : NULL;
 }
 
 static void
-fill_neighbour_page(PorchTrayWindow *w)
+fill_neighbour_page(View *w)
 {
     g_autoptr(PorchNeighbour) n = selected_neighbour(w);
     guint count = 0;
     g_autoptr(GString) info = g_string_new(NULL);
     const char *const *v4, *const *v6;
     gboolean unreachable = FALSE;
-    GtkTreeIter iter;
-    GtkTreeModel *model = GTK_TREE_MODEL(w->tray->neighbours);
 
     gtk_list_store_clear(w->shares);
     gtk_list_store_clear(w->printers);
@@ -111,13 +133,7 @@ fill_neighbour_page(PorchTrayWindow *w)
         gtk_widget_hide(w->services_box);
         return;
     }
-    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
-         ok = gtk_tree_model_iter_next(model, &iter)) {
-        g_autofree char *h = NULL;
-        gtk_tree_model_get(model, &iter, PORCH_TRAY_NCOL_HOST, &h, -1);
-        if (g_strcmp0(h, w->host) == 0)
-            gtk_tree_model_get(model, &iter, PORCH_TRAY_NCOL_UNREACHABLE, &unreachable, -1);
-    }
+    unreachable = porch_tray_model_is_unreachable(w->owner->model, w->host);
     gtk_label_set_text(GTK_LABEL(w->title_label), porch_neighbour_get_name(n));
     g_string_append(info, porch_neighbour_get_host_name(n));
     v4 = porch_neighbour_get_ipv4_addresses(n);
@@ -157,7 +173,7 @@ fill_neighbour_page(PorchTrayWindow *w)
 }
 
 static void
-show_neighbour(PorchTrayWindow *w, const char *host)
+show_neighbour(View *w, const char *host)
 {
     if (g_strcmp0(w->host, host) != 0) {
         g_free(w->host);
@@ -170,7 +186,7 @@ show_neighbour(PorchTrayWindow *w, const char *host)
 static void
 on_selection_changed(GtkTreeSelection *selection, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     GtkTreeModel *model;
     GtkTreeIter iter;
     g_autofree char *host = NULL;
@@ -186,27 +202,24 @@ on_selection_changed(GtkTreeSelection *selection, gpointer data)
     show_neighbour(w, host);
 }
 
-void
-porch_tray_window_neighbour_changed(PorchTray *tray, const char *host)
+/* The model's row of @host changed or went: the page of the selected neighbour follows. */
+static void
+on_neighbour_changed(PorchTrayModel *model, const char *host, gpointer data)
 {
-    PorchTrayWindow *w = W(tray);
+    View *w = PORCH_TRAY_WINDOW(data)->view;
 
-    if (w == NULL)
-        return;
-    if (g_strcmp0(w->host, host) == 0)
+    if (w != NULL && g_strcmp0(w->host, host) == 0)
         fill_neighbour_page(w);
 }
 
-void
-porch_tray_window_browse_state(PorchTray *tray)
+/* The state line says why the neighbours cannot be seen, if they cannot. */
+static void
+show_browse_error(View *w)
 {
-    PorchTrayWindow *w = W(tray);
+    const char *error = porch_tray_model_get_browse_error(w->owner->model);
 
-    if (w == NULL)
-        return;
-    if (tray->browse_error != NULL) {
-        g_autofree char *text =
-                g_strdup_printf("Cannot see the neighbours: %s", tray->browse_error);
+    if (error != NULL) {
+        g_autofree char *text = g_strdup_printf("Cannot see the neighbours: %s", error);
         gtk_label_set_text(GTK_LABEL(w->state_label), text);
         gtk_widget_show(w->state_label);
     } else {
@@ -228,7 +241,7 @@ selected_string(GtkTreeView *view, int column)
 }
 
 static void
-open_uri(PorchTrayWindow *w, const char *uri)
+open_uri(View *w, const char *uri)
 {
     g_autoptr(GAppLaunchContext) ctx = NULL;
 
@@ -241,12 +254,12 @@ open_uri(PorchTrayWindow *w, const char *uri)
 /* What browsing somewhere does to the Back history. */
 typedef enum { HISTORY_CLEAR, HISTORY_PUSH, HISTORY_KEEP } History;
 
-static void browse(PorchTrayWindow *w, const char *host, const char *path, History history);
+static void browse(View *w, const char *host, const char *path, History history);
 
 static void
 on_share_browse(GtkWidget *button, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autofree char *path = selected_string(w->shares_view, SCOL_PATH);
 
     if (path != NULL && w->host != NULL)
@@ -262,7 +275,7 @@ on_share_activated(GtkTreeView *view, GtkTreePath *path, GtkTreeViewColumn *col,
 static void
 on_share_open(GtkWidget *button, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autofree char *uri = selected_string(w->shares_view, SCOL_URI);
 
     open_uri(w, uri);
@@ -271,18 +284,18 @@ on_share_open(GtkWidget *button, gpointer data)
 static void
 on_share_fetch(GtkWidget *button, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autofree char *path = selected_string(w->shares_view, SCOL_PATH);
     g_autoptr(PorchNeighbour) n = selected_neighbour(w);
 
     if (path != NULL && n != NULL)
-        porch_tray_fetch(w->tray, n, path, NULL);
+        porch_tray_transfer_start(w->owner->model, n, path, NULL);
 }
 
 static void
 on_service_open(GtkWidget *button, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autofree char *uri = selected_string(w->services_view, SCOL_URI);
 
     open_uri(w, uri);
@@ -296,7 +309,7 @@ on_service_activated(GtkTreeView *view, GtkTreePath *path, GtkTreeViewColumn *co
 
 /* The printer selected in the printers list, or the only one there; NULL when neither. */
 static char *
-selected_printer(PorchTrayWindow *w)
+selected_printer(View *w)
 {
     GtkTreeModel *model = GTK_TREE_MODEL(w->printers);
     GtkTreeIter iter;
@@ -311,26 +324,26 @@ selected_printer(PorchTrayWindow *w)
 static void
 on_printer_print(GtkWidget *button, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autofree char *printer = selected_printer(w);
 
     if (printer != NULL && w->host != NULL)
-        porch_tray_print_choose(w->tray, w->host, printer);
+        porch_tray_printing_choose(w->owner->printing, w->host, printer);
 }
 
 static void
 on_printer_add(GtkWidget *button, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autofree char *printer = selected_printer(w);
 
     if (printer != NULL && w->host != NULL)
-        porch_tray_add_porch_printer(w->tray, w->host, printer);
+        porch_tray_printing_add_porch(w->owner->printing, w->host, printer);
 }
 
 /* TRUE when the selected service is an IPP printer. */
 static gboolean
-selected_service_is_ipp(PorchTrayWindow *w)
+selected_service_is_ipp(View *w)
 {
     g_autofree char *type = selected_string(w->services_view, SCOL_DETAIL);
 
@@ -340,7 +353,7 @@ selected_service_is_ipp(PorchTrayWindow *w)
 static void
 on_service_selection(GtkTreeSelection *selection, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
 
     gtk_widget_set_sensitive(w->add_ipp_button, selected_service_is_ipp(w));
 }
@@ -348,18 +361,18 @@ on_service_selection(GtkTreeSelection *selection, gpointer data)
 static void
 on_service_add_printer(GtkWidget *button, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autofree char *name = selected_string(w->services_view, SCOL_NAME);
 
     if (name != NULL && w->host != NULL && selected_service_is_ipp(w))
-        porch_tray_add_ipp_printer(w->tray, w->host, name);
+        porch_tray_printing_add_ipp(w->owner->printing, w->host, name);
 }
 
 /* ------------------------------------------------------------------------------------------
  * The folder page */
 
 typedef struct {
-    PorchTray *tray;
+    PorchTrayWindow *owner; /* a reference */
     guint serial;
     PorchNeighbour *neighbour;
     char *path;
@@ -375,6 +388,7 @@ list_job_free(ListJob *j)
     g_free(j->path);
     browse_conn_unref(j->conn);
     porch_tray_connect_free(j->connect);
+    g_object_unref(j->owner);
     g_free(j);
 }
 
@@ -413,7 +427,7 @@ list_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellab
 }
 
 static void
-set_path_bar(PorchTrayWindow *w)
+set_path_bar(View *w)
 {
     g_auto(GStrv) parts = g_strsplit(w->browse_path + 1, "/", -1);
     g_autoptr(GString) so_far = g_string_new(NULL);
@@ -444,7 +458,7 @@ set_path_bar(PorchTrayWindow *w)
 static void on_path_button(GtkWidget *b, gpointer data);
 
 static void
-connect_path_buttons(PorchTrayWindow *w)
+connect_path_buttons(View *w)
 {
     GList *children = gtk_container_get_children(GTK_CONTAINER(w->path_bar));
 
@@ -453,23 +467,10 @@ connect_path_buttons(PorchTrayWindow *w)
     g_list_free(children);
 }
 
+/* What listing @j found (@files), or why it could not (@error), in the folder page. */
 static void
-list_done(GObject *source, GAsyncResult *result, gpointer data)
+show_listing(View *w, ListJob *j, GPtrArray *files, const GError *error)
 {
-    ListJob *j = data;
-    PorchTray *tray = j->tray;
-    PorchTrayWindow *w = W(tray);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) files = g_task_propagate_pointer(G_TASK(result), &error);
-    const char *host = porch_neighbour_get_host_name(j->neighbour);
-
-    tray->pending--;
-    if (files != NULL)
-        porch_tray_contact_ok(tray, host);
-    else if (!j->connected && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        porch_tray_contact_failed(tray, host, error);
-    if (w == NULL)
-        return;
     w->listing--;
     if (w->listing == 0)
         gtk_spinner_stop(GTK_SPINNER(w->spinner));
@@ -488,8 +489,8 @@ list_done(GObject *source, GAsyncResult *result, gpointer data)
         for (guint i = 0; i < files->len; i++) {
             PorchRemoteFile *f = g_ptr_array_index(files, i);
             gboolean is_dir = f->type == PORCH_REMOTE_DIRECTORY;
-            g_autofree char *size = is_dir ? g_strdup("") : porch_tray_format_size(f->size);
-            g_autofree char *date = porch_tray_format_date(f->mtime);
+            g_autofree char *size = is_dir ? g_strdup("") : format_size(f->size);
+            g_autofree char *date = format_date(f->mtime);
             g_autofree char *name = g_utf8_make_valid(f->name, -1);
 
             if (is_dir != dirs)
@@ -502,11 +503,30 @@ list_done(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
-browse(PorchTrayWindow *w, const char *host_arg, const char *path_arg, History history)
+list_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    ListJob *j = data;
+    PorchTrayModel *model = j->owner->model;
+    View *w = j->owner->view;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) files = g_task_propagate_pointer(G_TASK(result), &error);
+    const char *host = porch_neighbour_get_host_name(j->neighbour);
+
+    if (files != NULL)
+        porch_tray_contact_ok(model, host);
+    else if (!j->connected && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        porch_tray_contact_failed(model, host, error);
+    if (w != NULL)
+        show_listing(w, j, files, error);
+    porch_tray_model_worker_done(model);
+}
+
+static void
+browse(View *w, const char *host_arg, const char *path_arg, History history)
 {
     g_autofree char *host = g_strdup(host_arg); /* may point into w */
     g_autofree char *path = g_strdup(path_arg);
-    g_autoptr(PorchNeighbour) n = porch_tray_find_neighbour(w->tray, host);
+    g_autoptr(PorchNeighbour) n = porch_tray_model_find_neighbour(w->owner->model, host);
     g_autoptr(GTask) task = NULL;
     ListJob *j;
 
@@ -534,14 +554,14 @@ browse(PorchTrayWindow *w, const char *host_arg, const char *path_arg, History h
     gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "folder");
 
     j = g_new0(ListJob, 1);
-    j->tray = w->tray;
+    j->owner = g_object_ref(w->owner);
     j->serial = ++w->list_serial;
     j->neighbour = porch_neighbour_ref(n);
     j->path = g_strdup(path);
     j->conn = browse_conn_ref(w->conn);
-    j->connect = porch_tray_connect_new(w->tray);
+    j->connect = porch_tray_connect_new(w->owner->model);
     w->listing++;
-    w->tray->pending++;
+    porch_tray_model_worker_start(w->owner->model);
     gtk_spinner_start(GTK_SPINNER(w->spinner));
     task = g_task_new(NULL, NULL, list_done, j);
     g_task_set_task_data(task, j, (GDestroyNotify)list_job_free);
@@ -552,7 +572,7 @@ browse(PorchTrayWindow *w, const char *host_arg, const char *path_arg, History h
 static void
 on_path_button(GtkWidget *b, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     const char *path = g_object_get_data(G_OBJECT(b), "porch-path");
 
     if (path != NULL && w->browse_host != NULL && g_strcmp0(path, w->browse_path) != 0)
@@ -562,7 +582,7 @@ on_path_button(GtkWidget *b, gpointer data)
 static void
 on_back(GtkWidget *b, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autofree char *path = NULL;
 
     if (w->history->len == 0)
@@ -575,7 +595,7 @@ on_back(GtkWidget *b, gpointer data)
 static void
 on_up(GtkWidget *b, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autofree char *parent = NULL;
     g_autofree char *host = NULL;
 
@@ -592,7 +612,7 @@ on_up(GtkWidget *b, gpointer data)
 }
 
 static char *
-selected_file_path(PorchTrayWindow *w, gboolean *ret_is_dir)
+selected_file_path(View *w, gboolean *ret_is_dir)
 {
     GtkTreeModel *model;
     GtkTreeIter iter;
@@ -608,16 +628,18 @@ selected_file_path(PorchTrayWindow *w, gboolean *ret_is_dir)
 }
 
 static void
-fetch_selected(PorchTrayWindow *w, const char *dest_dir)
+fetch_selected(View *w, const char *dest_dir)
 {
     g_autofree char *path = selected_file_path(w, NULL);
     g_autoptr(PorchNeighbour) n =
-            w->browse_host != NULL ? porch_tray_find_neighbour(w->tray, w->browse_host) : NULL;
+            w->browse_host != NULL
+                    ? porch_tray_model_find_neighbour(w->owner->model, w->browse_host)
+                    : NULL;
 
     if (path == NULL)
         path = g_strdup(w->browse_path); /* nothing selected: this folder */
     if (path != NULL && n != NULL)
-        porch_tray_fetch(w->tray, n, path, dest_dir);
+        porch_tray_transfer_start(w->owner->model, n, path, dest_dir);
 }
 
 static void
@@ -629,7 +651,7 @@ on_fetch(GtkWidget *b, gpointer data)
 static void
 on_fetch_to_response(GtkNativeDialog *dialog, int response, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
 
     if (response == GTK_RESPONSE_ACCEPT) {
         g_autofree char *dir = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(dialog));
@@ -642,7 +664,7 @@ on_fetch_to_response(GtkNativeDialog *dialog, int response, gpointer data)
 static void
 on_fetch_to(GtkWidget *b, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     GtkFileChooserNative *d = gtk_file_chooser_native_new(
             "Fetch into folder", GTK_WINDOW(w->window), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
             "_Fetch here", "_Cancel");
@@ -654,9 +676,11 @@ on_fetch_to(GtkWidget *b, gpointer data)
 static void
 on_folder_open_in_files(GtkWidget *b, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autoptr(PorchNeighbour) n =
-            w->browse_host != NULL ? porch_tray_find_neighbour(w->tray, w->browse_host) : NULL;
+            w->browse_host != NULL
+                    ? porch_tray_model_find_neighbour(w->owner->model, w->browse_host)
+                    : NULL;
     guint count = 0;
     const PorchNeighbourShare *shares;
     g_autofree char *share = NULL;
@@ -680,7 +704,7 @@ on_folder_open_in_files(GtkWidget *b, gpointer data)
 static void
 on_file_activated(GtkTreeView *view, GtkTreePath *tpath, GtkTreeViewColumn *col, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     gboolean is_dir = FALSE;
     g_autofree char *path = selected_file_path(w, &is_dir);
     g_autofree char *host = g_strdup(w->browse_host);
@@ -715,7 +739,7 @@ on_files_key(GtkWidget *widget, GdkEventKey *event, gpointer data)
 static void
 on_transfer_cancel(GtkWidget *b, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     GtkTreeModel *model;
     GtkTreeIter iter;
     guint id = 0;
@@ -723,14 +747,14 @@ on_transfer_cancel(GtkWidget *b, gpointer data)
     if (gtk_tree_selection_get_selected(gtk_tree_view_get_selection(w->transfers_view), &model,
                                         &iter)) {
         gtk_tree_model_get(model, &iter, PORCH_TRAY_TCOL_ID, &id, -1);
-        porch_tray_transfer_cancel(w->tray, id);
+        porch_tray_model_transfer_cancel(w->owner->model, id);
     }
 }
 
 static void
 on_transfer_open_folder(GtkWidget *b, gpointer data)
 {
-    PorchTrayWindow *w = data;
+    View *w = data;
     g_autofree char *dest = selected_string(w->transfers_view, PORCH_TRAY_TCOL_DEST);
     g_autofree char *dir = NULL;
     g_autoptr(GFile) file = NULL;
@@ -836,7 +860,7 @@ device_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer data)
 }
 
 static GtkTreeView *
-neighbour_list(PorchTrayWindow *w, GtkTreeModel *filter, const char *accessible)
+neighbour_list(View *w, GtkTreeModel *filter, const char *accessible)
 {
     GtkTreeView *v = list_view(filter, accessible);
 
@@ -851,7 +875,7 @@ neighbour_list(PorchTrayWindow *w, GtkTreeModel *filter, const char *accessible)
 }
 
 static GtkWidget *
-build_neighbour_page(PorchTrayWindow *w)
+build_neighbour_page(View *w)
 {
     GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     GtkWidget *row;
@@ -953,7 +977,7 @@ build_neighbour_page(PorchTrayWindow *w)
 }
 
 static GtkWidget *
-build_folder_page(PorchTrayWindow *w)
+build_folder_page(View *w)
 {
     GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
@@ -1010,14 +1034,15 @@ build_folder_page(PorchTrayWindow *w)
 }
 
 static GtkWidget *
-build_transfers(PorchTrayWindow *w)
+build_transfers(View *w)
 {
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
     GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     GtkCellRenderer *progress = gtk_cell_renderer_progress_new();
     GtkTreeViewColumn *c;
 
-    w->transfers_view = list_view(GTK_TREE_MODEL(w->tray->transfers), "Transfers");
+    w->transfers_view =
+            list_view(GTK_TREE_MODEL(porch_tray_model_get_transfers(w->owner->model)), "Transfers");
     text_column(w->transfers_view, "Transfer", PORCH_TRAY_TCOL_NAME, TRUE);
     c = gtk_tree_view_column_new_with_attributes("Progress", progress, "value",
                                                  PORCH_TRAY_TCOL_PERCENT, NULL);
@@ -1042,15 +1067,16 @@ build_transfers(PorchTrayWindow *w)
     return box;
 }
 
+/* The window went (closed by the user, or porch_tray_window_close()): what it showed goes. */
 static void
 on_window_destroy(GtkWidget *window, gpointer data)
 {
-    PorchTray *tray = data;
-    PorchTrayWindow *w = tray->window;
+    PorchTrayWindow *self = data;
+    View *w = self->view;
 
     if (w == NULL)
         return;
-    tray->window = NULL;
+    self->view = NULL;
     g_clear_pointer(&w->conn, browse_conn_unref);
     g_free(w->conn_host);
     g_free(w->host);
@@ -1066,20 +1092,20 @@ on_window_destroy(GtkWidget *window, gpointer data)
     g_free(w);
 }
 
-static PorchTrayWindow *
-build_window(PorchTray *tray)
+static View *
+build_window(PorchTrayWindow *self)
 {
-    PorchTrayWindow *w = g_new0(PorchTrayWindow, 1);
+    GtkApplication *app = porch_tray_model_get_application(self->model);
+    View *w = g_new0(View, 1);
     GtkWidget *outer = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     GtkWidget *vpaned = gtk_paned_new(GTK_ORIENTATION_VERTICAL);
     GtkWidget *hpaned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
     GtkWidget *left = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
     GtkWidget *empty = gtk_label_new("Select a neighbour to see what it shares.");
 
-    w->tray = tray;
+    w->owner = self;
     w->history = g_ptr_array_new_with_free_func(g_free);
-    w->window = tray->app != NULL ? gtk_application_window_new(tray->app)
-                                  : gtk_window_new(GTK_WINDOW_TOPLEVEL);
+    w->window = app != NULL ? gtk_application_window_new(app) : gtk_window_new(GTK_WINDOW_TOPLEVEL);
     gtk_window_set_title(GTK_WINDOW(w->window), "Porch");
     gtk_window_set_default_size(GTK_WINDOW(w->window), 900, 600);
     gtk_window_set_icon_name(GTK_WINDOW(w->window), "folder-remote");
@@ -1092,10 +1118,12 @@ build_window(PorchTray *tray)
     a11y(w->state_label, "Network status");
     gtk_box_pack_start(GTK_BOX(outer), w->state_label, FALSE, FALSE, 0);
 
-    w->porch_filter = gtk_tree_model_filter_new(GTK_TREE_MODEL(tray->neighbours), NULL);
+    w->porch_filter = gtk_tree_model_filter_new(
+            GTK_TREE_MODEL(porch_tray_model_get_neighbours(self->model)), NULL);
     gtk_tree_model_filter_set_visible_column(GTK_TREE_MODEL_FILTER(w->porch_filter),
                                              PORCH_TRAY_NCOL_IS_PORCH);
-    w->device_filter = gtk_tree_model_filter_new(GTK_TREE_MODEL(tray->neighbours), NULL);
+    w->device_filter = gtk_tree_model_filter_new(
+            GTK_TREE_MODEL(porch_tray_model_get_neighbours(self->model)), NULL);
     gtk_tree_model_filter_set_visible_func(GTK_TREE_MODEL_FILTER(w->device_filter), device_visible,
                                            NULL, NULL);
     w->neighbours_view = neighbour_list(w, w->porch_filter, "Neighbours running Porch");
@@ -1120,65 +1148,113 @@ build_window(PorchTray *tray)
     gtk_paned_set_position(GTK_PANED(vpaned), 400);
     gtk_box_pack_start(GTK_BOX(outer), vpaned, TRUE, TRUE, 0);
     gtk_container_add(GTK_CONTAINER(w->window), outer);
-    g_signal_connect(w->window, "destroy", G_CALLBACK(on_window_destroy), tray);
+    g_signal_connect(w->window, "destroy", G_CALLBACK(on_window_destroy), self);
     return w;
 }
 
-GtkWindow *
-porch_tray_show_window(PorchTray *tray)
+/* ------------------------------------------------------------------------------------------
+ * PorchTrayWindow */
+
+static void
+on_browse_error(PorchTrayModel *model, GParamSpec *pspec, gpointer data)
 {
-    if (tray->window == NULL) {
-        tray->window = build_window(tray);
-        gtk_widget_show_all(tray->window->window);
-        gtk_stack_set_visible_child_name(GTK_STACK(tray->window->stack), "empty");
-        porch_tray_window_browse_state(tray);
-        gtk_widget_grab_focus(GTK_WIDGET(tray->window->neighbours_view));
-    }
-    gtk_window_present(GTK_WINDOW(tray->window->window));
-    return GTK_WINDOW(tray->window->window);
+    PorchTrayWindow *self = data;
+
+    if (self->view != NULL)
+        show_browse_error(self->view);
+}
+
+static void
+porch_tray_window_init(PorchTrayWindow *self)
+{
+}
+
+static void
+porch_tray_window_dispose(GObject *object)
+{
+    PorchTrayWindow *self = PORCH_TRAY_WINDOW(object);
+
+    porch_tray_window_close(self);
+    if (self->model != NULL)
+        g_signal_handlers_disconnect_by_data(self->model, self);
+    g_clear_object(&self->printing);
+    g_clear_object(&self->model);
+    G_OBJECT_CLASS(porch_tray_window_parent_class)->dispose(object);
+}
+
+static void
+porch_tray_window_class_init(PorchTrayWindowClass *klass)
+{
+    G_OBJECT_CLASS(klass)->dispose = porch_tray_window_dispose;
+}
+
+PorchTrayWindow *
+porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing)
+{
+    PorchTrayWindow *self = g_object_new(PORCH_TYPE_TRAY_WINDOW, NULL);
+
+    self->model = g_object_ref(model);
+    self->printing = g_object_ref(printing);
+    g_signal_connect(model, "neighbour-changed", G_CALLBACK(on_neighbour_changed), self);
+    g_signal_connect(model, "notify::browse-error", G_CALLBACK(on_browse_error), self);
+    return self;
 }
 
 GtkWindow *
-porch_tray_get_window(PorchTray *tray)
+porch_tray_window_show(PorchTrayWindow *self)
 {
-    return tray->window != NULL ? GTK_WINDOW(tray->window->window) : NULL;
+    if (self->view == NULL) {
+        self->view = build_window(self);
+        gtk_widget_show_all(self->view->window);
+        gtk_stack_set_visible_child_name(GTK_STACK(self->view->stack), "empty");
+        show_browse_error(self->view);
+        gtk_widget_grab_focus(GTK_WIDGET(self->view->neighbours_view));
+    }
+    gtk_window_present(GTK_WINDOW(self->view->window));
+    return GTK_WINDOW(self->view->window);
+}
+
+GtkWindow *
+porch_tray_window_get_window(PorchTrayWindow *self)
+{
+    return self->view != NULL ? GTK_WINDOW(self->view->window) : NULL;
 }
 
 void
-porch_tray_window_destroy(PorchTray *tray)
+porch_tray_window_close(PorchTrayWindow *self)
 {
-    if (tray->window != NULL)
-        gtk_widget_destroy(tray->window->window);
+    if (self->view != NULL)
+        gtk_widget_destroy(self->view->window);
 }
 
 GtkTreeView *
-porch_tray_get_neighbour_view(PorchTray *tray)
+porch_tray_window_get_neighbour_view(PorchTrayWindow *self)
 {
-    return tray->window != NULL ? tray->window->neighbours_view : NULL;
+    return self->view != NULL ? self->view->neighbours_view : NULL;
 }
 
 GtkTreeView *
-porch_tray_get_device_view(PorchTray *tray)
+porch_tray_window_get_device_view(PorchTrayWindow *self)
 {
-    return tray->window != NULL ? tray->window->devices_view : NULL;
+    return self->view != NULL ? self->view->devices_view : NULL;
 }
 
 GtkTreeView *
-porch_tray_get_share_view(PorchTray *tray)
+porch_tray_window_get_share_view(PorchTrayWindow *self)
 {
-    return tray->window != NULL ? tray->window->shares_view : NULL;
+    return self->view != NULL ? self->view->shares_view : NULL;
 }
 
 GtkTreeView *
-porch_tray_get_folder_view(PorchTray *tray)
+porch_tray_window_get_folder_view(PorchTrayWindow *self)
 {
-    return tray->window != NULL ? tray->window->files_view : NULL;
+    return self->view != NULL ? self->view->files_view : NULL;
 }
 
 gboolean
-porch_tray_select_neighbour(PorchTray *tray, const char *host)
+porch_tray_window_select_neighbour(PorchTrayWindow *self, const char *host)
 {
-    PorchTrayWindow *w = tray->window;
+    View *w = self->view;
 
     if (w == NULL)
         return FALSE;
@@ -1201,15 +1277,15 @@ porch_tray_select_neighbour(PorchTray *tray, const char *host)
 }
 
 void
-porch_tray_browse(PorchTray *tray, const char *host, const char *path)
+porch_tray_window_browse(PorchTrayWindow *self, const char *host, const char *path)
 {
-    if (tray->window == NULL)
-        porch_tray_show_window(tray);
-    browse(tray->window, host, path, HISTORY_CLEAR);
+    if (self->view == NULL)
+        porch_tray_window_show(self);
+    browse(self->view, host, path, HISTORY_CLEAR);
 }
 
 gboolean
-porch_tray_is_listing(PorchTray *tray)
+porch_tray_window_is_listing(PorchTrayWindow *self)
 {
-    return tray->window != NULL && tray->window->listing > 0;
+    return self->view != NULL && self->view->listing > 0;
 }

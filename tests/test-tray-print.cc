@@ -574,17 +574,20 @@ TEST_F(TrayPrintMenuTest, TheIconsMenuAddsBothPrinters)
     g_autoptr(PorchNeighbour) dev = nullptr;
     const std::string add_ipp = std::string("Add ") + kIppName + " to this computer";
     auto office = [&] {
-        return Submenu(Submenu(porch_tray_icon_get_menu(tray_), kDisplayName), "Printer Office");
+        return Submenu(Submenu(porch_tray_icon_get_menu(porch_tray_get_icon(tray_)), kDisplayName),
+                       "Printer Office");
     };
     auto device = [&]() -> GtkMenu * {
         g_clear_pointer(&dev, porch_neighbour_unref);
         dev = porch_tray_find_neighbour(tray_, kDevice);
-        return dev ? Submenu(porch_tray_icon_get_menu(tray_), porch_neighbour_get_name(dev))
+        return dev ? Submenu(porch_tray_icon_get_menu(porch_tray_get_icon(tray_)),
+                             porch_neighbour_get_name(dev))
                    : nullptr;
     };
     ASSERT_TRUE(IterateUntil([&] { return office() != nullptr; }, 10))
             << "no Printer Office in the neighbour's submenu; the menu: "
-            << testing::PrintToString(MenuLabels(porch_tray_icon_get_menu(tray_)));
+            << testing::PrintToString(
+                       MenuLabels(porch_tray_icon_get_menu(porch_tray_get_icon(tray_))));
     std::vector<std::string> labels = MenuLabels(office());
     EXPECT_EQ(labels, (std::vector<std::string>{"Print a file…", "Add to this computer"}));
     ASSERT_TRUE(IterateUntil(
@@ -600,7 +603,9 @@ TEST_F(TrayPrintMenuTest, TheIconsMenuAddsBothPrinters)
     EXPECT_EQ(std::count(labels.begin(), labels.end(), add_ipp), 1)
             << "one entry per printer, not one per IPP service type: "
             << testing::PrintToString(labels);
-    EXPECT_FALSE(Has(MenuLabels(Submenu(porch_tray_icon_get_menu(tray_), kDisplayName)), add_ipp));
+    EXPECT_FALSE(Has(
+            MenuLabels(Submenu(porch_tray_icon_get_menu(porch_tray_get_icon(tray_)), kDisplayName)),
+            add_ipp));
 
     // "Add to this computer" of Office: the queue AddToThisComputerThenLpPrints checks.
     GtkMenuItem *add = MenuItem(office(), "Add to this computer");

@@ -271,7 +271,7 @@ TEST_F(TrayIconTest, WithoutATrayHostTheWindowOpens)
     GtkWindow *window = porch_tray_get_window(tray_);
     ASSERT_NE(window, nullptr) << "no icon and no window";
     EXPECT_TRUE(gtk_widget_get_visible(GTK_WIDGET(window)));
-    EXPECT_EQ(porch_tray_icon_get_menu(tray_), nullptr);
+    EXPECT_EQ(porch_tray_icon_get_menu(porch_tray_get_icon(tray_)), nullptr);
 }
 
 // porch-tray --window: the icon goes up and the window opens too.
@@ -290,7 +290,7 @@ TEST_F(TrayIconTest, WithTheWindowOptionTheWindowOpensBesideTheIcon)
     ASSERT_NE(window, nullptr) << "--window opened no window";
     EXPECT_TRUE(gtk_widget_get_visible(GTK_WIDGET(window)));
     EXPECT_NE(strstr(gtk_window_get_title(window), "Porch"), nullptr);
-    EXPECT_NE(porch_tray_icon_get_menu(tray_), nullptr);
+    EXPECT_NE(porch_tray_icon_get_menu(porch_tray_get_icon(tray_)), nullptr);
 }
 
 TEST_F(TrayIconTest, WithATrayHostTheIconShowsTheNeighboursLiveAndTransfers)
@@ -314,11 +314,11 @@ TEST_F(TrayIconTest, WithATrayHostTheIconShowsTheNeighboursLiveAndTransfers)
     g_autoptr(PorchNeighbour) alice = WaitForAlice();
     ASSERT_NE(alice, nullptr);
     auto menu_has = [&](const std::string &label) {
-        GtkMenu *m = porch_tray_icon_get_menu(tray_);
+        GtkMenu *m = porch_tray_icon_get_menu(porch_tray_get_icon(tray_));
         return m && Has(MenuLabels(m), label);
     };
     ASSERT_TRUE(IterateUntil([&] { return menu_has(kDisplayName); }, 10));
-    GtkMenu *menu = porch_tray_icon_get_menu(tray_);
+    GtkMenu *menu = porch_tray_icon_get_menu(porch_tray_get_icon(tray_));
     std::vector<std::string> labels = MenuLabels(menu);
     ASSERT_GE(labels.size(), 3u);
     EXPECT_EQ(labels[labels.size() - 2], "Open Porch");
@@ -334,7 +334,7 @@ TEST_F(TrayIconTest, WithATrayHostTheIconShowsTheNeighboursLiveAndTransfers)
     // Live: a device that appears is added, and removed when it goes.
     std::vector<pid_t> nas = PublishNas();
     EXPECT_TRUE(IterateUntil([&] { return menu_has("nas"); }, 15)) << "nas.local never appeared";
-    GtkMenuItem *nas_item = MenuItem(porch_tray_icon_get_menu(tray_), "nas");
+    GtkMenuItem *nas_item = MenuItem(porch_tray_icon_get_menu(porch_tray_get_icon(tray_)), "nas");
     ASSERT_NE(nas_item, nullptr);
     GtkWidget *nas_sub = gtk_menu_item_get_submenu(nas_item);
     ASSERT_NE(nas_sub, nullptr);
@@ -351,7 +351,7 @@ TEST_F(TrayIconTest, WithATrayHostTheIconShowsTheNeighboursLiveAndTransfers)
     bool seen_busy = false;
     IterateUntil(
             [&] {
-                const char *icon = porch_tray_icon_get_icon_name(tray_);
+                const char *icon = porch_tray_icon_get_icon_name(porch_tray_get_icon(tray_));
                 if (porch_tray_transfers_running(tray_) > 0 &&
                     g_strcmp0(icon, "folder-download") == 0)
                     seen_busy = true;
@@ -362,13 +362,17 @@ TEST_F(TrayIconTest, WithATrayHostTheIconShowsTheNeighboursLiveAndTransfers)
     std::string status;
     ASSERT_EQ(WaitForTransfer(id, 120, &status), PORCH_TRAY_TRANSFER_DONE) << status;
     EXPECT_TRUE(IterateUntil(
-            [&] { return g_strcmp0(porch_tray_icon_get_icon_name(tray_), "folder-remote") == 0; },
+            [&] {
+                return g_strcmp0(porch_tray_icon_get_icon_name(porch_tray_get_icon(tray_)),
+                                 "folder-remote") == 0;
+            },
             5));
     EXPECT_EQ(watcher.ItemProperty("IconName"), "folder-remote");
     EXPECT_EQ(Sha256File(downloads_ + "/large.bin"), sha);
 
     // "Open Porch" opens the window.
-    GtkMenuItem *open = MenuItem(porch_tray_icon_get_menu(tray_), "Open Porch");
+    GtkMenuItem *open =
+            MenuItem(porch_tray_icon_get_menu(porch_tray_get_icon(tray_)), "Open Porch");
     ASSERT_NE(open, nullptr);
     gtk_menu_item_activate(open);
     EXPECT_NE(porch_tray_get_window(tray_), nullptr);

@@ -1,0 +1,43 @@
+/* tray-window.h — PorchTrayWindow: the Porch window. It shows the model's neighbours and the
+ * devices nearby (live), the selected one's shares, printers and services, a folder browser
+ * for a share, and the model's transfers. It observes the model (the signal
+ * neighbour-changed, the notification of browse-error) and acts through it, the transfers
+ * (tray-transfers.h) and the printing (tray-print.h); it calls nothing above it.
+ *
+ * The GtkWindow is built when first shown and goes when the user closes it; the
+ * PorchTrayWindow stays, to show it again. Everything here runs on the main thread. */
+#pragma once
+
+#include "tray-model.h"
+#include "tray-print.h"
+
+G_BEGIN_DECLS
+
+#define PORCH_TYPE_TRAY_WINDOW (porch_tray_window_get_type())
+G_DECLARE_FINAL_TYPE(PorchTrayWindow, porch_tray_window, PORCH, TRAY_WINDOW, GObject)
+
+/* The window of @model's state; "Print a file…" and "Add to this computer" go to @printing.
+ * Nothing is shown before porch_tray_window_show(). */
+PorchTrayWindow *porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing);
+
+/* Shows (building it if need be) and presents the window; returns it (owned by GTK). */
+GtkWindow *porch_tray_window_show(PorchTrayWindow *self);
+/* The window, or NULL when it is not open. */
+GtkWindow *porch_tray_window_get_window(PorchTrayWindow *self);
+/* Destroys the window when it is open. */
+void porch_tray_window_close(PorchTrayWindow *self);
+
+/* The window's list of Porch neighbours, of nearby devices, of the selected neighbour's
+ * shares, and of the folder being browsed; NULL when the window is not open. */
+GtkTreeView *porch_tray_window_get_neighbour_view(PorchTrayWindow *self);
+GtkTreeView *porch_tray_window_get_device_view(PorchTrayWindow *self);
+GtkTreeView *porch_tray_window_get_share_view(PorchTrayWindow *self);
+GtkTreeView *porch_tray_window_get_folder_view(PorchTrayWindow *self);
+/* Selects the neighbour @host in the open window; FALSE if it is not open or @host absent. */
+gboolean porch_tray_window_select_neighbour(PorchTrayWindow *self, const char *host);
+/* Browses @path ("/Share/sub") of neighbour @host, opening the window if need be. */
+void porch_tray_window_browse(PorchTrayWindow *self, const char *host, const char *path);
+/* TRUE while a folder listing is under way. */
+gboolean porch_tray_window_is_listing(PorchTrayWindow *self);
+
+G_END_DECLS
