@@ -9,8 +9,9 @@
 #include "tray-connect.h"
 #include "tray-transfers.h"
 
+/* A fetch: one row of the model's transfers, and what its worker reports. */
 typedef struct {
-    PorchTrayModel *model; /* main thread only; there while the job's worker is counted */
+    PorchTrayModel *model; /* main thread only; there while the transfer's worker is counted */
     GMainContext *context;
     guint id;
     PorchNeighbour *neighbour;
@@ -32,33 +33,33 @@ typedef struct {
     gint64 last_time;
     guint64 last_bytes;
     double rate; /* bytes per second, smoothed */
-} Job;
+} TrayTransfer;
 
-static Job *
-job_ref(Job *job)
+static TrayTransfer *
+tray_transfer_ref(TrayTransfer *transfer)
 {
-    return g_atomic_rc_box_acquire(job);
+    return g_atomic_rc_box_acquire(transfer);
 }
 
 static void
-job_clear(Job *job)
+tray_transfer_clear(TrayTransfer *transfer)
 {
-    g_main_context_unref(job->context);
-    porch_neighbour_unref(job->neighbour);
-    g_free(job->remote);
-    g_free(job->local);
-    g_free(job->dest_dir);
-    g_free(job->title);
-    g_clear_object(&job->cancellable);
-    porch_tray_connect_free(job->connect);
-    g_free(job->first_failure);
-    g_mutex_clear(&job->lock);
+    g_main_context_unref(transfer->context);
+    porch_neighbour_unref(transfer->neighbour);
+    g_free(transfer->remote);
+    g_free(transfer->local);
+    g_free(transfer->dest_dir);
+    g_free(transfer->title);
+    g_clear_object(&transfer->cancellable);
+    porch_tray_connect_free(transfer->connect);
+    g_free(transfer->first_failure);
+    g_mutex_clear(&transfer->lock);
 }
 
 static void
-job_unref(Job *job)
+tray_transfer_unref(TrayTransfer *transfer)
 {
-    g_atomic_rc_box_release_full(job, (GDestroyNotify)job_clear);
+    g_atomic_rc_box_release_full(transfer, (GDestroyNotify)tray_transfer_clear);
 }
 
 char *
@@ -106,7 +107,7 @@ format_eta(char *buf, gsize size, double seconds)
 static gboolean
 apply_progress(gpointer data)
 {
-    Job *job = data;
+    TrayTransfer *transfer = data;
     PorchProgress p;
     gboolean connected;
     gint64 now = g_get_monotonic_time();
@@ -114,29 +115,30 @@ apply_progress(gpointer data)
     g_autofree char *rate = NULL, *status = NULL, *done = NULL, *total = NULL;
     char eta[64] = "";
 
-    g_mutex_lock(&job->lock);
-    p = job->progress;
-    connected = job->connected;
-    job->update_queued = FALSE;
-    g_mutex_unlock(&job->lock);
+    g_mutex_lock(&transfer->lock);
+    p = transfer->progress;
+    connected = transfer->connected;
+    transfer->update_queued = FALSE;
+    g_mutex_unlock(&transfer->lock);
 
-    if (job->finished || !porch_tray_model_transfer_is_running(job->model, job->id))
+    if (transfer->finished || !porch_tray_model_transfer_is_running(transfer->model, transfer->id))
         return G_SOURCE_REMOVE;
-    if (job->last_time != 0 && now > job->last_time && p.done_bytes >= job->last_bytes) {
-        double dt = (double)(now - job->last_time) / G_USEC_PER_SEC;
-        double r = (double)(p.done_bytes - job->last_bytes) / dt;
-        job->rate = job->rate == 0 ? r : 0.7 * job->rate + 0.3 * r;
+    if (transfer->last_time != 0 && now > transfer->last_time &&
+        p.done_bytes >= transfer->last_bytes) {
+        double dt = (double)(now - transfer->last_time) / G_USEC_PER_SEC;
+        double r = (double)(p.done_bytes - transfer->last_bytes) / dt;
+        transfer->rate = transfer->rate == 0 ? r : 0.7 * transfer->rate + 0.3 * r;
     }
-    job->last_time = now;
-    job->last_bytes = p.done_bytes;
+    transfer->last_time = now;
+    transfer->last_bytes = p.done_bytes;
 
     percent = p.total_bytes > 0 ? (int)(p.done_bytes * 100 / p.total_bytes) : 0;
-    if (job->rate > 0) {
-        g_autofree char *per_second = g_format_size((guint64)job->rate);
+    if (transfer->rate > 0) {
+        g_autofree char *per_second = g_format_size((guint64)transfer->rate);
         rate = g_strdup_printf("%s/s", per_second);
     }
-    if (p.listing_done && job->rate > 1 && p.total_bytes >= p.done_bytes)
-        format_eta(eta, sizeof eta, (double)(p.total_bytes - p.done_bytes) / job->rate);
+    if (p.listing_done && transfer->rate > 1 && p.total_bytes >= p.done_bytes)
+        format_eta(eta, sizeof eta, (double)(p.total_bytes - p.done_bytes) / transfer->rate);
     done = g_format_size(p.done_bytes);
     total = g_format_size(p.total_bytes);
     if (!connected)
@@ -146,42 +148,44 @@ apply_progress(gpointer data)
                                  p.total_files);
     else
         status = g_strdup_printf("%s of %s", done, total);
-    porch_tray_model_transfer_progress(job->model, job->id, percent, rate != NULL ? rate : "", eta,
-                                       status, p.done_bytes, p.total_bytes);
+    porch_tray_model_transfer_progress(transfer->model, transfer->id, percent,
+                                       rate != NULL ? rate : "", eta, status, p.done_bytes,
+                                       p.total_bytes);
     return G_SOURCE_REMOVE;
 }
 
 static void
-queue_update(Job *job)
+queue_update(TrayTransfer *transfer)
 {
-    /* with job->lock held */
-    if (job->update_queued)
+    /* with transfer->lock held */
+    if (transfer->update_queued)
         return;
-    job->update_queued = TRUE;
-    porch_tray_post(job->context, apply_progress, job_ref(job), (GDestroyNotify)job_unref);
+    transfer->update_queued = TRUE;
+    porch_tray_post(transfer->context, apply_progress, tray_transfer_ref(transfer),
+                    (GDestroyNotify)tray_transfer_unref);
 }
 
 static void
 on_progress(const PorchProgress *progress, gpointer data)
 {
-    Job *job = data;
+    TrayTransfer *transfer = data;
 
-    g_mutex_lock(&job->lock);
-    job->progress = *progress;
-    job->progress.current = NULL; /* not kept beyond the call */
-    queue_update(job);
-    g_mutex_unlock(&job->lock);
+    g_mutex_lock(&transfer->lock);
+    transfer->progress = *progress;
+    transfer->progress.current = NULL; /* not kept beyond the call */
+    queue_update(transfer);
+    g_mutex_unlock(&transfer->lock);
 }
 
 static void
 on_failed(const char *path, const GError *error, gpointer data)
 {
-    Job *job = data;
+    TrayTransfer *transfer = data;
 
-    g_mutex_lock(&job->lock);
-    if (job->first_failure == NULL)
-        job->first_failure = g_strdup_printf("%s: %s", path, error->message);
-    g_mutex_unlock(&job->lock);
+    g_mutex_lock(&transfer->lock);
+    if (transfer->first_failure == NULL)
+        transfer->first_failure = g_strdup_printf("%s: %s", path, error->message);
+    g_mutex_unlock(&transfer->lock);
 }
 
 static void
@@ -196,31 +200,31 @@ on_notice(const char *path, const char *message, gpointer data)
 static void
 fetch_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-    Job *job = data;
+    TrayTransfer *transfer = data;
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchClient) client = NULL;
     g_autoptr(PorchRemoteFile) st = NULL;
-    PorchTransferCallbacks callbacks = {on_progress, on_failed, on_notice, job};
+    PorchTransferCallbacks callbacks = {on_progress, on_failed, on_notice, transfer};
     PorchTransferFlags flags = PORCH_TRANSFER_RESUME;
 
-    client = porch_tray_connect_run(job->connect, job->neighbour, cancellable, &error);
+    client = porch_tray_connect_run(transfer->connect, transfer->neighbour, cancellable, &error);
     if (client == NULL) {
         g_prefix_error(&error, "connecting: ");
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
-    g_mutex_lock(&job->lock);
-    job->connected = TRUE;
-    queue_update(job);
-    g_mutex_unlock(&job->lock);
-    st = porch_client_stat(client, job->remote, cancellable, &error);
+    g_mutex_lock(&transfer->lock);
+    transfer->connected = TRUE;
+    queue_update(transfer);
+    g_mutex_unlock(&transfer->lock);
+    st = porch_client_stat(client, transfer->remote, cancellable, &error);
     if (st == NULL) {
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
     if (st->type == PORCH_REMOTE_DIRECTORY)
         flags |= PORCH_TRANSFER_RECURSIVE;
-    if (!porch_client_get(client, job->remote, job->local, flags, &callbacks, cancellable,
+    if (!porch_client_get(client, transfer->remote, transfer->local, flags, &callbacks, cancellable,
                           &error)) {
         g_task_return_error(task, g_steal_pointer(&error));
         return;
@@ -229,38 +233,38 @@ fetch_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancella
 }
 
 static void
-notify(Job *job, PorchTrayTransferState state, const char *message)
+notify(TrayTransfer *transfer, PorchTrayTransferState state, const char *message)
 {
-    GApplication *app = G_APPLICATION(porch_tray_model_get_application(job->model));
+    GApplication *app = G_APPLICATION(porch_tray_model_get_application(transfer->model));
     g_autoptr(GNotification) note = NULL;
-    g_autofree char *id = g_strdup_printf("transfer-%u", job->id);
+    g_autofree char *id = g_strdup_printf("transfer-%u", transfer->id);
 
     /* Notifications go through the session bus: none, none to send. */
     if (app == NULL || g_application_get_dbus_connection(app) == NULL)
         return;
     note = g_notification_new(state == PORCH_TRAY_TRANSFER_DONE ? "Fetched" : "Fetch failed");
     g_notification_set_body(note, message);
-    g_notification_set_default_action_and_target(note, "app.open-folder", "s", job->dest_dir);
+    g_notification_set_default_action_and_target(note, "app.open-folder", "s", transfer->dest_dir);
     g_notification_add_button_with_target(note, "Open folder", "app.open-folder", "s",
-                                          job->dest_dir);
+                                          transfer->dest_dir);
     g_application_send_notification(app, id, note);
 }
 
 static void
 fetch_done(GObject *source, GAsyncResult *result, gpointer data)
 {
-    Job *job = data;
-    PorchTrayModel *model = job->model;
+    TrayTransfer *transfer = data;
+    PorchTrayModel *model = transfer->model;
     g_autoptr(GError) error = NULL;
     g_autofree char *status = NULL;
     PorchTrayTransferState state;
-    const char *host = porch_neighbour_get_host_name(job->neighbour);
+    const char *host = porch_neighbour_get_host_name(transfer->neighbour);
 
-    apply_progress(job);
-    job->finished = TRUE;
+    apply_progress(transfer);
+    transfer->finished = TRUE;
     if (g_task_propagate_boolean(G_TASK(result), &error)) {
         state = PORCH_TRAY_TRANSFER_DONE;
-        status = g_strdup_printf("Done: %s", job->local);
+        status = g_strdup_printf("Done: %s", transfer->local);
         porch_tray_contact_ok(model, host);
     } else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         state = PORCH_TRAY_TRANSFER_CANCELLED;
@@ -268,19 +272,19 @@ fetch_done(GObject *source, GAsyncResult *result, gpointer data)
     } else {
         state = PORCH_TRAY_TRANSFER_FAILED;
         if (g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_FILES_FAILED) &&
-            job->first_failure != NULL)
-            status = g_strdup_printf("Failed: %s (%s)", error->message, job->first_failure);
+            transfer->first_failure != NULL)
+            status = g_strdup_printf("Failed: %s (%s)", error->message, transfer->first_failure);
         else
             status = g_strdup_printf("Failed: %s", error->message);
-        if (!job->connected)
+        if (!transfer->connected)
             porch_tray_contact_failed(model, host, error);
     }
-    porch_tray_model_transfer_finish(model, job->id, state, status);
+    porch_tray_model_transfer_finish(model, transfer->id, state, status);
     if (state == PORCH_TRAY_TRANSFER_DONE || state == PORCH_TRAY_TRANSFER_FAILED) {
-        g_autofree char *message = g_strdup_printf("%s — %s", job->title, status);
-        notify(job, state, message);
+        g_autofree char *message = g_strdup_printf("%s — %s", transfer->title, status);
+        notify(transfer, state, message);
     }
-    job_unref(job);
+    tray_transfer_unref(transfer);
     porch_tray_model_worker_done(model);
 }
 
@@ -298,7 +302,7 @@ porch_tray_transfer_start(PorchTrayModel *model, PorchNeighbour *n, const char *
                           const char *dest_dir)
 {
     GtkApplication *app = porch_tray_model_get_application(model);
-    Job *job;
+    TrayTransfer *transfer;
     g_autoptr(GTask) task = NULL;
     g_autofree char *base = NULL;
 
@@ -309,24 +313,25 @@ porch_tray_transfer_start(PorchTrayModel *model, PorchNeighbour *n, const char *
         g_action_map_add_action(G_ACTION_MAP(app), G_ACTION(a));
     }
     base = g_path_get_basename(remote);
-    job = g_atomic_rc_box_new0(Job);
-    g_mutex_init(&job->lock);
-    job->model = model;
-    job->context = g_main_context_ref(porch_tray_model_get_context(model));
-    job->neighbour = porch_neighbour_ref(n);
-    job->remote = g_strdup(remote);
-    job->dest_dir = dest_dir != NULL ? g_strdup(dest_dir) : porch_tray_default_download_dir();
-    g_mkdir_with_parents(job->dest_dir, 0755);
-    job->local = pick_local(job->dest_dir, remote);
-    job->title = g_strdup_printf("%s from %s", base, porch_neighbour_get_name(n));
-    job->cancellable = g_cancellable_new();
-    job->connect = porch_tray_connect_new(model);
-    job->id = porch_tray_model_transfer_add(model, job->title, job->local, job->cancellable);
+    transfer = g_atomic_rc_box_new0(TrayTransfer);
+    g_mutex_init(&transfer->lock);
+    transfer->model = model;
+    transfer->context = g_main_context_ref(porch_tray_model_get_context(model));
+    transfer->neighbour = porch_neighbour_ref(n);
+    transfer->remote = g_strdup(remote);
+    transfer->dest_dir = dest_dir != NULL ? g_strdup(dest_dir) : porch_tray_default_download_dir();
+    g_mkdir_with_parents(transfer->dest_dir, 0755);
+    transfer->local = pick_local(transfer->dest_dir, remote);
+    transfer->title = g_strdup_printf("%s from %s", base, porch_neighbour_get_name(n));
+    transfer->cancellable = g_cancellable_new();
+    transfer->connect = porch_tray_connect_new(model);
+    transfer->id = porch_tray_model_transfer_add(model, transfer->title, transfer->local,
+                                                 transfer->cancellable);
 
     porch_tray_model_worker_start(model);
-    task = g_task_new(NULL, job->cancellable, fetch_done, job);
-    g_task_set_task_data(task, job_ref(job), (GDestroyNotify)job_unref);
+    task = g_task_new(NULL, transfer->cancellable, fetch_done, transfer);
+    g_task_set_task_data(task, tray_transfer_ref(transfer), (GDestroyNotify)tray_transfer_unref);
     g_task_set_name(task, "porch-tray fetch");
     g_task_run_in_thread(task, fetch_thread);
-    return job->id;
+    return transfer->id;
 }
