@@ -2,8 +2,8 @@
  * neighbour's printer, list this peer's jobs there, cancel one.
  *
  * Each command is an SSH "exec" request on porchd's port, after the usual host key check and
- * authentication (SPEC.md, "Printing into CUPS"): "print PRINTER [--copies N] [--title T]"
- * with the document on its standard input, "jobs [PRINTER]", "cancel PRINTER JOB-ID". porchd
+ * authentication (the commands: porch-print-protocol.h): "print PRINTER [--copies N] [--title
+ * T]" with the document on its standard input, "jobs [PRINTER]", "cancel PRINTER JOB-ID". porchd
  * runs ONE command per connection, on the connection's only channel, and no SFTP beside it:
  * connect with porch_client_connect_print(), run one command, free the client. A client from
  * porch_client_connect() (SFTP) cannot run them, nor can one that ran a command already.

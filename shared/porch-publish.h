@@ -2,7 +2,7 @@
  * (mDNS/DNS-SD).
  *
  * A PorchPublisher keeps avahi-daemon's records in line with a configuration snapshot and
- * what is known of the printers' CUPS queues, exactly as SPEC.md "On the network" says and
+ * what is known of the printers' CUPS queues, exactly as docs/PROTOCOL.md (Discovery) says and
  * nothing more:
  *
  *   _porch._tcp        one instance named by the display name; TXT "v=1", "fp=BASE64"

@@ -785,7 +785,7 @@ static void issue_read(Job *j, guint64 offset, guint32 len);
  * A big file's aligned pieces (all but an odd tail) go through j->dfd, opened with O_DIRECT:
  * from the network straight to the disk, without the page cache. A buffered write copies
  * every byte into a freshly allocated page-cache page and later writes it back; on the
- * reference machine that copy alone is ~1.5 s per GiB (FACTS.md: OpenSSH's sftp takes 3.0 s
+ * reference machine that copy alone is ~1.5 s per GiB (measured: OpenSSH's sftp takes 3.0 s
  * to /dev/null, 4.6-5.7 s to a file; dd: 434 MB/s buffered, 2.9 GB/s with O_DIRECT), and
  * the fdatasync before the rename then has nothing left to wait for. Other file systems than
  * local disk ones (direct_io_pays()) get buffered writes. */
