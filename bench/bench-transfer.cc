@@ -11,7 +11,7 @@
 //                                 sftp get followed by `sync -d`: porch get makes a big file
 //                                 durable before renaming it; OpenSSH's client does not)
 //   (b) 2000 files of 4 KiB each: porch get -r vs  sftp get -r  (and sftp get -r from porchd)
-// OpenSSH's client is told to use aes128-gcm@openssh.com, its fastest cipher here (FACTS.md).
+// OpenSSH's client is told to use aes128-gcm@openssh.com, its fastest cipher with AES-NI.
 // Each round runs every contender once, in turn; the figures are the medians. The ratio is
 // OpenSSH's median time over porch's ("porch is R× as fast"), printed with the project's
 // targets (≥ 2.0× for the file, ≥ 3× for the tree). Figures, not a test: exits 0 whatever they

@@ -208,7 +208,7 @@ TEST(Browse, JsonListsEachNeighbourOnceWithItsSharesButNotItself)
 }
 
 // Point 5: --watch streams one JSON object per line, and a host whose records are withdrawn is
-// reported removed about as fast as avahi itself notices (FACTS.md: 1.02 s).
+// reported removed about as fast as avahi itself notices (bench/bench-discovery measures it).
 TEST(Browse, WatchReportsANeighbourThatGoes)
 {
     PORCH_REQUIRE_TOOLS("avahi-publish", "jq");
