@@ -7,8 +7,8 @@
  * HOST is what the porch CLI takes (a display name, URI-escaped; a host name; an IPv4 or a
  * bracketed IPv6 address) and is found the same way (cli/target.c): among the Porch
  * neighbours over mDNS, else with the system's resolver. The backend authenticates with the
- * machine's porchd host key, $PORCH_STATE_DIR/ssh_host_ed25519_key (/var/lib/porch by
- * default), and pins neighbours' keys in $PORCH_STATE_DIR/known_peers without asking. The
+ * machine's porchd host key in $PORCH_STATE_DIR (/var/lib/porch by default; porch-state.h),
+ * and pins neighbours' keys in that folder's known_peers file without asking. The
  * document (FILE, else standard input; a PDF with porch.ppd) goes to porchd as "print
  * PRINTER --copies COPIES --title TITLE" (shared/porch-print-client.h).
  *
@@ -36,12 +36,11 @@
 #include "porch-cli.h"
 #include "porch-config.h"
 #include "porch-print-client.h"
+#include "porch-state.h"
 
 #define RESOLVE_TIMEOUT_S 5.0
 #define REPLY_TIMEOUT_S   60
 #define MAX_COPIES        999
-#define HOST_KEY_FILE     "ssh_host_ed25519_key"
-#define KNOWN_PEERS_FILE  "known_peers"
 
 /* "PREFIX: message" on stderr, on one line, with control characters replaced. */
 G_GNUC_PRINTF(2, 3)
@@ -231,9 +230,9 @@ main(int argc, char **argv)
     title = argv[3][0] != '\0' ? argv[3] : NULL;
 
     state_dir = env_state != NULL && *env_state != '\0' ? g_strdup(env_state)
-                                                        : porch_config_default_state_dir(TRUE);
-    identity = g_build_filename(state_dir, HOST_KEY_FILE, NULL);
-    known = g_build_filename(state_dir, KNOWN_PEERS_FILE, NULL);
+                                                        : porch_state_default_dir(TRUE);
+    identity = porch_state_file(state_dir, PORCH_STATE_HOST_KEY);
+    known = porch_state_file(state_dir, PORCH_STATE_KNOWN_PEERS);
     /* porchd makes the key; the backend would make one porchd cannot read */
     if (!g_file_test(identity, G_FILE_TEST_IS_REGULAR)) {
         say("ERROR", "No host key at %s: start porchd once (or set PORCH_STATE_DIR)", identity);

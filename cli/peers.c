@@ -8,14 +8,14 @@
  * same defaults: /etc/porch/porch.conf and /var/lib/porch as root, else
  * $XDG_CONFIG_HOME/porch/porch.conf and $XDG_STATE_HOME/porch (--config and --state-dir
  * override them, as they do for porchd).
- *   list     the unknown keys that asked for access (STATE/pending/, shared/porch-pending.h);
+ *   list     the unknown keys that asked for access (shared/porch-pending.h);
  *            --json: an array, one object per line, with exactly these keys in this order:
  *            "name" (string, or null), "fingerprint", "key", "address" (strings),
  *            "first_seen", "last_seen" (Unix time), "attempts" (number).
  *   accept   appends [peer NAME] with the request's key to porch.conf, keeping the rest of
  *            the file as it is, after checking that the result loads; forgets the request;
- *            and makes the porchd named by STATE/porchd.pid reload (SIGHUP), waiting for it
- *            to have taken the new file (STATE/running.conf). It says which key (its
+ *            and makes the running porchd reload, waiting for it to have taken the new file
+ *            (the reload handshake of shared/porch-state.h). It says which key (its
  *            fingerprint) and address it accepts. A name is only a suggestion the client
  *            made: when two requests give it, or a [peer] has it already, the request must
  *            be named by its fingerprint.
@@ -36,11 +36,11 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
-#include "../daemon/session.h" /* PORCH_PID_FILE, PORCH_RUNNING_CONFIG */
 #include "porch-cli.h"
 #include "porch-config.h"
 #include "porch-identity.h"
 #include "porch-pending.h"
+#include "porch-state.h"
 
 /* What porch.conf accepts as a peer name (shared/porch-config.c, principal_name_valid). */
 #define PEER_NAME_MAX 64
@@ -264,11 +264,11 @@ print_request(const PorchPendingPeer *p)
            p->attempts);
 }
 
-/* FALSE, having said why, when @state_dir/pending exists but cannot be read. */
+/* FALSE, having said why, when the folder of requests exists but cannot be read. */
 static gboolean
 check_pending_readable(const char *state_dir)
 {
-    g_autofree char *dir = g_build_filename(state_dir, "pending", NULL);
+    g_autofree char *dir = porch_state_file(state_dir, PORCH_STATE_PENDING);
 
     int e;
 
@@ -309,7 +309,8 @@ peers_list(const char *config_file, const char *state_dir, gboolean json, const 
         }
         fputs(list->len > 0 ? "\n]\n" : "]\n", stdout);
     } else if (list->len == 0) {
-        printf("Nobody has asked porchd for access (no requests in %s/pending).\n", state_dir);
+        printf("Nobody has asked porchd for access (no requests in %s/" PORCH_STATE_PENDING ").\n",
+               state_dir);
         if (options[0] == '\0' && geteuid() != 0)
             printf("These are your own porchd's; for the system service's, run: "
                    "sudo porch peers\n");
@@ -366,7 +367,8 @@ find_request(GPtrArray *list, const char *which, const char *state_dir, const ch
     if (found->len == 0) {
         fputs("nobody called '", stderr);
         porch_cli_put_text(stderr, which);
-        fprintf(stderr, "' asked porchd for access (requests in %s/pending)", state_dir);
+        fprintf(stderr, "' asked porchd for access (requests in %s/" PORCH_STATE_PENDING ")",
+                state_dir);
         if (list->len == 0) {
             fputs(": there are none\n", stderr);
             return NULL;
@@ -476,58 +478,6 @@ replace_file(const char *file, const char *name, const struct stat *st, const GS
     return TRUE;
 }
 
-/* The pid of the porchd whose state is in @state_dir, from its pid file, provided that
- * process is a porchd; 0 otherwise, with the reason in @ret_why (free with g_free()). */
-static pid_t
-find_porchd(const char *state_dir, char **ret_why)
-{
-    g_autofree char *pid_file = g_build_filename(state_dir, PORCH_PID_FILE, NULL);
-    g_autofree char *text = NULL;
-    g_autofree char *comm_file = NULL;
-    g_autofree char *comm = NULL;
-    g_autoptr(GError) error = NULL;
-    guint64 pid = 0;
-
-    if (!g_file_get_contents(pid_file, &text, NULL, &error)) {
-        *ret_why = g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                           ? g_strdup_printf("no %s", pid_file)
-                           : g_strdup(error->message);
-        return 0;
-    }
-    g_strstrip(text);
-    if (!g_ascii_string_to_unsigned(text, 10, 2, G_MAXINT32, &pid, NULL)) {
-        *ret_why = g_strdup_printf("%s holds no process id", pid_file);
-        return 0;
-    }
-    /* A pid left behind by a porchd that was killed may belong to another program now. */
-    comm_file = g_strdup_printf("/proc/%" G_GUINT64_FORMAT "/comm", pid);
-    if (!g_file_get_contents(comm_file, &comm, NULL, NULL) ||
-        strcmp(g_strchomp(comm), "porchd") != 0) {
-        *ret_why = g_strdup_printf("%s names process %" G_GUINT64_FORMAT ", which is not porchd",
-                                   pid_file, pid);
-        return 0;
-    }
-    return (pid_t)pid;
-}
-
-/* Waits for porchd to have taken @text: it writes what it loaded to STATE/running.conf. */
-static gboolean
-wait_for_reload(const char *state_dir, const GString *text)
-{
-    g_autofree char *running = g_build_filename(state_dir, PORCH_RUNNING_CONFIG, NULL);
-
-    for (int waited = 0; waited <= RELOAD_WAIT_MS; waited += 50) {
-        g_autofree char *now = NULL;
-        gsize len = 0;
-
-        if (g_file_get_contents(running, &now, &len, NULL) && len == text->len &&
-            memcmp(now, text->str, len) == 0)
-            return TRUE;
-        g_usleep(50 * 1000);
-    }
-    return FALSE;
-}
-
 /* Makes the porchd of @state_dir reload. Returns the exit status, having said what
  * happened; @ret_running tells whether a porchd runs. */
 static int
@@ -535,8 +485,8 @@ reload_porchd(const char *config_file, const char *state_dir, const GString *tex
               const char *reload_hint, gboolean *ret_running)
 {
     g_autofree char *why = NULL;
-    g_autofree char *running = g_build_filename(state_dir, PORCH_RUNNING_CONFIG, NULL);
-    pid_t pid = find_porchd(state_dir, &why);
+    g_autofree char *running = porch_state_file(state_dir, PORCH_STATE_RUNNING_CONFIG);
+    pid_t pid = porch_state_find_porchd(state_dir, &why);
 
     *ret_running = pid != 0;
     if (pid == 0) {
@@ -553,7 +503,7 @@ reload_porchd(const char *config_file, const char *state_dir, const GString *tex
         printf("Asked porchd (pid %ld) to reload.\n", (long)pid);
         return PORCH_CLI_EXIT_OK;
     }
-    if (!wait_for_reload(state_dir, text)) {
+    if (!porch_state_wait_running(state_dir, text->str, text->len, RELOAD_WAIT_MS)) {
         fprintf(stderr,
                 "porch peers: porchd (pid %ld) has not taken the new configuration within %d "
                 "s (does it read %s?); see its log (journalctl -u porchd)\n",
@@ -633,7 +583,7 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
     }
     line = request_key_line(p, peer, &error);
     if (line == NULL) {
-        fprintf(stderr, "porch peers: %s/pending: ", state_dir);
+        fprintf(stderr, "porch peers: %s/" PORCH_STATE_PENDING ": ", state_dir);
         put_net(stderr, p->fingerprint);
         fprintf(stderr, ": %s\n", error->message);
         return PORCH_CLI_EXIT_FAILED;
@@ -725,7 +675,9 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
     put_net(stdout, p->address != NULL && p->address[0] != '\0' ? p->address : "?");
     fputs(").\n", stdout);
     if (!porch_pending_remove(state_dir, p->fingerprint))
-        fprintf(stderr, "porch peers: warning: cannot remove the request from %s/pending: %s\n",
+        fprintf(stderr,
+                "porch peers: warning: cannot remove the request from %s/" PORCH_STATE_PENDING
+                ": %s\n",
                 state_dir, g_strerror(errno));
     status = reload_porchd(config_file, state_dir, text, reload_hint, &running);
     print_next_step(after, config_file, peer, running ? reload_hint : NULL);
@@ -771,7 +723,7 @@ porch_cli_peers(int argc, char **argv)
     if (config_file == NULL)
         config_file = porch_config_default_file(system);
     if (state_dir == NULL)
-        state_dir = porch_config_default_state_dir(system);
+        state_dir = porch_state_default_dir(system);
 
     if (strcmp(command, "list") == 0) {
         if (argc > 2) {
@@ -796,7 +748,7 @@ porch_cli_peers(int argc, char **argv)
             return PORCH_CLI_EXIT_USAGE;
         }
         if (options[0] != '\0') {
-            g_autofree char *pid_file = g_build_filename(state_dir, PORCH_PID_FILE, NULL);
+            g_autofree char *pid_file = porch_state_file(state_dir, PORCH_STATE_PID_FILE);
             g_autofree char *quoted = g_shell_quote(pid_file);
             reload_hint = g_strdup_printf("kill -HUP $(cat %s)", quoted);
         } else

@@ -34,10 +34,10 @@
 #include "porch-config.h"
 #include "porch-print-client.h"
 #include "porch-printer-add.h"
+#include "porch-state.h"
 
 #define MAX_COPIES      999
 #define REDRAW_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
-#define HOST_KEY_FILE   "ssh_host_ed25519_key"
 
 /* ------------------------------------------------------------------------------------------
  * Options and arguments */
@@ -547,8 +547,8 @@ porch_cli_printer(int argc, char **argv)
     fputs(")\n", stdout);
     fflush(stdout);
     /* what the neighbour's owner needs to do */
-    state_dir = porch_config_default_state_dir(TRUE);
-    key = g_build_filename(state_dir, HOST_KEY_FILE, NULL);
+    state_dir = porch_state_default_dir(TRUE);
+    key = porch_state_file(state_dir, PORCH_STATE_HOST_KEY);
     fputs("porch: the queue prints with this machine's host key: the owner of ", stderr);
     porch_cli_put_text(stderr, target->host);
     fputs(" adds the [peer] that 'porch id --identity ", stderr);

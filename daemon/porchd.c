@@ -14,7 +14,6 @@
 
 #include <glib-unix.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "launcher.h"
 #include "listener.h"
@@ -23,6 +22,7 @@
 #include "porch-identity.h"
 #include "porch-publish.h"
 #include "porch-sandbox.h"
+#include "porch-state.h"
 #include "print-watch.h"
 #include "session.h"
 #include "sftp-server.h"
@@ -107,38 +107,6 @@ on_avahi_state(PorchPublisher *publisher, gboolean running, gpointer user_data)
     else
         g_warning("avahi-daemon is not running: neighbours do not see this machine until it is "
                   "back; serving goes on");
-}
-
-/* Writes STATE/porchd.pid, "PID\n" (@pid: the launcher's, when there is one: a reload goes
- * through it), atomically (a temporary file renamed into place), so that `porch peers
- * accept` finds the daemon to reload. Returns the file's path, NULL (having logged why) when
- * it cannot be written: serving goes on without it. */
-static char *
-write_pid_file(const char *state_dir, pid_t pid)
-{
-    g_autofree char *path = g_build_filename(state_dir, PORCH_PID_FILE, NULL);
-    g_autofree char *text = g_strdup_printf("%ld\n", (long)pid);
-    g_autoptr(GError) error = NULL;
-
-    if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error)) {
-        g_warning("cannot write the pid file %s (porch peers accept cannot reload porchd): %s",
-                  path, error->message);
-        return NULL;
-    }
-    return g_steal_pointer(&path);
-}
-
-/* Removes the pid file at @path if it still names @pid. */
-static void
-remove_pid_file(const char *path, pid_t pid)
-{
-    g_autofree char *text = NULL;
-    g_autofree char *mine = g_strdup_printf("%ld\n", (long)pid);
-
-    if (path == NULL || !g_file_get_contents(path, &text, NULL, NULL) || g_strcmp0(text, mine) != 0)
-        return;
-    if (g_unlink(path) != 0)
-        g_warning("cannot remove the pid file %s: %s", path, g_strerror(errno));
 }
 
 /* The line of @file where [@section]'s @key is set, else where [@section] starts; 0 when
@@ -344,9 +312,6 @@ confine(GError **error)
                                  porch_sandbox_fatal_syscalls_but_exec, 0, error);
 }
 
-/* Where the per-user service keeps the port it chose. */
-#define PORT_FILE "port"
-
 /* The per-user service's listener when porch.conf sets no port: 4422 when it is free, else the
  * port this porchd chose before (STATE/port), else a free one, which it keeps there. The
  * system service may well hold 4422 on the same machine; mDNS carries the port. */
@@ -354,7 +319,7 @@ static PorchListener *
 listen_as_user(PorchManager *manager, PorchWorkers *workers, const char *session_program,
                const char *snapshot, const char *state_dir, GError **error)
 {
-    g_autofree char *file = g_build_filename(state_dir, PORT_FILE, NULL);
+    g_autofree char *file = porch_state_file(state_dir, PORCH_STATE_PORT);
     g_autofree char *text = NULL;
     guint64 kept = 0;
     guint16 tries[3];
@@ -468,7 +433,7 @@ main(int argc, char **argv)
     if (config_file == NULL)
         config_file = porch_config_default_file(system);
     if (state_dir == NULL)
-        state_dir = porch_config_default_state_dir(system);
+        state_dir = porch_state_default_dir(system);
 
     if (check_config) {
         g_autoptr(PorchConfig) checked = porch_config_load_file(config_file, &error);
@@ -504,13 +469,13 @@ main(int argc, char **argv)
                    g_strerror(errno));
         return 1;
     }
-    snapshot = g_build_filename(state_dir, PORCH_RUNNING_CONFIG, NULL);
+    snapshot = porch_state_file(state_dir, PORCH_STATE_RUNNING_CONFIG);
     manager = porch_manager_new(config_file, snapshot, &error);
     if (manager == NULL) {
         g_printerr("porchd: %s\n", error->message);
         return 1;
     }
-    host_key_file = g_build_filename(state_dir, PORCH_HOST_KEY_FILE, NULL);
+    host_key_file = porch_state_file(state_dir, PORCH_STATE_HOST_KEY);
     host_key = porch_identity_load_or_create(host_key_file, &error);
     if (host_key == NULL) {
         g_printerr("porchd: %s\n", error->message);
@@ -554,7 +519,14 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, on_sigterm, &d);
     g_unix_signal_add(SIGINT, on_sigterm, &d);
 
-    pid_file = write_pid_file(state_dir, pid_in_file);
+    /* the launcher's pid, when there is one: a reload goes through it (porch-state.h) */
+    pid_file = porch_state_write_pid(state_dir, pid_in_file, &error);
+    if (pid_file == NULL) {
+        /* serving goes on without it */
+        g_warning("cannot write the pid file (porch peers accept cannot reload porchd): %s",
+                  error->message);
+        g_clear_error(&error);
+    }
     porch_sandbox_raise_nofile();
     if (!confine(&error)) {
         g_printerr("porchd: cannot confine the network side: %s\n", error->message);
@@ -571,7 +543,8 @@ main(int argc, char **argv)
      * the last reference is gone. */
     g_clear_pointer(&print_watch, porch_print_watch_free);
     g_clear_object(&publisher);
-    remove_pid_file(pid_file, pid_in_file);
+    if (!porch_state_remove_pid(pid_file, pid_in_file))
+        g_warning("cannot remove the pid file %s: %s", pid_file, g_strerror(errno));
     g_message("stopped");
     return 0;
 }

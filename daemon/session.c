@@ -47,6 +47,7 @@
 #include "porch-identity.h"
 #include "porch-pending.h"
 #include "porch-sandbox.h"
+#include "porch-state.h"
 #include "fd-pass.h"
 #include "print.h"
 #include "session.h"
@@ -557,7 +558,7 @@ authenticate(Session *s, ssh_session session, ssh_event event, gint64 deadline, 
 static int
 serve(Session *s, int fd)
 {
-    g_autofree char *key_path = g_build_filename(s->state_dir, PORCH_HOST_KEY_FILE, NULL);
+    g_autofree char *key_path = porch_state_file(s->state_dir, PORCH_STATE_HOST_KEY);
     g_autoptr(GError) error = NULL;
     ssh_bind bind = NULL;
     ssh_session session = NULL;

@@ -7,14 +7,8 @@
 #define PORCH_SESSION_EXIT_AUTH 3
 /* ...and when it did, but porchd said no (the session limits): not a failed login. */
 #define PORCH_SESSION_EXIT_REFUSED 4
-/* In the state directory: the host key, and the configuration porchd validated last. */
-#define PORCH_HOST_KEY_FILE   "ssh_host_ed25519_key"
-#define PORCH_RUNNING_CONFIG  "running.conf"
-#define PORCH_SESSION_PROGRAM "porchd-session"
-#define PORCH_WORKER_PROGRAM  "porchd-worker"
-/* In the state directory while porchd runs: its process id, "PID\n", so that
- * `porch peers accept` can make it reload (cli/peers.c checks /proc/PID/comm first). */
-#define PORCH_PID_FILE "porchd.pid"
+#define PORCH_SESSION_PROGRAM      "porchd-session"
+#define PORCH_WORKER_PROGRAM       "porchd-worker"
 
 /* The SSH identification porchd-session sends: "SSH-2.0-" and this, no library version. */
 #define PORCH_SSH_SOFTWARE "Porch"

@@ -37,6 +37,7 @@
 #include "porch-hash.h"
 #include "files.h"
 #include "porch-jail.h"
+#include "porch-state.h"
 #include "porch-text.h"
 #include "porch-wire.h"
 
@@ -559,7 +560,7 @@ parent_rel(const char *rel)
 static char *
 journal_add(Server *s, const Target *t, const char *temp_name, GError **error)
 {
-    g_autofree char *dir = g_build_filename(s->ctx->state_dir, PORCH_UPLOAD_JOURNAL, NULL);
+    g_autofree char *dir = porch_state_file(s->ctx->state_dir, PORCH_STATE_UPLOADS);
     g_autofree char *name = g_strdup_printf("%d.%u", (int)getpid(), ++s->journal_serial);
     g_autofree char *path = g_build_filename(dir, name, NULL);
     g_autofree char *rel_dir = parent_rel(t->rel);
@@ -1853,7 +1854,7 @@ guint
 porch_sftp_cleanup(const PorchConfig *config, const char *state_dir, GPid pid,
                    PorchSftpFilesFunc files_for, void *user_data)
 {
-    g_autofree char *dir = g_build_filename(state_dir, PORCH_UPLOAD_JOURNAL, NULL);
+    g_autofree char *dir = porch_state_file(state_dir, PORCH_STATE_UPLOADS);
     g_autofree char *prefix = g_strdup_printf("%d.", (int)pid);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *n;

@@ -18,9 +18,9 @@ G_BEGIN_DECLS
  * (shared/porch-sftp-client.h): such a file, created by a session, is journaled like an
  * upload of ours, so that it is removed if the session ends before the rename. */
 #define PORCH_CLIENT_TEMP_PREFIX PORCH_PUT_TEMP_PREFIX
-/* The state directory's folder where each session notes its temporary files while they
- * exist, so that porchd can remove them when a session dies (porch_sftp_cleanup()). */
-#define PORCH_UPLOAD_JOURNAL "uploads"
+/* The state directory's folder PORCH_STATE_UPLOADS (porch-state.h) is where each session
+ * notes its temporary files while they exist, so that porchd can remove them when a session
+ * dies (porch_sftp_cleanup()). */
 
 /* The largest SFTP message the OpenSSH client accepts is 256 KiB: read replies stay below,
  * whatever max-packet-size allows requests. */

@@ -13,6 +13,7 @@
 #include "porch-config.h"
 #include "porch-print-client.h"
 #include "porch-printer-add.h"
+#include "porch-state.h"
 #include "tray-connect.h"
 #include "tray-print.h"
 
@@ -336,8 +337,8 @@ add_done(GObject *source, GAsyncResult *result, gpointer data)
     if (porch_printer_lpadmin_run_finish(result, &error)) {
         if (op->printer != NULL) {
             /* as porch printer add says it */
-            g_autofree char *state_dir = porch_config_default_state_dir(TRUE);
-            g_autofree char *key = g_build_filename(state_dir, "ssh_host_ed25519_key", NULL);
+            g_autofree char *state_dir = porch_state_default_dir(TRUE);
+            g_autofree char *key = porch_state_file(state_dir, PORCH_STATE_HOST_KEY);
             message = g_strdup_printf(
                     "Added the printer %s. It prints with this computer's host key: the "
                     "neighbour's owner adds the peer that “porch id --identity %s” shows, with "

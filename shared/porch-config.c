@@ -1400,11 +1400,3 @@ porch_config_default_file(gboolean system)
         return g_strdup("/etc/porch/porch.conf");
     return g_build_filename(g_get_user_config_dir(), "porch", "porch.conf", NULL);
 }
-
-char *
-porch_config_default_state_dir(gboolean system)
-{
-    if (system)
-        return g_strdup("/var/lib/porch");
-    return g_build_filename(g_get_user_state_dir(), "porch", NULL);
-}

@@ -156,10 +156,9 @@ const PorchGroup *porch_config_lookup_group(const PorchConfig *config, const cha
 const PorchShare *porch_config_lookup_share(const PorchConfig *config, const char *name);
 const PorchPrinter *porch_config_lookup_printer(const PorchConfig *config, const char *name);
 
-/* Where configuration and state live: /etc/porch/porch.conf and /var/lib/porch for the
- * system service; $XDG_CONFIG_HOME/porch/porch.conf and $XDG_STATE_HOME/porch for a user's.
- * Returns a newly allocated string. */
+/* Where the configuration lives: /etc/porch/porch.conf for the system service,
+ * $XDG_CONFIG_HOME/porch/porch.conf for a user's (the state folder: porch-state.h). Returns a
+ * newly allocated string. */
 char *porch_config_default_file(gboolean system);
-char *porch_config_default_state_dir(gboolean system);
 
 G_END_DECLS

@@ -13,6 +13,8 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "porch-state.h"
+
 #define GROUP     "request"
 #define SUFFIX    ".request"
 #define LOCK_FILE "lock"
@@ -34,7 +36,7 @@ entry_path(const char *state_dir, const char *fingerprint)
 {
     g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, fingerprint, -1);
     g_autofree char *name = g_strdup_printf("%.32s" SUFFIX, hash);
-    return g_build_filename(state_dir, "pending", name, NULL);
+    return g_build_filename(state_dir, PORCH_STATE_PENDING, name, NULL);
 }
 
 /* The request in the file at @path; NULL when it is not one. */
@@ -158,7 +160,7 @@ porch_pending_record(const char *state_dir, const PorchPendingLimits *limits, co
                      const char *key, const char *fingerprint, const char *address, gint64 now,
                      GError **error)
 {
-    g_autofree char *dir = g_build_filename(state_dir, "pending", NULL);
+    g_autofree char *dir = porch_state_file(state_dir, PORCH_STATE_PENDING);
     g_autofree char *lock = g_build_filename(dir, LOCK_FILE, NULL);
     g_autofree char *path = entry_path(state_dir, fingerprint);
     g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -229,7 +231,7 @@ by_first_seen(gconstpointer a, gconstpointer b)
 GPtrArray *
 porch_pending_list(const char *state_dir, gint64 expiry)
 {
-    g_autofree char *dir = g_build_filename(state_dir, "pending", NULL);
+    g_autofree char *dir = porch_state_file(state_dir, PORCH_STATE_PENDING);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)porch_pending_peer_free);
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;

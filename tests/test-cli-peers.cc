@@ -21,6 +21,7 @@
 
 #include "porch-config.h"
 #include "porch-pending.h"
+#include "porch-state.h"
 #include "test-util.h"
 
 namespace
@@ -732,7 +733,7 @@ TEST_F(CliTest, AcceptMakesTheRunningPorchdReload)
     ASSERT_TRUE(WaitForLog("running")) << Log();
     ASSERT_TRUE(WaitForLog(", 0 peers")) << Log();
     // It says where it runs.
-    std::string pid_file = state_ + "/porchd.pid";
+    std::string pid_file = state_ + "/" PORCH_STATE_PID_FILE;
     EXPECT_EQ(ReadFile(pid_file), std::to_string(porchd.pid) + "\n");
 
     Ask(bob, "bob");
@@ -743,7 +744,7 @@ TEST_F(CliTest, AcceptMakesTheRunningPorchdReload)
             << r.out;
     EXPECT_NE(Log().find("reloaded"), std::string::npos) << Log();
     EXPECT_TRUE(WaitForLog(", 1 peers")) << Log();
-    EXPECT_EQ(ReadFile(state_ + "/running.conf"), ReadFile(conf_));
+    EXPECT_EQ(ReadFile(state_ + "/" PORCH_STATE_RUNNING_CONFIG), ReadFile(conf_));
     EXPECT_TRUE(porchd.Alive());
 
     // A clean exit takes the pid file away.
@@ -767,7 +768,7 @@ TEST_F(CliTest, AStalePidFileSignalsNobody)
     for (int i = 0;
          i < 250 && Output("cat /proc/" + std::to_string(other.pid) + "/comm") != "sleep\n"; i++)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ASSERT_TRUE(g_file_set_contents((state_ + "/porchd.pid").c_str(),
+    ASSERT_TRUE(g_file_set_contents((state_ + "/" PORCH_STATE_PID_FILE).c_str(),
                                     (std::to_string(other.pid) + "\n").c_str(), -1, nullptr));
 
     ProcResult r = Peers({"accept", "bob"});

@@ -149,7 +149,8 @@ class TestLan
         // for none.
         std::string porch_backend;
         // PORCH_STATE_DIR that cupsd passes to backends (SetEnv): where the porch backend finds
-        // the host key ssh_host_ed25519_key and known_peers. "": cups_dir(i) + "/porch-state".
+        // the host key and its known_peers (shared/porch-state.h). "": cups_dir(i) +
+        // "/porch-state".
         // Created (0700) if missing.
         std::string porch_state_dir;
     };

@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 
 #include "porch-config.h"
+#include "porch-state.h"
 #include "sftp-server.h"
 
 static PorchConfig *config;
@@ -88,7 +89,7 @@ setup(void)
     atexit(remove_scratch);
     state_dir = g_build_filename(root, "state", NULL);
     drop_dir = g_build_filename(root, "drop", NULL);
-    uploads_dir = g_build_filename(state_dir, PORCH_UPLOAD_JOURNAL, NULL);
+    uploads_dir = porch_state_file(state_dir, PORCH_STATE_UPLOADS);
     g_mkdir_with_parents(sub, 0755);
     g_mkdir_with_parents(hidden, 0755);
     g_mkdir_with_parents(drop_dir, 0755);

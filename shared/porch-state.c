@@ -1,0 +1,94 @@
+/* porch-state.c — porchd's state folder, its pid file and the reload handshake. */
+#include "porch-state.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+/* How often porch_state_wait_running() looks at the running-config file. */
+#define WAIT_STEP_MS 50
+
+char *
+porch_state_default_dir(gboolean system)
+{
+    if (system)
+        return g_strdup("/var/lib/porch");
+    return g_build_filename(g_get_user_state_dir(), "porch", NULL);
+}
+
+char *
+porch_state_file(const char *state_dir, const char *name)
+{
+    return g_build_filename(state_dir, name, NULL);
+}
+
+char *
+porch_state_write_pid(const char *state_dir, pid_t pid, GError **error)
+{
+    g_autofree char *path = porch_state_file(state_dir, PORCH_STATE_PID_FILE);
+    g_autofree char *text = g_strdup_printf("%ld\n", (long)pid);
+
+    if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
+        return NULL;
+    return g_steal_pointer(&path);
+}
+
+gboolean
+porch_state_remove_pid(const char *path, pid_t pid)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *mine = g_strdup_printf("%ld\n", (long)pid);
+
+    if (path == NULL || !g_file_get_contents(path, &text, NULL, NULL) || g_strcmp0(text, mine) != 0)
+        return TRUE;
+    return g_unlink(path) == 0;
+}
+
+pid_t
+porch_state_find_porchd(const char *state_dir, char **ret_why)
+{
+    g_autofree char *pid_file = porch_state_file(state_dir, PORCH_STATE_PID_FILE);
+    g_autofree char *text = NULL;
+    g_autofree char *comm_file = NULL;
+    g_autofree char *comm = NULL;
+    g_autoptr(GError) error = NULL;
+    guint64 pid = 0;
+
+    if (!g_file_get_contents(pid_file, &text, NULL, &error)) {
+        *ret_why = g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                           ? g_strdup_printf("no %s", pid_file)
+                           : g_strdup(error->message);
+        return 0;
+    }
+    g_strstrip(text);
+    if (!g_ascii_string_to_unsigned(text, 10, 2, G_MAXINT32, &pid, NULL)) {
+        *ret_why = g_strdup_printf("%s holds no process id", pid_file);
+        return 0;
+    }
+    /* A pid left behind by a porchd that was killed may belong to another program now. */
+    comm_file = g_strdup_printf("/proc/%" G_GUINT64_FORMAT "/comm", pid);
+    if (!g_file_get_contents(comm_file, &comm, NULL, NULL) ||
+        strcmp(g_strchomp(comm), "porchd") != 0) {
+        *ret_why = g_strdup_printf("%s names process %" G_GUINT64_FORMAT ", which is not porchd",
+                                   pid_file, pid);
+        return 0;
+    }
+    return (pid_t)pid;
+}
+
+gboolean
+porch_state_wait_running(const char *state_dir, const char *text, gsize len, guint timeout_ms)
+{
+    g_autofree char *running = porch_state_file(state_dir, PORCH_STATE_RUNNING_CONFIG);
+
+    for (guint waited = 0; waited <= timeout_ms; waited += WAIT_STEP_MS) {
+        g_autofree char *now = NULL;
+        gsize now_len = 0;
+
+        if (g_file_get_contents(running, &now, &now_len, NULL) && now_len == len &&
+            memcmp(now, text, len) == 0)
+            return TRUE;
+        g_usleep(WAIT_STEP_MS * 1000);
+    }
+    return FALSE;
+}
