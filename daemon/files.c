@@ -13,8 +13,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <libssh/sftp.h>
-
 #include "fd-pass.h"
 #include "porch-jail.h"
 

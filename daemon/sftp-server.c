@@ -31,7 +31,6 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <libssh/sftp.h>
 
 #include "porch-acl.h"
 #include "porch-hash.h"
@@ -272,7 +271,7 @@ names_send(Server *s, guint32 count)
 static int
 send_extended_reply(Server *s, const PorchWireRequest *q, GByteArray *body)
 {
-    begin_reply(s, PORCH_WIRE_EXTENDED_REPLY, q);
+    begin_reply(s, SSH_FXP_EXTENDED_REPLY, q);
     g_byte_array_append(s->out, body->data, body->len);
     return send_out(s);
 }
@@ -1160,7 +1159,8 @@ h_limits(Server *s, Request *r)
 }
 
 /* The draft-ietf-secsh-filexfer "check-file" extension, SHA-256 only: the hash of a byte
- * range, or one hash per block of it. Replies "check-file", "sha256", the hashes. */
+ * range, or one hash per block of it. Replies PORCH_WIRE_CHECK_FILE_REPLY,
+ * PORCH_WIRE_CHECK_FILE_SHA256, the hashes. */
 static int
 check_file(Server *s, Request *r, int fd)
 {
@@ -1179,7 +1179,7 @@ check_file(Server *s, Request *r, int fd)
         !porch_wire_get_u64(&r->ext, &length) || !porch_wire_get_u32(&r->ext, &block))
         return reply_status(s, r->q, SSH_FX_BAD_MESSAGE, "Malformed check-file request");
     algs = g_strsplit(algorithms, ",", -1);
-    if (!g_strv_contains((const char *const *)algs, "sha256"))
+    if (!g_strv_contains((const char *const *)algs, PORCH_WIRE_CHECK_FILE_SHA256))
         return reply_status(s, r->q, SSH_FX_OP_UNSUPPORTED, "Only sha256 is offered");
     if (block != 0 && block < 256)
         return reply_status(s, r->q, SSH_FX_BAD_MESSAGE, "Block size below 256");
@@ -1195,8 +1195,8 @@ check_file(Server *s, Request *r, int fd)
     if (block != 0 && length / block > (PORCH_SFTP_MAX_READ - 64) / 32)
         return reply_status(s, r->q, SSH_FX_FAILURE, "Too many blocks for one reply");
 
-    porch_wire_put_string(b, "check-file", 10);
-    porch_wire_put_string(b, "sha256", 6);
+    porch_wire_put_cstring(b, PORCH_WIRE_CHECK_FILE_REPLY);
+    porch_wire_put_cstring(b, PORCH_WIRE_CHECK_FILE_SHA256);
     while (done < length) {
         gsize want = (gsize)MIN(length - done, s->max_read);
         ssize_t n;
@@ -1291,23 +1291,28 @@ static const struct handler {
         {"rename", SSH_FXP_RENAME, NULL, ARG_TWO_PATHS, NEED_WRITE, FALSE, h_rename},
         {"readlink", SSH_FXP_READLINK, NULL, ARG_PATH, NEED_READ, FALSE, h_readlink},
         {"symlink", SSH_FXP_SYMLINK, NULL, ARG_LINK_PATH, NEED_WRITE, FALSE, h_symlink},
-        {"posix-rename", SSH_FXP_EXTENDED, "posix-rename@openssh.com", ARG_EXT_TWO_PATHS,
+        {"posix-rename", SSH_FXP_EXTENDED, PORCH_WIRE_EXT_POSIX_RENAME, ARG_EXT_TWO_PATHS,
          NEED_WRITE, FALSE, h_posix_rename},
-        {"statvfs", SSH_FXP_EXTENDED, "statvfs@openssh.com", ARG_EXT_PATH, NEED_READ, FALSE,
+        {"statvfs", SSH_FXP_EXTENDED, PORCH_WIRE_EXT_STATVFS, ARG_EXT_PATH, NEED_READ, FALSE,
          h_statvfs},
-        {"fsync", SSH_FXP_EXTENDED, "fsync@openssh.com", ARG_EXT_HANDLE, NEED_READ, FALSE, h_fsync},
-        {"limits", SSH_FXP_EXTENDED, "limits@openssh.com", ARG_NONE, NEED_NOTHING, FALSE, h_limits},
-        {"check-file-name", SSH_FXP_EXTENDED, "check-file-name", ARG_EXT_PATH, NEED_READ, FALSE,
-         h_check_file_name},
-        {"check-file-handle", SSH_FXP_EXTENDED, "check-file-handle", ARG_EXT_HANDLE, NEED_READ,
-         FALSE, h_check_file_handle},
+        {"fsync", SSH_FXP_EXTENDED, PORCH_WIRE_EXT_FSYNC, ARG_EXT_HANDLE, NEED_READ, FALSE,
+         h_fsync},
+        {"limits", SSH_FXP_EXTENDED, PORCH_WIRE_EXT_LIMITS, ARG_NONE, NEED_NOTHING, FALSE,
+         h_limits},
+        {"check-file-name", SSH_FXP_EXTENDED, PORCH_WIRE_EXT_CHECK_FILE_NAME, ARG_EXT_PATH,
+         NEED_READ, FALSE, h_check_file_name},
+        {"check-file-handle", SSH_FXP_EXTENDED, PORCH_WIRE_EXT_CHECK_FILE_HANDLE, ARG_EXT_HANDLE,
+         NEED_READ, FALSE, h_check_file_handle},
 };
 
 /* What the VERSION reply offers: name and version of each extension above. */
 static const char *const extensions[][2] = {
-        {"posix-rename@openssh.com", "1"}, {"statvfs@openssh.com", "2"},
-        {"fsync@openssh.com", "1"},        {"limits@openssh.com", "1"},
-        {"check-file-name", "sha256"},     {"check-file-handle", "sha256"},
+        {PORCH_WIRE_EXT_POSIX_RENAME, "1"},
+        {PORCH_WIRE_EXT_STATVFS, "2"},
+        {PORCH_WIRE_EXT_FSYNC, "1"},
+        {PORCH_WIRE_EXT_LIMITS, "1"},
+        {PORCH_WIRE_EXT_CHECK_FILE_NAME, PORCH_WIRE_CHECK_FILE_SHA256},
+        {PORCH_WIRE_EXT_CHECK_FILE_HANDLE, PORCH_WIRE_CHECK_FILE_SHA256},
 };
 
 static const struct handler *
@@ -1463,7 +1468,7 @@ version_exchange(Server *s, const guint8 *packet, gsize len)
         return -1;
     }
     porch_wire_begin_packet(s->out, SSH_FXP_VERSION);
-    porch_wire_put_u32(s->out, 3);
+    porch_wire_put_u32(s->out, PORCH_WIRE_VERSION);
     for (guint i = 0; i < G_N_ELEMENTS(extensions); i++) {
         porch_wire_put_cstring(s->out, extensions[i][0]);
         porch_wire_put_cstring(s->out, extensions[i][1]);
@@ -1529,9 +1534,9 @@ refuse_too_large(Server *s, const guint8 *head, guint64 len)
 static gboolean
 only_reads(Server *s, const PorchWireRequest *q)
 {
-    static const char *const reading_extensions[] = {"check-file-handle", "check-file-name",
-                                                     "limits@openssh.com", "statvfs@openssh.com",
-                                                     NULL};
+    static const char *const reading_extensions[] = {
+            PORCH_WIRE_EXT_CHECK_FILE_HANDLE, PORCH_WIRE_EXT_CHECK_FILE_NAME, PORCH_WIRE_EXT_LIMITS,
+            PORCH_WIRE_EXT_STATVFS, NULL};
     Handle *h;
 
     switch (q->type) {

@@ -5,8 +5,6 @@
 
 #include <sys/stat.h>
 
-#include <libssh/sftp.h>
-
 #include "porch-sftp-client.h"
 #include "porch-wire.h"
 

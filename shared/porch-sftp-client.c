@@ -36,11 +36,6 @@ G_STATIC_ASSERT(PORCH_SINK_SIZE >= PORCH_SINK_DATA + PORCH_MAX_IN_PACKET);
 
 /* ---- packets ------------------------------------------------------------------------- */
 
-/* SFTP v3 ATTRS */
-#define ATTR_SIZE        0x00000001u
-#define ATTR_PERMISSIONS 0x00000004u
-#define ATTR_ACMODTIME   0x00000008u
-
 gboolean
 porch_get_attrs(PorchWireReader *r, PorchRemoteFile *f)
 {
@@ -52,9 +47,9 @@ porch_get_attrs(PorchWireReader *r, PorchRemoteFile *f)
     f->mode = 0;
     if (!porch_wire_get_attrs(r, &a))
         return FALSE;
-    if (a.flags & ATTR_SIZE)
+    if (a.flags & SSH_FILEXFER_ATTR_SIZE)
         f->size = a.size;
-    if (a.flags & ATTR_PERMISSIONS) {
+    if (a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) {
         f->mode = a.permissions & 07777;
         switch (a.permissions & S_IFMT) {
         case S_IFREG:
@@ -71,7 +66,7 @@ porch_get_attrs(PorchWireReader *r, PorchRemoteFile *f)
             break;
         }
     }
-    if (a.flags & ATTR_ACMODTIME)
+    if (a.flags & SSH_FILEXFER_ATTR_ACMODTIME)
         f->mtime = a.mtime;
     return TRUE;
 }
@@ -79,7 +74,8 @@ porch_get_attrs(PorchWireReader *r, PorchRemoteFile *f)
 void
 porch_put_attrs(GByteArray *b, gint mode, gint64 mtime)
 {
-    guint32 flags = (mode >= 0 ? ATTR_PERMISSIONS : 0) | (mtime >= 0 ? ATTR_ACMODTIME : 0);
+    guint32 flags = (mode >= 0 ? SSH_FILEXFER_ATTR_PERMISSIONS : 0) |
+                    (mtime >= 0 ? SSH_FILEXFER_ATTR_ACMODTIME : 0);
 
     porch_wire_put_u32(b, flags);
     if (mode >= 0)
@@ -888,19 +884,20 @@ porch_parse_version(const guint8 *payload, gsize len, PorchServerInfo *info, GEr
             return FALSE;
         }
 #define IS(s) (nl == strlen(s) && memcmp(name, s, nl) == 0)
-        if (IS("check-file-handle") && list_has(data, dl, "sha256"))
+        if (IS(PORCH_WIRE_EXT_CHECK_FILE_HANDLE) &&
+            list_has(data, dl, PORCH_WIRE_CHECK_FILE_SHA256))
             info->has_check_file = TRUE;
-        else if (IS("posix-rename@openssh.com"))
+        else if (IS(PORCH_WIRE_EXT_POSIX_RENAME))
             info->has_posix_rename = TRUE;
-        else if (IS("fsync@openssh.com"))
+        else if (IS(PORCH_WIRE_EXT_FSYNC))
             info->has_fsync = TRUE;
-        else if (IS("limits@openssh.com"))
+        else if (IS(PORCH_WIRE_EXT_LIMITS))
             info->has_limits = TRUE;
 #undef IS
     }
-    if (info->version != 3) {
+    if (info->version != PORCH_WIRE_VERSION) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                    "SFTP version %u, not 3", info->version);
+                    "SFTP version %u, not %u", info->version, PORCH_WIRE_VERSION);
         return FALSE;
     }
     return TRUE;
@@ -966,7 +963,7 @@ read_version(PorchClient *c, GCancellable *cancellable, PorchServerInfo *info, G
 static gboolean
 start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
 {
-    static const guint8 init[] = {0, 0, 0, 5, SSH_FXP_INIT, 0, 0, 0, 3};
+    g_autoptr(GByteArray) init = g_byte_array_new();
     PorchServerInfo info;
 
     c->chan = ssh_channel_new(c->ssh);
@@ -976,7 +973,10 @@ start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
                     ssh_get_error(c->ssh));
         return FALSE;
     }
-    if (ssh_channel_write(c->chan, init, sizeof init) != sizeof init) {
+    porch_wire_begin_packet(init, SSH_FXP_INIT);
+    porch_wire_put_u32(init, PORCH_WIRE_VERSION);
+    porch_wire_end_packet(init);
+    if (ssh_channel_write(c->chan, init->data, init->len) != (int)init->len) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "cannot start SFTP: %s",
                     ssh_get_error(c->ssh));
         return FALSE;
@@ -991,7 +991,7 @@ start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
         g_autoptr(GByteArray) b = g_byte_array_new();
         guint8 type;
         g_autoptr(GBytes) reply = NULL;
-        porch_wire_put_cstring(b, "limits@openssh.com");
+        porch_wire_put_cstring(b, PORCH_WIRE_EXT_LIMITS);
         reply = porch_client_call(c, SSH_FXP_EXTENDED, b, &type, cancellable, error);
         if (reply == NULL)
             return FALSE;

@@ -510,8 +510,8 @@ porch_parse_check_file(guint8 type, PorchWireReader *r, guint8 *digest, const ch
         return FALSE;
     }
     if (type != SSH_FXP_EXTENDED_REPLY || !porch_wire_get_string(r, &s, &len) ||
-        !porch_wire_get_string(r, &s, &len) || len != 6 || memcmp(s, "sha256", 6) != 0 ||
-        r->left != PORCH_SHA256_LEN) {
+        !porch_wire_get_string(r, &s, &len) || len != strlen(PORCH_WIRE_CHECK_FILE_SHA256) ||
+        memcmp(s, PORCH_WIRE_CHECK_FILE_SHA256, len) != 0 || r->left != PORCH_SHA256_LEN) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                     "a malformed check-file reply");
         return FALSE;
@@ -525,9 +525,9 @@ send_check(Job *j, guint64 start, guint64 len, guint64 range, PorchReplyFunc fn)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
-    porch_wire_put_cstring(b, "check-file-handle");
+    porch_wire_put_cstring(b, PORCH_WIRE_EXT_CHECK_FILE_HANDLE);
     g_byte_array_append(b, j->handle->data, j->handle->len);
-    porch_wire_put_cstring(b, "sha256");
+    porch_wire_put_cstring(b, PORCH_WIRE_CHECK_FILE_SHA256);
     porch_wire_put_u64(b, start);
     porch_wire_put_u64(b, len);
     porch_wire_put_u32(b, 0);
@@ -1347,7 +1347,7 @@ on_put_closed(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
             g_autoptr(GByteArray) b = g_byte_array_new();
             gboolean replace = (j->t->flags & PORCH_TRANSFER_FORCE) && c->has_posix_rename;
             if (replace)
-                porch_wire_put_cstring(b, "posix-rename@openssh.com");
+                porch_wire_put_cstring(b, PORCH_WIRE_EXT_POSIX_RENAME);
             porch_wire_put_cstring(b, j->part);
             porch_wire_put_cstring(b, j->remote);
             porch_client_send(c, replace ? SSH_FXP_EXTENDED : SSH_FXP_RENAME, b, NULL, 0,
@@ -1392,7 +1392,7 @@ put_writes_verified(Job *j)
     porch_client_send(c, SSH_FXP_FSETSTAT, b, NULL, 0, on_put_status, req_new(j, 0, 0, 0));
     if (c->has_fsync) {
         g_byte_array_set_size(b, 0);
-        porch_wire_put_cstring(b, "fsync@openssh.com");
+        porch_wire_put_cstring(b, PORCH_WIRE_EXT_FSYNC);
         g_byte_array_append(b, j->handle->data, j->handle->len);
         porch_client_send(c, SSH_FXP_EXTENDED, b, NULL, 0, on_put_status, req_new(j, 0, 0, 0));
     }

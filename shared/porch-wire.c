@@ -9,8 +9,6 @@
 
 #include <string.h>
 
-#include <libssh/sftp.h>
-
 gboolean
 porch_wire_get_u8(PorchWireReader *r, guint8 *ret)
 {

@@ -1,23 +1,42 @@
 /* porch-wire.h — SFTP version 3 on the wire (draft-ietf-secsh-filexfer-02, with OpenSSH's
- * extensions): reading and writing its fields, its attributes, and a client's requests.
+ * extensions): its numbers and names, reading and writing its fields, its attributes, and a
+ * client's requests.
  *
  * Everything here is pure: it reads from and writes to memory, never from a connection, so
  * the parsers can be fed anything (tests, tests/fuzz). Every length and count read from a
  * packet is checked against what the packet holds before it is used; a reader that runs
  * short says so (FALSE) and never reads past its end.
  *
- * The packet types, status codes, open flags and attribute flags are libssh's names for
- * them (SSH_FXP_*, SSH_FX_*, SSH_FXF_*, SSH_FILEXFER_ATTR_*, from <libssh/sftp.h>), which
- * are the protocol's own.
+ * This is the one place that porchd's server (daemon/sftp-server.c) and Porch's client
+ * (porch-sftp-client.c, porch-transfer.c) take the protocol's numbers and names from. The
+ * packet types, status codes, open flags and attribute flags are libssh's names for them
+ * (SSH_FXP_*, SSH_FX_*, SSH_FXF_*, SSH_FILEXFER_ATTR_*), from <libssh/sftp.h>, included here:
+ * they are the protocol's own numbers, both sides link libssh already, and writing them out
+ * again would make a second home for them. What libssh does not define is defined below.
  */
 #pragma once
 
 #include <glib.h>
+#include <libssh/sftp.h>
 
 G_BEGIN_DECLS
 
-/* What no SFTP v3 header defines: the reply to an extended request. */
-#define PORCH_WIRE_EXTENDED_REPLY 201
+/* The protocol version both sides speak. */
+#define PORCH_WIRE_VERSION 3
+
+/* The extended requests porchd serves and the client uses, by the names their EXTENDED
+ * requests and the VERSION that offers them give. */
+#define PORCH_WIRE_EXT_POSIX_RENAME      "posix-rename@openssh.com"
+#define PORCH_WIRE_EXT_STATVFS           "statvfs@openssh.com"
+#define PORCH_WIRE_EXT_FSYNC             "fsync@openssh.com"
+#define PORCH_WIRE_EXT_LIMITS            "limits@openssh.com"
+#define PORCH_WIRE_EXT_CHECK_FILE_NAME   "check-file-name"
+#define PORCH_WIRE_EXT_CHECK_FILE_HANDLE "check-file-handle"
+/* The name an EXTENDED_REPLY to check-file-name or check-file-handle starts with, and the one
+ * hash algorithm porchd offers (the VERSION data of both). */
+#define PORCH_WIRE_CHECK_FILE_REPLY  "check-file"
+#define PORCH_WIRE_CHECK_FILE_SHA256 "sha256"
+
 /* The longest path a server takes, in bytes (porch_wire_parse_request() leaves longer ones
  * to the caller, so that it can say why it refuses them). */
 #define PORCH_WIRE_MAX_PATH 4096
