@@ -88,7 +88,8 @@ struct _PorchSftpServer {
     guint16 generation;
     guint journal_serial;
     gint64 started;
-    gboolean initialized; /* INIT was answered */
+    gboolean initialized;  /* INIT was answered */
+    gboolean status_codes; /* the client's INIT announced PORCH_WIRE_EXT_STATUS_CODES */
     /* the client's stream: in[in_start..in_len) not processed yet; a packet over max_packet
      * is answered and its last `discard` bytes skipped */
     guint8 *in;
@@ -129,8 +130,8 @@ shown(const char *text)
 
 /* ---- replies ------------------------------------------------------------------------- */
 
-static int
-status_of_errno(int e)
+guint32
+porch_sftp_status_of_errno(int e, gboolean status_codes)
 {
     switch (e) {
     case 0:
@@ -146,9 +147,20 @@ status_of_errno(int e)
         return SSH_FX_PERMISSION_DENIED;
     case EBADF:
         return SSH_FX_INVALID_HANDLE;
+    case EEXIST:
+        return status_codes ? SSH_FX_FILE_ALREADY_EXISTS : SSH_FX_FAILURE;
+    case ENOSPC:
+        return status_codes ? PORCH_WIRE_FX_NO_SPACE_ON_FILESYSTEM : SSH_FX_FAILURE;
     default:
         return SSH_FX_FAILURE;
     }
+}
+
+/* The status code of errno @e for this session's client. */
+static guint32
+status_of_errno(Server *s, int e)
+{
+    return porch_sftp_status_of_errno(e, s->status_codes);
 }
 
 static const char *
@@ -200,14 +212,14 @@ reply_status(Server *s, const PorchWireRequest *q, guint32 code, const char *mes
 static int
 reply_errno(Server *s, const PorchWireRequest *q, int e)
 {
-    int status = status_of_errno(e);
+    guint32 status = status_of_errno(s, e);
 
     if (status == SSH_FX_PERMISSION_DENIED) {
         g_autofree char *path = shown(s->path ? s->path : "");
         g_message("%s: refused %s %s: %s", s->ctx->who, s->op ? s->op : "request", path,
                   message_of_errno(e));
     }
-    return reply_status(s, q, (guint32)status, message_of_errno(e));
+    return reply_status(s, q, status, message_of_errno(e));
 }
 
 static int
@@ -710,7 +722,7 @@ h_close(Server *s, Request *r)
     if (e != 0) {
         g_autofree char *why =
                 g_strdup_printf("%s; the file was left as it was", message_of_errno(e));
-        return reply_status(s, r->q, (guint32)status_of_errno(e), why);
+        return reply_status(s, r->q, status_of_errno(s, e), why);
     }
     return reply_ok(s, r->q);
 }
@@ -1024,7 +1036,7 @@ do_rename(Server *s, Request *r, gboolean replace)
     if (rc == 0)
         client_temp_forget(s, &r->t);
     if (rc == -EEXIST)
-        return reply_status(s, r->q, SSH_FX_FAILURE, "The new name exists already");
+        return reply_status(s, r->q, status_of_errno(s, EEXIST), "The new name exists already");
     return rc < 0 ? reply_errno(s, r->q, -rc) : reply_ok(s, r->q);
 }
 
@@ -1453,17 +1465,15 @@ dispatch(Server *s, const PorchWireRequest *q)
 
 /* ---- the stream ---------------------------------------------------------------------- */
 
-/* SSH_FXP_INIT, answered with SSH_FXP_VERSION: version 3 and our extensions. INIT may carry
- * extension pairs of its own; they are ignored. */
+/* SSH_FXP_INIT, answered with SSH_FXP_VERSION: version 3 and our extensions. Of the
+ * extension pairs INIT may carry, PORCH_WIRE_EXT_STATUS_CODES is taken note of (porch-wire.h);
+ * the others are ignored. */
 static int
 version_exchange(Server *s, const guint8 *packet, gsize len)
 {
-    PorchWireReader r = {packet, len};
-    guint8 type = 0;
     guint32 version = 0;
 
-    if (!porch_wire_get_u8(&r, &type) || type != SSH_FXP_INIT ||
-        !porch_wire_get_u32(&r, &version)) {
+    if (!porch_wire_parse_init(packet, len, &version, &s->status_codes)) {
         g_message("%s: the SFTP client did not start with INIT", s->ctx->who);
         return -1;
     }

@@ -68,6 +68,12 @@ gboolean porch_sftp_server_feed(PorchSftpServer *server, const guint8 *data, gsi
 /* Discards the uploads still open, as when a client goes, and frees @server. */
 void porch_sftp_server_free(PorchSftpServer *server);
 
+/* The status code porchd answers errno @e with. EEXIST and ENOSPC are SSH_FX_FAILURE, as in
+ * SFTP v3, unless the client announced that it knows the extended codes (@status_codes: the
+ * PORCH_WIRE_EXT_STATUS_CODES of porch-wire.h): then SSH_FX_FILE_ALREADY_EXISTS and
+ * PORCH_WIRE_FX_NO_SPACE_ON_FILESYSTEM. */
+guint32 porch_sftp_status_of_errno(int e, gboolean status_codes);
+
 /* Removes the temporary upload files that the journal of session @pid (or of every
  * session, @pid 0) in @state_dir still lists, through the files of the shares of @config
  * (@files_for with @user_data; NULL: in this process), and the journal entries. For porchd:

@@ -8,6 +8,8 @@
 #include "porch-sftp-client.h"
 #include "porch-wire.h"
 
+G_BEGIN_DECLS
+
 /* The largest SFTP packet we accept, and the READ/WRITE size used when the server does not
  * say (limits@openssh.com): OpenSSH's sftp-server and porchd both allow 255 KiB. */
 #define PORCH_SFTP_DEFAULT_MAX_PACKET (256u * 1024u)
@@ -119,6 +121,8 @@ GPtrArray *porch_client_list_full(PorchClient *client, const char *path, GPtrArr
 gboolean porch_parse_check_file(guint8 type, PorchWireReader *r, guint8 *digest, const char *path,
                                 GError **error);
 
+/* The GError (G_IO_ERROR) for a STATUS of @code with @message about @path: the one place the
+ * client turns a server's status into an error, by the code alone (porch-sftp-client.c). */
 GError *porch_status_error(guint32 code, const char *message, const char *path);
 gboolean porch_reply_status_ok(guint8 type, PorchWireReader *r, const char *path, GError **error);
 
@@ -149,3 +153,5 @@ PorchClient *porch_client_connect_socket(const PorchConnectOptions *options, int
  * session and c->timeout the reply timeout. */
 PorchClient *porch_client_connect_exec(const PorchConnectOptions *options,
                                        GCancellable *cancellable, GError **error);
+
+G_END_DECLS

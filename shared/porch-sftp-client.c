@@ -97,7 +97,10 @@ porch_remote_file_free(PorchRemoteFile *f)
 
 /* ---- errors ---------------------------------------------------------------------------- */
 
-/* An SFTP status as a GError about @path. */
+/* An SFTP status as a GError about @path, by its code alone: the message is for people (it
+ * becomes the error's message, except for the two codes whose words we choose). Codes 11 and
+ * 14 come only from a server that knows the extended codes (porch-wire.h, porchd); from any
+ * other, an existing name or a full disk is FAILURE like any other failure. */
 GError *
 porch_status_error(guint32 code, const char *message, const char *path)
 {
@@ -126,6 +129,14 @@ porch_status_error(guint32 code, const char *message, const char *path)
         e = G_IO_ERROR_FAILED;
         what = "Unexpected end of file";
         break;
+    case SSH_FX_FILE_ALREADY_EXISTS:
+        e = G_IO_ERROR_EXISTS;
+        what = "Exists already";
+        break;
+    case PORCH_WIRE_FX_NO_SPACE_ON_FILESYSTEM:
+        e = G_IO_ERROR_NO_SPACE;
+        what = "No space left on the server's disk";
+        break;
     default:
         e = G_IO_ERROR_FAILED;
         what = "Failed";
@@ -135,10 +146,6 @@ porch_status_error(guint32 code, const char *message, const char *path)
     if (message != NULL && *message != '\0' && code != SSH_FX_NO_SUCH_FILE &&
         code != SSH_FX_PERMISSION_DENIED)
         what = message;
-    if (code == SSH_FX_FAILURE && message != NULL && strstr(message, "No space") != NULL)
-        e = G_IO_ERROR_NO_SPACE;
-    if (code == SSH_FX_FAILURE && message != NULL && strstr(message, "exists") != NULL)
-        e = G_IO_ERROR_EXISTS;
     return g_error_new(G_IO_ERROR, e, "%s", what);
 }
 
@@ -973,9 +980,7 @@ start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
                     ssh_get_error(c->ssh));
         return FALSE;
     }
-    porch_wire_begin_packet(init, SSH_FXP_INIT);
-    porch_wire_put_u32(init, PORCH_WIRE_VERSION);
-    porch_wire_end_packet(init);
+    porch_wire_put_init(init);
     if (ssh_channel_write(c->chan, init->data, init->len) != (int)init->len) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "cannot start SFTP: %s",
                     ssh_get_error(c->ssh));

@@ -186,6 +186,39 @@ porch_wire_end_packet(GByteArray *b)
     b->data[3] = (guint8)len;
 }
 
+/* ---- the version exchange ------------------------------------------------------------ */
+
+void
+porch_wire_put_init(GByteArray *b)
+{
+    porch_wire_begin_packet(b, SSH_FXP_INIT);
+    porch_wire_put_u32(b, PORCH_WIRE_VERSION);
+    porch_wire_put_cstring(b, PORCH_WIRE_EXT_STATUS_CODES);
+    porch_wire_put_cstring(b, PORCH_WIRE_EXT_STATUS_CODES_VERSION);
+    porch_wire_end_packet(b);
+}
+
+gboolean
+porch_wire_parse_init(const guint8 *packet, gsize len, guint32 *ret_version,
+                      gboolean *ret_status_codes)
+{
+    PorchWireReader r = {packet, len};
+    const guint8 *name, *data;
+    guint32 name_len, data_len;
+    guint8 type;
+
+    *ret_status_codes = FALSE;
+    if (!porch_wire_get_u8(&r, &type) || type != SSH_FXP_INIT ||
+        !porch_wire_get_u32(&r, ret_version))
+        return FALSE;
+    while (porch_wire_get_string(&r, &name, &name_len) &&
+           porch_wire_get_string(&r, &data, &data_len))
+        if (name_len == strlen(PORCH_WIRE_EXT_STATUS_CODES) &&
+            memcmp(name, PORCH_WIRE_EXT_STATUS_CODES, name_len) == 0)
+            *ret_status_codes = TRUE;
+    return TRUE;
+}
+
 /* ---- requests ------------------------------------------------------------------------ */
 
 /* What each request type carries after its id, in order. */

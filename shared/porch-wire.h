@@ -37,6 +37,45 @@ G_BEGIN_DECLS
 #define PORCH_WIRE_CHECK_FILE_REPLY  "check-file"
 #define PORCH_WIRE_CHECK_FILE_SHA256 "sha256"
 
+/* ---- Porch's extended status codes ---------------------------------------------------
+ *
+ * SFTP v3 has the status codes 0 to 8 only: a name that exists already and a full disk are
+ * both SSH_FX_FAILURE, told apart by nothing but the message, which is for people (OpenSSH's
+ * sftp-server says "Failure" to both). Later drafts of the protocol (draft-ietf-secsh-
+ * filexfer-13) have codes for them, SSH_FX_FILE_ALREADY_EXISTS (11) and
+ * SSH_FX_NO_SPACE_ON_FILESYSTEM (14), which the stock v3 clients (OpenSSH's sftp, GNOME Files
+ * through gvfs) do not know. So porchd sends them only to a client that says it knows them:
+ *
+ *   - The client's SSH_FXP_INIT carries, after its version 3, the extension pair
+ *     string PORCH_WIRE_EXT_STATUS_CODES, string PORCH_WIRE_EXT_STATUS_CODES_VERSION.
+ *     (A version 3 INIT may carry extension pairs, as VERSION does; a server that does not
+ *     know one skips it, as OpenSSH's sftp-server does.) Porch's client always sends it
+ *     (porch_wire_put_init()).
+ *   - porchd remembers it for the session (porch_wire_parse_init()) and then answers with
+ *     SSH_FX_FILE_ALREADY_EXISTS what it answers other clients with SSH_FX_FAILURE for EEXIST,
+ *     and with PORCH_WIRE_FX_NO_SPACE_ON_FILESYSTEM for ENOSPC; the message is the same.
+ *     Every other client gets SFTP v3's SSH_FX_FAILURE and the message, as before.
+ *   - The client decides by the code alone, from whatever server: 11 is "exists", 14 "no
+ *     space", FAILURE any other failure. porchd does not offer the extension in its VERSION:
+ *     there is nothing for the client to decide by it.
+ */
+#define PORCH_WIRE_EXT_STATUS_CODES         "status-codes@porch"
+#define PORCH_WIRE_EXT_STATUS_CODES_VERSION "1"
+/* draft-ietf-secsh-filexfer-13's code, which libssh 0.10 does not name (it names those up to
+ * 13: SSH_FX_FILE_ALREADY_EXISTS is one). */
+#define PORCH_WIRE_FX_NO_SPACE_ON_FILESYSTEM 14
+
+/* The SSH_FXP_INIT Porch's client sends, as a whole packet (length first) in @b (emptied
+ * first): version 3 and the extension pair above. */
+void porch_wire_put_init(GByteArray *b);
+
+/* Parses an SSH_FXP_INIT, @len bytes at @packet (its type byte first, the length taken off).
+ * FALSE when it is no INIT. Else TRUE, with its version in *@ret_version and in
+ * *@ret_status_codes whether it announced PORCH_WIRE_EXT_STATUS_CODES (any version of it).
+ * Extension pairs are read as far as they parse: a malformed tail is ignored. */
+gboolean porch_wire_parse_init(const guint8 *packet, gsize len, guint32 *ret_version,
+                               gboolean *ret_status_codes);
+
 /* The longest path a server takes, in bytes (porch_wire_parse_request() leaves longer ones
  * to the caller, so that it can say why it refuses them). */
 #define PORCH_WIRE_MAX_PATH 4096

@@ -29,6 +29,8 @@
 #include <libssh/server.h>
 #include <libssh/sftp.h>
 
+#include "porch-wire.h"
+
 namespace porch::test
 {
 namespace
@@ -581,12 +583,23 @@ class Sftp
         return Reply(SSH_FXP_EXTENDED_REPLY, id, b);
     }
 
+    // A failure for EEXIST or ENOSPC: the extended code to a client that asked for it.
+    bool Exists(uint32_t id)
+    {
+        return Status(id, codes_ ? SSH_FX_FILE_ALREADY_EXISTS : SSH_FX_FAILURE, "File exists");
+    }
+    bool NoSpace(uint32_t id)
+    {
+        return Status(id, codes_ ? PORCH_WIRE_FX_NO_SPACE_ON_FILESYSTEM : SSH_FX_FAILURE,
+                      "No space left on device");
+    }
+
     bool Open(uint32_t id, const std::string &path, uint32_t pflags, long mode)
     {
         auto it = tree_.find(path);
         if (pflags & SSH_FXF_CREAT) {
             if (it != tree_.end() && (pflags & SSH_FXF_EXCL))
-                return Status(id, SSH_FX_FAILURE, "File exists");
+                return Exists(id);
             Node &n = tree_[path];
             if (it == tree_.end())
                 n.mode = mode >= 0 ? uint32_t(mode) : 0644;
@@ -606,7 +619,7 @@ class Sftp
         if (it == tree_.end())
             return Status(id, SSH_FX_NO_SUCH_FILE, "No such file");
         if (!replace && tree_.count(to))
-            return Status(id, SSH_FX_FAILURE, "File exists");
+            return Exists(id);
         Node n = it->second;
         tree_.erase(it);
         tree_[to] = n;
@@ -620,8 +633,16 @@ class Sftp
         uint8_t type = r.U8();
         uint32_t id = 0;
 
-        if (type == SSH_FXP_INIT)
+        if (type == SSH_FXP_INIT) {
+            r.U32(); // the version
+            while (r.ok && r.at < pkt.size()) {
+                std::string name = r.String();
+                r.String();
+                if (r.ok && name == PORCH_WIRE_EXT_STATUS_CODES)
+                    codes_ = o_.status_codes;
+            }
             return Version();
+        }
         id = r.U32();
         if (!r.ok)
             return false;
@@ -629,6 +650,8 @@ class Sftp
         case SSH_FXP_STAT:
         case SSH_FXP_LSTAT: {
             std::string path = r.String();
+            if (o_.hostility == Hostility::kTargetAppears && path == "/Share/hello.txt")
+                return Status(id, SSH_FX_NO_SUCH_FILE, "No such file");
             return Stat(id, Find(path));
         }
         case SSH_FXP_FSTAT: {
@@ -669,6 +692,8 @@ class Sftp
             std::string data = r.String();
             if (it == handles_.end() || !tree_.count(it->second.path))
                 return Status(id, SSH_FX_FAILURE, "Bad handle");
+            if (o_.hostility == Hostility::kDiskFull)
+                return NoSpace(id);
             std::string &d = tree_[it->second.path].data;
             if (d.size() < offset + data.size())
                 d.resize(size_t(offset + data.size()));
@@ -701,7 +726,7 @@ class Sftp
             std::string path = r.String();
             long mode = r.Attrs();
             if (tree_.count(path))
-                return Status(id, SSH_FX_FAILURE, "File exists");
+                return Exists(id);
             tree_[path].dir = true;
             tree_[path].mode = mode >= 0 ? uint32_t(mode) : 0755;
             return Status(id, SSH_FX_OK, "OK");
@@ -732,6 +757,7 @@ class Sftp
     Tree &tree_;
     std::map<std::string, Handle_> handles_;
     uint64_t handle_serial_ = 0;
+    bool codes_ = false; // the extended status codes: asked for, and offered (Options)
 };
 
 // ---- the server process ----------------------------------------------------------------------

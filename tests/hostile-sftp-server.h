@@ -48,6 +48,9 @@ enum class Hostility {
     kTrickleReply,             // STAT's reply (claiming 4096 bytes) sent a byte a second
     kLongStatus,               // STAT answered with a failure whose message is 200 KiB,
                                // an escape sequence first
+    kTargetAppears,            // STAT of /Share/hello.txt: no such file (it appears later, so
+                               // a RENAME onto it finds it there)
+    kDiskFull,                 // every WRITE fails: no space left
 };
 
 class HostileSftpServer
@@ -57,6 +60,11 @@ class HostileSftpServer
         Hostility hostility = Hostility::kNone;
         uint64_t value = 0;   // the scenario's number, see Hostility
         std::string log_path; // where the events go ("": nowhere)
+        // Answers with the extended status codes a client that announces them in its INIT
+        // (PORCH_WIRE_EXT_STATUS_CODES, shared/porch-wire.h), as porchd does: "File exists"
+        // with SSH_FX_FILE_ALREADY_EXISTS, "No space left on device" with 14. Otherwise, and
+        // to other clients, both are SSH_FX_FAILURE with that message.
+        bool status_codes = false;
     };
 
     // Starts the server; nullptr with *error set when it could not.

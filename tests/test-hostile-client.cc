@@ -24,6 +24,11 @@
 //   GetAppliesTheUmask              modes as the umask lets them, a file always u+w
 //   PutModes                        a new file gets the local mode with u+w; --force keeps
 //                                   the mode of the file it replaces
+//   TargetThatAppearsIsNotReplaced  a target that appears between put's check and its
+//                                   rename: refused, "use --force", whether the server sends
+//                                   SSH_FX_FILE_ALREADY_EXISTS (porch-wire.h) or FAILURE
+//   FullDiskSaysSo                  WRITE fails for want of space: the server's words,
+//                                   whether it sends code 14 or FAILURE
 //
 // Label unit: no root, nothing but loopback. PORCH_TEST_PORCH=PATH runs another porch binary
 // (one built from an older commit, to see these tests fail there).
@@ -338,12 +343,12 @@ class HostileClientTest : public ::testing::Test
         fs::remove_all(tmp_, ec);
     }
 
-    void StartServer(Hostility h, uint64_t value = 0)
+    void StartServer(Hostility h, uint64_t value = 0, bool status_codes = false)
     {
         std::string error;
         server_.reset();
         log_ = tmp_ + "/server.log";
-        server_ = HostileSftpServer::Start({h, value, log_}, &error);
+        server_ = HostileSftpServer::Start({h, value, log_, status_codes}, &error);
         ASSERT_TRUE(server_) << error;
     }
 
@@ -697,6 +702,35 @@ TEST_F(HostileClientTest, PutModes)
     o = Porch({"put", "--force", tmp_ + "/mine.txt", Remote("/Share/hello.txt")});
     ASSERT_EQ(o.exit_status, 0) << o.Describe();
     EXPECT_TRUE(Contains(ReadFile(log_), "renamed /Share/hello.txt mode=0644\n")) << ReadFile(log_);
+}
+
+// A target that appears after put looked for it: the rename without --force finds it and the
+// file is not replaced. A server that knows the extended status codes says so with
+// SSH_FX_FILE_ALREADY_EXISTS; one that does not (OpenSSH's says FAILURE, "Failure") with
+// FAILURE: the user is told to use --force either way.
+TEST_F(HostileClientTest, TargetThatAppearsIsNotReplaced)
+{
+    ASSERT_TRUE(WriteFile(tmp_ + "/mine.txt", "mine\n"));
+    for (bool codes : {true, false}) {
+        SCOPED_TRACE(codes ? "SSH_FX_FILE_ALREADY_EXISTS" : "SSH_FX_FAILURE");
+        StartServer(Hostility::kTargetAppears, 0, codes);
+        Outcome o = Porch({"put", tmp_ + "/mine.txt", Remote("/Share/hello.txt")});
+        ExpectFailedCleanly(o, 1, {"/Share/hello.txt: ", "exists (use --force to replace it)\n"});
+        EXPECT_FALSE(Contains(ReadFile(log_), "renamed /Share/hello.txt")) << ReadFile(log_);
+    }
+}
+
+// A server whose disk is full: its words reach the user, whatever the code.
+TEST_F(HostileClientTest, FullDiskSaysSo)
+{
+    ASSERT_TRUE(WriteFile(tmp_ + "/mine.txt", "mine\n"));
+    for (bool codes : {true, false}) {
+        SCOPED_TRACE(codes ? "code 14" : "SSH_FX_FAILURE");
+        StartServer(Hostility::kDiskFull, 0, codes);
+        Outcome o = Porch({"put", tmp_ + "/mine.txt", Remote("/Share/new.txt")});
+        ExpectFailedCleanly(o, 1, {"/Share/new.txt: No space left on device\n"});
+        EXPECT_FALSE(Contains(ReadFile(log_), "renamed")) << ReadFile(log_);
+    }
 }
 
 } // namespace
