@@ -40,7 +40,6 @@
 
 #define RESOLVE_TIMEOUT_S 5.0
 #define REPLY_TIMEOUT_S   60
-#define MAX_COPIES        999
 
 /* "PREFIX: message" on stderr, on one line, with control characters replaced. */
 G_GNUC_PRINTF(2, 3)
@@ -223,8 +222,8 @@ main(int argc, char **argv)
     if (target == NULL)
         return CUPS_BACKEND_FAILED;
     what = g_strconcat(target->host, "/", printer, NULL);
-    if (!g_ascii_string_to_signed(argv[4], 10, 1, MAX_COPIES, &copies, NULL)) {
-        say("ERROR", "%s copies: porch prints 1 to %d at a time", argv[4], MAX_COPIES);
+    if (!g_ascii_string_to_signed(argv[4], 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL)) {
+        say("ERROR", "%s copies: porch prints 1 to %d at a time", argv[4], PORCH_PRINT_MAX_COPIES);
         return CUPS_BACKEND_FAILED;
     }
     title = argv[3][0] != '\0' ? argv[3] : NULL;

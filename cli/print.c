@@ -36,7 +36,6 @@
 #include "porch-printer-add.h"
 #include "porch-state.h"
 
-#define MAX_COPIES      999
 #define REDRAW_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
 
 /* ------------------------------------------------------------------------------------------
@@ -157,8 +156,8 @@ porch_cli_print(int argc, char **argv)
     char *title_opt = NULL;
     g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
-            {"copies", 'n', 0, G_OPTION_ARG_INT, &copies, "Print N copies (default 1, at most 999)",
-             "N"},
+            {"copies", 'n', 0, G_OPTION_ARG_INT, &copies,
+             "Print N copies (default 1, at most " G_STRINGIFY(PORCH_PRINT_MAX_COPIES) ")", "N"},
             {"title", 'T', 0, G_OPTION_ARG_STRING, &title_opt,
              "The job's title (default: FILE's name)", "TITLE"},
             G_OPTION_ENTRY_NULL,
@@ -194,8 +193,9 @@ porch_cli_print(int argc, char **argv)
                                                 : "too many arguments");
         return PORCH_CLI_EXIT_USAGE;
     }
-    if (copies < 1 || copies > MAX_COPIES) {
-        porch_cli_usage_error("print", "--copies takes a number from 1 to 999");
+    if (copies < 1 || copies > PORCH_PRINT_MAX_COPIES) {
+        porch_cli_usage_error(
+                "print", "--copies takes a number from 1 to " G_STRINGIFY(PORCH_PRINT_MAX_COPIES));
         return PORCH_CLI_EXIT_USAGE;
     }
     target = parse_printer_target("print", argv[1], TRUE, &printer);

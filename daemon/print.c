@@ -299,7 +299,8 @@ h_jobs(Request *r)
             continue;
         title = one_line(job->title);
         g_string_append_printf(out, "%d\t%s\t%s\t%" G_GUINT64_FORMAT "\t%" G_GINT64_FORMAT "\t%s\n",
-                               job->id, p->name, porch_cups_job_state_name(job->state),
+                               job->id, p->name,
+                               porch_print_job_state_to_string(porch_cups_job_state(job->state)),
                                job->size_kb, job->created, title);
     }
     write_all(r->channel, out->str, out->len, FALSE);
@@ -327,9 +328,13 @@ h_cancel(Request *r)
 }
 
 static const Command commands[] = {
-        {"print", PORCH_PRINT_PRINT, 1, 1, "print PRINTER [--copies N] [--title TITLE]", h_print},
-        {"jobs", PORCH_PRINT_JOBS, 0, 1, "jobs [PRINTER]", h_jobs},
-        {"cancel", PORCH_PRINT_CANCEL, 2, 2, "cancel PRINTER JOB-ID", h_cancel},
+        {PORCH_PRINT_CMD_PRINT, PORCH_PRINT_PRINT, 1, 1,
+         PORCH_PRINT_CMD_PRINT " PRINTER [" PORCH_PRINT_OPT_COPIES " N] [" PORCH_PRINT_OPT_TITLE
+                               " TITLE]",
+         h_print},
+        {PORCH_PRINT_CMD_JOBS, PORCH_PRINT_JOBS, 0, 1, PORCH_PRINT_CMD_JOBS " [PRINTER]", h_jobs},
+        {PORCH_PRINT_CMD_CANCEL, PORCH_PRINT_CANCEL, 2, 2, PORCH_PRINT_CMD_CANCEL " PRINTER JOB-ID",
+         h_cancel},
 };
 
 /* ---- parsing ------------------------------------------------------------------------- */
@@ -368,7 +373,7 @@ parse_option(GStrv argv, guint *i, PorchPrintCommand *c, const Command *cmd, GEr
     guint64 copies;
 
     if (c->verb != PORCH_PRINT_PRINT ||
-        (strcmp(name, "--copies") != 0 && strcmp(name, "--title") != 0)) {
+        (strcmp(name, PORCH_PRINT_OPT_COPIES) != 0 && strcmp(name, PORCH_PRINT_OPT_TITLE) != 0)) {
         g_autofree char *shown = for_log(name);
         return usage_error(error, "unknown option '%s'; usage: %s", shown, cmd->usage);
     }
@@ -377,14 +382,14 @@ parse_option(GStrv argv, guint *i, PorchPrintCommand *c, const Command *cmd, GEr
             return usage_error(error, "%s needs a value; usage: %s", name, cmd->usage);
         value = argv[++*i];
     }
-    if (strcmp(name, "--title") == 0) {
+    if (strcmp(name, PORCH_PRINT_OPT_TITLE) == 0) {
         g_free(c->title);
         c->title = *value ? g_strdup(value) : NULL;
         return TRUE;
     }
     if (!g_ascii_string_to_unsigned(value, 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL)) {
         g_autofree char *shown = for_log(value);
-        return usage_error(error, "--copies takes a number from 1 to %d, not '%s'",
+        return usage_error(error, PORCH_PRINT_OPT_COPIES " takes a number from 1 to %d, not '%s'",
                            PORCH_PRINT_MAX_COPIES, shown);
     }
     c->copies = (guint)copies;

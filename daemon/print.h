@@ -1,20 +1,9 @@
 /* print.h — printing over an SSH "exec" channel: the print, jobs and cancel commands.
  *
- * A client sends one command line, parsed as a shell would split it but without a shell
- * (g_shell_parse_argv):
- *
- *   print PRINTER [--copies N] [--title TITLE]   stdin: the document;  stdout: "JOB-ID\n"
- *   jobs [PRINTER]                               stdout: one line per job of this peer,
- *                                                "ID\tPRINTER\tSTATE\tSIZE-KB\tCREATED\tTITLE\n"
- *   cancel PRINTER JOB-ID
- *
- * and gets the command's exit status (sysexits.h): 0, or EX_USAGE (64) bad command or
- * arguments, EX_DATAERR (65) CUPS refused the document or job, or the document is larger
- * than max-print-size (porch.conf; its job is cancelled, nothing of it prints), EX_NOINPUT
- * (66) no such printer or no such job of this peer, EX_UNAVAILABLE (69) CUPS not running, the
- * queue missing or not accepting jobs, EX_IOERR (74) the document did not arrive whole (the
- * client went away, or nothing came for idle-timeout), EX_NOPERM (77) not allowed; with one
- * line on stderr saying why.
+ * A client sends one command line and gets the command's exit status, as
+ * porch-print-protocol.h describes them. A document larger than max-print-size (porch.conf)
+ * has its job cancelled, nothing of it prints (EX_DATAERR); one that did not arrive whole
+ * (the client went away, or nothing came for idle-timeout) too (EX_IOERR).
  *
  * Who a job belongs to in CUPS (its requesting-user-name) is porch_print_user(): a peer is
  * "PEER@porch", a guest "guest+ADDRESS@porch" after its address; jobs and cancel only ever
@@ -26,15 +15,9 @@
 #include <libssh/libssh.h>
 
 #include "porch-config.h"
+#include "porch-print-protocol.h"
 
 G_BEGIN_DECLS
-
-/* The longest command line accepted, in bytes. */
-#define PORCH_PRINT_MAX_COMMAND 4096
-/* The most copies one job may ask for. */
-#define PORCH_PRINT_MAX_COPIES 999
-/* The title of a job whose client gave none. */
-#define PORCH_PRINT_DEFAULT_TITLE "porch print"
 
 typedef enum {
     PORCH_PRINT_PRINT,
@@ -53,7 +36,8 @@ typedef struct {
 
 /* Parses @line. Returns TRUE and fills *@ret (clear with porch_print_command_clear()), or
  * FALSE with @error set (G_IO_ERROR_INVALID_ARGUMENT) and a message for the client: an
- * unknown command, a missing or extra argument, an unknown option, copies outside 1..999, a
+ * unknown command, a missing or extra argument, an unknown option, copies outside
+ * 1..PORCH_PRINT_MAX_COPIES, a
  * job id that is not a positive number, a line that is too long or does not parse. */
 gboolean porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **error);
 

@@ -195,26 +195,26 @@ porch_cups_job_free(PorchCupsJob *job)
     g_free(job);
 }
 
-const char *
-porch_cups_job_state_name(ipp_jstate_t state)
+PorchPrintJobState
+porch_cups_job_state(ipp_jstate_t state)
 {
     switch (state) {
     case IPP_JSTATE_PENDING:
-        return "pending";
+        return PORCH_PRINT_JOB_PENDING;
     case IPP_JSTATE_HELD:
-        return "held";
+        return PORCH_PRINT_JOB_HELD;
     case IPP_JSTATE_PROCESSING:
-        return "processing";
+        return PORCH_PRINT_JOB_PROCESSING;
     case IPP_JSTATE_STOPPED:
-        return "stopped";
+        return PORCH_PRINT_JOB_STOPPED;
     case IPP_JSTATE_CANCELED:
-        return "canceled";
+        return PORCH_PRINT_JOB_CANCELED;
     case IPP_JSTATE_ABORTED:
-        return "aborted";
+        return PORCH_PRINT_JOB_ABORTED;
     case IPP_JSTATE_COMPLETED:
-        return "completed";
+        return PORCH_PRINT_JOB_COMPLETED;
     }
-    return "pending";
+    return PORCH_PRINT_JOB_PENDING;
 }
 
 http_t *

@@ -22,6 +22,8 @@
 #include <cups/cups.h>
 #include <gio/gio.h>
 
+#include "porch-print-protocol.h"
+
 G_BEGIN_DECLS
 
 /* How long porch_cups_connect() waits for CUPS to accept, and each request for an answer,
@@ -60,9 +62,8 @@ typedef struct {
 void porch_cups_job_free(PorchCupsJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchCupsJob, porch_cups_job_free)
 
-/* The IPP keyword of @state: "pending", "held", "processing", "stopped", "canceled",
- * "aborted" or "completed". */
-const char *porch_cups_job_state_name(ipp_jstate_t state);
+/* @state as porchd's "jobs" names it (its IPP keyword: porch_print_job_state_to_string()). */
+PorchPrintJobState porch_cups_job_state(ipp_jstate_t state);
 
 /* Connects to CUPS, waiting at most @timeout_ms for the connection and then for each answer
  * (0: PORCH_CUPS_TIMEOUT_MS). Returns a new connection (close with httpClose()), or NULL with

@@ -35,34 +35,6 @@ G_DEFINE_QUARK(porch - print - error - quark, porch_print_error)
 #define MAX_STDOUT_JOBS (16u << 20)
 #define MAX_STDOUT      (4u << 10)
 #define MAX_STDERR      (64u << 10)
-/* porchd's limits (daemon/print.h): the command line, the copies */
-#define MAX_COMMAND 4096
-#define MAX_TITLE   1024
-#define MAX_COPIES  999
-
-static const char *const state_names[] = {
-        [PORCH_PRINT_JOB_UNKNOWN] = "unknown", [PORCH_PRINT_JOB_PENDING] = "pending",
-        [PORCH_PRINT_JOB_HELD] = "held",       [PORCH_PRINT_JOB_PROCESSING] = "processing",
-        [PORCH_PRINT_JOB_STOPPED] = "stopped", [PORCH_PRINT_JOB_CANCELED] = "canceled",
-        [PORCH_PRINT_JOB_ABORTED] = "aborted", [PORCH_PRINT_JOB_COMPLETED] = "completed",
-};
-
-const char *
-porch_print_job_state_to_string(PorchPrintJobState state)
-{
-    if ((guint)state >= G_N_ELEMENTS(state_names))
-        return state_names[PORCH_PRINT_JOB_UNKNOWN];
-    return state_names[state];
-}
-
-static PorchPrintJobState
-state_from_string(const char *s)
-{
-    for (guint i = 1; i < G_N_ELEMENTS(state_names); i++)
-        if (strcmp(s, state_names[i]) == 0)
-            return (PorchPrintJobState)i;
-    return PORCH_PRINT_JOB_UNKNOWN;
-}
 
 void
 porch_print_job_free(PorchPrintJob *job)
@@ -474,11 +446,11 @@ command_line(const char *verb, const char *options, const char *const *args)
     return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
-/* @title cut to MAX_TITLE bytes, valid UTF-8, without control characters. */
+/* @title cut to PORCH_PRINT_MAX_TITLE bytes, valid UTF-8, without control characters. */
 static char *
 clean_title(const char *title)
 {
-    return printable(title, strlen(title), MAX_TITLE);
+    return printable(title, strlen(title), PORCH_PRINT_MAX_TITLE);
 }
 
 gboolean
@@ -498,19 +470,19 @@ porch_client_print(PorchClient *client, const char *printer, int fd, guint copie
     g_return_val_if_fail(copies >= 1, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (copies > MAX_COPIES) {
+    if (copies > PORCH_PRINT_MAX_COPIES) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "%u copies: at most %d at a time", copies, MAX_COPIES);
+                    "%u copies: at most %d at a time", copies, PORCH_PRINT_MAX_COPIES);
         return FALSE;
     }
-    g_string_append_printf(options, "--copies %u", copies);
+    g_string_append_printf(options, PORCH_PRINT_OPT_COPIES " %u", copies);
     if (title != NULL && *title != '\0') {
         g_autofree char *t = clean_title(title);
         g_autofree char *q = g_shell_quote(t);
-        g_string_append_printf(options, " --title %s", q);
+        g_string_append_printf(options, " " PORCH_PRINT_OPT_TITLE " %s", q);
     }
-    line = command_line("print", options->str, args);
-    if (strlen(line) > MAX_COMMAND) {
+    line = command_line(PORCH_PRINT_CMD_PRINT, options->str, args);
+    if (strlen(line) > PORCH_PRINT_MAX_COMMAND) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "the printer's name is too long");
         return FALSE;
@@ -559,19 +531,20 @@ static PorchPrintJob *
 parse_job(const char *data, gsize len)
 {
     g_autofree char *line = g_strndup(data, len);
-    g_auto(GStrv) f = g_strsplit(line, "\t", 6);
+    g_auto(GStrv) f = g_strsplit(line, "\t", PORCH_PRINT_JOB_FIELDS);
     g_autoptr(PorchPrintJob) job = g_new0(PorchPrintJob, 1);
     gint64 id, created;
     guint64 size;
 
-    if (g_strv_length(f) != 6 || !g_ascii_string_to_signed(f[0], 10, 1, G_MAXINT, &id, NULL) ||
+    if (g_strv_length(f) != PORCH_PRINT_JOB_FIELDS ||
+        !g_ascii_string_to_signed(f[0], 10, 1, G_MAXINT, &id, NULL) ||
         !g_ascii_string_to_unsigned(f[3], 10, 0, G_MAXUINT64, &size, NULL) ||
         !g_ascii_string_to_signed(f[4], 10, G_MININT64, G_MAXINT64, &created, NULL) ||
         f[1][0] == '\0')
         return NULL;
     job->id = (int)id;
     job->printer = printable(f[1], strlen(f[1]), G_MAXSIZE);
-    job->state = state_from_string(f[2]);
+    job->state = porch_print_job_state_from_string(f[2]);
     job->size_kb = size;
     job->created = created;
     job->title = clean_title(f[5]);
@@ -627,8 +600,8 @@ porch_client_jobs(PorchClient *client, const char *printer, GPtrArray **ret_jobs
     g_return_val_if_fail(ret_jobs != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    line = command_line("jobs", NULL, args);
-    if (strlen(line) > MAX_COMMAND) {
+    line = command_line(PORCH_PRINT_CMD_JOBS, NULL, args);
+    if (strlen(line) > PORCH_PRINT_MAX_COMMAND) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "the printer's name is too long");
         return FALSE;
@@ -660,8 +633,8 @@ porch_client_cancel(PorchClient *client, const char *printer, int job_id, GError
 
     id = g_strdup_printf("%d", job_id);
     args[1] = id;
-    line = command_line("cancel", NULL, args);
-    if (strlen(line) > MAX_COMMAND) {
+    line = command_line(PORCH_PRINT_CMD_CANCEL, NULL, args);
+    if (strlen(line) > PORCH_PRINT_MAX_COMMAND) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "the printer's name is too long");
         return FALSE;

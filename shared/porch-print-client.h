@@ -14,9 +14,12 @@
  * machine's files fail with G_IO_ERROR codes, as for the SFTP client. */
 #pragma once
 
+#include <sysexits.h>
+
 #include <gio/gio.h>
 #include <glib.h>
 
+#include "porch-print-protocol.h"
 #include "porch-sftp-client.h"
 
 G_BEGIN_DECLS
@@ -25,29 +28,22 @@ G_BEGIN_DECLS
 GQuark porch_print_error_quark(void);
 
 /* Errors of the PORCH_PRINT_ERROR domain: the exit statuses of porchd's commands
- * (sysexits.h), and FAILED for any other status or a reply that makes no sense. */
+ * (porch-print-protocol.h), and FAILED for any other status or a reply that makes no sense. */
 typedef enum {
-    PORCH_PRINT_ERROR_FAILED = 1,       /* any other failure on the neighbour's side */
-    PORCH_PRINT_ERROR_USAGE = 64,       /* porchd did not understand the command */
-    PORCH_PRINT_ERROR_REJECTED = 65,    /* the document or the job was refused: by CUPS, or
-                                           larger than the neighbour's max-print-size */
-    PORCH_PRINT_ERROR_NO_SUCH = 66,     /* no such printer, or no such job of this peer */
-    PORCH_PRINT_ERROR_UNAVAILABLE = 69, /* CUPS is not running there, the queue is missing or
-                                           not accepting jobs: try again later */
-    PORCH_PRINT_ERROR_INCOMPLETE = 74,  /* the document did not arrive whole: job cancelled */
-    PORCH_PRINT_ERROR_NOT_ALLOWED = 77, /* this peer may not print on that printer */
+    PORCH_PRINT_ERROR_FAILED = 1,                   /* any other failure on the neighbour's side */
+    PORCH_PRINT_ERROR_USAGE = EX_USAGE,             /* porchd did not understand the command */
+    PORCH_PRINT_ERROR_REJECTED = EX_DATAERR,        /* the document or the job was refused: by
+                                                       CUPS, or larger than the neighbour's
+                                                       max-print-size */
+    PORCH_PRINT_ERROR_NO_SUCH = EX_NOINPUT,         /* no such printer, or no such job of this
+                                                       peer */
+    PORCH_PRINT_ERROR_UNAVAILABLE = EX_UNAVAILABLE, /* CUPS is not running there, the queue is
+                                                       missing or not accepting jobs: try
+                                                       again later */
+    PORCH_PRINT_ERROR_INCOMPLETE = EX_IOERR,        /* the document did not arrive whole: job
+                                                       cancelled */
+    PORCH_PRINT_ERROR_NOT_ALLOWED = EX_NOPERM,      /* this peer may not print on that printer */
 } PorchPrintError;
-
-typedef enum {
-    PORCH_PRINT_JOB_UNKNOWN, /* a state this version does not know */
-    PORCH_PRINT_JOB_PENDING,
-    PORCH_PRINT_JOB_HELD,
-    PORCH_PRINT_JOB_PROCESSING,
-    PORCH_PRINT_JOB_STOPPED,
-    PORCH_PRINT_JOB_CANCELED,
-    PORCH_PRINT_JOB_ABORTED,
-    PORCH_PRINT_JOB_COMPLETED,
-} PorchPrintJobState;
 
 /* One job of this peer, as "jobs" lists it. */
 typedef struct {
@@ -62,10 +58,6 @@ typedef struct {
 void porch_print_job_free(PorchPrintJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchPrintJob, porch_print_job_free)
 
-/* "pending", "held", "processing", "stopped", "canceled", "aborted", "completed"; "unknown".
- * A static string. */
-const char *porch_print_job_state_to_string(PorchPrintJobState state);
-
 /* Connects as porch_client_connect() does (host key pinned or checked, our key or guest)
  * but starts no SFTP: the client is for one print, jobs or cancel command. NULL with @error
  * set as for porch_client_connect(). */
@@ -78,7 +70,8 @@ PorchClient *porch_client_connect_print(const PorchConnectOptions *options,
 typedef void (*PorchPrintProgressFunc)(guint64 sent, guint64 total, gpointer user_data);
 
 /* Prints what can be read from @fd (until its end; a file or a pipe, not closed here) on
- * @printer, @copies times (1..999), as job @title (NULL: porchd's default "porch print").
+ * @printer, @copies times (1..PORCH_PRINT_MAX_COPIES), as job @title (cut to
+ * PORCH_PRINT_MAX_TITLE bytes; NULL: porchd's PORCH_PRINT_DEFAULT_TITLE).
  * The document is streamed in 64 KiB chunks; CUPS prints it only once all of it arrived.
  * Returns TRUE and the job's id in @ret_job_id (may be NULL), or FALSE with @error set:
  * PORCH_PRINT_ERROR for a refusal, G_IO_ERROR_CANCELLED when @cancellable was cancelled
@@ -116,7 +109,7 @@ gboolean porch_client_cancel(PorchClient *client, const char *printer, int job_i
 gboolean porch_print_parse_job_id(const char *data, gsize len, gint *ret_job_id, GError **error);
 
 /* The jobs in what "jobs" wrote on standard output: one line per job, "ID\tPRINTER\tSTATE\t
- * SIZE-KB\tCREATED\tTITLE" (daemon/print.h), empty lines skipped. Returns an array of
+ * SIZE-KB\tCREATED\tTITLE" (porch-print-protocol.h), empty lines skipped. Returns an array of
  * PorchPrintJob * in the order given (free with g_ptr_array_unref()), or NULL with @error set
  * (PORCH_CLIENT_ERROR_PROTOCOL, naming the line) for a malformed line or more than
  * PORCH_PRINT_MAX_JOBS jobs. */

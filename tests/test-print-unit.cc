@@ -394,13 +394,21 @@ TEST(PrinterTxt, ModelFitsOneTxtStringAsValidUtf8)
 
 TEST(CupsJobState, IppKeywords)
 {
-    EXPECT_STREQ(porch_cups_job_state_name(IPP_JSTATE_PENDING), "pending");
-    EXPECT_STREQ(porch_cups_job_state_name(IPP_JSTATE_HELD), "held");
-    EXPECT_STREQ(porch_cups_job_state_name(IPP_JSTATE_PROCESSING), "processing");
-    EXPECT_STREQ(porch_cups_job_state_name(IPP_JSTATE_STOPPED), "stopped");
-    EXPECT_STREQ(porch_cups_job_state_name(IPP_JSTATE_CANCELED), "canceled");
-    EXPECT_STREQ(porch_cups_job_state_name(IPP_JSTATE_ABORTED), "aborted");
-    EXPECT_STREQ(porch_cups_job_state_name(IPP_JSTATE_COMPLETED), "completed");
+    auto name = [](ipp_jstate_t s) {
+        return porch_print_job_state_to_string(porch_cups_job_state(s));
+    };
+    EXPECT_STREQ(name(IPP_JSTATE_PENDING), "pending");
+    EXPECT_STREQ(name(IPP_JSTATE_HELD), "held");
+    EXPECT_STREQ(name(IPP_JSTATE_PROCESSING), "processing");
+    EXPECT_STREQ(name(IPP_JSTATE_STOPPED), "stopped");
+    EXPECT_STREQ(name(IPP_JSTATE_CANCELED), "canceled");
+    EXPECT_STREQ(name(IPP_JSTATE_ABORTED), "aborted");
+    EXPECT_STREQ(name(IPP_JSTATE_COMPLETED), "completed");
+    // and back, as the client reads them
+    for (ipp_jstate_t s = IPP_JSTATE_PENDING; s <= IPP_JSTATE_COMPLETED; s = (ipp_jstate_t)(s + 1))
+        EXPECT_EQ(porch_print_job_state_from_string(name(s)), porch_cups_job_state(s)) << s;
+    EXPECT_EQ(porch_print_job_state_from_string("unknown"), PORCH_PRINT_JOB_UNKNOWN);
+    EXPECT_EQ(porch_print_job_state_from_string("Pending"), PORCH_PRINT_JOB_UNKNOWN);
 }
 
 // Without a cupsd at the address CUPS_SERVER names, connecting fails as "not reachable" and

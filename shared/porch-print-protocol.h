@@ -1,0 +1,66 @@
+/* porch-print-protocol.h — what porchd's print commands and their clients agree on: the
+ * commands and options, their limits, the job states, the exit statuses.
+ *
+ * A client (porch-print-client.c, for `porch print`, `porch jobs`, `porch cancel`, the CUPS
+ * backend and the tray) runs ONE command per connection, as an SSH "exec" request on porchd's
+ * port. porchd (daemon/print.c) splits the command line as a shell would, without a
+ * shell (g_shell_parse_argv()); the client quotes each argument for that (g_shell_quote()):
+ *
+ *   print PRINTER [--copies N] [--title TITLE]   stdin: the document;  stdout: "JOB-ID\n"
+ *   jobs [PRINTER]                               stdout: one line per job of this peer
+ *   cancel PRINTER JOB-ID
+ *
+ * A line of "jobs" is PORCH_PRINT_JOB_FIELDS fields separated by tabs:
+ * "ID\tPRINTER\tSTATE\tSIZE-KB\tCREATED\tTITLE\n", STATE one of the job states below by its
+ * name, CREATED Unix time, TITLE without tabs, line breaks or other control characters.
+ *
+ * The command's exit status is one of sysexits.h's: 0, or EX_USAGE (64) bad command or
+ * arguments, EX_DATAERR (65) CUPS refused the document or job, or the document is larger
+ * than the printer's max-print-size, EX_NOINPUT (66) no such printer or no such job of this
+ * peer, EX_UNAVAILABLE (69) CUPS is not running, the queue is missing or not accepting jobs,
+ * EX_IOERR (74) the document did not arrive whole, EX_NOPERM (77) not allowed; with one line
+ * on stderr saying why. The client's PorchPrintError codes are these statuses.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The commands, and the options of "print". */
+#define PORCH_PRINT_CMD_PRINT  "print"
+#define PORCH_PRINT_CMD_JOBS   "jobs"
+#define PORCH_PRINT_CMD_CANCEL "cancel"
+#define PORCH_PRINT_OPT_COPIES "--copies"
+#define PORCH_PRINT_OPT_TITLE  "--title"
+
+/* The longest command line porchd accepts, in bytes. */
+#define PORCH_PRINT_MAX_COMMAND 4096
+/* The most copies one job may ask for (at least 1). */
+#define PORCH_PRINT_MAX_COPIES 999
+/* The longest title a client sends, in bytes (it cuts a longer one at a character). */
+#define PORCH_PRINT_MAX_TITLE 1024
+/* The title of a job whose client gave none. */
+#define PORCH_PRINT_DEFAULT_TITLE "porch print"
+/* The fields of a line of "jobs". */
+#define PORCH_PRINT_JOB_FIELDS 6
+
+/* A job's state, as "jobs" names it (CUPS's IPP job-state keywords). */
+typedef enum {
+    PORCH_PRINT_JOB_UNKNOWN, /* a state this version does not know */
+    PORCH_PRINT_JOB_PENDING,
+    PORCH_PRINT_JOB_HELD,
+    PORCH_PRINT_JOB_PROCESSING,
+    PORCH_PRINT_JOB_STOPPED,
+    PORCH_PRINT_JOB_CANCELED,
+    PORCH_PRINT_JOB_ABORTED,
+    PORCH_PRINT_JOB_COMPLETED,
+} PorchPrintJobState;
+
+/* "pending", "held", "processing", "stopped", "canceled", "aborted", "completed"; "unknown"
+ * for PORCH_PRINT_JOB_UNKNOWN or a value that is no state. A static string. */
+const char *porch_print_job_state_to_string(PorchPrintJobState state);
+/* The state named @name; PORCH_PRINT_JOB_UNKNOWN for any other text. */
+PorchPrintJobState porch_print_job_state_from_string(const char *name);
+
+G_END_DECLS
