@@ -5,7 +5,7 @@
  * takes down only its own process. Here: the SSH handshake with modern algorithms only,
  * public-key authentication against the [peer] keys (or 'guest' with no credentials where
  * a rule names guest), one session channel with either the "sftp" subsystem, then SFTP until
- * the client leaves, or one "exec" request: a print, jobs or cancel command (print.c), whose
+ * the client leaves, or one "exec" request: a print, jobs or cancel command (print-server.c), whose
  * exit status goes back on the channel. The configuration is the snapshot porchd validated
  * (running.conf in the state directory), read again on SIGHUP, which porchd forwards after a
  * good reload.
@@ -49,7 +49,7 @@
 #include "porch-sandbox.h"
 #include "porch-state.h"
 #include "fd-pass.h"
-#include "print.h"
+#include "print-server.h"
 #include "session.h"
 #include "sftp-server.h"
 
@@ -452,7 +452,7 @@ channel_subsystem(ssh_session session, ssh_channel channel, const char *subsyste
     return SSH_OK;
 }
 
-/* One command per connection, instead of SFTP: print.c says which there are. Shells, port
+/* One command per connection, instead of SFTP: print-server.c says which there are. Shells, port
  * forwarding and the like do not exist here. */
 static int
 channel_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
@@ -632,7 +632,7 @@ serve(Session *s, int fd)
 
     ssh_set_blocking(session, 1);
     if (s->command != NULL) {
-        PorchPrintContext ctx = {
+        PorchPrintServerContext ctx = {
                 .current_config = current_config,
                 .user_data = s,
                 .fingerprint = s->fingerprint,
@@ -641,7 +641,7 @@ serve(Session *s, int fd)
                 .eof_received = &s->eof_received,
         };
         /* the command's status goes to the client; the session itself was served */
-        exit_status = porch_print_serve(session, s->channel, s->command, &ctx);
+        exit_status = porch_print_server_serve(session, s->channel, s->command, &ctx);
         r = 0;
     } else {
         PorchSftpContext ctx = {

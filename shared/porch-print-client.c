@@ -67,18 +67,18 @@ typedef struct {
     GByteArray *out; /* standard output */
     guint max_out;   /* its most bytes: MAX_STDOUT unless set */
     GByteArray *err; /* standard error (its first MAX_STDERR bytes) */
-} Command;
+} RemoteCommand;
 
 static void
-command_clear(Command *cmd)
+command_clear(RemoteCommand *cmd)
 {
     g_clear_pointer(&cmd->out, g_byte_array_unref);
     g_clear_pointer(&cmd->err, g_byte_array_unref);
 }
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Command, command_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RemoteCommand, command_clear)
 
 static void
-tell_progress(Command *cmd, gboolean force)
+tell_progress(RemoteCommand *cmd, gboolean force)
 {
     gint64 now = g_get_monotonic_time();
 
@@ -104,7 +104,7 @@ set_session_timeout(PorchClient *c, long ms)
 /* Ends a command half way without an end of file (see the top of this file): the connection
  * is dropped, which frees the channel too. The client is unusable afterwards. */
 static void
-abort_command(Command *cmd, const GError *why)
+abort_command(RemoteCommand *cmd, const GError *why)
 {
     PorchClient *c = cmd->c;
 
@@ -124,7 +124,7 @@ connection_lost(PorchClient *c)
 
 /* Opens the channel and sends @line. */
 static gboolean
-start_command(Command *cmd, const char *line, GError **error)
+start_command(RemoteCommand *cmd, const char *line, GError **error)
 {
     PorchClient *c = cmd->c;
 
@@ -163,7 +163,7 @@ start_command(Command *cmd, const char *line, GError **error)
 
 /* Whether porchd has said something or ended its side: then it reads no more. */
 static gboolean
-remote_finished(Command *cmd)
+remote_finished(RemoteCommand *cmd)
 {
     return ssh_channel_poll(cmd->chan, 1) != 0 || ssh_channel_poll(cmd->chan, 0) != 0;
 }
@@ -172,7 +172,7 @@ remote_finished(Command *cmd)
  * the document could not be sent whole; TRUE also when porchd stopped reading early (it
  * refused the job: its status tells why). */
 static gboolean
-send_document(Command *cmd, int fd, GError **error)
+send_document(RemoteCommand *cmd, int fd, GError **error)
 {
     PorchClient *c = cmd->c;
     g_autofree guint8 *buf = g_malloc(CHUNK_SIZE);
@@ -252,7 +252,7 @@ send_document(Command *cmd, int fd, GError **error)
 
 /* Reads standard error as far as it came (it is never waited for on its own). */
 static gboolean
-drain_stderr(Command *cmd)
+drain_stderr(RemoteCommand *cmd)
 {
     guint8 buf[4096];
 
@@ -268,7 +268,7 @@ drain_stderr(Command *cmd)
 /* Reads both outputs until porchd's EOF, then takes the exit status. Returns the status (-1
  * when porchd gave none), or -2 with @error set. */
 static int
-finish_command(Command *cmd, GError **error)
+finish_command(RemoteCommand *cmd, GError **error)
 {
     PorchClient *c = cmd->c;
     g_autofree guint8 *buf = g_malloc(CHUNK_SIZE);
@@ -405,7 +405,7 @@ porch_print_status_error(int status, const char *data, gsize len)
 /* Runs @line; with @fd >= 0 streams it as standard input. TRUE with standard output in
  * cmd->out when the status was 0. */
 static gboolean
-run(Command *cmd, const char *line, int fd, GError **error)
+run(RemoteCommand *cmd, const char *line, int fd, GError **error)
 {
     int status;
 
@@ -458,7 +458,7 @@ porch_client_print(PorchClient *client, const char *printer, int fd, guint copie
                    const char *title, gint *ret_job_id, PorchPrintProgressFunc progress,
                    gpointer progress_data, GCancellable *cancellable, GError **error)
 {
-    g_auto(Command) cmd = {0};
+    g_auto(RemoteCommand) cmd = {0};
     g_autoptr(GString) options = g_string_new(NULL);
     g_autofree char *line = NULL;
     const char *args[] = {printer, NULL};
@@ -591,7 +591,7 @@ porch_print_parse_jobs(const char *data, gsize len, GError **error)
 gboolean
 porch_client_jobs(PorchClient *client, const char *printer, GPtrArray **ret_jobs, GError **error)
 {
-    g_auto(Command) cmd = {0};
+    g_auto(RemoteCommand) cmd = {0};
     g_autofree char *line = NULL;
     GPtrArray *jobs;
     const char *args[] = {printer, NULL};
@@ -621,7 +621,7 @@ porch_client_jobs(PorchClient *client, const char *printer, GPtrArray **ret_jobs
 gboolean
 porch_client_cancel(PorchClient *client, const char *printer, int job_id, GError **error)
 {
-    g_auto(Command) cmd = {0};
+    g_auto(RemoteCommand) cmd = {0};
     g_autofree char *line = NULL;
     g_autofree char *id = NULL;
     const char *args[] = {printer, NULL, NULL};

@@ -3,7 +3,7 @@
  *
  * A client (porch-print-client.c, for `porch print`, `porch jobs`, `porch cancel`, the CUPS
  * backend and the tray) runs ONE command per connection, as an SSH "exec" request on porchd's
- * port. porchd (daemon/print.c) splits the command line as a shell would, without a
+ * port. porchd (daemon/print-server.c) splits the command line as a shell would, without a
  * shell (g_shell_parse_argv()); the client quotes each argument for that (g_shell_quote()):
  *
  *   print PRINTER [--copies N] [--title TITLE]   stdin: the document;  stdout: "JOB-ID\n"

@@ -1,7 +1,7 @@
 // test-print-unit.cc — the parts of printing that need no cupsd: how porchd-session reads the
-// command line of an exec channel and whom a job belongs to in CUPS (daemon/print.c), how the
-// client reads porchd's replies (shared/porch-print-client.c), and the TXT record porchd
-// advertises for a printer (shared/porch-publish.c).
+// command line of an exec channel and whom a job belongs to in CUPS (daemon/print-server.c),
+// how the client reads porchd's replies (shared/porch-print-client.c), and the TXT record
+// porchd advertises for a printer (shared/porch-publish.c).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -13,7 +13,7 @@ extern "C" {
 #include "porch-cups.h"
 #include "porch-print-client.h"
 #include "porch-publish.h"
-#include "print.h"
+#include "print-server.h"
 }
 
 namespace
@@ -21,13 +21,13 @@ namespace
 
 struct Parsed {
     bool ok = false;
-    PorchPrintCommand cmd{};
+    PorchPrintServerCommand cmd{};
     std::string error;
 
     explicit Parsed(const char *line)
     {
         GError *e = nullptr;
-        ok = porch_print_command_parse(line, &cmd, &e);
+        ok = porch_print_server_parse(line, &cmd, &e);
         if (e != nullptr) {
             EXPECT_TRUE(g_error_matches(e, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)) << line;
             error = e->message;
@@ -36,7 +36,7 @@ struct Parsed {
     }
     ~Parsed()
     {
-        porch_print_command_clear(&cmd);
+        porch_print_server_command_clear(&cmd);
     }
     Parsed(const Parsed &) = delete;
     Parsed &operator=(const Parsed &) = delete;
@@ -55,7 +55,7 @@ TEST(PrintCommand, PrintWithDefaults)
 {
     Parsed p("print Office");
     ASSERT_TRUE(p.ok) << p.error;
-    EXPECT_EQ(p.cmd.verb, PORCH_PRINT_PRINT);
+    EXPECT_EQ(p.cmd.verb, PORCH_PRINT_SERVER_PRINT);
     EXPECT_EQ(p.printer(), "Office");
     EXPECT_EQ(p.cmd.copies, 1u);
     EXPECT_EQ(p.title(), "(none)");
@@ -97,7 +97,7 @@ TEST(PrintCommand, JobsWithAndWithoutPrinter)
 {
     Parsed all("jobs");
     ASSERT_TRUE(all.ok) << all.error;
-    EXPECT_EQ(all.cmd.verb, PORCH_PRINT_JOBS);
+    EXPECT_EQ(all.cmd.verb, PORCH_PRINT_SERVER_JOBS);
     EXPECT_EQ(all.cmd.printer, nullptr);
 
     Parsed one("jobs Office");
@@ -109,7 +109,7 @@ TEST(PrintCommand, Cancel)
 {
     Parsed p("cancel Office 42");
     ASSERT_TRUE(p.ok) << p.error;
-    EXPECT_EQ(p.cmd.verb, PORCH_PRINT_CANCEL);
+    EXPECT_EQ(p.cmd.verb, PORCH_PRINT_SERVER_CANCEL);
     EXPECT_EQ(p.printer(), "Office");
     EXPECT_EQ(p.cmd.job_id, 42);
 }
@@ -180,7 +180,7 @@ TEST(PrintCommand, ErrorsShowClientTextEscaped)
 std::string
 User(const char *peer, const char *address)
 {
-    g_autofree char *u = porch_print_user(peer, address);
+    g_autofree char *u = porch_print_server_user(peer, address);
     return u;
 }
 

@@ -1,4 +1,4 @@
-/* print.c — the print, jobs and cancel commands of an exec channel (see print.h).
+/* print-server.c — the print, jobs and cancel commands of an exec channel (see print-server.h).
  *
  * As in sftp-server.c, every command goes through one table (commands[]) and one gate
  * (gate()): the gate finds the printer the command names and asks porch_acl_check() with the
@@ -10,7 +10,7 @@
  * printed, when the client sent EOF; a client that goes away before that leaves a request CUPS
  * never sees the end of, and the job is cancelled.
  *
- * In CUPS every job belongs to the requesting-user-name porchd gives (porch_print_user()):
+ * In CUPS every job belongs to the requesting-user-name porchd gives (porch_print_server_user()):
  * "PEER@porch" for a [peer]; for a guest, who has no key, "guest+ADDRESS@porch" after the
  * client's address ("guest+10.0.0.5@porch", "guest+fe80--1@porch"), so that each address is a
  * guest of its own: one guest neither lists nor cancels another's jobs. Guests behind one NAT
@@ -26,7 +26,7 @@
 #define G_LOG_DOMAIN         "porchd"
 #define G_LOG_USE_STRUCTURED 1
 
-#include "print.h"
+#include "print-server.h"
 
 #include <limits.h>
 #include <string.h>
@@ -47,22 +47,22 @@
 #define DRAIN_MS 2000
 #define QUIET_MS 200
 
-typedef struct Command Command;
+typedef struct CommandSpec CommandSpec;
 
 typedef struct {
     ssh_session session;
     ssh_channel channel;
-    const PorchPrintContext *ctx;
-    const Command *command;
+    const PorchPrintServerContext *ctx;
+    const CommandSpec *command;
     PorchConfig *config; /* borrowed: the snapshot when the command arrived */
-    PorchPrintCommand cmd;
+    PorchPrintServerCommand cmd;
     const PorchPrinter *printer; /* the printer named, once the gate let the command through */
     char *user;                  /* in CUPS: "PEER@porch" or "guest+ADDRESS@porch" */
 } Request;
 
-struct Command {
+struct CommandSpec {
     const char *name;
-    PorchPrintVerb verb;
+    PorchPrintServerVerb verb;
     guint min_args, max_args; /* positional arguments */
     const char *usage;
     int (*handler)(Request *r);
@@ -327,20 +327,21 @@ h_cancel(Request *r)
     return EX_OK;
 }
 
-static const Command commands[] = {
-        {PORCH_PRINT_CMD_PRINT, PORCH_PRINT_PRINT, 1, 1,
+static const CommandSpec commands[] = {
+        {PORCH_PRINT_CMD_PRINT, PORCH_PRINT_SERVER_PRINT, 1, 1,
          PORCH_PRINT_CMD_PRINT " PRINTER [" PORCH_PRINT_OPT_COPIES " N] [" PORCH_PRINT_OPT_TITLE
                                " TITLE]",
          h_print},
-        {PORCH_PRINT_CMD_JOBS, PORCH_PRINT_JOBS, 0, 1, PORCH_PRINT_CMD_JOBS " [PRINTER]", h_jobs},
-        {PORCH_PRINT_CMD_CANCEL, PORCH_PRINT_CANCEL, 2, 2, PORCH_PRINT_CMD_CANCEL " PRINTER JOB-ID",
-         h_cancel},
+        {PORCH_PRINT_CMD_JOBS, PORCH_PRINT_SERVER_JOBS, 0, 1, PORCH_PRINT_CMD_JOBS " [PRINTER]",
+         h_jobs},
+        {PORCH_PRINT_CMD_CANCEL, PORCH_PRINT_SERVER_CANCEL, 2, 2,
+         PORCH_PRINT_CMD_CANCEL " PRINTER JOB-ID", h_cancel},
 };
 
 /* ---- parsing ------------------------------------------------------------------------- */
 
-static const Command *
-command_of_verb(PorchPrintVerb verb)
+static const CommandSpec *
+command_of_verb(PorchPrintServerVerb verb)
 {
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
         if (commands[i].verb == verb)
@@ -364,7 +365,8 @@ usage_error(GError **error, const char *fmt, ...)
 
 /* An option of "print" at argv[*i]: "--copies N", "--copies=N", "--title T", "--title=T". */
 static gboolean
-parse_option(GStrv argv, guint *i, PorchPrintCommand *c, const Command *cmd, GError **error)
+parse_option(GStrv argv, guint *i, PorchPrintServerCommand *c, const CommandSpec *cmd,
+             GError **error)
 {
     const char *arg = argv[*i];
     const char *eq = strchr(arg, '=');
@@ -372,7 +374,7 @@ parse_option(GStrv argv, guint *i, PorchPrintCommand *c, const Command *cmd, GEr
     const char *value = eq ? eq + 1 : NULL;
     guint64 copies;
 
-    if (c->verb != PORCH_PRINT_PRINT ||
+    if (c->verb != PORCH_PRINT_SERVER_PRINT ||
         (strcmp(name, PORCH_PRINT_OPT_COPIES) != 0 && strcmp(name, PORCH_PRINT_OPT_TITLE) != 0)) {
         g_autofree char *shown = for_log(name);
         return usage_error(error, "unknown option '%s'; usage: %s", shown, cmd->usage);
@@ -397,13 +399,13 @@ parse_option(GStrv argv, guint *i, PorchPrintCommand *c, const Command *cmd, GEr
 }
 
 gboolean
-porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **error)
+porch_print_server_parse(const char *line, PorchPrintServerCommand *ret, GError **error)
 {
     g_auto(GStrv) argv = NULL;
     g_autoptr(GPtrArray) args = g_ptr_array_new();
     g_autoptr(GError) local = NULL;
-    PorchPrintCommand c = {.copies = 1};
-    const Command *cmd = NULL;
+    PorchPrintServerCommand c = {.copies = 1};
+    const CommandSpec *cmd = NULL;
     gboolean options = TRUE;
 
     g_return_val_if_fail(line != NULL && ret != NULL, FALSE);
@@ -434,7 +436,7 @@ porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **err
             options = FALSE;
         } else if (options && g_str_has_prefix(argv[i], "--")) {
             if (!parse_option(argv, &i, &c, cmd, error)) {
-                porch_print_command_clear(&c);
+                porch_print_server_command_clear(&c);
                 return FALSE;
             }
         } else {
@@ -442,19 +444,19 @@ porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **err
         }
     }
     if (args->len < cmd->min_args || args->len > cmd->max_args) {
-        porch_print_command_clear(&c);
+        porch_print_server_command_clear(&c);
         return usage_error(error, "%s arguments; usage: %s",
                            args->len < cmd->min_args ? "missing" : "too many", cmd->usage);
     }
     if (args->len > 0)
         c.printer = g_strdup(g_ptr_array_index(args, 0));
-    if (c.verb == PORCH_PRINT_CANCEL) {
+    if (c.verb == PORCH_PRINT_SERVER_CANCEL) {
         const char *id = g_ptr_array_index(args, 1);
         gint64 n;
 
         if (!g_ascii_string_to_signed(id, 10, 1, G_MAXINT, &n, NULL)) {
             g_autofree char *shown = for_log(id);
-            porch_print_command_clear(&c);
+            porch_print_server_command_clear(&c);
             return usage_error(error, "'%s' is not a job id; usage: %s", shown, cmd->usage);
         }
         c.job_id = (int)n;
@@ -466,7 +468,7 @@ porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **err
 }
 
 void
-porch_print_command_clear(PorchPrintCommand *command)
+porch_print_server_command_clear(PorchPrintServerCommand *command)
 {
     g_clear_pointer(&command->printer, g_free);
     g_clear_pointer(&command->title, g_free);
@@ -487,7 +489,7 @@ is_ipv4_mapped(const guint8 *b)
 }
 
 char *
-porch_print_user(const char *peer, const char *address)
+porch_print_server_user(const char *peer, const char *address)
 {
     g_autoptr(GInetAddress) ia = NULL;
     g_autofree char *text = NULL;
@@ -529,7 +531,7 @@ gate(Request *r)
     if (r->ctx->fingerprint != NULL)
         peer = porch_config_lookup_peer_by_fingerprint(r->config, r->ctx->fingerprint);
     /* a peer removed by a reload has no rights left: porch_acl_check() refuses its key */
-    r->user = porch_print_user(peer ? peer->name : NULL, r->ctx->address);
+    r->user = porch_print_server_user(peer ? peer->name : NULL, r->ctx->address);
     if (r->cmd.printer == NULL)
         return EX_OK;
     r->printer = porch_config_lookup_printer(r->config, r->cmd.printer);
@@ -567,8 +569,8 @@ let_client_stop(ssh_channel channel)
 }
 
 int
-porch_print_serve(ssh_session session, ssh_channel channel, const char *command_line,
-                  const PorchPrintContext *ctx)
+porch_print_server_serve(ssh_session session, ssh_channel channel, const char *command_line,
+                         const PorchPrintServerContext *ctx)
 {
     g_autoptr(GError) error = NULL;
     Request r = {.session = session, .channel = channel, .ctx = ctx};
@@ -576,7 +578,7 @@ porch_print_serve(ssh_session session, ssh_channel channel, const char *command_
 
     g_return_val_if_fail(command_line != NULL && ctx != NULL, EX_SOFTWARE);
 
-    if (!porch_print_command_parse(command_line, &r.cmd, &error)) {
+    if (!porch_print_server_parse(command_line, &r.cmd, &error)) {
         g_autofree char *shown = for_log(command_line);
         g_message("%s: refused command \"%s\": %s", ctx->who, shown, error->message);
         status = fail(&r, EX_USAGE, "%s", error->message);
@@ -588,9 +590,9 @@ porch_print_serve(ssh_session session, ssh_channel channel, const char *command_
     status = gate(&r);
     if (status == EX_OK)
         status = r.command->handler(&r);
-    if (status != EX_OK && r.cmd.verb == PORCH_PRINT_PRINT)
+    if (status != EX_OK && r.cmd.verb == PORCH_PRINT_SERVER_PRINT)
         let_client_stop(channel);
-    porch_print_command_clear(&r.cmd);
+    porch_print_server_command_clear(&r.cmd);
     g_free(r.user);
     return status;
 }

@@ -1,11 +1,11 @@
-/* print.h — printing over an SSH "exec" channel: the print, jobs and cancel commands.
+/* print-server.h — printing over an SSH "exec" channel: the print, jobs and cancel commands.
  *
  * A client sends one command line and gets the command's exit status, as
  * porch-print-protocol.h describes them. A document larger than max-print-size (porch.conf)
  * has its job cancelled, nothing of it prints (EX_DATAERR); one that did not arrive whole
  * (the client went away, or nothing came for idle-timeout) too (EX_IOERR).
  *
- * Who a job belongs to in CUPS (its requesting-user-name) is porch_print_user(): a peer is
+ * Who a job belongs to in CUPS (its requesting-user-name) is porch_print_server_user(): a peer is
  * "PEER@porch", a guest "guest+ADDRESS@porch" after its address; jobs and cancel only ever
  * see the jobs of that very user.
  */
@@ -20,28 +20,28 @@
 G_BEGIN_DECLS
 
 typedef enum {
-    PORCH_PRINT_PRINT,
-    PORCH_PRINT_JOBS,
-    PORCH_PRINT_CANCEL,
-} PorchPrintVerb;
+    PORCH_PRINT_SERVER_PRINT,
+    PORCH_PRINT_SERVER_JOBS,
+    PORCH_PRINT_SERVER_CANCEL,
+} PorchPrintServerVerb;
 
 /* A parsed command line. */
 typedef struct {
-    PorchPrintVerb verb;
+    PorchPrintServerVerb verb;
     char *printer; /* NULL only for "jobs" without a printer */
     guint copies;  /* print: 1 unless --copies */
     char *title;   /* print: NULL unless --title */
     int job_id;    /* cancel */
-} PorchPrintCommand;
+} PorchPrintServerCommand;
 
-/* Parses @line. Returns TRUE and fills *@ret (clear with porch_print_command_clear()), or
+/* Parses @line. Returns TRUE and fills *@ret (clear with porch_print_server_command_clear()), or
  * FALSE with @error set (G_IO_ERROR_INVALID_ARGUMENT) and a message for the client: an
  * unknown command, a missing or extra argument, an unknown option, copies outside
  * 1..PORCH_PRINT_MAX_COPIES, a
  * job id that is not a positive number, a line that is too long or does not parse. */
-gboolean porch_print_command_parse(const char *line, PorchPrintCommand *ret, GError **error);
+gboolean porch_print_server_parse(const char *line, PorchPrintServerCommand *ret, GError **error);
 
-void porch_print_command_clear(PorchPrintCommand *command);
+void porch_print_server_command_clear(PorchPrintServerCommand *command);
 
 /* The CUPS user (requesting-user-name) the jobs of a client belong to: "PEER@porch" for the
  * [peer] named @peer, else (@peer NULL), for a guest, "guest+ADDRESS@porch" with @address the
@@ -52,7 +52,7 @@ void porch_print_command_clear(PorchPrintCommand *command);
  * as '_' (the scope of "fe80::1%eth0"); cut to 64 bytes; "guest+unknown@porch" for NULL. A '+' is
  * in no [peer] name, so a guest's user is never a peer's; it is ASCII and at most 76 bytes, well
  * within what CUPS takes for a name (255 bytes). */
-char *porch_print_user(const char *peer, const char *address);
+char *porch_print_server_user(const char *peer, const char *address);
 
 typedef struct {
     /* Returns the configuration to decide the command by (borrowed), as for SFTP requests. */
@@ -65,13 +65,13 @@ typedef struct {
      * closed without EOF as at end of file, so only this tells a whole document from one cut
      * off by a client that went away. */
     const gboolean *eof_received;
-} PorchPrintContext;
+} PorchPrintServerContext;
 
 /* Runs @command_line on @channel (exec was accepted, @session is in blocking mode): reads the
  * document from the channel for "print", writes stdout and stderr. The ACL decides with the
  * configuration current when the command arrives, before CUPS is contacted at all. Returns
  * the command's exit status, for the caller to send. */
-int porch_print_serve(ssh_session session, ssh_channel channel, const char *command_line,
-                      const PorchPrintContext *ctx);
+int porch_print_server_serve(ssh_session session, ssh_channel channel, const char *command_line,
+                             const PorchPrintServerContext *ctx);
 
 G_END_DECLS
