@@ -37,6 +37,7 @@
 #include "porch-config.h"
 #include "porch-print-client.h"
 #include "porch-state.h"
+#include "porch-text.h"
 
 #define RESOLVE_TIMEOUT_S 5.0
 #define REPLY_TIMEOUT_S   60
@@ -53,10 +54,7 @@ say(const char *prefix, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    valid = g_utf8_make_valid(msg, -1);
-    for (char *p = valid; *p != '\0'; p++)
-        if ((guchar)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
+    valid = porch_text_show(msg, -1, G_MAXSIZE, PORCH_TEXT_ONE_LINE);
     fprintf(stderr, "%s: %s\n", prefix, valid);
     fflush(stderr);
 }

@@ -195,7 +195,7 @@ neighbour_json(const PorchNeighbour *n)
 }
 
 /* ------------------------------------------------------------------------------------------
- * Text, for people: every name from the network goes through porch_cli_put_safe(). */
+ * Text, for people: every name from the network goes through porch_cli_put_text(). */
 
 static void
 print_addresses(const PorchNeighbour *n)
@@ -207,7 +207,7 @@ print_addresses(const PorchNeighbour *n)
     for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
         for (guint i = 0; lists[l][i] != NULL; i++) {
             fputs(first ? "" : ", ", stdout);
-            porch_cli_put_safe(stdout, lists[l][i]);
+            porch_cli_put_text(stdout, lists[l][i]);
             first = FALSE;
         }
     }
@@ -236,9 +236,9 @@ print_neighbour(const PorchNeighbour *n)
     printers = porch_neighbour_get_printers(n, &n_printers);
     services = porch_neighbour_get_services(n, &n_services);
 
-    porch_cli_put_safe(stdout, porch_neighbour_get_name(n));
+    porch_cli_put_text(stdout, porch_neighbour_get_name(n));
     fputs(" (", stdout);
-    porch_cli_put_safe(stdout, porch_neighbour_get_host_name(n));
+    porch_cli_put_text(stdout, porch_neighbour_get_host_name(n));
     if (porch_neighbour_is_porch(n))
         printf("), Porch on port %u\n", (unsigned)porch_neighbour_get_port(n));
     else
@@ -248,32 +248,32 @@ print_neighbour(const PorchNeighbour *n)
     fputc('\n', stdout);
     if (porch_neighbour_get_fingerprint(n) != NULL) {
         fputs("    host key     ", stdout);
-        porch_cli_put_safe(stdout, porch_neighbour_get_fingerprint(n));
+        porch_cli_put_text(stdout, porch_neighbour_get_fingerprint(n));
         fputc('\n', stdout);
     }
     for (guint i = 0; i < n_shares; i++) {
         fputs("    share        ", stdout);
-        porch_cli_put_safe(stdout, shares[i].name);
+        porch_cli_put_text(stdout, shares[i].name);
         fputs("  ", stdout);
-        porch_cli_put_safe(stdout, shares[i].uri);
+        porch_cli_put_text(stdout, shares[i].uri);
         fputs(shares[i].guest ? "  (guests may read)\n" : "\n", stdout);
     }
     for (guint i = 0; i < n_printers; i++) {
         const char *ty = porch_neighbour_txt_lookup((const char *const *)printers[i].txt, "ty");
         fputs("    printer      ", stdout);
-        porch_cli_put_safe(stdout, printers[i].name);
+        porch_cli_put_text(stdout, printers[i].name);
         if (ty != NULL && *ty != '\0') {
             fputs("  ", stdout);
-            porch_cli_put_safe(stdout, ty);
+            porch_cli_put_text(stdout, ty);
         }
         fputc('\n', stdout);
     }
     for (guint i = 0; i < n_services; i++) {
         g_autofree char *kind = short_type(services[i].type);
         printf("    %-12s ", kind);
-        porch_cli_put_safe(stdout, services[i].name);
+        porch_cli_put_text(stdout, services[i].name);
         fputs("  ", stdout);
-        porch_cli_put_safe(stdout, services[i].uri);
+        porch_cli_put_text(stdout, services[i].uri);
         fputc('\n', stdout);
     }
 }
@@ -297,9 +297,9 @@ event_line(const char *event, const PorchNeighbour *n)
     services = porch_neighbour_get_services(n, &n_services);
 
     fprintf(f, "%-8s ", event);
-    porch_cli_put_safe(f, porch_neighbour_get_name(n));
+    porch_cli_put_text(f, porch_neighbour_get_name(n));
     fputs(" (", f);
-    porch_cli_put_safe(f, porch_neighbour_get_host_name(n));
+    porch_cli_put_text(f, porch_neighbour_get_host_name(n));
     fputc(')', f);
     if (strcmp(event, "removed") != 0) {
         if (porch_neighbour_is_porch(n))
@@ -308,15 +308,15 @@ event_line(const char *event, const PorchNeighbour *n)
             fputs(": not Porch", f);
         for (guint i = 0; i < n_shares; i++) {
             fputs(i == 0 ? "; shares " : ", ", f);
-            porch_cli_put_safe(f, shares[i].name);
+            porch_cli_put_text(f, shares[i].name);
         }
         for (guint i = 0; i < n_printers; i++) {
             fputs(i == 0 ? "; printers " : ", ", f);
-            porch_cli_put_safe(f, printers[i].name);
+            porch_cli_put_text(f, printers[i].name);
         }
         for (guint i = 0; i < n_services; i++) {
             fputs(i == 0 ? "; " : ", ", f);
-            porch_cli_put_safe(f, services[i].uri);
+            porch_cli_put_text(f, services[i].uri);
         }
     }
     fputc('\n', f);

@@ -1,12 +1,12 @@
 /* common.c — what the commands that reach a neighbour share (cli/transfer.c, cli/print.c):
  * their common options, usage errors, Ctrl-C, sizes for people and terminal-safe text. */
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
 
 #include "porch-cli.h"
+#include "porch-text.h"
 
 #define DEFAULT_TIMEOUT_S 3.0
 #define MAX_TIMEOUT_S     3600.0
@@ -129,18 +129,7 @@ porch_cli_format_size(char *buf, size_t len, double bytes)
 char *
 porch_cli_safe_text(const char *s)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    char *copy;
-
-    if (f == NULL)
-        g_error("out of memory");
-    porch_cli_put_text(f, s);
-    fclose(f);
-    copy = g_strdup(buf);
-    free(buf);
-    return copy;
+    return porch_text_show(s, -1, G_MAXSIZE, PORCH_TEXT_TERMINAL);
 }
 
 void

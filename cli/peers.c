@@ -22,7 +22,7 @@
  * Requests older than porch.conf's pending-expiry (since their last attempt) are not
  * shown: porchd forgets them.
  * Names, addresses and keys in a request came from the network: they are printed through
- * porch_cli_put_safe(), and the key line written to porch.conf is rebuilt from the key.
+ * porch_cli_put_text(), and the key line written to porch.conf is rebuilt from the key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +41,7 @@
 #include "porch-identity.h"
 #include "porch-pending.h"
 #include "porch-state.h"
+#include "porch-text.h"
 
 /* What porch.conf accepts as a peer name (shared/porch-config.c, principal_name_valid). */
 #define PEER_NAME_MAX 64
@@ -91,7 +92,7 @@ put_net(FILE *f, const char *s)
     if (s == NULL || !g_utf8_validate(s, -1, NULL))
         fputs("?", f);
     else
-        porch_cli_put_safe(f, s);
+        porch_cli_put_text(f, s);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -428,18 +429,6 @@ out:
     return line;
 }
 
-/* @s with only printable ASCII kept, for a comment line. Free with g_free(). */
-static char *
-printable(const char *s)
-{
-    GString *out = g_string_new(NULL);
-
-    for (const char *p = s != NULL ? s : ""; *p != '\0'; p++)
-        if (g_ascii_isgraph(*p))
-            g_string_append_c(out, *p);
-    return g_string_free(out, FALSE);
-}
-
 /* Replaces @file (a resolved path, its former status in @st; @name in messages) with @text:
  * a temporary file renamed over it, with the same mode, and as root the same owner. FALSE,
  * having said why, when it cannot. */
@@ -648,7 +637,8 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
     if (text->len > 0 && !g_str_has_suffix(text->str, "\n\n"))
         g_string_append_c(text, '\n');
     date = g_date_time_format(now, "%Y-%m-%d %H:%M");
-    address = printable(p->address);
+    /* the address as one word of printable ASCII, for a comment line */
+    address = porch_text_show(p->address != NULL ? p->address : "", -1, G_MAXSIZE, PORCH_TEXT_WORD);
     g_string_append_printf(text, "# Added by porch peers accept on %s", date);
     if (address[0] != '\0')
         g_string_append_printf(text, " (it asked from %s)", address);

@@ -50,7 +50,8 @@ void porch_cli_restore_sigint(const struct sigaction *old);
 
 /* "512 B", "12.3 KiB", "1.0 GiB" */
 void porch_cli_format_size(char *buf, size_t len, double bytes);
-/* @s as porch_cli_put_text() writes it: safe for a terminal. Free with g_free(). */
+/* @s as porch_cli_put_text() writes it: safe for a terminal (PORCH_TEXT_TERMINAL). Free with
+ * g_free(). */
 char *porch_cli_safe_text(const char *s);
 /* Writes @nodes (JsonNode objects) to stdout as one JSON array, an element per line: the
  * --json output of `porch ls` and `porch jobs`. */
@@ -82,11 +83,6 @@ int porch_cli_print(int argc, char **argv);
 int porch_cli_jobs(int argc, char **argv);
 int porch_cli_cancel(int argc, char **argv);
 int porch_cli_printer(int argc, char **argv);
-
-/* Writes @s to @f with every control or formatting character (C0, DEL, C1, bidirectional
- * overrides) replaced by '?': names that came from the network must not drive the
- * terminal. @s must be valid UTF-8. */
-void porch_cli_put_safe(FILE *f, const char *s);
 
 /* ------------------------------------------------------------------------------------------
  * Addressing a neighbour (cli/target.c): HOST[/SHARE[/PATH]] -> where to connect, and the
@@ -161,7 +157,10 @@ char *porch_cli_target_format(const PorchCliTarget *target, const char *path);
 void porch_cli_hint_guest(const PorchCliTarget *target, PorchClient *client,
                           const char *key_fingerprint);
 
-/* porch_cli_put_safe() for any text, valid UTF-8 or not (local file names need not be). */
+/* Writes @s to @f as PORCH_TEXT_TERMINAL shows it (porch-text.h): valid UTF-8 (local file
+ * names need not be), every control or formatting character (C0, DEL, C1, bidirectional
+ * overrides) replaced by '?', so that names that came from the network cannot drive the
+ * terminal. */
 void porch_cli_put_text(FILE *f, const char *s);
 
 /* "porch: WHAT: MESSAGE\n" on stderr, both through porch_cli_put_text(). */

@@ -336,7 +336,7 @@ print_jobs_table(GPtrArray *jobs)
         printf("%-*d  ", id_w, j->id);
         put_padded(j->printer, printer_w);
         printf("  %-10s  %9s  %-16s  ", porch_print_job_state_to_string(j->state), size, date);
-        porch_cli_put_safe(stdout, j->title);
+        porch_cli_put_text(stdout, j->title);
         fputc('\n', stdout);
     }
 }

@@ -22,29 +22,16 @@
 #include "porch-identity.h"
 #include "porch-neighbour-client.h"
 #include "porch-print-client.h"
+#include "porch-text.h"
 
 /* ------------------------------------------------------------------------------------------
  * Printing */
 
 void
-porch_cli_put_safe(FILE *f, const char *s)
-{
-    for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        GUnicodeType t = g_unichar_type(c);
-        if (g_unichar_iscntrl(c) || t == G_UNICODE_FORMAT || t == G_UNICODE_LINE_SEPARATOR ||
-            t == G_UNICODE_PARAGRAPH_SEPARATOR)
-            fputc('?', f);
-        else
-            fwrite(p, 1, (size_t)(g_utf8_next_char(p) - p), f);
-    }
-}
-
-void
 porch_cli_put_text(FILE *f, const char *s)
 {
-    g_autofree char *valid = g_utf8_make_valid(s, -1);
-    porch_cli_put_safe(f, valid);
+    g_autofree char *safe = porch_text_show(s, -1, G_MAXSIZE, PORCH_TEXT_TERMINAL);
+    fputs(safe, f);
 }
 
 void
@@ -480,7 +467,7 @@ porch_cli_target_resolve(PorchCliTarget *t, double timeout)
         fputs(")\n", stderr);
     } else if (visible != NULL) {
         fputs("'; visible now: ", stderr);
-        porch_cli_put_safe(stderr, visible);
+        porch_cli_put_text(stderr, visible);
         fputc('\n', stderr);
     } else {
         fputs("'; no neighbours are visible\n", stderr);

@@ -36,6 +36,7 @@
 
 #include "porch-acl.h"
 #include "porch-cups.h"
+#include "porch-text.h"
 
 /* what is read from the channel and written to CUPS at a time */
 #define CHUNK_SIZE (64 * 1024)
@@ -107,8 +108,7 @@ fail(Request *r, int status, const char *fmt, ...)
 static char *
 for_log(const char *text)
 {
-    g_autofree char *cut = g_strndup(text, 200);
-    return g_strescape(cut, NULL);
+    return porch_text_show(text, -1, 200, PORCH_TEXT_C_STRING);
 }
 
 /* A refusal: logged as the SFTP server logs its refusals, then told to the client. */
@@ -149,18 +149,6 @@ cups_failed(Request *r, const GError *error)
         return fail(r, EX_UNAVAILABLE, "%s is not available: its CUPS queue does not exist",
                     printer);
     return fail(r, EX_UNAVAILABLE, "%s", error->message);
-}
-
-/* A job's title on one line of "jobs": no tabs, line breaks or other control characters. */
-static char *
-one_line(const char *text)
-{
-    char *s = g_utf8_make_valid(text, -1);
-
-    for (char *p = s; *p; p++)
-        if ((guchar)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
-    return s;
 }
 
 /* ---- commands ------------------------------------------------------------------------ */
@@ -297,7 +285,8 @@ h_jobs(Request *r)
         if (p != NULL ? strcmp(job->queue, p->queue) != 0
                       : (p = printer_of_queue(r, job->queue)) == NULL)
             continue;
-        title = one_line(job->title);
+        /* on one line of "jobs": no tabs, line breaks or other control characters */
+        title = porch_text_show(job->title, -1, G_MAXSIZE, PORCH_TEXT_ONE_LINE);
         g_string_append_printf(out, "%d\t%s\t%s\t%" G_GUINT64_FORMAT "\t%" G_GINT64_FORMAT "\t%s\n",
                                job->id, p->name,
                                porch_print_job_state_to_string(porch_cups_job_state(job->state)),

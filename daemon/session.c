@@ -48,6 +48,7 @@
 #include "porch-pending.h"
 #include "porch-sandbox.h"
 #include "porch-state.h"
+#include "porch-text.h"
 #include "fd-pass.h"
 #include "print-server.h"
 #include "session.h"
@@ -165,17 +166,6 @@ unknown_key_free(UnknownKey *k)
     g_free(k);
 }
 
-/* @text with anything but printable ASCII replaced, at most PORCH_CONTROL_MAX bytes. */
-static char *
-printable(const char *text)
-{
-    GString *s = g_string_new(NULL);
-
-    for (const char *p = text; *p && s->len < PORCH_CONTROL_MAX; p++)
-        g_string_append_c(s, (*p >= 0x20 && *p < 0x7f) ? *p : '?');
-    return g_string_free(s, FALSE);
-}
-
 /* Asks porchd whether the client, authenticated as @request says, may go on (session.h).
  * FALSE with the reason for the client in @ret_reason when not. */
 static gboolean
@@ -203,7 +193,8 @@ ask_porchd(Session *s, const char *request, char **ret_reason)
     if (n > (ssize_t)strlen(PORCH_CONTROL_REFUSED) && n <= PORCH_CONTROL_MAX &&
         memcmp(answer, PORCH_CONTROL_REFUSED, strlen(PORCH_CONTROL_REFUSED)) == 0) {
         answer[n] = '\0';
-        *ret_reason = printable(answer + strlen(PORCH_CONTROL_REFUSED));
+        *ret_reason = porch_text_show(answer + strlen(PORCH_CONTROL_REFUSED), -1, PORCH_CONTROL_MAX,
+                                      PORCH_TEXT_ASCII);
         return FALSE;
     }
     g_warning("%s: porchd did not answer whether the login may go on (%s)", s->address,

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "porch-sftp-client-private.h"
+#include "porch-text.h"
 
 G_DEFINE_QUARK(porch - print - error - quark, porch_print_error)
 
@@ -323,28 +324,6 @@ finish_command(RemoteCommand *cmd, GError **error)
     return status < 0 ? -1 : status;
 }
 
-/* @len bytes of @data as text to show: valid UTF-8 (an invalid sequence or a NUL byte becomes
- * U+FFFD), control characters replaced by spaces, cut at a character to at most @max bytes. */
-static char *
-printable(const char *data, gsize len, gsize max)
-{
-    g_autofree char *valid = g_utf8_make_valid(len > 0 ? data : "", (gssize)len);
-    const char *end = valid;
-    char *s;
-
-    while (*end != '\0') {
-        const char *next = g_utf8_next_char(end);
-        if ((gsize)(next - valid) > max)
-            break;
-        end = next;
-    }
-    s = g_strndup(valid, (gsize)(end - valid));
-    for (char *p = s; *p != '\0'; p++)
-        if ((guchar)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
-    return s;
-}
-
 GError *
 porch_print_status_error(int status, const char *data, gsize len)
 {
@@ -359,7 +338,7 @@ porch_print_status_error(int status, const char *data, gsize len)
         data++;
         n--;
     }
-    line = printable(data, n, PORCH_PRINT_MAX_MESSAGE);
+    line = porch_text_show(data, (gssize)n, PORCH_PRINT_MAX_MESSAGE, PORCH_TEXT_ONE_LINE);
 
     switch (status) {
     case PORCH_PRINT_ERROR_USAGE:
@@ -450,7 +429,7 @@ command_line(const char *verb, const char *options, const char *const *args)
 static char *
 clean_title(const char *title)
 {
-    return printable(title, strlen(title), PORCH_PRINT_MAX_TITLE);
+    return porch_text_show(title, -1, PORCH_PRINT_MAX_TITLE, PORCH_TEXT_ONE_LINE);
 }
 
 gboolean
@@ -543,7 +522,7 @@ parse_job(const char *data, gsize len)
         f[1][0] == '\0')
         return NULL;
     job->id = (int)id;
-    job->printer = printable(f[1], strlen(f[1]), G_MAXSIZE);
+    job->printer = porch_text_show(f[1], -1, G_MAXSIZE, PORCH_TEXT_ONE_LINE);
     job->state = porch_print_job_state_from_string(f[2]);
     job->size_kb = size;
     job->created = created;
