@@ -43,47 +43,11 @@
 #include "porch-state.h"
 #include "porch-text.h"
 
-/* What porch.conf accepts as a peer name (shared/porch-config.c, principal_name_valid). */
-#define PEER_NAME_MAX 64
 /* How long `peers accept` waits for porchd to have reloaded. */
 #define RELOAD_WAIT_MS 5000
 
 /* ------------------------------------------------------------------------------------------
- * Peer names */
-
-/* Letters, digits, '.', '_', '-', starting with a letter or digit, at most 64; not "guest". */
-static gboolean
-peer_name_valid(const char *s)
-{
-    if (s == NULL || !g_ascii_isalnum(*s) || strlen(s) > PEER_NAME_MAX || strcmp(s, "guest") == 0)
-        return FALSE;
-    for (const char *p = s; *p != '\0'; p++)
-        if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '-')
-            return FALSE;
-    return TRUE;
-}
-
-/* @s made into a valid peer name: other characters become '-', leading ones that cannot
- * start a name are dropped. Free with g_free(). */
-static char *
-peer_name_from(const char *s)
-{
-    GString *n = g_string_new(NULL);
-
-    for (const char *p = s != NULL ? s : ""; *p != '\0' && n->len < PEER_NAME_MAX; p++) {
-        if (g_ascii_isalnum(*p))
-            g_string_append_c(n, *p);
-        else if (n->len > 0 && (*p == '.' || *p == '_' || *p == '-'))
-            g_string_append_c(n, *p);
-        else if (n->len > 0 && n->str[n->len - 1] != '-')
-            g_string_append_c(n, '-');
-    }
-    if (n->len == 0)
-        g_string_assign(n, "user");
-    if (strcmp(n->str, "guest") == 0)
-        g_string_append(n, "-user");
-    return g_string_free(n, FALSE);
-}
+ * Requests for access */
 
 /* Text from a request file (the network's, by way of porchd) for a terminal. */
 static void
@@ -139,7 +103,7 @@ porch_cli_id(int argc, char **argv)
         fprintf(stderr, "porch id: %s\n", error->message);
         return PORCH_CLI_EXIT_FAILED;
     }
-    name = peer_name_from(g_get_user_name());
+    name = porch_config_peer_name_from(g_get_user_name(), PORCH_PEER_NAME_OWN);
     line = porch_key_public_line(key, name);
     fingerprint = porch_key_fingerprint(key);
     type = ssh_key_type(key);
@@ -255,7 +219,7 @@ print_request(const PorchPendingPeer *p)
         fputs("(no name)", stdout);
     else
         put_net(stdout, p->name);
-    if (!peer_name_valid(p->name))
+    if (!porch_config_peer_name_valid(p->name))
         fputs("  (not a valid peer name: accept it with --as PEERNAME)", stdout);
     fputs("\n    key          ", stdout);
     put_net(stdout, p->fingerprint);
@@ -548,11 +512,11 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
     struct stat st;
     int status;
 
-    if (as != NULL && !peer_name_valid(as)) {
+    if (as != NULL && !porch_config_peer_name_valid(as)) {
         fprintf(stderr,
                 "porch peers: '%s' is not a valid peer name (letters, digits, '.', '_', '-', "
                 "starting with a letter or digit, at most %d; not 'guest')\n",
-                as, PEER_NAME_MAX);
+                as, PORCH_PEER_NAME_MAX);
         return PORCH_CLI_EXIT_USAGE;
     }
     if (!check_pending_readable(state_dir))
@@ -562,7 +526,7 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
     if (p == NULL)
         return PORCH_CLI_EXIT_FAILED;
     peer = as != NULL ? as : p->name;
-    if (!peer_name_valid(peer)) {
+    if (!porch_config_peer_name_valid(peer)) {
         fputs("porch peers: the request's name '", stderr);
         put_net(stderr, p->name);
         fputs("' is not a valid peer name; choose one: porch peers accept ", stderr);

@@ -141,22 +141,6 @@ current_config(void *user_data)
 
 /* ---- authentication ------------------------------------------------------------------ */
 
-/* The client's user name as a suggestion for [peer NAME]: what porch.conf accepts (letters,
- * digits, '.', '_', '-', at most 32), anything else replaced, so that nothing a stranger
- * sends reaches a terminal or the config file as it is. */
-static char *
-peer_name_suggestion(const char *user)
-{
-    GString *s = g_string_new(NULL);
-
-    for (const char *p = user ? user : ""; *p && s->len < 32; p++)
-        g_string_append_c(s,
-                          (g_ascii_isalnum(*p) || *p == '.' || *p == '_' || *p == '-') ? *p : '_');
-    if (s->len == 0 || !g_ascii_isalnum(s->str[0]))
-        g_string_prepend(s, "peer");
-    return g_string_free(s, FALSE);
-}
-
 static void
 unknown_key_free(UnknownKey *k)
 {
@@ -255,7 +239,8 @@ remember_unknown_key(Session *s, struct ssh_key_struct *pubkey, const char *user
     if (s->unknown_keys->len >= MAX_AUTH_TRIES)
         return;
     k = g_new0(UnknownKey, 1);
-    k->name = peer_name_suggestion(user);
+    /* the client's user name as a suggestion for [peer NAME] */
+    k->name = porch_config_peer_name_from(user, PORCH_PEER_NAME_STRANGER);
     k->line = porch_key_public_line(pubkey, k->name);
     k->fingerprint = g_strdup(fp);
     if (k->line == NULL) {

@@ -396,6 +396,13 @@ check_no_inline_comment(Loader *l, const char *section, const char *key, const c
     return TRUE;
 }
 
+/* A character of a peer or group name. */
+static gboolean
+name_char(char c)
+{
+    return g_ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
+}
+
 /* A name used as a principal: a peer or group. Letters, digits, '.', '_', '-'. */
 static gboolean
 principal_name_valid(const char *s)
@@ -403,9 +410,43 @@ principal_name_valid(const char *s)
     if (!g_ascii_isalnum(*s))
         return FALSE;
     for (const char *p = s; *p; p++)
-        if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '-')
+        if (!name_char(*p))
             return FALSE;
-    return strlen(s) <= 64;
+    return strlen(s) <= PORCH_PEER_NAME_MAX;
+}
+
+gboolean
+porch_config_peer_name_valid(const char *name)
+{
+    return name != NULL && principal_name_valid(name) && strcmp(name, "guest") != 0;
+}
+
+char *
+porch_config_peer_name_from(const char *text, PorchPeerNameStyle style)
+{
+    GString *n = g_string_new(NULL);
+    const char *p = text != NULL ? text : "";
+
+    if (style == PORCH_PEER_NAME_STRANGER) {
+        for (; *p != '\0' && n->len < 32; p++)
+            g_string_append_c(n, name_char(*p) ? *p : '_');
+        if (n->len == 0 || !g_ascii_isalnum(n->str[0]))
+            g_string_prepend(n, "peer");
+        return g_string_free(n, FALSE);
+    }
+    for (; *p != '\0' && n->len < PORCH_PEER_NAME_MAX; p++) {
+        if (g_ascii_isalnum(*p))
+            g_string_append_c(n, *p);
+        else if (n->len > 0 && name_char(*p))
+            g_string_append_c(n, *p);
+        else if (n->len > 0 && n->str[n->len - 1] != '-')
+            g_string_append_c(n, '-');
+    }
+    if (n->len == 0)
+        g_string_assign(n, "user");
+    if (strcmp(n->str, "guest") == 0)
+        g_string_append(n, "-user");
+    return g_string_free(n, FALSE);
 }
 
 /* A name that is shown and published: share, printer, display name. */
@@ -553,7 +594,7 @@ load_peer(Loader *l, const char *section, const char *name, GError **error)
     gboolean has_ed25519 = FALSE;
     PorchPeer *peer;
 
-    if (!principal_name_valid(name) || g_str_equal(name, "guest"))
+    if (!porch_config_peer_name_valid(name))
         return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, NULL,
                          "'%s' is not a valid peer name (letters, digits, '.', '_', '-'; "
                          "not 'guest')",

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 /* A DNS-SD instance name label holds at most 63 bytes; display, share and printer
  * names are published in one. */
 #define PORCH_NAME_MAX 63
+/* The longest [peer] and [group] name. */
+#define PORCH_PEER_NAME_MAX 64
 
 #define PORCH_CONFIG_ERROR (porch_config_error_quark())
 GQuark porch_config_error_quark(void);
@@ -155,6 +157,29 @@ const PorchPeer *porch_config_lookup_peer_by_fingerprint(const PorchConfig *conf
 const PorchGroup *porch_config_lookup_group(const PorchConfig *config, const char *name);
 const PorchShare *porch_config_lookup_share(const PorchConfig *config, const char *name);
 const PorchPrinter *porch_config_lookup_printer(const PorchConfig *config, const char *name);
+
+/* The one rule for a [peer] name, which porch.conf, `porch peers` and porchd share: letters,
+ * digits, '.', '_', '-', starting with a letter or digit, at most PORCH_PEER_NAME_MAX bytes, and
+ * not "guest" (a [group] name follows the same rule, but may be "guest"). FALSE for NULL. */
+gboolean porch_config_peer_name_valid(const char *name);
+
+/* How porch_config_peer_name_from() makes a name of a text. */
+typedef enum {
+    /* For one's own key (`porch id`, from the login name): a run of other characters becomes
+     * one '-', those before the first letter or digit are left out, at most
+     * PORCH_PEER_NAME_MAX bytes; "user" when nothing is left, "guest-user" for "guest". The
+     * name is always valid. */
+    PORCH_PEER_NAME_OWN,
+    /* For a stranger (porchd, from the SSH user name of an unknown key): each other character
+     * of the first 32 becomes '_', so the name shows the stranger's text character for
+     * character; "peer" goes before a name that would not start with a letter or digit. It
+     * may be "guest", which `porch peers` then says is not a valid name. */
+    PORCH_PEER_NAME_STRANGER,
+} PorchPeerNameStyle;
+
+/* A [peer] name made of @text (NULL: as ""), so that nothing of @text reaches a terminal or
+ * porch.conf as it is. Free with g_free(). */
+char *porch_config_peer_name_from(const char *text, PorchPeerNameStyle style);
 
 /* Where the configuration lives: /etc/porch/porch.conf for the system service,
  * $XDG_CONFIG_HOME/porch/porch.conf for a user's (the state folder: porch-state.h). Returns a

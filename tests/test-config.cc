@@ -672,4 +672,56 @@ TEST_F(ConfigReload, ManagerRefusesABadFileAtStart)
     EXPECT_EQ(error->code, PORCH_CONFIG_ERROR_MISSING_KEY);
 }
 
+// The one rule for a [peer] name (porch.conf, `porch peers`, porchd) and the names made of a
+// login or SSH user name.
+TEST(PeerName, OneRule)
+{
+    for (const char *ok : {"bob", "b", "Bob.Smith_2-x", "9lives"})
+        EXPECT_TRUE(porch_config_peer_name_valid(ok)) << ok;
+    const std::string longest(PORCH_PEER_NAME_MAX, 'a');
+    EXPECT_TRUE(porch_config_peer_name_valid(longest.c_str()));
+    for (const char *bad : {"", "guest", "-bob", ".bob", "_bob", "bob smith", "bob@host", "böb"})
+        EXPECT_FALSE(porch_config_peer_name_valid(bad)) << bad;
+    EXPECT_FALSE(porch_config_peer_name_valid((longest + "a").c_str()));
+    EXPECT_FALSE(porch_config_peer_name_valid(nullptr));
+}
+
+std::string
+NameFrom(const char *text, PorchPeerNameStyle style)
+{
+    g_autofree char *s = porch_config_peer_name_from(text, style);
+    return s;
+}
+
+TEST(PeerName, OwnNameIsAlwaysValid)
+{
+    EXPECT_EQ(NameFrom("bob", PORCH_PEER_NAME_OWN), "bob");
+    EXPECT_EQ(NameFrom("Bob Smith", PORCH_PEER_NAME_OWN), "Bob-Smith");
+    EXPECT_EQ(NameFrom("__bob  @ home", PORCH_PEER_NAME_OWN), "bob-home");
+    EXPECT_EQ(NameFrom("bob_2.x", PORCH_PEER_NAME_OWN), "bob_2.x");
+    EXPECT_EQ(NameFrom("", PORCH_PEER_NAME_OWN), "user");
+    EXPECT_EQ(NameFrom(nullptr, PORCH_PEER_NAME_OWN), "user");
+    EXPECT_EQ(NameFrom("@@", PORCH_PEER_NAME_OWN), "user");
+    EXPECT_EQ(NameFrom("guest", PORCH_PEER_NAME_OWN), "guest-user");
+    EXPECT_EQ(NameFrom(std::string(100, 'x').c_str(), PORCH_PEER_NAME_OWN),
+              std::string(PORCH_PEER_NAME_MAX, 'x'));
+    for (const char *text : {"bob", "Bob Smith", "", "guest", "\x1b[2J", "ünï", "-x-"})
+        EXPECT_TRUE(porch_config_peer_name_valid(NameFrom(text, PORCH_PEER_NAME_OWN).c_str()))
+                << text;
+}
+
+TEST(PeerName, StrangersNameShowsTheirTextCharacterForCharacter)
+{
+    EXPECT_EQ(NameFrom("bob", PORCH_PEER_NAME_STRANGER), "bob");
+    EXPECT_EQ(NameFrom("bob smith\n", PORCH_PEER_NAME_STRANGER), "bob_smith_");
+    EXPECT_EQ(NameFrom("\x1b[2J", PORCH_PEER_NAME_STRANGER), "peer__2J");
+    EXPECT_EQ(NameFrom("", PORCH_PEER_NAME_STRANGER), "peer");
+    EXPECT_EQ(NameFrom(nullptr, PORCH_PEER_NAME_STRANGER), "peer");
+    EXPECT_EQ(NameFrom(".x", PORCH_PEER_NAME_STRANGER), "peer.x");
+    EXPECT_EQ(NameFrom(std::string(40, 'x').c_str(), PORCH_PEER_NAME_STRANGER),
+              std::string(32, 'x'));
+    // as it always was: "guest" stays, and `porch peers` says it is not a valid name
+    EXPECT_EQ(NameFrom("guest", PORCH_PEER_NAME_STRANGER), "guest");
+}
+
 } // namespace
