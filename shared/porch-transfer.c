@@ -15,30 +15,14 @@
  * entered, within the bounds of a listing; a folder's mode and time are set once the last
  * file in it is done, so that only the folders in progress are held.
  *
- * get: data goes to NAME.part (pwrite at its offset); when every range matched and a final
- * FSTAT shows the file did not change meanwhile, NAME.part gets the file's mode and mtime and
- * is renamed to NAME: large files each after an fdatasync, small files in batches after one
- * syncfs, so that no file ever appears under its final name before its data is on disk.
- * put: data goes to a new hidden file beside the target (created exclusively), which gets
- * mode and mtime, is fsync'ed (fsync@openssh.com), closed and then renamed over the target
- * (posix-rename@openssh.com with --force, else a plain RENAME, which refuses to replace). */
-#include "porch-sftp-client-private.h"
+ * This file is the engine that get (porch-transfer-get.c) and put (porch-transfer-put.c)
+ * share: jobs, their ranges and requests, the schedule and the loop; what the three files
+ * share is declared in porch-transfer-private.h. */
+#include "porch-transfer-private.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <linux/magic.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-
-#include <gio/gio.h>
-
-#include "porch-hash.h"
 
 #define MAX_FILES_IN_FLIGHT 64
 #define MAX_REQS_IN_FLIGHT  64
@@ -50,114 +34,12 @@
 #define RANGE_SIZE              (8u << 20)
 /* Ranges of a file held at once: data in flight (8 MiB), pieces with the writer (8 MiB) and
  * ranges waiting for their check fit in far fewer */
-#define MAX_LIVE_RANGES 8
-/* get -r: files waiting to start before the walk lets the transfer run */
-#define MAX_WAITING_JOBS 4096
-#define BIG_FILE         (4u << 20)
-#define BATCH            256
-/* What O_DIRECT asks of a write's offset, length and memory: a page covers every logical
- * block size we meet (512 or 4096). */
-#define DIRECT_ALIGN      4096u
+#define MAX_LIVE_RANGES   8
 #define PROGRESS_INTERVAL (50 * G_TIME_SPAN_MILLISECOND)
-
-typedef struct _Transfer Transfer;
-
-typedef struct {
-    guint64 start, len;
-    guint64 filled;    /* bytes received (get) or acknowledged (put) */
-    guint64 hashed;    /* get: bytes hashed in order as they came */
-    guint64 hash_next; /* get: bytes handed to the hash (by the writer thread) in order */
-    PorchSha256 *sha;
-    guint8 mine[PORCH_SHA256_LEN];
-    guint8 server[PORCH_SHA256_LEN];
-    gboolean have_mine, have_server, verified;
-} Range;
-
-typedef struct _Dir Dir;
-
-typedef enum {
-    JOB_WAITING,
-    JOB_OPENING,
-    JOB_DATA,
-    JOB_FINISHING,
-    JOB_DONE,
-} JobState;
-
-typedef struct {
-    Transfer *t;
-    JobState state;
-    gboolean failed;
-    char *remote; /* get: the source; put: the target */
-    char *local;  /* get: the target; put: the source */
-    char *part;   /* get: local NAME.part; put: the remote temporary file */
-    guint64 size;
-    gint mode;    /* -1: unknown */
-    gint64 mtime; /* -1: unknown */
-    int fd;
-    int dfd; /* get: NAME.part opened with O_DIRECT for the aligned bulk of a big file, or -1 */
-    GByteArray *handle;      /* the remote handle, as an SFTP string */
-    gboolean temp_made;      /* put: the remote temporary file exists */
-    gboolean check_existing; /* get --resume: verifying a final file already here */
-    guint64 resume_at;       /* get --resume: bytes of NAME.part to check */
-    guint64 next;            /* the next offset to request or send */
-    guint64 from;            /* where the data starts: the first range's start */
-    guint64 filled;          /* bytes received (get) or acknowledged (put) from there */
-    /* The live ranges (Range), at most MAX_LIVE_RANGES: range number k covers
-     * [from + k * RANGE_SIZE, ...) and is ranges[k - range_base]. A range is made when the
-     * transfer reaches it and dropped once it and those before it are verified. */
-    GArray *ranges;
-    guint64 range_base;
-    guint refs;   /* requests in flight + pieces + 1 while not done */
-    guint pieces; /* get: pieces with the writer thread, which uses fd and dfd */
-    Dir *dir;     /* get -r: the folder it lands in (a reference), or NULL */
-} Job;
-
-struct _Transfer {
-    PorchClient *c;
-    gboolean upload;
-    PorchTransferFlags flags;
-    const PorchTransferCallbacks *cb;
-    GCancellable *cancellable;
-    PorchProgress p;
-    gint64 last_progress;
-    GQueue waiting; /* Job* not started */
-    GQueue active;  /* Job* started, not done */
-    guint reqs;
-    guint64 bytes_in_flight;
-    GPtrArray *batch; /* get: Job* verified, to be renamed after a syncfs */
-    mode_t umask;     /* get: the process's umask */
-    /* get -r: the names of the folders listed but not entered yet, along the walk */
-    guint64 held_entries, held_bytes;
-    guint8 *buf; /* put: what is read from the file */
-    gboolean aborted;
-    /* get: the writer thread, which writes big files' data and hashes it (Piece) */
-    GThread *writer;
-    GAsyncQueue *to_write, *written;
-    guint pieces_out;
-    GPtrArray *spare; /* buffers of pieces done */
-};
-
-/* get -r: a folder of the tree, held by the walk while it lists it, by its files' jobs and
- * by its folders; when the last lets go, it gets its mode and time (a folder it made). */
-struct _Dir {
-    Transfer *t;
-    Dir *parent;
-    char *path;
-    gint mode;    /* -1: leave it as it is */
-    gint64 mtime; /* -1: leave it as it is */
-    guint refs;
-};
-
-typedef struct {
-    Job *job;
-    guint64 offset;
-    guint32 len;
-    guint64 range; /* the range's number */
-} Req;
 
 /* ---- progress and failures ----------------------------------------------------------- */
 
-static void
+void
 progress(Transfer *t, Job *j, gboolean force)
 {
     gint64 now = g_get_monotonic_time();
@@ -177,9 +59,7 @@ progress(Transfer *t, Job *j, gboolean force)
     t->cb->progress(&t->p, t->cb->user_data);
 }
 
-static void notice(Transfer *t, const char *path, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-
-static void
+void
 notice(Transfer *t, const char *path, const char *fmt, ...)
 {
     va_list ap;
@@ -193,7 +73,7 @@ notice(Transfer *t, const char *path, const char *fmt, ...)
     t->cb->notice(path, m, t->cb->user_data);
 }
 
-static void
+void
 report_failure(Transfer *t, const char *path, const GError *e)
 {
     t->p.failed_files++;
@@ -202,22 +82,20 @@ report_failure(Transfer *t, const char *path, const GError *e)
 }
 
 /* The same for an error made for it, which it frees. */
-static void
+void
 report_failure_take(Transfer *t, const char *path, GError *e)
 {
     report_failure(t, path, e);
     g_error_free(e);
 }
 
-static GError *
+GError *
 local_error(int e, const char *what)
 {
     if (what != NULL)
         return g_error_new(G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", what, g_strerror(e));
     return g_error_new(G_IO_ERROR, g_io_error_from_errno(e), "%s", g_strerror(e));
 }
-
-/* ---- folders (get -r) --------------------------------------------------------------------- */
 
 /* The process's umask, from /proc/self/status: umask() would change it for a moment, which
  * porch-tray's other threads could see. 022 when it cannot be read. */
@@ -237,55 +115,9 @@ process_umask(void)
     return 022;
 }
 
-static Dir *
-dir_new(Transfer *t, Dir *parent, const char *path, gint mode, gint64 mtime)
-{
-    Dir *d = g_new0(Dir, 1);
-
-    d->t = t;
-    d->parent = parent;
-    if (parent != NULL)
-        parent->refs++;
-    d->path = g_strdup(path);
-    d->mode = mode;
-    d->mtime = mtime;
-    d->refs = 1;
-    return d;
-}
-
-/* The last file or folder in @d is done: a folder it made gets its mode (as the umask lets it,
- * and always u+rwx: its new owner may want to fetch into it again, or delete it; cp -r does
- * the same) and then its time, which the files landing in it changed. Not when the transfer as
- * a whole failed. */
-static void
-dir_unref(Dir *d)
-{
-    while (d != NULL && --d->refs == 0) {
-        Dir *parent = d->parent;
-        Transfer *t = d->t;
-
-        if (!t->aborted && t->c->fatal == NULL && !g_cancellable_is_cancelled(t->cancellable)) {
-            if (d->mode >= 0)
-                chmod(d->path, (((mode_t)d->mode & 0777) & ~t->umask) | 0700);
-            if (d->mtime >= 0)
-                utimensat(AT_FDCWD, d->path, (struct timespec[2]){{d->mtime, 0}, {d->mtime, 0}}, 0);
-        }
-        g_free(d->path);
-        g_free(d);
-        d = parent;
-    }
-}
-
 /* ---- jobs ----------------------------------------------------------------------------- */
 
-/* @a + @b, or G_MAXUINT64 when that does not fit */
-static guint64
-add_sat(guint64 a, guint64 b)
-{
-    return a > G_MAXUINT64 - b ? G_MAXUINT64 : a + b;
-}
-
-static Job *
+Job *
 job_new(Transfer *t, const char *remote, const char *local, guint64 size, gint mode, gint64 mtime)
 {
     Job *j = g_new0(Job, 1);
@@ -335,7 +167,7 @@ job_free(Job *j)
     g_free(j);
 }
 
-static void
+void
 job_unref(Job *j)
 {
     if (--j->refs > 0)
@@ -345,7 +177,7 @@ job_unref(Job *j)
 }
 
 /* The job is over (done or failed): it leaves the active set once its replies are in. */
-static void
+void
 job_end(Job *j)
 {
     if (j->state == JOB_DONE)
@@ -354,7 +186,7 @@ job_end(Job *j)
     job_unref(j);
 }
 
-static void
+void
 send_close(Job *j)
 {
     if (j->handle == NULL)
@@ -363,12 +195,11 @@ send_close(Job *j)
     g_clear_pointer(&j->handle, g_byte_array_unref);
 }
 
-static Req *req_new(Job *j, guint64 offset, guint32 len, guint64 range);
 static void on_cleanup(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data);
 
 /* A file failed: told once, its leftovers removed (a NAME.part is kept only when a resume
  * can use it), and the transfer goes on. */
-static void
+void
 job_fail(Job *j, const char *path, GError *e)
 {
     Transfer *t = j->t;
@@ -399,7 +230,7 @@ job_fail(Job *j, const char *path, GError *e)
     job_end(j);
 }
 
-static Req *
+Req *
 req_new(Job *j, guint64 offset, guint32 len, guint64 range)
 {
     Req *r = g_new(Req, 1);
@@ -413,13 +244,13 @@ req_new(Job *j, guint64 offset, guint32 len, guint64 range)
 }
 
 /* Ends a request's callback: FALSE when its job is over and the reply is to be ignored. */
-static gboolean
+gboolean
 req_live(Req *r)
 {
     return !r->job->failed && r->job->state != JOB_DONE;
 }
 
-static void
+void
 req_done(Req *r)
 {
     job_unref(r->job);
@@ -436,7 +267,7 @@ on_cleanup(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 }
 
 /* The data starts at @from: no range is made yet (a size is what the server claims). */
-static void
+void
 ranges_begin(Job *j, guint64 from)
 {
     for (guint i = 0; i < j->ranges->len; i++)
@@ -449,7 +280,7 @@ ranges_begin(Job *j, guint64 from)
 }
 
 /* The live range number @k. */
-static Range *
+Range *
 job_range(Job *j, guint64 k)
 {
     g_assert(k >= j->range_base && k - j->range_base < j->ranges->len);
@@ -457,7 +288,7 @@ job_range(Job *j, guint64 k)
 }
 
 /* The number of the range that holds @offset. */
-static guint64
+guint64
 range_of(Job *j, guint64 offset)
 {
     return (offset - j->from) / RANGE_SIZE;
@@ -465,7 +296,7 @@ range_of(Job *j, guint64 offset)
 
 /* The range that j->next is in, made when the transfer reaches it; NULL when MAX_LIVE_RANGES
  * are live (those before must be verified first). */
-static Range *
+Range *
 job_next_range(Job *j)
 {
     guint64 k = range_of(j, j->next);
@@ -484,7 +315,7 @@ job_next_range(Job *j)
 }
 
 /* Drops the verified ranges at the front; TRUE when every range of the file is verified. */
-static gboolean
+gboolean
 ranges_verified(Job *j)
 {
     while (j->ranges->len > 0 && g_array_index(j->ranges, Range, 0).verified) {
@@ -520,7 +351,7 @@ porch_parse_check_file(guint8 type, PorchWireReader *r, guint8 *digest, const ch
     return TRUE;
 }
 
-static void
+void
 send_check(Job *j, guint64 start, guint64 len, guint64 range, PorchReplyFunc fn)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -535,7 +366,7 @@ send_check(Job *j, guint64 start, guint64 len, guint64 range, PorchReplyFunc fn)
 }
 
 /* SHA-256 of @len bytes of @fd from @start. */
-static gboolean
+gboolean
 hash_local(int fd, guint64 start, guint64 len, guint8 *digest, GError **error)
 {
     g_autoptr(PorchSha256) sha = porch_sha256_new();
@@ -557,7 +388,7 @@ hash_local(int fd, guint64 start, guint64 len, guint8 *digest, GError **error)
     return TRUE;
 }
 
-static gboolean
+gboolean
 store_handle(Job *j, guint8 type, PorchWireReader *r, const char *path, GError **error)
 {
     const guint8 *h;
@@ -579,32 +410,7 @@ store_handle(Job *j, guint8 type, PorchWireReader *r, const char *path, GError *
     return TRUE;
 }
 
-/* ---- get --------------------------------------------------------------------------- */
-
-static gboolean
-rename_into_place(Job *j, GError **error)
-{
-    if (j->t->flags & PORCH_TRANSFER_FORCE) {
-        if (rename(j->part, j->local) == 0)
-            return TRUE;
-    } else {
-        /* never replace a file that appeared meanwhile */
-        if (renameat2(AT_FDCWD, j->part, AT_FDCWD, j->local, RENAME_NOREPLACE) == 0)
-            return TRUE;
-        if (errno == EINVAL && link(j->part, j->local) == 0) {
-            unlink(j->part);
-            return TRUE;
-        }
-    }
-    if (errno == EEXIST) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "exists (use --force to replace it)");
-        return FALSE;
-    }
-    g_propagate_error(error, local_error(errno, NULL));
-    return FALSE;
-}
-
-static void
+void
 file_done(Job *j)
 {
     Transfer *t = j->t;
@@ -616,502 +422,9 @@ file_done(Job *j)
     job_end(j); /* may free it */
 }
 
-/* Renames the small files verified so far, after one syncfs() made their data durable. */
-static void
-flush_batch(Transfer *t)
-{
-    if (t->batch->len == 0)
-        return;
-    {
-        Job *first = g_ptr_array_index(t->batch, 0);
-        g_autofree char *dir = g_path_get_dirname(first->local);
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            syncfs(dfd);
-            close(dfd);
-        }
-    }
-    for (guint i = 0; i < t->batch->len; i++) {
-        Job *j = g_ptr_array_index(t->batch, i);
-        GError *e = NULL;
-
-        if (rename_into_place(j, &e)) {
-            file_done(j);
-        } else {
-            unlink(j->part);
-            job_fail(j, j->local, e);
-        }
-    }
-    g_ptr_array_set_size(t->batch, 0);
-}
-
-static void
-get_complete(Job *j)
-{
-    Transfer *t = j->t;
-    /* the file's mode (0: the server did not say) as the umask lets it, and always writable
-     * by its new owner: porchd shows a read-only peer its files without write bits, which a
-     * copy should not keep */
-    mode_t mode = (((j->mode > 0 ? (mode_t)j->mode : 0666) & 0777) & ~t->umask) | 0200;
-
-    if (fchmod(j->fd, mode) != 0 ||
-        (j->mtime >= 0 &&
-         futimens(j->fd, (struct timespec[2]){{j->mtime, 0}, {j->mtime, 0}}) != 0)) {
-        job_fail(j, j->local, local_error(errno, NULL));
-        return;
-    }
-    if (j->dfd >= 0) {
-        close(j->dfd);
-        j->dfd = -1;
-    }
-    if (j->size >= BIG_FILE && fdatasync(j->fd) != 0) {
-        job_fail(j, j->local, local_error(errno, NULL));
-        return;
-    }
-    if (close(j->fd) != 0) {
-        j->fd = -1;
-        job_fail(j, j->local, local_error(errno, NULL));
-        return;
-    }
-    j->fd = -1;
-    if (j->size >= BIG_FILE) {
-        GError *e = NULL;
-        if (rename_into_place(j, &e))
-            file_done(j);
-        else
-            job_fail(j, j->local, e);
-        return;
-    }
-    j->state = JOB_FINISHING;
-    g_ptr_array_add(t->batch, j);
-    if (t->batch->len >= BATCH)
-        flush_batch(t);
-}
-
-static void
-on_get_fstat(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-    PorchRemoteFile f = {0};
-
-    (void)c;
-    if (req_live(q)) {
-        GError *e = NULL;
-        if (type == SSH_FXP_STATUS) {
-            porch_reply_status_ok(type, r, j->remote, &e);
-            job_fail(j, j->remote,
-                     e ? e : g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "fstat"));
-        } else if (type != SSH_FXP_ATTRS || !porch_get_attrs(r, &f)) {
-            job_fail(j, j->remote,
-                     g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                                         "malformed attributes"));
-        } else if (f.size != j->size || (j->mtime >= 0 && f.mtime != j->mtime)) {
-            job_fail(j, j->remote,
-                     g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
-                                         "changed while it was being fetched; fetch it again"));
-        } else {
-            get_complete(j);
-        }
-    }
-    req_done(q);
-}
-
-/* Every range matched: one last FSTAT to see the file did not change since it was listed. */
-static void
-get_reads_verified(Job *j)
-{
-    j->state = JOB_FINISHING;
-    porch_client_send(j->t->c, SSH_FXP_FSTAT, j->handle, NULL, 0, on_get_fstat,
-                      req_new(j, 0, 0, 0));
-    send_close(j);
-}
-
-static void
-verify_get_range(Job *j, guint64 k)
-{
-    Range *rg = job_range(j, k);
-    guint8 digest[PORCH_SHA256_LEN];
-    GError *e = NULL;
-
-    if (rg->hashed == rg->len) {
-        porch_sha256_finish(rg->sha, digest);
-    } else if (!hash_local(j->fd, rg->start, rg->len, digest, &e)) {
-        job_fail(j, j->local, e);
-        return;
-    }
-    if (memcmp(digest, rg->server, sizeof digest) != 0) {
-        job_fail(j, j->remote,
-                 g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_VERIFY,
-                             "the data received (bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
-                             ") does not match the server's SHA-256; nothing was kept",
-                             rg->start, rg->start + rg->len));
-        return;
-    }
-    rg->verified = TRUE;
-    /* a big file is made durable before it gets its name: start writing this range to disk
-     * now, so that the fdatasync at the end waits for the last range only */
-    if (j->size >= BIG_FILE)
-        sync_file_range(j->fd, (off_t)rg->start, (off_t)rg->len, SYNC_FILE_RANGE_WRITE);
-    if (ranges_verified(j))
-        get_reads_verified(j);
-}
-
-static void
-on_get_range_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-
-    (void)c;
-    if (req_live(q)) {
-        Range *rg = job_range(j, q->range);
-        GError *e = NULL;
-        if (!porch_parse_check_file(type, r, rg->server, j->remote, &e)) {
-            job_fail(j, j->remote, e);
-        } else {
-            rg->have_server = TRUE;
-            if (rg->filled == rg->len)
-                verify_get_range(j, q->range);
-        }
-    }
-    req_done(q);
-}
-
-static void issue_read(Job *j, guint64 offset, guint32 len);
-
-/* Writes received data at @offset of NAME.part: 0, or an errno.
- *
- * A big file's aligned pieces (all but an odd tail) go through j->dfd, opened with O_DIRECT:
- * from the network straight to the disk, without the page cache. A buffered write copies
- * every byte into a freshly allocated page-cache page and later writes it back; on the
- * reference machine that copy alone is ~1.5 s per GiB (measured: OpenSSH's sftp takes 3.0 s
- * to /dev/null, 4.6-5.7 s to a file; dd: 434 MB/s buffered, 2.9 GB/s with O_DIRECT), and
- * the fdatasync before the rename then has nothing left to wait for. Other file systems than
- * local disk ones (direct_io_pays()) get buffered writes. */
-static int
-write_local(Job *j, const guint8 *d, gsize n, guint64 offset)
-{
-    if (j->dfd >= 0 && offset % DIRECT_ALIGN == 0 && n % DIRECT_ALIGN == 0 &&
-        (guintptr)d % DIRECT_ALIGN == 0) {
-        ssize_t k;
-        do
-            k = pwrite(j->dfd, d, n, (off_t)offset);
-        while (k < 0 && errno == EINTR);
-        if (k == (ssize_t)n)
-            return 0;
-        /* Whatever went wrong (another alignment wanted: EINVAL; a full tmpfs: EIO rather
-         * than ENOSPC), the rest goes through the page cache, which says it properly. */
-        g_debug("%s: O_DIRECT write failed (%s); using the page cache", j->part,
-                g_strerror(k < 0 ? errno : EIO));
-        close(j->dfd);
-        j->dfd = -1;
-    }
-    for (gsize w = 0; w < n;) {
-        ssize_t k = pwrite(j->fd, d + w, n - w, (off_t)(offset + w));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return k < 0 ? errno : EIO;
-        w += (gsize)k;
-    }
-    return 0;
-}
-
-/* The writer thread (get): a big file's data is written and hashed there, while this
- * thread goes on receiving. In one thread, receiving (recv, AES-GCM, libssh's copies: two
- * thirds of the time) and writing plus SHA-256 (the rest) took turns while the second core
- * idled. Pieces are written in the order they arrived; one that continues its range's data
- * in order is also added to the range's hash there. Everything else about a piece
- * (accounting, verifying, failing) happens in this thread, in piece_done(). */
-#define WRITER_PIECES 32 /* pieces with the writer at most: 8 MiB */
-
-typedef struct {
-    Job *job; /* a reference */
-    guint64 offset;
-    guint32 n;
-    guint64 range;
-    PorchSha256 *sha; /* the range's hash when the piece continues it in order, else NULL */
-    guint8 *buf;      /* a sink buffer: the data is at buf + PORCH_SINK_DATA, page-aligned */
-    int err;
-} Piece;
-
-static Piece writer_stop;
-
-static gpointer
-writer_main(gpointer data)
-{
-    Transfer *t = data;
-    Piece *p;
-
-    while ((p = g_async_queue_pop(t->to_write)) != &writer_stop) {
-        p->err = write_local(p->job, p->buf + PORCH_SINK_DATA, p->n, p->offset);
-        if (p->err == 0 && p->sha != NULL)
-            porch_sha256_update(p->sha, p->buf + PORCH_SINK_DATA, p->n);
-        g_async_queue_push(t->written, p);
-    }
-    return NULL;
-}
-
-static void
-piece_done(Transfer *t, Piece *p)
-{
-    Job *j = p->job;
-
-    t->pieces_out--;
-    j->pieces--;
-    if (req_live(&(Req){.job = j})) {
-        Range *rg = job_range(j, p->range);
-        if (p->err != 0) {
-            job_fail(j, j->local, local_error(p->err, NULL));
-        } else {
-            if (p->sha != NULL)
-                rg->hashed += p->n;
-            rg->filled += p->n;
-            j->filled += p->n;
-            t->p.done_bytes += p->n;
-            if (rg->filled == rg->len && rg->have_server)
-                verify_get_range(j, p->range);
-            progress(t, j, FALSE);
-        }
-    }
-    g_ptr_array_add(t->spare, p->buf);
-    g_free(p);
-    job_unref(j);
-}
-
-/* Takes the pieces the writer is done with, waiting for one when @wait; TRUE if any. */
-static gboolean
-pieces_collect(Transfer *t, gboolean wait)
-{
-    Piece *p;
-    gboolean any = FALSE;
-
-    if (t->pieces_out == 0)
-        return FALSE;
-    if (wait) {
-        piece_done(t, g_async_queue_pop(t->written));
-        any = TRUE;
-    }
-    while ((p = g_async_queue_try_pop(t->written)) != NULL) {
-        piece_done(t, p);
-        any = TRUE;
-    }
-    return any;
-}
-
-/* Hands @n bytes of data at @offset of @j's range @range to the writer thread. */
-static void
-piece_queue(Job *j, guint64 range, guint64 offset, const guint8 *d, guint32 n)
-{
-    Transfer *t = j->t;
-    Range *rg = job_range(j, range);
-    Piece *p = g_new0(Piece, 1);
-    guint8 *spare;
-
-    if (t->writer == NULL) {
-        t->to_write = g_async_queue_new();
-        t->written = g_async_queue_new();
-        t->spare = g_ptr_array_new_with_free_func(g_aligned_free);
-        t->writer = g_thread_new("porch-writer", writer_main, t);
-    }
-    p->job = j;
-    p->offset = offset;
-    p->n = n;
-    p->range = range;
-    if (offset == rg->start + rg->hash_next) {
-        p->sha = rg->sha;
-        rg->hash_next += n;
-    }
-    /* the data is in the sink (a big reply): the piece takes it, and leaves a spare buffer
-     * in its place; else it is copied */
-    spare = t->spare->len > 0 ? g_ptr_array_steal_index_fast(t->spare, t->spare->len - 1) : NULL;
-    p->buf = porch_client_take_sink(t->c, d, spare);
-    if (p->buf == NULL) {
-        p->buf = spare != NULL ? spare : porch_sink_buffer_new();
-        memcpy(p->buf + PORCH_SINK_DATA, d, n);
-    }
-    j->refs++;
-    j->pieces++;
-    t->pieces_out++;
-    g_async_queue_push(t->to_write, p);
-}
-
-/* Stops the writer thread once it wrote what it has; the pieces' jobs may be gone
- * (abandon()), so the pieces are only freed. */
-static void
-writer_end(Transfer *t)
-{
-    Piece *p;
-
-    if (t->writer == NULL)
-        return;
-    g_async_queue_push(t->to_write, &writer_stop);
-    g_thread_join(t->writer);
-    t->writer = NULL;
-    while ((p = g_async_queue_try_pop(t->written)) != NULL) {
-        g_aligned_free(p->buf);
-        g_free(p);
-    }
-    g_async_queue_unref(t->to_write);
-    g_async_queue_unref(t->written);
-    g_ptr_array_unref(t->spare);
-    t->pieces_out = 0;
-}
-
-static void
-on_get_data(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-    Transfer *t = j->t;
-
-    (void)c;
-    t->reqs--;
-    t->bytes_in_flight -= q->len;
-    if (req_live(q)) {
-        const guint8 *d;
-        guint32 n;
-        Range *rg = job_range(j, q->range);
-
-        if (type == SSH_FXP_STATUS) {
-            guint32 code = 0;
-            GError *e = NULL;
-            PorchWireReader r2 = *r;
-            if (porch_wire_get_u32(&r2, &code) && code == SSH_FX_EOF)
-                e = g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
-                                        "shrank while it was being fetched; fetch it again");
-            else if (porch_reply_status_ok(type, r, j->remote, &e))
-                e = g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "no data");
-            job_fail(j, j->remote, e);
-        } else if (type != SSH_FXP_DATA || !porch_wire_get_string(r, &d, &n) || n > q->len ||
-                   (n == 0 && q->len > 0)) {
-            job_fail(j, j->remote,
-                     g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                                         "a malformed DATA reply"));
-        } else if (j->size >= BIG_FILE) {
-            piece_queue(j, q->range, q->offset, d, n);
-            if (n < q->len) /* a short read: ask for the rest */
-                issue_read(j, q->offset + n, q->len - n);
-        } else {
-            int err = write_local(j, d, n, q->offset);
-            if (err != 0) {
-                job_fail(j, j->local, local_error(err, NULL));
-            } else {
-                if (q->offset == rg->start + rg->hash_next) {
-                    porch_sha256_update(rg->sha, d, n);
-                    rg->hash_next += n;
-                    rg->hashed += n;
-                }
-                rg->filled += n;
-                j->filled += n;
-                t->p.done_bytes += n;
-                if (n < q->len) /* a short read: ask for the rest */
-                    issue_read(j, q->offset + n, q->len - n);
-                else if (rg->filled == rg->len && rg->have_server)
-                    verify_get_range(j, q->range);
-                progress(t, j, FALSE);
-            }
-        }
-    }
-    req_done(q);
-}
-
-static void
-issue_read(Job *j, guint64 offset, guint32 len)
-{
-    Transfer *t = j->t;
-    g_autoptr(GByteArray) b = g_byte_array_sized_new(j->handle->len + 12);
-    guint64 range = range_of(j, offset);
-
-    g_byte_array_append(b, j->handle->data, j->handle->len);
-    porch_wire_put_u64(b, offset);
-    porch_wire_put_u32(b, len);
-    t->reqs++;
-    t->bytes_in_flight += len;
-    porch_client_send(t->c, SSH_FXP_READ, b, NULL, 0, on_get_data, req_new(j, offset, len, range));
-}
-
-/* Issues the next READ of @j (and the range's check when it was the range's last). */
-static gboolean
-get_issue(Job *j)
-{
-    Transfer *t = j->t;
-    guint64 range, start, end;
-    Range *rg;
-    guint32 len;
-
-    if (j->state != JOB_DATA || j->next >= j->size || (rg = job_next_range(j)) == NULL)
-        return FALSE;
-    range = range_of(j, j->next);
-    start = rg->start;
-    end = rg->start + rg->len;
-    len = (guint32)MIN((guint64)t->c->max_read, end - j->next);
-    issue_read(j, j->next, len);
-    j->next += len;
-    if (j->next == end)
-        send_check(j, start, end - start, range, on_get_range_check);
-    return TRUE;
-}
-
-static void
-get_begin_data(Job *j, guint64 from)
-{
-    Transfer *t = j->t;
-
-    t->p.done_bytes += from;
-    ranges_begin(j, from);
-    j->state = JOB_DATA;
-    if (ranges_verified(j))
-        get_reads_verified(j);
-}
-
-static void
-on_resume_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-
-    (void)c;
-    if (req_live(q)) {
-        guint8 server[PORCH_SHA256_LEN], mine[PORCH_SHA256_LEN];
-        GError *e = NULL;
-        guint64 have = j->check_existing ? j->size : j->resume_at;
-
-        if (!porch_parse_check_file(type, r, server, j->remote, &e)) {
-            job_fail(j, j->remote, e);
-        } else if (!hash_local(j->fd, 0, have, mine, &e)) {
-            job_fail(j, j->check_existing ? j->local : j->part, e);
-        } else if (j->check_existing) {
-            if (memcmp(server, mine, sizeof mine) == 0) {
-                notice(j->t, j->local, "already here and identical; kept");
-                j->t->p.done_bytes += j->size;
-                send_close(j);
-                file_done(j);
-            } else {
-                job_fail(j, j->local,
-                         g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
-                                             "exists and differs (use --force to replace it)"));
-            }
-        } else if (memcmp(server, mine, sizeof mine) == 0) {
-            notice(j->t, j->local, "resuming after %" G_GUINT64_FORMAT " bytes already here", have);
-            get_begin_data(j, have);
-        } else {
-            notice(j->t, j->part,
-                   "does not match the file on the neighbour: discarded, "
-                   "fetching it whole");
-            if (ftruncate(j->fd, 0) != 0)
-                job_fail(j, j->part, local_error(errno, NULL));
-            else
-                get_begin_data(j, 0);
-        }
-    }
-    req_done(q);
-}
-
 /* The reply to an OPEN for a job that failed meanwhile: the handle is closed (and for put,
  * the temporary file removed). */
-static void
+void
 drop_late_handle(Job *j, guint8 type, PorchWireReader *r)
 {
     if (type != SSH_FXP_HANDLE || !store_handle(j, type, r, j->remote, NULL))
@@ -1124,509 +437,10 @@ drop_late_handle(Job *j, guint8 type, PorchWireReader *r)
     }
 }
 
-static void
-on_get_open(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-
-    (void)c;
-    if (!req_live(q)) {
-        drop_late_handle(j, type, r);
-    } else {
-        GError *e = NULL;
-        if (!store_handle(j, type, r, j->remote, &e)) {
-            job_fail(j, j->remote, e);
-        } else if (j->check_existing || j->resume_at > 0) {
-            send_check(j, 0, j->check_existing ? j->size : j->resume_at, 0, on_resume_check);
-        } else {
-            get_begin_data(j, 0);
-        }
-    }
-    req_done(q);
-}
-
-/* Whether O_DIRECT writes suit the file system of @fd: local disk file systems only. On
- * NFS or SMB each would be a synchronous round trip to the server; tmpfs and FUSE gain
- * nothing or refuse it. */
-static gboolean
-direct_io_pays(int fd)
-{
-    struct statfs fs;
-
-    if (fstatfs(fd, &fs) != 0)
-        return FALSE;
-    switch ((unsigned long)fs.f_type) {
-    case EXT4_SUPER_MAGIC: /* also ext2 and ext3 */
-    case XFS_SUPER_MAGIC:
-    case BTRFS_SUPER_MAGIC:
-    case F2FS_SUPER_MAGIC:
-        return TRUE;
-    default:
-        return FALSE;
-    }
-}
-
-/* @a * @b, or G_MAXUINT64 when that does not fit */
-static guint64
-mul_sat(guint64 a, guint64 b)
-{
-    return b != 0 && a > G_MAXUINT64 / b ? G_MAXUINT64 : a * b;
-}
-
-/* "8.0 TiB": the units of porch's progress line, with a plain space */
-static char *
-format_size(guint64 bytes)
-{
-    g_autofree char *s = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
-    g_auto(GStrv) parts = g_strsplit(s, "\u00a0", -1);
-    return g_strjoinv(" ", parts);
-}
-
-/* The mount point of the file system that @path (an existing folder) is on, for messages. */
-static char *
-mount_point(const char *path)
-{
-    g_autofree char *p = realpath(path, NULL);
-    struct stat st, up;
-
-    if (p == NULL || stat(p, &st) != 0)
-        return g_strdup(path);
-    for (;;) {
-        g_autofree char *parent = g_path_get_dirname(p);
-        if (strcmp(parent, p) == 0 || stat(parent, &up) != 0 || up.st_dev != st.st_dev)
-            return g_steal_pointer(&p);
-        g_free(p);
-        p = g_steal_pointer(&parent);
-    }
-}
-
-/* Whether the destination's file system has room for what @j still needs (its size but the
- * @have bytes of NAME.part it resumes) and for what the other files in flight still need:
- * FALSE with @error (G_IO_ERROR_NO_SPACE) when it has not. @freed: bytes that starting @j
- * frees (a NAME.part it truncates). A size is what the server claims: this is also what
- * stops one that claims more than could ever be stored. */
-static gboolean
-get_check_space(Job *j, guint64 have, guint64 freed, GError **error)
-{
-    Transfer *t = j->t;
-    g_autofree char *dir = g_path_get_dirname(j->local);
-    guint64 need = j->size - have, others = 0, avail;
-    struct statvfs sv;
-
-    for (GList *l = t->active.head; l != NULL; l = l->next) {
-        Job *o = l->data;
-        if (o == j || o->check_existing)
-            continue;
-        if (o->state == JOB_OPENING)
-            others = add_sat(others, o->size - o->resume_at);
-        else if (o->state == JOB_DATA)
-            others = add_sat(others, o->size - MIN(o->size, o->from + o->filled));
-    }
-    if (need == 0 || statvfs(dir, &sv) != 0)
-        return TRUE;
-    avail = add_sat(mul_sat(sv.f_bavail, sv.f_frsize), freed);
-    if (add_sat(need, others) <= avail)
-        return TRUE;
-    {
-        g_autofree char *n = format_size(add_sat(need, others));
-        g_autofree char *a = format_size(avail);
-        g_autofree char *m = mount_point(dir);
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "needs %s%s, %s free on %s", n,
-                    others > 0 ? " with the files in flight" : "", a, m);
-    }
-    return FALSE;
-}
-
-static void
-get_start(Job *j)
-{
-    Transfer *t = j->t;
-    struct stat st;
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
-
-    j->state = JOB_OPENING;
-    if (lstat(j->local, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            job_fail(j, j->local,
-                     g_error_new_literal(G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "is a folder"));
-            return;
-        }
-        if (!(t->flags & PORCH_TRANSFER_FORCE)) {
-            if ((t->flags & PORCH_TRANSFER_RESUME) && S_ISREG(st.st_mode) &&
-                (guint64)st.st_size == j->size) {
-                j->check_existing = TRUE;
-                j->fd = open(j->local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-            } else {
-                job_fail(j, j->local,
-                         g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
-                                             "exists (use --force to replace it)"));
-                return;
-            }
-        }
-    }
-    if (!j->check_existing) {
-        guint64 have = 0, freed = 0;
-        GError *e = NULL;
-
-        j->part = g_strconcat(j->local, ".part", NULL);
-        if (lstat(j->part, &st) == 0 && S_ISREG(st.st_mode)) {
-            if ((t->flags & PORCH_TRANSFER_RESUME) && (guint64)st.st_size <= j->size)
-                have = (guint64)st.st_size;
-            else
-                freed = (guint64)st.st_blocks * 512;
-        }
-        if (!get_check_space(j, have, freed, &e)) {
-            g_clear_pointer(&j->part, g_free); /* not touched: not removed either */
-            job_fail(j, j->local, e);
-            return;
-        }
-        if (!(t->flags & PORCH_TRANSFER_RESUME))
-            flags |= O_TRUNC;
-        j->fd = open(j->part, flags, 0600);
-        if (j->fd >= 0 && (t->flags & PORCH_TRANSFER_RESUME) && fstat(j->fd, &st) == 0 &&
-            st.st_size > 0) {
-            if ((guint64)st.st_size <= j->size) {
-                j->resume_at = (guint64)st.st_size;
-            } else if (ftruncate(j->fd, 0) == 0) {
-                notice(t, j->part, "is longer than the file on the neighbour: discarded");
-            }
-        }
-    }
-    if (j->fd < 0) {
-        job_fail(j, j->local, local_error(errno, NULL));
-        return;
-    }
-    if (!j->check_existing && j->size >= BIG_FILE && direct_io_pays(j->fd))
-        j->dfd = open(j->part, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
-    porch_wire_put_cstring(b, j->remote);
-    porch_wire_put_u32(b, SSH_FXF_READ);
-    porch_wire_put_u32(b, 0);
-    porch_client_send(t->c, SSH_FXP_OPEN, b, NULL, 0, on_get_open, req_new(j, 0, 0, 0));
-}
-
-/* ---- put ----------------------------------------------------------------------------- */
-
-static void
-on_put_renamed(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-
-    (void)c;
-    if (req_live(q)) {
-        GError *e = NULL;
-        if (porch_reply_status_ok(type, r, j->remote, &e)) {
-            j->temp_made = FALSE;
-            file_done(j);
-        } else {
-            /* a plain RENAME refuses to replace: the target appeared meanwhile */
-            if (!(j->t->flags & PORCH_TRANSFER_FORCE) && e->code == G_IO_ERROR_FAILED) {
-                g_clear_error(&e);
-                e = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
-                                        "exists (use --force to replace it)");
-            }
-            job_fail(j, j->remote, e);
-        }
-    }
-    req_done(q);
-}
-
-static void
-on_put_closed(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-
-    if (req_live(q)) {
-        GError *e = NULL;
-        if (!porch_reply_status_ok(type, r, j->remote, &e)) {
-            job_fail(j, j->remote, e);
-        } else {
-            g_autoptr(GByteArray) b = g_byte_array_new();
-            gboolean replace = (j->t->flags & PORCH_TRANSFER_FORCE) && c->has_posix_rename;
-            if (replace)
-                porch_wire_put_cstring(b, PORCH_WIRE_EXT_POSIX_RENAME);
-            porch_wire_put_cstring(b, j->part);
-            porch_wire_put_cstring(b, j->remote);
-            porch_client_send(c, replace ? SSH_FXP_EXTENDED : SSH_FXP_RENAME, b, NULL, 0,
-                              on_put_renamed, req_new(j, 0, 0, 0));
-        }
-    }
-    req_done(q);
-}
-
-static void
-on_put_status(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-
-    (void)c;
-    if (req_live(q)) {
-        GError *e = NULL;
-        if (!porch_reply_status_ok(type, r, j->remote, &e))
-            job_fail(j, j->remote, e);
-    }
-    req_done(q);
-}
-
-static void
-put_writes_verified(Job *j)
-{
-    PorchClient *c = j->t->c;
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    struct stat st;
-
-    if (fstat(j->fd, &st) != 0 || (guint64)st.st_size != j->size ||
-        (j->mtime >= 0 && st.st_mtim.tv_sec != j->mtime)) {
-        job_fail(j, j->local,
-                 g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
-                                     "changed while it was being sent; send it again"));
-        return;
-    }
-    j->state = JOB_FINISHING;
-    g_byte_array_append(b, j->handle->data, j->handle->len);
-    porch_put_attrs(b, j->mode, j->mtime);
-    porch_client_send(c, SSH_FXP_FSETSTAT, b, NULL, 0, on_put_status, req_new(j, 0, 0, 0));
-    if (c->has_fsync) {
-        g_byte_array_set_size(b, 0);
-        porch_wire_put_cstring(b, PORCH_WIRE_EXT_FSYNC);
-        g_byte_array_append(b, j->handle->data, j->handle->len);
-        porch_client_send(c, SSH_FXP_EXTENDED, b, NULL, 0, on_put_status, req_new(j, 0, 0, 0));
-    }
-    porch_client_send(c, SSH_FXP_CLOSE, j->handle, NULL, 0, on_put_closed, req_new(j, 0, 0, 0));
-    g_clear_pointer(&j->handle, g_byte_array_unref);
-}
-
-static void
-verify_put_range(Job *j, guint64 k)
-{
-    Range *rg = job_range(j, k);
-
-    if (memcmp(rg->mine, rg->server, PORCH_SHA256_LEN) != 0) {
-        job_fail(j, j->remote,
-                 g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_VERIFY,
-                             "what the neighbour stored (bytes %" G_GUINT64_FORMAT
-                             "-%" G_GUINT64_FORMAT ") does not match what was sent; the target "
-                             "was left as it was",
-                             rg->start, rg->start + rg->len));
-        return;
-    }
-    rg->verified = TRUE;
-    if (ranges_verified(j))
-        put_writes_verified(j);
-}
-
-static void
-on_put_range_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-
-    (void)c;
-    if (req_live(q)) {
-        Range *rg = job_range(j, q->range);
-        GError *e = NULL;
-        if (!porch_parse_check_file(type, r, rg->server, j->remote, &e)) {
-            job_fail(j, j->remote, e);
-        } else {
-            rg->have_server = TRUE;
-            if (rg->filled == rg->len)
-                verify_put_range(j, q->range);
-        }
-    }
-    req_done(q);
-}
-
-static void
-on_put_write(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-    Transfer *t = j->t;
-
-    (void)c;
-    t->reqs--;
-    t->bytes_in_flight -= q->len;
-    if (req_live(q)) {
-        GError *e = NULL;
-        if (!porch_reply_status_ok(type, r, j->remote, &e)) {
-            job_fail(j, j->remote, e);
-        } else {
-            Range *rg = job_range(j, q->range);
-            rg->filled += q->len;
-            j->filled += q->len;
-            t->p.done_bytes += q->len;
-            if (rg->filled == rg->len && rg->have_server)
-                verify_put_range(j, q->range);
-            progress(t, j, FALSE);
-        }
-    }
-    req_done(q);
-}
-
-static gboolean
-put_issue(Job *j)
-{
-    Transfer *t = j->t;
-    guint64 range;
-    Range *rg;
-    guint32 len;
-    g_autoptr(GByteArray) b = NULL;
-    gsize got = 0;
-
-    if (j->state != JOB_DATA || j->next >= j->size || (rg = job_next_range(j)) == NULL)
-        return FALSE;
-    range = range_of(j, j->next);
-    len = (guint32)MIN((guint64)t->c->max_write, rg->start + rg->len - j->next);
-    while (got < len) {
-        ssize_t n = pread(j->fd, t->buf + got, len - got, (off_t)(j->next + got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            job_fail(j, j->local, local_error(errno, NULL));
-            return FALSE;
-        }
-        if (n == 0) {
-            job_fail(j, j->local,
-                     g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
-                                         "shrank while it was being sent; send it again"));
-            return FALSE;
-        }
-        got += (gsize)n;
-    }
-    porch_sha256_update(rg->sha, t->buf, len);
-    b = g_byte_array_sized_new(j->handle->len + 12);
-    g_byte_array_append(b, j->handle->data, j->handle->len);
-    porch_wire_put_u64(b, j->next);
-    porch_wire_put_u32(b, len);
-    t->reqs++;
-    t->bytes_in_flight += len;
-    porch_client_send(t->c, SSH_FXP_WRITE, b, t->buf, len, on_put_write,
-                      req_new(j, j->next, len, range));
-    j->next += len;
-    if (j->next == rg->start + rg->len) {
-        porch_sha256_finish(rg->sha, rg->mine);
-        rg->have_mine = TRUE;
-        send_check(j, rg->start, rg->len, range, on_put_range_check);
-    }
-    return TRUE;
-}
-
-static void
-on_put_open(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-
-    (void)c;
-    if (!req_live(q)) {
-        drop_late_handle(j, type, r);
-    } else {
-        GError *e = NULL;
-        if (!store_handle(j, type, r, j->remote, &e)) {
-            job_fail(j, j->remote, e);
-        } else {
-            j->temp_made = TRUE;
-            ranges_begin(j, 0);
-            j->state = JOB_DATA;
-            if (ranges_verified(j))
-                put_writes_verified(j);
-        }
-    }
-    req_done(q);
-}
-
-static void
-put_open(Job *j)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-
-    porch_wire_put_cstring(b, j->part);
-    porch_wire_put_u32(b, SSH_FXF_READ | SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_EXCL);
-    porch_put_attrs(b, 0600, -1);
-    porch_client_send(j->t->c, SSH_FXP_OPEN, b, NULL, 0, on_put_open, req_new(j, 0, 0, 0));
-}
-
-/* The target first: without --force, nothing is created before it is known not to exist;
- * with --force, a file it replaces keeps its mode. */
-static void
-on_put_target_stat(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
-{
-    Req *q = data;
-    Job *j = q->job;
-    guint32 code = 0;
-    GError *e = NULL;
-    PorchRemoteFile f = {0};
-
-    (void)c;
-    if (req_live(q)) {
-        if (type == SSH_FXP_ATTRS && !(j->t->flags & PORCH_TRANSFER_FORCE)) {
-            job_fail(j, j->remote,
-                     g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
-                                         "exists (use --force to replace it)"));
-        } else if (type == SSH_FXP_ATTRS) {
-            if (porch_get_attrs(r, &f) && f.type == PORCH_REMOTE_FILE)
-                j->mode = (gint)f.mode;
-            put_open(j);
-        } else if (type == SSH_FXP_STATUS &&
-                   porch_wire_get_u32(&(PorchWireReader){r->p, r->left}, &code) &&
-                   code == SSH_FX_NO_SUCH_FILE) {
-            put_open(j);
-        } else if (!porch_reply_status_ok(type, r, j->remote, &e) || e != NULL) {
-            job_fail(j, j->remote, e);
-        } else {
-            job_fail(j, j->remote,
-                     g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                                         "an unexpected reply to STAT"));
-        }
-    }
-    req_done(q);
-}
-
-static void
-put_start(Job *j)
-{
-    Transfer *t = j->t;
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    g_autofree char *dir = g_path_get_dirname(j->remote);
-    char rnd[13];
-    struct stat st;
-
-    j->state = JOB_OPENING;
-    j->fd = open(j->local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (j->fd < 0 || fstat(j->fd, &st) != 0) {
-        job_fail(j, j->local, local_error(errno, NULL));
-        return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        job_fail(
-                j, j->local,
-                g_error_new_literal(G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "not a regular file"));
-        return;
-    }
-    t->p.total_bytes += (guint64)st.st_size - j->size;
-    j->size = (guint64)st.st_size;
-    /* a new file: the local permissions, always writable by its owner (a file fetched from a
-     * share this peer may only read came without write bits); a file replaced keeps its own
-     * (on_put_target_stat()) */
-    j->mode = (gint)((st.st_mode & 0777) | 0200);
-    j->mtime = st.st_mtim.tv_sec;
-    for (guint i = 0; i < sizeof rnd - 1; i++)
-        rnd[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[g_random_int_range(0, 36)];
-    rnd[sizeof rnd - 1] = '\0';
-    j->part = g_strdup_printf("%s/" PORCH_PUT_TEMP_PREFIX "%s", strcmp(dir, "/") == 0 ? "" : dir,
-                              rnd);
-    porch_wire_put_cstring(b, j->remote);
-    porch_client_send(t->c, SSH_FXP_STAT, b, NULL, 0, on_put_target_stat, req_new(j, 0, 0, 0));
-}
-
 /* ---- the loop --------------------------------------------------------------------------- */
 
 /* Starts waiting jobs and hands out the budget of data requests, round-robin. */
-static void
+void
 schedule(Transfer *t)
 {
     gboolean issued = TRUE;
@@ -1667,7 +481,7 @@ transfer_busy(Transfer *t)
 
 /* Pumps until nothing is left to do, or with @waiting > 0 until at most @waiting jobs wait;
  * FALSE (with @error) when the connection failed or the transfer was cancelled. */
-static gboolean
+gboolean
 run(Transfer *t, guint waiting, GError **error)
 {
     schedule(t);
@@ -1699,16 +513,10 @@ run(Transfer *t, guint waiting, GError **error)
     return TRUE;
 }
 
-static const PorchReplyFunc transfer_callbacks[] = {
-        on_get_fstat,   on_get_range_check, on_get_data,   on_resume_check,    on_get_open,
-        on_put_renamed, on_put_closed,      on_put_status, on_put_range_check, on_put_write,
-        on_put_open,    on_put_target_stat, on_cleanup,
-};
-
 /* The transfer as a whole failed (connection lost, cancelled): every job is dropped without
  * a word, their NAME.part files kept for a resume. The connection is not used any more:
  * replies to what is in flight may still come. */
-static void
+void
 abandon(Transfer *t)
 {
     GHashTableIter it;
@@ -1721,15 +529,12 @@ abandon(Transfer *t)
     g_hash_table_iter_init(&it, t->c->pending);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         PorchPending *p = v;
-        for (guint i = 0; i < G_N_ELEMENTS(transfer_callbacks); i++) {
-            if (p->fn == transfer_callbacks[i]) {
-                Req *q = p->data;
-                q->job->refs--;
-                g_free(q);
-                p->fn = NULL;
-                p->data = NULL;
-                break;
-            }
+        if (p->fn == on_cleanup || get_owns_reply(p->fn) || put_owns_reply(p->fn)) {
+            Req *q = p->data;
+            q->job->refs--;
+            g_free(q);
+            p->fn = NULL;
+            p->data = NULL;
         }
     }
     /* cancelled with the connection still up: uploads' temporary files are removed (what
@@ -1760,7 +565,7 @@ abandon(Transfer *t)
                                           "an earlier transfer was cancelled");
 }
 
-static void
+void
 transfer_init(Transfer *t, PorchClient *c, gboolean upload, PorchTransferFlags flags,
               const PorchTransferCallbacks *cb, GCancellable *cancellable)
 {
@@ -1779,7 +584,7 @@ transfer_init(Transfer *t, PorchClient *c, gboolean upload, PorchTransferFlags f
         t->buf = g_malloc(MAX(c->max_write, 1u));
 }
 
-static gboolean
+gboolean
 transfer_finish(Transfer *t, GError **error, GError *fatal)
 {
     writer_end(t);
@@ -1800,365 +605,8 @@ transfer_finish(Transfer *t, GError **error, GError *fatal)
     return TRUE;
 }
 
-static char *
+char *
 join_remote(const char *dir, const char *name)
 {
     return g_strconcat(strcmp(dir, "/") == 0 ? "" : dir, "/", name, NULL);
-}
-
-/* ---- get: the walk ----------------------------------------------------------------------- */
-
-/* Whether a name from a listing can be made here: FALSE, told as a failure of @path, when it
- * is longer than NAME_MAX ('/' and NUL never come: porch_parse_names() refuses them). */
-static gboolean
-get_name_ok(Transfer *t, const char *path, const char *name)
-{
-    if (strlen(name) <= NAME_MAX)
-        return TRUE;
-    report_failure_take(t, path,
-                        g_error_new(G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
-                                    "a name of %" G_GSIZE_FORMAT
-                                    " bytes, longer than a file name can be here (%d): "
-                                    "not fetched",
-                                    strlen(name), NAME_MAX));
-    return FALSE;
-}
-
-/* A file the server listed (or stat'ed) becomes a job, unless its size is one no file can
- * have: every offset and sum of the transfer stays below 2^64. */
-static void
-get_add(Transfer *t, Dir *dir, const char *remote, const char *local, const PorchRemoteFile *f)
-{
-    Job *j;
-
-    if (f->size > (guint64)G_MAXINT64) {
-        report_failure_take(t, remote,
-                            g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
-                                        "the neighbour claims a size of %" G_GUINT64_FORMAT
-                                        " bytes, more than a file can have: not fetched",
-                                        f->size));
-        return;
-    }
-    j = job_new(t, remote, local, f->size, (gint)f->mode, f->mtime);
-    if (dir != NULL) {
-        j->dir = dir;
-        dir->refs++;
-    }
-}
-
-/* The walk holds the names of the folders it has listed but not entered: within the bounds
- * of one listing, whatever the depth. */
-static gboolean
-hold_name(Transfer *t, const char *remote, const char *name)
-{
-    if (t->held_entries < PORCH_LIST_MAX_ENTRIES &&
-        t->held_bytes + strlen(name) <= PORCH_LIST_MAX_NAME_BYTES) {
-        t->held_entries++;
-        t->held_bytes += strlen(name);
-        return TRUE;
-    }
-    report_failure_take(t, remote,
-                        g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
-                                    "more than %u folders listed and not fetched yet: not "
-                                    "fetched",
-                                    PORCH_LIST_MAX_ENTRIES));
-    return FALSE;
-}
-
-static gboolean
-get_tree(Transfer *t, Dir *parent, const char *remote, const char *local,
-         const PorchRemoteFile *top, guint depth, GError **fatal)
-{
-    g_autoptr(GPtrArray) list = NULL;
-    g_autoptr(GPtrArray) refused = NULL;
-    g_autoptr(GPtrArray) subdirs = NULL;
-    GError *e = NULL;
-    Dir *d;
-    gboolean ok = TRUE;
-
-    if (depth > PORCH_GET_MAX_DEPTH) {
-        report_failure_take(t, remote,
-                            g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
-                                        "folders nested more than %u deep: not fetched",
-                                        PORCH_GET_MAX_DEPTH));
-        return TRUE;
-    }
-    if (mkdir(local, 0700) == 0) {
-        /* a folder made here: it gets the remote one's mode and time when it is complete */
-        d = dir_new(t, parent, local, top->mode ? (gint)top->mode : 0777, top->mtime);
-    } else {
-        struct stat st;
-        if (errno != EEXIST || stat(local, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            report_failure_take(t, local, local_error(errno == EEXIST ? ENOTDIR : errno, NULL));
-            return TRUE;
-        }
-        d = dir_new(t, parent, local, -1, -1); /* one that was here stays as it is */
-    }
-
-    list = porch_client_list_full(t->c, remote, &refused, t->cancellable, &e);
-    if (list == NULL) {
-        if (t->c->fatal != NULL || g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-            *fatal = e;
-            dir_unref(d);
-            return FALSE;
-        }
-        report_failure(t, remote, e);
-        g_error_free(e);
-        dir_unref(d);
-        return TRUE;
-    }
-    for (guint i = 0; i < refused->len; i++) {
-        const PorchRemoteFile *f = g_ptr_array_index(refused, i);
-        g_autofree char *r = join_remote(remote, f->name);
-        report_failure_take(
-                t, r,
-                g_error_new_literal(G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
-                                    f->name[0] == '\0'
-                                            ? "the neighbour listed an empty name: not fetched"
-                                            : "the neighbour listed a name holding '/' or a NUL "
-                                              "byte: not fetched"));
-    }
-    subdirs = g_ptr_array_new_with_free_func((GDestroyNotify)porch_remote_file_free);
-    for (guint i = 0; ok && i < list->len; i++) {
-        PorchRemoteFile *f = g_ptr_array_index(list, i);
-        g_autofree char *r = join_remote(remote, f->name);
-
-        if (f->type != PORCH_REMOTE_FILE && f->type != PORCH_REMOTE_DIRECTORY) {
-            notice(t, r, "not a regular file or folder: skipped");
-        } else if (!get_name_ok(t, r, f->name)) {
-            continue;
-        } else if (f->type == PORCH_REMOTE_DIRECTORY) {
-            if (hold_name(t, r, f->name)) /* moved from the listing, which goes */
-                g_ptr_array_add(subdirs, g_steal_pointer(&g_ptr_array_index(list, i)));
-        } else {
-            g_autofree char *l = g_build_filename(local, f->name, NULL);
-            get_add(t, d, r, l, f);
-            /* a folder of many files: fetch while listing, rather than hold them all */
-            if (t->waiting.length >= MAX_WAITING_JOBS && !run(t, MAX_WAITING_JOBS / 2, &e)) {
-                *fatal = e;
-                ok = FALSE;
-            }
-        }
-    }
-    /* only the folders' entries stay, while the walk goes down */
-    g_clear_pointer(&list, g_ptr_array_unref);
-    if (ok) {
-        schedule(t);
-        progress(t, NULL, FALSE);
-    }
-    for (guint i = 0; i < subdirs->len; i++) {
-        const PorchRemoteFile *f = g_ptr_array_index(subdirs, i);
-
-        t->held_entries--;
-        t->held_bytes -= strlen(f->name);
-        if (ok) {
-            g_autofree char *r = join_remote(remote, f->name);
-            g_autofree char *l = g_build_filename(local, f->name, NULL);
-            ok = get_tree(t, d, r, l, f, depth + 1, fatal);
-        }
-    }
-    dir_unref(d);
-    return ok;
-}
-
-static char *
-remote_basename(const char *remote)
-{
-    const char *slash = strrchr(remote, '/');
-    return g_strdup(slash ? slash + 1 : remote);
-}
-
-gboolean
-porch_client_get(PorchClient *c, const char *remote, const char *local, PorchTransferFlags flags,
-                 const PorchTransferCallbacks *cb, GCancellable *cancellable, GError **error)
-{
-    Transfer t;
-    g_autoptr(PorchRemoteFile) top = NULL;
-    g_autofree char *name = NULL;
-    g_autofree char *target = NULL;
-    GError *e = NULL;
-    gboolean ok = TRUE;
-
-    g_return_val_if_fail(c != NULL && remote != NULL && local != NULL, FALSE);
-    transfer_init(&t, c, FALSE, flags, cb, cancellable);
-    if (!c->has_check_file) {
-        report_failure_take(&t, remote,
-                            g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_UNSUPPORTED,
-                                                "the server cannot hash files (no check-file): "
-                                                "nothing could be verified"));
-        return transfer_finish(&t, error, NULL);
-    }
-    name = remote_basename(remote);
-    top = porch_client_stat(c, remote, cancellable, &e);
-    if (top == NULL) {
-        if (c->fatal != NULL || g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            return transfer_finish(&t, error, e);
-        report_failure(&t, remote, e);
-        g_error_free(e);
-        return transfer_finish(&t, error, NULL);
-    }
-    if (name[0] == '\0') {
-        report_failure_take(&t, remote,
-                            g_error_new_literal(G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                                                "name a share or a file in one"));
-        return transfer_finish(&t, error, NULL);
-    }
-    target = g_file_test(local, G_FILE_TEST_IS_DIR) ? g_build_filename(local, name, NULL)
-                                                    : g_strdup(local);
-    if (top->type == PORCH_REMOTE_DIRECTORY) {
-        if (!(flags & PORCH_TRANSFER_RECURSIVE)) {
-            report_failure_take(&t, remote,
-                                g_error_new_literal(G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
-                                                    "is a folder (use -r)"));
-            return transfer_finish(&t, error, NULL);
-        }
-        ok = get_tree(&t, NULL, remote, target, top, 0, &e);
-    } else if (top->type == PORCH_REMOTE_FILE) {
-        get_add(&t, NULL, remote, target, top);
-    } else {
-        report_failure_take(&t, remote,
-                            g_error_new_literal(G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                                                "not a regular file or folder"));
-    }
-    t.p.listing_done = TRUE;
-    if (ok)
-        ok = run(&t, 0, &e);
-    if (ok) {
-        flush_batch(&t);
-    } else {
-        abandon(&t);
-    }
-    return transfer_finish(&t, error, ok ? NULL : e);
-}
-
-/* ---- put: the walk ----------------------------------------------------------------------- */
-
-static gboolean
-remote_mkdir(Transfer *t, const char *remote, gint mode, GError **fatal)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    GError *e = NULL;
-    g_autoptr(PorchRemoteFile) st = NULL;
-
-    porch_wire_put_cstring(b, remote);
-    porch_put_attrs(b, mode, -1);
-    if (porch_client_call_status(t->c, SSH_FXP_MKDIR, b, remote, t->cancellable, &e))
-        return TRUE;
-    if (t->c->fatal != NULL || g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-        *fatal = e;
-        return FALSE;
-    }
-    /* already there as a folder: the tree goes into it */
-    st = porch_client_stat(t->c, remote, t->cancellable, NULL);
-    if (st != NULL && st->type == PORCH_REMOTE_DIRECTORY) {
-        g_error_free(e);
-        return TRUE;
-    }
-    report_failure(t, remote, e);
-    g_error_free(e);
-    return FALSE;
-}
-
-static gboolean
-put_tree(Transfer *t, const char *local, const char *remote, GError **fatal)
-{
-    g_autoptr(GDir) dir = NULL;
-    g_autoptr(GPtrArray) subdirs = g_ptr_array_new_with_free_func(g_free);
-    GError *e = NULL;
-    const char *name;
-    struct stat st;
-
-    if (stat(local, &st) != 0) {
-        report_failure_take(t, local, local_error(errno, NULL));
-        return TRUE;
-    }
-    /* the local permissions, and always u+rwx: the files of the tree go into it next */
-    if (!remote_mkdir(t, remote, (gint)((st.st_mode & 0777) | 0700), fatal))
-        return *fatal == NULL;
-    dir = g_dir_open(local, 0, &e);
-    if (dir == NULL) {
-        report_failure(t, local, e);
-        g_error_free(e);
-        return TRUE;
-    }
-    while ((name = g_dir_read_name(dir)) != NULL) {
-        g_autofree char *l = g_build_filename(local, name, NULL);
-        g_autofree char *r = join_remote(remote, name);
-
-        if (lstat(l, &st) != 0) {
-            report_failure_take(t, l, local_error(errno, NULL));
-        } else if (S_ISREG(st.st_mode)) {
-            job_new(t, r, l, (guint64)st.st_size, (gint)(st.st_mode & 07777), st.st_mtim.tv_sec);
-        } else if (S_ISDIR(st.st_mode)) {
-            g_ptr_array_add(subdirs, g_steal_pointer(&l));
-        } else {
-            notice(t, l, "not a regular file or folder: skipped");
-        }
-    }
-    schedule(t);
-    progress(t, NULL, FALSE);
-    for (guint i = 0; i < subdirs->len; i++) {
-        const char *l = g_ptr_array_index(subdirs, i);
-        g_autofree char *base = g_path_get_basename(l);
-        g_autofree char *r = join_remote(remote, base);
-        if (!put_tree(t, l, r, fatal))
-            return FALSE;
-    }
-    return TRUE;
-}
-
-gboolean
-porch_client_put(PorchClient *c, const char *local, const char *remote, PorchTransferFlags flags,
-                 const PorchTransferCallbacks *cb, GCancellable *cancellable, GError **error)
-{
-    Transfer t;
-    struct stat st;
-    g_autoptr(PorchRemoteFile) dest = NULL;
-    g_autofree char *base = NULL;
-    g_autofree char *target = NULL;
-    GError *e = NULL;
-    gboolean ok = TRUE;
-
-    g_return_val_if_fail(c != NULL && remote != NULL && local != NULL, FALSE);
-    transfer_init(&t, c, TRUE, flags, cb, cancellable);
-    if (!c->has_check_file) {
-        report_failure_take(&t, remote,
-                            g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_UNSUPPORTED,
-                                                "the server cannot hash files (no check-file): "
-                                                "nothing could be verified"));
-        return transfer_finish(&t, error, NULL);
-    }
-    if (stat(local, &st) != 0) {
-        report_failure_take(&t, local, local_error(errno, NULL));
-        return transfer_finish(&t, error, NULL);
-    }
-    base = g_path_get_basename(local);
-    dest = porch_client_stat(c, remote, cancellable, &e);
-    if (dest == NULL && (c->fatal != NULL || g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
-        return transfer_finish(&t, error, e);
-    g_clear_error(&e);
-    target = (dest != NULL && dest->type == PORCH_REMOTE_DIRECTORY) ? join_remote(remote, base)
-                                                                    : g_strdup(remote);
-    if (S_ISDIR(st.st_mode)) {
-        if (!(flags & PORCH_TRANSFER_RECURSIVE)) {
-            report_failure_take(&t, local,
-                                g_error_new_literal(G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
-                                                    "is a folder (use -r)"));
-            return transfer_finish(&t, error, NULL);
-        }
-        ok = put_tree(&t, local, target, &e);
-    } else if (S_ISREG(st.st_mode)) {
-        job_new(&t, target, local, (guint64)st.st_size, (gint)(st.st_mode & 07777),
-                st.st_mtim.tv_sec);
-    } else {
-        report_failure_take(&t, local,
-                            g_error_new_literal(G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                                                "not a regular file or folder"));
-    }
-    t.p.listing_done = TRUE;
-    if (ok)
-        ok = run(&t, 0, &e);
-    if (!ok)
-        abandon(&t);
-    return transfer_finish(&t, error, ok ? NULL : e);
 }
