@@ -24,6 +24,7 @@
 #include <json-glib/json-glib.h>
 
 #include "porch-cli.h"
+#include "porch-transfer.h"
 
 #define REDRAW_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
 #define RATE_WINDOW_S   2.0 /* the rate shown is smoothed over about this long */
@@ -446,9 +447,11 @@ transfer(gboolean upload, PorchCliTarget *target, const char *local, gboolean lo
 
     porch_cli_catch_sigint(&old, TRUE);
     if (upload)
-        ok = porch_client_put(client, local, target->path, flags, &callbacks, cancellable, &error);
+        ok = porch_transfer_put(client, local, target->path, flags, &callbacks, cancellable,
+                                &error);
     else
-        ok = porch_client_get(client, target->path, local, flags, &callbacks, cancellable, &error);
+        ok = porch_transfer_get(client, target->path, local, flags, &callbacks, cancellable,
+                                &error);
     porch_cli_restore_sigint(&old);
     clear_line(&x);
 

@@ -7,7 +7,7 @@
 
 #include "files.h"
 #include "porch-config.h"
-#include "porch-sftp-client.h"
+#include "porch-wire.h"
 
 G_BEGIN_DECLS
 
@@ -15,9 +15,9 @@ G_BEGIN_DECLS
  * never appear in listings and cannot be opened by name. */
 #define PORCH_UPLOAD_PREFIX ".porch-upload."
 /* What `porch put` names the new file it uploads to before renaming it over the target
- * (shared/porch-sftp-client.h): such a file, created by a session, is journaled like an
+ * (porch-wire.h): such a file, created by a session, is journaled like an
  * upload of ours, so that it is removed if the session ends before the rename. */
-#define PORCH_CLIENT_TEMP_PREFIX PORCH_PUT_TEMP_PREFIX
+#define PORCH_CLIENT_TEMP_PREFIX PORCH_WIRE_PUT_TEMP_PREFIX
 /* The state directory's folder PORCH_STATE_UPLOADS (porch-state.h) is where each session
  * notes its temporary files while they exist, so that porchd can remove them when a session
  * dies (porch_sftp_cleanup()). */

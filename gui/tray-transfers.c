@@ -1,11 +1,12 @@
 /* tray-transfers.c — fetching a file or folder of a neighbour: each transfer in a GTask worker
- * thread with a PorchClient of its own (porch_client_get(), verified and resumable as
+ * thread with a PorchClient of its own (porch_transfer_get(), verified and resumable as
  * `porch get --resume`), its progress handed to the main thread for the model's transfers, and
  * a desktop notification when it ends. */
 #include <string.h>
 
 #include <glib/gstdio.h>
 
+#include "porch-transfer.h"
 #include "tray-connect.h"
 #include "tray-transfers.h"
 
@@ -224,8 +225,8 @@ fetch_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancella
     }
     if (st->type == PORCH_REMOTE_DIRECTORY)
         flags |= PORCH_TRANSFER_RECURSIVE;
-    if (!porch_client_get(client, transfer->remote, transfer->local, flags, &callbacks, cancellable,
-                          &error)) {
+    if (!porch_transfer_get(client, transfer->remote, transfer->local, flags, &callbacks,
+                            cancellable, &error)) {
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }

@@ -1,6 +1,7 @@
 /* porch-sftp-client-private.h — the SFTP engine shared by porch-sftp-client.c (connection,
- * listing) and porch-transfer.c (get and put), and the connection that porch-print-client.c
- * runs its commands on. Not installed, not for the programs. */
+ * listing) and the transfers (porch-transfer.c, porch-transfer-get.c, porch-transfer-put.c),
+ * and the connection that porch-print-client.c runs its commands on. Not installed, not for
+ * the programs. */
 #pragma once
 
 #include <sys/stat.h>

@@ -1,5 +1,5 @@
 /* porch-sftp-client.c — Porch's SFTP client: connection, host key pinning, the protocol
- * engine, listing. Transfers are in porch-transfer.c.
+ * engine, listing. Transfers are in porch-transfer.c (porch-transfer.h).
  *
  * The SSH transport, key exchange, host key and user authentication are libssh's. The SFTP
  * packets are written here, over a libssh channel, and not with libssh 0.10's sftp_* client
@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "porch-config.h"
+#include "porch-hash.h"
 #include "porch-identity.h"
 #include "porch-text.h"
 
@@ -431,6 +432,30 @@ porch_reply_status_ok(guint8 type, PorchWireReader *r, const char *path, GError 
     return FALSE;
 }
 
+gboolean
+porch_parse_check_file(guint8 type, PorchWireReader *r, guint8 *digest, const char *path,
+                       GError **error)
+{
+    const guint8 *s;
+    guint32 len;
+
+    if (type == SSH_FXP_STATUS) {
+        if (porch_reply_status_ok(type, r, path, error))
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                        "no hash from the server");
+        return FALSE;
+    }
+    if (type != SSH_FXP_EXTENDED_REPLY || !porch_wire_get_string(r, &s, &len) ||
+        !porch_wire_get_string(r, &s, &len) || len != strlen(PORCH_WIRE_CHECK_FILE_SHA256) ||
+        memcmp(s, PORCH_WIRE_CHECK_FILE_SHA256, len) != 0 || r->left != PORCH_SHA256_LEN) {
+        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                    "a malformed check-file reply");
+        return FALSE;
+    }
+    memcpy(digest, r->p, PORCH_SHA256_LEN);
+    return TRUE;
+}
+
 GBytes *
 porch_client_call_expect(PorchClient *c, guint8 type, const GByteArray *body, guint8 expect,
                          const char *path, GCancellable *cancellable, GError **error)
@@ -828,7 +853,7 @@ limits_reply(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
      * what makes a transfer a crawl of tiny requests (no real server asks for less) */
     if (rd > 0)
         c->max_read = (guint32)CLAMP(rd, 1024, PORCH_SFTP_DEFAULT_MAX_PACKET - 1024);
-    /* whole pages, so that a file's reads land aligned for O_DIRECT (porch-transfer.c) */
+    /* whole pages, so that a file's reads land aligned for O_DIRECT (porch-transfer-get.c) */
     if (c->max_read > 4096)
         c->max_read &= ~4095u;
     if (wr > 0)

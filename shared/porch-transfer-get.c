@@ -29,9 +29,9 @@
 
 /* get -r: a folder of the tree, held by the walk while it lists it, by its files' jobs and
  * by its folders; when the last lets go, it gets its mode and time (a folder it made). */
-struct _Dir {
-    Transfer *t;
-    Dir *parent;
+struct _PorchTransferDir {
+    PorchTransfer *t;
+    PorchTransferDir *parent;
     char *path;
     gint mode;    /* -1: leave it as it is */
     gint64 mtime; /* -1: leave it as it is */
@@ -40,10 +40,10 @@ struct _Dir {
 
 /* ---- folders (get -r) --------------------------------------------------------------------- */
 
-static Dir *
-dir_new(Transfer *t, Dir *parent, const char *path, gint mode, gint64 mtime)
+static PorchTransferDir *
+dir_new(PorchTransfer *t, PorchTransferDir *parent, const char *path, gint mode, gint64 mtime)
 {
-    Dir *d = g_new0(Dir, 1);
+    PorchTransferDir *d = g_new0(PorchTransferDir, 1);
 
     d->t = t;
     d->parent = parent;
@@ -61,11 +61,11 @@ dir_new(Transfer *t, Dir *parent, const char *path, gint mode, gint64 mtime)
  * the same) and then its time, which the files landing in it changed. Not when the transfer as
  * a whole failed. */
 void
-dir_unref(Dir *d)
+porch_transfer_dir_unref(PorchTransferDir *d)
 {
     while (d != NULL && --d->refs == 0) {
-        Dir *parent = d->parent;
-        Transfer *t = d->t;
+        PorchTransferDir *parent = d->parent;
+        PorchTransfer *t = d->t;
 
         if (!t->aborted && t->c->fatal == NULL && !g_cancellable_is_cancelled(t->cancellable)) {
             if (d->mode >= 0)
@@ -82,7 +82,7 @@ dir_unref(Dir *d)
 /* ---- get --------------------------------------------------------------------------- */
 
 static gboolean
-rename_into_place(Job *j, GError **error)
+rename_into_place(PorchTransferJob *j, GError **error)
 {
     if (j->t->flags & PORCH_TRANSFER_FORCE) {
         if (rename(j->part, j->local) == 0)
@@ -100,18 +100,18 @@ rename_into_place(Job *j, GError **error)
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "exists (use --force to replace it)");
         return FALSE;
     }
-    g_propagate_error(error, local_error(errno, NULL));
+    g_propagate_error(error, porch_transfer_local_error(errno, NULL));
     return FALSE;
 }
 
 /* Renames the small files verified so far, after one syncfs() made their data durable. */
 void
-flush_batch(Transfer *t)
+porch_transfer_get_flush_batch(PorchTransfer *t)
 {
     if (t->batch->len == 0)
         return;
     {
-        Job *first = g_ptr_array_index(t->batch, 0);
+        PorchTransferJob *first = g_ptr_array_index(t->batch, 0);
         g_autofree char *dir = g_path_get_dirname(first->local);
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
@@ -120,23 +120,23 @@ flush_batch(Transfer *t)
         }
     }
     for (guint i = 0; i < t->batch->len; i++) {
-        Job *j = g_ptr_array_index(t->batch, i);
+        PorchTransferJob *j = g_ptr_array_index(t->batch, i);
         GError *e = NULL;
 
         if (rename_into_place(j, &e)) {
-            file_done(j);
+            porch_transfer_job_done(j);
         } else {
             unlink(j->part);
-            job_fail(j, j->local, e);
+            porch_transfer_job_fail(j, j->local, e);
         }
     }
     g_ptr_array_set_size(t->batch, 0);
 }
 
 static void
-get_complete(Job *j)
+get_complete(PorchTransferJob *j)
 {
-    Transfer *t = j->t;
+    PorchTransfer *t = j->t;
     /* the file's mode (0: the server did not say) as the umask lets it, and always writable
      * by its new owner: porchd shows a read-only peer its files without write bits, which a
      * copy should not keep */
@@ -145,7 +145,7 @@ get_complete(Job *j)
     if (fchmod(j->fd, mode) != 0 ||
         (j->mtime >= 0 &&
          futimens(j->fd, (struct timespec[2]){{j->mtime, 0}, {j->mtime, 0}}) != 0)) {
-        job_fail(j, j->local, local_error(errno, NULL));
+        porch_transfer_job_fail(j, j->local, porch_transfer_local_error(errno, NULL));
         return;
     }
     if (j->dfd >= 0) {
@@ -153,87 +153,91 @@ get_complete(Job *j)
         j->dfd = -1;
     }
     if (j->size >= BIG_FILE && fdatasync(j->fd) != 0) {
-        job_fail(j, j->local, local_error(errno, NULL));
+        porch_transfer_job_fail(j, j->local, porch_transfer_local_error(errno, NULL));
         return;
     }
     if (close(j->fd) != 0) {
         j->fd = -1;
-        job_fail(j, j->local, local_error(errno, NULL));
+        porch_transfer_job_fail(j, j->local, porch_transfer_local_error(errno, NULL));
         return;
     }
     j->fd = -1;
     if (j->size >= BIG_FILE) {
         GError *e = NULL;
         if (rename_into_place(j, &e))
-            file_done(j);
+            porch_transfer_job_done(j);
         else
-            job_fail(j, j->local, e);
+            porch_transfer_job_fail(j, j->local, e);
         return;
     }
     j->state = JOB_FINISHING;
     g_ptr_array_add(t->batch, j);
     if (t->batch->len >= BATCH)
-        flush_batch(t);
+        porch_transfer_get_flush_batch(t);
 }
 
 static void
 on_get_fstat(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
     PorchRemoteFile f = {0};
 
     (void)c;
-    if (req_live(q)) {
+    if (porch_transfer_req_live(q)) {
         GError *e = NULL;
         if (type == SSH_FXP_STATUS) {
             porch_reply_status_ok(type, r, j->remote, &e);
-            job_fail(j, j->remote,
-                     e ? e : g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "fstat"));
+            porch_transfer_job_fail(
+                    j, j->remote,
+                    e ? e : g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "fstat"));
         } else if (type != SSH_FXP_ATTRS || !porch_get_attrs(r, &f)) {
-            job_fail(j, j->remote,
-                     g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                                         "malformed attributes"));
+            porch_transfer_job_fail(j, j->remote,
+                                    g_error_new_literal(PORCH_CLIENT_ERROR,
+                                                        PORCH_CLIENT_ERROR_PROTOCOL,
+                                                        "malformed attributes"));
         } else if (f.size != j->size || (j->mtime >= 0 && f.mtime != j->mtime)) {
-            job_fail(j, j->remote,
-                     g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
-                                         "changed while it was being fetched; fetch it again"));
+            porch_transfer_job_fail(
+                    j, j->remote,
+                    g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
+                                        "changed while it was being fetched; fetch it again"));
         } else {
             get_complete(j);
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 /* Every range matched: one last FSTAT to see the file did not change since it was listed. */
 static void
-get_reads_verified(Job *j)
+get_reads_verified(PorchTransferJob *j)
 {
     j->state = JOB_FINISHING;
     porch_client_send(j->t->c, SSH_FXP_FSTAT, j->handle, NULL, 0, on_get_fstat,
-                      req_new(j, 0, 0, 0));
-    send_close(j);
+                      porch_transfer_req_new(j, 0, 0, 0));
+    porch_transfer_job_send_close(j);
 }
 
 static void
-verify_get_range(Job *j, guint64 k)
+verify_get_range(PorchTransferJob *j, guint64 k)
 {
-    Range *rg = job_range(j, k);
+    PorchTransferRange *rg = porch_transfer_job_range(j, k);
     guint8 digest[PORCH_SHA256_LEN];
     GError *e = NULL;
 
     if (rg->hashed == rg->len) {
         porch_sha256_finish(rg->sha, digest);
-    } else if (!hash_local(j->fd, rg->start, rg->len, digest, &e)) {
-        job_fail(j, j->local, e);
+    } else if (!porch_transfer_hash_local(j->fd, rg->start, rg->len, digest, &e)) {
+        porch_transfer_job_fail(j, j->local, e);
         return;
     }
     if (memcmp(digest, rg->server, sizeof digest) != 0) {
-        job_fail(j, j->remote,
-                 g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_VERIFY,
-                             "the data received (bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
-                             ") does not match the server's SHA-256; nothing was kept",
-                             rg->start, rg->start + rg->len));
+        porch_transfer_job_fail(
+                j, j->remote,
+                g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_VERIFY,
+                            "the data received (bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+                            ") does not match the server's SHA-256; nothing was kept",
+                            rg->start, rg->start + rg->len));
         return;
     }
     rg->verified = TRUE;
@@ -241,32 +245,32 @@ verify_get_range(Job *j, guint64 k)
      * now, so that the fdatasync at the end waits for the last range only */
     if (j->size >= BIG_FILE)
         sync_file_range(j->fd, (off_t)rg->start, (off_t)rg->len, SYNC_FILE_RANGE_WRITE);
-    if (ranges_verified(j))
+    if (porch_transfer_job_ranges_verified(j))
         get_reads_verified(j);
 }
 
 static void
 on_get_range_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
 
     (void)c;
-    if (req_live(q)) {
-        Range *rg = job_range(j, q->range);
+    if (porch_transfer_req_live(q)) {
+        PorchTransferRange *rg = porch_transfer_job_range(j, q->range);
         GError *e = NULL;
         if (!porch_parse_check_file(type, r, rg->server, j->remote, &e)) {
-            job_fail(j, j->remote, e);
+            porch_transfer_job_fail(j, j->remote, e);
         } else {
             rg->have_server = TRUE;
             if (rg->filled == rg->len)
                 verify_get_range(j, q->range);
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
-static void issue_read(Job *j, guint64 offset, guint32 len);
+static void issue_read(PorchTransferJob *j, guint64 offset, guint32 len);
 
 /* Writes received data at @offset of NAME.part: 0, or an errno.
  *
@@ -278,7 +282,7 @@ static void issue_read(Job *j, guint64 offset, guint32 len);
  * the fdatasync before the rename then has nothing left to wait for. Other file systems than
  * local disk ones (direct_io_pays()) get buffered writes. */
 static int
-write_local(Job *j, const guint8 *d, gsize n, guint64 offset)
+write_local(PorchTransferJob *j, const guint8 *d, gsize n, guint64 offset)
 {
     if (j->dfd >= 0 && offset % DIRECT_ALIGN == 0 && n % DIRECT_ALIGN == 0 &&
         (guintptr)d % DIRECT_ALIGN == 0) {
@@ -314,7 +318,7 @@ write_local(Job *j, const guint8 *d, gsize n, guint64 offset)
  * (accounting, verifying, failing) happens in this thread, in piece_done(). At most
  * WRITER_PIECES pieces are with the writer (porch-transfer-private.h). */
 typedef struct {
-    Job *job; /* a reference */
+    PorchTransferJob *job; /* a reference */
     guint64 offset;
     guint32 n;
     guint64 range;
@@ -328,7 +332,7 @@ static Piece writer_stop;
 static gpointer
 writer_main(gpointer data)
 {
-    Transfer *t = data;
+    PorchTransfer *t = data;
     Piece *p;
 
     while ((p = g_async_queue_pop(t->to_write)) != &writer_stop) {
@@ -341,16 +345,16 @@ writer_main(gpointer data)
 }
 
 static void
-piece_done(Transfer *t, Piece *p)
+piece_done(PorchTransfer *t, Piece *p)
 {
-    Job *j = p->job;
+    PorchTransferJob *j = p->job;
 
     t->pieces_out--;
     j->pieces--;
-    if (req_live(&(Req){.job = j})) {
-        Range *rg = job_range(j, p->range);
+    if (porch_transfer_req_live(&(PorchTransferReq){.job = j})) {
+        PorchTransferRange *rg = porch_transfer_job_range(j, p->range);
         if (p->err != 0) {
-            job_fail(j, j->local, local_error(p->err, NULL));
+            porch_transfer_job_fail(j, j->local, porch_transfer_local_error(p->err, NULL));
         } else {
             if (p->sha != NULL)
                 rg->hashed += p->n;
@@ -359,17 +363,17 @@ piece_done(Transfer *t, Piece *p)
             t->p.done_bytes += p->n;
             if (rg->filled == rg->len && rg->have_server)
                 verify_get_range(j, p->range);
-            progress(t, j, FALSE);
+            porch_transfer_progress(t, j, FALSE);
         }
     }
     g_ptr_array_add(t->spare, p->buf);
     g_free(p);
-    job_unref(j);
+    porch_transfer_job_unref(j);
 }
 
 /* Takes the pieces the writer is done with, waiting for one when @wait; TRUE if any. */
 gboolean
-pieces_collect(Transfer *t, gboolean wait)
+porch_transfer_get_pieces_collect(PorchTransfer *t, gboolean wait)
 {
     Piece *p;
     gboolean any = FALSE;
@@ -389,10 +393,10 @@ pieces_collect(Transfer *t, gboolean wait)
 
 /* Hands @n bytes of data at @offset of @j's range @range to the writer thread. */
 static void
-piece_queue(Job *j, guint64 range, guint64 offset, const guint8 *d, guint32 n)
+piece_queue(PorchTransferJob *j, guint64 range, guint64 offset, const guint8 *d, guint32 n)
 {
-    Transfer *t = j->t;
-    Range *rg = job_range(j, range);
+    PorchTransfer *t = j->t;
+    PorchTransferRange *rg = porch_transfer_job_range(j, range);
     Piece *p = g_new0(Piece, 1);
     guint8 *spare;
 
@@ -425,9 +429,9 @@ piece_queue(Job *j, guint64 range, guint64 offset, const guint8 *d, guint32 n)
 }
 
 /* Stops the writer thread once it wrote what it has; the pieces' jobs may be gone
- * (abandon()), so the pieces are only freed. */
+ * (porch_transfer_abandon()), so the pieces are only freed. */
 void
-writer_end(Transfer *t)
+porch_transfer_get_writer_end(PorchTransfer *t)
 {
     Piece *p;
 
@@ -449,17 +453,17 @@ writer_end(Transfer *t)
 static void
 on_get_data(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
-    Transfer *t = j->t;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
+    PorchTransfer *t = j->t;
 
     (void)c;
     t->reqs--;
     t->bytes_in_flight -= q->len;
-    if (req_live(q)) {
+    if (porch_transfer_req_live(q)) {
         const guint8 *d;
         guint32 n;
-        Range *rg = job_range(j, q->range);
+        PorchTransferRange *rg = porch_transfer_job_range(j, q->range);
 
         if (type == SSH_FXP_STATUS) {
             guint32 code = 0;
@@ -470,12 +474,13 @@ on_get_data(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
                                         "shrank while it was being fetched; fetch it again");
             else if (porch_reply_status_ok(type, r, j->remote, &e))
                 e = g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL, "no data");
-            job_fail(j, j->remote, e);
+            porch_transfer_job_fail(j, j->remote, e);
         } else if (type != SSH_FXP_DATA || !porch_wire_get_string(r, &d, &n) || n > q->len ||
                    (n == 0 && q->len > 0)) {
-            job_fail(j, j->remote,
-                     g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                                         "a malformed DATA reply"));
+            porch_transfer_job_fail(j, j->remote,
+                                    g_error_new_literal(PORCH_CLIENT_ERROR,
+                                                        PORCH_CLIENT_ERROR_PROTOCOL,
+                                                        "a malformed DATA reply"));
         } else if (j->size >= BIG_FILE) {
             piece_queue(j, q->range, q->offset, d, n);
             if (n < q->len) /* a short read: ask for the rest */
@@ -483,7 +488,7 @@ on_get_data(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
         } else {
             int err = write_local(j, d, n, q->offset);
             if (err != 0) {
-                job_fail(j, j->local, local_error(err, NULL));
+                porch_transfer_job_fail(j, j->local, porch_transfer_local_error(err, NULL));
             } else {
                 if (q->offset == rg->start + rg->hash_next) {
                     porch_sha256_update(rg->sha, d, n);
@@ -497,125 +502,130 @@ on_get_data(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
                     issue_read(j, q->offset + n, q->len - n);
                 else if (rg->filled == rg->len && rg->have_server)
                     verify_get_range(j, q->range);
-                progress(t, j, FALSE);
+                porch_transfer_progress(t, j, FALSE);
             }
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 static void
-issue_read(Job *j, guint64 offset, guint32 len)
+issue_read(PorchTransferJob *j, guint64 offset, guint32 len)
 {
-    Transfer *t = j->t;
+    PorchTransfer *t = j->t;
     g_autoptr(GByteArray) b = g_byte_array_sized_new(j->handle->len + 12);
-    guint64 range = range_of(j, offset);
+    guint64 range = porch_transfer_job_range_of(j, offset);
 
     g_byte_array_append(b, j->handle->data, j->handle->len);
     porch_wire_put_u64(b, offset);
     porch_wire_put_u32(b, len);
     t->reqs++;
     t->bytes_in_flight += len;
-    porch_client_send(t->c, SSH_FXP_READ, b, NULL, 0, on_get_data, req_new(j, offset, len, range));
+    porch_client_send(t->c, SSH_FXP_READ, b, NULL, 0, on_get_data,
+                      porch_transfer_req_new(j, offset, len, range));
 }
 
 /* Issues the next READ of @j (and the range's check when it was the range's last). */
 gboolean
-get_issue(Job *j)
+porch_transfer_get_issue(PorchTransferJob *j)
 {
-    Transfer *t = j->t;
+    PorchTransfer *t = j->t;
     guint64 range, start, end;
-    Range *rg;
+    PorchTransferRange *rg;
     guint32 len;
 
-    if (j->state != JOB_DATA || j->next >= j->size || (rg = job_next_range(j)) == NULL)
+    if (j->state != JOB_DATA || j->next >= j->size ||
+        (rg = porch_transfer_job_next_range(j)) == NULL)
         return FALSE;
-    range = range_of(j, j->next);
+    range = porch_transfer_job_range_of(j, j->next);
     start = rg->start;
     end = rg->start + rg->len;
     len = (guint32)MIN((guint64)t->c->max_read, end - j->next);
     issue_read(j, j->next, len);
     j->next += len;
     if (j->next == end)
-        send_check(j, start, end - start, range, on_get_range_check);
+        porch_transfer_job_send_check(j, start, end - start, range, on_get_range_check);
     return TRUE;
 }
 
 static void
-get_begin_data(Job *j, guint64 from)
+get_begin_data(PorchTransferJob *j, guint64 from)
 {
-    Transfer *t = j->t;
+    PorchTransfer *t = j->t;
 
     t->p.done_bytes += from;
-    ranges_begin(j, from);
+    porch_transfer_job_ranges_begin(j, from);
     j->state = JOB_DATA;
-    if (ranges_verified(j))
+    if (porch_transfer_job_ranges_verified(j))
         get_reads_verified(j);
 }
 
 static void
 on_resume_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
 
     (void)c;
-    if (req_live(q)) {
+    if (porch_transfer_req_live(q)) {
         guint8 server[PORCH_SHA256_LEN], mine[PORCH_SHA256_LEN];
         GError *e = NULL;
         guint64 have = j->check_existing ? j->size : j->resume_at;
 
         if (!porch_parse_check_file(type, r, server, j->remote, &e)) {
-            job_fail(j, j->remote, e);
-        } else if (!hash_local(j->fd, 0, have, mine, &e)) {
-            job_fail(j, j->check_existing ? j->local : j->part, e);
+            porch_transfer_job_fail(j, j->remote, e);
+        } else if (!porch_transfer_hash_local(j->fd, 0, have, mine, &e)) {
+            porch_transfer_job_fail(j, j->check_existing ? j->local : j->part, e);
         } else if (j->check_existing) {
             if (memcmp(server, mine, sizeof mine) == 0) {
-                notice(j->t, j->local, "already here and identical; kept");
+                porch_transfer_notice(j->t, j->local, "already here and identical; kept");
                 j->t->p.done_bytes += j->size;
-                send_close(j);
-                file_done(j);
+                porch_transfer_job_send_close(j);
+                porch_transfer_job_done(j);
             } else {
-                job_fail(j, j->local,
-                         g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
-                                             "exists and differs (use --force to replace it)"));
+                porch_transfer_job_fail(
+                        j, j->local,
+                        g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
+                                            "exists and differs (use --force to replace it)"));
             }
         } else if (memcmp(server, mine, sizeof mine) == 0) {
-            notice(j->t, j->local, "resuming after %" G_GUINT64_FORMAT " bytes already here", have);
+            porch_transfer_notice(j->t, j->local,
+                                  "resuming after %" G_GUINT64_FORMAT " bytes already here", have);
             get_begin_data(j, have);
         } else {
-            notice(j->t, j->part,
-                   "does not match the file on the neighbour: discarded, "
-                   "fetching it whole");
+            porch_transfer_notice(j->t, j->part,
+                                  "does not match the file on the neighbour: discarded, "
+                                  "fetching it whole");
             if (ftruncate(j->fd, 0) != 0)
-                job_fail(j, j->part, local_error(errno, NULL));
+                porch_transfer_job_fail(j, j->part, porch_transfer_local_error(errno, NULL));
             else
                 get_begin_data(j, 0);
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 static void
 on_get_open(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
 
     (void)c;
-    if (!req_live(q)) {
-        drop_late_handle(j, type, r);
+    if (!porch_transfer_req_live(q)) {
+        porch_transfer_job_drop_late_handle(j, type, r);
     } else {
         GError *e = NULL;
-        if (!store_handle(j, type, r, j->remote, &e)) {
-            job_fail(j, j->remote, e);
+        if (!porch_transfer_job_store_handle(j, type, r, j->remote, &e)) {
+            porch_transfer_job_fail(j, j->remote, e);
         } else if (j->check_existing || j->resume_at > 0) {
-            send_check(j, 0, j->check_existing ? j->size : j->resume_at, 0, on_resume_check);
+            porch_transfer_job_send_check(j, 0, j->check_existing ? j->size : j->resume_at, 0,
+                                          on_resume_check);
         } else {
             get_begin_data(j, 0);
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 /* Whether O_DIRECT writes suit the file system of @fd: local disk file systems only. On
@@ -679,15 +689,15 @@ mount_point(const char *path)
  * frees (a NAME.part it truncates). A size is what the server claims: this is also what
  * stops one that claims more than could ever be stored. */
 static gboolean
-get_check_space(Job *j, guint64 have, guint64 freed, GError **error)
+get_check_space(PorchTransferJob *j, guint64 have, guint64 freed, GError **error)
 {
-    Transfer *t = j->t;
+    PorchTransfer *t = j->t;
     g_autofree char *dir = g_path_get_dirname(j->local);
     guint64 need = j->size - have, others = 0, avail;
     struct statvfs sv;
 
     for (GList *l = t->active.head; l != NULL; l = l->next) {
-        Job *o = l->data;
+        PorchTransferJob *o = l->data;
         if (o == j || o->check_existing)
             continue;
         if (o->state == JOB_OPENING)
@@ -711,9 +721,9 @@ get_check_space(Job *j, guint64 have, guint64 freed, GError **error)
 }
 
 void
-get_start(Job *j)
+porch_transfer_get_start(PorchTransferJob *j)
 {
-    Transfer *t = j->t;
+    PorchTransfer *t = j->t;
     struct stat st;
     g_autoptr(GByteArray) b = g_byte_array_new();
     int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
@@ -721,8 +731,9 @@ get_start(Job *j)
     j->state = JOB_OPENING;
     if (lstat(j->local, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
-            job_fail(j, j->local,
-                     g_error_new_literal(G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "is a folder"));
+            porch_transfer_job_fail(
+                    j, j->local,
+                    g_error_new_literal(G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "is a folder"));
             return;
         }
         if (!(t->flags & PORCH_TRANSFER_FORCE)) {
@@ -731,9 +742,9 @@ get_start(Job *j)
                 j->check_existing = TRUE;
                 j->fd = open(j->local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
             } else {
-                job_fail(j, j->local,
-                         g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
-                                             "exists (use --force to replace it)"));
+                porch_transfer_job_fail(j, j->local,
+                                        g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
+                                                            "exists (use --force to replace it)"));
                 return;
             }
         }
@@ -751,7 +762,7 @@ get_start(Job *j)
         }
         if (!get_check_space(j, have, freed, &e)) {
             g_clear_pointer(&j->part, g_free); /* not touched: not removed either */
-            job_fail(j, j->local, e);
+            porch_transfer_job_fail(j, j->local, e);
             return;
         }
         if (!(t->flags & PORCH_TRANSFER_RESUME))
@@ -762,12 +773,13 @@ get_start(Job *j)
             if ((guint64)st.st_size <= j->size) {
                 j->resume_at = (guint64)st.st_size;
             } else if (ftruncate(j->fd, 0) == 0) {
-                notice(t, j->part, "is longer than the file on the neighbour: discarded");
+                porch_transfer_notice(t, j->part,
+                                      "is longer than the file on the neighbour: discarded");
             }
         }
     }
     if (j->fd < 0) {
-        job_fail(j, j->local, local_error(errno, NULL));
+        porch_transfer_job_fail(j, j->local, porch_transfer_local_error(errno, NULL));
         return;
     }
     if (!j->check_existing && j->size >= BIG_FILE && direct_io_pays(j->fd))
@@ -775,7 +787,8 @@ get_start(Job *j)
     porch_wire_put_cstring(b, j->remote);
     porch_wire_put_u32(b, SSH_FXF_READ);
     porch_wire_put_u32(b, 0);
-    porch_client_send(t->c, SSH_FXP_OPEN, b, NULL, 0, on_get_open, req_new(j, 0, 0, 0));
+    porch_client_send(t->c, SSH_FXP_OPEN, b, NULL, 0, on_get_open,
+                      porch_transfer_req_new(j, 0, 0, 0));
 }
 
 /* ---- get: the walk ----------------------------------------------------------------------- */
@@ -783,35 +796,38 @@ get_start(Job *j)
 /* Whether a name from a listing can be made here: FALSE, told as a failure of @path, when it
  * is longer than NAME_MAX ('/' and NUL never come: porch_parse_names() refuses them). */
 static gboolean
-get_name_ok(Transfer *t, const char *path, const char *name)
+get_name_ok(PorchTransfer *t, const char *path, const char *name)
 {
     if (strlen(name) <= NAME_MAX)
         return TRUE;
-    report_failure_take(t, path,
-                        g_error_new(G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
-                                    "a name of %" G_GSIZE_FORMAT
-                                    " bytes, longer than a file name can be here (%d): "
-                                    "not fetched",
-                                    strlen(name), NAME_MAX));
+    porch_transfer_report_failure_take(
+            t, path,
+            g_error_new(G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                        "a name of %" G_GSIZE_FORMAT
+                        " bytes, longer than a file name can be here (%d): "
+                        "not fetched",
+                        strlen(name), NAME_MAX));
     return FALSE;
 }
 
 /* A file the server listed (or stat'ed) becomes a job, unless its size is one no file can
  * have: every offset and sum of the transfer stays below 2^64. */
 static void
-get_add(Transfer *t, Dir *dir, const char *remote, const char *local, const PorchRemoteFile *f)
+get_add(PorchTransfer *t, PorchTransferDir *dir, const char *remote, const char *local,
+        const PorchRemoteFile *f)
 {
-    Job *j;
+    PorchTransferJob *j;
 
     if (f->size > (guint64)G_MAXINT64) {
-        report_failure_take(t, remote,
-                            g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
-                                        "the neighbour claims a size of %" G_GUINT64_FORMAT
-                                        " bytes, more than a file can have: not fetched",
-                                        f->size));
+        porch_transfer_report_failure_take(
+                t, remote,
+                g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
+                            "the neighbour claims a size of %" G_GUINT64_FORMAT
+                            " bytes, more than a file can have: not fetched",
+                            f->size));
         return;
     }
-    j = job_new(t, remote, local, f->size, (gint)f->mode, f->mtime);
+    j = porch_transfer_job_new(t, remote, local, f->size, (gint)f->mode, f->mtime);
     if (dir != NULL) {
         j->dir = dir;
         dir->refs++;
@@ -821,7 +837,7 @@ get_add(Transfer *t, Dir *dir, const char *remote, const char *local, const Porc
 /* The walk holds the names of the folders it has listed but not entered: within the bounds
  * of one listing, whatever the depth. */
 static gboolean
-hold_name(Transfer *t, const char *remote, const char *name)
+hold_name(PorchTransfer *t, const char *remote, const char *name)
 {
     if (t->held_entries < PORCH_LIST_MAX_ENTRIES &&
         t->held_bytes + strlen(name) <= PORCH_LIST_MAX_NAME_BYTES) {
@@ -829,30 +845,31 @@ hold_name(Transfer *t, const char *remote, const char *name)
         t->held_bytes += strlen(name);
         return TRUE;
     }
-    report_failure_take(t, remote,
-                        g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
-                                    "more than %u folders listed and not fetched yet: not "
-                                    "fetched",
-                                    PORCH_LIST_MAX_ENTRIES));
+    porch_transfer_report_failure_take(
+            t, remote,
+            g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
+                        "more than %u folders listed and not fetched yet: not "
+                        "fetched",
+                        PORCH_LIST_MAX_ENTRIES));
     return FALSE;
 }
 
 static gboolean
-get_tree(Transfer *t, Dir *parent, const char *remote, const char *local,
+get_tree(PorchTransfer *t, PorchTransferDir *parent, const char *remote, const char *local,
          const PorchRemoteFile *top, guint depth, GError **fatal)
 {
     g_autoptr(GPtrArray) list = NULL;
     g_autoptr(GPtrArray) refused = NULL;
     g_autoptr(GPtrArray) subdirs = NULL;
     GError *e = NULL;
-    Dir *d;
+    PorchTransferDir *d;
     gboolean ok = TRUE;
 
     if (depth > PORCH_GET_MAX_DEPTH) {
-        report_failure_take(t, remote,
-                            g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
-                                        "folders nested more than %u deep: not fetched",
-                                        PORCH_GET_MAX_DEPTH));
+        porch_transfer_report_failure_take(
+                t, remote,
+                g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_LIMIT,
+                            "folders nested more than %u deep: not fetched", PORCH_GET_MAX_DEPTH));
         return TRUE;
     }
     if (mkdir(local, 0700) == 0) {
@@ -861,7 +878,8 @@ get_tree(Transfer *t, Dir *parent, const char *remote, const char *local,
     } else {
         struct stat st;
         if (errno != EEXIST || stat(local, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            report_failure_take(t, local, local_error(errno == EEXIST ? ENOTDIR : errno, NULL));
+            porch_transfer_report_failure_take(
+                    t, local, porch_transfer_local_error(errno == EEXIST ? ENOTDIR : errno, NULL));
             return TRUE;
         }
         d = dir_new(t, parent, local, -1, -1); /* one that was here stays as it is */
@@ -871,18 +889,18 @@ get_tree(Transfer *t, Dir *parent, const char *remote, const char *local,
     if (list == NULL) {
         if (t->c->fatal != NULL || g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
             *fatal = e;
-            dir_unref(d);
+            porch_transfer_dir_unref(d);
             return FALSE;
         }
-        report_failure(t, remote, e);
+        porch_transfer_report_failure(t, remote, e);
         g_error_free(e);
-        dir_unref(d);
+        porch_transfer_dir_unref(d);
         return TRUE;
     }
     for (guint i = 0; i < refused->len; i++) {
         const PorchRemoteFile *f = g_ptr_array_index(refused, i);
-        g_autofree char *r = join_remote(remote, f->name);
-        report_failure_take(
+        g_autofree char *r = porch_transfer_join_remote(remote, f->name);
+        porch_transfer_report_failure_take(
                 t, r,
                 g_error_new_literal(G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
                                     f->name[0] == '\0'
@@ -893,10 +911,10 @@ get_tree(Transfer *t, Dir *parent, const char *remote, const char *local,
     subdirs = g_ptr_array_new_with_free_func((GDestroyNotify)porch_remote_file_free);
     for (guint i = 0; ok && i < list->len; i++) {
         PorchRemoteFile *f = g_ptr_array_index(list, i);
-        g_autofree char *r = join_remote(remote, f->name);
+        g_autofree char *r = porch_transfer_join_remote(remote, f->name);
 
         if (f->type != PORCH_REMOTE_FILE && f->type != PORCH_REMOTE_DIRECTORY) {
-            notice(t, r, "not a regular file or folder: skipped");
+            porch_transfer_notice(t, r, "not a regular file or folder: skipped");
         } else if (!get_name_ok(t, r, f->name)) {
             continue;
         } else if (f->type == PORCH_REMOTE_DIRECTORY) {
@@ -906,7 +924,8 @@ get_tree(Transfer *t, Dir *parent, const char *remote, const char *local,
             g_autofree char *l = g_build_filename(local, f->name, NULL);
             get_add(t, d, r, l, f);
             /* a folder of many files: fetch while listing, rather than hold them all */
-            if (t->waiting.length >= MAX_WAITING_JOBS && !run(t, MAX_WAITING_JOBS / 2, &e)) {
+            if (t->waiting.length >= MAX_WAITING_JOBS &&
+                !porch_transfer_run(t, MAX_WAITING_JOBS / 2, &e)) {
                 *fatal = e;
                 ok = FALSE;
             }
@@ -915,8 +934,8 @@ get_tree(Transfer *t, Dir *parent, const char *remote, const char *local,
     /* only the folders' entries stay, while the walk goes down */
     g_clear_pointer(&list, g_ptr_array_unref);
     if (ok) {
-        schedule(t);
-        progress(t, NULL, FALSE);
+        porch_transfer_schedule(t);
+        porch_transfer_progress(t, NULL, FALSE);
     }
     for (guint i = 0; i < subdirs->len; i++) {
         const PorchRemoteFile *f = g_ptr_array_index(subdirs, i);
@@ -924,12 +943,12 @@ get_tree(Transfer *t, Dir *parent, const char *remote, const char *local,
         t->held_entries--;
         t->held_bytes -= strlen(f->name);
         if (ok) {
-            g_autofree char *r = join_remote(remote, f->name);
+            g_autofree char *r = porch_transfer_join_remote(remote, f->name);
             g_autofree char *l = g_build_filename(local, f->name, NULL);
             ok = get_tree(t, d, r, l, f, depth + 1, fatal);
         }
     }
-    dir_unref(d);
+    porch_transfer_dir_unref(d);
     return ok;
 }
 
@@ -941,10 +960,10 @@ remote_basename(const char *remote)
 }
 
 gboolean
-porch_client_get(PorchClient *c, const char *remote, const char *local, PorchTransferFlags flags,
-                 const PorchTransferCallbacks *cb, GCancellable *cancellable, GError **error)
+porch_transfer_get(PorchClient *c, const char *remote, const char *local, PorchTransferFlags flags,
+                   const PorchTransferCallbacks *cb, GCancellable *cancellable, GError **error)
 {
-    Transfer t;
+    PorchTransfer t;
     g_autoptr(PorchRemoteFile) top = NULL;
     g_autofree char *name = NULL;
     g_autofree char *target = NULL;
@@ -952,60 +971,64 @@ porch_client_get(PorchClient *c, const char *remote, const char *local, PorchTra
     gboolean ok = TRUE;
 
     g_return_val_if_fail(c != NULL && remote != NULL && local != NULL, FALSE);
-    transfer_init(&t, c, FALSE, flags, cb, cancellable);
+    porch_transfer_init(&t, c, FALSE, flags, cb, cancellable);
     if (!c->has_check_file) {
-        report_failure_take(&t, remote,
-                            g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_UNSUPPORTED,
-                                                "the server cannot hash files (no check-file): "
-                                                "nothing could be verified"));
-        return transfer_finish(&t, error, NULL);
+        porch_transfer_report_failure_take(
+                &t, remote,
+                g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_UNSUPPORTED,
+                                    "the server cannot hash files (no check-file): "
+                                    "nothing could be verified"));
+        return porch_transfer_finish(&t, error, NULL);
     }
     name = remote_basename(remote);
     top = porch_client_stat(c, remote, cancellable, &e);
     if (top == NULL) {
         if (c->fatal != NULL || g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            return transfer_finish(&t, error, e);
-        report_failure(&t, remote, e);
+            return porch_transfer_finish(&t, error, e);
+        porch_transfer_report_failure(&t, remote, e);
         g_error_free(e);
-        return transfer_finish(&t, error, NULL);
+        return porch_transfer_finish(&t, error, NULL);
     }
     if (name[0] == '\0') {
-        report_failure_take(&t, remote,
-                            g_error_new_literal(G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                                                "name a share or a file in one"));
-        return transfer_finish(&t, error, NULL);
+        porch_transfer_report_failure_take(&t, remote,
+                                           g_error_new_literal(G_IO_ERROR,
+                                                               G_IO_ERROR_INVALID_ARGUMENT,
+                                                               "name a share or a file in one"));
+        return porch_transfer_finish(&t, error, NULL);
     }
     target = g_file_test(local, G_FILE_TEST_IS_DIR) ? g_build_filename(local, name, NULL)
                                                     : g_strdup(local);
     if (top->type == PORCH_REMOTE_DIRECTORY) {
         if (!(flags & PORCH_TRANSFER_RECURSIVE)) {
-            report_failure_take(&t, remote,
-                                g_error_new_literal(G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
-                                                    "is a folder (use -r)"));
-            return transfer_finish(&t, error, NULL);
+            porch_transfer_report_failure_take(&t, remote,
+                                               g_error_new_literal(G_IO_ERROR,
+                                                                   G_IO_ERROR_IS_DIRECTORY,
+                                                                   "is a folder (use -r)"));
+            return porch_transfer_finish(&t, error, NULL);
         }
         ok = get_tree(&t, NULL, remote, target, top, 0, &e);
     } else if (top->type == PORCH_REMOTE_FILE) {
         get_add(&t, NULL, remote, target, top);
     } else {
-        report_failure_take(&t, remote,
-                            g_error_new_literal(G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                                                "not a regular file or folder"));
+        porch_transfer_report_failure_take(&t, remote,
+                                           g_error_new_literal(G_IO_ERROR,
+                                                               G_IO_ERROR_NOT_REGULAR_FILE,
+                                                               "not a regular file or folder"));
     }
     t.p.listing_done = TRUE;
     if (ok)
-        ok = run(&t, 0, &e);
+        ok = porch_transfer_run(&t, 0, &e);
     if (ok) {
-        flush_batch(&t);
+        porch_transfer_get_flush_batch(&t);
     } else {
-        abandon(&t);
+        porch_transfer_abandon(&t);
     }
-    return transfer_finish(&t, error, ok ? NULL : e);
+    return porch_transfer_finish(&t, error, ok ? NULL : e);
 }
 
-/* Whether @fn is one of get's reply callbacks (abandon() drops their requests). */
+/* Whether @fn is one of get's reply callbacks (porch_transfer_abandon() drops their requests). */
 gboolean
-get_owns_reply(PorchReplyFunc fn)
+porch_transfer_get_owns_reply(PorchReplyFunc fn)
 {
     static const PorchReplyFunc replies[] = {
             on_get_fstat, on_get_range_check, on_get_data, on_resume_check, on_get_open,

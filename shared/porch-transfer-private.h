@@ -7,13 +7,14 @@
 
 #include "porch-hash.h"
 #include "porch-sftp-client-private.h"
+#include "porch-transfer.h"
 
 G_BEGIN_DECLS
 
 /* get: pieces with the writer thread at most (8 MiB; porch-transfer-get.c) */
 #define WRITER_PIECES 32
 
-typedef struct _Transfer Transfer;
+typedef struct _PorchTransfer PorchTransfer;
 
 typedef struct {
     guint64 start, len;
@@ -24,10 +25,10 @@ typedef struct {
     guint8 mine[PORCH_SHA256_LEN];
     guint8 server[PORCH_SHA256_LEN];
     gboolean have_mine, have_server, verified;
-} Range;
+} PorchTransferRange;
 
 /* get -r: a folder of the tree (porch-transfer-get.c) */
-typedef struct _Dir Dir;
+typedef struct _PorchTransferDir PorchTransferDir;
 
 typedef enum {
     JOB_WAITING,
@@ -35,11 +36,11 @@ typedef enum {
     JOB_DATA,
     JOB_FINISHING,
     JOB_DONE,
-} JobState;
+} PorchTransferJobState;
 
 typedef struct {
-    Transfer *t;
-    JobState state;
+    PorchTransfer *t;
+    PorchTransferJobState state;
     gboolean failed;
     char *remote; /* get: the source; put: the target */
     char *local;  /* get: the target; put: the source */
@@ -56,17 +57,17 @@ typedef struct {
     guint64 next;            /* the next offset to request or send */
     guint64 from;            /* where the data starts: the first range's start */
     guint64 filled;          /* bytes received (get) or acknowledged (put) from there */
-    /* The live ranges (Range), at most MAX_LIVE_RANGES: range number k covers
+    /* The live ranges (PorchTransferRange), at most MAX_LIVE_RANGES: range number k covers
      * [from + k * RANGE_SIZE, ...) and is ranges[k - range_base]. A range is made when the
      * transfer reaches it and dropped once it and those before it are verified. */
     GArray *ranges;
     guint64 range_base;
-    guint refs;   /* requests in flight + pieces + 1 while not done */
-    guint pieces; /* get: pieces with the writer thread, which uses fd and dfd */
-    Dir *dir;     /* get -r: the folder it lands in (a reference), or NULL */
-} Job;
+    guint refs;            /* requests in flight + pieces + 1 while not done */
+    guint pieces;          /* get: pieces with the writer thread, which uses fd and dfd */
+    PorchTransferDir *dir; /* get -r: the folder it lands in (a reference), or NULL */
+} PorchTransferJob;
 
-struct _Transfer {
+struct _PorchTransfer {
     PorchClient *c;
     gboolean upload;
     PorchTransferFlags flags;
@@ -74,11 +75,11 @@ struct _Transfer {
     GCancellable *cancellable;
     PorchProgress p;
     gint64 last_progress;
-    GQueue waiting; /* Job* not started */
-    GQueue active;  /* Job* started, not done */
+    GQueue waiting; /* PorchTransferJob* not started */
+    GQueue active;  /* PorchTransferJob* started, not done */
     guint reqs;
     guint64 bytes_in_flight;
-    GPtrArray *batch; /* get: Job* verified, to be renamed after a syncfs */
+    GPtrArray *batch; /* get: PorchTransferJob* verified, to be renamed after a syncfs */
     mode_t umask;     /* get: the process's umask */
     /* get -r: the names of the folders listed but not entered yet, along the walk */
     guint64 held_entries, held_bytes;
@@ -92,11 +93,11 @@ struct _Transfer {
 };
 
 typedef struct {
-    Job *job;
+    PorchTransferJob *job;
     guint64 offset;
     guint32 len;
     guint64 range; /* the range's number */
-} Req;
+} PorchTransferReq;
 
 /* @a + @b, or G_MAXUINT64 when that does not fit */
 static inline guint64
@@ -105,54 +106,60 @@ add_sat(guint64 a, guint64 b)
     return a > G_MAXUINT64 - b ? G_MAXUINT64 : a + b;
 }
 
-/* ---- porch-transfer.c: the engine ---- */
+/* ---- porch-transfer.c: the engine (each function is described where it is defined) ---- */
 
-void progress(Transfer *t, Job *j, gboolean force);
-void notice(Transfer *t, const char *path, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-void report_failure(Transfer *t, const char *path, const GError *e);
-void report_failure_take(Transfer *t, const char *path, GError *e);
-GError *local_error(int e, const char *what);
-Job *job_new(Transfer *t, const char *remote, const char *local, guint64 size, gint mode,
-             gint64 mtime);
-void job_unref(Job *j);
-void job_end(Job *j);
-void send_close(Job *j);
-void job_fail(Job *j, const char *path, GError *e);
-Req *req_new(Job *j, guint64 offset, guint32 len, guint64 range);
-gboolean req_live(Req *r);
-void req_done(Req *r);
-void ranges_begin(Job *j, guint64 from);
-Range *job_range(Job *j, guint64 k);
-guint64 range_of(Job *j, guint64 offset);
-Range *job_next_range(Job *j);
-gboolean ranges_verified(Job *j);
-void send_check(Job *j, guint64 start, guint64 len, guint64 range, PorchReplyFunc fn);
-gboolean hash_local(int fd, guint64 start, guint64 len, guint8 *digest, GError **error);
-gboolean store_handle(Job *j, guint8 type, PorchWireReader *r, const char *path, GError **error);
-void file_done(Job *j);
-void drop_late_handle(Job *j, guint8 type, PorchWireReader *r);
-void schedule(Transfer *t);
-gboolean run(Transfer *t, guint waiting, GError **error);
-void abandon(Transfer *t);
-void transfer_init(Transfer *t, PorchClient *c, gboolean upload, PorchTransferFlags flags,
-                   const PorchTransferCallbacks *cb, GCancellable *cancellable);
-gboolean transfer_finish(Transfer *t, GError **error, GError *fatal);
-char *join_remote(const char *dir, const char *name);
+void porch_transfer_progress(PorchTransfer *t, PorchTransferJob *j, gboolean force);
+void porch_transfer_notice(PorchTransfer *t, const char *path, const char *fmt, ...)
+        G_GNUC_PRINTF(3, 4);
+void porch_transfer_report_failure(PorchTransfer *t, const char *path, const GError *e);
+void porch_transfer_report_failure_take(PorchTransfer *t, const char *path, GError *e);
+GError *porch_transfer_local_error(int e, const char *what);
+PorchTransferJob *porch_transfer_job_new(PorchTransfer *t, const char *remote, const char *local,
+                                         guint64 size, gint mode, gint64 mtime);
+void porch_transfer_job_unref(PorchTransferJob *j);
+void porch_transfer_job_end(PorchTransferJob *j);
+void porch_transfer_job_send_close(PorchTransferJob *j);
+void porch_transfer_job_fail(PorchTransferJob *j, const char *path, GError *e);
+PorchTransferReq *porch_transfer_req_new(PorchTransferJob *j, guint64 offset, guint32 len,
+                                         guint64 range);
+gboolean porch_transfer_req_live(PorchTransferReq *r);
+void porch_transfer_req_done(PorchTransferReq *r);
+void porch_transfer_job_ranges_begin(PorchTransferJob *j, guint64 from);
+PorchTransferRange *porch_transfer_job_range(PorchTransferJob *j, guint64 k);
+guint64 porch_transfer_job_range_of(PorchTransferJob *j, guint64 offset);
+PorchTransferRange *porch_transfer_job_next_range(PorchTransferJob *j);
+gboolean porch_transfer_job_ranges_verified(PorchTransferJob *j);
+void porch_transfer_job_send_check(PorchTransferJob *j, guint64 start, guint64 len, guint64 range,
+                                   PorchReplyFunc fn);
+gboolean porch_transfer_hash_local(int fd, guint64 start, guint64 len, guint8 *digest,
+                                   GError **error);
+gboolean porch_transfer_job_store_handle(PorchTransferJob *j, guint8 type, PorchWireReader *r,
+                                         const char *path, GError **error);
+void porch_transfer_job_done(PorchTransferJob *j);
+void porch_transfer_job_drop_late_handle(PorchTransferJob *j, guint8 type, PorchWireReader *r);
+void porch_transfer_schedule(PorchTransfer *t);
+gboolean porch_transfer_run(PorchTransfer *t, guint waiting, GError **error);
+void porch_transfer_abandon(PorchTransfer *t);
+void porch_transfer_init(PorchTransfer *t, PorchClient *c, gboolean upload,
+                         PorchTransferFlags flags, const PorchTransferCallbacks *cb,
+                         GCancellable *cancellable);
+gboolean porch_transfer_finish(PorchTransfer *t, GError **error, GError *fatal);
+char *porch_transfer_join_remote(const char *dir, const char *name);
 
 /* ---- porch-transfer-get.c ---- */
 
-void dir_unref(Dir *d);
-void flush_batch(Transfer *t);
-gboolean pieces_collect(Transfer *t, gboolean wait);
-void writer_end(Transfer *t);
-void get_start(Job *j);
-gboolean get_issue(Job *j);
-gboolean get_owns_reply(PorchReplyFunc fn);
+void porch_transfer_dir_unref(PorchTransferDir *d);
+void porch_transfer_get_flush_batch(PorchTransfer *t);
+gboolean porch_transfer_get_pieces_collect(PorchTransfer *t, gboolean wait);
+void porch_transfer_get_writer_end(PorchTransfer *t);
+void porch_transfer_get_start(PorchTransferJob *j);
+gboolean porch_transfer_get_issue(PorchTransferJob *j);
+gboolean porch_transfer_get_owns_reply(PorchReplyFunc fn);
 
 /* ---- porch-transfer-put.c ---- */
 
-void put_start(Job *j);
-gboolean put_issue(Job *j);
-gboolean put_owns_reply(PorchReplyFunc fn);
+void porch_transfer_put_start(PorchTransferJob *j);
+gboolean porch_transfer_put_issue(PorchTransferJob *j);
+gboolean porch_transfer_put_owns_reply(PorchReplyFunc fn);
 
 G_END_DECLS

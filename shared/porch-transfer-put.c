@@ -17,15 +17,15 @@
 static void
 on_put_renamed(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
 
     (void)c;
-    if (req_live(q)) {
+    if (porch_transfer_req_live(q)) {
         GError *e = NULL;
         if (porch_reply_status_ok(type, r, j->remote, &e)) {
             j->temp_made = FALSE;
-            file_done(j);
+            porch_transfer_job_done(j);
         } else {
             /* a plain RENAME refuses to replace: the target appeared meanwhile */
             if (!(j->t->flags & PORCH_TRANSFER_FORCE) && e->code == G_IO_ERROR_FAILED) {
@@ -33,22 +33,22 @@ on_put_renamed(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
                 e = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
                                         "exists (use --force to replace it)");
             }
-            job_fail(j, j->remote, e);
+            porch_transfer_job_fail(j, j->remote, e);
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 static void
 on_put_closed(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
 
-    if (req_live(q)) {
+    if (porch_transfer_req_live(q)) {
         GError *e = NULL;
         if (!porch_reply_status_ok(type, r, j->remote, &e)) {
-            job_fail(j, j->remote, e);
+            porch_transfer_job_fail(j, j->remote, e);
         } else {
             g_autoptr(GByteArray) b = g_byte_array_new();
             gboolean replace = (j->t->flags & PORCH_TRANSFER_FORCE) && c->has_posix_rename;
@@ -57,29 +57,29 @@ on_put_closed(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
             porch_wire_put_cstring(b, j->part);
             porch_wire_put_cstring(b, j->remote);
             porch_client_send(c, replace ? SSH_FXP_EXTENDED : SSH_FXP_RENAME, b, NULL, 0,
-                              on_put_renamed, req_new(j, 0, 0, 0));
+                              on_put_renamed, porch_transfer_req_new(j, 0, 0, 0));
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 static void
 on_put_status(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
 
     (void)c;
-    if (req_live(q)) {
+    if (porch_transfer_req_live(q)) {
         GError *e = NULL;
         if (!porch_reply_status_ok(type, r, j->remote, &e))
-            job_fail(j, j->remote, e);
+            porch_transfer_job_fail(j, j->remote, e);
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 static void
-put_writes_verified(Job *j)
+put_writes_verified(PorchTransferJob *j)
 {
     PorchClient *c = j->t->c;
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -87,118 +87,125 @@ put_writes_verified(Job *j)
 
     if (fstat(j->fd, &st) != 0 || (guint64)st.st_size != j->size ||
         (j->mtime >= 0 && st.st_mtim.tv_sec != j->mtime)) {
-        job_fail(j, j->local,
-                 g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
-                                     "changed while it was being sent; send it again"));
+        porch_transfer_job_fail(
+                j, j->local,
+                g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
+                                    "changed while it was being sent; send it again"));
         return;
     }
     j->state = JOB_FINISHING;
     g_byte_array_append(b, j->handle->data, j->handle->len);
     porch_put_attrs(b, j->mode, j->mtime);
-    porch_client_send(c, SSH_FXP_FSETSTAT, b, NULL, 0, on_put_status, req_new(j, 0, 0, 0));
+    porch_client_send(c, SSH_FXP_FSETSTAT, b, NULL, 0, on_put_status,
+                      porch_transfer_req_new(j, 0, 0, 0));
     if (c->has_fsync) {
         g_byte_array_set_size(b, 0);
         porch_wire_put_cstring(b, PORCH_WIRE_EXT_FSYNC);
         g_byte_array_append(b, j->handle->data, j->handle->len);
-        porch_client_send(c, SSH_FXP_EXTENDED, b, NULL, 0, on_put_status, req_new(j, 0, 0, 0));
+        porch_client_send(c, SSH_FXP_EXTENDED, b, NULL, 0, on_put_status,
+                          porch_transfer_req_new(j, 0, 0, 0));
     }
-    porch_client_send(c, SSH_FXP_CLOSE, j->handle, NULL, 0, on_put_closed, req_new(j, 0, 0, 0));
+    porch_client_send(c, SSH_FXP_CLOSE, j->handle, NULL, 0, on_put_closed,
+                      porch_transfer_req_new(j, 0, 0, 0));
     g_clear_pointer(&j->handle, g_byte_array_unref);
 }
 
 static void
-verify_put_range(Job *j, guint64 k)
+verify_put_range(PorchTransferJob *j, guint64 k)
 {
-    Range *rg = job_range(j, k);
+    PorchTransferRange *rg = porch_transfer_job_range(j, k);
 
     if (memcmp(rg->mine, rg->server, PORCH_SHA256_LEN) != 0) {
-        job_fail(j, j->remote,
-                 g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_VERIFY,
-                             "what the neighbour stored (bytes %" G_GUINT64_FORMAT
-                             "-%" G_GUINT64_FORMAT ") does not match what was sent; the target "
-                             "was left as it was",
-                             rg->start, rg->start + rg->len));
+        porch_transfer_job_fail(j, j->remote,
+                                g_error_new(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_VERIFY,
+                                            "what the neighbour stored (bytes %" G_GUINT64_FORMAT
+                                            "-%" G_GUINT64_FORMAT
+                                            ") does not match what was sent; the target "
+                                            "was left as it was",
+                                            rg->start, rg->start + rg->len));
         return;
     }
     rg->verified = TRUE;
-    if (ranges_verified(j))
+    if (porch_transfer_job_ranges_verified(j))
         put_writes_verified(j);
 }
 
 static void
 on_put_range_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
 
     (void)c;
-    if (req_live(q)) {
-        Range *rg = job_range(j, q->range);
+    if (porch_transfer_req_live(q)) {
+        PorchTransferRange *rg = porch_transfer_job_range(j, q->range);
         GError *e = NULL;
         if (!porch_parse_check_file(type, r, rg->server, j->remote, &e)) {
-            job_fail(j, j->remote, e);
+            porch_transfer_job_fail(j, j->remote, e);
         } else {
             rg->have_server = TRUE;
             if (rg->filled == rg->len)
                 verify_put_range(j, q->range);
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 static void
 on_put_write(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
-    Transfer *t = j->t;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
+    PorchTransfer *t = j->t;
 
     (void)c;
     t->reqs--;
     t->bytes_in_flight -= q->len;
-    if (req_live(q)) {
+    if (porch_transfer_req_live(q)) {
         GError *e = NULL;
         if (!porch_reply_status_ok(type, r, j->remote, &e)) {
-            job_fail(j, j->remote, e);
+            porch_transfer_job_fail(j, j->remote, e);
         } else {
-            Range *rg = job_range(j, q->range);
+            PorchTransferRange *rg = porch_transfer_job_range(j, q->range);
             rg->filled += q->len;
             j->filled += q->len;
             t->p.done_bytes += q->len;
             if (rg->filled == rg->len && rg->have_server)
                 verify_put_range(j, q->range);
-            progress(t, j, FALSE);
+            porch_transfer_progress(t, j, FALSE);
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 gboolean
-put_issue(Job *j)
+porch_transfer_put_issue(PorchTransferJob *j)
 {
-    Transfer *t = j->t;
+    PorchTransfer *t = j->t;
     guint64 range;
-    Range *rg;
+    PorchTransferRange *rg;
     guint32 len;
     g_autoptr(GByteArray) b = NULL;
     gsize got = 0;
 
-    if (j->state != JOB_DATA || j->next >= j->size || (rg = job_next_range(j)) == NULL)
+    if (j->state != JOB_DATA || j->next >= j->size ||
+        (rg = porch_transfer_job_next_range(j)) == NULL)
         return FALSE;
-    range = range_of(j, j->next);
+    range = porch_transfer_job_range_of(j, j->next);
     len = (guint32)MIN((guint64)t->c->max_write, rg->start + rg->len - j->next);
     while (got < len) {
         ssize_t n = pread(j->fd, t->buf + got, len - got, (off_t)(j->next + got));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            job_fail(j, j->local, local_error(errno, NULL));
+            porch_transfer_job_fail(j, j->local, porch_transfer_local_error(errno, NULL));
             return FALSE;
         }
         if (n == 0) {
-            job_fail(j, j->local,
-                     g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
-                                         "shrank while it was being sent; send it again"));
+            porch_transfer_job_fail(
+                    j, j->local,
+                    g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
+                                        "shrank while it was being sent; send it again"));
             return FALSE;
         }
         got += (gsize)n;
@@ -211,12 +218,12 @@ put_issue(Job *j)
     t->reqs++;
     t->bytes_in_flight += len;
     porch_client_send(t->c, SSH_FXP_WRITE, b, t->buf, len, on_put_write,
-                      req_new(j, j->next, len, range));
+                      porch_transfer_req_new(j, j->next, len, range));
     j->next += len;
     if (j->next == rg->start + rg->len) {
         porch_sha256_finish(rg->sha, rg->mine);
         rg->have_mine = TRUE;
-        send_check(j, rg->start, rg->len, range, on_put_range_check);
+        porch_transfer_job_send_check(j, rg->start, rg->len, range, on_put_range_check);
     }
     return TRUE;
 }
@@ -224,36 +231,37 @@ put_issue(Job *j)
 static void
 on_put_open(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
 
     (void)c;
-    if (!req_live(q)) {
-        drop_late_handle(j, type, r);
+    if (!porch_transfer_req_live(q)) {
+        porch_transfer_job_drop_late_handle(j, type, r);
     } else {
         GError *e = NULL;
-        if (!store_handle(j, type, r, j->remote, &e)) {
-            job_fail(j, j->remote, e);
+        if (!porch_transfer_job_store_handle(j, type, r, j->remote, &e)) {
+            porch_transfer_job_fail(j, j->remote, e);
         } else {
             j->temp_made = TRUE;
-            ranges_begin(j, 0);
+            porch_transfer_job_ranges_begin(j, 0);
             j->state = JOB_DATA;
-            if (ranges_verified(j))
+            if (porch_transfer_job_ranges_verified(j))
                 put_writes_verified(j);
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 static void
-put_open(Job *j)
+put_open(PorchTransferJob *j)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
     porch_wire_put_cstring(b, j->part);
     porch_wire_put_u32(b, SSH_FXF_READ | SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_EXCL);
     porch_put_attrs(b, 0600, -1);
-    porch_client_send(j->t->c, SSH_FXP_OPEN, b, NULL, 0, on_put_open, req_new(j, 0, 0, 0));
+    porch_client_send(j->t->c, SSH_FXP_OPEN, b, NULL, 0, on_put_open,
+                      porch_transfer_req_new(j, 0, 0, 0));
 }
 
 /* The target first: without --force, nothing is created before it is known not to exist;
@@ -261,18 +269,18 @@ put_open(Job *j)
 static void
 on_put_target_stat(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
-    Req *q = data;
-    Job *j = q->job;
+    PorchTransferReq *q = data;
+    PorchTransferJob *j = q->job;
     guint32 code = 0;
     GError *e = NULL;
     PorchRemoteFile f = {0};
 
     (void)c;
-    if (req_live(q)) {
+    if (porch_transfer_req_live(q)) {
         if (type == SSH_FXP_ATTRS && !(j->t->flags & PORCH_TRANSFER_FORCE)) {
-            job_fail(j, j->remote,
-                     g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
-                                         "exists (use --force to replace it)"));
+            porch_transfer_job_fail(j, j->remote,
+                                    g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
+                                                        "exists (use --force to replace it)"));
         } else if (type == SSH_FXP_ATTRS) {
             if (porch_get_attrs(r, &f) && f.type == PORCH_REMOTE_FILE)
                 j->mode = (gint)f.mode;
@@ -282,20 +290,21 @@ on_put_target_stat(PorchClient *c, guint8 type, PorchWireReader *r, gpointer dat
                    code == SSH_FX_NO_SUCH_FILE) {
             put_open(j);
         } else if (!porch_reply_status_ok(type, r, j->remote, &e) || e != NULL) {
-            job_fail(j, j->remote, e);
+            porch_transfer_job_fail(j, j->remote, e);
         } else {
-            job_fail(j, j->remote,
-                     g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                                         "an unexpected reply to STAT"));
+            porch_transfer_job_fail(j, j->remote,
+                                    g_error_new_literal(PORCH_CLIENT_ERROR,
+                                                        PORCH_CLIENT_ERROR_PROTOCOL,
+                                                        "an unexpected reply to STAT"));
         }
     }
-    req_done(q);
+    porch_transfer_req_done(q);
 }
 
 void
-put_start(Job *j)
+porch_transfer_put_start(PorchTransferJob *j)
 {
-    Transfer *t = j->t;
+    PorchTransfer *t = j->t;
     g_autoptr(GByteArray) b = g_byte_array_new();
     g_autofree char *dir = g_path_get_dirname(j->remote);
     char rnd[13];
@@ -304,11 +313,11 @@ put_start(Job *j)
     j->state = JOB_OPENING;
     j->fd = open(j->local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (j->fd < 0 || fstat(j->fd, &st) != 0) {
-        job_fail(j, j->local, local_error(errno, NULL));
+        porch_transfer_job_fail(j, j->local, porch_transfer_local_error(errno, NULL));
         return;
     }
     if (!S_ISREG(st.st_mode)) {
-        job_fail(
+        porch_transfer_job_fail(
                 j, j->local,
                 g_error_new_literal(G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "not a regular file"));
         return;
@@ -323,16 +332,17 @@ put_start(Job *j)
     for (guint i = 0; i < sizeof rnd - 1; i++)
         rnd[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[g_random_int_range(0, 36)];
     rnd[sizeof rnd - 1] = '\0';
-    j->part = g_strdup_printf("%s/" PORCH_PUT_TEMP_PREFIX "%s", strcmp(dir, "/") == 0 ? "" : dir,
-                              rnd);
+    j->part = g_strdup_printf("%s/" PORCH_WIRE_PUT_TEMP_PREFIX "%s",
+                              strcmp(dir, "/") == 0 ? "" : dir, rnd);
     porch_wire_put_cstring(b, j->remote);
-    porch_client_send(t->c, SSH_FXP_STAT, b, NULL, 0, on_put_target_stat, req_new(j, 0, 0, 0));
+    porch_client_send(t->c, SSH_FXP_STAT, b, NULL, 0, on_put_target_stat,
+                      porch_transfer_req_new(j, 0, 0, 0));
 }
 
 /* ---- put: the walk ----------------------------------------------------------------------- */
 
 static gboolean
-remote_mkdir(Transfer *t, const char *remote, gint mode, GError **fatal)
+remote_mkdir(PorchTransfer *t, const char *remote, gint mode, GError **fatal)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     GError *e = NULL;
@@ -352,13 +362,13 @@ remote_mkdir(Transfer *t, const char *remote, gint mode, GError **fatal)
         g_error_free(e);
         return TRUE;
     }
-    report_failure(t, remote, e);
+    porch_transfer_report_failure(t, remote, e);
     g_error_free(e);
     return FALSE;
 }
 
 static gboolean
-put_tree(Transfer *t, const char *local, const char *remote, GError **fatal)
+put_tree(PorchTransfer *t, const char *local, const char *remote, GError **fatal)
 {
     g_autoptr(GDir) dir = NULL;
     g_autoptr(GPtrArray) subdirs = g_ptr_array_new_with_free_func(g_free);
@@ -367,7 +377,7 @@ put_tree(Transfer *t, const char *local, const char *remote, GError **fatal)
     struct stat st;
 
     if (stat(local, &st) != 0) {
-        report_failure_take(t, local, local_error(errno, NULL));
+        porch_transfer_report_failure_take(t, local, porch_transfer_local_error(errno, NULL));
         return TRUE;
     }
     /* the local permissions, and always u+rwx: the files of the tree go into it next */
@@ -375,30 +385,31 @@ put_tree(Transfer *t, const char *local, const char *remote, GError **fatal)
         return *fatal == NULL;
     dir = g_dir_open(local, 0, &e);
     if (dir == NULL) {
-        report_failure(t, local, e);
+        porch_transfer_report_failure(t, local, e);
         g_error_free(e);
         return TRUE;
     }
     while ((name = g_dir_read_name(dir)) != NULL) {
         g_autofree char *l = g_build_filename(local, name, NULL);
-        g_autofree char *r = join_remote(remote, name);
+        g_autofree char *r = porch_transfer_join_remote(remote, name);
 
         if (lstat(l, &st) != 0) {
-            report_failure_take(t, l, local_error(errno, NULL));
+            porch_transfer_report_failure_take(t, l, porch_transfer_local_error(errno, NULL));
         } else if (S_ISREG(st.st_mode)) {
-            job_new(t, r, l, (guint64)st.st_size, (gint)(st.st_mode & 07777), st.st_mtim.tv_sec);
+            porch_transfer_job_new(t, r, l, (guint64)st.st_size, (gint)(st.st_mode & 07777),
+                                   st.st_mtim.tv_sec);
         } else if (S_ISDIR(st.st_mode)) {
             g_ptr_array_add(subdirs, g_steal_pointer(&l));
         } else {
-            notice(t, l, "not a regular file or folder: skipped");
+            porch_transfer_notice(t, l, "not a regular file or folder: skipped");
         }
     }
-    schedule(t);
-    progress(t, NULL, FALSE);
+    porch_transfer_schedule(t);
+    porch_transfer_progress(t, NULL, FALSE);
     for (guint i = 0; i < subdirs->len; i++) {
         const char *l = g_ptr_array_index(subdirs, i);
         g_autofree char *base = g_path_get_basename(l);
-        g_autofree char *r = join_remote(remote, base);
+        g_autofree char *r = porch_transfer_join_remote(remote, base);
         if (!put_tree(t, l, r, fatal))
             return FALSE;
     }
@@ -406,10 +417,10 @@ put_tree(Transfer *t, const char *local, const char *remote, GError **fatal)
 }
 
 gboolean
-porch_client_put(PorchClient *c, const char *local, const char *remote, PorchTransferFlags flags,
-                 const PorchTransferCallbacks *cb, GCancellable *cancellable, GError **error)
+porch_transfer_put(PorchClient *c, const char *local, const char *remote, PorchTransferFlags flags,
+                   const PorchTransferCallbacks *cb, GCancellable *cancellable, GError **error)
 {
-    Transfer t;
+    PorchTransfer t;
     struct stat st;
     g_autoptr(PorchRemoteFile) dest = NULL;
     g_autofree char *base = NULL;
@@ -418,52 +429,56 @@ porch_client_put(PorchClient *c, const char *local, const char *remote, PorchTra
     gboolean ok = TRUE;
 
     g_return_val_if_fail(c != NULL && remote != NULL && local != NULL, FALSE);
-    transfer_init(&t, c, TRUE, flags, cb, cancellable);
+    porch_transfer_init(&t, c, TRUE, flags, cb, cancellable);
     if (!c->has_check_file) {
-        report_failure_take(&t, remote,
-                            g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_UNSUPPORTED,
-                                                "the server cannot hash files (no check-file): "
-                                                "nothing could be verified"));
-        return transfer_finish(&t, error, NULL);
+        porch_transfer_report_failure_take(
+                &t, remote,
+                g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_UNSUPPORTED,
+                                    "the server cannot hash files (no check-file): "
+                                    "nothing could be verified"));
+        return porch_transfer_finish(&t, error, NULL);
     }
     if (stat(local, &st) != 0) {
-        report_failure_take(&t, local, local_error(errno, NULL));
-        return transfer_finish(&t, error, NULL);
+        porch_transfer_report_failure_take(&t, local, porch_transfer_local_error(errno, NULL));
+        return porch_transfer_finish(&t, error, NULL);
     }
     base = g_path_get_basename(local);
     dest = porch_client_stat(c, remote, cancellable, &e);
     if (dest == NULL && (c->fatal != NULL || g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
-        return transfer_finish(&t, error, e);
+        return porch_transfer_finish(&t, error, e);
     g_clear_error(&e);
-    target = (dest != NULL && dest->type == PORCH_REMOTE_DIRECTORY) ? join_remote(remote, base)
-                                                                    : g_strdup(remote);
+    target = (dest != NULL && dest->type == PORCH_REMOTE_DIRECTORY)
+                     ? porch_transfer_join_remote(remote, base)
+                     : g_strdup(remote);
     if (S_ISDIR(st.st_mode)) {
         if (!(flags & PORCH_TRANSFER_RECURSIVE)) {
-            report_failure_take(&t, local,
-                                g_error_new_literal(G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
-                                                    "is a folder (use -r)"));
-            return transfer_finish(&t, error, NULL);
+            porch_transfer_report_failure_take(&t, local,
+                                               g_error_new_literal(G_IO_ERROR,
+                                                                   G_IO_ERROR_IS_DIRECTORY,
+                                                                   "is a folder (use -r)"));
+            return porch_transfer_finish(&t, error, NULL);
         }
         ok = put_tree(&t, local, target, &e);
     } else if (S_ISREG(st.st_mode)) {
-        job_new(&t, target, local, (guint64)st.st_size, (gint)(st.st_mode & 07777),
-                st.st_mtim.tv_sec);
+        porch_transfer_job_new(&t, target, local, (guint64)st.st_size, (gint)(st.st_mode & 07777),
+                               st.st_mtim.tv_sec);
     } else {
-        report_failure_take(&t, local,
-                            g_error_new_literal(G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                                                "not a regular file or folder"));
+        porch_transfer_report_failure_take(&t, local,
+                                           g_error_new_literal(G_IO_ERROR,
+                                                               G_IO_ERROR_NOT_REGULAR_FILE,
+                                                               "not a regular file or folder"));
     }
     t.p.listing_done = TRUE;
     if (ok)
-        ok = run(&t, 0, &e);
+        ok = porch_transfer_run(&t, 0, &e);
     if (!ok)
-        abandon(&t);
-    return transfer_finish(&t, error, ok ? NULL : e);
+        porch_transfer_abandon(&t);
+    return porch_transfer_finish(&t, error, ok ? NULL : e);
 }
 
-/* Whether @fn is one of put's reply callbacks (abandon() drops their requests). */
+/* Whether @fn is one of put's reply callbacks (porch_transfer_abandon() drops their requests). */
 gboolean
-put_owns_reply(PorchReplyFunc fn)
+porch_transfer_put_owns_reply(PorchReplyFunc fn)
 {
     static const PorchReplyFunc replies[] = {
             on_put_renamed, on_put_closed, on_put_status,      on_put_range_check,

@@ -6,7 +6,8 @@
  * files has many files in flight. Each file is cut into ranges of RANGE_SIZE; once a range
  * has been requested (or sent), a check-file-handle request asks the server for the SHA-256
  * of that range, which is compared with ours. Everything is driven by the replies' callbacks
- * (porch-sftp-client-private.h) and by schedule(), run after each pump of the connection.
+ * (porch-sftp-client-private.h) and by porch_transfer_schedule(), run after each pump of the
+ * connection.
  *
  * What a server claims never sizes what the client holds: a file's ranges are made as the
  * transfer reaches them, at most MAX_LIVE_RANGES of them at once (a server that does not
@@ -40,7 +41,7 @@
 /* ---- progress and failures ----------------------------------------------------------- */
 
 void
-progress(Transfer *t, Job *j, gboolean force)
+porch_transfer_progress(PorchTransfer *t, PorchTransferJob *j, gboolean force)
 {
     gint64 now = g_get_monotonic_time();
 
@@ -60,7 +61,7 @@ progress(Transfer *t, Job *j, gboolean force)
 }
 
 void
-notice(Transfer *t, const char *path, const char *fmt, ...)
+porch_transfer_notice(PorchTransfer *t, const char *path, const char *fmt, ...)
 {
     va_list ap;
     g_autofree char *m = NULL;
@@ -74,7 +75,7 @@ notice(Transfer *t, const char *path, const char *fmt, ...)
 }
 
 void
-report_failure(Transfer *t, const char *path, const GError *e)
+porch_transfer_report_failure(PorchTransfer *t, const char *path, const GError *e)
 {
     t->p.failed_files++;
     if (t->cb != NULL && t->cb->failed != NULL)
@@ -83,14 +84,14 @@ report_failure(Transfer *t, const char *path, const GError *e)
 
 /* The same for an error made for it, which it frees. */
 void
-report_failure_take(Transfer *t, const char *path, GError *e)
+porch_transfer_report_failure_take(PorchTransfer *t, const char *path, GError *e)
 {
-    report_failure(t, path, e);
+    porch_transfer_report_failure(t, path, e);
     g_error_free(e);
 }
 
 GError *
-local_error(int e, const char *what)
+porch_transfer_local_error(int e, const char *what)
 {
     if (what != NULL)
         return g_error_new(G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", what, g_strerror(e));
@@ -117,10 +118,11 @@ process_umask(void)
 
 /* ---- jobs ----------------------------------------------------------------------------- */
 
-Job *
-job_new(Transfer *t, const char *remote, const char *local, guint64 size, gint mode, gint64 mtime)
+PorchTransferJob *
+porch_transfer_job_new(PorchTransfer *t, const char *remote, const char *local, guint64 size,
+                       gint mode, gint64 mtime)
 {
-    Job *j = g_new0(Job, 1);
+    PorchTransferJob *j = g_new0(PorchTransferJob, 1);
 
     j->t = t;
     j->remote = g_strdup(remote);
@@ -131,7 +133,7 @@ job_new(Transfer *t, const char *remote, const char *local, guint64 size, gint m
     j->fd = -1;
     j->dfd = -1;
     j->refs = 1;
-    j->ranges = g_array_sized_new(FALSE, TRUE, sizeof(Range), MAX_LIVE_RANGES);
+    j->ranges = g_array_sized_new(FALSE, TRUE, sizeof(PorchTransferRange), MAX_LIVE_RANGES);
     t->p.total_files++;
     t->p.total_bytes = add_sat(t->p.total_bytes, size);
     g_queue_push_tail(&t->waiting, j);
@@ -139,7 +141,7 @@ job_new(Transfer *t, const char *remote, const char *local, guint64 size, gint m
 }
 
 static void
-job_close_files(Job *j)
+job_close_files(PorchTransferJob *j)
 {
     if (j->fd >= 0) {
         close(j->fd);
@@ -152,10 +154,10 @@ job_close_files(Job *j)
 }
 
 static void
-job_free(Job *j)
+job_free(PorchTransferJob *j)
 {
     for (guint i = 0; i < j->ranges->len; i++)
-        g_clear_pointer(&g_array_index(j->ranges, Range, i).sha, porch_sha256_free);
+        g_clear_pointer(&g_array_index(j->ranges, PorchTransferRange, i).sha, porch_sha256_free);
     g_array_unref(j->ranges);
     job_close_files(j);
     if (j->handle != NULL)
@@ -163,12 +165,12 @@ job_free(Job *j)
     g_free(j->remote);
     g_free(j->local);
     g_free(j->part);
-    dir_unref(j->dir);
+    porch_transfer_dir_unref(j->dir);
     g_free(j);
 }
 
 void
-job_unref(Job *j)
+porch_transfer_job_unref(PorchTransferJob *j)
 {
     if (--j->refs > 0)
         return;
@@ -178,16 +180,16 @@ job_unref(Job *j)
 
 /* The job is over (done or failed): it leaves the active set once its replies are in. */
 void
-job_end(Job *j)
+porch_transfer_job_end(PorchTransferJob *j)
 {
     if (j->state == JOB_DONE)
         return;
     j->state = JOB_DONE;
-    job_unref(j);
+    porch_transfer_job_unref(j);
 }
 
 void
-send_close(Job *j)
+porch_transfer_job_send_close(PorchTransferJob *j)
 {
     if (j->handle == NULL)
         return;
@@ -200,23 +202,24 @@ static void on_cleanup(PorchClient *c, guint8 type, PorchWireReader *r, gpointer
 /* A file failed: told once, its leftovers removed (a NAME.part is kept only when a resume
  * can use it), and the transfer goes on. */
 void
-job_fail(Job *j, const char *path, GError *e)
+porch_transfer_job_fail(PorchTransferJob *j, const char *path, GError *e)
 {
-    Transfer *t = j->t;
+    PorchTransfer *t = j->t;
 
     if (j->failed || j->state == JOB_DONE) {
         g_error_free(e);
         return;
     }
     j->failed = TRUE;
-    report_failure(t, path, e);
-    send_close(j);
+    porch_transfer_report_failure(t, path, e);
+    porch_transfer_job_send_close(j);
     if (t->upload) {
         if (j->temp_made) {
             /* the transfer waits for this reply: the file must be gone before it ends */
             g_autoptr(GByteArray) b = g_byte_array_new();
             porch_wire_put_cstring(b, j->part);
-            porch_client_send(t->c, SSH_FXP_REMOVE, b, NULL, 0, on_cleanup, req_new(j, 0, 0, 0));
+            porch_client_send(t->c, SSH_FXP_REMOVE, b, NULL, 0, on_cleanup,
+                              porch_transfer_req_new(j, 0, 0, 0));
         }
     } else if (j->part != NULL && !j->check_existing) {
         gboolean keep = g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
@@ -227,13 +230,13 @@ job_fail(Job *j, const char *path, GError *e)
     if (j->pieces == 0) /* else the writer thread still uses them: job_free() closes them */
         job_close_files(j);
     g_error_free(e);
-    job_end(j);
+    porch_transfer_job_end(j);
 }
 
-Req *
-req_new(Job *j, guint64 offset, guint32 len, guint64 range)
+PorchTransferReq *
+porch_transfer_req_new(PorchTransferJob *j, guint64 offset, guint32 len, guint64 range)
 {
-    Req *r = g_new(Req, 1);
+    PorchTransferReq *r = g_new(PorchTransferReq, 1);
 
     r->job = j;
     r->offset = offset;
@@ -245,15 +248,15 @@ req_new(Job *j, guint64 offset, guint32 len, guint64 range)
 
 /* Ends a request's callback: FALSE when its job is over and the reply is to be ignored. */
 gboolean
-req_live(Req *r)
+porch_transfer_req_live(PorchTransferReq *r)
 {
     return !r->job->failed && r->job->state != JOB_DONE;
 }
 
 void
-req_done(Req *r)
+porch_transfer_req_done(PorchTransferReq *r)
 {
-    job_unref(r->job);
+    porch_transfer_job_unref(r->job);
     g_free(r);
 }
 
@@ -263,15 +266,15 @@ on_cleanup(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
     (void)c;
     (void)type;
     (void)r;
-    req_done(data);
+    porch_transfer_req_done(data);
 }
 
 /* The data starts at @from: no range is made yet (a size is what the server claims). */
 void
-ranges_begin(Job *j, guint64 from)
+porch_transfer_job_ranges_begin(PorchTransferJob *j, guint64 from)
 {
     for (guint i = 0; i < j->ranges->len; i++)
-        g_clear_pointer(&g_array_index(j->ranges, Range, i).sha, porch_sha256_free);
+        g_clear_pointer(&g_array_index(j->ranges, PorchTransferRange, i).sha, porch_sha256_free);
     g_array_set_size(j->ranges, 0);
     j->from = from;
     j->next = from;
@@ -280,30 +283,30 @@ ranges_begin(Job *j, guint64 from)
 }
 
 /* The live range number @k. */
-Range *
-job_range(Job *j, guint64 k)
+PorchTransferRange *
+porch_transfer_job_range(PorchTransferJob *j, guint64 k)
 {
     g_assert(k >= j->range_base && k - j->range_base < j->ranges->len);
-    return &g_array_index(j->ranges, Range, (guint)(k - j->range_base));
+    return &g_array_index(j->ranges, PorchTransferRange, (guint)(k - j->range_base));
 }
 
 /* The number of the range that holds @offset. */
 guint64
-range_of(Job *j, guint64 offset)
+porch_transfer_job_range_of(PorchTransferJob *j, guint64 offset)
 {
     return (offset - j->from) / RANGE_SIZE;
 }
 
 /* The range that j->next is in, made when the transfer reaches it; NULL when MAX_LIVE_RANGES
  * are live (those before must be verified first). */
-Range *
-job_next_range(Job *j)
+PorchTransferRange *
+porch_transfer_job_next_range(PorchTransferJob *j)
 {
-    guint64 k = range_of(j, j->next);
-    Range r = {0};
+    guint64 k = porch_transfer_job_range_of(j, j->next);
+    PorchTransferRange r = {0};
 
     if (k < j->range_base + j->ranges->len)
-        return job_range(j, k);
+        return porch_transfer_job_range(j, k);
     if (j->ranges->len >= MAX_LIVE_RANGES)
         return NULL;
     g_assert(k == j->range_base + j->ranges->len);
@@ -311,15 +314,15 @@ job_next_range(Job *j)
     r.len = MIN(RANGE_SIZE, j->size - r.start);
     r.sha = porch_sha256_new();
     g_array_append_val(j->ranges, r);
-    return job_range(j, k);
+    return porch_transfer_job_range(j, k);
 }
 
 /* Drops the verified ranges at the front; TRUE when every range of the file is verified. */
 gboolean
-ranges_verified(Job *j)
+porch_transfer_job_ranges_verified(PorchTransferJob *j)
 {
-    while (j->ranges->len > 0 && g_array_index(j->ranges, Range, 0).verified) {
-        g_clear_pointer(&g_array_index(j->ranges, Range, 0).sha, porch_sha256_free);
+    while (j->ranges->len > 0 && g_array_index(j->ranges, PorchTransferRange, 0).verified) {
+        g_clear_pointer(&g_array_index(j->ranges, PorchTransferRange, 0).sha, porch_sha256_free);
         g_array_remove_index(j->ranges, 0);
         j->range_base++;
     }
@@ -327,32 +330,9 @@ ranges_verified(Job *j)
     return j->ranges->len == 0 && j->from + j->range_base * RANGE_SIZE >= j->size;
 }
 
-gboolean
-porch_parse_check_file(guint8 type, PorchWireReader *r, guint8 *digest, const char *path,
-                       GError **error)
-{
-    const guint8 *s;
-    guint32 len;
-
-    if (type == SSH_FXP_STATUS) {
-        if (porch_reply_status_ok(type, r, path, error))
-            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                        "no hash from the server");
-        return FALSE;
-    }
-    if (type != SSH_FXP_EXTENDED_REPLY || !porch_wire_get_string(r, &s, &len) ||
-        !porch_wire_get_string(r, &s, &len) || len != strlen(PORCH_WIRE_CHECK_FILE_SHA256) ||
-        memcmp(s, PORCH_WIRE_CHECK_FILE_SHA256, len) != 0 || r->left != PORCH_SHA256_LEN) {
-        g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                    "a malformed check-file reply");
-        return FALSE;
-    }
-    memcpy(digest, r->p, PORCH_SHA256_LEN);
-    return TRUE;
-}
-
 void
-send_check(Job *j, guint64 start, guint64 len, guint64 range, PorchReplyFunc fn)
+porch_transfer_job_send_check(PorchTransferJob *j, guint64 start, guint64 len, guint64 range,
+                              PorchReplyFunc fn)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
@@ -362,12 +342,13 @@ send_check(Job *j, guint64 start, guint64 len, guint64 range, PorchReplyFunc fn)
     porch_wire_put_u64(b, start);
     porch_wire_put_u64(b, len);
     porch_wire_put_u32(b, 0);
-    porch_client_send(j->t->c, SSH_FXP_EXTENDED, b, NULL, 0, fn, req_new(j, start, 0, range));
+    porch_client_send(j->t->c, SSH_FXP_EXTENDED, b, NULL, 0, fn,
+                      porch_transfer_req_new(j, start, 0, range));
 }
 
 /* SHA-256 of @len bytes of @fd from @start. */
 gboolean
-hash_local(int fd, guint64 start, guint64 len, guint8 *digest, GError **error)
+porch_transfer_hash_local(int fd, guint64 start, guint64 len, guint8 *digest, GError **error)
 {
     g_autoptr(PorchSha256) sha = porch_sha256_new();
     g_autofree guint8 *buf = g_malloc(1 << 20);
@@ -377,7 +358,7 @@ hash_local(int fd, guint64 start, guint64 len, guint8 *digest, GError **error)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            g_propagate_error(error, local_error(n < 0 ? errno : EIO, NULL));
+            g_propagate_error(error, porch_transfer_local_error(n < 0 ? errno : EIO, NULL));
             return FALSE;
         }
         porch_sha256_update(sha, buf, (gsize)n);
@@ -389,7 +370,8 @@ hash_local(int fd, guint64 start, guint64 len, guint8 *digest, GError **error)
 }
 
 gboolean
-store_handle(Job *j, guint8 type, PorchWireReader *r, const char *path, GError **error)
+porch_transfer_job_store_handle(PorchTransferJob *j, guint8 type, PorchWireReader *r,
+                                const char *path, GError **error)
 {
     const guint8 *h;
     guint32 len;
@@ -411,29 +393,30 @@ store_handle(Job *j, guint8 type, PorchWireReader *r, const char *path, GError *
 }
 
 void
-file_done(Job *j)
+porch_transfer_job_done(PorchTransferJob *j)
 {
-    Transfer *t = j->t;
+    PorchTransfer *t = j->t;
 
     t->p.done_files++;
     j->state = JOB_DONE; /* progress shows it whole */
-    progress(t, j, TRUE);
+    porch_transfer_progress(t, j, TRUE);
     j->state = JOB_FINISHING;
-    job_end(j); /* may free it */
+    porch_transfer_job_end(j); /* may free it */
 }
 
 /* The reply to an OPEN for a job that failed meanwhile: the handle is closed (and for put,
  * the temporary file removed). */
 void
-drop_late_handle(Job *j, guint8 type, PorchWireReader *r)
+porch_transfer_job_drop_late_handle(PorchTransferJob *j, guint8 type, PorchWireReader *r)
 {
-    if (type != SSH_FXP_HANDLE || !store_handle(j, type, r, j->remote, NULL))
+    if (type != SSH_FXP_HANDLE || !porch_transfer_job_store_handle(j, type, r, j->remote, NULL))
         return;
-    send_close(j);
+    porch_transfer_job_send_close(j);
     if (j->t->upload) {
         g_autoptr(GByteArray) b = g_byte_array_new();
         porch_wire_put_cstring(b, j->part);
-        porch_client_send(j->t->c, SSH_FXP_REMOVE, b, NULL, 0, on_cleanup, req_new(j, 0, 0, 0));
+        porch_client_send(j->t->c, SSH_FXP_REMOVE, b, NULL, 0, on_cleanup,
+                          porch_transfer_req_new(j, 0, 0, 0));
     }
 }
 
@@ -441,20 +424,20 @@ drop_late_handle(Job *j, guint8 type, PorchWireReader *r)
 
 /* Starts waiting jobs and hands out the budget of data requests, round-robin. */
 void
-schedule(Transfer *t)
+porch_transfer_schedule(PorchTransfer *t)
 {
     gboolean issued = TRUE;
 
     while (t->active.length - t->batch->len < MAX_FILES_IN_FLIGHT && t->waiting.length > 0 &&
            !t->aborted && t->c->fatal == NULL) {
-        Job *j = g_queue_pop_head(&t->waiting);
+        PorchTransferJob *j = g_queue_pop_head(&t->waiting);
         g_queue_push_tail(&t->active, j);
         j->refs++; /* held while it starts: a failure at once must not free it under us */
         if (t->upload)
-            put_start(j);
+            porch_transfer_put_start(j);
         else
-            get_start(j);
-        job_unref(j);
+            porch_transfer_get_start(j);
+        porch_transfer_job_unref(j);
     }
     guint64 max_bytes = t->upload ? MAX_PUT_BYTES_IN_FLIGHT : MAX_BYTES_IN_FLIGHT;
 
@@ -463,18 +446,18 @@ schedule(Transfer *t)
         GList *l = t->active.head;
         issued = FALSE;
         while (l != NULL && t->reqs < MAX_REQS_IN_FLIGHT && t->bytes_in_flight < max_bytes) {
-            Job *j = l->data;
+            PorchTransferJob *j = l->data;
             l = l->next; /* a failure removes the job from the list */
             j->refs++;
-            if (t->upload ? put_issue(j) : get_issue(j))
+            if (t->upload ? porch_transfer_put_issue(j) : porch_transfer_get_issue(j))
                 issued = TRUE;
-            job_unref(j);
+            porch_transfer_job_unref(j);
         }
     }
 }
 
 static gboolean
-transfer_busy(Transfer *t)
+transfer_busy(PorchTransfer *t)
 {
     return t->waiting.length > 0 || t->active.length > 0;
 }
@@ -482,22 +465,22 @@ transfer_busy(Transfer *t)
 /* Pumps until nothing is left to do, or with @waiting > 0 until at most @waiting jobs wait;
  * FALSE (with @error) when the connection failed or the transfer was cancelled. */
 gboolean
-run(Transfer *t, guint waiting, GError **error)
+porch_transfer_run(PorchTransfer *t, guint waiting, GError **error)
 {
-    schedule(t);
+    porch_transfer_schedule(t);
     while (waiting > 0 ? t->waiting.length > waiting : transfer_busy(t)) {
         /* what the writer thread has written; waiting for it when it has much to do, or
          * when nothing else can come */
-        if (pieces_collect(t,
-                           t->pieces_out > WRITER_PIECES ||
-                                   (t->pieces_out > 0 && g_hash_table_size(t->c->pending) == 0))) {
-            schedule(t);
+        if (porch_transfer_get_pieces_collect(
+                    t, t->pieces_out > WRITER_PIECES ||
+                               (t->pieces_out > 0 && g_hash_table_size(t->c->pending) == 0))) {
+            porch_transfer_schedule(t);
             continue;
         }
         if (g_hash_table_size(t->c->pending) == 0 && t->batch->len > 0) {
             /* only small files waiting for the batch's syncfs: nothing else will come */
-            flush_batch(t);
-            schedule(t);
+            porch_transfer_get_flush_batch(t);
+            porch_transfer_schedule(t);
             continue;
         }
         if (g_hash_table_size(t->c->pending) == 0) {
@@ -507,8 +490,9 @@ run(Transfer *t, guint waiting, GError **error)
         }
         if (!porch_client_pump(t->c, t->cancellable, error))
             return FALSE;
-        schedule(t);
-        progress(t, NULL, FALSE); /* also while nothing arrives: the caller may cancel */
+        porch_transfer_schedule(t);
+        porch_transfer_progress(t, NULL,
+                                FALSE); /* also while nothing arrives: the caller may cancel */
     }
     return TRUE;
 }
@@ -517,20 +501,21 @@ run(Transfer *t, guint waiting, GError **error)
  * a word, their NAME.part files kept for a resume. The connection is not used any more:
  * replies to what is in flight may still come. */
 void
-abandon(Transfer *t)
+porch_transfer_abandon(PorchTransfer *t)
 {
     GHashTableIter it;
     gpointer k, v;
-    Job *j;
+    PorchTransferJob *j;
 
     t->aborted = TRUE;
-    writer_end(t);
+    porch_transfer_get_writer_end(t);
     g_ptr_array_set_size(t->batch, 0);
     g_hash_table_iter_init(&it, t->c->pending);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         PorchPending *p = v;
-        if (p->fn == on_cleanup || get_owns_reply(p->fn) || put_owns_reply(p->fn)) {
-            Req *q = p->data;
+        if (p->fn == on_cleanup || porch_transfer_get_owns_reply(p->fn) ||
+            porch_transfer_put_owns_reply(p->fn)) {
+            PorchTransferReq *q = p->data;
             q->job->refs--;
             g_free(q);
             p->fn = NULL;
@@ -548,7 +533,7 @@ abandon(Transfer *t)
             j = l->data;
             if (!j->temp_made)
                 continue;
-            send_close(j);
+            porch_transfer_job_send_close(j);
             porch_wire_put_cstring(b, j->part);
             last = porch_client_send(t->c, SSH_FXP_REMOVE, b, NULL, 0, NULL, NULL);
         }
@@ -566,8 +551,8 @@ abandon(Transfer *t)
 }
 
 void
-transfer_init(Transfer *t, PorchClient *c, gboolean upload, PorchTransferFlags flags,
-              const PorchTransferCallbacks *cb, GCancellable *cancellable)
+porch_transfer_init(PorchTransfer *t, PorchClient *c, gboolean upload, PorchTransferFlags flags,
+                    const PorchTransferCallbacks *cb, GCancellable *cancellable)
 {
     memset(t, 0, sizeof *t);
     t->c = c;
@@ -585,13 +570,13 @@ transfer_init(Transfer *t, PorchClient *c, gboolean upload, PorchTransferFlags f
 }
 
 gboolean
-transfer_finish(Transfer *t, GError **error, GError *fatal)
+porch_transfer_finish(PorchTransfer *t, GError **error, GError *fatal)
 {
-    writer_end(t);
+    porch_transfer_get_writer_end(t);
     g_ptr_array_unref(t->batch);
     g_free(t->buf);
     t->p.listing_done = TRUE;
-    progress(t, NULL, TRUE);
+    porch_transfer_progress(t, NULL, TRUE);
     if (fatal != NULL) {
         g_propagate_error(error, fatal);
         return FALSE;
@@ -606,7 +591,7 @@ transfer_finish(Transfer *t, GError **error, GError *fatal)
 }
 
 char *
-join_remote(const char *dir, const char *name)
+porch_transfer_join_remote(const char *dir, const char *name)
 {
     return g_strconcat(strcmp(dir, "/") == 0 ? "" : dir, "/", name, NULL);
 }

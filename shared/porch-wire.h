@@ -37,6 +37,12 @@ G_BEGIN_DECLS
 #define PORCH_WIRE_CHECK_FILE_REPLY  "check-file"
 #define PORCH_WIRE_CHECK_FILE_SHA256 "sha256"
 
+/* Porch's client (porch_transfer_put(), porch-transfer.h) uploads each file into a new file
+ * of this prefix beside the target, then renames it over the target; porchd journals such a
+ * file while it exists, so that it goes if the session ends before the rename
+ * (daemon/upload-journal.h). */
+#define PORCH_WIRE_PUT_TEMP_PREFIX ".porch-put-"
+
 /* ---- Porch's extended status codes ---------------------------------------------------
  *
  * SFTP v3 has the status codes 0 to 8 only: a name that exists already and a full disk are
