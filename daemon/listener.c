@@ -19,7 +19,7 @@
 #include "fd-pass.h"
 #include "porch-acl.h"
 #include "session.h"
-#include "sftp-server.h"
+#include "upload-journal.h"
 
 /* A turned-away client gets this long to read the line and hang up... */
 #define TURN_AWAY_LINGER_SECONDS 5
@@ -403,8 +403,8 @@ on_session_exit(GObject *source, GAsyncResult *result, gpointer user_data)
         if (g_subprocess_get_if_signaled(proc) && w->state != STATE_OUT)
             g_warning("session %d (%s) died of signal %d", (int)w->pid, w->address,
                       g_subprocess_get_term_sig(proc));
-        removed = porch_sftp_cleanup(config, l->state_dir, w->pid, porch_workers_files_for,
-                                     l->workers);
+        removed = porch_upload_journal_cleanup(config, l->state_dir, w->pid,
+                                               porch_workers_files_for, l->workers);
         if (removed > 0)
             g_message("removed %u unfinished upload(s) of session %d", removed, (int)w->pid);
         g_hash_table_remove(l->sessions, GINT_TO_POINTER(w->pid));

@@ -25,7 +25,7 @@
 #include "porch-state.h"
 #include "print-watch.h"
 #include "session.h"
-#include "sftp-server.h"
+#include "upload-journal.h"
 #include "workers.h"
 
 /* --check-config waits this long for CUPS to accept and to answer each question */
@@ -484,7 +484,8 @@ main(int argc, char **argv)
     fingerprint = porch_key_fingerprint(host_key);
     ssh_key_free(host_key);
     config = porch_manager_get_config(manager);
-    if ((removed = porch_sftp_cleanup(config, state_dir, 0, porch_workers_files_for, workers)) > 0)
+    if ((removed = porch_upload_journal_cleanup(config, state_dir, 0, porch_workers_files_for,
+                                                workers)) > 0)
         g_message("removed %u unfinished upload(s) left by an earlier run", removed);
     session_program = find_program(PORCH_SESSION_PROGRAM);
     if (!system && !network_side && !porch_config_has_port(config))

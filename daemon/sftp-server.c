@@ -30,18 +30,15 @@
 #include <unistd.h>
 
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 
 #include "porch-acl.h"
 #include "porch-hash.h"
 #include "files.h"
 #include "porch-jail.h"
-#include "porch-state.h"
 #include "porch-text.h"
 #include "porch-wire.h"
+#include "upload-journal.h"
 
-/* the end of argv[0] of our session processes */
-#define PORCH_SESSION_NAME "porchd-session"
 /* check-file hashes at most this much per request (~10 s here): a client verifies a larger
  * file range by range, and no request can keep a session busy for hours */
 #define PORCH_CHECK_FILE_MAX ((guint64)16 << 30)
@@ -72,21 +69,20 @@ typedef struct {
     int parent_fd;
     char *final_name;
     char *temp_name;
-    char *journal;
-    int write_errno; /* the first failed write's: the upload is not completed */
+    char *journal_entry; /* the upload journal's entry of temp_name */
+    int write_errno;     /* the first failed write's: the upload is not completed */
 } Handle;
 
 struct _PorchSftpServer {
     const PorchSftpContext *ctx;
     PorchSftpSendFunc send;
     gpointer send_data;
-    PorchConfig *config;      /* borrowed, refreshed before each request */
-    GHashTable *files;        /* "share\npath" -> PorchFiles* */
-    GHashTable *client_temps; /* "share/rel" of a porch put's new file -> its journal entry */
+    PorchConfig *config;         /* borrowed, refreshed before each request */
+    GHashTable *files;           /* "share\npath" -> PorchFiles* */
+    PorchUploadJournal *journal; /* this session's temporary files (upload-journal.h) */
     Handle **handles;
     guint n_handles; /* max-handles when the session started */
     guint16 generation;
-    guint journal_serial;
     gint64 started;
     gboolean initialized;  /* INIT was answered */
     gboolean status_codes; /* the client's INIT announced PORCH_WIRE_EXT_STATUS_CODES */
@@ -451,13 +447,12 @@ long_name(const char *name, const struct stat *st, mode_t mode)
 
 /* ---- handles ------------------------------------------------------------------------- */
 
+/* The journal entry of @h's temporary file goes: the file is gone or is the target now. */
 static void
-journal_remove(Handle *h)
+handle_journal_remove(Handle *h)
 {
-    if (h->journal != NULL) {
-        g_unlink(h->journal);
-        g_clear_pointer(&h->journal, g_free);
-    }
+    porch_upload_journal_remove(h->journal_entry);
+    g_clear_pointer(&h->journal_entry, g_free);
 }
 
 /* Frees @h; an upload not completed is discarded, its target untouched. */
@@ -466,7 +461,7 @@ handle_free(Handle *h)
 {
     if (h->temp_name != NULL) {
         porch_files_discard(h->files, h->parent_fd, h->temp_name);
-        journal_remove(h);
+        handle_journal_remove(h);
     }
     if (h->kind == HANDLE_DIR)
         porch_files_closedir(h->files, h->listing);
@@ -560,38 +555,6 @@ read_only_for(Server *s, const PorchShare *share)
     return share == NULL || !may(s, share, PORCH_ACL_WRITE);
 }
 
-static char *
-parent_rel(const char *rel)
-{
-    const char *slash = strrchr(rel, '/');
-    return slash ? g_strndup(rel, slash - rel) : g_strdup("");
-}
-
-/* Writes the journal entry of an upload's temporary file before the file exists. */
-static char *
-journal_add(Server *s, const Target *t, const char *temp_name, GError **error)
-{
-    g_autofree char *dir = porch_state_file(s->ctx->state_dir, PORCH_STATE_UPLOADS);
-    g_autofree char *name = g_strdup_printf("%d.%u", (int)getpid(), ++s->journal_serial);
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-    g_autofree char *rel_dir = parent_rel(t->rel);
-    g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autofree char *data = NULL;
-
-    if (g_mkdir_with_parents(dir, 0700) != 0) {
-        int e = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", dir, g_strerror(e));
-        return NULL;
-    }
-    g_key_file_set_string(kf, "upload", "share", t->share->name);
-    g_key_file_set_string(kf, "upload", "dir", rel_dir);
-    g_key_file_set_string(kf, "upload", "name", temp_name);
-    data = g_key_file_to_data(kf, NULL, NULL);
-    if (!g_file_set_contents_full(path, data, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
-        return NULL;
-    return g_steal_pointer(&path);
-}
-
 /* An open that truncates: the data goes to a hidden temporary file beside the target,
  * which replaces the target in one rename when the handle is closed after a complete
  * upload. Until then every reader sees the old file; an upload that does not complete
@@ -601,21 +564,21 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
 {
     g_autofree char *name = NULL;
     g_autofree char *temp = NULL;
-    g_autofree char *journal = NULL;
+    g_autofree char *entry = NULL;
     g_autoptr(GError) error = NULL;
     int parent = -1, fd;
     Handle *h;
 
     temp = g_strdup_printf(PORCH_UPLOAD_PREFIX "%08x%08x", g_random_int(), g_random_int());
-    journal = journal_add(s, &r->t, temp, &error);
-    if (journal == NULL) {
+    entry = porch_upload_journal_add(s->journal, r->t.share->name, r->t.rel, temp, &error);
+    if (entry == NULL) {
         g_warning("%s: cannot note an upload: %s", s->ctx->who, error->message);
         return reply_status(s, r->q, SSH_FX_FAILURE, "The server cannot store uploads");
     }
     fd = porch_files_replace(r->t.files, r->t.rel, temp, access, mode,
                              (r->q->pflags & SSH_FXF_CREAT) != 0, &parent, &name, ret_in_place);
     if (fd < 0 || *ret_in_place) {
-        g_unlink(journal);
+        porch_upload_journal_remove(entry);
         return *ret_in_place ? 0 : reply_errno(s, r->q, -fd);
     }
     h = handle_new(HANDLE_FILE, &r->t);
@@ -624,7 +587,7 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
     h->parent_fd = parent;
     h->final_name = g_steal_pointer(&name);
     h->temp_name = g_steal_pointer(&temp);
-    h->journal = g_steal_pointer(&journal);
+    h->journal_entry = g_steal_pointer(&entry);
     return reply_handle(s, r->q, h);
 }
 
@@ -637,7 +600,7 @@ h_open(Server *s, Request *r)
     mode_t mode = 0666;
     int oflags = access, fd;
     struct stat st;
-    g_autofree char *journal = NULL;
+    g_autofree char *entry = NULL;
     Handle *h;
 
     if (r->q->attrs.flags & SSH_FILEXFER_ATTR_PERMISSIONS)
@@ -663,8 +626,8 @@ h_open(Server *s, Request *r)
         if ((f & SSH_FXF_CREAT) && (f & SSH_FXF_EXCL) &&
             g_str_has_prefix(base, PORCH_CLIENT_TEMP_PREFIX)) {
             g_autoptr(GError) error = NULL;
-            journal = journal_add(s, &r->t, base, &error);
-            if (journal == NULL) {
+            entry = porch_upload_journal_add(s->journal, r->t.share->name, r->t.rel, base, &error);
+            if (entry == NULL) {
                 g_warning("%s: cannot note an upload's file: %s", s->ctx->who, error->message);
                 return reply_errno(s, r->q, EIO);
             }
@@ -675,13 +638,12 @@ h_open(Server *s, Request *r)
     if (fd == G_MININT)
         fd = porch_files_open(r->t.files, r->t.rel, oflags, mode, 0);
     if (fd < 0) {
-        if (journal != NULL)
-            g_unlink(journal);
+        porch_upload_journal_remove(entry);
         return reply_errno(s, r->q, -fd);
     }
-    if (journal != NULL)
-        g_hash_table_insert(s->client_temps, g_strconcat(r->t.share->name, "/", r->t.rel, NULL),
-                            g_steal_pointer(&journal));
+    if (entry != NULL)
+        porch_upload_journal_keep_client_temp(s->journal, r->t.share->name, r->t.rel,
+                                              g_steal_pointer(&entry));
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
         return reply_errno(s, r->q, EISDIR);
@@ -712,7 +674,7 @@ h_close(Server *s, Request *r)
             e = -porch_files_commit(h->files, h->parent_fd, h->temp_name, h->final_name);
         if (e == 0) {
             g_clear_pointer(&h->temp_name, g_free); /* it is the file now */
-            journal_remove(h);
+            handle_journal_remove(h);
         } else {
             g_message("%s: upload to %s discarded, the file is left as it was: %s", s->ctx->who,
                       h->vpath, g_strerror(e));
@@ -974,19 +936,6 @@ h_readdir(Server *s, Request *r)
     return names_send(s, n);
 }
 
-/* A porch put's new file was renamed or removed: it is not to be cleaned up any more. */
-static void
-client_temp_forget(Server *s, const Target *t)
-{
-    g_autofree char *key = g_strconcat(t->share->name, "/", t->rel, NULL);
-    const char *journal = g_hash_table_lookup(s->client_temps, key);
-
-    if (journal != NULL) {
-        g_unlink(journal);
-        g_hash_table_remove(s->client_temps, key);
-    }
-}
-
 static int
 h_remove(Server *s, Request *r)
 {
@@ -994,7 +943,7 @@ h_remove(Server *s, Request *r)
 
     if (rc < 0)
         return reply_errno(s, r->q, -rc);
-    client_temp_forget(s, &r->t);
+    porch_upload_journal_forget_client_temp(s->journal, r->t.share->name, r->t.rel);
     return reply_ok(s, r->q);
 }
 
@@ -1034,7 +983,7 @@ do_rename(Server *s, Request *r, gboolean replace)
                             "Files cannot be moved from one share to another");
     rc = porch_files_rename(r->t.files, r->t.rel, r->t2.rel, replace);
     if (rc == 0)
-        client_temp_forget(s, &r->t);
+        porch_upload_journal_forget_client_temp(s->journal, r->t.share->name, r->t.rel);
     if (rc == -EEXIST)
         return reply_status(s, r->q, status_of_errno(s, EEXIST), "The new name exists already");
     return rc < 0 ? reply_errno(s, r->q, -rc) : reply_ok(s, r->q);
@@ -1703,8 +1652,7 @@ porch_sftp_server_new(const PorchSftpContext *ctx, PorchSftpSendFunc send, gpoin
     s->started = g_get_real_time() / G_USEC_PER_SEC;
     s->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify)porch_files_free);
-    /* the journal entries stay: what is still listed at the end goes with the session */
-    s->client_temps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->journal = porch_upload_journal_new(ctx->state_dir);
     s->n_handles = (guint)porch_config_get_limit(config, PORCH_LIMIT_MAX_HANDLES);
     s->handles = g_new0(Handle *, s->n_handles);
     s->max_packet = (guint32)porch_config_get_limit(config, PORCH_LIMIT_MAX_PACKET_SIZE);
@@ -1742,7 +1690,7 @@ porch_sftp_server_free(PorchSftpServer *s)
             handle_free(s->handles[i]);
     g_free(s->handles);
     g_hash_table_unref(s->files);
-    g_hash_table_unref(s->client_temps);
+    porch_upload_journal_free(s->journal);
     g_free(s->in);
     g_byte_array_unref(s->out);
     g_free(s->read_buf);
@@ -1808,85 +1756,4 @@ porch_sftp_serve(ssh_session session, ssh_channel channel, const PorchSftpContex
     }
     porch_sftp_server_free(s);
     return r;
-}
-
-/* ---- after a session ----------------------------------------------------------------- */
-
-static gboolean
-cleanup_entry(const PorchConfig *config, const char *path, PorchSftpFilesFunc files_for,
-              void *user_data)
-{
-    g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autofree char *share_name = NULL;
-    g_autofree char *dir = NULL;
-    g_autofree char *name = NULL;
-    g_autoptr(PorchFiles) files = NULL;
-    const PorchShare *share;
-
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
-        return FALSE;
-    share_name = g_key_file_get_string(kf, "upload", "share", NULL);
-    dir = g_key_file_get_string(kf, "upload", "dir", NULL);
-    name = g_key_file_get_string(kf, "upload", "name", NULL);
-    share = porch_config_lookup_share(config, share_name);
-    if (share == NULL || dir == NULL || name == NULL || strchr(name, '/') != NULL ||
-        (!g_str_has_prefix(name, PORCH_UPLOAD_PREFIX) &&
-         !g_str_has_prefix(name, PORCH_CLIENT_TEMP_PREFIX)))
-        return FALSE;
-    files = files_for != NULL ? files_for(user_data, share, NULL)
-                              : porch_files_new_direct(share->path, NULL);
-    return files != NULL && porch_files_unlink_in(files, dir, name) == 0;
-}
-
-/* Whether @pid is a porchd-session of @state_dir still running: not a zombie that has not
- * been reaped yet, not a reused pid of another program. */
-static gboolean
-session_alive(GPid pid, const char *state_dir)
-{
-    g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *cmd_path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
-    g_autofree char *stat = NULL;
-    g_autofree char *cmd = NULL;
-    gsize len = 0;
-    const char *state;
-
-    if (pid <= 0 || !g_file_get_contents(stat_path, &stat, NULL, NULL) ||
-        !g_file_get_contents(cmd_path, &cmd, &len, NULL))
-        return FALSE;
-    /* "pid (comm) S ...": the state follows the last ')' */
-    state = strrchr(stat, ')');
-    if (state == NULL || state[1] == '\0' || state[2] == 'Z' || state[2] == 'X')
-        return FALSE;
-    if (!g_str_has_suffix(cmd, PORCH_SESSION_NAME))
-        return FALSE;
-    for (gsize i = 0; i + 1 < len; i++)
-        if (cmd[i] == '\0' && g_str_equal(cmd + i + 1, state_dir))
-            return TRUE;
-    return FALSE;
-}
-
-guint
-porch_sftp_cleanup(const PorchConfig *config, const char *state_dir, GPid pid,
-                   PorchSftpFilesFunc files_for, void *user_data)
-{
-    g_autofree char *dir = porch_state_file(state_dir, PORCH_STATE_UPLOADS);
-    g_autofree char *prefix = g_strdup_printf("%d.", (int)pid);
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *n;
-    guint removed = 0;
-
-    while (d != NULL && (n = g_dir_read_name(d)) != NULL) {
-        g_autofree char *path = NULL;
-
-        if (pid != 0 && !g_str_has_prefix(n, prefix))
-            continue;
-        /* sessions outlive a porchd killed with SIGKILL: their uploads are theirs */
-        if (pid == 0 && session_alive((GPid)g_ascii_strtoll(n, NULL, 10), state_dir))
-            continue;
-        path = g_build_filename(dir, n, NULL);
-        if (cleanup_entry(config, path, files_for, user_data))
-            removed++;
-        g_unlink(path);
-    }
-    return removed;
 }

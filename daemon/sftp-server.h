@@ -11,17 +11,6 @@
 
 G_BEGIN_DECLS
 
-/* Hidden temporary files of uploads that replace a file are named with this prefix; they
- * never appear in listings and cannot be opened by name. */
-#define PORCH_UPLOAD_PREFIX ".porch-upload."
-/* What `porch put` names the new file it uploads to before renaming it over the target
- * (porch-wire.h): such a file, created by a session, is journaled like an
- * upload of ours, so that it is removed if the session ends before the rename. */
-#define PORCH_CLIENT_TEMP_PREFIX PORCH_WIRE_PUT_TEMP_PREFIX
-/* The state directory's folder PORCH_STATE_UPLOADS (porch-state.h) is where each session
- * notes its temporary files while they exist, so that porchd can remove them when a session
- * dies (porch_sftp_cleanup()). */
-
 /* The largest SFTP message the OpenSSH client accepts is 256 KiB: read replies stay below,
  * whatever max-packet-size allows requests. */
 #define PORCH_SFTP_MAX_READ (256 * 1024 - 1024)
@@ -73,13 +62,5 @@ void porch_sftp_server_free(PorchSftpServer *server);
  * PORCH_WIRE_EXT_STATUS_CODES of porch-wire.h): then SSH_FX_FILE_ALREADY_EXISTS and
  * PORCH_WIRE_FX_NO_SPACE_ON_FILESYSTEM. */
 guint32 porch_sftp_status_of_errno(int e, gboolean status_codes);
-
-/* Removes the temporary upload files that the journal of session @pid (or of every
- * session, @pid 0) in @state_dir still lists, through the files of the shares of @config
- * (@files_for with @user_data; NULL: in this process), and the journal entries. For porchd:
- * when a session process ends, and at start for the leftovers of a crash. Returns how many
- * temporary files were removed. */
-guint porch_sftp_cleanup(const PorchConfig *config, const char *state_dir, GPid pid,
-                         PorchSftpFilesFunc files_for, void *user_data);
 
 G_END_DECLS
