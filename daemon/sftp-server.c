@@ -347,8 +347,8 @@ may(Server *s, const PorchShare *share, PorchAclOp op)
  * the peer may not even read is "no such file" when hidden; our temporary files do not
  * exist for clients. */
 static int
-resolve(Server *s, const char *path, PorchAclOp op, gboolean need_share, Target *t,
-        const char **ret_why)
+resolve_target(Server *s, const char *path, PorchAclOp op, gboolean need_share, Target *t,
+               const char **ret_why)
 {
     g_auto(GStrv) parts = split_vpath(path);
 
@@ -1354,11 +1354,11 @@ gate(Server *s, const struct handler *row, Request *r)
                                                                              : ext_path;
         const char *path2 = row->arg == ARG_TWO_PATHS ? q->path2 : ext_path2;
 
-        status = resolve(s, path, op, !row->root_ok, &r->t, &why);
+        status = resolve_target(s, path, op, !row->root_ok, &r->t, &why);
         if (status != 0)
             return refuse(s, row, q, r->t.vpath ? r->t.vpath : path, status, why);
         if (row->arg == ARG_TWO_PATHS || row->arg == ARG_EXT_TWO_PATHS) {
-            status = resolve(s, path2, op, TRUE, &r->t2, &why);
+            status = resolve_target(s, path2, op, TRUE, &r->t2, &why);
             if (status != 0)
                 return refuse(s, row, q, r->t2.vpath ? r->t2.vpath : path2, status, why);
         }
@@ -1392,8 +1392,10 @@ gate(Server *s, const struct handler *row, Request *r)
     return row->fn(s, r);
 }
 
+/* A parsed request goes through its row of handlers[] and the gate; one without a row is
+ * answered OP_UNSUPPORTED. */
 static int
-dispatch(Server *s, const PorchWireRequest *q)
+dispatch_request(Server *s, const PorchWireRequest *q)
 {
     const struct handler *row = find_handler(q);
     Request r = {.q = q};
@@ -1462,7 +1464,7 @@ process_packet(Server *s, const guint8 *packet, gsize len)
         break;
     case PORCH_WIRE_PARSE_OK:
     default:
-        rc = dispatch(s, &q);
+        rc = dispatch_request(s, &q);
         break;
     }
     porch_wire_request_clear(&q);
@@ -1549,7 +1551,8 @@ open_ahead(Server *s, gsize at)
         if (go_on && q.type == SSH_FXP_OPEN) {
             const char *why = NULL;
             Target t;
-            if (resolve(s, q.path, PORCH_ACL_READ, TRUE, &t, &why) == 0 && t.rel[0] != '\0') {
+            if (resolve_target(s, q.path, PORCH_ACL_READ, TRUE, &t, &why) == 0 &&
+                t.rel[0] != '\0') {
                 porch_files_open_ahead(t.files, t.rel, O_RDONLY, q.id);
                 sent++;
             }

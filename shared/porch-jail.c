@@ -330,7 +330,7 @@ out:
 /* Opens @path (relative, not empty) beneath the root with open(2) @flags, O_CLOEXEC added
  * (and O_NOCTTY unless O_PATH), by openat2() or by the walk. Returns an fd or -errno. */
 static int
-resolve(const PorchJail *jail, const char *path, int flags, mode_t mode, gboolean nofollow)
+open_beneath(const PorchJail *jail, const char *path, int flags, mode_t mode, gboolean nofollow)
 {
     struct open_how how = {.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
 
@@ -390,7 +390,7 @@ open_nonblock(const PorchJail *jail, const char *path, int flags, gboolean nofol
     struct stat st;
     int fd, fl, r;
 
-    fd = resolve(jail, path, flags | O_NONBLOCK, 0, nofollow);
+    fd = open_beneath(jail, path, flags | O_NONBLOCK, 0, nofollow);
     if (fd < 0)
         return fd;
     if (fstat(fd, &st) < 0)
@@ -442,18 +442,18 @@ porch_jail_open(const PorchJail *jail, const char *relpath, int flags, mode_t mo
         return r;
 
     if (flags & O_PATH)
-        return resolve(jail, path, flags & (O_PATH | O_DIRECTORY), 0, nofollow);
+        return open_beneath(jail, path, flags & (O_PATH | O_DIRECTORY), 0, nofollow);
 
     if (creat) {
         /* O_CREAT|O_EXCL makes a new regular file or fails: no symlink is followed, no
          * FIFO opened, so the descriptor needs no check. */
-        fd = resolve(jail, path, flags | O_EXCL, mode, TRUE);
+        fd = open_beneath(jail, path, flags | O_EXCL, mode, TRUE);
         if (fd != -EEXIST || (flags & O_EXCL))
             return fd;
         flags &= ~O_CREAT;
     }
 
-    fd = resolve(jail, path, O_PATH | (flags & O_DIRECTORY), 0, nofollow);
+    fd = open_beneath(jail, path, O_PATH | (flags & O_DIRECTORY), 0, nofollow);
     if (fd < 0)
         return fd;
     if (fstat(fd, &st) < 0)

@@ -212,8 +212,10 @@ porch_client_send(PorchClient *c, guint8 type, const GByteArray *body, const voi
     return id;
 }
 
+/* A whole reply (@pkt: its type, request id and payload) goes to the callback of the request
+ * it answers; a reply without an id or to no request pending breaks the connection. */
 static void
-dispatch(PorchClient *c, const guint8 *pkt, gsize len)
+dispatch_reply(PorchClient *c, const guint8 *pkt, gsize len)
 {
     PorchWireReader r = {pkt + 1, len - 1};
     guint8 type = pkt[0];
@@ -303,7 +305,7 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
         if (c->sink_have == c->sink_want) {
             guint32 len = c->sink_want;
             c->sink_want = c->sink_have = 0;
-            dispatch(c, c->sink + PORCH_SINK_DATA - 9, 9 + len);
+            dispatch_reply(c, c->sink + PORCH_SINK_DATA - 9, 9 + len);
         }
     } else {
         c->in_len += (gsize)n;
@@ -321,7 +323,7 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
             break;
         }
         if (c->in_len - at >= 4 + (gsize)plen) {
-            dispatch(c, c->in + at + 4, plen);
+            dispatch_reply(c, c->in + at + 4, plen);
             at += 4 + plen;
             continue;
         }
