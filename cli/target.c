@@ -16,6 +16,7 @@
 
 #include <gio/gio.h>
 
+#include "porch-auto.h"
 #include "porch-browse.h"
 #include "porch-cli.h"
 #include "porch-config.h"
@@ -567,7 +568,7 @@ porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchClient) client = NULL;
     Trust trust = {0};
-    ssh_key key;
+    g_auto(ssh_key) key = NULL;
     int status;
 
     g_return_val_if_fail(t->addresses != NULL && t->addresses[0] != NULL, PORCH_CLI_EXIT_FAILED);
@@ -631,13 +632,11 @@ porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
             g_propagate_error(ret_error, g_steal_pointer(&error));
         else
             porch_cli_error(t->host, error->message);
-        ssh_key_free(key);
         return status;
     }
     /* success */
     if (ret_key_fingerprint != NULL)
         *ret_key_fingerprint = porch_key_fingerprint(key);
-    ssh_key_free(key);
     *ret_client = g_steal_pointer(&client);
     return PORCH_CLI_EXIT_OK;
 }

@@ -1,5 +1,6 @@
 /* porch-config.c — parse and validate porch.conf into an immutable snapshot. */
 #include "porch-config.h"
+#include "porch-auto.h"
 #include "porch-identity.h"
 #include "porch-text.h"
 
@@ -534,11 +535,10 @@ static gboolean
 parse_key(Loader *l, const char *section, const char *line, PorchPeerKey *ret_key, GError **error)
 {
     g_auto(GStrv) f = g_strsplit_set(line, " \t", 3);
-    ssh_key key = NULL;
+    g_auto(ssh_key) key = NULL;
     enum ssh_keytypes_e type;
     g_autofree char *fingerprint = NULL;
     g_autofree char *in_blob = NULL;
-    gboolean ok = FALSE;
 
     if (g_strv_length(f) < 2 || f[1][0] == '\0')
         return set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
@@ -558,32 +558,23 @@ parse_key(Loader *l, const char *section, const char *line, PorchPeerKey *ret_ke
                          "key type '%s' is not supported (use ssh-ed25519)", f[0]);
     }
     in_blob = blob_type(f[1]);
-    if (in_blob != NULL && !g_str_equal(in_blob, f[0]) && g_utf8_validate(in_blob, -1, NULL)) {
-        set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
-                  "the key is declared %s but its data is a %s key", f[0], in_blob);
-        goto out;
-    }
-    if (in_blob == NULL || ssh_pki_import_pubkey_base64(f[1], type, &key) != SSH_OK) {
-        set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
-                  "the %s key '%.16s...' is malformed", f[0], f[1]);
-        goto out;
-    }
+    if (in_blob != NULL && !g_str_equal(in_blob, f[0]) && g_utf8_validate(in_blob, -1, NULL))
+        return set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
+                         "the key is declared %s but its data is a %s key", f[0], in_blob);
+    if (in_blob == NULL || ssh_pki_import_pubkey_base64(f[1], type, &key) != SSH_OK)
+        return set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
+                         "the %s key '%.16s...' is malformed", f[0], f[1]);
     fingerprint = porch_key_fingerprint(key);
-    if (fingerprint == NULL) {
-        set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
-                  "cannot compute the fingerprint of the key");
-        goto out;
-    }
+    if (fingerprint == NULL)
+        return set_error(l, error, PORCH_CONFIG_ERROR_BAD_KEY, section, "key",
+                         "cannot compute the fingerprint of the key");
 
     /* success */
     ret_key->type = g_strdup(f[0]);
     ret_key->base64 = g_strdup(f[1]);
     ret_key->comment = g_strdup(f[2] ? g_strstrip(f[2]) : "");
     ret_key->fingerprint = g_steal_pointer(&fingerprint);
-    ok = TRUE;
-out:
-    ssh_key_free(key);
-    return ok;
+    return TRUE;
 }
 
 static gboolean

@@ -7,6 +7,8 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "porch-auto.h"
+
 char *
 porch_key_fingerprint(const ssh_key key)
 {
@@ -42,7 +44,7 @@ porch_key_public_line(const ssh_key key, const char *comment)
 static ssh_key
 create_key(const char *path, GError **error)
 {
-    ssh_key key = NULL;
+    g_auto(ssh_key) key = NULL;
     char *b64 = NULL;
     g_autofree char *dir = g_path_get_dirname(path);
     g_autoptr(GError) local = NULL;
@@ -68,14 +70,13 @@ create_key(const char *path, GError **error)
         goto out;
     }
     /* success */
-    result = key;
-    key = NULL;
+    result = g_steal_pointer(&key);
 out:
+    /* the private key's text: wiped before it is freed */
     if (b64 != NULL) {
         explicit_bzero(b64, strlen(b64));
         ssh_string_free_char(b64);
     }
-    ssh_key_free(key);
     return result;
 }
 

@@ -19,6 +19,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "porch-auto.h"
 #include "porch-config.h"
 #include "porch-hash.h"
 #include "porch-identity.h"
@@ -703,18 +704,15 @@ porch_known_peers_lookup(const char *file, const char *pin_name, guint *line)
     lines = g_strsplit(text, "\n", -1);
     for (guint i = 0; lines[i] != NULL; i++) {
         g_auto(GStrv) f = g_strsplit(g_strstrip(lines[i]), " ", 3);
-        ssh_key key = NULL;
-        char *fp;
+        g_auto(ssh_key) key = NULL;
 
         if (g_strv_length(f) != 3 || f[0][0] == '#' || strcmp(f[0], want) != 0)
             continue;
         if (ssh_pki_import_pubkey_base64(f[2], ssh_key_type_from_name(f[1]), &key) != SSH_OK)
             continue;
-        fp = porch_key_fingerprint(key);
-        ssh_key_free(key);
         if (line != NULL)
             *line = i + 1;
-        return fp;
+        return porch_key_fingerprint(key);
     }
     return NULL;
 }
@@ -754,7 +752,7 @@ porch_known_peers_add(const char *file, const char *pin_name, ssh_key key, GErro
 static gboolean
 check_host_key(PorchClient *c, const PorchConnectOptions *o, const char *known, GError **error)
 {
-    ssh_key key = NULL;
+    g_auto(ssh_key) key = NULL;
     g_autofree char *pinned = NULL;
     guint line = 0;
     gboolean advertised;
@@ -771,13 +769,11 @@ check_host_key(PorchClient *c, const PorchConnectOptions *o, const char *known, 
                     "the key presented (%s) is not the one %s advertises on the network (%s): "
                     "refusing to connect; someone may be impersonating it",
                     c->host_fp, name, o->expected_fingerprint);
-        ssh_key_free(key);
         return FALSE;
     }
     advertised = o->expected_fingerprint != NULL;
     pinned = porch_known_peers_lookup(known, name, &line);
     if (pinned != NULL) {
-        ssh_key_free(key);
         if (strcmp(pinned, c->host_fp) == 0)
             return TRUE;
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_HOST_KEY_CHANGED,
@@ -789,17 +785,14 @@ check_host_key(PorchClient *c, const PorchConnectOptions *o, const char *known, 
         return FALSE;
     }
     if (o->trust != NULL && !o->trust(name, c->host_fp, advertised, o->trust_data)) {
-        ssh_key_free(key);
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_HOST_KEY_UNTRUSTED,
                     "its key %s was not trusted", c->host_fp);
         return FALSE;
     }
     if (!porch_known_peers_add(known, name, key, error)) {
-        ssh_key_free(key);
         g_prefix_error(error, "cannot pin the key in %s: ", known);
         return FALSE;
     }
-    ssh_key_free(key);
     return TRUE;
 }
 
