@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fd-pass.h"
+#include "porch-auto.h"
 #include "porch-jail.h"
 
 typedef enum {
@@ -210,16 +211,16 @@ d_rename(PorchFiles *f, const char *from_rel, const char *to_rel, gboolean repla
 {
     g_autofree char *from = NULL;
     g_autofree char *to = NULL;
-    int p1, p2, e = 0;
+    g_auto(PorchFd) p1 = -1;
+    g_auto(PorchFd) p2 = -1;
+    int e = 0;
 
     p1 = porch_jail_open_parent(f->jail, from_rel, &from);
     if (p1 < 0)
         return p1;
     p2 = porch_jail_open_parent(f->jail, to_rel, &to);
-    if (p2 < 0) {
-        close(p1);
+    if (p2 < 0)
         return p2;
-    }
     if (replace) {
         if (renameat(p1, from, p2, to) != 0)
             e = errno;
@@ -239,8 +240,6 @@ d_rename(PorchFiles *f, const char *from_rel, const char *to_rel, gboolean repla
                 e = unlinkat(p1, from, 0) == 0 ? 0 : errno;
         }
     }
-    close(p1);
-    close(p2);
     return -e;
 }
 
@@ -337,7 +336,8 @@ d_replace(PorchFiles *f, const char *rel, const char *temp, int access, mode_t m
     g_autofree char *name = NULL;
     struct stat st;
     gboolean exists = FALSE;
-    int parent, fd;
+    g_auto(PorchFd) parent = -1;
+    int fd;
 
     *ret_in_place = FALSE;
     if (!is_one_name(temp))
@@ -352,28 +352,21 @@ d_replace(PorchFiles *f, const char *rel, const char *temp, int access, mode_t m
                                       : EACCES;
         if (S_ISLNK(st.st_mode))
             *ret_in_place = TRUE;
-        if (e != 0 || *ret_in_place) {
-            close(parent);
+        if (e != 0 || *ret_in_place)
             return -e;
-        }
         exists = TRUE;
     } else if (errno != ENOENT || !create) {
-        int e = errno;
-        close(parent);
-        return -e;
+        return -errno;
     }
     fd = openat(parent, temp, (access & O_ACCMODE) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                 exists ? (st.st_mode & 0777) : (mode & 0777));
-    if (fd < 0) {
-        int e = errno;
-        close(parent);
-        return -e;
-    }
+    if (fd < 0)
+        return -errno;
     /* the new content keeps the old file's mode, as an in-place write would (the umask may
      * have taken bits off at the open) */
     if (exists && fchmod(fd, st.st_mode & 0777) != 0)
         g_warning("cannot keep the mode of a replaced file: %s", g_strerror(errno));
-    *ret_parent_fd = parent;
+    *ret_parent_fd = g_steal_fd(&parent);
     *ret_name = g_steal_pointer(&name);
     return fd;
 }

@@ -566,7 +566,7 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
     g_autofree char *temp = NULL;
     g_autofree char *entry = NULL;
     g_autoptr(GError) error = NULL;
-    int parent = -1, fd;
+    int parent = -1, fd, rc;
     Handle *h;
 
     temp = g_strdup_printf(PORCH_UPLOAD_PREFIX "%08x%08x", g_random_int(), g_random_int());
@@ -575,11 +575,16 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
         g_warning("%s: cannot note an upload: %s", s->ctx->who, error->message);
         return reply_status(s, r->q, SSH_FX_FAILURE, "The server cannot store uploads");
     }
+    /* from here on, one way out: the journal entry goes unless the handle took it */
     fd = porch_files_replace(r->t.files, r->t.rel, temp, access, mode,
                              (r->q->pflags & SSH_FXF_CREAT) != 0, &parent, &name, ret_in_place);
-    if (fd < 0 || *ret_in_place) {
-        porch_upload_journal_remove(entry);
-        return *ret_in_place ? 0 : reply_errno(s, r->q, -fd);
+    if (*ret_in_place) { /* nothing opened: the caller writes through the link */
+        rc = 0;
+        goto out;
+    }
+    if (fd < 0) {
+        rc = reply_errno(s, r->q, -fd);
+        goto out;
     }
     h = handle_new(HANDLE_FILE, &r->t);
     h->fd = fd;
@@ -588,7 +593,10 @@ open_replacing(Server *s, Request *r, int access, mode_t mode, gboolean *ret_in_
     h->final_name = g_steal_pointer(&name);
     h->temp_name = g_steal_pointer(&temp);
     h->journal_entry = g_steal_pointer(&entry);
-    return reply_handle(s, r->q, h);
+    rc = reply_handle(s, r->q, h);
+out:
+    porch_upload_journal_remove(entry);
+    return rc;
 }
 
 static int

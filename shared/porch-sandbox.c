@@ -19,6 +19,8 @@
 #include <linux/landlock.h>
 #include <seccomp.h>
 
+#include "porch-auto.h"
+
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
 #define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
 #endif
@@ -107,7 +109,7 @@ porch_sandbox_landlock(const PorchSandboxRule *rules, guint n_rules, gboolean *r
     int abi = porch_sandbox_landlock_abi();
     guint64 handled = handled_rights(abi);
     struct landlock_ruleset_attr attr = {.handled_access_fs = handled};
-    int ruleset;
+    g_auto(PorchFd) ruleset = -1;
 
     *ret_applied = FALSE;
     if (abi == 0)
@@ -120,26 +122,22 @@ porch_sandbox_landlock(const PorchSandboxRule *rules, guint n_rules, gboolean *r
     if (SANITIZED) {
         /* LeakSanitizer reads /proc/self (see porch_sandbox_seccomp()) */
         struct landlock_path_beneath_attr proc = {.allowed_access = READ_RIGHTS & handled};
-        proc.parent_fd = open("/proc", O_PATH | O_CLOEXEC);
-        if (proc.parent_fd >= 0) {
+        g_auto(PorchFd) fd = open("/proc", O_PATH | O_CLOEXEC);
+        if (fd >= 0) {
+            proc.parent_fd = fd;
             syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &proc, 0);
-            close(proc.parent_fd);
         }
     }
     for (guint i = 0; i < n_rules; i++) {
         struct landlock_path_beneath_attr beneath = {0};
         struct stat st;
+        g_auto(PorchFd) opened = -1; /* the rule names a path: opened here */
         int fd = rules[i].fd, e;
 
         if (fd < 0)
-            fd = open(rules[i].path, O_PATH | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &st) != 0) {
-            e = errno;
-            if (rules[i].fd < 0 && fd >= 0)
-                close(fd);
-            close(ruleset);
-            return set_errno_error(error, e, rules[i].path ? rules[i].path : "a folder");
-        }
+            fd = opened = open(rules[i].path, O_PATH | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) != 0)
+            return set_errno_error(error, errno, rules[i].path ? rules[i].path : "a folder");
         if (rules[i].access & PORCH_SANDBOX_READ)
             beneath.allowed_access |= READ_RIGHTS;
         if (rules[i].access & PORCH_SANDBOX_WRITE)
@@ -151,19 +149,11 @@ porch_sandbox_landlock(const PorchSandboxRule *rules, guint n_rules, gboolean *r
         e = syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) == 0
                     ? 0
                     : errno;
-        if (rules[i].fd < 0)
-            close(fd);
-        if (e != 0) {
-            close(ruleset);
+        if (e != 0)
             return set_errno_error(error, e, "landlock_add_rule");
-        }
     }
-    if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {
-        int e = errno;
-        close(ruleset);
-        return set_errno_error(error, e, "landlock_restrict_self");
-    }
-    close(ruleset);
+    if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
+        return set_errno_error(error, errno, "landlock_restrict_self");
     *ret_applied = TRUE;
     return TRUE;
 }
