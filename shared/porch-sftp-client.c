@@ -594,6 +594,7 @@ porch_client_list_full(PorchClient *c, const char *path, GPtrArray **ret_refused
     gboolean ok = TRUE;
 
     g_return_val_if_fail(c != NULL && path != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
     porch_wire_put_cstring(b, path);
     h = porch_client_call_expect(c, SSH_FXP_OPENDIR, b, SSH_FXP_HANDLE, path, cancellable, error);
     if (h == NULL)
@@ -669,6 +670,8 @@ porch_client_stat(PorchClient *c, const char *path, GCancellable *cancellable, G
     PorchWireReader r;
     gsize len;
 
+    g_return_val_if_fail(c != NULL && path != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
     porch_wire_put_cstring(b, path);
     reply = porch_client_call_expect(c, SSH_FXP_STAT, b, SSH_FXP_ATTRS, path, cancellable, error);
     if (reply == NULL)
@@ -726,6 +729,7 @@ porch_known_peers_add(const char *file, const char *pin_name, ssh_key key, GErro
     g_autofree char *dir = g_path_get_dirname(file);
     g_autoptr(GString) s = g_string_new(NULL);
 
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
     if (pub == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "an unusable host key");
         return FALSE;
@@ -1043,6 +1047,7 @@ connect_client(const PorchConnectOptions *o, int fd, gboolean sftp, GCancellable
     int yes = 1, no = 0;
 
     g_return_val_if_fail(o != NULL && o->address != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
     c->sock = -1;
     known = o->known_peers ? g_strdup(o->known_peers) : porch_known_peers_default_file();
     port = o->port ? o->port : PORCH_DEFAULT_PORT;

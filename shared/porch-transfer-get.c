@@ -971,6 +971,7 @@ porch_transfer_get(PorchClient *c, const char *remote, const char *local, PorchT
     gboolean ok = TRUE;
 
     g_return_val_if_fail(c != NULL && remote != NULL && local != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
     porch_transfer_init(&t, c, FALSE, flags, cb, cancellable);
     if (!c->has_check_file) {
         porch_transfer_report_failure_take(

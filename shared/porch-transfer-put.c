@@ -429,6 +429,7 @@ porch_transfer_put(PorchClient *c, const char *local, const char *remote, PorchT
     gboolean ok = TRUE;
 
     g_return_val_if_fail(c != NULL && remote != NULL && local != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
     porch_transfer_init(&t, c, TRUE, flags, cb, cancellable);
     if (!c->has_check_file) {
         porch_transfer_report_failure_take(
