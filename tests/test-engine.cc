@@ -37,6 +37,7 @@
 extern "C" {
 #include "porch-identity.h"
 #include "porch-sftp-client-private.h"
+#include "porch-transfer.h"
 }
 
 namespace
@@ -234,15 +235,15 @@ class Engine : public ::testing::Test
              int flags = 0, GError **error = nullptr)
     {
         PorchTransferCallbacks cb = o->Callbacks();
-        return porch_client_get(c, remote.c_str(), local.c_str(), (PorchTransferFlags)flags, &cb,
-                                nullptr, error);
+        return porch_transfer_get(c, remote.c_str(), local.c_str(), (PorchTransferFlags)flags, &cb,
+                                  nullptr, error);
     }
     bool Put(PorchClient *c, const std::string &local, const std::string &remote, Outcome *o,
              int flags = 0, GError **error = nullptr)
     {
         PorchTransferCallbacks cb = o->Callbacks();
-        return porch_client_put(c, local.c_str(), remote.c_str(), (PorchTransferFlags)flags, &cb,
-                                nullptr, error);
+        return porch_transfer_put(c, local.c_str(), remote.c_str(), (PorchTransferFlags)flags, &cb,
+                                  nullptr, error);
     }
 
     std::string base_, work_, pub_, local_;
