@@ -16,7 +16,7 @@
  * guest of its own: one guest neither lists nor cancels another's jobs. Guests behind one NAT
  * address share theirs, and an address given to another machine later comes with the jobs
  * CUPS still remembers. jobs and cancel only ever see that user's jobs, checked here rather
- * than left to CUPS (porchd is root on CUPS's socket).
+ * than left to CUPS (to CUPS, every job comes from porchd's one local connection).
  *
  * A document is counted as it arrives: one larger than max-print-size (porch.conf) is cut off
  * there, its job cancelled so that nothing of it prints, and the client told so with
