@@ -34,6 +34,7 @@
 extern "C" {
 #include "porch-identity.h"
 #include "porch-sftp-client-private.h"
+#include "porch-state.h"
 #include "session.h"
 }
 
@@ -255,7 +256,7 @@ class KnownPeersConnect : public KnownPeers
     {
         g_autoptr(GError) error = nullptr;
         ssh_key k = porch_identity_load_or_create(
-                (base_ + "/" + state + "/" PORCH_HOST_KEY_FILE).c_str(), &error);
+                (base_ + "/" + state + "/" PORCH_STATE_HOST_KEY).c_str(), &error);
         EXPECT_NE(k, nullptr) << error->message;
         return Fingerprint(Key(k));
     }
