@@ -121,8 +121,8 @@ main(int argc, char **argv)
         g_file_set_contents((d + "/porch.conf").c_str(), conf.c_str(), -1, nullptr);
         from = ReadFile(browse_log).size();
         t0 = Clock::now();
-        pid_t porchd = lan->spawn(1, {PORCH_BUILD_DIR "/daemon/porchd", "--config",
-                                      d + "/porch.conf", "--state-dir", d + "/state"});
+        pid_t porchd = lan->spawn(1, {PORCH_PROGRAM_PORCHD, "--config", d + "/porch.conf",
+                                      "--state-dir", d + "/state"});
         start_up.push_back(WaitFor(browse_log, '+', "A on " + name, t0, from));
 
         conf += "[share B]\npath = " + d + "/share\nread = guest\n";

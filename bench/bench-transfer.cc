@@ -48,8 +48,8 @@ namespace fs = std::filesystem;
 namespace
 {
 
-constexpr const char *kPorch = PORCH_BUILD_DIR "/cli/porch";
-constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+constexpr const char *kPorch = PORCH_PROGRAM_PORCH_CLI;
+constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 constexpr const char *kSshd = "/usr/sbin/sshd";
 constexpr const char *kCipher = "aes128-gcm@openssh.com";
 constexpr int kPorchPort = 4422, kSshdPort = 2222;

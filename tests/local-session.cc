@@ -55,7 +55,7 @@ LocalSession::Start(const std::string &config_file, const std::string &state_dir
                     std::string *error)
 {
     std::unique_ptr<LocalSession> s(new LocalSession());
-    const std::string program = PORCH_BUILD_DIR "/daemon/" PORCH_SESSION_PROGRAM;
+    const std::string program = PORCH_PROGRAM_PORCHD_SESSION;
     const char *argv[] = {program.c_str(),   "--config",  config_file.c_str(), "--state-dir",
                           state_dir.c_str(), "--address", "local-session",     nullptr};
     int conn[2], control[2];

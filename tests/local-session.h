@@ -29,9 +29,9 @@ namespace porch::test
 class LocalSession
 {
   public:
-    // Starts PORCH_BUILD_DIR/daemon/porchd-session with config_file (its running
-    // configuration) and state_dir (its host key is made there on first use). nullptr with
-    // *error when it cannot be started.
+    // Starts the built porchd-session with config_file (its running configuration) and
+    // state_dir (its host key is made there on first use). nullptr with *error when it cannot
+    // be started.
     static std::unique_ptr<LocalSession> Start(const std::string &config_file,
                                                const std::string &state_dir, std::string *error);
     // Ends the session if it still runs (Wait() for 10 s, then SIGKILL) and its workers.

@@ -23,7 +23,7 @@ namespace
 using Clock = std::chrono::steady_clock;
 using porch::test::TestLan;
 
-const std::string kPorch = PORCH_BUILD_DIR "/cli/porch";
+const std::string kPorch = PORCH_PROGRAM_PORCH_CLI;
 
 using porch::test::ReadFile;
 
@@ -594,10 +594,10 @@ StartPorchd(TestLan &lan, int host, const std::string &conf)
     g_mkdir_with_parents((d + "/state").c_str(), 0700);
     g_file_set_contents((d + "/porch.conf").c_str(), full.c_str(), -1, nullptr);
     std::string log = d + "/porchd.log";
-    pid_t pid = lan.spawn(host,
-                          {PORCH_BUILD_DIR "/daemon/porchd", "--config", d + "/porch.conf",
-                           "--state-dir", d + "/state"},
-                          log);
+    pid_t pid = lan.spawn(
+            host,
+            {PORCH_PROGRAM_PORCHD, "--config", d + "/porch.conf", "--state-dir", d + "/state"},
+            log);
     if (!WaitFor([&] { return ReadFile(log).find("running") != std::string::npos; }, 10)) {
         ADD_FAILURE() << "porchd on host " << host << ": " << ReadFile(log);
         return -1;

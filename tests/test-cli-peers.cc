@@ -27,8 +27,8 @@
 namespace
 {
 
-constexpr const char *kPorch = PORCH_BUILD_DIR "/cli/porch";
-constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+constexpr const char *kPorch = PORCH_PROGRAM_PORCH_CLI;
+constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 constexpr uid_t kNobody = 65534;
 
 using porch::test::ReadFile;

@@ -72,8 +72,8 @@ using porch::test::TestLan;
 using porch::test::WriteFile;
 namespace fs = std::filesystem;
 
-constexpr const char *kPorch = PORCH_BUILD_DIR "/cli/porch";
-constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+constexpr const char *kPorch = PORCH_PROGRAM_PORCH_CLI;
+constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 constexpr const char *kDisplayName = "Alice's laptop";
 
 // ---- files ---------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ class Files : public ::testing::Test
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0 ||
             socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cli) != 0)
             return nullptr;
-        std::string program = PORCH_BUILD_DIR "/daemon/porchd-worker";
+        std::string program = PORCH_PROGRAM_PORCHD_WORKER;
         // sanitizer builds let LeakSanitizer work in the worker's sandbox (porch-sandbox.c)
         g_auto(GStrv) env = g_get_environ();
         worker_ = fork();

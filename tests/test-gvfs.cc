@@ -33,10 +33,9 @@ TEST(Gvfs, GnomeFilesMountsListsFetchesAndUploads)
                        "/drop\nwrite = guest\n";
     ASSERT_TRUE(g_file_set_contents((d + "/porch.conf").c_str(), conf.c_str(), -1, nullptr));
     std::string log = d + "/porchd.log";
-    pid_t porchd = lan->spawn(1,
-                              {PORCH_BUILD_DIR "/daemon/porchd", "--config", d + "/porch.conf",
-                               "--state-dir", d + "/state"},
-                              log);
+    pid_t porchd = lan->spawn(
+            1, {PORCH_PROGRAM_PORCHD, "--config", d + "/porch.conf", "--state-dir", d + "/state"},
+            log);
     ASSERT_GT(porchd, 0);
     for (int i = 0; i < 250 && ReadFile(log).find("running") == std::string::npos; i++)
         g_usleep(20000);

@@ -327,7 +327,7 @@ class HostileClientTest : public ::testing::Test
         for (const char *d : {"/home", "/config", "/state", "/dest"})
             ASSERT_EQ(mkdir((tmp_ + d).c_str(), 0755), 0) << strerror(errno);
         const char *other = getenv("PORCH_TEST_PORCH");
-        porch_ = other != nullptr && *other ? other : PORCH_BUILD_DIR "/cli/porch";
+        porch_ = other != nullptr && *other ? other : PORCH_PROGRAM_PORCH_CLI;
         ASSERT_EQ(access(porch_.c_str(), X_OK), 0) << porch_ << ": " << strerror(errno);
     }
 

@@ -202,7 +202,7 @@ class LeastPrivilege : public ::testing::Test
         ASSERT_TRUE(WriteFile(dir_ + "/porch.conf", conf));
         log_ = dir_ + "/porchd.log";
         launcher_ = lan_->spawn(1,
-                                {PORCH_BUILD_DIR "/daemon/porchd", "--config", dir_ + "/porch.conf",
+                                {PORCH_PROGRAM_PORCHD, "--config", dir_ + "/porch.conf",
                                  "--state-dir", dir_ + "/state"},
                                 log_);
         ASSERT_GT(launcher_, 0);
@@ -346,7 +346,7 @@ class Landlock : public ::testing::Test
             owner_ = geteuid();
             group_ = getegid();
         }
-        files_.reset(StartWorker(PORCH_BUILD_DIR "/tests/porchd-worker-unchecked"));
+        files_.reset(StartWorker(PORCH_PROGRAM_PORCHD_WORKER_UNCHECKED));
         ASSERT_NE(files_, nullptr);
     }
     void TearDown() override
@@ -497,8 +497,8 @@ TEST(PerUser, SystemAndUserServicesShareAHost)
 
     std::string sys_log = d + "/system.log", user_log = d + "/user.log";
     ASSERT_GT(lan->spawn(1,
-                         {PORCH_BUILD_DIR "/daemon/porchd", "--config", d + "/system.conf",
-                          "--state-dir", d + "/state"},
+                         {PORCH_PROGRAM_PORCHD, "--config", d + "/system.conf", "--state-dir",
+                          d + "/state"},
                          sys_log),
               0);
     ASSERT_TRUE(porch::test::WaitFor(
@@ -509,7 +509,7 @@ TEST(PerUser, SystemAndUserServicesShareAHost)
                           "--clear-groups", "env", "HOME=" + home,
                           "XDG_CONFIG_HOME=" + home + "/.config",
                           "XDG_STATE_HOME=" + home + "/.local/state", "USER=nobody",
-                          PORCH_BUILD_DIR "/daemon/porchd"},
+                          PORCH_PROGRAM_PORCHD},
                          user_log),
               0);
     ASSERT_TRUE(porch::test::WaitFor(
@@ -587,8 +587,8 @@ TEST(CheckConfig, NamesASharesOwnerWhoCannotReadOrWrite)
     ASSERT_EQ(chown((d + "/nobodys").c_str(), NobodyUid(), NobodyGid()), 0);
     auto check = [&](const std::string &conf) {
         EXPECT_TRUE(WriteFile(d + "/porch.conf", conf));
-        return porch::test::TestLan::run_local({PORCH_BUILD_DIR "/daemon/porchd", "--check-config",
-                                                "--config", d + "/porch.conf"});
+        return porch::test::TestLan::run_local(
+                {PORCH_PROGRAM_PORCHD, "--check-config", "--config", d + "/porch.conf"});
     };
 
     auto good = check("[share Mine]\npath = " + d +

@@ -25,7 +25,7 @@
 namespace
 {
 
-constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 
 struct ProcResult {
     int status = -1;

@@ -72,7 +72,6 @@ namespace
 using Clock = std::chrono::steady_clock;
 using porch::test::Contains;
 using porch::test::ContainsNoCase;
-using porch::test::FindBuilt;
 using porch::test::MakeDirs;
 using porch::test::MakeKey;
 using porch::test::ReadFile;
@@ -82,8 +81,8 @@ using porch::test::WaitFor;
 using porch::test::WriteFile;
 namespace fs = std::filesystem;
 
-constexpr const char *kPorch = PORCH_BUILD_DIR "/cli/porch";
-constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+constexpr const char *kPorch = PORCH_PROGRAM_PORCH_CLI;
+constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 constexpr const char *kDisplayName = "Alice's laptop";
 
 // ---- small helpers ---------------------------------------------------------------------------
@@ -279,7 +278,8 @@ class PrintTest : public ::testing::Test
                 why_not_ = std::string(bin) + " is not built";
                 return;
             }
-        backend_ = FindBuilt(PORCH_BUILD_DIR, "porch-backend");
+        if (access(PORCH_PROGRAM_PORCH_BACKEND, X_OK) == 0)
+            backend_ = PORCH_PROGRAM_PORCH_BACKEND;
         ppd_ = PorchPpd();
         if (access(ppd_.c_str(), R_OK) != 0)
             ppd_.clear();
@@ -1155,7 +1155,7 @@ TEST_F(PrintTest, InterruptedDocumentIsCancelled)
 
 TEST_F(PrintTest, BackendRunAsCupsdRunsIt)
 {
-    ASSERT_FALSE(backend_.empty()) << "porch-backend is not built in " PORCH_BUILD_DIR;
+    ASSERT_FALSE(backend_.empty()) << PORCH_PROGRAM_PORCH_BACKEND " is not built";
 
     // Without arguments: the discovery line lpinfo -v shows.
     RunResult r = Cups(2, {backend_});
@@ -1206,7 +1206,7 @@ TEST_F(PrintTest, BackendRunAsCupsdRunsIt)
 
 TEST_F(PrintTest, PrinterAddPrintsEndToEnd)
 {
-    ASSERT_FALSE(backend_.empty()) << "porch-backend is not built in " PORCH_BUILD_DIR;
+    ASSERT_FALSE(backend_.empty()) << PORCH_PROGRAM_PORCH_BACKEND " is not built";
     ASSERT_FALSE(ppd_.empty()) << "packaging/porch.ppd is missing";
 
     // porch printer add, on host 2's own cupsd
@@ -1265,7 +1265,7 @@ TEST_F(PrintTest, PrinterAddPrintsEndToEnd)
 // reach it.
 TEST_F(PrintTest, PrinterAddByDisplayName)
 {
-    ASSERT_FALSE(backend_.empty()) << "porch-backend is not built in " PORCH_BUILD_DIR;
+    ASSERT_FALSE(backend_.empty()) << PORCH_PROGRAM_PORCH_BACKEND " is not built";
     ASSERT_FALSE(ppd_.empty()) << "packaging/porch.ppd is missing";
     const std::string target = std::string(kDisplayName) + "/Office";
     std::vector<std::string> args = {"printer", "add", target};

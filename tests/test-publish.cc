@@ -52,7 +52,7 @@ using porch::test::RunResult;
 using porch::test::TestLan;
 
 constexpr int kPort = 4422;
-constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 constexpr const char *kHostType = "_porch._tcp";
 constexpr const char *kShareType = "_sftp-ssh._tcp";
 

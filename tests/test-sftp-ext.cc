@@ -160,7 +160,7 @@ class PorchdLan : public ::testing::Test
         ASSERT_TRUE(g_file_set_contents((dir_ + "/porch.conf").c_str(), conf.c_str(), -1, nullptr));
         log_ = dir_ + "/porchd.log";
         porchd_ = lan_->spawn(1,
-                              {PORCH_BUILD_DIR "/daemon/porchd", "--config", dir_ + "/porch.conf",
+                              {PORCH_PROGRAM_PORCHD, "--config", dir_ + "/porch.conf",
                                "--state-dir", dir_ + "/state"},
                               log_);
         ASSERT_GT(porchd_, 0);
@@ -568,7 +568,7 @@ StartPorchd(porch::test::TestLan *lan, const std::string &conf, const std::strin
     std::string d = lan->host_dir(1);
     std::string log = d + "/porchd.log";
     g_file_set_contents((d + "/porch.conf").c_str(), conf.c_str(), -1, nullptr);
-    std::string porchd = "exec " PORCH_BUILD_DIR "/daemon/porchd --config " + d +
+    std::string porchd = "exec " PORCH_PROGRAM_PORCHD " --config " + d +
                          "/porch.conf --state-dir " + d + "/state";
     if (mount.empty())
         lan->spawn(1, {"sh", "-c", porchd}, log);
@@ -971,8 +971,7 @@ TEST(PorchdNet, AuthMethodsNotOfferedAreRefusedUnprocessed)
                                     -1, nullptr));
     lan->spawn(1,
                {"env", "KRB5_TRACE=" + trace, "KRB5_KTNAME=FILE:" + d + "/no.keytab",
-                PORCH_BUILD_DIR "/daemon/porchd", "--config", d + "/porch.conf", "--state-dir",
-                d + "/state"},
+                PORCH_PROGRAM_PORCHD, "--config", d + "/porch.conf", "--state-dir", d + "/state"},
                log);
     ASSERT_TRUE(porch::test::WaitFor([&] { return Contains(ReadFile(log), "running"); }, 5))
             << ReadFile(log);

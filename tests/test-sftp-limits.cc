@@ -107,8 +107,8 @@ class SftpLimits : public ::testing::Test
         log_ = dir_ + "/porchd.log";
         std::vector<std::string> argv = wrap;
         for (const std::string &a :
-             {std::string(PORCH_BUILD_DIR "/daemon/porchd"), std::string("--config"),
-              dir_ + "/porch.conf", std::string("--state-dir"), dir_ + "/state"})
+             {std::string(PORCH_PROGRAM_PORCHD), std::string("--config"), dir_ + "/porch.conf",
+              std::string("--state-dir"), dir_ + "/state"})
             argv.push_back(a);
         porchd_ = lan_->spawn(1, argv, log_);
         ASSERT_GT(porchd_, 0);

@@ -57,7 +57,7 @@ namespace fs = std::filesystem;
 namespace
 {
 
-constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 constexpr int kPort = 4422;
 
 // ---- files ---------------------------------------------------------------------------------

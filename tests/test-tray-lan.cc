@@ -48,7 +48,7 @@ TEST_F(TrayLanTest, NeighbourIsListedLiveAndItsShareBrowses)
     g_autoptr(GdkPixbuf) shot = gdk_pixbuf_get_from_window(gw, 0, 0, gdk_window_get_width(gw),
                                                            gdk_window_get_height(gw));
     ASSERT_NE(shot, nullptr);
-    std::string dir = std::string(PORCH_BUILD_DIR) + "/tests/artifacts";
+    std::string dir = PORCH_ARTIFACTS_DIR;
     fs::create_directories(dir);
     std::string png = dir + "/porch-tray-window.png";
     g_autoptr(GError) error = nullptr;

@@ -34,7 +34,6 @@ namespace
 
 using namespace porch::test::tray;
 using porch::test::Contains;
-using porch::test::FindBuilt;
 using porch::test::MakeKey;
 using porch::test::RunResult;
 
@@ -123,13 +122,14 @@ class TrayPrintTest : public TrayDesktopFixture
         if (!lan_)
             return;
         may_skip_ = false;
-        std::string backend = FindBuilt(PORCH_BUILD_DIR, "porch-backend");
+        std::string backend = PORCH_PROGRAM_PORCH_BACKEND;
         std::error_code ec;
         std::string ppd =
                 fs::weakly_canonical(
                         fs::path(PORCH_TEST_DATA) / ".." / ".." / "packaging" / "porch.ppd", ec)
                         .string();
-        if (backend.empty() || access(kPorchd, X_OK) != 0 || access(ppd.c_str(), R_OK) != 0) {
+        if (access(backend.c_str(), X_OK) != 0 || access(kPorchd, X_OK) != 0 ||
+            access(ppd.c_str(), R_OK) != 0) {
             why_not_ = "porchd, porch-backend or packaging/porch.ppd missing";
             return;
         }

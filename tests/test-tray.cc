@@ -18,7 +18,7 @@
 namespace
 {
 
-constexpr const char *kTray = PORCH_BUILD_DIR "/gui/porch-tray";
+constexpr const char *kTray = PORCH_PROGRAM_PORCH_TRAY;
 
 std::string
 Which(const char *tool)

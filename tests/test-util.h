@@ -50,25 +50,6 @@ WaitFor(const std::function<bool()> &pred, double seconds)
     }
 }
 
-// A regular executable file named `name` below build_dir (outside CMakeFiles), "" if none.
-inline std::string
-FindBuilt(const std::string &build_dir, const std::string &name)
-{
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(build_dir, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_directory(ec) && it->path().filename() == "CMakeFiles") {
-            it.disable_recursion_pending();
-            continue;
-        }
-        if (it->path().filename() == name && it->is_regular_file(ec) &&
-            access(it->path().c_str(), X_OK) == 0)
-            return it->path().string();
-    }
-    return "";
-}
-
 // Makes an Ed25519 key pair at path (and path.pub) with ssh-keygen; returns the public key
 // line, "" on failure.
 inline std::string

@@ -5,7 +5,7 @@
 //     TEST(Publish, ShareIsBrowsable)
 //     {
 //         PORCH_REQUIRE_LAN(lan, 2);   // skips when not root (fails under CI=...)
-//         pid_t d = lan->spawn(1, {PORCH_BUILD_DIR "/daemon/porchd", "--config", conf});
+//         pid_t d = lan->spawn(1, {PORCH_PROGRAM_PORCHD, "--config", conf});
 //         auto r = lan->run(2, {"avahi-browse", "-rpt", "_sftp-ssh._tcp"});
 //         ...
 //     }
@@ -145,7 +145,7 @@ class TestLan
     // CUPS_SERVER=cups_server(i) in its environment: without it libcups falls back to
     // /run/cups/cups.sock, the machine's own cupsd.
     struct CupsdOptions {
-        // A file to install as the backend "porch" (e.g. PORCH_BUILD_DIR's porch-backend); ""
+        // A file to install as the backend "porch" (e.g. the built porch-backend); ""
         // for none.
         std::string porch_backend;
         // PORCH_STATE_DIR that cupsd passes to backends (SetEnv): where the porch backend finds

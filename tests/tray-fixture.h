@@ -51,7 +51,7 @@ using porch::test::WriteFile;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-inline constexpr const char *kPorchd = PORCH_BUILD_DIR "/daemon/porchd";
+inline constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 inline constexpr const char *kDisplayName = "Alice's laptop";
 inline constexpr const char *kHost = "porchtl1.local";
 
