@@ -73,6 +73,7 @@ struct _PorchPublisher {
     GMainContext *context; /* the thread-default context at creation */
     AvahiGLibPoll *poll;
     AvahiClient *client; /* NULL before the first apply, and while no bus could be reached */
+    int client_error;    /* why avahi_client_new() last returned NULL */
     char *fp;            /* TXT value of fp= */
     char *default_name;  /* the display name when the configuration sets none; NULL: its own */
     guint16 port;
@@ -422,14 +423,16 @@ on_client_state(AvahiClient *client, AvahiClientState state, void *user_data)
 static void
 client_start(PorchPublisher *self)
 {
-    int error = AVAHI_OK;
+    /* The error goes into the publisher, not a local: avahi_client_new() keeps the address
+     * only for the call, but GCC cannot know that, and at -O3 (GCC 12) it takes every later
+     * call here for a possible use of a dangling pointer to the local. */
     AvahiClient *client = avahi_client_new(avahi_glib_poll_get(self->poll), AVAHI_CLIENT_NO_FAIL,
-                                           on_client_state, self, &error);
+                                           on_client_state, self, &self->client_error);
 
     if (client == NULL) {
         /* No system bus at all (NO_FAIL covers only a missing avahi-daemon). Any group made
          * from a callback went with the client. */
-        g_debug("cannot reach the system bus: %s", avahi_strerror(error));
+        g_debug("cannot reach the system bus: %s", avahi_strerror(self->client_error));
         for (guint i = 0; i < self->services->len; i++) {
             Service *svc = g_ptr_array_index(self->services, i);
             svc->group = NULL;
