@@ -371,29 +371,12 @@ find_program(const char *name)
     return g_build_filename(PORCH_LIBEXECDIR, name, NULL);
 }
 
-int
-main(int argc, char **argv)
+/* The network side of the system service (@network_side: the launcher started it), or a
+ * per-user porchd: everything but the launcher. Returns porchd's exit status. */
+static int
+serve(const char *config_file, const char *state_dir, const char *worker_program, gboolean system,
+      gboolean network_side)
 {
-    g_autofree char *config_file = NULL;
-    g_autofree char *state_dir = NULL;
-    gboolean check_config = FALSE, version = FALSE, system = FALSE, network_side = FALSE;
-    GOptionEntry entries[] = {
-            {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
-             "Read FILE instead of the default porch.conf", "FILE"},
-            {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
-             "Keep the host key and pending peers in DIR", "DIR"},
-            {"system", 0, 0, G_OPTION_ARG_NONE, &system,
-             "Run as the system service: /etc/porch/porch.conf and /var/lib/porch "
-             "(the default when run as root)",
-             NULL},
-            {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config,
-             "Check the configuration, print OK or the error, and exit", NULL},
-            {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
-            {"network-side", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &network_side,
-             "Run as the launcher's network side (the launcher starts it)", NULL},
-            G_OPTION_ENTRY_NULL,
-    };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchManager) manager = NULL;
     g_autoptr(PorchConfig) config = NULL;
@@ -405,65 +388,15 @@ main(int argc, char **argv)
     g_autofree char *host_key_file = NULL;
     g_autofree char *fingerprint = NULL;
     g_autofree char *session_program = NULL;
-    g_autofree char *worker_program = NULL;
     g_autoptr(PorchWorkers) workers = NULL;
-    pid_t pid_in_file = getpid();
+    /* the launcher's pid, when there is one: a reload goes through it (porch-state.h) */
+    pid_t pid_in_file = network_side ? getppid() : getpid();
     g_autofree char *pid_file = NULL;
     ssh_key host_key = NULL;
     guint removed;
     Daemon d;
 
-    g_option_context_set_summary(ctx, "Share folders and printers with the neighbours that "
-                                      "porch.conf names.");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        fprintf(stderr, "porchd: %s (see porchd --help)\n", error->message);
-        return 2;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "porchd: unexpected argument '%s' (see porchd --help)\n", argv[1]);
-        return 2;
-    }
-    if (version) {
-        printf("porchd %s\n", PORCH_VERSION);
-        return 0;
-    }
-    if (geteuid() == 0)
-        system = TRUE;
-    if (config_file == NULL)
-        config_file = porch_config_default_file(system);
-    if (state_dir == NULL)
-        state_dir = porch_state_default_dir(system);
-
-    if (check_config) {
-        g_autoptr(PorchConfig) checked = porch_config_load_file(config_file, &error);
-        if (checked == NULL) {
-            fprintf(stderr, "%s\n", error->message);
-            return 1;
-        }
-        if (!check_owners(checked, config_file) || !check_queues(checked, config_file))
-            return 1;
-        printf("OK\n");
-        return 0;
-    }
-    worker_program = find_program(PORCH_WORKER_PROGRAM);
-    /* The system service: root starts the network side as 'porch', and the workers as the
-     * shares' owners, and does nothing else (launcher.h). */
-    if (geteuid() == 0 && !network_side) {
-        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-        return porch_launcher_run(self, config_file, state_dir, worker_program);
-    }
-    if (network_side) {
-        struct stat st;
-        if (fstat(PORCH_LAUNCHER_FD, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-            g_printerr("porchd: --network-side is for the launcher to use\n");
-            return 2;
-        }
-        pid_in_file = getppid();
-        workers = porch_workers_new(PORCH_LAUNCHER_FD, worker_program);
-    } else {
-        workers = porch_workers_new(-1, worker_program);
-    }
+    workers = porch_workers_new(network_side ? PORCH_LAUNCHER_FD : -1, worker_program);
     if (g_mkdir_with_parents(state_dir, 0700) != 0) {
         g_printerr("porchd: cannot create the state directory %s: %s\n", state_dir,
                    g_strerror(errno));
@@ -520,7 +453,7 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, on_sigterm, &d);
     g_unix_signal_add(SIGINT, on_sigterm, &d);
 
-    /* the launcher's pid, when there is one: a reload goes through it (porch-state.h) */
+    /* for porch peers accept (porch-state.h) */
     pid_file = porch_state_write_pid(state_dir, pid_in_file, &error);
     if (pid_file == NULL) {
         /* serving goes on without it */
@@ -548,4 +481,80 @@ main(int argc, char **argv)
         g_warning("cannot remove the pid file %s: %s", pid_file, g_strerror(errno));
     g_message("stopped");
     return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *config_file = NULL;
+    g_autofree char *state_dir = NULL;
+    gboolean check_config = FALSE, version = FALSE, system = FALSE, network_side = FALSE;
+    GOptionEntry entries[] = {
+            {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
+             "Read FILE instead of the default porch.conf", "FILE"},
+            {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+             "Keep the host key and pending peers in DIR", "DIR"},
+            {"system", 0, 0, G_OPTION_ARG_NONE, &system,
+             "Run as the system service: /etc/porch/porch.conf and /var/lib/porch "
+             "(the default when run as root)",
+             NULL},
+            {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config,
+             "Check the configuration, print OK or the error, and exit", NULL},
+            {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+            {"network-side", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &network_side,
+             "Run as the launcher's network side (the launcher starts it)", NULL},
+            G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *worker_program = NULL;
+
+    g_option_context_set_summary(ctx, "Share folders and printers with the neighbours that "
+                                      "porch.conf names.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        fprintf(stderr, "porchd: %s (see porchd --help)\n", error->message);
+        return 2;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "porchd: unexpected argument '%s' (see porchd --help)\n", argv[1]);
+        return 2;
+    }
+    if (version) {
+        printf("porchd %s\n", PORCH_VERSION);
+        return 0;
+    }
+    if (geteuid() == 0)
+        system = TRUE;
+    if (config_file == NULL)
+        config_file = porch_config_default_file(system);
+    if (state_dir == NULL)
+        state_dir = porch_state_default_dir(system);
+
+    if (check_config) {
+        g_autoptr(PorchConfig) checked = porch_config_load_file(config_file, &error);
+        if (checked == NULL) {
+            fprintf(stderr, "%s\n", error->message);
+            return 1;
+        }
+        if (!check_owners(checked, config_file) || !check_queues(checked, config_file))
+            return 1;
+        printf("OK\n");
+        return 0;
+    }
+    worker_program = find_program(PORCH_WORKER_PROGRAM);
+    /* The system service: root starts the network side as 'porch', and the workers as the
+     * shares' owners, and does nothing else (launcher.h). */
+    if (geteuid() == 0 && !network_side) {
+        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+        return porch_launcher_run(self, config_file, state_dir, worker_program);
+    }
+    if (network_side) {
+        struct stat st;
+        if (fstat(PORCH_LAUNCHER_FD, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+            g_printerr("porchd: --network-side is for the launcher to use\n");
+            return 2;
+        }
+    }
+    return serve(config_file, state_dir, worker_program, system, network_side);
 }
