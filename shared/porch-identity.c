@@ -83,13 +83,27 @@ out:
 ssh_key
 porch_identity_load_or_create(const char *path, GError **error)
 {
-    ssh_key key = NULL;
-
     g_return_val_if_fail(path != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
     if (!g_file_test(path, G_FILE_TEST_EXISTS))
         return create_key(path, error);
+    return porch_identity_load(path, error);
+}
+
+ssh_key
+porch_identity_load(const char *path, GError **error)
+{
+    ssh_key key = NULL;
+
+    g_return_val_if_fail(path != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    /* libssh says only "error" for a missing file: tell that case apart */
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such key file %s", path);
+        return NULL;
+    }
     if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                     "%s: not a readable private key without passphrase", path);

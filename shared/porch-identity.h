@@ -12,6 +12,11 @@ G_BEGIN_DECLS
  * read, written or parsed. An existing key of another type is used as it is. */
 ssh_key porch_identity_load_or_create(const char *path, GError **error);
 
+/* Loads the private key at @path as porch_identity_load_or_create() does, but never writes
+ * one: when there is no file there, fails with G_IO_ERROR_NOT_FOUND ("no such key file
+ * PATH"). For a key file someone named: a mistyped name must not become a new key. */
+ssh_key porch_identity_load(const char *path, GError **error);
+
 /* Returns the SHA-256 fingerprint of @key's public part as "SHA256:" and unpadded base64,
  * the form `ssh-keygen -l` prints; NULL if @key is not usable. Free with g_free(). */
 char *porch_key_fingerprint(const ssh_key key);
