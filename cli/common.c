@@ -73,6 +73,12 @@ porch_cli_parse_options(GOptionContext *ctx, const char *command, int *argc, cha
         porch_cli_usage_error(command, "--timeout takes a number of seconds above 0");
         return FALSE;
     }
+    /* Before looking for HOST: a mistyped key name must neither become a new key nor log in
+     * as guest (porch_cli_connect_full() makes sure again). */
+    if (common->identity != NULL && !g_file_test(common->identity, G_FILE_TEST_EXISTS)) {
+        porch_cli_no_key_file(command, common->identity);
+        return FALSE;
+    }
     /* "--" ends the options; GOption leaves it in place */
     for (int i = 1; i < *argc; i++) {
         if (strcmp((*argv)[i], "--") == 0) {

@@ -35,8 +35,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PorchCliCommon, porch_cli_common_clear)
 /* Adds --timeout, --identity (@with_identity) and --quiet (when @quiet_help, its help text). */
 void porch_cli_add_common_entries(GOptionContext *ctx, PorchCliCommon *common,
                                   gboolean with_identity, const char *quiet_help);
-/* Parses the options, checks --timeout (default 3 s) and drops a "--"; FALSE having told the
- * usage error on stderr. */
+/* Parses the options, checks --timeout (default 3 s) and --identity (the file must exist:
+ * porch_cli_no_key_file()) and drops a "--"; FALSE having told the usage error on stderr. */
 gboolean porch_cli_parse_options(GOptionContext *ctx, const char *command, int *argc, char ***argv,
                                  PorchCliCommon *common);
 /* "porch COMMAND: MESSAGE (see porch COMMAND --help)" on stderr, MESSAGE made safe. */
@@ -122,17 +122,20 @@ char *porch_cli_target_share(const PorchCliTarget *target);
 int porch_cli_target_resolve(PorchCliTarget *target, double timeout);
 
 /* Connects to a resolved @target with the key in @identity_file (NULL: the default one,
- * created when missing), pinning the host's key on first contact: asking on a terminal,
- * otherwise trusting it and saying so on stderr unless @quiet. Returns PORCH_CLI_EXIT_OK and
- * the client in @ret_client (and this user's key fingerprint in @ret_key_fingerprint, may be
- * NULL; free with g_free()), or an exit status having told why on stderr. */
+ * created when missing, saying so on stderr; a named file that does not exist is a usage
+ * error, PORCH_CLI_EXIT_USAGE: nothing is created there), pinning the host's key on first contact:
+ * asking on a terminal, otherwise trusting it and saying so on stderr unless @quiet. Returns
+ * PORCH_CLI_EXIT_OK and the client in @ret_client (and this user's key fingerprint in
+ * @ret_key_fingerprint, may be NULL; free with g_free()), or an exit status having told why on
+ * stderr. */
 int porch_cli_connect(const PorchCliTarget *target, const char *identity_file, gboolean quiet,
                       PorchClient **ret_client, char **ret_key_fingerprint);
 
 /* How porch_cli_connect_full() connects. Zero for everything is what porch_cli_connect()
  * does with no identity file. */
 typedef struct {
-    const char *identity_file; /* NULL: this user's key, created when missing */
+    const char *identity_file; /* NULL: this user's key, created when missing; else a
+                                  file that must exist */
     const char *known_peers;   /* NULL: this user's $XDG_CONFIG_HOME/porch/known_peers */
     const char *user;          /* the user name sent with the key; NULL: the login name */
     gboolean quiet;            /* no "pinned the key ... on first use" line */
@@ -165,5 +168,9 @@ void porch_cli_put_text(FILE *f, const char *s);
 
 /* "porch: WHAT: MESSAGE\n" on stderr, both through porch_cli_put_text(). */
 void porch_cli_error(const char *what, const char *message);
+/* "porch COMMAND: no such key file PATH (porch id --identity PATH creates one)" on stderr
+ * (COMMAND NULL: "porch: ..."): what every command but `porch id` says of an --identity that
+ * does not exist. Only `porch id` makes a key at a path someone named. */
+void porch_cli_no_key_file(const char *command, const char *path);
 
 G_END_DECLS

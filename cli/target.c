@@ -45,6 +45,24 @@ porch_cli_error(const char *what, const char *message)
     fputc('\n', stderr);
 }
 
+void
+porch_cli_no_key_file(const char *command, const char *path)
+{
+    g_autofree char *quoted = g_shell_quote(path);
+    /* the path as typed where it needs no quotes, so that the hint reads plainly */
+    gboolean plain = *path != '\0' && strpbrk(path, " \t\n'\"\\$`!*?[]{}()<>|&;#~") == NULL;
+    g_autofree char *line =
+            g_strdup_printf("no such key file %s (porch id --identity %s creates one)", path,
+                            plain ? path : quoted);
+
+    fputs("porch", stderr);
+    if (command != NULL)
+        fprintf(stderr, " %s", command);
+    fputs(": ", stderr);
+    porch_cli_put_text(stderr, line);
+    fputc('\n', stderr);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Parsing */
 
@@ -574,18 +592,39 @@ porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
     g_return_val_if_fail(t->addresses != NULL && t->addresses[0] != NULL, PORCH_CLI_EXIT_FAILED);
     g_return_val_if_fail(ret_error == NULL || *ret_error == NULL, PORCH_CLI_EXIT_FAILED);
 
-    if (identity_file == NULL)
+    if (identity_file != NULL) {
+        /* a file someone named: never made here (only `porch id` makes one) */
+        key = porch_identity_load(identity_file, &error);
+    } else {
+        gboolean existed;
+
         identity_file = default_identity = porch_identity_default_file();
-    key = porch_identity_load_or_create(identity_file, &error);
+        existed = g_file_test(identity_file, G_FILE_TEST_EXISTS);
+        key = porch_identity_load_or_create(identity_file, &error);
+        /* said once: the next command finds the key there */
+        if (key != NULL && !existed) {
+            g_autofree char *line = g_strdup_printf(
+                    "made a new key for this user in %s; `porch id` shows it", identity_file);
+            fputs("porch: ", stderr);
+            porch_cli_put_text(stderr, line);
+            fputc('\n', stderr);
+        }
+    }
     if (key == NULL) {
+        status = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ? PORCH_CLI_EXIT_USAGE
+                                                                          : PORCH_CLI_EXIT_FAILED;
         if (ret_error != NULL) {
             g_propagate_error(ret_error, g_steal_pointer(&error));
-            return PORCH_CLI_EXIT_FAILED;
+            return status;
         }
-        fputs("porch: ", stderr);
-        porch_cli_put_text(stderr, error->message);
-        fputc('\n', stderr);
-        return PORCH_CLI_EXIT_FAILED;
+        if (status == PORCH_CLI_EXIT_USAGE) {
+            porch_cli_no_key_file(NULL, identity_file);
+        } else {
+            fputs("porch: ", stderr);
+            porch_cli_put_text(stderr, error->message);
+            fputc('\n', stderr);
+        }
+        return status;
     }
     trust.ask = !o->never_ask && isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 

@@ -385,6 +385,140 @@ TEST_F(CliTest, IdentityThatIsNotAKeyFailsNamingTheFile)
     EXPECT_NE(extra.err.find("'now'"), std::string::npos) << extra.err;
 }
 
+// ---- keys: only porch id makes one at a path someone named ---------------------------------
+
+// A listening TCP socket on 127.0.0.1 that accepts nothing by itself: whether anyone
+// connected shows in Connected().
+struct Listener {
+    int fd = -1;
+    int port = 0;
+    Listener()
+    {
+        struct sockaddr_in a = {};
+        socklen_t len = sizeof a;
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 8) == 0 &&
+            getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+            port = ntohs(a.sin_port);
+    }
+    Listener(const Listener &) = delete;
+    Listener &operator=(const Listener &) = delete;
+    ~Listener()
+    {
+        if (fd >= 0)
+            close(fd);
+    }
+    bool Connected() const
+    {
+        int c = accept(fd, nullptr, nullptr);
+        if (c < 0)
+            return false;
+        close(c);
+        return true;
+    }
+};
+
+TEST_F(CliTest, AKeyFileThatDoesNotExistIsAUsageErrorAndNothingIsMade)
+{
+    Listener server;
+    ASSERT_GT(server.port, 0);
+    const std::string host = "127.0.0.1:" + std::to_string(server.port);
+    const std::string doc = dir_ + "/doc.txt";
+    ASSERT_TRUE(g_file_set_contents(doc.c_str(), "hello\n", -1, nullptr));
+    struct Case {
+        std::string key;  // the missing key file
+        std::string hint; // how the message names it in the command to run
+    };
+    const std::string plain = dir_ + "/nokeys/id_rsa";
+    const std::string spaced = dir_ + "/my keys/id";
+    for (const Case &c : {Case{plain, plain}, Case{spaced, "'" + spaced + "'"}}) {
+        const std::vector<std::vector<std::string>> commands = {
+                {"ls", "-i", c.key, host + "/Photos"},
+                {"ls", "--identity", c.key, host},
+                {"get", "-i", c.key, host + "/Photos/x.jpg", dir_ + "/x.jpg"},
+                {"put", "-i", c.key, doc, host + "/Photos/"},
+                {"print", "-i", c.key, host + "/Office", doc},
+                {"jobs", "-i", c.key, host + "/Office"},
+                {"cancel", "-i", c.key, host + "/Office", "1"},
+                // a name to look for on the network: the key is checked before looking
+                {"ls", "-i", c.key, "--timeout", "30", "no-such-neighbour/Photos"},
+        };
+        for (const std::vector<std::string> &args : commands) {
+            SCOPED_TRACE("porch " + args[0] + " " + args[1] + " " + c.key);
+            auto start = std::chrono::steady_clock::now();
+            ProcResult r = Porch(args, Env());
+            EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10))
+                    << "it fails before looking for the host";
+            EXPECT_EQ(r.status, 2) << r.err;
+            EXPECT_EQ(r.out, "");
+            EXPECT_NE(r.err.find("porch " + args[0] + ": no such key file " + c.key + " (porch " +
+                                 "id --identity " + c.hint + " creates one)\n"),
+                      std::string::npos)
+                    << r.err;
+            EXPECT_EQ(r.err.find("guest"), std::string::npos) << r.err;
+            EXPECT_FALSE(g_file_test(c.key.c_str(), G_FILE_TEST_EXISTS));
+            g_autofree char *folder = g_path_get_dirname(c.key.c_str());
+            EXPECT_FALSE(g_file_test(folder, G_FILE_TEST_EXISTS)) << "no folder made for it";
+            EXPECT_FALSE(g_file_test((config_home_ + "/porch").c_str(), G_FILE_TEST_EXISTS))
+                    << "nor the default key";
+            EXPECT_FALSE(server.Connected()) << "no connection made";
+        }
+    }
+}
+
+TEST_F(CliTest, IdMakesAKeyAtANamedPathAndSaysSo)
+{
+    const std::string key = dir_ + "/new/keys/me";
+    ProcResult r = Id({"-i", key});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find("porch id: created a new key in " + key + "\n"), std::string::npos)
+            << r.err;
+    struct stat st;
+    ASSERT_EQ(stat(key.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::vector<std::string> lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), 2u) << r.out;
+    EXPECT_EQ(lines[1], SshKeygenFingerprint(key));
+    EXPECT_FALSE(g_file_test((config_home_ + "/porch").c_str(), G_FILE_TEST_EXISTS))
+            << "the default key is not made when another one is named";
+
+    // Other commands use it from then on, and say nothing about keys (nothing listens there:
+    // the host is unreachable once the key is read).
+    ProcResult ls = Porch({"ls", "-i", key, "127.0.0.1:" + std::to_string(FreePort())}, Env());
+    EXPECT_EQ(ls.status, 3) << ls.err;
+    EXPECT_EQ(ls.err.find("key"), std::string::npos) << ls.err;
+}
+
+TEST_F(CliTest, FirstUseWithoutAKeySaysOnceWhereTheNewKeyIs)
+{
+    // Nothing listens there: the key is made before connecting, then the host is unreachable.
+    const std::string host = "127.0.0.1:" + std::to_string(FreePort());
+    const std::string key = config_home_ + "/porch/id_ed25519";
+    ProcResult first = Porch({"ls", host + "/Photos"}, Env());
+    EXPECT_EQ(first.status, 3) << first.err;
+    EXPECT_NE(first.err.find("porch: made a new key for this user in " + key +
+                             "; `porch id` shows it\n"),
+              std::string::npos)
+            << first.err;
+    struct stat st;
+    ASSERT_EQ(stat(key.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+    ProcResult second = Porch({"ls", host + "/Photos"}, Env());
+    EXPECT_EQ(second.status, 3) << second.err;
+    EXPECT_EQ(second.err.find("key"), std::string::npos) << "said once only\n" << second.err;
+
+    // porch id shows that key, as made before.
+    ProcResult id = Id();
+    ASSERT_EQ(id.status, 0) << id.err;
+    EXPECT_EQ(id.err, "");
+    std::vector<std::string> lines = Lines(id.out);
+    ASSERT_EQ(lines.size(), 2u) << id.out;
+    EXPECT_EQ(lines[1], SshKeygenFingerprint(key));
+}
+
 // ---- porch peers list -----------------------------------------------------------------------
 
 TEST_F(CliTest, ListSaysWhenNobodyAsked)
