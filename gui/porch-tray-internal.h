@@ -58,7 +58,8 @@ PorchNeighbour *porch_tray_find_neighbour(PorchTray *tray, const char *host);
 /* Replaces the default trust question (a dialog); NULL restores it. */
 void porch_tray_set_trust_policy(PorchTray *tray, PorchTrayTrustPolicy policy, gpointer data);
 /* Key and known_peers files (NULL: porch_identity_default_file() and
- * porch_known_peers_default_file(), the CLI's). */
+ * porch_known_peers_default_file(), the CLI's). The default key is made on first use; a key
+ * file named here is only read (missing, the tray connects as guest). */
 void porch_tray_set_files(PorchTray *tray, const char *identity_file, const char *known_peers);
 /* How long connecting to a neighbour, and then each reply, may take before the neighbour is
  * given up as unreachable (for contacts started from now on); 0: the client library's

@@ -8,6 +8,7 @@ struct _PorchTrayConnect {
     GWeakRef model; /* taken on the main thread only */
     GMainContext *context;
     char *identity_file;
+    gboolean identity_named; /* set by porch_tray_set_files(): never created here */
     char *known_peers;
     int timeout;
 };
@@ -23,6 +24,7 @@ porch_tray_connect_new(PorchTrayModel *model)
     c->context = g_main_context_ref(porch_tray_model_get_context(model));
     c->identity_file =
             identity_file != NULL ? g_strdup(identity_file) : porch_identity_default_file();
+    c->identity_named = identity_file != NULL;
     c->known_peers = known_peers != NULL ? g_strdup(known_peers) : porch_known_peers_default_file();
     c->timeout = porch_tray_model_get_connect_timeout(model);
     return c;
@@ -163,12 +165,34 @@ ask_from_worker(const char *pin_name, const char *fingerprint, gboolean advertis
     return answer;
 }
 
+/* The user's key. The default one is made on first use, as the CLI makes it, and the log
+ * says where (the tray has no terminal to tell); a file named by porch_tray_set_files() is
+ * only read: only `porch id` makes a key at a path someone chose. */
+static ssh_key
+load_key(PorchTrayConnect *c, GError **error)
+{
+    /* workers connect at once: one of them makes the key, the others read it */
+    static GMutex creating;
+    g_autoptr(GMutexLocker) locker = NULL;
+    gboolean existed;
+    ssh_key key;
+
+    if (c->identity_named)
+        return porch_identity_load(c->identity_file, error);
+    locker = g_mutex_locker_new(&creating);
+    existed = g_file_test(c->identity_file, G_FILE_TEST_EXISTS);
+    key = porch_identity_load_or_create(c->identity_file, error);
+    if (key != NULL && !existed)
+        g_message("made a new key for this user in %s; `porch id` shows it", c->identity_file);
+    return key;
+}
+
 static PorchClient *
 connect_run(PorchTrayConnect *c, const PorchNeighbour *n, gboolean for_print,
             GCancellable *cancellable, GError **error)
 {
     g_autoptr(GError) key_error = NULL;
-    ssh_key key = porch_identity_load_or_create(c->identity_file, &key_error);
+    ssh_key key = load_key(c, &key_error);
     PorchConnectOptions options = {
             .known_peers = c->known_peers,
             .identity = key,
