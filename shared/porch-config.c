@@ -274,11 +274,21 @@ porch_config_unref(PorchConfig *config)
 
 /* ---- the line scan ------------------------------------------------------------------ */
 
+/* The line without its leading and trailing blanks (a "\r" of a CRLF file included), for
+ * messages. Free with g_free(). */
+static char *
+line_shown(const char *line)
+{
+    return g_strstrip(g_strdup(line));
+}
+
 /* GKeyFile silently merges a section that appears twice and keeps only the last of a
  * key set twice, so a rule a user wrote could vanish without a word. This scan, over the
  * lines GKeyFile is about to parse, finds those duplicates and remembers where each
- * section and key stands for the error messages. It does not interpret values: GKeyFile
- * does that. */
+ * section and key stands for the error messages. It also refuses, with the line's number
+ * and in plain words, the lines GKeyFile would refuse with a message that names no line
+ * (a key before the first section, a ';' comment, an unclosed '[', text after a section's
+ * ']', a line that is neither). It does not interpret values: GKeyFile does that. */
 static gboolean
 scan_lines(Loader *l, const char *data, GError **error)
 {
@@ -294,11 +304,26 @@ scan_lines(Loader *l, const char *data, GError **error)
             line++;
         if (*line == '\0' || *line == '#')
             continue;
+        if (*line == ';') {
+            g_autofree char *shown = line_shown(line);
+            return set_error_at(l, error, PORCH_CONFIG_ERROR_SYNTAX, n + 1, NULL, NULL,
+                                "'%s': a comment starts with '#', not ';'", shown);
+        }
         if (*line == '[') {
             const char *end = strchr(line, ']');
+            const char *after = end;
+            g_autofree char *shown = line_shown(line);
 
             if (end == NULL)
-                continue; /* GKeyFile reports the syntax error */
+                return set_error_at(l, error, PORCH_CONFIG_ERROR_SYNTAX, n + 1, NULL, NULL,
+                                    "'%s' has no closing ']'", shown);
+            while (g_ascii_isspace(*++after))
+                ;
+            if (*after != '\0')
+                return set_error_at(l, error, PORCH_CONFIG_ERROR_SYNTAX, n + 1, NULL, NULL,
+                                    "'%s': nothing may follow the ']' of a section (a comment "
+                                    "goes on a line of its own)",
+                                    shown);
             g_free(section);
             section = g_strndup(line + 1, end - line - 1);
             id = g_strdup(section);
@@ -306,11 +331,20 @@ scan_lines(Loader *l, const char *data, GError **error)
             g_autofree char *key = NULL;
 
             eq = strchr(line, '=');
-            if (eq == NULL || section == NULL)
-                continue;
+            if (eq == NULL) {
+                g_autofree char *shown = line_shown(line);
+                return set_error_at(l, error, PORCH_CONFIG_ERROR_SYNTAX, n + 1, NULL, NULL,
+                                    "'%s' is neither KEY = VALUE, a [section] nor a # comment",
+                                    shown);
+            }
+            key = g_strchomp(g_strndup(line, eq - line));
+            if (section == NULL)
+                return set_error_at(l, error, PORCH_CONFIG_ERROR_SYNTAX, n + 1, NULL, NULL,
+                                    "'%s = …' comes before the first [section] (such as "
+                                    "[porch] or [share NAME])",
+                                    key);
             gsize end = strlen(line), slashes = 0;
 
-            key = g_strchomp(g_strndup(line, eq - line));
             id = g_strconcat(section, "\n", key, NULL);
             /* GKeyFile reads a value that ends in an escaping backslash wrongly (GLib 2.74
              * sets its error twice and leaks one): such a value is refused here */
@@ -1139,6 +1173,45 @@ check_keys(Loader *l, const char *section, guint kind_index, GError **error)
 }
 
 static gboolean
+keyfile_refuses(const char *text, gsize len)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+
+    return !g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, NULL);
+}
+
+/* The number of the line GKeyFile refused in @text: GKeyFile reads line by line and stops
+ * at the first bad one, so it is the shortest run of whole lines from the start that
+ * GKeyFile refuses (found by bisection). 0 when there is none. */
+static guint
+keyfile_error_line(const char *text, gsize len)
+{
+    g_autoptr(GArray) ends = g_array_new(FALSE, FALSE, sizeof(gsize)); /* after each line */
+    guint lo = 1, hi;
+
+    for (gsize i = 0; i < len; i++)
+        if (text[i] == '\n') {
+            gsize end = i + 1;
+            g_array_append_val(ends, end);
+        }
+    if (len > 0 && text[len - 1] != '\n')
+        g_array_append_val(ends, len);
+    hi = ends->len;
+    if (hi == 0 || !keyfile_refuses(text, g_array_index(ends, gsize, hi - 1)))
+        return 0;
+    /* the first @hi lines are refused; the first @lo - 1 are not */
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+
+        if (keyfile_refuses(text, g_array_index(ends, gsize, mid - 1)))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static gboolean
 load(Loader *l, const char *data, gsize len, GError **error)
 {
     g_autoptr(GError) local = NULL;
@@ -1149,13 +1222,24 @@ load(Loader *l, const char *data, gsize len, GError **error)
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GArray) kinds = g_array_new(FALSE, FALSE, sizeof(guint));
-    g_autofree char *text = g_strndup(data, len);
+    g_autofree char *text = NULL;
     PorchConfig *c = l->config;
 
+    /* A UTF-8 byte order mark is skipped: editors on other systems (Notepad, for one) write
+     * one at the start of a text file, it holds nothing, and GKeyFile would refuse the first
+     * line for it with a message that does not show why (the mark is invisible). */
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
+    text = g_strndup(data, len);
     if (!scan_lines(l, text, error))
         return FALSE;
+    /* What the scan lets through and GKeyFile refuses (an invalid section or key name): its
+     * message, with the line */
     if (!g_key_file_load_from_data(l->kf, data, len, G_KEY_FILE_NONE, &local))
-        return set_error(l, error, PORCH_CONFIG_ERROR_SYNTAX, NULL, NULL, "%s", local->message);
+        return set_error_at(l, error, PORCH_CONFIG_ERROR_SYNTAX, keyfile_error_line(data, len),
+                            NULL, NULL, "%s", local->message);
     sections = g_key_file_get_groups(l->kf, NULL);
     if (sections[0] == NULL)
         return set_error(l, error, PORCH_CONFIG_ERROR_EMPTY, NULL, NULL,

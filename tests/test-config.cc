@@ -2,6 +2,7 @@
 // the refusal reads, and how a snapshot behaves across reloads.
 #include <gtest/gtest.h>
 
+#include <clocale>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -236,6 +237,106 @@ TEST(Config, ShareNamesMayHoldSpacesAndUtf8)
     EXPECT_STREQ(s->comment, "Été 2026");
 }
 
+// Notepad and other editors may start a UTF-8 file with a byte order mark: it is skipped,
+// and lines are counted as the user sees them.
+TEST(Config, AByteOrderMarkAtTheStartIsSkipped)
+{
+    Result r;
+    Load("\xEF\xBB\xBF[porch]\nport = 4423\n[share S]\npath = /tmp\n", &r);
+    ASSERT_NE(r.config, nullptr) << r.error->message;
+    EXPECT_EQ(porch_config_get_port(r.config), 4423);
+    EXPECT_NE(porch_config_lookup_share(r.config, "S"), nullptr);
+
+    Result crlf;
+    Load("\xEF\xBB\xBF# Alice\r\n[porch]\r\nport = 4423\r\n", &crlf);
+    ASSERT_NE(crlf.config, nullptr) << crlf.error->message;
+    EXPECT_EQ(porch_config_get_port(crlf.config), 4423);
+
+    Result bad;
+    Load("\xEF\xBB\xBF[porch]\nport = 4423\nport = 4424\n", &bad);
+    ASSERT_NE(bad.error, nullptr);
+    EXPECT_TRUE(g_str_has_prefix(bad.error->message, "test.conf:3: [porch] port: "))
+            << bad.error->message;
+}
+
+// porchd and the CLI run in the user's locale; porch.conf's numbers do not follow it. The
+// locale is made with localedef into a temporary LOCPATH when the system has not installed it.
+class ConfigInALocale : public ::testing::Test
+{
+  protected:
+    void TearDown() override
+    {
+        setlocale(LC_ALL, "C");
+        if (dir_ != nullptr) {
+            g_unsetenv("LOCPATH");
+            const char *argv[] = {"rm", "-rf", dir_, nullptr};
+            g_spawn_sync(nullptr, (char **)argv, nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+                         nullptr, nullptr, nullptr, nullptr);
+            g_free(dir_);
+        }
+    }
+    // Switches LC_ALL to @name (LANGUAGE_TERRITORY.UTF-8); "" or why not.
+    std::string Use(const std::string &name)
+    {
+        if (setlocale(LC_ALL, name.c_str()) != nullptr)
+            return "";
+        dir_ = g_dir_make_tmp("porch-locale-XXXXXX", nullptr);
+        if (dir_ == nullptr)
+            return "no temporary folder";
+        std::string source = name.substr(0, name.find('.'));
+        std::string out = std::string(dir_) + "/" + name;
+        const char *argv[] = {"localedef", "-i",        source.c_str(), "-f",
+                              "UTF-8",     out.c_str(), nullptr};
+        int status = 0;
+        if (!g_spawn_sync(nullptr, (char **)argv, nullptr,
+                          (GSpawnFlags)(G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                        G_SPAWN_STDERR_TO_DEV_NULL),
+                          nullptr, nullptr, nullptr, nullptr, &status, nullptr) ||
+            !g_spawn_check_wait_status(status, nullptr))
+            return name + " is not installed and localedef could not make it (package locales)";
+        g_setenv("LOCPATH", dir_, TRUE);
+        if (setlocale(LC_ALL, name.c_str()) == nullptr)
+            return name + " made by localedef does not load";
+        return "";
+    }
+    char *dir_ = nullptr;
+};
+
+TEST_F(ConfigInALocale, NumbersReadTheSameWithADecimalComma)
+{
+    const char *text = "[porch]\nport = 4423\nmax-sessions = 10\nidle-timeout = 2m\n"
+                       "max-print-size = 20M\nmax-packet-size = 64KiB\n";
+    Result c;
+    Load(text, &c);
+    ASSERT_NE(c.config, nullptr) << c.error->message;
+
+    std::string why = Use("de_DE.UTF-8");
+    if (!why.empty())
+        GTEST_SKIP() << why;
+    ASSERT_STREQ(localeconv()->decimal_point, ",") << "the locale is in effect";
+    Result de;
+    Load(text, &de);
+    ASSERT_NE(de.config, nullptr) << de.error->message;
+    EXPECT_EQ(porch_config_get_port(de.config), 4423);
+    for (int i = 0; i < PORCH_N_LIMITS; i++)
+        EXPECT_EQ(porch_config_get_limit(de.config, (PorchLimit)i),
+                  porch_config_get_limit(c.config, (PorchLimit)i))
+                << porch_config_limit_key((PorchLimit)i);
+    EXPECT_EQ(porch_config_get_limit(de.config, PORCH_LIMIT_MAX_PRINT_SIZE), 20u << 20);
+
+    // A decimal number is refused alike, with either mark.
+    for (const char *v : {"1.5G", "1,5G"}) {
+        Result r;
+        Load(std::string("[porch]\nmax-print-size = ") + v + "\n", &r);
+        EXPECT_EQ(r.config, nullptr) << v;
+    }
+    // Syntax errors keep their file and line (GLib's own words may be translated).
+    Result bad;
+    Load("[porch]\n\n[]\n", &bad);
+    ASSERT_NE(bad.error, nullptr);
+    EXPECT_TRUE(g_str_has_prefix(bad.error->message, "test.conf:3: ")) << bad.error->message;
+}
+
 TEST(Config, ListsToleratesSpacesAndTrailingSeparator)
 {
     Result r;
@@ -308,8 +409,63 @@ BadConfigs()
              "# nothing here\n\n   # still nothing\n",
              PORCH_CONFIG_ERROR_EMPTY,
              {"no sections"}},
-            {"StrayLine", "[porch]\nport 4422\n", PORCH_CONFIG_ERROR_SYNTAX, {"port 4422"}},
-            {"KeyBeforeAnySection", "port = 4422\n", PORCH_CONFIG_ERROR_SYNTAX, {}},
+            // Syntax: each named by its line, in words (not GLib's).
+            {"StrayLine",
+             "[porch]\nport 4422\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:2: 'port 4422' is neither KEY = VALUE, a [section] nor a # comment"}},
+            {"KeyBeforeAnySection",
+             "port = 4422\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:1: 'port = …' comes before the first [section]"}},
+            {"KeyBeforeAnySectionAfterComments",
+             "# my porch\n\n  port=4422\n[porch]\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:3: 'port = …' comes before the first [section]"}},
+            {"StrayLineBeforeAnySection",
+             "hello\n[porch]\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:1: 'hello' is neither"}},
+            {"SemicolonComment",
+             "[porch]\nport = 4422\n; the shares\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:3: '; the shares': a comment starts with '#', not ';'"}},
+            // GKeyFile would take this one as the key ";port"
+            {"SemicolonCommentedKey",
+             "[porch]\n;port = 4422\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:2: ';port = 4422': a comment starts with '#'"}},
+            {"SemicolonCommentInACrlfFile",
+             "[porch]\r\n\r\n  ; x\r\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:3: '; x': a comment"}},
+            {"UnclosedSection",
+             "[porch]\nport = 4422\n\n[share Photos\npath = /\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:4: '[share Photos' has no closing ']'"}},
+            {"UnclosedSectionAtTheEnd",
+             "[porch",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:1: '[porch'"}},
+            {"TextAfterASection",
+             "[porch] # this machine\nport = 4422\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:1: '[porch] # this machine': nothing may follow the ']' of a section"}},
+            // What GKeyFile alone refuses: its message, after the line.
+            {"SectionNameWithABracket",
+             "[porch]\n\n[share a[b]\npath = /\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:3: ", "a[b"}},
+            {"EmptySectionName", "# x\n[]\n", PORCH_CONFIG_ERROR_SYNTAX, {"test.conf:2: "}},
+            {"NoKeyBeforeTheEquals",
+             "[porch]\nport = 4422\n = 1\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:3: ", "= 1"}},
+            // A byte order mark elsewhere than at the start is not skipped.
+            {"ByteOrderMarkInsideTheFile",
+             "[porch]\n\xEF\xBB\xBF[share S]\npath = /\n",
+             PORCH_CONFIG_ERROR_SYNTAX,
+             {"test.conf:2: "}},
             {"UnknownSection",
              "[porch]\n[sharez Photos]\npath = /\n",
              PORCH_CONFIG_ERROR_UNKNOWN_SECTION,
