@@ -3,6 +3,7 @@
 #define G_LOG_USE_STRUCTURED 1
 
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +510,12 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autofree char *worker_program = NULL;
 
+    /* GLib's messages (options, errors) in the user's language and the log's characters in
+     * its character set. What goes on the network does not follow the locale: porch.conf's
+     * numbers are read digit by digit (porch-config.c), TXT records and SFTP replies hold
+     * integers and the files' own names, and the session and worker programs porchd starts
+     * keep the C locale. */
+    setlocale(LC_ALL, "");
     g_option_context_set_summary(ctx, "Share folders and printers with the neighbours that "
                                       "porch.conf names.");
     g_option_context_add_main_entries(ctx, entries, NULL);

@@ -2,6 +2,7 @@
  * window that shows them, browses their shares and fetches from them (porch_tray_core, see
  * porch-tray-internal.h). Without a tray host (GNOME without its extension, a bare X server)
  * the window opens at start, and closing it quits. */
+#include <locale.h>
 #include <stdio.h>
 
 #include "porch-tray-internal.h"
@@ -84,6 +85,8 @@ main(int argc, char **argv)
     };
     App a = {0};
 
+    /* GTK sets it when it starts; the options are read before that */
+    setlocale(LC_ALL, "");
     g_application_add_main_option_entries(G_APPLICATION(app), entries);
     g_signal_connect(app, "handle-local-options", G_CALLBACK(on_local_options), NULL);
     g_signal_connect(app, "startup", G_CALLBACK(on_startup), &a);

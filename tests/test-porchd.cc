@@ -114,13 +114,16 @@ class PorchdTest : public ::testing::Test
     {
         ASSERT_TRUE(g_file_set_contents(conf_.c_str(), text.c_str(), -1, nullptr));
     }
-    // Starts porchd in the background, its stderr (GLib's log) going to log_.
-    void Start()
+    // Starts porchd in the background, its stderr (GLib's log) going to log_; with LC_ALL set
+    // to @lc_all when it is not null.
+    void Start(const char *lc_all = nullptr)
     {
         pid_ = fork();
         ASSERT_GE(pid_, 0);
         if (pid_ == 0) {
             setpgid(0, 0);
+            if (lc_all != nullptr)
+                setenv("LC_ALL", lc_all, 1);
             FILE *f = freopen(log_.c_str(), "w", stderr);
             (void)f;
             execl(kPorchd, kPorchd, "--config", conf_.c_str(), "--state-dir", state_.c_str(),
@@ -285,6 +288,24 @@ TEST_F(PorchdTest, StartWithABadFileFailsWithTheReason)
     EXPECT_NE(ReadFile(log_).find("[share Photos] path: " + dir_ + "/missing does not exist"),
               std::string::npos)
             << ReadFile(log_);
+}
+
+// porchd follows the locale of its environment: its log is in the locale's character set
+// (GLib's log handler writes "?" for what the C locale's ASCII cannot show).
+TEST_F(PorchdTest, LogsInTheCharacterSetOfItsLocale)
+{
+    Write(Porch("name = Café\n") + "[share Photos]\npath = " + ShareDir() + "\nread = guest\n");
+    Start("C.UTF-8");
+    ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
+    EXPECT_NE(ReadFile(log_).find("name \"Café\""), std::string::npos) << ReadFile(log_);
+    EXPECT_EQ(Stop(), 0);
+
+    ASSERT_EQ(unlink(log_.c_str()), 0) << "the next log only";
+    Start("C");
+    ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
+    EXPECT_EQ(ReadFile(log_).find("Café"), std::string::npos) << ReadFile(log_);
+    EXPECT_NE(ReadFile(log_).find("name \"Caf"), std::string::npos) << ReadFile(log_);
+    EXPECT_EQ(Stop(), 0);
 }
 
 TEST_F(PorchdTest, RunsCreatesItsStateDirAndHostKeyAndStopsOnSigterm)
