@@ -15,6 +15,8 @@
 
 #include <glib.h>
 
+#include "test-util.h"
+
 namespace
 {
 
@@ -80,8 +82,8 @@ StopGroup(pid_t pid)
 class Xvfb
 {
   public:
-    // Starts Xvfb on a display of its own (numbered from this process's pid, so parallel
-    // runs do not meet), local connections only, and waits until it answers.
+    // Starts Xvfb on a display of its own (porch::test::StartXvfb), local connections only,
+    // and checks that it answers.
     bool Start()
     {
         g_autofree char *path =
@@ -91,29 +93,8 @@ class Xvfb
             return false;
         close(tmp);
         log_ = path;
-        int n = 100 + (int)(getpid() % 800);
-        while (g_file_test(("/tmp/.X" + std::to_string(n) + "-lock").c_str(), G_FILE_TEST_EXISTS))
-            n++;
-        display_ = ":" + std::to_string(n);
-        pid_ = fork();
-        if (pid_ == 0) {
-            setpgid(0, 0);
-            int log = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-            dup2(log, STDERR_FILENO);
-            execlp("Xvfb", "Xvfb", display_.c_str(), "-nolisten", "tcp", "-screen", "0",
-                   "1024x768x24", (char *)nullptr);
-            _exit(127);
-        }
-        for (int i = 0; i < 200; i++) {
-            if (WindowTreeOk())
-                return true;
-            if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-                pid_ = -1;
-                return false;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return false;
+        pid_ = porch::test::StartXvfb("1024x768x24", log_, false, &display_);
+        return pid_ > 0 && WindowTreeOk();
     }
     ~Xvfb()
     {

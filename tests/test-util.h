@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -16,8 +17,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -253,6 +257,63 @@ PorchdSessions(pid_t launcher)
 {
     pid_t network = NetworkSide(launcher);
     return network > 0 ? ChildProcesses(network, "porchd-session") : std::vector<pid_t>();
+}
+
+// Starts Xvfb (local connections only, screen @screen such as "1280x900x24") on a display
+// it chooses itself (-displayfd): picking a number here and hoping nobody else takes it
+// raced when tests ran in parallel. Xvfb writes the number once it accepts connections.
+// Returns its pid (in a process group of its own, killed with this process when
+// @die_with_parent) and sets *@display to ":N"; -1 when it did not start within 10 s.
+// Its stderr goes to @log (a path) or to /dev/null when @log is empty.
+inline pid_t
+StartXvfb(const std::string &screen, const std::string &log, bool die_with_parent,
+          std::string *display)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    // everything the child needs, made before fork(): only async-signal-safe calls there
+    std::string fd = std::to_string(fds[1]);
+    const char *err = log.empty() ? "/dev/null" : log.c_str();
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        if (die_with_parent)
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        dup2(e, STDOUT_FILENO);
+        dup2(e, STDERR_FILENO);
+        fcntl(fds[1], F_SETFD, 0);
+        execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-nolisten", "tcp", "-screen", "0",
+               screen.c_str(), (char *)nullptr);
+        _exit(127);
+    }
+    close(fds[1]);
+    std::string number;
+    bool done = false;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (pid > 0 && !done && std::chrono::steady_clock::now() < until) {
+        struct pollfd p = {fds[0], POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        char c;
+        ssize_t n = read(fds[0], &c, 1);
+        if (n <= 0)
+            break; // Xvfb exited without a display
+        if (c == '\n')
+            done = !number.empty();
+        else if (c >= '0' && c <= '9' && number.size() < 6)
+            number += c;
+    }
+    close(fds[0]);
+    if (pid > 0 && !done) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        return -1;
+    }
+    *display = ":" + number;
+    return pid;
 }
 
 } // namespace porch::test

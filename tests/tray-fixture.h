@@ -55,39 +55,14 @@ inline constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 inline constexpr const char *kDisplayName = "Alice's laptop";
 inline constexpr const char *kHost = "porchtl1.local";
 
-// Starts Xvfb on a display of its own (local connections only) and stops it at the end.
+// Starts Xvfb on a display of its own (StartXvfb) and stops it at the end.
 class Xvfb
 {
   public:
     bool Start()
     {
-        int n = 100 + (int)(getpid() % 800);
-        while (Exists("/tmp/.X" + std::to_string(n) + "-lock") ||
-               Exists("/tmp/.X11-unix/X" + std::to_string(n)))
-            n++;
-        display_ = ":" + std::to_string(n);
-        pid_ = fork();
-        if (pid_ == 0) {
-            setpgid(0, 0);
-            prctl(PR_SET_PDEATHSIG, SIGKILL); // also gone when this test aborts
-            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-            dup2(null, STDOUT_FILENO);
-            dup2(null, STDERR_FILENO);
-            execlp("Xvfb", "Xvfb", display_.c_str(), "-nolisten", "tcp", "-screen", "0",
-                   "1280x900x24", (char *)nullptr);
-            _exit(127);
-        }
-        std::string socket = "/tmp/.X11-unix/X" + std::to_string(n);
-        for (int i = 0; i < 200; i++) {
-            if (Exists(socket))
-                return true;
-            if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-                pid_ = -1;
-                return false;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return false;
+        pid_ = porch::test::StartXvfb("1280x900x24", "", true, &display_);
+        return pid_ > 0;
     }
     ~Xvfb()
     {
