@@ -1036,6 +1036,56 @@ start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
 
 /* @fd: an already connected socket to use (taken over) instead of connecting to o->address,
  * or -1. */
+/* How long probe_not_ssh() waits to connect, and then for an answer. */
+#define PROBE_TIMEOUT_S 2
+
+/* What answers on @address port @port, asked after SSH failed there: the first line it sends
+ * back to an SSH client's banner (libssh passes over lines before an "SSH-" one, as RFC 4253
+ * lets servers send them, and then only says the connection closed). NULL when it says
+ * nothing within PROBE_TIMEOUT_S or its first line is an SSH banner after all; else the line,
+ * safe to show, cut to 60 bytes. */
+static char *
+probe_not_ssh(const char *address, guint port)
+{
+    static const char banner[] = "SSH-2.0-porch\r\n";
+    g_autoptr(GSocketClient) client = g_socket_client_new();
+    g_autoptr(GSocketConnectable) where = NULL;
+    g_autoptr(GSocketConnection) conn = NULL;
+    GSocket *sock;
+    char buf[256];
+    gsize have = 0;
+    const char *eol;
+
+    where = G_SOCKET_CONNECTABLE(g_inet_socket_address_new_from_string(address, port));
+    if (where == NULL)
+        where = g_network_address_new(address, (guint16)port);
+    g_socket_client_set_timeout(client, PROBE_TIMEOUT_S);
+    conn = g_socket_client_connect(client, where, NULL, NULL);
+    if (conn == NULL)
+        return NULL;
+    sock = g_socket_connection_get_socket(conn);
+    g_socket_set_timeout(sock, PROBE_TIMEOUT_S);
+    /* an HTTP server, say, speaks only when spoken to */
+    if (g_socket_send(sock, banner, sizeof banner - 1, NULL, NULL) < 0)
+        return NULL;
+    while (have < sizeof buf - 1 && memchr(buf, '\n', have) == NULL) {
+        gssize n = g_socket_receive(sock, buf + have, sizeof buf - 1 - have, NULL, NULL);
+        if (n <= 0)
+            break;
+        have += (gsize)n;
+    }
+    if (have == 0)
+        return NULL;
+    eol = memchr(buf, '\n', have);
+    if (eol != NULL)
+        have = (gsize)(eol - buf);
+    if (have > 0 && buf[have - 1] == '\r')
+        have--;
+    if (have >= 4 && memcmp(buf, "SSH-", 4) == 0)
+        return NULL;
+    return porch_text_show(buf, (gssize)have, 60, PORCH_TEXT_ONE_LINE);
+}
+
 static PorchClient *
 connect_client(const PorchConnectOptions *o, int fd, gboolean sftp, GCancellable *cancellable,
                GError **error)
@@ -1043,7 +1093,7 @@ connect_client(const PorchConnectOptions *o, int fd, gboolean sftp, GCancellable
     g_autoptr(PorchClient) c = g_new0(PorchClient, 1);
     g_autofree char *known = NULL;
     unsigned int port;
-    long timeout;
+    long timeout, connect_timeout;
     int yes = 1, no = 0;
 
     g_return_val_if_fail(o != NULL && o->address != NULL, NULL);
@@ -1053,6 +1103,7 @@ connect_client(const PorchConnectOptions *o, int fd, gboolean sftp, GCancellable
     port = o->port ? o->port : PORCH_DEFAULT_PORT;
     c->timeout = o->timeout_seconds > 0 ? o->timeout_seconds : 30;
     timeout = c->timeout;
+    connect_timeout = o->connect_timeout_seconds > 0 ? o->connect_timeout_seconds : c->timeout;
     c->max_read = PORCH_SFTP_DEFAULT_MAX_IO;
     c->max_write = PORCH_SFTP_DEFAULT_MAX_IO;
     c->max_handles = 64;
@@ -1074,7 +1125,7 @@ connect_client(const PorchConnectOptions *o, int fd, gboolean sftp, GCancellable
     ssh_options_set(c->ssh, SSH_OPTIONS_PROCESS_CONFIG, &no);
     ssh_options_set(c->ssh, SSH_OPTIONS_HOST, o->address);
     ssh_options_set(c->ssh, SSH_OPTIONS_PORT, &port);
-    ssh_options_set(c->ssh, SSH_OPTIONS_TIMEOUT, &timeout);
+    ssh_options_set(c->ssh, SSH_OPTIONS_TIMEOUT, &connect_timeout);
     ssh_options_set(c->ssh, SSH_OPTIONS_NODELAY, &yes);
     ssh_options_set(c->ssh, SSH_OPTIONS_HOSTKEYS, "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512");
     ssh_options_set(c->ssh, SSH_OPTIONS_CIPHERS_C_S,
@@ -1095,16 +1146,29 @@ connect_client(const PorchConnectOptions *o, int fd, gboolean sftp, GCancellable
     if (ssh_connect(c->ssh) != SSH_OK) {
         const char *m = ssh_get_error(c->ssh);
         GIOErrorEnum code = G_IO_ERROR_HOST_UNREACHABLE;
+        g_autofree char *said = NULL;
+
         if (strstr(m, "refused") != NULL)
             code = G_IO_ERROR_CONNECTION_REFUSED;
         else if (strstr(m, "imeout") != NULL || strstr(m, "timed out") != NULL)
             code = G_IO_ERROR_TIMED_OUT;
         else if (strstr(m, "resolve") != NULL)
             code = G_IO_ERROR_HOST_NOT_FOUND;
-        g_set_error(error, G_IO_ERROR, code, "cannot connect to %s port %u: %s", o->address, port,
-                    m);
+        /* the connection was made, but no SSH came of it: ask what answers there */
+        if (fd < 0 && code != G_IO_ERROR_CONNECTION_REFUSED && code != G_IO_ERROR_HOST_NOT_FOUND)
+            said = probe_not_ssh(o->address, port);
+        if (said != NULL)
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_NOT_SSH,
+                        "%s port %u answers, but not with SSH (it said '%s'): not a Porch "
+                        "neighbour's port",
+                        o->address, port, said);
+        else
+            g_set_error(error, G_IO_ERROR, code, "cannot connect to %s port %u: %s", o->address,
+                        port, m);
         return NULL;
     }
+    /* from now on, the reply timeout */
+    ssh_options_set(c->ssh, SSH_OPTIONS_TIMEOUT, &timeout);
     if (!check_host_key(c, o, known, error) || !authenticate(c, o, error) ||
         (sftp && !start_sftp(c, cancellable, error)))
         return NULL;

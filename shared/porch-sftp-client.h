@@ -28,8 +28,10 @@ typedef enum {
     PORCH_CLIENT_ERROR_CHANGED,            /* the file changed while it was transferred */
     PORCH_CLIENT_ERROR_UNSUPPORTED,        /* the server cannot verify (no check-file) */
     PORCH_CLIENT_ERROR_FILES_FAILED,       /* some files failed, each told to ->failed() */
-    PORCH_CLIENT_ERROR_LIMIT, /* the server sent more than the client takes: a listing, a tree,
-                                 a size beyond the bounds of porch(1), LIMITS */
+    PORCH_CLIENT_ERROR_LIMIT,   /* the server sent more than the client takes: a listing, a tree,
+                                   a size beyond the bounds of porch(1), LIMITS */
+    PORCH_CLIENT_ERROR_NOT_SSH, /* something answers on the port, but not with SSH: the
+                                   message quotes what it said */
 } PorchClientError;
 
 /* Asked on first contact with a neighbour whose key is not pinned yet: return TRUE to trust
@@ -47,7 +49,8 @@ typedef struct {
     const char *user;                 /* sent with the key; NULL: the login name */
     PorchTrustFunc trust;             /* NULL: pin on first use without asking */
     gpointer trust_data;
-    int timeout_seconds; /* connect and reply timeout; 0: 30 */
+    int timeout_seconds;         /* reply timeout; 0: 30 */
+    int connect_timeout_seconds; /* connecting, up to the SSH banner; 0: timeout_seconds */
 } PorchConnectOptions;
 
 typedef struct _PorchClient PorchClient;
