@@ -8,8 +8,10 @@
 #include "porch-cli.h"
 #include "porch-text.h"
 
-#define DEFAULT_TIMEOUT_S 3.0
-#define MAX_TIMEOUT_S     3600.0
+#define DEFAULT_TIMEOUT_S         3.0
+#define MAX_TIMEOUT_S             3600.0
+#define DEFAULT_CONNECT_TIMEOUT_S 10
+#define MAX_CONNECT_TIMEOUT_S     3600
 
 volatile sig_atomic_t porch_cli_interrupted;
 
@@ -23,7 +25,7 @@ void
 porch_cli_add_common_entries(GOptionContext *ctx, PorchCliCommon *common, gboolean with_identity,
                              const char *quiet_help)
 {
-    GOptionEntry entries[4] = {0};
+    GOptionEntry entries[5] = {0};
     guint n = 0;
 
     if (with_identity)
@@ -41,6 +43,13 @@ porch_cli_add_common_entries(GOptionContext *ctx, PorchCliCommon *common, gboole
                                   G_OPTION_ARG_DOUBLE,
                                   &common->timeout,
                                   "Look for HOST on the network for up to SECONDS (default 3)",
+                                  "SECONDS"};
+    entries[n++] = (GOptionEntry){"connect-timeout",
+                                  0,
+                                  0,
+                                  G_OPTION_ARG_INT,
+                                  &common->connect_timeout,
+                                  "Give up connecting to HOST after SECONDS (default 10)",
                                   "SECONDS"};
     if (quiet_help != NULL)
         entries[n++] = (GOptionEntry){"quiet",        'q',        0,   G_OPTION_ARG_NONE,
@@ -63,6 +72,7 @@ porch_cli_parse_options(GOptionContext *ctx, const char *command, int *argc, cha
     g_autoptr(GError) error = NULL;
 
     common->timeout = -1;
+    common->connect_timeout = -1;
     if (!g_option_context_parse(ctx, argc, argv, &error)) {
         porch_cli_usage_error(command, error->message);
         return FALSE;
@@ -71,6 +81,13 @@ porch_cli_parse_options(GOptionContext *ctx, const char *command, int *argc, cha
         common->timeout = DEFAULT_TIMEOUT_S;
     } else if (!(common->timeout > 0 && common->timeout <= MAX_TIMEOUT_S)) {
         porch_cli_usage_error(command, "--timeout takes a number of seconds above 0");
+        return FALSE;
+    }
+    if (common->connect_timeout == -1) {
+        common->connect_timeout = DEFAULT_CONNECT_TIMEOUT_S;
+    } else if (common->connect_timeout < 1 || common->connect_timeout > MAX_CONNECT_TIMEOUT_S) {
+        porch_cli_usage_error(command, "--connect-timeout takes a whole number of seconds from 1 "
+                                       "to 3600");
         return FALSE;
     }
     /* Before looking for HOST: a mistyped key name must neither become a new key nor log in

@@ -22,20 +22,23 @@ enum {
 
 /* ---- cli/common.c: what the commands that reach a neighbour share ---- */
 
-/* The options of those commands: --identity, --timeout, --quiet. */
+/* The options of those commands: --identity, --timeout, --connect-timeout, --quiet. */
 typedef struct {
-    char *identity; /* owned */
-    double timeout; /* seconds to look for HOST */
+    char *identity;      /* owned */
+    double timeout;      /* seconds to look for HOST */
+    int connect_timeout; /* seconds to connect to it, up to its SSH banner */
     gboolean quiet;
 } PorchCliCommon;
 
 void porch_cli_common_clear(PorchCliCommon *common);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PorchCliCommon, porch_cli_common_clear)
 
-/* Adds --timeout, --identity (@with_identity) and --quiet (when @quiet_help, its help text). */
+/* Adds --timeout, --connect-timeout, --identity (@with_identity) and --quiet (when
+ * @quiet_help, its help text). */
 void porch_cli_add_common_entries(GOptionContext *ctx, PorchCliCommon *common,
                                   gboolean with_identity, const char *quiet_help);
-/* Parses the options, checks --timeout (default 3 s) and --identity (the file must exist:
+/* Parses the options, checks --timeout (default 3 s), --connect-timeout (default 10 s) and
+ * --identity (the file must exist:
  * porch_cli_no_key_file()) and drops a "--"; FALSE having told the usage error on stderr. */
 gboolean porch_cli_parse_options(GOptionContext *ctx, const char *command, int *argc, char ***argv,
                                  PorchCliCommon *common);
@@ -90,7 +93,10 @@ int porch_cli_printer(int argc, char **argv);
 
 /* What a HOST[/SHARE[/PATH]] argument names. The strings are owned by the target. */
 typedef struct {
-    char *host;   /* HOST as typed, port included: "alice", "[fd00::1]:4423"; for messages */
+    char *host;   /* HOST as typed, port included, user@ and sftp:// left out: "alice",
+                     "[fd00::1]:4423"; for messages */
+    char *user;   /* from "USER@HOST" or "sftp://USER@HOST/...": the user name sent with the
+                     key (porchd names an access request after it); NULL when none was given */
     char *name;   /* HOST without its port or brackets: "Alice's laptop", "fd00::1" */
     guint16 port; /* from ":PORT"; 0 when none was given */
     char *path;   /* remote path: "/", "/Photos", "/Photos/2024/x.jpg" (no "//", no trailing
@@ -102,11 +108,15 @@ typedef struct {
     char *fingerprint; /* "SHA256:..." it advertises over mDNS, or NULL */
 } PorchCliTarget;
 
-/* Splits @arg into HOST and the remote path. HOST is everything before the first '/', except
- * a bracketed IPv6 address ("[fd00::1]", "[fd00::1]:4423"), which may hold no '/'. A ":PORT"
- * after a name counts only when it is all digits. Returns a new target (free with
+/* Splits @arg into HOST and the remote path. @arg is [USER@]HOST[/SHARE[/PATH]] or the URL
+ * sftp://[USER@]HOST[:PORT][/SHARE[/PATH]] (parsed by GUri, its path percent-decoded). In the
+ * first form HOST is everything before the first '/', except a bracketed IPv6 address
+ * ("[fd00::1]", "[fd00::1]:4423"), which may hold no '/'; a "USER@" before it counts when USER
+ * is a user name (letters, digits, '.', '_', '-'), so that display names may hold '@'. A
+ * ":PORT" after a name counts only when it is all digits. Returns a new target (free with
  * porch_cli_target_free()), or NULL with @error set (G_OPTION_ERROR_BAD_VALUE, a message for a
- * usage error) when there is no HOST or the port is not in 1..65535. */
+ * usage error: "bad port 'x' in '...'") when there is no HOST or the port is not in
+ * 1..65535. */
 PorchCliTarget *porch_cli_target_parse(const char *arg, GError **error);
 void porch_cli_target_free(PorchCliTarget *target);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchCliTarget, porch_cli_target_free)
@@ -134,15 +144,19 @@ int porch_cli_connect(const PorchCliTarget *target, const char *identity_file, g
 /* How porch_cli_connect_full() connects. Zero for everything is what porch_cli_connect()
  * does with no identity file. */
 typedef struct {
-    const char *identity_file; /* NULL: this user's key, created when missing; else a
-                                  file that must exist */
-    const char *known_peers;   /* NULL: this user's $XDG_CONFIG_HOME/porch/known_peers */
-    const char *user;          /* the user name sent with the key; NULL: the login name */
-    gboolean quiet;            /* no "pinned the key ... on first use" line */
-    gboolean never_ask;        /* pin a first key without asking, even on a terminal */
-    gboolean for_print;        /* for a print, jobs or cancel command (porch-print-client.h):
-                                  no SFTP */
-    int timeout_seconds;       /* connecting and each reply; 0: the library's (30 s) */
+    const char *identity_file;   /* NULL: this user's key, created when missing; else a
+                                    file that must exist */
+    const char *known_peers;     /* NULL: this user's $XDG_CONFIG_HOME/porch/known_peers */
+    const char *user;            /* the user name sent with the key; NULL: the target's
+                                    (USER@HOST), else the login name */
+    gboolean quiet;              /* no "pinned the key ... on first use" line */
+    gboolean never_ask;          /* pin a first key without asking, even on a terminal */
+    gboolean for_print;          /* for a print, jobs or cancel command (porch-print-client.h):
+                                    no SFTP */
+    int timeout_seconds;         /* each reply; 0: the library's (30 s) */
+    int connect_timeout_seconds; /* connecting; 0: timeout_seconds */
+    gboolean say_connecting;     /* "connecting to HOST…" on stderr while waiting, when it is
+                                    a terminal */
 } PorchCliConnectOptions;
 
 /* porch_cli_connect() with @options. With @ret_error not NULL, a failure is handed back in it

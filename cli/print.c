@@ -81,6 +81,8 @@ reach(PorchCliTarget *target, const PorchCliCommon *common, PorchClient **ret_cl
             .identity_file = common->identity,
             .quiet = common->quiet,
             .for_print = TRUE,
+            .connect_timeout_seconds = common->connect_timeout,
+            .say_connecting = !common->quiet,
     };
     int status = porch_cli_target_resolve(target, common->timeout);
 

@@ -3,12 +3,14 @@
  *
  * HOST is a display name ("Alice's laptop"), a host name ("alice-laptop",
  * "alice-laptop.local"), an IPv4 address or a bracketed IPv6 address, with an optional
- * ":PORT". An IP literal is connected to as it is, and its key pinned under "ADDR" (or
- * "ADDR:PORT", "[ADDR]:PORT" off the default port). Any other name is looked for among the
- * Porch neighbours seen over mDNS (shared/porch-browse.h) — by display name, exactly and then
- * case-insensitively, then by host name with or without ".local" — and connected to at the
- * address and port it advertises, its key expected to be the fingerprint it advertises and
- * pinned under its display name; a name no neighbour has goes to the system's resolver.
+ * ":PORT", and may come as "USER@HOST" or as the URL sftp://[USER@]HOST[:PORT]/SHARE/PATH that
+ * `porch browse` and file managers show (USER: the user name sent with the key). An IP literal is
+ * connected to as it is, and its key pinned under "ADDR" (or "ADDR:PORT", "[ADDR]:PORT" off the
+ * default port). Any other name is looked for among the Porch neighbours seen over mDNS
+ * (shared/porch-browse.h) — by display name, exactly and then case-insensitively, then by host name
+ * with or without ".local" — and connected to at the address and port it advertises, its key
+ * expected to be the fingerprint it advertises and pinned under its display name; a name no
+ * neighbour has goes to the system's resolver.
  */
 #include <errno.h>
 #include <string.h>
@@ -114,14 +116,126 @@ normalize_path(const char *path)
     return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
+/* "bad port 'x' in 'ARG' (a number from 1 to 65535)" */
+static void
+bad_port(GError **error, const char *port, gsize len, const char *arg)
+{
+    g_autofree char *p = g_strndup(port, len);
+
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "bad port '%s' in '%s' (a number from 1 to 65535)", p, arg);
+}
+
+/* The length of "USER@" at the start of @arg when USER is a user name (letters, digits, '.',
+ * '_', '-', not starting with '-') and a HOST follows before any '/'; else 0. */
+static gsize
+user_prefix(const char *arg)
+{
+    const char *p = arg;
+
+    if (*p == '-' || *p == '@')
+        return 0;
+    while (g_ascii_isalnum(*p) || *p == '.' || *p == '_' || *p == '-')
+        p++;
+    if (*p != '@' || p[1] == '\0' || p[1] == '/')
+        return 0;
+    return (gsize)(p + 1 - arg);
+}
+
+/* The port text of an sftp:// URL @arg, for a message: what follows the authority's last ':'
+ * (after a bracketed IPv6 address). */
+static char *
+url_port_text(const char *arg)
+{
+    const char *auth = strstr(arg, "://");
+    const char *end, *at, *close, *colon;
+
+    auth = auth != NULL ? auth + 3 : arg;
+    end = auth + strcspn(auth, "/?#");
+    at = g_strrstr_len(auth, end - auth, "@");
+    if (at != NULL)
+        auth = at + 1;
+    close = g_strrstr_len(auth, end - auth, "]");
+    if (close != NULL)
+        auth = close + 1;
+    colon = g_strrstr_len(auth, end - auth, ":");
+    return colon != NULL ? g_strndup(colon + 1, (gsize)(end - colon - 1)) : g_strdup("");
+}
+
+/* sftp://[USER@]HOST[:PORT][/SHARE[/PATH]], parsed by GUri: the host and path decoded. */
+static PorchCliTarget *
+parse_url(const char *arg, GError **error)
+{
+    g_autoptr(PorchCliTarget) t = g_new0(PorchCliTarget, 1);
+    g_autoptr(GError) uri_error = NULL;
+    g_autoptr(GUri) uri =
+            g_uri_parse(arg, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_HAS_PASSWORD, &uri_error);
+    const char *host;
+    int port;
+
+    if (uri == NULL) {
+        if (g_error_matches(uri_error, G_URI_ERROR, G_URI_ERROR_BAD_PORT)) {
+            g_autofree char *p = url_port_text(arg);
+            bad_port(error, p, strlen(p), arg);
+        } else {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "'%s': %s", arg,
+                        uri_error->message);
+        }
+        return NULL;
+    }
+    if (g_uri_get_password(uri) != NULL) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "'%s': porch logs in with a key, never a password: leave out ':PASSWORD'", arg);
+        return NULL;
+    }
+    if (g_uri_get_query(uri) != NULL || g_uri_get_fragment(uri) != NULL) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "'%s': a path with '?' or '#' is written %%3F or %%23 in a URL", arg);
+        return NULL;
+    }
+    host = g_uri_get_host(uri);
+    if (host == NULL || *host == '\0') {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "'%s' names no HOST (sftp://HOST/SHARE/PATH)", arg);
+        return NULL;
+    }
+    port = g_uri_get_port(uri);
+    if (port == 0) {
+        bad_port(error, "0", 1, arg);
+        return NULL;
+    }
+    t->name = g_strdup(host);
+    t->port = port > 0 ? (guint16)port : 0;
+    if (g_uri_get_user(uri) != NULL && *g_uri_get_user(uri) != '\0')
+        t->user = g_strdup(g_uri_get_user(uri));
+    /* HOST as it would be typed without the URL, for messages */
+    if (strchr(host, ':') != NULL)
+        t->host = port > 0 ? g_strdup_printf("[%s]:%d", host, port) : g_strdup_printf("[%s]", host);
+    else
+        t->host = port > 0 ? g_strdup_printf("%s:%d", host, port) : g_strdup(host);
+    t->path = normalize_path(g_uri_get_path(uri));
+    return g_steal_pointer(&t);
+}
+
 PorchCliTarget *
 porch_cli_target_parse(const char *arg, GError **error)
 {
-    g_autoptr(PorchCliTarget) t = g_new0(PorchCliTarget, 1);
+    g_autoptr(PorchCliTarget) t = NULL;
     const char *rest;
+    const char *whole = arg; /* for messages */
+    gsize user_len;
 
     g_return_val_if_fail(arg != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    if (g_ascii_strncasecmp(arg, "sftp://", 7) == 0)
+        return parse_url(arg, error);
+    t = g_new0(PorchCliTarget, 1);
+    user_len = user_prefix(arg);
+    if (user_len > 0) {
+        t->user = g_strndup(arg, user_len - 1);
+        arg += user_len;
+    }
 
     if (arg[0] == '[') {
         /* [IPv6] or [IPv6]:PORT; the brackets hold no '/' */
@@ -131,7 +245,7 @@ porch_cli_target_parse(const char *arg, GError **error)
 
         if (close == NULL || (slash != NULL && slash < close)) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "'%s': an IPv6 address in brackets lacks its ']'", arg);
+                        "'%s': an IPv6 address in brackets lacks its ']'", whole);
             return NULL;
         }
         t->name = g_strndup(arg + 1, (gsize)(close - arg - 1));
@@ -141,18 +255,17 @@ porch_cli_target_parse(const char *arg, GError **error)
             rest = after + strlen(after);
         if (*after == ':') {
             if (!parse_port(after + 1, (gsize)(rest - after - 1), &t->port)) {
-                g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                            "'%s': the port must be a number from 1 to 65535", arg);
+                bad_port(error, after + 1, (gsize)(rest - after - 1), whole);
                 return NULL;
             }
         } else if (after != rest) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "'%s': ']' must be followed by ':PORT' or '/'", arg);
+                        "'%s': ']' must be followed by ':PORT' or '/'", whole);
             return NULL;
         }
         if (strchr(t->name, ':') == NULL || !g_hostname_is_ip_address(t->name)) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "'%s': only an IPv6 address goes in brackets", arg);
+                        "'%s': only an IPv6 address goes in brackets", whole);
             return NULL;
         }
         t->host = g_strndup(arg, (gsize)(rest - arg));
@@ -169,8 +282,7 @@ porch_cli_target_parse(const char *arg, GError **error)
             t->name = g_strdup(t->host);
         } else if (colon != NULL && all_digits(colon + 1)) {
             if (!parse_port(colon + 1, strlen(colon + 1), &t->port)) {
-                g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                            "'%s': the port must be a number from 1 to 65535", arg);
+                bad_port(error, colon + 1, strlen(colon + 1), whole);
                 return NULL;
             }
             t->name = g_strndup(t->host, (gsize)(colon - t->host));
@@ -180,7 +292,7 @@ porch_cli_target_parse(const char *arg, GError **error)
     }
     if (t->name[0] == '\0') {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "'%s' names no HOST (HOST[/SHARE[/PATH]])", arg);
+                    "'%s' names no HOST (HOST[/SHARE[/PATH]])", whole);
         return NULL;
     }
     t->path = normalize_path(rest);
@@ -193,6 +305,7 @@ porch_cli_target_free(PorchCliTarget *t)
     if (t == NULL)
         return;
     g_free(t->host);
+    g_free(t->user);
     g_free(t->name);
     g_free(t->path);
     g_strfreev(t->addresses);
@@ -501,7 +614,18 @@ typedef struct {
     gboolean ask; /* stdin and stderr are terminals: ask the user */
     char *pinned; /* pin name trusted without asking */
     char *pinned_fp;
+    gboolean connecting_drawn; /* "connecting to …" is on the terminal's last line */
 } Trust;
+
+static void
+clear_connecting(Trust *trust)
+{
+    if (!trust->connecting_drawn)
+        return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    trust->connecting_drawn = FALSE;
+}
 
 /* Reads a line from stdin; TRUE for "y" or "yes". */
 static gboolean
@@ -529,6 +653,7 @@ trust_on_first_use(const char *pin_name, const char *fingerprint, gboolean adver
         trust->pinned_fp = g_strdup(fingerprint);
         return TRUE;
     }
+    clear_connecting(trust);
     fputs("First contact with ", stderr);
     porch_cli_put_text(stderr, pin_name);
     fputs(". Its key fingerprint is ", stderr);
@@ -559,6 +684,8 @@ connect_status(const GError *error)
         case PORCH_CLIENT_ERROR_HOST_KEY_UNTRUSTED:
         case PORCH_CLIENT_ERROR_AUTH:
             return PORCH_CLI_EXIT_REFUSED;
+        case PORCH_CLIENT_ERROR_NOT_SSH:
+            return PORCH_CLI_EXIT_UNREACHABLE;
         default:
             return PORCH_CLI_EXIT_FAILED;
         }
@@ -587,6 +714,7 @@ porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
     g_autoptr(PorchClient) client = NULL;
     Trust trust = {0};
     g_auto(ssh_key) key = NULL;
+    gboolean say_connecting;
     int status;
 
     g_return_val_if_fail(t->addresses != NULL && t->addresses[0] != NULL, PORCH_CLI_EXIT_FAILED);
@@ -627,6 +755,7 @@ porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
         return status;
     }
     trust.ask = !o->never_ask && isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+    say_connecting = o->say_connecting && ret_error == NULL && isatty(STDERR_FILENO);
 
     for (guint i = 0; t->addresses[i] != NULL; i++) {
         PorchConnectOptions options = {
@@ -636,15 +765,30 @@ porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
                 .expected_fingerprint = t->fingerprint,
                 .known_peers = known,
                 .identity = key,
-                .user = o->user,
+                .user = o->user != NULL ? o->user : t->user,
                 .trust = trust_on_first_use,
                 .trust_data = &trust,
                 .timeout_seconds = o->timeout_seconds,
+                .connect_timeout_seconds = o->connect_timeout_seconds,
         };
 
         g_clear_error(&error);
+        if (say_connecting) {
+            /* one line, gone once connected (or before a question) */
+            g_autofree char *line =
+                    strchr(t->addresses[i], ':') != NULL
+                            ? g_strdup_printf("porch: connecting to %s ([%s]:%u)…", t->host,
+                                              t->addresses[i], (unsigned)t->connect_port)
+                            : g_strdup_printf("porch: connecting to %s (%s:%u)…", t->host,
+                                              t->addresses[i], (unsigned)t->connect_port);
+            clear_connecting(&trust);
+            porch_cli_put_text(stderr, line);
+            fflush(stderr);
+            trust.connecting_drawn = TRUE;
+        }
         client = o->for_print ? porch_client_connect_print(&options, NULL, &error)
                               : porch_client_connect(&options, NULL, &error);
+        clear_connecting(&trust);
         if (client != NULL)
             break;
         if (!porch_connect_error_try_next_address(error))
@@ -690,6 +834,6 @@ porch_cli_hint_guest(const PorchCliTarget *t, PorchClient *client, const char *k
     fputs(" does not know your key (", stderr);
     porch_cli_put_text(stderr, key_fingerprint != NULL ? key_fingerprint : "?");
     fputs("); it has been asked for access: its owner can run 'porch peers accept ", stderr);
-    porch_cli_put_text(stderr, g_get_user_name());
+    porch_cli_put_text(stderr, t->user != NULL ? t->user : g_get_user_name());
     fputs("'\n", stderr);
 }

@@ -408,11 +408,17 @@ static int
 reach(PorchCliTarget *target, const PorchCliCommon *common, gboolean quiet,
       PorchClient **ret_client, char **ret_key_fingerprint)
 {
+    PorchCliConnectOptions o = {
+            .identity_file = common->identity,
+            .quiet = quiet,
+            .connect_timeout_seconds = common->connect_timeout,
+            .say_connecting = !quiet,
+    };
     int status = porch_cli_target_resolve(target, common->timeout);
 
     if (status != PORCH_CLI_EXIT_OK)
         return status;
-    return porch_cli_connect(target, common->identity, quiet, ret_client, ret_key_fingerprint);
+    return porch_cli_connect_full(target, &o, ret_client, ret_key_fingerprint, NULL);
 }
 
 static int
