@@ -72,7 +72,7 @@ porch_cli_parse_options(GOptionContext *ctx, const char *command, int *argc, cha
     g_autoptr(GError) error = NULL;
 
     common->timeout = -1;
-    common->connect_timeout = -1;
+    common->connect_timeout = G_MININT; /* not given */
     if (!g_option_context_parse(ctx, argc, argv, &error)) {
         porch_cli_usage_error(command, error->message);
         return FALSE;
@@ -83,7 +83,7 @@ porch_cli_parse_options(GOptionContext *ctx, const char *command, int *argc, cha
         porch_cli_usage_error(command, "--timeout takes a number of seconds above 0");
         return FALSE;
     }
-    if (common->connect_timeout == -1) {
+    if (common->connect_timeout == G_MININT) {
         common->connect_timeout = DEFAULT_CONNECT_TIMEOUT_S;
     } else if (common->connect_timeout < 1 || common->connect_timeout > MAX_CONNECT_TIMEOUT_S) {
         porch_cli_usage_error(command, "--connect-timeout takes a whole number of seconds from 1 "
