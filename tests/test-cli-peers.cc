@@ -913,4 +913,175 @@ TEST_F(CliTest, AStalePidFileSignalsNobody)
     EXPECT_TRUE(other.Alive());
 }
 
+// ---- addresses users paste -------------------------------------------------------------------
+
+// A service on 127.0.0.1 that is not SSH: to each connection it answers `reply` once it has
+// read something (as an HTTP server does), then closes it. Served by a child process.
+struct NotSsh {
+    int port = 0;
+    Child child;
+    explicit NotSsh(const std::string &reply)
+    {
+        struct sockaddr_in a = {};
+        socklen_t len = sizeof a;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 8) != 0 ||
+            getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+            return;
+        port = ntohs(a.sin_port);
+        child.pid = fork();
+        if (child.pid == 0) {
+            for (;;) {
+                int c = accept(fd, nullptr, nullptr);
+                char buf[512];
+                if (c < 0)
+                    _exit(0);
+                if (read(c, buf, sizeof buf) > 0 && write(c, reply.data(), reply.size()) < 0)
+                    _exit(1);
+                close(c);
+            }
+        }
+        close(fd);
+    }
+};
+
+TEST_F(CliTest, SftpUrlsAndUserAtHostReachTheShare)
+{
+    Key bob = MakeKey("bob");
+    Write(Commented());
+    ASSERT_TRUE(g_file_set_contents((share_ + "/a b.txt").c_str(), "spaced\n", -1, nullptr));
+    ASSERT_EQ(g_chmod(dir_.c_str(), 0755), 0); // for porchd's network side, as root
+    Child porchd;
+    StartPorchd(porchd);
+    ASSERT_TRUE(WaitForLog("running")) << Log();
+    const std::string at = "127.0.0.1:" + std::to_string(port_);
+
+    // What porch browse --json and file managers show, the path percent-encoded.
+    for (const std::string &target :
+         {"sftp://" + at + "/Photos", "SFTP://" + at + "/Photos/", "sftp://carol@" + at + "/Photos",
+          "carol@" + at + "/Photos"}) {
+        ProcResult r = Porch({"ls", "-i", bob.file, target}, Env());
+        EXPECT_EQ(r.status, 0) << target << ": " << r.err;
+        EXPECT_EQ(r.out, "a b.txt\n") << target;
+    }
+    ProcResult one = Porch({"ls", "-i", bob.file, "sftp://" + at + "/Photos/a%20b.txt"}, Env());
+    EXPECT_EQ(one.status, 0) << one.err;
+    EXPECT_EQ(one.out, "a b.txt\n");
+    const std::string dest = dir_ + "/fetched.txt";
+    ProcResult get = Porch(
+            {"get", "-q", "-i", bob.file, "sftp://carol@" + at + "/Photos/a%20b.txt", dest}, Env());
+    EXPECT_EQ(get.status, 0) << get.err;
+    EXPECT_EQ(ReadFile(dest), "spaced\n");
+    // Messages name the remote path as HOST/SHARE/PATH, decoded.
+    ProcResult missing = Porch({"ls", "-i", bob.file, "sftp://" + at + "/Photos/no%20such"}, Env());
+    EXPECT_EQ(missing.status, 1);
+    EXPECT_NE(missing.err.find("porch: " + at + "/Photos/no such: "), std::string::npos)
+            << missing.err;
+}
+
+TEST_F(CliTest, UserAtHostNamesTheRequestForAccess)
+{
+    // USER is the user name sent with the key: porchd names a request for access after it
+    // (recorded when the client did not go on as guest: no share here lets guests in).
+    Key bob = MakeKey("bob");
+    std::string conf = Commented();
+    conf.replace(conf.find("read = guest"), strlen("read = guest"), "read = eve");
+    conf += "\n[peer eve]\nkey = " + MakeKey("eve").line + "\n";
+    Write(conf);
+    ASSERT_EQ(g_chmod(dir_.c_str(), 0755), 0);
+    Child porchd;
+    StartPorchd(porchd);
+    ASSERT_TRUE(WaitForLog("running")) << Log();
+    const std::string at = "127.0.0.1:" + std::to_string(port_);
+
+    ProcResult r = Porch({"ls", "-i", bob.file, "carol@" + at + "/Photos"}, Env());
+    EXPECT_EQ(r.status, 4) << r.err;
+    ProcResult u = Porch({"ls", "-i", bob.file, "sftp://dave@" + at + "/Photos"}, Env());
+    EXPECT_EQ(u.status, 4) << u.err;
+    // each session records its request when it ends: wait for the second
+    guint attempts = 0;
+    for (int i = 0; i < 500 && attempts < 2; i++) {
+        g_autoptr(GPtrArray) asked = porch_pending_list(state_.c_str(), 0);
+        attempts = asked->len == 1 ? ((PorchPendingPeer *)asked->pdata[0])->attempts : 0;
+        if (attempts < 2)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(attempts, 2u) << Log();
+    // one key, one request: named after the USER of its first connection
+    g_autoptr(GPtrArray) asked = porch_pending_list(state_.c_str(), 0);
+    ASSERT_EQ(asked->len, 1u) << Log();
+    EXPECT_STREQ(((PorchPendingPeer *)asked->pdata[0])->name, "carol");
+}
+
+TEST_F(CliTest, ABadPortSaysSo)
+{
+    const std::string doc = dir_ + "/doc.txt";
+    ASSERT_TRUE(g_file_set_contents(doc.c_str(), "hello\n", -1, nullptr));
+    struct Case {
+        std::string target, port;
+    };
+    for (const Case &c :
+         {Case{"sftp://127.0.0.1:x/Photos", "x"}, Case{"sftp://bob@alice:http/Photos/a", "http"},
+          Case{"sftp://[::1]:70000/Photos", "70000"}, Case{"sftp://alice:0/Photos", "0"},
+          Case{"alice:99999/Photos", "99999"}, Case{"bob@[::1]:0/Photos", "0"}}) {
+        for (const std::vector<std::string> &args :
+             std::vector<std::vector<std::string>>{{"ls", c.target},
+                                                   {"get", c.target + "/x.jpg", dir_ + "/x.jpg"},
+                                                   {"put", doc, c.target},
+                                                   {"jobs", c.target}}) {
+            ProcResult r = Porch(args, Env());
+            EXPECT_EQ(r.status, 2) << args[0] << " " << c.target << ": " << r.err;
+            EXPECT_NE(r.err.find("bad port '" + c.port + "' in '"), std::string::npos) << r.err;
+        }
+    }
+    for (const char *bad :
+         {"sftp://bob:secret@alice/Photos", "sftp:///Photos", "sftp://alice/Photos?x"}) {
+        ProcResult r = Porch({"ls", bad}, Env());
+        EXPECT_EQ(r.status, 2) << bad << ": " << r.err;
+        EXPECT_NE(r.err.find(std::string("porch ls: '") + bad + "'"), std::string::npos) << r.err;
+    }
+    for (const char *seconds : {"0", "-1", "x", "3601"}) {
+        ProcResult r = Porch({"ls", "--connect-timeout", seconds, "127.0.0.1/Photos"}, Env());
+        EXPECT_EQ(r.status, 2) << seconds << ": " << r.err;
+        EXPECT_NE(r.err.find("connect-timeout"), std::string::npos) << r.err;
+    }
+}
+
+TEST_F(CliTest, AServiceThatIsNotSshIsNamed)
+{
+    NotSsh http("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    ASSERT_GT(http.port, 0);
+    const std::string at = "127.0.0.1:" + std::to_string(http.port);
+    for (const std::vector<std::string> &args :
+         std::vector<std::vector<std::string>>{{"ls", at + "/Photos"},
+                                               {"ls", "sftp://" + at + "/Photos"},
+                                               {"jobs", at + "/Office"}}) {
+        auto start = std::chrono::steady_clock::now();
+        ProcResult r = Porch(args, Env());
+        EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+        EXPECT_EQ(r.status, 3) << r.err;
+        EXPECT_NE(r.err.find("127.0.0.1 port " + std::to_string(http.port) +
+                             " answers, but not with SSH (it said 'HTTP/1.1 400 Bad Request')"),
+                  std::string::npos)
+                << args[0] << ": " << r.err;
+    }
+}
+
+TEST_F(CliTest, ConnectTimeoutBoundsASilentPort)
+{
+    // accepted by the kernel, never answered: no SSH banner ever comes
+    Listener silent;
+    ASSERT_GT(silent.port, 0);
+    auto start = std::chrono::steady_clock::now();
+    ProcResult r = Porch({"ls", "--connect-timeout", "1",
+                          "127.0.0.1:" + std::to_string(silent.port) + "/Photos"},
+                         Env());
+    // 1 s to connect, and a short look at what answers there
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
+    EXPECT_EQ(r.status, 3) << r.err;
+    EXPECT_EQ(r.err.find("not with SSH"), std::string::npos) << r.err;
+}
+
 } // namespace
