@@ -131,18 +131,8 @@ char *porch_cli_target_share(const PorchCliTarget *target);
  * PORCH_CLI_EXIT_UNREACHABLE having said on stderr which neighbours are visible instead. */
 int porch_cli_target_resolve(PorchCliTarget *target, double timeout);
 
-/* Connects to a resolved @target with the key in @identity_file (NULL: the default one,
- * created when missing, saying so on stderr; a named file that does not exist is a usage
- * error, PORCH_CLI_EXIT_USAGE: nothing is created there), pinning the host's key on first contact:
- * asking on a terminal, otherwise trusting it and saying so on stderr unless @quiet. Returns
- * PORCH_CLI_EXIT_OK and the client in @ret_client (and this user's key fingerprint in
- * @ret_key_fingerprint, may be NULL; free with g_free()), or an exit status having told why on
- * stderr. */
-int porch_cli_connect(const PorchCliTarget *target, const char *identity_file, gboolean quiet,
-                      PorchClient **ret_client, char **ret_key_fingerprint);
-
-/* How porch_cli_connect_full() connects. Zero for everything is what porch_cli_connect()
- * does with no identity file. */
+/* How porch_cli_connect_full() connects. Zero for everything: this user's default key, the
+ * default timeouts. */
 typedef struct {
     const char *identity_file;   /* NULL: this user's key, created when missing; else a
                                     file that must exist */
@@ -159,8 +149,16 @@ typedef struct {
                                     a terminal */
 } PorchCliConnectOptions;
 
-/* porch_cli_connect() with @options. With @ret_error not NULL, a failure is handed back in it
- * (the message without HOST) instead of being told on stderr; the status is the same. */
+/* Connects to a resolved @target with the key in @options->identity_file (NULL: the default one,
+ * created when missing, saying so on stderr; a named file that does not exist is a usage
+ * error, PORCH_CLI_EXIT_USAGE: nothing is created there), pinning the host's key on first contact:
+ * asking on a terminal, otherwise trusting it and saying so on stderr unless @options->quiet
+ * (or @options->never_ask without asking). Returns
+ * PORCH_CLI_EXIT_OK and the client in @ret_client (and this user's key fingerprint in
+ * @ret_key_fingerprint, may be NULL; free with g_free()), or an exit status having told why on
+ * stderr.
+ * With @ret_error not NULL, a failure is handed back in it (the message without HOST) instead
+ * of being told on stderr; the status is the same. */
 int porch_cli_connect_full(const PorchCliTarget *target, const PorchCliConnectOptions *options,
                            PorchClient **ret_client, char **ret_key_fingerprint,
                            GError **ret_error);

@@ -694,15 +694,6 @@ connect_status(const GError *error)
 }
 
 int
-porch_cli_connect(const PorchCliTarget *t, const char *identity_file, gboolean quiet,
-                  PorchClient **ret_client, char **ret_key_fingerprint)
-{
-    PorchCliConnectOptions o = {.identity_file = identity_file, .quiet = quiet};
-
-    return porch_cli_connect_full(t, &o, ret_client, ret_key_fingerprint, NULL);
-}
-
-int
 porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
                        PorchClient **ret_client, char **ret_key_fingerprint, GError **ret_error)
 {
