@@ -4,7 +4,14 @@
  * get: data goes to NAME.part (pwrite at its offset); when every range matched and a final
  * FSTAT shows the file did not change meanwhile, NAME.part gets the file's mode and mtime and
  * is renamed to NAME: large files each after an fdatasync, small files in batches after one
- * syncfs, so that no file ever appears under its final name before its data is on disk. */
+ * syncfs, so that no file ever appears under its final name before its data is on disk.
+ *
+ * NAME.part is locked (an OFD lock: the kernel drops it when its last descriptor closes, however
+ * the process ends) from before anything is read from it or written to it until it has its
+ * final name: a second fetch of the same file into the same folder, from this process or
+ * another, fails at once rather than write into it too. A NAME.part found there is resumed
+ * when all of it matches the file's start (PORCH_TRANSFER_RESUME); one that does not, or any
+ * without PORCH_TRANSFER_RESUME, is renamed aside to NAME.part.1 (.2, ...), never removed. */
 #include "porch-transfer-private.h"
 
 #include <errno.h>
@@ -26,6 +33,8 @@
 /* What O_DIRECT asks of a write's offset, length and memory: a page covers every logical
  * block size we meet (512 or 4096). */
 #define DIRECT_ALIGN 4096u
+/* NAME.part.1 ... NAME.part.SET_ASIDE_MAX: the names a NAME.part is set aside as */
+#define SET_ASIDE_MAX 1000u
 
 /* get -r: a folder of the tree, held by the walk while it lists it, by its files' jobs and
  * by its folders; when the last lets go, it gets its mode and time (a folder it made). */
@@ -153,6 +162,12 @@ get_complete(PorchTransferJob *j)
         j->dfd = -1;
     }
     if (j->size >= BIG_FILE && fdatasync(j->fd) != 0) {
+        porch_transfer_job_fail(j, j->local, porch_transfer_local_error(errno, NULL));
+        return;
+    }
+    /* the lock stays until NAME.part has its final name (job_close_files() drops it): closing
+     * fd, which says whether the data could be written, would drop it */
+    if ((j->lock_fd = fcntl(j->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
         porch_transfer_job_fail(j, j->local, porch_transfer_local_error(errno, NULL));
         return;
     }
@@ -548,11 +563,109 @@ porch_transfer_get_issue(PorchTransferJob *j)
     return TRUE;
 }
 
+static gboolean direct_io_pays(int fd);
+static char *format_size(guint64 bytes);
+
+/* "another porch is fetching NAME into DIR": @j's NAME.part is locked by another fetch */
+static GError *
+busy_error(PorchTransferJob *j)
+{
+    g_autofree char *dir = g_path_get_dirname(j->local);
+    g_autofree char *name = g_path_get_basename(j->local);
+
+    return g_error_new(G_IO_ERROR, G_IO_ERROR_BUSY, "another porch is fetching %s into %s", name,
+                       dir);
+}
+
+/* Opens @j's NAME.part (made when it is missing) as j->fd and locks all of it, before anything
+ * reads or writes it. FALSE with @error: G_IO_ERROR_BUSY (busy_error()) when another fetch
+ * holds it. */
+static gboolean
+part_open_locked(PorchTransferJob *j, GError **error)
+{
+    for (guint tries = 0; tries < 3; tries++) {
+        struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+        struct stat held, named;
+        int fd = open(j->part, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+        if (fd < 0) {
+            g_propagate_error(error, porch_transfer_local_error(errno, NULL));
+            return FALSE;
+        }
+        if (fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+            int e = errno;
+            close(fd);
+            g_propagate_error(error, e == EAGAIN || e == EACCES
+                                             ? busy_error(j)
+                                             : porch_transfer_local_error(e, NULL));
+            return FALSE;
+        }
+        /* The file locked must still be NAME.part: the fetch that held it may have renamed it
+         * to NAME (or set it aside) and let go of it meanwhile. */
+        if (fstat(fd, &held) == 0 && lstat(j->part, &named) == 0 && held.st_dev == named.st_dev &&
+            held.st_ino == named.st_ino) {
+            j->fd = fd;
+            return TRUE;
+        }
+        close(fd);
+    }
+    g_propagate_error(error, busy_error(j));
+    return FALSE;
+}
+
+/* Fails @j (told as a failure of NAME.part when @of_part, else of NAME), leaving NAME.part
+ * where it is: another fetch's, or not to be removed. */
+static void
+part_fail_keep(PorchTransferJob *j, gboolean of_part, GError *e)
+{
+    g_autofree char *part = g_steal_pointer(&j->part);
+    porch_transfer_job_fail(j, of_part ? part : j->local, e);
+}
+
+/* Renames @j's NAME.part (locked, as j->fd) to the first free NAME.part.N, never over a file,
+ * says so (@why it is), and starts a new NAME.part, locked. FALSE when @j failed. */
+static gboolean
+part_set_aside(PorchTransferJob *j, const char *why)
+{
+    g_autofree char *aside = NULL;
+    int e = EEXIST;
+
+    for (guint n = 1; n <= SET_ASIDE_MAX && e == EEXIST; n++) {
+        g_free(aside);
+        aside = g_strdup_printf("%s.%u", j->part, n);
+        if (renameat2(AT_FDCWD, j->part, AT_FDCWD, aside, RENAME_NOREPLACE) == 0 ||
+            (errno == EINVAL && link(j->part, aside) == 0 && unlink(j->part) == 0))
+            e = 0;
+        else
+            e = errno;
+    }
+    if (e != 0) {
+        part_fail_keep(j, TRUE, porch_transfer_local_error(e, "cannot set it aside"));
+        return FALSE;
+    }
+    {
+        g_autofree char *base = g_path_get_basename(aside);
+        porch_transfer_notice(j->t, j->part, "%s; kept as %s, fetching the file whole", why, base);
+    }
+    close(j->fd); /* and its lock: it is not NAME.part any more */
+    j->fd = -1;
+    {
+        GError *err = NULL;
+        if (!part_open_locked(j, &err)) {
+            part_fail_keep(j, FALSE, err);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 static void
 get_begin_data(PorchTransferJob *j, guint64 from)
 {
     PorchTransfer *t = j->t;
 
+    if (j->size >= BIG_FILE && direct_io_pays(j->fd))
+        j->dfd = open(j->part, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
     t->p.done_bytes += from;
     porch_transfer_job_ranges_begin(j, from);
     j->state = JOB_DATA;
@@ -589,17 +702,14 @@ on_resume_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
                                             "exists and differs (use --force to replace it)"));
             }
         } else if (memcmp(server, mine, sizeof mine) == 0) {
+            g_autofree char *at = format_size(have);
             porch_transfer_notice(j->t, j->local,
-                                  "resuming after %" G_GUINT64_FORMAT " bytes already here", have);
+                                  "resuming at %s: the %" G_GUINT64_FORMAT
+                                  " bytes already here match the neighbour's file",
+                                  at, have);
             get_begin_data(j, have);
-        } else {
-            porch_transfer_notice(j->t, j->part,
-                                  "does not match the file on the neighbour: discarded, "
-                                  "fetching it whole");
-            if (ftruncate(j->fd, 0) != 0)
-                porch_transfer_job_fail(j, j->part, porch_transfer_local_error(errno, NULL));
-            else
-                get_begin_data(j, 0);
+        } else if (part_set_aside(j, "does not match the neighbour's file")) {
+            get_begin_data(j, 0);
         }
     }
     porch_transfer_req_done(q);
@@ -685,11 +795,10 @@ mount_point(const char *path)
 
 /* Whether the destination's file system has room for what @j still needs (its size but the
  * @have bytes of NAME.part it resumes) and for what the other files in flight still need:
- * FALSE with @error (G_IO_ERROR_NO_SPACE) when it has not. @freed: bytes that starting @j
- * frees (a NAME.part it truncates). A size is what the server claims: this is also what
- * stops one that claims more than could ever be stored. */
+ * FALSE with @error (G_IO_ERROR_NO_SPACE) when it has not. A size is what the server claims:
+ * this is also what stops one that claims more than could ever be stored. */
 static gboolean
-get_check_space(PorchTransferJob *j, guint64 have, guint64 freed, GError **error)
+get_check_space(PorchTransferJob *j, guint64 have, GError **error)
 {
     PorchTransfer *t = j->t;
     g_autofree char *dir = g_path_get_dirname(j->local);
@@ -707,7 +816,7 @@ get_check_space(PorchTransferJob *j, guint64 have, guint64 freed, GError **error
     }
     if (need == 0 || statvfs(dir, &sv) != 0)
         return TRUE;
-    avail = add_sat(mul_sat(sv.f_bavail, sv.f_frsize), freed);
+    avail = mul_sat(sv.f_bavail, sv.f_frsize);
     if (add_sat(need, others) <= avail)
         return TRUE;
     {
@@ -726,7 +835,6 @@ porch_transfer_get_start(PorchTransferJob *j)
     PorchTransfer *t = j->t;
     struct stat st;
     g_autoptr(GByteArray) b = g_byte_array_new();
-    int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
 
     j->state = JOB_OPENING;
     if (lstat(j->local, &st) == 0) {
@@ -741,6 +849,10 @@ porch_transfer_get_start(PorchTransferJob *j)
                 (guint64)st.st_size == j->size) {
                 j->check_existing = TRUE;
                 j->fd = open(j->local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (j->fd < 0) {
+                    porch_transfer_job_fail(j, j->local, porch_transfer_local_error(errno, NULL));
+                    return;
+                }
             } else {
                 porch_transfer_job_fail(j, j->local,
                                         g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS,
@@ -750,40 +862,31 @@ porch_transfer_get_start(PorchTransferJob *j)
         }
     }
     if (!j->check_existing) {
-        guint64 have = 0, freed = 0;
+        guint64 have = 0;
+        const char *aside = NULL;
         GError *e = NULL;
 
         j->part = g_strconcat(j->local, ".part", NULL);
-        if (lstat(j->part, &st) == 0 && S_ISREG(st.st_mode)) {
-            if ((t->flags & PORCH_TRANSFER_RESUME) && (guint64)st.st_size <= j->size)
-                have = (guint64)st.st_size;
-            else
-                freed = (guint64)st.st_blocks * 512;
-        }
-        if (!get_check_space(j, have, freed, &e)) {
-            g_clear_pointer(&j->part, g_free); /* not touched: not removed either */
-            porch_transfer_job_fail(j, j->local, e);
+        if ((t->flags & PORCH_TRANSFER_RESUME) && lstat(j->part, &st) == 0 && S_ISREG(st.st_mode) &&
+            (guint64)st.st_size <= j->size)
+            have = (guint64)st.st_size;
+        if (!get_check_space(j, have, &e) || !part_open_locked(j, &e)) {
+            part_fail_keep(j, FALSE, e); /* not touched: not removed either */
             return;
         }
-        if (!(t->flags & PORCH_TRANSFER_RESUME))
-            flags |= O_TRUNC;
-        j->fd = open(j->part, flags, 0600);
-        if (j->fd >= 0 && (t->flags & PORCH_TRANSFER_RESUME) && fstat(j->fd, &st) == 0 &&
-            st.st_size > 0) {
-            if ((guint64)st.st_size <= j->size) {
-                j->resume_at = (guint64)st.st_size;
-            } else if (ftruncate(j->fd, 0) == 0) {
-                porch_transfer_notice(t, j->part,
-                                      "is longer than the file on the neighbour: discarded");
-            }
+        if (fstat(j->fd, &st) != 0) {
+            part_fail_keep(j, TRUE, porch_transfer_local_error(errno, NULL));
+            return;
         }
+        if (st.st_size > 0 && !(t->flags & PORCH_TRANSFER_RESUME))
+            aside = "was there already and is not resumed";
+        else if (st.st_size > 0 && (guint64)st.st_size > j->size)
+            aside = "is longer than the neighbour's file";
+        else
+            j->resume_at = (guint64)st.st_size;
+        if (aside != NULL && !part_set_aside(j, aside))
+            return;
     }
-    if (j->fd < 0) {
-        porch_transfer_job_fail(j, j->local, porch_transfer_local_error(errno, NULL));
-        return;
-    }
-    if (!j->check_existing && j->size >= BIG_FILE && direct_io_pays(j->fd))
-        j->dfd = open(j->part, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
     porch_wire_put_cstring(b, j->remote);
     porch_wire_put_u32(b, SSH_FXF_READ);
     porch_wire_put_u32(b, 0);

@@ -50,6 +50,8 @@ typedef struct {
     gint64 mtime; /* -1: unknown */
     int fd;
     int dfd; /* get: NAME.part opened with O_DIRECT for the aligned bulk of a big file, or -1 */
+    /* get: NAME.part's lock, held on from when fd closes until the file has its final name */
+    int lock_fd;
     GByteArray *handle;      /* the remote handle, as an SFTP string */
     gboolean temp_made;      /* put: the remote temporary file exists */
     gboolean check_existing; /* get --resume: verifying a final file already here */

@@ -132,6 +132,7 @@ porch_transfer_job_new(PorchTransfer *t, const char *remote, const char *local, 
     j->mtime = mtime;
     j->fd = -1;
     j->dfd = -1;
+    j->lock_fd = -1;
     j->refs = 1;
     j->ranges = g_array_sized_new(FALSE, TRUE, sizeof(PorchTransferRange), MAX_LIVE_RANGES);
     t->p.total_files++;
@@ -150,6 +151,10 @@ job_close_files(PorchTransferJob *j)
     if (j->dfd >= 0) {
         close(j->dfd);
         j->dfd = -1;
+    }
+    if (j->lock_fd >= 0) {
+        close(j->lock_fd);
+        j->lock_fd = -1;
     }
 }
 

@@ -8,8 +8,15 @@
 //   GetsASmallFile                  content, mode and mtime; nothing left behind
 //   GetsAMultiMiBFileVerified       12 MiB and a bit, every range checked against the
 //                                   server's SHA-256 (check-file)
-//   ResumesAPart                    --resume goes on from a good NAME.part, and discards one
-//                                   that does not match the file
+//   ResumesAPart                    with PORCH_TRANSFER_RESUME a good NAME.part is resumed
+//                                   ("resuming at 3.0 MiB"); one that does not match the file,
+//                                   or is longer, is set aside as NAME.part.1 (.2), intact
+//   SetsAsideAPartWithoutResume     without PORCH_TRANSFER_RESUME a NAME.part is set aside,
+//                                   never overwritten
+//   ALockedPartIsAnotherFetch       a NAME.part locked by another fetch: that file fails at
+//                                   once ("another porch is fetching NAME into DIR"), the part
+//                                   untouched, the others of a tree arrive; the engine holds
+//                                   the lock while it fetches
 //   GetsATreeRecursively            get -r of a small tree: folders, files, an empty folder
 //   PutsRefusesWithoutForceReplacesWithForce
 //                                   put of a new file, refused onto an existing one without
@@ -26,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,6 +148,22 @@ SetMtime(const std::string &path, time_t t)
 {
     struct timespec ts[2] = {{t, 0}, {t, 0}};
     return utimensat(AT_FDCWD, path.c_str(), ts, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+// Opens @path (made when missing) and takes the lock a fetch takes on NAME.part (an OFD write
+// lock on all of it): the descriptor, which holds it until closed, or -1 when another holds it.
+int
+LockPart(const std::string &path)
+{
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    if (fd >= 0 && fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 time_t
@@ -350,15 +374,135 @@ TEST_F(Engine, ResumesAPart)
     ASSERT_TRUE(Get(c, "/Work/big.bin", local_ + "/big.bin", &o, PORCH_TRANSFER_RESUME, &error))
             << error->message;
     EXPECT_EQ(Sha256File(local_ + "/big.bin"), sum);
-    EXPECT_TRUE(Contains(o.Notices(), "resuming after " + std::to_string(have) + " bytes"))
-            << o.Notices();
+    EXPECT_EQ(o.Notices(), local_ + "/big.bin: resuming at 3.0 MiB: the " + std::to_string(have) +
+                                   " bytes already here match the neighbour's file\n");
     EXPECT_EQ(o.last.done_bytes, (guint64)size);
 
+    // set aside, whole, under a name of its own; the file fetched whole
     Outcome o2;
     ASSERT_TRUE(Get(c, "/Work/big.bin", local_ + "/other.bin", &o2, PORCH_TRANSFER_RESUME, &error))
             << error->message;
     EXPECT_EQ(Sha256File(local_ + "/other.bin"), sum);
-    EXPECT_TRUE(Contains(o2.Notices(), "does not match the file on the neighbour")) << o2.Notices();
+    EXPECT_EQ(o2.Notices(), local_ + "/other.bin.part: does not match the neighbour's file; kept "
+                                     "as other.bin.part.1, fetching the file whole\n");
+    EXPECT_EQ(ReadFile(local_ + "/other.bin.part.1"), bad);
+
+    // longer than the file: not the file's start either; .1 is taken, so .2
+    ASSERT_EQ(unlink((local_ + "/other.bin").c_str()), 0);
+    ASSERT_TRUE(WriteFile(local_ + "/other.bin.part", whole + "more"));
+    Outcome o3;
+    ASSERT_TRUE(Get(c, "/Work/big.bin", local_ + "/other.bin", &o3, PORCH_TRANSFER_RESUME, &error))
+            << error->message;
+    EXPECT_EQ(Sha256File(local_ + "/other.bin"), sum);
+    EXPECT_TRUE(Contains(o3.Notices(), "/other.bin.part: is longer than the neighbour's file; "
+                                       "kept as other.bin.part.2"))
+            << o3.Notices();
+    EXPECT_EQ(ReadFile(local_ + "/other.bin.part.2"), whole + "more");
+    EXPECT_EQ(ReadFile(local_ + "/other.bin.part.1"), bad);
+    EXPECT_TRUE(Leftovers(local_).empty());
+}
+
+TEST_F(Engine, SetsAsideAPartWithoutResume)
+{
+    ASSERT_TRUE(WriteFile(work_ + "/f.txt", "the file\n"));
+    ASSERT_TRUE(WriteFile(local_ + "/f.txt.part", "the file"));
+    PorchClient *c = Connect();
+    ASSERT_NE(c, nullptr);
+
+    Outcome o;
+    g_autoptr(GError) error = nullptr;
+    ASSERT_TRUE(Get(c, "/Work/f.txt", local_, &o, 0, &error)) << error->message;
+    EXPECT_EQ(ReadFile(local_ + "/f.txt"), "the file\n");
+    EXPECT_EQ(o.Notices(), local_ + "/f.txt.part: was there already and is not resumed; kept as "
+                                    "f.txt.part.1, fetching the file whole\n");
+    EXPECT_EQ(ReadFile(local_ + "/f.txt.part.1"), "the file");
+    EXPECT_TRUE(Leftovers(local_).empty());
+}
+
+// Tries to take a NAME.part's lock at every notice ("resuming at ...") and progress call of a
+// transfer, while it is there: whether it ever could.
+struct LockProbe {
+    std::string part;
+    int probed = 0;
+    bool lockable = false;
+
+    void Probe()
+    {
+        int fd = open(part.c_str(), O_RDWR | O_CLOEXEC);
+        struct flock lock = {};
+        lock.l_type = F_WRLCK;
+        lock.l_whence = SEEK_SET;
+        if (fd < 0)
+            return; /* not there (yet, or any more) */
+        probed++;
+        if (fcntl(fd, F_OFD_SETLK, &lock) == 0)
+            lockable = true;
+        close(fd);
+    }
+    static void OnProgress(const PorchProgress *, gpointer data)
+    {
+        static_cast<LockProbe *>(data)->Probe();
+    }
+    static void OnNotice(const char *, const char *, gpointer data)
+    {
+        static_cast<LockProbe *>(data)->Probe();
+    }
+};
+
+TEST_F(Engine, ALockedPartIsAnotherFetch)
+{
+    const off_t size = (6 << 20) + 5;
+    std::string sum = MakeRandomFile(work_ + "/big.bin", size, 21);
+    ASSERT_FALSE(sum.empty());
+    ASSERT_TRUE(MakeDirs(work_ + "/tree"));
+    ASSERT_TRUE(WriteFile(work_ + "/tree/a.txt", "a\n"));
+    ASSERT_TRUE(WriteFile(work_ + "/tree/b.txt", "b\n"));
+    ASSERT_TRUE(MakeDirs(local_ + "/tree"));
+    PorchClient *c = Connect();
+    ASSERT_NE(c, nullptr);
+
+    // another fetch holds big.bin.part, with a start of the file in it
+    std::string whole = ReadFile(work_ + "/big.bin");
+    ASSERT_TRUE(WriteFile(local_ + "/big.bin.part", whole.substr(0, 1000)));
+    int held = LockPart(local_ + "/big.bin.part");
+    ASSERT_GE(held, 0) << strerror(errno);
+    Outcome o;
+    g_autoptr(GError) error = nullptr;
+    EXPECT_FALSE(Get(c, "/Work/big.bin", local_, &o, PORCH_TRANSFER_RESUME, &error));
+    ASSERT_NE(error, nullptr);
+    EXPECT_TRUE(g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_FILES_FAILED))
+            << error->message;
+    g_clear_error(&error);
+    ASSERT_EQ(o.failed.size(), 1u);
+    EXPECT_EQ(o.failed[0].path, local_ + "/big.bin");
+    EXPECT_EQ(o.failed[0].code, G_IO_ERROR_BUSY);
+    EXPECT_EQ(o.failed[0].message, "another porch is fetching big.bin into " + local_);
+    EXPECT_EQ(ReadFile(local_ + "/big.bin.part"), whole.substr(0, 1000)) << "left as it was";
+    EXPECT_FALSE(Exists(local_ + "/big.bin"));
+
+    // per file in a tree: the one held fails, the others arrive
+    int held_a = LockPart(local_ + "/tree/a.txt.part");
+    ASSERT_GE(held_a, 0) << strerror(errno);
+    Outcome tree;
+    EXPECT_FALSE(Get(c, "/Work/tree", local_, &tree, PORCH_TRANSFER_RECURSIVE, &error));
+    g_clear_error(&error);
+    ASSERT_EQ(tree.failed.size(), 1u);
+    EXPECT_EQ(tree.failed[0].message, "another porch is fetching a.txt into " + local_ + "/tree");
+    EXPECT_EQ(ReadFile(local_ + "/tree/b.txt"), "b\n");
+    EXPECT_FALSE(Exists(local_ + "/tree/a.txt"));
+    close(held_a);
+    unlink((local_ + "/tree/a.txt.part").c_str());
+
+    // once the other has let go, the same fetch resumes it; the engine holds the lock meanwhile
+    close(held);
+    LockProbe probe{local_ + "/big.bin.part"};
+    PorchTransferCallbacks cb = {LockProbe::OnProgress, nullptr, LockProbe::OnNotice, &probe};
+    ASSERT_TRUE(porch_transfer_get(c, "/Work/big.bin", local_.c_str(), PORCH_TRANSFER_RESUME, &cb,
+                                   nullptr, &error))
+            << error->message;
+    EXPECT_EQ(Sha256File(local_ + "/big.bin"), sum);
+    EXPECT_GT(probe.probed, 0);
+    EXPECT_FALSE(probe.lockable) << "NAME.part could be locked during the fetch";
     EXPECT_TRUE(Leftovers(local_).empty());
 }
 
