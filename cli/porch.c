@@ -17,7 +17,7 @@ static const struct {
          porch_cli_browse},
         {"ls", "[-l] [--json] HOST[/SHARE[/PATH]]", "list a neighbour's shares or a folder",
          porch_cli_ls},
-        {"get", "[-r] [--resume] [--force] HOST/SHARE/PATH [DEST]",
+        {"get", "[-r] [--no-resume] [--force] HOST/SHARE/PATH [DEST]",
          "fetch a file or folder, verified", porch_cli_get},
         {"put", "[-r] [--force] SOURCE HOST/SHARE/PATH", "upload a file or folder, verified",
          porch_cli_put},

@@ -1,7 +1,7 @@
 /* transfer.c — `porch ls`, `porch get` and `porch put`, and their progress line.
  *
  *   porch ls  [-l] [--json] [--identity FILE] [--timeout SECONDS] HOST[/SHARE[/PATH]]
- *   porch get [-r] [--resume] [--force] [--quiet] [--identity FILE] [--timeout SECONDS]
+ *   porch get [-r] [--no-resume] [--force] [--quiet] [--identity FILE] [--timeout SECONDS]
  *             HOST/SHARE/PATH [DEST]
  *   porch put [-r] [--force] [--quiet] [--identity FILE] [--timeout SECONDS]
  *             SOURCE HOST/SHARE/PATH
@@ -14,7 +14,8 @@
  *
  * Ctrl-C during a transfer sets a flag that the library's next callback (progress comes at
  * least every 50 ms while data moves) turns into a cancellation: the transfer stops, a get
- * keeps its NAME.part files for --resume, and porch exits 130. A second Ctrl-C kills at once.
+ * keeps its NAME.part files, which the same command resumes, and porch exits 130. A second Ctrl-C
+ * kills at once.
  */
 #include <signal.h>
 #include <string.h>
@@ -466,8 +467,8 @@ transfer(gboolean upload, PorchCliTarget *target, const char *local, gboolean lo
         if (upload)
             fputs("porch: interrupted\n", stderr);
         else
-            fputs("porch: interrupted; run the same command with --resume to continue from the "
-                  ".part files\n",
+            fputs("porch: interrupted; run the same command again to continue from the .part "
+                  "files\n",
                   stderr);
         return PORCH_CLI_EXIT_INTERRUPTED;
     }
@@ -494,13 +495,15 @@ transfer(gboolean upload, PorchCliTarget *target, const char *local, gboolean lo
 int
 porch_cli_get(int argc, char **argv)
 {
-    gboolean recursive = FALSE, resume = FALSE, force = FALSE;
+    gboolean recursive = FALSE, resume = FALSE, no_resume = FALSE, force = FALSE;
     g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
              "Fetch a folder and everything in it", NULL},
             {"resume", 0, 0, G_OPTION_ARG_NONE, &resume,
-             "Continue interrupted downloads from their NAME.part files", NULL},
+             "Continue from NAME.part files that match (the default)", NULL},
+            {"no-resume", 0, 0, G_OPTION_ARG_NONE, &no_resume,
+             "Fetch files whole; a NAME.part is kept as NAME.part.N", NULL},
             {"force", 'f', 0, G_OPTION_ARG_NONE, &force, "Replace files that exist already", NULL},
             G_OPTION_ENTRY_NULL,
     };
@@ -536,7 +539,11 @@ porch_cli_get(int argc, char **argv)
     }
     if (recursive)
         flags |= PORCH_TRANSFER_RECURSIVE;
-    if (resume)
+    if (resume && no_resume) {
+        porch_cli_usage_error("get", "--resume and --no-resume exclude each other");
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    if (!no_resume)
         flags |= PORCH_TRANSFER_RESUME;
     if (force)
         flags |= PORCH_TRANSFER_FORCE;

@@ -90,7 +90,7 @@ gboolean porch_tray_is_listing(PorchTray *tray);
 
 /* Starts fetching @remote ("/Share/path", a file or a folder) of @n into @dest_dir (NULL: the
  * XDG Downloads folder), in a worker thread with its own connection: verified and resumable
- * as `porch get --resume` (NAME.part until verified). Returns the transfer's id (> 0). */
+ * as `porch get` (NAME.part until verified). Returns the transfer's id (> 0). */
 guint porch_tray_fetch(PorchTray *tray, PorchNeighbour *n, const char *remote,
                        const char *dest_dir);
 /* Cancels a running transfer (its NAME.part stays for a resume). */

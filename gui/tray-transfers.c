@@ -1,6 +1,6 @@
 /* tray-transfers.c — fetching a file or folder of a neighbour: each transfer in a GTask worker
  * thread with a PorchClient of its own (porch_transfer_get(), verified and resumable as
- * `porch get --resume`), its progress handed to the main thread for the model's transfers, and
+ * `porch get`), its progress handed to the main thread for the model's transfers, and
  * a desktop notification when it ends. */
 #include <string.h>
 

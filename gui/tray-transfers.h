@@ -1,5 +1,5 @@
 /* tray-transfers.h — fetching a file or folder of a neighbour: each transfer in a GTask worker
- * thread with a connection of its own, verified and resumable as `porch get --resume`; its
+ * thread with a connection of its own, verified and resumable as `porch get`; its
  * row and progress are the model's, and a desktop notification says when it ended. */
 #pragma once
 

@@ -4,8 +4,11 @@
 //
 //   FilesAndTreesRoundTripByteExact      empty, >100 MiB and UTF-8 files, a nested tree;
 //                                        modes (u+w added) and mtimes kept by -r; no leftovers
-//   ResumeContinuesAValidPartAnd...      --resume appends to a good NAME.part; a corrupted
-//                                        or too long one is discarded
+//   ResumeContinuesAValidPartAnd...      get resumes a good NAME.part by default (as with
+//                                        --resume), saying "resuming at"; a corrupted or too
+//                                        long one is kept as NAME.part.1 (.2), and so is any
+//                                        with --no-resume; a NAME.part another porch holds
+//                                        (its lock): exit 1, "another porch is fetching ..."
 //   ExistingDestinationNeedsForce        get and put refuse to overwrite without --force,
 //                                        and a refused put leaves no temporary file; a file
 //                                        put --force replaces keeps its mode
@@ -593,7 +596,7 @@ TEST_F(ClientTest, FilesAndTreesRoundTripByteExact)
 
 // ---- resume ----------------------------------------------------------------------------------
 
-TEST_F(ClientTest, ResumeContinuesAValidPartAndDiscardsACorruptOne)
+TEST_F(ClientTest, ResumeContinuesAValidPartAndSetsAsideACorruptOne)
 {
     const std::string remote_dir = work_ + "/" + name_;
     ASSERT_TRUE(MakeDirs(remote_dir));
@@ -604,11 +607,14 @@ TEST_F(ClientTest, ResumeContinuesAValidPartAndDiscardsACorruptOne)
     std::string whole = ReadFile(file);
     ASSERT_EQ(off_t(whole.size()), size);
     const std::string dest = local_ + "/resume.bin", part = dest + ".part";
-    // Writes part_data as NAME.part, resumes into `into` (the folder or the file itself) and
-    // checks the file came whole and NAME.part went; returns what porch said, for the rest.
-    auto resume = [&](const std::string &part_data, const std::string &into) {
-        std::vector<std::string> args = {"get", "--resume", Remote("Work/" + name_ + "/resume.bin"),
-                                         into};
+    // Writes part_data as NAME.part, fetches into `into` (the folder or the file itself) with
+    // `option` ("": the default) and checks the file came whole and NAME.part went; returns
+    // what porch said, for the rest.
+    auto resume = [&](const std::string &part_data, const std::string &into,
+                      const std::string &option = "") {
+        std::vector<std::string> args = {"get", Remote("Work/" + name_ + "/resume.bin"), into};
+        if (!option.empty())
+            args.insert(args.begin() + 1, option);
         if (!WriteFile(part, part_data)) {
             ADD_FAILURE() << "cannot write " << part;
             return RunResult{};
@@ -622,36 +628,81 @@ TEST_F(ClientTest, ResumeContinuesAValidPartAndDiscardsACorruptOne)
     };
 
     {
-        SCOPED_TRACE("a valid NAME.part");
+        SCOPED_TRACE("a valid NAME.part, by default");
         ASSERT_TRUE(WriteFile(part, "")); // resume() truncates it: the inode stays
         ino_t ino = Inode(part);
         RunResult r = resume(whole.substr(0, have), local_);
         EXPECT_EQ(Inode(dest), ino) << "the .part file itself should have become the file";
-        EXPECT_FALSE(ContainsNoCase(r.err, "discard")) << r.err;
+        EXPECT_TRUE(Contains(r.err, "porch: DIR/resume.bin: resuming at 24.0 MiB: the " +
+                                            std::to_string(have) +
+                                            " bytes already here match the neighbour's file\n"))
+                << r.err;
+        EXPECT_FALSE(Contains(r.err, "kept as")) << r.err;
     }
     {
         // the rest starts mid-page: no O_DIRECT write lines up, every piece goes through the
         // page cache (in the writer thread, as a file this big does)
-        SCOPED_TRACE("a valid NAME.part that ends mid-page");
+        SCOPED_TRACE("a valid NAME.part that ends mid-page, with --resume");
         ASSERT_EQ(unlink(dest.c_str()), 0);
-        resume(whole.substr(0, have + 1234), dest);
+        RunResult r = resume(whole.substr(0, have + 1234), dest, "--resume");
+        EXPECT_TRUE(Contains(r.err, "resuming at 24.0 MiB")) << r.err;
     }
+    std::string bad = whole.substr(0, have);
     {
         SCOPED_TRACE("a NAME.part with flipped bytes");
         ASSERT_EQ(unlink(dest.c_str()), 0);
-        std::string bad = whole.substr(0, have);
         for (off_t at : {off_t(1 << 20), off_t(have - 100)})
             bad[at] = char(~bad[at]);
         RunResult r = resume(bad, dest);
-        EXPECT_TRUE(ContainsNoCase(r.err, "discard"))
-                << "a notice should say the .part was discarded\n"
+        EXPECT_TRUE(Contains(r.err, "porch: DIR/resume.bin.part: does not match the neighbour's "
+                                    "file; kept as resume.bin.part.1, fetching the file whole\n"))
                 << r.err;
+        EXPECT_EQ(ReadFile(part + ".1"), bad) << "set aside as it was";
     }
     {
         SCOPED_TRACE("a NAME.part longer than the file");
         ASSERT_EQ(unlink(dest.c_str()), 0);
-        resume(whole + "trailing garbage", dest);
+        RunResult r = resume(whole + "trailing garbage", dest);
+        EXPECT_TRUE(Contains(r.err, "is longer than the neighbour's file; kept as "
+                                    "resume.bin.part.2"))
+                << r.err;
+        EXPECT_EQ(ReadFile(part + ".2"), whole + "trailing garbage");
     }
+    {
+        SCOPED_TRACE("a valid NAME.part with --no-resume");
+        ASSERT_EQ(unlink(dest.c_str()), 0);
+        RunResult r = resume(whole.substr(0, 4096), dest, "--no-resume");
+        EXPECT_TRUE(Contains(r.err, "porch: DIR/resume.bin.part: was there already and is not "
+                                    "resumed; kept as resume.bin.part.3"))
+                << r.err;
+        EXPECT_EQ(ReadFile(part + ".3"), whole.substr(0, 4096));
+    }
+    {
+        // another porch fetching it: its lock on NAME.part, as porch takes it
+        SCOPED_TRACE("a NAME.part another porch holds");
+        ASSERT_EQ(unlink(dest.c_str()), 0);
+        ASSERT_TRUE(WriteFile(part, whole.substr(0, 1000)));
+        int fd = open(part.c_str(), O_RDWR | O_CLOEXEC);
+        ASSERT_GE(fd, 0) << strerror(errno);
+        struct flock lock = {};
+        lock.l_type = F_WRLCK;
+        lock.l_whence = SEEK_SET;
+        ASSERT_EQ(fcntl(fd, F_OFD_SETLK, &lock), 0) << strerror(errno);
+        std::vector<std::string> args = {"get", Remote("Work/" + name_ + "/resume.bin"), local_};
+        RunResult r = Porch(args);
+        close(fd);
+        EXPECT_EQ(r.exit_status, 1) << Say(args, r);
+        EXPECT_TRUE(Contains(r.err, "porch: " + dest +
+                                            ": another porch is fetching resume.bin "
+                                            "into " +
+                                            local_ + "\n"))
+                << Say(args, r);
+        EXPECT_EQ(ReadFile(part), whole.substr(0, 1000)) << "left alone";
+        EXPECT_FALSE(Exists(dest));
+        ASSERT_EQ(unlink(part.c_str()), 0);
+    }
+    for (int n = 1; n <= 3; n++)
+        ASSERT_EQ(unlink((part + "." + std::to_string(n)).c_str()), 0);
     EXPECT_EQ(Join(Leftovers(local_)), "");
 }
 
