@@ -156,12 +156,14 @@ has_path_prefix(const char *path, const char *prefix)
 
 /* Whether a path the library reported is a remote one (else it is a local file). The
  * library's remote paths are absolute, beneath the remote path given; local ones are beneath
- * DEST or SOURCE as given. */
+ * DEST or SOURCE as given, or DEST.part beside a DEST that names the file. */
 static gboolean
 is_remote(const Transfer *x, const char *path)
 {
     gboolean remote = has_path_prefix(path, x->target->path);
-    gboolean local = has_path_prefix(path, x->local);
+    gboolean local =
+            has_path_prefix(path, x->local) || (!x->upload && g_str_has_prefix(path, x->local) &&
+                                                strcmp(path + strlen(x->local), ".part") == 0);
 
     if (remote != local)
         return remote;
