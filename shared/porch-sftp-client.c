@@ -1034,8 +1034,6 @@ start_sftp(PorchClient *c, GCancellable *cancellable, GError **error)
     return TRUE;
 }
 
-/* @fd: an already connected socket to use (taken over) instead of connecting to o->address,
- * or -1. */
 /* How long probe_not_ssh() waits to connect, and then for an answer. */
 #define PROBE_TIMEOUT_S 2
 
@@ -1086,6 +1084,8 @@ probe_not_ssh(const char *address, guint port)
     return porch_text_show(buf, (gssize)have, 60, PORCH_TEXT_ONE_LINE);
 }
 
+/* @fd: an already connected socket to use (taken over) instead of connecting to o->address,
+ * or -1. */
 static PorchClient *
 connect_client(const PorchConnectOptions *o, int fd, gboolean sftp, GCancellable *cancellable,
                GError **error)

@@ -131,6 +131,7 @@ PorchTransferRange *porch_transfer_job_range(PorchTransferJob *j, guint64 k);
 guint64 porch_transfer_job_range_of(PorchTransferJob *j, guint64 offset);
 PorchTransferRange *porch_transfer_job_next_range(PorchTransferJob *j);
 gboolean porch_transfer_job_ranges_verified(PorchTransferJob *j);
+gboolean porch_transfer_range_check_reply(PorchTransferReq *q, guint8 type, PorchWireReader *r);
 void porch_transfer_job_send_check(PorchTransferJob *j, guint64 start, guint64 len, guint64 range,
                                    PorchReplyFunc fn);
 gboolean porch_transfer_hash_local(int fd, guint64 start, guint64 len, guint8 *digest,

@@ -137,17 +137,8 @@ on_put_range_check(PorchClient *c, guint8 type, PorchWireReader *r, gpointer dat
     PorchTransferJob *j = q->job;
 
     (void)c;
-    if (porch_transfer_req_live(q)) {
-        PorchTransferRange *rg = porch_transfer_job_range(j, q->range);
-        GError *e = NULL;
-        if (!porch_parse_check_file(type, r, rg->server, j->remote, &e)) {
-            porch_transfer_job_fail(j, j->remote, e);
-        } else {
-            rg->have_server = TRUE;
-            if (rg->filled == rg->len)
-                verify_put_range(j, q->range);
-        }
-    }
+    if (porch_transfer_req_live(q) && porch_transfer_range_check_reply(q, type, r))
+        verify_put_range(j, q->range);
     porch_transfer_req_done(q);
 }
 

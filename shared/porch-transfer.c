@@ -335,6 +335,24 @@ porch_transfer_job_ranges_verified(PorchTransferJob *j)
     return j->ranges->len == 0 && j->from + j->range_base * RANGE_SIZE >= j->size;
 }
 
+/* Takes the check-file reply of range q->range: keeps the server's hash of it. TRUE when the
+ * range is now complete on both sides, to be compared; FALSE when it is not yet, or the reply
+ * was bad (the job failed). */
+gboolean
+porch_transfer_range_check_reply(PorchTransferReq *q, guint8 type, PorchWireReader *r)
+{
+    PorchTransferJob *j = q->job;
+    PorchTransferRange *rg = porch_transfer_job_range(j, q->range);
+    GError *e = NULL;
+
+    if (!porch_parse_check_file(type, r, rg->server, j->remote, &e)) {
+        porch_transfer_job_fail(j, j->remote, e);
+        return FALSE;
+    }
+    rg->have_server = TRUE;
+    return rg->filled == rg->len;
+}
+
 void
 porch_transfer_job_send_check(PorchTransferJob *j, guint64 start, guint64 len, guint64 range,
                               PorchReplyFunc fn)
