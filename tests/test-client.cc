@@ -66,6 +66,7 @@ using porch::test::Contains;
 using porch::test::ContainsNoCase;
 using porch::test::Exists;
 using porch::test::GiveToShareOwner;
+using porch::test::Leftovers;
 using porch::test::MakeDirs;
 using porch::test::MakeRandomFile;
 using porch::test::ReadFile;
@@ -162,23 +163,6 @@ Diff(const Tree &want, const Tree &got)
         if (!want.count(path))
             d += "  new     " + path + " (" + v + ")\n";
     return d;
-}
-
-// Files a transfer must not leave behind anywhere under root: NAME.part (get) and hidden
-// temporary names (put: ".porch-...").
-std::vector<std::string>
-Leftovers(const std::string &root)
-{
-    std::vector<std::string> found;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(root, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        std::string name = it->path().filename().string();
-        if ((name.size() > 5 && name.compare(name.size() - 5, 5, ".part") == 0) ||
-            name.rfind(".porch", 0) == 0)
-            found.push_back(it->path().string());
-    }
-    return found;
 }
 
 std::string

@@ -53,6 +53,7 @@ namespace
 
 using porch::test::Contains;
 using porch::test::Exists;
+using porch::test::Leftovers;
 using porch::test::LocalSession;
 using porch::test::MakeDirs;
 using porch::test::MakeRandomFile;
@@ -125,22 +126,6 @@ Snapshot(const std::string &root)
             t[rel] = "other";
     }
     return t;
-}
-
-// Names under root that a transfer must not leave: NAME.part, the hidden temporary names.
-std::vector<std::string>
-Leftovers(const std::string &root)
-{
-    std::vector<std::string> found;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(root, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        std::string name = it->path().filename().string();
-        if ((name.size() > 5 && name.compare(name.size() - 5, 5, ".part") == 0) ||
-            name.rfind(".porch", 0) == 0)
-            found.push_back(it->path().string());
-    }
-    return found;
 }
 
 bool

@@ -316,4 +316,21 @@ StartXvfb(const std::string &screen, const std::string &log, bool die_with_paren
     return pid;
 }
 
+// Files a transfer must not leave behind anywhere under root: NAME.part (get) and hidden
+// temporary names (put: ".porch-...").
+inline std::vector<std::string>
+Leftovers(const std::string &root)
+{
+    std::vector<std::string> found;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        if ((name.size() > 5 && name.compare(name.size() - 5, 5, ".part") == 0) ||
+            name.rfind(".porch", 0) == 0)
+            found.push_back(it->path().string());
+    }
+    return found;
+}
+
 } // namespace porch::test
