@@ -27,6 +27,7 @@
 #include "test-util.h"
 
 extern "C" {
+#include "fd-pass.h"
 #include "files.h"
 #include "porch-jail.h"
 }
@@ -124,23 +125,7 @@ class Files : public ::testing::Test
     }
     bool SendClient(int fd)
     {
-        char tag = 'c';
-        struct iovec iov = {&tag, 1};
-        union {
-            struct cmsghdr h;
-            char buf[CMSG_SPACE(sizeof(int))];
-        } c = {};
-        struct msghdr msg = {};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = c.buf;
-        msg.msg_controllen = sizeof c.buf;
-        struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(h), &fd, sizeof fd);
-        return sendmsg(control_, &msg, 0) == 1;
+        return porch_fd_send(control_, "c", 1, &fd, 1);
     }
 
     std::string base_, root_;

@@ -38,6 +38,7 @@
 #include "testlan.h"
 
 extern "C" {
+#include "fd-pass.h"
 #include "files.h"
 #include "porch-sandbox.h"
 }
@@ -377,23 +378,7 @@ class Landlock : public ::testing::Test
             _exit(127);
         }
         close(ctl[1]);
-        char tag = 'c';
-        struct iovec iov = {&tag, 1};
-        union {
-            struct cmsghdr h;
-            char buf[CMSG_SPACE(sizeof(int))];
-        } c = {};
-        struct msghdr msg = {};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = c.buf;
-        msg.msg_controllen = sizeof c.buf;
-        struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(h), &cli[1], sizeof(int));
-        bool sent = sendmsg(ctl[0], &msg, 0) == 1;
+        bool sent = porch_fd_send(ctl[0], "c", 1, &cli[1], 1);
         control_ = ctl[0];
         close(cli[1]);
         if (!sent) {
