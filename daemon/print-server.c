@@ -523,7 +523,8 @@ gate(Request *r)
     r->user = porch_print_server_user(peer ? peer->name : NULL, r->ctx->address);
     if (r->cmd.printer == NULL)
         return EX_OK;
-    r->printer = porch_config_lookup_printer(r->config, r->cmd.printer);
+    /* without regard to case, as porch.conf compares printer names */
+    r->printer = porch_config_find_printer(r->config, r->cmd.printer);
     if (r->printer == NULL) {
         g_autofree char *shown = for_log(r->cmd.printer);
         return refuse(r, EX_NOINPUT, "no such printer: %s", shown);

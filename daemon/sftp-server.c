@@ -374,10 +374,17 @@ resolve_target(Server *s, const char *path, PorchAclOp op, gboolean need_share, 
             return SSH_FX_NO_SUCH_FILE;
         }
     }
-    t->share = porch_config_lookup_share(s->config, parts[0]);
+    /* "/photos" reaches [share Photos]: names are unique without regard to case (porch.conf(5)),
+     * so every client matches them as people type them; paths then name it as configured */
+    t->share = porch_config_find_share(s->config, parts[0]);
     if (t->share == NULL) {
         *ret_why = "no such share";
         return SSH_FX_NO_SUCH_FILE;
+    }
+    if (strcmp(parts[0], t->share->name) != 0) {
+        g_autofree char *rest = g_strjoinv("/", parts + 1);
+        g_free(t->vpath);
+        t->vpath = g_strconcat("/", t->share->name, *rest != '\0' ? "/" : "", rest, NULL);
     }
     if (!may(s, t->share, op)) {
         gboolean reads = may(s, t->share, PORCH_ACL_READ);

@@ -1509,6 +1509,49 @@ porch_config_lookup_printer(const PorchConfig *config, const char *name)
     return name ? g_hash_table_lookup(config->printer_by_name, name) : NULL;
 }
 
+/* Whether @name, casefolded as @folded, is @candidate without regard to case: the same
+ * comparison that makes two such names clash (check_resource_name()). */
+static gboolean
+same_name_folded(const char *folded, const char *candidate)
+{
+    g_autofree char *f = casefold_key(candidate);
+    return strcmp(f, folded) == 0;
+}
+
+const PorchShare *
+porch_config_find_share(const PorchConfig *config, const char *name)
+{
+    const PorchShare *exact = porch_config_lookup_share(config, name);
+    g_autofree char *folded = NULL;
+
+    if (exact != NULL || name == NULL || !g_utf8_validate(name, -1, NULL))
+        return exact;
+    folded = casefold_key(name);
+    for (guint i = 0; i < config->shares->len; i++) {
+        const PorchShare *s = g_ptr_array_index(config->shares, i);
+        if (same_name_folded(folded, s->name))
+            return s;
+    }
+    return NULL;
+}
+
+const PorchPrinter *
+porch_config_find_printer(const PorchConfig *config, const char *name)
+{
+    const PorchPrinter *exact = porch_config_lookup_printer(config, name);
+    g_autofree char *folded = NULL;
+
+    if (exact != NULL || name == NULL || !g_utf8_validate(name, -1, NULL))
+        return exact;
+    folded = casefold_key(name);
+    for (guint i = 0; i < config->printers->len; i++) {
+        const PorchPrinter *p = g_ptr_array_index(config->printers, i);
+        if (same_name_folded(folded, p->name))
+            return p;
+    }
+    return NULL;
+}
+
 char *
 porch_config_default_file(gboolean system)
 {

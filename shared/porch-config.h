@@ -157,6 +157,11 @@ const PorchPeer *porch_config_lookup_peer_by_fingerprint(const PorchConfig *conf
 const PorchGroup *porch_config_lookup_group(const PorchConfig *config, const char *name);
 const PorchShare *porch_config_lookup_share(const PorchConfig *config, const char *name);
 const PorchPrinter *porch_config_lookup_printer(const PorchConfig *config, const char *name);
+/* Look-ups by the name a client typed: exactly, else without regard to case, as porch.conf
+ * compares share and printer names for clashes (so at most one matches). NULL when none does
+ * or @name is not UTF-8. */
+const PorchShare *porch_config_find_share(const PorchConfig *config, const char *name);
+const PorchPrinter *porch_config_find_printer(const PorchConfig *config, const char *name);
 
 /* The one rule for a [peer] name, which porch.conf, `porch peers` and porchd share: letters,
  * digits, '.', '_', '-', starting with a letter or digit, at most PORCH_PEER_NAME_MAX bytes, and
