@@ -167,6 +167,13 @@ int porch_cli_connect_full(const PorchCliTarget *target, const PorchCliConnectOp
  * "HOST/SHARE/PATH", "HOST" for "/". Free with g_free(). */
 char *porch_cli_target_format(const PorchCliTarget *target, const char *path);
 
+/* When the target names a share (HOST/SHARE/...) that @client cannot see, says so on stderr
+ * with the shares it can see ("porch: no share 'Fotos' on HOST; it shares: Photos, Music")
+ * and returns PORCH_CLI_EXIT_FAILED; else PORCH_CLI_EXIT_OK. porchd matches share names
+ * without regard to case, so "photos" finds "Photos" there. Any other failure is left to the
+ * command that follows. */
+int porch_cli_check_share(const PorchCliTarget *target, PorchClient *client);
+
 /* Prints, when @client is connected as guest, the line saying that the neighbour does not
  * know this user's key (@key_fingerprint) yet and how its owner can let it in. */
 void porch_cli_hint_guest(const PorchCliTarget *target, PorchClient *client,

@@ -815,6 +815,44 @@ porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
     return PORCH_CLI_EXIT_OK;
 }
 
+int
+porch_cli_check_share(const PorchCliTarget *t, PorchClient *client)
+{
+    g_autofree char *share = porch_cli_target_share(t);
+    g_autofree char *top = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchRemoteFile) f = NULL;
+    g_autoptr(GPtrArray) shares = NULL;
+    g_autoptr(GString) line = NULL;
+
+    if (share == NULL)
+        return PORCH_CLI_EXIT_OK;
+    top = g_strconcat("/", share, NULL);
+    f = porch_client_stat(client, top, NULL, &error);
+    /* anything but "no such share" is the command's to meet and tell */
+    if (f != NULL || !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        return PORCH_CLI_EXIT_OK;
+    g_clear_error(&error);
+    shares = porch_client_list(client, "/", NULL, &error);
+    line = g_string_new(NULL);
+    g_string_append_printf(line, "no share '%s' on %s", share, t->host);
+    if (shares == NULL) {
+        g_string_append_printf(line, " (its shares cannot be listed: %s)", error->message);
+    } else if (shares->len == 0) {
+        g_string_append(line, "; it shares nothing you may see");
+    } else {
+        g_string_append(line, "; it shares: ");
+        for (guint i = 0; i < shares->len; i++) {
+            const PorchRemoteFile *s = g_ptr_array_index(shares, i);
+            g_string_append_printf(line, "%s%s", i > 0 ? ", " : "", s->name);
+        }
+    }
+    fputs("porch: ", stderr);
+    porch_cli_put_text(stderr, line->str);
+    fputc('\n', stderr);
+    return PORCH_CLI_EXIT_FAILED;
+}
+
 void
 porch_cli_hint_guest(const PorchCliTarget *t, PorchClient *client, const char *key_fingerprint)
 {

@@ -406,7 +406,8 @@ print_summary(const Transfer *x)
 /* ------------------------------------------------------------------------------------------
  * get and put */
 
-/* Finds and connects to the target's host; PORCH_CLI_EXIT_OK or the status to exit with. */
+/* Finds and connects to the target's host and checks that its share exists
+ * (porch_cli_check_share()); PORCH_CLI_EXIT_OK or the status to exit with. */
 static int
 reach(PorchCliTarget *target, const PorchCliCommon *common, gboolean quiet,
       PorchClient **ret_client, char **ret_key_fingerprint)
@@ -421,7 +422,16 @@ reach(PorchCliTarget *target, const PorchCliCommon *common, gboolean quiet,
 
     if (status != PORCH_CLI_EXIT_OK)
         return status;
-    return porch_cli_connect_full(target, &o, ret_client, ret_key_fingerprint, NULL);
+    status = porch_cli_connect_full(target, &o, ret_client, ret_key_fingerprint, NULL);
+    if (status != PORCH_CLI_EXIT_OK)
+        return status;
+    /* a mistyped share: name the ones there are, before anything else happens */
+    status = porch_cli_check_share(target, *ret_client);
+    if (status != PORCH_CLI_EXIT_OK) {
+        porch_cli_hint_guest(target, *ret_client, *ret_key_fingerprint);
+        g_clear_pointer(ret_client, porch_client_free);
+    }
+    return status;
 }
 
 static int
