@@ -406,12 +406,12 @@ porch_cli_browse(int argc, char **argv)
     gboolean json = FALSE, watch = FALSE;
     double timeout = -1;
     GOptionEntry entries[] = {
-            {"json", 0, 0, G_OPTION_ARG_NONE, &json,
-             "Print JSON: an array of neighbours, or with --watch one event per line", NULL},
+            {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON (with --watch, one event a line)",
+             NULL},
             {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout,
-             "Browse for SECONDS (default 2; with --watch, until interrupted)", "SECONDS"},
+             "Stop after SECONDS (default 2; --watch: never)", "SECONDS"},
             {"watch", 'w', 0, G_OPTION_ARG_NONE, &watch,
-             "Report neighbours as they appear, change and go, until interrupted", NULL},
+             "Report neighbours as they come, change, go", NULL},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -423,8 +423,8 @@ porch_cli_browse(int argc, char **argv)
     Browse b = {0};
     guint timer = 0, sigint, sigterm;
 
-    g_option_context_set_summary(ctx, "List the neighbours on the local network and what they "
-                                      "share (mDNS/DNS-SD, through avahi-daemon).");
+    porch_cli_set_summary(ctx, "List the neighbours on the local network and what they "
+                               "share (mDNS/DNS-SD, through avahi-daemon).");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         fprintf(stderr, "porch browse: %s (see porch browse --help)\n", error->message);

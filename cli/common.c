@@ -29,32 +29,58 @@ porch_cli_add_common_entries(GOptionContext *ctx, PorchCliCommon *common, gboole
     guint n = 0;
 
     if (with_identity)
-        entries[n++] = (GOptionEntry){
-                "identity",
-                'i',
-                0,
-                G_OPTION_ARG_FILENAME,
-                &common->identity,
-                "Use the private key in FILE (default: $XDG_CONFIG_HOME/porch/id_ed25519)",
-                "FILE"};
+        entries[n++] = (GOptionEntry){"identity",
+                                      'i',
+                                      0,
+                                      G_OPTION_ARG_FILENAME,
+                                      &common->identity,
+                                      "Log in with the private key in FILE",
+                                      "FILE"};
     entries[n++] = (GOptionEntry){"timeout",
                                   't',
                                   0,
                                   G_OPTION_ARG_DOUBLE,
                                   &common->timeout,
-                                  "Look for HOST on the network for up to SECONDS (default 3)",
+                                  "Look for HOST for up to SECONDS (default 3)",
                                   "SECONDS"};
     entries[n++] = (GOptionEntry){"connect-timeout",
                                   0,
                                   0,
                                   G_OPTION_ARG_INT,
                                   &common->connect_timeout,
-                                  "Give up connecting to HOST after SECONDS (default 10)",
+                                  "Give up connecting after SECONDS (default 10)",
                                   "SECONDS"};
     if (quiet_help != NULL)
         entries[n++] = (GOptionEntry){"quiet",        'q',        0,   G_OPTION_ARG_NONE,
                                       &common->quiet, quiet_help, NULL};
     g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
+void
+porch_cli_set_summary(GOptionContext *ctx, const char *text)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_auto(GStrv) words = g_strsplit(text, " ", -1);
+    glong column = 0;
+
+    /* GOption prints a summary as it is: broken into lines here, between words, so that
+     * every --help fits a terminal of PORCH_CLI_HELP_COLUMNS */
+    for (guint i = 0; words[i] != NULL; i++) {
+        glong width = g_utf8_strlen(words[i], -1);
+
+        if (words[i][0] == '\0')
+            continue;
+        if (column > 0 && column + 1 + width > PORCH_CLI_HELP_COLUMNS) {
+            g_string_append_c(out, '\n');
+            column = 0;
+        } else if (column > 0) {
+            g_string_append_c(out, ' ');
+            column++;
+        }
+        g_string_append(out, words[i]);
+        column += width;
+    }
+    g_option_context_set_summary(ctx, out->str);
 }
 
 void

@@ -68,9 +68,7 @@ porch_cli_id(int argc, char **argv)
     g_autofree char *identity = NULL;
     GOptionEntry entries[] = {
             {"identity", 'i', 0, G_OPTION_ARG_FILENAME, &identity,
-             "Use the private key in FILE (created when missing) instead of "
-             "$XDG_CONFIG_HOME/porch/id_ed25519",
-             "FILE"},
+             "The key in FILE (made when missing), not the default", "FILE"},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -82,9 +80,9 @@ porch_cli_id(int argc, char **argv)
     gboolean existed;
     ssh_key key;
 
-    g_option_context_set_summary(ctx, "Print this user's public key line and its fingerprint: "
-                                      "what a neighbour puts in a [peer] section of its "
-                                      "porch.conf. The key is created on first use.");
+    porch_cli_set_summary(ctx, "Print this user's public key line and its fingerprint: "
+                               "what a neighbour puts in a [peer] section of its "
+                               "porch.conf. The key is created on first use.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         fprintf(stderr, "porch id: %s (see porch id --help)\n", error->message);
@@ -651,22 +649,22 @@ porch_cli_peers(int argc, char **argv)
     gboolean json = FALSE, system = geteuid() == 0;
     GOptionEntry entries[] = {
             {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
-             "porchd's configuration file (default: as porchd picks it)", "FILE"},
+             "porchd's porch.conf (default: as porchd picks it)", "FILE"},
             {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
              "porchd's state directory (default: as porchd picks it)", "DIR"},
             {"json", 0, 0, G_OPTION_ARG_NONE, &json, "list: print JSON", NULL},
-            {"as", 0, 0, G_OPTION_ARG_STRING, &as,
-             "accept: name the new peer PEERNAME instead of the name it gave", "PEERNAME"},
+            {"as", 0, 0, G_OPTION_ARG_STRING, &as, "accept: call the new peer PEERNAME",
+             "PEERNAME"},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("[list | accept NAME]");
     g_autoptr(GError) error = NULL;
     const char *command;
 
-    g_option_context_set_summary(
-            ctx, "The unknown keys that asked the local porchd for access: list them (the "
-                 "default), or accept one by its name or fingerprint, which adds it to "
-                 "porch.conf as a [peer] and makes porchd reload.");
+    porch_cli_set_summary(ctx,
+                          "The unknown keys that asked the local porchd for access: list them (the "
+                          "default), or accept one by its name or fingerprint, which adds it to "
+                          "porch.conf as a [peer] and makes porchd reload.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         fprintf(stderr, "porch peers: %s (see porch peers --help)\n", error->message);

@@ -42,6 +42,11 @@ void porch_cli_add_common_entries(GOptionContext *ctx, PorchCliCommon *common,
  * porch_cli_no_key_file()) and drops a "--"; FALSE having told the usage error on stderr. */
 gboolean porch_cli_parse_options(GOptionContext *ctx, const char *command, int *argc, char ***argv,
                                  PorchCliCommon *common);
+/* Every --help fits in this many columns (tests/test-cli-help.cc checks them all). */
+#define PORCH_CLI_HELP_COLUMNS 80
+/* g_option_context_set_summary() with @text (one paragraph, ASCII or single-width
+ * characters) broken between words into lines of at most PORCH_CLI_HELP_COLUMNS. */
+void porch_cli_set_summary(GOptionContext *ctx, const char *text);
 /* "porch COMMAND: MESSAGE (see porch COMMAND --help)" on stderr, MESSAGE made safe. */
 void porch_cli_usage_error(const char *command, const char *message);
 

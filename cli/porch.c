@@ -15,7 +15,7 @@ static const struct {
 } commands[] = {
         {"browse", "[--json] [--timeout SECONDS] [--watch]", "list neighbours and what they share",
          porch_cli_browse},
-        {"ls", "[-l] [--json] HOST[/SHARE[/PATH]]", "list a neighbour's shares or a folder",
+        {"ls", "[-l [-h]] [--json] HOST[/SHARE[/PATH]]", "list a neighbour's shares or a folder",
          porch_cli_ls},
         {"get", "[-r] [--no-resume] [--force] HOST/SHARE/PATH [DEST]",
          "fetch a file or folder, verified", porch_cli_get},
@@ -31,16 +31,47 @@ static const struct {
         {"peers", "[list|accept NAME]", "who asked the local porchd for access", porch_cli_peers},
 };
 
+/* Each command on two lines, "  porch NAME USAGE" and its summary beneath, so that the help
+ * fits in 80 columns. Shell completion (packaging/completion/) reads the command names from
+ * the first of them. */
 static void
 usage(FILE *f)
 {
     fprintf(f, "Usage: porch COMMAND [ARGUMENTS]\n\nCommands:\n");
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(f, "  porch %-7s %-48s %s\n", commands[i].name, commands[i].usage,
+        fprintf(f, "  porch %s %s\n        %s\n", commands[i].name, commands[i].usage,
                 commands[i].summary);
     fprintf(f, "\nOptions:\n  -h, --help     show this help\n"
                "  -V, --version  print the version\n"
-               "\nEach command has its own --help (e.g. porch get --help).\n");
+               "\nEach command has its own help: porch help COMMAND, or porch COMMAND --help.\n");
+}
+
+/* `porch help [COMMAND]`: this help, or COMMAND's own (COMMAND --help). */
+static int
+help(int argc, char **argv)
+{
+    char *help_argv[] = {NULL, "--help", NULL};
+
+    if (argc < 3) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc > 3) {
+        fprintf(stderr, "porch help: one command at a time (see porch --help)\n");
+        return 2;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (strcmp(argv[2], commands[i].name) != 0 || commands[i].run == NULL)
+            continue;
+        g_autofree char *prgname = g_strconcat("porch ", commands[i].name, NULL);
+        g_set_prgname(prgname);
+        help_argv[0] = argv[2];
+        return commands[i].run(2, help_argv);
+    }
+    fputs("porch help: unknown command '", stderr);
+    porch_cli_put_text(stderr, argv[2]);
+    fputs("' (see porch --help)\n", stderr);
+    return 2;
 }
 
 int
@@ -51,11 +82,12 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "help") == 0)
+        return help(argc, argv);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("porch %s\n", PORCH_VERSION);
         return 0;

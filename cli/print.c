@@ -180,9 +180,9 @@ porch_cli_print(int argc, char **argv)
     int fd, status, job_id = 0;
     gboolean ok;
 
-    g_option_context_set_summary(ctx, "Print FILE (\"-\": standard input) on a neighbour's "
-                                      "printer. Prints \"job ID on HOST/PRINTER\" when the "
-                                      "neighbour's CUPS took it.");
+    porch_cli_set_summary(ctx, "Print FILE (\"-\": standard input) on a neighbour's "
+                               "printer. Prints \"job ID on HOST/PRINTER\" when the "
+                               "neighbour's CUPS took it.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     porch_cli_add_common_entries(ctx, &common, TRUE, "No progress or notices: only errors");
     if (!porch_cli_parse_options(ctx, "print", &argc, &argv, &common)) {
@@ -350,7 +350,7 @@ porch_cli_jobs(int argc, char **argv)
     g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"json", 0, 0, G_OPTION_ARG_NONE, &json,
-             "Print a JSON array of {id, printer, state, size_kb, created, title}", NULL},
+             "Print a JSON array of jobs (keys: see porch(1))", NULL},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("HOST[/PRINTER]");
@@ -363,8 +363,8 @@ porch_cli_jobs(int argc, char **argv)
     g_autofree char *key_fp = NULL;
     int status;
 
-    g_option_context_set_summary(ctx, "List your print jobs on a neighbour's printers (HOST "
-                                      "alone), or on one of them.");
+    porch_cli_set_summary(ctx, "List your print jobs on a neighbour's printers (HOST "
+                               "alone), or on one of them.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     porch_cli_add_common_entries(ctx, &common, TRUE, NULL);
     if (!porch_cli_parse_options(ctx, "jobs", &argc, &argv, &common))
@@ -413,8 +413,8 @@ porch_cli_cancel(int argc, char **argv)
     gint64 job_id;
     int status;
 
-    g_option_context_set_summary(ctx, "Cancel one of your print jobs on a neighbour's printer "
-                                      "(porch jobs lists them).");
+    porch_cli_set_summary(ctx, "Cancel one of your print jobs on a neighbour's printer "
+                               "(porch jobs lists them).");
     porch_cli_add_common_entries(ctx, &common, TRUE, "No progress or notices: only errors");
     if (!porch_cli_parse_options(ctx, "cancel", &argc, &argv, &common))
         return PORCH_CLI_EXIT_USAGE;
@@ -474,7 +474,7 @@ porch_cli_printer(int argc, char **argv)
     const char *hint;
     int status;
 
-    g_option_context_set_summary(
+    porch_cli_set_summary(
             ctx, "Add a neighbour's printer to this machine's CUPS as the queue QUEUE, printed "
                  "to through the porch backend with this machine's host key; every "
                  "application can then print on it. Needs root or the lpadmin group.");

@@ -1,6 +1,6 @@
 /* transfer.c — `porch ls`, `porch get` and `porch put`, and their progress line.
  *
- *   porch ls  [-l] [--json] [--identity FILE] [--timeout SECONDS] HOST[/SHARE[/PATH]]
+ *   porch ls  [-l [-h]] [--json] [--identity FILE] [--timeout SECONDS] HOST[/SHARE[/PATH]]
  *   porch get [-r] [--no-resume] [--force] [--quiet] [--identity FILE] [--timeout SECONDS]
  *             HOST/SHARE/PATH [DEST]
  *   porch put [-r] [--force] [--quiet] [--identity FILE] [--timeout SECONDS]
@@ -513,9 +513,9 @@ porch_cli_get(int argc, char **argv)
             {"recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
              "Fetch a folder and everything in it", NULL},
             {"resume", 0, 0, G_OPTION_ARG_NONE, &resume,
-             "Continue from NAME.part files that match (the default)", NULL},
+             "Continue matching NAME.part files (the default)", NULL},
             {"no-resume", 0, 0, G_OPTION_ARG_NONE, &no_resume,
-             "Fetch files whole; a NAME.part is kept as NAME.part.N", NULL},
+             "Fetch whole; keep a NAME.part as NAME.part.N", NULL},
             {"force", 'f', 0, G_OPTION_ARG_NONE, &force, "Replace files that exist already", NULL},
             G_OPTION_ENTRY_NULL,
     };
@@ -525,9 +525,9 @@ porch_cli_get(int argc, char **argv)
     g_autofree char *share = NULL;
     PorchTransferFlags flags = 0;
 
-    g_option_context_set_summary(ctx, "Fetch a file (or with -r a folder) from a neighbour into "
-                                      "DEST (default: the current folder), each file verified "
-                                      "with the SHA-256 the neighbour computes.");
+    porch_cli_set_summary(ctx, "Fetch a file (or with -r a folder) from a neighbour into "
+                               "DEST (default: the current folder), each file verified "
+                               "with the SHA-256 the neighbour computes.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     porch_cli_add_common_entries(ctx, &common, TRUE,
                                  "No progress, notices or summary: only errors");
@@ -579,10 +579,10 @@ porch_cli_put(int argc, char **argv)
     g_autofree char *share = NULL;
     PorchTransferFlags flags = 0;
 
-    g_option_context_set_summary(ctx, "Upload a file (or with -r a folder) to a neighbour's "
-                                      "share: into PATH when it is a folder, else as PATH. "
-                                      "Nothing lands under its final name before the neighbour "
-                                      "confirmed its SHA-256.");
+    porch_cli_set_summary(ctx, "Upload a file (or with -r a folder) to a neighbour's "
+                               "share: into PATH when it is a folder, else as PATH. "
+                               "Nothing lands under its final name before the neighbour "
+                               "confirmed its SHA-256.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     porch_cli_add_common_entries(ctx, &common, TRUE,
                                  "No progress, notices or summary: only errors");
@@ -685,27 +685,39 @@ print_json(GPtrArray *files)
     porch_cli_put_json_lines(nodes);
 }
 
+/* The size column of ls -l: exact bytes, or with @human as porch_cli_format_size() shows
+ * sizes ("12.3 KiB"). */
 static void
-print_long(GPtrArray *files)
+format_ls_size(char *buf, size_t len, guint64 size, gboolean human)
+{
+    if (human)
+        porch_cli_format_size(buf, len, (double)size);
+    else
+        snprintf(buf, len, "%" G_GUINT64_FORMAT, size);
+}
+
+static void
+print_long(GPtrArray *files, gboolean human)
 {
     int size_width = 1;
 
     for (guint i = 0; i < files->len; i++) {
         const PorchRemoteFile *f = g_ptr_array_index(files, i);
-        char digits[24];
-        size_width =
-                MAX(size_width, snprintf(digits, sizeof digits, "%" G_GUINT64_FORMAT, f->size));
+        char size[24];
+        format_ls_size(size, sizeof size, f->size, human);
+        size_width = MAX(size_width, (int)strlen(size));
     }
     for (guint i = 0; i < files->len; i++) {
         const PorchRemoteFile *f = g_ptr_array_index(files, i);
-        char mode[11];
+        char mode[11], size[24];
         g_autoptr(GDateTime) when =
                 f->mtime >= 0 ? g_date_time_new_from_unix_local(f->mtime) : NULL;
         g_autofree char *date =
                 when != NULL ? g_date_time_format(when, "%Y-%m-%d %H:%M") : g_strdup("-");
 
         format_mode(mode, f);
-        printf("%s %*" G_GUINT64_FORMAT " %-16s ", mode, size_width, f->size, date);
+        format_ls_size(size, sizeof size, f->size, human);
+        printf("%s %*s %-16s ", mode, size_width, size, date);
         porch_cli_put_text(stdout, f->name);
         fputc('\n', stdout);
     }
@@ -724,13 +736,17 @@ print_short(GPtrArray *files)
 int
 porch_cli_ls(int argc, char **argv)
 {
-    gboolean long_format = FALSE, json = FALSE;
+    gboolean long_format = FALSE, human = FALSE, json = FALSE, help = FALSE;
     g_auto(PorchCliCommon) common = {0};
+    /* -h is ls's: GOption's own help, which takes -h, is replaced by --help and -? */
     GOptionEntry entries[] = {
             {"long", 'l', 0, G_OPTION_ARG_NONE, &long_format,
-             "Long format: type and mode, size, modification time, name", NULL},
-            {"json", 0, 0, G_OPTION_ARG_NONE, &json,
-             "Print a JSON array of {name, type, size, mode, mtime}", NULL},
+             "Long format: mode, size, modification time, name", NULL},
+            {"human-readable", 'h', 0, G_OPTION_ARG_NONE, &human,
+             "With -l, sizes as 1.5 KiB, 3.2 MiB", NULL},
+            {"json", 0, 0, G_OPTION_ARG_NONE, &json, "As JSON: [{name, type, size, mode, mtime}]",
+             NULL},
+            {"help", '?', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("HOST[/SHARE[/PATH]]");
@@ -741,12 +757,18 @@ porch_cli_ls(int argc, char **argv)
     g_autofree char *key_fp = NULL;
     int status;
 
-    g_option_context_set_summary(ctx, "List the shares of a neighbour (HOST alone), a folder of "
-                                      "a share, or one file.");
+    porch_cli_set_summary(ctx, "List the shares of a neighbour (HOST alone), a folder of "
+                               "a share, or one file.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     porch_cli_add_common_entries(ctx, &common, TRUE, NULL);
+    g_option_context_set_help_enabled(ctx, FALSE);
     if (!porch_cli_parse_options(ctx, "ls", &argc, &argv, &common))
         return PORCH_CLI_EXIT_USAGE;
+    if (help) {
+        g_autofree char *text = g_option_context_get_help(ctx, TRUE, NULL);
+        fputs(text, stdout);
+        return PORCH_CLI_EXIT_OK;
+    }
     if (argc != 2) {
         porch_cli_usage_error("ls", argc < 2 ? "what to list? HOST[/SHARE[/PATH]]"
                                              : "too many arguments");
@@ -783,7 +805,7 @@ porch_cli_ls(int argc, char **argv)
     if (json)
         print_json(files);
     else if (long_format)
-        print_long(files);
+        print_long(files, human);
     else
         print_short(files);
     return fflush(stdout) == 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
