@@ -111,6 +111,8 @@ typedef struct {
     guint16 connect_port;
     char *pin_name;    /* what known_peers keeps its key under */
     char *fingerprint; /* "SHA256:..." it advertises over mDNS, or NULL */
+    GStrv printers;    /* the printers it advertises over mDNS; NULL when it was not found
+                          there (an IP address, a name from the resolver) */
 } PorchCliTarget;
 
 /* Splits @arg into HOST and the remote path. @arg is [USER@]HOST[/SHARE[/PATH]] or the URL
@@ -178,6 +180,11 @@ char *porch_cli_target_format(const PorchCliTarget *target, const char *path);
  * without regard to case, so "photos" finds "Photos" there. Any other failure is left to the
  * command that follows. */
 int porch_cli_check_share(const PorchCliTarget *target, PorchClient *client);
+
+/* After porchd said there is no such printer: "porch: HOST advertises the printers: A, B" on
+ * stderr, when the target was found over mDNS with printers (those seen by then); nothing
+ * otherwise. */
+void porch_cli_hint_printers(const PorchCliTarget *target);
 
 /* Prints, when @client is connected as guest, the line saying that the neighbour does not
  * know this user's key (@key_fingerprint) yet and how its owner can let it in. */

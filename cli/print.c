@@ -97,6 +97,10 @@ command_failed(const PorchCliTarget *target, const char *what, PorchClient *clie
                const char *key_fp, const GError *error)
 {
     porch_cli_error(what, error->message);
+    /* porchd's "no such printer: NAME" (NO_SUCH is also cancel's "no job N of yours") */
+    if (g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_NO_SUCH) &&
+        g_str_has_prefix(error->message, "no such printer"))
+        porch_cli_hint_printers(target);
     if (g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_NOT_ALLOWED) ||
         g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_NO_SUCH))
         porch_cli_hint_guest(target, client, key_fp);

@@ -311,6 +311,7 @@ porch_cli_target_free(PorchCliTarget *t)
     g_strfreev(t->addresses);
     g_free(t->pin_name);
     g_free(t->fingerprint);
+    g_strfreev(t->printers);
     g_free(t);
 }
 
@@ -528,6 +529,15 @@ take_neighbour(PorchCliTarget *t, const PorchNeighbour *n)
     t->connect_port = t->port != 0 ? t->port : porch_neighbour_get_port(n);
     t->pin_name = g_strdup(porch_neighbour_get_name(n));
     t->fingerprint = g_strdup(porch_neighbour_get_fingerprint(n));
+    {
+        guint n_printers;
+        const PorchNeighbourPrinter *printers = porch_neighbour_get_printers(n, &n_printers);
+        g_autoptr(GStrvBuilder) names = g_strv_builder_new();
+
+        for (guint i = 0; i < n_printers; i++)
+            g_strv_builder_add(names, printers[i].name);
+        t->printers = g_strv_builder_end(names);
+    }
 }
 
 int
@@ -545,6 +555,7 @@ porch_cli_target_resolve(PorchCliTarget *t, double timeout)
     g_strfreev(t->addresses);
     g_clear_pointer(&t->pin_name, g_free);
     g_clear_pointer(&t->fingerprint, g_free);
+    g_clear_pointer(&t->printers, g_strfreev);
     t->connect_port = t->port != 0 ? t->port : PORCH_DEFAULT_PORT;
 
     if (g_hostname_is_ip_address(t->name)) {
@@ -851,6 +862,22 @@ porch_cli_check_share(const PorchCliTarget *t, PorchClient *client)
     porch_cli_put_text(stderr, line->str);
     fputc('\n', stderr);
     return PORCH_CLI_EXIT_FAILED;
+}
+
+void
+porch_cli_hint_printers(const PorchCliTarget *t)
+{
+    g_autofree char *list = NULL;
+    g_autofree char *line = NULL;
+
+    /* what was seen of it while looking for it: maybe not all, never "none" */
+    if (t->printers == NULL || t->printers[0] == NULL)
+        return;
+    list = g_strjoinv(", ", t->printers);
+    line = g_strdup_printf("%s advertises the printers: %s", t->host, list);
+    fputs("porch: ", stderr);
+    porch_cli_put_text(stderr, line);
+    fputc('\n', stderr);
 }
 
 void

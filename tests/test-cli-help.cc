@@ -19,6 +19,9 @@
 //                                 not named
 //   ShareNamesMatchWithoutCase    HOST/photos and HOST/PHOTOS reach [share Photos]
 //   LsLongHumanSizes              ls -l shows bytes, ls -l -h 1.5 KiB
+//   PrinterNamesMatchWithoutCase...  HOST/office reaches [printer Office] (jobs, print); an
+//                                 unknown printer: "no such printer", then the printers the
+//                                 host advertises
 //   BashCompletesLiveNeighbours   the completion browses (porch browse --json) and offers
 //                                 "Alice's laptop/" and its shares
 #include <gtest/gtest.h>
@@ -383,10 +386,23 @@ class CliHelpLan : public ::testing::Test
                            "/music\nread = me\n\n[share Attic]\npath = " + h1 +
                            "/attic\nread = me\nhidden = yes\n\n[share Secret]\npath = " + h1 +
                            "/secret\nread = carol\n";
+        if (with_cups_) {
+            std::string why_not;
+            ASSERT_FALSE(lan_->start_cupsd(1, &why_not).empty()) << why_not;
+            RunResult r = lan_->run_cups(1,
+                                         {"lpadmin", "-p", "Office", "-E", "-v",
+                                          "file://" + h1 + "/office.out", "-P",
+                                          PORCH_SOURCE_DIR "/packaging/porch.ppd"},
+                                         30);
+            ASSERT_TRUE(r.ok()) << "lpadmin: " << r.describe();
+            conf += "\n[printer Office]\nprint = me\n";
+        }
         ASSERT_TRUE(WriteFile(h1 + "/porch.conf", conf));
         std::string log = h1 + "/porchd.log";
-        pid_t porchd = lan_->spawn(
-                1, {kPorchd, "--config", h1 + "/porch.conf", "--state-dir", h1 + "/state"}, log);
+        pid_t porchd = lan_->spawn(1,
+                                   {"env", "CUPS_SERVER=" + lan_->cups_server(1), kPorchd,
+                                    "--config", h1 + "/porch.conf", "--state-dir", h1 + "/state"},
+                                   log);
         ASSERT_GT(porchd, 0);
         ASSERT_TRUE(WaitFor(
                 [&] { return Contains(ReadFile(log), " running: ") || !lan_->running(porchd); },
@@ -411,6 +427,17 @@ class CliHelpLan : public ::testing::Test
 
     std::unique_ptr<TestLan> lan_;
     std::string photos_, xdg_, local_;
+    bool with_cups_ = false; // host 1 runs cupsd with the queue Office, shared as [printer Office]
+};
+
+class CliHelpPrintLan : public CliHelpLan
+{
+  protected:
+    void SetUp() override
+    {
+        with_cups_ = true;
+        CliHelpLan::SetUp();
+    }
 };
 
 TEST_F(CliHelpLan, UnknownShareNamesTheShares)
@@ -479,6 +506,28 @@ TEST_F(CliHelpLan, LsLongHumanSizes)
     RunResult help = Porch({"ls", "--help"});
     EXPECT_TRUE(help.ok());
     EXPECT_TRUE(Contains(help.out, "--human-readable")) << help.out;
+}
+
+TEST_F(CliHelpPrintLan, PrinterNamesMatchWithoutCaseAndUnknownOnesAreNamed)
+{
+    // by display name: porch then knows the printers it advertises
+    RunResult r;
+    EXPECT_TRUE(WaitFor(
+            [&] {
+                r = Porch({"jobs", std::string(kDisplayName) + "/offfice"});
+                return Contains(r.err, "advertises the printers: Office");
+            },
+            20))
+            << r.describe();
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "no such printer")) << r.err;
+
+    RunResult jobs = Porch({"jobs", std::string(kDisplayName) + "/OFFICE"});
+    EXPECT_TRUE(jobs.ok()) << jobs.describe();
+    ASSERT_TRUE(WriteFile(local_ + "/page.txt", "hello\n"));
+    RunResult print = Porch({"print", lan_->address(1) + "/office", local_ + "/page.txt"});
+    EXPECT_TRUE(print.ok()) << print.describe();
+    EXPECT_TRUE(Contains(print.out, "on " + lan_->address(1) + "/office")) << print.out;
 }
 
 TEST_F(CliHelpLan, BashCompletesLiveNeighbours)
