@@ -349,7 +349,7 @@ TEST(Browse, UsageErrorsAndTheOtherCommands)
     EXPECT_NE(r.out.find("--watch"), std::string::npos) << r.out;
     r = TestLan::run_local({kPorch, "--help"});
     EXPECT_EQ(r.exit_status, 0) << r.describe();
-    EXPECT_NE(r.out.find("porch browse  [--json] [--timeout SECONDS] [--watch]"), std::string::npos)
+    EXPECT_NE(r.out.find("porch browse [--json] [--timeout SECONDS] [--watch]"), std::string::npos)
             << r.out;
     r = TestLan::run_local({kPorch, "--version"});
     EXPECT_EQ(r.out, "porch " PORCH_VERSION "\n");
