@@ -841,7 +841,7 @@ porch_cli_get(int argc, char **argv)
              "Fetch files whole; a NAME.part is kept as NAME.part.N", NULL},
             {"force", 'f', 0, G_OPTION_ARG_NONE, &force, "Replace files that exist already", NULL},
             {"json", 0, 0, G_OPTION_ARG_NONE, &json,
-             "No progress; print each file (path, bytes, sha256, status) and totals as JSON", NULL},
+             "Print files, bytes, sha256 as JSON; no progress", NULL},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("HOST/SHARE/PATH [DEST]");
@@ -897,7 +897,7 @@ porch_cli_put(int argc, char **argv)
              "Upload a folder and everything in it", NULL},
             {"force", 'f', 0, G_OPTION_ARG_NONE, &force, "Replace files that exist already", NULL},
             {"json", 0, 0, G_OPTION_ARG_NONE, &json,
-             "No progress; print each file (path, bytes, sha256, status) and totals as JSON", NULL},
+             "Print files, bytes, sha256 as JSON; no progress", NULL},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("SOURCE HOST/SHARE/PATH");
