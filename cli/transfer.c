@@ -1,22 +1,27 @@
 /* transfer.c — `porch ls`, `porch get` and `porch put`, and their progress line.
  *
  *   porch ls  [-l [-h]] [--json] [--identity FILE] [--timeout SECONDS] HOST[/SHARE[/PATH]]
- *   porch get [-r] [--no-resume] [--force] [--quiet] [--identity FILE] [--timeout SECONDS]
- *             HOST/SHARE/PATH [DEST]
- *   porch put [-r] [--force] [--quiet] [--identity FILE] [--timeout SECONDS]
+ *   porch get [-r] [--no-resume] [--force] [--quiet] [--json] [--identity FILE]
+ *             [--timeout SECONDS] HOST/SHARE/PATH [DEST]
+ *   porch put [-r] [--force] [--quiet] [--json] [--identity FILE] [--timeout SECONDS]
  *             SOURCE HOST/SHARE/PATH
  *
  * Each finds the neighbour and connects (cli/target.c), then hands the work to the client
  * library (shared/porch-sftp-client.h). Failures are one line each on stderr,
  * "porch: PATH: message", with remote paths as HOST/SHARE/PATH; the exit status says what
  * kind of failure it was (PORCH_CLI_EXIT_*). A progress line is drawn on stderr only when it
- * is a terminal and --quiet was not given.
+ * is a terminal (or PORCH_PROGRESS=always) and neither --quiet nor --json was given: a thread
+ * of its own redraws it every TICK from the library's last report, so that a neighbour that
+ * stops sending shows as "stalled" rather than as a frozen line. It ends with a summary of
+ * what arrived, or, after a failure, of what failed. --json prints each file and the totals
+ * on stdout instead, once the transfer ended.
  *
  * Ctrl-C during a transfer sets a flag that the library's next callback (progress comes at
- * least every 50 ms while data moves) turns into a cancellation: the transfer stops, a get
- * keeps its NAME.part files, which the same command resumes, and porch exits 130. A second Ctrl-C
- * kills at once.
+ * least every 200 ms while files are open) turns into a cancellation: the transfer stops, a
+ * get keeps its NAME.part files, which the same command resumes, and porch exits 130. A second
+ * Ctrl-C kills at once.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -27,8 +32,14 @@
 #include "porch-cli.h"
 #include "porch-transfer.h"
 
-#define REDRAW_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
-#define RATE_WINDOW_S   2.0 /* the rate shown is smoothed over about this long */
+/* The progress line is redrawn every TICK by a thread of its own, whether the transfer reports
+ * or not. The rate it shows is that of the bytes moved over the last RATE_WINDOW, once there
+ * are RATE_MIN_SPAN of them; no byte for STALL_AFTER while files are not over: "stalled". */
+#define TICK          (100 * G_TIME_SPAN_MILLISECOND)
+#define RATE_WINDOW   (3 * G_TIME_SPAN_SECOND)
+#define RATE_MIN_SPAN (1 * G_TIME_SPAN_SECOND)
+#define STALL_AFTER   (3 * G_TIME_SPAN_SECOND)
+#define MAX_SAMPLES   64 /* > RATE_WINDOW / TICK */
 
 /* ------------------------------------------------------------------------------------------
  * Numbers for people */
@@ -101,7 +112,12 @@ terminal_columns(void)
 }
 
 /* ------------------------------------------------------------------------------------------
- * A transfer's callbacks: progress, failures, notices */
+ * A transfer's callbacks: progress, failures, notices, files done */
+
+typedef struct {
+    gint64 at;
+    guint64 moved;
+} Sample;
 
 typedef struct {
     const PorchCliTarget *target;
@@ -110,19 +126,30 @@ typedef struct {
     gboolean upload;
     gboolean tree; /* -r */
     gboolean quiet;
-    gboolean bar; /* draw the progress line: stderr is a terminal and not --quiet */
+    gboolean bar;       /* draw the progress line: stderr is a terminal (or PORCH_PROGRESS=always),
+                           and neither --quiet nor --json */
+    GPtrArray *results; /* --json: a JsonNode per file, done or failed; else NULL */
     GCancellable *cancellable;
 
     guint failed;
     gboolean denied; /* a path failed with "permission denied" */
 
-    gint64 start, last_draw, last_sample;
-    guint64 last_bytes;
-    guint64 skipped; /* bytes counted done without moving: resumed, or already here */
-    gboolean rebase; /* a notice came: the next jump in bytes done may be such bytes */
-    double rate;     /* bytes per second, smoothed; < 0: not measured yet */
-    gboolean drawn;  /* the progress line is on the screen */
-    PorchProgress last;
+    /* What the progress thread reads is guarded by lock, and so is stderr while it runs. */
+    GMutex lock;
+    GCond wake;
+    GThread *ticker;
+    gboolean stop;
+    gint64 start;
+    gboolean started;   /* a progress report came */
+    PorchProgress last; /* the last report; last.current is current */
+    char *current;
+    guint64 last_bytes;          /* done_bytes of the last report */
+    gint64 last_moved;           /* when bytes last moved (at first: the start) */
+    guint64 skipped;             /* bytes counted done without moving: resumed, or already here */
+    gboolean rebase;             /* a notice came: the next jump in bytes done may be such bytes */
+    Sample samples[MAX_SAMPLES]; /* bytes moved, a sample a tick, over RATE_WINDOW: a ring */
+    guint first_sample, n_samples;
+    gboolean drawn; /* the progress line is on the screen */
 } Transfer;
 
 static void
@@ -210,19 +237,69 @@ progress_name(const Transfer *x, const PorchProgress *p)
     }
 }
 
-static void
-draw(Transfer *x, const PorchProgress *p)
+/* The name shown while nothing was reported yet: that of what was named. */
+static char *
+first_name(const Transfer *x)
 {
+    g_autofree char *base = g_path_get_basename(x->upload ? x->local : x->target->path);
+    return porch_cli_safe_text(base);
+}
+
+/* The bytes per second over the last RATE_WINDOW: < 0 when that is not measured over
+ * RATE_MIN_SPAN yet. */
+static double
+window_rate(const Transfer *x, gint64 now, guint64 moved)
+{
+    const Sample *oldest = &x->samples[x->first_sample];
+
+    if (x->n_samples == 0 || now - oldest->at < RATE_MIN_SPAN)
+        return -1;
+    return (double)(moved - MIN(moved, oldest->moved)) * G_USEC_PER_SEC /
+           (double)(now - oldest->at);
+}
+
+/* Whether bytes should be moving and have not for STALL_AFTER: files are known that are not
+ * over yet. */
+static gboolean
+is_stalled(const Transfer *x, gint64 now)
+{
+    const PorchProgress *p = &x->last;
+
+    return x->started && p->total_files > p->done_files + p->failed_files &&
+           now - x->last_moved >= STALL_AFTER;
+}
+
+/* One frame of the progress line, on stderr; with x->lock held. */
+static void
+draw(Transfer *x, gint64 now)
+{
+    const PorchProgress *p = &x->last;
     gboolean files = x->tree && !(p->listing_done && p->total_files <= 1);
     gboolean known = p->listing_done || !x->tree;
     gboolean with_bar = known && p->total_bytes > 0, with_sizes = TRUE, with_rate = TRUE,
              with_eta = TRUE;
     int width = terminal_columns() - 1; /* never the last column: no wrapping */
-    g_autofree char *name = progress_name(x, p);
-    char pct[16], count[48], sizes[48], done[16], total[16], rate[24], eta[24];
-    int name_cols = text_columns(name), plan_cols, bar = 0, name_room = 0;
+    guint64 moved = p->done_bytes - MIN(p->done_bytes, x->skipped);
+    double rate = window_rate(x, now, moved);
+    gboolean stalled = is_stalled(x, now);
+    g_autofree char *name = NULL;
+    char pct[16], count[48], sizes[48], done[16], total[16], rate_text[24], eta[24];
+    int name_cols, plan_cols, bar = 0, name_room = 0;
     g_autoptr(GString) line = g_string_new("\r");
 
+    /* Nothing known yet, or a tree whose walk found no file yet: say what happens. */
+    if (!x->started || (x->tree && !p->listing_done && p->total_files == 0)) {
+        const char *what = x->tree ? "listing…" : "starting…";
+        name = x->current != NULL ? progress_name(x, p) : first_name(x);
+        append_tail(line, name, width - 2 - text_columns(what));
+        g_string_append_printf(line, "  %s\033[K", what);
+        fputs(line->str, stderr);
+        fflush(stderr);
+        x->drawn = TRUE;
+        return;
+    }
+    name = x->current != NULL ? progress_name(x, p) : first_name(x);
+    name_cols = text_columns(name);
     if (known && p->total_bytes > 0)
         snprintf(pct, sizeof pct, "%3u%%",
                  (unsigned)MIN(100, p->done_bytes * 100 / p->total_bytes));
@@ -235,29 +312,35 @@ draw(Transfer *x, const PorchProgress *p)
     porch_cli_format_size(total, sizeof total, (double)p->total_bytes);
     /* padded, so that the line keeps its layout while the numbers change */
     snprintf(sizes, sizeof sizes, "%*s / %s%s", (int)strlen(total), done, total, known ? "" : "+");
-    if (x->rate > 0) {
+    if (stalled)
+        rate = 0; /* and the time left is unknown */
+    if (rate >= 0) {
         char r[16];
-        porch_cli_format_size(r, sizeof r, x->rate);
-        snprintf(rate, sizeof rate, "%9s/s", r);
+        porch_cli_format_size(r, sizeof r, rate);
+        snprintf(rate_text, sizeof rate_text, "%9s/s", r);
     } else {
-        snprintf(rate, sizeof rate, "%9s/s", "--");
+        snprintf(rate_text, sizeof rate_text, "%9s/s", "--");
     }
-    if (x->rate > 0 && known && p->total_bytes >= p->done_bytes) {
+    /* time left: only from a rate measured now, for totals that are final */
+    if (stalled) {
+        snprintf(eta, sizeof eta, "%-9s", "stalled");
+    } else if (rate > 0 && known && p->total_bytes > p->done_bytes) {
         char d[16];
-        format_duration(d, sizeof d, (double)(p->total_bytes - p->done_bytes) / x->rate);
+        format_duration(d, sizeof d, (double)(p->total_bytes - p->done_bytes) / rate);
         snprintf(eta, sizeof eta, "ETA %-5s", d);
     } else {
         snprintf(eta, sizeof eta, "ETA --:--");
     }
 
-    /* Give way, in this order: the bar shrinks, the bar goes, then the rate, the ETA and the
-     * sizes; the name takes what is left. Within a tree, names come and go: plan for a name of
-     * 16 columns, so that the layout does not jump from one file to the next. */
+    /* Give way, in this order: the bar shrinks, the bar goes, then the rate, the ETA (or
+     * "stalled") and the sizes; the name takes what is left. Within a tree, names come and go: plan
+     * for a name of 16 columns, so that the layout does not jump from one file to the next. */
     plan_cols = files ? 16 : MIN(name_cols, 16);
     for (;;) {
         int fixed = (int)strlen(pct) + (files ? 2 + (int)strlen(count) : 0) +
                     (with_sizes ? 2 + (int)strlen(sizes) : 0) +
-                    (with_rate ? 2 + (int)strlen(rate) : 0) + (with_eta ? 2 + (int)strlen(eta) : 0);
+                    (with_rate ? 2 + (int)strlen(rate_text) : 0) +
+                    (with_eta ? 2 + (int)strlen(eta) : 0);
         int room = width - fixed - 2; /* name, "  ", the rest */
 
         if (with_bar) {
@@ -299,7 +382,7 @@ draw(Transfer *x, const PorchProgress *p)
     if (with_sizes)
         g_string_append_printf(line, "  %s", sizes);
     if (with_rate)
-        g_string_append_printf(line, "  %s", rate);
+        g_string_append_printf(line, "  %s", rate_text);
     if (with_eta)
         g_string_append_printf(line, "  %s", eta);
     g_string_append(line, "\033[K");
@@ -308,40 +391,175 @@ draw(Transfer *x, const PorchProgress *p)
     x->drawn = TRUE;
 }
 
+/* A sample of the bytes moved, and a frame; with x->lock held. */
+static void
+tick(Transfer *x)
+{
+    gint64 now = g_get_monotonic_time();
+    guint64 moved = x->last.done_bytes - MIN(x->last.done_bytes, x->skipped);
+    Sample *s;
+
+    while (x->n_samples > 0 && now - x->samples[x->first_sample].at > RATE_WINDOW) {
+        x->first_sample = (x->first_sample + 1) % MAX_SAMPLES;
+        x->n_samples--;
+    }
+    if (x->n_samples == MAX_SAMPLES) { /* only when ticks come late: keep the newest */
+        x->first_sample = (x->first_sample + 1) % MAX_SAMPLES;
+        x->n_samples--;
+    }
+    s = &x->samples[(x->first_sample + x->n_samples++) % MAX_SAMPLES];
+    s->at = now;
+    s->moved = moved;
+    if (!porch_cli_interrupted)
+        draw(x, now);
+}
+
+/* Every TICK, whether reports come or not (a stalled neighbour sends none worth drawing). */
+static gpointer
+ticker_main(gpointer data)
+{
+    Transfer *x = data;
+
+    g_mutex_lock(&x->lock);
+    while (!x->stop) {
+        /* FALSE once TICK passed; TRUE when woken (to stop) */
+        gint64 until = g_get_monotonic_time() + TICK;
+        while (!x->stop && g_cond_wait_until(&x->wake, &x->lock, until))
+            ;
+        if (!x->stop)
+            tick(x);
+    }
+    g_mutex_unlock(&x->lock);
+    return NULL;
+}
+
+/* Draws the first frame, before anything was reported ("listing…", "starting…"), and starts
+ * the progress thread, which takes no signal: Ctrl-C stays the main thread's. */
+static void
+ticker_start(Transfer *x)
+{
+    sigset_t all, old;
+
+    tick(x); /* no other thread yet */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    x->ticker = g_thread_new("progress", ticker_main, x);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void
+ticker_stop(Transfer *x)
+{
+    if (x->ticker == NULL)
+        return;
+    g_mutex_lock(&x->lock);
+    x->stop = TRUE;
+    g_cond_signal(&x->wake);
+    g_mutex_unlock(&x->lock);
+    g_thread_join(g_steal_pointer(&x->ticker));
+}
+
 static void
 on_progress(const PorchProgress *p, gpointer data)
 {
     Transfer *x = data;
-    gint64 now = g_get_monotonic_time();
-    double dt = (double)(now - x->last_sample) / G_USEC_PER_SEC;
 
     check_interrupt(x);
+    g_mutex_lock(&x->lock);
+    x->started = TRUE;
     x->last = *p;
-    x->last.current = NULL; /* owned by the library, valid during the call only */
-
-    /* A moving average over about RATE_WINDOW_S: each sample weighs by how long it took.
-     * The bytes of a .part resumed, or of a file found already here, come with a notice and
-     * count as done at once: they are left out. */
+    if (p->current != NULL && (x->current == NULL || strcmp(p->current, x->current) != 0)) {
+        g_free(x->current);
+        x->current = g_strdup(p->current); /* the library's is valid during the call only */
+    }
+    x->last.current = x->current;
+    /* The bytes of a .part resumed, or of a file found already here, come with a notice and
+     * count as done at once: they are left out of the rate. */
     if (x->rebase && p->done_bytes >= x->last_bytes) {
         x->skipped += p->done_bytes - x->last_bytes;
-        x->last_sample = now;
-        x->last_bytes = p->done_bytes;
         x->rebase = FALSE;
-    } else if (dt >= 0.05 && p->done_bytes >= x->last_bytes) {
-        double sample = (double)(p->done_bytes - x->last_bytes) / dt;
-        double weight = dt / (RATE_WINDOW_S + dt);
-
-        x->rate = x->rate < 0 ? sample : x->rate + weight * (sample - x->rate);
-        x->last_sample = now;
-        x->last_bytes = p->done_bytes;
-    } else if (p->done_bytes < x->last_bytes) {
-        x->last_bytes = p->done_bytes;
+    } else if (p->done_bytes > x->last_bytes) {
+        x->last_moved = g_get_monotonic_time();
     }
+    x->last_bytes = p->done_bytes;
+    g_mutex_unlock(&x->lock);
+}
 
-    if (!x->bar || porch_cli_interrupted || now - x->last_draw < REDRAW_INTERVAL)
+/* --json: an entry of "files" */
+static void
+add_result(Transfer *x, const char *path, const char *source, guint64 bytes, const char *sha256,
+           const char *error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *valid_path = g_utf8_make_valid(path, -1);
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, valid_path);
+    if (source != NULL) {
+        g_autofree char *valid = g_utf8_make_valid(source, -1);
+        json_builder_set_member_name(b, "source");
+        json_builder_add_string_value(b, valid);
+    }
+    json_builder_set_member_name(b, "status");
+    json_builder_add_string_value(b, error == NULL ? "ok" : "failed");
+    if (error == NULL) {
+        json_builder_set_member_name(b, "bytes");
+        json_builder_add_int_value(b, (gint64)MIN(bytes, (guint64)G_MAXINT64));
+        json_builder_set_member_name(b, "sha256");
+        if (sha256 != NULL)
+            json_builder_add_string_value(b, sha256);
+        else
+            json_builder_add_null_value(b);
+    } else {
+        g_autofree char *valid = g_utf8_make_valid(error, -1);
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, valid);
+    }
+    json_builder_end_object(b);
+    g_ptr_array_add(x->results, json_builder_get_root(b));
+}
+
+/* The SHA-256 (hex) of the local file @path, NULL when it cannot be read. */
+static char *
+sha256_of_file(const char *path)
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree guchar *buf = g_malloc(1 << 20);
+    FILE *f = fopen(path, "rbe");
+    size_t n;
+
+    if (f == NULL)
+        return NULL;
+    while ((n = fread(buf, 1, 1 << 20, f)) > 0)
+        g_checksum_update(sum, buf, n);
+    if (ferror(f)) {
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    return g_strdup(g_checksum_get_string(sum));
+}
+
+static void
+on_done(const char *remote, const char *local, guint64 size, gpointer data)
+{
+    Transfer *x = data;
+    g_autofree char *there = NULL;
+    g_autofree char *here = NULL;
+    g_autofree char *sha = NULL;
+
+    check_interrupt(x);
+    if (x->results == NULL)
         return;
-    x->last_draw = now;
-    draw(x, p);
+    /* the file as it is here now: what arrived (get), or what was sent and verified (put) */
+    sha = sha256_of_file(local);
+    there = describe_path(x, remote);
+    here = describe_path(x, local);
+    if (x->upload)
+        add_result(x, there, here, size, sha, NULL);
+    else
+        add_result(x, here, there, size, sha, NULL);
 }
 
 static void
@@ -357,12 +575,16 @@ on_failed(const char *path, const GError *error, gpointer data)
         return; /* said once, at the end */
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED) && is_remote(x, path))
         x->denied = TRUE;
-    clear_line(x);
     what = describe_path(x, path);
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_EXISTS) &&
         strstr(error->message, "--force") == NULL)
         message = g_strconcat(error->message, " (use --force to replace it)", NULL);
+    if (x->results != NULL)
+        add_result(x, what, NULL, 0, NULL, message != NULL ? message : error->message);
+    g_mutex_lock(&x->lock);
+    clear_line(x);
     porch_cli_error(what, message != NULL ? message : error->message);
+    g_mutex_unlock(&x->lock);
 }
 
 static void
@@ -372,15 +594,28 @@ on_notice(const char *path, const char *message, gpointer data)
     g_autofree char *what = NULL;
 
     check_interrupt(x);
+    g_mutex_lock(&x->lock);
     x->rebase = TRUE;
-    if (x->quiet)
-        return;
-    clear_line(x);
-    what = describe_path(x, path);
-    porch_cli_error(what, message);
+    if (!x->quiet) {
+        clear_line(x);
+        what = describe_path(x, path);
+        porch_cli_error(what, message);
+    }
+    g_mutex_unlock(&x->lock);
 }
 
-/* "1.0 GiB in 3.2 s, 320.0 MiB/s", with "120 files, " first for a tree. */
+/* "took": "3.2 s", "1:02:03" */
+static void
+format_took(char *buf, size_t len, double elapsed)
+{
+    if (elapsed < 60)
+        snprintf(buf, len, "%.1f s", elapsed);
+    else
+        format_duration(buf, len, elapsed);
+}
+
+/* After a transfer that worked: "1.0 GiB in 3.2 s, 320.0 MiB/s", with "120 files, " first for
+ * a tree. */
 static void
 print_summary(const Transfer *x)
 {
@@ -388,10 +623,7 @@ print_summary(const Transfer *x)
     char size[16], rate[24], took[24];
 
     porch_cli_format_size(size, sizeof size, (double)x->last.done_bytes);
-    if (elapsed < 60)
-        snprintf(took, sizeof took, "%.1f s", elapsed);
-    else
-        format_duration(took, sizeof took, elapsed);
+    format_took(took, sizeof took, elapsed);
     if (x->tree && !(x->last.listing_done && x->last.total_files <= 1))
         fprintf(stderr, "%u file%s, ", x->last.done_files, x->last.done_files == 1 ? "" : "s");
     fprintf(stderr, "%s in %s", size, took);
@@ -401,6 +633,79 @@ print_summary(const Transfer *x)
         fprintf(stderr, ", %s/s", rate);
     }
     fputc('\n', stderr);
+}
+
+/* After a transfer that failed, what did not arrive and what did: "porch: 2 of 5 files
+ * failed; 3 arrived (1.2 MiB of 9.0 MiB)", or for one file "porch: x.bin not fetched (1.2 MiB
+ * of 4.0 MiB had arrived)". @all: the whole transfer failed (its error was told). */
+static void
+print_failure_summary(const Transfer *x, gboolean all)
+{
+    const PorchProgress *p = &x->last;
+    char done[16], total[16];
+
+    porch_cli_format_size(done, sizeof done, (double)p->done_bytes);
+    porch_cli_format_size(total, sizeof total, (double)p->total_bytes);
+    if (x->tree && (p->total_files > 1 || x->failed > 1)) {
+        guint failed = MAX(p->failed_files, x->failed);
+        if (all)
+            fprintf(stderr, "porch: stopped: %u of %u%s files arrived", p->done_files,
+                    p->total_files, p->listing_done ? "" : "+");
+        else
+            fprintf(stderr, "porch: %u of %u files failed; %u arrived", failed,
+                    MAX(p->total_files, failed), p->done_files);
+        fprintf(stderr, " (%s of %s%s)\n", done, total, p->listing_done || all ? "" : "+");
+    } else {
+        g_autofree char *name = x->current != NULL ? progress_name(x, p) : first_name(x);
+        fprintf(stderr, "porch: %s not %s (%s of %s had %s)\n", name,
+                x->upload ? "uploaded" : "fetched", done, total,
+                x->upload ? "been sent" : "arrived");
+    }
+}
+
+/* --json: {"status", "files": [{"path", "source", "status", "bytes", "sha256"} or {"path",
+ * "status": "failed", "error"}], "totals": {"files", "failed", "bytes", "seconds"}, "error"}
+ * on stdout, on one line. */
+static gboolean
+print_json_result(const Transfer *x, const char *status, const GError *error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *text = NULL;
+    double elapsed = (double)(g_get_monotonic_time() - x->start) / G_USEC_PER_SEC;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_string_value(b, status);
+    json_builder_set_member_name(b, "files");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < x->results->len; i++)
+        json_builder_add_value(b, json_node_copy(g_ptr_array_index(x->results, i)));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "totals");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "files");
+    json_builder_add_int_value(b, x->last.done_files);
+    json_builder_set_member_name(b, "failed");
+    json_builder_add_int_value(b, MAX(x->last.failed_files, x->failed));
+    json_builder_set_member_name(b, "bytes");
+    json_builder_add_int_value(b, (gint64)MIN(x->last.done_bytes, (guint64)G_MAXINT64));
+    json_builder_set_member_name(b, "seconds");
+    json_builder_add_double_value(b, elapsed);
+    json_builder_end_object(b);
+    if (error != NULL) {
+        g_autofree char *valid = g_utf8_make_valid(error->message, -1);
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, valid);
+    }
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    text = json_generator_to_data(gen, NULL);
+    fputs(text, stdout);
+    fputc('\n', stdout);
+    return fflush(stdout) == 0;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -434,47 +739,67 @@ reach(PorchCliTarget *target, const PorchCliCommon *common, gboolean quiet,
     return status;
 }
 
+/* Whether progress frames are drawn although stderr is not a terminal: PORCH_PROGRESS=always
+ * (porch(1), ENVIRONMENT), for scripts and tests that read them from a pipe. */
+static gboolean
+progress_forced(void)
+{
+    return g_strcmp0(g_getenv("PORCH_PROGRESS"), "always") == 0;
+}
+
 static int
 transfer(gboolean upload, PorchCliTarget *target, const char *local, gboolean local_default,
-         PorchTransferFlags flags, const PorchCliCommon *common)
+         PorchTransferFlags flags, gboolean json, const PorchCliCommon *common)
 {
     g_autoptr(PorchClient) client = NULL;
     g_autoptr(GCancellable) cancellable = g_cancellable_new();
     g_autoptr(GError) error = NULL;
     g_autofree char *key_fp = NULL;
-    PorchTransferCallbacks callbacks = {on_progress, on_failed, on_notice, NULL};
+    g_autoptr(GPtrArray) results = NULL;
+    PorchTransferCallbacks callbacks = {on_progress, on_failed, on_notice, on_done, NULL};
     Transfer x = {0};
     struct sigaction old;
-    gboolean ok;
+    gboolean ok, interrupted, files_failed;
     int status;
 
     status = reach(target, common, common->quiet, &client, &key_fp);
     if (status != PORCH_CLI_EXIT_OK)
         return status;
 
+    if (json)
+        results = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
     x.target = target;
     x.local = local;
     x.local_default = local_default;
     x.upload = upload;
     x.tree = (flags & PORCH_TRANSFER_RECURSIVE) != 0;
     x.quiet = common->quiet;
-    x.bar = !common->quiet && isatty(STDERR_FILENO);
+    x.bar = !common->quiet && !json && (isatty(STDERR_FILENO) || progress_forced());
+    x.results = results;
     x.cancellable = cancellable;
-    x.start = x.last_sample = g_get_monotonic_time();
-    x.rate = -1;
+    x.start = x.last_moved = g_get_monotonic_time();
+    g_mutex_init(&x.lock);
+    g_cond_init(&x.wake);
     callbacks.user_data = &x;
 
     porch_cli_catch_sigint(&old, TRUE);
+    if (x.bar)
+        ticker_start(&x);
     if (upload)
         ok = porch_transfer_put(client, local, target->path, flags, &callbacks, cancellable,
                                 &error);
     else
         ok = porch_transfer_get(client, target->path, local, flags, &callbacks, cancellable,
                                 &error);
+    ticker_stop(&x);
     porch_cli_restore_sigint(&old);
     clear_line(&x);
+    g_cond_clear(&x.wake);
+    g_mutex_clear(&x.lock);
 
-    if (porch_cli_interrupted || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    interrupted = porch_cli_interrupted || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    files_failed = g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_FILES_FAILED);
+    if (interrupted) {
         /* put: what was not complete never replaced anything on the neighbour */
         if (upload)
             fputs("porch: interrupted\n", stderr);
@@ -482,32 +807,40 @@ transfer(gboolean upload, PorchCliTarget *target, const char *local, gboolean lo
             fputs("porch: interrupted; run the same command again to continue from the .part "
                   "files\n",
                   stderr);
-        return PORCH_CLI_EXIT_INTERRUPTED;
-    }
-    if (x.bar && (ok || x.last.done_bytes > 0))
-        print_summary(&x);
-    if (x.denied)
-        porch_cli_hint_guest(target, client, key_fp);
-    if (ok)
-        return PORCH_CLI_EXIT_OK;
-    if (g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_FILES_FAILED)) {
-        if (x.tree && (x.last.total_files > 1 || x.failed > 1)) {
-            fputs("porch: ", stderr);
-            porch_cli_put_text(stderr, error->message);
-            fputc('\n', stderr);
-        }
+        status = PORCH_CLI_EXIT_INTERRUPTED;
+    } else if (ok) {
+        if (x.bar)
+            print_summary(&x);
+        status = PORCH_CLI_EXIT_OK;
     } else {
-        /* the whole transfer failed: the connection, typically */
-        g_autofree char *what = porch_cli_target_format(target, target->path);
-        porch_cli_error(what, error->message);
+        if (!files_failed) {
+            /* the whole transfer failed: the connection, typically */
+            g_autofree char *what = porch_cli_target_format(target, target->path);
+            porch_cli_error(what, error->message);
+        }
+        /* never a summary that reads like success: what failed, and what arrived */
+        if (x.bar || (x.tree && (x.last.total_files > 1 || x.failed > 1)))
+            print_failure_summary(&x, !files_failed);
+        status = PORCH_CLI_EXIT_FAILED;
     }
-    return PORCH_CLI_EXIT_FAILED;
+    if (!interrupted && x.denied)
+        porch_cli_hint_guest(target, client, key_fp);
+    if (json &&
+        !print_json_result(&x,
+                           interrupted ? "interrupted"
+                           : ok        ? "ok"
+                                       : "failed",
+                           ok || files_failed ? NULL : error) &&
+        status == PORCH_CLI_EXIT_OK)
+        status = PORCH_CLI_EXIT_FAILED;
+    g_free(x.current);
+    return status;
 }
 
 int
 porch_cli_get(int argc, char **argv)
 {
-    gboolean recursive = FALSE, resume = FALSE, no_resume = FALSE, force = FALSE;
+    gboolean recursive = FALSE, resume = FALSE, no_resume = FALSE, force = FALSE, json = FALSE;
     g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
@@ -517,6 +850,8 @@ porch_cli_get(int argc, char **argv)
             {"no-resume", 0, 0, G_OPTION_ARG_NONE, &no_resume,
              "Fetch whole; keep a NAME.part as NAME.part.N", NULL},
             {"force", 'f', 0, G_OPTION_ARG_NONE, &force, "Replace files that exist already", NULL},
+            {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+             "Print files, bytes, sha256 as JSON; no progress", NULL},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("HOST/SHARE/PATH [DEST]");
@@ -559,18 +894,20 @@ porch_cli_get(int argc, char **argv)
         flags |= PORCH_TRANSFER_RESUME;
     if (force)
         flags |= PORCH_TRANSFER_FORCE;
-    return transfer(FALSE, target, argc > 2 ? argv[2] : ".", argc <= 2, flags, &common);
+    return transfer(FALSE, target, argc > 2 ? argv[2] : ".", argc <= 2, flags, json, &common);
 }
 
 int
 porch_cli_put(int argc, char **argv)
 {
-    gboolean recursive = FALSE, force = FALSE;
+    gboolean recursive = FALSE, force = FALSE, json = FALSE;
     g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
              "Upload a folder and everything in it", NULL},
             {"force", 'f', 0, G_OPTION_ARG_NONE, &force, "Replace files that exist already", NULL},
+            {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+             "Print files, bytes, sha256 as JSON; no progress", NULL},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("SOURCE HOST/SHARE/PATH");
@@ -608,7 +945,7 @@ porch_cli_put(int argc, char **argv)
         flags |= PORCH_TRANSFER_RECURSIVE;
     if (force)
         flags |= PORCH_TRANSFER_FORCE;
-    return transfer(TRUE, target, argv[1], FALSE, flags, &common);
+    return transfer(TRUE, target, argv[1], FALSE, flags, json, &common);
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -205,7 +205,7 @@ fetch_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancella
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchClient) client = NULL;
     g_autoptr(PorchRemoteFile) st = NULL;
-    PorchTransferCallbacks callbacks = {on_progress, on_failed, on_notice, transfer};
+    PorchTransferCallbacks callbacks = {on_progress, on_failed, on_notice, NULL, transfer};
     PorchTransferFlags flags = PORCH_TRANSFER_RESUME;
 
     client = porch_tray_connect_run(transfer->connect, transfer->neighbour, cancellable, &error);

@@ -76,6 +76,7 @@ struct _PorchTransfer {
     const PorchTransferCallbacks *cb;
     GCancellable *cancellable;
     PorchProgress p;
+    char *current; /* p.current's own copy: the job it names may be gone */
     gint64 last_progress;
     GQueue waiting; /* PorchTransferJob* not started */
     GQueue active;  /* PorchTransferJob* started, not done */

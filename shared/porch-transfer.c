@@ -51,7 +51,12 @@ porch_transfer_progress(PorchTransfer *t, PorchTransferJob *j, gboolean force)
         return;
     t->last_progress = now;
     if (j != NULL) {
-        t->p.current = j->t->upload ? j->local : j->remote;
+        const char *cur = j->t->upload ? j->local : j->remote;
+        if (t->current == NULL || strcmp(t->current, cur) != 0) {
+            g_free(t->current);
+            t->current = g_strdup(cur);
+        }
+        t->p.current = t->current;
         t->p.current_size = j->size;
         t->p.current_done = MIN(j->from + j->filled, j->size);
         if (j->state == JOB_DONE && !j->failed)
@@ -421,6 +426,8 @@ porch_transfer_job_done(PorchTransferJob *j)
     PorchTransfer *t = j->t;
 
     t->p.done_files++;
+    if (t->cb != NULL && t->cb->done != NULL)
+        t->cb->done(j->remote, j->local, j->size, t->cb->user_data);
     j->state = JOB_DONE; /* progress shows it whole */
     porch_transfer_progress(t, j, TRUE);
     j->state = JOB_FINISHING;
@@ -600,6 +607,8 @@ porch_transfer_finish(PorchTransfer *t, GError **error, GError *fatal)
     g_free(t->buf);
     t->p.listing_done = TRUE;
     porch_transfer_progress(t, NULL, TRUE);
+    t->p.current = NULL;
+    g_clear_pointer(&t->current, g_free);
     if (fatal != NULL) {
         g_propagate_error(error, fatal);
         return FALSE;

@@ -25,7 +25,9 @@ typedef struct {
     guint done_files;
     guint failed_files;
     gboolean listing_done; /* totals are final */
-    const char *current;   /* the file that advanced last (remote path for get, local for put) */
+    /* the file that advanced last (remote path for get, local for put); NULL before the first
+     * file starts. Valid during the callback only. */
+    const char *current;
     guint64 current_size;
     guint64 current_done;
 } PorchProgress;
@@ -37,6 +39,9 @@ typedef struct {
     void (*failed)(const char *path, const GError *error, gpointer user_data);
     /* something was skipped or noticed, e.g. a symlink in a tree, a .part discarded */
     void (*notice)(const char *path, const char *message, gpointer user_data);
+    /* a file arrived verified under its final name (get: @local; put: @remote), or was found
+     * already here and identical: @size bytes. May be NULL. */
+    void (*done)(const char *remote, const char *local, guint64 size, gpointer user_data);
     gpointer user_data;
 } PorchTransferCallbacks;
 

@@ -92,7 +92,7 @@ struct Outcome {
     }
     PorchTransferCallbacks Callbacks()
     {
-        return {OnProgress, OnFailed, OnNotice, this};
+        return {OnProgress, OnFailed, OnNotice, nullptr, this};
     }
     std::string Notices() const
     {
@@ -481,7 +481,8 @@ TEST_F(Engine, ALockedPartIsAnotherFetch)
     // once the other has let go, the same fetch resumes it; the engine holds the lock meanwhile
     close(held);
     LockProbe probe{local_ + "/big.bin.part"};
-    PorchTransferCallbacks cb = {LockProbe::OnProgress, nullptr, LockProbe::OnNotice, &probe};
+    PorchTransferCallbacks cb = {LockProbe::OnProgress, nullptr, LockProbe::OnNotice, nullptr,
+                                 &probe};
     ASSERT_TRUE(porch_transfer_get(c, "/Work/big.bin", local_.c_str(), PORCH_TRANSFER_RESUME, &cb,
                                    nullptr, &error))
             << error->message;
