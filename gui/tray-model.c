@@ -743,7 +743,9 @@ porch_tray_model_wait_workers(PorchTrayModel *self, guint timeout_seconds)
         return TRUE;
     wait.loop = g_main_loop_new(self->context, FALSE);
     handler = g_signal_connect(self, "notify::workers", G_CALLBACK(on_workers_for_wait), &wait);
-    timeout = g_timeout_source_new_seconds(timeout_seconds);
+    /* not g_timeout_source_new_seconds(): its first tick is rounded to the next whole second
+     * of a shared schedule and may come up to a second early */
+    timeout = g_timeout_source_new(timeout_seconds * 1000);
     g_source_set_callback(timeout, on_wait_timeout, &wait, NULL);
     g_source_set_static_name(timeout, "porch-tray waiting for its workers");
     g_source_attach(timeout, self->context);
