@@ -9,7 +9,8 @@
 # porch-daemon's or porch's Depends), compressed man pages, the changelog's version, the
 # maintainer scripts, and lintian (errors and warnings, apart from the overrides each
 # package carries; docs/packaging.md). Then that cpack refuses a tree not configured for
-# /usr. Exit 77 (skipped) when BUILD_DIR is not configured for /usr.
+# /usr. Exit 77 (skipped) when BUILD_DIR is not configured for /usr or not writable (the unit
+# tests as nobody).
 set -euo pipefail
 
 build=$1 src=$2 version=$3 tray=$4
@@ -20,6 +21,12 @@ prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 if [ "$prefix" != /usr ]; then
     echo "SKIPPED: $build is configured for $prefix; packages are made from a tree" \
         "configured with -DCMAKE_INSTALL_PREFIX=/usr (scripts/dev does)"
+    exit 77
+fi
+# cpack installs each component through the build tree's cmake_install.cmake, which writes
+# install_manifest_COMPONENT.txt there
+if [ ! -w "$build" ]; then
+    echo "SKIPPED: cpack writes its install manifests into $build, which $(id -un) may not write"
     exit 77
 fi
 for tool in cpack dpkg-deb lintian; do
