@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # packaging/test-install.sh DIR — install Porch's packages on a fresh Debian 12 and use them.
 #
-# DIR holds porch-daemon_*.deb, porch_*.deb and (if built) porch-tray_*.deb, made by cpack from a
-# tree configured for /usr. As root, this script:
+# DIR holds porch-daemon_*.deb, porch_*.deb and (if built) porch-tray_*.deb, made by cpack
+# from a tree configured for /usr. As root, this script:
 #
 #  1. makes a fresh Debian 12 root: the base (essential packages and apt, made with mmdebstrap
 #     from deb.debian.org) is cached as a tarball in $PORCH_CI_CACHE (default
@@ -20,9 +20,14 @@
 #     set and no_new_privs) serving a share of /srv, checks with ps that the launcher runs
 #     as root and its network side and file worker as porch, and fetches a file from it with
 #     this machine's OpenSSH sftp;
-#  5. installs porch-tray (GTK comes now) and runs `porch-tray --version`;
-#  6. purges the three packages and checks that nothing of them is left but the shared
-#     folder (the users' data) and the user porch (Debian leaves system users).
+#  5. installs porch-tray (GTK comes now, and systemd, not running) and runs
+#     `porch-tray --version`;
+#  6. installs porch-daemon again (an upgrade): nothing enabled or started, the
+#     administrator's porch.conf kept;
+#  7. purges the three packages and checks that nothing of them is left but the shared
+#     folder (the users' data) and the user porch (Debian leaves system users);
+#  8. deletes the user, installs and purges porch-daemon again: now systemd-sysusers and
+#     systemd-tmpfiles make the user and the folder (in 2, useradd and install did).
 #
 # The root is made under /var/tmp and removed at the end, whatever happened.
 set -euo pipefail
