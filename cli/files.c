@@ -826,10 +826,11 @@ porch_cli_get_many(int n, char **sources, const char *dest, PorchTransferFlags f
     return status;
 }
 
-/* Keeps standard input in a new file @path until it ends; a request on @client every
- * KEEPALIVE_INTERVAL meanwhile. FALSE having told why on stderr; *@interrupted after Ctrl-C. */
+/* Keeps standard input in a new file @path until it ends; a request on @client (a stat of
+ * @remote_dir) every KEEPALIVE_INTERVAL meanwhile. FALSE having told why on stderr; *@interrupted
+ * after Ctrl-C. */
 static gboolean
-spool_stdin(PorchClient *client, const char *path, gboolean *interrupted)
+spool_stdin(PorchClient *client, const char *remote_dir, const char *path, gboolean *interrupted)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
     gint64 last = g_get_monotonic_time();
@@ -847,7 +848,7 @@ spool_stdin(PorchClient *client, const char *path, gboolean *interrupted)
         ssize_t n;
 
         if (g_get_monotonic_time() - last >= KEEPALIVE_INTERVAL) {
-            g_autoptr(PorchRemoteFile) f = porch_client_stat(client, "/", NULL, NULL);
+            g_autoptr(PorchRemoteFile) f = porch_client_stat(client, remote_dir, NULL, NULL);
             last = g_get_monotonic_time();
         }
         if (poll(&p, 1, (int)(KEEPALIVE_INTERVAL / 1000)) == 0)
@@ -895,6 +896,8 @@ put_stdin(PorchClient *client, const char *key_fp, const PorchCliTarget *t,
 {
     g_autoptr(GError) e = NULL;
     g_autoptr(PorchRemoteFile) f = porch_client_stat(client, t->path, NULL, NULL);
+    g_autoptr(PorchRemoteFile) parent = NULL;
+    g_autofree char *folder = g_path_get_dirname(t->path);
     g_autofree char *dir = NULL;
     g_autofree char *base = g_path_get_basename(t->path);
     g_autofree char *file = NULL;
@@ -905,13 +908,23 @@ put_stdin(PorchClient *client, const char *key_fp, const PorchCliTarget *t,
         remote_error(t, t->path, "is a folder; name the file: - HOST/SHARE/PATH/NAME");
         return PORCH_CLI_EXIT_FAILED;
     }
+    /* before standard input is read: it cannot be read again */
+    parent = porch_client_stat(client, folder, NULL, &e);
+    if (parent == NULL || parent->type != PORCH_REMOTE_DIRECTORY) {
+        remote_error(t, folder,
+                     parent != NULL ? "not a folder"
+                     : g_error_matches(e, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+                             ? "no such folder (--parents makes it)"
+                             : e->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
     dir = g_dir_make_tmp("porch-put-XXXXXX", &e);
     if (dir == NULL) {
         porch_cli_error("standard input", e->message);
         return PORCH_CLI_EXIT_FAILED;
     }
     file = g_build_filename(dir, base, NULL);
-    if (!spool_stdin(client, file, &interrupted))
+    if (!spool_stdin(client, folder, file, &interrupted))
         status = interrupted ? PORCH_CLI_EXIT_INTERRUPTED : PORCH_CLI_EXIT_FAILED;
     else
         status = porch_cli_transfer(client, key_fp, TRUE, t, file, FALSE,

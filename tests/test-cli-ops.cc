@@ -16,6 +16,7 @@
 //                                 stop the others (exit 1); DEST must be a folder
 //   StandardInputAndOutput        get FILE - and put - FILE byte-exact; put - never replaces
 //                                 without --force; an interrupted put - leaves nothing anywhere
+//   StandardInputThatStalls...    put - whose input stalls past porchd's idle-timeout
 //   PutParents                    put --parents makes the missing folders (a file's, or the
 //                                 folder a trailing '/' names); without it such a folder is
 //                                 an error, and on a read-only share nothing is made
@@ -61,6 +62,7 @@ namespace fs = std::filesystem;
 
 constexpr const char *kPorch = PORCH_PROGRAM_PORCH_CLI;
 constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
+constexpr int kIdleTimeout = 5; // seconds: porchd closes a session that sends nothing as long
 
 // What is under root: relative path -> "dir", "link TARGET" or "file SHA256".
 std::map<std::string, std::string>
@@ -136,8 +138,11 @@ class CliOpsTest : public ::testing::Test
             why_not_ = "ssh-keygen failed";
             return;
         }
+        // a short idle-timeout: put - keeps its connection while standard input stalls
         std::string conf = "[porch]\nname = Ops test\nlisten = " + lan_->address(1) +
-                           "\n\n[peer me]\nkey = " + my_key_ + "\n\n[share Work]\npath = " + work_ +
+                           "\nidle-timeout = " + std::to_string(kIdleTimeout) +
+                           "s\n\n[peer me]\nkey = " + my_key_ +
+                           "\n\n[share Work]\npath = " + work_ +
                            "\nwrite = me\n\n[share Docs]\npath = " + docs_ + "\nread = me\n";
         std::string log = h1_ + "/porchd.log";
         if (!WriteFile(h1_ + "/porch.conf", conf)) {
@@ -540,8 +545,13 @@ TEST_F(CliOpsTest, StandardInputAndOutput)
     r = PorchRedirected(args, "/dev/null", "");
     EXPECT_TRUE(r.ok()) << Say(args, r);
     EXPECT_TRUE(Exists(w + "/empty.txt") && ReadFile(w + "/empty.txt").empty());
-    // a folder needs the file's name
+    // a folder needs the file's name, and the folder must be there before anything is read
     Expect({"put", "-", Remote("Work", "")}, 1, {"is a folder"});
+    args = {"put", "-", Remote("Work", "nodir/x.bin")};
+    r = PorchRedirected(args, local_ + "/in.bin", "");
+    EXPECT_EQ(r.exit_status, 1) << Say(args, r);
+    EXPECT_TRUE(Contains(r.err, "nodir: no such folder")) << Say(args, r);
+    EXPECT_FALSE(Exists(w + "/nodir"));
     Expect({"put", "-", local_ + "/small.txt", Remote("Work", "")}, 2);
 
     // Ctrl-C while standard input is still coming: exit 130, nothing on the share, nothing
@@ -569,6 +579,25 @@ TEST_F(CliOpsTest, StandardInputAndOutput)
     EXPECT_FALSE(Exists(w + "/interrupted.bin"));
     EXPECT_TRUE(WaitFor([&] { return Leftovers(w).empty(); }, 5));
     EXPECT_TRUE(fs::is_empty(tmp_)) << "porch left its spool behind";
+}
+
+// porchd closes a session that sends nothing for idle-timeout seconds: while standard input
+// stalls for longer, put - keeps the connection it made with a request now and then.
+TEST_F(CliOpsTest, StandardInputThatStallsKeepsTheConnection)
+{
+    const std::string w = work_ + "/" + name_;
+    std::string sha = MakeRandomFile(local_ + "/in.bin", 1000000, 9);
+    ASSERT_FALSE(sha.empty());
+    std::vector<std::string> sh = {
+            "sh", "-c",
+            "s=$1; shift; { head -c 400000 \"$0\"; sleep $s; tail -c +400001 \"$0\"; } | "
+            "exec \"$@\"",
+            local_ + "/in.bin", std::to_string(kIdleTimeout + 3)};
+    for (const std::string &a : PorchArgv({"put", "-", Remote("Work", "slow.bin")}))
+        sh.push_back(a);
+    RunResult r = lan_->run(2, sh, 60);
+    EXPECT_TRUE(r.ok()) << r.describe();
+    EXPECT_EQ(Sha256File(w + "/slow.bin"), sha);
 }
 
 // ---- put --parents ---------------------------------------------------------------------------
