@@ -517,7 +517,7 @@ porch_cli_mkdir(int argc, char **argv)
     g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"parents", 'p', 0, G_OPTION_ARG_NONE, &parents,
-             "Make the missing folders above too; a folder that exists is no error", NULL},
+             "Also make missing parents; existing is no error", NULL},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("HOST/SHARE/PATH...");
