@@ -13,7 +13,8 @@
 //                                 matched), a glob in a middle component; no match: exit 1
 //                                 naming the pattern, nothing done
 //   SeveralSources                get A B DEST/ and put a b HOST/S/dir/; one failure does not
-//                                 stop the others (exit 1); DEST must be a folder
+//                                 stop the others (exit 1); DEST must be a folder; --json gives
+//                                 a line per path; one connection for all
 //   StandardInputAndOutput        get FILE - and put - FILE byte-exact; put - never replaces
 //                                 without --force; an interrupted put - leaves nothing anywhere
 //   StandardInputThatStalls...    put - whose input stalls past porchd's idle-timeout
@@ -466,6 +467,22 @@ TEST_F(CliOpsTest, SeveralSources)
            {"no-folder", "not a folder"});
     EXPECT_FALSE(Exists(local_ + "/no-folder"));
 
+    // --json: a line per source path
+    ASSERT_TRUE(MakeDirs(local_ + "/json"));
+    std::vector<std::string> args = {"get", "--json", Remote("Work", "a.bin"),
+                                     Remote("Work", "b.bin"), local_ + "/json"};
+    RunResult r = Porch(args);
+    EXPECT_TRUE(r.ok()) << Say(args, r);
+    std::vector<std::string> json_lines;
+    std::stringstream in(r.out);
+    for (std::string line; std::getline(in, line);)
+        json_lines.push_back(line);
+    ASSERT_EQ(json_lines.size(), 2u) << Say(args, r);
+    EXPECT_TRUE(Contains(json_lines[0], "\"status\":\"ok\"") && Contains(json_lines[0], sha_a))
+            << json_lines[0];
+    EXPECT_TRUE(Contains(json_lines[1], "\"status\":\"ok\"") && Contains(json_lines[1], sha_b))
+            << json_lines[1];
+
     // put a b HOST/S/dir/, one failure among them
     std::string sha_x = MakeRandomFile(local_ + "/x.bin", 1 << 20, 3);
     std::string sha_y = MakeRandomFile(local_ + "/y.bin", 2 << 20, 4);
@@ -523,6 +540,7 @@ TEST_F(CliOpsTest, StandardInputAndOutput)
     Expect({"get", Remote("Work", "nope.bin"), "-"}, 1, {"nope.bin", "No such"});
     Expect({"get", Remote("Work", "f.bin"), Remote("Work", "f.bin"), "-"}, 2);
     Expect({"get", "-r", Remote("Work", "f.bin"), "-"}, 2);
+    Expect({"get", "--json", Remote("Work", "f.bin"), "-"}, 2);
 
     // put - FILE: what was read, under its name only once whole
     std::string in_sha = MakeRandomFile(local_ + "/in.bin", (4 << 20) + 3, 6);
