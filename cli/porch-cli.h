@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "porch-sftp-client.h"
+#include "porch-transfer.h"
 
 G_BEGIN_DECLS
 
@@ -203,5 +204,51 @@ void porch_cli_error(const char *what, const char *message);
  * (COMMAND NULL: "porch: ..."): what every command but `porch id` says of an --identity that
  * does not exist. Only `porch id` makes a key at a path someone named. */
 void porch_cli_no_key_file(const char *command, const char *path);
+
+/* ------------------------------------------------------------------------------------------
+ * Transfers and changes of many remote paths (cli/transfer.c, cli/files.c) */
+
+/* Finds and connects to the target's host (its key pinned as porch_cli_connect_full() does,
+ * "connecting to HOST…" unless @quiet) and checks that its share exists
+ * (porch_cli_check_share(); not when the share is a glob): PORCH_CLI_EXIT_OK with the client
+ * and this user's key fingerprint, or the status to exit with, told on stderr
+ * (cli/transfer.c). */
+int porch_cli_reach(PorchCliTarget *target, const PorchCliCommon *common, gboolean quiet,
+                    PorchClient **ret_client, char **ret_key_fingerprint);
+/* One get (@upload FALSE: @target's path to @local) or put (@local to @target's path) on a
+ * connected @client, with its progress line, failures and summary on stderr (cli/transfer.c);
+ * with @json, its result as one line of JSON on stdout instead of progress and summary.
+ * @local_default: @local is the "." the user did not give. Returns a PORCH_CLI_EXIT_*. */
+int porch_cli_transfer(PorchClient *client, const char *key_fp, gboolean upload,
+                       const PorchCliTarget *target, const char *local, gboolean local_default,
+                       PorchTransferFlags flags, gboolean json, const PorchCliCommon *common);
+
+/* `porch rm`, `porch mkdir`, `porch mv` (cli/files.c). @argv[0] is the command's name. Each
+ * returns one of the PORCH_CLI_EXIT_* statuses, having told every failure on stderr. */
+int porch_cli_rm(int argc, char **argv);
+int porch_cli_mkdir(int argc, char **argv);
+int porch_cli_mv(int argc, char **argv);
+
+/* get and put of several paths (cli/files.c): each of the @n @sources (remote
+ * HOST/SHARE/PATH, globs allowed, for get; local files, or "-" alone for standard input, for
+ * put) to @dest (get: a local folder, NULL for ".", "-" for standard output; put:
+ * HOST/SHARE/PATH), one connection per host; @parents: make the
+ * missing remote folders first; @json: each path's result as a line of JSON
+ * (porch_cli_transfer()). One failure does not stop the others. */
+int porch_cli_get_many(int n, char **sources, const char *dest, PorchTransferFlags flags,
+                       gboolean json, const PorchCliCommon *common);
+int porch_cli_put_many(int n, char **sources, const char *dest, PorchTransferFlags flags,
+                       gboolean parents, gboolean json, const PorchCliCommon *common);
+
+/* Whether @path holds a glob character (*, ? or [) in any of its components. */
+gboolean porch_cli_has_glob(const char *path);
+/* The paths of @client that @pattern (absolute: "/Photos/2024/IMG_*.jpg") matches, sorted, as
+ * PorchRemoteFile* whose ->name is the absolute path, or with @relative the path from the last
+ * folder before the first glob ("2024/a.jpg" for "/Photos/20??/a.jpg"). A component with glob
+ * characters is matched against the listing of its folder with fnmatch(3) (a leading '.' only
+ * by a '.'; '\' escapes); the others are taken as they are. NULL with @error: no match
+ * (G_IO_ERROR_NOT_FOUND, "no match"), or the listing failed. */
+GPtrArray *porch_cli_glob(PorchClient *client, const char *pattern, gboolean relative,
+                          GError **error);
 
 G_END_DECLS

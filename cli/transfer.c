@@ -2,11 +2,12 @@
  *
  *   porch ls  [-l [-h]] [--json] [--identity FILE] [--timeout SECONDS] HOST[/SHARE[/PATH]]
  *   porch get [-r] [--no-resume] [--force] [--quiet] [--json] [--identity FILE]
- *             [--timeout SECONDS] HOST/SHARE/PATH [DEST]
- *   porch put [-r] [--force] [--quiet] [--json] [--identity FILE] [--timeout SECONDS]
- *             SOURCE HOST/SHARE/PATH
+ *             [--timeout SECONDS] HOST/SHARE/PATH... [DEST]
+ *   porch put [-r] [--force] [--parents] [--quiet] [--json] [--identity FILE]
+ *             [--timeout SECONDS] SOURCE... HOST/SHARE/PATH
  *
- * Each finds the neighbour and connects (cli/target.c), then hands the work to the client
+ * Each finds the neighbour and connects (cli/target.c; get and put with several paths or a
+ * glob through cli/files.c, a connection per host), then hands the work to the client
  * library (shared/porch-sftp-client.h). Failures are one line each on stderr,
  * "porch: PATH: message", with remote paths as HOST/SHARE/PATH; the exit status says what
  * kind of failure it was (PORCH_CLI_EXIT_*). A progress line is drawn on stderr only when it
@@ -711,11 +712,9 @@ print_json_result(const Transfer *x, const char *status, const GError *error)
 /* ------------------------------------------------------------------------------------------
  * get and put */
 
-/* Finds and connects to the target's host and checks that its share exists
- * (porch_cli_check_share()); PORCH_CLI_EXIT_OK or the status to exit with. */
-static int
-reach(PorchCliTarget *target, const PorchCliCommon *common, gboolean quiet,
-      PorchClient **ret_client, char **ret_key_fingerprint)
+int
+porch_cli_reach(PorchCliTarget *target, const PorchCliCommon *common, gboolean quiet,
+                PorchClient **ret_client, char **ret_key_fingerprint)
 {
     PorchCliConnectOptions o = {
             .identity_file = common->identity,
@@ -724,13 +723,18 @@ reach(PorchCliTarget *target, const PorchCliCommon *common, gboolean quiet,
             .say_connecting = !quiet,
     };
     int status = porch_cli_target_resolve(target, common->timeout);
+    g_autofree char *share = NULL;
 
     if (status != PORCH_CLI_EXIT_OK)
         return status;
     status = porch_cli_connect_full(target, &o, ret_client, ret_key_fingerprint, NULL);
     if (status != PORCH_CLI_EXIT_OK)
         return status;
-    /* a mistyped share: name the ones there are, before anything else happens */
+    /* a mistyped share: name the ones there are, before anything else happens (a pattern
+     * in its place is matched against them instead) */
+    share = porch_cli_target_share(target);
+    if (share != NULL && porch_cli_has_glob(share))
+        return status;
     status = porch_cli_check_share(target, *ret_client);
     if (status != PORCH_CLI_EXIT_OK) {
         porch_cli_hint_guest(target, *ret_client, *ret_key_fingerprint);
@@ -747,24 +751,19 @@ progress_forced(void)
     return g_strcmp0(g_getenv("PORCH_PROGRESS"), "always") == 0;
 }
 
-static int
-transfer(gboolean upload, PorchCliTarget *target, const char *local, gboolean local_default,
-         PorchTransferFlags flags, gboolean json, const PorchCliCommon *common)
+int
+porch_cli_transfer(PorchClient *client, const char *key_fp, gboolean upload,
+                   const PorchCliTarget *target, const char *local, gboolean local_default,
+                   PorchTransferFlags flags, gboolean json, const PorchCliCommon *common)
 {
-    g_autoptr(PorchClient) client = NULL;
     g_autoptr(GCancellable) cancellable = g_cancellable_new();
     g_autoptr(GError) error = NULL;
-    g_autofree char *key_fp = NULL;
     g_autoptr(GPtrArray) results = NULL;
     PorchTransferCallbacks callbacks = {on_progress, on_failed, on_notice, on_done, NULL};
     Transfer x = {0};
     struct sigaction old;
     gboolean ok, interrupted, files_failed;
     int status;
-
-    status = reach(target, common, common->quiet, &client, &key_fp);
-    if (status != PORCH_CLI_EXIT_OK)
-        return status;
 
     if (json)
         results = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
@@ -854,34 +853,21 @@ porch_cli_get(int argc, char **argv)
              "Print files, bytes, sha256 as JSON; no progress", NULL},
             G_OPTION_ENTRY_NULL,
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("HOST/SHARE/PATH [DEST]");
-    g_autoptr(PorchCliTarget) target = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *share = NULL;
+    g_autoptr(GOptionContext) ctx = g_option_context_new("HOST/SHARE/PATH... [DEST]");
     PorchTransferFlags flags = 0;
 
     porch_cli_set_summary(ctx, "Fetch a file (or with -r a folder) from a neighbour into "
-                               "DEST (default: the current folder), each file verified "
-                               "with the SHA-256 the neighbour computes.");
+                               "DEST (default: the current folder; a folder when there are "
+                               "several), each file verified with the SHA-256 the neighbour "
+                               "computes. PATH may hold globs (*, ?, [...]: quote them); "
+                               "DEST - writes one file to standard output.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     porch_cli_add_common_entries(ctx, &common, TRUE,
                                  "No progress, notices or summary: only errors");
     if (!porch_cli_parse_options(ctx, "get", &argc, &argv, &common))
         return PORCH_CLI_EXIT_USAGE;
-    if (argc < 2 || argc > 3) {
-        porch_cli_usage_error("get",
-                              argc < 2 ? "what to fetch? HOST/SHARE/PATH" : "too many arguments");
-        return PORCH_CLI_EXIT_USAGE;
-    }
-    target = porch_cli_target_parse(argv[1], &error);
-    if (target == NULL) {
-        porch_cli_usage_error("get", error->message);
-        return PORCH_CLI_EXIT_USAGE;
-    }
-    share = porch_cli_target_share(target);
-    if (share == NULL) {
-        g_autofree char *m = g_strdup_printf("'%s' names no share (HOST/SHARE/PATH)", argv[1]);
-        porch_cli_usage_error("get", m);
+    if (argc < 2) {
+        porch_cli_usage_error("get", "what to fetch? HOST/SHARE/PATH");
         return PORCH_CLI_EXIT_USAGE;
     }
     if (recursive)
@@ -894,58 +880,50 @@ porch_cli_get(int argc, char **argv)
         flags |= PORCH_TRANSFER_RESUME;
     if (force)
         flags |= PORCH_TRANSFER_FORCE;
-    return transfer(FALSE, target, argc > 2 ? argv[2] : ".", argc <= 2, flags, json, &common);
+    /* porch get SOURCE [DEST], porch get SOURCE... DEST */
+    if (argc == 2)
+        return porch_cli_get_many(1, argv + 1, NULL, flags, json, &common);
+    return porch_cli_get_many(argc - 2, argv + 1, argv[argc - 1], flags, json, &common);
 }
 
 int
 porch_cli_put(int argc, char **argv)
 {
-    gboolean recursive = FALSE, force = FALSE, json = FALSE;
+    gboolean recursive = FALSE, force = FALSE, parents = FALSE, json = FALSE;
     g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
              "Upload a folder and everything in it", NULL},
             {"force", 'f', 0, G_OPTION_ARG_NONE, &force, "Replace files that exist already", NULL},
+            {"parents", 'p', 0, G_OPTION_ARG_NONE, &parents,
+             "Make the missing folders of PATH (mkdir -p)", NULL},
             {"json", 0, 0, G_OPTION_ARG_NONE, &json,
              "Print files, bytes, sha256 as JSON; no progress", NULL},
             G_OPTION_ENTRY_NULL,
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("SOURCE HOST/SHARE/PATH");
-    g_autoptr(PorchCliTarget) target = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *share = NULL;
+    g_autoptr(GOptionContext) ctx = g_option_context_new("SOURCE... HOST/SHARE/PATH");
     PorchTransferFlags flags = 0;
 
     porch_cli_set_summary(ctx, "Upload a file (or with -r a folder) to a neighbour's "
-                               "share: into PATH when it is a folder, else as PATH. "
-                               "Nothing lands under its final name before the neighbour "
-                               "confirmed its SHA-256.");
+                               "share: into PATH when it is a folder (it must be one for "
+                               "several SOURCEs, or when it ends in /), else as PATH. "
+                               "SOURCE - uploads standard input as PATH. Nothing lands "
+                               "under its final name before the neighbour confirmed its "
+                               "SHA-256.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     porch_cli_add_common_entries(ctx, &common, TRUE,
                                  "No progress, notices or summary: only errors");
     if (!porch_cli_parse_options(ctx, "put", &argc, &argv, &common))
         return PORCH_CLI_EXIT_USAGE;
-    if (argc != 3) {
-        porch_cli_usage_error("put", argc < 3 ? "put needs SOURCE and HOST/SHARE/PATH"
-                                              : "too many arguments");
-        return PORCH_CLI_EXIT_USAGE;
-    }
-    target = porch_cli_target_parse(argv[2], &error);
-    if (target == NULL) {
-        porch_cli_usage_error("put", error->message);
-        return PORCH_CLI_EXIT_USAGE;
-    }
-    share = porch_cli_target_share(target);
-    if (share == NULL) {
-        g_autofree char *m = g_strdup_printf("'%s' names no share (HOST/SHARE/PATH)", argv[2]);
-        porch_cli_usage_error("put", m);
+    if (argc < 3) {
+        porch_cli_usage_error("put", "put needs SOURCE and HOST/SHARE/PATH");
         return PORCH_CLI_EXIT_USAGE;
     }
     if (recursive)
         flags |= PORCH_TRANSFER_RECURSIVE;
     if (force)
         flags |= PORCH_TRANSFER_FORCE;
-    return transfer(TRUE, target, argv[1], FALSE, flags, json, &common);
+    return porch_cli_put_many(argc - 2, argv + 1, argv[argc - 1], flags, parents, json, &common);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1116,11 +1094,13 @@ porch_cli_ls(int argc, char **argv)
         porch_cli_usage_error("ls", error->message);
         return PORCH_CLI_EXIT_USAGE;
     }
-    status = reach(target, &common, FALSE, &client, &key_fp);
+    status = porch_cli_reach(target, &common, FALSE, &client, &key_fp);
     if (status != PORCH_CLI_EXIT_OK)
         return status;
 
-    if (strcmp(target->path, "/") != 0) {
+    if (porch_cli_has_glob(target->path)) {
+        files = porch_cli_glob(client, target->path, TRUE, &error);
+    } else if (strcmp(target->path, "/") != 0) {
         g_autoptr(PorchRemoteFile) f = porch_client_stat(client, target->path, NULL, &error);
         if (f != NULL && f->type != PORCH_REMOTE_DIRECTORY) {
             files = g_ptr_array_new_with_free_func((GDestroyNotify)porch_remote_file_free);

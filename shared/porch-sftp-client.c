@@ -1,5 +1,6 @@
 /* porch-sftp-client.c — Porch's SFTP client: connection, host key pinning, the protocol
- * engine, listing. Transfers are in porch-transfer.c (porch-transfer.h).
+ * engine, listing, and the requests that change a share (remove, mkdir, rename). Transfers are in
+ * porch-transfer.c (porch-transfer.h).
  *
  * The SSH transport, key exchange, host key and user authentication are libssh's. The SFTP
  * packets are written here, over a libssh channel, and not with libssh 0.10's sftp_* client
@@ -661,8 +662,8 @@ porch_client_list(PorchClient *c, const char *path, GCancellable *cancellable, G
     return porch_client_list_full(c, path, NULL, cancellable, error);
 }
 
-PorchRemoteFile *
-porch_client_stat(PorchClient *c, const char *path, GCancellable *cancellable, GError **error)
+static PorchRemoteFile *
+stat_path(PorchClient *c, guint8 type, const char *path, GCancellable *cancellable, GError **error)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     g_autoptr(GBytes) reply = NULL;
@@ -673,7 +674,7 @@ porch_client_stat(PorchClient *c, const char *path, GCancellable *cancellable, G
     g_return_val_if_fail(c != NULL && path != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
     porch_wire_put_cstring(b, path);
-    reply = porch_client_call_expect(c, SSH_FXP_STAT, b, SSH_FXP_ATTRS, path, cancellable, error);
+    reply = porch_client_call_expect(c, type, b, SSH_FXP_ATTRS, path, cancellable, error);
     if (reply == NULL)
         return NULL;
     r.p = g_bytes_get_data(reply, &len);
@@ -685,6 +686,75 @@ porch_client_stat(PorchClient *c, const char *path, GCancellable *cancellable, G
     }
     f->name = g_strdup(path);
     return g_steal_pointer(&f);
+}
+
+PorchRemoteFile *
+porch_client_stat(PorchClient *c, const char *path, GCancellable *cancellable, GError **error)
+{
+    return stat_path(c, SSH_FXP_STAT, path, cancellable, error);
+}
+
+PorchRemoteFile *
+porch_client_lstat(PorchClient *c, const char *path, GCancellable *cancellable, GError **error)
+{
+    return stat_path(c, SSH_FXP_LSTAT, path, cancellable, error);
+}
+
+/* ---- changing a share ------------------------------------------------------------------ */
+
+/* One request about @path that the server answers with a STATUS. */
+static gboolean
+call_path_status(PorchClient *c, guint8 type, const char *path, gint mode,
+                 GCancellable *cancellable, GError **error)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    g_return_val_if_fail(c != NULL && path != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+    porch_wire_put_cstring(b, path);
+    if (type == SSH_FXP_MKDIR)
+        porch_put_attrs(b, mode, -1);
+    return porch_client_call_status(c, type, b, path, cancellable, error);
+}
+
+gboolean
+porch_client_remove(PorchClient *c, const char *path, GCancellable *cancellable, GError **error)
+{
+    return call_path_status(c, SSH_FXP_REMOVE, path, -1, cancellable, error);
+}
+
+gboolean
+porch_client_rmdir(PorchClient *c, const char *path, GCancellable *cancellable, GError **error)
+{
+    return call_path_status(c, SSH_FXP_RMDIR, path, -1, cancellable, error);
+}
+
+gboolean
+porch_client_mkdir(PorchClient *c, const char *path, gint mode, GCancellable *cancellable,
+                   GError **error)
+{
+    return call_path_status(c, SSH_FXP_MKDIR, path, mode, cancellable, error);
+}
+
+gboolean
+porch_client_rename(PorchClient *c, const char *from, const char *to, gboolean replace,
+                    GCancellable *cancellable, GError **error)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    g_return_val_if_fail(c != NULL && from != NULL && to != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+    if (replace && !c->has_posix_rename) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                            "the server cannot replace a file by renaming (no posix-rename)");
+        return FALSE;
+    }
+    if (replace)
+        porch_wire_put_cstring(b, PORCH_WIRE_EXT_POSIX_RENAME);
+    porch_wire_put_cstring(b, from);
+    porch_wire_put_cstring(b, to);
+    return porch_client_call_status(c, replace ? SSH_FXP_EXTENDED : SSH_FXP_RENAME, b, from,
+                                    cancellable, error);
 }
 
 /* ---- known_peers -------------------------------------------------------------------- */

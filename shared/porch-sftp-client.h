@@ -1,6 +1,6 @@
 /* porch-sftp-client.h — the client side of Porch's SFTP: connect to a neighbour (its host key
- * pinned, our key or guest), list and stat. Fetching and uploading files and trees is
- * porch-transfer.h's, on a connection made here.
+ * pinned, our key or guest), list and stat, and change a share: remove, make folders, rename.
+ * Fetching and uploading files and trees is porch-transfer.h's, on a connection made here.
  *
  * One PorchClient is one SSH connection; use it from one thread at a time (the tray runs
  * each transfer in a worker thread with its own client). */
@@ -109,6 +109,29 @@ GPtrArray *porch_client_list(PorchClient *client, const char *path, GCancellable
 /* stat (following a symlink) of @path. */
 PorchRemoteFile *porch_client_stat(PorchClient *client, const char *path, GCancellable *cancellable,
                                    GError **error);
+/* lstat of @path: a symlink is PORCH_REMOTE_SYMLINK, not what it points to. */
+PorchRemoteFile *porch_client_lstat(PorchClient *client, const char *path,
+                                    GCancellable *cancellable, GError **error);
+
+/* Changing a share (porch rm, mkdir, mv). Each is one request; a failure is the server's
+ * status as a G_IO_ERROR (NOT_FOUND, PERMISSION_DENIED for a peer that may not write, EXISTS,
+ * FAILED with the server's words, e.g. "Directory not empty"). */
+
+/* Removes the file or symbolic link @path (never a folder: porch_client_rmdir()). */
+gboolean porch_client_remove(PorchClient *client, const char *path, GCancellable *cancellable,
+                             GError **error);
+/* Removes the empty folder @path. */
+gboolean porch_client_rmdir(PorchClient *client, const char *path, GCancellable *cancellable,
+                            GError **error);
+/* Creates the folder @path with the permissions @mode (07777 bits; -1: the server's default,
+ * 0777 less its umask). */
+gboolean porch_client_mkdir(PorchClient *client, const char *path, gint mode,
+                            GCancellable *cancellable, GError **error);
+/* Renames @from to @to on the same share. Without @replace an existing @to is never replaced
+ * (SFTP's RENAME); with it a file @to is (posix-rename@openssh.com, G_IO_ERROR_NOT_SUPPORTED
+ * from a server without it). */
+gboolean porch_client_rename(PorchClient *client, const char *from, const char *to,
+                             gboolean replace, GCancellable *cancellable, GError **error);
 
 /* known_peers: one pinned key per line, "NAME KEYTYPE BASE64" with NAME URI-escaped. */
 
