@@ -799,8 +799,9 @@ porch_cli_transfer(PorchClient *client, const char *key_fp, gboolean upload,
     interrupted = porch_cli_interrupted || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     files_failed = g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_FILES_FAILED);
     if (interrupted) {
-        /* put: what was not complete never replaced anything on the neighbour */
-        if (upload)
+        /* put: what was not complete never replaced anything on the neighbour; a get
+         * without resuming (--no-resume, or to standard output) has nothing to continue */
+        if (upload || !(flags & PORCH_TRANSFER_RESUME))
             fputs("porch: interrupted\n", stderr);
         else
             fputs("porch: interrupted; run the same command again to continue from the .part "
