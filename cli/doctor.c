@@ -588,50 +588,200 @@ nft_blocked(Report *r, JsonArray *items, Blocked *b)
     }
 }
 
+/* Whether the iptables port list @ports ("5353", "1000:2000", "22,4422,6000:6010") holds
+ * @port. */
+static gboolean
+iptables_ports_hold(const char *ports, gint64 port)
+{
+    g_auto(GStrv) items = g_strsplit(ports, ",", -1);
+
+    for (guint i = 0; items[i] != NULL; i++) {
+        g_auto(GStrv) range = g_strsplit(items[i], ":", 2);
+        guint64 lo, hi;
+
+        if (!g_ascii_string_to_unsigned(range[0], 10, 0, 65535, &lo, NULL))
+            continue;
+        hi = lo;
+        if (range[1] != NULL && !g_ascii_string_to_unsigned(range[1], 10, 0, 65535, &hi, NULL))
+            continue;
+        if ((gint64)lo <= port && port <= (gint64)hi)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* What the iptables rule @args (after "-A CHAIN") does to @b's port, as rule_verdict();
+ * @ret_multiport: its ports came from the multiport match (--dports). */
+static Verdict
+iptables_verdict(char **args, const Blocked *b, gboolean *ret_multiport)
+{
+    const char *proto = NULL, *ports = NULL, *target = NULL;
+
+    for (guint i = 0; args[i] != NULL && args[i + 1] != NULL; i++) {
+        const char *a = args[i], *v = args[i + 1];
+
+        if (strcmp(a, "-p") == 0 || strcmp(a, "--protocol") == 0)
+            proto = v;
+        else if (strcmp(a, "--dport") == 0 || strcmp(a, "--destination-port") == 0 ||
+                 strcmp(a, "--dports") == 0 || strcmp(a, "--destination-ports") == 0) {
+            ports = v;
+            *ret_multiport = strcmp(a, "--dports") == 0 || strcmp(a, "--destination-ports") == 0;
+        } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jump") == 0)
+            target = v;
+    }
+    if (proto == NULL || strcmp(proto, b->proto) != 0 || ports == NULL || target == NULL ||
+        !iptables_ports_hold(ports, b->port))
+        return VERDICT_NONE;
+    if (strcmp(target, "DROP") == 0 || strcmp(target, "REJECT") == 0)
+        return VERDICT_DROP;
+    return strcmp(target, "ACCEPT") == 0 ? VERDICT_ACCEPT : VERDICT_NONE;
+}
+
+/* Names each rule of @text (what @tool-save printed: its filter table) that drops @b's port,
+ * and an INPUT chain whose policy is DROP with no rule accepting it. With @nft_backend (the
+ * rules live in nftables), only what nft shows as an opaque "xt" extension (multiport): the
+ * rest, the policy too, nft_blocked() named already. */
+static void
+iptables_blocked(Report *r, const char *text, const char *tool, gboolean nft_backend, Blocked *b)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    gboolean filter = FALSE, input_drops = FALSE, input_accepts = FALSE;
+
+    for (guint i = 0; lines[i] != NULL; i++) {
+        const char *line = lines[i];
+        g_auto(GStrv) args = NULL;
+        gboolean multiport = FALSE;
+
+        if (line[0] == '*') {
+            filter = strcmp(line, "*filter") == 0;
+            continue;
+        }
+        if (!filter)
+            continue;
+        if (g_str_has_prefix(line, ":INPUT DROP"))
+            input_drops = TRUE;
+        if (!g_str_has_prefix(line, "-A ") || !g_shell_parse_argv(line, NULL, &args, NULL) ||
+            args[1] == NULL)
+            continue;
+        switch (iptables_verdict(args + 2, b, &multiport)) {
+        case VERDICT_ACCEPT:
+            if (strcmp(args[1], "INPUT") == 0)
+                input_accepts = TRUE;
+            break;
+        case VERDICT_DROP:
+            if (strcmp(args[1], "OUTPUT") == 0 || strcmp(args[1], "FORWARD") == 0 ||
+                (nft_backend && !multiport))
+                break;
+            {
+                g_autofree char *fix = g_strdup_printf("sudo %s -D %s", tool, line + strlen("-A "));
+                say(r, CHECK_PROBLEM, "firewall", fix,
+                    "%s rule '%s' drops %" G_GINT64_FORMAT "/%s (%s)", tool, line, b->port,
+                    b->proto, b->what);
+                b->found = TRUE;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    if (input_drops && !input_accepts && !nft_backend) {
+        g_autofree char *fix =
+                g_strdup_printf("sudo %s -I INPUT -p %s --dport %" G_GINT64_FORMAT " -j ACCEPT",
+                                tool, b->proto, b->port);
+        say(r, CHECK_PROBLEM, "firewall", fix,
+            "%s: the INPUT chain drops what it does not accept (policy DROP) and no rule accepts "
+            "%" G_GINT64_FORMAT "/%s (%s)",
+            tool, b->port, b->proto, b->what);
+        b->found = TRUE;
+    }
+}
+
+/* Runs @argv; its standard output, or NULL with @error set (its standard error in the
+ * message). */
+static char *
+run_capture(const char *const *argv, GError **error)
+{
+    g_autofree char *out = NULL, *err = NULL;
+    int wait_status = 0;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                      &wait_status, error))
+        return NULL;
+    if (!g_spawn_check_wait_status(wait_status, error)) {
+        if (err != NULL && *g_strstrip(err) != '\0')
+            g_prefix_error(error, "%s: ", err);
+        return NULL;
+    }
+    return g_steal_pointer(&out);
+}
+
+/* nftables, then iptables (legacy: rules nft does not see; nft: what nft shows only as "xt"
+ * extensions, e.g. multiport). */
 static void
 check_firewall(Report *r, guint16 porch_port)
 {
-    g_autofree char *nft = g_find_program_in_path("nft");
-    g_autofree char *out = NULL, *err = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonParser) parser = NULL;
-    JsonNode *root;
-    JsonArray *items;
-    int wait_status = 0;
+    static const struct {
+        const char *save, *tool;
+        gboolean nft_backend;
+    } iptables[] = {
+            {"iptables-legacy-save", "iptables-legacy", FALSE},
+            {"ip6tables-legacy-save", "ip6tables-legacy", FALSE},
+            {"iptables-nft-save", "iptables", TRUE},
+            {"ip6tables-nft-save", "ip6tables", TRUE},
+    };
     Blocked blocked[] = {{"udp", MDNS_PORT, "mDNS: neighbours cannot see this machine", FALSE},
                          {"tcp", porch_port, "Porch: neighbours cannot connect", FALSE}};
-    const char *argv[] = {NULL, "-j", "list", "ruleset", NULL};
+    g_autofree char *nft = g_find_program_in_path("nft");
+    guint tools = 0;
 
-    if (nft == NULL) {
-        say(r, CHECK_SKIPPED, "firewall", NULL, "nft is not installed: no nftables rules to read");
-        return;
-    }
     if (geteuid() != 0) {
         say(r, CHECK_SKIPPED, "firewall", "sudo porch doctor",
-            "cannot read the nftables rules without root");
+            "cannot read the nftables and iptables rules without root");
         return;
     }
-    argv[0] = nft;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                      &wait_status, &error) ||
-        !g_spawn_check_wait_status(wait_status, &error)) {
-        say(r, CHECK_SKIPPED, "firewall", NULL, "nft -j list ruleset failed: %s%s%s",
-            error->message, err != NULL && err[0] != '\0' ? ": " : "",
-            err != NULL ? g_strstrip(err) : "");
-        return;
+    if (nft != NULL) {
+        const char *argv[] = {nft, "-j", "list", "ruleset", NULL};
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = run_capture(argv, &error);
+        g_autoptr(JsonParser) parser = json_parser_new();
+        JsonNode *root;
+        JsonArray *items = NULL;
+
+        if (out != NULL && json_parser_load_from_data(parser, out, -1, &error) &&
+            (root = json_parser_get_root(parser)) != NULL && JSON_NODE_HOLDS_OBJECT(root))
+            items = member_array(json_node_get_object(root), "nftables");
+        if (items != NULL) {
+            tools++;
+            for (guint i = 0; i < G_N_ELEMENTS(blocked); i++)
+                nft_blocked(r, items, &blocked[i]);
+        } else {
+            say(r, CHECK_SKIPPED, "firewall", NULL, "cannot read the nftables rules: %s",
+                error != NULL ? error->message : "nft -j printed no ruleset");
+        }
     }
-    parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, out, -1, &error) ||
-        (root = json_parser_get_root(parser)) == NULL || !JSON_NODE_HOLDS_OBJECT(root) ||
-        (items = member_array(json_node_get_object(root), "nftables")) == NULL) {
-        say(r, CHECK_SKIPPED, "firewall", NULL, "cannot read what nft -j list ruleset printed%s%s",
-            error != NULL ? ": " : "", error != NULL ? error->message : "");
-        return;
+    for (guint t = 0; t < G_N_ELEMENTS(iptables); t++) {
+        g_autofree char *path = g_find_program_in_path(iptables[t].save);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL;
+        const char *argv[] = {path, NULL};
+
+        if (path == NULL)
+            continue;
+        out = run_capture(argv, &error);
+        if (out == NULL) {
+            say(r, CHECK_SKIPPED, "firewall", NULL, "cannot read the %s rules: %s",
+                iptables[t].tool, error->message);
+            continue;
+        }
+        tools++;
+        for (guint i = 0; i < G_N_ELEMENTS(blocked); i++)
+            iptables_blocked(r, out, iptables[t].tool, iptables[t].nft_backend, &blocked[i]);
     }
-    for (guint i = 0; i < G_N_ELEMENTS(blocked); i++)
-        nft_blocked(r, items, &blocked[i]);
-    if (!blocked[0].found && !blocked[1].found)
-        say(r, CHECK_OK, "firewall", NULL, "no nftables rule drops %d/udp (mDNS) or %u/tcp (Porch)",
+    if (tools == 0)
+        say(r, CHECK_SKIPPED, "firewall", NULL,
+            "neither nft nor iptables is installed: no firewall rules to read");
+    else if (!blocked[0].found && !blocked[1].found)
+        say(r, CHECK_OK, "firewall", NULL, "no firewall rule drops %d/udp (mDNS) or %u/tcp (Porch)",
             MDNS_PORT, (unsigned)porch_port);
 }
 

@@ -5,6 +5,9 @@
 //                                 Porch published there and the name are ok; after an nft rule
 //                                 dropping 5353/udp, that rule is named with the command that
 //                                 removes it; exit status 1 exactly when a line is a problem
+//   IptablesRules                 an iptables-legacy rule rejecting Porch's port and an
+//                                 iptables-nft multiport rule dropping 5353/udp: each named
+//                                 once, with the iptables command that deletes it
 //   AvahiAndPorchdNotRunning      on host 3 with avahi-daemon stopped and no porchd: both named,
 //                                 each with its fix
 //   NameCollision                 a second porchd called like host 1's: published "NAME #2",
@@ -277,6 +280,31 @@ TEST_F(DoctorTest, LocalChecksAndAFirewallRule)
     ASSERT_TRUE(lan_->run(2, {"nft", "delete", "table", "inet", "doctortest"}).ok());
     r = DoctorLocal(2);
     EXPECT_EQ(Checks(r.out, "ok", "firewall").size(), 1u) << Say(r);
+}
+
+TEST_F(DoctorTest, IptablesRules)
+{
+    PORCH_REQUIRE_TOOLS("iptables-legacy", "iptables-nft");
+    // a legacy rule, which nft does not see, and an iptables-nft one that nft shows only as an
+    // opaque extension (multiport)
+    RunResult n = lan_->run(
+            2, {"iptables-legacy", "-A", "INPUT", "-p", "tcp", "--dport", "4422", "-j", "REJECT"});
+    ASSERT_TRUE(n.ok()) << n.describe();
+    n = lan_->run(2, {"iptables-nft", "-A", "INPUT", "-p", "udp", "-m", "multiport", "--dports",
+                      "5000,5353", "-j", "DROP"});
+    ASSERT_TRUE(n.ok()) << n.describe();
+    RunResult r = DoctorLocal(2);
+    auto firewall = Checks(r.out, "problem", "firewall");
+    ASSERT_EQ(firewall.size(), 2u) << Say(r);
+    EXPECT_TRUE(Contains(firewall[0], "iptables-legacy rule '-A INPUT -p tcp -m tcp --dport 4422"))
+            << Say(r);
+    EXPECT_TRUE(Contains(firewall[0], "4422/tcp")) << Say(r);
+    EXPECT_TRUE(Contains(firewall[0], "fix: sudo iptables-legacy -D INPUT -p tcp -m tcp --dport "
+                                      "4422 -j REJECT"))
+            << Say(r);
+    EXPECT_TRUE(Contains(firewall[1], "--dports 5000,5353 -j DROP' drops 5353/udp")) << Say(r);
+    EXPECT_TRUE(Contains(firewall[1], "fix: sudo iptables -D INPUT -p udp -m multiport")) << Say(r);
+    EXPECT_EQ(r.exit_status, 1) << Say(r);
 }
 
 TEST_F(DoctorTest, AvahiAndPorchdNotRunning)
