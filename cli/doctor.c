@@ -1236,9 +1236,9 @@ porch_cli_doctor(int argc, char **argv)
     GOptionEntry entries[] = {
             {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the checks as JSON", NULL},
             {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
-             "porchd's porch.conf (default: as porchd picks it)", "FILE"},
+             "Without HOST: porchd's porch.conf", "FILE"},
             {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
-             "porchd's state directory (default: as porchd picks it)", "DIR"},
+             "Without HOST: porchd's state directory", "DIR"},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("[HOST]");
