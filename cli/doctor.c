@@ -9,7 +9,9 @@
  * over mDNS (on which interfaces), its name resolved, TCP to its port, its host key against the
  * pin, our login (peer or guest), and what we may read, write and print there.
  *
- * Nothing is changed: a first key is pinned in a throwaway copy of known_peers only. */
+ * It changes nothing here but what any porch command does on first use (this user's key is
+ * made when missing): a first host key is pinned in a throwaway copy of known_peers only. A
+ * neighbour that does not know the key records a request for access, as for any command. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
@@ -296,12 +298,14 @@ check_porchd(Report *r, const char *state_dir)
         }
         g_string_append_printf(why, "%s%s: %s", why->len > 0 ? "; " : "", dirs[i], reason);
     }
-    say(r, CHECK_PROBLEM, "porchd",
-        state_dir != NULL ? "start porchd with --state-dir as before"
-        : geteuid() == 0  ? "sudo systemctl enable --now porchd"
-                          : "sudo systemctl enable --now porchd (for the machine) or systemctl "
-                            "--user enable --now porchd (for you alone)",
-        "not running, so this machine shares nothing (%s)", why->str);
+    g_autofree char *fix =
+            state_dir != NULL ? g_strdup_printf("start porchd --state-dir %s", state_dir)
+            : geteuid() == 0  ? g_strdup("sudo systemctl enable --now porchd")
+                              : g_strdup("sudo systemctl enable --now porchd (for the machine) or "
+                                          "systemctl --user enable --now porchd (for you alone)");
+
+    say(r, CHECK_PROBLEM, "porchd", fix, "not running, so this machine shares nothing (%s)",
+        why->str);
 }
 
 /* The porch.conf porchd reads (@config_file, else the system's, else this user's), NULL when
@@ -1021,12 +1025,17 @@ typedef struct {
     const char *name, *pin_name;
 } Wanted;
 
+/* An instance of the host @data names: its display name as typed (case does not matter, as
+ * for porch_cli_target_resolve()), or the one it was found under. */
 static gboolean
 is_host(const Instance *i, gconstpointer data)
 {
     const Wanted *w = data;
-    return !i->local && (g_utf8_collate(i->name, w->name) == 0 ||
-                         (w->pin_name != NULL && g_strcmp0(i->name, w->pin_name) == 0));
+    g_autofree char *folded = g_utf8_casefold(i->name, -1);
+    g_autofree char *want = g_utf8_casefold(w->name, -1);
+
+    return !i->local && (strcmp(folded, want) == 0 ||
+                         (w->pin_name != NULL && strcmp(i->name, w->pin_name) == 0));
 }
 
 /* Connects a socket to one of the target's addresses at its port: the first that answers. */
@@ -1090,7 +1099,8 @@ doctor_host(Report *r, const char *arg, const PorchCliCommon *common)
         say(r, CHECK_SKIPPED, "mdns", NULL, "%s is an address: mDNS is not needed to reach it",
             t->name);
     } else {
-        Wanted w = {t->name, status == PORCH_CLI_EXIT_OK ? t->pin_name : NULL};
+        g_autofree char *valid = g_utf8_make_valid(t->name, -1);
+        Wanted w = {valid, status == PORCH_CLI_EXIT_OK ? t->pin_name : NULL};
         reached = mdns_browse(&m, common->timeout);
         if (!reached) {
             say(r, CHECK_PROBLEM, "mdns", "sudo systemctl enable --now avahi-daemon",
