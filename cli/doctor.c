@@ -919,8 +919,7 @@ check_interfaces(Report *r, const Mdns *m, gboolean mdns_ok, gboolean porchd_pub
                 say(r, CHECK_PROBLEM, it->name, fix,
                     "%s, where no neighbour can be, and Porch is published there", kind);
             } else {
-                say(r, CHECK_OK, it->name, NULL, "%s: no neighbours there (Porch ignores it)",
-                    kind);
+                say(r, CHECK_OK, it->name, NULL, "%s: no neighbour can be there", kind);
             }
             continue;
         }

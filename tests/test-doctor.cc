@@ -10,6 +10,9 @@
 //                                 once, with the iptables command that deletes it
 //   AvahiAndPorchdNotRunning      on host 3 with avahi-daemon stopped and no porchd: both named,
 //                                 each with its fix
+//   ContainerBridgeAndLinkLocalOnly  on host 3, docker0 is named as where no neighbour can be,
+//                                 and an interface with only an IPv6 link-local address as a
+//                                 problem
 //   NameCollision                 a second porchd called like host 1's: published "NAME #2",
 //                                 which the doctor names
 //   HostWalk                      porch doctor "Doctor one" from host 2: seen on eth0, resolved,
@@ -322,6 +325,32 @@ TEST_F(DoctorTest, AvahiAndPorchdNotRunning)
     EXPECT_EQ(Checks(r.out, "skipped", "published").size(), 1u) << Say(r);
     EXPECT_EQ(r.exit_status, 1) << Say(r);
     EXPECT_TRUE(lan_->restart_avahi(3));
+}
+
+TEST_F(DoctorTest, ContainerBridgeAndLinkLocalOnly)
+{
+    // host 3 gains a Docker-like bridge and an interface with only an IPv6 link-local address
+    for (const std::vector<std::string> &cmd :
+         {std::vector<std::string>{"ip", "link", "add", "docker0", "type", "bridge"},
+          std::vector<std::string>{"ip", "addr", "add", "172.17.0.1/16", "dev", "docker0"},
+          std::vector<std::string>{"ip", "link", "set", "docker0", "up"},
+          // a veth whose other end stays down: eth1 has no carrier, so only the address given
+          std::vector<std::string>{"ip", "link", "add", "eth1", "type", "veth", "peer", "name",
+                                   "eth1-peer"},
+          std::vector<std::string>{"ip", "addr", "add", "fe80::3:1/64", "dev", "eth1"},
+          std::vector<std::string>{"ip", "link", "set", "eth1", "up"}}) {
+        RunResult n = lan_->run(3, cmd);
+        ASSERT_TRUE(n.ok()) << n.describe();
+    }
+    RunResult r = DoctorLocal(3);
+    auto docker = Checks(r.out, "ok", "docker0");
+    ASSERT_EQ(docker.size(), 1u) << Say(r);
+    EXPECT_TRUE(Contains(docker[0], "a Docker bridge: no neighbour can be there")) << Say(r);
+    auto eth1 = Checks(r.out, "problem", "eth1");
+    ASSERT_EQ(eth1.size(), 1u) << Say(r);
+    EXPECT_TRUE(Contains(eth1[0], "only an IPv6 link-local address")) << Say(r);
+    EXPECT_EQ(Checks(r.out, "ok", "eth0").size(), 1u) << Say(r);
+    EXPECT_EQ(r.exit_status, 1) << Say(r);
 }
 
 TEST_F(DoctorTest, NameCollision)
