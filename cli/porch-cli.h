@@ -93,6 +93,11 @@ int porch_cli_jobs(int argc, char **argv);
 int porch_cli_cancel(int argc, char **argv);
 int porch_cli_printer(int argc, char **argv);
 
+/* `porch doctor [--json] [HOST]` (cli/doctor.c): checks this machine, or the path to HOST, one
+ * line per check (ok, or the problem and its fix). Returns PORCH_CLI_EXIT_OK when every check is
+ * ok, PORCH_CLI_EXIT_FAILED when one found a problem, PORCH_CLI_EXIT_USAGE for a usage error. */
+int porch_cli_doctor(int argc, char **argv);
+
 /* ------------------------------------------------------------------------------------------
  * Addressing a neighbour (cli/target.c): HOST[/SHARE[/PATH]] -> where to connect, and the
  * connection itself, its host key pinned. */
@@ -138,6 +143,9 @@ char *porch_cli_target_share(const PorchCliTarget *target);
  * host name), else the name resolved by the system's resolver. Returns PORCH_CLI_EXIT_OK, or
  * PORCH_CLI_EXIT_UNREACHABLE having said on stderr which neighbours are visible instead. */
 int porch_cli_target_resolve(PorchCliTarget *target, double timeout);
+/* The same with @ret_error not NULL: the failure is handed back in it (G_RESOLVER_ERROR_NOT_FOUND)
+ * instead of being told on stderr; the status is the same. */
+int porch_cli_target_resolve_full(PorchCliTarget *target, double timeout, GError **ret_error);
 
 /* How porch_cli_connect_full() connects. Zero for everything: this user's default key, the
  * default timeouts. */

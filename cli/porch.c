@@ -33,6 +33,8 @@ static const struct {
          porch_cli_printer},
         {"id", "[--identity FILE]", "print your public key line and fingerprint", porch_cli_id},
         {"peers", "[list|accept NAME]", "who asked the local porchd for access", porch_cli_peers},
+        {"doctor", "[--json] [HOST]", "check what keeps neighbours from meeting, and the fix",
+         porch_cli_doctor},
 };
 
 /* Each command on two lines, "  porch NAME USAGE" and its summary beneath, so that the help

@@ -543,12 +543,19 @@ take_neighbour(PorchCliTarget *t, const PorchNeighbour *n)
 int
 porch_cli_target_resolve(PorchCliTarget *t, double timeout)
 {
+    return porch_cli_target_resolve_full(t, timeout, NULL);
+}
+
+int
+porch_cli_target_resolve_full(PorchCliTarget *t, double timeout, GError **ret_error)
+{
     g_autoptr(PorchBrowser) browser = NULL;
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(GError) browse_error = NULL;
     g_autofree char *valid = g_utf8_make_valid(t->name, -1);
     g_autofree char *folded = g_utf8_casefold(valid, -1);
     g_autofree char *visible = NULL;
+    g_autofree char *why = NULL;
     Search s = {valid, folded, NULL, NULL, 0};
     GStrv addresses;
 
@@ -602,18 +609,19 @@ porch_cli_target_resolve(PorchCliTarget *t, double timeout)
         return PORCH_CLI_EXIT_OK;
     }
 
-    fputs("porch: no neighbour called '", stderr);
-    porch_cli_put_text(stderr, t->name);
-    if (browse_error != NULL) {
-        fputs("' (cannot see the neighbours: ", stderr);
-        porch_cli_put_text(stderr, browse_error->message);
-        fputs(")\n", stderr);
-    } else if (visible != NULL) {
-        fputs("'; visible now: ", stderr);
-        porch_cli_put_text(stderr, visible);
-        fputc('\n', stderr);
+    if (browse_error != NULL)
+        why = g_strdup_printf("no neighbour called '%s' (cannot see the neighbours: %s)", t->name,
+                              browse_error->message);
+    else if (visible != NULL)
+        why = g_strdup_printf("no neighbour called '%s'; visible now: %s", t->name, visible);
+    else
+        why = g_strdup_printf("no neighbour called '%s'; no neighbours are visible", t->name);
+    if (ret_error != NULL) {
+        g_set_error_literal(ret_error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, why);
     } else {
-        fputs("'; no neighbours are visible\n", stderr);
+        fputs("porch: ", stderr);
+        porch_cli_put_text(stderr, why);
+        fputc('\n', stderr);
     }
     return PORCH_CLI_EXIT_UNREACHABLE;
 }

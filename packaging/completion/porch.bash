@@ -217,7 +217,7 @@ _porch()
         _porch_files "$cur"
         return 0
         ;;
-    --timeout | -t | --connect-timeout | --copies | --title | --name | --as)
+    --timeout | -t | --connect-timeout | --copies | --title | --name | --as | --state-dir)
         return 0
         ;;
     esac
@@ -233,7 +233,7 @@ _porch()
         word=${COMP_WORDS[i]}
         case $word in
         --identity | -i | --config | -c | --timeout | -t | --connect-timeout | --copies | \
-            --title | --name | --as)
+            --title | --name | --as | --state-dir)
             ((i++))
             ;;
         =) ((i++)) ;;
