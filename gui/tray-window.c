@@ -3,8 +3,10 @@
  * share (back, up, path bar; sizes and dates), and the transfers. Folder listings run in GTask
  * worker threads over one connection per browsed neighbour; nothing here waits on the
  * network (see tray-window.h). */
+#include <handy.h>
 #include <string.h>
 
+#include "porch-identity.h"
 #include "porch-neighbour-client.h"
 #include "tray-connect.h"
 #include "tray-transfers.h"
@@ -24,6 +26,10 @@ typedef struct {
     PorchTrayWindow *owner;
     GtkWidget *window;
     GtkWidget *state_label;
+    /* the frame: header bar, the leaflet of the sidebar and the content, the status pages */
+    GtkWidget *header, *leaflet, *sidebar, *content, *back_to_list;
+    GtkWidget *search_bar, *search_entry, *search_button, *transfers_button;
+    GtkWidget *empty_page, *why_button, *key_page;
     GtkTreeView *neighbours_view, *devices_view;
     GtkTreeModel *porch_filter, *device_filter;
     GtkWidget *stack;
@@ -172,6 +178,69 @@ fill_neighbour_page(View *w)
     gtk_widget_set_visible(w->services_box, count > 0);
 }
 
+/* The empty page says why nothing is shown: the neighbours cannot be seen, there are none yet,
+ * or none is selected. */
+static void
+update_empty_page(View *w)
+{
+    const char *error = porch_tray_model_get_browse_error(w->owner->model);
+    GtkTreeModel *all = GTK_TREE_MODEL(porch_tray_model_get_neighbours(w->owner->model));
+    HdyStatusPage *page = HDY_STATUS_PAGE(w->empty_page);
+
+    if (error != NULL) {
+        hdy_status_page_set_icon_name(page, "network-error-symbolic");
+        hdy_status_page_set_title(page, "Cannot see the neighbours");
+        hdy_status_page_set_description(page, error);
+        gtk_widget_show(w->why_button);
+    } else if (gtk_tree_model_iter_n_children(all, NULL) == 0) {
+        hdy_status_page_set_icon_name(page, "network-workgroup-symbolic");
+        hdy_status_page_set_title(page, "No neighbours yet");
+        hdy_status_page_set_description(page,
+                                        "Computers on this network that run Porch show up here "
+                                        "by themselves, and so do printers and other devices.");
+        gtk_widget_show(w->why_button);
+    } else {
+        hdy_status_page_set_icon_name(page, "network-workgroup-symbolic");
+        hdy_status_page_set_title(page, "Select a neighbour");
+        hdy_status_page_set_description(page, "Its shares and printers show here.");
+        gtk_widget_hide(w->why_button);
+    }
+}
+
+/* The text of the key-changed page about the neighbour named @name; @why says what to do. */
+static char *
+key_changed_text(const char *name, const char *why)
+{
+    return g_strdup_printf("“%s” answered with another key than the one pinned on first "
+                           "contact, so Porch refused to talk to it. Either it was reinstalled, "
+                           "or another computer is pretending to be it.\n\n"
+                           "Ask its owner. If it was reinstalled, remove the old key as said "
+                           "below, then open it again to trust its new key. If not, do not "
+                           "use it.\n\n%s",
+                           name, why);
+}
+
+/* Shows what is known of the selected neighbour: its page, or why it was refused. */
+static void
+show_selected_page(View *w)
+{
+    g_autoptr(PorchNeighbour) n = selected_neighbour(w);
+    g_autofree char *why =
+            w->host != NULL ? porch_tray_model_get_key_changed(w->owner->model, w->host) : NULL;
+
+    if (w->host == NULL) {
+        update_empty_page(w);
+        gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "empty");
+    } else if (why != NULL) {
+        g_autofree char *text =
+                key_changed_text(n != NULL ? porch_neighbour_get_name(n) : w->host, why);
+        hdy_status_page_set_description(HDY_STATUS_PAGE(w->key_page), text);
+        gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "key-changed");
+    } else {
+        gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "neighbour");
+    }
+}
+
 static void
 show_neighbour(View *w, const char *host)
 {
@@ -180,7 +249,9 @@ show_neighbour(View *w, const char *host)
         w->host = g_strdup(host);
     }
     fill_neighbour_page(w);
-    gtk_stack_set_visible_child_name(GTK_STACK(w->stack), host != NULL ? "neighbour" : "empty");
+    show_selected_page(w);
+    if (host != NULL)
+        hdy_leaflet_set_visible_child(HDY_LEAFLET(w->leaflet), w->content);
 }
 
 static void
@@ -207,9 +278,21 @@ static void
 on_neighbour_changed(PorchTrayModel *model, const char *host, gpointer data)
 {
     View *w = PORCH_TRAY_WINDOW(data)->view;
+    const char *page;
+    g_autofree char *why = NULL;
 
-    if (w != NULL && g_strcmp0(w->host, host) == 0)
-        fill_neighbour_page(w);
+    if (w == NULL)
+        return;
+    update_empty_page(w);
+    if (g_strcmp0(w->host, host) != 0)
+        return;
+    fill_neighbour_page(w);
+    /* a refused key shows at once, and its page goes when a contact succeeds; a folder being
+     * browsed stays */
+    page = gtk_stack_get_visible_child_name(GTK_STACK(w->stack));
+    why = porch_tray_model_get_key_changed(w->owner->model, host);
+    if (g_strcmp0(page, "folder") != 0 || why != NULL)
+        show_selected_page(w);
 }
 
 /* The state line says why the neighbours cannot be seen, if they cannot. */
@@ -225,6 +308,7 @@ show_browse_error(View *w)
     } else {
         gtk_widget_hide(w->state_label);
     }
+    update_empty_page(w);
 }
 
 /* The URI of the row selected in @view (SCOL_URI), or NULL. */
@@ -859,15 +943,71 @@ device_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer data)
     return !is_porch;
 }
 
+/* A neighbour's row: its name, and under it what it offers ("3 shares · 1 printer"). */
+static void
+neighbour_text(GtkTreeViewColumn *c, GtkCellRenderer *r, GtkTreeModel *model, GtkTreeIter *iter,
+               gpointer data)
+{
+    g_autofree char *name = NULL, *detail = NULL, *markup = NULL;
+    g_autoptr(PorchNeighbour) n = NULL;
+    g_autoptr(GString) sub = g_string_new(NULL);
+
+    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_NAME, &name, PORCH_TRAY_NCOL_DETAIL, &detail,
+                       PORCH_TRAY_NCOL_NEIGHBOUR, &n, -1);
+    if (n != NULL && porch_neighbour_is_porch(n)) {
+        guint shares = 0, printers = 0;
+        porch_neighbour_get_shares(n, &shares);
+        porch_neighbour_get_printers(n, &printers);
+        g_string_append_printf(sub, "%u share%s", shares, shares == 1 ? "" : "s");
+        if (printers > 0)
+            g_string_append_printf(sub, " · %u printer%s", printers, printers == 1 ? "" : "s");
+    } else if (detail != NULL && !g_str_has_prefix(detail, "unreachable") &&
+               g_strcmp0(detail, "key changed") != 0) {
+        g_string_append(sub, detail);
+    }
+    markup = g_markup_printf_escaped("%s\n<small>%s</small>", name != NULL ? name : "", sub->str);
+    g_object_set(r, "markup", markup, NULL);
+}
+
+/* A neighbour's state badge: online, unreachable, or key changed. */
+static void
+neighbour_badge(GtkTreeViewColumn *c, GtkCellRenderer *r, GtkTreeModel *model, GtkTreeIter *iter,
+                gpointer data)
+{
+    gboolean unreachable = FALSE;
+    g_autofree char *key_changed = NULL;
+    const char *markup = "<small>online</small>";
+
+    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_UNREACHABLE, &unreachable,
+                       PORCH_TRAY_NCOL_KEY_CHANGED, &key_changed, -1);
+    if (key_changed != NULL)
+        markup = "<small><b><span foreground='#e01b24'>key changed</span></b></small>";
+    else if (unreachable)
+        markup = "<small><span foreground='#c64600'>unreachable</span></small>";
+    g_object_set(r, "markup", markup, NULL);
+}
+
 static GtkTreeView *
 neighbour_list(View *w, GtkTreeModel *filter, const char *accessible)
 {
     GtkTreeView *v = list_view(filter, accessible);
+    GtkTreeViewColumn *c = gtk_tree_view_column_new();
+    GtkCellRenderer *icon = gtk_cell_renderer_pixbuf_new();
+    GtkCellRenderer *text = gtk_cell_renderer_text_new();
+    GtkCellRenderer *badge = gtk_cell_renderer_text_new();
 
-    icon_text_column(v, "Name", PORCH_TRAY_NCOL_ICON, PORCH_TRAY_NCOL_NAME);
-    text_column(v, "Address", PORCH_TRAY_NCOL_ADDRESS, FALSE);
-    text_column(v, "Shares", PORCH_TRAY_NCOL_SHARES, FALSE);
-    text_column(v, "", PORCH_TRAY_NCOL_DETAIL, TRUE);
+    g_object_set(icon, "stock-size", GTK_ICON_SIZE_DND, "xpad", 6, "ypad", 6, NULL);
+    g_object_set(text, "ellipsize", PANGO_ELLIPSIZE_END, NULL);
+    g_object_set(badge, "xalign", 1.0, "xpad", 6, NULL);
+    gtk_tree_view_column_pack_start(c, icon, FALSE);
+    gtk_tree_view_column_add_attribute(c, icon, "icon-name", PORCH_TRAY_NCOL_ICON);
+    gtk_tree_view_column_pack_start(c, text, TRUE);
+    gtk_tree_view_column_set_cell_data_func(c, text, neighbour_text, NULL, NULL);
+    gtk_tree_view_column_pack_end(c, badge, FALSE);
+    gtk_tree_view_column_set_cell_data_func(c, badge, neighbour_badge, NULL, NULL);
+    gtk_tree_view_column_set_expand(c, TRUE);
+    gtk_tree_view_append_column(v, c);
+    gtk_tree_view_set_headers_visible(v, FALSE);
     gtk_tree_view_set_search_column(v, PORCH_TRAY_NCOL_NAME);
     g_signal_connect(gtk_tree_view_get_selection(v), "changed", G_CALLBACK(on_selection_changed),
                      w);
@@ -1064,6 +1204,9 @@ build_transfers(View *w)
                               G_CALLBACK(on_transfer_open_folder), w),
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(box), row, FALSE, FALSE, 0);
+    g_object_set(box, "margin", 6, NULL);
+    gtk_widget_set_size_request(box, 340, 260);
+    gtk_widget_show_all(box);
     return box;
 }
 
@@ -1092,32 +1235,350 @@ on_window_destroy(GtkWidget *window, gpointer data)
     g_free(w);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * The header bar's menu, and the dialogs it opens */
+
+/* A dialog over the window that says @text under @title (placeholders for what porch-tray
+ * cannot do yet: they say where it is done today). */
+static GtkWidget *
+info_dialog(View *w, const char *title, const char *text)
+{
+    GtkWidget *d = gtk_message_dialog_new(GTK_WINDOW(w->window),
+                                          GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                          GTK_MESSAGE_INFO, GTK_BUTTONS_CLOSE, "%s", title);
+
+    gtk_message_dialog_format_secondary_markup(GTK_MESSAGE_DIALOG(d), "%s", text);
+    atk_object_set_name(gtk_widget_get_accessible(d), title);
+    g_signal_connect(d, "response", G_CALLBACK(gtk_widget_destroy), NULL);
+    gtk_widget_show_all(d);
+    return d;
+}
+
+static void
+on_preferences(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    View *w = data;
+    g_autofree char *key = porch_identity_default_file();
+    g_autofree char *peers = porch_known_peers_default_file();
+    g_autofree char *text = g_markup_printf_escaped(
+            "Porch has no preferences of its own yet. It contacts neighbours with your key, "
+            "%s, and remembers their keys in %s: the files the <tt>porch</tt> command uses.",
+            key, peers);
+
+    info_dialog(w, "Preferences", text);
+}
+
+static void
+on_sharing(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    info_dialog(data, "Sharing",
+                "What this computer shares, and with whom, is set in the configuration of its "
+                "Porch service, porchd (see <tt>man porch.conf</tt>).\n\n"
+                "<tt>porch peers</tt> lists the neighbours that asked for access, and "
+                "<tt>porch peers accept NAME</tt> lets one in.");
+}
+
+static void
+on_about(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    View *w = data;
+
+    gtk_show_about_dialog(GTK_WINDOW(w->window), "program-name", "Porch", "version", PORCH_VERSION,
+                          "comments", "Files and printers of the computers around you",
+                          "logo-icon-name", "folder-remote", NULL);
+}
+
+static void
+on_quit(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    View *w = data;
+    GApplication *app = G_APPLICATION(gtk_window_get_application(GTK_WINDOW(w->window)));
+
+    if (app != NULL)
+        g_application_quit(app);
+    else
+        gtk_widget_destroy(w->window);
+}
+
+static void
+on_search(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    View *w = data;
+    GtkSearchBar *bar = GTK_SEARCH_BAR(w->search_bar);
+
+    gtk_search_bar_set_search_mode(bar, !gtk_search_bar_get_search_mode(bar));
+}
+
+/* "Why can't I see a computer?": the checks to make, and what `porch doctor` found when the
+ * porch command has it. */
+typedef struct {
+    GtkWidget *dialog; /* a weak pointer */
+    GtkTextBuffer *buffer;
+} WhyJob;
+
+static void
+why_doctor_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    WhyJob *job = data;
+    g_autofree char *out = NULL, *err = NULL;
+    g_autoptr(GError) error = NULL;
+    gboolean ok =
+            g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &out, &err, &error);
+
+    /* exit status 2 with nothing on standard output: a porch without `doctor` (usage error) */
+    if (job->dialog != NULL && ok &&
+        !(g_subprocess_get_if_exited(G_SUBPROCESS(source)) &&
+          g_subprocess_get_exit_status(G_SUBPROCESS(source)) == 2 && (out == NULL || !*out))) {
+        GtkTextIter end;
+        gtk_text_buffer_get_end_iter(job->buffer, &end);
+        gtk_text_buffer_insert(job->buffer, &end, "\nWhat porch doctor found here:\n\n", -1);
+        gtk_text_buffer_insert(job->buffer, &end, out != NULL ? out : "", -1);
+        gtk_text_buffer_insert(job->buffer, &end, err != NULL ? err : "", -1);
+    }
+    if (job->dialog != NULL)
+        g_object_remove_weak_pointer(G_OBJECT(job->dialog), (gpointer *)&job->dialog);
+    g_object_unref(job->buffer);
+    g_free(job);
+}
+
+static const char why_text[] =
+        "Porch finds its neighbours by themselves when both computers are on the same network. "
+        "When one does not show:\n\n"
+        "• Is it on the same network as this computer (the same Wi-Fi or wired network, not a "
+        "guest network)? Some routers keep Wi-Fi devices apart (“client isolation”).\n"
+        "• Does it run Porch, and is its Porch service (porchd) started? It shows only when it "
+        "shares a folder or a printer.\n"
+        "• Is Avahi (avahi-daemon) running on both computers? Porch finds neighbours through "
+        "it.\n"
+        "• Does a firewall on either computer block mDNS (UDP port 5353) or Porch's port?\n";
+
+static void
+on_why(GtkWidget *button, gpointer data)
+{
+    View *w = data;
+    GtkWidget *d = gtk_dialog_new_with_buttons("Why can't I see a computer?", GTK_WINDOW(w->window),
+                                               GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT |
+                                                       GTK_DIALOG_USE_HEADER_BAR,
+                                               NULL, NULL);
+    GtkWidget *text = gtk_text_view_new();
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(text));
+    g_autoptr(GSubprocess) doctor = NULL;
+
+    gtk_text_buffer_set_text(buffer, why_text, -1);
+    gtk_text_view_set_editable(GTK_TEXT_VIEW(text), FALSE);
+    gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(text), GTK_WRAP_WORD);
+    gtk_text_view_set_left_margin(GTK_TEXT_VIEW(text), 12);
+    gtk_text_view_set_right_margin(GTK_TEXT_VIEW(text), 12);
+    gtk_text_view_set_top_margin(GTK_TEXT_VIEW(text), 12);
+    a11y(text, "The checks to make");
+    gtk_container_add(GTK_CONTAINER(gtk_dialog_get_content_area(GTK_DIALOG(d))), scrolled(text));
+    gtk_window_set_default_size(GTK_WINDOW(d), 480, 420);
+    g_signal_connect(d, "response", G_CALLBACK(gtk_widget_destroy), NULL);
+    gtk_widget_show_all(d);
+
+    doctor = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, NULL,
+                              "porch", "doctor", NULL);
+    if (doctor != NULL) {
+        WhyJob *job = g_new0(WhyJob, 1);
+        job->dialog = d;
+        g_object_add_weak_pointer(G_OBJECT(d), (gpointer *)&job->dialog);
+        job->buffer = g_object_ref(buffer);
+        g_subprocess_communicate_utf8_async(doctor, NULL, NULL, why_doctor_done, job);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Building the frame */
+
+static void
+update_back_to_list(View *w)
+{
+    HdyLeaflet *l = HDY_LEAFLET(w->leaflet);
+
+    gtk_widget_set_visible(w->back_to_list, hdy_leaflet_get_folded(l) &&
+                                                    hdy_leaflet_get_visible_child(l) == w->content);
+}
+
+static void
+on_leaflet_notify(GObject *leaflet, GParamSpec *pspec, gpointer data)
+{
+    update_back_to_list(data);
+}
+
+static void
+on_back_to_list(GtkWidget *b, gpointer data)
+{
+    View *w = data;
+
+    hdy_leaflet_set_visible_child(HDY_LEAFLET(w->leaflet), w->sidebar);
+}
+
+static GtkWidget *
+header_button(const char *icon, const char *accessible, const char *tooltip)
+{
+    GtkWidget *b = gtk_button_new_from_icon_name(icon, GTK_ICON_SIZE_BUTTON);
+
+    a11y(b, accessible);
+    gtk_widget_set_tooltip_text(b, tooltip);
+    return b;
+}
+
+static GtkWidget *
+build_header(View *w, GtkApplication *app)
+{
+    static const GActionEntry actions[] = {
+            {.name = "preferences", .activate = on_preferences},
+            {.name = "sharing", .activate = on_sharing},
+            {.name = "about", .activate = on_about},
+            {.name = "quit", .activate = on_quit},
+            {.name = "search", .activate = on_search},
+    };
+    g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new();
+    g_autoptr(GMenu) menu = g_menu_new();
+    g_autoptr(GMenu) section = g_menu_new();
+    GtkWidget *menu_button = gtk_menu_button_new();
+    GtkWidget *popover;
+
+    g_action_map_add_action_entries(G_ACTION_MAP(group), actions, G_N_ELEMENTS(actions), w);
+    gtk_widget_insert_action_group(w->window, "porch", G_ACTION_GROUP(group));
+
+    w->header = hdy_header_bar_new();
+    hdy_header_bar_set_title(HDY_HEADER_BAR(w->header), "Porch");
+    hdy_header_bar_set_show_close_button(HDY_HEADER_BAR(w->header), TRUE);
+
+    w->back_to_list = header_button("go-previous-symbolic", "Back to the neighbours",
+                                    "Back to the neighbours");
+    g_signal_connect(w->back_to_list, "clicked", G_CALLBACK(on_back_to_list), w);
+    gtk_widget_set_no_show_all(w->back_to_list, TRUE);
+    hdy_header_bar_pack_start(HDY_HEADER_BAR(w->header), w->back_to_list);
+
+    w->search_button = gtk_toggle_button_new();
+    gtk_container_add(GTK_CONTAINER(w->search_button),
+                      gtk_image_new_from_icon_name("system-search-symbolic", GTK_ICON_SIZE_BUTTON));
+    a11y(w->search_button, "Search");
+    gtk_widget_set_tooltip_text(w->search_button, "Search (Ctrl+F)");
+    hdy_header_bar_pack_start(HDY_HEADER_BAR(w->header), w->search_button);
+
+    g_menu_append(section, "_Preferences", "porch.preferences");
+    g_menu_append(section, "_Sharing", "porch.sharing");
+    g_menu_append_section(menu, NULL, G_MENU_MODEL(section));
+    g_clear_object(&section);
+    section = g_menu_new();
+    g_menu_append(section, "_About Porch", "porch.about");
+    g_menu_append(section, "_Quit", "porch.quit");
+    g_menu_append_section(menu, NULL, G_MENU_MODEL(section));
+    gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(menu_button), G_MENU_MODEL(menu));
+    gtk_button_set_image(GTK_BUTTON(menu_button),
+                         gtk_image_new_from_icon_name("open-menu-symbolic", GTK_ICON_SIZE_BUTTON));
+    a11y(menu_button, "Main menu");
+    gtk_widget_set_tooltip_text(menu_button, "Main menu");
+    hdy_header_bar_pack_end(HDY_HEADER_BAR(w->header), menu_button);
+
+    w->transfers_button = gtk_menu_button_new();
+    gtk_button_set_image(
+            GTK_BUTTON(w->transfers_button),
+            gtk_image_new_from_icon_name("folder-download-symbolic", GTK_ICON_SIZE_BUTTON));
+    a11y(w->transfers_button, "Transfers");
+    gtk_widget_set_tooltip_text(w->transfers_button, "Transfers");
+    popover = gtk_popover_new(w->transfers_button);
+    gtk_container_add(GTK_CONTAINER(popover), build_transfers(w));
+    gtk_menu_button_set_popover(GTK_MENU_BUTTON(w->transfers_button), popover);
+    hdy_header_bar_pack_end(HDY_HEADER_BAR(w->header), w->transfers_button);
+
+    if (app != NULL) {
+        static const char *const search_keys[] = {"<Control>f", NULL};
+        gtk_application_set_accels_for_action(app, "porch.search", search_keys);
+    }
+    return w->header;
+}
+
+/* GtkSearchBar's own close button has no name: it gets one for assistive tools. */
+static void
+name_close_button(GtkWidget *widget, gpointer data)
+{
+    if (GTK_IS_BUTTON(widget) && atk_object_get_name(gtk_widget_get_accessible(widget)) == NULL)
+        a11y(widget, "Close the search");
+    else if (GTK_IS_CONTAINER(widget))
+        gtk_container_forall(GTK_CONTAINER(widget), name_close_button, NULL);
+}
+
+static GtkWidget *
+build_search_bar(View *w)
+{
+    w->search_bar = gtk_search_bar_new();
+    w->search_entry = gtk_search_entry_new();
+    a11y(w->search_entry, "Search the neighbours");
+    gtk_entry_set_placeholder_text(GTK_ENTRY(w->search_entry), "Search");
+    gtk_container_add(GTK_CONTAINER(w->search_bar), w->search_entry);
+    gtk_search_bar_connect_entry(GTK_SEARCH_BAR(w->search_bar), GTK_ENTRY(w->search_entry));
+    gtk_container_forall(GTK_CONTAINER(w->search_bar), name_close_button, NULL);
+    g_object_bind_property(w->search_button, "active", w->search_bar, "search-mode-enabled",
+                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+    return w->search_bar;
+}
+
+static GtkWidget *
+build_empty_page(View *w)
+{
+    w->empty_page = hdy_status_page_new();
+    w->why_button = gtk_button_new_with_mnemonic("_Why can't I see a computer?");
+    a11y(w->why_button, "Why can't I see a computer?");
+    gtk_widget_set_halign(w->why_button, GTK_ALIGN_CENTER);
+    gtk_style_context_add_class(gtk_widget_get_style_context(w->why_button), "pill");
+    g_signal_connect(w->why_button, "clicked", G_CALLBACK(on_why), w);
+    gtk_container_add(GTK_CONTAINER(w->empty_page), w->why_button);
+    gtk_widget_set_no_show_all(w->why_button, TRUE);
+    return w->empty_page;
+}
+
+static GtkWidget *
+build_key_page(View *w)
+{
+    w->key_page = hdy_status_page_new();
+    hdy_status_page_set_icon_name(HDY_STATUS_PAGE(w->key_page), "security-low-symbolic");
+    hdy_status_page_set_title(HDY_STATUS_PAGE(w->key_page), "Key changed");
+    return w->key_page;
+}
+
+static GtkWidget *
+padded(GtkWidget *child)
+{
+    g_object_set(child, "margin", 12, NULL);
+    return child;
+}
+
 static View *
 build_window(PorchTrayWindow *self)
 {
     GtkApplication *app = porch_tray_model_get_application(self->model);
     View *w = g_new0(View, 1);
-    GtkWidget *outer = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-    GtkWidget *vpaned = gtk_paned_new(GTK_ORIENTATION_VERTICAL);
-    GtkWidget *hpaned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
-    GtkWidget *left = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-    GtkWidget *empty = gtk_label_new("Select a neighbour to see what it shares.");
+    GtkWidget *outer = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    GtkWidget *lists = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    GtkWidget *separator = gtk_separator_new(GTK_ORIENTATION_VERTICAL);
 
+    hdy_init();
+    /* dark when the desktop prefers it (GNOME's color-scheme, through the portal) */
+    hdy_style_manager_set_color_scheme(hdy_style_manager_get_default(),
+                                       HDY_COLOR_SCHEME_PREFER_LIGHT);
     w->owner = self;
     w->history = g_ptr_array_new_with_free_func(g_free);
     w->window = app != NULL ? gtk_application_window_new(app) : gtk_window_new(GTK_WINDOW_TOPLEVEL);
     gtk_window_set_title(GTK_WINDOW(w->window), "Porch");
     gtk_window_set_default_size(GTK_WINDOW(w->window), 900, 600);
+    gtk_widget_set_size_request(w->window, 360, 400);
     gtk_window_set_icon_name(GTK_WINDOW(w->window), "folder-remote");
     a11y(w->window, "Porch — neighbours and their shares");
-    gtk_container_set_border_width(GTK_CONTAINER(outer), 8);
+    gtk_window_set_titlebar(GTK_WINDOW(w->window), build_header(w, app));
 
+    gtk_box_pack_start(GTK_BOX(outer), build_search_bar(w), FALSE, FALSE, 0);
     w->state_label = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(w->state_label), 0);
+    gtk_label_set_line_wrap(GTK_LABEL(w->state_label), TRUE);
     gtk_widget_set_no_show_all(w->state_label, TRUE);
     a11y(w->state_label, "Network status");
-    gtk_box_pack_start(GTK_BOX(outer), w->state_label, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(outer), padded(w->state_label), FALSE, FALSE, 0);
 
+    /* the sidebar: the Porch neighbours, and the other devices nearby */
     w->porch_filter = gtk_tree_model_filter_new(
             GTK_TREE_MODEL(porch_tray_model_get_neighbours(self->model)), NULL);
     gtk_tree_model_filter_set_visible_column(GTK_TREE_MODEL_FILTER(w->porch_filter),
@@ -1128,25 +1589,36 @@ build_window(PorchTrayWindow *self)
                                            NULL, NULL);
     w->neighbours_view = neighbour_list(w, w->porch_filter, "Neighbours running Porch");
     w->devices_view = neighbour_list(w, w->device_filter, "Other devices nearby");
-    gtk_box_pack_start(GTK_BOX(left), heading("_Neighbours", GTK_WIDGET(w->neighbours_view)), FALSE,
-                       FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(left), scrolled(GTK_WIDGET(w->neighbours_view)), TRUE, TRUE, 0);
-    gtk_box_pack_start(GTK_BOX(left), heading("Nearby _devices", GTK_WIDGET(w->devices_view)),
+    gtk_box_pack_start(GTK_BOX(lists), heading("_Neighbours", GTK_WIDGET(w->neighbours_view)),
                        FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(left), scrolled(GTK_WIDGET(w->devices_view)), TRUE, TRUE, 0);
-    gtk_widget_set_size_request(left, 340, -1);
+    gtk_box_pack_start(GTK_BOX(lists), scrolled(GTK_WIDGET(w->neighbours_view)), TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(lists), heading("Nearby _devices", GTK_WIDGET(w->devices_view)),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(lists), scrolled(GTK_WIDGET(w->devices_view)), TRUE, TRUE, 0);
+    w->sidebar = padded(lists);
+    gtk_widget_set_size_request(w->sidebar, 300, -1);
+    gtk_widget_set_hexpand(w->sidebar, FALSE);
 
+    /* the content: what is shown of the selected neighbour */
     w->stack = gtk_stack_new();
-    gtk_stack_add_named(GTK_STACK(w->stack), empty, "empty");
-    gtk_stack_add_named(GTK_STACK(w->stack), build_neighbour_page(w), "neighbour");
-    gtk_stack_add_named(GTK_STACK(w->stack), build_folder_page(w), "folder");
+    gtk_stack_add_named(GTK_STACK(w->stack), build_empty_page(w), "empty");
+    gtk_stack_add_named(GTK_STACK(w->stack), build_key_page(w), "key-changed");
+    gtk_stack_add_named(GTK_STACK(w->stack), padded(build_neighbour_page(w)), "neighbour");
+    gtk_stack_add_named(GTK_STACK(w->stack), padded(build_folder_page(w)), "folder");
+    w->content = w->stack;
+    gtk_widget_set_hexpand(w->content, TRUE);
+    gtk_widget_set_size_request(w->content, 360, -1);
 
-    gtk_paned_pack1(GTK_PANED(hpaned), left, FALSE, FALSE);
-    gtk_paned_pack2(GTK_PANED(hpaned), w->stack, TRUE, FALSE);
-    gtk_paned_pack1(GTK_PANED(vpaned), hpaned, TRUE, FALSE);
-    gtk_paned_pack2(GTK_PANED(vpaned), build_transfers(w), FALSE, FALSE);
-    gtk_paned_set_position(GTK_PANED(vpaned), 400);
-    gtk_box_pack_start(GTK_BOX(outer), vpaned, TRUE, TRUE, 0);
+    w->leaflet = hdy_leaflet_new();
+    hdy_leaflet_set_can_swipe_back(HDY_LEAFLET(w->leaflet), TRUE);
+    gtk_container_add(GTK_CONTAINER(w->leaflet), w->sidebar);
+    gtk_container_add(GTK_CONTAINER(w->leaflet), separator);
+    gtk_container_child_set(GTK_CONTAINER(w->leaflet), separator, "navigatable", FALSE, NULL);
+    gtk_container_add(GTK_CONTAINER(w->leaflet), w->content);
+    g_signal_connect(w->leaflet, "notify::folded", G_CALLBACK(on_leaflet_notify), w);
+    g_signal_connect(w->leaflet, "notify::visible-child", G_CALLBACK(on_leaflet_notify), w);
+    gtk_box_pack_start(GTK_BOX(outer), w->leaflet, TRUE, TRUE, 0);
+
     gtk_container_add(GTK_CONTAINER(w->window), outer);
     g_signal_connect(w->window, "destroy", G_CALLBACK(on_window_destroy), self);
     return w;
@@ -1208,6 +1680,7 @@ porch_tray_window_show(PorchTrayWindow *self)
         gtk_widget_show_all(self->view->window);
         gtk_stack_set_visible_child_name(GTK_STACK(self->view->stack), "empty");
         show_browse_error(self->view);
+        update_back_to_list(self->view);
         gtk_widget_grab_focus(GTK_WIDGET(self->view->neighbours_view));
     }
     gtk_window_present(GTK_WINDOW(self->view->window));
