@@ -53,6 +53,10 @@ typedef struct {
     char *conn_host;
     /* transfers */
     GtkTreeView *transfers_view;
+    /* what is remembered: the size, and the neighbour to show again when it shows up */
+    int width, height;
+    gboolean maximized;
+    char *restore_host;
 } View;
 
 static void
@@ -86,7 +90,8 @@ struct _PorchTrayWindow {
     GObject parent_instance;
     PorchTrayModel *model;
     PorchTrayPrinting *printing;
-    View *view; /* while the window is open */
+    GSettings *settings; /* NULL when the schema is not installed: nothing is remembered */
+    View *view;          /* while the window is open */
 };
 
 G_DEFINE_FINAL_TYPE(PorchTrayWindow, porch_tray_window, G_TYPE_OBJECT)
@@ -248,6 +253,11 @@ show_neighbour(View *w, const char *host)
         g_free(w->host);
         w->host = g_strdup(host);
     }
+    if (host != NULL) {
+        g_clear_pointer(&w->restore_host, g_free);
+        if (w->owner->settings != NULL)
+            g_settings_set_string(w->owner->settings, "last-neighbour", host);
+    }
     fill_neighbour_page(w);
     show_selected_page(w);
     if (host != NULL)
@@ -284,6 +294,10 @@ on_neighbour_changed(PorchTrayModel *model, const char *host, gpointer data)
     if (w == NULL)
         return;
     update_empty_page(w);
+    /* the neighbour shown last, back: shown again unless the user chose another meanwhile */
+    if (w->host == NULL && g_strcmp0(w->restore_host, host) == 0 &&
+        porch_tray_window_select_neighbour(PORCH_TRAY_WINDOW(data), host))
+        return;
     if (g_strcmp0(w->host, host) != 0)
         return;
     fill_neighbour_page(w);
@@ -579,8 +593,11 @@ show_listing(View *w, ListJob *j, GPtrArray *files, const GError *error)
 
             if (is_dir != dirs)
                 continue;
-            gtk_list_store_insert_with_values(w->files, NULL, -1, FCOL_ICON,
-                                              is_dir ? "folder" : "text-x-generic", FCOL_NAME, name,
+            g_autofree char *type = is_dir ? g_strdup("inode/directory")
+                                           : g_content_type_guess(name, NULL, 0, NULL);
+            g_autoptr(GIcon) icon = g_content_type_get_icon(type);
+
+            gtk_list_store_insert_with_values(w->files, NULL, -1, FCOL_ICON, icon, FCOL_NAME, name,
                                               FCOL_SIZE_TEXT, size, FCOL_DATE, date, FCOL_IS_DIR,
                                               is_dir, FCOL_SIZE, f->size, -1);
         }
@@ -695,35 +712,51 @@ on_up(GtkWidget *b, gpointer data)
     browse(w, host, parent, HISTORY_PUSH);
 }
 
+/* The remote path of the folder view's row @iter, and whether it is a folder. */
 static char *
-selected_file_path(View *w, gboolean *ret_is_dir)
+row_path(View *w, GtkTreeIter *iter, gboolean *ret_is_dir)
 {
-    GtkTreeModel *model;
-    GtkTreeIter iter;
     g_autofree char *name = NULL;
     gboolean is_dir = FALSE;
 
-    if (!gtk_tree_selection_get_selected(gtk_tree_view_get_selection(w->files_view), &model, &iter))
-        return NULL;
-    gtk_tree_model_get(model, &iter, FCOL_NAME, &name, FCOL_IS_DIR, &is_dir, -1);
+    gtk_tree_model_get(GTK_TREE_MODEL(w->files), iter, FCOL_NAME, &name, FCOL_IS_DIR, &is_dir, -1);
     if (ret_is_dir != NULL)
         *ret_is_dir = is_dir;
     return g_build_path("/", w->browse_path, name, NULL);
 }
 
+/* The remote paths of the rows selected in the folder view (none: an empty array). */
+static GPtrArray *
+selected_file_paths(View *w)
+{
+    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+    GList *rows =
+            gtk_tree_selection_get_selected_rows(gtk_tree_view_get_selection(w->files_view), NULL);
+
+    for (GList *l = rows; l != NULL; l = l->next) {
+        GtkTreeIter iter;
+        if (gtk_tree_model_get_iter(GTK_TREE_MODEL(w->files), &iter, l->data))
+            g_ptr_array_add(paths, row_path(w, &iter, NULL));
+    }
+    g_list_free_full(rows, (GDestroyNotify)gtk_tree_path_free);
+    return paths;
+}
+
+/* Downloads the selected files and folders (nothing selected: the folder shown) into
+ * @dest_dir (NULL: Downloads), a transfer each. */
 static void
 fetch_selected(View *w, const char *dest_dir)
 {
-    g_autofree char *path = selected_file_path(w, NULL);
+    g_autoptr(GPtrArray) paths = selected_file_paths(w);
     g_autoptr(PorchNeighbour) n =
             w->browse_host != NULL
                     ? porch_tray_model_find_neighbour(w->owner->model, w->browse_host)
                     : NULL;
 
-    if (path == NULL)
-        path = g_strdup(w->browse_path); /* nothing selected: this folder */
-    if (path != NULL && n != NULL)
-        porch_tray_transfer_start(w->owner->model, n, path, dest_dir);
+    if (paths->len == 0 && w->browse_path != NULL)
+        g_ptr_array_add(paths, g_strdup(w->browse_path));
+    for (guint i = 0; n != NULL && i < paths->len; i++)
+        porch_tray_transfer_start(w->owner->model, n, g_ptr_array_index(paths, i), dest_dir);
 }
 
 static void
@@ -750,8 +783,8 @@ on_fetch_to(GtkWidget *b, gpointer data)
 {
     View *w = data;
     GtkFileChooserNative *d = gtk_file_chooser_native_new(
-            "Fetch into folder", GTK_WINDOW(w->window), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-            "_Fetch here", "_Cancel");
+            "Download into folder", GTK_WINDOW(w->window), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+            "_Download here", "_Cancel");
 
     g_signal_connect(d, "response", G_CALLBACK(on_fetch_to_response), w);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
@@ -785,20 +818,25 @@ on_folder_open_in_files(GtkWidget *b, gpointer data)
         }
 }
 
+/* Double-click or Enter: a folder opens; a file is downloaded, with the rest of the selection. */
 static void
 on_file_activated(GtkTreeView *view, GtkTreePath *tpath, GtkTreeViewColumn *col, gpointer data)
 {
     View *w = data;
+    GtkTreeIter iter;
     gboolean is_dir = FALSE;
-    g_autofree char *path = selected_file_path(w, &is_dir);
+    g_autofree char *path = NULL;
     g_autofree char *host = g_strdup(w->browse_host);
 
-    if (path == NULL)
+    if (!gtk_tree_model_get_iter(GTK_TREE_MODEL(w->files), &iter, tpath))
         return;
-    if (is_dir)
+    path = row_path(w, &iter, &is_dir);
+    if (is_dir) {
         browse(w, host, path, HISTORY_PUSH);
-    else
-        fetch_selected(w, NULL);
+        return;
+    }
+    gtk_tree_selection_select_iter(gtk_tree_view_get_selection(w->files_view), &iter);
+    fetch_selected(w, NULL);
 }
 
 static gboolean
@@ -918,7 +956,8 @@ text_column(GtkTreeView *v, const char *title, int column, gboolean expand)
 }
 
 static void
-icon_text_column(GtkTreeView *v, const char *title, int icon_col, int text_col)
+icon_text_column(GtkTreeView *v, const char *title, const char *icon_attribute, int icon_col,
+                 int text_col)
 {
     GtkTreeViewColumn *c = gtk_tree_view_column_new();
     GtkCellRenderer *icon = gtk_cell_renderer_pixbuf_new();
@@ -926,12 +965,23 @@ icon_text_column(GtkTreeView *v, const char *title, int icon_col, int text_col)
 
     gtk_tree_view_column_set_title(c, title);
     gtk_tree_view_column_pack_start(c, icon, FALSE);
-    gtk_tree_view_column_add_attribute(c, icon, "icon-name", icon_col);
+    gtk_tree_view_column_add_attribute(c, icon, icon_attribute, icon_col);
     gtk_tree_view_column_pack_start(c, text, TRUE);
     gtk_tree_view_column_add_attribute(c, text, "text", text_col);
     gtk_tree_view_column_set_expand(c, TRUE);
     gtk_tree_view_column_set_resizable(c, TRUE);
     gtk_tree_view_append_column(v, c);
+}
+
+/* A column of the same icon on every row. */
+static void
+fixed_icon_column(GtkTreeView *v, const char *icon_name)
+{
+    GtkCellRenderer *r = gtk_cell_renderer_pixbuf_new();
+
+    g_object_set(r, "icon-name", icon_name, "stock-size", GTK_ICON_SIZE_DND, "xpad", 6, "ypad", 6,
+                 NULL);
+    gtk_tree_view_append_column(v, gtk_tree_view_column_new_with_attributes("", r, NULL));
 }
 
 static gboolean
@@ -1022,7 +1072,7 @@ build_neighbour_page(View *w)
 
     w->title_label = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(w->title_label), 0);
-    gtk_style_context_add_class(gtk_widget_get_style_context(w->title_label), "title");
+    gtk_style_context_add_class(gtk_widget_get_style_context(w->title_label), "title-1");
     w->info_label = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(w->info_label), 0);
     gtk_label_set_selectable(GTK_LABEL(w->info_label), TRUE);
@@ -1035,7 +1085,9 @@ build_neighbour_page(View *w)
     w->shares = gtk_list_store_new(SCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
                                    G_TYPE_STRING);
     w->shares_view = list_view(GTK_TREE_MODEL(w->shares), "Shares");
+    fixed_icon_column(w->shares_view, "folder-remote");
     text_column(w->shares_view, "Share", SCOL_NAME, TRUE);
+    gtk_tree_view_set_headers_visible(w->shares_view, FALSE);
     text_column(w->shares_view, "", SCOL_DETAIL, FALSE);
     g_signal_connect(w->shares_view, "row-activated", G_CALLBACK(on_share_activated), w);
     w->shares_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
@@ -1053,8 +1105,8 @@ build_neighbour_page(View *w)
                               G_CALLBACK(on_share_open), w),
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(row),
-                       button("Fetch _all", "Fetch the whole share",
-                              "Fetch the whole share into Downloads", G_CALLBACK(on_share_fetch),
+                       button("Download _all", "Download the whole share",
+                              "Download the whole share into Downloads", G_CALLBACK(on_share_fetch),
                               w),
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(w->shares_box), row, FALSE, FALSE, 0);
@@ -1064,7 +1116,9 @@ build_neighbour_page(View *w)
     w->printers = gtk_list_store_new(SCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
                                      G_TYPE_STRING);
     w->printers_view = list_view(GTK_TREE_MODEL(w->printers), "Printers");
+    fixed_icon_column(w->printers_view, "printer");
     text_column(w->printers_view, "Printer", SCOL_NAME, TRUE);
+    gtk_tree_view_set_headers_visible(w->printers_view, FALSE);
     w->printers_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
     gtk_box_pack_start(GTK_BOX(w->printers_box), heading("_Printers", GTK_WIDGET(w->printers_view)),
                        FALSE, FALSE, 0);
@@ -1144,10 +1198,12 @@ build_folder_page(View *w)
     gtk_widget_set_no_show_all(w->folder_message, TRUE);
     gtk_box_pack_start(GTK_BOX(page), w->folder_message, FALSE, FALSE, 0);
 
-    w->files = gtk_list_store_new(FCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+    w->files = gtk_list_store_new(FCOL_COUNT, G_TYPE_ICON, G_TYPE_STRING, G_TYPE_STRING,
                                   G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_UINT64);
     w->files_view = list_view(GTK_TREE_MODEL(w->files), "Files in the folder");
-    icon_text_column(w->files_view, "Name", FCOL_ICON, FCOL_NAME);
+    icon_text_column(w->files_view, "Name", "gicon", FCOL_ICON, FCOL_NAME);
+    gtk_tree_selection_set_mode(gtk_tree_view_get_selection(w->files_view), GTK_SELECTION_MULTIPLE);
+    gtk_tree_view_set_rubber_banding(w->files_view, TRUE);
     text_column(w->files_view, "Size", FCOL_SIZE_TEXT, FALSE);
     text_column(w->files_view, "Modified", FCOL_DATE, FALSE);
     gtk_tree_view_set_search_column(w->files_view, FCOL_NAME);
@@ -1156,12 +1212,12 @@ build_folder_page(View *w)
     gtk_box_pack_start(GTK_BOX(page), scrolled(GTK_WIDGET(w->files_view)), TRUE, TRUE, 0);
 
     gtk_box_pack_start(GTK_BOX(row),
-                       button("_Fetch", "Fetch into Downloads",
-                              "Fetch the selection (or this folder) into Downloads",
+                       button("_Download", "Download into Downloads",
+                              "Download the selection (or this folder) into Downloads (Enter)",
                               G_CALLBACK(on_fetch), w),
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(row),
-                       button("Fetch _to…", "Fetch into a folder you choose", NULL,
+                       button("Download _to…", "Download into a folder you choose", NULL,
                               G_CALLBACK(on_fetch_to), w),
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(row),
@@ -1220,6 +1276,13 @@ on_window_destroy(GtkWidget *window, gpointer data)
     if (w == NULL)
         return;
     self->view = NULL;
+    if (self->settings != NULL && w->width > 0) {
+        g_settings_set_int(self->settings, "window-width", w->width);
+        g_settings_set_int(self->settings, "window-height", w->height);
+    }
+    if (self->settings != NULL)
+        g_settings_set_boolean(self->settings, "window-maximized", w->maximized);
+    g_free(w->restore_host);
     g_clear_pointer(&w->conn, browse_conn_unref);
     g_free(w->conn_host);
     g_free(w->host);
@@ -1547,6 +1610,26 @@ padded(GtkWidget *child)
     return child;
 }
 
+/* The size to remember: the window's while it is neither maximized nor full screen. */
+static void
+on_window_size(GtkWidget *window, GdkRectangle *allocation, gpointer data)
+{
+    View *w = data;
+
+    if (!w->maximized)
+        gtk_window_get_size(GTK_WINDOW(window), &w->width, &w->height);
+}
+
+static gboolean
+on_window_state(GtkWidget *window, GdkEventWindowState *event, gpointer data)
+{
+    View *w = data;
+
+    w->maximized = (event->new_window_state &
+                    (GDK_WINDOW_STATE_MAXIMIZED | GDK_WINDOW_STATE_FULLSCREEN)) != 0;
+    return FALSE;
+}
+
 static View *
 build_window(PorchTrayWindow *self)
 {
@@ -1564,7 +1647,20 @@ build_window(PorchTrayWindow *self)
     w->history = g_ptr_array_new_with_free_func(g_free);
     w->window = app != NULL ? gtk_application_window_new(app) : gtk_window_new(GTK_WINDOW_TOPLEVEL);
     gtk_window_set_title(GTK_WINDOW(w->window), "Porch");
-    gtk_window_set_default_size(GTK_WINDOW(w->window), 900, 600);
+    if (self->settings != NULL) {
+        gtk_window_set_default_size(GTK_WINDOW(w->window),
+                                    g_settings_get_int(self->settings, "window-width"),
+                                    g_settings_get_int(self->settings, "window-height"));
+        if (g_settings_get_boolean(self->settings, "window-maximized"))
+            gtk_window_maximize(GTK_WINDOW(w->window));
+        w->restore_host = g_settings_get_string(self->settings, "last-neighbour");
+        if (w->restore_host[0] == '\0')
+            g_clear_pointer(&w->restore_host, g_free);
+    } else {
+        gtk_window_set_default_size(GTK_WINDOW(w->window), 900, 600);
+    }
+    g_signal_connect(w->window, "size-allocate", G_CALLBACK(on_window_size), w);
+    g_signal_connect(w->window, "window-state-event", G_CALLBACK(on_window_state), w);
     gtk_widget_set_size_request(w->window, 360, 400);
     gtk_window_set_icon_name(GTK_WINDOW(w->window), "folder-remote");
     a11y(w->window, "Porch — neighbours and their shares");
@@ -1650,6 +1746,7 @@ porch_tray_window_dispose(GObject *object)
     if (self->model != NULL)
         g_signal_handlers_disconnect_by_data(self->model, self);
     g_clear_object(&self->printing);
+    g_clear_object(&self->settings);
     g_clear_object(&self->model);
     G_OBJECT_CLASS(porch_tray_window_parent_class)->dispose(object);
 }
@@ -1665,8 +1762,16 @@ porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing)
 {
     PorchTrayWindow *self = g_object_new(PORCH_TYPE_TRAY_WINDOW, NULL);
 
+    GSettingsSchemaSource *source = g_settings_schema_source_get_default();
+    g_autoptr(GSettingsSchema) schema =
+            source != NULL ? g_settings_schema_source_lookup(source, "org.porch.Tray", TRUE) : NULL;
+
     self->model = g_object_ref(model);
     self->printing = g_object_ref(printing);
+    if (schema != NULL)
+        self->settings = g_settings_new_full(schema, NULL, NULL);
+    else
+        g_debug("the GSettings schema org.porch.Tray is not installed: nothing is remembered");
     g_signal_connect(model, "neighbour-changed", G_CALLBACK(on_neighbour_changed), self);
     g_signal_connect(model, "notify::browse-error", G_CALLBACK(on_browse_error), self);
     return self;
@@ -1681,6 +1786,8 @@ porch_tray_window_show(PorchTrayWindow *self)
         gtk_stack_set_visible_child_name(GTK_STACK(self->view->stack), "empty");
         show_browse_error(self->view);
         update_back_to_list(self->view);
+        if (self->view->restore_host != NULL)
+            porch_tray_window_select_neighbour(self, self->view->restore_host);
         gtk_widget_grab_focus(GTK_WIDGET(self->view->neighbours_view));
     }
     gtk_window_present(GTK_WINDOW(self->view->window));
