@@ -1064,6 +1064,31 @@ neighbour_list(View *w, GtkTreeModel *filter, const char *accessible)
     return v;
 }
 
+/* A row of buttons that wraps when the window is narrow. */
+static GtkWidget *
+button_row(void)
+{
+    GtkWidget *row = gtk_flow_box_new();
+
+    gtk_flow_box_set_selection_mode(GTK_FLOW_BOX(row), GTK_SELECTION_NONE);
+    gtk_flow_box_set_column_spacing(GTK_FLOW_BOX(row), 6);
+    gtk_flow_box_set_row_spacing(GTK_FLOW_BOX(row), 6);
+    gtk_flow_box_set_max_children_per_line(GTK_FLOW_BOX(row), 8);
+    return row;
+}
+
+/* Adds @button to a button_row(); the row's own cell takes no focus, the button does. */
+static void
+row_add(GtkWidget *row, GtkWidget *button)
+{
+    GtkWidget *cell = gtk_flow_box_child_new();
+
+    gtk_widget_set_can_focus(cell, FALSE);
+    gtk_widget_set_halign(cell, GTK_ALIGN_START);
+    gtk_container_add(GTK_CONTAINER(cell), button);
+    gtk_container_add(GTK_CONTAINER(row), cell);
+}
+
 static GtkWidget *
 build_neighbour_page(View *w)
 {
@@ -1073,10 +1098,12 @@ build_neighbour_page(View *w)
     w->title_label = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(w->title_label), 0);
     gtk_style_context_add_class(gtk_widget_get_style_context(w->title_label), "title-1");
+    gtk_label_set_ellipsize(GTK_LABEL(w->title_label), PANGO_ELLIPSIZE_END);
     w->info_label = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(w->info_label), 0);
     gtk_label_set_selectable(GTK_LABEL(w->info_label), TRUE);
     gtk_label_set_line_wrap(GTK_LABEL(w->info_label), TRUE);
+    gtk_label_set_line_wrap_mode(GTK_LABEL(w->info_label), PANGO_WRAP_WORD_CHAR);
     a11y(w->info_label, "Addresses and key fingerprint");
     gtk_box_pack_start(GTK_BOX(page), w->title_label, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->info_label, FALSE, FALSE, 0);
@@ -1094,21 +1121,14 @@ build_neighbour_page(View *w)
     gtk_box_pack_start(GTK_BOX(w->shares_box), heading("_Shares", GTK_WIDGET(w->shares_view)),
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(w->shares_box), scrolled(GTK_WIDGET(w->shares_view)), TRUE, TRUE, 0);
-    row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("_Browse", "Browse the share", "Browse its folders in Porch",
-                              G_CALLBACK(on_share_browse), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Open in _Files", "Open the share in Files",
-                              "Open its sftp:// address in the file manager",
-                              G_CALLBACK(on_share_open), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Download _all", "Download the whole share",
-                              "Download the whole share into Downloads", G_CALLBACK(on_share_fetch),
-                              w),
-                       FALSE, FALSE, 0);
+    row = button_row();
+    row_add(row, button("_Browse", "Browse the share", "Browse its folders in Porch",
+                        G_CALLBACK(on_share_browse), w));
+    row_add(row,
+            button("Open in _Files", "Open the share in Files",
+                   "Open its sftp:// address in the file manager", G_CALLBACK(on_share_open), w));
+    row_add(row, button("Download _all", "Download the whole share",
+                        "Download the whole share into Downloads", G_CALLBACK(on_share_fetch), w));
     gtk_box_pack_start(GTK_BOX(w->shares_box), row, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->shares_box, TRUE, TRUE, 0);
 
@@ -1124,17 +1144,13 @@ build_neighbour_page(View *w)
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(w->printers_box), scrolled(GTK_WIDGET(w->printers_view)), TRUE, TRUE,
                        0);
-    row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Print a _file…", "Print a file on this printer",
-                              "Choose a file and print it on the selected printer",
-                              G_CALLBACK(on_printer_print), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Add to this _computer", "Add this printer to this computer",
-                              "Make it a printer of this computer, for every application",
-                              G_CALLBACK(on_printer_add), w),
-                       FALSE, FALSE, 0);
+    row = button_row();
+    row_add(row, button("Print a _file…", "Print a file on this printer",
+                        "Choose a file and print it on the selected printer",
+                        G_CALLBACK(on_printer_print), w));
+    row_add(row, button("Add to this _computer", "Add this printer to this computer",
+                        "Make it a printer of this computer, for every application",
+                        G_CALLBACK(on_printer_add), w));
     gtk_box_pack_start(GTK_BOX(w->printers_box), row, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->printers_box, TRUE, TRUE, 0);
 
@@ -1151,12 +1167,10 @@ build_neighbour_page(View *w)
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(w->services_box), scrolled(GTK_WIDGET(w->services_view)), TRUE, TRUE,
                        0);
-    row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("_Open in Files", "Open the service in Files",
-                              "Open it with the desktop's default application",
-                              G_CALLBACK(on_service_open), w),
-                       FALSE, FALSE, 0);
+    row = button_row();
+    row_add(row, button("_Open in Files", "Open the service in Files",
+                        "Open it with the desktop's default application",
+                        G_CALLBACK(on_service_open), w));
     w->add_ipp_button = button("Add to t_his computer", "Add the selected printer to this computer",
                                "Make the selected IPP printer a printer of this computer "
                                "(driverless)",
@@ -1164,7 +1178,7 @@ build_neighbour_page(View *w)
     gtk_widget_set_sensitive(w->add_ipp_button, FALSE);
     g_signal_connect(gtk_tree_view_get_selection(w->services_view), "changed",
                      G_CALLBACK(on_service_selection), w);
-    gtk_box_pack_start(GTK_BOX(row), w->add_ipp_button, FALSE, FALSE, 0);
+    row_add(row, w->add_ipp_button);
     gtk_box_pack_start(GTK_BOX(w->services_box), row, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->services_box, TRUE, TRUE, 0);
     return page;
@@ -1175,7 +1189,8 @@ build_folder_page(View *w)
 {
     GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
-    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    GtkWidget *path_scroller;
+    GtkWidget *row = button_row();
 
     w->back_button = button("_Back", "Back", "Back to the previous folder (Alt+Left)",
                             G_CALLBACK(on_back), w);
@@ -1184,11 +1199,16 @@ build_folder_page(View *w)
     w->path_bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
     gtk_style_context_add_class(gtk_widget_get_style_context(w->path_bar), "linked");
     a11y(w->path_bar, "Path");
+    /* a deep path scrolls rather than widening the window */
+    path_scroller = gtk_scrolled_window_new(NULL, NULL);
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(path_scroller), GTK_POLICY_EXTERNAL,
+                                   GTK_POLICY_NEVER);
+    gtk_container_add(GTK_CONTAINER(path_scroller), w->path_bar);
     w->spinner = gtk_spinner_new();
     a11y(w->spinner, "Listing the folder");
     gtk_box_pack_start(GTK_BOX(bar), w->back_button, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(bar), w->up_button, FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(bar), w->path_bar, TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(bar), path_scroller, TRUE, TRUE, 0);
     gtk_box_pack_end(GTK_BOX(bar), w->spinner, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), bar, FALSE, FALSE, 0);
 
@@ -1211,20 +1231,14 @@ build_folder_page(View *w)
     g_signal_connect(w->files_view, "key-press-event", G_CALLBACK(on_files_key), w);
     gtk_box_pack_start(GTK_BOX(page), scrolled(GTK_WIDGET(w->files_view)), TRUE, TRUE, 0);
 
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("_Download", "Download into Downloads",
-                              "Download the selection (or this folder) into Downloads (Enter)",
-                              G_CALLBACK(on_fetch), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Download _to…", "Download into a folder you choose", NULL,
-                              G_CALLBACK(on_fetch_to), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Open in F_iles", "Open this folder in Files",
-                              "Open its sftp:// address in the file manager",
-                              G_CALLBACK(on_folder_open_in_files), w),
-                       FALSE, FALSE, 0);
+    row_add(row, button("_Download", "Download into Downloads",
+                        "Download the selection (or this folder) into Downloads (Enter)",
+                        G_CALLBACK(on_fetch), w));
+    row_add(row, button("Download _to…", "Download into a folder you choose", NULL,
+                        G_CALLBACK(on_fetch_to), w));
+    row_add(row, button("Open in F_iles", "Open this folder in Files",
+                        "Open its sftp:// address in the file manager",
+                        G_CALLBACK(on_folder_open_in_files), w));
     gtk_box_pack_start(GTK_BOX(page), row, FALSE, FALSE, 0);
     return page;
 }
@@ -1630,6 +1644,17 @@ on_window_state(GtkWidget *window, GdkEventWindowState *event, gpointer data)
     return FALSE;
 }
 
+/* A page that scrolls as a whole when the window is too short for its lists and buttons. */
+static GtkWidget *
+page_scroller(GtkWidget *page)
+{
+    GtkWidget *s = gtk_scrolled_window_new(NULL, NULL);
+
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(s), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    gtk_container_add(GTK_CONTAINER(s), page);
+    return s;
+}
+
 static View *
 build_window(PorchTrayWindow *self)
 {
@@ -1699,11 +1724,12 @@ build_window(PorchTrayWindow *self)
     w->stack = gtk_stack_new();
     gtk_stack_add_named(GTK_STACK(w->stack), build_empty_page(w), "empty");
     gtk_stack_add_named(GTK_STACK(w->stack), build_key_page(w), "key-changed");
-    gtk_stack_add_named(GTK_STACK(w->stack), padded(build_neighbour_page(w)), "neighbour");
+    gtk_stack_add_named(GTK_STACK(w->stack), page_scroller(padded(build_neighbour_page(w))),
+                        "neighbour");
     gtk_stack_add_named(GTK_STACK(w->stack), padded(build_folder_page(w)), "folder");
     w->content = w->stack;
     gtk_widget_set_hexpand(w->content, TRUE);
-    gtk_widget_set_size_request(w->content, 360, -1);
+    gtk_widget_set_size_request(w->content, 300, -1);
 
     w->leaflet = hdy_leaflet_new();
     hdy_leaflet_set_can_swipe_back(HDY_LEAFLET(w->leaflet), TRUE);
@@ -1803,8 +1829,12 @@ porch_tray_window_get_window(PorchTrayWindow *self)
 void
 porch_tray_window_close(PorchTrayWindow *self)
 {
-    if (self->view != NULL)
-        gtk_widget_destroy(self->view->window);
+    if (self->view == NULL)
+        return;
+    /* GTK 3 warns (a NULL object referenced) when a window goes with its popover open */
+    gtk_widget_hide(
+            GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(self->view->transfers_button))));
+    gtk_widget_destroy(self->view->window);
 }
 
 GtkTreeView *
