@@ -29,7 +29,7 @@ typedef struct {
     /* the frame: header bar, the leaflet of the sidebar and the content, the status pages */
     GtkWidget *header, *leaflet, *sidebar, *content, *back_to_list;
     GtkWidget *search_bar, *search_entry, *search_button, *transfers_button;
-    GtkWidget *empty_page, *why_button, *key_page;
+    GtkWidget *empty_page, *why_button, *key_page, *key_detail;
     GtkTreeView *neighbours_view, *devices_view;
     GtkTreeModel *porch_filter, *device_filter;
     GtkWidget *stack;
@@ -51,8 +51,9 @@ typedef struct {
     guint listing;
     BrowseConn *conn;
     char *conn_host;
-    /* transfers */
-    GtkTreeView *transfers_view;
+    /* transfers: a row each, by id */
+    GtkWidget *transfers_list;
+    GHashTable *transfer_rows;
     /* what is remembered: the size, and the neighbour to show again when it shows up */
     int width, height;
     gboolean maximized;
@@ -214,15 +215,15 @@ update_empty_page(View *w)
 
 /* The text of the key-changed page about the neighbour named @name; @why says what to do. */
 static char *
-key_changed_text(const char *name, const char *why)
+key_changed_text(const char *name)
 {
     return g_strdup_printf("“%s” answered with another key than the one pinned on first "
                            "contact, so Porch refused to talk to it. Either it was reinstalled, "
                            "or another computer is pretending to be it.\n\n"
                            "Ask its owner. If it was reinstalled, remove the old key as said "
                            "below, then open it again to trust its new key. If not, do not "
-                           "use it.\n\n%s",
-                           name, why);
+                           "use it.",
+                           name);
 }
 
 /* Shows what is known of the selected neighbour: its page, or why it was refused. */
@@ -237,9 +238,9 @@ show_selected_page(View *w)
         update_empty_page(w);
         gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "empty");
     } else if (why != NULL) {
-        g_autofree char *text =
-                key_changed_text(n != NULL ? porch_neighbour_get_name(n) : w->host, why);
+        g_autofree char *text = key_changed_text(n != NULL ? porch_neighbour_get_name(n) : w->host);
         hdy_status_page_set_description(HDY_STATUS_PAGE(w->key_page), text);
+        gtk_label_set_text(GTK_LABEL(w->key_detail), why);
         gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "key-changed");
     } else {
         gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "neighbour");
@@ -858,36 +859,138 @@ on_files_key(GtkWidget *widget, GdkEventKey *event, gpointer data)
 /* ------------------------------------------------------------------------------------------
  * Transfers */
 
+/* One row of the transfers list: what is fetched, its progress bar, its rate and time left
+ * (or how it ended), a cancel button while it runs, "Open folder" when it is done. */
+typedef struct {
+    guint id;
+    GtkWidget *row, *name, *bar, *detail, *cancel, *open;
+    char *dest;
+} TransferRow;
+
+static void
+transfer_row_free(TransferRow *r)
+{
+    g_free(r->dest);
+    g_free(r);
+}
+
 static void
 on_transfer_cancel(GtkWidget *b, gpointer data)
 {
     View *w = data;
-    GtkTreeModel *model;
-    GtkTreeIter iter;
-    guint id = 0;
+    guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(b), "porch-transfer"));
 
-    if (gtk_tree_selection_get_selected(gtk_tree_view_get_selection(w->transfers_view), &model,
-                                        &iter)) {
-        gtk_tree_model_get(model, &iter, PORCH_TRAY_TCOL_ID, &id, -1);
-        porch_tray_model_transfer_cancel(w->owner->model, id);
-    }
+    porch_tray_model_transfer_cancel(w->owner->model, id);
 }
 
 static void
 on_transfer_open_folder(GtkWidget *b, gpointer data)
 {
     View *w = data;
-    g_autofree char *dest = selected_string(w->transfers_view, PORCH_TRAY_TCOL_DEST);
+    guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(b), "porch-transfer"));
+    TransferRow *r = g_hash_table_lookup(w->transfer_rows, GUINT_TO_POINTER(id));
     g_autofree char *dir = NULL;
     g_autoptr(GFile) file = NULL;
     g_autofree char *uri = NULL;
 
-    if (dest == NULL)
+    if (r == NULL || r->dest == NULL)
         return;
-    dir = g_path_get_dirname(dest);
+    dir = g_path_get_dirname(r->dest);
     file = g_file_new_for_path(dir);
     uri = g_file_get_uri(file);
     open_uri(w, uri);
+}
+
+static GtkWidget *
+transfer_button(const char *icon, guint id, GCallback cb, View *w)
+{
+    GtkWidget *b = gtk_button_new_from_icon_name(icon, GTK_ICON_SIZE_BUTTON);
+
+    g_object_set_data(G_OBJECT(b), "porch-transfer", GUINT_TO_POINTER(id));
+    g_signal_connect(b, "clicked", cb, w);
+    gtk_widget_set_valign(b, GTK_ALIGN_CENTER);
+    gtk_widget_set_no_show_all(b, TRUE);
+    return b;
+}
+
+static TransferRow *
+transfer_row_new(View *w, guint id)
+{
+    TransferRow *r = g_new0(TransferRow, 1);
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    GtkWidget *text = gtk_box_new(GTK_ORIENTATION_VERTICAL, 3);
+
+    r->id = id;
+    r->name = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(r->name), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(r->name), PANGO_ELLIPSIZE_MIDDLE);
+    r->bar = gtk_progress_bar_new();
+    r->detail = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(r->detail), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(r->detail), PANGO_ELLIPSIZE_END);
+    gtk_style_context_add_class(gtk_widget_get_style_context(r->detail), "dim-label");
+    gtk_box_pack_start(GTK_BOX(text), r->name, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(text), r->bar, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(text), r->detail, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), text, TRUE, TRUE, 0);
+    r->cancel = transfer_button("process-stop-symbolic", id, G_CALLBACK(on_transfer_cancel), w);
+    gtk_widget_set_tooltip_text(r->cancel, "Cancel; downloading it again resumes");
+    r->open = transfer_button("folder-open-symbolic", id, G_CALLBACK(on_transfer_open_folder), w);
+    gtk_widget_set_tooltip_text(r->open, "Open folder");
+    gtk_box_pack_end(GTK_BOX(box), r->open, FALSE, FALSE, 0);
+    gtk_box_pack_end(GTK_BOX(box), r->cancel, FALSE, FALSE, 0);
+    g_object_set(box, "margin", 6, NULL);
+    r->row = gtk_list_box_row_new();
+    gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(r->row), FALSE);
+    gtk_container_add(GTK_CONTAINER(r->row), box);
+    gtk_widget_show_all(r->row);
+    gtk_container_add(GTK_CONTAINER(w->transfers_list), r->row);
+    g_hash_table_insert(w->transfer_rows, GUINT_TO_POINTER(id), r);
+    return r;
+}
+
+/* The row of the transfer at @iter of the transfers model, made or brought up to date. */
+static void
+update_transfer_row(View *w, GtkTreeModel *model, GtkTreeIter *iter)
+{
+    guint id = 0;
+    int percent = 0, state = 0;
+    g_autofree char *name = NULL, *dest = NULL, *rate = NULL, *eta = NULL, *status = NULL;
+    g_autofree char *detail = NULL, *cancel = NULL, *open = NULL;
+    TransferRow *r;
+    gboolean running;
+
+    gtk_tree_model_get(model, iter, PORCH_TRAY_TCOL_ID, &id, PORCH_TRAY_TCOL_NAME, &name,
+                       PORCH_TRAY_TCOL_DEST, &dest, PORCH_TRAY_TCOL_PERCENT, &percent,
+                       PORCH_TRAY_TCOL_RATE, &rate, PORCH_TRAY_TCOL_ETA, &eta,
+                       PORCH_TRAY_TCOL_STATUS, &status, PORCH_TRAY_TCOL_STATE, &state, -1);
+    if (id == 0)
+        return;
+    r = g_hash_table_lookup(w->transfer_rows, GUINT_TO_POINTER(id));
+    if (r == NULL)
+        r = transfer_row_new(w, id);
+    running = state == PORCH_TRAY_TRANSFER_RUNNING;
+    gtk_label_set_text(GTK_LABEL(r->name), name != NULL ? name : "");
+    gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(r->bar), CLAMP(percent, 0, 100) / 100.0);
+    if (running && rate != NULL && *rate != '\0')
+        detail = g_strdup_printf("%s · %s", rate, eta != NULL ? eta : "");
+    else
+        detail = g_strdup(status != NULL ? status : "");
+    gtk_label_set_text(GTK_LABEL(r->detail), detail);
+    g_free(r->dest);
+    r->dest = g_strdup(dest);
+    cancel = g_strdup_printf("Cancel the transfer of %s", name != NULL ? name : "");
+    open = g_strdup_printf("Open the folder of %s", name != NULL ? name : "");
+    a11y(r->cancel, cancel);
+    a11y(r->open, open);
+    gtk_widget_set_visible(r->cancel, running);
+    gtk_widget_set_visible(r->open, state == PORCH_TRAY_TRANSFER_DONE && dest != NULL);
+}
+
+static void
+on_transfer_changed(GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer data)
+{
+    update_transfer_row(data, model, iter);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1104,6 +1207,7 @@ build_neighbour_page(View *w)
     gtk_label_set_selectable(GTK_LABEL(w->info_label), TRUE);
     gtk_label_set_line_wrap(GTK_LABEL(w->info_label), TRUE);
     gtk_label_set_line_wrap_mode(GTK_LABEL(w->info_label), PANGO_WRAP_WORD_CHAR);
+    gtk_label_set_max_width_chars(GTK_LABEL(w->info_label), 60);
     a11y(w->info_label, "Addresses and key fingerprint");
     gtk_box_pack_start(GTK_BOX(page), w->title_label, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->info_label, FALSE, FALSE, 0);
@@ -1215,6 +1319,9 @@ build_folder_page(View *w)
     w->folder_message = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(w->folder_message), 0);
     gtk_label_set_line_wrap(GTK_LABEL(w->folder_message), TRUE);
+    /* a long error (paths) must neither widen the window nor fold the leaflet */
+    gtk_label_set_line_wrap_mode(GTK_LABEL(w->folder_message), PANGO_WRAP_WORD_CHAR);
+    gtk_label_set_max_width_chars(GTK_LABEL(w->folder_message), 60);
     gtk_widget_set_no_show_all(w->folder_message, TRUE);
     gtk_box_pack_start(GTK_BOX(page), w->folder_message, FALSE, FALSE, 0);
 
@@ -1246,36 +1353,32 @@ build_folder_page(View *w)
 static GtkWidget *
 build_transfers(View *w)
 {
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    GtkCellRenderer *progress = gtk_cell_renderer_progress_new();
-    GtkTreeViewColumn *c;
+    GtkTreeModel *model = GTK_TREE_MODEL(porch_tray_model_get_transfers(w->owner->model));
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    GtkWidget *placeholder = gtk_label_new("No transfers yet");
+    GtkWidget *title = gtk_label_new("Transfers");
+    GtkTreeIter iter;
 
-    w->transfers_view =
-            list_view(GTK_TREE_MODEL(porch_tray_model_get_transfers(w->owner->model)), "Transfers");
-    text_column(w->transfers_view, "Transfer", PORCH_TRAY_TCOL_NAME, TRUE);
-    c = gtk_tree_view_column_new_with_attributes("Progress", progress, "value",
-                                                 PORCH_TRAY_TCOL_PERCENT, NULL);
-    gtk_tree_view_column_set_min_width(c, 140);
-    gtk_tree_view_append_column(w->transfers_view, c);
-    text_column(w->transfers_view, "Rate", PORCH_TRAY_TCOL_RATE, FALSE);
-    text_column(w->transfers_view, "Time", PORCH_TRAY_TCOL_ETA, FALSE);
-    text_column(w->transfers_view, "Status", PORCH_TRAY_TCOL_STATUS, TRUE);
-    gtk_box_pack_start(GTK_BOX(box), heading("T_ransfers", GTK_WIDGET(w->transfers_view)), FALSE,
-                       FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(box), scrolled(GTK_WIDGET(w->transfers_view)), TRUE, TRUE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("_Cancel transfer", "Cancel the selected transfer",
-                              "Stop it; fetching it again resumes", G_CALLBACK(on_transfer_cancel),
-                              w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Open fol_der", "Open the folder the transfer went to", NULL,
-                              G_CALLBACK(on_transfer_open_folder), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(box), row, FALSE, FALSE, 0);
+    w->transfer_rows = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)transfer_row_free);
+    w->transfers_list = gtk_list_box_new();
+    gtk_list_box_set_selection_mode(GTK_LIST_BOX(w->transfers_list), GTK_SELECTION_NONE);
+    a11y(w->transfers_list, "Transfers");
+    gtk_style_context_add_class(gtk_widget_get_style_context(placeholder), "dim-label");
+    g_object_set(placeholder, "margin", 12, NULL);
+    gtk_widget_show(placeholder);
+    gtk_list_box_set_placeholder(GTK_LIST_BOX(w->transfers_list), placeholder);
+    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
+         ok = gtk_tree_model_iter_next(model, &iter))
+        update_transfer_row(w, model, &iter);
+    g_signal_connect(model, "row-inserted", G_CALLBACK(on_transfer_changed), w);
+    g_signal_connect(model, "row-changed", G_CALLBACK(on_transfer_changed), w);
+
+    gtk_label_set_xalign(GTK_LABEL(title), 0);
+    gtk_style_context_add_class(gtk_widget_get_style_context(title), "heading");
+    gtk_box_pack_start(GTK_BOX(box), title, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), scrolled(w->transfers_list), TRUE, TRUE, 0);
     g_object_set(box, "margin", 6, NULL);
-    gtk_widget_set_size_request(box, 340, 260);
+    gtk_widget_set_size_request(box, 320, 260);
     gtk_widget_show_all(box);
     return box;
 }
@@ -1290,6 +1393,8 @@ on_window_destroy(GtkWidget *window, gpointer data)
     if (w == NULL)
         return;
     self->view = NULL;
+    g_signal_handlers_disconnect_by_data(porch_tray_model_get_transfers(self->model), w);
+    g_hash_table_unref(w->transfer_rows);
     if (self->settings != NULL && w->width > 0) {
         g_settings_set_int(self->settings, "window-width", w->width);
         g_settings_set_int(self->settings, "window-height", w->height);
@@ -1472,8 +1577,12 @@ update_back_to_list(View *w)
 {
     HdyLeaflet *l = HDY_LEAFLET(w->leaflet);
 
-    gtk_widget_set_visible(w->back_to_list, hdy_leaflet_get_folded(l) &&
-                                                    hdy_leaflet_get_visible_child(l) == w->content);
+    gboolean on_content =
+            hdy_leaflet_get_folded(l) && hdy_leaflet_get_visible_child(l) == w->content;
+
+    gtk_widget_set_visible(w->back_to_list, on_content);
+    /* the search is of the neighbours: narrow, it makes room for the back button */
+    gtk_widget_set_visible(w->search_button, !on_content);
 }
 
 static void
@@ -1614,6 +1723,16 @@ build_key_page(View *w)
     w->key_page = hdy_status_page_new();
     hdy_status_page_set_icon_name(HDY_STATUS_PAGE(w->key_page), "security-low-symbolic");
     hdy_status_page_set_title(HDY_STATUS_PAGE(w->key_page), "Key changed");
+    /* the refusal names the known_peers file and line: selectable, wrapped anywhere */
+    w->key_detail = gtk_label_new("");
+    gtk_label_set_line_wrap(GTK_LABEL(w->key_detail), TRUE);
+    gtk_label_set_line_wrap_mode(GTK_LABEL(w->key_detail), PANGO_WRAP_WORD_CHAR);
+    gtk_label_set_selectable(GTK_LABEL(w->key_detail), TRUE);
+    gtk_label_set_justify(GTK_LABEL(w->key_detail), GTK_JUSTIFY_CENTER);
+    gtk_label_set_max_width_chars(GTK_LABEL(w->key_detail), 60);
+    gtk_widget_set_can_focus(w->key_detail, FALSE);
+    a11y(w->key_detail, "What to do");
+    gtk_container_add(GTK_CONTAINER(w->key_page), w->key_detail);
     return w->key_page;
 }
 

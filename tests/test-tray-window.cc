@@ -285,12 +285,31 @@ TEST_F(TrayWindowTest, ARunningTransferShowsInTheHeaderBarsPopover)
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(button), TRUE);
     GtkPopover *popover = gtk_menu_button_get_popover(button);
     ASSERT_TRUE(IterateUntil([&] { return gtk_widget_is_drawable(GTK_WIDGET(popover)); }, 5));
-    auto *list = GTK_TREE_VIEW(FindNamed(window_, GTK_TYPE_TREE_VIEW, "Transfers"));
+    auto *list = GTK_LIST_BOX(FindNamed(window_, GTK_TYPE_LIST_BOX, "Transfers"));
     ASSERT_NE(list, nullptr);
     EXPECT_TRUE(gtk_widget_is_ancestor(GTK_WIDGET(list), GTK_WIDGET(popover)));
-    EXPECT_EQ(gtk_tree_model_iter_n_children(gtk_tree_view_get_model(list), nullptr), 1);
+    GtkListBoxRow *row = gtk_list_box_get_row_at_index(list, 0);
+    ASSERT_NE(row, nullptr);
+    EXPECT_EQ(gtk_list_box_get_row_at_index(list, 1), nullptr) << "one row per transfer";
+    // its progress bar moves, and its cancel button is there while it runs
+    GtkProgressBar *bar = nullptr;
+    GtkButton *cancel = nullptr, *open = nullptr;
+    WalkAll(GTK_WIDGET(row), [&](GtkWidget *w) {
+        if (GTK_IS_PROGRESS_BAR(w))
+            bar = GTK_PROGRESS_BAR(w);
+        if (GTK_IS_BUTTON(w) && AccessibleName(w).rfind("Cancel the transfer of ", 0) == 0)
+            cancel = GTK_BUTTON(w);
+        if (GTK_IS_BUTTON(w) && AccessibleName(w).rfind("Open the folder of ", 0) == 0)
+            open = GTK_BUTTON(w);
+    });
+    ASSERT_NE(bar, nullptr);
+    ASSERT_NE(cancel, nullptr);
+    ASSERT_NE(open, nullptr);
+    EXPECT_TRUE(IterateUntil([&] { return gtk_progress_bar_get_fraction(bar) > 0; }, 10));
+    EXPECT_TRUE(gtk_widget_is_drawable(GTK_WIDGET(cancel)));
+    EXPECT_FALSE(gtk_widget_get_visible(GTK_WIDGET(open))) << "Open folder is for when it is done";
     Shot("transfer");
-    porch_tray_transfer_cancel(tray_, id);
+    gtk_button_clicked(cancel);
     std::string status;
     EXPECT_EQ(WaitForTransfer(id, 30, &status), PORCH_TRAY_TRANSFER_CANCELLED) << status;
 }
@@ -316,8 +335,11 @@ TEST_F(TrayWindowTest, AChangedKeyShowsItsPageAndWhatToDo)
     std::string text = ShownDescription(window_);
     EXPECT_NE(text.find(kDisplayName), std::string::npos) << text;
     EXPECT_NE(text.find("reinstalled"), std::string::npos) << text;
-    EXPECT_NE(text.find("delete line"), std::string::npos) << "what to do: " << text;
-    EXPECT_NE(text.find(known), std::string::npos) << text;
+    auto *detail = GTK_LABEL(FindNamed(window_, GTK_TYPE_LABEL, "What to do"));
+    ASSERT_NE(detail, nullptr);
+    std::string what = gtk_label_get_text(detail);
+    EXPECT_NE(what.find("delete line"), std::string::npos) << what;
+    EXPECT_NE(what.find(known), std::string::npos) << what;
     EXPECT_TRUE(Has(Column(porch_tray_get_neighbour_view(tray_), PORCH_TRAY_NCOL_ICON),
                     "security-low"));
     // the blocking warning goes first, so that the picture is of the window
@@ -326,6 +348,9 @@ TEST_F(TrayWindowTest, AChangedKeyShowsItsPageAndWhatToDo)
         if (g_strcmp0(gtk_window_get_title(GTK_WINDOW(l->data)), "Porch — key changed") == 0)
             gtk_widget_destroy(GTK_WIDGET(l->data));
     g_list_free(tops);
+    auto *leaflet = HDY_LEAFLET(FindNamed(window_, HDY_TYPE_LEAFLET, ""));
+    ASSERT_NE(leaflet, nullptr);
+    EXPECT_FALSE(hdy_leaflet_get_folded(leaflet)) << "the long refusal folded the window";
     Shot("key-changed");
 }
 
@@ -403,6 +428,8 @@ TEST_F(TrayWindowTest, At360PixelsTheLeafletFoldsWithABackButton)
     ASSERT_NE(back, nullptr);
     ASSERT_TRUE(IterateUntil([&] { return gtk_widget_is_drawable(back) == TRUE; }, 5));
     EXPECT_FALSE(gtk_widget_is_drawable(GTK_WIDGET(porch_tray_get_neighbour_view(tray_))));
+    gtk_window_get_size(window_, &width, &height);
+    EXPECT_EQ(width, 360) << "the neighbour's page widened the window";
     Shot("narrow-neighbour");
     gtk_button_clicked(GTK_BUTTON(back));
     EXPECT_TRUE(IterateUntil(
