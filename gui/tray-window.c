@@ -1087,13 +1087,49 @@ fixed_icon_column(GtkTreeView *v, const char *icon_name)
     gtk_tree_view_append_column(v, gtk_tree_view_column_new_with_attributes("", r, NULL));
 }
 
+/* Whether the row's name holds what is typed in the search bar (case aside). */
+static gboolean
+matches_search(View *w, GtkTreeModel *model, GtkTreeIter *iter)
+{
+    const char *query =
+            w->search_entry != NULL ? gtk_entry_get_text(GTK_ENTRY(w->search_entry)) : "";
+    g_autofree char *name = NULL, *folded_name = NULL, *folded_query = NULL;
+
+    if (query[0] == '\0')
+        return TRUE;
+    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_NAME, &name, -1);
+    if (name == NULL)
+        return FALSE;
+    folded_name = g_utf8_casefold(name, -1);
+    folded_query = g_utf8_casefold(query, -1);
+    return strstr(folded_name, folded_query) != NULL;
+}
+
+static gboolean
+porch_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer data)
+{
+    gboolean is_porch = FALSE;
+
+    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_IS_PORCH, &is_porch, -1);
+    return is_porch && matches_search(data, model, iter);
+}
+
 static gboolean
 device_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer data)
 {
     gboolean is_porch = TRUE;
 
     gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_IS_PORCH, &is_porch, -1);
-    return !is_porch;
+    return !is_porch && matches_search(data, model, iter);
+}
+
+static void
+on_search_changed(GtkSearchEntry *entry, gpointer data)
+{
+    View *w = data;
+
+    gtk_tree_model_filter_refilter(GTK_TREE_MODEL_FILTER(w->porch_filter));
+    gtk_tree_model_filter_refilter(GTK_TREE_MODEL_FILTER(w->device_filter));
 }
 
 /* A neighbour's row: its name, and under it what it offers ("3 shares · 1 printer"). */
@@ -1821,12 +1857,13 @@ build_window(PorchTrayWindow *self)
     /* the sidebar: the Porch neighbours, and the other devices nearby */
     w->porch_filter = gtk_tree_model_filter_new(
             GTK_TREE_MODEL(porch_tray_model_get_neighbours(self->model)), NULL);
-    gtk_tree_model_filter_set_visible_column(GTK_TREE_MODEL_FILTER(w->porch_filter),
-                                             PORCH_TRAY_NCOL_IS_PORCH);
+    gtk_tree_model_filter_set_visible_func(GTK_TREE_MODEL_FILTER(w->porch_filter), porch_visible, w,
+                                           NULL);
     w->device_filter = gtk_tree_model_filter_new(
             GTK_TREE_MODEL(porch_tray_model_get_neighbours(self->model)), NULL);
     gtk_tree_model_filter_set_visible_func(GTK_TREE_MODEL_FILTER(w->device_filter), device_visible,
-                                           NULL, NULL);
+                                           w, NULL);
+    g_signal_connect(w->search_entry, "search-changed", G_CALLBACK(on_search_changed), w);
     w->neighbours_view = neighbour_list(w, w->porch_filter, "Neighbours running Porch");
     w->devices_view = neighbour_list(w, w->device_filter, "Other devices nearby");
     gtk_box_pack_start(GTK_BOX(lists), heading("_Neighbours", GTK_WIDGET(w->neighbours_view)),

@@ -218,6 +218,24 @@ TEST_F(TrayWindowTest, NeighboursListedThenOnesSharesAndPrinters)
             << "the explanation is for when nobody shows";
     Shot("neighbours");
 
+    // The search bar (Ctrl+F) filters the neighbours by name.
+    auto *search = GTK_ENTRY(FindNamed(window_, GTK_TYPE_SEARCH_ENTRY, "Search the neighbours"));
+    ASSERT_NE(search, nullptr);
+    SendKey(window_, GDK_KEY_f, GDK_CONTROL_MASK);
+    EXPECT_TRUE(IterateUntil([&] { return gtk_widget_is_drawable(GTK_WIDGET(search)) == TRUE; }, 5))
+            << "Ctrl+F did not open the search bar";
+    gtk_entry_set_text(search, "zzz");
+    EXPECT_TRUE(IterateUntil(
+            [&] { return Column(porch_tray_get_neighbour_view(tray_), 0).empty(); }, 5));
+    gtk_entry_set_text(search, "alice");
+    EXPECT_TRUE(IterateUntil(
+            [&] {
+                return Has(Column(porch_tray_get_neighbour_view(tray_), PORCH_TRAY_NCOL_NAME),
+                           kDisplayName);
+            },
+            5));
+    gtk_entry_set_text(search, "");
+
     ASSERT_TRUE(porch_tray_select_neighbour(tray_, kHost));
     ASSERT_TRUE(IterateUntil(
             [&] { return Has(Column(porch_tray_get_share_view(tray_), 0), "Public"); }, 5));
