@@ -840,6 +840,75 @@ on_file_activated(GtkTreeView *view, GtkTreePath *tpath, GtkTreeViewColumn *col,
     fetch_selected(w, NULL);
 }
 
+/* Dragging files out: the X Direct Save protocol (XDS), which Files and the desktop speak.
+ * A text/uri-list would only hand them sftp:// addresses to copy themselves, unverified; with
+ * XDS the drop target names the file it wants (a URI in the XdndDirectSave0 property of the
+ * drag's source window, where drag-begin put the name proposed), and porch-tray fetches the
+ * selection there, verified and resumable as every download. */
+#define XDS_PROPERTY "XdndDirectSave0"
+
+static void
+on_files_drag_begin(GtkWidget *view, GdkDragContext *context, gpointer data)
+{
+    View *w = data;
+    g_autoptr(GPtrArray) paths = selected_file_paths(w);
+    g_autofree char *name = NULL;
+
+    if (paths->len == 0)
+        return;
+    name = g_path_get_basename(g_ptr_array_index(paths, 0));
+    gdk_property_change(gdk_drag_context_get_source_window(context),
+                        gdk_atom_intern_static_string(XDS_PROPERTY),
+                        gdk_atom_intern_static_string("text/plain"), 8, GDK_PROP_MODE_REPLACE,
+                        (const guchar *)name, (int)strlen(name));
+}
+
+/* Fetches the selection into the local folder of @uri (the file a drop target named). */
+static gboolean
+drop_to(View *w, const char *uri)
+{
+    g_autofree char *path = g_filename_from_uri(uri, NULL, NULL);
+    g_autofree char *dir = NULL;
+
+    if (path == NULL || w->browse_host == NULL)
+        return FALSE; /* not a local folder: the target gets "E" */
+    dir = g_path_get_dirname(path);
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+        return FALSE;
+    fetch_selected(w, dir);
+    return TRUE;
+}
+
+static void
+on_files_drag_data_get(GtkWidget *view, GdkDragContext *context, GtkSelectionData *selection,
+                       guint info, guint time, gpointer data)
+{
+    View *w = data;
+    GdkAtom xds = gdk_atom_intern_static_string(XDS_PROPERTY);
+    guchar *prop = NULL;
+    gint length = 0;
+    gboolean ok = FALSE;
+
+    if (gtk_selection_data_get_target(selection) != xds)
+        return;
+    if (gdk_property_get(gdk_drag_context_get_source_window(context), xds,
+                         gdk_atom_intern_static_string("text/plain"), 0, 4096, FALSE, NULL, NULL,
+                         &length, &prop) &&
+        prop != NULL) {
+        g_autofree char *uri = g_strndup((const char *)prop, (gsize)length);
+        ok = drop_to(w, uri);
+    }
+    g_free(prop);
+    gtk_selection_data_set(selection, xds, 8, (const guchar *)(ok ? "S" : "E"), 1);
+}
+
+static void
+on_files_drag_end(GtkWidget *view, GdkDragContext *context, gpointer data)
+{
+    gdk_property_delete(gdk_drag_context_get_source_window(context),
+                        gdk_atom_intern_static_string(XDS_PROPERTY));
+}
+
 static gboolean
 on_files_key(GtkWidget *widget, GdkEventKey *event, gpointer data)
 {
@@ -1372,6 +1441,15 @@ build_folder_page(View *w)
     gtk_tree_view_set_search_column(w->files_view, FCOL_NAME);
     g_signal_connect(w->files_view, "row-activated", G_CALLBACK(on_file_activated), w);
     g_signal_connect(w->files_view, "key-press-event", G_CALLBACK(on_files_key), w);
+    {
+        static const GtkTargetEntry drag_targets[] = {
+                {.target = (char *)XDS_PROPERTY, .flags = GTK_TARGET_OTHER_APP}};
+        gtk_tree_view_enable_model_drag_source(w->files_view, GDK_BUTTON1_MASK, drag_targets,
+                                               G_N_ELEMENTS(drag_targets), GDK_ACTION_COPY);
+        g_signal_connect_after(w->files_view, "drag-begin", G_CALLBACK(on_files_drag_begin), w);
+        g_signal_connect(w->files_view, "drag-data-get", G_CALLBACK(on_files_drag_data_get), w);
+        g_signal_connect(w->files_view, "drag-end", G_CALLBACK(on_files_drag_end), w);
+    }
     gtk_box_pack_start(GTK_BOX(page), scrolled(GTK_WIDGET(w->files_view)), TRUE, TRUE, 0);
 
     row_add(row, button("_Download", "Download into Downloads",
@@ -2048,6 +2126,12 @@ porch_tray_window_browse(PorchTrayWindow *self, const char *host, const char *pa
     if (self->view == NULL)
         porch_tray_window_show(self);
     browse(self->view, host, path, HISTORY_CLEAR);
+}
+
+gboolean
+porch_tray_window_drop_to(PorchTrayWindow *self, const char *uri)
+{
+    return self->view != NULL && drop_to(self->view, uri);
 }
 
 gboolean

@@ -1,9 +1,10 @@
 // test-tray-window.cc — porch-tray's window (gui/tray-window.c) as a user meets it, on the test
 // LAN under Xvfb: each state's page and its text (no neighbours yet and why, a neighbour to
 // select, a neighbour's shares, a neighbour whose key changed), the folder view's keyboard
-// (Enter opens a folder and downloads a file, Backspace and Alt+Up go up), the window's size
-// and the last neighbour remembered (GSettings, the memory backend), and the leaflet folded at
-// 360 px. Every state is saved as a PNG under tests/artifacts/ in the build folder, for review.
+// (Enter opens a folder and downloads a file, Backspace and Alt+Up go up), a file dragged out
+// (XDS), the window's size and the last neighbour remembered (GSettings, the memory backend), and
+// the leaflet folded at 360 px. Every state is saved as a PNG under tests/artifacts/ in the build
+// folder, for review.
 #include <handy.h>
 
 #include "tray-fixture.h"
@@ -282,6 +283,74 @@ TEST_F(TrayWindowTest, FolderViewKeyboardOpensGoesUpAndDownloads)
             30))
             << "Enter on a.txt did not download it";
     EXPECT_TRUE(Listed("a.txt")) << "downloading a file stays in its folder";
+}
+
+void
+OnSelectionReceived(GtkWidget *, GtkSelectionData *data, guint, gpointer out)
+{
+    const guchar *bytes = gtk_selection_data_get_data(data);
+    int length = gtk_selection_data_get_length(data);
+    *static_cast<std::string *>(out) =
+            length > 0 ? std::string(reinterpret_cast<const char *>(bytes), length) : "(none)";
+}
+
+// A drag of a file out of the folder view, as Files takes it (XDS): porch-tray proposes the
+// name, the target names where it goes and asks for the data; porch-tray fetches it there.
+// The drag is started with GTK's API and the target's request is a selection conversion,
+// which GTK hands to the drag's source as a drag-data-get.
+TEST_F(TrayWindowTest, DraggingAFileOutFetchesItWhereItIsDropped)
+{
+    g_autoptr(PorchNeighbour) alice = WaitForAlice();
+    ASSERT_NE(alice, nullptr);
+    ASSERT_TRUE(porch_tray_select_neighbour(tray_, kHost));
+    porch_tray_browse(tray_, kHost, "/Public/tree");
+    ASSERT_TRUE(IterateUntil([&] { return Listed("a.txt"); }, 20));
+    GtkTreeView *files = porch_tray_get_folder_view(tray_);
+    ASSERT_TRUE(CursorOn(files, "a.txt"));
+
+    GdkAtom xds = gdk_atom_intern_static_string("XdndDirectSave0");
+    g_autoptr(GtkTargetList) targets = gtk_target_list_new(nullptr, 0);
+    gtk_target_list_add(targets, xds, 0, 0);
+    GdkDragContext *context = gtk_drag_begin_with_coordinates(GTK_WIDGET(files), targets,
+                                                              GDK_ACTION_COPY, 1, nullptr, 10, 10);
+    ASSERT_NE(context, nullptr);
+    GdkWindow *source = gdk_drag_context_get_source_window(context);
+    guchar *prop = nullptr;
+    gint length = 0;
+    ASSERT_TRUE(gdk_property_get(source, xds, gdk_atom_intern_static_string("text/plain"), 0, 4096,
+                                 FALSE, nullptr, nullptr, &length, &prop));
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(prop), length), "a.txt")
+            << "the name proposed to the drop target";
+    g_free(prop);
+
+    // the target: where the file goes, then its request
+    std::string dropped = home_ + "/dropped";
+    fs::create_directories(dropped);
+    g_autofree char *uri = g_filename_to_uri((dropped + "/a.txt").c_str(), nullptr, nullptr);
+    gdk_property_change(source, xds, gdk_atom_intern_static_string("text/plain"), 8,
+                        GDK_PROP_MODE_REPLACE, reinterpret_cast<const guchar *>(uri),
+                        static_cast<int>(strlen(uri)));
+    GtkWidget *target = gtk_invisible_new();
+    gtk_widget_realize(target);
+    std::string reply;
+    g_signal_connect(target, "selection-received", G_CALLBACK(OnSelectionReceived), &reply);
+    ASSERT_TRUE(gtk_selection_convert(target, gdk_atom_intern_static_string("XdndSelection"), xds,
+                                      GDK_CURRENT_TIME));
+    EXPECT_TRUE(IterateUntil([&] { return !reply.empty(); }, 10));
+    EXPECT_EQ(reply, "S") << "XDS: S for a fetch started";
+    EXPECT_TRUE(IterateUntil(
+            [&] {
+                return porch_tray_transfers_running(tray_) == 0 &&
+                       ReadFile(dropped + "/a.txt") == "a\n";
+            },
+            30))
+            << "the dragged file did not land where it was dropped";
+    EXPECT_FALSE(Exists(downloads_ + "/a.txt")) << "it went to Downloads instead";
+
+    // A target that is not a local folder gets E, and nothing is fetched.
+    EXPECT_FALSE(porch_tray_drop_to(tray_, "sftp://elsewhere/a.txt"));
+    gtk_drag_cancel(context);
+    gtk_widget_destroy(target);
 }
 
 TEST_F(TrayWindowTest, ARunningTransferShowsInTheHeaderBarsPopover)
