@@ -85,6 +85,9 @@ GtkTreeView *porch_tray_get_folder_view(PorchTray *tray);
 void porch_tray_browse(PorchTray *tray, const char *host, const char *path);
 /* TRUE while a folder listing is under way. */
 gboolean porch_tray_is_listing(PorchTray *tray);
+/* Drags of the folder view's selection out (to Files, the desktop) fetch it, verified, into
+ * the folder the drop target names (XDS); this is that step, for @uri the target named. */
+gboolean porch_tray_drop_to(PorchTray *tray, const char *uri);
 
 /* ---- transfers (tray-transfers.h) ------------------------------------------------------- */
 

@@ -194,6 +194,12 @@ porch_tray_is_listing(PorchTray *tray)
     return porch_tray_window_is_listing(tray->window);
 }
 
+gboolean
+porch_tray_drop_to(PorchTray *tray, const char *uri)
+{
+    return porch_tray_window_drop_to(tray->window, uri);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Transfers */
 

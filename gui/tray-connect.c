@@ -240,11 +240,14 @@ porch_tray_contact_failed(PorchTrayModel *model, const char *host, const GError 
     if (g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_HOST_KEY_CHANGED) ||
         g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_HOST_KEY_MISMATCH)) {
         g_autoptr(PorchNeighbour) n = porch_tray_model_find_neighbour(model, host);
-        GtkWidget *d = gtk_message_dialog_new(porch_tray_model_get_dialog_parent(model),
-                                              GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                              GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
-                                              "Refused: “%s” is not who it was",
-                                              n != NULL ? porch_neighbour_get_name(n) : host);
+        GtkWidget *d;
+
+        porch_tray_model_set_key_changed(model, host, error->message);
+        d = gtk_message_dialog_new(porch_tray_model_get_dialog_parent(model),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
+                                   "Refused: “%s” is not who it was",
+                                   n != NULL ? porch_neighbour_get_name(n) : host);
         gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s", error->message);
         gtk_window_set_title(GTK_WINDOW(d), "Porch — key changed");
         atk_object_set_name(gtk_widget_get_accessible(d), "Warning: a neighbour's key changed");

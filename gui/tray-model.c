@@ -67,9 +67,10 @@ static void
 porch_tray_model_init(PorchTrayModel *self)
 {
     self->context = g_main_context_ref_thread_default();
-    self->neighbours = gtk_list_store_new(
-            PORCH_TRAY_NCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT,
-            G_TYPE_STRING, PORCH_TYPE_NEIGHBOUR, G_TYPE_BOOLEAN, G_TYPE_BOOLEAN, G_TYPE_STRING);
+    self->neighbours =
+            gtk_list_store_new(PORCH_TRAY_NCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+                               G_TYPE_UINT, G_TYPE_STRING, PORCH_TYPE_NEIGHBOUR, G_TYPE_BOOLEAN,
+                               G_TYPE_BOOLEAN, G_TYPE_STRING, G_TYPE_STRING);
     gtk_tree_sortable_set_sort_column_id(GTK_TREE_SORTABLE(self->neighbours), PORCH_TRAY_NCOL_NAME,
                                          GTK_SORT_ASCENDING);
     self->transfers = gtk_list_store_new(PORCH_TRAY_TCOL_COUNT, G_TYPE_UINT, G_TYPE_STRING,
@@ -310,6 +311,16 @@ set_neighbour_row(PorchTrayModel *self, GtkTreeIter *iter, PorchNeighbour *n)
                        : has_printer_service(n)    ? "printer"
                                                    : "network-server";
 
+    g_autofree char *key_changed = NULL;
+
+    /* a refused key stays shown until a contact succeeds: a new announcement does not clear it */
+    gtk_tree_model_get(GTK_TREE_MODEL(self->neighbours), iter, PORCH_TRAY_NCOL_KEY_CHANGED,
+                       &key_changed, -1);
+    if (key_changed != NULL) {
+        icon = "security-low";
+        g_free(detail);
+        detail = g_strdup("key changed");
+    }
     porch_neighbour_get_shares(n, &shares);
     gtk_list_store_set(self->neighbours, iter, PORCH_TRAY_NCOL_NAME, porch_neighbour_get_name(n),
                        PORCH_TRAY_NCOL_ADDRESS, address, PORCH_TRAY_NCOL_ICON, icon,
@@ -393,12 +404,41 @@ porch_tray_model_set_reachable(PorchTrayModel *self, const char *host)
 
     if (!find_neighbour_row(self, host, &iter))
         return;
+    g_autofree char *key_changed = NULL;
+
     gtk_tree_model_get(GTK_TREE_MODEL(self->neighbours), &iter, PORCH_TRAY_NCOL_UNREACHABLE,
-                       &unreachable, PORCH_TRAY_NCOL_NEIGHBOUR, &n, -1);
-    if (!unreachable || n == NULL)
+                       &unreachable, PORCH_TRAY_NCOL_NEIGHBOUR, &n, PORCH_TRAY_NCOL_KEY_CHANGED,
+                       &key_changed, -1);
+    if ((!unreachable && key_changed == NULL) || n == NULL)
         return;
+    gtk_list_store_set(self->neighbours, &iter, PORCH_TRAY_NCOL_KEY_CHANGED, NULL, -1);
     set_neighbour_row(self, &iter, n);
     g_signal_emit(self, signals[SIGNAL_NEIGHBOUR_CHANGED], 0, host);
+}
+
+void
+porch_tray_model_set_key_changed(PorchTrayModel *self, const char *host, const char *why)
+{
+    GtkTreeIter iter;
+
+    if (!find_neighbour_row(self, host, &iter))
+        return;
+    gtk_list_store_set(self->neighbours, &iter, PORCH_TRAY_NCOL_KEY_CHANGED, why,
+                       PORCH_TRAY_NCOL_ICON, "security-low", PORCH_TRAY_NCOL_DETAIL, "key changed",
+                       -1);
+    g_signal_emit(self, signals[SIGNAL_NEIGHBOUR_CHANGED], 0, host);
+}
+
+char *
+porch_tray_model_get_key_changed(PorchTrayModel *self, const char *host)
+{
+    GtkTreeIter iter;
+    char *why = NULL;
+
+    if (find_neighbour_row(self, host, &iter))
+        gtk_tree_model_get(GTK_TREE_MODEL(self->neighbours), &iter, PORCH_TRAY_NCOL_KEY_CHANGED,
+                           &why, -1);
+    return why;
 }
 
 const char *

@@ -25,6 +25,7 @@ enum {
     PORCH_TRAY_NCOL_IS_PORCH,    /* gboolean: runs Porch */
     PORCH_TRAY_NCOL_UNREACHABLE, /* gboolean: a contact failed since it was last seen */
     PORCH_TRAY_NCOL_DETAIL,      /* gchararray: "2 shares, 1 printer" or "unreachable" */
+    PORCH_TRAY_NCOL_KEY_CHANGED, /* gchararray: why its key was refused (NULL: it was not) */
     PORCH_TRAY_NCOL_COUNT
 };
 
@@ -103,6 +104,12 @@ gboolean porch_tray_model_is_unreachable(PorchTrayModel *self, const char *host)
 void porch_tray_model_set_unreachable(PorchTrayModel *self, const char *host, const char *why);
 /* A contact with @host succeeded: a row marked unreachable shows its snapshot again. */
 void porch_tray_model_set_reachable(PorchTrayModel *self, const char *host);
+/* A contact with @host was refused because its key is not the pinned one (@why: the error's
+ * message, which says what to do). The mark stays until the neighbour is seen again with a
+ * new snapshot or a contact succeeds. */
+void porch_tray_model_set_key_changed(PorchTrayModel *self, const char *host, const char *why);
+/* Why @host's key was refused (a new string), or NULL when it was not. */
+char *porch_tray_model_get_key_changed(PorchTrayModel *self, const char *host);
 
 /* Why the neighbours cannot be seen (NULL: they can). */
 const char *porch_tray_model_get_browse_error(PorchTrayModel *self);

@@ -3,8 +3,10 @@
  * share (back, up, path bar; sizes and dates), and the transfers. Folder listings run in GTask
  * worker threads over one connection per browsed neighbour; nothing here waits on the
  * network (see tray-window.h). */
+#include <handy.h>
 #include <string.h>
 
+#include "porch-identity.h"
 #include "porch-neighbour-client.h"
 #include "tray-connect.h"
 #include "tray-transfers.h"
@@ -24,6 +26,10 @@ typedef struct {
     PorchTrayWindow *owner;
     GtkWidget *window;
     GtkWidget *state_label;
+    /* the frame: header bar, the leaflet of the sidebar and the content, the status pages */
+    GtkWidget *header, *leaflet, *sidebar, *content, *back_to_list;
+    GtkWidget *search_bar, *search_entry, *search_button, *transfers_button;
+    GtkWidget *empty_page, *why_button, *key_page, *key_detail;
     GtkTreeView *neighbours_view, *devices_view;
     GtkTreeModel *porch_filter, *device_filter;
     GtkWidget *stack;
@@ -45,8 +51,13 @@ typedef struct {
     guint listing;
     BrowseConn *conn;
     char *conn_host;
-    /* transfers */
-    GtkTreeView *transfers_view;
+    /* transfers: a row each, by id */
+    GtkWidget *transfers_list;
+    GHashTable *transfer_rows;
+    /* what is remembered: the size, and the neighbour to show again when it shows up */
+    int width, height;
+    gboolean maximized;
+    char *restore_host;
 } View;
 
 static void
@@ -80,7 +91,8 @@ struct _PorchTrayWindow {
     GObject parent_instance;
     PorchTrayModel *model;
     PorchTrayPrinting *printing;
-    View *view; /* while the window is open */
+    GSettings *settings; /* NULL when the schema is not installed: nothing is remembered */
+    View *view;          /* while the window is open */
 };
 
 G_DEFINE_FINAL_TYPE(PorchTrayWindow, porch_tray_window, G_TYPE_OBJECT)
@@ -172,6 +184,69 @@ fill_neighbour_page(View *w)
     gtk_widget_set_visible(w->services_box, count > 0);
 }
 
+/* The empty page says why nothing is shown: the neighbours cannot be seen, there are none yet,
+ * or none is selected. */
+static void
+update_empty_page(View *w)
+{
+    const char *error = porch_tray_model_get_browse_error(w->owner->model);
+    GtkTreeModel *all = GTK_TREE_MODEL(porch_tray_model_get_neighbours(w->owner->model));
+    HdyStatusPage *page = HDY_STATUS_PAGE(w->empty_page);
+
+    if (error != NULL) {
+        hdy_status_page_set_icon_name(page, "network-error-symbolic");
+        hdy_status_page_set_title(page, "Cannot see the neighbours");
+        hdy_status_page_set_description(page, error);
+        gtk_widget_show(w->why_button);
+    } else if (gtk_tree_model_iter_n_children(all, NULL) == 0) {
+        hdy_status_page_set_icon_name(page, "network-workgroup-symbolic");
+        hdy_status_page_set_title(page, "No neighbours yet");
+        hdy_status_page_set_description(page,
+                                        "Computers on this network that run Porch show up here "
+                                        "by themselves, and so do printers and other devices.");
+        gtk_widget_show(w->why_button);
+    } else {
+        hdy_status_page_set_icon_name(page, "network-workgroup-symbolic");
+        hdy_status_page_set_title(page, "Select a neighbour");
+        hdy_status_page_set_description(page, "Its shares and printers show here.");
+        gtk_widget_hide(w->why_button);
+    }
+}
+
+/* The text of the key-changed page about the neighbour named @name; @why says what to do. */
+static char *
+key_changed_text(const char *name)
+{
+    return g_strdup_printf("“%s” answered with another key than the one pinned on first "
+                           "contact, so Porch refused to talk to it. Either it was reinstalled, "
+                           "or another computer is pretending to be it.\n\n"
+                           "Ask its owner. If it was reinstalled, remove the old key as said "
+                           "below, then open it again to trust its new key. If not, do not "
+                           "use it.",
+                           name);
+}
+
+/* Shows what is known of the selected neighbour: its page, or why it was refused. */
+static void
+show_selected_page(View *w)
+{
+    g_autoptr(PorchNeighbour) n = selected_neighbour(w);
+    g_autofree char *why =
+            w->host != NULL ? porch_tray_model_get_key_changed(w->owner->model, w->host) : NULL;
+
+    if (w->host == NULL) {
+        update_empty_page(w);
+        gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "empty");
+    } else if (why != NULL) {
+        g_autofree char *text = key_changed_text(n != NULL ? porch_neighbour_get_name(n) : w->host);
+        hdy_status_page_set_description(HDY_STATUS_PAGE(w->key_page), text);
+        gtk_label_set_text(GTK_LABEL(w->key_detail), why);
+        gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "key-changed");
+    } else {
+        gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "neighbour");
+    }
+}
+
 static void
 show_neighbour(View *w, const char *host)
 {
@@ -179,8 +254,15 @@ show_neighbour(View *w, const char *host)
         g_free(w->host);
         w->host = g_strdup(host);
     }
+    if (host != NULL) {
+        g_clear_pointer(&w->restore_host, g_free);
+        if (w->owner->settings != NULL)
+            g_settings_set_string(w->owner->settings, "last-neighbour", host);
+    }
     fill_neighbour_page(w);
-    gtk_stack_set_visible_child_name(GTK_STACK(w->stack), host != NULL ? "neighbour" : "empty");
+    show_selected_page(w);
+    if (host != NULL)
+        hdy_leaflet_set_visible_child(HDY_LEAFLET(w->leaflet), w->content);
 }
 
 static void
@@ -207,9 +289,25 @@ static void
 on_neighbour_changed(PorchTrayModel *model, const char *host, gpointer data)
 {
     View *w = PORCH_TRAY_WINDOW(data)->view;
+    const char *page;
+    g_autofree char *why = NULL;
 
-    if (w != NULL && g_strcmp0(w->host, host) == 0)
-        fill_neighbour_page(w);
+    if (w == NULL)
+        return;
+    update_empty_page(w);
+    /* the neighbour shown last, back: shown again unless the user chose another meanwhile */
+    if (w->host == NULL && g_strcmp0(w->restore_host, host) == 0 &&
+        porch_tray_window_select_neighbour(PORCH_TRAY_WINDOW(data), host))
+        return;
+    if (g_strcmp0(w->host, host) != 0)
+        return;
+    fill_neighbour_page(w);
+    /* a refused key shows at once, and its page goes when a contact succeeds; a folder being
+     * browsed stays */
+    page = gtk_stack_get_visible_child_name(GTK_STACK(w->stack));
+    why = porch_tray_model_get_key_changed(w->owner->model, host);
+    if (g_strcmp0(page, "folder") != 0 || why != NULL)
+        show_selected_page(w);
 }
 
 /* The state line says why the neighbours cannot be seen, if they cannot. */
@@ -225,6 +323,7 @@ show_browse_error(View *w)
     } else {
         gtk_widget_hide(w->state_label);
     }
+    update_empty_page(w);
 }
 
 /* The URI of the row selected in @view (SCOL_URI), or NULL. */
@@ -495,8 +594,11 @@ show_listing(View *w, ListJob *j, GPtrArray *files, const GError *error)
 
             if (is_dir != dirs)
                 continue;
-            gtk_list_store_insert_with_values(w->files, NULL, -1, FCOL_ICON,
-                                              is_dir ? "folder" : "text-x-generic", FCOL_NAME, name,
+            g_autofree char *type = is_dir ? g_strdup("inode/directory")
+                                           : g_content_type_guess(name, NULL, 0, NULL);
+            g_autoptr(GIcon) icon = g_content_type_get_icon(type);
+
+            gtk_list_store_insert_with_values(w->files, NULL, -1, FCOL_ICON, icon, FCOL_NAME, name,
                                               FCOL_SIZE_TEXT, size, FCOL_DATE, date, FCOL_IS_DIR,
                                               is_dir, FCOL_SIZE, f->size, -1);
         }
@@ -611,35 +713,51 @@ on_up(GtkWidget *b, gpointer data)
     browse(w, host, parent, HISTORY_PUSH);
 }
 
+/* The remote path of the folder view's row @iter, and whether it is a folder. */
 static char *
-selected_file_path(View *w, gboolean *ret_is_dir)
+row_path(View *w, GtkTreeIter *iter, gboolean *ret_is_dir)
 {
-    GtkTreeModel *model;
-    GtkTreeIter iter;
     g_autofree char *name = NULL;
     gboolean is_dir = FALSE;
 
-    if (!gtk_tree_selection_get_selected(gtk_tree_view_get_selection(w->files_view), &model, &iter))
-        return NULL;
-    gtk_tree_model_get(model, &iter, FCOL_NAME, &name, FCOL_IS_DIR, &is_dir, -1);
+    gtk_tree_model_get(GTK_TREE_MODEL(w->files), iter, FCOL_NAME, &name, FCOL_IS_DIR, &is_dir, -1);
     if (ret_is_dir != NULL)
         *ret_is_dir = is_dir;
     return g_build_path("/", w->browse_path, name, NULL);
 }
 
+/* The remote paths of the rows selected in the folder view (none: an empty array). */
+static GPtrArray *
+selected_file_paths(View *w)
+{
+    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+    GList *rows =
+            gtk_tree_selection_get_selected_rows(gtk_tree_view_get_selection(w->files_view), NULL);
+
+    for (GList *l = rows; l != NULL; l = l->next) {
+        GtkTreeIter iter;
+        if (gtk_tree_model_get_iter(GTK_TREE_MODEL(w->files), &iter, l->data))
+            g_ptr_array_add(paths, row_path(w, &iter, NULL));
+    }
+    g_list_free_full(rows, (GDestroyNotify)gtk_tree_path_free);
+    return paths;
+}
+
+/* Downloads the selected files and folders (nothing selected: the folder shown) into
+ * @dest_dir (NULL: Downloads), a transfer each. */
 static void
 fetch_selected(View *w, const char *dest_dir)
 {
-    g_autofree char *path = selected_file_path(w, NULL);
+    g_autoptr(GPtrArray) paths = selected_file_paths(w);
     g_autoptr(PorchNeighbour) n =
             w->browse_host != NULL
                     ? porch_tray_model_find_neighbour(w->owner->model, w->browse_host)
                     : NULL;
 
-    if (path == NULL)
-        path = g_strdup(w->browse_path); /* nothing selected: this folder */
-    if (path != NULL && n != NULL)
-        porch_tray_transfer_start(w->owner->model, n, path, dest_dir);
+    if (paths->len == 0 && w->browse_path != NULL)
+        g_ptr_array_add(paths, g_strdup(w->browse_path));
+    for (guint i = 0; n != NULL && i < paths->len; i++)
+        porch_tray_transfer_start(w->owner->model, n, g_ptr_array_index(paths, i), dest_dir);
 }
 
 static void
@@ -666,8 +784,8 @@ on_fetch_to(GtkWidget *b, gpointer data)
 {
     View *w = data;
     GtkFileChooserNative *d = gtk_file_chooser_native_new(
-            "Fetch into folder", GTK_WINDOW(w->window), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-            "_Fetch here", "_Cancel");
+            "Download into folder", GTK_WINDOW(w->window), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+            "_Download here", "_Cancel");
 
     g_signal_connect(d, "response", G_CALLBACK(on_fetch_to_response), w);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
@@ -701,20 +819,94 @@ on_folder_open_in_files(GtkWidget *b, gpointer data)
         }
 }
 
+/* Double-click or Enter: a folder opens; a file is downloaded, with the rest of the selection. */
 static void
 on_file_activated(GtkTreeView *view, GtkTreePath *tpath, GtkTreeViewColumn *col, gpointer data)
 {
     View *w = data;
+    GtkTreeIter iter;
     gboolean is_dir = FALSE;
-    g_autofree char *path = selected_file_path(w, &is_dir);
+    g_autofree char *path = NULL;
     g_autofree char *host = g_strdup(w->browse_host);
 
-    if (path == NULL)
+    if (!gtk_tree_model_get_iter(GTK_TREE_MODEL(w->files), &iter, tpath))
         return;
-    if (is_dir)
+    path = row_path(w, &iter, &is_dir);
+    if (is_dir) {
         browse(w, host, path, HISTORY_PUSH);
-    else
-        fetch_selected(w, NULL);
+        return;
+    }
+    gtk_tree_selection_select_iter(gtk_tree_view_get_selection(w->files_view), &iter);
+    fetch_selected(w, NULL);
+}
+
+/* Dragging files out: the X Direct Save protocol (XDS), which Files and the desktop speak.
+ * A text/uri-list would only hand them sftp:// addresses to copy themselves, unverified; with
+ * XDS the drop target names the file it wants (a URI in the XdndDirectSave0 property of the
+ * drag's source window, where drag-begin put the name proposed), and porch-tray fetches the
+ * selection there, verified and resumable as every download. */
+#define XDS_PROPERTY "XdndDirectSave0"
+
+static void
+on_files_drag_begin(GtkWidget *view, GdkDragContext *context, gpointer data)
+{
+    View *w = data;
+    g_autoptr(GPtrArray) paths = selected_file_paths(w);
+    g_autofree char *name = NULL;
+
+    if (paths->len == 0)
+        return;
+    name = g_path_get_basename(g_ptr_array_index(paths, 0));
+    gdk_property_change(gdk_drag_context_get_source_window(context),
+                        gdk_atom_intern_static_string(XDS_PROPERTY),
+                        gdk_atom_intern_static_string("text/plain"), 8, GDK_PROP_MODE_REPLACE,
+                        (const guchar *)name, (int)strlen(name));
+}
+
+/* Fetches the selection into the local folder of @uri (the file a drop target named). */
+static gboolean
+drop_to(View *w, const char *uri)
+{
+    g_autofree char *path = g_filename_from_uri(uri, NULL, NULL);
+    g_autofree char *dir = NULL;
+
+    if (path == NULL || w->browse_host == NULL)
+        return FALSE; /* not a local folder: the target gets "E" */
+    dir = g_path_get_dirname(path);
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+        return FALSE;
+    fetch_selected(w, dir);
+    return TRUE;
+}
+
+static void
+on_files_drag_data_get(GtkWidget *view, GdkDragContext *context, GtkSelectionData *selection,
+                       guint info, guint time, gpointer data)
+{
+    View *w = data;
+    GdkAtom xds = gdk_atom_intern_static_string(XDS_PROPERTY);
+    guchar *prop = NULL;
+    gint length = 0;
+    gboolean ok = FALSE;
+
+    if (gtk_selection_data_get_target(selection) != xds)
+        return;
+    if (gdk_property_get(gdk_drag_context_get_source_window(context), xds,
+                         gdk_atom_intern_static_string("text/plain"), 0, 4096, FALSE, NULL, NULL,
+                         &length, &prop) &&
+        prop != NULL) {
+        g_autofree char *uri = g_strndup((const char *)prop, (gsize)length);
+        ok = drop_to(w, uri);
+    }
+    g_free(prop);
+    gtk_selection_data_set(selection, xds, 8, (const guchar *)(ok ? "S" : "E"), 1);
+}
+
+static void
+on_files_drag_end(GtkWidget *view, GdkDragContext *context, gpointer data)
+{
+    gdk_property_delete(gdk_drag_context_get_source_window(context),
+                        gdk_atom_intern_static_string(XDS_PROPERTY));
 }
 
 static gboolean
@@ -736,36 +928,138 @@ on_files_key(GtkWidget *widget, GdkEventKey *event, gpointer data)
 /* ------------------------------------------------------------------------------------------
  * Transfers */
 
+/* One row of the transfers list: what is fetched, its progress bar, its rate and time left
+ * (or how it ended), a cancel button while it runs, "Open folder" when it is done. */
+typedef struct {
+    guint id;
+    GtkWidget *row, *name, *bar, *detail, *cancel, *open;
+    char *dest;
+} TransferRow;
+
+static void
+transfer_row_free(TransferRow *r)
+{
+    g_free(r->dest);
+    g_free(r);
+}
+
 static void
 on_transfer_cancel(GtkWidget *b, gpointer data)
 {
     View *w = data;
-    GtkTreeModel *model;
-    GtkTreeIter iter;
-    guint id = 0;
+    guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(b), "porch-transfer"));
 
-    if (gtk_tree_selection_get_selected(gtk_tree_view_get_selection(w->transfers_view), &model,
-                                        &iter)) {
-        gtk_tree_model_get(model, &iter, PORCH_TRAY_TCOL_ID, &id, -1);
-        porch_tray_model_transfer_cancel(w->owner->model, id);
-    }
+    porch_tray_model_transfer_cancel(w->owner->model, id);
 }
 
 static void
 on_transfer_open_folder(GtkWidget *b, gpointer data)
 {
     View *w = data;
-    g_autofree char *dest = selected_string(w->transfers_view, PORCH_TRAY_TCOL_DEST);
+    guint id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(b), "porch-transfer"));
+    TransferRow *r = g_hash_table_lookup(w->transfer_rows, GUINT_TO_POINTER(id));
     g_autofree char *dir = NULL;
     g_autoptr(GFile) file = NULL;
     g_autofree char *uri = NULL;
 
-    if (dest == NULL)
+    if (r == NULL || r->dest == NULL)
         return;
-    dir = g_path_get_dirname(dest);
+    dir = g_path_get_dirname(r->dest);
     file = g_file_new_for_path(dir);
     uri = g_file_get_uri(file);
     open_uri(w, uri);
+}
+
+static GtkWidget *
+transfer_button(const char *icon, guint id, GCallback cb, View *w)
+{
+    GtkWidget *b = gtk_button_new_from_icon_name(icon, GTK_ICON_SIZE_BUTTON);
+
+    g_object_set_data(G_OBJECT(b), "porch-transfer", GUINT_TO_POINTER(id));
+    g_signal_connect(b, "clicked", cb, w);
+    gtk_widget_set_valign(b, GTK_ALIGN_CENTER);
+    gtk_widget_set_no_show_all(b, TRUE);
+    return b;
+}
+
+static TransferRow *
+transfer_row_new(View *w, guint id)
+{
+    TransferRow *r = g_new0(TransferRow, 1);
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    GtkWidget *text = gtk_box_new(GTK_ORIENTATION_VERTICAL, 3);
+
+    r->id = id;
+    r->name = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(r->name), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(r->name), PANGO_ELLIPSIZE_MIDDLE);
+    r->bar = gtk_progress_bar_new();
+    r->detail = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(r->detail), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(r->detail), PANGO_ELLIPSIZE_END);
+    gtk_style_context_add_class(gtk_widget_get_style_context(r->detail), "dim-label");
+    gtk_box_pack_start(GTK_BOX(text), r->name, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(text), r->bar, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(text), r->detail, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), text, TRUE, TRUE, 0);
+    r->cancel = transfer_button("process-stop-symbolic", id, G_CALLBACK(on_transfer_cancel), w);
+    gtk_widget_set_tooltip_text(r->cancel, "Cancel; downloading it again resumes");
+    r->open = transfer_button("folder-open-symbolic", id, G_CALLBACK(on_transfer_open_folder), w);
+    gtk_widget_set_tooltip_text(r->open, "Open folder");
+    gtk_box_pack_end(GTK_BOX(box), r->open, FALSE, FALSE, 0);
+    gtk_box_pack_end(GTK_BOX(box), r->cancel, FALSE, FALSE, 0);
+    g_object_set(box, "margin", 6, NULL);
+    r->row = gtk_list_box_row_new();
+    gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(r->row), FALSE);
+    gtk_container_add(GTK_CONTAINER(r->row), box);
+    gtk_widget_show_all(r->row);
+    gtk_container_add(GTK_CONTAINER(w->transfers_list), r->row);
+    g_hash_table_insert(w->transfer_rows, GUINT_TO_POINTER(id), r);
+    return r;
+}
+
+/* The row of the transfer at @iter of the transfers model, made or brought up to date. */
+static void
+update_transfer_row(View *w, GtkTreeModel *model, GtkTreeIter *iter)
+{
+    guint id = 0;
+    int percent = 0, state = 0;
+    g_autofree char *name = NULL, *dest = NULL, *rate = NULL, *eta = NULL, *status = NULL;
+    g_autofree char *detail = NULL, *cancel = NULL, *open = NULL;
+    TransferRow *r;
+    gboolean running;
+
+    gtk_tree_model_get(model, iter, PORCH_TRAY_TCOL_ID, &id, PORCH_TRAY_TCOL_NAME, &name,
+                       PORCH_TRAY_TCOL_DEST, &dest, PORCH_TRAY_TCOL_PERCENT, &percent,
+                       PORCH_TRAY_TCOL_RATE, &rate, PORCH_TRAY_TCOL_ETA, &eta,
+                       PORCH_TRAY_TCOL_STATUS, &status, PORCH_TRAY_TCOL_STATE, &state, -1);
+    if (id == 0)
+        return;
+    r = g_hash_table_lookup(w->transfer_rows, GUINT_TO_POINTER(id));
+    if (r == NULL)
+        r = transfer_row_new(w, id);
+    running = state == PORCH_TRAY_TRANSFER_RUNNING;
+    gtk_label_set_text(GTK_LABEL(r->name), name != NULL ? name : "");
+    gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(r->bar), CLAMP(percent, 0, 100) / 100.0);
+    if (running && rate != NULL && *rate != '\0')
+        detail = g_strdup_printf("%s · %s", rate, eta != NULL ? eta : "");
+    else
+        detail = g_strdup(status != NULL ? status : "");
+    gtk_label_set_text(GTK_LABEL(r->detail), detail);
+    g_free(r->dest);
+    r->dest = g_strdup(dest);
+    cancel = g_strdup_printf("Cancel the transfer of %s", name != NULL ? name : "");
+    open = g_strdup_printf("Open the folder of %s", name != NULL ? name : "");
+    a11y(r->cancel, cancel);
+    a11y(r->open, open);
+    gtk_widget_set_visible(r->cancel, running);
+    gtk_widget_set_visible(r->open, state == PORCH_TRAY_TRANSFER_DONE && dest != NULL);
+}
+
+static void
+on_transfer_changed(GtkTreeModel *model, GtkTreePath *path, GtkTreeIter *iter, gpointer data)
+{
+    update_transfer_row(data, model, iter);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -834,7 +1128,8 @@ text_column(GtkTreeView *v, const char *title, int column, gboolean expand)
 }
 
 static void
-icon_text_column(GtkTreeView *v, const char *title, int icon_col, int text_col)
+icon_text_column(GtkTreeView *v, const char *title, const char *icon_attribute, int icon_col,
+                 int text_col)
 {
     GtkTreeViewColumn *c = gtk_tree_view_column_new();
     GtkCellRenderer *icon = gtk_cell_renderer_pixbuf_new();
@@ -842,12 +1137,50 @@ icon_text_column(GtkTreeView *v, const char *title, int icon_col, int text_col)
 
     gtk_tree_view_column_set_title(c, title);
     gtk_tree_view_column_pack_start(c, icon, FALSE);
-    gtk_tree_view_column_add_attribute(c, icon, "icon-name", icon_col);
+    gtk_tree_view_column_add_attribute(c, icon, icon_attribute, icon_col);
     gtk_tree_view_column_pack_start(c, text, TRUE);
     gtk_tree_view_column_add_attribute(c, text, "text", text_col);
     gtk_tree_view_column_set_expand(c, TRUE);
     gtk_tree_view_column_set_resizable(c, TRUE);
     gtk_tree_view_append_column(v, c);
+}
+
+/* A column of the same icon on every row. */
+static void
+fixed_icon_column(GtkTreeView *v, const char *icon_name)
+{
+    GtkCellRenderer *r = gtk_cell_renderer_pixbuf_new();
+
+    g_object_set(r, "icon-name", icon_name, "stock-size", GTK_ICON_SIZE_DND, "xpad", 6, "ypad", 6,
+                 NULL);
+    gtk_tree_view_append_column(v, gtk_tree_view_column_new_with_attributes("", r, NULL));
+}
+
+/* Whether the row's name holds what is typed in the search bar (case aside). */
+static gboolean
+matches_search(View *w, GtkTreeModel *model, GtkTreeIter *iter)
+{
+    const char *query =
+            w->search_entry != NULL ? gtk_entry_get_text(GTK_ENTRY(w->search_entry)) : "";
+    g_autofree char *name = NULL, *folded_name = NULL, *folded_query = NULL;
+
+    if (query[0] == '\0')
+        return TRUE;
+    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_NAME, &name, -1);
+    if (name == NULL)
+        return FALSE;
+    folded_name = g_utf8_casefold(name, -1);
+    folded_query = g_utf8_casefold(query, -1);
+    return strstr(folded_name, folded_query) != NULL;
+}
+
+static gboolean
+porch_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer data)
+{
+    gboolean is_porch = FALSE;
+
+    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_IS_PORCH, &is_porch, -1);
+    return is_porch && matches_search(data, model, iter);
 }
 
 static gboolean
@@ -856,22 +1189,112 @@ device_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer data)
     gboolean is_porch = TRUE;
 
     gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_IS_PORCH, &is_porch, -1);
-    return !is_porch;
+    return !is_porch && matches_search(data, model, iter);
+}
+
+static void
+on_search_changed(GtkSearchEntry *entry, gpointer data)
+{
+    View *w = data;
+
+    gtk_tree_model_filter_refilter(GTK_TREE_MODEL_FILTER(w->porch_filter));
+    gtk_tree_model_filter_refilter(GTK_TREE_MODEL_FILTER(w->device_filter));
+}
+
+/* A neighbour's row: its name, and under it what it offers ("3 shares · 1 printer"). */
+static void
+neighbour_text(GtkTreeViewColumn *c, GtkCellRenderer *r, GtkTreeModel *model, GtkTreeIter *iter,
+               gpointer data)
+{
+    g_autofree char *name = NULL, *detail = NULL, *markup = NULL;
+    g_autoptr(PorchNeighbour) n = NULL;
+    g_autoptr(GString) sub = g_string_new(NULL);
+
+    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_NAME, &name, PORCH_TRAY_NCOL_DETAIL, &detail,
+                       PORCH_TRAY_NCOL_NEIGHBOUR, &n, -1);
+    if (n != NULL && porch_neighbour_is_porch(n)) {
+        guint shares = 0, printers = 0;
+        porch_neighbour_get_shares(n, &shares);
+        porch_neighbour_get_printers(n, &printers);
+        g_string_append_printf(sub, "%u share%s", shares, shares == 1 ? "" : "s");
+        if (printers > 0)
+            g_string_append_printf(sub, " · %u printer%s", printers, printers == 1 ? "" : "s");
+    } else if (detail != NULL && !g_str_has_prefix(detail, "unreachable") &&
+               g_strcmp0(detail, "key changed") != 0) {
+        g_string_append(sub, detail);
+    }
+    markup = g_markup_printf_escaped("%s\n<small>%s</small>", name != NULL ? name : "", sub->str);
+    g_object_set(r, "markup", markup, NULL);
+}
+
+/* A neighbour's state badge: online, unreachable, or key changed. */
+static void
+neighbour_badge(GtkTreeViewColumn *c, GtkCellRenderer *r, GtkTreeModel *model, GtkTreeIter *iter,
+                gpointer data)
+{
+    gboolean unreachable = FALSE;
+    g_autofree char *key_changed = NULL;
+    const char *markup = "<small>online</small>";
+
+    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_UNREACHABLE, &unreachable,
+                       PORCH_TRAY_NCOL_KEY_CHANGED, &key_changed, -1);
+    if (key_changed != NULL)
+        markup = "<small><b><span foreground='#e01b24'>key changed</span></b></small>";
+    else if (unreachable)
+        markup = "<small><span foreground='#c64600'>unreachable</span></small>";
+    g_object_set(r, "markup", markup, NULL);
 }
 
 static GtkTreeView *
 neighbour_list(View *w, GtkTreeModel *filter, const char *accessible)
 {
     GtkTreeView *v = list_view(filter, accessible);
+    GtkTreeViewColumn *c = gtk_tree_view_column_new();
+    GtkCellRenderer *icon = gtk_cell_renderer_pixbuf_new();
+    GtkCellRenderer *text = gtk_cell_renderer_text_new();
+    GtkCellRenderer *badge = gtk_cell_renderer_text_new();
 
-    icon_text_column(v, "Name", PORCH_TRAY_NCOL_ICON, PORCH_TRAY_NCOL_NAME);
-    text_column(v, "Address", PORCH_TRAY_NCOL_ADDRESS, FALSE);
-    text_column(v, "Shares", PORCH_TRAY_NCOL_SHARES, FALSE);
-    text_column(v, "", PORCH_TRAY_NCOL_DETAIL, TRUE);
+    g_object_set(icon, "stock-size", GTK_ICON_SIZE_DND, "xpad", 6, "ypad", 6, NULL);
+    g_object_set(text, "ellipsize", PANGO_ELLIPSIZE_END, NULL);
+    g_object_set(badge, "xalign", 1.0, "xpad", 6, NULL);
+    gtk_tree_view_column_pack_start(c, icon, FALSE);
+    gtk_tree_view_column_add_attribute(c, icon, "icon-name", PORCH_TRAY_NCOL_ICON);
+    gtk_tree_view_column_pack_start(c, text, TRUE);
+    gtk_tree_view_column_set_cell_data_func(c, text, neighbour_text, NULL, NULL);
+    gtk_tree_view_column_pack_end(c, badge, FALSE);
+    gtk_tree_view_column_set_cell_data_func(c, badge, neighbour_badge, NULL, NULL);
+    gtk_tree_view_column_set_expand(c, TRUE);
+    gtk_tree_view_append_column(v, c);
+    gtk_tree_view_set_headers_visible(v, FALSE);
     gtk_tree_view_set_search_column(v, PORCH_TRAY_NCOL_NAME);
     g_signal_connect(gtk_tree_view_get_selection(v), "changed", G_CALLBACK(on_selection_changed),
                      w);
     return v;
+}
+
+/* A row of buttons that wraps when the window is narrow. */
+static GtkWidget *
+button_row(void)
+{
+    GtkWidget *row = gtk_flow_box_new();
+
+    gtk_flow_box_set_selection_mode(GTK_FLOW_BOX(row), GTK_SELECTION_NONE);
+    gtk_flow_box_set_column_spacing(GTK_FLOW_BOX(row), 6);
+    gtk_flow_box_set_row_spacing(GTK_FLOW_BOX(row), 6);
+    gtk_flow_box_set_max_children_per_line(GTK_FLOW_BOX(row), 8);
+    return row;
+}
+
+/* Adds @button to a button_row(); the row's own cell takes no focus, the button does. */
+static void
+row_add(GtkWidget *row, GtkWidget *button)
+{
+    GtkWidget *cell = gtk_flow_box_child_new();
+
+    gtk_widget_set_can_focus(cell, FALSE);
+    gtk_widget_set_halign(cell, GTK_ALIGN_START);
+    gtk_container_add(GTK_CONTAINER(cell), button);
+    gtk_container_add(GTK_CONTAINER(row), cell);
 }
 
 static GtkWidget *
@@ -882,11 +1305,14 @@ build_neighbour_page(View *w)
 
     w->title_label = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(w->title_label), 0);
-    gtk_style_context_add_class(gtk_widget_get_style_context(w->title_label), "title");
+    gtk_style_context_add_class(gtk_widget_get_style_context(w->title_label), "title-1");
+    gtk_label_set_ellipsize(GTK_LABEL(w->title_label), PANGO_ELLIPSIZE_END);
     w->info_label = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(w->info_label), 0);
     gtk_label_set_selectable(GTK_LABEL(w->info_label), TRUE);
     gtk_label_set_line_wrap(GTK_LABEL(w->info_label), TRUE);
+    gtk_label_set_line_wrap_mode(GTK_LABEL(w->info_label), PANGO_WRAP_WORD_CHAR);
+    gtk_label_set_max_width_chars(GTK_LABEL(w->info_label), 60);
     a11y(w->info_label, "Addresses and key fingerprint");
     gtk_box_pack_start(GTK_BOX(page), w->title_label, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->info_label, FALSE, FALSE, 0);
@@ -895,28 +1321,23 @@ build_neighbour_page(View *w)
     w->shares = gtk_list_store_new(SCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
                                    G_TYPE_STRING);
     w->shares_view = list_view(GTK_TREE_MODEL(w->shares), "Shares");
+    fixed_icon_column(w->shares_view, "folder-remote");
     text_column(w->shares_view, "Share", SCOL_NAME, TRUE);
+    gtk_tree_view_set_headers_visible(w->shares_view, FALSE);
     text_column(w->shares_view, "", SCOL_DETAIL, FALSE);
     g_signal_connect(w->shares_view, "row-activated", G_CALLBACK(on_share_activated), w);
     w->shares_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
     gtk_box_pack_start(GTK_BOX(w->shares_box), heading("_Shares", GTK_WIDGET(w->shares_view)),
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(w->shares_box), scrolled(GTK_WIDGET(w->shares_view)), TRUE, TRUE, 0);
-    row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("_Browse", "Browse the share", "Browse its folders in Porch",
-                              G_CALLBACK(on_share_browse), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Open in _Files", "Open the share in Files",
-                              "Open its sftp:// address in the file manager",
-                              G_CALLBACK(on_share_open), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Fetch _all", "Fetch the whole share",
-                              "Fetch the whole share into Downloads", G_CALLBACK(on_share_fetch),
-                              w),
-                       FALSE, FALSE, 0);
+    row = button_row();
+    row_add(row, button("_Browse", "Browse the share", "Browse its folders in Porch",
+                        G_CALLBACK(on_share_browse), w));
+    row_add(row,
+            button("Open in _Files", "Open the share in Files",
+                   "Open its sftp:// address in the file manager", G_CALLBACK(on_share_open), w));
+    row_add(row, button("Download _all", "Download the whole share",
+                        "Download the whole share into Downloads", G_CALLBACK(on_share_fetch), w));
     gtk_box_pack_start(GTK_BOX(w->shares_box), row, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->shares_box, TRUE, TRUE, 0);
 
@@ -924,23 +1345,21 @@ build_neighbour_page(View *w)
     w->printers = gtk_list_store_new(SCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
                                      G_TYPE_STRING);
     w->printers_view = list_view(GTK_TREE_MODEL(w->printers), "Printers");
+    fixed_icon_column(w->printers_view, "printer");
     text_column(w->printers_view, "Printer", SCOL_NAME, TRUE);
+    gtk_tree_view_set_headers_visible(w->printers_view, FALSE);
     w->printers_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
     gtk_box_pack_start(GTK_BOX(w->printers_box), heading("_Printers", GTK_WIDGET(w->printers_view)),
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(w->printers_box), scrolled(GTK_WIDGET(w->printers_view)), TRUE, TRUE,
                        0);
-    row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Print a _file…", "Print a file on this printer",
-                              "Choose a file and print it on the selected printer",
-                              G_CALLBACK(on_printer_print), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Add to this _computer", "Add this printer to this computer",
-                              "Make it a printer of this computer, for every application",
-                              G_CALLBACK(on_printer_add), w),
-                       FALSE, FALSE, 0);
+    row = button_row();
+    row_add(row, button("Print a _file…", "Print a file on this printer",
+                        "Choose a file and print it on the selected printer",
+                        G_CALLBACK(on_printer_print), w));
+    row_add(row, button("Add to this _computer", "Add this printer to this computer",
+                        "Make it a printer of this computer, for every application",
+                        G_CALLBACK(on_printer_add), w));
     gtk_box_pack_start(GTK_BOX(w->printers_box), row, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->printers_box, TRUE, TRUE, 0);
 
@@ -957,12 +1376,10 @@ build_neighbour_page(View *w)
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(w->services_box), scrolled(GTK_WIDGET(w->services_view)), TRUE, TRUE,
                        0);
-    row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("_Open in Files", "Open the service in Files",
-                              "Open it with the desktop's default application",
-                              G_CALLBACK(on_service_open), w),
-                       FALSE, FALSE, 0);
+    row = button_row();
+    row_add(row, button("_Open in Files", "Open the service in Files",
+                        "Open it with the desktop's default application",
+                        G_CALLBACK(on_service_open), w));
     w->add_ipp_button = button("Add to t_his computer", "Add the selected printer to this computer",
                                "Make the selected IPP printer a printer of this computer "
                                "(driverless)",
@@ -970,7 +1387,7 @@ build_neighbour_page(View *w)
     gtk_widget_set_sensitive(w->add_ipp_button, FALSE);
     g_signal_connect(gtk_tree_view_get_selection(w->services_view), "changed",
                      G_CALLBACK(on_service_selection), w);
-    gtk_box_pack_start(GTK_BOX(row), w->add_ipp_button, FALSE, FALSE, 0);
+    row_add(row, w->add_ipp_button);
     gtk_box_pack_start(GTK_BOX(w->services_box), row, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->services_box, TRUE, TRUE, 0);
     return page;
@@ -981,7 +1398,8 @@ build_folder_page(View *w)
 {
     GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
     GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
-    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    GtkWidget *path_scroller;
+    GtkWidget *row = button_row();
 
     w->back_button = button("_Back", "Back", "Back to the previous folder (Alt+Left)",
                             G_CALLBACK(on_back), w);
@@ -990,45 +1408,58 @@ build_folder_page(View *w)
     w->path_bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
     gtk_style_context_add_class(gtk_widget_get_style_context(w->path_bar), "linked");
     a11y(w->path_bar, "Path");
+    /* a deep path scrolls rather than widening the window */
+    path_scroller = gtk_scrolled_window_new(NULL, NULL);
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(path_scroller), GTK_POLICY_EXTERNAL,
+                                   GTK_POLICY_NEVER);
+    gtk_container_add(GTK_CONTAINER(path_scroller), w->path_bar);
     w->spinner = gtk_spinner_new();
     a11y(w->spinner, "Listing the folder");
     gtk_box_pack_start(GTK_BOX(bar), w->back_button, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(bar), w->up_button, FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(bar), w->path_bar, TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(bar), path_scroller, TRUE, TRUE, 0);
     gtk_box_pack_end(GTK_BOX(bar), w->spinner, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), bar, FALSE, FALSE, 0);
 
     w->folder_message = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(w->folder_message), 0);
     gtk_label_set_line_wrap(GTK_LABEL(w->folder_message), TRUE);
+    /* a long error (paths) must neither widen the window nor fold the leaflet */
+    gtk_label_set_line_wrap_mode(GTK_LABEL(w->folder_message), PANGO_WRAP_WORD_CHAR);
+    gtk_label_set_max_width_chars(GTK_LABEL(w->folder_message), 60);
     gtk_widget_set_no_show_all(w->folder_message, TRUE);
     gtk_box_pack_start(GTK_BOX(page), w->folder_message, FALSE, FALSE, 0);
 
-    w->files = gtk_list_store_new(FCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+    w->files = gtk_list_store_new(FCOL_COUNT, G_TYPE_ICON, G_TYPE_STRING, G_TYPE_STRING,
                                   G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_UINT64);
     w->files_view = list_view(GTK_TREE_MODEL(w->files), "Files in the folder");
-    icon_text_column(w->files_view, "Name", FCOL_ICON, FCOL_NAME);
+    icon_text_column(w->files_view, "Name", "gicon", FCOL_ICON, FCOL_NAME);
+    gtk_tree_selection_set_mode(gtk_tree_view_get_selection(w->files_view), GTK_SELECTION_MULTIPLE);
+    gtk_tree_view_set_rubber_banding(w->files_view, TRUE);
     text_column(w->files_view, "Size", FCOL_SIZE_TEXT, FALSE);
     text_column(w->files_view, "Modified", FCOL_DATE, FALSE);
     gtk_tree_view_set_search_column(w->files_view, FCOL_NAME);
     g_signal_connect(w->files_view, "row-activated", G_CALLBACK(on_file_activated), w);
     g_signal_connect(w->files_view, "key-press-event", G_CALLBACK(on_files_key), w);
+    {
+        static const GtkTargetEntry drag_targets[] = {
+                {.target = (char *)XDS_PROPERTY, .flags = GTK_TARGET_OTHER_APP}};
+        gtk_tree_view_enable_model_drag_source(w->files_view, GDK_BUTTON1_MASK, drag_targets,
+                                               G_N_ELEMENTS(drag_targets), GDK_ACTION_COPY);
+        g_signal_connect_after(w->files_view, "drag-begin", G_CALLBACK(on_files_drag_begin), w);
+        g_signal_connect(w->files_view, "drag-data-get", G_CALLBACK(on_files_drag_data_get), w);
+        g_signal_connect(w->files_view, "drag-end", G_CALLBACK(on_files_drag_end), w);
+    }
     gtk_box_pack_start(GTK_BOX(page), scrolled(GTK_WIDGET(w->files_view)), TRUE, TRUE, 0);
 
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("_Fetch", "Fetch into Downloads",
-                              "Fetch the selection (or this folder) into Downloads",
-                              G_CALLBACK(on_fetch), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Fetch _to…", "Fetch into a folder you choose", NULL,
-                              G_CALLBACK(on_fetch_to), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Open in F_iles", "Open this folder in Files",
-                              "Open its sftp:// address in the file manager",
-                              G_CALLBACK(on_folder_open_in_files), w),
-                       FALSE, FALSE, 0);
+    row_add(row, button("_Download", "Download into Downloads",
+                        "Download the selection (or this folder) into Downloads (Enter)",
+                        G_CALLBACK(on_fetch), w));
+    row_add(row, button("Download _to…", "Download into a folder you choose", NULL,
+                        G_CALLBACK(on_fetch_to), w));
+    row_add(row, button("Open in F_iles", "Open this folder in Files",
+                        "Open its sftp:// address in the file manager",
+                        G_CALLBACK(on_folder_open_in_files), w));
     gtk_box_pack_start(GTK_BOX(page), row, FALSE, FALSE, 0);
     return page;
 }
@@ -1036,34 +1467,33 @@ build_folder_page(View *w)
 static GtkWidget *
 build_transfers(View *w)
 {
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    GtkCellRenderer *progress = gtk_cell_renderer_progress_new();
-    GtkTreeViewColumn *c;
+    GtkTreeModel *model = GTK_TREE_MODEL(porch_tray_model_get_transfers(w->owner->model));
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    GtkWidget *placeholder = gtk_label_new("No transfers yet");
+    GtkWidget *title = gtk_label_new("Transfers");
+    GtkTreeIter iter;
 
-    w->transfers_view =
-            list_view(GTK_TREE_MODEL(porch_tray_model_get_transfers(w->owner->model)), "Transfers");
-    text_column(w->transfers_view, "Transfer", PORCH_TRAY_TCOL_NAME, TRUE);
-    c = gtk_tree_view_column_new_with_attributes("Progress", progress, "value",
-                                                 PORCH_TRAY_TCOL_PERCENT, NULL);
-    gtk_tree_view_column_set_min_width(c, 140);
-    gtk_tree_view_append_column(w->transfers_view, c);
-    text_column(w->transfers_view, "Rate", PORCH_TRAY_TCOL_RATE, FALSE);
-    text_column(w->transfers_view, "Time", PORCH_TRAY_TCOL_ETA, FALSE);
-    text_column(w->transfers_view, "Status", PORCH_TRAY_TCOL_STATUS, TRUE);
-    gtk_box_pack_start(GTK_BOX(box), heading("T_ransfers", GTK_WIDGET(w->transfers_view)), FALSE,
-                       FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(box), scrolled(GTK_WIDGET(w->transfers_view)), TRUE, TRUE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("_Cancel transfer", "Cancel the selected transfer",
-                              "Stop it; fetching it again resumes", G_CALLBACK(on_transfer_cancel),
-                              w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(row),
-                       button("Open fol_der", "Open the folder the transfer went to", NULL,
-                              G_CALLBACK(on_transfer_open_folder), w),
-                       FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(box), row, FALSE, FALSE, 0);
+    w->transfer_rows = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)transfer_row_free);
+    w->transfers_list = gtk_list_box_new();
+    gtk_list_box_set_selection_mode(GTK_LIST_BOX(w->transfers_list), GTK_SELECTION_NONE);
+    a11y(w->transfers_list, "Transfers");
+    gtk_style_context_add_class(gtk_widget_get_style_context(placeholder), "dim-label");
+    g_object_set(placeholder, "margin", 12, NULL);
+    gtk_widget_show(placeholder);
+    gtk_list_box_set_placeholder(GTK_LIST_BOX(w->transfers_list), placeholder);
+    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok;
+         ok = gtk_tree_model_iter_next(model, &iter))
+        update_transfer_row(w, model, &iter);
+    g_signal_connect(model, "row-inserted", G_CALLBACK(on_transfer_changed), w);
+    g_signal_connect(model, "row-changed", G_CALLBACK(on_transfer_changed), w);
+
+    gtk_label_set_xalign(GTK_LABEL(title), 0);
+    gtk_style_context_add_class(gtk_widget_get_style_context(title), "heading");
+    gtk_box_pack_start(GTK_BOX(box), title, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), scrolled(w->transfers_list), TRUE, TRUE, 0);
+    g_object_set(box, "margin", 6, NULL);
+    gtk_widget_set_size_request(box, 320, 260);
+    gtk_widget_show_all(box);
     return box;
 }
 
@@ -1077,6 +1507,15 @@ on_window_destroy(GtkWidget *window, gpointer data)
     if (w == NULL)
         return;
     self->view = NULL;
+    g_signal_handlers_disconnect_by_data(porch_tray_model_get_transfers(self->model), w);
+    g_hash_table_unref(w->transfer_rows);
+    if (self->settings != NULL && w->width > 0) {
+        g_settings_set_int(self->settings, "window-width", w->width);
+        g_settings_set_int(self->settings, "window-height", w->height);
+    }
+    if (self->settings != NULL)
+        g_settings_set_boolean(self->settings, "window-maximized", w->maximized);
+    g_free(w->restore_host);
     g_clear_pointer(&w->conn, browse_conn_unref);
     g_free(w->conn_host);
     g_free(w->host);
@@ -1092,61 +1531,450 @@ on_window_destroy(GtkWidget *window, gpointer data)
     g_free(w);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * The header bar's menu, and the dialogs it opens */
+
+/* A dialog over the window that says @text under @title (placeholders for what porch-tray
+ * cannot do yet: they say where it is done today). */
+static GtkWidget *
+info_dialog(View *w, const char *title, const char *text)
+{
+    GtkWidget *d = gtk_message_dialog_new(GTK_WINDOW(w->window),
+                                          GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                          GTK_MESSAGE_INFO, GTK_BUTTONS_CLOSE, "%s", title);
+
+    gtk_message_dialog_format_secondary_markup(GTK_MESSAGE_DIALOG(d), "%s", text);
+    atk_object_set_name(gtk_widget_get_accessible(d), title);
+    g_signal_connect(d, "response", G_CALLBACK(gtk_widget_destroy), NULL);
+    gtk_widget_show_all(d);
+    return d;
+}
+
+static void
+on_preferences(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    View *w = data;
+    g_autofree char *key = porch_identity_default_file();
+    g_autofree char *peers = porch_known_peers_default_file();
+    g_autofree char *text = g_markup_printf_escaped(
+            "Porch has no preferences of its own yet. It contacts neighbours with your key, "
+            "%s, and remembers their keys in %s: the files the <tt>porch</tt> command uses.",
+            key, peers);
+
+    info_dialog(w, "Preferences", text);
+}
+
+static void
+on_sharing(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    info_dialog(data, "Sharing",
+                "What this computer shares, and with whom, is set in the configuration of its "
+                "Porch service, porchd (see <tt>man porch.conf</tt>).\n\n"
+                "<tt>porch peers</tt> lists the neighbours that asked for access, and "
+                "<tt>porch peers accept NAME</tt> lets one in.");
+}
+
+static void
+on_about(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    View *w = data;
+
+    gtk_show_about_dialog(GTK_WINDOW(w->window), "program-name", "Porch", "version", PORCH_VERSION,
+                          "comments", "Files and printers of the computers around you",
+                          "logo-icon-name", "folder-remote", NULL);
+}
+
+static void
+on_quit(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    View *w = data;
+    GApplication *app = G_APPLICATION(gtk_window_get_application(GTK_WINDOW(w->window)));
+
+    if (app != NULL)
+        g_application_quit(app);
+    else
+        gtk_widget_destroy(w->window);
+}
+
+static void
+on_search(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    View *w = data;
+    GtkSearchBar *bar = GTK_SEARCH_BAR(w->search_bar);
+
+    gtk_search_bar_set_search_mode(bar, !gtk_search_bar_get_search_mode(bar));
+}
+
+/* "Why can't I see a computer?": the checks to make, and what `porch doctor` found when the
+ * porch command has it. */
+typedef struct {
+    GtkWidget *dialog; /* a weak pointer */
+    GtkTextBuffer *buffer;
+} WhyJob;
+
+static void
+why_doctor_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    WhyJob *job = data;
+    g_autofree char *out = NULL, *err = NULL;
+    g_autoptr(GError) error = NULL;
+    gboolean ok =
+            g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &out, &err, &error);
+
+    /* exit status 2 with nothing on standard output: a porch without `doctor` (usage error) */
+    if (job->dialog != NULL && ok &&
+        !(g_subprocess_get_if_exited(G_SUBPROCESS(source)) &&
+          g_subprocess_get_exit_status(G_SUBPROCESS(source)) == 2 && (out == NULL || !*out))) {
+        GtkTextIter end;
+        gtk_text_buffer_get_end_iter(job->buffer, &end);
+        gtk_text_buffer_insert(job->buffer, &end, "\nWhat porch doctor found here:\n\n", -1);
+        gtk_text_buffer_insert(job->buffer, &end, out != NULL ? out : "", -1);
+        gtk_text_buffer_insert(job->buffer, &end, err != NULL ? err : "", -1);
+    }
+    if (job->dialog != NULL)
+        g_object_remove_weak_pointer(G_OBJECT(job->dialog), (gpointer *)&job->dialog);
+    g_object_unref(job->buffer);
+    g_free(job);
+}
+
+static const char why_text[] =
+        "Porch finds its neighbours by themselves when both computers are on the same network. "
+        "When one does not show:\n\n"
+        "• Is it on the same network as this computer (the same Wi-Fi or wired network, not a "
+        "guest network)? Some routers keep Wi-Fi devices apart (“client isolation”).\n"
+        "• Does it run Porch, and is its Porch service (porchd) started? It shows only when it "
+        "shares a folder or a printer.\n"
+        "• Is Avahi (avahi-daemon) running on both computers? Porch finds neighbours through "
+        "it.\n"
+        "• Does a firewall on either computer block mDNS (UDP port 5353) or Porch's port?\n";
+
+static void
+on_why(GtkWidget *button, gpointer data)
+{
+    View *w = data;
+    GtkWidget *d = gtk_dialog_new_with_buttons("Why can't I see a computer?", GTK_WINDOW(w->window),
+                                               GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT |
+                                                       GTK_DIALOG_USE_HEADER_BAR,
+                                               NULL, NULL);
+    GtkWidget *text = gtk_text_view_new();
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(text));
+    g_autoptr(GSubprocess) doctor = NULL;
+
+    gtk_text_buffer_set_text(buffer, why_text, -1);
+    gtk_text_view_set_editable(GTK_TEXT_VIEW(text), FALSE);
+    gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(text), GTK_WRAP_WORD);
+    gtk_text_view_set_left_margin(GTK_TEXT_VIEW(text), 12);
+    gtk_text_view_set_right_margin(GTK_TEXT_VIEW(text), 12);
+    gtk_text_view_set_top_margin(GTK_TEXT_VIEW(text), 12);
+    a11y(text, "The checks to make");
+    gtk_container_add(GTK_CONTAINER(gtk_dialog_get_content_area(GTK_DIALOG(d))), scrolled(text));
+    gtk_window_set_default_size(GTK_WINDOW(d), 480, 420);
+    g_signal_connect(d, "response", G_CALLBACK(gtk_widget_destroy), NULL);
+    gtk_widget_show_all(d);
+
+    doctor = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, NULL,
+                              "porch", "doctor", NULL);
+    if (doctor != NULL) {
+        WhyJob *job = g_new0(WhyJob, 1);
+        job->dialog = d;
+        g_object_add_weak_pointer(G_OBJECT(d), (gpointer *)&job->dialog);
+        job->buffer = g_object_ref(buffer);
+        g_subprocess_communicate_utf8_async(doctor, NULL, NULL, why_doctor_done, job);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Building the frame */
+
+static void
+update_back_to_list(View *w)
+{
+    HdyLeaflet *l = HDY_LEAFLET(w->leaflet);
+
+    gboolean on_content =
+            hdy_leaflet_get_folded(l) && hdy_leaflet_get_visible_child(l) == w->content;
+
+    gtk_widget_set_visible(w->back_to_list, on_content);
+    /* the search is of the neighbours: narrow, it makes room for the back button */
+    gtk_widget_set_visible(w->search_button, !on_content);
+}
+
+static void
+on_leaflet_notify(GObject *leaflet, GParamSpec *pspec, gpointer data)
+{
+    update_back_to_list(data);
+}
+
+static void
+on_back_to_list(GtkWidget *b, gpointer data)
+{
+    View *w = data;
+
+    hdy_leaflet_set_visible_child(HDY_LEAFLET(w->leaflet), w->sidebar);
+}
+
+static GtkWidget *
+header_button(const char *icon, const char *accessible, const char *tooltip)
+{
+    GtkWidget *b = gtk_button_new_from_icon_name(icon, GTK_ICON_SIZE_BUTTON);
+
+    a11y(b, accessible);
+    gtk_widget_set_tooltip_text(b, tooltip);
+    return b;
+}
+
+static GtkWidget *
+build_header(View *w, GtkApplication *app)
+{
+    static const GActionEntry actions[] = {
+            {.name = "preferences", .activate = on_preferences},
+            {.name = "sharing", .activate = on_sharing},
+            {.name = "about", .activate = on_about},
+            {.name = "quit", .activate = on_quit},
+            {.name = "search", .activate = on_search},
+    };
+    g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new();
+    g_autoptr(GMenu) menu = g_menu_new();
+    g_autoptr(GMenu) section = g_menu_new();
+    GtkWidget *menu_button = gtk_menu_button_new();
+    GtkWidget *popover;
+
+    g_action_map_add_action_entries(G_ACTION_MAP(group), actions, G_N_ELEMENTS(actions), w);
+    gtk_widget_insert_action_group(w->window, "porch", G_ACTION_GROUP(group));
+
+    w->header = hdy_header_bar_new();
+    hdy_header_bar_set_title(HDY_HEADER_BAR(w->header), "Porch");
+    hdy_header_bar_set_show_close_button(HDY_HEADER_BAR(w->header), TRUE);
+
+    w->back_to_list = header_button("go-previous-symbolic", "Back to the neighbours",
+                                    "Back to the neighbours");
+    g_signal_connect(w->back_to_list, "clicked", G_CALLBACK(on_back_to_list), w);
+    gtk_widget_set_no_show_all(w->back_to_list, TRUE);
+    hdy_header_bar_pack_start(HDY_HEADER_BAR(w->header), w->back_to_list);
+
+    w->search_button = gtk_toggle_button_new();
+    gtk_container_add(GTK_CONTAINER(w->search_button),
+                      gtk_image_new_from_icon_name("system-search-symbolic", GTK_ICON_SIZE_BUTTON));
+    a11y(w->search_button, "Search");
+    gtk_widget_set_tooltip_text(w->search_button, "Search (Ctrl+F)");
+    hdy_header_bar_pack_start(HDY_HEADER_BAR(w->header), w->search_button);
+
+    g_menu_append(section, "_Preferences", "porch.preferences");
+    g_menu_append(section, "_Sharing", "porch.sharing");
+    g_menu_append_section(menu, NULL, G_MENU_MODEL(section));
+    g_clear_object(&section);
+    section = g_menu_new();
+    g_menu_append(section, "_About Porch", "porch.about");
+    g_menu_append(section, "_Quit", "porch.quit");
+    g_menu_append_section(menu, NULL, G_MENU_MODEL(section));
+    gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(menu_button), G_MENU_MODEL(menu));
+    gtk_button_set_image(GTK_BUTTON(menu_button),
+                         gtk_image_new_from_icon_name("open-menu-symbolic", GTK_ICON_SIZE_BUTTON));
+    a11y(menu_button, "Main menu");
+    gtk_widget_set_tooltip_text(menu_button, "Main menu");
+    hdy_header_bar_pack_end(HDY_HEADER_BAR(w->header), menu_button);
+
+    w->transfers_button = gtk_menu_button_new();
+    gtk_button_set_image(
+            GTK_BUTTON(w->transfers_button),
+            gtk_image_new_from_icon_name("folder-download-symbolic", GTK_ICON_SIZE_BUTTON));
+    a11y(w->transfers_button, "Transfers");
+    gtk_widget_set_tooltip_text(w->transfers_button, "Transfers");
+    popover = gtk_popover_new(w->transfers_button);
+    gtk_container_add(GTK_CONTAINER(popover), build_transfers(w));
+    gtk_menu_button_set_popover(GTK_MENU_BUTTON(w->transfers_button), popover);
+    hdy_header_bar_pack_end(HDY_HEADER_BAR(w->header), w->transfers_button);
+
+    if (app != NULL) {
+        static const char *const search_keys[] = {"<Control>f", NULL};
+        gtk_application_set_accels_for_action(app, "porch.search", search_keys);
+    }
+    return w->header;
+}
+
+/* GtkSearchBar's own close button has no name: it gets one for assistive tools. */
+static void
+name_close_button(GtkWidget *widget, gpointer data)
+{
+    if (GTK_IS_BUTTON(widget) && atk_object_get_name(gtk_widget_get_accessible(widget)) == NULL)
+        a11y(widget, "Close the search");
+    else if (GTK_IS_CONTAINER(widget))
+        gtk_container_forall(GTK_CONTAINER(widget), name_close_button, NULL);
+}
+
+static GtkWidget *
+build_search_bar(View *w)
+{
+    w->search_bar = gtk_search_bar_new();
+    w->search_entry = gtk_search_entry_new();
+    a11y(w->search_entry, "Search the neighbours");
+    gtk_entry_set_placeholder_text(GTK_ENTRY(w->search_entry), "Search");
+    gtk_container_add(GTK_CONTAINER(w->search_bar), w->search_entry);
+    gtk_search_bar_connect_entry(GTK_SEARCH_BAR(w->search_bar), GTK_ENTRY(w->search_entry));
+    gtk_container_forall(GTK_CONTAINER(w->search_bar), name_close_button, NULL);
+    g_object_bind_property(w->search_button, "active", w->search_bar, "search-mode-enabled",
+                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+    return w->search_bar;
+}
+
+static GtkWidget *
+build_empty_page(View *w)
+{
+    w->empty_page = hdy_status_page_new();
+    w->why_button = gtk_button_new_with_mnemonic("_Why can't I see a computer?");
+    a11y(w->why_button, "Why can't I see a computer?");
+    gtk_widget_set_halign(w->why_button, GTK_ALIGN_CENTER);
+    gtk_style_context_add_class(gtk_widget_get_style_context(w->why_button), "pill");
+    g_signal_connect(w->why_button, "clicked", G_CALLBACK(on_why), w);
+    gtk_container_add(GTK_CONTAINER(w->empty_page), w->why_button);
+    gtk_widget_set_no_show_all(w->why_button, TRUE);
+    return w->empty_page;
+}
+
+static GtkWidget *
+build_key_page(View *w)
+{
+    w->key_page = hdy_status_page_new();
+    hdy_status_page_set_icon_name(HDY_STATUS_PAGE(w->key_page), "security-low-symbolic");
+    hdy_status_page_set_title(HDY_STATUS_PAGE(w->key_page), "Key changed");
+    /* the refusal names the known_peers file and line: selectable, wrapped anywhere */
+    w->key_detail = gtk_label_new("");
+    gtk_label_set_line_wrap(GTK_LABEL(w->key_detail), TRUE);
+    gtk_label_set_line_wrap_mode(GTK_LABEL(w->key_detail), PANGO_WRAP_WORD_CHAR);
+    gtk_label_set_selectable(GTK_LABEL(w->key_detail), TRUE);
+    gtk_label_set_justify(GTK_LABEL(w->key_detail), GTK_JUSTIFY_CENTER);
+    gtk_label_set_max_width_chars(GTK_LABEL(w->key_detail), 60);
+    gtk_widget_set_can_focus(w->key_detail, FALSE);
+    a11y(w->key_detail, "What to do");
+    gtk_container_add(GTK_CONTAINER(w->key_page), w->key_detail);
+    return w->key_page;
+}
+
+static GtkWidget *
+padded(GtkWidget *child)
+{
+    g_object_set(child, "margin", 12, NULL);
+    return child;
+}
+
+/* The size to remember: the window's while it is neither maximized nor full screen. */
+static void
+on_window_size(GtkWidget *window, GdkRectangle *allocation, gpointer data)
+{
+    View *w = data;
+
+    if (!w->maximized)
+        gtk_window_get_size(GTK_WINDOW(window), &w->width, &w->height);
+}
+
+static gboolean
+on_window_state(GtkWidget *window, GdkEventWindowState *event, gpointer data)
+{
+    View *w = data;
+
+    w->maximized = (event->new_window_state &
+                    (GDK_WINDOW_STATE_MAXIMIZED | GDK_WINDOW_STATE_FULLSCREEN)) != 0;
+    return FALSE;
+}
+
+/* A page that scrolls as a whole when the window is too short for its lists and buttons. */
+static GtkWidget *
+page_scroller(GtkWidget *page)
+{
+    GtkWidget *s = gtk_scrolled_window_new(NULL, NULL);
+
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(s), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    gtk_container_add(GTK_CONTAINER(s), page);
+    return s;
+}
+
 static View *
 build_window(PorchTrayWindow *self)
 {
     GtkApplication *app = porch_tray_model_get_application(self->model);
     View *w = g_new0(View, 1);
-    GtkWidget *outer = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-    GtkWidget *vpaned = gtk_paned_new(GTK_ORIENTATION_VERTICAL);
-    GtkWidget *hpaned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
-    GtkWidget *left = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-    GtkWidget *empty = gtk_label_new("Select a neighbour to see what it shares.");
+    GtkWidget *outer = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    GtkWidget *lists = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    GtkWidget *separator = gtk_separator_new(GTK_ORIENTATION_VERTICAL);
 
+    hdy_init();
+    /* dark when the desktop prefers it (GNOME's color-scheme, through the portal) */
+    hdy_style_manager_set_color_scheme(hdy_style_manager_get_default(),
+                                       HDY_COLOR_SCHEME_PREFER_LIGHT);
     w->owner = self;
     w->history = g_ptr_array_new_with_free_func(g_free);
     w->window = app != NULL ? gtk_application_window_new(app) : gtk_window_new(GTK_WINDOW_TOPLEVEL);
     gtk_window_set_title(GTK_WINDOW(w->window), "Porch");
-    gtk_window_set_default_size(GTK_WINDOW(w->window), 900, 600);
+    if (self->settings != NULL) {
+        gtk_window_set_default_size(GTK_WINDOW(w->window),
+                                    g_settings_get_int(self->settings, "window-width"),
+                                    g_settings_get_int(self->settings, "window-height"));
+        if (g_settings_get_boolean(self->settings, "window-maximized"))
+            gtk_window_maximize(GTK_WINDOW(w->window));
+        w->restore_host = g_settings_get_string(self->settings, "last-neighbour");
+        if (w->restore_host[0] == '\0')
+            g_clear_pointer(&w->restore_host, g_free);
+    } else {
+        gtk_window_set_default_size(GTK_WINDOW(w->window), 900, 600);
+    }
+    g_signal_connect(w->window, "size-allocate", G_CALLBACK(on_window_size), w);
+    g_signal_connect(w->window, "window-state-event", G_CALLBACK(on_window_state), w);
+    gtk_widget_set_size_request(w->window, 360, 400);
     gtk_window_set_icon_name(GTK_WINDOW(w->window), "folder-remote");
     a11y(w->window, "Porch — neighbours and their shares");
-    gtk_container_set_border_width(GTK_CONTAINER(outer), 8);
+    gtk_window_set_titlebar(GTK_WINDOW(w->window), build_header(w, app));
 
+    gtk_box_pack_start(GTK_BOX(outer), build_search_bar(w), FALSE, FALSE, 0);
     w->state_label = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(w->state_label), 0);
+    gtk_label_set_line_wrap(GTK_LABEL(w->state_label), TRUE);
     gtk_widget_set_no_show_all(w->state_label, TRUE);
     a11y(w->state_label, "Network status");
-    gtk_box_pack_start(GTK_BOX(outer), w->state_label, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(outer), padded(w->state_label), FALSE, FALSE, 0);
 
+    /* the sidebar: the Porch neighbours, and the other devices nearby */
     w->porch_filter = gtk_tree_model_filter_new(
             GTK_TREE_MODEL(porch_tray_model_get_neighbours(self->model)), NULL);
-    gtk_tree_model_filter_set_visible_column(GTK_TREE_MODEL_FILTER(w->porch_filter),
-                                             PORCH_TRAY_NCOL_IS_PORCH);
+    gtk_tree_model_filter_set_visible_func(GTK_TREE_MODEL_FILTER(w->porch_filter), porch_visible, w,
+                                           NULL);
     w->device_filter = gtk_tree_model_filter_new(
             GTK_TREE_MODEL(porch_tray_model_get_neighbours(self->model)), NULL);
     gtk_tree_model_filter_set_visible_func(GTK_TREE_MODEL_FILTER(w->device_filter), device_visible,
-                                           NULL, NULL);
+                                           w, NULL);
+    g_signal_connect(w->search_entry, "search-changed", G_CALLBACK(on_search_changed), w);
     w->neighbours_view = neighbour_list(w, w->porch_filter, "Neighbours running Porch");
     w->devices_view = neighbour_list(w, w->device_filter, "Other devices nearby");
-    gtk_box_pack_start(GTK_BOX(left), heading("_Neighbours", GTK_WIDGET(w->neighbours_view)), FALSE,
-                       FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(left), scrolled(GTK_WIDGET(w->neighbours_view)), TRUE, TRUE, 0);
-    gtk_box_pack_start(GTK_BOX(left), heading("Nearby _devices", GTK_WIDGET(w->devices_view)),
+    gtk_box_pack_start(GTK_BOX(lists), heading("_Neighbours", GTK_WIDGET(w->neighbours_view)),
                        FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(left), scrolled(GTK_WIDGET(w->devices_view)), TRUE, TRUE, 0);
-    gtk_widget_set_size_request(left, 340, -1);
+    gtk_box_pack_start(GTK_BOX(lists), scrolled(GTK_WIDGET(w->neighbours_view)), TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(lists), heading("Nearby _devices", GTK_WIDGET(w->devices_view)),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(lists), scrolled(GTK_WIDGET(w->devices_view)), TRUE, TRUE, 0);
+    w->sidebar = padded(lists);
+    gtk_widget_set_size_request(w->sidebar, 300, -1);
+    gtk_widget_set_hexpand(w->sidebar, FALSE);
 
+    /* the content: what is shown of the selected neighbour */
     w->stack = gtk_stack_new();
-    gtk_stack_add_named(GTK_STACK(w->stack), empty, "empty");
-    gtk_stack_add_named(GTK_STACK(w->stack), build_neighbour_page(w), "neighbour");
-    gtk_stack_add_named(GTK_STACK(w->stack), build_folder_page(w), "folder");
+    gtk_stack_add_named(GTK_STACK(w->stack), build_empty_page(w), "empty");
+    gtk_stack_add_named(GTK_STACK(w->stack), build_key_page(w), "key-changed");
+    gtk_stack_add_named(GTK_STACK(w->stack), page_scroller(padded(build_neighbour_page(w))),
+                        "neighbour");
+    gtk_stack_add_named(GTK_STACK(w->stack), padded(build_folder_page(w)), "folder");
+    w->content = w->stack;
+    gtk_widget_set_hexpand(w->content, TRUE);
+    gtk_widget_set_size_request(w->content, 300, -1);
 
-    gtk_paned_pack1(GTK_PANED(hpaned), left, FALSE, FALSE);
-    gtk_paned_pack2(GTK_PANED(hpaned), w->stack, TRUE, FALSE);
-    gtk_paned_pack1(GTK_PANED(vpaned), hpaned, TRUE, FALSE);
-    gtk_paned_pack2(GTK_PANED(vpaned), build_transfers(w), FALSE, FALSE);
-    gtk_paned_set_position(GTK_PANED(vpaned), 400);
-    gtk_box_pack_start(GTK_BOX(outer), vpaned, TRUE, TRUE, 0);
+    w->leaflet = hdy_leaflet_new();
+    hdy_leaflet_set_can_swipe_back(HDY_LEAFLET(w->leaflet), TRUE);
+    gtk_container_add(GTK_CONTAINER(w->leaflet), w->sidebar);
+    gtk_container_add(GTK_CONTAINER(w->leaflet), separator);
+    gtk_container_child_set(GTK_CONTAINER(w->leaflet), separator, "navigatable", FALSE, NULL);
+    gtk_container_add(GTK_CONTAINER(w->leaflet), w->content);
+    g_signal_connect(w->leaflet, "notify::folded", G_CALLBACK(on_leaflet_notify), w);
+    g_signal_connect(w->leaflet, "notify::visible-child", G_CALLBACK(on_leaflet_notify), w);
+    gtk_box_pack_start(GTK_BOX(outer), w->leaflet, TRUE, TRUE, 0);
+
     gtk_container_add(GTK_CONTAINER(w->window), outer);
     g_signal_connect(w->window, "destroy", G_CALLBACK(on_window_destroy), self);
     return w;
@@ -1178,6 +2006,7 @@ porch_tray_window_dispose(GObject *object)
     if (self->model != NULL)
         g_signal_handlers_disconnect_by_data(self->model, self);
     g_clear_object(&self->printing);
+    g_clear_object(&self->settings);
     g_clear_object(&self->model);
     G_OBJECT_CLASS(porch_tray_window_parent_class)->dispose(object);
 }
@@ -1193,8 +2022,16 @@ porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing)
 {
     PorchTrayWindow *self = g_object_new(PORCH_TYPE_TRAY_WINDOW, NULL);
 
+    GSettingsSchemaSource *source = g_settings_schema_source_get_default();
+    g_autoptr(GSettingsSchema) schema =
+            source != NULL ? g_settings_schema_source_lookup(source, "org.porch.Tray", TRUE) : NULL;
+
     self->model = g_object_ref(model);
     self->printing = g_object_ref(printing);
+    if (schema != NULL)
+        self->settings = g_settings_new_full(schema, NULL, NULL);
+    else
+        g_debug("the GSettings schema org.porch.Tray is not installed: nothing is remembered");
     g_signal_connect(model, "neighbour-changed", G_CALLBACK(on_neighbour_changed), self);
     g_signal_connect(model, "notify::browse-error", G_CALLBACK(on_browse_error), self);
     return self;
@@ -1208,6 +2045,9 @@ porch_tray_window_show(PorchTrayWindow *self)
         gtk_widget_show_all(self->view->window);
         gtk_stack_set_visible_child_name(GTK_STACK(self->view->stack), "empty");
         show_browse_error(self->view);
+        update_back_to_list(self->view);
+        if (self->view->restore_host != NULL)
+            porch_tray_window_select_neighbour(self, self->view->restore_host);
         gtk_widget_grab_focus(GTK_WIDGET(self->view->neighbours_view));
     }
     gtk_window_present(GTK_WINDOW(self->view->window));
@@ -1223,8 +2063,12 @@ porch_tray_window_get_window(PorchTrayWindow *self)
 void
 porch_tray_window_close(PorchTrayWindow *self)
 {
-    if (self->view != NULL)
-        gtk_widget_destroy(self->view->window);
+    if (self->view == NULL)
+        return;
+    /* GTK 3 warns (a NULL object referenced) when a window goes with its popover open */
+    gtk_widget_hide(
+            GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(self->view->transfers_button))));
+    gtk_widget_destroy(self->view->window);
 }
 
 GtkTreeView *
@@ -1282,6 +2126,12 @@ porch_tray_window_browse(PorchTrayWindow *self, const char *host, const char *pa
     if (self->view == NULL)
         porch_tray_window_show(self);
     browse(self->view, host, path, HISTORY_CLEAR);
+}
+
+gboolean
+porch_tray_window_drop_to(PorchTrayWindow *self, const char *uri)
+{
+    return self->view != NULL && drop_to(self->view, uri);
 }
 
 gboolean

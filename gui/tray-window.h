@@ -39,5 +39,9 @@ gboolean porch_tray_window_select_neighbour(PorchTrayWindow *self, const char *h
 void porch_tray_window_browse(PorchTrayWindow *self, const char *host, const char *path);
 /* TRUE while a folder listing is under way. */
 gboolean porch_tray_window_is_listing(PorchTrayWindow *self);
+/* What a drop of the folder view's selection does once the drop target named the file it
+ * wants (@uri, XDS): fetches the selection into that file's local folder. FALSE when @uri is
+ * not in a local folder (or nothing is browsed). */
+gboolean porch_tray_window_drop_to(PorchTrayWindow *self, const char *uri);
 
 G_END_DECLS

@@ -826,7 +826,7 @@ TEST_F(TrayUiTest, EveryControlHasAnAccessibleNameAndTakesFocus)
     EXPECT_TRUE(reached_named("Neighbours running Porch"));
     EXPECT_TRUE(reached_named("Files in the folder"));
     EXPECT_TRUE(reached_named("Up one folder"));
-    EXPECT_TRUE(reached_named("Fetch into Downloads"));
+    EXPECT_TRUE(reached_named("Download into Downloads"));
     EXPECT_TRUE(reached_named("Transfers"));
 }
 

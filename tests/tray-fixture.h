@@ -55,6 +55,15 @@ inline constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 inline constexpr const char *kDisplayName = "Alice's laptop";
 inline constexpr const char *kHost = "porchtl1.local";
 
+// porch-tray's GSettings schema from the build tree, in memory: what a test's window remembers
+// stays in its process (and a schema installed on this machine, with dconf, is not used). Set
+// before main(), before anything reads GSettings.
+inline const bool kGSettingsInMemory = [] {
+    setenv("GSETTINGS_SCHEMA_DIR", PORCH_TRAY_SCHEMA_DIR, 1);
+    setenv("GSETTINGS_BACKEND", "memory", 1);
+    return true;
+}();
+
 // Starts Xvfb on a display of its own (StartXvfb) and stops it at the end.
 class Xvfb
 {
@@ -651,7 +660,9 @@ class TrayDesktopFixture : public ::testing::Test
         if (override_trust_)
             porch_tray_set_trust_policy(tray_, TrustPolicy, &trust_);
         BeforeStart();
-        ASSERT_TRUE(porch_tray_start(tray_, &error)) << error->message;
+        if (start_browsing_) {
+            ASSERT_TRUE(porch_tray_start(tray_, &error)) << error->message;
+        }
         if (show_window_)
             window_ = porch_tray_show_window(tray_);
     }
@@ -698,10 +709,12 @@ class TrayDesktopFixture : public ::testing::Test
     inline static int own_netns_ = -1;
 
     // Set in a derived fixture's constructor: the application id, whether SetUp() answers
-    // first contacts with TrustPolicy (else the tray's own dialog asks) and opens the window.
+    // first contacts with TrustPolicy (else the tray's own dialog asks), opens the window and
+    // starts browsing.
     const char *app_id_ = "org.porch.TrayLanTest";
     bool override_trust_ = true;
     bool show_window_ = true;
+    bool start_browsing_ = true; // false: the tray sees no neighbours
 
     GtkApplication *app_ = nullptr;
     PorchTray *tray_ = nullptr;
