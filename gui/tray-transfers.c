@@ -243,7 +243,7 @@ notify(TrayTransfer *transfer, PorchTrayTransferState state, const char *message
     /* Notifications go through the session bus: none, none to send. */
     if (app == NULL || g_application_get_dbus_connection(app) == NULL)
         return;
-    note = g_notification_new(state == PORCH_TRAY_TRANSFER_DONE ? "Fetched" : "Fetch failed");
+    note = g_notification_new(state == PORCH_TRAY_TRANSFER_DONE ? "Downloaded" : "Download failed");
     g_notification_set_body(note, message);
     g_notification_set_default_action_and_target(note, "app.open-folder", "s", transfer->dest_dir);
     g_notification_add_button_with_target(note, "Open folder", "app.open-folder", "s",

@@ -593,13 +593,13 @@ TEST_F(TrayUiTest, NotificationsTellOfAFinishedAndAFailedFetchAndOpenTheFolder)
             5);
     bool fetched = false, failed = false;
     for (const Shown &s : shown) {
-        if (s.summary == "Fetched") {
+        if (s.summary == "Downloaded") {
             fetched = true;
             EXPECT_NE(s.body.find("small.bin from Alice's laptop"), std::string::npos) << s.body;
             EXPECT_NE(s.body.find("Done: " + downloads_ + "/small.bin"), std::string::npos)
                     << s.body;
             EXPECT_EQ(s.default_action, "default");
-        } else if (s.summary == "Fetch failed") {
+        } else if (s.summary == "Download failed") {
             failed = true;
             EXPECT_NE(s.body.find("no-such-file.bin from Alice's laptop"), std::string::npos)
                     << s.body;
