@@ -1238,10 +1238,14 @@ neighbour_badge(GtkTreeViewColumn *c, GtkCellRenderer *r, GtkTreeModel *model, G
 
     gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_UNREACHABLE, &unreachable,
                        PORCH_TRAY_NCOL_KEY_CHANGED, &key_changed, -1);
+    /* white on a filled badge, so that it reads as well on a selected (blue) row as on a
+     * plain one */
     if (key_changed != NULL)
-        markup = "<small><b><span foreground='#e01b24'>key changed</span></b></small>";
+        markup = "<small><b><span foreground='white' background='#c01c28'> key changed "
+                 "</span></b></small>";
     else if (unreachable)
-        markup = "<small><span foreground='#c64600'>unreachable</span></small>";
+        markup = "<small><span foreground='white' background='#a33900'> unreachable "
+                 "</span></small>";
     g_object_set(r, "markup", markup, NULL);
 }
 
