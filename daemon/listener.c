@@ -280,7 +280,8 @@ files_answer(PorchListener *l, SessionWatch *w, const char *name, int *ret_fd)
     g_autoptr(GError) error = NULL;
 
     *ret_fd = -1;
-    if (share == NULL || (w->state == STATE_PEER && peer == NULL) ||
+    /* an offline share does not exist for sessions, as in the SFTP root they list */
+    if (share == NULL || share->offline || (w->state == STATE_PEER && peer == NULL) ||
         !porch_acl_check(config, fingerprint, PORCH_RESOURCE_SHARE, share->name, PORCH_ACL_READ))
         return g_strconcat(PORCH_CONTROL_REFUSED, "no such share", NULL);
     *ret_fd = porch_workers_connect(l->workers, share, &error);

@@ -19,6 +19,7 @@
 #include "launcher.h"
 #include "listener.h"
 #include "manager.h"
+#include "offline.h"
 #include "porch-cups.h"
 #include "porch-identity.h"
 #include "porch-publish.h"
@@ -39,6 +40,7 @@ typedef struct {
     PorchPublisher *publisher;
     PorchPrintWatch *print_watch;
     PorchWorkers *workers;
+    PorchOffline *offline;
 } Daemon;
 
 static void
@@ -65,6 +67,7 @@ on_sighup(gpointer user_data)
     config = porch_manager_get_config(d->manager);
     g_message("reloaded");
     log_summary(config);
+    porch_offline_check(d->offline, config);
     if (porch_config_get_port(config) != porch_config_get_port(before) ||
         !g_strv_equal((const char *const *)porch_config_get_listen(config),
                       (const char *const *)porch_config_get_listen(before)))
@@ -73,6 +76,25 @@ on_sighup(gpointer user_data)
     porch_listener_reloaded(d->listener);
     porch_publisher_apply(d->publisher, config);
     porch_print_watch_apply(d->print_watch, config);
+    return G_SOURCE_CONTINUE;
+}
+
+/* Shares whose folder went missing or came back (offline.h). Polled rather than watched with
+ * a GFileMonitor: inotify reports no mount or unmount at a path (a watch on the parent of a
+ * mount point sees nothing when a disk is unplugged or a bind mount is undone, and a missing
+ * folder's nearest existing parent may be several levels up), while a stat() of each share's
+ * folder every PORCH_OFFLINE_POLL_SECONDS is cheap and sees every case. */
+static gboolean
+on_offline_poll(gpointer user_data)
+{
+    Daemon *d = user_data;
+    g_autoptr(PorchConfig) config = porch_manager_get_config(d->manager);
+
+    if (porch_offline_check(d->offline, config)) {
+        porch_workers_apply(d->workers, config);
+        porch_listener_reloaded(d->listener);
+        porch_publisher_apply(d->publisher, config);
+    }
     return G_SOURCE_CONTINUE;
 }
 
@@ -228,9 +250,18 @@ check_owners(PorchConfig *config, const char *file)
         gboolean write = porch_share_writable(share);
         struct passwd *pw = porch_share_user(share, &error);
         g_autofree char *user = NULL;
+        g_autofree char *why = NULL;
         int readable, writable = 1;
         guint line;
 
+        /* an unplugged disk is no mistake in the file: porchd serves the other shares */
+        if (porch_share_folder_missing(share, &why)) {
+            fprintf(stderr,
+                    "porchd: warning: [%s] path: folder %s %s: the share is offline until it "
+                    "is back\n",
+                    section, share->path, why);
+            continue;
+        }
         if (pw == NULL) {
             line = config_line(file, section, share->owner ? "owner" : "path");
             fprintf(stderr, "%s:%u: [%s] %s\n", file, line, section, error->message);
@@ -390,6 +421,7 @@ serve(const char *config_file, const char *state_dir, const char *worker_program
     g_autofree char *fingerprint = NULL;
     g_autofree char *session_program = NULL;
     g_autoptr(PorchWorkers) workers = NULL;
+    g_autoptr(PorchOffline) offline = NULL;
     /* the launcher's pid, when there is one: a reload goes through it (porch-state.h) */
     pid_t pid_in_file = network_side ? getppid() : getpid();
     g_autofree char *pid_file = NULL;
@@ -418,6 +450,9 @@ serve(const char *config_file, const char *state_dir, const char *worker_program
     fingerprint = porch_key_fingerprint(host_key);
     ssh_key_free(host_key);
     config = porch_manager_get_config(manager);
+    /* before any session starts: they read which shares are offline from the state folder */
+    offline = porch_offline_new(state_dir);
+    porch_offline_check(offline, config);
     if ((removed = porch_upload_journal_cleanup(config, state_dir, 0, porch_workers_files_for,
                                                 workers)) > 0)
         g_message("removed %u unfinished upload(s) left by an earlier run", removed);
@@ -449,10 +484,12 @@ serve(const char *config_file, const char *state_dir, const char *worker_program
                  .listener = listener,
                  .publisher = publisher,
                  .print_watch = print_watch,
-                 .workers = workers};
+                 .workers = workers,
+                 .offline = offline};
     g_unix_signal_add(SIGHUP, on_sighup, &d);
     g_unix_signal_add(SIGTERM, on_sigterm, &d);
     g_unix_signal_add(SIGINT, on_sigterm, &d);
+    g_timeout_add_seconds(PORCH_OFFLINE_POLL_SECONDS, on_offline_poll, &d);
 
     /* for porch peers accept (porch-state.h) */
     pid_file = porch_state_write_pid(state_dir, pid_in_file, &error);

@@ -51,6 +51,7 @@
 #include "porch-state.h"
 #include "porch-text.h"
 #include "fd-pass.h"
+#include "offline.h"
 #include "print-server.h"
 #include "session.h"
 #include "sftp-server.h"
@@ -132,6 +133,7 @@ current_config(void *user_data)
         if (c == NULL) {
             g_warning("%s: reload refused, keeping the previous rules: %s", s->who, error->message);
         } else {
+            porch_offline_read(c, s->state_dir);
             porch_config_unref(s->config);
             s->config = c;
             g_debug("%s: rules reloaded", s->who);
@@ -734,6 +736,7 @@ main(int argc, char **argv)
         close(fd);
         return 1;
     }
+    porch_offline_read(s.config, s.state_dir);
     if (!confine(&s, &error)) {
         g_warning("%s: the session cannot confine itself: %s", s.address, error->message);
         close(fd);

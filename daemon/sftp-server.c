@@ -317,7 +317,9 @@ split_vpath(const char *path)
 static PorchFiles *
 share_files(Server *s, const PorchShare *share)
 {
-    g_autofree char *key = g_strconcat(share->name, "\n", share->path, NULL);
+    /* and the offline epoch: a folder back from an unplugged disk gets a new worker */
+    g_autofree char *key = g_strdup_printf("%s\n%s\n%" G_GUINT64_FORMAT, share->name, share->path,
+                                           porch_config_get_offline_epoch(s->config));
     PorchFiles *files = g_hash_table_lookup(s->files, key);
     g_autoptr(GError) error = NULL;
 
@@ -379,6 +381,11 @@ resolve_target(Server *s, const char *path, PorchAclOp op, gboolean need_share, 
     t->share = porch_config_find_share(s->config, parts[0]);
     if (t->share == NULL) {
         *ret_why = "no such share";
+        return SSH_FX_NO_SUCH_FILE;
+    }
+    /* its folder is missing (offline.h): it does not exist until it is back */
+    if (t->share->offline) {
+        *ret_why = "the share is offline";
         return SSH_FX_NO_SUCH_FILE;
     }
     if (strcmp(parts[0], t->share->name) != 0) {
@@ -859,7 +866,7 @@ listed_shares(Server *s)
     readable = porch_acl_readable_shares(s->config, peer);
     for (guint i = 0; readable[i] != NULL; i++) {
         const PorchShare *share = porch_config_lookup_share(s->config, readable[i]);
-        if (share != NULL && !share->hidden)
+        if (share != NULL && !share->hidden && !share->offline)
             g_strv_builder_add(b, readable[i]);
     }
     return g_strv_builder_end(b);
@@ -900,7 +907,7 @@ readdir_root(Server *s, Request *r)
         PorchFiles *files;
         struct stat st;
 
-        if (share == NULL || share->hidden || !may(s, share, PORCH_ACL_READ) ||
+        if (share == NULL || share->hidden || share->offline || !may(s, share, PORCH_ACL_READ) ||
             (files = share_files(s, share)) == NULL || porch_files_stat(files, "", &st, 0) < 0)
             continue;
         attrs_from_stat(&a, &st, read_only_for(s, share));

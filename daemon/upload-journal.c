@@ -105,7 +105,7 @@ porch_upload_journal_forget_client_temp(PorchUploadJournal *journal, const char 
 
 static gboolean
 cleanup_entry(const PorchConfig *config, const char *path, PorchSftpFilesFunc files_for,
-              void *user_data)
+              void *user_data, gboolean *keep)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *share_name = NULL;
@@ -120,6 +120,11 @@ cleanup_entry(const PorchConfig *config, const char *path, PorchSftpFilesFunc fi
     dir = g_key_file_get_string(kf, "upload", "dir", NULL);
     name = g_key_file_get_string(kf, "upload", "name", NULL);
     share = porch_config_lookup_share(config, share_name);
+    /* its folder is away (an unplugged disk): the note stays for when it is back */
+    if (share != NULL && share->offline) {
+        *keep = TRUE;
+        return FALSE;
+    }
     if (share == NULL || dir == NULL || name == NULL || strchr(name, '/') != NULL ||
         (!g_str_has_prefix(name, PORCH_UPLOAD_PREFIX) &&
          !g_str_has_prefix(name, PORCH_CLIENT_TEMP_PREFIX)))
@@ -168,6 +173,7 @@ porch_upload_journal_cleanup(const PorchConfig *config, const char *state_dir, G
 
     while (d != NULL && (n = g_dir_read_name(d)) != NULL) {
         g_autofree char *path = NULL;
+        gboolean keep = FALSE;
 
         if (pid != 0 && !g_str_has_prefix(n, prefix))
             continue;
@@ -175,9 +181,10 @@ porch_upload_journal_cleanup(const PorchConfig *config, const char *state_dir, G
         if (pid == 0 && session_alive((GPid)g_ascii_strtoll(n, NULL, 10), state_dir))
             continue;
         path = g_build_filename(dir, n, NULL);
-        if (cleanup_entry(config, path, files_for, user_data))
+        if (cleanup_entry(config, path, files_for, user_data, &keep))
             removed++;
-        g_unlink(path);
+        if (!keep)
+            g_unlink(path);
     }
     return removed;
 }

@@ -156,6 +156,11 @@ start_here(PorchWorkers *w, const PorchShare *share, GError **error)
 int
 porch_workers_connect(PorchWorkers *w, const PorchShare *share, GError **error)
 {
+    if (share->offline) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "share %s is offline: folder %s missing", share->name, share->path);
+        return -1;
+    }
     for (int attempt = 0; attempt < 2; attempt++) {
         Worker *worker = g_hash_table_lookup(w->by_name, share->name);
         int pair[2];
@@ -215,7 +220,7 @@ porch_workers_apply(PorchWorkers *w, PorchConfig *config)
     g_hash_table_iter_init(&it, w->by_name);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const PorchShare *share = porch_config_lookup_share(config, ((Worker *)value)->name);
-        if (share == NULL || !same_share(value, share))
+        if (share == NULL || share->offline || !same_share(value, share))
             g_hash_table_iter_remove(&it);
     }
 }

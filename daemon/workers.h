@@ -33,8 +33,10 @@ int porch_workers_connect(PorchWorkers *workers, const PorchShare *share, GError
 /* PorchSftpContext.files_for for the network side itself (@workers is a PorchWorkers). */
 PorchFiles *porch_workers_files_for(void *workers, const PorchShare *share, GError **error);
 
-/* After a reload: the worker of a share that is gone, or whose folder, owner or writability
- * changed, is let go (it ends when its clients have); the next connection starts a new one. */
+/* After a reload, or when shares went offline: the worker of a share that is gone or offline,
+ * or whose folder, owner or writability changed, is let go (it ends when its clients have);
+ * the next connection starts a new one (a folder back from an unplugged disk is then opened
+ * afresh, not through the old worker's descriptor). */
 void porch_workers_apply(PorchWorkers *workers, PorchConfig *config);
 
 /* Whether anyone may write in @share: its worker may write then. */

@@ -35,6 +35,8 @@ struct _PorchConfig {
     GHashTable *group_by_name;
     GHashTable *share_by_name;
     GHashTable *printer_by_name;
+
+    guint64 offline_epoch; /* see porch_config_set_offline() */
 };
 
 /* What the loader needs besides the snapshot it builds: the file name and where each
@@ -846,14 +848,13 @@ load_share(Loader *l, const char *section, const char *name, GHashTable *seen, G
         return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "path",
                          "'%s' is not an absolute path", path);
     /* A process that may not look (porchd's network side, which is not the share's owner)
-     * leaves the check to the share's worker, and porchd --check-config to root. */
+     * leaves the check to the share's worker, and porchd --check-config to root. A folder
+     * that is missing (an unplugged disk) is no mistake in the file: the share is offline
+     * until it is back (porch_share_folder_missing()), and the other shares are served. */
     if (stat(path, &st) != 0) {
         int e = errno;
 
-        if (e == ENOENT)
-            return set_error(l, error, PORCH_CONFIG_ERROR_PATH_NOT_FOUND, section, "path",
-                             "%s does not exist", path);
-        if (e != EACCES)
+        if (e != EACCES && e != ENOENT && e != ENOTDIR)
             return set_error(l, error, PORCH_CONFIG_ERROR_IO, section, "path", "%s: %s", path,
                              g_strerror(e));
         st.st_mode = S_IFDIR;
@@ -1558,4 +1559,51 @@ porch_config_default_file(gboolean system)
     if (system)
         return g_strdup("/etc/porch/porch.conf");
     return g_build_filename(g_get_user_config_dir(), "porch", "porch.conf", NULL);
+}
+
+gboolean
+porch_share_folder_missing(const PorchShare *share, char **why)
+{
+    struct stat st;
+    int e;
+
+    g_return_val_if_fail(share != NULL, FALSE);
+    if (stat(share->path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return FALSE;
+        e = ENOTDIR;
+    } else {
+        e = errno;
+        /* not ours to look at: the share's worker, which runs as its owner, will tell */
+        if (e == EACCES)
+            return FALSE;
+    }
+    if (why != NULL)
+        *why = g_strdup(e == ENOENT ? "missing" : g_strerror(e));
+    return TRUE;
+}
+
+void
+porch_config_set_offline(PorchConfig *config, const char *share, gboolean offline)
+{
+    PorchShare *s;
+
+    g_return_if_fail(config != NULL && share != NULL);
+    s = g_hash_table_lookup(config->share_by_name, share);
+    if (s != NULL)
+        s->offline = offline;
+}
+
+guint64
+porch_config_get_offline_epoch(const PorchConfig *config)
+{
+    g_return_val_if_fail(config != NULL, 0);
+    return config->offline_epoch;
+}
+
+void
+porch_config_set_offline_epoch(PorchConfig *config, guint64 epoch)
+{
+    g_return_if_fail(config != NULL);
+    config->offline_epoch = epoch;
 }

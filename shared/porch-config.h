@@ -32,7 +32,8 @@ typedef enum {
     PORCH_CONFIG_ERROR_MISSING_KEY,     /* [share] without path, [peer] without key */
     PORCH_CONFIG_ERROR_INVALID_VALUE,   /* bad boolean, number, address, name, list */
     PORCH_CONFIG_ERROR_BAD_PORT,        /* port not an integer in 1..65535 */
-    PORCH_CONFIG_ERROR_PATH_NOT_FOUND,  /* share path does not exist */
+    PORCH_CONFIG_ERROR_PATH_NOT_FOUND,  /* no longer raised: a missing folder is an offline
+                                         * share (kept so that the numbers stay) */
     PORCH_CONFIG_ERROR_NOT_A_DIRECTORY, /* share path is not a directory */
     PORCH_CONFIG_ERROR_UNDEFINED_PEER,  /* a principal names no [peer] */
     PORCH_CONFIG_ERROR_UNDEFINED_GROUP, /* a @principal names no [group] */
@@ -69,15 +70,17 @@ typedef struct {
 
 typedef struct {
     char *name;
-    char *path;    /* absolute; an existing directory when the snapshot was loaded, unless
-                    * the loading process may not look (EACCES: porchd's network side is not
-                    * the share's owner) */
+    char *path;    /* absolute; not necessarily there: a missing folder makes the share
+                    * offline, not the file invalid (porch_share_folder_missing()) */
     char *comment; /* "" when unset */
     char *owner;   /* the user whose rights the share is served with; NULL: the folder's
                     * owner (a user name as written, checked by porchd, never "root") */
     gboolean hidden;
     PorchRule read;
-    PorchRule write; /* write implies read: see porch_acl_check() */
+    PorchRule write;  /* write implies read: see porch_acl_check() */
+    gboolean offline; /* its folder is missing: not served nor published. Set by porchd's
+                       * network side on its snapshot, and by sessions from the state file
+                       * PORCH_STATE_OFFLINE; FALSE as loaded */
 } PorchShare;
 
 typedef struct {
@@ -110,7 +113,8 @@ typedef enum {
 
 /* Reads and validates FILE. Returns a new snapshot (unref with porch_config_unref()), or
  * NULL with @error set in PORCH_CONFIG_ERROR; the message names the file, the line, the
- * section and the key, e.g. "porch.conf:12: [share Photos] path: /srv/x does not exist". */
+ * section and the key, e.g. "porch.conf:12: [share Photos] path: 'srv/x' is not an absolute path".
+ * A share whose folder is missing is loaded: see porch_share_folder_missing(). */
 PorchConfig *porch_config_load_file(const char *file, GError **error);
 
 /* As porch_config_load_file(), from @len bytes of @data (-1: NUL-terminated); @origin is
@@ -190,5 +194,19 @@ char *porch_config_peer_name_from(const char *text, PorchPeerNameStyle style);
  * $XDG_CONFIG_HOME/porch/porch.conf for a user's (the state folder: porch-state.h). Returns a
  * newly allocated string. */
 char *porch_config_default_file(gboolean system);
+
+/* Whether @share's folder is missing now (it does not exist, or is not a folder): such a
+ * share is offline. Sets *@why (free it) to a word for the log ("missing", or the error).
+ * A folder this process may not look at (EACCES) counts as there: its worker decides. */
+gboolean porch_share_folder_missing(const PorchShare *share, char **why);
+
+/* The one state of a snapshot that changes after loading: which shares are offline (their
+ * folder is missing), kept by the process that holds it (porchd's network side; sessions,
+ * from the state file PORCH_STATE_OFFLINE). @share is a name as configured; unknown names
+ * are ignored. The epoch counts the changes, so that holders of per-share resources
+ * (a session's connection to a worker) know to open them again. */
+void porch_config_set_offline(PorchConfig *config, const char *share, gboolean offline);
+guint64 porch_config_get_offline_epoch(const PorchConfig *config);
+void porch_config_set_offline_epoch(PorchConfig *config, guint64 epoch);
 
 G_END_DECLS

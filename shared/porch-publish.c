@@ -533,7 +533,8 @@ wanted_services(PorchPublisher *self, const PorchConfig *config)
         g_autofree char *path = NULL;
         gboolean guest = share->read.guest || share->write.guest;
 
-        if (share->hidden)
+        /* an offline share (its folder is missing) is withdrawn until it is back */
+        if (share->hidden || share->offline)
             continue;
         full = g_strdup_printf("%s on %s", share->name, host);
         instance = instance_name(full);

@@ -17,6 +17,9 @@
  *   PORCH_STATE_PORT          "PORT\n": the port a per-user porchd chose when 4422 was taken,
  *                             tried again at its next start.
  *   PORCH_STATE_UPLOADS       a folder: the journal of unfinished uploads (daemon/sftp-server.h).
+ *   PORCH_STATE_OFFLINE       "EPOCH\n" then "NAME\n" for each share whose folder is missing:
+ *                             written by porchd's network side (replaced atomically) before it
+ *                             signals its sessions; EPOCH grows at each change.
  *
  * The reload handshake:
  *   1. porchd writes the pid file at start (porch_state_write_pid()) and removes it at a clean
@@ -44,6 +47,7 @@ G_BEGIN_DECLS
 #define PORCH_STATE_PID_FILE       "porchd.pid"
 #define PORCH_STATE_PORT           "port"
 #define PORCH_STATE_UPLOADS        "uploads"
+#define PORCH_STATE_OFFLINE        "offline"
 
 /* The state folder porchd uses unless told another: /var/lib/porch for the system service
  * (@system), else $XDG_STATE_HOME/porch. Free with g_free(). */

@@ -279,13 +279,13 @@ TEST(Porchd, VersionAndBadUsage)
 
 TEST_F(PorchdTest, StartWithABadFileFailsWithTheReason)
 {
-    Write(Porch() + "[share Photos]\npath = " + dir_ + "/missing\n");
+    Write(Porch() + "[share Photos]\npath = " + dir_ + "/missing\nread = bob\n");
     Start();
     int status = 0;
     ASSERT_EQ(waitpid(pid_, &status, 0), pid_);
     pid_ = -1;
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    EXPECT_NE(ReadFile(log_).find("[share Photos] path: " + dir_ + "/missing does not exist"),
+    EXPECT_NE(ReadFile(log_).find("[share Photos] read: peer 'bob' is not defined"),
               std::string::npos)
             << ReadFile(log_);
 }
