@@ -137,6 +137,23 @@ parse_remote(const char *command, const char *arg, gboolean below_share)
     return g_steal_pointer(&t);
 }
 
+/* parse_remote() of each of the @n @args: the targets (free with g_ptr_array_unref()), or NULL
+ * having told the first usage error. */
+static GPtrArray *
+parse_remotes(const char *command, int n, char **args, gboolean below_share)
+{
+    g_autoptr(GPtrArray) targets =
+            g_ptr_array_new_with_free_func((GDestroyNotify)porch_cli_target_free);
+
+    for (int i = 0; i < n; i++) {
+        PorchCliTarget *t = parse_remote(command, args[i], below_share);
+        if (t == NULL)
+            return NULL;
+        g_ptr_array_add(targets, t);
+    }
+    return g_steal_pointer(&targets);
+}
+
 /* ------------------------------------------------------------------------------------------
  * One connection per host */
 
@@ -445,8 +462,7 @@ porch_cli_rm(int argc, char **argv)
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("HOST/SHARE/PATH...");
-    g_autoptr(GPtrArray) targets =
-            g_ptr_array_new_with_free_func((GDestroyNotify)porch_cli_target_free);
+    g_autoptr(GPtrArray) targets = NULL;
     Hosts hs;
     struct sigaction old;
     int status = PORCH_CLI_EXIT_OK;
@@ -462,12 +478,9 @@ porch_cli_rm(int argc, char **argv)
         porch_cli_usage_error("rm", "what to remove? HOST/SHARE/PATH");
         return PORCH_CLI_EXIT_USAGE;
     }
-    for (int i = 1; i < argc; i++) {
-        PorchCliTarget *t = parse_remote("rm", argv[i], TRUE);
-        if (t == NULL)
-            return PORCH_CLI_EXIT_USAGE;
-        g_ptr_array_add(targets, t);
-    }
+    targets = parse_remotes("rm", argc - 1, argv + 1, TRUE);
+    if (targets == NULL)
+        return PORCH_CLI_EXIT_USAGE;
 
     hosts_init(&hs, &common, FALSE);
     porch_cli_catch_sigint(&old, TRUE);
@@ -521,8 +534,7 @@ porch_cli_mkdir(int argc, char **argv)
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("HOST/SHARE/PATH...");
-    g_autoptr(GPtrArray) targets =
-            g_ptr_array_new_with_free_func((GDestroyNotify)porch_cli_target_free);
+    g_autoptr(GPtrArray) targets = NULL;
     Hosts hs;
     int status = PORCH_CLI_EXIT_OK;
 
@@ -535,12 +547,9 @@ porch_cli_mkdir(int argc, char **argv)
         porch_cli_usage_error("mkdir", "which folder? HOST/SHARE/PATH");
         return PORCH_CLI_EXIT_USAGE;
     }
-    for (int i = 1; i < argc; i++) {
-        PorchCliTarget *t = parse_remote("mkdir", argv[i], TRUE);
-        if (t == NULL)
-            return PORCH_CLI_EXIT_USAGE;
-        g_ptr_array_add(targets, t);
-    }
+    targets = parse_remotes("mkdir", argc - 1, argv + 1, TRUE);
+    if (targets == NULL)
+        return PORCH_CLI_EXIT_USAGE;
 
     hosts_init(&hs, &common, FALSE);
     for (guint i = 0; i < targets->len; i++) {
@@ -766,19 +775,15 @@ int
 porch_cli_get_many(int n, char **sources, const char *dest, PorchTransferFlags flags, gboolean json,
                    const PorchCliCommon *common)
 {
-    g_autoptr(GPtrArray) targets =
-            g_ptr_array_new_with_free_func((GDestroyNotify)porch_cli_target_free);
+    g_autoptr(GPtrArray) targets = NULL;
     gboolean to_stdout = g_strcmp0(dest, "-") == 0;
     const char *local = dest != NULL ? dest : ".";
     Hosts hs;
     int status = PORCH_CLI_EXIT_OK;
 
-    for (int i = 0; i < n; i++) {
-        PorchCliTarget *t = parse_remote("get", sources[i], FALSE);
-        if (t == NULL)
-            return PORCH_CLI_EXIT_USAGE;
-        g_ptr_array_add(targets, t);
-    }
+    targets = parse_remotes("get", n, sources, FALSE);
+    if (targets == NULL)
+        return PORCH_CLI_EXIT_USAGE;
     if (to_stdout && (n > 1 || (flags & PORCH_TRANSFER_RECURSIVE) || json)) {
         porch_cli_usage_error("get", "- (standard output) takes one file, without -r or --json");
         return PORCH_CLI_EXIT_USAGE;
