@@ -404,11 +404,7 @@ class CliHelpLan : public ::testing::Test
                                     "--config", h1 + "/porch.conf", "--state-dir", h1 + "/state"},
                                    log);
         ASSERT_GT(porchd, 0);
-        ASSERT_TRUE(WaitFor(
-                [&] { return Contains(ReadFile(log), " running: ") || !lan_->running(porchd); },
-                15))
-                << ReadFile(log);
-        ASSERT_TRUE(lan_->running(porchd)) << ReadFile(log);
+        ASSERT_TRUE(PorchdStarted(lan_.get(), porchd, log)) << ReadFile(log);
     }
 
     // porch on host 2 as me.

@@ -152,13 +152,7 @@ class CliOpsTest : public ::testing::Test
         }
         porchd_ = lan_->spawn(
                 1, {kPorchd, "--config", h1_ + "/porch.conf", "--state-dir", h1_ + "/state"}, log);
-        if (porchd_ < 0 ||
-            !WaitFor(
-                    [&] {
-                        return Contains(ReadFile(log), " running: ") || !lan_->running(porchd_);
-                    },
-                    15) ||
-            !lan_->running(porchd_)) {
+        if (!PorchdStarted(lan_, porchd_, log)) {
             why_not_ = "porchd did not start; its log:\n" + ReadFile(log);
             may_skip_ = false;
             return;

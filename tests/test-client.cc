@@ -344,13 +344,7 @@ class ClientTest : public ::testing::Test
                                "--config \"$3\" --state-dir \"$4\"",
                                "sh", small_, kPorchd, h1_ + "/porch.conf", state_, small_options},
                               log);
-        if (porchd_ < 0 ||
-            !WaitFor(
-                    [&] {
-                        return Contains(ReadFile(log), " running: ") || !lan_->running(porchd_);
-                    },
-                    15) ||
-            !lan_->running(porchd_)) {
+        if (!PorchdStarted(lan_, porchd_, log)) {
             why_not_ = "porchd did not start; its log:\n" + ReadFile(log);
             may_skip_ = false;
             return;

@@ -128,10 +128,7 @@ class DoctorTest : public ::testing::Test
         }
         *pid = lan_->spawn(i, {kPorchd, "--config", h + "porch.conf", "--state-dir", h + "state"},
                            log);
-        if (*pid < 0 ||
-            !WaitFor([&] { return Contains(ReadFile(log), " running: ") || !lan_->running(*pid); },
-                     15) ||
-            !lan_->running(*pid)) {
+        if (!PorchdStarted(lan_, *pid, log)) {
             why_not_ = "porchd did not start on host " + std::to_string(i) + "; its log:\n" +
                        ReadFile(log);
             may_skip_ = false;

@@ -341,13 +341,7 @@ class PrintTest : public ::testing::Test
                               {"env", "CUPS_SERVER=" + lan_->cups_server(1), kPorchd, "--config",
                                h1_ + "/porch.conf", "--state-dir", state1},
                               log);
-        if (porchd_ < 0 ||
-            !WaitFor(
-                    [&] {
-                        return Contains(ReadFile(log), " running: ") || !lan_->running(porchd_);
-                    },
-                    15) ||
-            !lan_->running(porchd_)) {
+        if (!PorchdStarted(lan_, porchd_, log)) {
             why_not_ = "porchd did not start; its log:\n" + ReadFile(log);
             return;
         }

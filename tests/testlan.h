@@ -17,6 +17,8 @@
 // exits, or (after SIGKILL) by the next Create() on the machine.
 #pragma once
 
+#include "test-util.h"
+
 #include <csignal>
 #include <functional>
 #include <memory>
@@ -203,6 +205,17 @@ class TestLan
     std::vector<Child> kids_; // every process this LAN started in the background
     int spawn_count_ = 0;
 };
+
+// Waits until the porchd @pid (started by lan->spawn(), its log in @log) has written its
+// " running: " line: false when it was not started, exited first, or did not within @seconds.
+inline bool
+PorchdStarted(TestLan *lan, pid_t pid, const std::string &log, double seconds = 15)
+{
+    return pid > 0 &&
+           WaitFor([&] { return Contains(ReadFile(log), " running: ") || !lan->running(pid); },
+                   seconds) &&
+           lan->running(pid);
+}
 
 } // namespace porch::test
 
