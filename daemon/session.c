@@ -51,6 +51,7 @@
 #include "porch-state.h"
 #include "porch-text.h"
 #include "fd-pass.h"
+#include "manager.h"
 #include "offline.h"
 #include "print-server.h"
 #include "session.h"
@@ -129,7 +130,7 @@ current_config(void *user_data)
         PorchConfig *c;
 
         reload_requested = 0;
-        c = porch_config_load_file(s->config_file, &error);
+        c = porch_config_load_snapshot(s->config_file, &error);
         if (c == NULL) {
             g_warning("%s: reload refused, keeping the previous rules: %s", s->who, error->message);
         } else {
@@ -730,7 +731,7 @@ main(int argc, char **argv)
         close(fd);
         return 1;
     }
-    s.config = porch_config_load_file(config_file, &error);
+    s.config = porch_config_load_snapshot(config_file, &error);
     if (s.config == NULL) {
         g_warning("%s: %s", s.address, error->message);
         close(fd);

@@ -789,7 +789,8 @@ TEST_F(ConfigReload, HolderKeepsItsSnapshotAcrossReload)
 {
     Write("[porch]\nport = 4000\n[share Photos]\npath = /tmp\nread = guest\n");
     g_autoptr(GError) error = nullptr;
-    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), nullptr, &error);
+    g_autoptr(PorchManager) m =
+            porch_manager_new(file_.c_str(), nullptr, nullptr, 0, nullptr, &error);
     ASSERT_NE(m, nullptr) << error->message;
     g_autoptr(PorchConfig) before = porch_manager_get_config(m);
 
@@ -810,7 +811,8 @@ TEST_F(ConfigReload, BadFileKeepsThePreviousConfiguration)
 {
     Write("[porch]\nport = 4000\n");
     g_autoptr(GError) error = nullptr;
-    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), nullptr, &error);
+    g_autoptr(PorchManager) m =
+            porch_manager_new(file_.c_str(), nullptr, nullptr, 0, nullptr, &error);
     ASSERT_NE(m, nullptr);
     g_autoptr(PorchConfig) before = porch_manager_get_config(m);
 
@@ -829,7 +831,7 @@ TEST_F(ConfigReload, SnapshotOutlivesTheManager)
 {
     Write("[share Photos]\npath = /tmp\nread = guest\n");
     g_autoptr(GError) error = nullptr;
-    PorchManager *m = porch_manager_new(file_.c_str(), nullptr, &error);
+    PorchManager *m = porch_manager_new(file_.c_str(), nullptr, nullptr, 0, nullptr, &error);
     ASSERT_NE(m, nullptr);
     g_autoptr(PorchConfig) held = porch_manager_get_config(m);
     porch_manager_free(m);
@@ -840,7 +842,8 @@ TEST_F(ConfigReload, ManagerRefusesABadFileAtStart)
 {
     Write("[share Photos]\n");
     g_autoptr(GError) error = nullptr;
-    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), nullptr, &error);
+    g_autoptr(PorchManager) m =
+            porch_manager_new(file_.c_str(), nullptr, nullptr, 0, nullptr, &error);
     EXPECT_EQ(m, nullptr);
     ASSERT_NE(error, nullptr);
     EXPECT_EQ(error->code, PORCH_CONFIG_ERROR_MISSING_KEY);
