@@ -71,6 +71,10 @@ typedef struct {
     char *temp_name;
     char *journal_entry; /* the upload journal's entry of temp_name */
     int write_errno;     /* the first failed write's: the upload is not completed */
+    /* what porch status shows of it (PorchSftpContext.transfer) */
+    guint64 moved;    /* bytes read or written */
+    guint64 size;     /* the file's size when first read; the end of what was written */
+    gint64 last_note; /* monotonic time of the last note; 0: none yet */
 } Handle;
 
 struct _PorchSftpServer {
@@ -546,9 +550,36 @@ handle_lookup(Server *s, const guint8 *handle, guint32 len)
     return (h != NULL && h->id == id) ? h : NULL;
 }
 
+/* Tells the session that @h moved data (at most once a second), or was closed (@end). */
+static void
+note_transfer(Server *s, Handle *h, gboolean end)
+{
+    gint64 now = g_get_monotonic_time();
+    g_autofree char *path = NULL;
+
+    if (s->ctx->transfer == NULL || h->kind != HANDLE_FILE)
+        return;
+    if (end) {
+        if (h->last_note != 0)
+            s->ctx->transfer(s->ctx->user_data, h->id, FALSE, 0, 0, NULL);
+        return;
+    }
+    if (h->last_note != 0 && now - h->last_note < G_USEC_PER_SEC)
+        return;
+    if (h->last_note == 0 && !h->for_write) {
+        struct stat st;
+        if (fstat(h->fd, &st) == 0)
+            h->size = (guint64)st.st_size;
+    }
+    h->last_note = now;
+    path = g_strconcat(h->share, "/", h->rel, NULL);
+    s->ctx->transfer(s->ctx->user_data, h->id, h->for_write, h->size, h->moved, path);
+}
+
 static void
 handle_release(Server *s, Handle *h)
 {
+    note_transfer(s, h, TRUE);
     s->handles[h->id & 0xffff] = NULL;
     handle_free(h);
 }
@@ -727,6 +758,8 @@ h_read(Server *s, Request *r)
         return reply_errno(s, r->q, errno);
     if (n == 0)
         return reply_status(s, r->q, SSH_FX_EOF, "End of file");
+    r->h->moved += (guint64)n;
+    note_transfer(s, r->h, FALSE);
     /* the reply is built around the data, where pread put it: no copy */
     {
         guint32 plen = (guint32)n + DATA_HEADER - 4, id = r->q->id, dlen = (guint32)n;
@@ -770,6 +803,9 @@ h_write(Server *s, Request *r)
             r->h->write_errno = e;
         return reply_errno(s, r->q, e);
     }
+    r->h->moved += r->q->data_len;
+    r->h->size = MAX(r->h->size, off);
+    note_transfer(s, r->h, FALSE);
     return reply_ok(s, r->q);
 }
 
@@ -1711,8 +1747,10 @@ porch_sftp_server_free(PorchSftpServer *s)
     if (s == NULL)
         return;
     for (guint i = 0; i < s->n_handles; i++)
-        if (s->handles[i] != NULL)
+        if (s->handles[i] != NULL) {
+            note_transfer(s, s->handles[i], TRUE);
             handle_free(s->handles[i]);
+        }
     g_free(s->handles);
     g_hash_table_unref(s->files);
     porch_upload_journal_free(s->journal);

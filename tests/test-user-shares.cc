@@ -309,4 +309,44 @@ TEST_F(UserShares, ThePerUserServiceDoesTheSameAlone)
     EXPECT_TRUE(Contains(r.err, "not to you")) << r.err;
 }
 
+// porch status --json lists who is connected and what is being moved, as it happens.
+TEST_F(UserShares, StatusListsAConnectedPeerAndARunningTransfer)
+{
+    ASSERT_TRUE(StartSystem());
+    RunResult r = Local({"share", "add", pics_, "--read", "bob"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    std::string address = lan_->address(1);
+    ASSERT_TRUE(lan_->in_netns(2, [&] {
+        RawSftp c;
+        ASSERT_EQ(c.Connect(address, 4422, "bob", bob_key_), "");
+        Packet p = c.Open("/Pictures/beach.jpg", FXF_READ);
+        ASSERT_EQ(p.type, FXP_HANDLE);
+        std::string handle = p.get_str();
+        p = c.Read(handle, 0, 4);
+        ASSERT_EQ(p.type, FXP_DATA);
+
+        RunResult st = Local({"status", "--json"});
+        ASSERT_TRUE(st.ok()) << st.describe();
+        EXPECT_TRUE(Contains(st.out, "\"peer\" : \"bob\"")) << st.out;
+        EXPECT_TRUE(Contains(st.out, "\"address\" : \"" + lan_->address(2) + "\"")) << st.out;
+        EXPECT_TRUE(Contains(st.out, "\"direction\" : \"download\"")) << st.out;
+        EXPECT_TRUE(Contains(st.out, "\"path\" : \"Pictures/beach.jpg\"")) << st.out;
+        EXPECT_TRUE(Contains(st.out, "\"size\" : 13")) << st.out;
+        EXPECT_TRUE(Contains(st.out, "\"done\" : 4")) << st.out;
+        st = Local({"status"});
+        EXPECT_TRUE(Contains(st.out, "bob downloading Pictures/beach.jpg  4 B of 13 B")) << st.out;
+
+        c.Close(handle);
+        EXPECT_TRUE(WaitFor(
+                [&] {
+                    return !Contains(Local({"status", "--json"}).out, "beach.jpg");
+                },
+                5))
+                << "a closed file is no transfer";
+    }));
+    r = Local({"status", "--json"});
+    EXPECT_TRUE(WaitFor([&] { return Contains(Local({"status"}).out, "connected: nobody"); }, 10))
+            << Local({"status"}).out;
+}
+
 } // namespace
