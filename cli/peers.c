@@ -37,6 +37,7 @@
 #include <json-glib/json-glib.h>
 
 #include "porch-cli.h"
+#include "porch-conf-edit.h"
 #include "porch-config.h"
 #include "porch-identity.h"
 #include "porch-pending.h"
@@ -391,18 +392,15 @@ out:
     return line;
 }
 
-/* Replaces @file (a resolved path, its former status in @st; @name in messages) with @text:
- * a temporary file renamed over it, with the same mode, and as root the same owner. FALSE,
- * having said why, when it cannot. */
+/* Replaces @file (a resolved path; @name in messages) with @text (porch-conf-edit.h: atomic,
+ * with the same mode and owner). FALSE, having said why, when it cannot. */
 static gboolean
-replace_file(const char *file, const char *name, const struct stat *st, const GString *text)
+replace_file(const char *file, const char *name, const char *text, gsize len)
 {
     g_autofree char *dir = g_path_get_dirname(file);
     g_autoptr(GError) error = NULL;
-    mode_t mode = st->st_mode & 07777;
-    struct stat now;
 
-    /* The new file is made beside the old one. */
+    /* The new file is made beside the old one: say first when that is not allowed. */
     if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) != 0 ||
         faccessat(AT_FDCWD, file, W_OK, AT_EACCESS) != 0) {
         int e = errno;
@@ -410,29 +408,17 @@ replace_file(const char *file, const char *name, const struct stat *st, const GS
                 (e == EACCES || e == EPERM) && geteuid() != 0 ? " — run as root / with sudo" : "");
         return FALSE;
     }
-    if (!g_file_set_contents_full(file, text->str, (gssize)text->len,
-                                  G_FILE_SET_CONTENTS_CONSISTENT, (int)mode, &error)) {
-        fprintf(stderr, "porch peers: cannot write %s: %s\n", name, error->message);
+    if (!porch_conf_write_atomic(file, text, (gssize)len, &error)) {
+        fprintf(stderr, "porch peers: %s\n", error->message);
         return FALSE;
     }
-    /* The umask may have narrowed the mode; a root-owned copy of someone else's file would
-     * lock its owner out of it. */
-    if (g_stat(file, &now) != 0)
-        return TRUE;
-    if ((now.st_mode & 07777) != mode && g_chmod(file, mode) != 0)
-        fprintf(stderr, "porch peers: warning: cannot restore the mode %04o of %s: %s\n",
-                (unsigned)mode, name, g_strerror(errno));
-    if (geteuid() == 0 && (now.st_uid != st->st_uid || now.st_gid != st->st_gid) &&
-        chown(file, st->st_uid, st->st_gid) != 0)
-        fprintf(stderr, "porch peers: warning: cannot restore the owner of %s: %s\n", name,
-                g_strerror(errno));
     return TRUE;
 }
 
 /* Makes the porchd of @state_dir reload. Returns the exit status, having said what
  * happened; @ret_running tells whether a porchd runs. */
 static int
-reload_porchd(const char *config_file, const char *state_dir, const GString *text,
+reload_porchd(const char *config_file, const char *state_dir, const char *text, gsize text_len,
               const char *reload_hint, gboolean *ret_running)
 {
     g_autofree char *why = NULL;
@@ -454,7 +440,7 @@ reload_porchd(const char *config_file, const char *state_dir, const GString *tex
         printf("Asked porchd (pid %ld) to reload.\n", (long)pid);
         return PORCH_CLI_EXIT_OK;
     }
-    if (!porch_state_wait_running(state_dir, text->str, text->len, RELOAD_WAIT_MS)) {
+    if (!porch_state_wait_running(state_dir, text, text_len, RELOAD_WAIT_MS)) {
         fprintf(stderr,
                 "porch peers: porchd (pid %ld) has not taken the new configuration within %d "
                 "s (does it read %s?); see its log (journalctl -u porchd)\n",
@@ -494,7 +480,10 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchConfig) before = NULL;
     g_autoptr(PorchConfig) after = NULL;
-    g_autoptr(GString) text = NULL;
+    g_autoptr(PorchConfEdit) edit = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *comment = NULL;
+    g_autofree char *section = NULL;
     g_autoptr(GDateTime) now = g_date_time_new_now_local();
     g_autofree char *real = NULL;
     g_autofree char *old = NULL;
@@ -505,7 +494,7 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
     const PorchPendingPeer *p;
     const PorchPeer *other;
     const char *peer;
-    gsize old_len = 0, again_len = 0;
+    gsize old_len = 0, again_len = 0, text_len = 0;
     gboolean running = FALSE;
     struct stat st;
     int status;
@@ -592,21 +581,23 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
         return PORCH_CLI_EXIT_FAILED;
     }
 
-    /* The same text, then the new section after one blank line. */
-    text = g_string_new_len(old, (gssize)old_len);
-    if (text->len > 0 && text->str[text->len - 1] != '\n')
-        g_string_append_c(text, '\n');
-    if (text->len > 0 && !g_str_has_suffix(text->str, "\n\n"))
-        g_string_append_c(text, '\n');
+    /* The same text, then the new section after one blank line (porch-conf-edit.h). */
+    edit = porch_conf_edit_new(old);
     date = g_date_time_format(now, "%Y-%m-%d %H:%M");
     /* the address as one word of printable ASCII, for a comment line */
     address = porch_text_show(p->address != NULL ? p->address : "", -1, G_MAXSIZE, PORCH_TEXT_WORD);
-    g_string_append_printf(text, "# Added by porch peers accept on %s", date);
-    if (address[0] != '\0')
-        g_string_append_printf(text, " (it asked from %s)", address);
-    g_string_append_printf(text, ".\n[peer %s]\nkey = %s\n", peer, line);
+    comment = g_strdup_printf("Added by porch peers accept on %s%s%s%s.", date,
+                              address[0] != '\0' ? " (it asked from " : "", address,
+                              address[0] != '\0' ? ")" : "");
+    section = g_strconcat("peer ", peer, NULL);
+    if (!porch_conf_edit_add_section(edit, section, comment, &error) ||
+        !porch_conf_edit_set(edit, section, "key", line, &error)) {
+        fprintf(stderr, "porch peers: %s left as it is: %s\n", config_file, error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    text = porch_conf_edit_to_text(edit, &text_len);
 
-    after = porch_config_load_data(text->str, (gssize)text->len, config_file, &error);
+    after = porch_config_load_data(text, (gssize)text_len, config_file, &error);
     if (after == NULL) {
         fprintf(stderr, "porch peers: %s left as it is: with [peer %s] it would not load: %s\n",
                 config_file, peer, error->message);
@@ -618,7 +609,7 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
                 config_file);
         return PORCH_CLI_EXIT_FAILED;
     }
-    if (!replace_file(real, config_file, &st, text))
+    if (!replace_file(real, config_file, text, text_len))
         return PORCH_CLI_EXIT_FAILED;
 
     printf("Added [peer %s] to %s (key ", peer, config_file);
@@ -631,7 +622,7 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
                 "porch peers: warning: cannot remove the request from %s/" PORCH_STATE_PENDING
                 ": %s\n",
                 state_dir, g_strerror(errno));
-    status = reload_porchd(config_file, state_dir, text, reload_hint, &running);
+    status = reload_porchd(config_file, state_dir, text, text_len, reload_hint, &running);
     print_next_step(after, config_file, peer, running ? reload_hint : NULL);
     return fflush(stdout) == 0 ? status : PORCH_CLI_EXIT_FAILED;
 }

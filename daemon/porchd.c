@@ -25,6 +25,7 @@
 #include "porch-cups.h"
 #include "porch-identity.h"
 #include "porch-publish.h"
+#include "porch-risk.h"
 #include "porch-sandbox.h"
 #include "porch-state.h"
 #include "print-watch.h"
@@ -54,6 +55,18 @@ log_summary(PorchConfig *config)
               porch_config_get_n_printers(config), porch_config_get_n_peers(config));
 }
 
+/* The risky rules of @config (porch-risk.h): served all the same, and said in the log. */
+static void
+log_risks(PorchConfig *config)
+{
+    g_autoptr(GPtrArray) risks = porch_config_risks(config);
+
+    for (guint i = 0; i < risks->len; i++) {
+        g_autofree char *line = porch_risk_format(risks->pdata[i]);
+        g_warning("%s", line);
+    }
+}
+
 /* Reads porch.conf and the user shares again and puts them in force; FALSE with the reason
  * when porch.conf is refused (the previous configuration stays). SIGHUP, and the control
  * socket's changes and reloads. */
@@ -72,6 +85,7 @@ reload(gpointer user_data, GError **error)
     config = porch_manager_get_config(d->manager);
     g_message("reloaded");
     log_summary(config);
+    log_risks(config);
     porch_offline_check(d->offline, config);
     if (porch_config_get_port(config) != porch_config_get_port(before) ||
         !g_strv_equal((const char *const *)porch_config_get_listen(config),
@@ -546,6 +560,7 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
         return 1;
     }
     log_summary(config);
+    log_risks(config);
     g_message("porchd %s running: SFTP on port %u, host key %s, state in %s", PORCH_VERSION,
               porch_listener_get_port(listener), fingerprint, state_dir);
     porch_publisher_apply(publisher, config);
@@ -629,6 +644,15 @@ main(int argc, char **argv)
         if (checked == NULL) {
             fprintf(stderr, "%s\n", error->message);
             return 1;
+        }
+        {
+            /* risky rules are warnings: the file is valid, and porchd serves it */
+            g_autoptr(GPtrArray) risks = porch_config_risks(checked);
+
+            for (guint i = 0; i < risks->len; i++) {
+                g_autofree char *line = porch_risk_format(risks->pdata[i]);
+                fprintf(stderr, "porchd: warning: %s\n", line);
+            }
         }
         if (!check_owners(checked, config_file) || !check_queues(checked, config_file))
             return 1;

@@ -64,7 +64,7 @@ static const struct {
 } section_kinds[] = {
         /* [porch]'s limits follow these keys: see limit_defs[] */
         {"porch", SECTION_PORCH, {"name", "port", "listen", "user-shares", NULL}},
-        {"peer", SECTION_PEER, {"key", NULL}},
+        {"peer", SECTION_PEER, {"key", "owner", NULL}},
         {"group", SECTION_GROUP, {"members", NULL}},
         {"share", SECTION_SHARE, {"path", "read", "write", "hidden", "comment", "owner", NULL}},
         {"printer", SECTION_PRINTER, {"queue", "print", "hidden", NULL}},
@@ -194,6 +194,7 @@ peer_free(PorchPeer *p)
     }
     g_free(p->keys);
     g_free(p->name);
+    g_free(p->owner);
     g_free(p);
 }
 
@@ -616,6 +617,8 @@ parse_key(Loader *l, const char *section, const char *line, PorchPeerKey *ret_ke
     return TRUE;
 }
 
+static gboolean user_name_valid(const char *name);
+
 static gboolean
 load_peer(Loader *l, const char *section, const char *name, GError **error)
 {
@@ -643,6 +646,18 @@ load_peer(Loader *l, const char *section, const char *name, GError **error)
     peer->name = g_strdup(name);
     peer->keys = g_new0(PorchPeerKey, g_strv_length(lines));
     g_ptr_array_add(c->peers, peer); /* owned by the snapshot from here on */
+    {
+        g_autoptr(GError) local = NULL;
+
+        peer->owner = get_string(l, section, "owner", &local);
+        if (local != NULL) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        if (peer->owner != NULL && !user_name_valid(peer->owner))
+            return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "owner",
+                             "'%s' is not a user name", peer->owner);
+    }
     for (guint i = 0; lines[i]; i++) {
         PorchPeerKey *k = &peer->keys[i];
         const PorchPeer *other;
@@ -773,8 +788,10 @@ load_rule(Loader *l, const char *section, const char *key, PorchRule *rule, GErr
         if (g_str_equal(p, "guest")) {
             rule->guest = TRUE;
         } else if (g_str_equal(p, "*")) {
+            /* the peers of the administrator, not those a user accepted for their shares */
             for (guint j = 0; j < c->peers->len; j++)
-                g_hash_table_add(rule->peers, ((PorchPeer *)c->peers->pdata[j])->name);
+                if (((PorchPeer *)c->peers->pdata[j])->owner == NULL)
+                    g_hash_table_add(rule->peers, ((PorchPeer *)c->peers->pdata[j])->name);
         } else if (p[0] == '@') {
             if (!expand_group(l, g_hash_table_lookup(c->group_by_name, p + 1), rule->peers, path,
                               error))
@@ -889,6 +906,20 @@ load_share(Loader *l, const char *section, const char *name, GHashTable *seen, G
     if (!load_rule(l, section, "read", &s->read, error) ||
         !load_rule(l, section, "write", &s->write, error))
         return FALSE;
+    /* a peer a user accepted may be named in that user's shares only */
+    for (int w = 0; w < 2; w++) {
+        const PorchRule *rule = w ? &s->write : &s->read;
+
+        for (guint i = 0; rule->principals[i] != NULL; i++) {
+            const PorchPeer *peer = porch_config_lookup_peer(l->config, rule->principals[i]);
+
+            if (peer != NULL && peer->owner != NULL && g_strcmp0(peer->owner, s->owner) != 0)
+                return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section,
+                                 w ? "write" : "read",
+                                 "peer '%s' was accepted by %s, for %s's shares only", peer->name,
+                                 peer->owner, peer->owner);
+        }
+    }
     g_hash_table_insert(l->config->share_by_name, s->name, s);
     return TRUE;
 }
@@ -1623,9 +1654,11 @@ porch_config_get_user_shares(const PorchConfig *config)
     return config->user_shares;
 }
 
-/* The keys a user share may have: those of [share] (owner is required). */
+/* The keys a user share may have: those of [share] (owner is required); and a peer a user
+ * accepted for their shares. */
 static const char *const user_share_keys[] = {"path",    "read",  "write", "hidden",
                                               "comment", "owner", NULL};
+static const char *const user_peer_keys[] = {"key", "owner", NULL};
 
 char *
 porch_config_user_share_text(const char *name, const char *path, const char *owner,
@@ -1656,19 +1689,22 @@ user_section_text(GKeyFile *kf, const char *section, char **why)
 {
     g_autoptr(GKeyFile) one = g_key_file_new();
     g_auto(GStrv) keys = g_key_file_get_keys(kf, section, NULL, NULL);
+    gboolean peer = g_str_has_prefix(section, "peer ");
 
     for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
         g_autofree char *v = NULL;
 
-        if (!g_strv_contains(user_share_keys, keys[i])) {
-            *why = g_strdup_printf("[%s] %s: not a key of a user share", section, keys[i]);
+        if (!g_strv_contains(peer ? user_peer_keys : user_share_keys, keys[i])) {
+            *why = g_strdup_printf("[%s] %s: not a key of a %s", section, keys[i],
+                                   peer ? "peer a user accepted" : "user share");
             return NULL;
         }
         v = g_key_file_get_value(kf, section, keys[i], NULL);
         g_key_file_set_value(one, section, keys[i], v != NULL ? v : "");
     }
     if (!g_key_file_has_key(kf, section, "owner", NULL)) {
-        *why = g_strdup_printf("[%s]: a user share needs its owner", section);
+        *why = g_strdup_printf("[%s]: a %s needs its owner", section,
+                               peer ? "peer a user accepted" : "user share");
         return NULL;
     }
     return g_key_file_to_data(one, NULL, NULL);
@@ -1734,34 +1770,43 @@ porch_config_load_merged(const char *data, gssize len, const char *origin, const
     base_text =
             g_strdup_printf("%.*s%s", (int)len, data, len > 0 && data[len - 1] != '\n' ? "\n" : "");
     sections = g_key_file_get_groups(kf, NULL);
-    for (guint i = 0; sections[i] != NULL; i++) {
-        g_autofree char *why = NULL;
-        g_autofree char *text = NULL;
-        g_autofree char *candidate = NULL;
-        g_autoptr(PorchConfig) c = NULL;
-        g_autoptr(GError) e = NULL;
+    /* peers first, for the shares that name them */
+    for (int pass = 0; pass < 2; pass++) {
+        for (guint i = 0; sections[i] != NULL; i++) {
+            g_autofree char *why = NULL;
+            g_autofree char *text = NULL;
+            g_autofree char *candidate = NULL;
+            g_autoptr(PorchConfig) c = NULL;
+            g_autoptr(GError) e = NULL;
+            gboolean peer = g_str_has_prefix(sections[i], "peer ");
 
-        if (!g_str_has_prefix(sections[i], "share ")) {
-            why = g_strdup_printf("[%s]: only shares are user shares", sections[i]);
-        } else if (names->len >= max) {
-            why = g_strdup_printf("[%s]: more than max-user-shares (%" G_GUINT64_FORMAT ")",
-                                  sections[i], max);
-        } else if ((text = user_section_text(kf, sections[i], &why)) != NULL) {
-            candidate = g_strconcat(base_text, accepted->str, text, NULL);
-            c = porch_config_load_data(candidate, -1, origin, &e);
-            if (c == NULL)
-                why = g_strdup(without_place(e->message, origin));
+            if (peer != (pass == 0))
+                continue;
+            if (!peer && !g_str_has_prefix(sections[i], "share ")) {
+                why = g_strdup_printf("[%s]: only shares and peers are kept with user shares",
+                                      sections[i]);
+            } else if (!peer && names->len >= max) {
+                why = g_strdup_printf("[%s]: more than max-user-shares (%" G_GUINT64_FORMAT ")",
+                                      sections[i], max);
+            } else if ((text = user_section_text(kf, sections[i], &why)) != NULL) {
+                candidate = g_strconcat(base_text, accepted->str, text, NULL);
+                c = porch_config_load_data(candidate, -1, origin, &e);
+                if (c == NULL)
+                    why = g_strdup(without_place(e->message, origin));
+            }
+            if (why != NULL) {
+                g_autofree char *p = g_strdup_printf("%s: %s: %s", user_origin, why,
+                                                     peer ? "the peer is not accepted"
+                                                          : "the share is not served");
+                g_strv_builder_add(problems, p);
+                continue;
+            }
+            g_string_append(accepted, text);
+            if (!peer)
+                g_ptr_array_add(names, g_strdup(sections[i] + strlen("share ")));
         }
-        if (why != NULL) {
-            g_autofree char *p =
-                    g_strdup_printf("%s: %s: the share is not served", user_origin, why);
-            g_strv_builder_add(problems, p);
-            continue;
-        }
-        g_string_append(accepted, text);
-        g_ptr_array_add(names, g_strdup(sections[i] + strlen("share ")));
     }
-    if (names->len > 0) {
+    if (accepted->len > 0) {
         g_autofree char *all = g_strconcat(base_text, accepted->str, NULL);
 
         merged = porch_config_load_data(all, -1, origin, error);

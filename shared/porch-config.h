@@ -54,6 +54,9 @@ typedef struct {
     char *name;
     PorchPeerKey *keys; /* n_keys entries; at least one of type ssh-ed25519 */
     guint n_keys;
+    char *owner; /* NULL, or the user who accepted this peer (`porch peers accept` run by an
+                  * ordinary user): then only that user's shares may name it, and '*' does
+                  * not include it */
 } PorchPeer;
 
 typedef struct {

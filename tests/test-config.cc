@@ -938,12 +938,42 @@ TEST(UserShares, EachOneTheFileForbidsIsLeftOutWithAReason)
     EXPECT_NE(all.find("mallory"), std::string::npos) << all;
     EXPECT_NE(all.find("[share NoOwner]: a user share needs its owner"), std::string::npos) << all;
     EXPECT_NE(all.find("never served as root"), std::string::npos) << all;
-    EXPECT_NE(all.find("[peer eve]: only shares are user shares"), std::string::npos) << all;
+    EXPECT_NE(all.find("[peer eve]: a peer a user accepted needs its owner"), std::string::npos)
+            << all;
     // porch.conf's text followed by what was taken loads as it is (the sessions' snapshot)
     std::string snapshot = std::string(conf) + accepted;
     g_autoptr(PorchConfig) again = porch_config_load_data(snapshot.c_str(), -1, "x", &error);
     ASSERT_NE(again, nullptr) << error->message;
     EXPECT_EQ(porch_config_get_n_shares(again), 2u);
+}
+
+// A peer an ordinary user accepted may be named in that user's shares only, and '*' in
+// porch.conf does not grow by it.
+TEST(UserShares, APeerAUserAcceptedIsForThatUsersSharesOnly)
+{
+    const char *conf = "[porch]\n[share All]\npath = /tmp\nread = *\n";
+    std::string users = "[peer carol]\nkey = ssh-ed25519 "
+                        "AAAAC3NzaC1lZDI1NTE5AAAAIHcRPfO+KdNDkZFZZAR6Irqkr8Q3sDxlCEkF59utRXda "
+                        "carol\nowner = nobody\n"
+                        "[share Mine]\npath = /tmp\nowner = nobody\nread = carol\n"
+                        "[share Theirs]\npath = /tmp\nowner = daemon\nread = carol\n";
+    g_auto(GStrv) problems = nullptr;
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(PorchConfig) c = porch_config_load_merged(conf, -1, "porch.conf", users.c_str(), "u",
+                                                        nullptr, &problems, &error);
+    ASSERT_NE(c, nullptr) << error->message;
+    const PorchPeer *carol = porch_config_lookup_peer(c, "carol");
+    ASSERT_NE(carol, nullptr);
+    EXPECT_STREQ(carol->owner, "nobody");
+    ASSERT_NE(porch_config_lookup_share(c, "Mine"), nullptr);
+    EXPECT_TRUE(g_hash_table_contains(porch_config_lookup_share(c, "Mine")->read.peers, "carol"));
+    EXPECT_EQ(porch_config_lookup_share(c, "Theirs"), nullptr);
+    ASSERT_EQ(g_strv_length(problems), 1u);
+    EXPECT_NE(std::string(problems[0]).find("accepted by nobody, for nobody's shares only"),
+              std::string::npos)
+            << problems[0];
+    EXPECT_FALSE(g_hash_table_contains(porch_config_lookup_share(c, "All")->read.peers, "carol"))
+            << "'*' is the administrator's peers";
 }
 
 TEST(UserShares, TheAdminTurnsThemOffOrLimitsTheirNumber)
