@@ -297,3 +297,190 @@ porch_user_shares_remove(const char *file, uid_t caller, const char *name, GErro
     g_key_file_remove_group(kf, section, NULL);
     return write_file(file, kf, error);
 }
+
+/* The owner's user name of @caller; NULL with @error when the uid is no user. */
+static char *
+owner_name(uid_t caller, GError **error)
+{
+    struct passwd *pw = getpwuid(caller);
+
+    if (pw == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "uid %u is no user",
+                    (guint)caller);
+        return NULL;
+    }
+    return g_strdup(pw->pw_name);
+}
+
+/* The section [@kind NAME] of @kf whose NAME is @name: exactly for a peer, without regard to
+ * case for a share. */
+static char *
+find_any(GKeyFile *kf, const char *kind, const char *name)
+{
+    g_autofree char *section = g_strconcat(kind, " ", name, NULL);
+
+    if (strcmp(kind, "share") == 0)
+        return find_section(kf, name);
+    return g_key_file_has_group(kf, section) ? g_steal_pointer(&section) : NULL;
+}
+
+/* Adds (@add) or removes @who in @key of [@section]; the key goes when it is empty. */
+static void
+edit_rule(GKeyFile *kf, const char *section, const char *key, const char *who, gboolean add)
+{
+    g_auto(GStrv) v = g_key_file_get_string_list(kf, section, key, NULL, NULL);
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_auto(GStrv) out = NULL;
+
+    for (guint i = 0; v != NULL && v[i] != NULL; i++)
+        if (strcmp(g_strstrip(v[i]), who) != 0 && v[i][0] != '\0')
+            g_strv_builder_add(b, v[i]);
+    if (add)
+        g_strv_builder_add(b, who);
+    out = g_strv_builder_end(b);
+    if (out[0] == NULL)
+        g_key_file_remove_key(kf, section, key, NULL);
+    else
+        g_key_file_set_string_list(kf, section, key, (const char *const *)out,
+                                   g_strv_length(out));
+}
+
+gboolean
+porch_user_shares_accept_peer(const char *file, const char *config_file, uid_t caller,
+                              const char *request, GError **error)
+{
+    g_autoptr(GKeyFile) req = g_key_file_new();
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_auto(GStrv) groups = NULL;
+    g_auto(GStrv) read = NULL;
+    g_auto(GStrv) write = NULL;
+    g_autofree char *owner = NULL;
+    g_autofree char *key = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *new_text = NULL;
+    g_autofree char *existing = NULL;
+    g_autoptr(PorchConfig) c = NULL;
+    g_autofree char *data = NULL;
+    g_auto(GStrv) problems = NULL;
+    const char *name;
+    gsize len = 0;
+
+    if (caller == 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                    "root accepts peers into porch.conf (porch peers accept, as root, edits it)");
+        return FALSE;
+    }
+    if ((owner = owner_name(caller, error)) == NULL)
+        return FALSE;
+    if (strlen(request) > PORCH_USER_SHARE_REQUEST_MAX ||
+        !g_key_file_load_from_data(req, request, -1, G_KEY_FILE_NONE, NULL) ||
+        (groups = g_key_file_get_groups(req, NULL)) == NULL || groups[0] == NULL ||
+        groups[1] != NULL || !g_str_has_prefix(groups[0], "peer ") ||
+        (key = g_key_file_get_string(req, groups[0], "key", NULL)) == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "a malformed request");
+        return FALSE;
+    }
+    name = groups[0] + strlen("peer ");
+    read = g_key_file_get_string_list(req, groups[0], "grant-read", NULL, NULL);
+    write = g_key_file_get_string_list(req, groups[0], "grant-write", NULL, NULL);
+    if ((read == NULL || read[0] == NULL) && (write == NULL || write[0] == NULL)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "name the user shares of yours it may read or write (--read SHARE, "
+                    "--write SHARE)");
+        return FALSE;
+    }
+    text = porch_user_shares_read(file, geteuid(), error);
+    if (text == NULL || !g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_KEEP_COMMENTS, error))
+        return FALSE;
+    existing = find_any(kf, "peer", name);
+    if (existing != NULL) {
+        g_autofree char *was = g_key_file_get_string(kf, existing, "owner", NULL);
+
+        if (g_strcmp0(was, owner) != 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                        "%s accepted a peer called '%s' already: choose another name (--as)",
+                        was != NULL ? was : "someone", name);
+            return FALSE;
+        }
+    }
+    g_key_file_set_string(kf, groups[0], "key", key);
+    g_key_file_set_string(kf, groups[0], "owner", owner);
+    for (int w = 0; w < 2; w++) {
+        GStrv list = w ? write : read;
+
+        for (guint i = 0; list != NULL && list[i] != NULL; i++) {
+            g_autofree char *share = find_any(kf, "share", g_strstrip(list[i]));
+            g_autofree char *share_owner =
+                    share != NULL ? g_key_file_get_string(kf, share, "owner", NULL) : NULL;
+
+            if (share == NULL || g_strcmp0(share_owner, owner) != 0) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                            "'%s' is no user share of yours: you may let a peer into your own "
+                            "shares only (porch share list shows them)",
+                            list[i]);
+                return FALSE;
+            }
+            edit_rule(kf, share, w ? "write" : "read", name, TRUE);
+        }
+    }
+    new_text = g_key_file_to_data(kf, NULL, NULL);
+    /* porch.conf must take it: the name and the key are not the administrator's peers' */
+    if (!g_file_get_contents(config_file, &data, &len, error))
+        return FALSE;
+    c = porch_config_load_merged(data, (gssize)len, config_file, new_text, "", NULL, &problems,
+                                 error);
+    if (c == NULL)
+        return FALSE;
+    for (guint i = 0; problems[i] != NULL; i++) {
+        if (strstr(problems[i], groups[0]) != NULL || strstr(problems[i], name) != NULL) {
+            const char *p = g_str_has_prefix(problems[i], ": ") ? problems[i] + 2 : problems[i];
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s", p);
+            return FALSE;
+        }
+    }
+    if (porch_config_lookup_peer(c, name) == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "%s refuses the peer '%s'", config_file, name);
+        return FALSE;
+    }
+    return write_file(file, kf, error);
+}
+
+gboolean
+porch_user_shares_forget_peer(const char *file, uid_t caller, const char *name, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autofree char *text = porch_user_shares_read(file, geteuid(), error);
+    g_autofree char *section = NULL;
+    g_autofree char *owner = NULL;
+    g_autofree char *mine = NULL;
+    g_auto(GStrv) groups = NULL;
+
+    if (text == NULL || !g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_KEEP_COMMENTS, error))
+        return FALSE;
+    section = find_any(kf, "peer", name);
+    if (section == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "no user accepted a peer called '%s'", name);
+        return FALSE;
+    }
+    owner = g_key_file_get_string(kf, section, "owner", NULL);
+    mine = caller == 0 ? g_strdup(owner) : owner_name(caller, error);
+    if (mine == NULL)
+        return FALSE;
+    if (g_strcmp0(mine, owner) != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                    "the peer '%s' was accepted by %s: only they (or root) may forget it", name,
+                    owner != NULL ? owner : "someone else");
+        return FALSE;
+    }
+    g_key_file_remove_group(kf, section, NULL);
+    groups = g_key_file_get_groups(kf, NULL);
+    for (guint i = 0; groups[i] != NULL; i++) {
+        if (!g_str_has_prefix(groups[i], "share "))
+            continue;
+        edit_rule(kf, groups[i], "read", name, FALSE);
+        edit_rule(kf, groups[i], "write", name, FALSE);
+    }
+    return write_file(file, kf, error);
+}

@@ -47,4 +47,17 @@ gboolean porch_user_shares_put(const char *file, const char *config_file, uid_t 
  * root. */
 gboolean porch_user_shares_remove(const char *file, uid_t caller, const char *name, GError **error);
 
+/* Accepts a peer for @caller's own user shares: @request is "[peer NAME]" with "key" (its
+ * public key line) and "grant-read", "grant-write" (lists of @caller's user shares, one at
+ * least). The peer is kept with the user shares, owned by @caller: only @caller's shares may
+ * name it, and porch.conf's '*' does not include it. Refused with the reason when porch.conf
+ * has the name or the key, another user accepted that name, or a share is not @caller's. */
+gboolean porch_user_shares_accept_peer(const char *file, const char *config_file, uid_t caller,
+                                       const char *request, GError **error);
+
+/* Forgets the peer @name that @caller (or, for root, anyone) accepted, and takes it out of
+ * every user share's rules. */
+gboolean porch_user_shares_forget_peer(const char *file, uid_t caller, const char *name,
+                                       GError **error);
+
 G_END_DECLS
