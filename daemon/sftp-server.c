@@ -748,14 +748,16 @@ h_open(Server *s, Request *r)
     if (entry != NULL)
         porch_upload_journal_keep_client_temp(s->journal, r->t.share->name, r->t.rel,
                                               g_steal_pointer(&entry));
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(fd, &st) != 0)
+        st.st_size = 0; /* only the transfer log's "read N of M" needs it */
+    else if (S_ISDIR(st.st_mode)) {
         close(fd);
         return reply_errno(s, r->q, EISDIR);
     }
     h = handle_new(HANDLE_FILE, &r->t);
     h->fd = fd;
     h->for_write = writes;
-    h->size = (guint64)st.st_size;
+    h->size = (guint64)MAX(st.st_size, 0);
     return reply_handle(s, r->q, h);
 }
 
