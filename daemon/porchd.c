@@ -9,6 +9,7 @@
 #include <string.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "porch-risk.h"
 #include "porch-sandbox.h"
 #include "porch-state.h"
+#include "porch-text.h"
 #include "print-watch.h"
 #include "session.h"
 #include "upload-journal.h"
@@ -35,6 +37,13 @@
 
 /* --check-config waits this long for CUPS to accept and to answer each question */
 #define CHECK_CUPS_TIMEOUT_MS 2000
+/* --reload waits this long for the verdict unless --timeout says otherwise */
+#define RELOAD_TIMEOUT_S     10
+#define RELOAD_TIMEOUT_MAX_S 3600
+/* how often --reload looks at the reload file */
+#define RELOAD_POLL_MS 50
+/* the most of the daemon's reason --reload shows */
+#define RELOAD_REASON_MAX 4096
 
 typedef struct {
     GMainLoop *loop;
@@ -44,6 +53,9 @@ typedef struct {
     PorchPrintWatch *print_watch;
     PorchWorkers *workers;
     PorchOffline *offline;
+    const char *state_dir;
+    char *run;       /* "PID-START": this network side, in the reload file (porch-state.h) */
+    guint64 reloads; /* SIGHUPs handled */
 } Daemon;
 
 static void
@@ -77,9 +89,15 @@ reload(gpointer user_data, GError **error)
     g_autoptr(PorchConfig) config = NULL;
     g_autoptr(PorchConfig) before = porch_manager_get_config(d->manager);
 
+    d->reloads++;
     if (!porch_manager_reload(d->manager, error)) {
+        g_autoptr(GError) local = NULL;
+
         g_warning("reload refused, the previous configuration stays in force: %s",
                   (*error)->message);
+        /* for porchd --reload (systemctl reload) to show */
+        if (!porch_state_write_reload(d->state_dir, d->run, d->reloads, (*error)->message, &local))
+            g_warning("cannot write the reload verdict: %s", local->message);
         return FALSE;
     }
     config = porch_manager_get_config(d->manager);
@@ -95,6 +113,13 @@ reload(gpointer user_data, GError **error)
     porch_listener_reloaded(d->listener);
     porch_publisher_apply(d->publisher, config);
     porch_print_watch_apply(d->print_watch, config);
+    {
+        g_autoptr(GError) local = NULL;
+
+        /* last: "ok" means in force */
+        if (!porch_state_write_reload(d->state_dir, d->run, d->reloads, NULL, &local))
+            g_warning("cannot write the reload verdict: %s", local->message);
+    }
     return TRUE;
 }
 
@@ -460,6 +485,8 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
     g_autofree char *pid_file = NULL;
     ssh_key host_key = NULL;
     guint removed;
+    g_autofree char *run =
+            g_strdup_printf("%ld-%" G_GINT64_FORMAT, (long)getpid(), g_get_real_time());
     Daemon d;
 
     workers = porch_workers_new(network_side ? PORCH_LAUNCHER_FD : -1, worker_program);
@@ -522,13 +549,23 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
                  .publisher = publisher,
                  .print_watch = print_watch,
                  .workers = workers,
-                 .offline = offline};
+                 .offline = offline,
+                 .state_dir = state_dir,
+                 .run = run};
     g_unix_signal_add(SIGHUP, on_sighup, &d);
     g_unix_signal_add(SIGTERM, on_sigterm, &d);
     g_unix_signal_add(SIGINT, on_sigterm, &d);
     g_timeout_add_seconds(PORCH_OFFLINE_POLL_SECONDS, on_offline_poll, &d);
 
-    /* for porch peers accept (porch-state.h) */
+    /* the verdict on the configuration it starts with, before the pid file: whoever finds
+     * this porchd finds a verdict of its own, not one left by an earlier run */
+    if (!porch_state_write_reload(state_dir, run, 0, NULL, &error)) {
+        g_warning("cannot write the reload verdict (porchd --reload cannot tell whether a reload "
+                  "worked): %s",
+                  error->message);
+        g_clear_error(&error);
+    }
+    /* for porch peers accept and porchd --reload (porch-state.h) */
     pid_file = porch_state_write_pid(state_dir, pid_in_file, &error);
     if (pid_file == NULL) {
         /* serving goes on without it */
@@ -578,6 +615,67 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
     return 0;
 }
 
+/* porchd --reload: makes the porchd whose state is in @state_dir read its porch.conf again
+ * and waits at most @timeout_s for its verdict (porch-state.h, the reload handshake). Exit
+ * status 0 when it took the file; 1, having said why, when it refused it, when no porchd runs
+ * or when it gave no answer in time. */
+static int
+reload_running(const char *state_dir, guint timeout_s)
+{
+    g_autofree char *why = NULL;
+    g_autofree char *before = NULL;
+    pid_t pid = porch_state_find_porchd(state_dir, &why);
+    gint64 deadline;
+
+    if (pid == 0) {
+        fprintf(stderr,
+                "porchd: no porchd is running with its state in %s (%s): nothing to "
+                "reload\n",
+                state_dir, why);
+        return 1;
+    }
+    /* the verdict already there: the answer to this SIGHUP is the next one */
+    before = porch_state_read_reload(state_dir, NULL);
+    if (kill(pid, SIGHUP) != 0) {
+        fprintf(stderr, "porchd: cannot make porchd (pid %ld) reload: %s\n", (long)pid,
+                g_strerror(errno));
+        return 1;
+    }
+    deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+    for (;;) {
+        g_autofree char *refusal = NULL;
+        g_autofree char *now = porch_state_read_reload(state_dir, &refusal);
+
+        if (now != NULL && g_strcmp0(now, before) != 0) {
+            g_autofree char *shown = NULL;
+
+            if (refusal == NULL) {
+                printf("porchd (pid %ld) reloaded its configuration\n", (long)pid);
+                return 0;
+            }
+            /* written by the network side, which runs as another user: shown as text only */
+            shown = porch_text_show(refusal, -1, RELOAD_REASON_MAX, PORCH_TEXT_TERMINAL);
+            fprintf(stderr,
+                    "porchd: reload refused, the previous configuration stays in force: "
+                    "%s\n",
+                    shown);
+            return 1;
+        }
+        if (kill(pid, 0) != 0 && errno == ESRCH) {
+            fprintf(stderr, "porchd: porchd (pid %ld) stopped before it answered\n", (long)pid);
+            return 1;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            fprintf(stderr,
+                    "porchd: porchd (pid %ld) gave no verdict within %u s; see its log "
+                    "(journalctl -u porchd)\n",
+                    (long)pid, timeout_s);
+            return 1;
+        }
+        g_usleep(RELOAD_POLL_MS * 1000);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -585,6 +683,8 @@ main(int argc, char **argv)
     g_autofree char *state_dir = NULL;
     g_autofree char *runtime_dir = NULL;
     gboolean check_config = FALSE, version = FALSE, system = FALSE, network_side = FALSE;
+    gboolean reload = FALSE;
+    int timeout_s = RELOAD_TIMEOUT_S;
     GOptionEntry entries[] = {
             {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
              "Read FILE instead of the default porch.conf", "FILE"},
@@ -600,6 +700,12 @@ main(int argc, char **argv)
              NULL},
             {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config,
              "Check the configuration, print OK or the error, and exit", NULL},
+            {"reload", 0, 0, G_OPTION_ARG_NONE, &reload,
+             "Make the running porchd read its configuration again; wait for its verdict and "
+             "exit 0 when it took the file, 1 with its reason when it refused it",
+             NULL},
+            {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
+             "With --reload: wait at most SECONDS for the verdict (default 10)", "SECONDS"},
             {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
             {"network-side", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &network_side,
              "Run as the launcher's network side (the launcher starts it)", NULL},
@@ -638,6 +744,21 @@ main(int argc, char **argv)
         state_dir = porch_state_default_dir(system);
     if (runtime_dir == NULL)
         runtime_dir = porch_ctl_runtime_dir(system);
+
+    if (reload) {
+        if (check_config || network_side) {
+            fprintf(stderr, "porchd: --reload goes with neither --check-config nor "
+                            "--network-side\n");
+            return 2;
+        }
+        if (timeout_s < 1 || timeout_s > RELOAD_TIMEOUT_MAX_S) {
+            fprintf(stderr, "porchd: --timeout: %d is not a number of seconds from 1 to %d\n",
+                    timeout_s, RELOAD_TIMEOUT_MAX_S);
+            return 2;
+        }
+        /* the running porchd reads the file it was started with: --config names nothing here */
+        return reload_running(state_dir, (guint)timeout_s);
+    }
 
     if (check_config) {
         g_autoptr(PorchConfig) checked = porch_config_load_file(config_file, &error);

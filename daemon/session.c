@@ -81,6 +81,7 @@ typedef struct {
     gboolean refused;     /* porchd said no: disconnect */
     char *fingerprint;    /* NULL: guest */
     char *who;            /* "bob (SHA256:...)" or "guest", for logs */
+    char *peer;           /* "bob" or "guest": the name the transfer log shows */
     int auth_failures;
     GPtrArray *unknown_keys; /* UnknownKey*, at most MAX_AUTH_TRIES */
 
@@ -224,6 +225,7 @@ auth_none(ssh_session session, const char *user, void *userdata)
         }
         s->authenticated = TRUE;
         s->who = g_strdup("guest");
+        s->peer = g_strdup("guest");
         g_message("%s: guest logged in", s->address);
         return SSH_AUTH_SUCCESS;
     }
@@ -289,6 +291,7 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
     s->authenticated = TRUE;
     s->fingerprint = g_steal_pointer(&fp);
     s->who = g_strdup_printf("%s (%s) from %s", peer->name, s->fingerprint, s->address);
+    s->peer = g_strdup(peer->name);
     g_message("%s: logged in", s->who);
     return SSH_AUTH_SUCCESS;
 }
@@ -657,6 +660,8 @@ serve(Session *s, int fd)
                 .user_data = s,
                 .fingerprint = s->fingerprint,
                 .who = s->who,
+                .peer = s->peer,
+                .address = s->address,
                 .state_dir = s->state_dir,
                 .files_for = files_for,
                 .transfer = transfer_note,
@@ -779,6 +784,7 @@ main(int argc, char **argv)
     g_free(s.fingerprint);
     g_free(s.command);
     g_free(s.who);
+    g_free(s.peer);
     g_free(s.address);
     return r;
 }

@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,6 +47,10 @@
 #define DATA_HEADER 13
 /* How much of a client's text a log line shows. */
 #define LOG_TEXT_MAX 512
+/* At most this many closed uploads of `porch put` (its PORCH_CLIENT_TEMP_PREFIX files) wait
+ * for the rename that gives them their name in the transfer log; beyond, each is logged under
+ * its temporary name when it is closed. */
+#define MAX_PENDING_PUTS 64
 
 typedef enum {
     HANDLE_FILE,
@@ -71,18 +76,24 @@ typedef struct {
     char *temp_name;
     char *journal_entry; /* the upload journal's entry of temp_name */
     int write_errno;     /* the first failed write's: the upload is not completed */
-    /* what porch status shows of it (PorchSftpContext.transfer) */
-    guint64 moved;    /* bytes read or written */
-    guint64 size;     /* the file's size when first read; the end of what was written */
-    gint64 last_note; /* monotonic time of the last note; 0: none yet */
+    /* for the transfer log: what went through the handle */
+    guint64 size; /* the file's size when it was opened */
+    guint64 n_read, n_written;
+    gboolean read, written; /* a READ, a WRITE was answered (an empty file is read too) */
+    gboolean replaced;      /* the upload in temp_name replaced its target */
+    /* for porch status (PorchSftpContext.transfer) */
+    guint64 written_end; /* the end of what was written */
+    gint64 last_note;    /* monotonic time of the last note; 0: none yet */
 } Handle;
 
 struct _PorchSftpServer {
     const PorchSftpContext *ctx;
     PorchSftpSendFunc send;
     gpointer send_data;
-    PorchConfig *config;         /* borrowed, refreshed before each request */
-    GHashTable *files;           /* "share\npath" -> PorchFiles* */
+    PorchConfig *config; /* borrowed, refreshed before each request */
+    GHashTable *files;   /* "share\npath" -> PorchFiles* */
+    /* closed uploads of `porch put` not yet renamed: virtual path -> guint64* bytes */
+    GHashTable *puts;
     PorchUploadJournal *journal; /* this session's temporary files (upload-journal.h) */
     Handle **handles;
     guint n_handles; /* max-handles when the session started */
@@ -126,6 +137,76 @@ static char *
 shown(const char *text)
 {
     return porch_text_escape(text, -1, LOG_TEXT_MAX);
+}
+
+/* ---- the transfer log ---------------------------------------------------------------- */
+
+/* One line per file fetched or uploaded (never one per READ or WRITE), per removal, rename
+ * and new folder: "PEER (ADDRESS) " then @format. */
+static void G_GNUC_PRINTF(2, 3) log_transfer(Server *s, const char *format, ...)
+{
+    g_autofree char *what = NULL;
+    va_list ap;
+
+    va_start(ap, format);
+    what = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_message("%s (%s) %s", s->ctx->peer ? s->ctx->peer : "guest",
+              s->ctx->address ? s->ctx->address : "unknown", what);
+}
+
+/* A virtual path as the transfer log shows it, "SHARE/PATH": escaped, bounded. */
+static char *
+shown_vpath(const char *vpath)
+{
+    return shown(vpath[0] == '/' ? vpath + 1 : vpath);
+}
+
+/* Whether @h writes a temporary file of `porch put`, which the client renames over its target
+ * once it is complete. */
+static gboolean
+is_client_temp(const Handle *h)
+{
+    const char *base = strrchr(h->rel, '/') ? strrchr(h->rel, '/') + 1 : h->rel;
+
+    return g_str_has_prefix(base, PORCH_CLIENT_TEMP_PREFIX);
+}
+
+/* The transfer log's line for @h: closed by the client, or still open when the session ends
+ * (@ended). @e: why an upload that replaces its target (h->temp_name) was not committed. A
+ * closed `porch put` file waits in s->puts for the rename that gives it its name. */
+static void
+log_handle(Server *s, Handle *h, int e, gboolean ended)
+{
+    g_autofree char *path = NULL;
+
+    if (h->kind != HANDLE_FILE || !(h->read || h->written || h->temp_name != NULL || h->replaced))
+        return;
+    path = shown_vpath(h->vpath);
+    if (h->temp_name != NULL || (ended && h->written && is_client_temp(h))) {
+        log_transfer(s,
+                     "upload of %s abandoned after %" G_GUINT64_FORMAT
+                     " bytes, the file is left as it was: %s",
+                     path, h->n_written, ended ? "the session ended" : g_strerror(e));
+    } else if (h->written && is_client_temp(h) &&
+               (g_hash_table_contains(s->puts, h->vpath) ||
+                g_hash_table_size(s->puts) < MAX_PENDING_PUTS)) {
+        guint64 *n = g_hash_table_lookup(s->puts, h->vpath);
+
+        if (n == NULL) {
+            n = g_new0(guint64, 1);
+            g_hash_table_insert(s->puts, g_strdup(h->vpath), n);
+        }
+        *n += h->n_written;
+    } else if (h->written || h->replaced) {
+        log_transfer(s, "uploaded %s (%" G_GUINT64_FORMAT " bytes%s)", path, h->n_written,
+                     ended ? "; the session ended before it was closed" : "");
+    } else if (h->n_read >= h->size) {
+        log_transfer(s, "fetched %s (%" G_GUINT64_FORMAT " bytes)", path, h->n_read);
+    } else {
+        log_transfer(s, "fetched %s (read %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes)",
+                     path, h->n_read, h->size);
+    }
 }
 
 /* ---- replies ------------------------------------------------------------------------- */
@@ -566,14 +647,11 @@ note_transfer(Server *s, Handle *h, gboolean end)
     }
     if (h->last_note != 0 && now - h->last_note < G_USEC_PER_SEC)
         return;
-    if (h->last_note == 0 && !h->for_write) {
-        struct stat st;
-        if (fstat(h->fd, &st) == 0)
-            h->size = (guint64)st.st_size;
-    }
     h->last_note = now;
     path = g_strconcat(h->share, "/", h->rel, NULL);
-    s->ctx->transfer(s->ctx->user_data, h->id, h->for_write, h->size, h->moved, path);
+    s->ctx->transfer(s->ctx->user_data, h->id, h->for_write,
+                     h->for_write ? h->written_end : h->size,
+                     h->for_write ? h->n_written : h->n_read, path);
 }
 
 static void
@@ -697,13 +775,16 @@ h_open(Server *s, Request *r)
     if (entry != NULL)
         porch_upload_journal_keep_client_temp(s->journal, r->t.share->name, r->t.rel,
                                               g_steal_pointer(&entry));
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(fd, &st) != 0)
+        st.st_size = 0; /* only the transfer log's "read N of M" needs it */
+    else if (S_ISDIR(st.st_mode)) {
         close(fd);
         return reply_errno(s, r->q, EISDIR);
     }
     h = handle_new(HANDLE_FILE, &r->t);
     h->fd = fd;
     h->for_write = writes;
+    h->size = (guint64)MAX(st.st_size, 0);
     return reply_handle(s, r->q, h);
 }
 
@@ -728,11 +809,10 @@ h_close(Server *s, Request *r)
         if (e == 0) {
             g_clear_pointer(&h->temp_name, g_free); /* it is the file now */
             handle_journal_remove(h);
-        } else {
-            g_message("%s: upload to %s discarded, the file is left as it was: %s", s->ctx->who,
-                      h->vpath, g_strerror(e));
+            h->replaced = TRUE;
         }
     }
+    log_handle(s, h, e, FALSE);
     handle_release(s, h);
     if (e != 0) {
         g_autofree char *why =
@@ -756,9 +836,10 @@ h_read(Server *s, Request *r)
     n = pread(r->h->fd, p + DATA_HEADER, len, (off_t)r->q->offset);
     if (n < 0)
         return reply_errno(s, r->q, errno);
+    r->h->read = TRUE;
+    r->h->n_read += (guint64)n;
     if (n == 0)
         return reply_status(s, r->q, SSH_FX_EOF, "End of file");
-    r->h->moved += (guint64)n;
     note_transfer(s, r->h, FALSE);
     /* the reply is built around the data, where pread put it: no copy */
     {
@@ -798,13 +879,14 @@ h_write(Server *s, Request *r)
         len -= (gsize)n;
         off += (guint64)n;
     }
+    r->h->written = TRUE;
+    r->h->n_written += r->q->data_len - len;
     if (e != 0) {
         if (r->h->write_errno == 0)
             r->h->write_errno = e;
         return reply_errno(s, r->q, e);
     }
-    r->h->moved += r->q->data_len;
-    r->h->size = MAX(r->h->size, off);
+    r->h->written_end = MAX(r->h->written_end, off);
     note_transfer(s, r->h, FALSE);
     return reply_ok(s, r->q);
 }
@@ -999,9 +1081,22 @@ h_remove(Server *s, Request *r)
 {
     int rc = porch_files_remove(r->t.files, r->t.rel);
 
+    g_autofree char *path = NULL;
+    guint64 *put;
+
     if (rc < 0)
         return reply_errno(s, r->q, -rc);
     porch_upload_journal_forget_client_temp(s->journal, r->t.share->name, r->t.rel);
+    path = shown_vpath(r->t.vpath);
+    if ((put = g_hash_table_lookup(s->puts, r->t.vpath)) != NULL) {
+        log_transfer(s,
+                     "upload of %s abandoned after %" G_GUINT64_FORMAT
+                     " bytes: the client removed it",
+                     path, *put);
+        g_hash_table_remove(s->puts, r->t.vpath);
+    } else {
+        log_transfer(s, "removed %s", path);
+    }
     return reply_ok(s, r->q);
 }
 
@@ -1014,15 +1109,26 @@ h_mkdir(Server *s, Request *r)
     if (r->q->attrs.flags & SSH_FILEXFER_ATTR_PERMISSIONS)
         mode = r->q->attrs.permissions & 0777;
     rc = porch_files_mkdir(r->t.files, r->t.rel, mode);
-    return rc < 0 ? reply_errno(s, r->q, -rc) : reply_ok(s, r->q);
+    if (rc < 0)
+        return reply_errno(s, r->q, -rc);
+    {
+        g_autofree char *path = shown_vpath(r->t.vpath);
+        log_transfer(s, "created folder %s", path);
+    }
+    return reply_ok(s, r->q);
 }
 
 static int
 h_rmdir(Server *s, Request *r)
 {
     int rc = porch_files_rmdir(r->t.files, r->t.rel);
+    g_autofree char *path = NULL;
 
-    return rc < 0 ? reply_errno(s, r->q, -rc) : reply_ok(s, r->q);
+    if (rc < 0)
+        return reply_errno(s, r->q, -rc);
+    path = shown_vpath(r->t.vpath);
+    log_transfer(s, "removed folder %s", path);
+    return reply_ok(s, r->q);
 }
 
 static int
@@ -1040,8 +1146,19 @@ do_rename(Server *s, Request *r, gboolean replace)
         return reply_status(s, r->q, SSH_FX_OP_UNSUPPORTED,
                             "Files cannot be moved from one share to another");
     rc = porch_files_rename(r->t.files, r->t.rel, r->t2.rel, replace);
-    if (rc == 0)
+    if (rc == 0) {
+        g_autofree char *from = shown_vpath(r->t.vpath);
+        g_autofree char *to = shown_vpath(r->t2.vpath);
+        guint64 *put = g_hash_table_lookup(s->puts, r->t.vpath);
+
         porch_upload_journal_forget_client_temp(s->journal, r->t.share->name, r->t.rel);
+        /* `porch put` names its upload: one line, under the name it now has */
+        if (put != NULL)
+            log_transfer(s, "uploaded %s (%" G_GUINT64_FORMAT " bytes)", to, *put);
+        else
+            log_transfer(s, "renamed %s to %s", from, to);
+        g_hash_table_remove(s->puts, r->t.vpath);
+    }
     if (rc == -EEXIST)
         return reply_status(s, r->q, status_of_errno(s, EEXIST), "The new name exists already");
     return rc < 0 ? reply_errno(s, r->q, -rc) : reply_ok(s, r->q);
@@ -1713,6 +1830,7 @@ porch_sftp_server_new(const PorchSftpContext *ctx, PorchSftpSendFunc send, gpoin
     s->started = g_get_real_time() / G_USEC_PER_SEC;
     s->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify)porch_files_free);
+    s->puts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->journal = porch_upload_journal_new(ctx->state_dir);
     s->n_handles = (guint)porch_config_get_limit(config, PORCH_LIMIT_MAX_HANDLES);
     s->handles = g_new0(Handle *, s->n_handles);
@@ -1744,13 +1862,28 @@ porch_sftp_server_feed(PorchSftpServer *s, const guint8 *data, gsize len)
 void
 porch_sftp_server_free(PorchSftpServer *s)
 {
+    GHashTableIter it;
+    gpointer path, put;
+
     if (s == NULL)
         return;
-    for (guint i = 0; i < s->n_handles; i++)
+    for (guint i = 0; i < s->n_handles; i++) {
         if (s->handles[i] != NULL) {
+            log_handle(s, s->handles[i], 0, TRUE);
             note_transfer(s, s->handles[i], TRUE);
             handle_free(s->handles[i]);
         }
+    }
+    /* closed `porch put` files never renamed: the upload journal removes them */
+    g_hash_table_iter_init(&it, s->puts);
+    while (g_hash_table_iter_next(&it, &path, &put)) {
+        g_autofree char *shown_path = shown_vpath(path);
+        log_transfer(s,
+                     "upload of %s abandoned after %" G_GUINT64_FORMAT
+                     " bytes: the session ended before it was renamed",
+                     shown_path, *(guint64 *)put);
+    }
+    g_hash_table_unref(s->puts);
     g_free(s->handles);
     g_hash_table_unref(s->files);
     porch_upload_journal_free(s->journal);

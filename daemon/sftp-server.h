@@ -28,6 +28,11 @@ typedef struct {
     void *user_data;
     const char *fingerprint; /* the peer's key fingerprint; NULL for a guest */
     const char *who;         /* for log lines */
+    /* The transfer log (one line per file fetched or uploaded, per removal, rename and new
+     * folder): "PEER (ADDRESS) fetched SHARE/PATH (N bytes)". @peer is the peer's name or
+     * "guest"; NULL for either: "guest" and "unknown". */
+    const char *peer;
+    const char *address;
     const char *state_dir;
     /* The shares' file operations; NULL: done in this process (porch_files_new_direct()). */
     PorchSftpFilesFunc files_for;

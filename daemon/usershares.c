@@ -341,8 +341,7 @@ edit_rule(GKeyFile *kf, const char *section, const char *key, const char *who, g
     if (out[0] == NULL)
         g_key_file_remove_key(kf, section, key, NULL);
     else
-        g_key_file_set_string_list(kf, section, key, (const char *const *)out,
-                                   g_strv_length(out));
+        g_key_file_set_string_list(kf, section, key, (const char *const *)out, g_strv_length(out));
 }
 
 gboolean
@@ -439,8 +438,8 @@ porch_user_shares_accept_peer(const char *file, const char *config_file, uid_t c
         }
     }
     if (porch_config_lookup_peer(c, name) == NULL) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "%s refuses the peer '%s'", config_file, name);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s refuses the peer '%s'",
+                    config_file, name);
         return FALSE;
     }
     return write_file(file, kf, error);
@@ -460,8 +459,8 @@ porch_user_shares_forget_peer(const char *file, uid_t caller, const char *name, 
         return FALSE;
     section = find_any(kf, "peer", name);
     if (section == NULL) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "no user accepted a peer called '%s'", name);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no user accepted a peer called '%s'",
+                    name);
         return FALSE;
     }
     owner = g_key_file_get_string(kf, section, "owner", NULL);

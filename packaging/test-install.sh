@@ -43,7 +43,7 @@ fail() { echo "test-install: FAILED: $*" >&2; exit 1; }
 
 # ---- inside the network namespace: porchd as its unit starts it, sftp from outside --------
 serve() {
-    local root=$1 unit exec_start caps bounding porch_uid pid i
+    local root=$1 unit exec_start exec_reload caps bounding porch_uid pid i
     ip link set lo up
     unit="$root/lib/systemd/system/porchd.service"
     exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
@@ -81,6 +81,14 @@ serve() {
         fail "no network side running as porch"
     pgrep -u "$porch_uid" -x porchd-worker >/dev/null ||
         fail "no file worker running as porch (the share is root's)"
+
+    # systemctl reload: the unit's ExecReload, with the unit's bounding set, waits for the
+    # network side's verdict on the (unchanged, valid) file
+    exec_reload=$(sed -n 's/^ExecReload=//p' "$unit")
+    say "reloading, as the unit does: $exec_reload"
+    # shellcheck disable=SC2086
+    chroot "$root" setpriv --bounding-set="$bounding" --inh-caps=-all --no-new-privs \
+        $exec_reload || { cat "$root/tmp/porchd.log"; fail "the unit's ExecReload failed"; }
 
     kill -TERM "$pid"
     for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done

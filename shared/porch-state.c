@@ -92,3 +92,47 @@ porch_state_wait_running(const char *state_dir, const char *text, gsize len, gui
     }
     return FALSE;
 }
+
+/* A reload file larger than this is not one porchd wrote. */
+#define RELOAD_FILE_MAX (64 * 1024)
+#define RELOAD_OK       "ok"
+#define RELOAD_REFUSED  "refused"
+
+gboolean
+porch_state_write_reload(const char *state_dir, const char *run, guint64 serial,
+                         const char *refusal, GError **error)
+{
+    g_autofree char *path = porch_state_file(state_dir, PORCH_STATE_RELOAD);
+    g_autofree char *one_line = refusal ? g_strdelimit(g_strdup(refusal), "\r\n", ' ') : NULL;
+    g_autofree char *text =
+            refusal ? g_strdup_printf("%s %" G_GUINT64_FORMAT "\n" RELOAD_REFUSED "\n%s\n", run,
+                                      serial, one_line)
+                    : g_strdup_printf("%s %" G_GUINT64_FORMAT "\n" RELOAD_OK "\n", run, serial);
+
+    return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}
+
+char *
+porch_state_read_reload(const char *state_dir, char **ret_refusal)
+{
+    g_autofree char *path = porch_state_file(state_dir, PORCH_STATE_RELOAD);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    gsize len = 0;
+
+    if (ret_refusal != NULL)
+        *ret_refusal = NULL;
+    if (!g_file_get_contents(path, &text, &len, NULL) || len > RELOAD_FILE_MAX ||
+        strlen(text) != len)
+        return NULL;
+    lines = g_strsplit(text, "\n", 4);
+    if (lines[0] == NULL || lines[0][0] == '\0' || lines[1] == NULL)
+        return NULL;
+    if (strcmp(lines[1], RELOAD_OK) == 0)
+        return g_strdup(lines[0]);
+    if (strcmp(lines[1], RELOAD_REFUSED) != 0 || lines[2] == NULL)
+        return NULL;
+    if (ret_refusal != NULL)
+        *ret_refusal = g_strdup(lines[2]);
+    return g_strdup(lines[0]);
+}

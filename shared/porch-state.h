@@ -24,6 +24,13 @@
  *                             (root's file) or the per-user porchd; porchd reads it with
  *                             porch.conf, and its sessions the snapshot of it that
  *                             porchd took, PORCH_STATE_RUNNING_USER_SHARES.
+ *   PORCH_STATE_RELOAD        porchd's verdict on the last porch.conf it loaded (at start, then at
+ *                             each SIGHUP), written by the network side, replaced atomically,
+ *                             mode 0644: a line "PID-START SERIAL" (the network side's pid and
+ *                             start time in microseconds, then 0 at start and one more at each
+ *                             reload), then "ok", or "refused" and a line with the reason (the
+ *                             loader's message: file, line, section and key). `porchd --reload`
+ *                             reads it (porch_state_read_reload()).
  *
  * The reload handshake:
  *   1. porchd writes the pid file at start (porch_state_write_pid()) and removes it at a clean
@@ -35,6 +42,12 @@
  *      to the running-config file, atomically. So the program knows porchd took its file when
  *      that file holds the very bytes it wrote (porch_state_wait_running()). An invalid file
  *      leaves the running configuration, and that file, as they were.
+ *   4. Either way porchd then writes its verdict to the reload file, under a new first line.
+ *      So a program that noted that line before its SIGHUP (porch_state_read_reload()) knows
+ *      the answer when the line changes, and why a file was refused: `porchd --reload`, which
+ *      systemd's ExecReload runs, waits for that and fails with the reason. Signals that
+ *      arrive together are one reload: the verdict is on the file as it was when porchd read
+ *      it, after the last of them was sent.
  */
 #pragma once
 
@@ -54,6 +67,7 @@ G_BEGIN_DECLS
 #define PORCH_STATE_OFFLINE             "offline"
 #define PORCH_STATE_USER_SHARES         "usershares.conf"
 #define PORCH_STATE_RUNNING_USER_SHARES "running-usershares.conf"
+#define PORCH_STATE_RELOAD              "reload"
 
 /* The state folder porchd uses unless told another: /var/lib/porch for the system service
  * (@system), else $XDG_STATE_HOME/porch. Free with g_free(). */
@@ -79,5 +93,16 @@ pid_t porch_state_find_porchd(const char *state_dir, char **ret_why);
  * bytes at @text: the porchd that was sent SIGHUP took that configuration. */
 gboolean porch_state_wait_running(const char *state_dir, const char *text, gsize len,
                                   guint timeout_ms);
+
+/* Writes @state_dir's reload file (above): the verdict on the configuration loaded at @serial
+ * (0: at start) by the network side @run ("PID-START"): taken when @refusal is NULL, else
+ * refused for that reason. FALSE with @error set when it cannot be written. */
+gboolean porch_state_write_reload(const char *state_dir, const char *run, guint64 serial,
+                                  const char *refusal, GError **error);
+
+/* Reads @state_dir's reload file. Returns its first line (free with g_free()), NULL when there
+ * is no such file or it is malformed. When @ret_refusal is given it gets NULL when the
+ * configuration was taken, else the reason it was refused (free with g_free()). */
+char *porch_state_read_reload(const char *state_dir, char **ret_refusal);
 
 G_END_DECLS
