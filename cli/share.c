@@ -23,7 +23,10 @@
 #include <json-glib/json-glib.h>
 
 #include "porch-cli.h"
+#include "porch-conf-edit.h"
+#include "porch-config.h"
 #include "porch-control.h"
+#include "porch-risk.h"
 #include "porch-text.h"
 
 /* @o's @member when it is an array (an object), else @def (json-glib 1.6 has no
@@ -289,6 +292,201 @@ porch_cli_status(int argc, char **argv)
     return PORCH_CLI_EXIT_OK;
 }
 
+/* ---- --system: the administrator's porch.conf ------------------------------------------------ */
+
+/* One change to porch.conf: applied to @edit, @config being the file as it is now. FALSE
+ * with @error set (a message for the user) when it cannot be made. */
+typedef gboolean (*EditFunc)(PorchConfEdit *edit, PorchConfig *config, gpointer data,
+                             GError **error);
+
+/* Makes the change @fn describes to the porch.conf of the running porchd (the one its status
+ * names; /etc/porch/porch.conf when none runs), keeping the rest of the file byte for byte,
+ * checks that the result loads, writes it atomically, and has porchd reload: its verdict is
+ * the command's. A file porchd refuses is put back as it was. @share, when not NULL, is the
+ * share whose risky rules are shown. */
+static int
+system_edit(const char *command, EditFunc fn, gpointer data, const char *share)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) status = NULL;
+    g_autoptr(PorchConfig) before = NULL;
+    g_autoptr(PorchConfig) after = NULL;
+    g_autoptr(PorchConfEdit) edit = NULL;
+    g_autofree char *file = NULL;
+    g_autofree char *real = NULL;
+    g_autofree char *old = NULL;
+    g_autofree char *again = NULL;
+    g_autofree char *text = NULL;
+    gsize old_len = 0, again_len = 0, text_len = 0;
+    gboolean system = FALSE;
+    int fd = porch_ctl_connect(&system, NULL);
+
+    if (fd >= 0 && (status = porch_ctl_call_op(fd, "status", NULL)) != NULL) {
+        JsonObject *d = member_object(status, "daemon", NULL);
+        file = g_strdup(d != NULL ? member_string(d, "config") : NULL);
+    }
+    if (file == NULL)
+        file = porch_config_default_file(TRUE);
+    real = realpath(file, NULL);
+    if (real == NULL || !g_file_get_contents(real, &old, &old_len, &error)) {
+        say(command, file, error != NULL ? error->message : g_strerror(errno));
+        goto fail;
+    }
+    before = porch_config_load_data(old, (gssize)old_len, file, &error);
+    if (before == NULL) {
+        say(command, "it is not valid as it is, so it is left alone", error->message);
+        goto fail;
+    }
+    edit = porch_conf_edit_new(old);
+    if (!fn(edit, before, data, &error)) {
+        say(command, file, error->message);
+        goto fail;
+    }
+    text = porch_conf_edit_to_text(edit, &text_len);
+    after = porch_config_load_data(text, (gssize)text_len, file, &error);
+    if (after == NULL) {
+        say(command, "left as it is: the change would not load", error->message);
+        goto fail;
+    }
+    if (!g_file_get_contents(real, &again, &again_len, NULL) || again_len != old_len ||
+        memcmp(again, old, old_len) != 0) {
+        say(command, file, "changed meanwhile; nothing written, try again");
+        goto fail;
+    }
+    if (!porch_conf_write_atomic(real, text, (gssize)text_len, &error)) {
+        g_autofree char *m = g_strdup_printf(
+                "%s%s", error->message,
+                g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED) && geteuid() != 0
+                        ? " — run as root / with sudo"
+                        : "");
+        say(command, "cannot write it", m);
+        goto fail;
+    }
+    if (share != NULL) {
+        g_autoptr(GPtrArray) risks = porch_config_risks(after);
+
+        for (guint i = 0; i < risks->len; i++) {
+            const PorchRisk *r = risks->pdata[i];
+            g_autofree char *line = NULL;
+
+            if (g_ascii_strcasecmp(r->share, share) != 0)
+                continue;
+            line = g_strdup_printf("%s; %s", r->text, r->fix);
+            fprintf(stderr, "porch %s: warning: ", command);
+            porch_cli_put_text(stderr, line);
+            fputc('\n', stderr);
+        }
+    }
+    if (fd < 0) {
+        printf("%s changed; porchd is not running: it takes the change when it starts.\n", file);
+        return PORCH_CLI_EXIT_OK;
+    }
+    g_clear_pointer(&status, json_object_unref);
+    status = porch_ctl_call_op(fd, "reload", &error);
+    close(fd);
+    if (status == NULL) {
+        g_autoptr(GError) put_back = NULL;
+
+        /* porchd said no: the file it runs with goes back */
+        if (!porch_conf_write_atomic(real, old, (gssize)old_len, &put_back))
+            say(command, "cannot put the file back", put_back->message);
+        say(command, "porchd refused the change, and the file is as it was", error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    printf("%s changed, and porchd runs with it.\n", file);
+    return PORCH_CLI_EXIT_OK;
+fail:
+    if (fd >= 0)
+        close(fd);
+    return PORCH_CLI_EXIT_FAILED;
+}
+
+typedef struct {
+    const char *name, *path, *comment;
+    char **read, **write;
+    gboolean hidden;
+} ShareAdd;
+
+static gboolean
+edit_share_add(PorchConfEdit *edit, PorchConfig *config, gpointer data, GError **error)
+{
+    ShareAdd *a = data;
+    g_autofree char *section = g_strconcat("share ", a->name, NULL);
+
+    if (porch_config_find_share(config, a->name) != NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                    "it has a share called '%s' already (choose another name with --name)",
+                    a->name);
+        return FALSE;
+    }
+    if (!porch_conf_edit_add_section(edit, section, NULL, error) ||
+        !porch_conf_edit_set(edit, section, "path", a->path, error))
+        return FALSE;
+    for (int w = 0; w < 2; w++)
+        for (guint i = 0; (w ? a->write : a->read)[i] != NULL; i++)
+            if (!porch_conf_edit_list_add(edit, section, w ? "write" : "read",
+                                          (w ? a->write : a->read)[i], error))
+                return FALSE;
+    if (a->comment != NULL && a->comment[0] != '\0' &&
+        !porch_conf_edit_set(edit, section, "comment", a->comment, error))
+        return FALSE;
+    return !a->hidden || porch_conf_edit_set(edit, section, "hidden", "true", error);
+}
+
+static gboolean
+edit_share_remove(PorchConfEdit *edit, PorchConfig *config, gpointer data, GError **error)
+{
+    const PorchShare *s = porch_config_find_share(config, data);
+    g_autofree char *section = NULL;
+
+    if (s == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "it has no share called '%s'",
+                    (const char *)data);
+        return FALSE;
+    }
+    section = g_strconcat("share ", s->name, NULL);
+    return porch_conf_edit_remove_section(edit, section);
+}
+
+typedef struct {
+    const char *who, *right, *target;
+    gboolean allow;
+} Rule;
+
+static gboolean
+edit_rule(PorchConfEdit *edit, PorchConfig *config, gpointer data, GError **error)
+{
+    Rule *r = data;
+    g_autofree char *section = NULL;
+
+    if (strcmp(r->right, "print") == 0) {
+        const PorchPrinter *p = porch_config_find_printer(config, r->target);
+
+        if (p == NULL) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "it has no printer called '%s'",
+                        r->target);
+            return FALSE;
+        }
+        section = g_strconcat("printer ", p->name, NULL);
+    } else {
+        const PorchShare *s = porch_config_find_share(config, r->target);
+
+        if (s == NULL || s->user) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "it has no share called '%s'",
+                        r->target);
+            return FALSE;
+        }
+        section = g_strconcat("share ", s->name, NULL);
+    }
+    if (r->allow)
+        return porch_conf_edit_list_add(edit, section, r->right, r->who, error);
+    porch_conf_edit_list_remove(edit, section, r->right, r->who);
+    /* write implies read: denying read takes write too */
+    if (strcmp(r->right, "read") == 0)
+        porch_conf_edit_list_remove(edit, section, "write", r->who);
+    return TRUE;
+}
+
 /* ---- porch share ---------------------------------------------------------------------------- */
 
 static JsonNode *
@@ -320,7 +518,7 @@ split_principals(char **given)
 
 static int
 share_add(int argc, char **argv, const char *name, char **read, char **write, const char *comment,
-          gboolean hidden)
+          gboolean hidden, gboolean system)
 {
     g_autoptr(JsonObject) req = json_object_new();
     g_autoptr(JsonNode) node = NULL;
@@ -344,6 +542,18 @@ share_add(int argc, char **argv, const char *name, char **read, char **write, co
         g_autofree char *abs = g_canonicalize_filename(argv[2], NULL);
         base = g_path_get_basename(abs);
         name = base;
+    }
+    if (system) {
+        g_autofree char *path = realpath(argv[2], NULL);
+        ShareAdd a = {.name = name,
+                      .path = path,
+                      .comment = comment,
+                      .read = r,
+                      .write = w,
+                      .hidden = hidden};
+
+        close(dir);
+        return system_edit("share add", edit_share_add, &a, name);
     }
     if ((fd = connect_daemon("share", NULL)) < 0) {
         close(dir);
@@ -373,7 +583,7 @@ share_add(int argc, char **argv, const char *name, char **read, char **write, co
 }
 
 static int
-share_remove(int argc, char **argv)
+share_remove(int argc, char **argv, gboolean system)
 {
     g_autoptr(JsonObject) req = json_object_new();
     g_autoptr(JsonNode) node = NULL;
@@ -385,6 +595,8 @@ share_remove(int argc, char **argv)
         porch_cli_usage_error("share", "share remove takes one share name");
         return PORCH_CLI_EXIT_USAGE;
     }
+    if (system)
+        return system_edit("share remove", edit_share_remove, argv[2], NULL);
     if ((fd = connect_daemon("share", NULL)) < 0)
         return PORCH_CLI_EXIT_UNREACHABLE;
     json_object_set_string_member(req, "op", "share-remove");
@@ -443,8 +655,10 @@ porch_cli_share(int argc, char **argv)
     g_autofree char *comment = NULL;
     g_auto(GStrv) read = NULL;
     g_auto(GStrv) write = NULL;
-    gboolean hidden = FALSE, json = FALSE;
+    gboolean hidden = FALSE, json = FALSE, system = FALSE;
     GOptionEntry entries[] = {
+            {"system", 0, 0, G_OPTION_ARG_NONE, &system,
+             "add, remove: change porch.conf (root: any folder)", NULL},
             {"name", 0, 0, G_OPTION_ARG_STRING, &name,
              "add: the share's name (default: the folder's)", "NAME"},
             {"read", 0, 0, G_OPTION_ARG_STRING_ARRAY, &read,
@@ -481,9 +695,9 @@ porch_cli_share(int argc, char **argv)
         return PORCH_CLI_EXIT_USAGE;
     }
     if (strcmp(argv[1], "add") == 0)
-        return share_add(argc, argv, name, read, write, comment, hidden);
+        return share_add(argc, argv, name, read, write, comment, hidden, system);
     if (strcmp(argv[1], "remove") == 0)
-        return share_remove(argc, argv);
+        return share_remove(argc, argv, system);
     porch_cli_usage_error("share", "expected add, remove or list");
     return PORCH_CLI_EXIT_USAGE;
 }
@@ -499,7 +713,12 @@ rule(int argc, char **argv, gboolean allow)
     g_autoptr(JsonObject) req = json_object_new();
     g_autoptr(JsonNode) node = NULL;
     g_autoptr(JsonObject) answer = NULL;
-    GOptionEntry entries[] = {G_OPTION_ENTRY_NULL};
+    gboolean system = FALSE;
+    GOptionEntry entries[] = {
+            {"system", 0, 0, G_OPTION_ARG_NONE, &system,
+             "Change porch.conf (its shares and printers; root)", NULL},
+            G_OPTION_ENTRY_NULL,
+    };
     int fd;
 
     porch_cli_set_summary(ctx, allow ? "Let WHO (a peer, @group, *, or guest) read or write a "
@@ -515,6 +734,10 @@ rule(int argc, char **argv, gboolean allow)
                        strcmp(argv[2], "print") == 0)) {
         porch_cli_usage_error(command, "expected WHO read|write|print SHARE-OR-PRINTER");
         return PORCH_CLI_EXIT_USAGE;
+    }
+    if (system) {
+        Rule r = {.who = argv[1], .right = argv[2], .target = argv[3], .allow = allow};
+        return system_edit(command, edit_rule, &r, strcmp(argv[2], "print") != 0 ? argv[3] : NULL);
     }
     if (strcmp(argv[2], "print") == 0) {
         say(command, argv[3], "printers are shared in porch.conf: use --system, as root");

@@ -19,6 +19,7 @@
 #include "launcher.h"
 #include "porch-control.h"
 #include "porch-pending.h"
+#include "porch-risk.h"
 #include "porch-state.h"
 #include "usershares.h"
 
@@ -297,6 +298,135 @@ get_strv(JsonObject *o, const char *member)
     return g_strv_builder_end(b);
 }
 
+/* The pending request @which names: by fingerprint ("SHA256:..." or without the prefix),
+ * else by the name it gave when no other request gives it; NULL with the reason. */
+static PorchPendingPeer *
+find_request(PorchControl *ctl, const char *which, char **why)
+{
+    g_autoptr(PorchConfig) config = porch_manager_get_config(ctl->ctx.manager);
+    g_autoptr(GPtrArray) list = porch_pending_list(
+            ctl->ctx.state_dir, (gint64)porch_config_get_limit(config, PORCH_LIMIT_PENDING_EXPIRY));
+    guint n = 0, at = 0;
+
+    for (guint i = 0; i < list->len; i++) {
+        PorchPendingPeer *p = list->pdata[i];
+        const char *fp = p->fingerprint;
+
+        if (strcmp(fp, which) == 0 ||
+            (g_str_has_prefix(fp, "SHA256:") && strcmp(fp + 7, which) == 0))
+            return g_ptr_array_steal_index(list, i);
+    }
+    for (guint i = 0; i < list->len; i++)
+        if (g_strcmp0(((PorchPendingPeer *)list->pdata[i])->name, which) == 0) {
+            at = i;
+            n++;
+        }
+    if (n == 1)
+        return g_ptr_array_steal_index(list, at);
+    *why = n == 0 ? g_strdup_printf("nobody called '%s' asked for access (porch peers lists "
+                                    "the requests)",
+                                    which)
+                  : g_strdup_printf("%u requests go by '%s': name the one you mean by its "
+                                    "fingerprint (porch peers lists them)",
+                                    n, which);
+    return NULL;
+}
+
+static void
+add_request(JsonBuilder *b, const PorchPendingPeer *p)
+{
+    add_string(b, "fingerprint", p->fingerprint);
+    add_string(b, "address", p->address);
+}
+
+/* peers-accept: a peer for the caller's own user shares (root's go into porch.conf, which
+ * `porch peers accept` edits itself). */
+static void
+do_peers_accept(Client *c, JsonObject *req)
+{
+    const char *which = json_object_get_string_member_with_default(req, "which", NULL);
+    const char *as = json_object_get_string_member_with_default(req, "as", NULL);
+    g_auto(GStrv) read = get_strv(req, "read");
+    g_auto(GStrv) write = get_strv(req, "write");
+    g_autoptr(PorchPendingPeer) p = NULL;
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autofree char *why = NULL;
+    g_autofree char *section = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *request = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonBuilder) b = NULL;
+    const char *name;
+
+    if (which == NULL) {
+        send_error(c, "peers-accept needs which request");
+        return;
+    }
+    if ((p = find_request(c->control, which, &why)) == NULL) {
+        send_error(c, why);
+        return;
+    }
+    /* a stranger chose the name it gave: by name only when it is a valid one and the
+     * request was named by it */
+    name = as != NULL ? as : p->name;
+    if (!porch_config_peer_name_valid(name)) {
+        g_autofree char *m = g_strdup_printf("'%s' is not a valid peer name: accept %s --as NAME",
+                                             name != NULL ? name : "", p->fingerprint);
+        send_error(c, m);
+        return;
+    }
+    section = g_strconcat("peer ", name, NULL);
+    g_key_file_set_string(kf, section, "key", p->key);
+    if (read[0] != NULL)
+        g_key_file_set_string_list(kf, section, "grant-read", (const char *const *)read,
+                                   g_strv_length(read));
+    if (write[0] != NULL)
+        g_key_file_set_string_list(kf, section, "grant-write", (const char *const *)write,
+                                   g_strv_length(write));
+    text = g_key_file_to_data(kf, NULL, NULL);
+    request = g_strconcat(PORCH_LAUNCHER_USER_PEER, text, NULL);
+    if (!change_user_shares(c, request, -1, &error)) {
+        send_error(c, error->message);
+        return;
+    }
+    porch_pending_remove(c->control->ctx.state_dir, p->fingerprint);
+    b = begin_ok(NULL);
+    add_string(b, "name", name);
+    add_request(b, p);
+    json_builder_end_object(b);
+    send_answer(c, b);
+}
+
+/* peers-deny: root's, or the per-user porchd's own user's, decision */
+static void
+do_peers_deny(Client *c, JsonObject *req)
+{
+    const char *which = json_object_get_string_member_with_default(req, "which", NULL);
+    g_autoptr(PorchPendingPeer) p = NULL;
+    g_autofree char *why = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonBuilder) b = NULL;
+
+    if (c->uid != 0 && (c->control->ctx.system || c->uid != getuid())) {
+        send_error(c, "only root may turn requests away for the whole machine (you may accept "
+                      "one into your own shares)");
+        return;
+    }
+    if (which == NULL || (p = find_request(c->control, which, &why)) == NULL) {
+        send_error(c, why != NULL ? why : "peers-deny needs which request");
+        return;
+    }
+    if (!porch_pending_deny(c->control->ctx.state_dir, p->fingerprint, &error)) {
+        send_error(c, error->message);
+        return;
+    }
+    b = begin_ok(NULL);
+    add_string(b, "name", p->name);
+    add_request(b, p);
+    json_builder_end_object(b);
+    send_answer(c, b);
+}
+
 /* The answer to a change of [share @name]: ok, with the share as it is now served, or the
  * reason it is not. */
 static void
@@ -315,6 +445,17 @@ answer_share(Client *c, const char *name)
     if (s->offline)
         g_strv_builder_add(warnings, "its folder cannot be seen now: the share is offline "
                                      "until it is back");
+    {
+        g_autoptr(GPtrArray) risks = porch_config_risks(config);
+
+        for (guint i = 0; i < risks->len; i++) {
+            const PorchRisk *r = risks->pdata[i];
+            if (strcmp(r->share, s->name) == 0) {
+                g_autofree char *line = g_strdup_printf("%s; %s", r->text, r->fix);
+                g_strv_builder_add(warnings, line);
+            }
+        }
+    }
     w = g_strv_builder_end(g_steal_pointer(&warnings));
     b = begin_ok((const char *const *)w);
     add_string(b, "name", s->name);
@@ -371,6 +512,29 @@ do_share_remove(Client *c, JsonObject *req)
         return;
     }
     request = g_strconcat(PORCH_LAUNCHER_USER_SHARE_REMOVE, name, NULL);
+    if (!change_user_shares(c, request, -1, &error)) {
+        send_error(c, error->message);
+        return;
+    }
+    b = begin_ok(NULL);
+    json_builder_end_object(b);
+    send_answer(c, b);
+}
+
+/* peers-forget: a peer the caller accepted into their user shares */
+static void
+do_peers_forget(Client *c, JsonObject *req)
+{
+    const char *name = json_object_get_string_member_with_default(req, "name", NULL);
+    g_autofree char *request = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonBuilder) b = NULL;
+
+    if (name == NULL || strchr(name, '\n') != NULL) {
+        send_error(c, "peers-forget needs a name");
+        return;
+    }
+    request = g_strconcat(PORCH_LAUNCHER_USER_PEER_FORGET, name, NULL);
     if (!change_user_shares(c, request, -1, &error)) {
         send_error(c, error->message);
         return;
@@ -496,6 +660,12 @@ on_client(int fd, GIOCondition cond, gpointer user_data)
         do_share_remove(c, req);
     else if (strcmp(op, "rule") == 0)
         do_rule(c, req);
+    else if (strcmp(op, "peers-accept") == 0)
+        do_peers_accept(c, req);
+    else if (strcmp(op, "peers-deny") == 0)
+        do_peers_deny(c, req);
+    else if (strcmp(op, "peers-forget") == 0)
+        do_peers_forget(c, req);
     else
         send_error(c, "unknown request (a newer porch than this porchd?)");
     if (n_fds > 0)

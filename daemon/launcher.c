@@ -242,12 +242,23 @@ change_user_shares(Launcher *l, const char *request, const int *fds, guint n_fds
                                    request + strlen(PORCH_LAUNCHER_USER_SHARE_PUT), &name, error))
             return FALSE;
         g_message("launcher: uid %u put the user share %s", (guint)caller, name);
-    } else {
+    } else if (g_str_has_prefix(request, PORCH_LAUNCHER_USER_SHARE_REMOVE)) {
         const char *name = request + strlen(PORCH_LAUNCHER_USER_SHARE_REMOVE);
 
         if (!porch_user_shares_remove(l->user_file, caller, name, error))
             return FALSE;
         g_message("launcher: uid %u removed a user share", (guint)caller);
+    } else if (g_str_has_prefix(request, PORCH_LAUNCHER_USER_PEER)) {
+        if (!porch_user_shares_accept_peer(l->user_file, l->config_file, caller,
+                                           request + strlen(PORCH_LAUNCHER_USER_PEER), error))
+            return FALSE;
+        g_message("launcher: uid %u accepted a peer into their user shares", (guint)caller);
+    } else {
+        if (!porch_user_shares_forget_peer(l->user_file, caller,
+                                           request + strlen(PORCH_LAUNCHER_USER_PEER_FORGET),
+                                           error))
+            return FALSE;
+        g_message("launcher: uid %u forgot a peer of their user shares", (guint)caller);
     }
     return reload(l, error);
 }
@@ -278,7 +289,9 @@ on_request(int fd, GIOCondition cond, gpointer user_data)
         answer(fd, error);
         return G_SOURCE_CONTINUE;
     } else if ((g_str_has_prefix(buf, PORCH_LAUNCHER_USER_SHARE_PUT) ||
-                g_str_has_prefix(buf, PORCH_LAUNCHER_USER_SHARE_REMOVE)) &&
+                g_str_has_prefix(buf, PORCH_LAUNCHER_USER_SHARE_REMOVE) ||
+                g_str_has_prefix(buf, PORCH_LAUNCHER_USER_PEER) ||
+                g_str_has_prefix(buf, PORCH_LAUNCHER_USER_PEER_FORGET)) &&
                n_fds >= 1) {
         change_user_shares(l, buf, fds, n_fds, &error);
         for (guint i = 0; i < n_fds; i++)

@@ -21,6 +21,9 @@
  *                              share, the folder that user opened: add or change a user
  *                              share (usershares.h), "ok" or "refused TEXT" (TEXT for the user)
  *   network side -> launcher   "usershare-remove NAME"  with that connection: remove one
+ *   network side -> launcher   "usershare-peer\nSECTION"  with that connection: a peer the
+ *                              user accepts into their own user shares (usershares.h)
+ *   network side -> launcher   "usershare-forget NAME"  with that connection: forget one
  *
  * Who asks for a user share is never the network side's word: the launcher asks the kernel
  * who is at the other end of the connection it was given (SO_PEERCRED), and looks at the
@@ -47,6 +50,8 @@ G_BEGIN_DECLS
 #define PORCH_LAUNCHER_RELOAD            "reload"
 #define PORCH_LAUNCHER_USER_SHARE_PUT    "usershare-put\n"
 #define PORCH_LAUNCHER_USER_SHARE_REMOVE "usershare-remove "
+#define PORCH_LAUNCHER_USER_PEER         "usershare-peer\n"
+#define PORCH_LAUNCHER_USER_PEER_FORGET  "usershare-forget "
 /* The system user the network side runs as (packaging/porch.sysusers makes it). */
 #define PORCH_SERVICE_USER "porch"
 /* How long the network side waits for the launcher's answer. */

@@ -67,10 +67,14 @@ class UserShares : public ::testing::Test
         bob_ = MakeKey(bob_key_, "bob");
         ASSERT_FALSE(bob_.empty());
         conf_ = dir_ + "/porch.conf";
-        ASSERT_TRUE(WriteFile(conf_, "[porch]\nname = " + std::string(kName) +
-                                             "\nlisten = " + lan_->address(1) +
-                                             "\n\n# bob's laptop\n[peer bob]\nkey = " + bob_ +
-                                             "\n\n[group family]\nmembers = bob\n"));
+        ASSERT_TRUE(MakeDirs(dir_ + "/pub", 0755));
+        ASSERT_TRUE(WriteFile(dir_ + "/pub/notes.txt", "for every peer\n", 0644));
+        original_ = "[porch]\nname = " + std::string(kName) + "\nlisten = " + lan_->address(1) +
+                    "\n\n# bob's laptop\n[peer bob]\nkey = " + bob_ +
+                    "\n\n[group family]\nmembers = bob\n\n# every peer of this file\n"
+                    "[share Pub]\npath = " +
+                    dir_ + "/pub\nread =  *\n";
+        ASSERT_TRUE(WriteFile(conf_, original_));
         log_ = dir_ + "/porchd.log";
         xdg_ = lan_->host_dir(2) + "/xdg";
         ASSERT_TRUE(MakeDirs(xdg_ + "/porch", 0700));
@@ -115,23 +119,23 @@ class UserShares : public ::testing::Test
         return lan_->run(1, argv, 30);
     }
 
-    // porch on host 2 as a guest, or as bob.
-    RunResult Remote(const std::vector<std::string> &args, bool as_bob = false)
+    // porch on host 2 as a guest, or with the key @key.
+    RunResult Remote(const std::vector<std::string> &args, const std::string &key = "")
     {
         std::vector<std::string> argv = {"env", "LANG=C.UTF-8", "XDG_CONFIG_HOME=" + xdg_, kPorch};
         argv.insert(argv.end(), args.begin(), args.end());
-        if (as_bob) {
+        if (!key.empty()) {
             argv.push_back("--identity");
-            argv.push_back(bob_key_);
+            argv.push_back(key);
         }
         return lan_->run(2, argv, 60);
     }
 
-    bool Fetches(const std::string &remote, const std::string &expect, bool as_bob = false)
+    bool Fetches(const std::string &remote, const std::string &expect, const std::string &key = "")
     {
         static int serial = 0;
         std::string to = lan_->host_dir(2) + "/got-" + std::to_string(++serial);
-        RunResult r = Remote({"get", "--quiet", lan_->address(1) + remote, to}, as_bob);
+        RunResult r = Remote({"get", "--quiet", lan_->address(1) + remote, to}, key);
         if (!r.ok())
             fprintf(stderr, "get %s: %s\n", remote.c_str(), r.describe().c_str());
         return r.ok() && ReadFile(to) == expect;
@@ -145,6 +149,7 @@ class UserShares : public ::testing::Test
     std::unique_ptr<TestLan> lan_;
     pid_t porchd_ = -1;
     int starts_ = 0;
+    std::string original_;
     std::string dir_, pics_, nobody_run_, conf_, log_, xdg_, bob_, bob_key_;
 };
 
@@ -192,7 +197,7 @@ TEST_F(UserShares, AnOrdinaryUserSharesTheirFolderWithNoEditAndNoRoot)
     EXPECT_TRUE(WaitFor([&] { return Contains(Browsed(), "Pictures\\032on\\032Shares"); }, 15))
             << Browsed();
     EXPECT_TRUE(Fetches("/Pictures/beach.jpg", "sand and sea\n"));
-    EXPECT_TRUE(Fetches("/Pictures/beach.jpg", "sand and sea\n", true));
+    EXPECT_TRUE(Fetches("/Pictures/beach.jpg", "sand and sea\n", bob_key_));
 
     // listed with its owner
     r = Local({"share", "list", "--json"});
@@ -206,7 +211,7 @@ TEST_F(UserShares, AnOrdinaryUserSharesTheirFolderWithNoEditAndNoRoot)
     ASSERT_TRUE(r.ok()) << r.describe();
     std::string up = lan_->host_dir(2) + "/up.txt";
     ASSERT_TRUE(WriteFile(up, "from bob\n"));
-    r = Remote({"put", "--quiet", up, lan_->address(1) + "/Pictures/up.txt"}, true);
+    r = Remote({"put", "--quiet", up, lan_->address(1) + "/Pictures/up.txt"}, bob_key_);
     ASSERT_TRUE(r.ok()) << r.describe();
     struct stat st;
     ASSERT_EQ(stat((pics_ + "/up.txt").c_str(), &st), 0);
@@ -347,6 +352,126 @@ TEST_F(UserShares, StatusListsAConnectedPeerAndARunningTransfer)
     r = Local({"status", "--json"});
     EXPECT_TRUE(WaitFor([&] { return Contains(Local({"status"}).out, "connected: nobody"); }, 10))
             << Local({"status"}).out;
+}
+
+// Peers accepted by an ordinary user for their own shares, with grants; denied requests;
+// forgotten peers.
+TEST_F(UserShares, PeersAcceptWithGrantsDenyAndForget)
+{
+    ASSERT_TRUE(StartSystem());
+    ASSERT_TRUE(Local({"share", "add", pics_, "--read", "bob"}).ok());
+    std::string h2 = lan_->host_dir(2), at = "@" + lan_->address(1);
+    std::string carol = h2 + "/carol", dave = h2 + "/dave";
+    ASSERT_FALSE(MakeKey(carol, "carol").empty());
+    ASSERT_FALSE(MakeKey(dave, "dave").empty());
+    ASSERT_FALSE(MakeKey(h2 + "/eve1", "eve").empty());
+    ASSERT_FALSE(MakeKey(h2 + "/eve2", "eve").empty());
+
+    // carol asks (a refused login records the request)
+    RunResult r = Remote({"ls", "carol" + at + "/Pictures"}, carol);
+    EXPECT_EQ(r.exit_status, 4) << r.describe();
+    r = Local({"peers", "list", "--json"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(Contains(r.out, "\"name\":\"carol\"") || Contains(r.out, "\"name\" : \"carol\""))
+            << r.out;
+
+    // nobody may let her into their own shares only
+    r = Local({"peers", "accept", "carol", "--read", "Pub"});
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "no user share of yours")) << r.err;
+    r = Local({"peers", "accept", "carol", "--read", "Pictures"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(Contains(r.out, "Accepted carol (key SHA256:")) << r.out;
+    EXPECT_EQ(ReadFile(conf_), original_) << "porch.conf is the administrator's";
+    EXPECT_TRUE(Fetches("/Pictures/beach.jpg", "sand and sea\n", carol));
+    EXPECT_FALSE(Fetches("/Pub/notes.txt", "for every peer\n", carol))
+            << "'*' in porch.conf is the administrator's peers, not those of a user";
+    EXPECT_TRUE(Fetches("/Pub/notes.txt", "for every peer\n", bob_key_));
+    EXPECT_FALSE(Contains(Local({"peers", "list"}).out, "carol"));
+
+    // forgotten: out again
+    r = Local({"peers", "forget", "carol"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_FALSE(Fetches("/Pictures/beach.jpg", "sand and sea\n", carol));
+
+    // two requests go by one name: the fingerprint must say which
+    Remote({"ls", "eve" + at + "/Pictures"}, h2 + "/eve1");
+    Remote({"ls", "eve" + at + "/Pictures"}, h2 + "/eve2");
+    r = Local({"peers", "accept", "eve", "--read", "Pictures"});
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "by its fingerprint")) << r.err;
+
+    // turning a stranger away is root's: it is not listed again, even when it asks again
+    Remote({"ls", "dave" + at + "/Pictures"}, dave);
+    r = Local({"peers", "deny", "dave"});
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+    r = Local({"peers", "deny", "dave"}, "root");
+    ASSERT_TRUE(r.ok()) << r.describe();
+    Remote({"ls", "dave" + at + "/Pictures"}, dave);
+    EXPECT_FALSE(Contains(Local({"peers", "list"}).out, "dave"));
+    EXPECT_TRUE(Contains(Local({"peers", "list"}).out, "eve"));
+}
+
+// The administrator's changes (--system) edit porch.conf and keep the rest of it byte for
+// byte; porchd's verdict is the command's.
+TEST_F(UserShares, SystemEditsKeepTheRestOfTheFileByteForByte)
+{
+    ASSERT_TRUE(StartSystem());
+    ASSERT_TRUE(MakeDirs(dir_ + "/docs", 0755));
+    ASSERT_TRUE(WriteFile(dir_ + "/docs/a.txt", "a document\n", 0644));
+
+    RunResult r =
+            Local({"share", "add", "--system", dir_ + "/docs", "--name", "Docs", "--read", "bob"},
+                  "root");
+    ASSERT_TRUE(r.ok()) << r.describe();
+    std::string now = ReadFile(conf_);
+    EXPECT_EQ(now.substr(0, original_.size()), original_) << now;
+    EXPECT_TRUE(Contains(now, "[share Docs]\npath = " + dir_ + "/docs\nread = bob\n")) << now;
+    EXPECT_TRUE(Fetches("/Docs/a.txt", "a document\n", bob_key_));
+
+    // a rule: one line changes, the rest stays as it was
+    r = Local({"allow", "--system", "guest", "read", "docs"}, "root");
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_EQ(ReadFile(conf_),
+              original_ + "\n[share Docs]\npath = " + dir_ + "/docs\nread = bob; guest\n");
+    EXPECT_TRUE(Fetches("/Docs/a.txt", "a document\n"));
+    r = Local({"deny", "--system", "guest", "read", "Docs"}, "root");
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_FALSE(Fetches("/Docs/a.txt", "a document\n"));
+
+    // a change the file would not take is refused, and nothing is written
+    std::string before = ReadFile(conf_);
+    r = Local({"allow", "--system", "mallory", "read", "Docs"}, "root");
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "mallory")) << r.err;
+    EXPECT_EQ(ReadFile(conf_), before);
+    // an ordinary user may not write porch.conf
+    r = Local({"allow", "--system", "guest", "read", "Docs"});
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+    EXPECT_EQ(ReadFile(conf_), before);
+
+    // root accepts a stranger into porch.conf, with a grant
+    std::string carol = lan_->host_dir(2) + "/carol";
+    ASSERT_FALSE(MakeKey(carol, "carol").empty());
+    Remote({"ls", "carol@" + lan_->address(1) + "/Docs"}, carol);
+    r = Local({"peers", "accept", "carol", "--read", "Docs", "--config", conf_, "--state-dir",
+               dir_ + "/state"},
+              "root");
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(Contains(ReadFile(conf_), "read = bob; carol\n")) << ReadFile(conf_);
+    EXPECT_TRUE(WaitFor([&] { return Fetches("/Docs/a.txt", "a document\n", carol); }, 5));
+
+    // and forgets her: the section and every rule naming her go
+    r = Local({"peers", "forget", "carol", "--config", conf_, "--state-dir", dir_ + "/state"},
+              "root");
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_FALSE(Contains(ReadFile(conf_), "carol")) << ReadFile(conf_);
+
+    // the share removed: the file is as it was at the start, byte for byte
+    r = Local({"share", "remove", "--system", "Docs"}, "root");
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_EQ(ReadFile(conf_), original_);
+    EXPECT_FALSE(Fetches("/Docs/a.txt", "a document\n", bob_key_));
 }
 
 } // namespace
