@@ -40,7 +40,8 @@ static const struct {
          porch_cli_deny},
         {"status", "[--json]", "what porchd shares, who is connected, transfers under way",
          porch_cli_status},
-        {"peers", "[list|accept NAME]", "who asked the local porchd for access", porch_cli_peers},
+        {"peers", "[list | accept NAME [--read SHARE] | deny NAME | forget NAME]",
+         "who asked the local porchd for access; let them in or not", porch_cli_peers},
         {"doctor", "[--json] [HOST]", "check what keeps neighbours from meeting, and the fix",
          porch_cli_doctor},
 };

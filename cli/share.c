@@ -662,7 +662,7 @@ porch_cli_share(int argc, char **argv)
             {"name", 0, 0, G_OPTION_ARG_STRING, &name,
              "add: the share's name (default: the folder's)", "NAME"},
             {"read", 0, 0, G_OPTION_ARG_STRING_ARRAY, &read,
-             "add: who may read (a peer, @group, *, guest; repeat or use ;)", "WHO"},
+             "add: who may read (peer, @group, *, guest; repeat it)", "WHO"},
             {"write", 0, 0, G_OPTION_ARG_STRING_ARRAY, &write,
              "add: who may also write, rename and delete", "WHO"},
             {"comment", 0, 0, G_OPTION_ARG_STRING, &comment, "add: a comment neighbours see",
