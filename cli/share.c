@@ -489,16 +489,6 @@ edit_rule(PorchConfEdit *edit, PorchConfig *config, gpointer data, GError **erro
 
 /* ---- porch share ---------------------------------------------------------------------------- */
 
-static JsonNode *
-strv_node(char **v)
-{
-    JsonArray *a = json_array_new();
-
-    for (guint i = 0; v != NULL && v[i] != NULL; i++)
-        json_array_add_string_element(a, v[i]);
-    return json_node_init_array(json_node_alloc(), a);
-}
-
 /* Each WHO given may be "a;b" or "a,b" as well as repeated: one list. */
 static GStrv
 split_principals(char **given)
@@ -520,8 +510,6 @@ static int
 share_add(int argc, char **argv, const char *name, char **read, char **write, const char *comment,
           gboolean hidden, gboolean system)
 {
-    g_autoptr(JsonObject) req = json_object_new();
-    g_autoptr(JsonNode) node = NULL;
     g_autoptr(JsonObject) answer = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *base = NULL;
@@ -559,14 +547,8 @@ share_add(int argc, char **argv, const char *name, char **read, char **write, co
         close(dir);
         return PORCH_CLI_EXIT_UNREACHABLE;
     }
-    json_object_set_string_member(req, "op", "share-add");
-    json_object_set_string_member(req, "name", name);
-    json_object_set_member(req, "read", strv_node(r));
-    json_object_set_member(req, "write", strv_node(w));
-    json_object_set_string_member(req, "comment", comment != NULL ? comment : "");
-    json_object_set_boolean_member(req, "hidden", hidden);
-    node = json_node_init_object(json_node_alloc(), req);
-    answer = porch_ctl_call(fd, node, dir, &error);
+    answer = porch_ctl_share_add(fd, dir, name, (const char *const *)r, (const char *const *)w,
+                                 comment, hidden, &error);
     close(dir);
     close(fd);
     if (answer == NULL) {
@@ -585,8 +567,6 @@ share_add(int argc, char **argv, const char *name, char **read, char **write, co
 static int
 share_remove(int argc, char **argv, gboolean system)
 {
-    g_autoptr(JsonObject) req = json_object_new();
-    g_autoptr(JsonNode) node = NULL;
     g_autoptr(JsonObject) answer = NULL;
     g_autoptr(GError) error = NULL;
     int fd;
@@ -599,10 +579,7 @@ share_remove(int argc, char **argv, gboolean system)
         return system_edit("share remove", edit_share_remove, argv[2], NULL);
     if ((fd = connect_daemon("share", NULL)) < 0)
         return PORCH_CLI_EXIT_UNREACHABLE;
-    json_object_set_string_member(req, "op", "share-remove");
-    json_object_set_string_member(req, "name", argv[2]);
-    node = json_node_init_object(json_node_alloc(), req);
-    answer = porch_ctl_call(fd, node, -1, &error);
+    answer = porch_ctl_share_remove(fd, argv[2], &error);
     close(fd);
     if (answer == NULL) {
         say("share remove", "porchd refused", error->message);
@@ -710,8 +687,6 @@ rule(int argc, char **argv, gboolean allow)
     const char *command = allow ? "allow" : "deny";
     g_autoptr(GOptionContext) ctx = g_option_context_new("WHO read|write|print SHARE-OR-PRINTER");
     g_autoptr(GError) error = NULL;
-    g_autoptr(JsonObject) req = json_object_new();
-    g_autoptr(JsonNode) node = NULL;
     g_autoptr(JsonObject) answer = NULL;
     gboolean system = FALSE;
     GOptionEntry entries[] = {
@@ -745,13 +720,7 @@ rule(int argc, char **argv, gboolean allow)
     }
     if ((fd = connect_daemon(command, NULL)) < 0)
         return PORCH_CLI_EXIT_UNREACHABLE;
-    json_object_set_string_member(req, "op", "rule");
-    json_object_set_string_member(req, "who", argv[1]);
-    json_object_set_string_member(req, "right", argv[2]);
-    json_object_set_string_member(req, "share", argv[3]);
-    json_object_set_boolean_member(req, "allow", allow);
-    node = json_node_init_object(json_node_alloc(), req);
-    answer = porch_ctl_call(fd, node, -1, &error);
+    answer = porch_ctl_rule(fd, argv[1], argv[2], argv[3], allow, &error);
     close(fd);
     if (answer == NULL) {
         say(command, "porchd refused", error->message);

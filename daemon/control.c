@@ -189,6 +189,17 @@ do_status(Client *c)
     json_builder_set_member_name(b, "transfers");
     porch_listener_add_transfers(ctl->ctx.listener, b);
     add_strv(b, "problems", porch_manager_get_problems(ctl->ctx.manager));
+    /* what a rule may name (porch-tray offers them) */
+    json_builder_set_member_name(b, "peers");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < porch_config_get_n_peers(config); i++)
+        json_builder_add_string_value(b, porch_config_get_peer(config, i)->name);
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "groups");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < porch_config_get_n_groups(config); i++)
+        json_builder_add_string_value(b, porch_config_get_group(config, i)->name);
+    json_builder_end_array(b);
     json_builder_end_object(b);
     send_answer(c, b);
 }

@@ -157,3 +157,78 @@ porch_ctl_call_op(int sock, const char *op, GError **error)
     req = json_builder_get_root(b);
     return porch_ctl_call(sock, req, -1, error);
 }
+
+static JsonNode *
+strv_node(const char *const *v)
+{
+    JsonArray *a = json_array_new();
+
+    for (guint i = 0; v != NULL && v[i] != NULL; i++)
+        json_array_add_string_element(a, v[i]);
+    return json_node_init_array(json_node_alloc(), a);
+}
+
+/* Sends @req (taken) with @fd. */
+static JsonObject *
+call_object(int sock, JsonObject *req, int fd, GError **error)
+{
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), req);
+
+    json_object_unref(req);
+    return porch_ctl_call(sock, node, fd, error);
+}
+
+JsonObject *
+porch_ctl_share_add(int sock, int dir_fd, const char *name, const char *const *read,
+                    const char *const *write, const char *comment, gboolean hidden, GError **error)
+{
+    JsonObject *req = json_object_new();
+
+    json_object_set_string_member(req, "op", "share-add");
+    json_object_set_string_member(req, "name", name);
+    json_object_set_member(req, "read", strv_node(read));
+    json_object_set_member(req, "write", strv_node(write));
+    json_object_set_string_member(req, "comment", comment != NULL ? comment : "");
+    json_object_set_boolean_member(req, "hidden", hidden);
+    return call_object(sock, req, dir_fd, error);
+}
+
+JsonObject *
+porch_ctl_share_remove(int sock, const char *name, GError **error)
+{
+    JsonObject *req = json_object_new();
+
+    json_object_set_string_member(req, "op", "share-remove");
+    json_object_set_string_member(req, "name", name);
+    return call_object(sock, req, -1, error);
+}
+
+JsonObject *
+porch_ctl_rule(int sock, const char *who, const char *right, const char *share, gboolean allow,
+               GError **error)
+{
+    JsonObject *req = json_object_new();
+
+    json_object_set_string_member(req, "op", "rule");
+    json_object_set_string_member(req, "who", who);
+    json_object_set_string_member(req, "right", right);
+    json_object_set_string_member(req, "share", share);
+    json_object_set_boolean_member(req, "allow", allow);
+    return call_object(sock, req, -1, error);
+}
+
+GStrv
+porch_ctl_get_strv(JsonObject *o, const char *member)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    JsonNode *n = o != NULL ? json_object_get_member(o, member) : NULL;
+    JsonArray *a = n != NULL && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+
+    for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+        JsonNode *e = json_array_get_element(a, i);
+
+        if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
+            g_strv_builder_add(b, json_node_get_string(e));
+    }
+    return g_strv_builder_end(b);
+}

@@ -20,7 +20,9 @@
  *                            "user" (a user share), "online", "hidden", "comment", "read",
  *                            "write" (arrays of principals)}], "printers" [{"name", "queue",
  *                            "hidden", "print"}], "sessions" [{"peer", "guest", "address",
- *                            "pid", "since"}], "transfers" [...], "problems" [sentences]
+ *                            "pid", "since"}], "transfers" [...], "problems" [sentences],
+ *                            "peers" and "groups" (the names of porch.conf's [peer] and
+ *                            [group] sections: what a rule may name, besides guest and *)
  *   share-add                a user share of the folder passed as the descriptor: "name",
  *                            "read", "write" (arrays), "comment", "hidden"; only its owner
  *   share-remove "name"      a user share: its owner, or root
@@ -69,5 +71,21 @@ JsonObject *porch_ctl_call(int sock, JsonNode *request, int fd, GError **error);
 
 /* porch_ctl_call() with a request of just {"op": @op}. */
 JsonObject *porch_ctl_call_op(int sock, const char *op, GError **error);
+
+/* The requests that change sharing, as `porch share`, `allow` and `deny` and porch-tray send
+ * them; each returns porchd's answer as porch_ctl_call() does. share-add: a user share of the
+ * folder @dir_fd (open, O_DIRECTORY) named @name, with who may read and write (NULL: nobody). */
+JsonObject *porch_ctl_share_add(int sock, int dir_fd, const char *name, const char *const *read,
+                                const char *const *write, const char *comment, gboolean hidden,
+                                GError **error);
+JsonObject *porch_ctl_share_remove(int sock, const char *name, GError **error);
+/* rule: adds (@allow) or removes @who to or from the @right ("read" or "write") rule of the
+ * user share @share. */
+JsonObject *porch_ctl_rule(int sock, const char *who, const char *right, const char *share,
+                           gboolean allow, GError **error);
+
+/* The strings of the array @member of @o (an answer's "read", "warnings"...); empty when it is
+ * absent or not an array; elements that are not strings are left out. Free with g_strfreev(). */
+GStrv porch_ctl_get_strv(JsonObject *o, const char *member);
 
 G_END_DECLS
