@@ -39,6 +39,7 @@
 #include "porch-cli.h"
 #include "porch-conf-edit.h"
 #include "porch-config.h"
+#include "porch-control.h"
 #include "porch-identity.h"
 #include "porch-pending.h"
 #include "porch-state.h"
@@ -474,7 +475,7 @@ print_next_step(const PorchConfig *config, const char *file, const char *peer,
 
 static int
 peers_accept(const char *config_file, const char *state_dir, const char *which, const char *as,
-             const char *options, const char *reload_hint)
+             char **grant_read, char **grant_write, const char *options, const char *reload_hint)
 {
     g_autoptr(GPtrArray) list = NULL;
     g_autoptr(GError) error = NULL;
@@ -595,6 +596,28 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
         fprintf(stderr, "porch peers: %s left as it is: %s\n", config_file, error->message);
         return PORCH_CLI_EXIT_FAILED;
     }
+    /* the grants: the peer goes into the read or write rule of each share named */
+    for (int w = 0; w < 2; w++) {
+        char **grants = w ? grant_write : grant_read;
+
+        for (guint i = 0; grants != NULL && grants[i] != NULL; i++) {
+            const PorchShare *share = porch_config_find_share(before, grants[i]);
+            g_autofree char *share_section = NULL;
+
+            if (share == NULL) {
+                fprintf(stderr, "porch peers: %s has no [share ", config_file);
+                porch_cli_put_text(stderr, grants[i]);
+                fputs("]; nothing written\n", stderr);
+                return PORCH_CLI_EXIT_FAILED;
+            }
+            share_section = g_strconcat("share ", share->name, NULL);
+            if (!porch_conf_edit_list_add(edit, share_section, w ? "write" : "read", peer,
+                                          &error)) {
+                fprintf(stderr, "porch peers: %s left as it is: %s\n", config_file, error->message);
+                return PORCH_CLI_EXIT_FAILED;
+            }
+        }
+    }
     text = porch_conf_edit_to_text(edit, &text_len);
 
     after = porch_config_load_data(text, (gssize)text_len, config_file, &error);
@@ -623,8 +646,212 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
                 ": %s\n",
                 state_dir, g_strerror(errno));
     status = reload_porchd(config_file, state_dir, text, text_len, reload_hint, &running);
-    print_next_step(after, config_file, peer, running ? reload_hint : NULL);
+    if ((grant_read == NULL || grant_read[0] == NULL) &&
+        (grant_write == NULL || grant_write[0] == NULL))
+        print_next_step(after, config_file, peer, running ? reload_hint : NULL);
+    else
+        for (int w = 0; w < 2; w++)
+            for (guint i = 0; (w ? grant_write : grant_read) != NULL &&
+                              (w ? grant_write : grant_read)[i] != NULL;
+                 i++)
+                printf("%s may %s %s.\n", peer, w ? "write in" : "read",
+                       porch_config_find_share(after, (w ? grant_write : grant_read)[i])->name);
     return fflush(stdout) == 0 ? status : PORCH_CLI_EXIT_FAILED;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Through the running porchd's control socket (porch-control.h) */
+
+/* @o's string member, NULL when it is not one. */
+static const char *
+json_string(JsonObject *o, const char *member)
+{
+    JsonNode *n = json_object_get_member(o, member);
+
+    return n != NULL && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+                   ? json_node_get_string(n)
+                   : NULL;
+}
+
+static int
+peers_list_daemon(int fd, gboolean json, gboolean system)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) answer = porch_ctl_call_op(fd, "peers", &error);
+    g_autoptr(GPtrArray) list =
+            g_ptr_array_new_with_free_func((GDestroyNotify)porch_pending_peer_free);
+    JsonNode *n;
+    JsonArray *a;
+
+    if (answer == NULL) {
+        fprintf(stderr, "porch peers: %s\n", error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    n = json_object_get_member(answer, "peers");
+    a = n != NULL && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+    for (guint i = 0; a != NULL && i < json_array_get_length(a); i++) {
+        JsonObject *o = json_array_get_object_element(a, i);
+        PorchPendingPeer *p = g_new0(PorchPendingPeer, 1);
+
+        p->name = g_strdup(json_string(o, "name"));
+        p->key = g_strdup(json_string(o, "key"));
+        p->fingerprint = g_strdup(json_string(o, "fingerprint"));
+        p->address = g_strdup(json_string(o, "address"));
+        p->first_seen = json_object_get_int_member_with_default(o, "first_seen", 0);
+        p->last_seen = json_object_get_int_member_with_default(o, "last_seen", 0);
+        p->attempts = (guint)json_object_get_int_member_with_default(o, "attempts", 0);
+        if (p->fingerprint == NULL)
+            p->fingerprint = g_strdup("?");
+        g_ptr_array_add(list, p);
+    }
+    if (json) {
+        fputs("[", stdout);
+        for (guint i = 0; i < list->len; i++) {
+            g_autofree char *one = request_json(list->pdata[i]);
+            printf("%s%s", i > 0 ? ",\n" : "\n", one);
+        }
+        fputs(list->len > 0 ? "\n]\n" : "]\n", stdout);
+    } else if (list->len == 0) {
+        printf("Nobody has asked %s porchd for access.\n",
+               system ? "the system service's" : "your");
+    } else {
+        for (guint i = 0; i < list->len; i++) {
+            if (i > 0)
+                fputc('\n', stdout);
+            print_request(list->pdata[i]);
+        }
+        printf("\nAccept one with: porch peers accept NAME|FINGERPRINT [--as PEERNAME] "
+               "--read SHARE...\n");
+    }
+    return fflush(stdout) == 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
+}
+
+static JsonNode *
+strv_node(char **v)
+{
+    JsonArray *a = json_array_new();
+
+    for (guint i = 0; v != NULL && v[i] != NULL; i++)
+        json_array_add_string_element(a, v[i]);
+    return json_node_init_array(json_node_alloc(), a);
+}
+
+/* An ordinary user's accept, into their own user shares. */
+static int
+peers_accept_daemon(int fd, const char *which, const char *as, char **read, char **write)
+{
+    g_autoptr(JsonObject) req = json_object_new();
+    g_autoptr(JsonNode) node = NULL;
+    g_autoptr(JsonObject) answer = NULL;
+    g_autoptr(GError) error = NULL;
+
+    json_object_set_string_member(req, "op", "peers-accept");
+    json_object_set_string_member(req, "which", which);
+    if (as != NULL)
+        json_object_set_string_member(req, "as", as);
+    json_object_set_member(req, "read", strv_node(read));
+    json_object_set_member(req, "write", strv_node(write));
+    node = json_node_init_object(json_node_alloc(), req);
+    answer = porch_ctl_call(fd, node, -1, &error);
+    if (answer == NULL) {
+        fputs("porch peers: porchd refused: ", stderr);
+        porch_cli_put_text(stderr, error->message);
+        fputc('\n', stderr);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    fputs("Accepted ", stdout);
+    put_net(stdout, json_string(answer, "name"));
+    fputs(" (key ", stdout);
+    put_net(stdout, json_string(answer, "fingerprint"));
+    fputs(", it asked from ", stdout);
+    put_net(stdout, json_string(answer, "address"));
+    fputs(") into your shares:", stdout);
+    for (int w = 0; w < 2; w++)
+        for (guint i = 0; (w ? write : read) != NULL && (w ? write : read)[i] != NULL; i++) {
+            fprintf(stdout, " %s ", w ? "write" : "read");
+            porch_cli_put_text(stdout, (w ? write : read)[i]);
+        }
+    fputs(".\n", stdout);
+    return PORCH_CLI_EXIT_OK;
+}
+
+/* peers deny and forget through porchd: @op with @member = @value. */
+static int
+peers_simple_daemon(int fd, const char *op, const char *member, const char *value, const char *done)
+{
+    g_autoptr(JsonObject) req = json_object_new();
+    g_autoptr(JsonNode) node = NULL;
+    g_autoptr(JsonObject) answer = NULL;
+    g_autoptr(GError) error = NULL;
+
+    json_object_set_string_member(req, "op", op);
+    json_object_set_string_member(req, member, value);
+    node = json_node_init_object(json_node_alloc(), req);
+    answer = porch_ctl_call(fd, node, -1, &error);
+    if (answer == NULL) {
+        fputs("porch peers: porchd refused: ", stderr);
+        porch_cli_put_text(stderr, error->message);
+        fputc('\n', stderr);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    printf("%s ", done);
+    porch_cli_put_text(stdout, value);
+    fputs(".\n", stdout);
+    return PORCH_CLI_EXIT_OK;
+}
+
+/* Root's forget: [peer @name] out of porch.conf, and out of every rule and group. */
+static int
+peers_forget_file(const char *config_file, const char *state_dir, const char *name,
+                  const char *reload_hint)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchConfig) before = NULL;
+    g_autoptr(PorchConfig) after = NULL;
+    g_autoptr(PorchConfEdit) edit = NULL;
+    g_autofree char *real = realpath(config_file, NULL);
+    g_autofree char *old = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *section = g_strconcat("peer ", name, NULL);
+    gsize old_len = 0, text_len = 0;
+    gboolean running = FALSE;
+
+    if (real == NULL || !g_file_get_contents(real, &old, &old_len, &error) ||
+        (before = porch_config_load_data(old, (gssize)old_len, config_file, &error)) == NULL) {
+        fprintf(stderr, "porch peers: %s: %s\n", config_file,
+                error != NULL ? error->message : g_strerror(errno));
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    edit = porch_conf_edit_new(old);
+    for (guint i = 0; i < porch_config_get_n_shares(before); i++) {
+        g_autofree char *s = g_strconcat("share ", porch_config_get_share(before, i)->name, NULL);
+        porch_conf_edit_list_remove(edit, s, "read", name);
+        porch_conf_edit_list_remove(edit, s, "write", name);
+    }
+    for (guint i = 0; i < porch_config_get_n_printers(before); i++) {
+        g_autofree char *s =
+                g_strconcat("printer ", porch_config_get_printer(before, i)->name, NULL);
+        porch_conf_edit_list_remove(edit, s, "print", name);
+    }
+    for (guint i = 0; i < porch_config_get_n_groups(before); i++) {
+        g_autofree char *s = g_strconcat("group ", porch_config_get_group(before, i)->name, NULL);
+        porch_conf_edit_list_remove(edit, s, "members", name);
+    }
+    if (!porch_conf_edit_remove_section(edit, section)) {
+        fprintf(stderr, "porch peers: %s has no [peer %s]\n", config_file, name);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    text = porch_conf_edit_to_text(edit, &text_len);
+    after = porch_config_load_data(text, (gssize)text_len, config_file, &error);
+    if (after == NULL) {
+        fprintf(stderr, "porch peers: %s left as it is: without [peer %s] it would not load: %s\n",
+                config_file, name, error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    if (!replace_file(real, config_file, text, text_len))
+        return PORCH_CLI_EXIT_FAILED;
+    printf("Removed [peer %s] and every rule that named it from %s.\n", name, config_file);
+    return reload_porchd(config_file, state_dir, text, text_len, reload_hint, &running);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -637,7 +864,10 @@ porch_cli_peers(int argc, char **argv)
     g_autofree char *as = NULL;
     g_autofree char *options = NULL;
     g_autofree char *reload_hint = NULL;
-    gboolean json = FALSE, system = geteuid() == 0;
+    g_auto(GStrv) read = NULL;
+    g_auto(GStrv) write = NULL;
+    gboolean json = FALSE, system = geteuid() == 0, daemon_system = FALSE;
+    int daemon = -1, status;
     GOptionEntry entries[] = {
             {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file,
              "porchd's porch.conf (default: as porchd picks it)", "FILE"},
@@ -646,16 +876,21 @@ porch_cli_peers(int argc, char **argv)
             {"json", 0, 0, G_OPTION_ARG_NONE, &json, "list: print JSON", NULL},
             {"as", 0, 0, G_OPTION_ARG_STRING, &as, "accept: call the new peer PEERNAME",
              "PEERNAME"},
+            {"read", 0, 0, G_OPTION_ARG_STRING_ARRAY, &read, "accept: it may read SHARE", "SHARE"},
+            {"write", 0, 0, G_OPTION_ARG_STRING_ARRAY, &write, "accept: it may write in SHARE",
+             "SHARE"},
             G_OPTION_ENTRY_NULL,
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("[list | accept NAME]");
+    g_autoptr(GOptionContext) ctx =
+            g_option_context_new("[list | accept NAME | deny NAME | forget NAME]");
     g_autoptr(GError) error = NULL;
     const char *command;
 
     porch_cli_set_summary(ctx,
                           "The unknown keys that asked the local porchd for access: list them (the "
-                          "default), or accept one by its name or fingerprint, which adds it to "
-                          "porch.conf as a [peer] and makes porchd reload.");
+                          "default); accept one by its name or fingerprint, with the shares it "
+                          "may read or write (as root into porch.conf; as another user into your "
+                          "own user shares); deny one; or forget a peer accepted before.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         fprintf(stderr, "porch peers: %s (see porch peers --help)\n", error->message);
@@ -667,6 +902,70 @@ porch_cli_peers(int argc, char **argv)
         config_file = porch_config_default_file(system);
     if (state_dir == NULL)
         state_dir = porch_state_default_dir(system);
+    /* the running porchd, unless the options name the files to use */
+    if (options[0] == '\0')
+        daemon = porch_ctl_connect(&daemon_system, NULL);
+    if (options[0] != '\0') {
+        g_autofree char *pid_file = porch_state_file(state_dir, PORCH_STATE_PID_FILE);
+        g_autofree char *quoted = g_shell_quote(pid_file);
+        reload_hint = g_strdup_printf("kill -HUP $(cat %s)", quoted);
+    } else
+        reload_hint =
+                g_strdup(system ? "systemctl reload porchd" : "systemctl --user reload porchd");
+    if ((read != NULL || write != NULL) && strcmp(command, "accept") != 0) {
+        fprintf(stderr,
+                "porch peers: --read and --write go with accept (see porch peers --help)\n");
+        status = PORCH_CLI_EXIT_USAGE;
+        goto out;
+    }
+    if ((strcmp(command, "deny") == 0 || strcmp(command, "forget") == 0)) {
+        if (argc != 3 || json || as != NULL) {
+            fprintf(stderr, "porch peers: %s takes one NAME (see porch peers --help)\n", command);
+            status = PORCH_CLI_EXIT_USAGE;
+        } else if (strcmp(command, "deny") == 0) {
+            if (daemon >= 0) {
+                status = peers_simple_daemon(daemon, "peers-deny", "which", argv[2], "Turned away");
+            } else {
+                g_autoptr(GPtrArray) list =
+                        porch_pending_list(state_dir, pending_expiry(config_file));
+                const PorchPendingPeer *p = find_request(list, argv[2], state_dir, options);
+                status = PORCH_CLI_EXIT_FAILED;
+                if (p != NULL && porch_pending_deny(state_dir, p->fingerprint, &error)) {
+                    printf("Turned away %s.\n", argv[2]);
+                    status = PORCH_CLI_EXIT_OK;
+                } else if (p != NULL) {
+                    fprintf(stderr, "porch peers: %s\n", error->message);
+                }
+            }
+        } else {
+            g_autoptr(PorchConfig) config = porch_config_load_file(config_file, NULL);
+            const PorchPeer *peer = config ? porch_config_lookup_peer(config, argv[2]) : NULL;
+
+            /* porch.conf's peers are the administrator's; a user's own ones porchd keeps */
+            if (peer != NULL && (daemon < 0 || geteuid() == 0 || !daemon_system))
+                status = peers_forget_file(config_file, state_dir, argv[2], reload_hint);
+            else if (daemon >= 0)
+                status = peers_simple_daemon(daemon, "peers-forget", "name", argv[2], "Forgot");
+            else {
+                fprintf(stderr, "porch peers: %s has no [peer %s], and no porchd runs to ask\n",
+                        config_file, argv[2]);
+                status = PORCH_CLI_EXIT_FAILED;
+            }
+        }
+        goto out;
+    }
+    if (strcmp(command, "list") == 0 && daemon >= 0 && argc <= 2 && as == NULL) {
+        status = peers_list_daemon(daemon, json, daemon_system);
+        goto out;
+    }
+    if (strcmp(command, "accept") == 0 && daemon >= 0 && daemon_system && geteuid() != 0 &&
+        argc == 3 && !json) {
+        status = peers_accept_daemon(daemon, argv[2], as, read, write);
+        goto out;
+    }
+    if (daemon >= 0)
+        close(daemon);
+    daemon = -1;
 
     if (strcmp(command, "list") == 0) {
         if (argc > 2) {
@@ -690,16 +989,15 @@ porch_cli_peers(int argc, char **argv)
             fprintf(stderr, "porch peers: --json goes with list (see porch peers --help)\n");
             return PORCH_CLI_EXIT_USAGE;
         }
-        if (options[0] != '\0') {
-            g_autofree char *pid_file = porch_state_file(state_dir, PORCH_STATE_PID_FILE);
-            g_autofree char *quoted = g_shell_quote(pid_file);
-            reload_hint = g_strdup_printf("kill -HUP $(cat %s)", quoted);
-        } else
-            reload_hint =
-                    g_strdup(system ? "systemctl reload porchd" : "systemctl --user reload porchd");
-        return peers_accept(config_file, state_dir, argv[2], as, options, reload_hint);
+        return peers_accept(config_file, state_dir, argv[2], as, read, write, options, reload_hint);
     }
-    fprintf(stderr, "porch peers: unknown command '%s' (list or accept; see porch peers --help)\n",
+    fprintf(stderr,
+            "porch peers: unknown command '%s' (list, accept, deny or forget; see porch peers "
+            "--help)\n",
             command);
     return PORCH_CLI_EXIT_USAGE;
+out:
+    if (daemon >= 0)
+        close(daemon);
+    return status;
 }

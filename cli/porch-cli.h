@@ -85,6 +85,16 @@ int porch_cli_put(int argc, char **argv);
 int porch_cli_id(int argc, char **argv);
 int porch_cli_peers(int argc, char **argv);
 
+/* `porch share add|remove|list`, `porch allow`, `porch deny` and `porch status`
+ * (cli/share.c): through the running porchd's control socket (porch-control.h). @argv[0] is
+ * the command's name. Each returns PORCH_CLI_EXIT_OK, PORCH_CLI_EXIT_FAILED when porchd refused
+ * (its reason on stderr), PORCH_CLI_EXIT_USAGE, or PORCH_CLI_EXIT_UNREACHABLE when no porchd
+ * runs. */
+int porch_cli_share(int argc, char **argv);
+int porch_cli_allow(int argc, char **argv);
+int porch_cli_deny(int argc, char **argv);
+int porch_cli_status(int argc, char **argv);
+
 /* `porch print`, `porch jobs`, `porch cancel` and `porch printer add` (cli/print.c). @argv[0]
  * is the command's name. Each returns one of the PORCH_CLI_EXIT_* statuses, having told every
  * failure on stderr. */

@@ -21,7 +21,10 @@
 #include <glib-unix.h>
 
 #include "fd-pass.h"
+#include "manager.h"
 #include "porch-config.h"
+#include "porch-state.h"
+#include "usershares.h"
 #include "workers.h"
 
 /* Who a process runs as, worked out before the fork: the child only makes system calls. */
@@ -35,7 +38,8 @@ typedef struct {
 typedef struct {
     GMainLoop *loop;
     char *config_file;
-    PorchConfig *config;
+    char *user_file;     /* the user shares (usershares.h): root's file in the state folder */
+    PorchConfig *config; /* porch.conf with the user shares */
     char *worker_program;
     Credentials service; /* the user 'porch' */
     GSubprocess *network;
@@ -122,6 +126,36 @@ share_credentials(const PorchShare *share, Credentials *ret, GError **error)
     return credentials_of(pw, ret, error);
 }
 
+/* porch.conf with the user shares this launcher keeps (never a file another user wrote). */
+static PorchConfig *
+load_config(const Launcher *l, GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autofree char *user = NULL;
+    g_autoptr(GError) local = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(l->config_file, &data, &len, error))
+        return NULL;
+    user = porch_user_shares_read(l->user_file, 0, &local);
+    if (user == NULL)
+        g_warning("launcher: no user share is served: %s", local->message);
+    return porch_config_load_merged(data, (gssize)len, l->config_file, user, l->user_file, NULL,
+                                    NULL, error);
+}
+
+static gboolean
+reload(Launcher *l, GError **error)
+{
+    PorchConfig *c = load_config(l, error);
+
+    if (c == NULL)
+        return FALSE;
+    porch_config_unref(l->config);
+    l->config = c;
+    return TRUE;
+}
+
 /* Starts the worker of [share @name] and returns its control socket. */
 static int
 start_worker(Launcher *l, const char *name, GError **error)
@@ -141,6 +175,18 @@ start_worker(Launcher *l, const char *name, GError **error)
     if (!share_credentials(share, who, error)) {
         g_free(who);
         return -1;
+    }
+    /* a user share is its owner's folder: served only while it still is */
+    if (share->user) {
+        struct stat st;
+
+        if (stat(share->path, &st) != 0 || st.st_uid != who->uid) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                        "user share %s: %s no longer belongs to its owner", share->name,
+                        share->path);
+            g_free(who);
+            return -1;
+        }
     }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
@@ -163,6 +209,60 @@ start_worker(Launcher *l, const char *name, GError **error)
     return pair[0];
 }
 
+/* Answers @fd: "ok", or "refused " and @error's message. */
+static void
+answer(int fd, GError *error)
+{
+    g_autofree char *text = NULL;
+
+    if (error == NULL) {
+        porch_fd_send(fd, PORCH_LAUNCHER_OK, strlen(PORCH_LAUNCHER_OK), NULL, 0);
+        return;
+    }
+    text = g_strconcat(PORCH_LAUNCHER_REFUSED, error->message, NULL);
+    if (strlen(text) > PORCH_LAUNCHER_MAX)
+        text[PORCH_LAUNCHER_MAX] = '\0';
+    porch_fd_send(fd, text, strlen(text), NULL, 0);
+}
+
+/* A change of the user shares (usershares.h), asked by the local user at the other end of
+ * @fds[0], the connection to the control socket that the network side passed on: who that
+ * is, the kernel says. */
+static gboolean
+change_user_shares(Launcher *l, const char *request, const int *fds, guint n_fds, GError **error)
+{
+    uid_t caller;
+
+    if (n_fds < 1 || !porch_user_shares_caller(fds[0], &caller, error))
+        return FALSE;
+    if (g_str_has_prefix(request, PORCH_LAUNCHER_USER_SHARE_PUT)) {
+        g_autofree char *name = NULL;
+
+        if (!porch_user_shares_put(l->user_file, l->config_file, caller, n_fds > 1 ? fds[1] : -1,
+                                   request + strlen(PORCH_LAUNCHER_USER_SHARE_PUT), &name, error))
+            return FALSE;
+        g_message("launcher: uid %u put the user share %s", (guint)caller, name);
+    } else if (g_str_has_prefix(request, PORCH_LAUNCHER_USER_SHARE_REMOVE)) {
+        const char *name = request + strlen(PORCH_LAUNCHER_USER_SHARE_REMOVE);
+
+        if (!porch_user_shares_remove(l->user_file, caller, name, error))
+            return FALSE;
+        g_message("launcher: uid %u removed a user share", (guint)caller);
+    } else if (g_str_has_prefix(request, PORCH_LAUNCHER_USER_PEER)) {
+        if (!porch_user_shares_accept_peer(l->user_file, l->config_file, caller,
+                                           request + strlen(PORCH_LAUNCHER_USER_PEER), error))
+            return FALSE;
+        g_message("launcher: uid %u accepted a peer into their user shares", (guint)caller);
+    } else {
+        if (!porch_user_shares_forget_peer(l->user_file, caller,
+                                           request + strlen(PORCH_LAUNCHER_USER_PEER_FORGET),
+                                           error))
+            return FALSE;
+        g_message("launcher: uid %u forgot a peer of their user shares", (guint)caller);
+    }
+    return reload(l, error);
+}
+
 /* One request of the network side. FALSE: the connection is over. */
 static gboolean
 on_request(int fd, GIOCondition cond, gpointer user_data)
@@ -170,10 +270,9 @@ on_request(int fd, GIOCondition cond, gpointer user_data)
     Launcher *l = user_data;
     char buf[PORCH_LAUNCHER_MAX + 1];
     g_autoptr(GError) error = NULL;
-    g_autofree char *answer = NULL;
     guint n_fds = 0;
-    int fds[1], worker = -1;
-    gssize n = porch_fd_recv(fd, buf, sizeof buf - 1, fds, 0, &n_fds);
+    int fds[PORCH_FD_PASS_MAX], worker = -1;
+    gssize n = porch_fd_recv(fd, buf, sizeof buf - 1, fds, PORCH_FD_PASS_MAX, &n_fds);
 
     if (n <= 0) {
         if (n < 0)
@@ -183,26 +282,41 @@ on_request(int fd, GIOCondition cond, gpointer user_data)
         return G_SOURCE_REMOVE;
     }
     buf[n] = '\0';
-    if (n <= (gssize)strlen(PORCH_LAUNCHER_WORKER) || strlen(buf) != (gsize)n ||
-        !g_str_has_prefix(buf, PORCH_LAUNCHER_WORKER)) {
-        g_warning("launcher: an unknown request from the network side; ending it");
-        l->control = -1;
-        close(fd);
-        g_subprocess_send_signal(l->network, SIGTERM);
-        return G_SOURCE_REMOVE;
-    }
-    worker = start_worker(l, buf + strlen(PORCH_LAUNCHER_WORKER), &error);
-    if (worker < 0) {
-        g_warning("launcher: %s", error->message);
-        answer = g_strconcat(PORCH_LAUNCHER_REFUSED, error->message, NULL);
-        if (strlen(answer) > PORCH_LAUNCHER_MAX)
-            answer[PORCH_LAUNCHER_MAX] = '\0';
-        porch_fd_send(fd, answer, strlen(answer), NULL, 0);
+    if (strlen(buf) != (gsize)n) {
+        /* falls through to the unknown request below */
+    } else if (strcmp(buf, PORCH_LAUNCHER_RELOAD) == 0 && n_fds == 0) {
+        reload(l, &error);
+        answer(fd, error);
+        return G_SOURCE_CONTINUE;
+    } else if ((g_str_has_prefix(buf, PORCH_LAUNCHER_USER_SHARE_PUT) ||
+                g_str_has_prefix(buf, PORCH_LAUNCHER_USER_SHARE_REMOVE) ||
+                g_str_has_prefix(buf, PORCH_LAUNCHER_USER_PEER) ||
+                g_str_has_prefix(buf, PORCH_LAUNCHER_USER_PEER_FORGET)) &&
+               n_fds >= 1) {
+        change_user_shares(l, buf, fds, n_fds, &error);
+        for (guint i = 0; i < n_fds; i++)
+            close(fds[i]);
+        answer(fd, error);
+        return G_SOURCE_CONTINUE;
+    } else if (n > (gssize)strlen(PORCH_LAUNCHER_WORKER) && n_fds == 0 &&
+               g_str_has_prefix(buf, PORCH_LAUNCHER_WORKER)) {
+        worker = start_worker(l, buf + strlen(PORCH_LAUNCHER_WORKER), &error);
+        if (worker < 0) {
+            g_warning("launcher: %s", error->message);
+            answer(fd, error);
+            return G_SOURCE_CONTINUE;
+        }
+        porch_fd_send(fd, PORCH_LAUNCHER_OK, strlen(PORCH_LAUNCHER_OK), &worker, 1);
+        close(worker);
         return G_SOURCE_CONTINUE;
     }
-    porch_fd_send(fd, PORCH_LAUNCHER_OK, strlen(PORCH_LAUNCHER_OK), &worker, 1);
-    close(worker);
-    return G_SOURCE_CONTINUE;
+    for (guint i = 0; i < n_fds; i++)
+        close(fds[i]);
+    g_warning("launcher: an unknown request from the network side; ending it");
+    l->control = -1;
+    close(fd);
+    g_subprocess_send_signal(l->network, SIGTERM);
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -210,14 +324,9 @@ on_sighup(gpointer user_data)
 {
     Launcher *l = user_data;
     g_autoptr(GError) error = NULL;
-    PorchConfig *c = porch_config_load_file(l->config_file, &error);
 
-    if (c == NULL) {
+    if (!reload(l, &error))
         g_warning("launcher: reload refused, the previous configuration stays: %s", error->message);
-    } else {
-        porch_config_unref(l->config);
-        l->config = c;
-    }
     /* the network side decides for itself, and says so */
     g_subprocess_send_signal(l->network, SIGHUP);
     return G_SOURCE_CONTINUE;
@@ -337,13 +446,37 @@ launcher_clear(Launcher *l)
     g_clear_object(&l->network);
     g_clear_pointer(&l->config, porch_config_unref);
     g_clear_pointer(&l->config_file, g_free);
+    g_clear_pointer(&l->user_file, g_free);
     g_clear_pointer(&l->worker_program, g_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Launcher, launcher_clear)
 
+/* The runtime folder, where the network side makes the control socket: porch's, 0755 (every
+ * local user may reach the socket; porchd judges each request by who sends it). */
+static gboolean
+make_runtime_dir(const char *dir, const Credentials *c, GError **error)
+{
+    int fd;
+
+    if (g_mkdir_with_parents(dir, 0755) != 0 ||
+        (fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    if (fchown(fd, c->uid, c->gid) != 0 || fchmod(fd, 0755) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir,
+                    g_strerror(errno));
+        close(fd);
+        return FALSE;
+    }
+    close(fd);
+    return TRUE;
+}
+
 int
 porch_launcher_run(const char *self, const char *config_file, const char *state_dir,
-                   const char *worker_program)
+                   const char *runtime_dir, const char *worker_program)
 {
     g_autoptr(GSubprocessLauncher) launcher = NULL;
     g_autoptr(GError) error = NULL;
@@ -358,12 +491,14 @@ porch_launcher_run(const char *self, const char *config_file, const char *state_
                    PORCH_SERVICE_USER);
         return 1;
     }
-    if (!credentials_of(pw, &l.service, &error) || !give_state_dir(state_dir, &l.service, &error)) {
+    if (!credentials_of(pw, &l.service, &error) || !give_state_dir(state_dir, &l.service, &error) ||
+        !make_runtime_dir(runtime_dir, &l.service, &error)) {
         g_printerr("porchd: %s\n", error->message);
         return 1;
     }
     l.config_file = g_strdup(config_file);
-    l.config = porch_config_load_file(config_file, &error);
+    l.user_file = porch_state_file(state_dir, PORCH_STATE_USER_SHARES);
+    l.config = load_config(&l, &error);
     if (l.config == NULL) {
         g_printerr("porchd: %s\n", error->message);
         return 1;
@@ -379,7 +514,8 @@ porch_launcher_run(const char *self, const char *config_file, const char *state_
     g_subprocess_launcher_set_child_setup(launcher, become, &l.service, NULL);
     g_subprocess_launcher_take_fd(launcher, pair[1], PORCH_LAUNCHER_FD);
     l.network = g_subprocess_launcher_spawn(launcher, &error, self, "--network-side", "--config",
-                                            config_file, "--state-dir", state_dir, NULL);
+                                            config_file, "--state-dir", state_dir, "--runtime-dir",
+                                            runtime_dir, NULL);
     if (l.network == NULL) {
         g_printerr("porchd: cannot start the network side: %s\n", error->message);
         return 1;

@@ -43,11 +43,29 @@ typedef struct {
     GPid pid;
     char *address;
     SessionState state;
-    char *peer;  /* STATE_PEER: the [peer]'s name */
-    guint files; /* connections to file workers handed out */
-    int control; /* porchd's end of the control socket; -1 when closed */
+    char *peer;           /* STATE_PEER: the [peer]'s name */
+    guint files;          /* connections to file workers handed out */
+    gint64 since;         /* real time of the login, in microseconds */
+    GPtrArray *transfers; /* Transfer*, as the session last said (session.h) */
+    int control;          /* porchd's end of the control socket; -1 when closed */
     guint control_watch;
 } SessionWatch;
+
+/* A transfer under way in a session, as it said: for `porch status`. */
+typedef struct {
+    guint id;
+    gboolean put;
+    guint64 size, done;
+    char *path;     /* SHARE/PATH */
+    gint64 started; /* real time, microseconds */
+} Transfer;
+
+static void
+transfer_free(Transfer *t)
+{
+    g_free(t->path);
+    g_free(t);
+}
 
 typedef struct {
     PorchListener *listener;
@@ -293,6 +311,52 @@ files_answer(PorchListener *l, SessionWatch *w, const char *name, int *ret_fd)
     return g_strdup(PORCH_CONTROL_OK);
 }
 
+/* A session's note on a transfer (session.h): "transfer ID get|put SIZE DONE SHARE/PATH"
+ * or "transfer-end ID". FALSE when it is not well formed. */
+static gboolean
+transfer_note(SessionWatch *w, const char *text)
+{
+    g_auto(GStrv) f = NULL;
+    guint64 id = 0, size = 0, done = 0;
+    Transfer *t = NULL;
+
+    if (w->transfers == NULL)
+        w->transfers = g_ptr_array_new_with_free_func((GDestroyNotify)transfer_free);
+    if (g_str_has_prefix(text, PORCH_CONTROL_TRANSFER_END)) {
+        if (!g_ascii_string_to_unsigned(text + strlen(PORCH_CONTROL_TRANSFER_END), 10, 0, G_MAXUINT,
+                                        &id, NULL))
+            return FALSE;
+        for (guint i = 0; i < w->transfers->len; i++)
+            if (((Transfer *)w->transfers->pdata[i])->id == id)
+                g_ptr_array_remove_index(w->transfers, i);
+        return TRUE;
+    }
+    f = g_strsplit(text + strlen(PORCH_CONTROL_TRANSFER), " ", 5);
+    if (g_strv_length(f) != 5 || !g_ascii_string_to_unsigned(f[0], 10, 0, G_MAXUINT, &id, NULL) ||
+        !(strcmp(f[1], "get") == 0 || strcmp(f[1], "put") == 0) ||
+        !g_ascii_string_to_unsigned(f[2], 10, 0, G_MAXUINT64, &size, NULL) ||
+        !g_ascii_string_to_unsigned(f[3], 10, 0, G_MAXUINT64, &done, NULL) ||
+        !g_utf8_validate(f[4], -1, NULL))
+        return FALSE;
+    for (guint i = 0; i < w->transfers->len && t == NULL; i++)
+        if (((Transfer *)w->transfers->pdata[i])->id == id)
+            t = w->transfers->pdata[i];
+    if (t == NULL) {
+        if (w->transfers->len >= PORCH_CONTROL_MAX_TRANSFERS)
+            return FALSE;
+        t = g_new0(Transfer, 1);
+        t->id = (guint)id;
+        t->started = g_get_real_time();
+        g_ptr_array_add(w->transfers, t);
+    }
+    t->put = strcmp(f[1], "put") == 0;
+    t->size = size;
+    t->done = done;
+    g_free(t->path);
+    t->path = g_strdup(f[4]);
+    return TRUE;
+}
+
 /* Answers a session's request; anything it should not have sent ends it. */
 static gboolean
 on_control(int fd, GIOCondition cond, gpointer user_data)
@@ -314,6 +378,19 @@ on_control(int fd, GIOCondition cond, gpointer user_data)
         /* the session closed its end: it is ending */
         w->control_watch = 0;
         close_control(w);
+        return G_SOURCE_REMOVE;
+    }
+    if ((w->state == STATE_PEER || w->state == STATE_GUEST) && n <= PORCH_CONTROL_MAX &&
+        (buf[n] = '\0', strlen(buf) == (gsize)n) &&
+        (g_str_has_prefix(buf, PORCH_CONTROL_TRANSFER) ||
+         g_str_has_prefix(buf, PORCH_CONTROL_TRANSFER_END))) {
+        if (transfer_note(w, buf))
+            return G_SOURCE_CONTINUE;
+        g_warning("session %d (%s): a malformed transfer note; ending it", (int)w->pid, w->address);
+        w->control_watch = 0;
+        close_control(w);
+        w->state = STATE_OUT;
+        g_subprocess_send_signal(w->proc, SIGTERM);
         return G_SOURCE_REMOVE;
     }
     files = (w->state == STATE_PEER || w->state == STATE_GUEST) && n <= PORCH_CONTROL_MAX &&
@@ -353,6 +430,7 @@ on_control(int fd, GIOCondition cond, gpointer user_data)
     reason = refusal(l, guest, &why);
     if (reason == NULL) {
         w->state = guest ? STATE_GUEST : STATE_PEER;
+        w->since = g_get_real_time();
         if (!guest)
             w->peer = g_strdup(buf + peer_len);
         answer = g_strdup(PORCH_CONTROL_OK);
@@ -381,6 +459,8 @@ session_watch_free(SessionWatch *w)
     g_clear_object(&w->proc);
     g_free(w->peer);
     g_free(w->address);
+    if (w->transfers != NULL)
+        g_ptr_array_unref(w->transfers);
     g_free(w);
 }
 
@@ -633,4 +713,70 @@ porch_listener_reloaded(PorchListener *l)
     g_hash_table_iter_init(&it, l->sessions);
     while (g_hash_table_iter_next(&it, NULL, &value))
         g_subprocess_send_signal(((SessionWatch *)value)->proc, SIGHUP);
+}
+
+void
+porch_listener_add_sessions(PorchListener *l, JsonBuilder *b)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    json_builder_begin_array(b);
+    g_hash_table_iter_init(&it, l->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        SessionWatch *w = value;
+
+        if (w->state != STATE_PEER && w->state != STATE_GUEST)
+            continue;
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "peer");
+        json_builder_add_string_value(b, w->state == STATE_PEER ? w->peer : "guest");
+        json_builder_set_member_name(b, "guest");
+        json_builder_add_boolean_value(b, w->state == STATE_GUEST);
+        json_builder_set_member_name(b, "address");
+        json_builder_add_string_value(b, w->address);
+        json_builder_set_member_name(b, "pid");
+        json_builder_add_int_value(b, w->pid);
+        json_builder_set_member_name(b, "since");
+        json_builder_add_int_value(b, w->since / G_USEC_PER_SEC);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+void
+porch_listener_add_transfers(PorchListener *l, JsonBuilder *b)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    json_builder_begin_array(b);
+    g_hash_table_iter_init(&it, l->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        SessionWatch *w = value;
+
+        if ((w->state != STATE_PEER && w->state != STATE_GUEST) || w->transfers == NULL)
+            continue;
+        for (guint i = 0; i < w->transfers->len; i++) {
+            const Transfer *t = w->transfers->pdata[i];
+
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "peer");
+            json_builder_add_string_value(b, w->state == STATE_PEER ? w->peer : "guest");
+            json_builder_set_member_name(b, "address");
+            json_builder_add_string_value(b, w->address);
+            json_builder_set_member_name(b, "direction");
+            json_builder_add_string_value(b, t->put ? "upload" : "download");
+            json_builder_set_member_name(b, "path");
+            json_builder_add_string_value(b, t->path);
+            json_builder_set_member_name(b, "size");
+            json_builder_add_int_value(b, (gint64)t->size);
+            json_builder_set_member_name(b, "done");
+            json_builder_add_int_value(b, (gint64)t->done);
+            json_builder_set_member_name(b, "since");
+            json_builder_add_int_value(b, t->started / G_USEC_PER_SEC);
+            json_builder_end_object(b);
+        }
+    }
+    json_builder_end_array(b);
 }

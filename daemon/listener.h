@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "manager.h"
 #include "workers.h"
@@ -38,6 +39,15 @@ guint16 porch_listener_get_port(PorchListener *listener);
 /* Stops listening, sends SIGTERM to every session still running, frees @listener. */
 void porch_listener_free(PorchListener *listener);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchListener, porch_listener_free)
+
+/* Adds to @b an array of the logged-in sessions, one object each: "peer" (the [peer]'s name,
+ * or "guest"), "guest" (boolean), "address", "pid", "since" (Unix time of the login). */
+void porch_listener_add_sessions(PorchListener *listener, JsonBuilder *b);
+
+/* Adds to @b an array of the transfers under way, as their sessions said: "peer",
+ * "address", "direction" ("download" or "upload"), "path" (SHARE/PATH), "size", "done"
+ * (bytes), "since" (Unix time). */
+void porch_listener_add_transfers(PorchListener *listener, JsonBuilder *b);
 
 /* Tells every running session that the configuration was reloaded (SIGHUP). */
 void porch_listener_reloaded(PorchListener *listener);

@@ -17,10 +17,12 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include "control.h"
 #include "launcher.h"
 #include "listener.h"
 #include "manager.h"
 #include "offline.h"
+#include "porch-control.h"
 #include "porch-cups.h"
 #include "porch-identity.h"
 #include "porch-publish.h"
@@ -77,23 +79,26 @@ log_risks(PorchConfig *config)
     }
 }
 
+/* Reads porch.conf and the user shares again and puts them in force; FALSE with the reason
+ * when porch.conf is refused (the previous configuration stays). SIGHUP, and the control
+ * socket's changes and reloads. */
 static gboolean
-on_sighup(gpointer user_data)
+reload(gpointer user_data, GError **error)
 {
     Daemon *d = user_data;
-    g_autoptr(GError) error = NULL;
     g_autoptr(PorchConfig) config = NULL;
     g_autoptr(PorchConfig) before = porch_manager_get_config(d->manager);
 
     d->reloads++;
-    if (!porch_manager_reload(d->manager, &error)) {
+    if (!porch_manager_reload(d->manager, error)) {
         g_autoptr(GError) local = NULL;
 
-        g_warning("reload refused, the previous configuration stays in force: %s", error->message);
+        g_warning("reload refused, the previous configuration stays in force: %s",
+                  (*error)->message);
         /* for porchd --reload (systemctl reload) to show */
-        if (!porch_state_write_reload(d->state_dir, d->run, d->reloads, error->message, &local))
+        if (!porch_state_write_reload(d->state_dir, d->run, d->reloads, (*error)->message, &local))
             g_warning("cannot write the reload verdict: %s", local->message);
-        return G_SOURCE_CONTINUE;
+        return FALSE;
     }
     config = porch_manager_get_config(d->manager);
     g_message("reloaded");
@@ -108,9 +113,22 @@ on_sighup(gpointer user_data)
     porch_listener_reloaded(d->listener);
     porch_publisher_apply(d->publisher, config);
     porch_print_watch_apply(d->print_watch, config);
-    /* last: "ok" means in force */
-    if (!porch_state_write_reload(d->state_dir, d->run, d->reloads, NULL, &error))
-        g_warning("cannot write the reload verdict: %s", error->message);
+    {
+        g_autoptr(GError) local = NULL;
+
+        /* last: "ok" means in force */
+        if (!porch_state_write_reload(d->state_dir, d->run, d->reloads, NULL, &local))
+            g_warning("cannot write the reload verdict: %s", local->message);
+    }
+    return TRUE;
+}
+
+static gboolean
+on_sighup(gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+
+    reload(user_data, &error);
     return G_SOURCE_CONTINUE;
 }
 
@@ -441,8 +459,8 @@ find_program(const char *name)
 /* The network side of the system service (@network_side: the launcher started it), or a
  * per-user porchd: everything but the launcher. Returns porchd's exit status. */
 static int
-serve(const char *config_file, const char *state_dir, const char *worker_program, gboolean system,
-      gboolean network_side)
+serve(const char *config_file, const char *state_dir, const char *runtime_dir,
+      const char *worker_program, gboolean system, gboolean network_side)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchManager) manager = NULL;
@@ -457,6 +475,11 @@ serve(const char *config_file, const char *state_dir, const char *worker_program
     g_autofree char *session_program = NULL;
     g_autoptr(PorchWorkers) workers = NULL;
     g_autoptr(PorchOffline) offline = NULL;
+    g_autoptr(PorchControl) control = NULL;
+    g_autofree char *user_file = NULL;
+    g_autofree char *user_snapshot = NULL;
+    g_autofree char *default_name = NULL;
+    PorchControlContext ctx;
     /* the launcher's pid, when there is one: a reload goes through it (porch-state.h) */
     pid_t pid_in_file = network_side ? getppid() : getpid();
     g_autofree char *pid_file = NULL;
@@ -473,7 +496,11 @@ serve(const char *config_file, const char *state_dir, const char *worker_program
         return 1;
     }
     snapshot = porch_state_file(state_dir, PORCH_STATE_RUNNING_CONFIG);
-    manager = porch_manager_new(config_file, snapshot, &error);
+    user_file = porch_state_file(state_dir, PORCH_STATE_USER_SHARES);
+    user_snapshot = porch_state_file(state_dir, PORCH_STATE_RUNNING_USER_SHARES);
+    /* the system service's user shares are the launcher's (root's) file */
+    manager = porch_manager_new(config_file, snapshot, user_file, network_side ? 0 : getuid(),
+                                user_snapshot, &error);
     if (manager == NULL) {
         g_printerr("porchd: %s\n", error->message);
         return 1;
@@ -510,8 +537,8 @@ serve(const char *config_file, const char *state_dir, const char *worker_program
     publisher = porch_publisher_new(fingerprint, porch_listener_get_port(listener));
     /* a per-user porchd never publishes under the machine's (the system service's) name */
     if (!system && !network_side) {
-        g_autofree char *name = g_strdup_printf("%s on %s", g_get_user_name(), g_get_host_name());
-        porch_publisher_set_default_name(publisher, name);
+        default_name = g_strdup_printf("%s on %s", g_get_user_name(), g_get_host_name());
+        porch_publisher_set_default_name(publisher, default_name);
     }
     g_signal_connect(publisher, "collision", G_CALLBACK(on_collision), NULL);
     g_signal_connect(publisher, "avahi-state", G_CALLBACK(on_avahi_state), NULL);
@@ -546,6 +573,24 @@ serve(const char *config_file, const char *state_dir, const char *worker_program
                   error->message);
         g_clear_error(&error);
     }
+    ctx = (PorchControlContext){.manager = manager,
+                                .workers = workers,
+                                .listener = listener,
+                                .config_file = config_file,
+                                .state_dir = state_dir,
+                                .fingerprint = fingerprint,
+                                .port = porch_listener_get_port(listener),
+                                .pid = pid_in_file,
+                                .system = network_side,
+                                .default_name = default_name,
+                                .reload = reload,
+                                .data = &d};
+    control = porch_control_new(runtime_dir, &ctx, &error);
+    if (control == NULL) {
+        /* sharing goes on; `porch share`, `status` cannot reach this porchd */
+        g_warning("no control socket: %s", error->message);
+        g_clear_error(&error);
+    }
     porch_sandbox_raise_nofile();
     if (!confine(&error)) {
         g_printerr("porchd: cannot confine the network side: %s\n", error->message);
@@ -561,6 +606,7 @@ serve(const char *config_file, const char *state_dir, const char *worker_program
     g_main_loop_run(loop);
     /* Withdraw from the network before exiting: avahi-daemon has sent its goodbyes once
      * the last reference is gone. */
+    g_clear_pointer(&control, porch_control_free);
     g_clear_pointer(&print_watch, porch_print_watch_free);
     g_clear_object(&publisher);
     if (!porch_state_remove_pid(pid_file, pid_in_file))
@@ -635,6 +681,7 @@ main(int argc, char **argv)
 {
     g_autofree char *config_file = NULL;
     g_autofree char *state_dir = NULL;
+    g_autofree char *runtime_dir = NULL;
     gboolean check_config = FALSE, version = FALSE, system = FALSE, network_side = FALSE;
     gboolean reload = FALSE;
     int timeout_s = RELOAD_TIMEOUT_S;
@@ -643,6 +690,10 @@ main(int argc, char **argv)
              "Read FILE instead of the default porch.conf", "FILE"},
             {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
              "Keep the host key and pending peers in DIR", "DIR"},
+            {"runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &runtime_dir,
+             "Put the control socket in DIR (default: /run/porch for the system service, "
+             "$XDG_RUNTIME_DIR/porch for a user's)",
+             "DIR"},
             {"system", 0, 0, G_OPTION_ARG_NONE, &system,
              "Run as the system service: /etc/porch/porch.conf and /var/lib/porch "
              "(the default when run as root)",
@@ -691,6 +742,8 @@ main(int argc, char **argv)
         config_file = porch_config_default_file(system);
     if (state_dir == NULL)
         state_dir = porch_state_default_dir(system);
+    if (runtime_dir == NULL)
+        runtime_dir = porch_ctl_runtime_dir(system);
 
     if (reload) {
         if (check_config || network_side) {
@@ -732,7 +785,7 @@ main(int argc, char **argv)
      * shares' owners, and does nothing else (launcher.h). */
     if (geteuid() == 0 && !network_side) {
         g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-        return porch_launcher_run(self, config_file, state_dir, worker_program);
+        return porch_launcher_run(self, config_file, state_dir, runtime_dir, worker_program);
     }
     if (network_side) {
         struct stat st;
@@ -741,5 +794,5 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    return serve(config_file, state_dir, worker_program, system, network_side);
+    return serve(config_file, state_dir, runtime_dir, worker_program, system, network_side);
 }

@@ -51,6 +51,7 @@
 #include "porch-state.h"
 #include "porch-text.h"
 #include "fd-pass.h"
+#include "manager.h"
 #include "offline.h"
 #include "print-server.h"
 #include "session.h"
@@ -130,7 +131,7 @@ current_config(void *user_data)
         PorchConfig *c;
 
         reload_requested = 0;
-        c = porch_config_load_file(s->config_file, &error);
+        c = porch_config_load_snapshot(s->config_file, &error);
         if (c == NULL) {
             g_warning("%s: reload refused, keeping the previous rules: %s", s->who, error->message);
         } else {
@@ -384,6 +385,34 @@ confine(Session *s, GError **error)
 
 /* ---- files ----------------------------------------------------------------------------- */
 
+/* PorchSftpContext.transfer: a one-way note to porchd (session.h), its path cut to fit the
+ * packet on a character boundary. A note that cannot be sent is dropped: it only feeds
+ * `porch status`. */
+static void
+transfer_note(void *user_data, guint32 id, gboolean put, guint64 size, guint64 done,
+              const char *path)
+{
+    Session *s = user_data;
+    g_autofree char *note = NULL;
+
+    if (path == NULL) {
+        note = g_strdup_printf(PORCH_CONTROL_TRANSFER_END "%u", id);
+    } else {
+        g_autofree char *head = g_strdup_printf(PORCH_CONTROL_TRANSFER "%u %s %" G_GUINT64_FORMAT
+                                                                       " %" G_GUINT64_FORMAT " ",
+                                                id, put ? "put" : "get", size, done);
+        gsize room = PORCH_CONTROL_MAX - strlen(head);
+        const char *end = path;
+
+        /* whole characters only, no control characters: the path is for a terminal too */
+        while (*end != '\0' && (gsize)(g_utf8_next_char(end) - path) <= room &&
+               !g_unichar_iscntrl(g_utf8_get_char(end)))
+            end = g_utf8_next_char(end);
+        note = g_strdup_printf("%s%.*s", head, (int)(end - path), path);
+    }
+    send(s->control, note, strlen(note), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* A share's file operations: a connection to its worker, which porchd hands over on the
  * control socket (session.h) for a share this peer may read. The session never opens a
  * shared file by path itself. */
@@ -635,6 +664,7 @@ serve(Session *s, int fd)
                 .address = s->address,
                 .state_dir = s->state_dir,
                 .files_for = files_for,
+                .transfer = transfer_note,
         };
         r = porch_sftp_serve(session, s->channel, &ctx) == 0 ? 0 : 1;
         exit_status = r;
@@ -735,7 +765,7 @@ main(int argc, char **argv)
         close(fd);
         return 1;
     }
-    s.config = porch_config_load_file(config_file, &error);
+    s.config = porch_config_load_snapshot(config_file, &error);
     if (s.config == NULL) {
         g_warning("%s: %s", s.address, error->message);
         close(fd);

@@ -19,7 +19,8 @@
  * gets the other as PORCH_SESSION_CONTROL_FD. porchd learns from it who is logged in, so
  * that it can count peers and guests; a session asks it before it lets a client in.
  *
- * Each message is one packet of 1..PORCH_CONTROL_MAX bytes of printable ASCII (0x20-0x7e),
+ * Each message is one packet of 1..PORCH_CONTROL_MAX bytes of printable ASCII (0x20-0x7e; a
+ * transfer note's path is UTF-8),
  * without a line end or NUL:
  *
  *   session -> porchd   "login peer NAME"   NAME, the [peer]'s name, authenticated by its key
@@ -32,6 +33,14 @@
  *   porchd -> session   "ok"                with the connection (SCM_RIGHTS)
  *                       "refused TEXT"
  *
+ *   session -> porchd   "transfer ID get|put SIZE DONE SHARE/PATH"
+ *                                           a file open for reading (get) or writing (put):
+ *                                           its size and the bytes moved so far, said when
+ *                                           it opens and at most once a second after; no
+ *                                           answer (for `porch status`). PATH is UTF-8, cut
+ *                                           to fit the packet
+ *                       "transfer-end ID"   that file was closed
+ *
  * A session sends one login request, right when authentication succeeded, and waits at
  * most PORCH_CONTROL_TIMEOUT_MS for the answer; no answer, the end of the socket or
  * anything else is a refusal. porchd answers from its counts (porch.conf(5), LIMITS):
@@ -40,14 +49,18 @@
  * PORCH_CONTROL_MAX_FILES of them, an unknown or too long packet) makes
  * porchd log it, close its end and end that session: a session cannot confuse porchd's
  * counts, nor make it read more than PORCH_CONTROL_MAX + 1 bytes at a time. */
-#define PORCH_SESSION_CONTROL_FD  4
-#define PORCH_CONTROL_MAX         256
-#define PORCH_CONTROL_TIMEOUT_MS  5000
-#define PORCH_CONTROL_LOGIN_PEER  "login peer "
-#define PORCH_CONTROL_LOGIN_GUEST "login guest"
-#define PORCH_CONTROL_OK          "ok"
-#define PORCH_CONTROL_REFUSED     "refused "
-#define PORCH_CONTROL_FILES       "files "
+#define PORCH_SESSION_CONTROL_FD   4
+#define PORCH_CONTROL_MAX          256
+#define PORCH_CONTROL_TIMEOUT_MS   5000
+#define PORCH_CONTROL_LOGIN_PEER   "login peer "
+#define PORCH_CONTROL_LOGIN_GUEST  "login guest"
+#define PORCH_CONTROL_OK           "ok"
+#define PORCH_CONTROL_REFUSED      "refused "
+#define PORCH_CONTROL_FILES        "files "
+#define PORCH_CONTROL_TRANSFER     "transfer "
+#define PORCH_CONTROL_TRANSFER_END "transfer-end "
+/* Transfers a session may have said are under way at once. */
+#define PORCH_CONTROL_MAX_TRANSFERS 64
 /* "files" requests a session may make (a connection per share it uses, so far fewer). */
 #define PORCH_CONTROL_MAX_FILES 256
 

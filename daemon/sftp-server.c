@@ -81,6 +81,9 @@ typedef struct {
     guint64 n_read, n_written;
     gboolean read, written; /* a READ, a WRITE was answered (an empty file is read too) */
     gboolean replaced;      /* the upload in temp_name replaced its target */
+    /* for porch status (PorchSftpContext.transfer) */
+    guint64 written_end; /* the end of what was written */
+    gint64 last_note;    /* monotonic time of the last note; 0: none yet */
 } Handle;
 
 struct _PorchSftpServer {
@@ -628,9 +631,33 @@ handle_lookup(Server *s, const guint8 *handle, guint32 len)
     return (h != NULL && h->id == id) ? h : NULL;
 }
 
+/* Tells the session that @h moved data (at most once a second), or was closed (@end). */
+static void
+note_transfer(Server *s, Handle *h, gboolean end)
+{
+    gint64 now = g_get_monotonic_time();
+    g_autofree char *path = NULL;
+
+    if (s->ctx->transfer == NULL || h->kind != HANDLE_FILE)
+        return;
+    if (end) {
+        if (h->last_note != 0)
+            s->ctx->transfer(s->ctx->user_data, h->id, FALSE, 0, 0, NULL);
+        return;
+    }
+    if (h->last_note != 0 && now - h->last_note < G_USEC_PER_SEC)
+        return;
+    h->last_note = now;
+    path = g_strconcat(h->share, "/", h->rel, NULL);
+    s->ctx->transfer(s->ctx->user_data, h->id, h->for_write,
+                     h->for_write ? h->written_end : h->size,
+                     h->for_write ? h->n_written : h->n_read, path);
+}
+
 static void
 handle_release(Server *s, Handle *h)
 {
+    note_transfer(s, h, TRUE);
     s->handles[h->id & 0xffff] = NULL;
     handle_free(h);
 }
@@ -813,6 +840,7 @@ h_read(Server *s, Request *r)
     r->h->n_read += (guint64)n;
     if (n == 0)
         return reply_status(s, r->q, SSH_FX_EOF, "End of file");
+    note_transfer(s, r->h, FALSE);
     /* the reply is built around the data, where pread put it: no copy */
     {
         guint32 plen = (guint32)n + DATA_HEADER - 4, id = r->q->id, dlen = (guint32)n;
@@ -858,6 +886,8 @@ h_write(Server *s, Request *r)
             r->h->write_errno = e;
         return reply_errno(s, r->q, e);
     }
+    r->h->written_end = MAX(r->h->written_end, off);
+    note_transfer(s, r->h, FALSE);
     return reply_ok(s, r->q);
 }
 
@@ -1840,6 +1870,7 @@ porch_sftp_server_free(PorchSftpServer *s)
     for (guint i = 0; i < s->n_handles; i++) {
         if (s->handles[i] != NULL) {
             log_handle(s, s->handles[i], 0, TRUE);
+            note_transfer(s, s->handles[i], TRUE);
             handle_free(s->handles[i]);
         }
     }

@@ -36,6 +36,11 @@ typedef struct {
     const char *state_dir;
     /* The shares' file operations; NULL: done in this process (porch_files_new_direct()). */
     PorchSftpFilesFunc files_for;
+    /* When not NULL: a file handle @id moved data (@put: written; @size, @done bytes) — at
+     * its first read or write and at most once a second after — or, with @path NULL, was
+     * closed. For `porch status`. */
+    void (*transfer)(void *user_data, guint32 id, gboolean put, guint64 size, guint64 done,
+                     const char *path);
 } PorchSftpContext;
 
 /* Serves SFTP on @channel (the "sftp" subsystem was accepted, @session is in blocking mode)

@@ -80,46 +80,74 @@ same_share(const Worker *w, const PorchShare *share)
            w->writable == porch_share_writable(share);
 }
 
-/* Asks the launcher to start @share's worker; returns its control socket. */
-static int
-start_by_launcher(PorchWorkers *w, const PorchShare *share, GError **error)
+/* Sends @request (with @n_fds descriptors) to the launcher and waits for its answer: TRUE for
+ * "ok" (with *@ret_fd, when not NULL, the descriptor that came with it), FALSE with @error
+ * (G_IO_ERROR_PERMISSION_DENIED and the launcher's text for "refused"). */
+static gboolean
+launcher_call(PorchWorkers *w, const char *request, const int *fds, guint n_fds, int *ret_fd,
+              GError **error)
 {
-    g_autofree char *request = g_strconcat(PORCH_LAUNCHER_WORKER, share->name, NULL);
     char answer[PORCH_LAUNCHER_MAX + 1];
     struct pollfd pfd = {.fd = w->launcher, .events = POLLIN};
-    guint n_fds = 0;
+    guint got = 0;
     int fd = -1, r;
     gssize n;
 
-    if (strlen(request) > PORCH_LAUNCHER_MAX ||
-        !porch_fd_send(w->launcher, request, strlen(request), NULL, 0)) {
+    if (w->launcher < 0 || strlen(request) > PORCH_LAUNCHER_MAX ||
+        !porch_fd_send(w->launcher, request, strlen(request), fds, n_fds)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "the launcher is gone: %s",
                     g_strerror(errno));
-        return -1;
+        return FALSE;
     }
     do
         r = poll(&pfd, 1, PORCH_LAUNCHER_TIMEOUT_MS);
     while (r < 0 && errno == EINTR);
     if (r <= 0) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the launcher did not answer");
-        return -1;
+        return FALSE;
     }
-    n = porch_fd_recv(w->launcher, answer, sizeof answer - 1, &fd, 1, &n_fds);
+    n = porch_fd_recv(w->launcher, answer, sizeof answer - 1, &fd, 1, &got);
     if (n > 0)
         answer[n] = '\0';
     if (n == (gssize)strlen(PORCH_LAUNCHER_OK) && strcmp(answer, PORCH_LAUNCHER_OK) == 0 &&
-        n_fds == 1)
-        return fd;
-    if (n_fds == 1)
+        got == (ret_fd != NULL ? 1u : 0u)) {
+        if (ret_fd != NULL)
+            *ret_fd = fd;
+        return TRUE;
+    }
+    if (got == 1)
         close(fd);
-    if (n > (gssize)strlen(PORCH_LAUNCHER_REFUSED) && n_fds == 0 &&
+    if (n > (gssize)strlen(PORCH_LAUNCHER_REFUSED) && got == 0 &&
         g_str_has_prefix(answer, PORCH_LAUNCHER_REFUSED)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s",
                     answer + strlen(PORCH_LAUNCHER_REFUSED));
-        return -1;
+        return FALSE;
     }
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "no valid answer from the launcher");
-    return -1;
+    return FALSE;
+}
+
+gboolean
+porch_workers_has_launcher(PorchWorkers *w)
+{
+    return w->launcher >= 0;
+}
+
+gboolean
+porch_workers_ask_launcher(PorchWorkers *w, const char *request, const int *fds, guint n_fds,
+                           GError **error)
+{
+    return launcher_call(w, request, fds, n_fds, NULL, error);
+}
+
+/* Asks the launcher to start @share's worker; returns its control socket. */
+static int
+start_by_launcher(PorchWorkers *w, const PorchShare *share, GError **error)
+{
+    g_autofree char *request = g_strconcat(PORCH_LAUNCHER_WORKER, share->name, NULL);
+    int fd = -1;
+
+    return launcher_call(w, request, NULL, 0, &fd, error) ? fd : -1;
 }
 
 /* Starts @share's worker here, as this process's user (the per-user service). */

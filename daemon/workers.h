@@ -39,6 +39,15 @@ PorchFiles *porch_workers_files_for(void *workers, const PorchShare *share, GErr
  * afresh, not through the old worker's descriptor). */
 void porch_workers_apply(PorchWorkers *workers, PorchConfig *config);
 
+/* Whether there is a launcher (the system service) rather than workers started here. */
+gboolean porch_workers_has_launcher(PorchWorkers *workers);
+
+/* Sends the launcher one of its other requests (launcher.h: reload, a user share's change)
+ * with @n_fds descriptors and waits for its verdict: TRUE for "ok", else FALSE with @error
+ * (G_IO_ERROR_PERMISSION_DENIED with the launcher's reason for a refusal). */
+gboolean porch_workers_ask_launcher(PorchWorkers *workers, const char *request, const int *fds,
+                                    guint n_fds, GError **error);
+
 /* Whether anyone may write in @share: its worker may write then. */
 gboolean porch_share_writable(const PorchShare *share);
 

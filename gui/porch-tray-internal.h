@@ -9,6 +9,8 @@
  *                     transfers
  *   tray-print.c      PorchTrayPrinting: printing a file on a neighbour's printer, adding
  *                     printers to CUPS
+ *   tray-sharing.c    PorchTraySharing: what this computer's porchd shares (the Sharing
+ *                     window), requests for access as notifications
  *   tray-transfers.c  fetches in worker threads, notifications
  *   tray-connect.c    contacting a neighbour from a worker thread (trust asked on the main
  *                     thread), and what a contact's outcome does
@@ -31,6 +33,7 @@
 #include "tray-icon.h"
 #include "tray-model.h"
 #include "tray-print.h"
+#include "tray-sharing.h"
 #include "tray-transfers.h"
 #include "tray-window.h"
 
@@ -45,8 +48,9 @@ typedef struct _PorchTray PorchTray;
 PorchTray *porch_tray_new(GtkApplication *app);
 /* Cancels every transfer (NAME.part files stay for a resume), closes the window, frees. */
 void porch_tray_free(PorchTray *tray);
-/* Starts browsing. FALSE with @error when avahi-daemon cannot be reached (the browser keeps
- * waiting for it; the window says so). */
+/* Starts browsing, and looking for requests for access to this computer's porchd. FALSE with
+ * @error when avahi-daemon cannot be reached (the browser keeps waiting for it; the window says
+ * so). */
 gboolean porch_tray_start(PorchTray *tray, GError **error);
 
 GtkApplication *porch_tray_get_application(PorchTray *tray);
@@ -134,6 +138,17 @@ guint porch_tray_add_ipp_printer(PorchTray *tray, const char *host, const char *
  * no such operation. */
 gboolean porch_tray_print_get(PorchTray *tray, guint id, PorchTrayPrintState *ret_state,
                               char **ret_message, char **ret_queue);
+
+/* ---- sharing (tray-sharing.h) ---------------------------------------------------------- */
+
+/* Shows the Sharing window (the window menu's "Sharing"); returns it (owned by GTK). */
+GtkWindow *porch_tray_show_sharing(PorchTray *tray);
+/* The sharing part (owned by the tray): the folder chooser's next step, the requests. */
+PorchTraySharing *porch_tray_get_sharing(PorchTray *tray);
+/* How the tray reaches porchd (NULL: porch_ctl_connect(), as the porch command), and as
+ * which @user (NULL: this process's). */
+void porch_tray_set_control_connect(PorchTray *tray, PorchTrayControlConnect connect, gpointer data,
+                                    const char *user);
 
 /* ---- the icon (tray-icon.h) ------------------------------------------------------------- */
 

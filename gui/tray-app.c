@@ -8,6 +8,7 @@ struct _PorchTray {
     PorchBrowser *browser;
     PorchTrayModel *model;
     PorchTrayPrinting *printing;
+    PorchTraySharing *sharing;
     PorchTrayWindow *window;
     PorchTrayIcon *icon; /* from porch_tray_present() on */
     PorchTrayIconDone icon_done;
@@ -59,7 +60,8 @@ porch_tray_new(GtkApplication *app)
     tray->app = app;
     tray->model = porch_tray_model_new(app);
     tray->printing = porch_tray_printing_new(tray->model);
-    tray->window = porch_tray_window_new(tray->model, tray->printing);
+    tray->sharing = porch_tray_sharing_new(tray->model);
+    tray->window = porch_tray_window_new(tray->model, tray->printing, tray->sharing);
     tray->browser = porch_browser_new();
     g_signal_connect(tray->browser, "neighbour-added", G_CALLBACK(on_neighbour_added_or_changed),
                      tray);
@@ -75,6 +77,8 @@ porch_tray_start(PorchTray *tray, GError **error)
 {
     g_autoptr(GError) local = NULL;
 
+    /* the requests for access, from the local porchd (no matter the browser) */
+    porch_tray_sharing_start(tray->sharing);
     if (porch_browser_start(tray->browser, &local))
         return TRUE;
     porch_tray_model_set_browse_error(tray->model, local->message);
@@ -95,6 +99,7 @@ porch_tray_free(PorchTray *tray)
     porch_tray_window_close(tray->window);
     g_clear_object(&tray->window);
     g_clear_object(&tray->printing);
+    g_clear_object(&tray->sharing);
     g_signal_handlers_disconnect_by_data(tray->browser, tray);
     g_clear_object(&tray->browser);
     g_clear_object(&tray->model);
@@ -309,4 +314,26 @@ PorchTrayIcon *
 porch_tray_get_icon(PorchTray *tray)
 {
     return tray->icon;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Sharing */
+
+GtkWindow *
+porch_tray_show_sharing(PorchTray *tray)
+{
+    return porch_tray_sharing_show(tray->sharing);
+}
+
+PorchTraySharing *
+porch_tray_get_sharing(PorchTray *tray)
+{
+    return tray->sharing;
+}
+
+void
+porch_tray_set_control_connect(PorchTray *tray, PorchTrayControlConnect connect, gpointer data,
+                               const char *user)
+{
+    porch_tray_sharing_set_connect(tray->sharing, connect, data, user);
 }

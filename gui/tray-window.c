@@ -91,6 +91,7 @@ struct _PorchTrayWindow {
     GObject parent_instance;
     PorchTrayModel *model;
     PorchTrayPrinting *printing;
+    PorchTraySharing *sharing;
     GSettings *settings; /* NULL when the schema is not installed: nothing is remembered */
     View *view;          /* while the window is open */
 };
@@ -1571,11 +1572,9 @@ on_preferences(GSimpleAction *action, GVariant *param, gpointer data)
 static void
 on_sharing(GSimpleAction *action, GVariant *param, gpointer data)
 {
-    info_dialog(data, "Sharing",
-                "What this computer shares, and with whom, is set in the configuration of its "
-                "Porch service, porchd (see <tt>man porch.conf</tt>).\n\n"
-                "<tt>porch peers</tt> lists the neighbours that asked for access, and "
-                "<tt>porch peers accept NAME</tt> lets one in.");
+    View *w = data;
+
+    porch_tray_sharing_show(w->owner->sharing);
 }
 
 static void
@@ -2010,6 +2009,7 @@ porch_tray_window_dispose(GObject *object)
     if (self->model != NULL)
         g_signal_handlers_disconnect_by_data(self->model, self);
     g_clear_object(&self->printing);
+    g_clear_object(&self->sharing);
     g_clear_object(&self->settings);
     g_clear_object(&self->model);
     G_OBJECT_CLASS(porch_tray_window_parent_class)->dispose(object);
@@ -2022,7 +2022,7 @@ porch_tray_window_class_init(PorchTrayWindowClass *klass)
 }
 
 PorchTrayWindow *
-porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing)
+porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing, PorchTraySharing *sharing)
 {
     PorchTrayWindow *self = g_object_new(PORCH_TYPE_TRAY_WINDOW, NULL);
 
@@ -2032,6 +2032,7 @@ porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing)
 
     self->model = g_object_ref(model);
     self->printing = g_object_ref(printing);
+    self->sharing = g_object_ref(sharing);
     if (schema != NULL)
         self->settings = g_settings_new_full(schema, NULL, NULL);
     else

@@ -2,7 +2,8 @@
  * devices nearby (live), the selected one's shares, printers and services, a folder browser
  * for a share, and the model's transfers. It observes the model (the signal
  * neighbour-changed, the notification of browse-error) and acts through it, the transfers
- * (tray-transfers.h) and the printing (tray-print.h); it calls nothing above it.
+ * (tray-transfers.h), the printing (tray-print.h) and the sharing (tray-sharing.h: its menu's
+ * "Sharing" opens that window); it calls nothing above it.
  *
  * The GtkWindow is built when first shown and goes when the user closes it; the
  * PorchTrayWindow stays, to show it again. Everything here runs on the main thread. */
@@ -10,15 +11,17 @@
 
 #include "tray-model.h"
 #include "tray-print.h"
+#include "tray-sharing.h"
 
 G_BEGIN_DECLS
 
 #define PORCH_TYPE_TRAY_WINDOW (porch_tray_window_get_type())
 G_DECLARE_FINAL_TYPE(PorchTrayWindow, porch_tray_window, PORCH, TRAY_WINDOW, GObject)
 
-/* The window of @model's state; "Print a file…" and "Add to this computer" go to @printing.
- * Nothing is shown before porch_tray_window_show(). */
-PorchTrayWindow *porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing);
+/* The window of @model's state; "Print a file…" and "Add to this computer" go to @printing,
+ * "Sharing" to @sharing. Nothing is shown before porch_tray_window_show(). */
+PorchTrayWindow *porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing,
+                                       PorchTraySharing *sharing);
 
 /* Shows (building it if need be) and presents the window; returns it (owned by GTK). */
 GtkWindow *porch_tray_window_show(PorchTrayWindow *self);

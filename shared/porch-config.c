@@ -22,6 +22,7 @@ struct _PorchConfig {
     gboolean port_set;
     GStrv listen;
     guint64 limits[PORCH_N_LIMITS];
+    gboolean user_shares; /* [porch] user-shares: TRUE unless "no" */
 
     /* file order; each array owns its elements */
     GPtrArray *peers;
@@ -62,8 +63,8 @@ static const struct {
     const char *const keys[20];
 } section_kinds[] = {
         /* [porch]'s limits follow these keys: see limit_defs[] */
-        {"porch", SECTION_PORCH, {"name", "port", "listen", NULL}},
-        {"peer", SECTION_PEER, {"key", NULL}},
+        {"porch", SECTION_PORCH, {"name", "port", "listen", "user-shares", NULL}},
+        {"peer", SECTION_PEER, {"key", "owner", NULL}},
         {"group", SECTION_GROUP, {"members", NULL}},
         {"share", SECTION_SHARE, {"path", "read", "write", "hidden", "comment", "owner", NULL}},
         {"printer", SECTION_PRINTER, {"queue", "print", "hidden", NULL}},
@@ -104,6 +105,7 @@ static const struct {
         [PORCH_LIMIT_MAX_PENDING_PER_ADDRESS] = {"max-pending-per-address", UNIT_COUNT, 4, 1, 4096},
         [PORCH_LIMIT_PENDING_EXPIRY] = {"pending-expiry", UNIT_SECONDS, 7 * DAY, 60, 365 * DAY},
         [PORCH_LIMIT_MAX_PRINT_SIZE] = {"max-print-size", UNIT_BYTES, GIB, 64 * KIB, 1024 * GIB},
+        [PORCH_LIMIT_MAX_USER_SHARES] = {"max-user-shares", UNIT_COUNT, 100, 0, 1000},
 };
 
 /* ---- errors ------------------------------------------------------------------------- */
@@ -192,6 +194,7 @@ peer_free(PorchPeer *p)
     }
     g_free(p->keys);
     g_free(p->name);
+    g_free(p->owner);
     g_free(p);
 }
 
@@ -232,6 +235,7 @@ config_new(const char *origin)
     g_atomic_ref_count_init(&c->ref);
     c->origin = g_strdup(origin);
     c->port = PORCH_DEFAULT_PORT;
+    c->user_shares = TRUE;
     for (guint i = 0; i < PORCH_N_LIMITS; i++)
         c->limits[i] = G_MAXUINT64; /* not set: porch_config_get_limit() gives the default */
     c->peers = g_ptr_array_new_with_free_func((GDestroyNotify)peer_free);
@@ -613,6 +617,8 @@ parse_key(Loader *l, const char *section, const char *line, PorchPeerKey *ret_ke
     return TRUE;
 }
 
+static gboolean user_name_valid(const char *name);
+
 static gboolean
 load_peer(Loader *l, const char *section, const char *name, GError **error)
 {
@@ -640,6 +646,18 @@ load_peer(Loader *l, const char *section, const char *name, GError **error)
     peer->name = g_strdup(name);
     peer->keys = g_new0(PorchPeerKey, g_strv_length(lines));
     g_ptr_array_add(c->peers, peer); /* owned by the snapshot from here on */
+    {
+        g_autoptr(GError) local = NULL;
+
+        peer->owner = get_string(l, section, "owner", &local);
+        if (local != NULL) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        if (peer->owner != NULL && !user_name_valid(peer->owner))
+            return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "owner",
+                             "'%s' is not a user name", peer->owner);
+    }
     for (guint i = 0; lines[i]; i++) {
         PorchPeerKey *k = &peer->keys[i];
         const PorchPeer *other;
@@ -770,8 +788,10 @@ load_rule(Loader *l, const char *section, const char *key, PorchRule *rule, GErr
         if (g_str_equal(p, "guest")) {
             rule->guest = TRUE;
         } else if (g_str_equal(p, "*")) {
+            /* the peers of the administrator, not those a user accepted for their shares */
             for (guint j = 0; j < c->peers->len; j++)
-                g_hash_table_add(rule->peers, ((PorchPeer *)c->peers->pdata[j])->name);
+                if (((PorchPeer *)c->peers->pdata[j])->owner == NULL)
+                    g_hash_table_add(rule->peers, ((PorchPeer *)c->peers->pdata[j])->name);
         } else if (p[0] == '@') {
             if (!expand_group(l, g_hash_table_lookup(c->group_by_name, p + 1), rule->peers, path,
                               error))
@@ -886,6 +906,20 @@ load_share(Loader *l, const char *section, const char *name, GHashTable *seen, G
     if (!load_rule(l, section, "read", &s->read, error) ||
         !load_rule(l, section, "write", &s->write, error))
         return FALSE;
+    /* a peer a user accepted may be named in that user's shares only */
+    for (int w = 0; w < 2; w++) {
+        const PorchRule *rule = w ? &s->write : &s->read;
+
+        for (guint i = 0; rule->principals[i] != NULL; i++) {
+            const PorchPeer *peer = porch_config_lookup_peer(l->config, rule->principals[i]);
+
+            if (peer != NULL && peer->owner != NULL && g_strcmp0(peer->owner, s->owner) != 0)
+                return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section,
+                                 w ? "write" : "read",
+                                 "peer '%s' was accepted by %s, for %s's shares only", peer->name,
+                                 peer->owner, peer->owner);
+        }
+    }
     g_hash_table_insert(l->config->share_by_name, s->name, s);
     return TRUE;
 }
@@ -1087,6 +1121,9 @@ load_porch(Loader *l, const char *section, GError **error)
     g_clear_pointer(&v, g_free);
 
     if (!load_limits(l, section, error))
+        return FALSE;
+    if (g_key_file_has_key(l->kf, section, "user-shares", NULL) &&
+        !get_boolean(l, section, "user-shares", &c->user_shares, error))
         return FALSE;
 
     if (g_key_file_has_key(l->kf, section, "listen", NULL)) {
@@ -1606,4 +1643,187 @@ porch_config_set_offline_epoch(PorchConfig *config, guint64 epoch)
 {
     g_return_if_fail(config != NULL);
     config->offline_epoch = epoch;
+}
+
+/* ---- user shares -------------------------------------------------------------------- */
+
+gboolean
+porch_config_get_user_shares(const PorchConfig *config)
+{
+    g_return_val_if_fail(config != NULL, FALSE);
+    return config->user_shares;
+}
+
+/* The keys a user share may have: those of [share] (owner is required); and a peer a user
+ * accepted for their shares. */
+static const char *const user_share_keys[] = {"path",    "read",  "write", "hidden",
+                                              "comment", "owner", NULL};
+static const char *const user_peer_keys[] = {"key", "owner", NULL};
+
+char *
+porch_config_user_share_text(const char *name, const char *path, const char *owner,
+                             const char *const *read, const char *const *write, const char *comment,
+                             gboolean hidden)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autofree char *section = g_strconcat("share ", name, NULL);
+
+    g_return_val_if_fail(name != NULL && path != NULL && owner != NULL, NULL);
+    g_key_file_set_string(kf, section, "path", path);
+    g_key_file_set_string(kf, section, "owner", owner);
+    if (read != NULL && read[0] != NULL)
+        g_key_file_set_string_list(kf, section, "read", read, g_strv_length((GStrv)read));
+    if (write != NULL && write[0] != NULL)
+        g_key_file_set_string_list(kf, section, "write", write, g_strv_length((GStrv)write));
+    if (comment != NULL && comment[0] != '\0')
+        g_key_file_set_string(kf, section, "comment", comment);
+    if (hidden)
+        g_key_file_set_boolean(kf, section, "hidden", TRUE);
+    return g_key_file_to_data(kf, NULL, NULL);
+}
+
+/* The text of [@section] of @kf alone, with only the keys a user share may have; NULL with
+ * *@why set when it has another key or no owner. */
+static char *
+user_section_text(GKeyFile *kf, const char *section, char **why)
+{
+    g_autoptr(GKeyFile) one = g_key_file_new();
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, section, NULL, NULL);
+    gboolean peer = g_str_has_prefix(section, "peer ");
+
+    for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+        g_autofree char *v = NULL;
+
+        if (!g_strv_contains(peer ? user_peer_keys : user_share_keys, keys[i])) {
+            *why = g_strdup_printf("[%s] %s: not a key of a %s", section, keys[i],
+                                   peer ? "peer a user accepted" : "user share");
+            return NULL;
+        }
+        v = g_key_file_get_value(kf, section, keys[i], NULL);
+        g_key_file_set_value(one, section, keys[i], v != NULL ? v : "");
+    }
+    if (!g_key_file_has_key(kf, section, "owner", NULL)) {
+        *why = g_strdup_printf("[%s]: a %s needs its owner", section,
+                               peer ? "peer a user accepted" : "user share");
+        return NULL;
+    }
+    return g_key_file_to_data(one, NULL, NULL);
+}
+
+/* A loader message without its "ORIGIN:LINE: " start: the line is one of the text put
+ * together here, which no one can open. */
+static const char *
+without_place(const char *message, const char *origin)
+{
+    gsize n = strlen(origin);
+
+    if (strncmp(message, origin, n) == 0 && message[n] == ':') {
+        const char *p = message + n + 1;
+
+        while (g_ascii_isdigit(*p))
+            p++;
+        if (p[0] == ':' && p[1] == ' ')
+            return p + 2;
+    }
+    return message;
+}
+
+PorchConfig *
+porch_config_load_merged(const char *data, gssize len, const char *origin, const char *user_data,
+                         const char *user_origin, char **ret_accepted, GStrv *ret_problems,
+                         GError **error)
+{
+    g_autoptr(PorchConfig) base = NULL;
+    g_autoptr(PorchConfig) merged = NULL;
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GStrvBuilder) problems = g_strv_builder_new();
+    g_autoptr(GString) accepted = g_string_new("");
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_auto(GStrv) sections = NULL;
+    g_autofree char *base_text = NULL;
+    guint64 max;
+
+    g_return_val_if_fail(data != NULL && origin != NULL, NULL);
+    if (len < 0)
+        len = strlen(data);
+    base = porch_config_load_data(data, len, origin, error);
+    if (base == NULL)
+        return NULL;
+    if (user_origin == NULL)
+        user_origin = "user shares";
+    if (user_data == NULL || user_data[0] == '\0')
+        goto done;
+    if (!base->user_shares) {
+        g_strv_builder_add(problems, "user shares are turned off ([porch] user-shares = no): "
+                                     "none is served");
+        goto done;
+    }
+    if (!g_key_file_load_from_data(kf, user_data, -1, G_KEY_FILE_NONE, &local)) {
+        g_autofree char *p =
+                g_strdup_printf("%s: %s: no user share is served", user_origin, local->message);
+        g_strv_builder_add(problems, p);
+        goto done;
+    }
+    max = porch_config_get_limit(base, PORCH_LIMIT_MAX_USER_SHARES);
+    /* the base ends with a line break, so that the sections below start lines */
+    base_text =
+            g_strdup_printf("%.*s%s", (int)len, data, len > 0 && data[len - 1] != '\n' ? "\n" : "");
+    sections = g_key_file_get_groups(kf, NULL);
+    /* peers first, for the shares that name them */
+    for (int pass = 0; pass < 2; pass++) {
+        for (guint i = 0; sections[i] != NULL; i++) {
+            g_autofree char *why = NULL;
+            g_autofree char *text = NULL;
+            g_autofree char *candidate = NULL;
+            g_autoptr(PorchConfig) c = NULL;
+            g_autoptr(GError) e = NULL;
+            gboolean peer = g_str_has_prefix(sections[i], "peer ");
+
+            if (peer != (pass == 0))
+                continue;
+            if (!peer && !g_str_has_prefix(sections[i], "share ")) {
+                why = g_strdup_printf("[%s]: only shares and peers are kept with user shares",
+                                      sections[i]);
+            } else if (!peer && names->len >= max) {
+                why = g_strdup_printf("[%s]: more than max-user-shares (%" G_GUINT64_FORMAT ")",
+                                      sections[i], max);
+            } else if ((text = user_section_text(kf, sections[i], &why)) != NULL) {
+                candidate = g_strconcat(base_text, accepted->str, text, NULL);
+                c = porch_config_load_data(candidate, -1, origin, &e);
+                if (c == NULL)
+                    why = g_strdup(without_place(e->message, origin));
+            }
+            if (why != NULL) {
+                g_autofree char *p = g_strdup_printf("%s: %s: %s", user_origin, why,
+                                                     peer ? "the peer is not accepted"
+                                                          : "the share is not served");
+                g_strv_builder_add(problems, p);
+                continue;
+            }
+            g_string_append(accepted, text);
+            if (!peer)
+                g_ptr_array_add(names, g_strdup(sections[i] + strlen("share ")));
+        }
+    }
+    if (accepted->len > 0) {
+        g_autofree char *all = g_strconcat(base_text, accepted->str, NULL);
+
+        merged = porch_config_load_data(all, -1, origin, error);
+        if (merged == NULL)
+            return NULL; /* not expected: each section was loaded with those before it */
+        for (guint i = 0; i < names->len; i++) {
+            PorchShare *s = g_hash_table_lookup(merged->share_by_name, names->pdata[i]);
+            if (s != NULL)
+                s->user = TRUE;
+        }
+        g_clear_pointer(&base, porch_config_unref);
+        base = g_steal_pointer(&merged);
+    }
+done:
+    if (ret_accepted != NULL)
+        *ret_accepted = g_strdup(accepted->str);
+    if (ret_problems != NULL)
+        *ret_problems = g_strv_builder_end(problems);
+    return g_steal_pointer(&base);
 }

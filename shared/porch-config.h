@@ -54,6 +54,9 @@ typedef struct {
     char *name;
     PorchPeerKey *keys; /* n_keys entries; at least one of type ssh-ed25519 */
     guint n_keys;
+    char *owner; /* NULL, or the user who accepted this peer (`porch peers accept` run by an
+                  * ordinary user): then only that user's shares may name it, and '*' does
+                  * not include it */
 } PorchPeer;
 
 typedef struct {
@@ -78,6 +81,8 @@ typedef struct {
     gboolean hidden;
     PorchRule read;
     PorchRule write;  /* write implies read: see porch_acl_check() */
+    gboolean user;    /* a user share: made by its owner with `porch share add`, kept in
+                       * porchd's state rather than porch.conf (porch_config_load_merged()) */
     gboolean offline; /* its folder is missing: not served nor published. Set by porchd's
                        * network side on its snapshot, and by sessions from the state file
                        * PORCH_STATE_OFFLINE; FALSE as loaded */
@@ -108,6 +113,7 @@ typedef enum {
     PORCH_LIMIT_MAX_PENDING_PER_ADDRESS,  /* max-pending-per-address */
     PORCH_LIMIT_PENDING_EXPIRY,           /* pending-expiry: seconds a request is kept */
     PORCH_LIMIT_MAX_PRINT_SIZE,           /* max-print-size: bytes of one document */
+    PORCH_LIMIT_MAX_USER_SHARES,          /* max-user-shares: user shares kept; 0 none */
     PORCH_N_LIMITS,
 } PorchLimit;
 
@@ -208,5 +214,27 @@ gboolean porch_share_folder_missing(const PorchShare *share, char **why);
 void porch_config_set_offline(PorchConfig *config, const char *share, gboolean offline);
 guint64 porch_config_get_offline_epoch(const PorchConfig *config);
 void porch_config_set_offline_epoch(PorchConfig *config, guint64 epoch);
+
+/* User shares: shares an ordinary user made of a folder of their own with `porch share add`,
+ * kept by porchd in its state folder (daemon/usershares.h) in porch.conf's [share NAME] form
+ * with an owner, and allowed unless [porch] user-shares = no (at most max-user-shares). */
+gboolean porch_config_get_user_shares(const PorchConfig *config);
+
+/* Loads porch.conf (@data, @len, @origin: as porch_config_load_data(), and its mistakes fail
+ * the load) together with the user shares in @user_data (NULL: none), which never fail it:
+ * each one that porch.conf forbids, that clashes with a share of the file or an earlier user
+ * share, names a peer or group the file does not define, or is not well formed, is left out
+ * and said in *@ret_problems (a NULL-terminated list, one sentence each starting with
+ * @user_origin; free with g_strfreev()). The user shares served are marked (PorchShare.user)
+ * and their text returned in *@ret_accepted (free with g_free()): porch.conf's text followed by
+ * it is a file that porch_config_load_data() takes. */
+PorchConfig *porch_config_load_merged(const char *data, gssize len, const char *origin,
+                                      const char *user_data, const char *user_origin,
+                                      char **ret_accepted, GStrv *ret_problems, GError **error);
+
+/* The text of one user share, as porch_config_load_merged() reads it. Free with g_free(). */
+char *porch_config_user_share_text(const char *name, const char *path, const char *owner,
+                                   const char *const *read, const char *const *write,
+                                   const char *comment, gboolean hidden);
 
 G_END_DECLS

@@ -56,6 +56,7 @@ load_entry(const char *path)
     p->first_seen = g_key_file_get_int64(kf, GROUP, "first-seen", NULL);
     p->last_seen = g_key_file_get_int64(kf, GROUP, "last-seen", NULL);
     p->attempts = (guint)g_key_file_get_uint64(kf, GROUP, "attempts", NULL);
+    p->denied = g_key_file_get_boolean(kf, GROUP, "denied", NULL);
     if (p->key == NULL || p->fingerprint == NULL) {
         porch_pending_peer_free(p);
         return NULL;
@@ -247,7 +248,7 @@ porch_pending_list(const char *state_dir, gint64 expiry)
         p = load_entry(path);
         if (p == NULL)
             continue;
-        if (expired(p, expiry, now)) {
+        if (expired(p, expiry, now) || p->denied) {
             porch_pending_peer_free(p);
             continue;
         }
@@ -262,4 +263,34 @@ porch_pending_remove(const char *state_dir, const char *fingerprint)
 {
     g_autofree char *path = entry_path(state_dir, fingerprint);
     return g_unlink(path) == 0;
+}
+
+gboolean
+porch_pending_deny(const char *state_dir, const char *fingerprint, GError **error)
+{
+    g_autofree char *dir = porch_state_file(state_dir, PORCH_STATE_PENDING);
+    g_autofree char *lock = g_build_filename(dir, LOCK_FILE, NULL);
+    g_autofree char *path = entry_path(state_dir, fingerprint);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autofree char *data = NULL;
+    gboolean ok = FALSE;
+    gsize len = 0;
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+    if (fd < 0)
+        return set_errno_error(error, lock, errno);
+    while (flock(fd, LOCK_EX) != 0)
+        if (errno != EINTR) {
+            set_errno_error(error, lock, errno);
+            goto out;
+        }
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error))
+        goto out;
+    g_key_file_set_boolean(kf, GROUP, "denied", TRUE);
+    data = g_key_file_to_data(kf, &len, NULL);
+    ok = g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                  error);
+out:
+    close(fd);
+    return ok;
 }

@@ -13,6 +13,7 @@ typedef struct {
     gint64 first_seen; /* Unix time, seconds */
     gint64 last_seen;
     guint attempts;
+    gboolean denied; /* the owner said no (porch_pending_deny()): not listed again */
 } PorchPendingPeer;
 
 void porch_pending_peer_free(PorchPendingPeer *p);
@@ -44,6 +45,11 @@ gboolean porch_pending_record(const char *state_dir, const PorchPendingLimits *l
  * entries, and with @expiry > 0 those last seen more than @expiry seconds ago, are left out (not
  * removed: porch_pending_record() does that). */
 GPtrArray *porch_pending_list(const char *state_dir, gint64 expiry);
+
+/* Says no to the request of @fingerprint: it is no longer listed, and the key's further
+ * attempts are counted under it (not listed either) until it expires as any request does,
+ * pending-expiry after its last attempt. */
+gboolean porch_pending_deny(const char *state_dir, const char *fingerprint, GError **error);
 
 /* Forgets the request of @fingerprint; TRUE when there was one. */
 gboolean porch_pending_remove(const char *state_dir, const char *fingerprint);

@@ -20,6 +20,10 @@
  *   PORCH_STATE_OFFLINE       "EPOCH\n" then "NAME\n" for each share whose folder is missing:
  *                             written by porchd's network side (replaced atomically) before it
  *                             signals its sessions; EPOCH grows at each change.
+ *   PORCH_STATE_USER_SHARES   the user shares (daemon/usershares.h), written by the launcher
+ *                             (root's file) or the per-user porchd; porchd reads it with
+ *                             porch.conf, and its sessions the snapshot of it that
+ *                             porchd took, PORCH_STATE_RUNNING_USER_SHARES.
  *   PORCH_STATE_RELOAD        porchd's verdict on the last porch.conf it loaded (at start, then at
  *                             each SIGHUP), written by the network side, replaced atomically,
  *                             mode 0644: a line "PID-START SERIAL" (the network side's pid and
@@ -53,15 +57,17 @@
 
 G_BEGIN_DECLS
 
-#define PORCH_STATE_HOST_KEY       "ssh_host_ed25519_key"
-#define PORCH_STATE_KNOWN_PEERS    "known_peers"
-#define PORCH_STATE_PENDING        "pending"
-#define PORCH_STATE_RUNNING_CONFIG "running.conf"
-#define PORCH_STATE_PID_FILE       "porchd.pid"
-#define PORCH_STATE_PORT           "port"
-#define PORCH_STATE_UPLOADS        "uploads"
-#define PORCH_STATE_OFFLINE        "offline"
-#define PORCH_STATE_RELOAD         "reload"
+#define PORCH_STATE_HOST_KEY            "ssh_host_ed25519_key"
+#define PORCH_STATE_KNOWN_PEERS         "known_peers"
+#define PORCH_STATE_PENDING             "pending"
+#define PORCH_STATE_RUNNING_CONFIG      "running.conf"
+#define PORCH_STATE_PID_FILE            "porchd.pid"
+#define PORCH_STATE_PORT                "port"
+#define PORCH_STATE_UPLOADS             "uploads"
+#define PORCH_STATE_OFFLINE             "offline"
+#define PORCH_STATE_USER_SHARES         "usershares.conf"
+#define PORCH_STATE_RUNNING_USER_SHARES "running-usershares.conf"
+#define PORCH_STATE_RELOAD              "reload"
 
 /* The state folder porchd uses unless told another: /var/lib/porch for the system service
  * (@system), else $XDG_STATE_HOME/porch. Free with g_free(). */

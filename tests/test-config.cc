@@ -789,7 +789,8 @@ TEST_F(ConfigReload, HolderKeepsItsSnapshotAcrossReload)
 {
     Write("[porch]\nport = 4000\n[share Photos]\npath = /tmp\nread = guest\n");
     g_autoptr(GError) error = nullptr;
-    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), nullptr, &error);
+    g_autoptr(PorchManager) m =
+            porch_manager_new(file_.c_str(), nullptr, nullptr, 0, nullptr, &error);
     ASSERT_NE(m, nullptr) << error->message;
     g_autoptr(PorchConfig) before = porch_manager_get_config(m);
 
@@ -810,7 +811,8 @@ TEST_F(ConfigReload, BadFileKeepsThePreviousConfiguration)
 {
     Write("[porch]\nport = 4000\n");
     g_autoptr(GError) error = nullptr;
-    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), nullptr, &error);
+    g_autoptr(PorchManager) m =
+            porch_manager_new(file_.c_str(), nullptr, nullptr, 0, nullptr, &error);
     ASSERT_NE(m, nullptr);
     g_autoptr(PorchConfig) before = porch_manager_get_config(m);
 
@@ -829,7 +831,7 @@ TEST_F(ConfigReload, SnapshotOutlivesTheManager)
 {
     Write("[share Photos]\npath = /tmp\nread = guest\n");
     g_autoptr(GError) error = nullptr;
-    PorchManager *m = porch_manager_new(file_.c_str(), nullptr, &error);
+    PorchManager *m = porch_manager_new(file_.c_str(), nullptr, nullptr, 0, nullptr, &error);
     ASSERT_NE(m, nullptr);
     g_autoptr(PorchConfig) held = porch_manager_get_config(m);
     porch_manager_free(m);
@@ -840,7 +842,8 @@ TEST_F(ConfigReload, ManagerRefusesABadFileAtStart)
 {
     Write("[share Photos]\n");
     g_autoptr(GError) error = nullptr;
-    g_autoptr(PorchManager) m = porch_manager_new(file_.c_str(), nullptr, &error);
+    g_autoptr(PorchManager) m =
+            porch_manager_new(file_.c_str(), nullptr, nullptr, 0, nullptr, &error);
     EXPECT_EQ(m, nullptr);
     ASSERT_NE(error, nullptr);
     EXPECT_EQ(error->code, PORCH_CONFIG_ERROR_MISSING_KEY);
@@ -896,6 +899,113 @@ TEST(PeerName, StrangersNameShowsTheirTextCharacterForCharacter)
               std::string(32, 'x'));
     // as it always was: "guest" stays, and `porch peers` says it is not a valid name
     EXPECT_EQ(NameFrom("guest", PORCH_PEER_NAME_STRANGER), "guest");
+}
+
+// User shares load with porch.conf; each one porch.conf does not allow is left out with a
+// reason, never failing the load.
+TEST(UserShares, EachOneTheFileForbidsIsLeftOutWithAReason)
+{
+    const char *conf = "[porch]\nmax-user-shares = 3\n[peer bob]\nkey = ssh-ed25519 "
+                       "AAAAC3NzaC1lZDI1NTE5AAAAIGm2Hq6LzF0n9e0J7iGqgkTtr/l5N0BCM6VdCgTcwpXi\n"
+                       "[share Pub]\npath = /tmp\nread = guest\n";
+    const char *bob[] = {"bob", nullptr}, *mallory[] = {"mallory", nullptr};
+    g_autofree char *ok =
+            porch_config_user_share_text("Pics", "/tmp", "nobody", bob, nullptr, "", FALSE);
+    g_autofree char *clash =
+            porch_config_user_share_text("pub", "/tmp", "nobody", nullptr, nullptr, "", FALSE);
+    g_autofree char *unknown =
+            porch_config_user_share_text("Other", "/tmp", "nobody", mallory, nullptr, "", TRUE);
+    std::string users = std::string(ok) + clash + unknown +
+                        "[share NoOwner]\npath = /tmp\n[share Rooted]\npath = /tmp\nowner = "
+                        "root\n[peer eve]\nkey = x\n";
+    g_autofree char *accepted = nullptr;
+    g_auto(GStrv) problems = nullptr;
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(PorchConfig) c = porch_config_load_merged(
+            conf, -1, "porch.conf", users.c_str(), "usershares.conf", &accepted, &problems, &error);
+    ASSERT_NE(c, nullptr) << error->message;
+    ASSERT_EQ(porch_config_get_n_shares(c), 2u);
+    const PorchShare *pics = porch_config_lookup_share(c, "Pics");
+    ASSERT_NE(pics, nullptr);
+    EXPECT_TRUE(pics->user);
+    EXPECT_STREQ(pics->owner, "nobody");
+    EXPECT_FALSE(porch_config_lookup_share(c, "Pub")->user);
+    std::string all;
+    for (guint i = 0; problems[i]; i++)
+        all += std::string(problems[i]) + "\n";
+    EXPECT_EQ(g_strv_length(problems), 5u) << all;
+    EXPECT_NE(all.find("usershares.conf: [share pub]"), std::string::npos) << all;
+    EXPECT_NE(all.find("mallory"), std::string::npos) << all;
+    EXPECT_NE(all.find("[share NoOwner]: a user share needs its owner"), std::string::npos) << all;
+    EXPECT_NE(all.find("never served as root"), std::string::npos) << all;
+    EXPECT_NE(all.find("[peer eve]: a peer a user accepted needs its owner"), std::string::npos)
+            << all;
+    // porch.conf's text followed by what was taken loads as it is (the sessions' snapshot)
+    std::string snapshot = std::string(conf) + accepted;
+    g_autoptr(PorchConfig) again = porch_config_load_data(snapshot.c_str(), -1, "x", &error);
+    ASSERT_NE(again, nullptr) << error->message;
+    EXPECT_EQ(porch_config_get_n_shares(again), 2u);
+}
+
+// A peer an ordinary user accepted may be named in that user's shares only, and '*' in
+// porch.conf does not grow by it.
+TEST(UserShares, APeerAUserAcceptedIsForThatUsersSharesOnly)
+{
+    const char *conf = "[porch]\n[share All]\npath = /tmp\nread = *\n";
+    std::string users = "[peer carol]\nkey = ssh-ed25519 "
+                        "AAAAC3NzaC1lZDI1NTE5AAAAIHcRPfO+KdNDkZFZZAR6Irqkr8Q3sDxlCEkF59utRXda "
+                        "carol\nowner = nobody\n"
+                        "[share Mine]\npath = /tmp\nowner = nobody\nread = carol\n"
+                        "[share Theirs]\npath = /tmp\nowner = daemon\nread = carol\n";
+    g_auto(GStrv) problems = nullptr;
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(PorchConfig) c = porch_config_load_merged(conf, -1, "porch.conf", users.c_str(), "u",
+                                                        nullptr, &problems, &error);
+    ASSERT_NE(c, nullptr) << error->message;
+    const PorchPeer *carol = porch_config_lookup_peer(c, "carol");
+    ASSERT_NE(carol, nullptr);
+    EXPECT_STREQ(carol->owner, "nobody");
+    ASSERT_NE(porch_config_lookup_share(c, "Mine"), nullptr);
+    EXPECT_TRUE(g_hash_table_contains(porch_config_lookup_share(c, "Mine")->read.peers, "carol"));
+    EXPECT_EQ(porch_config_lookup_share(c, "Theirs"), nullptr);
+    ASSERT_EQ(g_strv_length(problems), 1u);
+    EXPECT_NE(std::string(problems[0]).find("accepted by nobody, for nobody's shares only"),
+              std::string::npos)
+            << problems[0];
+    EXPECT_FALSE(g_hash_table_contains(porch_config_lookup_share(c, "All")->read.peers, "carol"))
+            << "'*' is the administrator's peers";
+}
+
+TEST(UserShares, TheAdminTurnsThemOffOrLimitsTheirNumber)
+{
+    g_autofree char *a =
+            porch_config_user_share_text("A", "/tmp", "nobody", nullptr, nullptr, "", FALSE);
+    g_autofree char *b =
+            porch_config_user_share_text("B", "/tmp", "nobody", nullptr, nullptr, "", FALSE);
+    std::string users = std::string(a) + b;
+    g_auto(GStrv) problems = nullptr;
+    g_autoptr(PorchConfig) off =
+            porch_config_load_merged("[porch]\nuser-shares = no\n", -1, "c", users.c_str(), "u",
+                                     nullptr, &problems, nullptr);
+    ASSERT_NE(off, nullptr);
+    EXPECT_EQ(porch_config_get_n_shares(off), 0u);
+    EXPECT_FALSE(porch_config_get_user_shares(off));
+    ASSERT_EQ(g_strv_length(problems), 1u);
+    EXPECT_NE(std::string(problems[0]).find("user-shares = no"), std::string::npos);
+    g_clear_pointer(&problems, g_strfreev);
+    g_autoptr(PorchConfig) one =
+            porch_config_load_merged("[porch]\nmax-user-shares = 1\n", -1, "c", users.c_str(), "u",
+                                     nullptr, &problems, nullptr);
+    ASSERT_NE(one, nullptr);
+    EXPECT_EQ(porch_config_get_n_shares(one), 1u);
+    ASSERT_EQ(g_strv_length(problems), 1u);
+    EXPECT_NE(std::string(problems[0]).find("more than max-user-shares (1)"), std::string::npos)
+            << problems[0];
+    // a broken porch.conf still fails the load
+    g_autoptr(GError) error = nullptr;
+    EXPECT_EQ(porch_config_load_merged("[porch]\nbogus = 1\n", -1, "c", users.c_str(), "u", nullptr,
+                                       nullptr, &error),
+              nullptr);
 }
 
 } // namespace

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -259,6 +260,75 @@ class Session
   private:
     pid_t bus_ = -1, dunst_ = -1;
     std::string address_, dir_;
+};
+
+// Watches the Notify calls on the session bus (a bus monitor): the actions each one offered.
+class NotifyMonitor
+{
+  public:
+    bool Start(const std::string &address)
+    {
+        conn_ = g_dbus_connection_new_for_address_sync(
+                address.c_str(),
+                GDBusConnectionFlags(G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION),
+                nullptr, nullptr, nullptr);
+        if (!conn_)
+            return false;
+        g_dbus_connection_add_filter(conn_, Filter, this, nullptr);
+        const char *rules[] = {"type='method_call',interface='org.freedesktop.Notifications',"
+                               "member='Notify'",
+                               nullptr};
+        g_autoptr(GVariant) r =
+                g_dbus_connection_call_sync(conn_, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus.Monitoring", "BecomeMonitor",
+                                            g_variant_new("(^asu)", rules, 0u), nullptr,
+                                            G_DBUS_CALL_FLAGS_NONE, 5000, nullptr, nullptr);
+        return r != nullptr;
+    }
+    ~NotifyMonitor()
+    {
+        if (conn_) {
+            g_dbus_connection_close_sync(conn_, nullptr, nullptr);
+            g_object_unref(conn_);
+        }
+    }
+    // "summary: action label, action label…" per Notify seen.
+    std::vector<std::string> Seen()
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return seen_;
+    }
+
+  private:
+    static GDBusMessage *Filter(GDBusConnection *, GDBusMessage *m, gboolean incoming,
+                                gpointer data)
+    {
+        auto *self = static_cast<NotifyMonitor *>(data);
+        GDBusMessageType type = g_dbus_message_get_message_type(m);
+        // replies (BecomeMonitor's) go on; copies of calls and signals must not be answered
+        if (type != G_DBUS_MESSAGE_TYPE_METHOD_CALL && type != G_DBUS_MESSAGE_TYPE_SIGNAL)
+            return m;
+        GVariant *body = g_dbus_message_get_body(m);
+        if (incoming && g_strcmp0(g_dbus_message_get_member(m), "Notify") == 0 && body &&
+            g_variant_is_of_type(body, G_VARIANT_TYPE("(susssasa{sv}i)"))) {
+            const char *summary = nullptr;
+            g_autofree const char **actions = nullptr;
+            g_variant_get(body, "(&su&s&s&s^a&s@a{sv}i)", nullptr, nullptr, nullptr, &summary,
+                          nullptr, &actions, nullptr, nullptr);
+            std::string s = std::string(summary) + ":";
+            for (guint i = 0; actions && actions[i] && actions[i + 1]; i += 2)
+                s += std::string(" ") + actions[i] + "=" + actions[i + 1] + ";";
+            std::lock_guard<std::mutex> lock(self->mutex_);
+            self->seen_.push_back(s);
+        }
+        if (incoming)
+            g_object_unref(m);
+        return incoming ? nullptr : m; // a monitor only watches
+    }
+    GDBusConnection *conn_ = nullptr;
+    std::mutex mutex_;
+    std::vector<std::string> seen_;
 };
 
 // ---- a StatusNotifierWatcher and a tray host ---------------------------------------------

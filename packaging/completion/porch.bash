@@ -217,7 +217,8 @@ _porch()
         _porch_files "$cur"
         return 0
         ;;
-    --timeout | -t | --connect-timeout | --copies | --title | --name | --as | --state-dir)
+    --timeout | -t | --connect-timeout | --copies | --title | --name | --as | --state-dir | \
+        --read | --write | --comment)
         return 0
         ;;
     esac
@@ -233,7 +234,7 @@ _porch()
         word=${COMP_WORDS[i]}
         case $word in
         --identity | -i | --config | -c | --timeout | -t | --connect-timeout | --copies | \
-            --title | --name | --as | --state-dir)
+            --title | --name | --as | --state-dir | --read | --write | --comment)
             ((i++))
             ;;
         =) ((i++)) ;;
@@ -250,9 +251,19 @@ _porch()
             COMPREPLY=($(compgen -W "$(_porch_commands "$porch")" -- "$cur"))
         fi
         ;;
-    browse | id) ;;
+    browse | id | status) ;;
+    share)
+        if ((arg_index == 1)); then
+            COMPREPLY=($(compgen -W "add remove list" -- "$cur"))
+        elif ((arg_index == 2)) && [[ ${COMP_WORDS[2]} == add ]]; then
+            COMPREPLY=($(compgen -d -- "$cur"))
+        fi
+        ;;
+    allow | deny)
+        ((arg_index == 2)) && COMPREPLY=($(compgen -W "read write print" -- "$cur"))
+        ;;
     peers)
-        ((arg_index == 1)) && COMPREPLY=($(compgen -W "list accept" -- "$cur"))
+        ((arg_index == 1)) && COMPREPLY=($(compgen -W "list accept deny forget" -- "$cur"))
         ;;
     print)
         if ((arg_index == 1)); then

@@ -1,0 +1,592 @@
+// test-tray-sharing.cc — porch-tray's Sharing window (gui/tray-sharing.c) on the test LAN:
+// the system porchd on host 1 (with its control socket in a runtime folder of the test's,
+// found through PORCH_SYSTEM_RUNTIME_DIR as the porch command finds it), this process as the
+// desktop user of host 1 under Xvfb, with a private session bus and dunst for notifications
+// (tray-fixture.h), and a neighbour with a key porchd does not know on host 2.
+//
+// The tray shares an ordinary user's folder: porchd refuses user shares from root, so the
+// tray's control connection is made as nobody (ConnectAsNobody: a child that becomes nobody
+// connects, and hands the socket over; porchd judges by the peer credentials fixed at
+// connect()), while the test process stays root to run the LAN. Checked: the page shows what
+// porchd shares, a folder shared through the page (the folder chooser's next step) is in
+// `porch share list --json` (run as nobody) and online on the page, a refusal shows porchd's
+// reason, a change of who may write and a removal go through porchd's requests; a request for
+// access from an unknown key becomes a notification with Allow… and Deny, whose Allow… says how
+// a stranger is accepted; and with no porchd the page says so, with the fix. Screenshots under
+// tests/artifacts/ in the build folder.
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <handy.h>
+#include <json-glib/json-glib.h>
+
+#include "porch-control.h"
+#include "tray-fixture.h"
+
+namespace
+{
+
+using namespace porch::test::tray;
+using porch::test::Contains;
+using porch::test::MakeDirs;
+using porch::test::MakeKey;
+using porch::test::RunResult;
+
+constexpr const char *kPorch = PORCH_PROGRAM_PORCH_CLI;
+
+// What ConnectAsNobody needs, computed before any fork.
+struct NobodyConnect {
+    uid_t uid = 65534;
+    gid_t gid = 65534;
+    struct sockaddr_un address = {};
+    std::atomic<int> calls{0};
+};
+
+// Sends @fd over @sock (SCM_RIGHTS); in a forked child: system calls only.
+bool
+SendFd(int sock, int fd)
+{
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    union {
+        struct cmsghdr hdr;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return sendmsg(sock, &msg, 0) == 1;
+}
+
+int
+ReceiveFd(int sock)
+{
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+        struct cmsghdr hdr;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+        return -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS)
+        return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+// The tray's way to porchd (PorchTrayControlConnect), as the user nobody: a child process
+// takes nobody's uid and gid, connects to the system porchd's control socket, and hands the
+// connection over. Runs in the tray's worker thread.
+int
+ConnectAsNobody(gboolean *ret_system, GError **error, gpointer data)
+{
+    auto *n = static_cast<NobodyConnect *>(data);
+    int sv[2];
+    n->calls++;
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "socketpair: %s", g_strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int s;
+        if (setgroups(0, nullptr) != 0 || setresgid(n->gid, n->gid, n->gid) != 0 ||
+            setresuid(n->uid, n->uid, n->uid) != 0)
+            _exit(1);
+        s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (s < 0 || connect(s, (const struct sockaddr *)&n->address, sizeof n->address) != 0)
+            _exit(2);
+        _exit(SendFd(sv[1], s) ? 0 : 3);
+    }
+    close(sv[1]);
+    int fd = pid > 0 ? ReceiveFd(sv[0]) : -1;
+    close(sv[0]);
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    if (fd < 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "as nobody: cannot connect to %s (child status %d)", n->address.sun_path,
+                    status);
+        return -1;
+    }
+    if (ret_system)
+        *ret_system = TRUE;
+    return fd;
+}
+
+// Every widget at and below w, internal children included.
+void
+WalkAll(GtkWidget *w, const std::function<void(GtkWidget *)> &fn)
+{
+    fn(w);
+    if (GTK_IS_CONTAINER(w))
+        gtk_container_forall(
+                GTK_CONTAINER(w),
+                +[](GtkWidget *child, gpointer data) {
+                    WalkAll(child, *static_cast<const std::function<void(GtkWidget *)> *>(data));
+                },
+                const_cast<std::function<void(GtkWidget *)> *>(&fn));
+}
+
+std::string
+A11yName(GtkWidget *w)
+{
+    const char *n = atk_object_get_name(gtk_widget_get_accessible(w));
+    return n ? n : "";
+}
+
+// The widget of type @type named @name (accessible name) in @top, or nullptr.
+GtkWidget *
+Find(GtkWindow *top, GType type, const std::string &name)
+{
+    GtkWidget *found = nullptr;
+    if (!top)
+        return nullptr;
+    WalkAll(GTK_WIDGET(top), [&](GtkWidget *w) {
+        if (!found && G_TYPE_CHECK_INSTANCE_TYPE(w, type) && A11yName(w) == name)
+            found = w;
+    });
+    return found;
+}
+
+GtkWindow *
+Toplevel(const std::string &title)
+{
+    GtkWindow *found = nullptr;
+    GList *tops = gtk_window_list_toplevels();
+    for (GList *l = tops; l; l = l->next)
+        if (g_strcmp0(gtk_window_get_title(GTK_WINDOW(l->data)), title.c_str()) == 0 &&
+            gtk_widget_get_visible(GTK_WIDGET(l->data)))
+            found = GTK_WINDOW(l->data);
+    g_list_free(tops);
+    return found;
+}
+
+// The texts of the labels under @w, joined by newlines.
+std::string
+Texts(GtkWidget *w)
+{
+    std::string out;
+    WalkAll(w, [&](GtkWidget *c) {
+        if (GTK_IS_LABEL(c) && gtk_widget_is_drawable(c))
+            out += std::string(gtk_label_get_text(GTK_LABEL(c))) + "\n";
+    });
+    return out;
+}
+
+class TraySharingTest : public TrayDesktopFixture
+{
+  protected:
+    TraySharingTest()
+    {
+        app_id_ = "org.porch.TraySharingTest";
+    }
+
+    static void SetUpTestSuite()
+    {
+        std::string missing = TestLan::missing_tools({"Xvfb", "dbus-daemon", "dunst", "dunstctl"});
+        if (!missing.empty()) {
+            why_not_ = "missing tools: " + missing;
+            may_skip_ = !TestLan::must_run();
+            return;
+        }
+        lan_ = TestLan::Create(2, &why_not_, &may_skip_).release();
+        if (!lan_)
+            return;
+        may_skip_ = false;
+        if (getpwnam("nobody") == nullptr) {
+            why_not_ = "no user nobody";
+            return;
+        }
+        std::string h1 = lan_->host_dir(1);
+        // every folder on the way must be searchable by porch and nobody
+        for (std::string p = h1; p != "/" && p.size() > 1; p = p.substr(0, p.rfind('/')))
+            chmod(p.c_str(), 0755);
+        pics_ = h1 + "/home/Pictures";
+        rootdir_ = h1 + "/rootdir";
+        run_ = h1 + "/run";
+        if (!MakeDirs(pics_, 0755) || !MakeDirs(rootdir_, 0755) ||
+            !WriteFile(pics_ + "/beach.jpg", "sand and sea\n") ||
+            system(("chown -R nobody: " + h1 + "/home").c_str()) != 0) {
+            why_not_ = "cannot make the folders";
+            return;
+        }
+        std::string bob = MakeKey(lan_->host_dir(2) + "/bob", "bob");
+        if (bob.empty()) {
+            why_not_ = "ssh-keygen failed";
+            return;
+        }
+        std::string conf = "[porch]\nname = " + std::string(kDisplayName) +
+                           "\nlisten = " + lan_->address(1) + "\n\n[peer bob]\nkey = " + bob +
+                           "\n\n[group family]\nmembers = bob\n";
+        std::string log = h1 + "/porchd.log";
+        if (!WriteFile(h1 + "/porch.conf", conf)) {
+            why_not_ = "cannot write porch.conf";
+            return;
+        }
+        porchd_ = lan_->spawn(1,
+                              {kPorchd, "--config", h1 + "/porch.conf", "--state-dir",
+                               h1 + "/state", "--runtime-dir", run_},
+                              log);
+        if (!PorchdStarted(lan_, porchd_, log)) {
+            why_not_ = "porchd did not start; its log:\n" + ReadFile(log);
+            return;
+        }
+        g_setenv("PORCH_SYSTEM_RUNTIME_DIR", run_.c_str(), TRUE);
+        if (!BecomeDesktopUser(1))
+            return;
+        session_ = new Session();
+        if (!session_->Start(h1 + "/session", xvfb_->display(), &why_not_))
+            return;
+        ready_ = true;
+    }
+
+    static void TearDownTestSuite()
+    {
+        delete session_;
+        session_ = nullptr;
+        TearDownLan();
+    }
+
+    void SetUp() override
+    {
+        struct passwd *pw = getpwnam("nobody");
+        if (pw) {
+            nobody_.uid = pw->pw_uid;
+            nobody_.gid = pw->pw_gid;
+        }
+        nobody_.address.sun_family = AF_UNIX;
+        snprintf(nobody_.address.sun_path, sizeof nobody_.address.sun_path, "%s/%s", run_.c_str(),
+                 PORCH_CTL_SOCKET);
+        TrayDesktopFixture::SetUp();
+        if (tray_)
+            porch_tray_set_control_connect(tray_, ConnectAsNobody, &nobody_, "nobody");
+    }
+
+    PorchTraySharing *sharing()
+    {
+        return porch_tray_get_sharing(tray_);
+    }
+
+    // Runs the main loop until porchd has answered once more after now.
+    bool NextAnswer(double seconds = 20)
+    {
+        guint before = porch_tray_sharing_get_answers(sharing());
+        return IterateUntil(
+                [&] {
+                    return porch_tray_sharing_get_answers(sharing()) > before &&
+                           !porch_tray_sharing_is_busy(sharing());
+                },
+                seconds);
+    }
+
+    // `porch ARGS` on host 1 as nobody, finding porchd by itself.
+    RunResult Porch(const std::vector<std::string> &args)
+    {
+        std::vector<std::string> argv = {"setpriv",
+                                         "--reuid=nobody",
+                                         "--regid=" + std::to_string(nobody_.gid),
+                                         "--clear-groups",
+                                         "env",
+                                         "LANG=C.UTF-8",
+                                         "PORCH_SYSTEM_RUNTIME_DIR=" + run_,
+                                         "XDG_RUNTIME_DIR=/nonexistent",
+                                         kPorch};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return lan_->run(1, argv, 30);
+    }
+
+    // The member of share @name in `porch share list --json`: strings, or arrays joined by ;
+    // "(absent)" when there is no such share.
+    std::string Listed(const std::string &name, const std::string &member)
+    {
+        RunResult r = Porch({"share", "list", "--json"});
+        EXPECT_TRUE(r.ok()) << r.describe();
+        g_auto(GStrv) lines = g_strsplit(r.out.c_str(), "\n", -1);
+        for (guint i = 0; lines[i]; i++) {
+            g_autoptr(JsonParser) p = json_parser_new();
+            if (!*lines[i] || !json_parser_load_from_data(p, lines[i], -1, nullptr) ||
+                !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+                continue;
+            JsonObject *o = json_node_get_object(json_parser_get_root(p));
+            if (g_strcmp0(json_object_get_string_member_with_default(o, "name", ""),
+                          name.c_str()) != 0)
+                continue;
+            JsonNode *n = json_object_get_member(o, member.c_str());
+            if (!n)
+                return "";
+            if (JSON_NODE_HOLDS_ARRAY(n)) {
+                g_auto(GStrv) v = porch_ctl_get_strv(o, member.c_str());
+                g_autofree char *j = g_strjoinv(";", v);
+                return j;
+            }
+            if (json_node_get_value_type(n) == G_TYPE_BOOLEAN)
+                return json_node_get_boolean(n) ? "true" : "false";
+            return json_node_get_string(n) ? json_node_get_string(n) : "";
+        }
+        return "(absent)";
+    }
+
+    // The row of share @name on the page (nullptr when not shown) and whether it says online.
+    GtkWidget *ShareRow(const std::string &name, bool *online = nullptr)
+    {
+        GtkWidget *found = nullptr;
+        GtkWindow *w = porch_tray_sharing_get_window(sharing());
+        if (!w)
+            return nullptr;
+        WalkAll(GTK_WIDGET(w), [&](GtkWidget *c) {
+            const char *s =
+                    static_cast<const char *>(g_object_get_data(G_OBJECT(c), "porch-share"));
+            if (!found && HDY_IS_ACTION_ROW(c) && s && name == s && gtk_widget_is_drawable(c))
+                found = c;
+        });
+        if (found && online)
+            *online = g_object_get_data(G_OBJECT(found), "porch-online") != nullptr;
+        return found;
+    }
+
+    void Shot(GtkWindow *window, const std::string &name)
+    {
+        Spin(0.5);
+        GdkWindow *gw = gtk_widget_get_window(GTK_WIDGET(window));
+        ASSERT_NE(gw, nullptr);
+        g_autoptr(GdkPixbuf) shot = gdk_pixbuf_get_from_window(gw, 0, 0, gdk_window_get_width(gw),
+                                                               gdk_window_get_height(gw));
+        ASSERT_NE(shot, nullptr);
+        std::string dir = PORCH_ARTIFACTS_DIR;
+        fs::create_directories(dir);
+        std::string png = dir + "/porch-tray-" + name + ".png";
+        g_autoptr(GError) error = nullptr;
+        EXPECT_TRUE(gdk_pixbuf_save(shot, png.c_str(), "png", &error, nullptr))
+                << (error ? error->message : "");
+        printf("screenshot: %s\n", png.c_str());
+    }
+
+    // Checks the box named @name in @dialog.
+    void Check(GtkWindow *dialog, const std::string &name, bool on)
+    {
+        GtkWidget *b = Find(dialog, GTK_TYPE_TOGGLE_BUTTON, name);
+        ASSERT_NE(b, nullptr) << "no check box " << name;
+        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(b), on);
+    }
+
+    inline static Session *session_ = nullptr;
+    inline static std::string pics_, rootdir_, run_;
+    NobodyConnect nobody_;
+};
+
+TEST_F(TraySharingTest, AFolderSharedThroughThePageIsServedAndListed)
+{
+    GtkWindow *page = porch_tray_show_sharing(tray_);
+    ASSERT_NE(page, nullptr);
+    ASSERT_TRUE(NextAnswer()) << "porchd's status never reached the page";
+    EXPECT_GT(nobody_.calls.load(), 0);
+    EXPECT_TRUE(Contains(Texts(GTK_WIDGET(page)), "Nothing is shared")) << Texts(GTK_WIDGET(page));
+    Shot(page, "sharing-empty");
+
+    // "Share a folder…" opens a folder chooser...
+    GtkWidget *share = Find(page, GTK_TYPE_BUTTON, "Share a folder…");
+    ASSERT_NE(share, nullptr);
+    gtk_button_clicked(GTK_BUTTON(share));
+    GtkWindow *chooser = nullptr;
+    ASSERT_TRUE(IterateUntil([&] { return (chooser = Toplevel("Share a folder")) != nullptr; }, 5));
+    ASSERT_TRUE(GTK_IS_FILE_CHOOSER(chooser));
+    EXPECT_EQ(gtk_file_chooser_get_action(GTK_FILE_CHOOSER(chooser)),
+              GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER);
+    gtk_dialog_response(GTK_DIALOG(chooser), GTK_RESPONSE_CANCEL);
+    Spin(0.2);
+
+    // ...whose next step, for the folder chosen, asks who may read and who may write: the
+    // peers and groups porchd knows, guests and every peer
+    GtkWindow *dialog = porch_tray_sharing_share_folder(sharing(), pics_.c_str());
+    ASSERT_NE(dialog, nullptr);
+    EXPECT_STREQ(gtk_window_get_title(dialog), "Share Pictures");
+    for (const char *who : {"guest", "*", "bob", "@family"})
+        EXPECT_NE(Find(dialog, GTK_TYPE_TOGGLE_BUTTON, std::string("Read: ") + who), nullptr)
+                << who;
+    Check(dialog, "Read: @family", true);
+    Check(dialog, "Write: bob", true); // who may write may read
+    GtkWidget *read_bob = Find(dialog, GTK_TYPE_TOGGLE_BUTTON, "Read: bob");
+    ASSERT_NE(read_bob, nullptr);
+    EXPECT_TRUE(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(read_bob)));
+    Shot(dialog, "sharing-share-dialog");
+    gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
+    ASSERT_TRUE(NextAnswer());
+
+    // porchd took it: listed by the porch command, shown online on the page
+    EXPECT_EQ(Listed("Pictures", "owner"), "nobody");
+    EXPECT_EQ(Listed("Pictures", "user"), "true");
+    EXPECT_EQ(Listed("Pictures", "read"), "bob;@family");
+    EXPECT_EQ(Listed("Pictures", "write"), "bob");
+    bool online = false;
+    ASSERT_TRUE(IterateUntil([&] { return ShareRow("Pictures", &online) != nullptr; }, 10));
+    EXPECT_TRUE(online);
+    std::string text = Texts(GTK_WIDGET(page));
+    EXPECT_TRUE(Contains(text, "Online — " + pics_ + " — your user share")) << text;
+    EXPECT_TRUE(Contains(text, "Read: bob, the group family")) << text;
+    Shot(page, "sharing");
+
+    // a folder that is not nobody's: porchd's refusal, with its reason, on the page
+    dialog = porch_tray_sharing_share_folder(sharing(), rootdir_.c_str());
+    ASSERT_NE(dialog, nullptr);
+    Check(dialog, "Read: guest", true);
+    gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
+    ASSERT_TRUE(NextAnswer());
+    GtkWidget *bar = nullptr;
+    WalkAll(GTK_WIDGET(page), [&](GtkWidget *w) {
+        if (!bar && GTK_IS_INFO_BAR(w))
+            bar = w;
+    });
+    ASSERT_NE(bar, nullptr);
+    EXPECT_TRUE(gtk_widget_get_visible(bar));
+    EXPECT_EQ(gtk_info_bar_get_message_type(GTK_INFO_BAR(bar)), GTK_MESSAGE_ERROR);
+    EXPECT_TRUE(Contains(Texts(bar), "belongs to uid 0, not to you")) << Texts(bar);
+    EXPECT_EQ(Listed("rootdir", "name"), "(absent)");
+    Shot(page, "sharing-refused");
+
+    // who may write, changed: porchd's deny request
+    GtkWidget *change = Find(page, GTK_TYPE_BUTTON, "Change who may use Pictures");
+    ASSERT_NE(change, nullptr);
+    gtk_button_clicked(GTK_BUTTON(change));
+    dialog = Toplevel("Who may use Pictures");
+    ASSERT_NE(dialog, nullptr);
+    Check(dialog, "Write: bob", false);
+    gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
+    ASSERT_TRUE(NextAnswer());
+    EXPECT_EQ(Listed("Pictures", "write"), "");
+    EXPECT_EQ(Listed("Pictures", "read"), "bob;@family");
+
+    // and no longer shared
+    GtkWidget *stop = Find(page, GTK_TYPE_BUTTON, "Stop sharing Pictures");
+    ASSERT_NE(stop, nullptr);
+    gtk_button_clicked(GTK_BUTTON(stop));
+    ASSERT_TRUE(NextAnswer());
+    EXPECT_EQ(Listed("Pictures", "name"), "(absent)");
+    EXPECT_TRUE(IterateUntil([&] { return ShareRow("Pictures") == nullptr; }, 10));
+}
+
+TEST_F(TraySharingTest, ARequestFromAnUnknownKeyIsANotificationWithAllowAndDeny)
+{
+    ASSERT_NE(g_application_get_dbus_connection(G_APPLICATION(app_)), nullptr)
+            << "the application is not on the session bus";
+    NotifyMonitor monitor;
+    ASSERT_TRUE(monitor.Start(session_->address()));
+
+    // carol's key, which porchd does not know, tries host 1 from host 2: refused, recorded
+    std::string carol = lan_->host_dir(2) + "/carol";
+    ASSERT_FALSE(MakeKey(carol, "carol").empty());
+    RunResult r = lan_->run(2,
+                            {"env", "LANG=C.UTF-8", "USER=carol",
+                             "XDG_CONFIG_HOME=" + lan_->host_dir(2) + "/xdg", kPorch, "ls",
+                             lan_->address(1) + "/", "--identity", carol},
+                            30);
+    EXPECT_FALSE(r.ok()) << r.describe();
+
+    // the tray sees it (it looks every few seconds; now, here) and notifies
+    std::string fp, name;
+    ASSERT_TRUE(IterateUntil(
+            [&] {
+                porch_tray_sharing_refresh(sharing());
+                g_auto(GStrv) v = porch_tray_sharing_get_requests(sharing());
+                if (!v[0])
+                    return false;
+                std::string s = v[0];
+                name = s.substr(0, s.find(' '));
+                fp = s.substr(s.find(' ') + 1);
+                return true;
+            },
+            30))
+            << "no request for access reached the tray";
+    ASSERT_TRUE(IterateUntil([&] { return !monitor.Seen().empty(); }, 10))
+            << "no notification was sent";
+    std::string seen = monitor.Seen()[0];
+    EXPECT_TRUE(Contains(seen, "asks to use your shares")) << seen;
+    EXPECT_TRUE(Contains(seen, "=Allow…;")) << seen;
+    EXPECT_TRUE(Contains(seen, "=Deny;")) << seen;
+
+    // Allow… (the notification's button: the application's action) opens the request on the
+    // Sharing page; an unknown key is accepted with porch peers accept first
+    g_action_group_activate_action(G_ACTION_GROUP(app_), "sharing-allow",
+                                   g_variant_new_string(fp.c_str()));
+    GtkWindow *dialog = nullptr;
+    ASSERT_TRUE(IterateUntil(
+            [&] {
+                GList *tops = gtk_window_list_toplevels();
+                for (GList *l = tops; l; l = l->next) {
+                    const char *t = gtk_window_get_title(GTK_WINDOW(l->data));
+                    if (t && g_str_has_prefix(t, "Let ") &&
+                        gtk_widget_get_visible(GTK_WIDGET(l->data)))
+                        dialog = GTK_WINDOW(l->data);
+                }
+                g_list_free(tops);
+                return dialog != nullptr;
+            },
+            10));
+    EXPECT_NE(porch_tray_sharing_get_window(sharing()), nullptr);
+    std::string text = Texts(GTK_WIDGET(dialog));
+    EXPECT_TRUE(Contains(text, fp)) << text;
+    EXPECT_TRUE(Contains(text, "porch peers accept")) << text;
+    Shot(dialog, "sharing-request");
+    gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_CLOSE);
+    ASSERT_TRUE(NextAnswer());
+    GtkWindow *page = porch_tray_sharing_get_window(sharing());
+    ASSERT_NE(page, nullptr);
+    EXPECT_NE(Find(page, GTK_TYPE_BUTTON, "Deny " + name), nullptr) << "the page lists it";
+    Shot(page, "sharing-with-request");
+
+    // Deny: the tray shows it no more, and does not notify of it again
+    g_action_group_activate_action(G_ACTION_GROUP(app_), "sharing-deny",
+                                   g_variant_new_string(fp.c_str()));
+    g_auto(GStrv) left = porch_tray_sharing_get_requests(sharing());
+    EXPECT_EQ(g_strv_length(left), 0u);
+    ASSERT_TRUE(NextAnswer());
+    size_t notes = monitor.Seen().size();
+    porch_tray_sharing_refresh(sharing());
+    ASSERT_TRUE(NextAnswer());
+    g_auto(GStrv) after = porch_tray_sharing_get_requests(sharing());
+    EXPECT_EQ(g_strv_length(after), 0u);
+    EXPECT_EQ(monitor.Seen().size(), notes);
+}
+
+TEST_F(TraySharingTest, WithNoPorchdThePageSaysSoAndHowToStartOne)
+{
+    // porch_ctl_connect() itself, with neither porchd's runtime folder there
+    std::string empty = lan_->host_dir(1) + "/no-porchd";
+    ASSERT_TRUE(MakeDirs(empty, 0755));
+    g_setenv("PORCH_SYSTEM_RUNTIME_DIR", empty.c_str(), TRUE);
+    porch_tray_set_control_connect(tray_, nullptr, nullptr, nullptr);
+    GtkWindow *page = porch_tray_show_sharing(tray_);
+    bool answered = NextAnswer();
+    g_setenv("PORCH_SYSTEM_RUNTIME_DIR", run_.c_str(), TRUE);
+    ASSERT_TRUE(answered);
+    HdyStatusPage *none = nullptr;
+    WalkAll(GTK_WIDGET(page), [&](GtkWidget *w) {
+        if (!none && HDY_IS_STATUS_PAGE(w) && gtk_widget_is_drawable(w))
+            none = HDY_STATUS_PAGE(w);
+    });
+    ASSERT_NE(none, nullptr) << "the page does not say that no porchd runs";
+    std::string says = hdy_status_page_get_description(none);
+    EXPECT_TRUE(Contains(says, "no porchd is running")) << says;
+    EXPECT_TRUE(Contains(says, "systemctl")) << says;
+    Shot(page, "sharing-no-porchd");
+}
+
+} // namespace
