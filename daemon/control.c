@@ -493,6 +493,11 @@ do_share_add(Client *c, JsonObject *req, int dir_fd)
     }
     section = porch_config_user_share_text(name, "/", "-", (const char *const *)read,
                                            (const char *const *)write, comment, hidden);
+    if (section == NULL) {
+        send_error(c, "that is not a share name: 1 to 63 bytes of UTF-8, without control "
+                      "characters, '/', '[' or ']', not starting with '.'");
+        return;
+    }
     request = g_strconcat(PORCH_LAUNCHER_USER_SHARE_PUT, section, NULL);
     if (!change_user_shares(c, request, dir_fd, &error)) {
         send_error(c, error->message);

@@ -1666,9 +1666,13 @@ porch_config_user_share_text(const char *name, const char *path, const char *own
                              gboolean hidden)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autofree char *section = g_strconcat("share ", name, NULL);
+    g_autofree char *section = NULL;
 
     g_return_val_if_fail(name != NULL && path != NULL && owner != NULL, NULL);
+    /* what a section's name cannot hold (porch_config_load_data() says the rest) */
+    if (resource_name_problem(name) != NULL || strpbrk(name, "[]") != NULL)
+        return NULL;
+    section = g_strconcat("share ", name, NULL);
     g_key_file_set_string(kf, section, "path", path);
     g_key_file_set_string(kf, section, "owner", owner);
     if (read != NULL && read[0] != NULL)
