@@ -1766,7 +1766,11 @@ porch_config_load_merged(const char *data, gssize len, const char *origin, const
     if (!g_key_file_load_from_data(kf, user_data, -1, G_KEY_FILE_NONE, &local)) {
         g_autofree char *p =
                 g_strdup_printf("%s: %s: no user share is served", user_origin, local->message);
-        g_strv_builder_add(problems, p);
+        {
+            /* the text came from a file: shown safely in logs and answers */
+            g_autofree char *shown = porch_text_escape(p, -1, 1024);
+            g_strv_builder_add(problems, shown);
+        }
         goto done;
     }
     max = porch_config_get_limit(base, PORCH_LIMIT_MAX_USER_SHARES);
@@ -1802,7 +1806,11 @@ porch_config_load_merged(const char *data, gssize len, const char *origin, const
                 g_autofree char *p = g_strdup_printf("%s: %s: %s", user_origin, why,
                                                      peer ? "the peer is not accepted"
                                                           : "the share is not served");
-                g_strv_builder_add(problems, p);
+                {
+                    /* the text came from a file: shown safely in logs and answers */
+                    g_autofree char *shown = porch_text_escape(p, -1, 1024);
+                    g_strv_builder_add(problems, shown);
+                }
                 continue;
             }
             g_string_append(accepted, text);
