@@ -298,15 +298,6 @@ peers_list(const char *config_file, const char *state_dir, gboolean json, const 
 /* ------------------------------------------------------------------------------------------
  * porch peers accept */
 
-static gboolean
-names_fingerprint(const PorchPendingPeer *p, const char *which)
-{
-    const char *fp = p->fingerprint;
-
-    return strcmp(fp, which) == 0 ||
-           (g_str_has_prefix(fp, "SHA256:") && strcmp(fp + 7, which) == 0);
-}
-
 /* The request that @which names, by name or fingerprint ("SHA256:..." or without the
  * prefix); NULL, having said why (and which ones would do), when none or several do. A
  * fingerprint wins over a name. */
@@ -315,18 +306,16 @@ find_request(GPtrArray *list, const char *which, const char *state_dir, const ch
 {
     g_autoptr(GPtrArray) found = g_ptr_array_new();
     GPtrArray *shown = list;
+    gint at = porch_pending_find(list, which, NULL);
 
-    for (guint i = 0; i < list->len; i++)
-        if (names_fingerprint(list->pdata[i], which))
-            return list->pdata[i];
+    if (at >= 0)
+        return list->pdata[at];
     for (guint i = 0; i < list->len; i++) {
         const PorchPendingPeer *p = list->pdata[i];
 
         if (g_strcmp0(p->name, which) == 0)
             g_ptr_array_add(found, (gpointer)p);
     }
-    if (found->len == 1)
-        return found->pdata[0];
 
     fputs("porch peers: ", stderr);
     if (found->len == 0) {
@@ -551,7 +540,7 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
         return PORCH_CLI_EXIT_FAILED;
     }
     /* A stranger may give a peer's name: then only the fingerprint says which key it is. */
-    if (!names_fingerprint(p, which) && p->name != NULL &&
+    if (!porch_pending_names_key(p, which) && p->name != NULL &&
         porch_config_lookup_peer(before, p->name) != NULL &&
         porch_config_lookup_peer_by_fingerprint(before, p->fingerprint) == NULL) {
         fprintf(stderr,
