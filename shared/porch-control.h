@@ -22,7 +22,9 @@
  *                            "hidden", "print"}], "sessions" [{"peer", "guest", "address",
  *                            "pid", "since"}], "transfers" [...], "problems" [sentences],
  *                            "peers" and "groups" (the names of porch.conf's [peer] and
- *                            [group] sections: what a rule may name, besides guest and *)
+ *                            [group] sections: what a rule may name, besides guest and *),
+ *                            "user_peers" [{"name", "owner"}] (which of those peers a user
+ *                            accepted, with peers-accept: only that user's shares may name it)
  *   share-add                a user share of the folder passed as the descriptor: "name",
  *                            "read", "write" (arrays), "comment", "hidden"; only its owner
  *   share-remove "name"      a user share: its owner, or root
