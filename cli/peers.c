@@ -715,33 +715,14 @@ peers_list_daemon(int fd, gboolean json, gboolean system)
     return fflush(stdout) == 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
 }
 
-static JsonNode *
-strv_node(char **v)
-{
-    JsonArray *a = json_array_new();
-
-    for (guint i = 0; v != NULL && v[i] != NULL; i++)
-        json_array_add_string_element(a, v[i]);
-    return json_node_init_array(json_node_alloc(), a);
-}
-
 /* An ordinary user's accept, into their own user shares. */
 static int
 peers_accept_daemon(int fd, const char *which, const char *as, char **read, char **write)
 {
-    g_autoptr(JsonObject) req = json_object_new();
-    g_autoptr(JsonNode) node = NULL;
-    g_autoptr(JsonObject) answer = NULL;
     g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) answer = porch_ctl_peers_accept(fd, which, as, (const char *const *)read,
+                                                          (const char *const *)write, &error);
 
-    json_object_set_string_member(req, "op", "peers-accept");
-    json_object_set_string_member(req, "which", which);
-    if (as != NULL)
-        json_object_set_string_member(req, "as", as);
-    json_object_set_member(req, "read", strv_node(read));
-    json_object_set_member(req, "write", strv_node(write));
-    node = json_node_init_object(json_node_alloc(), req);
-    answer = porch_ctl_call(fd, node, -1, &error);
     if (answer == NULL) {
         fputs("porch peers: porchd refused: ", stderr);
         porch_cli_put_text(stderr, error->message);
@@ -764,26 +745,21 @@ peers_accept_daemon(int fd, const char *which, const char *as, char **read, char
     return PORCH_CLI_EXIT_OK;
 }
 
-/* peers deny and forget through porchd: @op with @member = @value. */
+/* peers deny (@deny) or forget @value through porchd. */
 static int
-peers_simple_daemon(int fd, const char *op, const char *member, const char *value, const char *done)
+peers_simple_daemon(int fd, gboolean deny, const char *value)
 {
-    g_autoptr(JsonObject) req = json_object_new();
-    g_autoptr(JsonNode) node = NULL;
-    g_autoptr(JsonObject) answer = NULL;
     g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) answer = deny ? porch_ctl_peers_deny(fd, value, &error)
+                                        : porch_ctl_peers_forget(fd, value, &error);
 
-    json_object_set_string_member(req, "op", op);
-    json_object_set_string_member(req, member, value);
-    node = json_node_init_object(json_node_alloc(), req);
-    answer = porch_ctl_call(fd, node, -1, &error);
     if (answer == NULL) {
         fputs("porch peers: porchd refused: ", stderr);
         porch_cli_put_text(stderr, error->message);
         fputc('\n', stderr);
         return PORCH_CLI_EXIT_FAILED;
     }
-    printf("%s ", done);
+    printf("%s ", deny ? "Turned away" : "Forgot");
     porch_cli_put_text(stdout, value);
     fputs(".\n", stdout);
     return PORCH_CLI_EXIT_OK;
@@ -913,7 +889,7 @@ porch_cli_peers(int argc, char **argv)
             status = PORCH_CLI_EXIT_USAGE;
         } else if (strcmp(command, "deny") == 0) {
             if (daemon >= 0) {
-                status = peers_simple_daemon(daemon, "peers-deny", "which", argv[2], "Turned away");
+                status = peers_simple_daemon(daemon, TRUE, argv[2]);
             } else {
                 g_autoptr(GPtrArray) list =
                         porch_pending_list(state_dir, pending_expiry(config_file));
@@ -934,7 +910,7 @@ porch_cli_peers(int argc, char **argv)
             if (peer != NULL && (daemon < 0 || geteuid() == 0 || !daemon_system))
                 status = peers_forget_file(config_file, state_dir, argv[2], reload_hint);
             else if (daemon >= 0)
-                status = peers_simple_daemon(daemon, "peers-forget", "name", argv[2], "Forgot");
+                status = peers_simple_daemon(daemon, FALSE, argv[2]);
             else {
                 fprintf(stderr, "porch peers: %s has no [peer %s], and no porchd runs to ask\n",
                         config_file, argv[2]);

@@ -200,6 +200,21 @@ do_status(Client *c)
     for (guint i = 0; i < porch_config_get_n_groups(config); i++)
         json_builder_add_string_value(b, porch_config_get_group(config, i)->name);
     json_builder_end_array(b);
+    /* which of them users accepted (kept with the user shares): only their owner's shares
+     * may name them, and only the owner or root may forget them */
+    json_builder_set_member_name(b, "user_peers");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < porch_config_get_n_peers(config); i++) {
+        const PorchPeer *p = porch_config_get_peer(config, i);
+
+        if (p->owner == NULL)
+            continue;
+        json_builder_begin_object(b);
+        add_string(b, "name", p->name);
+        add_string(b, "owner", p->owner);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
     json_builder_end_object(b);
     send_answer(c, b);
 }
