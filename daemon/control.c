@@ -488,7 +488,7 @@ answer_share(Client *c, const char *name)
             }
         }
     }
-    w = g_strv_builder_end(g_steal_pointer(&warnings));
+    w = g_strv_builder_end(warnings);
     b = begin_ok((const char *const *)w);
     add_string(b, "name", s->name);
     add_string(b, "path", s->path);

@@ -252,7 +252,7 @@ job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
-    job->warnings = g_strv_builder_end(g_steal_pointer(&warnings));
+    job->warnings = g_strv_builder_end(warnings);
     /* the state after the change (a failure here is no failure of the change) */
     if (job->want_status)
         job->status = porch_ctl_call_op(sock, "status", job->kind == JOB_REFRESH ? &error : NULL);
