@@ -298,15 +298,6 @@ peers_list(const char *config_file, const char *state_dir, gboolean json, const 
 /* ------------------------------------------------------------------------------------------
  * porch peers accept */
 
-static gboolean
-names_fingerprint(const PorchPendingPeer *p, const char *which)
-{
-    const char *fp = p->fingerprint;
-
-    return strcmp(fp, which) == 0 ||
-           (g_str_has_prefix(fp, "SHA256:") && strcmp(fp + 7, which) == 0);
-}
-
 /* The request that @which names, by name or fingerprint ("SHA256:..." or without the
  * prefix); NULL, having said why (and which ones would do), when none or several do. A
  * fingerprint wins over a name. */
@@ -315,18 +306,16 @@ find_request(GPtrArray *list, const char *which, const char *state_dir, const ch
 {
     g_autoptr(GPtrArray) found = g_ptr_array_new();
     GPtrArray *shown = list;
+    gint at = porch_pending_find(list, which, NULL);
 
-    for (guint i = 0; i < list->len; i++)
-        if (names_fingerprint(list->pdata[i], which))
-            return list->pdata[i];
+    if (at >= 0)
+        return list->pdata[at];
     for (guint i = 0; i < list->len; i++) {
         const PorchPendingPeer *p = list->pdata[i];
 
         if (g_strcmp0(p->name, which) == 0)
             g_ptr_array_add(found, (gpointer)p);
     }
-    if (found->len == 1)
-        return found->pdata[0];
 
     fputs("porch peers: ", stderr);
     if (found->len == 0) {
@@ -551,7 +540,7 @@ peers_accept(const char *config_file, const char *state_dir, const char *which, 
         return PORCH_CLI_EXIT_FAILED;
     }
     /* A stranger may give a peer's name: then only the fingerprint says which key it is. */
-    if (!names_fingerprint(p, which) && p->name != NULL &&
+    if (!porch_pending_names_key(p, which) && p->name != NULL &&
         porch_config_lookup_peer(before, p->name) != NULL &&
         porch_config_lookup_peer_by_fingerprint(before, p->fingerprint) == NULL) {
         fprintf(stderr,
@@ -726,33 +715,14 @@ peers_list_daemon(int fd, gboolean json, gboolean system)
     return fflush(stdout) == 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
 }
 
-static JsonNode *
-strv_node(char **v)
-{
-    JsonArray *a = json_array_new();
-
-    for (guint i = 0; v != NULL && v[i] != NULL; i++)
-        json_array_add_string_element(a, v[i]);
-    return json_node_init_array(json_node_alloc(), a);
-}
-
 /* An ordinary user's accept, into their own user shares. */
 static int
 peers_accept_daemon(int fd, const char *which, const char *as, char **read, char **write)
 {
-    g_autoptr(JsonObject) req = json_object_new();
-    g_autoptr(JsonNode) node = NULL;
-    g_autoptr(JsonObject) answer = NULL;
     g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) answer = porch_ctl_peers_accept(fd, which, as, (const char *const *)read,
+                                                          (const char *const *)write, &error);
 
-    json_object_set_string_member(req, "op", "peers-accept");
-    json_object_set_string_member(req, "which", which);
-    if (as != NULL)
-        json_object_set_string_member(req, "as", as);
-    json_object_set_member(req, "read", strv_node(read));
-    json_object_set_member(req, "write", strv_node(write));
-    node = json_node_init_object(json_node_alloc(), req);
-    answer = porch_ctl_call(fd, node, -1, &error);
     if (answer == NULL) {
         fputs("porch peers: porchd refused: ", stderr);
         porch_cli_put_text(stderr, error->message);
@@ -775,26 +745,21 @@ peers_accept_daemon(int fd, const char *which, const char *as, char **read, char
     return PORCH_CLI_EXIT_OK;
 }
 
-/* peers deny and forget through porchd: @op with @member = @value. */
+/* peers deny (@deny) or forget @value through porchd. */
 static int
-peers_simple_daemon(int fd, const char *op, const char *member, const char *value, const char *done)
+peers_simple_daemon(int fd, gboolean deny, const char *value)
 {
-    g_autoptr(JsonObject) req = json_object_new();
-    g_autoptr(JsonNode) node = NULL;
-    g_autoptr(JsonObject) answer = NULL;
     g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) answer = deny ? porch_ctl_peers_deny(fd, value, &error)
+                                        : porch_ctl_peers_forget(fd, value, &error);
 
-    json_object_set_string_member(req, "op", op);
-    json_object_set_string_member(req, member, value);
-    node = json_node_init_object(json_node_alloc(), req);
-    answer = porch_ctl_call(fd, node, -1, &error);
     if (answer == NULL) {
         fputs("porch peers: porchd refused: ", stderr);
         porch_cli_put_text(stderr, error->message);
         fputc('\n', stderr);
         return PORCH_CLI_EXIT_FAILED;
     }
-    printf("%s ", done);
+    printf("%s ", deny ? "Turned away" : "Forgot");
     porch_cli_put_text(stdout, value);
     fputs(".\n", stdout);
     return PORCH_CLI_EXIT_OK;
@@ -924,7 +889,7 @@ porch_cli_peers(int argc, char **argv)
             status = PORCH_CLI_EXIT_USAGE;
         } else if (strcmp(command, "deny") == 0) {
             if (daemon >= 0) {
-                status = peers_simple_daemon(daemon, "peers-deny", "which", argv[2], "Turned away");
+                status = peers_simple_daemon(daemon, TRUE, argv[2]);
             } else {
                 g_autoptr(GPtrArray) list =
                         porch_pending_list(state_dir, pending_expiry(config_file));
@@ -945,7 +910,7 @@ porch_cli_peers(int argc, char **argv)
             if (peer != NULL && (daemon < 0 || geteuid() == 0 || !daemon_system))
                 status = peers_forget_file(config_file, state_dir, argv[2], reload_hint);
             else if (daemon >= 0)
-                status = peers_simple_daemon(daemon, "peers-forget", "name", argv[2], "Forgot");
+                status = peers_simple_daemon(daemon, FALSE, argv[2]);
             else {
                 fprintf(stderr, "porch peers: %s has no [peer %s], and no porchd runs to ask\n",
                         config_file, argv[2]);

@@ -200,6 +200,21 @@ do_status(Client *c)
     for (guint i = 0; i < porch_config_get_n_groups(config); i++)
         json_builder_add_string_value(b, porch_config_get_group(config, i)->name);
     json_builder_end_array(b);
+    /* which of them users accepted (kept with the user shares): only their owner's shares
+     * may name them, and only the owner or root may forget them */
+    json_builder_set_member_name(b, "user_peers");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < porch_config_get_n_peers(config); i++) {
+        const PorchPeer *p = porch_config_get_peer(config, i);
+
+        if (p->owner == NULL)
+            continue;
+        json_builder_begin_object(b);
+        add_string(b, "name", p->name);
+        add_string(b, "owner", p->owner);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
     json_builder_end_object(b);
     send_answer(c, b);
 }
@@ -317,23 +332,11 @@ find_request(PorchControl *ctl, const char *which, char **why)
     g_autoptr(PorchConfig) config = porch_manager_get_config(ctl->ctx.manager);
     g_autoptr(GPtrArray) list = porch_pending_list(
             ctl->ctx.state_dir, (gint64)porch_config_get_limit(config, PORCH_LIMIT_PENDING_EXPIRY));
-    guint n = 0, at = 0;
+    guint n = 0;
+    gint at = porch_pending_find(list, which, &n);
 
-    for (guint i = 0; i < list->len; i++) {
-        PorchPendingPeer *p = list->pdata[i];
-        const char *fp = p->fingerprint;
-
-        if (strcmp(fp, which) == 0 ||
-            (g_str_has_prefix(fp, "SHA256:") && strcmp(fp + 7, which) == 0))
-            return g_ptr_array_steal_index(list, i);
-    }
-    for (guint i = 0; i < list->len; i++)
-        if (g_strcmp0(((PorchPendingPeer *)list->pdata[i])->name, which) == 0) {
-            at = i;
-            n++;
-        }
-    if (n == 1)
-        return g_ptr_array_steal_index(list, at);
+    if (at >= 0)
+        return g_ptr_array_steal_index(list, (guint)at);
     *why = n == 0 ? g_strdup_printf("nobody called '%s' asked for access (porch peers lists "
                                     "the requests)",
                                     which)
@@ -438,6 +441,24 @@ do_peers_deny(Client *c, JsonObject *req)
     send_answer(c, b);
 }
 
+/* A change of the user shares named by @verb and @name alone (remove, forget): ok, or the
+ * reason. */
+static void
+change_and_answer(Client *c, const char *verb, const char *name)
+{
+    g_autofree char *request = g_strconcat(verb, name, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonBuilder) b = NULL;
+
+    if (!change_user_shares(c, request, -1, &error)) {
+        send_error(c, error->message);
+        return;
+    }
+    b = begin_ok(NULL);
+    json_builder_end_object(b);
+    send_answer(c, b);
+}
+
 /* The answer to a change of [share @name]: ok, with the share as it is now served, or the
  * reason it is not. */
 static void
@@ -467,7 +488,7 @@ answer_share(Client *c, const char *name)
             }
         }
     }
-    w = g_strv_builder_end(g_steal_pointer(&warnings));
+    w = g_strv_builder_end(warnings);
     b = begin_ok((const char *const *)w);
     add_string(b, "name", s->name);
     add_string(b, "path", s->path);
@@ -493,6 +514,11 @@ do_share_add(Client *c, JsonObject *req, int dir_fd)
     }
     section = porch_config_user_share_text(name, "/", "-", (const char *const *)read,
                                            (const char *const *)write, comment, hidden);
+    if (section == NULL) {
+        send_error(c, "that is not a share name: 1 to 63 bytes of UTF-8, without control "
+                      "characters, '/', '[' or ']', not starting with '.'");
+        return;
+    }
     request = g_strconcat(PORCH_LAUNCHER_USER_SHARE_PUT, section, NULL);
     if (!change_user_shares(c, request, dir_fd, &error)) {
         send_error(c, error->message);
@@ -507,9 +533,6 @@ do_share_remove(Client *c, JsonObject *req)
     const char *name = json_object_get_string_member_with_default(req, "name", NULL);
     g_autoptr(PorchConfig) config = porch_manager_get_config(c->control->ctx.manager);
     const PorchShare *s = name != NULL ? porch_config_find_share(config, name) : NULL;
-    g_autofree char *request = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonBuilder) b = NULL;
 
     if (name == NULL || strchr(name, '\n') != NULL) {
         send_error(c, "share-remove needs a name");
@@ -522,14 +545,7 @@ do_share_remove(Client *c, JsonObject *req)
         send_error(c, m);
         return;
     }
-    request = g_strconcat(PORCH_LAUNCHER_USER_SHARE_REMOVE, name, NULL);
-    if (!change_user_shares(c, request, -1, &error)) {
-        send_error(c, error->message);
-        return;
-    }
-    b = begin_ok(NULL);
-    json_builder_end_object(b);
-    send_answer(c, b);
+    change_and_answer(c, PORCH_LAUNCHER_USER_SHARE_REMOVE, name);
 }
 
 /* peers-forget: a peer the caller accepted into their user shares */
@@ -537,22 +553,12 @@ static void
 do_peers_forget(Client *c, JsonObject *req)
 {
     const char *name = json_object_get_string_member_with_default(req, "name", NULL);
-    g_autofree char *request = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonBuilder) b = NULL;
 
     if (name == NULL || strchr(name, '\n') != NULL) {
         send_error(c, "peers-forget needs a name");
         return;
     }
-    request = g_strconcat(PORCH_LAUNCHER_USER_PEER_FORGET, name, NULL);
-    if (!change_user_shares(c, request, -1, &error)) {
-        send_error(c, error->message);
-        return;
-    }
-    b = begin_ok(NULL);
-    json_builder_end_object(b);
-    send_answer(c, b);
+    change_and_answer(c, PORCH_LAUNCHER_USER_PEER_FORGET, name);
 }
 
 /* @v with @who added (no duplicate) or removed. */

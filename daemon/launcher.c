@@ -254,9 +254,8 @@ change_user_shares(Launcher *l, const char *request, const int *fds, guint n_fds
             return FALSE;
         g_message("launcher: uid %u accepted a peer into their user shares", (guint)caller);
     } else {
-        if (!porch_user_shares_forget_peer(l->user_file, caller,
-                                           request + strlen(PORCH_LAUNCHER_USER_PEER_FORGET),
-                                           error))
+        if (!porch_user_shares_forget_peer(
+                    l->user_file, caller, request + strlen(PORCH_LAUNCHER_USER_PEER_FORGET), error))
             return FALSE;
         g_message("launcher: uid %u forgot a peer of their user shares", (guint)caller);
     }

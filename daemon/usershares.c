@@ -247,8 +247,9 @@ porch_user_shares_put(const char *file, const char *config_file, uid_t caller, i
         return FALSE;
     share = porch_config_user_share_text(name, path, owner, (const char *const *)read,
                                          (const char *const *)write, comment, hidden);
-    if (!g_key_file_load_from_data(req, share, -1, G_KEY_FILE_NONE, NULL)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "a malformed request");
+    if (share == NULL || !g_key_file_load_from_data(req, share, -1, G_KEY_FILE_NONE, NULL)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    share == NULL ? "'%s' is not a share name" : "a malformed request", name);
         return FALSE;
     }
     {

@@ -9,6 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "porch-config.h"
 #include "porch-control.h"
 #include "tray-sharing.h"
 
@@ -33,7 +34,8 @@ struct _PorchTraySharing {
     /* the window */
     GtkWidget *window, *header, *share_button, *stack, *none_page, *infobar, *info_label, *content;
     GtkFileChooserNative *chooser;
-    GtkWidget *dialog; /* the share, change or allow dialog */
+    GtkWidget *dialog;  /* the share, change or allow dialog */
+    char *allow_wanted; /* a request's Allow…, waiting for porchd's status */
 };
 
 G_DEFINE_FINAL_TYPE(PorchTraySharing, porch_tray_sharing, G_TYPE_OBJECT)
@@ -84,7 +86,15 @@ object_at(JsonObject *o, const char *member, guint i)
 /* ------------------------------------------------------------------------------------------
  * Exchanges with porchd, in worker threads */
 
-typedef enum { JOB_REFRESH, JOB_ADD, JOB_REMOVE, JOB_RULES } JobKind;
+typedef enum {
+    JOB_REFRESH,
+    JOB_ADD,
+    JOB_REMOVE,
+    JOB_RULES,
+    JOB_ACCEPT,
+    JOB_DENY,
+    JOB_FORGET
+} JobKind;
 
 typedef struct {
     char *who, *right, *share;
@@ -106,7 +116,9 @@ typedef struct {
     gboolean want_status;
     PorchTrayControlConnect connect;
     gpointer connect_data;
-    char *path, *name; /* add: the folder and the share's name; remove: the name */
+    char *path, *name; /* add: the folder and the share's name; remove: the name; accept,
+                        * deny: the request's fingerprint; forget: the peer */
+    char *as;          /* accept: the peer's name; deny: the request's name */
     GStrv read, write;
     GPtrArray *rules; /* RuleChange* */
     /* the outcome */
@@ -120,6 +132,7 @@ job_free(Job *job)
 {
     g_free(job->path);
     g_free(job->name);
+    g_free(job->as);
     g_strfreev(job->read);
     g_strfreev(job->write);
     g_clear_pointer(&job->rules, g_ptr_array_unref);
@@ -184,6 +197,36 @@ do_change(Job *job, int sock, GStrvBuilder *warnings, GError **error)
         }
         job->done = g_strdup("porchd took the change.");
         return TRUE;
+    case JOB_ACCEPT: {
+        g_autofree char *read = NULL;
+        g_autofree char *write = NULL;
+
+        answer = porch_ctl_peers_accept(sock, job->name, job->as, (const char *const *)job->read,
+                                        (const char *const *)job->write, error);
+        if (answer == NULL)
+            return FALSE;
+        add_warnings(warnings, answer);
+        read = g_strjoinv(", ", job->read);
+        write = g_strjoinv(", ", job->write);
+        job->done = g_strdup_printf("%s may now read %s%s%s.",
+                                    member_string(answer, "name") ? member_string(answer, "name")
+                                                                  : job->as,
+                                    read, job->write[0] != NULL ? " and write in " : "", write);
+        return TRUE;
+    }
+    case JOB_DENY:
+        answer = porch_ctl_peers_deny(sock, job->name, error);
+        if (answer == NULL)
+            return FALSE;
+        job->done = g_strdup_printf(
+                "Turned %s away: porchd will not list that key's requests again.", job->as);
+        return TRUE;
+    case JOB_FORGET:
+        answer = porch_ctl_peers_forget(sock, job->name, error);
+        if (answer == NULL)
+            return FALSE;
+        job->done = g_strdup_printf("Forgot %s: it may use none of your shares now.", job->name);
+        return TRUE;
     case JOB_REFRESH:
         break;
     }
@@ -209,7 +252,7 @@ job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
-    job->warnings = g_strv_builder_end(g_steal_pointer(&warnings));
+    job->warnings = g_strv_builder_end(warnings);
     /* the state after the change (a failure here is no failure of the change) */
     if (job->want_status)
         job->status = porch_ctl_call_op(sock, "status", job->kind == JOB_REFRESH ? &error : NULL);
@@ -322,12 +365,31 @@ rule_text(JsonObject *share, const char *member)
     return s->len > 0 ? g_string_free(g_steal_pointer(&s), FALSE) : g_strdup("nobody");
 }
 
+static const char *
+me(PorchTraySharing *self)
+{
+    return self->user != NULL ? self->user : g_get_user_name();
+}
+
 static gboolean
 is_mine(PorchTraySharing *self, JsonObject *share)
 {
     return json_object_get_boolean_member_with_default(share, "user", FALSE) &&
-           g_strcmp0(member_string(share, "owner"),
-                     self->user != NULL ? self->user : g_get_user_name()) == 0;
+           g_strcmp0(member_string(share, "owner"), me(self)) == 0;
+}
+
+/* Who accepted the peer @name into their user shares (status's "user_peers"); NULL: a peer of
+ * porch.conf's. */
+static const char *
+peer_owner(PorchTraySharing *self, const char *name)
+{
+    for (guint i = 0; i < n_objects(self->status, "user_peers"); i++) {
+        JsonObject *p = object_at(self->status, "user_peers", i);
+
+        if (p != NULL && g_strcmp0(member_string(p, "name"), name) == 0)
+            return member_string(p, "owner");
+    }
+    return NULL;
 }
 
 static void
@@ -365,6 +427,16 @@ on_remove_clicked(GtkButton *button, gpointer data)
     Job *job = job_new(JOB_REMOVE);
 
     job->name = g_strdup(g_object_get_data(G_OBJECT(button), "porch-share"));
+    start_job(self, job);
+}
+
+static void
+on_forget_clicked(GtkButton *button, gpointer data)
+{
+    PorchTraySharing *self = data;
+    Job *job = job_new(JOB_FORGET);
+
+    job->name = g_strdup(g_object_get_data(G_OBJECT(button), "porch-peer"));
     start_job(self, job);
 }
 
@@ -519,6 +591,49 @@ fill_requests(PorchTraySharing *self)
     }
 }
 
+/* The peers this user accepted into their own shares, each with what it may use, and Forget. */
+static void
+fill_peers(PorchTraySharing *self)
+{
+    GtkWidget *g = NULL;
+
+    for (guint i = 0; i < n_objects(self->status, "user_peers"); i++) {
+        JsonObject *p = object_at(self->status, "user_peers", i);
+        const char *name = member_string(p, "name");
+        g_autoptr(GString) may = g_string_new(NULL);
+        g_autofree char *forget = NULL;
+        GtkWidget *row;
+
+        if (name == NULL || g_strcmp0(member_string(p, "owner"), me(self)) != 0)
+            continue;
+        if (g == NULL)
+            g = new_group(self->content, "Neighbours you let in",
+                          "Peers you accepted into your own shares. Forget takes one out of "
+                          "all of them.");
+        for (guint j = 0; j < n_objects(self->status, "shares"); j++) {
+            JsonObject *s = object_at(self->status, "shares", j);
+            g_auto(GStrv) read = porch_ctl_get_strv(s, "read");
+            g_auto(GStrv) write = porch_ctl_get_strv(s, "write");
+
+            if (s == NULL || !is_mine(self, s))
+                continue;
+            if (g_strv_contains((const char *const *)write, name))
+                g_string_append_printf(may, "%s%s (read and write)", may->len ? ", " : "",
+                                       member_string(s, "name"));
+            else if (g_strv_contains((const char *const *)read, name))
+                g_string_append_printf(may, "%s%s (read)", may->len ? ", " : "",
+                                       member_string(s, "name"));
+        }
+        if (may->len == 0)
+            g_string_append(may, "no share of yours now");
+        g_string_prepend(may, "May use: ");
+        row = new_row(name, may->str);
+        forget = g_strdup_printf("Forget %s", name);
+        row_button(row, "_Forget", forget, "porch-peer", name, G_CALLBACK(on_forget_clicked), self);
+        gtk_container_add(GTK_CONTAINER(g), row);
+    }
+}
+
 static char *
 clock_time(gint64 t)
 {
@@ -631,6 +746,7 @@ update_window(PorchTraySharing *self)
     g_list_free(kids);
     fill_shares(self);
     fill_requests(self);
+    fill_peers(self);
     fill_sessions(self);
     gtk_widget_show_all(self->content);
     gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "page");
@@ -750,7 +866,18 @@ job_done(GObject *source, GAsyncResult *result, gpointer data)
     }
     if (job->peers != NULL)
         take_requests(self, job->peers);
-    if (job->kind != JOB_REFRESH) {
+    if ((job->kind == JOB_ACCEPT || job->kind == JOB_DENY) && ok)
+        withdraw_request(self, job->name);
+    if (job->kind == JOB_DENY && !ok) {
+        /* an ordinary user on the system service: the request stays hidden here */
+        g_autofree char *m = g_strdup_printf(
+                "porchd refused to turn %s away: %s.\n%s is hidden here until porch-tray "
+                "restarts; root can turn it away for the whole machine with: sudo porch peers "
+                "deny %s",
+                job->as, error->message, job->as, job->name);
+        porch_tray_sharing_show(self); /* (denied from the notification: say it) */
+        set_info(self, GTK_MESSAGE_WARNING, m);
+    } else if (job->kind != JOB_REFRESH) {
         if (!ok) {
             g_autofree char *m = g_strdup_printf("porchd refused: %s", error->message);
             set_info(self, GTK_MESSAGE_ERROR, m);
@@ -763,6 +890,10 @@ job_done(GObject *source, GAsyncResult *result, gpointer data)
         }
     }
     update_window(self);
+    if (self->allow_wanted != NULL && (self->status != NULL || self->error != NULL)) {
+        g_autofree char *fp = g_steal_pointer(&self->allow_wanted);
+        porch_tray_sharing_allow(self, fp);
+    }
     if (self->again) {
         self->again = FALSE;
         refresh(self);
@@ -989,8 +1120,13 @@ show_who_dialog(PorchTraySharing *self, const char *path, JsonObject *share)
     d->write = g_ptr_array_new();
     offer(d->who, "guest");
     offer(d->who, "*");
-    for (guint i = 0; peers[i] != NULL; i++)
-        offer(d->who, peers[i]);
+    for (guint i = 0; peers[i] != NULL; i++) {
+        const char *owner = peer_owner(self, peers[i]);
+
+        /* another user's peer: porchd lets only that user's shares name it */
+        if (owner == NULL || strcmp(owner, me(self)) == 0)
+            offer(d->who, peers[i]);
+    }
     for (guint i = 0; groups[i] != NULL; i++) {
         g_autofree char *g = g_strconcat("@", groups[i], NULL);
         offer(d->who, g);
@@ -1073,22 +1209,68 @@ show_who_dialog(PorchTraySharing *self, const char *path, JsonObject *share)
 }
 
 /* ------------------------------------------------------------------------------------------
- * A request's Allow… */
+ * A request's Allow…: which of the user's own user shares the requester may read or write,
+ * and the name it gets; porchd's peers-accept keeps it with the user shares. */
 
 typedef struct {
     PorchTraySharing *self;
-    char *name;
-    GPtrArray *shares; /* char* */
-    GPtrArray *checks; /* GtkToggleButton*, as shares */
+    char *fingerprint;
+    GStrv taken;       /* the peer names porchd knows: a new peer needs another */
+    GtkWidget *entry;  /* the peer's name, or NULL (no share to offer) */
+    GtkWidget *hint;   /* what is wrong with the name or the picks */
+    GPtrArray *shares; /* char*: the user's own user shares */
+    GPtrArray *read;   /* GtkToggleButton*, as shares */
+    GPtrArray *write;
 } AllowDialog;
+
+enum { RESPONSE_SHARE_FOLDER = 1 };
 
 static void
 allow_dialog_free(AllowDialog *d)
 {
-    g_free(d->name);
+    g_free(d->fingerprint);
+    g_strfreev(d->taken);
     g_ptr_array_unref(d->shares);
-    g_ptr_array_unref(d->checks);
+    g_ptr_array_unref(d->read);
+    g_ptr_array_unref(d->write);
     g_free(d);
+}
+
+static GStrv
+allow_checked(AllowDialog *d, GPtrArray *checks)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+
+    for (guint i = 0; i < d->shares->len; i++)
+        if (gtk_toggle_button_get_active(checks->pdata[i]))
+            g_strv_builder_add(b, d->shares->pdata[i]);
+    return g_strv_builder_end(b);
+}
+
+/* Accept only with a name porchd would take and a share picked; the hint says what is
+ * missing (porchd judges the rest, and says why it refuses). */
+static void
+allow_update(GtkWidget *widget, gpointer data)
+{
+    AllowDialog *d = data;
+    GtkWidget *dialog = gtk_widget_get_toplevel(d->entry);
+    const char *name = gtk_entry_get_text(GTK_ENTRY(d->entry));
+    g_auto(GStrv) read = allow_checked(d, d->read);
+    g_autofree char *hint = NULL;
+
+    if (name[0] == '\0')
+        hint = g_strdup("Give the neighbour a name.");
+    else if (!porch_config_peer_name_valid(name))
+        hint = g_strdup_printf("“%s” cannot be a peer's name: letters, digits, '.', '_' and '-', "
+                               "starting with a letter or digit.",
+                               name);
+    else if (g_strv_contains((const char *const *)d->taken, name))
+        hint = g_strdup_printf("There is a peer called %s already: choose another name.", name);
+    else if (read[0] == NULL)
+        hint = g_strdup("Pick a share it may read.");
+    gtk_label_set_text(GTK_LABEL(d->hint), hint != NULL ? hint : "");
+    gtk_widget_set_visible(d->hint, hint != NULL);
+    gtk_dialog_set_response_sensitive(GTK_DIALOG(dialog), GTK_RESPONSE_OK, hint == NULL);
 }
 
 static void
@@ -1097,85 +1279,123 @@ on_allow_response(GtkDialog *dialog, int response, gpointer data)
     AllowDialog *d = data;
     PorchTraySharing *self = d->self;
 
-    if (response == GTK_RESPONSE_OK) {
-        Job *job = job_new(JOB_RULES);
+    if (response == GTK_RESPONSE_OK && d->entry != NULL) {
+        Job *job = job_new(JOB_ACCEPT);
 
-        job->rules = g_ptr_array_new_with_free_func((GDestroyNotify)rule_change_free);
-        for (guint i = 0; i < d->shares->len; i++)
-            if (gtk_toggle_button_get_active(d->checks->pdata[i]))
-                add_rule_change(job->rules, d->name, "read", d->shares->pdata[i], TRUE);
-        if (job->rules->len > 0)
-            start_job(self, job);
-        else
-            job_free(job);
+        job->name = g_strdup(d->fingerprint);
+        job->as = g_strdup(gtk_entry_get_text(GTK_ENTRY(d->entry)));
+        job->read = allow_checked(d, d->read);
+        job->write = allow_checked(d, d->write);
+        start_job(self, job);
     }
     if (self->dialog == GTK_WIDGET(dialog))
         self->dialog = NULL;
     gtk_widget_destroy(GTK_WIDGET(dialog));
+    if (response == RESPONSE_SHARE_FOLDER)
+        porch_tray_sharing_choose_folder(self);
 }
 
 static GtkWindow *
 show_allow_dialog(PorchTraySharing *self, JsonObject *req)
 {
     AllowDialog *d = g_new0(AllowDialog, 1);
-    const char *name = member_string(req, "name") ? member_string(req, "name") : "?";
-    g_auto(GStrv) peers = porch_ctl_get_strv(self->status, "peers");
-    gboolean known = g_strv_contains((const char *const *)peers, name);
-    g_autofree char *title = g_strdup_printf("Let %s in?", name);
-    g_autofree char *intro =
-            g_strdup_printf("%s asked from %s, with the key %s.", name,
-                            member_string(req, "address") ? member_string(req, "address") : "?",
-                            member_string(req, "fingerprint"));
+    const char *name = member_string(req, "name");
+    const char *address = member_string(req, "address");
+    g_autofree char *title = g_strdup_printf("Let %s in?", name != NULL ? name : "a neighbour");
+    g_autofree char *intro = g_strdup_printf(
+            "%s asked from %s to use this computer's shares. You may let it into shares of your "
+            "own; porchd keeps it with them, and nobody else's share may name it.",
+            name != NULL ? name : "A neighbour", address != NULL ? address : "an unknown address");
+    g_autofree char *key = g_strdup_printf("Its key: %s", member_string(req, "fingerprint"));
     GtkWidget *dialog = new_dialog(self, title);
     GtkWidget *area = gtk_dialog_get_content_area(GTK_DIALOG(dialog));
+    GtkWidget *l;
 
     d->self = self;
-    d->name = g_strdup(name);
+    d->fingerprint = g_strdup(member_string(req, "fingerprint"));
+    d->taken = porch_ctl_get_strv(self->status, "peers");
     d->shares = g_ptr_array_new_with_free_func(g_free);
-    d->checks = g_ptr_array_new();
+    d->read = g_ptr_array_new();
+    d->write = g_ptr_array_new();
     g_object_set(area, "margin", 18, "spacing", 12, NULL);
     gtk_container_add(GTK_CONTAINER(area), wrapped_label(intro));
-    for (guint i = 0; known && i < n_objects(self->status, "shares"); i++) {
+    l = wrapped_label(key);
+    gtk_label_set_selectable(GTK_LABEL(l), TRUE);
+    a11y(l, key);
+    gtk_container_add(GTK_CONTAINER(area), l);
+    for (guint i = 0; i < n_objects(self->status, "shares"); i++) {
         JsonObject *s = object_at(self->status, "shares", i);
 
         if (s != NULL && is_mine(self, s) && member_string(s, "name") != NULL)
             g_ptr_array_add(d->shares, g_strdup(member_string(s, "name")));
     }
-    if (!known) {
-        g_autofree char *text = g_strdup_printf(
-                "This key is not one porchd knows, so no share can name it yet. Accepting a new "
-                "neighbour takes “porch peers accept %s” (with sudo for the system service); then "
-                "%s can be let in here.",
-                name, name);
-        GtkWidget *l = wrapped_label(text);
-
-        gtk_label_set_selectable(GTK_LABEL(l), TRUE);
-        a11y(l, "Accepting a new neighbour");
+    if (d->shares->len == 0) {
+        l = wrapped_label("You share no folder of your own yet, so there is nothing to let "
+                          "this neighbour into: share one first, then allow it here.");
+        a11y(l, "No share of yours");
         gtk_container_add(GTK_CONTAINER(area), l);
-        gtk_dialog_add_button(GTK_DIALOG(dialog), "_Close", GTK_RESPONSE_CLOSE);
-    } else if (d->shares->len == 0) {
-        gtk_container_add(GTK_CONTAINER(area),
-                          wrapped_label("You share no folder of your own yet: Share a folder… "
-                                        "first, then allow this neighbour."));
-        gtk_dialog_add_button(GTK_DIALOG(dialog), "_Close", GTK_RESPONSE_CLOSE);
+        gtk_dialog_add_buttons(GTK_DIALOG(dialog), "_Close", GTK_RESPONSE_CLOSE, "_Share a folder…",
+                               RESPONSE_SHARE_FOLDER, NULL);
+        gtk_dialog_set_default_response(GTK_DIALOG(dialog), RESPONSE_SHARE_FOLDER);
     } else {
-        g_autofree char *pick = g_strdup_printf("The shares %s may read:", name);
+        GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+        GtkWidget *grid = gtk_grid_new();
+        GtkWidget *label = gtk_label_new_with_mnemonic("_Name");
 
-        gtk_container_add(GTK_CONTAINER(area), wrapped_label(pick));
+        d->entry = gtk_entry_new();
+        if (porch_config_peer_name_valid(name))
+            gtk_entry_set_text(GTK_ENTRY(d->entry), name);
+        gtk_entry_set_activates_default(GTK_ENTRY(d->entry), TRUE);
+        gtk_widget_set_hexpand(d->entry, TRUE);
+        gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->entry);
+        a11y(d->entry, "The peer's name");
+        gtk_container_add(GTK_CONTAINER(row), label);
+        gtk_container_add(GTK_CONTAINER(row), d->entry);
+        gtk_container_add(GTK_CONTAINER(area), row);
+
+        gtk_grid_set_column_spacing(GTK_GRID(grid), 18);
+        gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
+        gtk_grid_attach(GTK_GRID(grid), gtk_label_new("Your share"), 0, 0, 1, 1);
+        gtk_grid_attach(GTK_GRID(grid), gtk_label_new("Read"), 1, 0, 1, 1);
+        gtk_grid_attach(GTK_GRID(grid), gtk_label_new("Write"), 2, 0, 1, 1);
         for (guint i = 0; i < d->shares->len; i++) {
-            GtkWidget *c = gtk_check_button_new_with_label(d->shares->pdata[i]);
-            g_autofree char *a = g_strdup_printf("Read: %s", (char *)d->shares->pdata[i]);
+            const char *share = d->shares->pdata[i];
+            g_autofree char *read_name = g_strdup_printf("Read: %s", share);
+            g_autofree char *write_name = g_strdup_printf("Write: %s", share);
+            GtkWidget *s = gtk_label_new(share);
+            GtkWidget *r = gtk_check_button_new();
+            GtkWidget *w = gtk_check_button_new();
 
-            a11y(c, a);
-            gtk_container_add(GTK_CONTAINER(area), c);
-            g_ptr_array_add(d->checks, c);
+            gtk_label_set_xalign(GTK_LABEL(s), 0);
+            a11y(r, read_name);
+            a11y(w, write_name);
+            /* who may write may read */
+            g_signal_connect(w, "toggled", G_CALLBACK(on_write_toggled), r);
+            g_signal_connect(r, "toggled", G_CALLBACK(on_read_toggled), w);
+            g_signal_connect(r, "toggled", G_CALLBACK(allow_update), d);
+            gtk_widget_set_halign(r, GTK_ALIGN_CENTER);
+            gtk_widget_set_halign(w, GTK_ALIGN_CENTER);
+            gtk_grid_attach(GTK_GRID(grid), s, 0, (int)i + 1, 1, 1);
+            gtk_grid_attach(GTK_GRID(grid), r, 1, (int)i + 1, 1, 1);
+            gtk_grid_attach(GTK_GRID(grid), w, 2, (int)i + 1, 1, 1);
+            g_ptr_array_add(d->read, r);
+            g_ptr_array_add(d->write, w);
         }
-        gtk_dialog_add_buttons(GTK_DIALOG(dialog), "_Cancel", GTK_RESPONSE_CANCEL, "_Allow",
+        gtk_container_add(GTK_CONTAINER(area), grid);
+        d->hint = wrapped_label(NULL);
+        gtk_style_context_add_class(gtk_widget_get_style_context(d->hint), "dim-label");
+        gtk_widget_set_no_show_all(d->hint, TRUE);
+        gtk_container_add(GTK_CONTAINER(area), d->hint);
+        gtk_dialog_add_buttons(GTK_DIALOG(dialog), "_Cancel", GTK_RESPONSE_CANCEL, "_Accept",
                                GTK_RESPONSE_OK, NULL);
+        gtk_dialog_set_default_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
+        g_signal_connect(d->entry, "changed", G_CALLBACK(allow_update), d);
     }
     g_signal_connect_data(dialog, "response", G_CALLBACK(on_allow_response), d,
                           (GClosureNotify)(void (*)(void))allow_dialog_free, 0);
     gtk_widget_show_all(dialog);
+    if (d->entry != NULL)
+        allow_update(NULL, d);
     return GTK_WINDOW(dialog);
 }
 
@@ -1240,6 +1460,7 @@ porch_tray_sharing_finalize(GObject *object)
     g_free(self->error);
     g_free(self->user);
     g_free(self->shown);
+    g_free(self->allow_wanted);
     g_ptr_array_unref(self->requests);
     g_hash_table_unref(self->notified);
     g_hash_table_unref(self->denied);
@@ -1399,6 +1620,15 @@ porch_tray_sharing_allow(PorchTraySharing *self, const char *fingerprint)
     JsonObject *req = find_request(self, fingerprint);
 
     porch_tray_sharing_show(self);
+    if (self->status == NULL) {
+        /* the shares to offer are porchd's to say: the dialog comes with its answer (or the
+         * page says why there is none) */
+        if (self->error == NULL) {
+            g_free(self->allow_wanted);
+            self->allow_wanted = g_strdup(fingerprint);
+        }
+        return NULL;
+    }
     if (req == NULL) {
         set_info(self, GTK_MESSAGE_INFO,
                  "That request for access is gone (accepted, or expired in porchd).");
@@ -1410,6 +1640,15 @@ porch_tray_sharing_allow(PorchTraySharing *self, const char *fingerprint)
 void
 porch_tray_sharing_deny(PorchTraySharing *self, const char *fingerprint)
 {
+    JsonObject *req = find_request(self, fingerprint);
+    Job *job = job_new(JOB_DENY);
+
+    /* porchd's peers-deny, which only root (or a per-user porchd's own user) may send; the
+     * tray hides the request for this run either way */
+    job->name = g_strdup(fingerprint);
+    job->as =
+            g_strdup(req != NULL && member_string(req, "name") != NULL ? member_string(req, "name")
+                                                                       : fingerprint);
     g_hash_table_add(self->denied, g_strdup(fingerprint));
     withdraw_request(self, fingerprint);
     for (guint i = 0; i < self->requests->len; i++)
@@ -1418,4 +1657,5 @@ porch_tray_sharing_deny(PorchTraySharing *self, const char *fingerprint)
             break;
         }
     update_window(self);
+    start_job(self, job);
 }

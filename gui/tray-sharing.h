@@ -8,9 +8,12 @@
  * (porchd's allow and deny requests) or removed. Every change is porchd's to judge: its refusal
  * is shown with its reason, and its warnings too.
  *
- * Requests for access (porchd's "peers") arrive as desktop notifications, with "Allow…" (the
- * request in the Sharing window, where the shares are picked) and "Deny" (the tray shows it no
- * more).
+ * Requests for access (porchd's "peers") arrive as desktop notifications, with "Allow…" (a
+ * dialog over the Sharing window: the key, the new peer's name and which of the user's own user
+ * shares it may read or write; then porchd's peers-accept) and "Deny" (porchd's peers-deny,
+ * which only root may send to the system service: the tray hides the request for this run
+ * either way, and says so). The peers the user accepted are listed with "Forget"
+ * (peers-forget).
  *
  * All of it goes through the control socket's requests of shared/porch-control.h, the porch
  * command's; each exchange runs in a GTask worker thread (they block), never on the main loop.
@@ -57,8 +60,9 @@ GtkWindow *porch_tray_sharing_share_folder(PorchTraySharing *self, const char *p
 
 /* The requests for access the tray knows of (not denied here): "NAME FINGERPRINT" each. */
 GStrv porch_tray_sharing_get_requests(PorchTraySharing *self);
-/* A request's "Allow…" (opens the Sharing window and the request's dialog) and "Deny" (the
- * tray forgets it), as the notification's buttons do. */
+/* A request's "Allow…" (opens the Sharing window and the request's dialog, returned; NULL when
+ * it waits for porchd's first answer, or there is no such request) and "Deny" (the tray hides
+ * it, and asks porchd to turn it away), as the notification's buttons do. */
 GtkWindow *porch_tray_sharing_allow(PorchTraySharing *self, const char *fingerprint);
 void porch_tray_sharing_deny(PorchTraySharing *self, const char *fingerprint);
 

@@ -1666,9 +1666,13 @@ porch_config_user_share_text(const char *name, const char *path, const char *own
                              gboolean hidden)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autofree char *section = g_strconcat("share ", name, NULL);
+    g_autofree char *section = NULL;
 
     g_return_val_if_fail(name != NULL && path != NULL && owner != NULL, NULL);
+    /* what a section's name cannot hold (porch_config_load_data() says the rest) */
+    if (resource_name_problem(name) != NULL || strpbrk(name, "[]") != NULL)
+        return NULL;
+    section = g_strconcat("share ", name, NULL);
     g_key_file_set_string(kf, section, "path", path);
     g_key_file_set_string(kf, section, "owner", owner);
     if (read != NULL && read[0] != NULL)
@@ -1762,7 +1766,11 @@ porch_config_load_merged(const char *data, gssize len, const char *origin, const
     if (!g_key_file_load_from_data(kf, user_data, -1, G_KEY_FILE_NONE, &local)) {
         g_autofree char *p =
                 g_strdup_printf("%s: %s: no user share is served", user_origin, local->message);
-        g_strv_builder_add(problems, p);
+        {
+            /* the text came from a file: shown safely in logs and answers */
+            g_autofree char *shown = porch_text_escape(p, -1, 1024);
+            g_strv_builder_add(problems, shown);
+        }
         goto done;
     }
     max = porch_config_get_limit(base, PORCH_LIMIT_MAX_USER_SHARES);
@@ -1798,7 +1806,11 @@ porch_config_load_merged(const char *data, gssize len, const char *origin, const
                 g_autofree char *p = g_strdup_printf("%s: %s: %s", user_origin, why,
                                                      peer ? "the peer is not accepted"
                                                           : "the share is not served");
-                g_strv_builder_add(problems, p);
+                {
+                    /* the text came from a file: shown safely in logs and answers */
+                    g_autofree char *shown = porch_text_escape(p, -1, 1024);
+                    g_strv_builder_add(problems, shown);
+                }
                 continue;
             }
             g_string_append(accepted, text);

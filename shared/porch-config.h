@@ -232,7 +232,9 @@ PorchConfig *porch_config_load_merged(const char *data, gssize len, const char *
                                       const char *user_data, const char *user_origin,
                                       char **ret_accepted, GStrv *ret_problems, GError **error);
 
-/* The text of one user share, as porch_config_load_merged() reads it. Free with g_free(). */
+/* The text of one user share, as porch_config_load_merged() reads it; NULL when @name is not
+ * a share name (empty, too long, not UTF-8, a control character, '/', '[' or ']', a leading
+ * '.'). Free with g_free(). */
 char *porch_config_user_share_text(const char *name, const char *path, const char *owner,
                                    const char *const *read, const char *const *write,
                                    const char *comment, gboolean hidden);

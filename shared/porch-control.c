@@ -217,6 +217,41 @@ porch_ctl_rule(int sock, const char *who, const char *right, const char *share, 
     return call_object(sock, req, -1, error);
 }
 
+JsonObject *
+porch_ctl_peers_accept(int sock, const char *which, const char *as, const char *const *read,
+                       const char *const *write, GError **error)
+{
+    JsonObject *req = json_object_new();
+
+    json_object_set_string_member(req, "op", "peers-accept");
+    json_object_set_string_member(req, "which", which);
+    if (as != NULL)
+        json_object_set_string_member(req, "as", as);
+    json_object_set_member(req, "read", strv_node(read));
+    json_object_set_member(req, "write", strv_node(write));
+    return call_object(sock, req, -1, error);
+}
+
+JsonObject *
+porch_ctl_peers_deny(int sock, const char *which, GError **error)
+{
+    JsonObject *req = json_object_new();
+
+    json_object_set_string_member(req, "op", "peers-deny");
+    json_object_set_string_member(req, "which", which);
+    return call_object(sock, req, -1, error);
+}
+
+JsonObject *
+porch_ctl_peers_forget(int sock, const char *name, GError **error)
+{
+    JsonObject *req = json_object_new();
+
+    json_object_set_string_member(req, "op", "peers-forget");
+    json_object_set_string_member(req, "name", name);
+    return call_object(sock, req, -1, error);
+}
+
 GStrv
 porch_ctl_get_strv(JsonObject *o, const char *member)
 {

@@ -22,7 +22,9 @@
  *                            "hidden", "print"}], "sessions" [{"peer", "guest", "address",
  *                            "pid", "since"}], "transfers" [...], "problems" [sentences],
  *                            "peers" and "groups" (the names of porch.conf's [peer] and
- *                            [group] sections: what a rule may name, besides guest and *)
+ *                            [group] sections: what a rule may name, besides guest and *),
+ *                            "user_peers" [{"name", "owner"}] (which of those peers a user
+ *                            accepted, with peers-accept: only that user's shares may name it)
  *   share-add                a user share of the folder passed as the descriptor: "name",
  *                            "read", "write" (arrays), "comment", "hidden"; only its owner
  *   share-remove "name"      a user share: its owner, or root
@@ -33,6 +35,15 @@
  *                            ok, or the reason the file was refused (the old one stays)
  *   peers                    the requests for access: "peers" [{"name", "fingerprint", "key",
  *                            "address", "first_seen", "last_seen", "attempts"}]
+ *   peers-accept "which" "as" "read" "write"
+ *                            an ordinary user lets the request WHICH (its name or fingerprint)
+ *                            in as the peer AS (default: the name it gave) with read or write
+ *                            on user shares of theirs (arrays, one at least); porchd keeps that
+ *                            peer with the user shares. Answers "name", "fingerprint", "address"
+ *   peers-deny "which"       turns a request away for good: root, or the per-user porchd's
+ *                            own user, only. Answers "name", "fingerprint", "address"
+ *   peers-forget "name"      a peer accepted with peers-accept: the user who accepted it, or
+ *                            root; it is taken out of every user share's rules
  */
 #pragma once
 
@@ -83,6 +94,15 @@ JsonObject *porch_ctl_share_remove(int sock, const char *name, GError **error);
  * user share @share. */
 JsonObject *porch_ctl_rule(int sock, const char *who, const char *right, const char *share,
                            gboolean allow, GError **error);
+
+/* The requests about requests for access, as `porch peers accept|deny|forget` and porch-tray
+ * send them. peers-accept: the request @which (a name or fingerprint) as the peer @as (NULL:
+ * the name it gave), with read on the user shares @read and write on @write (NULL: none). */
+JsonObject *porch_ctl_peers_accept(int sock, const char *which, const char *as,
+                                   const char *const *read, const char *const *write,
+                                   GError **error);
+JsonObject *porch_ctl_peers_deny(int sock, const char *which, GError **error);
+JsonObject *porch_ctl_peers_forget(int sock, const char *name, GError **error);
 
 /* The strings of the array @member of @o (an answer's "read", "warnings"...); empty when it is
  * absent or not an array; elements that are not strings are left out. Free with g_strfreev(). */

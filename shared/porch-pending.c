@@ -294,3 +294,34 @@ out:
     close(fd);
     return ok;
 }
+
+gboolean
+porch_pending_names_key(const PorchPendingPeer *p, const char *which)
+{
+    const char *fp = p->fingerprint;
+
+    return strcmp(fp, which) == 0 ||
+           (g_str_has_prefix(fp, "SHA256:") && strcmp(fp + 7, which) == 0);
+}
+
+gint
+porch_pending_find(GPtrArray *list, const char *which, guint *ret_named)
+{
+    guint named = 0;
+    gint at = -1;
+
+    for (guint i = 0; i < list->len; i++)
+        if (porch_pending_names_key(list->pdata[i], which)) {
+            if (ret_named != NULL)
+                *ret_named = 0;
+            return (gint)i;
+        }
+    for (guint i = 0; i < list->len; i++)
+        if (g_strcmp0(((PorchPendingPeer *)list->pdata[i])->name, which) == 0) {
+            at = (gint)i;
+            named++;
+        }
+    if (ret_named != NULL)
+        *ret_named = named;
+    return named == 1 ? at : -1;
+}

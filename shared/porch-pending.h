@@ -46,6 +46,15 @@ gboolean porch_pending_record(const char *state_dir, const PorchPendingLimits *l
  * removed: porch_pending_record() does that). */
 GPtrArray *porch_pending_list(const char *state_dir, gint64 expiry);
 
+/* Whether @which names @p's key: its fingerprint, with or without "SHA256:". */
+gboolean porch_pending_names_key(const PorchPendingPeer *p, const char *which);
+
+/* The index in @list (of porch_pending_list()) of the request @which names: the one whose
+ * key it names (a fingerprint wins over a name), else the only one that gave that name; -1
+ * when none or several do. *@ret_named (may be NULL) gets how many gave the name. A name is
+ * only what a client said: anyone can give any name. */
+gint porch_pending_find(GPtrArray *list, const char *which, guint *ret_named);
+
 /* Says no to the request of @fingerprint: it is no longer listed, and the key's further
  * attempts are counted under it (not listed either) until it expires as any request does,
  * pending-expiry after its last attempt. */

@@ -11,8 +11,10 @@
 // porchd shares, a folder shared through the page (the folder chooser's next step) is in
 // `porch share list --json` (run as nobody) and online on the page, a refusal shows porchd's
 // reason, a change of who may write and a removal go through porchd's requests; a request for
-// access from an unknown key becomes a notification with Allow… and Deny, whose Allow… says how
-// a stranger is accepted; and with no porchd the page says so, with the fix. Screenshots under
+// access from an unknown key becomes a notification with Allow… and Deny, whose Allow… lets it
+// into a share of nobody's (porchd's peers-accept: then it fetches from it) and Forget takes it
+// out again; Deny by nobody is porchd's to refuse (the tray hides it and says so), by root it
+// turns the key away; and with no porchd the page says so, with the fix. Screenshots under
 // tests/artifacts/ in the build folder.
 #include <grp.h>
 #include <pwd.h>
@@ -388,6 +390,56 @@ class TraySharingTest : public TrayDesktopFixture
         gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(b), on);
     }
 
+    // A new key on host 2 asks host 1 as NAME (a refused `porch ls NAME@HOST/` records the
+    // request by that name);
+    // returns the key's file, "" when it cannot be made.
+    std::string Ask(const std::string &name)
+    {
+        std::string key = lan_->host_dir(2) + "/" + name;
+        if (MakeKey(key, name).empty())
+            return "";
+        RunResult r =
+                lan_->run(2,
+                          {"env", "LANG=C.UTF-8", "XDG_CONFIG_HOME=" + lan_->host_dir(2) + "/xdg",
+                           kPorch, "ls", name + "@" + lan_->address(1) + "/", "--identity", key},
+                          30);
+        EXPECT_FALSE(r.ok()) << r.describe();
+        return key;
+    }
+
+    // The fingerprint of the request from NAME once the tray knows of it; "" when it never does.
+    std::string WaitForRequest(const std::string &name)
+    {
+        std::string fp;
+        IterateUntil(
+                [&] {
+                    porch_tray_sharing_refresh(sharing());
+                    g_auto(GStrv) v = porch_tray_sharing_get_requests(sharing());
+                    for (guint i = 0; v[i]; i++)
+                        if (g_str_has_prefix(v[i], (name + " ").c_str()))
+                            fp = v[i] + name.size() + 1;
+                    return !fp.empty();
+                },
+                30);
+        if (fp.empty()) {
+            g_auto(GStrv) v = porch_tray_sharing_get_requests(sharing());
+            g_autofree char *all = g_strjoinv("; ", v);
+            ADD_FAILURE() << "the tray knows of these requests: " << all;
+        }
+        return fp;
+    }
+
+    // The text of the page's infobar while it is shown.
+    std::string InfoText(GtkWindow *page)
+    {
+        std::string text;
+        WalkAll(GTK_WIDGET(page), [&](GtkWidget *w) {
+            if (text.empty() && GTK_IS_INFO_BAR(w) && gtk_widget_get_visible(w))
+                text = Texts(w);
+        });
+        return text;
+    }
+
     inline static Session *session_ = nullptr;
     inline static std::string pics_, rootdir_, run_;
     NobodyConnect nobody_;
@@ -483,87 +535,157 @@ TEST_F(TraySharingTest, AFolderSharedThroughThePageIsServedAndListed)
     EXPECT_TRUE(IterateUntil([&] { return ShareRow("Pictures") == nullptr; }, 10));
 }
 
-TEST_F(TraySharingTest, ARequestFromAnUnknownKeyIsANotificationWithAllowAndDeny)
+TEST_F(TraySharingTest, ARequestIsAcceptedFromItsNotificationIntoAShareOfTheUsers)
 {
     ASSERT_NE(g_application_get_dbus_connection(G_APPLICATION(app_)), nullptr)
             << "the application is not on the session bus";
     NotifyMonitor monitor;
     ASSERT_TRUE(monitor.Start(session_->address()));
 
-    // carol's key, which porchd does not know, tries host 1 from host 2: refused, recorded
-    std::string carol = lan_->host_dir(2) + "/carol";
-    ASSERT_FALSE(MakeKey(carol, "carol").empty());
-    RunResult r = lan_->run(2,
-                            {"env", "LANG=C.UTF-8", "USER=carol",
-                             "XDG_CONFIG_HOME=" + lan_->host_dir(2) + "/xdg", kPorch, "ls",
-                             lan_->address(1) + "/", "--identity", carol},
-                            30);
-    EXPECT_FALSE(r.ok()) << r.describe();
-
+    // carol's key, which porchd does not know, tries host 1 from host 2: refused, recorded;
     // the tray sees it (it looks every few seconds; now, here) and notifies
-    std::string fp, name;
-    ASSERT_TRUE(IterateUntil(
-            [&] {
-                porch_tray_sharing_refresh(sharing());
-                g_auto(GStrv) v = porch_tray_sharing_get_requests(sharing());
-                if (!v[0])
-                    return false;
-                std::string s = v[0];
-                name = s.substr(0, s.find(' '));
-                fp = s.substr(s.find(' ') + 1);
-                return true;
-            },
-            30))
-            << "no request for access reached the tray";
+    std::string carol = Ask("carol");
+    ASSERT_FALSE(carol.empty());
+    std::string fp = WaitForRequest("carol");
+    ASSERT_FALSE(fp.empty()) << "no request for access reached the tray";
     ASSERT_TRUE(IterateUntil([&] { return !monitor.Seen().empty(); }, 10))
             << "no notification was sent";
     std::string seen = monitor.Seen()[0];
-    EXPECT_TRUE(Contains(seen, "asks to use your shares")) << seen;
+    EXPECT_TRUE(Contains(seen, "carol asks to use your shares")) << seen;
     EXPECT_TRUE(Contains(seen, "=Allow…;")) << seen;
     EXPECT_TRUE(Contains(seen, "=Deny;")) << seen;
 
-    // Allow… (the notification's button: the application's action) opens the request on the
-    // Sharing page; an unknown key is accepted with porch peers accept first
+    // Allow… (the notification's button: the application's action) while nobody shares
+    // nothing: the dialog says so, and offers to share a folder
     g_action_group_activate_action(G_ACTION_GROUP(app_), "sharing-allow",
                                    g_variant_new_string(fp.c_str()));
     GtkWindow *dialog = nullptr;
-    ASSERT_TRUE(IterateUntil(
-            [&] {
-                GList *tops = gtk_window_list_toplevels();
-                for (GList *l = tops; l; l = l->next) {
-                    const char *t = gtk_window_get_title(GTK_WINDOW(l->data));
-                    if (t && g_str_has_prefix(t, "Let ") &&
-                        gtk_widget_get_visible(GTK_WIDGET(l->data)))
-                        dialog = GTK_WINDOW(l->data);
-                }
-                g_list_free(tops);
-                return dialog != nullptr;
-            },
-            10));
+    ASSERT_TRUE(IterateUntil([&] { return (dialog = Toplevel("Let carol in?")) != nullptr; }, 20));
     EXPECT_NE(porch_tray_sharing_get_window(sharing()), nullptr);
     std::string text = Texts(GTK_WIDGET(dialog));
+    EXPECT_TRUE(Contains(text, "You share no folder of your own yet")) << text;
     EXPECT_TRUE(Contains(text, fp)) << text;
-    EXPECT_TRUE(Contains(text, "porch peers accept")) << text;
-    Shot(dialog, "sharing-request");
+    EXPECT_NE(Find(dialog, GTK_TYPE_BUTTON, "Share a folder…"), nullptr);
+    Shot(dialog, "sharing-allow-no-share");
     gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_CLOSE);
+
+    // with a user share of nobody's (made with the porch command)
+    RunResult r = Porch({"share", "add", pics_, "--read", "bob"});
+    ASSERT_TRUE(r.ok()) << r.describe();
     ASSERT_TRUE(NextAnswer());
     GtkWindow *page = porch_tray_sharing_get_window(sharing());
     ASSERT_NE(page, nullptr);
-    EXPECT_NE(Find(page, GTK_TYPE_BUTTON, "Deny " + name), nullptr) << "the page lists it";
+    ASSERT_TRUE(IterateUntil([&] { return ShareRow("Pictures") != nullptr; }, 10));
+    GtkWidget *allow = Find(page, GTK_TYPE_BUTTON, "Allow carol…");
+    ASSERT_NE(allow, nullptr) << "the page lists the request";
     Shot(page, "sharing-with-request");
 
-    // Deny: the tray shows it no more, and does not notify of it again
+    // Allow…: the key, the address, the name it gave (a valid peer name), and the user's own
+    // shares to pick, through the widgets; Accept takes one share at least
+    g_action_group_activate_action(G_ACTION_GROUP(app_), "sharing-allow",
+                                   g_variant_new_string(fp.c_str()));
+    ASSERT_TRUE(IterateUntil([&] { return (dialog = Toplevel("Let carol in?")) != nullptr; }, 10));
+    text = Texts(GTK_WIDGET(dialog));
+    EXPECT_TRUE(Contains(text, fp)) << text;
+    EXPECT_TRUE(Contains(text, lan_->address(2))) << text;
+    GtkWidget *entry = Find(dialog, GTK_TYPE_ENTRY, "The peer's name");
+    ASSERT_NE(entry, nullptr);
+    EXPECT_STREQ(gtk_entry_get_text(GTK_ENTRY(entry)), "carol");
+    GtkWidget *accept = gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
+    ASSERT_NE(accept, nullptr);
+    EXPECT_FALSE(gtk_widget_get_sensitive(accept)) << "no share is picked yet";
+    EXPECT_TRUE(Contains(Texts(GTK_WIDGET(dialog)), "Pick a share it may read"));
+    gtk_entry_set_text(GTK_ENTRY(entry), "bob");
+    EXPECT_TRUE(Contains(Texts(GTK_WIDGET(dialog)), "There is a peer called bob already"));
+    gtk_entry_set_text(GTK_ENTRY(entry), "carol");
+    Check(dialog, "Read: Pictures", true);
+    EXPECT_TRUE(gtk_widget_get_sensitive(accept));
+    Shot(dialog, "sharing-allow");
+    gtk_button_clicked(GTK_BUTTON(accept));
+
+    // porchd's verdict on the page; the request is gone, porchd and the porch command agree
+    ASSERT_TRUE(IterateUntil(
+            [&] { return Contains(InfoText(page), "carol may now read Pictures"); }, 20))
+            << InfoText(page);
+    g_auto(GStrv) left = porch_tray_sharing_get_requests(sharing());
+    EXPECT_EQ(g_strv_length(left), 0u);
+    r = Porch({"peers", "list", "--json"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_FALSE(Contains(r.out, fp)) << r.out;
+    EXPECT_EQ(Listed("Pictures", "read"), "bob;carol");
+    ASSERT_TRUE(
+            IterateUntil([&] { return Contains(Texts(GTK_WIDGET(page)), "Read: bob, carol"); }, 10))
+            << Texts(GTK_WIDGET(page));
+    Shot(page, "sharing-accepted");
+
+    // and carol's key fetches from the share
+    std::string to = lan_->host_dir(2) + "/carol-beach.jpg";
+    r = lan_->run(2,
+                  {"env", "LANG=C.UTF-8", "XDG_CONFIG_HOME=" + lan_->host_dir(2) + "/xdg", kPorch,
+                   "get", "--quiet", lan_->address(1) + "/Pictures/beach.jpg", to, "--identity",
+                   carol},
+                  60);
+    EXPECT_TRUE(r.ok()) << r.describe();
+    EXPECT_EQ(ReadFile(to), "sand and sea\n");
+
+    // Forget (on the page): out of the share again
+    GtkWidget *forget = Find(page, GTK_TYPE_BUTTON, "Forget carol");
+    ASSERT_NE(forget, nullptr) << Texts(GTK_WIDGET(page));
+    gtk_button_clicked(GTK_BUTTON(forget));
+    ASSERT_TRUE(IterateUntil([&] { return Contains(InfoText(page), "Forgot carol"); }, 20))
+            << InfoText(page);
+    EXPECT_EQ(Listed("Pictures", "read"), "bob");
+    EXPECT_TRUE(Porch({"share", "remove", "Pictures"}).ok());
+}
+
+TEST_F(TraySharingTest, DenyByAnOrdinaryUserHidesTheRequestAndSaysWhoMayTurnItAway)
+{
+    NotifyMonitor monitor;
+    ASSERT_TRUE(monitor.Start(session_->address()));
+    ASSERT_FALSE(Ask("dave").empty());
+    std::string fp = WaitForRequest("dave");
+    ASSERT_FALSE(fp.empty()) << "no request for access reached the tray";
+    ASSERT_TRUE(IterateUntil([&] { return !monitor.Seen().empty(); }, 10));
+
+    // Deny from the notification: porchd refuses nobody, the tray hides it and says why
     g_action_group_activate_action(G_ACTION_GROUP(app_), "sharing-deny",
                                    g_variant_new_string(fp.c_str()));
     g_auto(GStrv) left = porch_tray_sharing_get_requests(sharing());
     EXPECT_EQ(g_strv_length(left), 0u);
-    ASSERT_TRUE(NextAnswer());
+    GtkWindow *page = nullptr;
+    ASSERT_TRUE(IterateUntil(
+            [&] {
+                page = porch_tray_sharing_get_window(sharing());
+                return page && Contains(InfoText(page), "is hidden here");
+            },
+            20))
+            << "the refusal is not shown: " << (page ? InfoText(page) : "no window");
+    std::string text = InfoText(page);
+    EXPECT_TRUE(Contains(text, "dave is hidden here until porch-tray restarts")) << text;
+    EXPECT_TRUE(Contains(text, "only root may turn requests away")) << text; // porchd's reason
+    EXPECT_TRUE(Contains(text, "sudo porch peers deny " + fp)) << text;
+    EXPECT_EQ(Find(page, GTK_TYPE_BUTTON, "Deny dave"), nullptr) << "the page still lists it";
+    Shot(page, "sharing-deny-refused");
+    // porchd still has it (only root may turn it away), the tray does not notify again
+    RunResult r = Porch({"peers", "list", "--json"});
+    EXPECT_TRUE(Contains(r.out, fp)) << r.describe();
     size_t notes = monitor.Seen().size();
     porch_tray_sharing_refresh(sharing());
     ASSERT_TRUE(NextAnswer());
     g_auto(GStrv) after = porch_tray_sharing_get_requests(sharing());
     EXPECT_EQ(g_strv_length(after), 0u);
     EXPECT_EQ(monitor.Seen().size(), notes);
+
+    // the same Deny as root (the tray's own connection): porchd turns it away
+    porch_tray_set_control_connect(tray_, nullptr, nullptr, nullptr);
+    ASSERT_FALSE(Ask("erin").empty());
+    fp = WaitForRequest("erin");
+    ASSERT_FALSE(fp.empty());
+    porch_tray_sharing_deny(sharing(), fp.c_str());
+    ASSERT_TRUE(IterateUntil([&] { return Contains(InfoText(page), "Turned erin away"); }, 20))
+            << InfoText(page);
+    r = Porch({"peers", "list", "--json"});
+    EXPECT_FALSE(Contains(r.out, fp)) << r.describe();
 }
 
 TEST_F(TraySharingTest, WithNoPorchdThePageSaysSoAndHowToStartOne)

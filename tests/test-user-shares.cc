@@ -225,6 +225,13 @@ TEST_F(UserShares, AnOrdinaryUserSharesTheirFolderWithNoEditAndNoRoot)
     r = Local({"share", "add", pics_, "--name", "Other", "--read", "mallory"});
     EXPECT_EQ(r.exit_status, 1) << r.describe();
     EXPECT_TRUE(Contains(r.err, "mallory")) << r.err;
+    // a name no section can hold is refused before anything is written
+    for (const char *bad : {"a]b", ".hidden", "x/y"}) {
+        r = Local({"share", "add", pics_, "--name", bad, "--read", "guest"});
+        EXPECT_EQ(r.exit_status, 1) << bad << ": " << r.describe();
+        EXPECT_TRUE(Contains(r.err, "not a share name")) << r.err;
+    }
+    EXPECT_FALSE(Contains(ReadFile(log_), "CRITICAL")) << ReadFile(log_);
     // and another user may neither change nor remove nobody's share
     r = Local({"share", "remove", "Pictures"}, "daemon");
     EXPECT_EQ(r.exit_status, 1) << r.describe();
