@@ -162,10 +162,13 @@ static JsonNode *
 strv_node(const char *const *v)
 {
     JsonArray *a = json_array_new();
+    JsonNode *n = json_node_alloc();
 
     for (guint i = 0; v != NULL && v[i] != NULL; i++)
         json_array_add_string_element(a, v[i]);
-    return json_node_init_array(json_node_alloc(), a);
+    json_node_init_array(n, a);
+    json_array_unref(a); /* the node holds a reference of its own */
+    return n;
 }
 
 /* Sends @req (taken) with @fd. */
