@@ -108,6 +108,11 @@ int porch_cli_printer(int argc, char **argv);
  * ok, PORCH_CLI_EXIT_FAILED when one found a problem, PORCH_CLI_EXIT_USAGE for a usage error. */
 int porch_cli_doctor(int argc, char **argv);
 
+/* `porch neighbours add ADDRESS[:PORT] | remove NAME | list [--json]` (cli/neighbours.c): the
+ * neighbours remembered by address (porch-neighbours.h). Returns one of the PORCH_CLI_EXIT_*
+ * statuses, having told every failure on stderr. */
+int porch_cli_neighbours(int argc, char **argv);
+
 /* ------------------------------------------------------------------------------------------
  * Addressing a neighbour (cli/target.c): HOST[/SHARE[/PATH]] -> where to connect, and the
  * connection itself, its host key pinned. */
