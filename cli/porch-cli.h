@@ -155,7 +155,8 @@ char *porch_cli_target_share(const PorchCliTarget *target);
 
 /* Finds where the target's HOST is: an IP literal as it is; otherwise a Porch neighbour seen
  * over mDNS within @timeout seconds (by display name exactly, then case-insensitively, then by
- * host name), else the name resolved by the system's resolver. Returns PORCH_CLI_EXIT_OK, or
+ * host name), else one remembered by address (porch-neighbours.h), else the name resolved by
+ * the system's resolver. Returns PORCH_CLI_EXIT_OK, or
  * PORCH_CLI_EXIT_UNREACHABLE having said on stderr which neighbours are visible instead. */
 int porch_cli_target_resolve(PorchCliTarget *target, double timeout);
 /* The same with @ret_error not NULL: the failure is handed back in it (G_RESOLVER_ERROR_NOT_FOUND)
