@@ -4,9 +4,10 @@
 //   MulticastBlocked   host 2 drops 5353/udp (nft): porch browse there does not see host 1,
 //                      porch doctor names the rule; porch neighbours add ADDRESS makes host 1
 //                      visible in porch browse --json under its display name, marked remembered,
-//                      with its shares; porch get "DISPLAY NAME"/Share/file fetches a file; the
-//                      neighbour is in the file, so a new porch process finds it (list --json);
-//                      remove forgets it, and the name no longer resolves
+//                      with its shares; porch doctor NAME says it is not seen over mDNS as
+//                      information, not a problem; porch get "DISPLAY NAME"/Share/file fetches a
+//                      file; the neighbour is in the file, so a new porch process finds it (list
+//                      --json); remove forgets it, and the name no longer resolves
 //   NothingListens     add of an address:port where nothing listens fails with a clear message
 //                      and remembers nothing
 //   StatusParser       the client's parser of porchd's "status" reply keeps to its bounds
@@ -128,6 +129,15 @@ TEST(Neighbours, MulticastBlocked)
     r = Porch(lan.get(), xdg, {"get", "Neighbour one/Public/hello.txt", h2 + "/down"});
     ASSERT_TRUE(r.ok()) << r.describe();
     EXPECT_EQ(ReadFile(h2 + "/down/hello.txt"), "hello from one\n");
+
+    // the doctor says mDNS does not show it, as information: not a problem
+    r = Porch(lan.get(), xdg, {"doctor", "Neighbour one"});
+    EXPECT_EQ(r.exit_status, 0) << r.describe() << r.out;
+    EXPECT_TRUE(Contains(r.out, "info     mdns: 'Neighbour one' is not seen over mDNS; it is "
+                                "remembered by address (" +
+                                        lan->address(1) + ")"))
+            << r.out;
+    EXPECT_TRUE(Contains(r.out, "(remembered by address)")) << r.out;
 
     // it is in the file: a new porch process sees it
     EXPECT_TRUE(Contains(ReadFile(xdg + "/porch/neighbours"), "name=Neighbour one"));
