@@ -17,6 +17,9 @@
  *   "shares"       array of {"name", "path", "guest" (boolean), "uri"}
  *   "printers"     array of {"name", "instance", "txt"}
  *   "services"     array of {"type", "name", "port", "uri", "txt"}
+ *   "remembered"   boolean: not seen over mDNS but remembered by address (porch neighbours
+ *                  add); "host" and the one address are that address, "fingerprint" the key
+ *                  it had, "shares" and "printers" what it listed when last asked
  * "txt" is an object of the TXT record's keys, sorted, the first occurrence of a key winning:
  * "key=value" gives a string, a bare "key" gives true. Arrays are sorted as porch-browse.h
  * says; neighbours by name, then host name.
@@ -29,6 +32,7 @@
 
 #include "porch-browse.h"
 #include "porch-cli.h"
+#include "porch-neighbours.h"
 
 #define DEFAULT_TIMEOUT_S 2.0
 #define MAX_TIMEOUT_S     (7 * 24 * 3600.0)
@@ -171,6 +175,8 @@ add_neighbour(JsonBuilder *b, const PorchNeighbour *n)
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    json_builder_set_member_name(b, "remembered");
+    json_builder_add_boolean_value(b, porch_neighbour_is_remembered(n));
     json_builder_end_object(b);
 }
 
@@ -239,7 +245,10 @@ print_neighbour(const PorchNeighbour *n)
     porch_cli_put_text(stdout, porch_neighbour_get_name(n));
     fputs(" (", stdout);
     porch_cli_put_text(stdout, porch_neighbour_get_host_name(n));
-    if (porch_neighbour_is_porch(n))
+    if (porch_neighbour_is_remembered(n))
+        printf("), Porch on port %u, remembered by address\n",
+               (unsigned)porch_neighbour_get_port(n));
+    else if (porch_neighbour_is_porch(n))
         printf("), Porch on port %u\n", (unsigned)porch_neighbour_get_port(n));
     else
         fputs("), not a Porch host\n", stdout);
@@ -400,6 +409,45 @@ on_quit(gpointer data)
 
 /* ------------------------------------------------------------------------------------------ */
 
+static int
+by_name(gconstpointer a, gconstpointer b)
+{
+    const PorchNeighbour *x = *(PorchNeighbour *const *)a;
+    const PorchNeighbour *y = *(PorchNeighbour *const *)b;
+    int c = strcmp(porch_neighbour_get_name(x), porch_neighbour_get_name(y));
+
+    return c != 0 ? c : strcmp(porch_neighbour_get_host_name(x), porch_neighbour_get_host_name(y));
+}
+
+/* Adds to @all (PorchNeighbour*, seen over mDNS) the neighbours remembered by address that
+ * mDNS does not show: none of @all has the host key, or the display name, they had. */
+static void
+add_remembered(GPtrArray *all)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) list = porch_neighbours_load(NULL, &error);
+
+    if (list == NULL) {
+        porch_cli_error("remembered neighbours", error->message);
+        return;
+    }
+    for (guint i = 0; i < list->len; i++) {
+        const PorchRemembered *r = g_ptr_array_index(list, i);
+        gboolean seen = FALSE;
+
+        for (guint j = 0; j < all->len && !seen; j++) {
+            const PorchNeighbour *n = g_ptr_array_index(all, j);
+            seen = porch_neighbour_is_porch(n) &&
+                   ((r->fingerprint != NULL &&
+                     g_strcmp0(porch_neighbour_get_fingerprint(n), r->fingerprint) == 0) ||
+                    g_strcmp0(porch_neighbour_get_name(n), r->name) == 0);
+        }
+        if (!seen)
+            g_ptr_array_add(all, porch_remembered_to_neighbour(r));
+    }
+    g_ptr_array_sort(all, by_name);
+}
+
 int
 porch_cli_browse(int argc, char **argv)
 {
@@ -469,6 +517,8 @@ porch_cli_browse(int argc, char **argv)
 
     if (!watch) {
         g_autoptr(GPtrArray) all = porch_browser_get_neighbours(browser);
+
+        add_remembered(all);
         if (json) {
             g_autoptr(GString) out = g_string_new("[");
             for (guint i = 0; i < all->len; i++) {

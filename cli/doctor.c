@@ -29,6 +29,7 @@
 #include <json-glib/json-glib.h>
 
 #include "porch-cli.h"
+#include "porch-neighbours.h"
 #include "porch-config.h"
 #include "porch-identity.h"
 #include "porch-sftp-client.h"
@@ -44,6 +45,7 @@ typedef enum {
     CHECK_OK,
     CHECK_PROBLEM,
     CHECK_SKIPPED, /* could not be checked here; not counted as a problem */
+    CHECK_INFO,    /* worth knowing, not a problem */
 } CheckStatus;
 
 typedef struct {
@@ -52,15 +54,16 @@ typedef struct {
     guint problems;
 } Report;
 
-/* One line: "ok       CHECK: MESSAGE", "problem  CHECK: MESSAGE; fix: FIX" or
- * "skipped  CHECK: MESSAGE"; with --json, an object {check, status, message[, fix]}. */
+/* One line: "ok       CHECK: MESSAGE", "problem  CHECK: MESSAGE; fix: FIX",
+ * "skipped  CHECK: MESSAGE" or "info     CHECK: MESSAGE"; with --json, an object {check, status,
+ * message[, fix]}. */
 static void say(Report *r, CheckStatus status, const char *check, const char *fix,
                 const char *format, ...) G_GNUC_PRINTF(5, 6);
 
 static void
 say(Report *r, CheckStatus status, const char *check, const char *fix, const char *format, ...)
 {
-    static const char *const names[] = {"ok", "problem", "skipped"};
+    static const char *const names[] = {"ok", "problem", "skipped", "info"};
     g_autofree char *message = NULL;
     va_list ap;
 
@@ -1082,6 +1085,8 @@ doctor_host(Report *r, const char *arg, const PorchCliCommon *common)
     PorchCliConnectOptions options = {0};
     Mdns m = {0};
     gboolean by_address, reached, tcp_ok = FALSE;
+    g_autoptr(GPtrArray) remembered = porch_neighbours_load(NULL, NULL);
+    const PorchRemembered *by_memory = NULL;
     guint pin_line = 0;
     int status;
 
@@ -1091,6 +1096,8 @@ doctor_host(Report *r, const char *arg, const PorchCliCommon *common)
         return PORCH_CLI_EXIT_USAGE;
     }
     by_address = g_hostname_is_ip_address(t->name);
+    if (remembered != NULL && !by_address)
+        by_memory = porch_neighbours_find(remembered, t->name);
 
     /* its name, then whether mDNS shows it and where */
     status = porch_cli_target_resolve_full(t, common->timeout, &error);
@@ -1110,6 +1117,11 @@ doctor_host(Report *r, const char *arg, const PorchCliCommon *common)
             g_autofree char *list = join(where, ", ");
             if (where->len > 0)
                 say(r, CHECK_OK, "mdns", NULL, "seen on %s", list);
+            else if (by_memory != NULL)
+                say(r, CHECK_INFO, "mdns", NULL,
+                    "'%s' is not seen over mDNS; it is remembered by address (%s) and reached "
+                    "there",
+                    by_memory->name, by_memory->address);
             else
                 say(r, CHECK_PROBLEM, "mdns",
                     "run porch doctor on it; if it runs porchd and avahi-daemon, multicast is "
@@ -1125,7 +1137,13 @@ doctor_host(Report *r, const char *arg, const PorchCliCommon *common)
     {
         g_autofree char *addresses = g_strjoinv(", ", t->addresses);
         say(r, CHECK_OK, "name", NULL, "%s is %s%s", t->name, addresses,
-            by_address ? "" : (t->printers != NULL ? " (over mDNS)" : " (from the resolver)"));
+            by_address ? ""
+            : by_memory != NULL && g_strv_equal((const char *const *)t->addresses,
+                                                (const char *const *)(const char *[]){
+                                                        by_memory->address, NULL})
+                    ? " (remembered by address)"
+            : t->printers != NULL ? " (over mDNS)"
+                                  : " (from the resolver)");
     }
 
     check_tcp(r, t, common->connect_timeout, &tcp_ok);

@@ -108,6 +108,11 @@ int porch_cli_printer(int argc, char **argv);
  * ok, PORCH_CLI_EXIT_FAILED when one found a problem, PORCH_CLI_EXIT_USAGE for a usage error. */
 int porch_cli_doctor(int argc, char **argv);
 
+/* `porch neighbours add ADDRESS[:PORT] | remove NAME | list [--json]` (cli/neighbours.c): the
+ * neighbours remembered by address (porch-neighbours.h). Returns one of the PORCH_CLI_EXIT_*
+ * statuses, having told every failure on stderr. */
+int porch_cli_neighbours(int argc, char **argv);
+
 /* ------------------------------------------------------------------------------------------
  * Addressing a neighbour (cli/target.c): HOST[/SHARE[/PATH]] -> where to connect, and the
  * connection itself, its host key pinned. */
@@ -150,7 +155,8 @@ char *porch_cli_target_share(const PorchCliTarget *target);
 
 /* Finds where the target's HOST is: an IP literal as it is; otherwise a Porch neighbour seen
  * over mDNS within @timeout seconds (by display name exactly, then case-insensitively, then by
- * host name), else the name resolved by the system's resolver. Returns PORCH_CLI_EXIT_OK, or
+ * host name), else one remembered by address (porch-neighbours.h), else the name resolved by
+ * the system's resolver. Returns PORCH_CLI_EXIT_OK, or
  * PORCH_CLI_EXIT_UNREACHABLE having said on stderr which neighbours are visible instead. */
 int porch_cli_target_resolve(PorchCliTarget *target, double timeout);
 /* The same with @ret_error not NULL: the failure is handed back in it (G_RESOLVER_ERROR_NOT_FOUND)

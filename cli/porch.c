@@ -44,6 +44,8 @@ static const struct {
          "who asked the local porchd for access; let them in or not", porch_cli_peers},
         {"doctor", "[--json] [HOST]", "check what keeps neighbours from meeting, and the fix",
          porch_cli_doctor},
+        {"neighbours", "add ADDRESS[:PORT] | remove NAME | list [--json]",
+         "remember a neighbour mDNS cannot show, by its address", porch_cli_neighbours},
 };
 
 /* Each command on two lines, "  porch NAME USAGE" and its summary beneath, so that the help

@@ -9,8 +9,10 @@
  * default port). Any other name is looked for among the Porch neighbours seen over mDNS
  * (shared/porch-browse.h) — by display name, exactly and then case-insensitively, then by host name
  * with or without ".local" — and connected to at the address and port it advertises, its key
- * expected to be the fingerprint it advertises and pinned under its display name; a name no
- * neighbour has goes to the system's resolver.
+ * expected to be the fingerprint it advertises and pinned under its display name; then among
+ * the neighbours remembered by address (`porch neighbours add`, shared/porch-neighbours.h), by
+ * display name or address, connected to at that address with the key pinned under it; a name
+ * no neighbour has goes to the system's resolver.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,6 +26,7 @@
 #include "porch-config.h"
 #include "porch-identity.h"
 #include "porch-neighbour-client.h"
+#include "porch-neighbours.h"
 #include "porch-print-client.h"
 #include "porch-text.h"
 
@@ -599,6 +602,22 @@ porch_cli_target_resolve_full(PorchCliTarget *t, double timeout, GError **ret_er
     }
     visible = browse_error == NULL ? visible_names(browser) : NULL;
     g_clear_object(&browser);
+
+    /* a neighbour remembered by address (porch neighbours add), which mDNS does not show */
+    {
+        g_autoptr(GPtrArray) remembered = porch_neighbours_load(NULL, NULL);
+        const PorchRemembered *r =
+                remembered != NULL ? porch_neighbours_find(remembered, valid) : NULL;
+
+        if (r != NULL) {
+            t->addresses = g_strdupv((char *[]){r->address, NULL});
+            t->connect_port = t->port != 0 ? t->port : r->port;
+            t->pin_name = porch_neighbours_pin_name(r->address, t->connect_port);
+            t->fingerprint = g_strdup(r->fingerprint);
+            t->printers = g_strdupv(r->printers);
+            return PORCH_CLI_EXIT_OK;
+        }
+    }
 
     addresses = resolve_name(t->name, timeout);
     if (addresses != NULL) {

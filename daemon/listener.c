@@ -80,6 +80,7 @@ struct _PorchListener {
     guint16 port;
     PorchWorkers *workers;
     char *program;
+    char *default_name; /* porch_listener_set_default_name() */
     char *snapshot_file;
     char *state_dir;
     GSocketService *service;
@@ -567,8 +568,9 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
     g_subprocess_launcher_set_child_setup(launcher, block_sighup, NULL, NULL);
     g_subprocess_launcher_take_fd(launcher, fd, PORCH_SESSION_FD);
     g_subprocess_launcher_take_fd(launcher, control, PORCH_SESSION_CONTROL_FD);
-    proc = g_subprocess_launcher_spawn(launcher, &error, l->program, "--config", l->snapshot_file,
-                                       "--state-dir", l->state_dir, "--address", address, NULL);
+    proc = g_subprocess_launcher_spawn(
+            launcher, &error, l->program, "--config", l->snapshot_file, "--state-dir", l->state_dir,
+            "--address", address, l->default_name ? "--default-name" : NULL, l->default_name, NULL);
     /* the session has its copies; ours go */
     g_clear_object(&launcher);
     g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
@@ -627,6 +629,13 @@ bind_address(PorchListener *l, const char *literal, guint16 port, guint16 *ret_p
     }
     *ret_port = port;
     return TRUE;
+}
+
+void
+porch_listener_set_default_name(PorchListener *l, const char *name)
+{
+    g_free(l->default_name);
+    l->default_name = g_strdup(name);
 }
 
 guint16
@@ -699,6 +708,7 @@ porch_listener_free(PorchListener *l)
     g_clear_pointer(&l->failures, g_hash_table_unref);
     g_clear_object(&l->cancellable);
     g_free(l->program);
+    g_free(l->default_name);
     g_free(l->snapshot_file);
     g_free(l->state_dir);
     g_free(l);

@@ -33,6 +33,10 @@ PorchListener *porch_listener_new(PorchManager *manager, PorchWorkers *workers, 
                                   const char *session_program, const char *snapshot_file,
                                   const char *state_dir, GError **error);
 
+/* The display name the sessions' "status" command gives when porch.conf sets no name = (a
+ * per-user porchd's "USER on HOST"); NULL: porch.conf's. */
+void porch_listener_set_default_name(PorchListener *listener, const char *name);
+
 /* The port it listens on: the one given, or the kernel's choice when that was 0. */
 guint16 porch_listener_get_port(PorchListener *listener);
 

@@ -539,6 +539,7 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
     if (!system && !network_side) {
         default_name = g_strdup_printf("%s on %s", g_get_user_name(), g_get_host_name());
         porch_publisher_set_default_name(publisher, default_name);
+        porch_listener_set_default_name(listener, default_name);
     }
     g_signal_connect(publisher, "collision", G_CALLBACK(on_collision), NULL);
     g_signal_connect(publisher, "avahi-state", G_CALLBACK(on_avahi_state), NULL);

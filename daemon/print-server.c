@@ -1,4 +1,5 @@
-/* print-server.c — the print, jobs and cancel commands of an exec channel (see print-server.h).
+/* print-server.c — the print, jobs, cancel and status commands of an exec channel (see
+ * print-server.h).
  *
  * As in sftp-server.c, every command goes through one table (commands[]) and one gate
  * (gate()): the gate finds the printer the command names and asks porch_acl_check() with the
@@ -316,6 +317,48 @@ h_cancel(Request *r)
     return EX_OK;
 }
 
+/* Who this host is, to the asker: its display name, the shares it may read and the printers
+ * it may print on, as mDNS and the SFTP root listing would show them. */
+static int
+h_status(Request *r)
+{
+    const PorchPeer *peer = NULL;
+    const char *name = porch_config_has_name(r->config) || r->ctx->default_name == NULL
+                               ? porch_config_get_name(r->config)
+                               : r->ctx->default_name;
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autofree char *shown = porch_text_show(name, -1, PORCH_NAME_MAX, PORCH_TEXT_ONE_LINE);
+    guint entries = 0;
+
+    g_string_append_printf(out, PORCH_STATUS_KEY_NAME "\t%s\n", shown);
+    if (r->ctx->fingerprint != NULL)
+        peer = porch_config_lookup_peer_by_fingerprint(r->config, r->ctx->fingerprint);
+    /* a key that is no longer in the file sees nothing, not what guests see */
+    if (r->ctx->fingerprint == NULL || peer != NULL) {
+        g_auto(GStrv) readable = porch_acl_readable_shares(r->config, peer);
+
+        for (guint i = 0; readable[i] != NULL && entries < PORCH_STATUS_MAX_ENTRIES; i++) {
+            const PorchShare *share = porch_config_lookup_share(r->config, readable[i]);
+            if (share != NULL && !share->hidden && !share->offline) {
+                g_string_append_printf(out, PORCH_STATUS_KEY_SHARE "\t%s\n", share->name);
+                entries++;
+            }
+        }
+        for (guint i = 0;
+             i < porch_config_get_n_printers(r->config) && entries < PORCH_STATUS_MAX_ENTRIES;
+             i++) {
+            const PorchPrinter *p = porch_config_get_printer(r->config, i);
+            if (!p->hidden && porch_acl_check(r->config, r->ctx->fingerprint,
+                                              PORCH_RESOURCE_PRINTER, p->name, PORCH_ACL_PRINT)) {
+                g_string_append_printf(out, PORCH_STATUS_KEY_PRINTER "\t%s\n", p->name);
+                entries++;
+            }
+        }
+    }
+    write_all(r->channel, out->str, out->len, FALSE);
+    return EX_OK;
+}
+
 static const CommandSpec commands[] = {
         {PORCH_PRINT_CMD_PRINT, PORCH_PRINT_SERVER_PRINT, 1, 1,
          PORCH_PRINT_CMD_PRINT " PRINTER [" PORCH_PRINT_OPT_COPIES " N] [" PORCH_PRINT_OPT_TITLE
@@ -325,6 +368,7 @@ static const CommandSpec commands[] = {
          h_jobs},
         {PORCH_PRINT_CMD_CANCEL, PORCH_PRINT_SERVER_CANCEL, 2, 2,
          PORCH_PRINT_CMD_CANCEL " PRINTER JOB-ID", h_cancel},
+        {PORCH_PRINT_CMD_STATUS, PORCH_PRINT_SERVER_STATUS, 0, 0, PORCH_PRINT_CMD_STATUS, h_status},
 };
 
 /* ---- parsing ------------------------------------------------------------------------- */
@@ -404,7 +448,8 @@ porch_print_server_parse(const char *line, PorchPrintServerCommand *ret, GError 
         return usage_error(error, "the command is longer than %d bytes", PORCH_PRINT_MAX_COMMAND);
     if (!g_shell_parse_argv(line, NULL, &argv, &local)) {
         if (g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_EMPTY_STRING))
-            return usage_error(error, "no command; the commands are print, jobs and cancel");
+            return usage_error(error,
+                               "no command; the commands are print, jobs, cancel and status");
         /* not GLib's message: it quotes the whole line, as it came */
         if (g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_BAD_QUOTING))
             return usage_error(error, "cannot split the command: a quote is not closed, or it "
@@ -416,7 +461,8 @@ porch_print_server_parse(const char *line, PorchPrintServerCommand *ret, GError 
             cmd = &commands[i];
     if (cmd == NULL) {
         g_autofree char *shown = for_log(argv[0]);
-        return usage_error(error, "unknown command '%s'; the commands are print, jobs and cancel",
+        return usage_error(error,
+                           "unknown command '%s'; the commands are print, jobs, cancel and status",
                            shown);
     }
     c.verb = cmd->verb;

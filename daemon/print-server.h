@@ -1,4 +1,5 @@
-/* print-server.h — printing over an SSH "exec" channel: the print, jobs and cancel commands.
+/* print-server.h — printing over an SSH "exec" channel: the print, jobs and cancel commands,
+ * and "status", what this host shows the asker (porch-print-protocol.h).
  *
  * A client sends one command line and gets the command's exit status, as
  * porch-print-protocol.h describes them. A document larger than max-print-size (porch.conf)
@@ -23,6 +24,7 @@ typedef enum {
     PORCH_PRINT_SERVER_PRINT,
     PORCH_PRINT_SERVER_JOBS,
     PORCH_PRINT_SERVER_CANCEL,
+    PORCH_PRINT_SERVER_STATUS,
 } PorchPrintServerVerb;
 
 /* A parsed command line. */
@@ -61,6 +63,9 @@ typedef struct {
     const char *fingerprint; /* the peer's key fingerprint; NULL for a guest */
     const char *address;     /* the client's address ("10.0.0.5", "fe80::1"): a guest's user */
     const char *who;         /* for log lines */
+    /* The display name "status" gives when porch.conf sets no name =: a per-user porchd's
+     * "USER on HOST"; NULL: porch.conf's (default: the host name). */
+    const char *default_name;
     /* Set by the channel's EOF callback: the client ended its stdin. libssh treats a channel
      * closed without EOF as at end of file, so only this tells a whole document from one cut
      * off by a client that went away. */

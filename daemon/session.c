@@ -77,11 +77,12 @@ typedef struct {
 
     /* authentication outcome */
     gboolean authenticated;
-    gboolean guest_asked; /* the client asked to go on as guest */
-    gboolean refused;     /* porchd said no: disconnect */
-    char *fingerprint;    /* NULL: guest */
-    char *who;            /* "bob (SHA256:...)" or "guest", for logs */
-    char *peer;           /* "bob" or "guest": the name the transfer log shows */
+    gboolean guest_asked;     /* the client asked to go on as guest */
+    gboolean refused;         /* porchd said no: disconnect */
+    char *fingerprint;        /* NULL: guest */
+    char *who;                /* "bob (SHA256:...)" or "guest", for logs */
+    const char *default_name; /* --default-name: the display name without name = */
+    char *peer;               /* "bob" or "guest": the name the transfer log shows */
     int auth_failures;
     GPtrArray *unknown_keys; /* UnknownKey*, at most MAX_AUTH_TRIES */
 
@@ -649,6 +650,7 @@ serve(Session *s, int fd)
                 .fingerprint = s->fingerprint,
                 .address = s->address,
                 .who = s->who,
+                .default_name = s->default_name,
                 .eof_received = &s->eof_received,
         };
         /* the command's status goes to the client; the session itself was served */
@@ -709,6 +711,7 @@ main(int argc, char **argv)
     g_autofree char *config_file = NULL;
     g_autofree char *state_dir = NULL;
     g_autofree char *address = NULL;
+    g_autofree char *default_name = NULL;
     int fd = PORCH_SESSION_FD;
     /* libssh builds every SFTP packet in a buffer grown 4 KiB at a time and freed after
      * the packet; a 255 KiB WRITE then crosses glibc's mmap threshold, and each packet
@@ -722,6 +725,8 @@ main(int argc, char **argv)
             {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "porchd's state directory",
              "DIR"},
             {"address", 0, 0, G_OPTION_ARG_STRING, &address, "The client's address", "ADDR"},
+            {"default-name", 0, 0, G_OPTION_ARG_STRING, &default_name,
+             "The display name when the configuration sets none", "NAME"},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -754,6 +759,7 @@ main(int argc, char **argv)
 
     s.config_file = config_file;
     s.state_dir = state_dir;
+    s.default_name = default_name;
     s.control = PORCH_SESSION_CONTROL_FD;
     s.unknown_keys = g_ptr_array_new_with_free_func((GDestroyNotify)unknown_key_free);
     s.address = address ? address : g_strdup("unknown");

@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <avahi-client/client.h>
@@ -49,6 +50,7 @@ struct _PorchNeighbour {
     char *host_name;
     char *fingerprint;
     gboolean is_porch;
+    gboolean remembered; /* porch_neighbour_new_remembered() */
     guint16 port;
     char **ipv4;
     char **ipv6;
@@ -790,6 +792,8 @@ digest_add_strv(GString *d, char *const *v)
         digest_add(d, v[i]);
 }
 
+static void neighbour_digest(PorchNeighbour *n);
+
 static PorchNeighbour *
 host_snapshot(const Host *h)
 {
@@ -801,7 +805,6 @@ host_snapshot(const Host *h)
     g_autoptr(GPtrArray) v4 = g_ptr_array_new();
     g_autoptr(GPtrArray) v6 = g_ptr_array_new();
     g_autoptr(GHashTable) addrs = g_hash_table_new(g_str_hash, g_str_equal);
-    GString *d;
     GHashTableIter it;
     gpointer key;
 
@@ -891,12 +894,20 @@ host_snapshot(const Host *h)
     g_ptr_array_add(v6, NULL);
     n->ipv4 = (char **)g_ptr_array_free(g_steal_pointer(&v4), FALSE);
     n->ipv6 = (char **)g_ptr_array_free(g_steal_pointer(&v6), FALSE);
+    neighbour_digest(n);
+    return n;
+}
 
-    d = g_string_new(NULL);
+/* Sets @n->digest from every other field. */
+static void
+neighbour_digest(PorchNeighbour *n)
+{
+    GString *d = g_string_new(NULL);
+
     digest_add(d, n->name);
     digest_add(d, n->host_name);
     digest_add(d, n->fingerprint);
-    g_string_append_printf(d, "%d;%u;", n->is_porch, (unsigned)n->port);
+    g_string_append_printf(d, "%d;%d;%u;", n->is_porch, n->remembered, (unsigned)n->port);
     digest_add_strv(d, n->ipv4);
     digest_add_strv(d, n->ipv6);
     g_string_append_printf(d, "S%u", n->n_shares);
@@ -921,7 +932,64 @@ host_snapshot(const Host *h)
         digest_add_strv(d, n->services[i].txt);
     }
     n->digest = g_string_free(d, FALSE);
+}
+
+PorchNeighbour *
+porch_neighbour_new_remembered(const char *name, const char *address, guint16 port,
+                               const char *fingerprint, const char *const *shares,
+                               const char *const *printers)
+{
+    PorchNeighbour *n = g_new0(PorchNeighbour, 1);
+    const char *one[] = {NULL, NULL};
+    guint n_shares = shares != NULL ? g_strv_length((char **)shares) : 0;
+    guint n_printers = printers != NULL ? g_strv_length((char **)printers) : 0;
+
+    g_return_val_if_fail(name != NULL && address != NULL, NULL);
+
+    g_atomic_ref_count_init(&n->ref);
+    n->name = g_utf8_make_valid(name, -1);
+    n->host_name = g_strdup(address);
+    n->fingerprint = g_strdup(fingerprint);
+    n->is_porch = TRUE;
+    n->remembered = TRUE;
+    n->port = port != 0 ? port : 4422;
+    one[0] = address;
+    n->ipv4 = g_strdupv(strchr(address, ':') == NULL ? (char **)one : (char **)(one + 1));
+    n->ipv6 = g_strdupv(strchr(address, ':') != NULL ? (char **)one : (char **)(one + 1));
+    n->n_shares = n_shares;
+    n->shares = n_shares > 0 ? g_new0(PorchNeighbourShare, n_shares) : NULL;
+    for (guint i = 0; i < n_shares; i++) {
+        const char *path_txt[] = {NULL, NULL};
+        g_autofree char *path_kv = NULL;
+
+        n->shares[i].name = g_utf8_make_valid(shares[i], -1);
+        n->shares[i].path = g_strconcat("/", n->shares[i].name, NULL);
+        path_kv = g_strconcat("path=", n->shares[i].path, NULL);
+        path_txt[0] = path_kv;
+        n->shares[i].uri = porch_txt_service_uri(TYPE_SFTP, address, n->port, path_txt);
+        if (n->shares[i].uri == NULL)
+            n->shares[i].uri = g_strdup("");
+    }
+    if (n_shares > 1)
+        qsort(n->shares, n_shares, sizeof *n->shares, compare_shares);
+    n->n_printers = n_printers;
+    n->printers = n_printers > 0 ? g_new0(PorchNeighbourPrinter, n_printers) : NULL;
+    for (guint i = 0; i < n_printers; i++) {
+        n->printers[i].name = g_utf8_make_valid(printers[i], -1);
+        n->printers[i].instance = g_strdup_printf("%s on %s", n->printers[i].name, n->name);
+        n->printers[i].txt = g_new0(char *, 1);
+    }
+    if (n_printers > 1)
+        qsort(n->printers, n_printers, sizeof *n->printers, compare_printers);
+    neighbour_digest(n);
     return n;
+}
+
+gboolean
+porch_neighbour_is_remembered(const PorchNeighbour *neighbour)
+{
+    g_return_val_if_fail(neighbour != NULL, FALSE);
+    return neighbour->remembered;
 }
 
 typedef struct {

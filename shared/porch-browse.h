@@ -126,6 +126,17 @@ const PorchNeighbourPrinter *porch_neighbour_get_printers(const PorchNeighbour *
                                                           guint *ret_n);
 const PorchNeighbourService *porch_neighbour_get_services(const PorchNeighbour *neighbour,
                                                           guint *ret_n);
+/* A Porch host that mDNS does not show but the user remembered by address
+ * (porch-neighbours.h): display name @name, its one address @address (also its host name) and
+ * @port (0: 4422), the key fingerprint @fingerprint it had (may be NULL), and what its "status"
+ * command listed: @shares (guest FALSE, uri sftp://ADDRESS:PORT/SHARE) and @printers (no TXT).
+ * Free with porch_neighbour_unref(). */
+PorchNeighbour *porch_neighbour_new_remembered(const char *name, const char *address, guint16 port,
+                                               const char *fingerprint, const char *const *shares,
+                                               const char *const *printers);
+/* Whether @neighbour was made by porch_neighbour_new_remembered() rather than seen over mDNS. */
+gboolean porch_neighbour_is_remembered(const PorchNeighbour *neighbour);
+
 /* TRUE when @a and @b describe the same host identically (every field above). */
 gboolean porch_neighbour_equal(const PorchNeighbour *a, const PorchNeighbour *b);
 

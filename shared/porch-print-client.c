@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "porch-config.h"
 #include "porch-sftp-client-private.h"
 #include "porch-text.h"
 
@@ -620,4 +621,116 @@ porch_client_cancel(PorchClient *client, const char *printer, int job_id, GError
     }
     cmd.c = client;
     return run(&cmd, line, -1, error);
+}
+
+/* ---- status ------------------------------------------------------------------------------ */
+
+void
+porch_host_status_free(PorchHostStatus *status)
+{
+    if (status == NULL)
+        return;
+    g_free(status->name);
+    g_strfreev(status->shares);
+    g_strfreev(status->printers);
+    g_free(status);
+}
+
+/* Whether @value (@len bytes) is a name as "status" gives them. */
+static gboolean
+status_value_ok(const char *value, gsize len)
+{
+    if (len == 0 || len > PORCH_NAME_MAX || !g_utf8_validate_len(value, len, NULL))
+        return FALSE;
+    for (const char *p = value; p < value + len; p = g_utf8_next_char(p))
+        if (g_unichar_iscntrl(g_utf8_get_char(p)))
+            return FALSE;
+    return TRUE;
+}
+
+PorchHostStatus *
+porch_print_parse_status(const char *data, gsize len, GError **error)
+{
+    g_autoptr(GStrvBuilder) shares = g_strv_builder_new();
+    g_autoptr(GStrvBuilder) printers = g_strv_builder_new();
+    g_autoptr(PorchHostStatus) status = g_new0(PorchHostStatus, 1);
+    guint line = 0, entries = 0;
+
+    g_return_val_if_fail(data != NULL || len == 0, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    for (gsize at = 0; at < len;) {
+        const char *start = data + at;
+        const char *nl = memchr(start, '\n', len - at);
+        gsize n = nl != NULL ? (gsize)(nl - start) : len - at;
+        const char *tab = memchr(start, '\t', n);
+        gsize key_len = tab != NULL ? (gsize)(tab - start) : 0;
+        const char *value = tab != NULL ? tab + 1 : NULL;
+        gsize value_len = tab != NULL ? n - key_len - 1 : 0;
+        g_autofree char *key = NULL;
+
+        at += n + (nl != NULL);
+        line++;
+        if (n == 0)
+            continue;
+        if (tab == NULL || memchr(start, '\0', n) != NULL || !status_value_ok(value, value_len))
+            goto malformed;
+        key = g_strndup(start, key_len);
+        if (status->name == NULL && strcmp(key, PORCH_STATUS_KEY_NAME) != 0)
+            goto malformed;
+        if (strcmp(key, PORCH_STATUS_KEY_NAME) == 0) {
+            if (status->name != NULL)
+                goto malformed;
+            status->name = g_strndup(value, value_len);
+            continue;
+        }
+        if (strcmp(key, PORCH_STATUS_KEY_SHARE) != 0 && strcmp(key, PORCH_STATUS_KEY_PRINTER) != 0)
+            continue; /* a key of a later version */
+        if (++entries > PORCH_STATUS_MAX_ENTRIES) {
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                        "the status lists more than %d shares and printers",
+                        PORCH_STATUS_MAX_ENTRIES);
+            return NULL;
+        }
+        {
+            g_autofree char *v = g_strndup(value, value_len);
+            g_strv_builder_add(strcmp(key, PORCH_STATUS_KEY_SHARE) == 0 ? shares : printers, v);
+        }
+    }
+    if (status->name == NULL) {
+        g_set_error_literal(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                            "the status names no host");
+        return NULL;
+    }
+    status->shares = g_strv_builder_end(shares);
+    status->printers = g_strv_builder_end(printers);
+    /* success */
+    return g_steal_pointer(&status);
+
+malformed:
+    g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                "a malformed line in the status (line %u)", line);
+    return NULL;
+}
+
+gboolean
+porch_client_status(PorchClient *client, PorchHostStatus **ret_status, GError **error)
+{
+    g_auto(RemoteCommand) cmd = {0};
+    PorchHostStatus *status;
+
+    g_return_val_if_fail(client != NULL, FALSE);
+    g_return_val_if_fail(ret_status != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    cmd.c = client;
+    cmd.max_out = PORCH_STATUS_MAX_REPLY;
+    if (!run(&cmd, PORCH_PRINT_CMD_STATUS, -1, error))
+        return FALSE;
+    status = porch_print_parse_status((const char *)cmd.out->data, cmd.out->len, error);
+    if (status == NULL)
+        return FALSE;
+    /* success */
+    *ret_status = status;
+    return TRUE;
 }

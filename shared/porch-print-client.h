@@ -93,6 +93,23 @@ gboolean porch_client_jobs(PorchClient *client, const char *printer, GPtrArray *
  * porch_client_print(): PORCH_PRINT_ERROR_NO_SUCH when there is no such job of this peer. */
 gboolean porch_client_cancel(PorchClient *client, const char *printer, int job_id, GError **error);
 
+/* What a neighbour's "status" command said (porch-print-protocol.h): who it is, to us. */
+typedef struct {
+    char *name;     /* its display name; valid UTF-8 without control characters */
+    GStrv shares;   /* the shares we may read there, as given; never NULL */
+    GStrv printers; /* the printers we may print on there; never NULL */
+} PorchHostStatus;
+
+void porch_host_status_free(PorchHostStatus *status);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchHostStatus, porch_host_status_free)
+
+/* Asks the neighbour who it is ("status", one command per connection as for print): its display
+ * name and what this client may see there. The new status in @ret_status, or FALSE with @error
+ * set as for porch_client_jobs(): PORCH_PRINT_ERROR_USAGE from a porchd too old to know the
+ * command, PORCH_CLIENT_ERROR_PROTOCOL for a reply beyond the bounds of
+ * porch_print_parse_status(). */
+gboolean porch_client_status(PorchClient *client, PorchHostStatus **ret_status, GError **error);
+
 /* ---- what porchd sends back ----
  *
  * The pure parsers of porchd's replies that the commands above use, exported for the tests
@@ -114,6 +131,13 @@ gboolean porch_print_parse_job_id(const char *data, gsize len, gint *ret_job_id,
  * (PORCH_CLIENT_ERROR_PROTOCOL, naming the line) for a malformed line or more than
  * PORCH_PRINT_MAX_JOBS jobs. */
 GPtrArray *porch_print_parse_jobs(const char *data, gsize len, GError **error);
+
+/* The status in what "status" wrote on standard output (porch-print-protocol.h): lines
+ * "KEY\tVALUE", unknown keys and empty lines skipped. NULL with @error set
+ * (PORCH_CLIENT_ERROR_PROTOCOL) when the first line is not the name, a value is empty, longer
+ * than PORCH_NAME_MAX bytes, not valid UTF-8 or holds a control character, or there are more
+ * than PORCH_STATUS_MAX_ENTRIES shares and printers. */
+PorchHostStatus *porch_print_parse_status(const char *data, gsize len, GError **error);
 
 /* The error for a command that ended with exit status @status (not 0; -1 when porchd sent
  * none), with what it wrote on standard error: PORCH_PRINT_ERROR, the code the status stands

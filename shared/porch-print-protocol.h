@@ -9,6 +9,16 @@
  *   print PRINTER [--copies N] [--title TITLE]   stdin: the document;  stdout: "JOB-ID\n"
  *   jobs [PRINTER]                               stdout: one line per job of this peer
  *   cancel PRINTER JOB-ID
+ *   status                                       stdout: who this host is, to the asker
+ *
+ * "status" (no SFTP, no printer involved) is how a client learns what a neighbour it reaches
+ * by address, without mDNS, would have advertised: lines "KEY\tVALUE\n", first
+ * "name\tDISPLAY NAME" (the name porchd publishes its _porch._tcp service under, before any
+ * collision rename), then "share\tNAME" for each share the asker may read and "printer\tNAME"
+ * for each printer it may print on (hidden and offline ones left out, as in the SFTP root
+ * listing). Every value is at most PORCH_NAME_MAX bytes of UTF-8 without control characters;
+ * at most PORCH_STATUS_MAX_ENTRIES shares and printers together. A client takes at most
+ * PORCH_STATUS_MAX_REPLY bytes and ignores keys it does not know.
  *
  * A line of "jobs" is PORCH_PRINT_JOB_FIELDS fields separated by tabs:
  * "ID\tPRINTER\tSTATE\tSIZE-KB\tCREATED\tTITLE\n", STATE one of the job states below by its
@@ -31,8 +41,16 @@ G_BEGIN_DECLS
 #define PORCH_PRINT_CMD_PRINT  "print"
 #define PORCH_PRINT_CMD_JOBS   "jobs"
 #define PORCH_PRINT_CMD_CANCEL "cancel"
-#define PORCH_PRINT_OPT_COPIES "--copies"
-#define PORCH_PRINT_OPT_TITLE  "--title"
+#define PORCH_PRINT_CMD_STATUS "status"
+/* The keys of the lines of "status" (above). */
+#define PORCH_STATUS_KEY_NAME    "name"
+#define PORCH_STATUS_KEY_SHARE   "share"
+#define PORCH_STATUS_KEY_PRINTER "printer"
+/* The most shares and printers together a "status" reply lists, and its largest size. */
+#define PORCH_STATUS_MAX_ENTRIES 1024
+#define PORCH_STATUS_MAX_REPLY   (96 * 1024)
+#define PORCH_PRINT_OPT_COPIES   "--copies"
+#define PORCH_PRINT_OPT_TITLE    "--title"
 
 /* The longest command line porchd accepts, in bytes. */
 #define PORCH_PRINT_MAX_COMMAND 4096

@@ -159,7 +159,7 @@ TEST(Browse, JsonListsEachNeighbourOnceWithItsSharesButNotItself)
     EXPECT_EQ(Jq(*lan, j, "[.[].name]"), R"(["Alice's laptop","Carol's desktop"])");
     EXPECT_EQ(Jq(*lan, j, "[.[] | keys_unsorted] | unique"),
               R"([["name","host","porch","port","fingerprint","ipv4","ipv6","shares",)"
-              R"("printers","services"]])");
+              R"("printers","services","remembered"]])");
     EXPECT_EQ(Jq(*lan, j, ".[0] | [.porch, .port, .fingerprint, .ipv4, .ipv6]"),
               R"([true,4422,"SHA256:XYZ",["10.88.0.1"],["fd00:88::1"]])");
     EXPECT_EQ(Jq(*lan, j, ".[0].shares"), R"([{"name":"Photos","path":"/Photos","guest":true,)"
