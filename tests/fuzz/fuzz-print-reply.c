@@ -1,14 +1,16 @@
 /* fuzz-print-reply.c — what porchd sends back to porch print, jobs and cancel, as the client
  * reads it (porch-print-client.h's parsers).
  *
- * Input: one byte choosing the reply (modulo 3: print's standard output, jobs' standard
- * output, or a failed command's standard error), one byte of exit status for the last (255:
- * none, -1), then the bytes porchd wrote. What the parsers return must keep their promises:
- * text that is safe to show, the bounds of porch-print-client.h. */
+ * Input: one byte choosing the reply (modulo 4: print's standard output, jobs' standard
+ * output, a failed command's standard error, or status's standard output), one byte of exit
+ * status for the failed command (255: none, -1), then the bytes porchd wrote. What the parsers
+ * return must keep their promises: text that is safe to show, the bounds of porch-print-client.h.
+ */
 #include "fuzz-common.h"
 
 #include <string.h>
 
+#include "porch-config.h"
 #include "porch-print-client.h"
 
 int
@@ -24,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text = (const char *)data + 2;
     size -= 2;
 
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0: {
         gint id = 0;
 
@@ -50,6 +52,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(fuzz_is_printable(job->title));
             FUZZ_CHECK(strcmp(porch_print_job_state_to_string(job->state), "") != 0);
         }
+        break;
+    }
+    case 3: {
+        g_autoptr(PorchHostStatus) st = porch_print_parse_status(text, size, &error);
+
+        if (st == NULL) {
+            FUZZ_CHECK(g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL));
+            break;
+        }
+        FUZZ_CHECK(*st->name != '\0' && fuzz_is_printable(st->name));
+        FUZZ_CHECK(strlen(st->name) <= PORCH_NAME_MAX);
+        FUZZ_CHECK(st->shares != NULL && st->printers != NULL);
+        FUZZ_CHECK(g_strv_length(st->shares) + g_strv_length(st->printers) <=
+                   PORCH_STATUS_MAX_ENTRIES);
+        for (guint i = 0; st->shares[i] != NULL; i++)
+            FUZZ_CHECK(*st->shares[i] != '\0' && fuzz_is_printable(st->shares[i]));
+        for (guint i = 0; st->printers[i] != NULL; i++)
+            FUZZ_CHECK(*st->printers[i] != '\0' && fuzz_is_printable(st->printers[i]));
         break;
     }
     default: {
