@@ -73,7 +73,10 @@ porch_interfaces_scan(const char *const *configured, GArray **wanted, gboolean *
             !(a->ifa_flags & IFF_UP) || (a->ifa_flags & IFF_LOOPBACK))
             continue;
         if (!porch_interface_wanted(a->ifa_name, configured)) {
-            *others = TRUE;
+            /* avahi-daemon's defaults leave out interfaces without multicast and
+             * point-to-point ones (most VPN tunnels): nothing to keep off those. */
+            if ((a->ifa_flags & IFF_MULTICAST) && !(a->ifa_flags & IFF_POINTOPOINT))
+                *others = TRUE;
             continue;
         }
         if ((index = (int)if_nametoindex(a->ifa_name)) == 0)

@@ -26,7 +26,8 @@ gboolean porch_interface_wanted(const char *name, const char *const *configured)
 /* The interfaces of this network namespace that avahi-daemon would use (up, not loopback,
  * with an address) and porch_interface_wanted() says yes to: their indexes in increasing
  * order in *@wanted (an empty array when there are none; free with g_array_unref()).
- * *@others is TRUE when some interface avahi-daemon would use is not wanted. */
+ * *@others is TRUE when some interface avahi-daemon would use by default (one that also does
+ * multicast and is not point-to-point) is not wanted. */
 void porch_interfaces_scan(const char *const *configured, GArray **wanted, gboolean *others);
 
 G_END_DECLS
