@@ -387,9 +387,10 @@ TEST_F(InterfacesTest, InterfaceAddedLater)
     Link("lan1", "lan2", "10.77.0", "77");
     Link("veth-y", "veth-z", "10.66.0", "66");
     EXPECT_TRUE(WaitRecords(2, "lan2", true, 10, &seen)) << Describe(seen);
+    // veth-y: none on host 1's avahi-daemon (while porchd still published on every interface,
+    // for a moment, they were there: their goodbye is not what is tested here).
     g_usleep(2 * G_USEC_PER_SEC);
-    seen = Browse(*lan_, 2, "_porch._tcp");
-    EXPECT_TRUE(On(seen, "veth-z", name_).empty()) << Describe(seen);
+    EXPECT_TRUE(WaitRecords(1, "veth-y", false, 1, &seen)) << Describe(seen);
     // Published again, now once per interface, on both that count.
     EXPECT_TRUE(WaitRecords(2, "eth0", true, 10, &seen)) << Describe(seen);
     EXPECT_TRUE(WaitRecords(2, "lan2", true, 10, &seen)) << Describe(seen);
