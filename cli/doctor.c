@@ -32,6 +32,7 @@
 #include "porch-neighbours.h"
 #include "porch-config.h"
 #include "porch-identity.h"
+#include "porch-interfaces.h"
 #include "porch-sftp-client.h"
 #include "porch-state.h"
 
@@ -811,34 +812,11 @@ interface_free(gpointer p)
 }
 
 /* Interfaces where no neighbour can be: container bridges and their veth ends, virtual
- * machines' bridges, VPN tunnels. */
+ * machines' bridges, VPN tunnels (the ones porchd does not publish on unless told to). */
 static const char *
 virtual_kind(const char *name)
 {
-    static const struct {
-        const char *pattern, *kind;
-    } kinds[] = {
-            {"docker*", "a Docker bridge"},
-            {"br-*", "a Docker network bridge"},
-            {"veth*", "a container's link"},
-            {"virbr*", "a libvirt bridge"},
-            {"vnet*", "a virtual machine's link"},
-            {"lxcbr*", "an LXC bridge"},
-            {"lxdbr*", "an LXD bridge"},
-            {"podman*", "a Podman bridge"},
-            {"cni*", "a container bridge"},
-            {"vboxnet*", "a VirtualBox host-only network"},
-            {"tun*", "a VPN tunnel"},
-            {"tap*", "a VPN or virtual machine's link"},
-            {"wg*", "a WireGuard VPN"},
-            {"tailscale*", "a Tailscale VPN"},
-            {"zt*", "a ZeroTier VPN"},
-    };
-
-    for (guint i = 0; i < G_N_ELEMENTS(kinds); i++)
-        if (g_pattern_match_simple(kinds[i].pattern, name))
-            return kinds[i].kind;
-    return NULL;
+    return porch_interface_virtual_kind(name);
 }
 
 static gint

@@ -1,8 +1,9 @@
 /* porch-browse.c — DNS-SD browsing through avahi-client, converted to GObject signals at this
  * boundary.
  *
- * Inside: one service browser per type (all interfaces, both protocols); an Instance per
- * service instance (type, domain, name) with the set of (interface, protocol) it was seen on
+ * Inside: one service browser per type (all interfaces, both protocols; sightings on interfaces
+ * where no neighbour can be are dropped as they arrive); an Instance per service instance
+ * (type, domain, name) with the set of (interface, protocol) it was seen on
  * and one resolver, kept while the instance lives so that TXT and address changes arrive; a
  * Host per resolved host name with its instances and two record browsers (A, AAAA) for its
  * addresses. Avahi callbacks only change these and mark hosts dirty; a short timer on the
@@ -11,6 +12,7 @@
  */
 #define G_LOG_DOMAIN "porch-browse"
 #include "porch-browse.h"
+#include "porch-interfaces.h"
 #include "porch-txt.h"
 
 #include <arpa/inet.h>
@@ -243,6 +245,7 @@ struct _PorchBrowser {
     AvahiServiceBrowser *browsers[G_N_ELEMENTS(service_types)];
     GHashTable *instances; /* key -> Instance, owned */
     GHashTable *hosts;     /* key -> Host, owned */
+    GHashTable *wanted;    /* interface index -> 1 + whether neighbours can be there */
     gboolean started;
     PorchBrowserState state;
     PorchBrowserState notified_state; /* what notify::state last told */
@@ -342,6 +345,31 @@ address_string(int family, const void *bytes, AvahiIfIndex iface)
     return g_strdup(buf);
 }
 
+/* Whether records seen on the interface @iface count (porch-interfaces.h): not on loopback,
+ * container bridges or VPNs. Decided at an index's first sighting and remembered, so that the
+ * records' removal is judged alike after the interface went away (Linux does not reuse an
+ * index soon). */
+static gboolean
+interface_wanted(PorchBrowser *self, AvahiIfIndex iface)
+{
+    gpointer key = GINT_TO_POINTER(iface);
+    gpointer known = g_hash_table_lookup(self->wanted, key);
+    char name[IF_NAMESIZE];
+    gboolean wanted;
+
+    if (known != NULL)
+        return GPOINTER_TO_INT(known) - 1;
+    if (iface < 0 || if_indextoname((unsigned)iface, name) == NULL)
+        return TRUE; /* cannot tell: as before interfaces were told apart */
+    wanted = porch_interface_wanted(name, NULL);
+    if (!wanted)
+        g_debug("records seen on %s are ignored: %s", name,
+                porch_interface_virtual_kind(name) ? porch_interface_virtual_kind(name)
+                                                   : "loopback");
+    g_hash_table_insert(self->wanted, key, GINT_TO_POINTER(wanted + 1));
+    return wanted;
+}
+
 static gboolean
 is_own(PorchBrowser *self, AvahiLookupResultFlags flags, const char *host_key)
 {
@@ -369,6 +397,8 @@ on_address(AvahiRecordBrowser *b, AvahiIfIndex iface, AvahiProtocol proto, Avahi
     switch (event) {
     case AVAHI_BROWSER_NEW:
     case AVAHI_BROWSER_REMOVE:
+        if (!interface_wanted(h->browser, iface))
+            return;
         if (type == AVAHI_DNS_TYPE_A && size == 4)
             addr = address_string(AF_INET, rdata, iface);
         else if (type == AVAHI_DNS_TYPE_AAAA && size == 16)
@@ -497,7 +527,7 @@ on_service(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol proto, Avah
 
     switch (event) {
     case AVAHI_BROWSER_NEW:
-        if (is_own(self, flags, NULL))
+        if (is_own(self, flags, NULL) || !interface_wanted(self, iface))
             return;
         key = instance_key(type, domain, name);
         inst = g_hash_table_lookup(self->instances, key);
@@ -519,9 +549,11 @@ on_service(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol proto, Avah
         }
         g_hash_table_add(inst->seen, where);
         if (inst->resolver == NULL && !inst->resolved) {
-            inst->resolver = avahi_service_resolver_new(self->client, AVAHI_IF_UNSPEC,
-                                                        AVAHI_PROTO_UNSPEC, name, type, domain,
-                                                        AVAHI_PROTO_UNSPEC, 0, on_resolved, inst);
+            /* On the interface it was seen on: not resolved through one where it does not
+             * count, and a link-local address then gets the right scope. */
+            inst->resolver =
+                    avahi_service_resolver_new(self->client, iface, AVAHI_PROTO_UNSPEC, name, type,
+                                               domain, AVAHI_PROTO_UNSPEC, 0, on_resolved, inst);
             if (inst->resolver == NULL)
                 g_debug("%s (%s): cannot resolve: %s", inst->name_utf8, type,
                         avahi_strerror(avahi_client_errno(self->client)));
@@ -1144,6 +1176,7 @@ porch_browser_init(PorchBrowser *self)
     self->instances =
             g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)instance_free);
     self->hosts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)host_free);
+    self->wanted = g_hash_table_new(NULL, NULL);
     self->state = PORCH_BROWSER_STOPPED;
     self->notified_state = PORCH_BROWSER_STOPPED;
 }
@@ -1184,6 +1217,7 @@ porch_browser_finalize(GObject *object)
 
     g_hash_table_unref(self->instances);
     g_hash_table_unref(self->hosts);
+    g_hash_table_unref(self->wanted);
     g_free(self->why_not);
     g_main_context_unref(self->context);
     G_OBJECT_CLASS(porch_browser_parent_class)->finalize(object);

@@ -1,7 +1,9 @@
 /* porch-browse.h — neighbours on the local network, as GObject signals.
  *
- * A PorchBrowser browses DNS-SD (mDNS, through avahi-daemon) on every interface and both IP
- * protocols for these service types:
+ * A PorchBrowser browses DNS-SD (mDNS, through avahi-daemon) on every interface where
+ * neighbours can be (porch_interface_wanted() with no configured list: not loopback,
+ * container bridges or VPNs; what is seen on those is ignored, services and addresses) and
+ * both IP protocols for these service types:
  *
  *   _porch._tcp       a Porch host: display name, SSH port, TXT fp= (host-key fingerprint)
  *   _sftp-ssh._tcp    a Porch share (TXT path=/SHARE, u=guest), or any other SFTP server
@@ -12,7 +14,8 @@
  * and merges what one host advertises — across service types, interfaces and protocols — into
  * one PorchNeighbour, keyed by the host name the services resolve to ("alice-laptop.local").
  * Services of the browsing machine itself (registered with the local avahi-daemon) are
- * ignored. Each service instance is resolved once, when it is first seen, by one resolver that
+ * ignored. Each service instance is resolved once, when it is first seen, by one resolver (on
+ * the interface it was seen on first, so that a link-local IPv6 address has its scope) that
  * then follows changes of its TXT record and address; the host's addresses are followed with
  * one A and one AAAA record browser per neighbour.
  *

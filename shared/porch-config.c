@@ -5,6 +5,7 @@
 #include "porch-text.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -21,6 +22,7 @@ struct _PorchConfig {
     guint16 port;
     gboolean port_set;
     GStrv listen;
+    GStrv interfaces; /* [porch] interfaces: NULL when not set */
     guint64 limits[PORCH_N_LIMITS];
     gboolean user_shares; /* [porch] user-shares: TRUE unless "no" */
 
@@ -63,7 +65,7 @@ static const struct {
     const char *const keys[20];
 } section_kinds[] = {
         /* [porch]'s limits follow these keys: see limit_defs[] */
-        {"porch", SECTION_PORCH, {"name", "port", "listen", "user-shares", NULL}},
+        {"porch", SECTION_PORCH, {"name", "port", "listen", "interfaces", "user-shares", NULL}},
         {"peer", SECTION_PEER, {"key", "owner", NULL}},
         {"group", SECTION_GROUP, {"members", NULL}},
         {"share", SECTION_SHARE, {"path", "read", "write", "hidden", "comment", "owner", NULL}},
@@ -273,6 +275,7 @@ porch_config_unref(PorchConfig *config)
     g_ptr_array_unref(config->shares);
     g_ptr_array_unref(config->printers);
     g_strfreev(config->listen);
+    g_strfreev(config->interfaces);
     g_free(config->name);
     g_free(config->origin);
     g_free(config);
@@ -1141,6 +1144,25 @@ load_porch(Loader *l, const char *section, GError **error)
                                  "'%s' is not an IPv4 or IPv6 address", c->listen[i]);
         }
     }
+
+    if (g_key_file_has_key(l->kf, section, "interfaces", NULL)) {
+        c->interfaces = get_list(l, section, "interfaces", error);
+        if (c->interfaces == NULL)
+            return FALSE;
+        if (c->interfaces[0] == NULL)
+            return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "interfaces",
+                             "no interface given (leave the key out to publish on every "
+                             "interface but container bridges, VPNs and loopback)");
+        for (guint i = 0; c->interfaces[i]; i++) {
+            const char *n = c->interfaces[i];
+
+            /* What the kernel accepts as an interface name (dev_valid_name()). */
+            if (strlen(n) >= IF_NAMESIZE || strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+                strpbrk(n, "/: \t\n") != NULL)
+                return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "interfaces",
+                                 "'%s' is not a network interface name", n);
+        }
+    }
     return TRUE;
 }
 
@@ -1439,6 +1461,12 @@ const char *const *
 porch_config_get_listen(const PorchConfig *config)
 {
     return (const char *const *)config->listen;
+}
+
+const char *const *
+porch_config_get_interfaces(const PorchConfig *config)
+{
+    return (const char *const *)config->interfaces;
 }
 
 guint

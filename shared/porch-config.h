@@ -143,6 +143,10 @@ guint16 porch_config_get_port(const PorchConfig *config);
 gboolean porch_config_has_name(const PorchConfig *config);
 gboolean porch_config_has_port(const PorchConfig *config);
 const char *const *porch_config_get_listen(const PorchConfig *config); /* address literals */
+/* [porch] interfaces: the names of the network interfaces to publish on, exactly those; NULL
+ * when the key is not set (then every interface but loopback, container bridges and VPNs, as
+ * porch-interfaces.h says). */
+const char *const *porch_config_get_interfaces(const PorchConfig *config);
 guint porch_config_get_max_sessions(const PorchConfig *config);
 /* The value of @limit: as configured, else its default (max-guest-sessions: half of
  * max-sessions, at least 1). */

@@ -18,14 +18,28 @@
  *   group  FAILURE              free that group and try again a little later
  *   group  UNCOMMITED, REGISTERING, ESTABLISHED: nothing to do
  *
+ * Interfaces (porch-interfaces.h): when every interface avahi-daemon uses is one to publish on,
+ * each service is added once for all of them (AVAHI_IF_UNSPEC); when some is not (docker0, a
+ * VPN), once per wanted interface, in the same group, with that interface's index. avahi-daemon
+ * answers on each interface with that interface's own addresses for the host name either way.
+ * The copies have to be the exception: avahi-daemon (0.8) sends no goodbye for a record while
+ * an equal one is registered on another interface, and counts the group's other copies as such
+ * while the group is being reset or freed, so withdrawing a service published on several
+ * interfaces is silent there: neighbours drop it only when its records expire. Only interfaces that
+ * are up with an address count, as for avahi-daemon; when that set changes (GNetworkMonitor's
+ * "network-changed") every service is withdrawn and published again on the new set.
+ *
  * Avahi callbacks only change state and queue events; the signals are emitted from an idle
  * source, so that a handler may call back into the publisher (or drop it) safely.
  */
 #define G_LOG_DOMAIN "porch-publish"
 
 #include "porch-publish.h"
+#include "porch-interfaces.h"
 
 #include <string.h>
+
+#include <gio/gio.h>
 
 #include <avahi-client/client.h>
 #include <avahi-client/publish.h>
@@ -87,6 +101,11 @@ struct _PorchPublisher {
     guint retry_seconds;
     GSource *emit; /* pending: emit the queued events */
     GQueue events; /* of Event * */
+    /* The indexes of the interfaces to publish on (porch-interfaces.h), as last looked up;
+     * every service is published on each of them, none on the others. */
+    GArray *interfaces;
+    GNetworkMonitor *monitor; /* tells when interfaces or their addresses change */
+    gulong monitor_handler;
 };
 
 enum {
@@ -286,16 +305,35 @@ on_group_state(AvahiEntryGroup *group, AvahiEntryGroupState state, void *user_da
     }
 }
 
+/* Adds svc to its (uncommitted) group once per interface to publish on: avahi-daemon then
+ * answers on each of them with that interface's own addresses for the host name. A refusal
+ * leaves the group empty. */
+static int
+add_service_everywhere(PorchPublisher *self, Service *svc, AvahiStringList *txt)
+{
+    for (guint i = 0; i < self->interfaces->len; i++) {
+        AvahiIfIndex index = g_array_index(self->interfaces, int, i);
+        int r = avahi_entry_group_add_service_strlst(svc->group, index, AVAHI_PROTO_UNSPEC, 0,
+                                                     svc->name, svc->type, NULL, NULL, self->port,
+                                                     txt);
+        if (r != AVAHI_OK) {
+            avahi_entry_group_reset(svc->group);
+            return r;
+        }
+    }
+    return AVAHI_OK;
+}
+
 /* Adds svc's records to its group (a new one if needed) and commits them, when avahi-daemon
- * is running and they are not there yet. On a refusal the group is freed and a retry
- * scheduled. */
+ * is running, there is an interface to publish on and they are not there yet. On a refusal the
+ * group is freed and a retry scheduled. */
 static void
 service_publish(PorchPublisher *self, Service *svc)
 {
     AvahiStringList *txt = NULL;
     int r = AVAHI_OK;
 
-    if (svc->committed || svc->gave_up || !client_running(self))
+    if (svc->committed || svc->gave_up || !client_running(self) || self->interfaces->len == 0)
         return;
     if (svc->group != NULL && avahi_entry_group_get_state(svc->group) == AVAHI_ENTRY_GROUP_FAILURE)
         service_withdraw(svc);
@@ -308,9 +346,7 @@ service_publish(PorchPublisher *self, Service *svc)
         /* A service of that name published by another program on this host is refused
          * at once: a collision too. */
         do {
-            r = avahi_entry_group_add_service_strlst(svc->group, AVAHI_IF_UNSPEC,
-                                                     AVAHI_PROTO_UNSPEC, 0, svc->name, svc->type,
-                                                     NULL, NULL, self->port, txt);
+            r = add_service_everywhere(self, svc, txt);
         } while (r == AVAHI_ERR_COLLISION && service_rename(self, svc));
         avahi_string_list_free(txt);
     }
@@ -332,15 +368,18 @@ static void
 service_update_txt(PorchPublisher *self, Service *svc, GStrv txt)
 {
     AvahiStringList *list;
-    int r;
+    int r = AVAHI_OK;
 
     g_strfreev(svc->txt);
     svc->txt = txt;
     if (!svc->committed)
         return;
     list = avahi_string_list_new_from_array((const char **)svc->txt, -1);
-    r = avahi_entry_group_update_service_txt_strlst(svc->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
-                                                    0, svc->name, svc->type, NULL, list);
+    /* The TXT record of each interface's copy (the group holds one per interface). */
+    for (guint i = 0; i < self->interfaces->len && r == AVAHI_OK; i++)
+        r = avahi_entry_group_update_service_txt_strlst(
+                svc->group, g_array_index(self->interfaces, int, i), AVAHI_PROTO_UNSPEC, 0,
+                svc->name, svc->type, NULL, list);
     avahi_string_list_free(list);
     if (r != AVAHI_OK) {
         g_debug("cannot update \"%s\" (%s): %s; publishing it again", svc->name, svc->type,
@@ -348,6 +387,53 @@ service_update_txt(PorchPublisher *self, Service *svc, GStrv txt)
         service_withdraw(svc);
         service_publish(self, svc);
     }
+}
+
+/* ---- the interfaces ---- */
+
+/* Looks up again the interfaces to publish on. When they changed, every service published is
+ * taken back (its group reset: goodbye packets on the interfaces it was on) for the callers
+ * to publish again on the new set. TRUE when they changed. */
+static gboolean
+refresh_interfaces(PorchPublisher *self)
+{
+    const char *const *configured =
+            self->config != NULL ? porch_config_get_interfaces(self->config) : NULL;
+    g_autoptr(GArray) now = NULL;
+    gboolean others;
+
+    porch_interfaces_scan(configured, &now, &others);
+    if (!others) {
+        /* Every interface avahi-daemon uses is wanted (or there is none yet, or they could not
+         * be listed): one copy on all of them, avahi-daemon's own choice (see the top of this
+         * file for why not one per interface). */
+        AvahiIfIndex all = AVAHI_IF_UNSPEC;
+        g_array_set_size(now, 0);
+        g_array_append_val(now, all);
+    }
+    if (now->len == self->interfaces->len &&
+        memcmp(now->data, self->interfaces->data, now->len * sizeof(int)) == 0)
+        return FALSE;
+    g_debug("publishing on %s%u interface(s) now", others ? "" : "all ", now->len);
+    g_array_unref(self->interfaces);
+    self->interfaces = g_steal_pointer(&now);
+    for (guint i = 0; i < self->services->len; i++)
+        service_withdraw(g_ptr_array_index(self->services, i));
+    return TRUE;
+}
+
+/* An interface came or went, or its addresses or routes changed (the monitor does not say
+ * which): publish on the interfaces there are now. */
+static void
+on_network_changed(GNetworkMonitor *monitor, gboolean available, gpointer user_data)
+{
+    PorchPublisher *self = user_data;
+
+    (void)monitor;
+    (void)available;
+    if (refresh_interfaces(self))
+        for (guint i = 0; i < self->services->len; i++)
+            service_publish(self, g_ptr_array_index(self->services, i));
 }
 
 /* ---- the client ---- */
@@ -394,6 +480,7 @@ on_client_state(AvahiClient *client, AvahiClientState state, void *user_data)
         g_debug("avahi-daemon is running");
         report_running(self, TRUE);
         self->retry_seconds = RETRY_SECONDS;
+        refresh_interfaces(self);
         for (guint i = 0; i < self->services->len; i++)
             service_publish(self, g_ptr_array_index(self->services, i));
         break;
@@ -621,8 +708,14 @@ update(PorchPublisher *self)
     g_ptr_array_set_size(old, 0);
     self->services = g_steal_pointer(&wanted);
 
+    refresh_interfaces(self);
     if (!self->applied) {
         self->applied = TRUE;
+        /* The default monitor (netlink, or NetworkManager's) signals from the main context
+         * of the thread that first asked for it: this one, in porchd. */
+        self->monitor = g_object_ref(g_network_monitor_get_default());
+        self->monitor_handler = g_signal_connect(self->monitor, "network-changed",
+                                                 G_CALLBACK(on_network_changed), self);
         client_start(self);
     } else {
         for (guint i = 0; i < self->services->len; i++)
@@ -716,6 +809,10 @@ porch_publisher_dispose(GObject *object)
 {
     PorchPublisher *self = PORCH_PUBLISHER(object);
 
+    if (self->monitor != NULL) {
+        g_clear_signal_handler(&self->monitor_handler, self->monitor);
+        g_clear_object(&self->monitor);
+    }
     source_clear(&self->reconnect);
     source_clear(&self->retry);
     source_clear(&self->emit);
@@ -738,6 +835,7 @@ porch_publisher_finalize(GObject *object)
     g_clear_pointer(&self->services, g_ptr_array_unref);
     g_clear_pointer(&self->config, porch_config_unref);
     g_clear_pointer(&self->printers, g_hash_table_unref);
+    g_clear_pointer(&self->interfaces, g_array_unref);
     g_clear_pointer(&self->poll, avahi_glib_poll_free);
     g_clear_pointer(&self->context, g_main_context_unref);
     g_free(self->fp);
@@ -769,6 +867,7 @@ porch_publisher_init(PorchPublisher *self)
     self->services = g_ptr_array_new_with_free_func(service_free);
     self->printers =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
+    self->interfaces = g_array_new(FALSE, FALSE, sizeof(int));
     self->running = -1;
     self->retry_seconds = RETRY_SECONDS;
     g_queue_init(&self->events);

@@ -306,7 +306,7 @@ const char *const kAvahiConf = R"([server]
 host-name=porchtl@I@
 use-ipv4=yes
 use-ipv6=yes
-allow-interfaces=eth0
+deny-interfaces=lo
 [wide-area]
 enable-wide-area=no
 [publish]

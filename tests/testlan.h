@@ -57,8 +57,9 @@ class TestLan
 
     // Brings up n_hosts (1..kMaxHosts) hosts: host i is the network namespace ns(i) with
     // address(i)/24 and address6(i) on eth0 and lo up, a private dbus-daemon on bus_address(i)
-    // and an avahi-daemon (host name "porchtl<i>", interface eth0 only) that has reached its
-    // running state. Sweeps first what dead test processes left behind.
+    // and an avahi-daemon (host name "porchtl<i>"; on every interface but lo: eth0, and any a
+    // test adds with `ip` through run()) that has reached its running state. Sweeps first what
+    // dead test processes left behind.
     // Returns the LAN, or nullptr with the reason in *why_not. *may_skip (if given) is set to
     // true when the reason is a missing precondition (not root, a tool not installed) and the
     // environment variable CI is unset — a test should then skip; otherwise it should fail.
