@@ -262,6 +262,9 @@ _porch()
     allow | deny)
         ((arg_index == 2)) && COMPREPLY=($(compgen -W "read write print" -- "$cur"))
         ;;
+    neighbours)
+        ((arg_index == 1)) && COMPREPLY=($(compgen -W "add remove list" -- "$cur"))
+        ;;
     peers)
         ((arg_index == 1)) && COMPREPLY=($(compgen -W "list accept deny forget" -- "$cur"))
         ;;
