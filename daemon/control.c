@@ -737,6 +737,9 @@ porch_control_new(const char *dir, const PorchControlContext *ctx, GError **erro
                     g_strerror(errno));
         return NULL;
     }
+    /* the folder is this process's (the launcher gave it to porch): its mode is ours to keep */
+    if (chmod(dir, ctx->system ? 0755 : 0700) != 0)
+        g_debug("control: cannot set the mode of %s: %s", dir, g_strerror(errno));
     /* a socket left by a porchd that was killed; a live one holds its pid file, checked
      * before this by the listening port */
     if (unlink(path) != 0 && errno != ENOENT) {

@@ -424,7 +424,9 @@ give_state_dir(const char *dir, const Credentials *c, GError **error)
         close(fd);
         return TRUE;
     }
-    if (fchown(fd, c->uid, c->gid) != 0 || fchmod(fd, 0700) != 0) {
+    /* the mode first: once the folder is porch's, root may change it only with CAP_FOWNER,
+     * which the unit does not give */
+    if (fchmod(fd, 0700) != 0 || fchown(fd, c->uid, c->gid) != 0) {
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir,
                     g_strerror(errno));
         close(fd);
@@ -455,6 +457,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Launcher, launcher_clear)
 static gboolean
 make_runtime_dir(const char *dir, const Credentials *c, GError **error)
 {
+    struct stat st;
     int fd;
 
     if (g_mkdir_with_parents(dir, 0755) != 0 ||
@@ -463,7 +466,11 @@ make_runtime_dir(const char *dir, const Credentials *c, GError **error)
                     g_strerror(errno));
         return FALSE;
     }
-    if (fchown(fd, c->uid, c->gid) != 0 || fchmod(fd, 0755) != 0) {
+    /* the mode first, while the folder is still root's: once it is porch's, only porch (or
+     * CAP_FOWNER, which the unit does not give) may change it; porch's own folder is left as
+     * it is, and the network side sees to its mode */
+    if (fstat(fd, &st) != 0 || ((st.st_uid != c->uid || st.st_gid != c->gid) &&
+                                (fchmod(fd, 0755) != 0 || fchown(fd, c->uid, c->gid) != 0))) {
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir,
                     g_strerror(errno));
         close(fd);
