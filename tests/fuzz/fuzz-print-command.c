@@ -36,6 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(cmd.printer != NULL);
         FUZZ_CHECK(cmd.job_id >= 1);
         break;
+    case PORCH_PRINT_SERVER_STATUS:
+        FUZZ_CHECK(cmd.printer == NULL && cmd.title == NULL);
+        break;
     default:
         FUZZ_CHECK(!"a verb print-server.h does not have");
     }
