@@ -175,38 +175,22 @@ paths_options(const char *config_file, const char *state_dir)
                        NULL);
 }
 
+/* @list as one JSON array, an object per line (porch_pending_peer_add_json()). */
 static void
-add_string_or_null(JsonBuilder *b, const char *key, const char *value)
+put_requests_json(GPtrArray *list)
 {
-    json_builder_set_member_name(b, key);
-    if (value != NULL && g_utf8_validate(value, -1, NULL))
-        json_builder_add_string_value(b, value);
-    else
-        json_builder_add_null_value(b);
-}
+    fputs("[", stdout);
+    for (guint i = 0; i < list->len; i++) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+        g_autofree char *one = NULL;
 
-static char *
-request_json(const PorchPendingPeer *p)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
-
-    json_builder_begin_object(b);
-    add_string_or_null(b, "name", p->name);
-    add_string_or_null(b, "fingerprint", p->fingerprint);
-    add_string_or_null(b, "key", p->key);
-    add_string_or_null(b, "address", p->address);
-    json_builder_set_member_name(b, "first_seen");
-    json_builder_add_int_value(b, p->first_seen);
-    json_builder_set_member_name(b, "last_seen");
-    json_builder_add_int_value(b, p->last_seen);
-    json_builder_set_member_name(b, "attempts");
-    json_builder_add_int_value(b, p->attempts);
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    return json_generator_to_data(gen, NULL);
+        porch_pending_peer_add_json(b, list->pdata[i]);
+        root = json_builder_get_root(b);
+        one = json_to_string(root, FALSE);
+        printf("%s%s", i > 0 ? ",\n" : "\n", one);
+    }
+    fputs(list->len > 0 ? "\n]\n" : "]\n", stdout);
 }
 
 static void
@@ -267,12 +251,7 @@ peers_list(const char *config_file, const char *state_dir, gboolean json, const 
     list = porch_pending_list(state_dir, pending_expiry(config_file));
     g_ptr_array_sort(list, by_first_seen);
     if (json) {
-        fputs("[", stdout);
-        for (guint i = 0; i < list->len; i++) {
-            g_autofree char *one = request_json(list->pdata[i]);
-            printf("%s%s", i > 0 ? ",\n" : "\n", one);
-        }
-        fputs(list->len > 0 ? "\n]\n" : "]\n", stdout);
+        put_requests_json(list);
     } else if (list->len == 0) {
         printf("Nobody has asked porchd for access (no requests in %s/" PORCH_STATE_PENDING ").\n",
                state_dir);
@@ -694,12 +673,7 @@ peers_list_daemon(int fd, gboolean json, gboolean system)
         g_ptr_array_add(list, p);
     }
     if (json) {
-        fputs("[", stdout);
-        for (guint i = 0; i < list->len; i++) {
-            g_autofree char *one = request_json(list->pdata[i]);
-            printf("%s%s", i > 0 ? ",\n" : "\n", one);
-        }
-        fputs(list->len > 0 ? "\n]\n" : "]\n", stdout);
+        put_requests_json(list);
     } else if (list->len == 0) {
         printf("Nobody has asked %s porchd for access.\n",
                system ? "the system service's" : "your");

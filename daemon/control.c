@@ -231,20 +231,7 @@ do_peers(Client *c)
     json_builder_set_member_name(b, "peers");
     json_builder_begin_array(b);
     for (guint i = 0; list != NULL && i < list->len; i++) {
-        const PorchPendingPeer *p = list->pdata[i];
-
-        json_builder_begin_object(b);
-        add_string(b, "name", p->name);
-        add_string(b, "fingerprint", p->fingerprint);
-        add_string(b, "key", p->key);
-        add_string(b, "address", p->address);
-        json_builder_set_member_name(b, "first_seen");
-        json_builder_add_int_value(b, p->first_seen);
-        json_builder_set_member_name(b, "last_seen");
-        json_builder_add_int_value(b, p->last_seen);
-        json_builder_set_member_name(b, "attempts");
-        json_builder_add_int_value(b, p->attempts);
-        json_builder_end_object(b);
+        porch_pending_peer_add_json(b, list->pdata[i]);
     }
     json_builder_end_array(b);
     json_builder_end_object(b);

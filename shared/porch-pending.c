@@ -325,3 +325,30 @@ porch_pending_find(GPtrArray *list, const char *which, guint *ret_named)
         *ret_named = named;
     return named == 1 ? at : -1;
 }
+
+static void
+add_text(JsonBuilder *b, const char *key, const char *value)
+{
+    json_builder_set_member_name(b, key);
+    if (value != NULL && g_utf8_validate(value, -1, NULL))
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+void
+porch_pending_peer_add_json(JsonBuilder *b, const PorchPendingPeer *p)
+{
+    json_builder_begin_object(b);
+    add_text(b, "name", p->name);
+    add_text(b, "fingerprint", p->fingerprint);
+    add_text(b, "key", p->key);
+    add_text(b, "address", p->address);
+    json_builder_set_member_name(b, "first_seen");
+    json_builder_add_int_value(b, p->first_seen);
+    json_builder_set_member_name(b, "last_seen");
+    json_builder_add_int_value(b, p->last_seen);
+    json_builder_set_member_name(b, "attempts");
+    json_builder_add_int_value(b, p->attempts);
+    json_builder_end_object(b);
+}

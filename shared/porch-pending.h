@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -59,6 +60,12 @@ gint porch_pending_find(GPtrArray *list, const char *which, guint *ret_named);
  * attempts are counted under it (not listed either) until it expires as any request does,
  * pending-expiry after its last attempt. */
 gboolean porch_pending_deny(const char *state_dir, const char *fingerprint, GError **error);
+
+/* Adds @p to @b as one object with exactly these members, in this order: "name" (string, or
+ * null), "fingerprint", "key", "address" (strings, or null when not UTF-8: they came from the
+ * network), "first_seen", "last_seen" (Unix time), "attempts". What porchd's control socket
+ * answers and `porch peers list --json` prints. */
+void porch_pending_peer_add_json(JsonBuilder *b, const PorchPendingPeer *p);
 
 /* Forgets the request of @fingerprint; TRUE when there was one. */
 gboolean porch_pending_remove(const char *state_dir, const char *fingerprint);
