@@ -1760,6 +1760,47 @@ without_place(const char *message, const char *origin)
     return message;
 }
 
+/* The usual case, in one load: when every section of @kf is a peer or a share of the form a
+ * user share has, at most @max shares, and porch.conf (@base_text) takes them all at once,
+ * appends their text (peers first) to @accepted and the shares' names to @names and returns
+ * TRUE. Otherwise FALSE, with nothing added: the caller then loads them one at a time, each
+ * with those before it, to say which ones are left out and why (a load per section). */
+static gboolean
+load_all_at_once(GKeyFile *kf, char **sections, guint64 max, const char *base_text,
+                 const char *origin, GString *accepted, GPtrArray *names)
+{
+    g_autoptr(GString) text = g_string_new("");
+    g_autoptr(GPtrArray) shares = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(PorchConfig) c = NULL;
+    g_autofree char *all = NULL;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (guint i = 0; sections[i] != NULL; i++) {
+            gboolean peer = g_str_has_prefix(sections[i], "peer ");
+            g_autofree char *why = NULL;
+            g_autofree char *one = NULL;
+
+            if (peer != (pass == 0))
+                continue;
+            if (!peer && (!g_str_has_prefix(sections[i], "share ") || shares->len >= max))
+                return FALSE;
+            if ((one = user_section_text(kf, sections[i], &why)) == NULL)
+                return FALSE;
+            g_string_append(text, one);
+            if (!peer)
+                g_ptr_array_add(shares, g_strdup(sections[i] + strlen("share ")));
+        }
+    }
+    all = g_strconcat(base_text, text->str, NULL);
+    c = porch_config_load_data(all, -1, origin, NULL);
+    if (c == NULL)
+        return FALSE;
+    g_string_append(accepted, text->str);
+    for (guint i = 0; i < shares->len; i++)
+        g_ptr_array_add(names, g_strdup(shares->pdata[i]));
+    return TRUE;
+}
+
 PorchConfig *
 porch_config_load_merged(const char *data, gssize len, const char *origin, const char *user_data,
                          const char *user_origin, char **ret_accepted, GStrv *ret_problems,
@@ -1806,8 +1847,9 @@ porch_config_load_merged(const char *data, gssize len, const char *origin, const
     base_text =
             g_strdup_printf("%.*s%s", (int)len, data, len > 0 && data[len - 1] != '\n' ? "\n" : "");
     sections = g_key_file_get_groups(kf, NULL);
-    /* peers first, for the shares that name them */
-    for (int pass = 0; pass < 2; pass++) {
+    /* peers first, for the shares that name them; one at a time only when some are refused */
+    for (int pass = load_all_at_once(kf, sections, max, base_text, origin, accepted, names) ? 2 : 0;
+         pass < 2; pass++) {
         for (guint i = 0; sections[i] != NULL; i++) {
             g_autofree char *why = NULL;
             g_autofree char *text = NULL;
