@@ -437,10 +437,7 @@ add_remembered(GPtrArray *all)
 
         for (guint j = 0; j < all->len && !seen; j++) {
             const PorchNeighbour *n = g_ptr_array_index(all, j);
-            seen = porch_neighbour_is_porch(n) &&
-                   ((r->fingerprint != NULL &&
-                     g_strcmp0(porch_neighbour_get_fingerprint(n), r->fingerprint) == 0) ||
-                    g_strcmp0(porch_neighbour_get_name(n), r->name) == 0);
+            seen = porch_remembered_is_seen_as(r, n);
         }
         if (!seen)
             g_ptr_array_add(all, porch_remembered_to_neighbour(r));
