@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "porch-config.h"
+#include "porch-identity.h"
 #include "porch-print-client.h"
 
 #define KEY_ADDRESS     "address"
@@ -290,6 +291,70 @@ porch_neighbours_add(const char *file, const PorchRemembered *remembered, GError
         g_ptr_array_add(list, porch_remembered_copy(remembered));
     }
     return porch_neighbours_save(file, list, error);
+}
+
+typedef struct {
+    PorchRemembered *remembered;
+    int timeout;
+} Poll;
+
+static void
+poll_free(Poll *p)
+{
+    porch_remembered_free(p->remembered);
+    g_free(p);
+}
+
+/* A poll asks nothing: a key not pinned yet is refused. */
+static gboolean
+refuse_unpinned(const char *pin_name, const char *fingerprint, gboolean advertised, gpointer data)
+{
+    return FALSE;
+}
+
+static void
+poll_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    Poll *p = data;
+    g_autofree char *key_file = porch_identity_default_file();
+    ssh_key key =
+            g_file_test(key_file, G_FILE_TEST_EXISTS) ? porch_identity_load(key_file, NULL) : NULL;
+    PorchConnectOptions o = {
+            .identity = key,
+            .trust = refuse_unpinned,
+            .timeout_seconds = p->timeout,
+            .connect_timeout_seconds = p->timeout,
+    };
+    GError *error = NULL;
+    PorchRemembered *r = porch_neighbours_check(p->remembered->address, p->remembered->port, &o,
+                                                cancellable, &error);
+
+    if (key != NULL)
+        ssh_key_free(key);
+    if (r != NULL)
+        g_task_return_pointer(task, r, (GDestroyNotify)porch_remembered_free);
+    else
+        g_task_return_error(task, error);
+}
+
+void
+porch_neighbours_poll_async(const PorchRemembered *remembered, int timeout_seconds,
+                            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, data);
+    Poll *p = g_new0(Poll, 1);
+
+    p->remembered = porch_remembered_copy(remembered);
+    p->timeout = timeout_seconds;
+    g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
+    g_task_set_name(task, "porch remembered neighbour poll");
+    g_task_run_in_thread(task, poll_thread);
+}
+
+PorchRemembered *
+porch_neighbours_poll_finish(GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 static gboolean

@@ -85,6 +85,16 @@ PorchRemembered *porch_neighbours_check(const char *address, guint16 port,
                                         const PorchConnectOptions *base, GCancellable *cancellable,
                                         GError **error);
 
+/* A poll of @remembered, as porch browse makes it: in a worker thread, with this user's key
+ * (porch_identity_default_file(); missing, as guest; never created) and known_peers (the
+ * default), a key not pinned under its address refused without asking, replies and connecting
+ * bounded by @timeout_seconds (0: the client library's default), porch_neighbours_check(). */
+void porch_neighbours_poll_async(const PorchRemembered *remembered, int timeout_seconds,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer data);
+/* Its answer (free with porch_remembered_free()), or NULL with @error set. */
+PorchRemembered *porch_neighbours_poll_finish(GAsyncResult *result, GError **error);
+
 /* Adds @remembered to @file (NULL: the default one), replacing a neighbour at the same address
  * and port. FALSE with @error set when the file cannot be read or written, or already holds
  * PORCH_NEIGHBOURS_MAX others. */

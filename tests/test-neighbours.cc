@@ -4,7 +4,9 @@
 //   MulticastBlocked   host 2 drops 5353/udp (nft): porch browse there does not see host 1,
 //                      porch doctor names the rule; porch neighbours add ADDRESS makes host 1
 //                      visible in porch browse --json under its display name, marked remembered,
-//                      with its shares; porch doctor NAME says it is not seen over mDNS as
+//                      with its shares; a stale entry in the file is refreshed by porch browse
+//                      (and --watch reports the change) from the neighbour's answer over
+//                      unicast; porch doctor NAME says it is not seen over mDNS as
 //                      information, not a problem; porch get "DISPLAY NAME"/Share/file fetches a
 //                      file; the neighbour is in the file, so a new porch process finds it (list
 //                      --json); remove forgets it, and the name no longer resolves
@@ -13,6 +15,7 @@
 //   StatusParser       the client's parser of porchd's "status" reply keeps to its bounds
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -124,6 +127,39 @@ TEST(Neighbours, MulticastBlocked)
     JsonArray *v4 = json_object_get_array_member(one[0], "ipv4");
     ASSERT_EQ(json_array_get_length(v4), 1u) << r.out;
     EXPECT_EQ(json_array_get_string_element(v4, 0), lan->address(1)) << r.out;
+
+    // what the file says goes stale (another name, no share): porch browse asks it again over
+    // unicast, shows what it answers, and keeps that
+    const std::string file = xdg + "/porch/neighbours";
+    const std::string fresh = ReadFile(file);
+    auto make_stale = [&] {
+        std::string text = fresh;
+        size_t at = text.find("name=Neighbour one");
+        size_t sh = text.find("shares=Public;");
+        ASSERT_TRUE(at != std::string::npos && sh != std::string::npos) << text;
+        text.replace(sh, strlen("shares=Public;"), "shares=");
+        text.replace(at, strlen("name=Neighbour one"), "name=Old name");
+        ASSERT_TRUE(WriteFile(file, text));
+    };
+    make_stale();
+    r = Porch(lan.get(), xdg, {"browse", "--json", "--timeout", "2"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(Named(parser, r.out, "Old name").empty()) << r.out;
+    one = Named(parser, r.out, "Neighbour one");
+    ASSERT_EQ(one.size(), 1u) << r.out;
+    EXPECT_EQ(json_array_get_length(json_object_get_array_member(one[0], "shares")), 1u) << r.out;
+    EXPECT_TRUE(Contains(ReadFile(file), "name=Neighbour one")) << ReadFile(file);
+    EXPECT_TRUE(Contains(ReadFile(file), "shares=Public;")) << ReadFile(file);
+    // --watch: the file's at once, then its answer as a change
+    make_stale();
+    r = Porch(lan.get(), xdg, {"browse", "--watch", "--timeout", "3"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(
+            Contains(r.out, "added    Old name (" + lan->address(1) + "): Porch on port 4422\n"))
+            << r.out;
+    EXPECT_TRUE(Contains(r.out, "changed  Neighbour one (" + lan->address(1) +
+                                        "): Porch on port 4422; shares Public\n"))
+            << r.out;
 
     // fetchable by that name
     r = Porch(lan.get(), xdg, {"get", "Neighbour one/Public/hello.txt", h2 + "/down"});
