@@ -38,6 +38,7 @@
 
 #include "porch-browse.h"
 #include "porch-cli.h"
+#include "porch-config.h"
 #include "porch-neighbours.h"
 
 #define DEFAULT_TIMEOUT_S 2.0
@@ -623,6 +624,11 @@ porch_cli_browse(int argc, char **argv)
     b.poll_timeout = watch ? 0 : MAX((int)timeout, 1);
     browser = porch_browser_new();
     b.browser = browser;
+    {
+        /* the interfaces this machine's porchd publishes on, when porch.conf names them */
+        g_auto(GStrv) interfaces = porch_config_machine_interfaces();
+        porch_browser_set_interfaces(browser, (const char *const *)interfaces);
+    }
     if (watch) {
         g_signal_connect(browser, "neighbour-added", G_CALLBACK(on_added), &b);
         g_signal_connect(browser, "neighbour-changed", G_CALLBACK(on_changed), &b);

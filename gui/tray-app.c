@@ -1,6 +1,7 @@
 /* tray-app.c — PorchTray: the browser feeding the model, and the parts of porch-tray made and
  * ended together (see porch-tray-internal.h). The window and the icon observe the model on
  * their own; what is here only forwards. */
+#include "porch-config.h"
 #include "porch-tray-internal.h"
 
 struct _PorchTray {
@@ -66,6 +67,11 @@ porch_tray_new(GtkApplication *app)
     tray->window =
             porch_tray_window_new(tray->model, tray->printing, tray->sharing, tray->remembered);
     tray->browser = porch_browser_new();
+    {
+        /* the interfaces this machine's porchd publishes on, when porch.conf names them */
+        g_auto(GStrv) interfaces = porch_config_machine_interfaces();
+        porch_browser_set_interfaces(tray->browser, (const char *const *)interfaces);
+    }
     g_signal_connect(tray->browser, "neighbour-added", G_CALLBACK(on_neighbour_added_or_changed),
                      tray);
     g_signal_connect(tray->browser, "neighbour-changed", G_CALLBACK(on_neighbour_added_or_changed),
