@@ -12,7 +12,8 @@
 //                      --json); remove forgets it, and the name no longer resolves
 //   NothingListens     add of an address:port where nothing listens fails with a clear message
 //                      and remembers nothing
-//   StatusParser       the client's parser of porchd's "status" reply keeps to its bounds
+//   StatusParser       the client's parser of porchd's "status" reply keeps to its bounds (its
+//                      clock too)
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -228,6 +229,21 @@ TEST(Neighbours, StatusParser)
          {std::string("share\tPhotos\n"), std::string("name\t\n"), std::string("name\ta\x1b[2J\n"),
           std::string("name\t") + std::string(64, 'x') + "\n", std::string("name\t\xff\n"),
           std::string("name\ta\nname\tb\n"), std::string("")}) {
+        g_clear_error(&error);
+        EXPECT_EQ(porch_print_parse_status(bad.data(), bad.size(), &error), nullptr) << bad;
+    }
+    // its clock: microseconds since the epoch, digits only, once
+    std::string timed = "name\tx\ntime\t1733390000123456\n";
+    g_clear_error(&error);
+    g_autoptr(PorchHostStatus) t = porch_print_parse_status(timed.data(), timed.size(), &error);
+    ASSERT_NE(t, nullptr) << error->message;
+    EXPECT_EQ(t->time_us, G_GINT64_CONSTANT(1733390000123456));
+    EXPECT_EQ(s->time_us, 0) << "not told: 0";
+    for (const std::string &bad :
+         {std::string("name\tx\ntime\t-5\n"), std::string("name\tx\ntime\t12a\n"),
+          std::string("name\tx\ntime\t 12\n"), std::string("name\tx\ntime\t0\n"),
+          std::string("name\tx\ntime\t") + std::string(19, '9') + "\n",
+          std::string("name\tx\ntime\t1\ntime\t2\n")}) {
         g_clear_error(&error);
         EXPECT_EQ(porch_print_parse_status(bad.data(), bad.size(), &error), nullptr) << bad;
     }
