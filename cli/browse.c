@@ -4,6 +4,12 @@
  * prints what it found; with --watch, prints each neighbour as it appears, changes and goes,
  * until SIGINT or SIGTERM (or --timeout, when given).
  *
+ * The neighbours remembered by address (porch neighbours add, shared/porch-neighbours.h) are
+ * shown beside, unless mDNS shows them too; meanwhile each is asked who it is over unicast
+ * (porch_neighbours_poll_async(): its porchd's "status" command) — once, answering within the
+ * browse's time, or with --watch every POLL_SECONDS — and what it answers is shown, and kept
+ * in the file, instead of what the file said.
+ *
  * JSON (--json), the stable form documented in porch(1): one-shot, an array of neighbour
  * objects, one per line; with --watch, one event object per line,
  *   {"event":"added"|"changed"|"removed","neighbour":NEIGHBOUR}
@@ -32,6 +38,7 @@
 
 #include "porch-browse.h"
 #include "porch-cli.h"
+#include "porch-config.h"
 #include "porch-neighbours.h"
 
 #define DEFAULT_TIMEOUT_S 2.0
@@ -40,9 +47,19 @@
 typedef struct {
     GMainLoop *loop;
     gboolean json;
+    gboolean watch;
     gboolean avahi_lost;
     GHashTable *last_lines; /* host name -> the last text line printed about it */
+    PorchBrowser *browser;
+    /* the neighbours remembered by address: the file's, refreshed by the polls' answers */
+    GPtrArray *remembered; /* PorchRemembered* */
+    GHashTable *shown;     /* --watch: address -> PorchNeighbour reported, of those */
+    GCancellable *cancellable;
+    int poll_timeout;
 } Browse;
+
+/* --watch: how often the remembered neighbours are asked again. */
+#define POLL_SECONDS 60
 
 /* ------------------------------------------------------------------------------------------
  * JSON, through json-glib: objects keep the order their members were added in. */
@@ -420,32 +437,135 @@ by_name(gconstpointer a, gconstpointer b)
 }
 
 /* Adds to @all (PorchNeighbour*, seen over mDNS) the neighbours remembered by address that
- * mDNS does not show: none of @all has the host key, or the display name, they had. */
+ * mDNS does not show: none of @all is them (porch_remembered_is_seen_as()). */
 static void
-add_remembered(GPtrArray *all)
+add_remembered(Browse *b, GPtrArray *all)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) list = porch_neighbours_load(NULL, &error);
-
-    if (list == NULL) {
-        porch_cli_error("remembered neighbours", error->message);
-        return;
-    }
-    for (guint i = 0; i < list->len; i++) {
-        const PorchRemembered *r = g_ptr_array_index(list, i);
+    for (guint i = 0; b->remembered != NULL && i < b->remembered->len; i++) {
+        const PorchRemembered *r = g_ptr_array_index(b->remembered, i);
         gboolean seen = FALSE;
 
-        for (guint j = 0; j < all->len && !seen; j++) {
-            const PorchNeighbour *n = g_ptr_array_index(all, j);
-            seen = porch_neighbour_is_porch(n) &&
-                   ((r->fingerprint != NULL &&
-                     g_strcmp0(porch_neighbour_get_fingerprint(n), r->fingerprint) == 0) ||
-                    g_strcmp0(porch_neighbour_get_name(n), r->name) == 0);
-        }
+        for (guint j = 0; j < all->len && !seen; j++)
+            seen = porch_remembered_is_seen_as(r, g_ptr_array_index(all, j));
         if (!seen)
             g_ptr_array_add(all, porch_remembered_to_neighbour(r));
     }
     g_ptr_array_sort(all, by_name);
+}
+
+/* --watch: the remembered neighbours reported as mDNS and the polls have them: one that mDNS
+ * shows goes (it is reported as browsed), one it stops showing comes back. */
+static void
+report_remembered(Browse *b)
+{
+    g_autoptr(GPtrArray) browsed = NULL;
+    g_autoptr(GHashTable) now = NULL;
+    GHashTableIter iter;
+    gpointer key, value;
+
+    if (!b->watch)
+        return;
+    browsed = porch_browser_get_neighbours(b->browser);
+    now = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; b->remembered != NULL && i < b->remembered->len; i++) {
+        const PorchRemembered *r = g_ptr_array_index(b->remembered, i);
+        gboolean seen = FALSE;
+        g_autoptr(PorchNeighbour) n = NULL;
+        PorchNeighbour *last;
+
+        for (guint j = 0; j < browsed->len && !seen; j++)
+            seen = porch_remembered_is_seen_as(r, g_ptr_array_index(browsed, j));
+        if (seen || g_hash_table_contains(now, r->address))
+            continue;
+        g_hash_table_add(now, r->address);
+        n = porch_remembered_to_neighbour(r);
+        last = g_hash_table_lookup(b->shown, r->address);
+        if (last == NULL || !porch_neighbour_equal(last, n)) {
+            report(b, last == NULL ? "added" : "changed", n);
+            g_hash_table_insert(b->shown, g_strdup(r->address), g_steal_pointer(&n));
+        }
+    }
+    g_hash_table_iter_init(&iter, b->shown);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        if (g_hash_table_contains(now, key))
+            continue;
+        report(b, "removed", value);
+        g_hash_table_iter_remove(&iter);
+    }
+}
+
+/* A poll under way: @b is looked at only while @cancellable is not cancelled (it is when the
+ * browse ends, and @b goes). */
+typedef struct {
+    Browse *b;
+    GCancellable *cancellable;
+} PollCtx;
+
+/* A poll's answer: what is shown, and the file, follow. */
+static void
+on_polled(GObject *source, GAsyncResult *result, gpointer data)
+{
+    PollCtx *ctx = data;
+    Browse *b = ctx->b;
+    gboolean over = g_cancellable_is_cancelled(ctx->cancellable);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchRemembered) fresh = porch_neighbours_poll_finish(result, &error);
+
+    g_object_unref(ctx->cancellable);
+    g_free(ctx);
+    if (over)
+        return;
+    if (fresh == NULL) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            g_debug("remembered neighbour: %s", error->message);
+        return;
+    }
+    for (guint i = 0; i < b->remembered->len; i++) {
+        PorchRemembered *r = g_ptr_array_index(b->remembered, i);
+        g_autoptr(GError) file_error = NULL;
+
+        if (r->port != fresh->port || g_strcmp0(r->address, fresh->address) != 0)
+            continue;
+        if (porch_remembered_equal(r, fresh))
+            break;
+        porch_remembered_free(r);
+        g_ptr_array_index(b->remembered, i) = porch_remembered_copy(fresh);
+        if (!porch_neighbours_refresh(NULL, fresh, NULL, &file_error))
+            porch_cli_error("remembered neighbours", file_error->message);
+        report_remembered(b);
+        break;
+    }
+}
+
+/* Reads the remembered neighbours again and asks each who it is, over unicast. */
+static gboolean
+poll_remembered(gpointer data)
+{
+    Browse *b = data;
+    g_autoptr(GError) error = NULL;
+    GPtrArray *list = porch_neighbours_load(NULL, &error);
+
+    if (list == NULL) {
+        porch_cli_error("remembered neighbours", error->message);
+        return G_SOURCE_CONTINUE;
+    }
+    g_clear_pointer(&b->remembered, g_ptr_array_unref);
+    b->remembered = list;
+    report_remembered(b);
+    for (guint i = 0; i < list->len; i++) {
+        PollCtx *ctx = g_new0(PollCtx, 1);
+        ctx->b = b;
+        ctx->cancellable = g_object_ref(b->cancellable);
+        porch_neighbours_poll_async(g_ptr_array_index(list, i), b->poll_timeout, b->cancellable,
+                                    on_polled, ctx);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+on_browsed(PorchBrowser *browser, PorchNeighbour *n, gpointer data)
+{
+    report_remembered(data);
 }
 
 int
@@ -468,8 +588,11 @@ porch_cli_browse(int argc, char **argv)
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(GHashTable) last_lines =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GHashTable) shown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify)porch_neighbour_unref);
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
     Browse b = {0};
-    guint timer = 0, sigint, sigterm;
+    guint timer = 0, poller = 0, sigint, sigterm;
 
     porch_cli_set_summary(ctx, "List the neighbours on the local network and what they "
                                "share (mDNS/DNS-SD, through avahi-daemon).");
@@ -494,12 +617,26 @@ porch_cli_browse(int argc, char **argv)
     b.loop = loop;
     b.json = json;
     b.last_lines = last_lines;
+    b.watch = watch;
+    b.shown = shown;
+    b.cancellable = cancellable;
+    /* one-shot, an answer counts only within the browse's time */
+    b.poll_timeout = watch ? 0 : MAX((int)timeout, 1);
     browser = porch_browser_new();
+    b.browser = browser;
+    {
+        /* the interfaces this machine's porchd publishes on, when porch.conf names them */
+        g_auto(GStrv) interfaces = porch_config_machine_interfaces();
+        porch_browser_set_interfaces(browser, (const char *const *)interfaces);
+    }
     if (watch) {
         g_signal_connect(browser, "neighbour-added", G_CALLBACK(on_added), &b);
         g_signal_connect(browser, "neighbour-changed", G_CALLBACK(on_changed), &b);
         g_signal_connect(browser, "neighbour-removed", G_CALLBACK(on_removed), &b);
         g_signal_connect(browser, "notify::state", G_CALLBACK(on_state), &b);
+        /* after on_added and on_removed: a remembered one mDNS shows now, or no longer */
+        g_signal_connect(browser, "neighbour-added", G_CALLBACK(on_browsed), &b);
+        g_signal_connect(browser, "neighbour-removed", G_CALLBACK(on_browsed), &b);
     }
     if (!porch_browser_start(browser, &error)) {
         fprintf(stderr, "porch browse: %s\n", error->message);
@@ -509,7 +646,15 @@ porch_cli_browse(int argc, char **argv)
     sigterm = g_unix_signal_add(SIGTERM, on_quit, &b);
     if (timeout > 0)
         timer = g_timeout_add((guint)(timeout * 1000), on_quit, &b);
+    /* the remembered neighbours, asked over unicast while mDNS browses (and again and again
+     * with --watch) */
+    poll_remembered(&b);
+    if (watch)
+        poller = g_timeout_add_seconds(POLL_SECONDS, poll_remembered, &b);
     g_main_loop_run(loop);
+    g_cancellable_cancel(cancellable);
+    if (poller != 0)
+        g_source_remove(poller);
     g_source_remove(sigint);
     g_source_remove(sigterm);
     if (timer != 0)
@@ -518,7 +663,7 @@ porch_cli_browse(int argc, char **argv)
     if (!watch) {
         g_autoptr(GPtrArray) all = porch_browser_get_neighbours(browser);
 
-        add_remembered(all);
+        add_remembered(&b, all);
         if (json) {
             g_autoptr(GString) out = g_string_new("[");
             for (guint i = 0; i < all->len; i++) {
@@ -536,5 +681,7 @@ porch_cli_browse(int argc, char **argv)
         }
     }
     g_signal_handlers_disconnect_by_data(browser, &b);
+    /* polls still under way are not waited for: cancelled, their answers leave @b alone */
+    g_clear_pointer(&b.remembered, g_ptr_array_unref);
     return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -3,11 +3,13 @@
  *
  * Without HOST it checks this machine: porchd running (system service or this user's), the
  * porch.conf it reads, avahi-daemon, nss-mdns in /etc/nsswitch.conf, firewall rules (nftables)
- * that drop mDNS (5353/udp) or Porch's port, the interfaces (VPNs and container bridges, IPv6
- * link-local only, whether Porch's own records are published on each), and a name collision
- * (avahi renamed our service "NAME #2"). With HOST it walks the path to that neighbour: seen
- * over mDNS (on which interfaces), its name resolved, TCP to its port, its host key against the
- * pin, our login (peer or guest), and what we may read, write and print there.
+ * that drop mDNS (5353/udp) or Porch's port, the interfaces (VPNs and container bridges unless
+ * [porch] interfaces names them, IPv6 link-local only, whether Porch's own records are
+ * published on each), a name collision (avahi renamed our service "NAME #2"), and whether a
+ * time server keeps the clock in step (adjtimex()). With HOST it walks the path to that
+ * neighbour: seen over mDNS (on which interfaces), its name resolved, TCP to its port, its host
+ * key against the pin, our login (peer or guest), what we may read and write there, and, from
+ * its porchd's status command, what we may print there and how far its clock is from ours.
  *
  * It changes nothing here but what any porch command does on first use (this user's key is
  * made when missing): a first host key is pinned in a throwaway copy of known_peers only. A
@@ -15,9 +17,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <math.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/timex.h>
 #include <unistd.h>
 
 #include <avahi-client/client.h>
@@ -33,6 +37,7 @@
 #include "porch-config.h"
 #include "porch-identity.h"
 #include "porch-interfaces.h"
+#include "porch-print-client.h"
 #include "porch-sftp-client.h"
 #include "porch-state.h"
 
@@ -874,8 +879,13 @@ is_local_on(const Instance *i, gconstpointer name)
     return i->local && strcmp(here, name) == 0;
 }
 
+/* Each interface: one where no neighbour can be (a VPN, a container bridge) unless porch.conf's
+ * [porch] interfaces (@configured, NULL when not set) names it; one it leaves out; and for the
+ * others whether they do multicast, have an address neighbours reach, and carry Porch's
+ * records. */
 static void
-check_interfaces(Report *r, const Mdns *m, gboolean mdns_ok, gboolean porchd_publishes)
+check_interfaces(Report *r, const Mdns *m, gboolean mdns_ok, gboolean porchd_publishes,
+                 const char *const *configured)
 {
     g_autoptr(GPtrArray) all = list_interfaces();
     guint usable = 0;
@@ -883,6 +893,7 @@ check_interfaces(Report *r, const Mdns *m, gboolean mdns_ok, gboolean porchd_pub
     for (guint k = 0; k < all->len; k++) {
         const Interface *it = g_ptr_array_index(all, k);
         const char *kind = virtual_kind(it->name);
+        gboolean named = configured != NULL && g_strv_contains(configured, it->name);
         g_autoptr(GPtrArray) here = NULL;
         gboolean published;
 
@@ -891,7 +902,18 @@ check_interfaces(Report *r, const Mdns *m, gboolean mdns_ok, gboolean porchd_pub
             continue;
         here = mdns_ok ? instance_interfaces(m->instances, is_local_on, it->name) : NULL;
         published = here != NULL && here->len > 0;
-        if (kind != NULL) {
+        if (configured != NULL && !named) {
+            /* porchd leaves it out: what lies behind it is not this machine's LAN */
+            if (published)
+                say(r, CHECK_PROBLEM, it->name,
+                    "check that porchd was restarted or reloaded after porch.conf changed",
+                    "not in [porch] interfaces, yet Porch is published there");
+            else
+                say(r, CHECK_OK, it->name, NULL,
+                    "not in [porch] interfaces: Porch is not published there");
+            continue;
+        }
+        if (kind != NULL && !named) {
             if (published) {
                 g_autofree char *fix = g_strdup_printf(
                         "add deny-interfaces=%s to [server] in /etc/avahi/avahi-daemon.conf, "
@@ -910,13 +932,6 @@ check_interfaces(Report *r, const Mdns *m, gboolean mdns_ok, gboolean porchd_pub
                 "does not do multicast: neighbours cannot find each other over mDNS there");
             continue;
         }
-        if (!it->v4 && !it->v6_global) {
-            say(r, CHECK_PROBLEM, it->name,
-                "connect it to a network that hands out addresses (DHCP), or give it one",
-                "has only an IPv6 link-local address (no IPv4, no global IPv6): most "
-                "programs cannot reach neighbours there");
-            continue;
-        }
         if (porchd_publishes && mdns_ok && !published) {
             say(r, CHECK_PROBLEM, it->name,
                 "check allow-interfaces and deny-interfaces in /etc/avahi/avahi-daemon.conf, "
@@ -926,11 +941,29 @@ check_interfaces(Report *r, const Mdns *m, gboolean mdns_ok, gboolean porchd_pub
                 it->first_v4 != NULL ? ", " : "", it->first_v4 != NULL ? it->first_v4 : "");
             continue;
         }
-        say(r, CHECK_OK, it->name, NULL, "up%s%s%s", it->first_v4 != NULL ? ", " : "",
-            it->first_v4 != NULL ? it->first_v4 : "", published ? ", Porch published here" : "");
+        if (!it->v4 && !it->v6_global) {
+            /* Porch works there (porchd listens on ::, the client gives the scope), other
+             * programs often do not: worth knowing, not a problem */
+            say(r, CHECK_INFO, it->name, NULL,
+                "IPv6 link-local only (no IPv4, no global IPv6 address)%s: Porch reaches "
+                "neighbours there as fe80::...%%%s; programs that need IPv4 do not%s",
+                named ? ", named in [porch] interfaces" : "", it->name,
+                published ? "; Porch published here" : "");
+            continue;
+        }
+        say(r, CHECK_OK, it->name, NULL, "up%s%s%s%s", it->first_v4 != NULL ? ", " : "",
+            it->first_v4 != NULL ? it->first_v4 : "", published ? ", Porch published here" : "",
+            named && kind != NULL ? " (named in [porch] interfaces: not taken for a VPN or "
+                                    "container bridge)"
+            : named               ? " (named in [porch] interfaces)"
+                                  : "");
     }
     if (usable == 0)
-        say(r, CHECK_PROBLEM, "network", "connect this machine to the LAN (Wi-Fi or a cable)",
+        say(r, CHECK_PROBLEM, "network",
+            configured != NULL
+                    ? "connect this machine to the LAN, or name its interface in [porch] "
+                      "interfaces"
+                    : "connect this machine to the LAN (Wi-Fi or a cable)",
             "no interface where neighbours can be is up");
 }
 
@@ -970,6 +1003,29 @@ check_published(Report *r, const Mdns *m, const PorchConfig *config, gboolean po
     say(r, CHECK_OK, "name", NULL, "published as '%s'", list);
 }
 
+/* The clock, as the kernel knows it (adjtimex(2), which only reads with no mode set): kept
+ * in step by a time server (NTP: systemd-timesyncd, chrony, ntpd), and how far off it may be
+ * then. How far off it is from a neighbour's, `porch doctor HOST` measures. */
+static void
+check_clock(Report *r)
+{
+    struct timex tx = {0};
+    int state = adjtimex(&tx);
+
+    if (state == -1) {
+        say(r, CHECK_SKIPPED, "clock", NULL, "the kernel does not say (adjtimex: %s)",
+            g_strerror(errno));
+    } else if (state == TIME_ERROR || (tx.status & STA_UNSYNC) != 0) {
+        say(r, CHECK_INFO, "clock", "sudo timedatectl set-ntp true",
+            "not kept in step by a time server: it may drift far off, and neighbours then see "
+            "the dates of your files wrong (porch doctor HOST compares it with a "
+            "neighbour's)");
+    } else {
+        say(r, CHECK_OK, "clock", NULL, "kept in step by a time server (off by %ld ms at most)",
+            tx.maxerror / 1000);
+    }
+}
+
 static int
 doctor_local(Report *r, const char *config_file, const char *state_dir, double timeout)
 {
@@ -986,14 +1042,13 @@ doctor_local(Report *r, const char *config_file, const char *state_dir, double t
     check_avahi(r, &m, reached);
     check_nss_mdns(r, "/etc/nsswitch.conf");
     check_firewall(r, config != NULL ? porch_config_get_port(config) : PORCH_DEFAULT_PORT);
-    check_interfaces(r, &m, reached, running);
+    check_interfaces(r, &m, reached, running,
+                     config != NULL ? porch_config_get_interfaces(config) : NULL);
     if (reached)
         check_published(r, &m, config, running);
     else
         say(r, CHECK_SKIPPED, "published", NULL, "avahi-daemon cannot be reached");
-    say(r, CHECK_SKIPPED, "clock", NULL,
-        "not checked: Porch has no time source to compare with (a clock far off breaks "
-        "nothing in Porch itself)");
+    check_clock(r);
     mdns_clear(&m);
     return r->problems > 0 ? PORCH_CLI_EXIT_FAILED : PORCH_CLI_EXIT_OK;
 }
@@ -1050,6 +1105,87 @@ check_tcp(Report *r, const PorchCliTarget *t, int connect_timeout, gboolean *ret
     *ret_ok = FALSE;
 }
 
+/* A throwaway known_peers, removed with its folder when it goes out of scope. */
+typedef struct {
+    char *dir, *file;
+} Scratch;
+
+static void
+scratch_clear(Scratch *s)
+{
+    if (s->file != NULL)
+        g_unlink(s->file);
+    if (s->dir != NULL)
+        g_rmdir(s->dir);
+    g_free(s->file);
+    g_free(s->dir);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Scratch, scratch_clear)
+
+/* How far apart two clocks may be before the doctor calls it a problem. */
+#define CLOCK_MAX_OFFSET_S 60
+
+/* What the neighbour says of itself (its porchd's status command, on a connection of its own):
+ * the printers we may print on, and its clock against ours. */
+static void
+check_status(Report *r, const PorchCliTarget *t, const PorchCliConnectOptions *base)
+{
+    PorchCliConnectOptions o = *base;
+    g_autoptr(PorchClient) client = NULL;
+    g_autoptr(PorchHostStatus) status = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 before, after;
+
+    o.for_print = TRUE;
+    if (porch_cli_connect_full(t, &o, &client, NULL, &error) != PORCH_CLI_EXIT_OK) {
+        say(r, CHECK_SKIPPED, "printers", NULL, "cannot ask it again: %s", error->message);
+        return;
+    }
+    before = g_get_real_time();
+    if (!porch_client_status(client, &status, &error)) {
+        /* a porchd too old to say: what it advertises is all there is */
+        if (t->printers == NULL ||
+            !g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_USAGE)) {
+            say(r, CHECK_SKIPPED, "printers", NULL, "it does not say (%s)", error->message);
+        } else if (t->printers[0] == NULL) {
+            say(r, CHECK_OK, "printers", NULL, "it advertises none");
+        } else {
+            g_autofree char *list = g_strjoinv(", ", t->printers);
+            say(r, CHECK_OK, "printers", NULL,
+                "%s (advertised; its porchd is too old to say which you may print on)", list);
+        }
+        say(r, CHECK_SKIPPED, "clock", NULL, "its porchd is too old to tell its time");
+        return;
+    }
+    after = g_get_real_time();
+    if (status->printers[0] != NULL) {
+        g_autofree char *list = g_strjoinv(", ", status->printers);
+        say(r, CHECK_OK, "printers", NULL, "you may print on %s", list);
+    } else if (t->printers != NULL && t->printers[0] != NULL) {
+        g_autofree char *list = g_strjoinv(", ", t->printers);
+        say(r, CHECK_INFO, "printers", NULL, "it advertises %s, but you may print on none", list);
+    } else {
+        say(r, CHECK_OK, "printers", NULL, "none you may print on");
+    }
+    if (status->time_us == 0) {
+        say(r, CHECK_SKIPPED, "clock", NULL, "its porchd is too old to tell its time");
+    } else {
+        /* its time against ours halfway through the exchange; the exchange's length bounds the
+         * error */
+        double offset = (double)(status->time_us - (before + after) / 2) / G_USEC_PER_SEC;
+        double slack = (double)(after - before) / 2 / G_USEC_PER_SEC;
+
+        if (fabs(offset) - slack > CLOCK_MAX_OFFSET_S)
+            say(r, CHECK_PROBLEM, "clock",
+                "keep both clocks in step with a time server: sudo timedatectl set-ntp true, "
+                "here and there",
+                "its clock is %.0f s %s ours: the dates of files going between you read wrong",
+                fabs(offset), offset > 0 ? "ahead of" : "behind");
+        else
+            say(r, CHECK_OK, "clock", NULL, "within %.1f s of ours", fabs(offset) + slack);
+    }
+}
+
 static int
 doctor_host(Report *r, const char *arg, const PorchCliCommon *common)
 {
@@ -1059,7 +1195,7 @@ doctor_host(Report *r, const char *arg, const PorchCliCommon *common)
     g_autofree char *key_fp = NULL;
     g_autofree char *known = porch_known_peers_default_file();
     g_autofree char *pinned = NULL;
-    g_autofree char *scratch_dir = NULL, *scratch = NULL;
+    g_auto(Scratch) scratch = {0};
     PorchCliConnectOptions options = {0};
     Mdns m = {0};
     gboolean by_address, reached, tcp_ok = FALSE;
@@ -1131,25 +1267,24 @@ doctor_host(Report *r, const char *arg, const PorchCliCommon *common)
     /* A first key goes into a throwaway copy: the doctor pins nothing. */
     pinned = porch_known_peers_lookup(known, t->pin_name, &pin_line);
     if (pinned == NULL) {
-        scratch_dir = g_dir_make_tmp("porch-doctor-XXXXXX", &error);
-        if (scratch_dir == NULL) {
+        scratch.dir = g_dir_make_tmp("porch-doctor-XXXXXX", &error);
+        if (scratch.dir == NULL) {
             say(r, CHECK_SKIPPED, "key", NULL, "cannot make a temporary folder: %s",
                 error->message);
             return PORCH_CLI_EXIT_FAILED;
         }
-        scratch = g_build_filename(scratch_dir, "known_peers", NULL);
+        scratch.file = g_build_filename(scratch.dir, "known_peers", NULL);
     }
     options.identity_file = common->identity;
-    options.known_peers = scratch != NULL ? scratch : known;
+    options.known_peers = scratch.file != NULL ? scratch.file : known;
     options.quiet = TRUE;
     options.never_ask = TRUE;
     options.connect_timeout_seconds = common->connect_timeout;
     g_clear_error(&error);
     status = porch_cli_connect_full(t, &options, &client, &key_fp, &error);
-    if (scratch != NULL) {
-        g_autofree char *seen = porch_known_peers_lookup(scratch, t->pin_name, NULL);
-        g_unlink(scratch);
-        g_rmdir(scratch_dir);
+    if (scratch.file != NULL) {
+        /* kept for the status connection below, removed on the way out */
+        g_autofree char *seen = porch_known_peers_lookup(scratch.file, t->pin_name, NULL);
         if (seen != NULL)
             say(r, CHECK_OK, "key", NULL,
                 "%s is not pinned yet; its key is %s: the first porch command pins it", t->pin_name,
@@ -1218,14 +1353,7 @@ doctor_host(Report *r, const char *arg, const PorchCliCommon *common)
                 say(r, CHECK_OK, "shares", NULL, "%s", line->str);
         }
     }
-    if (t->printers == NULL) {
-        say(r, CHECK_SKIPPED, "printers", NULL, "not known: it was not found over mDNS");
-    } else if (t->printers[0] == NULL) {
-        say(r, CHECK_OK, "printers", NULL, "it advertises none");
-    } else {
-        g_autofree char *list = g_strjoinv(", ", t->printers);
-        say(r, CHECK_OK, "printers", NULL, "%s (you may print if its porch.conf lets you)", list);
-    }
+    check_status(r, t, &options);
     return r->problems > 0 ? PORCH_CLI_EXIT_FAILED : PORCH_CLI_EXIT_OK;
 }
 

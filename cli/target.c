@@ -583,6 +583,11 @@ porch_cli_target_resolve_full(PorchCliTarget *t, double timeout, GError **ret_er
     loop = g_main_loop_new(NULL, FALSE);
     s.loop = loop;
     browser = porch_browser_new();
+    {
+        /* the interfaces this machine's porchd publishes on, when porch.conf names them */
+        g_auto(GStrv) interfaces = porch_config_machine_interfaces();
+        porch_browser_set_interfaces(browser, (const char *const *)interfaces);
+    }
     g_signal_connect(browser, "neighbour-added", G_CALLBACK(on_neighbour), &s);
     g_signal_connect(browser, "neighbour-changed", G_CALLBACK(on_neighbour), &s);
     if (porch_browser_start(browser, &browse_error)) {

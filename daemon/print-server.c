@@ -355,6 +355,9 @@ h_status(Request *r)
             }
         }
     }
+    /* our clock, for `porch doctor HOST` to compare with its own */
+    g_string_append_printf(out, PORCH_STATUS_KEY_TIME "\t%" G_GINT64_FORMAT "\n",
+                           g_get_real_time());
     write_all(r->channel, out->str, out->len, FALSE);
     return EX_OK;
 }

@@ -12,6 +12,8 @@
  *   tray-sharing.c    PorchTraySharing: what this computer's porchd shares (the Sharing
  *                     window), requests for access as notifications
  *   tray-transfers.c  fetches in worker threads, notifications
+ *   tray-remembered.c PorchTrayRemembered: neighbours remembered by address, polled over
+ *                     unicast, and "Connect to address…"
  *   tray-connect.c    contacting a neighbour from a worker thread (trust asked on the main
  *                     thread), and what a contact's outcome does
  *   tray-model.c      PorchTrayModel: the state (neighbours, transfers, print operations,
@@ -33,6 +35,7 @@
 #include "tray-icon.h"
 #include "tray-model.h"
 #include "tray-print.h"
+#include "tray-remembered.h"
 #include "tray-sharing.h"
 #include "tray-transfers.h"
 #include "tray-window.h"
@@ -149,6 +152,15 @@ PorchTraySharing *porch_tray_get_sharing(PorchTray *tray);
  * which @user (NULL: this process's). */
 void porch_tray_set_control_connect(PorchTray *tray, PorchTrayControlConnect connect, gpointer data,
                                     const char *user);
+
+/* ---- neighbours remembered by address (tray-remembered.h) ------------------------------- */
+
+/* "Connect to Address…" (the window's menu, the icon's): the dialog; returns it (owned by GTK). */
+GtkWindow *porch_tray_show_connect(PorchTray *tray);
+/* Polls the remembered neighbours every @seconds (default PORCH_TRAY_REMEMBERED_POLL_SECONDS). */
+void porch_tray_set_poll_interval(PorchTray *tray, guint seconds);
+/* How many polls have been answered or failed. */
+guint porch_tray_get_polls(PorchTray *tray);
 
 /* ---- the icon (tray-icon.h) ------------------------------------------------------------- */
 

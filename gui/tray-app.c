@@ -1,6 +1,7 @@
 /* tray-app.c — PorchTray: the browser feeding the model, and the parts of porch-tray made and
  * ended together (see porch-tray-internal.h). The window and the icon observe the model on
  * their own; what is here only forwards. */
+#include "porch-config.h"
 #include "porch-tray-internal.h"
 
 struct _PorchTray {
@@ -9,6 +10,7 @@ struct _PorchTray {
     PorchTrayModel *model;
     PorchTrayPrinting *printing;
     PorchTraySharing *sharing;
+    PorchTrayRemembered *remembered;
     PorchTrayWindow *window;
     PorchTrayIcon *icon; /* from porch_tray_present() on */
     PorchTrayIconDone icon_done;
@@ -61,8 +63,15 @@ porch_tray_new(GtkApplication *app)
     tray->model = porch_tray_model_new(app);
     tray->printing = porch_tray_printing_new(tray->model);
     tray->sharing = porch_tray_sharing_new(tray->model);
-    tray->window = porch_tray_window_new(tray->model, tray->printing, tray->sharing);
+    tray->remembered = porch_tray_remembered_new(tray->model);
+    tray->window =
+            porch_tray_window_new(tray->model, tray->printing, tray->sharing, tray->remembered);
     tray->browser = porch_browser_new();
+    {
+        /* the interfaces this machine's porchd publishes on, when porch.conf names them */
+        g_auto(GStrv) interfaces = porch_config_machine_interfaces();
+        porch_browser_set_interfaces(tray->browser, (const char *const *)interfaces);
+    }
     g_signal_connect(tray->browser, "neighbour-added", G_CALLBACK(on_neighbour_added_or_changed),
                      tray);
     g_signal_connect(tray->browser, "neighbour-changed", G_CALLBACK(on_neighbour_added_or_changed),
@@ -79,6 +88,8 @@ porch_tray_start(PorchTray *tray, GError **error)
 
     /* the requests for access, from the local porchd (no matter the browser) */
     porch_tray_sharing_start(tray->sharing);
+    /* the neighbours remembered by address (no matter avahi-daemon either) */
+    porch_tray_remembered_start(tray->remembered);
     if (porch_browser_start(tray->browser, &local))
         return TRUE;
     porch_tray_model_set_browse_error(tray->model, local->message);
@@ -100,6 +111,7 @@ porch_tray_free(PorchTray *tray)
     g_clear_object(&tray->window);
     g_clear_object(&tray->printing);
     g_clear_object(&tray->sharing);
+    g_clear_object(&tray->remembered);
     g_signal_handlers_disconnect_by_data(tray->browser, tray);
     g_clear_object(&tray->browser);
     g_clear_object(&tray->model);
@@ -336,4 +348,25 @@ porch_tray_set_control_connect(PorchTray *tray, PorchTrayControlConnect connect,
                                const char *user)
 {
     porch_tray_sharing_set_connect(tray->sharing, connect, data, user);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Neighbours remembered by address */
+
+GtkWindow *
+porch_tray_show_connect(PorchTray *tray)
+{
+    return porch_tray_window_connect_to_address(tray->window);
+}
+
+void
+porch_tray_set_poll_interval(PorchTray *tray, guint seconds)
+{
+    porch_tray_remembered_set_poll_interval(tray->remembered, seconds);
+}
+
+guint
+porch_tray_get_polls(PorchTray *tray)
+{
+    return porch_tray_remembered_get_polls(tray->remembered);
 }

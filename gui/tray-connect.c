@@ -2,6 +2,7 @@
  * asked on the main thread, and what a contact's outcome does (see tray-connect.h). */
 #include "porch-identity.h"
 #include "porch-neighbour-client.h"
+#include "porch-neighbours.h"
 #include "tray-connect.h"
 
 struct _PorchTrayConnect {
@@ -209,6 +210,36 @@ connect_run(PorchTrayConnect *c, const PorchNeighbour *n, gboolean for_print,
     if (key != NULL)
         ssh_key_free(key);
     return client;
+}
+
+/* A PorchTrustFunc for polls: a key not pinned yet is refused, without asking. */
+static gboolean
+refuse_unpinned(const char *pin_name, const char *fingerprint, gboolean advertised, gpointer data)
+{
+    return FALSE;
+}
+
+PorchRemembered *
+porch_tray_connect_check(PorchTrayConnect *c, const char *address, guint16 port, gboolean ask,
+                         GCancellable *cancellable, GError **error)
+{
+    g_autoptr(GError) key_error = NULL;
+    ssh_key key = load_key(c, &key_error);
+    PorchConnectOptions options = {
+            .known_peers = c->known_peers,
+            .identity = key,
+            .trust = ask ? ask_from_worker : refuse_unpinned,
+            .trust_data = c,
+            .timeout_seconds = c->timeout,
+    };
+    PorchRemembered *r;
+
+    if (key == NULL)
+        g_debug("no key of our own (%s): connecting as guest", key_error->message);
+    r = porch_neighbours_check(address, port, &options, cancellable, error);
+    if (key != NULL)
+        ssh_key_free(key);
+    return r;
 }
 
 PorchClient *

@@ -4,6 +4,7 @@
  * neighbour is marked so; a changed key is refused with a blocking warning). */
 #pragma once
 
+#include "porch-neighbours.h"
 #include "porch-sftp-client.h"
 #include "tray-model.h"
 
@@ -21,6 +22,12 @@ PorchClient *porch_tray_connect_run(PorchTrayConnect *c, const PorchNeighbour *n
 /* The same for one print command (porch-print-client.h): no SFTP. */
 PorchClient *porch_tray_connect_run_print(PorchTrayConnect *c, const PorchNeighbour *n,
                                           GCancellable *cancellable, GError **error);
+
+/* In a worker thread: connects to @address at @port and asks who it is
+ * (porch_neighbours_check(), as `porch neighbours add`). With @ask, a key not pinned yet is
+ * asked about as for any first contact; without (a poll), it is refused. NULL with @error. */
+PorchRemembered *porch_tray_connect_check(PorchTrayConnect *c, const char *address, guint16 port,
+                                          gboolean ask, GCancellable *cancellable, GError **error);
 
 /* On the main thread, after a contact failed: marks @host unreachable when @error says it
  * could not be reached, and shows a blocking warning when its key changed. */

@@ -1,6 +1,6 @@
 /* tray-icon.c — the status icon: a StatusNotifierItem through libayatana-appindicator3, whose
- * menu lists the neighbours live (each with its shares and printers), "Open Porch" and "Quit";
- * its icon changes while a transfer runs.
+ * menu lists the neighbours live (each with its shares and printers), "Connect to Address…",
+ * "Open Porch" and "Quit"; its icon changes while a transfer runs.
  *
  * Why Ayatana AppIndicator rather than XApp's status icon: StatusNotifierItem hosts exist on
  * KDE Plasma, GNOME with the AppIndicator extension (Ubuntu's default session), Xfce, MATE,
@@ -64,6 +64,14 @@ on_open(GtkMenuItem *item, gpointer data)
     PorchTrayIcon *icon = data;
 
     porch_tray_window_show(icon->window);
+}
+
+static void
+on_connect_address(GtkMenuItem *item, gpointer data)
+{
+    PorchTrayIcon *icon = data;
+
+    porch_tray_window_connect_to_address(icon->window);
 }
 
 static void
@@ -237,6 +245,7 @@ rebuild(gpointer data)
     if (!any)
         item(menu, "No neighbours found yet", NULL, NULL);
     gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
+    item(menu, "Connect to Address…", G_CALLBACK(on_connect_address), icon);
     item(menu, "Open Porch", G_CALLBACK(on_open), icon);
     item(menu, "Quit", G_CALLBACK(on_quit), icon);
     gtk_widget_show_all(menu);

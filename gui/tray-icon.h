@@ -1,9 +1,9 @@
 /* tray-icon.h — PorchTrayIcon: the status icon (a StatusNotifierItem through Ayatana
  * AppIndicator). Its menu lists the model's neighbours, each with its shares and printers,
- * then "Open Porch" and "Quit"; its icon changes while a transfer runs. It observes the model
- * (the signal neighbour-changed, the notification of transfers-running) and acts through the
- * window (tray-window.h) and the printing (tray-print.h). Everything here runs on the main
- * thread. */
+ * then "Connect to Address…", "Open Porch" and "Quit"; its icon changes while a transfer runs.
+ * It observes the model (the signal neighbour-changed, the notification of transfers-running)
+ * and acts through the window (tray-window.h) and the printing (tray-print.h). Everything here
+ * runs on the main thread. */
 #pragma once
 
 #include "tray-model.h"

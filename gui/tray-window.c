@@ -9,6 +9,7 @@
 #include "porch-identity.h"
 #include "porch-neighbour-client.h"
 #include "tray-connect.h"
+#include "tray-remembered.h"
 #include "tray-transfers.h"
 #include "tray-window.h"
 
@@ -29,7 +30,7 @@ typedef struct {
     /* the frame: header bar, the leaflet of the sidebar and the content, the status pages */
     GtkWidget *header, *leaflet, *sidebar, *content, *back_to_list;
     GtkWidget *search_bar, *search_entry, *search_button, *transfers_button;
-    GtkWidget *empty_page, *why_button, *key_page, *key_detail;
+    GtkWidget *empty_page, *why_button, *connect_button, *key_page, *key_detail;
     GtkTreeView *neighbours_view, *devices_view;
     GtkTreeModel *porch_filter, *device_filter;
     GtkWidget *stack;
@@ -92,6 +93,7 @@ struct _PorchTrayWindow {
     PorchTrayModel *model;
     PorchTrayPrinting *printing;
     PorchTraySharing *sharing;
+    PorchTrayRemembered *remembered;
     GSettings *settings; /* NULL when the schema is not installed: nothing is remembered */
     View *view;          /* while the window is open */
 };
@@ -148,13 +150,19 @@ fill_neighbour_page(View *w)
     }
     unreachable = porch_tray_model_is_unreachable(w->owner->model, w->host);
     gtk_label_set_text(GTK_LABEL(w->title_label), porch_neighbour_get_name(n));
-    g_string_append(info, porch_neighbour_get_host_name(n));
-    v4 = porch_neighbour_get_ipv4_addresses(n);
-    v6 = porch_neighbour_get_ipv6_addresses(n);
-    for (guint i = 0; v4[i] != NULL; i++)
-        g_string_append_printf(info, "  %s", v4[i]);
-    for (guint i = 0; v6[i] != NULL; i++)
-        g_string_append_printf(info, "  %s", v6[i]);
+    if (porch_neighbour_is_remembered(n)) {
+        /* its host name is its one address */
+        g_string_append_printf(info, "%s, remembered by address (not seen on the network)",
+                               porch_neighbour_get_host_name(n));
+    } else {
+        g_string_append(info, porch_neighbour_get_host_name(n));
+        v4 = porch_neighbour_get_ipv4_addresses(n);
+        v6 = porch_neighbour_get_ipv6_addresses(n);
+        for (guint i = 0; v4[i] != NULL; i++)
+            g_string_append_printf(info, "  %s", v4[i]);
+        for (guint i = 0; v6[i] != NULL; i++)
+            g_string_append_printf(info, "  %s", v6[i]);
+    }
     if (porch_neighbour_get_fingerprint(n) != NULL)
         g_string_append_printf(info, "\nKey %s", porch_neighbour_get_fingerprint(n));
     if (unreachable)
@@ -199,6 +207,7 @@ update_empty_page(View *w)
         hdy_status_page_set_title(page, "Cannot see the neighbours");
         hdy_status_page_set_description(page, error);
         gtk_widget_show(w->why_button);
+        gtk_widget_show(w->connect_button);
     } else if (gtk_tree_model_iter_n_children(all, NULL) == 0) {
         hdy_status_page_set_icon_name(page, "network-workgroup-symbolic");
         hdy_status_page_set_title(page, "No neighbours yet");
@@ -206,11 +215,13 @@ update_empty_page(View *w)
                                         "Computers on this network that run Porch show up here "
                                         "by themselves, and so do printers and other devices.");
         gtk_widget_show(w->why_button);
+        gtk_widget_show(w->connect_button);
     } else {
         hdy_status_page_set_icon_name(page, "network-workgroup-symbolic");
         hdy_status_page_set_title(page, "Select a neighbour");
         hdy_status_page_set_description(page, "Its shares and printers show here.");
         gtk_widget_hide(w->why_button);
+        gtk_widget_hide(w->connect_button);
     }
 }
 
@@ -1578,6 +1589,20 @@ on_sharing(GSimpleAction *action, GVariant *param, gpointer data)
 }
 
 static void
+on_connect_address(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    View *w = data;
+
+    porch_tray_remembered_show_connect(w->owner->remembered, GTK_WINDOW(w->window));
+}
+
+static void
+on_connect_button(GtkWidget *button, gpointer data)
+{
+    on_connect_address(NULL, NULL, data);
+}
+
+static void
 on_about(GSimpleAction *action, GVariant *param, gpointer data)
 {
     View *w = data;
@@ -1732,6 +1757,7 @@ build_header(View *w, GtkApplication *app)
     static const GActionEntry actions[] = {
             {.name = "preferences", .activate = on_preferences},
             {.name = "sharing", .activate = on_sharing},
+            {.name = "connect", .activate = on_connect_address},
             {.name = "about", .activate = on_about},
             {.name = "quit", .activate = on_quit},
             {.name = "search", .activate = on_search},
@@ -1763,6 +1789,7 @@ build_header(View *w, GtkApplication *app)
     hdy_header_bar_pack_start(HDY_HEADER_BAR(w->header), w->search_button);
 
     g_menu_append(section, "_Preferences", "porch.preferences");
+    g_menu_append(section, "_Connect to Address…", "porch.connect");
     g_menu_append(section, "_Sharing", "porch.sharing");
     g_menu_append_section(menu, NULL, G_MENU_MODEL(section));
     g_clear_object(&section);
@@ -1829,8 +1856,20 @@ build_empty_page(View *w)
     gtk_widget_set_halign(w->why_button, GTK_ALIGN_CENTER);
     gtk_style_context_add_class(gtk_widget_get_style_context(w->why_button), "pill");
     g_signal_connect(w->why_button, "clicked", G_CALLBACK(on_why), w);
-    gtk_container_add(GTK_CONTAINER(w->empty_page), w->why_button);
     gtk_widget_set_no_show_all(w->why_button, TRUE);
+    /* mDNS cannot show a neighbour on another network: reach it by its address */
+    w->connect_button = gtk_button_new_with_mnemonic("_Connect to Address…");
+    a11y(w->connect_button, "Connect to address…");
+    gtk_widget_set_halign(w->connect_button, GTK_ALIGN_CENTER);
+    gtk_style_context_add_class(gtk_widget_get_style_context(w->connect_button), "pill");
+    g_signal_connect(w->connect_button, "clicked", G_CALLBACK(on_connect_button), w);
+    gtk_widget_set_no_show_all(w->connect_button, TRUE);
+    {
+        GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
+        gtk_container_add(GTK_CONTAINER(box), w->why_button);
+        gtk_container_add(GTK_CONTAINER(box), w->connect_button);
+        gtk_container_add(GTK_CONTAINER(w->empty_page), box);
+    }
     return w->empty_page;
 }
 
@@ -2010,6 +2049,9 @@ porch_tray_window_dispose(GObject *object)
         g_signal_handlers_disconnect_by_data(self->model, self);
     g_clear_object(&self->printing);
     g_clear_object(&self->sharing);
+    if (self->remembered != NULL)
+        g_signal_handlers_disconnect_by_data(self->remembered, self);
+    g_clear_object(&self->remembered);
     g_clear_object(&self->settings);
     g_clear_object(&self->model);
     G_OBJECT_CLASS(porch_tray_window_parent_class)->dispose(object);
@@ -2021,8 +2063,16 @@ porch_tray_window_class_init(PorchTrayWindowClass *klass)
     G_OBJECT_CLASS(klass)->dispose = porch_tray_window_dispose;
 }
 
+/* Connect to address… remembered a neighbour: it is shown. */
+static void
+on_connected(PorchTrayRemembered *remembered, const char *host, gpointer data)
+{
+    porch_tray_window_select_neighbour(PORCH_TRAY_WINDOW(data), host);
+}
+
 PorchTrayWindow *
-porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing, PorchTraySharing *sharing)
+porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing, PorchTraySharing *sharing,
+                      PorchTrayRemembered *remembered)
 {
     PorchTrayWindow *self = g_object_new(PORCH_TYPE_TRAY_WINDOW, NULL);
 
@@ -2033,6 +2083,8 @@ porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing, PorchT
     self->model = g_object_ref(model);
     self->printing = g_object_ref(printing);
     self->sharing = g_object_ref(sharing);
+    self->remembered = g_object_ref(remembered);
+    g_signal_connect(remembered, "connected", G_CALLBACK(on_connected), self);
     if (schema != NULL)
         self->settings = g_settings_new_full(schema, NULL, NULL);
     else
@@ -2123,6 +2175,14 @@ porch_tray_window_select_neighbour(PorchTrayWindow *self, const char *host)
         }
     }
     return FALSE;
+}
+
+GtkWindow *
+porch_tray_window_connect_to_address(PorchTrayWindow *self)
+{
+    GtkWindow *parent = porch_tray_window_get_window(self);
+
+    return porch_tray_remembered_show_connect(self->remembered, parent);
 }
 
 void

@@ -2,8 +2,10 @@
  * devices nearby (live), the selected one's shares, printers and services, a folder browser
  * for a share, and the model's transfers. It observes the model (the signal
  * neighbour-changed, the notification of browse-error) and acts through it, the transfers
- * (tray-transfers.h), the printing (tray-print.h) and the sharing (tray-sharing.h: its menu's
- * "Sharing" opens that window); it calls nothing above it.
+ * (tray-transfers.h), the printing (tray-print.h), the sharing (tray-sharing.h: its menu's
+ * "Sharing" opens that window) and the neighbours remembered by address (tray-remembered.h: its
+ * menu's "Connect to Address…", and a button on the page shown while no neighbour is selected;
+ * a neighbour so remembered is selected); it calls nothing above it.
  *
  * The GtkWindow is built when first shown and goes when the user closes it; the
  * PorchTrayWindow stays, to show it again. Everything here runs on the main thread. */
@@ -11,6 +13,7 @@
 
 #include "tray-model.h"
 #include "tray-print.h"
+#include "tray-remembered.h"
 #include "tray-sharing.h"
 
 G_BEGIN_DECLS
@@ -19,9 +22,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(PorchTrayWindow, porch_tray_window, PORCH, TRAY_WINDOW, GObject)
 
 /* The window of @model's state; "Print a file…" and "Add to this computer" go to @printing,
- * "Sharing" to @sharing. Nothing is shown before porch_tray_window_show(). */
+ * "Sharing" to @sharing, "Connect to Address…" to @remembered. Nothing is shown before
+ * porch_tray_window_show(). */
 PorchTrayWindow *porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing,
-                                       PorchTraySharing *sharing);
+                                       PorchTraySharing *sharing, PorchTrayRemembered *remembered);
 
 /* Shows (building it if need be) and presents the window; returns it (owned by GTK). */
 GtkWindow *porch_tray_window_show(PorchTrayWindow *self);
@@ -38,6 +42,9 @@ GtkTreeView *porch_tray_window_get_share_view(PorchTrayWindow *self);
 GtkTreeView *porch_tray_window_get_folder_view(PorchTrayWindow *self);
 /* Selects the neighbour @host in the open window; FALSE if it is not open or @host absent. */
 gboolean porch_tray_window_select_neighbour(PorchTrayWindow *self, const char *host);
+/* "Connect to Address…": the dialog (tray-remembered.h), over the window when it is open;
+ * returns it (owned by GTK). */
+GtkWindow *porch_tray_window_connect_to_address(PorchTrayWindow *self);
 /* Browses @path ("/Share/sub") of neighbour @host, opening the window if need be. */
 void porch_tray_window_browse(PorchTrayWindow *self, const char *host, const char *path);
 /* TRUE while a folder listing is under way. */

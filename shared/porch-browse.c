@@ -246,6 +246,7 @@ struct _PorchBrowser {
     GHashTable *instances; /* key -> Instance, owned */
     GHashTable *hosts;     /* key -> Host, owned */
     GHashTable *wanted;    /* interface index -> 1 + whether neighbours can be there */
+    GStrv interfaces;      /* [porch] interfaces; NULL: the default rule */
     gboolean started;
     PorchBrowserState state;
     PorchBrowserState notified_state; /* what notify::state last told */
@@ -361,11 +362,12 @@ interface_wanted(PorchBrowser *self, AvahiIfIndex iface)
         return GPOINTER_TO_INT(known) - 1;
     if (iface < 0 || if_indextoname((unsigned)iface, name) == NULL)
         return TRUE; /* cannot tell: as before interfaces were told apart */
-    wanted = porch_interface_wanted(name, NULL);
+    wanted = porch_interface_wanted(name, (const char *const *)self->interfaces);
     if (!wanted)
         g_debug("records seen on %s are ignored: %s", name,
-                porch_interface_virtual_kind(name) ? porch_interface_virtual_kind(name)
-                                                   : "loopback");
+                self->interfaces != NULL             ? "not in [porch] interfaces"
+                : porch_interface_virtual_kind(name) ? porch_interface_virtual_kind(name)
+                                                     : "loopback");
     g_hash_table_insert(self->wanted, key, GINT_TO_POINTER(wanted + 1));
     return wanted;
 }
@@ -1169,6 +1171,15 @@ porch_browser_new(void)
     return g_object_new(PORCH_TYPE_BROWSER, NULL);
 }
 
+void
+porch_browser_set_interfaces(PorchBrowser *self, const char *const *configured)
+{
+    g_return_if_fail(PORCH_IS_BROWSER(self));
+    g_return_if_fail(!self->started);
+    g_strfreev(self->interfaces);
+    self->interfaces = configured != NULL ? g_strdupv((char **)configured) : NULL;
+}
+
 static void
 porch_browser_init(PorchBrowser *self)
 {
@@ -1218,6 +1229,7 @@ porch_browser_finalize(GObject *object)
     g_hash_table_unref(self->instances);
     g_hash_table_unref(self->hosts);
     g_hash_table_unref(self->wanted);
+    g_strfreev(self->interfaces);
     g_free(self->why_not);
     g_main_context_unref(self->context);
     G_OBJECT_CLASS(porch_browser_parent_class)->finalize(object);

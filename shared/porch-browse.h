@@ -182,6 +182,11 @@ G_DECLARE_FINAL_TYPE(PorchBrowser, porch_browser, PORCH, BROWSER, GObject)
  * Dropping the last reference stops browsing; no signal is emitted after that. */
 PorchBrowser *porch_browser_new(void);
 
+/* Takes records only from the interfaces @configured names ([porch] interfaces; NULL: the
+ * default rule of porch_interface_wanted()). Before porch_browser_start() only.
+ * porch_config_machine_interfaces() gives the list this machine's porchd publishes on. */
+void porch_browser_set_interfaces(PorchBrowser *browser, const char *const *configured);
+
 /* Starts browsing. Returns TRUE when avahi-daemon answered and browsing has begun (state
  * RUNNING). Returns FALSE with @error set (PORCH_BROWSER_ERROR_NO_DAEMON, a message that says
  * which) when neither avahi-daemon nor the D-Bus system bus it listens on can be reached; the

@@ -1408,6 +1408,28 @@ porch_config_load_data(const char *data, gssize len, const char *origin, GError 
     return g_steal_pointer(&config);
 }
 
+GStrv
+porch_config_machine_interfaces(void)
+{
+    g_autofree char *system_file = porch_config_default_file(TRUE);
+    g_autofree char *user_file = porch_config_default_file(FALSE);
+    const char *file = g_file_test(system_file, G_FILE_TEST_EXISTS) ? system_file : user_file;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchConfig) config = NULL;
+    const char *const *names;
+
+    if (!g_file_test(file, G_FILE_TEST_EXISTS))
+        return NULL;
+    config = porch_config_load_file(file, &error);
+    if (config == NULL) {
+        g_debug("%s: %s; neighbours are taken from the interfaces of the default rule", file,
+                error->message);
+        return NULL;
+    }
+    names = porch_config_get_interfaces(config);
+    return names != NULL ? g_strdupv((char **)names) : NULL;
+}
+
 PorchConfig *
 porch_config_load_file(const char *file, GError **error)
 {

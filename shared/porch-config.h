@@ -205,6 +205,12 @@ char *porch_config_peer_name_from(const char *text, PorchPeerNameStyle style);
  * newly allocated string. */
 char *porch_config_default_file(gboolean system);
 
+/* [porch] interfaces of the porch.conf this machine's porchd reads (the system's when it
+ * exists, else this user's), for porch browse and porch-tray to take neighbours' records from
+ * the interfaces it publishes on: a copy (free with g_strfreev()), or NULL when it is not set,
+ * or that porch.conf is missing, unreadable or does not load (then the default rule holds). */
+GStrv porch_config_machine_interfaces(void);
+
 /* Whether @share's folder is missing now (it does not exist, or is not a folder): such a
  * share is offline. Sets *@why (free it) to a word for the log ("missing", or the error).
  * A folder this process may not look at (EACCES) counts as there: its worker decides. */

@@ -4,6 +4,7 @@
 #include "porch-print-client.h"
 
 #include "porch-config.h"
+#include "porch-neighbours.h"
 
 GStrv
 porch_neighbour_connect_addresses(const PorchNeighbour *neighbour)
@@ -51,6 +52,7 @@ connect_with(ConnectFunc connect, const PorchNeighbour *neighbour, const PorchCo
 {
     g_auto(GStrv) addresses = NULL;
     g_autoptr(GError) last = NULL;
+    g_autofree char *pin = NULL;
     PorchConnectOptions options;
 
     g_return_val_if_fail(neighbour != NULL && base != NULL, NULL);
@@ -68,7 +70,13 @@ connect_with(ConnectFunc connect, const PorchNeighbour *neighbour, const PorchCo
     options.port = porch_neighbour_get_port(neighbour);
     if (options.port == 0)
         options.port = PORCH_DEFAULT_PORT;
-    options.pin_name = porch_neighbour_get_name(neighbour);
+    /* one remembered by address has its key pinned under that address (porch neighbours add,
+     * the tray's Connect to address…), as `porch ls ADDRESS` pins it */
+    pin = porch_neighbour_is_remembered(neighbour)
+                  ? porch_neighbours_pin_name(porch_neighbour_get_host_name(neighbour),
+                                              options.port)
+                  : NULL;
+    options.pin_name = pin != NULL ? pin : porch_neighbour_get_name(neighbour);
     options.expected_fingerprint = porch_neighbour_get_fingerprint(neighbour);
 
     for (guint i = 0; addresses[i] != NULL; i++) {

@@ -2,7 +2,9 @@
  * Porch client does it (porch-tray; the rules are those of cli/target.c): its IPv4 addresses
  * first, then IPv6 (a link-local one needs its interface), at the port its _porch._tcp
  * service advertises, its host key expected to be the advertised fp= and pinned under its
- * display name. The next address is tried only when one refuses or cannot be reached. */
+ * display name (one remembered by address, porch-neighbours.h: under that address, as `porch
+ * neighbours add` pinned it). The next address is tried only when one refuses or cannot be
+ * reached. */
 #pragma once
 
 #include <gio/gio.h>

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "porch-config.h"
+#include "porch-identity.h"
 #include "porch-print-client.h"
 
 #define KEY_ADDRESS     "address"
@@ -252,8 +253,8 @@ porch_neighbours_check(const char *address, guint16 port, const PorchConnectOpti
     return r;
 }
 
-static PorchRemembered *
-remembered_copy(const PorchRemembered *r)
+PorchRemembered *
+porch_remembered_copy(const PorchRemembered *r)
 {
     PorchRemembered *c = g_new0(PorchRemembered, 1);
 
@@ -281,15 +282,120 @@ porch_neighbours_add(const char *file, const PorchRemembered *remembered, GError
     }
     if (i < list->len) {
         porch_remembered_free(g_ptr_array_index(list, i));
-        g_ptr_array_index(list, i) = remembered_copy(remembered);
+        g_ptr_array_index(list, i) = porch_remembered_copy(remembered);
     } else if (list->len >= PORCH_NEIGHBOURS_MAX) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                     "%d neighbours are remembered already; remove one first", PORCH_NEIGHBOURS_MAX);
         return FALSE;
     } else {
-        g_ptr_array_add(list, remembered_copy(remembered));
+        g_ptr_array_add(list, porch_remembered_copy(remembered));
     }
     return porch_neighbours_save(file, list, error);
+}
+
+typedef struct {
+    PorchRemembered *remembered;
+    int timeout;
+} Poll;
+
+static void
+poll_free(Poll *p)
+{
+    porch_remembered_free(p->remembered);
+    g_free(p);
+}
+
+/* A poll asks nothing: a key not pinned yet is refused. */
+static gboolean
+refuse_unpinned(const char *pin_name, const char *fingerprint, gboolean advertised, gpointer data)
+{
+    return FALSE;
+}
+
+static void
+poll_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    Poll *p = data;
+    g_autofree char *key_file = porch_identity_default_file();
+    ssh_key key =
+            g_file_test(key_file, G_FILE_TEST_EXISTS) ? porch_identity_load(key_file, NULL) : NULL;
+    PorchConnectOptions o = {
+            .identity = key,
+            .trust = refuse_unpinned,
+            .timeout_seconds = p->timeout,
+            .connect_timeout_seconds = p->timeout,
+    };
+    GError *error = NULL;
+    PorchRemembered *r = porch_neighbours_check(p->remembered->address, p->remembered->port, &o,
+                                                cancellable, &error);
+
+    if (key != NULL)
+        ssh_key_free(key);
+    if (r != NULL)
+        g_task_return_pointer(task, r, (GDestroyNotify)porch_remembered_free);
+    else
+        g_task_return_error(task, error);
+}
+
+void
+porch_neighbours_poll_async(const PorchRemembered *remembered, int timeout_seconds,
+                            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, data);
+    Poll *p = g_new0(Poll, 1);
+
+    p->remembered = porch_remembered_copy(remembered);
+    p->timeout = timeout_seconds;
+    g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
+    g_task_set_name(task, "porch remembered neighbour poll");
+    g_task_run_in_thread(task, poll_thread);
+}
+
+PorchRemembered *
+porch_neighbours_poll_finish(GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+static gboolean
+strv_equal0(char **a, char **b)
+{
+    static char *none[] = {NULL};
+    return g_strv_equal((const char *const *)(a != NULL ? a : none),
+                        (const char *const *)(b != NULL ? b : none));
+}
+
+gboolean
+porch_remembered_equal(const PorchRemembered *a, const PorchRemembered *b)
+{
+    return a->port == b->port && g_strcmp0(a->address, b->address) == 0 &&
+           g_strcmp0(a->name, b->name) == 0 && g_strcmp0(a->fingerprint, b->fingerprint) == 0 &&
+           strv_equal0(a->shares, b->shares) && strv_equal0(a->printers, b->printers);
+}
+
+gboolean
+porch_neighbours_refresh(const char *file, const PorchRemembered *fresh, gboolean *ret_changed,
+                         GError **error)
+{
+    g_autoptr(GPtrArray) list = porch_neighbours_load(file, error);
+
+    if (ret_changed != NULL)
+        *ret_changed = FALSE;
+    if (list == NULL)
+        return FALSE;
+    for (guint i = 0; i < list->len; i++) {
+        PorchRemembered *r = g_ptr_array_index(list, i);
+        if (r->port != fresh->port || strcmp(r->address, fresh->address) != 0)
+            continue;
+        if (porch_remembered_equal(r, fresh))
+            return TRUE;
+        porch_remembered_free(r);
+        g_ptr_array_index(list, i) = porch_remembered_copy(fresh);
+        if (ret_changed != NULL)
+            *ret_changed = TRUE;
+        return porch_neighbours_save(file, list, error);
+    }
+    return TRUE;
 }
 
 PorchRemembered *
@@ -313,6 +419,15 @@ porch_neighbours_remove(const char *file, const char *name, GError **error)
         return NULL;
     }
     return r;
+}
+
+gboolean
+porch_remembered_is_seen_as(const PorchRemembered *r, const PorchNeighbour *n)
+{
+    return porch_neighbour_is_porch(n) && !porch_neighbour_is_remembered(n) &&
+           ((r->fingerprint != NULL &&
+             g_strcmp0(porch_neighbour_get_fingerprint(n), r->fingerprint) == 0) ||
+            g_strcmp0(porch_neighbour_get_name(n), r->name) == 0);
 }
 
 PorchNeighbour *

@@ -85,15 +85,45 @@ PorchRemembered *porch_neighbours_check(const char *address, guint16 port,
                                         const PorchConnectOptions *base, GCancellable *cancellable,
                                         GError **error);
 
+/* A poll of @remembered, as porch browse makes it: in a worker thread, with this user's key
+ * (porch_identity_default_file(); missing, as guest; never created) and known_peers (the
+ * default), a key not pinned under its address refused without asking, replies and connecting
+ * bounded by @timeout_seconds (0: the client library's default), porch_neighbours_check(). */
+void porch_neighbours_poll_async(const PorchRemembered *remembered, int timeout_seconds,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer data);
+/* Its answer (free with porch_remembered_free()), or NULL with @error set. */
+PorchRemembered *porch_neighbours_poll_finish(GAsyncResult *result, GError **error);
+
 /* Adds @remembered to @file (NULL: the default one), replacing a neighbour at the same address
  * and port. FALSE with @error set when the file cannot be read or written, or already holds
  * PORCH_NEIGHBOURS_MAX others. */
 gboolean porch_neighbours_add(const char *file, const PorchRemembered *remembered, GError **error);
 
+/* What a poll of a remembered neighbour learnt: @fresh (from porch_neighbours_check()) replaces
+ * the display name, shares and printers of the neighbour at the same address and port in @file
+ * (NULL: the default one). A neighbour no longer in the file is not added again (it was
+ * forgotten meanwhile). *@ret_changed (may be NULL) says whether the file changed. FALSE with
+ * @error set when the file cannot be read or written. */
+gboolean porch_neighbours_refresh(const char *file, const PorchRemembered *fresh,
+                                  gboolean *ret_changed, GError **error);
+
 /* Forgets the neighbour that @name names (porch_neighbours_find()). Returns it (free with
  * porch_remembered_free()), or NULL with @error set: G_IO_ERROR_NOT_FOUND when none does, else
  * the file's error. */
 PorchRemembered *porch_neighbours_remove(const char *file, const char *name, GError **error);
+
+/* Whether @a and @b say the same of their neighbour (address, port, name, key, shares, printers).
+ */
+gboolean porch_remembered_equal(const PorchRemembered *a, const PorchRemembered *b);
+/* A copy of @remembered (free with porch_remembered_free()). */
+PorchRemembered *porch_remembered_copy(const PorchRemembered *remembered);
+
+/* Whether @neighbour, seen over mDNS, is @remembered: a Porch host with the host key it had, or
+ * its display name. porch browse and the tray show a remembered neighbour only while mDNS does
+ * not show it. */
+gboolean porch_remembered_is_seen_as(const PorchRemembered *remembered,
+                                     const PorchNeighbour *neighbour);
 
 /* @remembered as a neighbour to show beside those seen over mDNS
  * (porch_neighbour_new_remembered()). */

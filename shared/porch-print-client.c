@@ -684,6 +684,18 @@ porch_print_parse_status(const char *data, gsize len, GError **error)
             status->name = g_strndup(value, value_len);
             continue;
         }
+        if (strcmp(key, PORCH_STATUS_KEY_TIME) == 0) {
+            g_autofree char *v = g_strndup(value, value_len);
+            guint64 t = 0;
+
+            /* digits only: no sign, no blanks, no more than fit */
+            if (status->time_us != 0 || value_len > PORCH_STATUS_MAX_TIME_DIGITS ||
+                strspn(v, "0123456789") != value_len ||
+                !g_ascii_string_to_unsigned(v, 10, 1, G_MAXINT64, &t, NULL))
+                goto malformed;
+            status->time_us = (gint64)t;
+            continue;
+        }
         if (strcmp(key, PORCH_STATUS_KEY_SHARE) != 0 && strcmp(key, PORCH_STATUS_KEY_PRINTER) != 0)
             continue; /* a key of a later version */
         if (++entries > PORCH_STATUS_MAX_ENTRIES) {

@@ -98,6 +98,8 @@ typedef struct {
     char *name;     /* its display name; valid UTF-8 without control characters */
     GStrv shares;   /* the shares we may read there, as given; never NULL */
     GStrv printers; /* the printers we may print on there; never NULL */
+    gint64 time_us; /* its clock when it answered (microseconds since the Unix epoch); 0 when
+                       it did not say (a porchd older than the key) */
 } PorchHostStatus;
 
 void porch_host_status_free(PorchHostStatus *status);

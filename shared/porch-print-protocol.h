@@ -16,7 +16,9 @@
  * "name\tDISPLAY NAME" (the name porchd publishes its _porch._tcp service under, before any
  * collision rename), then "share\tNAME" for each share the asker may read and "printer\tNAME"
  * for each printer it may print on (hidden and offline ones left out, as in the SFTP root
- * listing). Every value is at most PORCH_NAME_MAX bytes of UTF-8 without control characters;
+ * listing), and "time\tMICROSECONDS" (its clock: microseconds since the Unix epoch, decimal
+ * digits, at most PORCH_STATUS_MAX_TIME_DIGITS) for `porch doctor HOST` to compare with ours.
+ * Every value is at most PORCH_NAME_MAX bytes of UTF-8 without control characters;
  * at most PORCH_STATUS_MAX_ENTRIES shares and printers together. A client takes at most
  * PORCH_STATUS_MAX_REPLY bytes and ignores keys it does not know.
  *
@@ -43,9 +45,11 @@ G_BEGIN_DECLS
 #define PORCH_PRINT_CMD_CANCEL "cancel"
 #define PORCH_PRINT_CMD_STATUS "status"
 /* The keys of the lines of "status" (above). */
-#define PORCH_STATUS_KEY_NAME    "name"
-#define PORCH_STATUS_KEY_SHARE   "share"
-#define PORCH_STATUS_KEY_PRINTER "printer"
+#define PORCH_STATUS_KEY_NAME        "name"
+#define PORCH_STATUS_KEY_SHARE       "share"
+#define PORCH_STATUS_KEY_PRINTER     "printer"
+#define PORCH_STATUS_KEY_TIME        "time"
+#define PORCH_STATUS_MAX_TIME_DIGITS 18
 /* The most shares and printers together a "status" reply lists, and its largest size. */
 #define PORCH_STATUS_MAX_ENTRIES 1024
 #define PORCH_STATUS_MAX_REPLY   (96 * 1024)

@@ -2,7 +2,8 @@
 // real porchds and avahi-daemons, the real porch command, judged by its lines and exit status.
 //
 //   LocalChecksAndAFirewallRule   on host 2 (porchd running): porchd, avahi-daemon, eth0 with
-//                                 Porch published there and the name are ok; after an nft rule
+//                                 Porch published there and the name are ok, the clock as the
+//                                 kernel says (kept in step or not); after an nft rule
 //                                 dropping 5353/udp, that rule is named with the command that
 //                                 removes it; exit status 1 exactly when a line is a problem
 //   IptablesRules                 an iptables-legacy rule rejecting Porch's port and an
@@ -11,15 +12,21 @@
 //   AvahiAndPorchdNotRunning      on host 3 with avahi-daemon stopped and no porchd: both named,
 //                                 each with its fix
 //   ContainerBridgeAndLinkLocalOnly  on host 3, docker0 is named as where no neighbour can be,
-//                                 and an interface with only an IPv6 link-local address as a
-//                                 problem
+//                                 and an interface with only an IPv6 link-local address as
+//                                 information (Porch works there), not a problem
+//   ConfiguredInterfaces          on host 3, interfaces named in [porch] interfaces are not taken
+//                                 for VPNs or container bridges (a veth and a wg-named link),
+//                                 and those it leaves out are said to be left out
 //   NameCollision                 a second porchd called like host 1's: published "NAME #2",
 //                                 which the doctor names
 //   HostWalk                      porch doctor "Doctor one" from host 2: seen on eth0, resolved,
 //                                 TCP, key not pinned yet (and nothing pinned), peer login,
-//                                 shares with read or read/write; exit 0; --json the same
-//   HostProblems                  a changed host key, a key the host does not know (guest),
-//                                 a host that is down: each one problem line, exit 1
+//                                 shares with read or read/write, the printer it may print on
+//                                 and its clock near ours (its porchd's status); exit 0;
+//                                 --json the same
+//   HostProblems                  a changed host key, a key the host does not know (guest,
+//                                 who may print on nothing), a clock an hour off, a host that
+//                                 is down: each one problem line, exit 1
 //
 // Host 1 runs porchd "Doctor one" with Work (me may write), Docs (me may read) and Public
 // (guests may read); host 2 runs porchd "Doctor two" and the client, with its own
@@ -110,7 +117,8 @@ class DoctorTest : public ::testing::Test
                             "\n\n[peer me]\nkey = " + my_key_ + "\n\n[share Work]\npath = " + h1 +
                             "/work\nwrite = me\n\n[share Docs]\npath = " + h1 +
                             "/docs\nread = me\n\n[share Public]\npath = " + h1 +
-                            "/public\nread = guest\n";
+                            "/public\nread = guest\n\n[printer Office]\nqueue = NoSuchQueue\n"
+                            "print = me\n";
         std::string conf2 = "[porch]\nname = Doctor two\nlisten = " + lan_->address(2) + "\n";
         if (!StartPorchd(1, conf1, &porchd1_) || !StartPorchd(2, conf2, &porchd2_))
             return;
@@ -223,7 +231,15 @@ TEST_F(DoctorTest, LocalChecksAndAFirewallRule)
     auto name = Checks(r.out, "ok", "name");
     ASSERT_EQ(name.size(), 1u) << Say(r);
     EXPECT_TRUE(Contains(name[0], "'Doctor two'")) << Say(r);
-    EXPECT_EQ(Checks(r.out, "skipped", "clock").size(), 1u) << Say(r);
+    // the kernel says whether a time server keeps the clock in step: ok or worth knowing
+    auto clock = Checks(r.out, "ok", "clock");
+    auto unsynced = Checks(r.out, "info", "clock");
+    clock.insert(clock.end(), unsynced.begin(), unsynced.end());
+    ASSERT_EQ(clock.size(), 1u) << Say(r);
+    EXPECT_TRUE(Contains(clock[0], "kept in step by a time server (off by") ||
+                (Contains(clock[0], "info     clock: not kept in step by a time server") &&
+                 Contains(clock[0], "fix: sudo timedatectl set-ntp true")))
+            << Say(r);
     ExpectStatusMatchesLines(r);
 
     // a firewall on host 2 that drops mDNS
@@ -343,11 +359,61 @@ TEST_F(DoctorTest, ContainerBridgeAndLinkLocalOnly)
     auto docker = Checks(r.out, "ok", "docker0");
     ASSERT_EQ(docker.size(), 1u) << Say(r);
     EXPECT_TRUE(Contains(docker[0], "a Docker bridge: no neighbour can be there")) << Say(r);
-    auto eth1 = Checks(r.out, "problem", "eth1");
+    EXPECT_TRUE(Checks(r.out, "problem", "eth1").empty()) << Say(r);
+    auto eth1 = Checks(r.out, "info", "eth1");
     ASSERT_EQ(eth1.size(), 1u) << Say(r);
-    EXPECT_TRUE(Contains(eth1[0], "only an IPv6 link-local address")) << Say(r);
+    EXPECT_TRUE(Contains(eth1[0], "IPv6 link-local only (no IPv4, no global IPv6 address)"))
+            << Say(r);
+    EXPECT_TRUE(Contains(eth1[0], "Porch reaches neighbours there as fe80::...%eth1")) << Say(r);
     EXPECT_EQ(Checks(r.out, "ok", "eth0").size(), 1u) << Say(r);
     EXPECT_EQ(r.exit_status, 1) << Say(r);
+}
+
+TEST_F(DoctorTest, ConfiguredInterfaces)
+{
+    // host 3 gains a veth pair and a link named like a WireGuard tunnel, each with an address
+    for (const std::vector<std::string> &cmd :
+         {std::vector<std::string>{"ip", "link", "add", "veth-c", "type", "veth", "peer", "name",
+                                   "wg7"},
+          std::vector<std::string>{"ip", "addr", "add", "10.55.0.1/24", "dev", "veth-c"},
+          std::vector<std::string>{"ip", "addr", "add", "10.55.0.2/24", "dev", "wg7"},
+          std::vector<std::string>{"ip", "link", "set", "veth-c", "up"},
+          std::vector<std::string>{"ip", "link", "set", "wg7", "up"}}) {
+        RunResult n = lan_->run(3, cmd);
+        ASSERT_TRUE(n.ok()) << n.describe();
+    }
+    const std::string h = lan_->host_dir(3) + "/ifs-";
+    auto doctor = [&](const std::string &extra) {
+        EXPECT_TRUE(WriteFile(h + "porch.conf", "[porch]\nname = Doctor three\n" + extra));
+        return Porch(3, {"doctor", "--config", h + "porch.conf", "--state-dir", h + "state"});
+    };
+
+    // by default both are where no neighbour can be
+    RunResult r = doctor("");
+    for (const char *name : {"veth-c", "wg7"}) {
+        auto line = Checks(r.out, "ok", name);
+        ASSERT_EQ(line.size(), 1u) << name << Say(r);
+        EXPECT_TRUE(Contains(line[0], "no neighbour can be there")) << Say(r);
+    }
+
+    // named: taken as LAN interfaces, not flagged; eth0, left out, is said to be
+    r = doctor("interfaces = veth-c; wg7\n");
+    for (const char *name : {"veth-c", "wg7"}) {
+        EXPECT_TRUE(Checks(r.out, "problem", name).empty()) << name << Say(r);
+        auto line = Checks(r.out, "ok", name);
+        ASSERT_EQ(line.size(), 1u) << name << Say(r);
+        EXPECT_TRUE(Contains(line[0], "named in [porch] interfaces: not taken for a VPN or "
+                                      "container bridge"))
+                << Say(r);
+        EXPECT_FALSE(Contains(line[0], "no neighbour can be there")) << Say(r);
+    }
+    auto eth0 = Checks(r.out, "ok", "eth0");
+    ASSERT_EQ(eth0.size(), 1u) << Say(r);
+    EXPECT_TRUE(Contains(eth0[0], "not in [porch] interfaces")) << Say(r);
+    EXPECT_TRUE(Checks(r.out, "problem", "network").empty()) << Say(r);
+
+    for (const char *name : {"veth-c"})
+        lan_->run(3, {"ip", "link", "delete", name});
 }
 
 TEST_F(DoctorTest, NameCollision)
@@ -405,6 +471,12 @@ TEST_F(DoctorTest, HostWalk)
     auto shares = Checks(r.out, "ok", "shares");
     ASSERT_EQ(shares.size(), 1u) << Say(r);
     EXPECT_TRUE(Contains(shares[0], "Docs (read), Public (read), Work (read, write)")) << Say(r);
+    auto printers = Checks(r.out, "ok", "printers");
+    ASSERT_EQ(printers.size(), 1u) << Say(r);
+    EXPECT_TRUE(Contains(printers[0], "you may print on Office")) << Say(r);
+    auto clock = Checks(r.out, "ok", "clock");
+    ASSERT_EQ(clock.size(), 1u) << Say(r);
+    EXPECT_TRUE(Contains(clock[0], "s of ours")) << Say(r);
 
     // once pinned by a real command, the key matches the pin
     ASSERT_TRUE(Porch(2, {"ls", "Doctor one"}).ok());
@@ -465,6 +537,27 @@ TEST_F(DoctorTest, HostProblems)
         ASSERT_EQ(shares.size(), 1u) << Say(r);
         EXPECT_TRUE(Contains(shares[0], "Public (read)")) << Say(r);
         EXPECT_FALSE(Contains(shares[0], "Work")) << Say(r);
+        EXPECT_EQ(Checks(r.out, "ok", "printers").size(), 1u) << Say(r);
+        EXPECT_TRUE(Contains(Checks(r.out, "ok", "printers")[0], "none you may print on") ||
+                    !Checks(r.out, "info", "printers").empty())
+                << Say(r);
+        EXPECT_EQ(r.exit_status, 1) << Say(r);
+    }
+    {
+        SCOPED_TRACE("a clock an hour behind the neighbour's");
+        // This machine's clock cannot be moved for one process: a preloaded library
+        // (tests/fake-clock.c) sets porch's CLOCK_REALTIME an hour back; porchd's stays true.
+        RunResult r =
+                lan_->run(2,
+                          {"env", "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "XDG_CONFIG_HOME=" + xdg_,
+                           std::string("LD_PRELOAD=") + PORCH_TEST_FAKE_CLOCK,
+                           "PORCH_TEST_CLOCK_OFFSET=-3600", "ASAN_OPTIONS=verify_asan_link_order=0",
+                           kPorch, "doctor", "Doctor one"},
+                          60);
+        auto problems = Checks(r.out, "problem");
+        ASSERT_EQ(problems.size(), 1u) << Say(r);
+        EXPECT_TRUE(Contains(problems[0], "clock: its clock is 3600 s ahead of ours")) << Say(r);
+        EXPECT_TRUE(Contains(problems[0], "timedatectl set-ntp true")) << Say(r);
         EXPECT_EQ(r.exit_status, 1) << Say(r);
     }
     {

@@ -10,7 +10,8 @@
 //   ConfiguredInterfaces           interfaces = docker0;eth0 publishes on both (each with its
 //                                  own addresses); a reload to eth0 alone takes docker0's back;
 //                                  interfaces = docker0 alone (and a new name): host 2's avahi
-//                                  sees porchd on veth-x only, and `porch browse` ignores it
+//                                  sees porchd on veth-x only, and `porch browse` ignores it,
+//                                  unless host 2's own porch.conf names veth-x
 //   InterfaceAddedLater            an interface that appears while porchd runs gets the records
 //                                  within seconds
 //   Ipv6LinkLocalOnly              no IPv4 address on either host: porch browse finds host 1
@@ -275,10 +276,15 @@ class InterfacesTest : public ::testing::Test
                 seconds);
     }
 
-    // porch browse --json on host 2: the names it lists, one per line.
-    std::string PorchBrowseNames()
+    // porch browse --json on host 2 (with $XDG_CONFIG_HOME `xdg` when given): the names it
+    // lists, one per line.
+    std::string PorchBrowseNames(const std::string &xdg = "")
     {
-        RunResult r = lan_->run(2, {"env", "LANG=C.UTF-8", kPorch, "browse", "--json"}, 30);
+        std::vector<std::string> argv = {"env", "LANG=C.UTF-8"};
+        if (!xdg.empty())
+            argv.push_back("XDG_CONFIG_HOME=" + xdg);
+        argv.insert(argv.end(), {kPorch, "browse", "--json"});
+        RunResult r = lan_->run(2, argv, 30);
         EXPECT_TRUE(r.ok()) << r.describe();
         std::string path = lan_->state_dir() + "/browse.json";
         if (!WriteFile(path, r.out))
@@ -373,6 +379,19 @@ TEST_F(InterfacesTest, ConfiguredInterfaces)
     EXPECT_TRUE(On(seen, "eth0", name_).empty()) << Describe(seen);
     EXPECT_TRUE(WaitRecords(1, "eth0", false, 10, &seen)) << Describe(seen);
     std::string names = PorchBrowseNames();
+    EXPECT_FALSE(Contains(names, name_)) << names;
+
+    // unless host 2's porch.conf names veth-x in [porch] interfaces: porch browse takes the
+    // rule of this machine's porchd
+    const std::string xdg = lan_->host_dir(2) + "/xdg-ifs";
+    ASSERT_TRUE(MakeDirs(xdg + "/porch", 0700));
+    ASSERT_TRUE(WriteFile(xdg + "/porch/porch.conf",
+                          "[porch]\nname = Bridge host two\ninterfaces = eth0;veth-x\n"));
+    names = PorchBrowseNames(xdg);
+    EXPECT_TRUE(Contains(names, name_)) << names;
+    // a porch.conf that does not load leaves the default rule
+    ASSERT_TRUE(WriteFile(xdg + "/porch/porch.conf", "[porch]\ninterfaces = a b\n"));
+    names = PorchBrowseNames(xdg);
     EXPECT_FALSE(Contains(names, name_)) << names;
 }
 

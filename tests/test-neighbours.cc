@@ -4,15 +4,19 @@
 //   MulticastBlocked   host 2 drops 5353/udp (nft): porch browse there does not see host 1,
 //                      porch doctor names the rule; porch neighbours add ADDRESS makes host 1
 //                      visible in porch browse --json under its display name, marked remembered,
-//                      with its shares; porch doctor NAME says it is not seen over mDNS as
+//                      with its shares; a stale entry in the file is refreshed by porch browse
+//                      (and --watch reports the change) from the neighbour's answer over
+//                      unicast; porch doctor NAME says it is not seen over mDNS as
 //                      information, not a problem; porch get "DISPLAY NAME"/Share/file fetches a
 //                      file; the neighbour is in the file, so a new porch process finds it (list
 //                      --json); remove forgets it, and the name no longer resolves
 //   NothingListens     add of an address:port where nothing listens fails with a clear message
 //                      and remembers nothing
-//   StatusParser       the client's parser of porchd's "status" reply keeps to its bounds
+//   StatusParser       the client's parser of porchd's "status" reply keeps to its bounds (its
+//                      clock too)
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -125,6 +129,39 @@ TEST(Neighbours, MulticastBlocked)
     ASSERT_EQ(json_array_get_length(v4), 1u) << r.out;
     EXPECT_EQ(json_array_get_string_element(v4, 0), lan->address(1)) << r.out;
 
+    // what the file says goes stale (another name, no share): porch browse asks it again over
+    // unicast, shows what it answers, and keeps that
+    const std::string file = xdg + "/porch/neighbours";
+    const std::string fresh = ReadFile(file);
+    auto make_stale = [&] {
+        std::string text = fresh;
+        size_t at = text.find("name=Neighbour one");
+        size_t sh = text.find("shares=Public;");
+        ASSERT_TRUE(at != std::string::npos && sh != std::string::npos) << text;
+        text.replace(sh, strlen("shares=Public;"), "shares=");
+        text.replace(at, strlen("name=Neighbour one"), "name=Old name");
+        ASSERT_TRUE(WriteFile(file, text));
+    };
+    make_stale();
+    r = Porch(lan.get(), xdg, {"browse", "--json", "--timeout", "2"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(Named(parser, r.out, "Old name").empty()) << r.out;
+    one = Named(parser, r.out, "Neighbour one");
+    ASSERT_EQ(one.size(), 1u) << r.out;
+    EXPECT_EQ(json_array_get_length(json_object_get_array_member(one[0], "shares")), 1u) << r.out;
+    EXPECT_TRUE(Contains(ReadFile(file), "name=Neighbour one")) << ReadFile(file);
+    EXPECT_TRUE(Contains(ReadFile(file), "shares=Public;")) << ReadFile(file);
+    // --watch: the file's at once, then its answer as a change
+    make_stale();
+    r = Porch(lan.get(), xdg, {"browse", "--watch", "--timeout", "3"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(
+            Contains(r.out, "added    Old name (" + lan->address(1) + "): Porch on port 4422\n"))
+            << r.out;
+    EXPECT_TRUE(Contains(r.out, "changed  Neighbour one (" + lan->address(1) +
+                                        "): Porch on port 4422; shares Public\n"))
+            << r.out;
+
     // fetchable by that name
     r = Porch(lan.get(), xdg, {"get", "Neighbour one/Public/hello.txt", h2 + "/down"});
     ASSERT_TRUE(r.ok()) << r.describe();
@@ -192,6 +229,21 @@ TEST(Neighbours, StatusParser)
          {std::string("share\tPhotos\n"), std::string("name\t\n"), std::string("name\ta\x1b[2J\n"),
           std::string("name\t") + std::string(64, 'x') + "\n", std::string("name\t\xff\n"),
           std::string("name\ta\nname\tb\n"), std::string("")}) {
+        g_clear_error(&error);
+        EXPECT_EQ(porch_print_parse_status(bad.data(), bad.size(), &error), nullptr) << bad;
+    }
+    // its clock: microseconds since the epoch, digits only, once
+    std::string timed = "name\tx\ntime\t1733390000123456\n";
+    g_clear_error(&error);
+    g_autoptr(PorchHostStatus) t = porch_print_parse_status(timed.data(), timed.size(), &error);
+    ASSERT_NE(t, nullptr) << error->message;
+    EXPECT_EQ(t->time_us, G_GINT64_CONSTANT(1733390000123456));
+    EXPECT_EQ(s->time_us, 0) << "not told: 0";
+    for (const std::string &bad :
+         {std::string("name\tx\ntime\t-5\n"), std::string("name\tx\ntime\t12a\n"),
+          std::string("name\tx\ntime\t 12\n"), std::string("name\tx\ntime\t0\n"),
+          std::string("name\tx\ntime\t") + std::string(19, '9') + "\n",
+          std::string("name\tx\ntime\t1\ntime\t2\n")}) {
         g_clear_error(&error);
         EXPECT_EQ(porch_print_parse_status(bad.data(), bad.size(), &error), nullptr) << bad;
     }

@@ -134,54 +134,6 @@ ConnectAsNobody(gboolean *ret_system, GError **error, gpointer data)
     return fd;
 }
 
-// Every widget at and below w, internal children included.
-void
-WalkAll(GtkWidget *w, const std::function<void(GtkWidget *)> &fn)
-{
-    fn(w);
-    if (GTK_IS_CONTAINER(w))
-        gtk_container_forall(
-                GTK_CONTAINER(w),
-                +[](GtkWidget *child, gpointer data) {
-                    WalkAll(child, *static_cast<const std::function<void(GtkWidget *)> *>(data));
-                },
-                const_cast<std::function<void(GtkWidget *)> *>(&fn));
-}
-
-std::string
-A11yName(GtkWidget *w)
-{
-    const char *n = atk_object_get_name(gtk_widget_get_accessible(w));
-    return n ? n : "";
-}
-
-// The widget of type @type named @name (accessible name) in @top, or nullptr.
-GtkWidget *
-Find(GtkWindow *top, GType type, const std::string &name)
-{
-    GtkWidget *found = nullptr;
-    if (!top)
-        return nullptr;
-    WalkAll(GTK_WIDGET(top), [&](GtkWidget *w) {
-        if (!found && G_TYPE_CHECK_INSTANCE_TYPE(w, type) && A11yName(w) == name)
-            found = w;
-    });
-    return found;
-}
-
-GtkWindow *
-Toplevel(const std::string &title)
-{
-    GtkWindow *found = nullptr;
-    GList *tops = gtk_window_list_toplevels();
-    for (GList *l = tops; l; l = l->next)
-        if (g_strcmp0(gtk_window_get_title(GTK_WINDOW(l->data)), title.c_str()) == 0 &&
-            gtk_widget_get_visible(GTK_WIDGET(l->data)))
-            found = GTK_WINDOW(l->data);
-    g_list_free(tops);
-    return found;
-}
-
 // The texts of the labels under @w, joined by newlines.
 std::string
 Texts(GtkWidget *w)

@@ -14,20 +14,6 @@ namespace
 
 using namespace porch::test::tray;
 
-// Every widget at and below w, internal children included: the header bar, the popovers.
-void
-WalkAll(GtkWidget *w, const std::function<void(GtkWidget *)> &fn)
-{
-    fn(w);
-    if (GTK_IS_CONTAINER(w))
-        gtk_container_forall(
-                GTK_CONTAINER(w),
-                +[](GtkWidget *child, gpointer data) {
-                    WalkAll(child, *static_cast<const std::function<void(GtkWidget *)> *>(data));
-                },
-                const_cast<std::function<void(GtkWidget *)> *>(&fn));
-}
-
 std::string
 AccessibleName(GtkWidget *w)
 {

@@ -133,6 +133,55 @@ Has(const std::vector<std::string> &v, const std::string &s)
     return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// Every widget at and below w, internal children included: the header bar, the popovers.
+inline void
+WalkAll(GtkWidget *w, const std::function<void(GtkWidget *)> &fn)
+{
+    fn(w);
+    if (GTK_IS_CONTAINER(w))
+        gtk_container_forall(
+                GTK_CONTAINER(w),
+                +[](GtkWidget *child, gpointer data) {
+                    WalkAll(child, *static_cast<const std::function<void(GtkWidget *)> *>(data));
+                },
+                const_cast<std::function<void(GtkWidget *)> *>(&fn));
+}
+
+inline std::string
+A11yName(GtkWidget *w)
+{
+    const char *n = atk_object_get_name(gtk_widget_get_accessible(w));
+    return n ? n : "";
+}
+
+// The widget of type @type named @name (accessible name) in @top, or nullptr.
+inline GtkWidget *
+Find(GtkWindow *top, GType type, const std::string &name)
+{
+    GtkWidget *found = nullptr;
+    if (!top)
+        return nullptr;
+    WalkAll(GTK_WIDGET(top), [&](GtkWidget *w) {
+        if (!found && G_TYPE_CHECK_INSTANCE_TYPE(w, type) && A11yName(w) == name)
+            found = w;
+    });
+    return found;
+}
+
+// The visible toplevel window titled title, or nullptr.
+inline GtkWindow *
+Toplevel(const std::string &title)
+{
+    GtkWindow *found = nullptr;
+    GList *tops = gtk_window_list_toplevels();
+    for (GList *l = tops; l; l = l->next)
+        if (g_strcmp0(gtk_window_get_title(GTK_WINDOW(l->data)), title.c_str()) == 0 &&
+            gtk_widget_get_visible(GTK_WIDGET(l->data)))
+            found = GTK_WINDOW(l->data);
+    g_list_free(tops);
+    return found;
+}
+
 // ---- processes of a private desktop session (test-tray-ui's, test-tray-print's) ----------
 
 inline constexpr const char *kWatcherName = "org.kde.StatusNotifierWatcher";
@@ -802,8 +851,9 @@ class TrayLanFixture : public TrayDesktopFixture
     }
 
     // Brings up the LAN: porchd on host 1 sharing Public (small.bin, tree/, and big.bin of
-    // big_bytes random bytes when big_bytes > 0), and BecomeDesktopUser(2).
-    static void SetUpLan(off_t big_bytes)
+    // big_bytes random bytes when big_bytes > 0), and BecomeDesktopUser(2). before_porchd, when
+    // given, runs first once the LAN is up (false, with why_not_ set, stops there).
+    static void SetUpLan(off_t big_bytes, const std::function<bool()> &before_porchd = nullptr)
     {
         std::string missing = TestLan::missing_tools({"Xvfb"});
         if (!missing.empty()) {
@@ -815,6 +865,8 @@ class TrayLanFixture : public TrayDesktopFixture
         if (!lan_)
             return;
         may_skip_ = false;
+        if (before_porchd && !before_porchd())
+            return;
         public_ = lan_->host_dir(1) + "/public";
         fs::create_directories(public_ + "/tree/sub");
         small_sha_ = MakeRandomFile(public_ + "/small.bin", 3 * 1024 * 1024 + 17, 1);
