@@ -168,7 +168,7 @@ offer(Send *x, const char *inbox_asked, guint64 total)
                           x->files->len, total, inbox_asked != NULL ? " " : "",
                           inbox_asked != NULL ? inbox_asked : "");
     if (!control_send(ctx->control, msg))
-        return fail(x, PORCH_SEND_EXIT_NO_INBOX, "there is no such inbox");
+        return fail(x, PORCH_SEND_EXIT_IO, "porchd cannot take the offer now");
     answer = control_recv(ctx->control, PORCH_CONTROL_TIMEOUT_MS * 4);
     if (answer == NULL)
         return fail(x, PORCH_SEND_EXIT_IO, "porchd did not answer the offer");
