@@ -613,7 +613,7 @@ porch_cli_inbox(int argc, char **argv)
             {"name", 'N', 0, G_OPTION_ARG_STRING, &name,
              "enable: the inbox's name (default: your login name)", "NAME"},
             {"accept", 0, 0, G_OPTION_ARG_STRING_ARRAY, &accept,
-             "enable: who may send without being asked (peers, @groups, *, guest)", "WHO"},
+             "enable: who may send unasked (peer, @group, *, guest)", "WHO"},
             {"ask", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ask,
              "enable: whose sends wait for your answer", "WHO"},
             {"max-size", 0, 0, G_OPTION_ARG_STRING, &max_size,
@@ -621,8 +621,8 @@ porch_cli_inbox(int argc, char **argv)
             {"json", 0, 0, G_OPTION_ARG_NONE, &json, "list: as JSON", NULL},
             G_OPTION_ENTRY_NULL,
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(
-            "enable [DIR] | disable [NAME] | list [--json] | accept ID | decline ID");
+    g_autoptr(GOptionContext) ctx =
+            g_option_context_new("enable [DIR]|disable [NAME]|list|accept ID|decline ID");
     g_autoptr(GError) error = NULL;
     int status;
 

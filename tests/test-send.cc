@@ -403,6 +403,23 @@ TEST_F(Send, AnAskSenderWaitsForTheOwnersAcceptOrDecline)
     EXPECT_TRUE(Offers().empty());
 }
 
+TEST_F(Send, CtrlCWithdrawsAWaitingOffer)
+{
+    ASSERT_TRUE(Enable({"--ask", "guest"}));
+    ASSERT_TRUE(WriteFile(out_ + "/maybe.txt", "maybe\n"));
+    std::string slog = lan_->host_dir(2) + "/send.log";
+    pid_t sender = lan_->spawn(2, SendArgv({out_ + "/maybe.txt"}, ""), slog);
+    ASSERT_GT(sender, 0);
+    std::vector<int> ids;
+    ASSERT_TRUE(WaitFor([&] { return !(ids = Offers()).empty(); }, 30)) << ReadFile(slog);
+    EXPECT_EQ(lan_->stop(sender, SIGINT), 130) << ReadFile(slog);
+    EXPECT_TRUE(Contains(ReadFile(slog), "the offer is withdrawn")) << ReadFile(slog);
+    EXPECT_TRUE(WaitFor([&] { return Offers().empty(); }, 10)) << "the offer is still held";
+    RunResult r = Owner({"inbox", "accept", std::to_string(ids[0])});
+    EXPECT_FALSE(r.ok()) << "a withdrawn offer cannot be accepted";
+    EXPECT_EQ(InInbox(), std::vector<std::string>{});
+}
+
 TEST_F(Send, ARefusedSenderSendsNoData)
 {
     // carol is in neither rule ('guest' would be anyone, a peer too)
@@ -422,9 +439,13 @@ TEST_F(Send, ARefusedSenderSendsNoData)
 TEST_F(Send, AKilledSendGoesOnWhereItStopped)
 {
     ASSERT_TRUE(Enable({"--accept", "bob"}));
-    const off_t size = 192 * 1024 * 1024;
+    const off_t size = 48 * 1024 * 1024;
     std::string sum = MakeRandomFile(out_ + "/disk.img", size, 4);
     std::string slog = lan_->host_dir(2) + "/send.log";
+    // host 2 sends slowly (40 Mbit/s) until the sender is killed, so that it is killed half way
+    RunResult tc = lan_->run(2, {"tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate",
+                                 "40mbit", "burst", "64kb", "latency", "400ms"});
+    ASSERT_TRUE(tc.ok()) << tc.describe();
     pid_t sender = lan_->spawn(2, SendArgv({out_ + "/disk.img"}, bob_key_), slog);
     ASSERT_GT(sender, 0);
     // killed once a part has arrived in the hidden file
@@ -440,6 +461,8 @@ TEST_F(Send, AKilledSendGoesOnWhereItStopped)
     ASSERT_TRUE(WaitFor(partial, 60)) << ReadFile(slog);
     lan_->stop(sender, SIGKILL);
     EXPECT_FALSE(Exists(inbox_ + "/disk.img")) << "a partial file never has the final name";
+    tc = lan_->run(2, {"tc", "qdisc", "del", "dev", "eth0", "root"});
+    ASSERT_TRUE(tc.ok()) << tc.describe();
 
     RunResult r = Sends({out_ + "/disk.img"}, bob_key_);
     ASSERT_TRUE(r.ok()) << r.describe();
