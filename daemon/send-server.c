@@ -25,6 +25,11 @@
 #define WAIT_POLL_MS 250
 /* Names tried for a clash: "name (2).ext" to "name (999).ext". */
 #define MAX_CLASH 999
+/* How long the hidden file of an interrupted send is kept for its resumption; older ones are
+ * removed by the next send into the inbox. */
+#define TEMP_KEEP_SECONDS (7 * 24 * 3600)
+/* Entries of the inbox folder looked at for them, at most. */
+#define TEMP_SCAN_MAX 100000
 
 typedef struct {
     ssh_session session;
@@ -333,6 +338,44 @@ receive_file(Send *x, PorchFiles *files, guint i, guint64 offset, char *buf)
     return PORCH_SEND_EXIT_DELIVERED;
 }
 
+/* Removes the hidden files of sends interrupted more than TEMP_KEEP_SECONDS ago (not this
+ * offer's) from the inbox's folder. */
+static void
+remove_stale_temps(Send *x, PorchFiles *files)
+{
+    g_autofree char *mine = porch_send_temp_name(x->key, 0);
+    g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func(g_free);
+    GArray *entries = g_array_new(FALSE, FALSE, sizeof(PorchFilesEntry));
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    gsize mine_len = strlen(mine) - 1; /* the prefix up to the file's index */
+    guint seen = 0;
+    guint32 id;
+    int n;
+
+    if (porch_files_opendir(files, "", &id) < 0) {
+        g_array_unref(entries);
+        return;
+    }
+    while (seen < TEMP_SCAN_MAX && (n = porch_files_readdir(files, id, entries)) > 0) {
+        for (guint i = 0; i < entries->len; i++) {
+            const PorchFilesEntry *e = &g_array_index(entries, PorchFilesEntry, i);
+
+            if (g_str_has_prefix(e->name, PORCH_SEND_TEMP_PREFIX) && S_ISREG(e->st.st_mode) &&
+                strncmp(e->name, mine, mine_len) != 0 &&
+                now - (gint64)e->st.st_mtime > TEMP_KEEP_SECONDS)
+                g_ptr_array_add(stale, g_strdup(e->name));
+        }
+        seen += entries->len;
+        porch_files_entries_clear(entries);
+    }
+    porch_files_closedir(files, id);
+    g_array_unref(entries);
+    for (guint i = 0; i < stale->len; i++)
+        if (porch_files_remove(files, stale->pdata[i]) == 0)
+            g_message("inbox %s: removed %s, left by a send interrupted more than %d days ago",
+                      x->inbox, (const char *)stale->pdata[i], TEMP_KEEP_SECONDS / 86400);
+}
+
 int
 porch_send_server_serve(ssh_session session, ssh_channel channel, const char *command_line,
                         const PorchSendServerContext *ctx)
@@ -399,6 +442,7 @@ porch_send_server_serve(ssh_session session, ssh_channel channel, const char *co
         status = fail(&x, PORCH_SEND_EXIT_IO, "the inbox cannot be opened now");
         goto out;
     }
+    remove_stale_temps(&x, files);
     if (!say(&x, "accepted")) {
         status = PORCH_SEND_EXIT_IO;
         goto out;

@@ -481,6 +481,22 @@ TEST_F(Send, AKilledSendGoesOnWhereItStopped)
     EXPECT_LT(this_time, whole);
 }
 
+TEST_F(Send, LeftoversOfSendsInterruptedLongAgoGo)
+{
+    ASSERT_TRUE(Enable({"--accept", "bob"}));
+    std::string old_temp = inbox_ + "/" PORCH_SEND_TEMP_PREFIX "0123456789abcdef0123456789abcdef-0";
+    std::string new_temp = inbox_ + "/" PORCH_SEND_TEMP_PREFIX "fedcba9876543210fedcba9876543210-0";
+    ASSERT_TRUE(WriteFile(old_temp, "old part\n") && WriteFile(new_temp, "recent part\n"));
+    RunResult t = TestLan::run_local({"touch", "-d", "10 days ago", old_temp});
+    ASSERT_TRUE(t.ok()) << t.describe();
+    ASSERT_TRUE(WriteFile(out_ + "/a.txt", "a\n"));
+    RunResult r = Sends({out_ + "/a.txt"}, bob_key_);
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_FALSE(Exists(old_temp)) << "kept for a week, no longer";
+    EXPECT_EQ(ReadFile(new_temp), "recent part\n") << "a recent part waits for its resumption";
+    EXPECT_EQ(ReadFile(inbox_ + "/a.txt"), "a\n");
+}
+
 TEST_F(Send, HostileNamesStayInsideTheInbox)
 {
     ASSERT_TRUE(Enable({"--accept", "bob"}));
