@@ -496,8 +496,6 @@ offer_answer(PorchListener *l, SessionWatch *w, const char *args)
                 l->offers, f[0], inbox->name, inbox->owner != NULL ? inbox->owner : "root", sender,
                 w->address, (const char *const *)names, (guint)count, total, on_offer_settled, w);
     }
-    if (w->offer_names != NULL)
-        g_ptr_array_set_size(w->offer_names, 0);
     if (w->offer == 0) {
         g_clear_pointer(&w->send_inbox, g_free);
         return g_strdup_printf(PORCH_CONTROL_REFUSED "%d too many offers wait already; try "
@@ -539,6 +537,9 @@ send_message(PorchListener *l, SessionWatch *w, const char *text)
         return TRUE;
     }
     answer = offer_answer(l, w, text + strlen(PORCH_CONTROL_OFFER));
+    /* the names said before an offer are that offer's, whatever became of it */
+    if (w->offer_names != NULL)
+        g_ptr_array_set_size(w->offer_names, 0);
     if (answer == NULL)
         return FALSE;
     send_to_session(w, answer);
