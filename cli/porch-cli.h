@@ -17,7 +17,10 @@ enum {
     PORCH_CLI_EXIT_FAILED = 1,      /* a file or the remote path failed */
     PORCH_CLI_EXIT_USAGE = 2,       /* bad options or arguments */
     PORCH_CLI_EXIT_UNREACHABLE = 3, /* host not found, refused, timed out */
-    PORCH_CLI_EXIT_REFUSED = 4,     /* host key refused, or authentication refused */
+    PORCH_CLI_EXIT_REFUSED = 4,     /* host key refused, or authentication refused; porch send:
+                                       the inbox refused the offer (not allowed, no room) */
+    PORCH_CLI_EXIT_DECLINED = 5,    /* porch send: the inbox's owner declined the offer */
+    PORCH_CLI_EXIT_NO_ANSWER = 6,   /* porch send: the owner did not answer in time */
     PORCH_CLI_EXIT_INTERRUPTED = 130,
 };
 
@@ -102,6 +105,12 @@ int porch_cli_print(int argc, char **argv);
 int porch_cli_jobs(int argc, char **argv);
 int porch_cli_cancel(int argc, char **argv);
 int porch_cli_printer(int argc, char **argv);
+
+/* `porch send FILE|DIR... HOST[/INBOX]` and `porch inbox enable|disable|list|accept|decline`
+ * (cli/send.c). @argv[0] is the command's name. Each returns one of the PORCH_CLI_EXIT_*
+ * statuses, having told every failure on stderr. */
+int porch_cli_send(int argc, char **argv);
+int porch_cli_inbox(int argc, char **argv);
 
 /* `porch doctor [--json] [HOST]` (cli/doctor.c): checks this machine, or the path to HOST, one
  * line per check (ok, or the problem and its fix). Returns PORCH_CLI_EXIT_OK when every check is

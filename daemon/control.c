@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -122,6 +123,39 @@ add_rule(JsonBuilder *b, const char *member, const PorchRule *rule)
     add_strv(b, member, (const char *const *)rule->principals);
 }
 
+/* The inboxes of @user (NULL: all) as an array "inboxes": "name", "path", "owner", "user",
+ * "online", "default", "accept", "ask", "max_size" (bytes, 0: none). */
+static void
+add_inboxes(JsonBuilder *b, const PorchConfig *config, const char *user)
+{
+    const PorchShare *def = porch_config_get_default_inbox(config);
+
+    json_builder_set_member_name(b, "inboxes");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < porch_config_get_n_shares(config); i++) {
+        const PorchShare *s = porch_config_get_share(config, i);
+
+        if (!s->inbox || (user != NULL && g_strcmp0(s->owner, user) != 0))
+            continue;
+        json_builder_begin_object(b);
+        add_string(b, "name", s->name);
+        add_string(b, "path", s->path);
+        add_string(b, "owner", s->owner);
+        json_builder_set_member_name(b, "user");
+        json_builder_add_boolean_value(b, s->user);
+        json_builder_set_member_name(b, "online");
+        json_builder_add_boolean_value(b, !s->offline);
+        json_builder_set_member_name(b, "default");
+        json_builder_add_boolean_value(b, s == def);
+        add_rule(b, "accept", &s->accept);
+        add_rule(b, "ask", &s->ask);
+        json_builder_set_member_name(b, "max_size");
+        json_builder_add_int_value(b, (gint64)s->max_size);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
 static void
 do_status(Client *c)
 {
@@ -152,6 +186,8 @@ do_status(Client *c)
     for (guint i = 0; i < porch_config_get_n_shares(config); i++) {
         const PorchShare *s = porch_config_get_share(config, i);
 
+        if (s->inbox)
+            continue; /* in "inboxes" */
         json_builder_begin_object(b);
         add_string(b, "name", s->name);
         add_string(b, "path", s->path);
@@ -168,6 +204,8 @@ do_status(Client *c)
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+
+    add_inboxes(b, config, NULL);
 
     json_builder_set_member_name(b, "printers");
     json_builder_begin_array(b);
@@ -525,6 +563,10 @@ do_share_remove(Client *c, JsonObject *req)
         send_error(c, "share-remove needs a name");
         return;
     }
+    if (s != NULL && s->inbox) {
+        send_error(c, "that is an inbox: porch inbox disable removes it");
+        return;
+    }
     if (s != NULL && !s->user) {
         g_autofree char *m = g_strdup_printf(
                 "[share %s] is in %s: remove it there (porch share remove --system, as root)",
@@ -533,6 +575,126 @@ do_share_remove(Client *c, JsonObject *req)
         return;
     }
     change_and_answer(c, PORCH_LAUNCHER_USER_SHARE_REMOVE, name);
+}
+
+/* ---- inboxes ------------------------------------------------------------------------------ */
+
+/* Whose offers @c may see and answer: NULL for all (root, or the per-user porchd's own user),
+ * else the caller's user name ("" when the uid is no user: nobody's). */
+static char *
+offers_user(Client *c)
+{
+    struct passwd *pw;
+
+    if (c->uid == 0 || (!c->control->ctx.system && c->uid == getuid()))
+        return NULL;
+    pw = getpwuid(c->uid);
+    return g_strdup(pw != NULL ? pw->pw_name : "");
+}
+
+static void
+do_inbox_enable(Client *c, JsonObject *req, int dir_fd)
+{
+    const char *name = json_object_get_string_member_with_default(req, "name", NULL);
+    gint64 max_size = json_object_get_int_member_with_default(req, "max_size", 0);
+    g_auto(GStrv) accept = get_strv(req, "accept");
+    g_auto(GStrv) ask = get_strv(req, "ask");
+    g_autofree char *section = NULL;
+    g_autofree char *request = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchConfig) config = NULL;
+    const PorchShare *s;
+    g_autoptr(JsonBuilder) b = NULL;
+
+    if (dir_fd < 0 || name == NULL || max_size < 0) {
+        send_error(c, "inbox-enable needs a name and the folder");
+        return;
+    }
+    section = porch_config_user_inbox_text(name, "/", "-", (const char *const *)accept,
+                                           (const char *const *)ask, (guint64)max_size);
+    if (section == NULL) {
+        send_error(c, "that is not an inbox name: 1 to 63 bytes of UTF-8, without control "
+                      "characters, '/', '[' or ']', not starting with '.'");
+        return;
+    }
+    request = g_strconcat(PORCH_LAUNCHER_USER_SHARE_PUT, section, NULL);
+    if (!change_user_shares(c, request, dir_fd, &error)) {
+        send_error(c, error->message);
+        return;
+    }
+    config = porch_manager_get_config(c->control->ctx.manager);
+    s = porch_config_find_share(config, name);
+    if (s == NULL || !s->inbox) {
+        send_error(c, "porchd took the change but serves no such inbox (see porch status)");
+        return;
+    }
+    b = begin_ok(NULL);
+    add_string(b, "name", s->name);
+    add_string(b, "path", s->path);
+    json_builder_set_member_name(b, "default");
+    json_builder_add_boolean_value(b, porch_config_get_default_inbox(config) == s);
+    json_builder_end_object(b);
+    send_answer(c, b);
+}
+
+static void
+do_inbox_disable(Client *c, JsonObject *req)
+{
+    const char *name = json_object_get_string_member_with_default(req, "name", NULL);
+    g_autoptr(PorchConfig) config = porch_manager_get_config(c->control->ctx.manager);
+    const PorchShare *s = name != NULL ? porch_config_find_share(config, name) : NULL;
+
+    if (name == NULL || strchr(name, '\n') != NULL) {
+        send_error(c, "inbox-disable needs a name");
+        return;
+    }
+    if (s == NULL || !s->inbox) {
+        g_autofree char *m = g_strdup_printf("there is no inbox '%s' (porch inbox list shows "
+                                             "them)",
+                                             name);
+        send_error(c, m);
+        return;
+    }
+    if (!s->user) {
+        g_autofree char *m = g_strdup_printf("[inbox %s] is in %s: remove it there, as root",
+                                             s->name, porch_config_get_origin(config));
+        send_error(c, m);
+        return;
+    }
+    change_and_answer(c, PORCH_LAUNCHER_USER_SHARE_REMOVE, s->name);
+}
+
+static void
+do_inbox_list(Client *c)
+{
+    g_autoptr(PorchConfig) config = porch_manager_get_config(c->control->ctx.manager);
+    g_autofree char *user = offers_user(c);
+    g_autoptr(JsonBuilder) b = begin_ok(NULL);
+
+    add_inboxes(b, config, user);
+    json_builder_set_member_name(b, "offers");
+    porch_offers_add_json(porch_listener_get_offers(c->control->ctx.listener), b, user);
+    json_builder_end_object(b);
+    send_answer(c, b);
+}
+
+static void
+do_inbox_answer(Client *c, JsonObject *req, gboolean accept)
+{
+    gint64 id = json_object_get_int_member_with_default(req, "id", 0);
+    g_autofree char *user = offers_user(c);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonBuilder) b = NULL;
+
+    if (id <= 0 || id > G_MAXUINT ||
+        !porch_offers_answer(porch_listener_get_offers(c->control->ctx.listener), (guint)id, user,
+                             accept, &error)) {
+        send_error(c, error != NULL ? error->message : "inbox-accept needs the offer's id");
+        return;
+    }
+    b = begin_ok(NULL);
+    json_builder_end_object(b);
+    send_answer(c, b);
 }
 
 /* peers-forget: a peer the caller accepted into their user shares */
@@ -670,6 +832,16 @@ on_client(int fd, GIOCondition cond, gpointer user_data)
         do_peers_deny(c, req);
     else if (strcmp(op, "peers-forget") == 0)
         do_peers_forget(c, req);
+    else if (strcmp(op, "inbox-enable") == 0)
+        do_inbox_enable(c, req, n_fds > 0 ? fds[0] : -1);
+    else if (strcmp(op, "inbox-disable") == 0)
+        do_inbox_disable(c, req);
+    else if (strcmp(op, "inbox-list") == 0)
+        do_inbox_list(c);
+    else if (strcmp(op, "inbox-accept") == 0)
+        do_inbox_answer(c, req, TRUE);
+    else if (strcmp(op, "inbox-decline") == 0)
+        do_inbox_answer(c, req, FALSE);
     else
         send_error(c, "unknown request (a newer porch than this porchd?)");
     if (n_fds > 0)

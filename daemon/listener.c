@@ -11,13 +11,16 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib-unix.h>
 
 #include "fd-pass.h"
+#include "offers.h"
 #include "porch-acl.h"
+#include "porch-send.h"
 #include "session.h"
 #include "upload-journal.h"
 
@@ -49,6 +52,11 @@ typedef struct {
     GPtrArray *transfers; /* Transfer*, as the session last said (session.h) */
     int control;          /* porchd's end of the control socket; -1 when closed */
     guint control_watch;
+    /* a send (session.h): the names of the offer being made, the offer waiting for its
+     * owner (0: none), and the inbox whose worker the session may have once it was accepted */
+    GPtrArray *offer_names;
+    guint offer;
+    char *send_inbox;
 } SessionWatch;
 
 /* A transfer under way in a session, as it said: for `porch status`. */
@@ -88,6 +96,7 @@ struct _PorchListener {
     GHashTable *failures;  /* address -> GArray of gint64 (monotonic seconds) */
     GHashTable *lingering; /* set of TurnAway* */
     GCancellable *cancellable;
+    PorchOffers *offers;
 };
 
 static char *
@@ -299,9 +308,12 @@ files_answer(PorchListener *l, SessionWatch *w, const char *name, int *ret_fd)
     g_autoptr(GError) error = NULL;
 
     *ret_fd = -1;
-    /* an offline share does not exist for sessions, as in the SFTP root they list */
+    /* an offline share does not exist for sessions, as in the SFTP root they list; an inbox
+     * is there only for a session whose offer it accepted */
     if (share == NULL || share->offline || (w->state == STATE_PEER && peer == NULL) ||
-        !porch_acl_check(config, fingerprint, PORCH_RESOURCE_SHARE, share->name, PORCH_ACL_READ))
+        (share->inbox ? g_strcmp0(w->send_inbox, share->name) != 0
+                      : !porch_acl_check(config, fingerprint, PORCH_RESOURCE_SHARE, share->name,
+                                         PORCH_ACL_READ)))
         return g_strconcat(PORCH_CONTROL_REFUSED, "no such share", NULL);
     *ret_fd = porch_workers_connect(l->workers, share, &error);
     if (*ret_fd < 0) {
@@ -358,6 +370,182 @@ transfer_note(SessionWatch *w, const char *text)
     return TRUE;
 }
 
+/* The free space of @share's folder, asked of its worker (it may look; this process may
+ * not); G_MAXUINT64 when it cannot be told (the send then finds out). */
+static guint64
+free_space(PorchListener *l, const PorchShare *share)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchFiles) files = porch_workers_files_for(l->workers, share, &error);
+    struct statvfs sv;
+    int fd;
+
+    if (files == NULL) {
+        g_warning("inbox %s: %s", share->name, error->message);
+        return G_MAXUINT64;
+    }
+    fd = porch_files_open(files, ".", O_RDONLY | O_DIRECTORY, 0, 0);
+    if (fd < 0)
+        return G_MAXUINT64;
+    if (fstatvfs(fd, &sv) != 0) {
+        close(fd);
+        return G_MAXUINT64;
+    }
+    close(fd);
+    return (guint64)sv.f_bavail * (guint64)sv.f_frsize;
+}
+
+static void
+send_to_session(SessionWatch *w, const char *text)
+{
+    if (w->control >= 0 && send(w->control, text, strlen(text), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        g_debug("session %d: %s", (int)w->pid, g_strerror(errno));
+}
+
+/* The owner answered offer @id of session @user_data, or it expired. */
+static void
+on_offer_settled(guint id, PorchOfferState state, gpointer user_data)
+{
+    SessionWatch *w = user_data;
+    g_autofree char *answer = NULL;
+
+    if (w->offer != id)
+        return;
+    w->offer = 0;
+    if (state == PORCH_OFFER_ACCEPTED) {
+        answer = g_strconcat(PORCH_CONTROL_OFFER_ACCEPTED, w->send_inbox, NULL);
+    } else {
+        g_clear_pointer(&w->send_inbox, g_free);
+        answer = state == PORCH_OFFER_DECLINED
+                         ? g_strdup_printf(PORCH_CONTROL_REFUSED "%d the owner declined",
+                                           PORCH_SEND_EXIT_DECLINED)
+                         : g_strdup_printf(PORCH_CONTROL_REFUSED "%d the owner did not answer "
+                                                                 "within %d s",
+                                           PORCH_SEND_EXIT_TIMED_OUT, PORCH_SEND_OFFER_TIMEOUT_S);
+    }
+    send_to_session(w, answer);
+}
+
+/* A session's offer (session.h): "offer KEY COUNT TOTAL [INBOX]". The answer: "refused N
+ * TEXT" (N, the send's exit status), "accepted INBOX", or "wait ID OWNER INBOX" followed by
+ * one of the others when the owner answered. NULL: a malformed offer. */
+static char *
+offer_answer(PorchListener *l, SessionWatch *w, const char *args)
+{
+    g_autoptr(PorchConfig) config = porch_manager_get_config(l->manager);
+    g_auto(GStrv) f = g_strsplit(args, " ", 4);
+    const PorchPeer *peer = w->peer ? porch_config_lookup_peer(config, w->peer) : NULL;
+    const char *sender = w->peer != NULL ? w->peer : "guest";
+    const PorchShare *inbox;
+    guint64 count = 0, total = 0, room;
+    PorchInboxVerdict verdict;
+
+    if (g_strv_length(f) < 3 || strlen(f[0]) != 64 ||
+        !g_ascii_string_to_unsigned(f[1], 10, 1, PORCH_SEND_MAX_FILES, &count, NULL) ||
+        !g_ascii_string_to_unsigned(f[2], 10, 0, G_MAXINT64, &total, NULL) || w->offer != 0)
+        return NULL;
+    for (const char *p = f[0]; *p != '\0'; p++)
+        if (!g_ascii_isxdigit(*p))
+            return NULL;
+    inbox = f[3] != NULL && f[3][0] != '\0' ? porch_config_find_share(config, f[3])
+                                            : porch_config_get_default_inbox(config);
+    g_clear_pointer(&w->send_inbox, g_free);
+    if (inbox == NULL || !inbox->inbox || inbox->offline ||
+        (w->state == STATE_PEER && peer == NULL))
+        return g_strdup_printf(PORCH_CONTROL_REFUSED "%d %s", PORCH_SEND_EXIT_NO_INBOX,
+                               f[3] != NULL && f[3][0] != '\0' ? "there is no such inbox"
+                                                               : "this host has no default inbox");
+    verdict = porch_acl_inbox(inbox, peer);
+    if (verdict == PORCH_INBOX_REFUSE) {
+        g_message("%s: session %d: %s may not send to the inbox %s: refused", w->address,
+                  (int)w->pid, sender, inbox->name);
+        return g_strdup_printf(PORCH_CONTROL_REFUSED "%d you may not send files to %s",
+                               PORCH_SEND_EXIT_REFUSED, inbox->name);
+    }
+    if (inbox->max_size > 0 && total > inbox->max_size) {
+        g_autofree char *max = g_format_size_full(inbox->max_size, G_FORMAT_SIZE_IEC_UNITS);
+        return g_strdup_printf(PORCH_CONTROL_REFUSED "%d %s takes at most %s at once (max-size)",
+                               PORCH_SEND_EXIT_NO_ROOM, inbox->name, max);
+    }
+    room = free_space(l, inbox);
+    if (total > room) {
+        g_autofree char *free_text = g_format_size_full(room, G_FORMAT_SIZE_IEC_UNITS);
+        g_message("%s: session %d: an offer of %" G_GUINT64_FORMAT " bytes to the inbox %s, "
+                  "with %" G_GUINT64_FORMAT " bytes free: refused",
+                  w->address, (int)w->pid, total, inbox->name, room);
+        return g_strdup_printf(PORCH_CONTROL_REFUSED "%d there is not enough free space in %s "
+                                                     "(%s free)",
+                               PORCH_SEND_EXIT_NO_ROOM, inbox->name, free_text);
+    }
+    w->send_inbox = g_strdup(inbox->name);
+    if (verdict == PORCH_INBOX_ACCEPT || porch_offers_was_accepted(l->offers, f[0])) {
+        porch_offers_remember(l->offers, f[0]);
+        g_message("%s: session %d: %s sends %" G_GUINT64_FORMAT " file(s), %" G_GUINT64_FORMAT
+                  " bytes, to the inbox %s",
+                  w->address, (int)w->pid, sender, count, total, inbox->name);
+        return g_strconcat(PORCH_CONTROL_OFFER_ACCEPTED, inbox->name, NULL);
+    }
+    {
+        g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+        g_auto(GStrv) names = NULL;
+
+        for (guint i = 0; w->offer_names != NULL && i < w->offer_names->len; i++)
+            g_strv_builder_add(b, w->offer_names->pdata[i]);
+        names = g_strv_builder_end(b);
+        w->offer = porch_offers_add(
+                l->offers, f[0], inbox->name, inbox->owner != NULL ? inbox->owner : "root", sender,
+                w->address, (const char *const *)names, (guint)count, total, on_offer_settled, w);
+    }
+    if (w->offer == 0) {
+        g_clear_pointer(&w->send_inbox, g_free);
+        return g_strdup_printf(PORCH_CONTROL_REFUSED "%d too many offers wait already; try "
+                                                     "again later",
+                               PORCH_SEND_EXIT_TIMED_OUT);
+    }
+    g_message("%s: session %d: %s offers %" G_GUINT64_FORMAT " file(s), %" G_GUINT64_FORMAT
+              " bytes, to the inbox %s: offer %u waits for %s",
+              w->address, (int)w->pid, sender, count, total, inbox->name, w->offer,
+              inbox->owner != NULL ? inbox->owner : "root");
+    return g_strdup_printf(PORCH_CONTROL_OFFER_WAIT "%u %s %s", w->offer,
+                           inbox->owner != NULL ? inbox->owner : "root", inbox->name);
+}
+
+/* A session's message about a send (session.h); FALSE when it is malformed. */
+static gboolean
+send_message(PorchListener *l, SessionWatch *w, const char *text)
+{
+    g_autofree char *answer = NULL;
+
+    if (g_str_has_prefix(text, PORCH_CONTROL_OFFER_NAME)) {
+        g_autofree char *name =
+                g_uri_unescape_string(text + strlen(PORCH_CONTROL_OFFER_NAME), NULL);
+
+        if (name == NULL || !g_utf8_validate(name, -1, NULL))
+            return FALSE;
+        if (w->offer_names == NULL)
+            w->offer_names = g_ptr_array_new_with_free_func(g_free);
+        if (w->offer_names->len >= PORCH_OFFERS_MAX_NAMES)
+            return FALSE;
+        g_ptr_array_add(w->offer_names, g_steal_pointer(&name));
+        return TRUE;
+    }
+    if (strcmp(text, PORCH_CONTROL_OFFER_WITHDRAW) == 0) {
+        if (w->offer != 0)
+            porch_offers_withdraw(l->offers, w->offer);
+        w->offer = 0;
+        g_clear_pointer(&w->send_inbox, g_free);
+        return TRUE;
+    }
+    answer = offer_answer(l, w, text + strlen(PORCH_CONTROL_OFFER));
+    /* the names said before an offer are that offer's, whatever became of it */
+    if (w->offer_names != NULL)
+        g_ptr_array_set_size(w->offer_names, 0);
+    if (answer == NULL)
+        return FALSE;
+    send_to_session(w, answer);
+    return TRUE;
+}
+
 /* Answers a session's request; anything it should not have sent ends it. */
 static gboolean
 on_control(int fd, GIOCondition cond, gpointer user_data)
@@ -388,6 +576,20 @@ on_control(int fd, GIOCondition cond, gpointer user_data)
         if (transfer_note(w, buf))
             return G_SOURCE_CONTINUE;
         g_warning("session %d (%s): a malformed transfer note; ending it", (int)w->pid, w->address);
+        w->control_watch = 0;
+        close_control(w);
+        w->state = STATE_OUT;
+        g_subprocess_send_signal(w->proc, SIGTERM);
+        return G_SOURCE_REMOVE;
+    }
+    if ((w->state == STATE_PEER || w->state == STATE_GUEST) && n <= PORCH_CONTROL_MAX &&
+        (buf[n] = '\0', strlen(buf) == (gsize)n) &&
+        (g_str_has_prefix(buf, PORCH_CONTROL_OFFER_NAME) ||
+         g_str_has_prefix(buf, PORCH_CONTROL_OFFER) ||
+         strcmp(buf, PORCH_CONTROL_OFFER_WITHDRAW) == 0)) {
+        if (send_message(l, w, buf))
+            return G_SOURCE_CONTINUE;
+        g_warning("session %d (%s): a malformed offer; ending it", (int)w->pid, w->address);
         w->control_watch = 0;
         close_control(w);
         w->state = STATE_OUT;
@@ -458,6 +660,9 @@ session_watch_free(SessionWatch *w)
 {
     close_control(w);
     g_clear_object(&w->proc);
+    if (w->offer_names != NULL)
+        g_ptr_array_unref(w->offer_names);
+    g_free(w->send_inbox);
     g_free(w->peer);
     g_free(w->address);
     if (w->transfers != NULL)
@@ -485,6 +690,9 @@ on_session_exit(GObject *source, GAsyncResult *result, gpointer user_data)
         if (g_subprocess_get_if_signaled(proc) && w->state != STATE_OUT)
             g_warning("session %d (%s) died of signal %d", (int)w->pid, w->address,
                       g_subprocess_get_term_sig(proc));
+        if (w->offer != 0)
+            porch_offers_withdraw(l->offers, w->offer); /* the sender went away */
+        w->offer = 0;
         removed = porch_upload_journal_cleanup(config, l->state_dir, w->pid,
                                                porch_workers_files_for, l->workers);
         if (removed > 0)
@@ -655,6 +863,7 @@ porch_listener_new(PorchManager *manager, PorchWorkers *workers, guint16 port,
 
     l->manager = manager;
     l->workers = workers;
+    l->offers = porch_offers_new();
     l->program = g_strdup(session_program);
     l->snapshot_file = g_strdup(snapshot_file);
     l->state_dir = g_strdup(state_dir);
@@ -682,6 +891,8 @@ porch_listener_free(PorchListener *l)
 
     if (l == NULL)
         return;
+    /* first: an offer's answer calls into its session's watch */
+    g_clear_pointer(&l->offers, porch_offers_free);
     if (l->service != NULL) {
         g_socket_service_stop(l->service);
         g_socket_listener_close(G_SOCKET_LISTENER(l->service));
@@ -789,4 +1000,10 @@ porch_listener_add_transfers(PorchListener *l, JsonBuilder *b)
         }
     }
     json_builder_end_array(b);
+}
+
+PorchOffers *
+porch_listener_get_offers(PorchListener *listener)
+{
+    return listener->offers;
 }

@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 
 #include "manager.h"
+#include "offers.h"
 #include "workers.h"
 
 G_BEGIN_DECLS
@@ -52,6 +53,9 @@ void porch_listener_add_sessions(PorchListener *listener, JsonBuilder *b);
  * "address", "direction" ("download" or "upload"), "path" (SHARE/PATH), "size", "done"
  * (bytes), "since" (Unix time). */
 void porch_listener_add_transfers(PorchListener *listener, JsonBuilder *b);
+
+/* The offers of files the sessions hold for the inboxes' owners (offers.h); the listener's. */
+PorchOffers *porch_listener_get_offers(PorchListener *listener);
 
 /* Tells every running session that the configuration was reloaded (SIGHUP). */
 void porch_listener_reloaded(PorchListener *listener);

@@ -48,6 +48,8 @@
 #include "porch-identity.h"
 #include "porch-pending.h"
 #include "porch-sandbox.h"
+#include "porch-send.h"
+#include "send-server.h"
 #include "porch-state.h"
 #include "porch-text.h"
 #include "fd-pass.h"
@@ -112,7 +114,8 @@ config_has_guest(const PorchConfig *config)
 {
     for (guint i = 0; i < porch_config_get_n_shares(config); i++) {
         const PorchShare *s = porch_config_get_share(config, i);
-        if (s->read.guest || s->write.guest)
+        /* an inbox whose rules name guest takes a guest's offers */
+        if (s->read.guest || s->write.guest || s->accept.guest || s->ask.guest)
             return TRUE;
     }
     for (guint i = 0; i < porch_config_get_n_printers(config); i++)
@@ -643,7 +646,21 @@ serve(Session *s, int fd)
     ssh_event_remove_session(event, session);
 
     ssh_set_blocking(session, 1);
-    if (s->command != NULL) {
+    if (s->command != NULL && (strcmp(s->command, PORCH_SEND_COMMAND) == 0 ||
+                               g_str_has_prefix(s->command, PORCH_SEND_COMMAND " "))) {
+        PorchSendServerContext ctx = {
+                .current_config = current_config,
+                .user_data = s,
+                .peer = s->fingerprint != NULL ? s->peer : NULL,
+                .address = s->address,
+                .who = s->who,
+                .control = s->control,
+                .files_for = files_for,
+                .eof_received = &s->eof_received,
+        };
+        exit_status = porch_send_server_serve(session, s->channel, s->command, &ctx);
+        r = 0;
+    } else if (s->command != NULL) {
         PorchPrintServerContext ctx = {
                 .current_config = current_config,
                 .user_data = s,

@@ -41,6 +41,20 @@
  *                                           to fit the packet
  *                       "transfer-end ID"   that file was closed
  *
+ *   session -> porchd   "offer-name NAME"   a send (porch-send.h): one of the offer's names,
+ *                                           sanitised, percent-encoded; at most
+ *                                           PORCH_OFFERS_MAX_NAMES before each offer
+ *                       "offer KEY COUNT TOTAL [INBOX]"
+ *                                           the offer: its key (64 hex digits), how many
+ *                                           files, their bytes, the inbox (none: the default)
+ *   porchd -> session   "refused N TEXT"    not taken: N is the send's exit status
+ *                       "accepted INBOX"    go on: "files INBOX" is granted to this session
+ *                       "wait ID OWNER INBOX"
+ *                                           the owner is asked; "accepted INBOX" or "refused N
+ *                                           TEXT" follows when they answer or the offer
+ *                                           expires (PORCH_SEND_OFFER_TIMEOUT_S)
+ *   session -> porchd   "offer-withdraw"    the sender went away: the offer goes
+ *
  * A session sends one login request, right when authentication succeeded, and waits at
  * most PORCH_CONTROL_TIMEOUT_MS for the answer; no answer, the end of the socket or
  * anything else is a refusal. porchd answers from its counts (porch.conf(5), LIMITS):
@@ -49,16 +63,21 @@
  * PORCH_CONTROL_MAX_FILES of them, an unknown or too long packet) makes
  * porchd log it, close its end and end that session: a session cannot confuse porchd's
  * counts, nor make it read more than PORCH_CONTROL_MAX + 1 bytes at a time. */
-#define PORCH_SESSION_CONTROL_FD   4
-#define PORCH_CONTROL_MAX          256
-#define PORCH_CONTROL_TIMEOUT_MS   5000
-#define PORCH_CONTROL_LOGIN_PEER   "login peer "
-#define PORCH_CONTROL_LOGIN_GUEST  "login guest"
-#define PORCH_CONTROL_OK           "ok"
-#define PORCH_CONTROL_REFUSED      "refused "
-#define PORCH_CONTROL_FILES        "files "
-#define PORCH_CONTROL_TRANSFER     "transfer "
-#define PORCH_CONTROL_TRANSFER_END "transfer-end "
+#define PORCH_SESSION_CONTROL_FD     4
+#define PORCH_CONTROL_MAX            256
+#define PORCH_CONTROL_TIMEOUT_MS     5000
+#define PORCH_CONTROL_LOGIN_PEER     "login peer "
+#define PORCH_CONTROL_LOGIN_GUEST    "login guest"
+#define PORCH_CONTROL_OK             "ok"
+#define PORCH_CONTROL_REFUSED        "refused "
+#define PORCH_CONTROL_FILES          "files "
+#define PORCH_CONTROL_TRANSFER       "transfer "
+#define PORCH_CONTROL_TRANSFER_END   "transfer-end "
+#define PORCH_CONTROL_OFFER_NAME     "offer-name "
+#define PORCH_CONTROL_OFFER          "offer "
+#define PORCH_CONTROL_OFFER_WITHDRAW "offer-withdraw"
+#define PORCH_CONTROL_OFFER_ACCEPTED "accepted "
+#define PORCH_CONTROL_OFFER_WAIT     "wait "
 /* Transfers a session may have said are under way at once. */
 #define PORCH_CONTROL_MAX_TRANSFERS 64
 /* "files" requests a session may make (a connection per share it uses, so far fewer). */

@@ -74,7 +74,20 @@ porch_user_shares_caller(int sock, uid_t *ret_uid, GError **error)
     return TRUE;
 }
 
-/* The section of @kf whose share name is @name without regard to case; NULL when none. */
+/* The name of the share or inbox of the section @section, NULL for another section (shares
+ * and inboxes share one name space). */
+static const char *
+resource_of(const char *section)
+{
+    if (g_str_has_prefix(section, "share "))
+        return section + strlen("share ");
+    if (g_str_has_prefix(section, "inbox "))
+        return section + strlen("inbox ");
+    return NULL;
+}
+
+/* The section of @kf whose share or inbox name is @name without regard to case; NULL when
+ * none. */
 static char *
 find_section(GKeyFile *kf, const char *name)
 {
@@ -84,9 +97,9 @@ find_section(GKeyFile *kf, const char *name)
     for (guint i = 0; sections[i] != NULL; i++) {
         g_autofree char *other = NULL;
 
-        if (!g_str_has_prefix(sections[i], "share "))
+        if (resource_of(sections[i]) == NULL)
             continue;
-        other = g_utf8_casefold(sections[i] + strlen("share "), -1);
+        other = g_utf8_casefold(resource_of(sections[i]), -1);
         if (strcmp(other, folded) == 0)
             return g_strdup(sections[i]);
     }
@@ -143,16 +156,21 @@ check(const char *config_file, const char *text, const char *name, GError **erro
     if (s != NULL && s->user)
         return TRUE;
     for (guint i = 0; problems[i] != NULL; i++) {
-        g_autofree char *section = g_strdup_printf("[share %s]", name);
+        g_autofree char *section =
+                g_strdup_printf("[%s %s]", s != NULL && s->inbox ? "inbox" : "share", name);
+        g_autofree char *section2 = g_strdup_printf("[inbox %s]", name);
         const char *p = problems[i];
 
         /* "': [share NAME] ...: the share is not served" (an empty origin) */
         if (g_str_has_prefix(p, ": "))
             p += 2;
-        if (strstr(p, section) != NULL || !g_str_has_prefix(p, "[")) {
+        if (strstr(p, section) != NULL || strstr(p, section2) != NULL ||
+            !g_str_has_prefix(p, "[")) {
             g_autofree char *why = g_strdup(p);
             char *tail = g_strrstr(why, ": the share is not served");
 
+            if (tail == NULL)
+                tail = g_strrstr(why, ": the inbox is not served");
             if (tail != NULL)
                 *tail = '\0';
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s", why);
@@ -191,7 +209,10 @@ porch_user_shares_put(const char *file, const char *config_file, uid_t caller, i
     g_autofree char *new_text = NULL;
     const char *name;
     struct passwd *pw;
-    gboolean hidden;
+    g_auto(GStrv) accept = NULL;
+    g_auto(GStrv) ask = NULL;
+    guint64 max_size = 0;
+    gboolean hidden, inbox;
 
     if (caller == 0) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
@@ -209,11 +230,22 @@ porch_user_shares_put(const char *file, const char *config_file, uid_t caller, i
     if (strlen(request) > PORCH_USER_SHARE_REQUEST_MAX ||
         !g_key_file_load_from_data(req, request, -1, G_KEY_FILE_NONE, NULL) ||
         (groups = g_key_file_get_groups(req, NULL)) == NULL || groups[0] == NULL ||
-        groups[1] != NULL || !g_str_has_prefix(groups[0], "share ")) {
+        groups[1] != NULL || resource_of(groups[0]) == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "a malformed request");
         return FALSE;
     }
-    name = groups[0] + strlen("share ");
+    inbox = g_str_has_prefix(groups[0], "inbox ");
+    name = resource_of(groups[0]);
+    if (inbox) {
+        g_autofree char *v = g_key_file_get_string(req, groups[0], "max-size", NULL);
+
+        accept = g_key_file_get_string_list(req, groups[0], "accept", NULL, NULL);
+        ask = g_key_file_get_string_list(req, groups[0], "ask", NULL, NULL);
+        if (v != NULL && !g_ascii_string_to_unsigned(v, 10, 0, G_MAXUINT64, &max_size, NULL)) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "a malformed request");
+            return FALSE;
+        }
+    }
     read = g_key_file_get_string_list(req, groups[0], "read", NULL, NULL);
     write = g_key_file_get_string_list(req, groups[0], "write", NULL, NULL);
     comment = g_key_file_get_string(req, groups[0], "comment", NULL);
@@ -232,8 +264,15 @@ porch_user_shares_put(const char *file, const char *config_file, uid_t caller, i
 
         if (g_strcmp0(was, owner) != 0) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                        "the user share '%s' is %s's: choose another name (--name)",
-                        existing + strlen("share "), was != NULL ? was : "someone else");
+                        "the name '%s' is taken by %s's %s: choose another name (--name)",
+                        resource_of(existing), was != NULL ? was : "someone else",
+                        g_str_has_prefix(existing, "inbox ") ? "inbox" : "user share");
+            return FALSE;
+        }
+        if (g_str_has_prefix(existing, "inbox ") != inbox) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                        "'%s' is already your %s: choose another name (--name)",
+                        resource_of(existing), inbox ? "user share" : "inbox");
             return FALSE;
         }
         if (dir_fd < 0)
@@ -245,8 +284,10 @@ porch_user_shares_put(const char *file, const char *config_file, uid_t caller, i
     }
     if (path == NULL && (path = folder_of(dir_fd, caller, error)) == NULL)
         return FALSE;
-    share = porch_config_user_share_text(name, path, owner, (const char *const *)read,
-                                         (const char *const *)write, comment, hidden);
+    share = inbox ? porch_config_user_inbox_text(name, path, owner, (const char *const *)accept,
+                                                 (const char *const *)ask, max_size)
+                  : porch_config_user_share_text(name, path, owner, (const char *const *)read,
+                                                 (const char *const *)write, comment, hidden);
     if (share == NULL || !g_key_file_load_from_data(req, share, -1, G_KEY_FILE_NONE, NULL)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                     share == NULL ? "'%s' is not a share name" : "a malformed request", name);
@@ -292,7 +333,7 @@ porch_user_shares_remove(const char *file, uid_t caller, const char *name, GErro
     if (caller != 0 && (pw == NULL || g_strcmp0(pw->pw_name, owner) != 0)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
                     "the user share '%s' is %s's: only they (or root) may remove it",
-                    section + strlen("share "), owner != NULL ? owner : "someone else's");
+                    resource_of(section), owner != NULL ? owner : "someone else's");
         return FALSE;
     }
     g_key_file_remove_group(kf, section, NULL);
@@ -413,7 +454,8 @@ porch_user_shares_accept_peer(const char *file, const char *config_file, uid_t c
             g_autofree char *share_owner =
                     share != NULL ? g_key_file_get_string(kf, share, "owner", NULL) : NULL;
 
-            if (share == NULL || g_strcmp0(share_owner, owner) != 0) {
+            if (share == NULL || !g_str_has_prefix(share, "share ") ||
+                g_strcmp0(share_owner, owner) != 0) {
                 g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
                             "'%s' is no user share of yours: you may let a peer into your own "
                             "shares only (porch share list shows them)",
@@ -477,10 +519,13 @@ porch_user_shares_forget_peer(const char *file, uid_t caller, const char *name, 
     g_key_file_remove_group(kf, section, NULL);
     groups = g_key_file_get_groups(kf, NULL);
     for (guint i = 0; groups[i] != NULL; i++) {
-        if (!g_str_has_prefix(groups[i], "share "))
-            continue;
-        edit_rule(kf, groups[i], "read", name, FALSE);
-        edit_rule(kf, groups[i], "write", name, FALSE);
+        if (g_str_has_prefix(groups[i], "share ")) {
+            edit_rule(kf, groups[i], "read", name, FALSE);
+            edit_rule(kf, groups[i], "write", name, FALSE);
+        } else if (g_str_has_prefix(groups[i], "inbox ")) {
+            edit_rule(kf, groups[i], "accept", name, FALSE);
+            edit_rule(kf, groups[i], "ask", name, FALSE);
+        }
     }
     return write_file(file, kf, error);
 }

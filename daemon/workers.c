@@ -33,7 +33,8 @@ struct _PorchWorkers {
 gboolean
 porch_share_writable(const PorchShare *share)
 {
-    return share->write.guest || g_hash_table_size(share->write.peers) > 0;
+    /* an inbox's worker writes the files sent to it */
+    return share->inbox || share->write.guest || g_hash_table_size(share->write.peers) > 0;
 }
 
 static void

@@ -84,3 +84,15 @@ porch_acl_op_name(PorchAclOp op)
     }
     return "unknown";
 }
+
+PorchInboxVerdict
+porch_acl_inbox(const PorchShare *inbox, const PorchPeer *peer)
+{
+    if (inbox == NULL || !inbox->inbox)
+        return PORCH_INBOX_REFUSE;
+    if (rule_allows(&inbox->accept, peer))
+        return PORCH_INBOX_ACCEPT;
+    if (rule_allows(&inbox->ask, peer))
+        return PORCH_INBOX_ASK;
+    return PORCH_INBOX_REFUSE;
+}

@@ -37,6 +37,17 @@ gboolean porch_acl_check_peer(const PorchConfig *config, const PorchPeer *peer,
  * included (they are served, only not advertised). Free with g_strfreev(). */
 GStrv porch_acl_readable_shares(const PorchConfig *config, const PorchPeer *peer);
 
+/* What an inbox does with an offer of files from @peer (NULL: a guest). */
+typedef enum {
+    PORCH_INBOX_REFUSE, /* named in neither rule: refused before a byte is sent */
+    PORCH_INBOX_ASK,    /* in 'ask': the owner accepts or declines */
+    PORCH_INBOX_ACCEPT, /* in 'accept': no question */
+} PorchInboxVerdict;
+
+/* The verdict of @inbox (a PorchShare with inbox set; anything else refuses) on an offer
+ * from @peer, looked up in the same snapshot. 'accept' wins over 'ask'. */
+PorchInboxVerdict porch_acl_inbox(const PorchShare *inbox, const PorchPeer *peer);
+
 /* A short lower-case name of @op ("read", "write", "print") for logs. */
 const char *porch_acl_op_name(PorchAclOp op);
 

@@ -25,6 +25,7 @@ struct _PorchConfig {
     GStrv interfaces; /* [porch] interfaces: NULL when not set */
     guint64 limits[PORCH_N_LIMITS];
     gboolean user_shares; /* [porch] user-shares: TRUE unless "no" */
+    char *default_inbox;  /* [porch] default-inbox, or NULL */
 
     /* file order; each array owns its elements */
     GPtrArray *peers;
@@ -57,6 +58,7 @@ typedef enum {
     SECTION_GROUP,
     SECTION_SHARE,
     SECTION_PRINTER,
+    SECTION_INBOX,
 } SectionKind;
 
 static const struct {
@@ -65,11 +67,14 @@ static const struct {
     const char *const keys[20];
 } section_kinds[] = {
         /* [porch]'s limits follow these keys: see limit_defs[] */
-        {"porch", SECTION_PORCH, {"name", "port", "listen", "interfaces", "user-shares", NULL}},
+        {"porch",
+         SECTION_PORCH,
+         {"name", "port", "listen", "interfaces", "user-shares", "default-inbox", NULL}},
         {"peer", SECTION_PEER, {"key", "owner", NULL}},
         {"group", SECTION_GROUP, {"members", NULL}},
         {"share", SECTION_SHARE, {"path", "read", "write", "hidden", "comment", "owner", NULL}},
         {"printer", SECTION_PRINTER, {"queue", "print", "hidden", NULL}},
+        {"inbox", SECTION_INBOX, {"path", "owner", "accept", "ask", "max-size", "comment", NULL}},
 };
 
 typedef enum {
@@ -217,6 +222,8 @@ share_free(PorchShare *s)
     g_free(s->owner);
     rule_clear(&s->read);
     rule_clear(&s->write);
+    rule_clear(&s->accept);
+    rule_clear(&s->ask);
     g_free(s);
 }
 
@@ -277,6 +284,7 @@ porch_config_unref(PorchConfig *config)
     g_strfreev(config->listen);
     g_strfreev(config->interfaces);
     g_free(config->name);
+    g_free(config->default_inbox);
     g_free(config->origin);
     g_free(config);
 }
@@ -844,8 +852,11 @@ user_name_valid(const char *name)
     return TRUE;
 }
 
+static gboolean parse_limit(const char *text, LimitUnit unit, guint64 *ret);
+
 static gboolean
-load_share(Loader *l, const char *section, const char *name, GHashTable *seen, GError **error)
+load_share(Loader *l, const char *section, const char *name, GHashTable *seen, gboolean inbox,
+           GError **error)
 {
     g_autoptr(GError) local = NULL;
     g_autofree char *path = NULL;
@@ -865,7 +876,7 @@ load_share(Loader *l, const char *section, const char *name, GHashTable *seen, G
             return FALSE;
         }
         return set_error(l, error, PORCH_CONFIG_ERROR_MISSING_KEY, section, NULL,
-                         "a share needs a 'path'");
+                         "%s needs a 'path'", inbox ? "an inbox" : "a share");
     }
     if (!g_path_is_absolute(path))
         return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "path",
@@ -906,19 +917,38 @@ load_share(Loader *l, const char *section, const char *name, GHashTable *seen, G
     if (g_strcmp0(s->owner, "root") == 0)
         return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "owner",
                          "shares are never served as root; name the user whose files they are");
+    /* an inbox has neither key (check_keys()): its read and write rules are empty */
     if (!load_rule(l, section, "read", &s->read, error) ||
-        !load_rule(l, section, "write", &s->write, error))
+        !load_rule(l, section, "write", &s->write, error) ||
+        !load_rule(l, section, "accept", &s->accept, error) ||
+        !load_rule(l, section, "ask", &s->ask, error))
         return FALSE;
+    s->inbox = inbox;
+    if (inbox) {
+        g_autofree char *v = get_string(l, section, "max-size", &local);
+
+        if (local != NULL) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        s->hidden = TRUE;
+        if (v != NULL && !parse_limit(v, UNIT_BYTES, &s->max_size))
+            return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, "max-size",
+                             "'%s' is not a size in bytes (e.g. 512M, 20G)", v);
+    }
     /* a peer a user accepted may be named in that user's shares only */
-    for (int w = 0; w < 2; w++) {
-        const PorchRule *rule = w ? &s->write : &s->read;
+    for (int w = 0; w < 4; w++) {
+        const PorchRule *rule = w == 0   ? &s->read
+                                : w == 1 ? &s->write
+                                : w == 2 ? &s->accept
+                                         : &s->ask;
+        const char *key = w == 0 ? "read" : w == 1 ? "write" : w == 2 ? "accept" : "ask";
 
         for (guint i = 0; rule->principals[i] != NULL; i++) {
             const PorchPeer *peer = porch_config_lookup_peer(l->config, rule->principals[i]);
 
             if (peer != NULL && peer->owner != NULL && g_strcmp0(peer->owner, s->owner) != 0)
-                return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section,
-                                 w ? "write" : "read",
+                return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, section, key,
                                  "peer '%s' was accepted by %s, for %s's shares only", peer->name,
                                  peer->owner, peer->owner);
         }
@@ -1125,6 +1155,11 @@ load_porch(Loader *l, const char *section, GError **error)
 
     if (!load_limits(l, section, error))
         return FALSE;
+    c->default_inbox = get_string(l, section, "default-inbox", &local);
+    if (local != NULL) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
     if (g_key_file_has_key(l->kf, section, "user-shares", NULL) &&
         !get_boolean(l, section, "user-shares", &c->user_shares, error))
         return FALSE;
@@ -1166,6 +1201,37 @@ load_porch(Loader *l, const char *section, GError **error)
     return TRUE;
 }
 
+const PorchShare *
+porch_config_get_default_inbox(const PorchConfig *config)
+{
+    const PorchShare *only = NULL;
+
+    g_return_val_if_fail(config != NULL, NULL);
+    if (config->default_inbox != NULL)
+        return g_hash_table_lookup(config->share_by_name, config->default_inbox);
+    for (guint i = 0; i < config->shares->len; i++) {
+        const PorchShare *s = config->shares->pdata[i];
+
+        if (!s->inbox)
+            continue;
+        if (only != NULL)
+            return NULL;
+        only = s;
+    }
+    return only;
+}
+
+guint
+porch_config_get_n_inboxes(const PorchConfig *config)
+{
+    guint n = 0;
+
+    g_return_val_if_fail(config != NULL, 0);
+    for (guint i = 0; i < config->shares->len; i++)
+        n += ((const PorchShare *)config->shares->pdata[i])->inbox ? 1 : 0;
+    return n;
+}
+
 /* ---- the whole file ----------------------------------------------------------------- */
 
 /* Splits "share My Photos" into its kind and name. Returns FALSE (error set) for a
@@ -1199,7 +1265,7 @@ classify_section(Loader *l, const char *section, guint *ret_index, char **ret_na
     }
     return set_error(l, error, PORCH_CONFIG_ERROR_UNKNOWN_SECTION, section, NULL,
                      "unknown section (expected [porch], [peer NAME], [group NAME], "
-                     "[share NAME] or [printer NAME])");
+                     "[share NAME], [printer NAME] or [inbox NAME])");
 }
 
 static gboolean
@@ -1358,7 +1424,10 @@ load(Loader *l, const char *data, gsize len, GError **error)
             ok = load_porch(l, sections[i], error);
             break;
         case SECTION_SHARE:
-            ok = load_share(l, sections[i], name, share_names, error);
+        case SECTION_INBOX:
+            ok = load_share(l, sections[i], name, share_names,
+                            section_kinds[g_array_index(kinds, guint, i)].kind == SECTION_INBOX,
+                            error);
             break;
         case SECTION_PRINTER:
             ok = load_printer(l, sections[i], name, printer_names, error);
@@ -1371,6 +1440,13 @@ load(Loader *l, const char *data, gsize len, GError **error)
             return FALSE;
     }
 
+    if (c->default_inbox != NULL) {
+        const PorchShare *s = g_hash_table_lookup(c->share_by_name, c->default_inbox);
+
+        if (s == NULL || !s->inbox)
+            return set_error(l, error, PORCH_CONFIG_ERROR_INVALID_VALUE, "porch", "default-inbox",
+                             "there is no [inbox %s]", c->default_inbox);
+    }
     c->name_set = c->name != NULL;
     if (c->name == NULL)
         c->name = g_strndup(g_get_host_name(), PORCH_NAME_MAX);
@@ -1709,6 +1785,42 @@ porch_config_get_user_shares(const PorchConfig *config)
 static const char *const user_share_keys[] = {"path",    "read",  "write", "hidden",
                                               "comment", "owner", NULL};
 static const char *const user_peer_keys[] = {"key", "owner", NULL};
+static const char *const user_inbox_keys[] = {"path", "owner", "accept", "ask", "max-size", NULL};
+
+/* Whether @section is a share or an inbox, as user shares keep them; its name then. */
+static const char *
+user_resource_name(const char *section)
+{
+    if (g_str_has_prefix(section, "share "))
+        return section + strlen("share ");
+    if (g_str_has_prefix(section, "inbox "))
+        return section + strlen("inbox ");
+    return NULL;
+}
+
+char *
+porch_config_user_inbox_text(const char *name, const char *path, const char *owner,
+                             const char *const *accept, const char *const *ask, guint64 max_size)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autofree char *section = NULL;
+
+    g_return_val_if_fail(name != NULL && path != NULL && owner != NULL, NULL);
+    if (resource_name_problem(name) != NULL || strpbrk(name, "[]") != NULL)
+        return NULL;
+    section = g_strconcat("inbox ", name, NULL);
+    g_key_file_set_string(kf, section, "path", path);
+    g_key_file_set_string(kf, section, "owner", owner);
+    if (accept != NULL && accept[0] != NULL)
+        g_key_file_set_string_list(kf, section, "accept", accept, g_strv_length((GStrv)accept));
+    if (ask != NULL && ask[0] != NULL)
+        g_key_file_set_string_list(kf, section, "ask", ask, g_strv_length((GStrv)ask));
+    if (max_size > 0) {
+        g_autofree char *v = g_strdup_printf("%" G_GUINT64_FORMAT, max_size);
+        g_key_file_set_string(kf, section, "max-size", v);
+    }
+    return g_key_file_to_data(kf, NULL, NULL);
+}
 
 char *
 porch_config_user_share_text(const char *name, const char *path, const char *owner,
@@ -1744,11 +1856,15 @@ user_section_text(GKeyFile *kf, const char *section, char **why)
     g_autoptr(GKeyFile) one = g_key_file_new();
     g_auto(GStrv) keys = g_key_file_get_keys(kf, section, NULL, NULL);
     gboolean peer = g_str_has_prefix(section, "peer ");
+    gboolean inbox = g_str_has_prefix(section, "inbox ");
 
     for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
         g_autofree char *v = NULL;
 
-        if (!g_strv_contains(peer ? user_peer_keys : user_share_keys, keys[i])) {
+        if (!g_strv_contains(peer    ? user_peer_keys
+                             : inbox ? user_inbox_keys
+                                     : user_share_keys,
+                             keys[i])) {
             *why = g_strdup_printf("[%s] %s: not a key of a %s", section, keys[i],
                                    peer ? "peer a user accepted" : "user share");
             return NULL;
@@ -1804,13 +1920,13 @@ load_all_at_once(GKeyFile *kf, char **sections, guint64 max, const char *base_te
 
             if (peer != (pass == 0))
                 continue;
-            if (!peer && (!g_str_has_prefix(sections[i], "share ") || shares->len >= max))
+            if (!peer && (user_resource_name(sections[i]) == NULL || shares->len >= max))
                 return FALSE;
             if ((one = user_section_text(kf, sections[i], &why)) == NULL)
                 return FALSE;
             g_string_append(text, one);
             if (!peer)
-                g_ptr_array_add(shares, g_strdup(sections[i] + strlen("share ")));
+                g_ptr_array_add(shares, g_strdup(user_resource_name(sections[i])));
         }
     }
     all = g_strconcat(base_text, text->str, NULL);
@@ -1882,8 +1998,9 @@ porch_config_load_merged(const char *data, gssize len, const char *origin, const
 
             if (peer != (pass == 0))
                 continue;
-            if (!peer && !g_str_has_prefix(sections[i], "share ")) {
-                why = g_strdup_printf("[%s]: only shares and peers are kept with user shares",
+            if (!peer && user_resource_name(sections[i]) == NULL) {
+                why = g_strdup_printf("[%s]: only shares, inboxes and peers are kept with user "
+                                      "shares",
                                       sections[i]);
             } else if (!peer && names->len >= max) {
                 why = g_strdup_printf("[%s]: more than max-user-shares (%" G_GUINT64_FORMAT ")",
@@ -1897,7 +2014,9 @@ porch_config_load_merged(const char *data, gssize len, const char *origin, const
             if (why != NULL) {
                 g_autofree char *p = g_strdup_printf("%s: %s: %s", user_origin, why,
                                                      peer ? "the peer is not accepted"
-                                                          : "the share is not served");
+                                                     : g_str_has_prefix(sections[i], "inbox ")
+                                                             ? "the inbox is not served"
+                                                             : "the share is not served");
                 {
                     /* the text came from a file: shown safely in logs and answers */
                     g_autofree char *shown = porch_text_escape(p, -1, 1024);
@@ -1907,7 +2026,7 @@ porch_config_load_merged(const char *data, gssize len, const char *origin, const
             }
             g_string_append(accepted, text);
             if (!peer)
-                g_ptr_array_add(names, g_strdup(sections[i] + strlen("share ")));
+                g_ptr_array_add(names, g_strdup(user_resource_name(sections[i])));
         }
     }
     if (accepted->len > 0) {

@@ -86,6 +86,14 @@ typedef struct {
     gboolean offline; /* its folder is missing: not served nor published. Set by porchd's
                        * network side on its snapshot, and by sessions from the state file
                        * PORCH_STATE_OFFLINE; FALSE as loaded */
+    /* An [inbox NAME] (porch.conf, or a user's `porch inbox enable`): a folder that neighbours
+     * send files to with `porch send`, never listed, read nor written over SFTP (read and
+     * write are empty, hidden is TRUE). Inboxes and shares share one name space, so that an
+     * inbox has a file worker like a share's, run as its owner. */
+    gboolean inbox;
+    PorchRule accept; /* inbox: who may send without being asked */
+    PorchRule ask;    /* inbox: whose sends wait for the owner's answer */
+    guint64 max_size; /* inbox: the most bytes one offer may hold; 0: no limit */
 } PorchShare;
 
 typedef struct {
@@ -163,6 +171,12 @@ guint porch_config_get_n_shares(const PorchConfig *config);
 const PorchShare *porch_config_get_share(const PorchConfig *config, guint index);
 guint porch_config_get_n_printers(const PorchConfig *config);
 const PorchPrinter *porch_config_get_printer(const PorchConfig *config, guint index);
+
+/* [porch] default-inbox, else the only inbox; NULL when there is none (or several and no
+ * default). */
+const PorchShare *porch_config_get_default_inbox(const PorchConfig *config);
+/* The number of inboxes among the shares. */
+guint porch_config_get_n_inboxes(const PorchConfig *config);
 
 /* Look-ups by exact name (fingerprint as "SHA256:..."); NULL when there is none. */
 const PorchPeer *porch_config_lookup_peer(const PorchConfig *config, const char *name);
@@ -248,5 +262,10 @@ PorchConfig *porch_config_load_merged(const char *data, gssize len, const char *
 char *porch_config_user_share_text(const char *name, const char *path, const char *owner,
                                    const char *const *read, const char *const *write,
                                    const char *comment, gboolean hidden);
+/* The same for a user's inbox (`porch inbox enable`): [inbox NAME] with path, owner, accept,
+ * ask (NULL: nobody) and max-size (0: none). */
+char *porch_config_user_inbox_text(const char *name, const char *path, const char *owner,
+                                   const char *const *accept, const char *const *ask,
+                                   guint64 max_size);
 
 G_END_DECLS

@@ -197,6 +197,46 @@ porch_ctl_share_add(int sock, int dir_fd, const char *name, const char *const *r
 }
 
 JsonObject *
+porch_ctl_inbox_enable(int sock, int dir_fd, const char *name, const char *const *accept,
+                       const char *const *ask, guint64 max_size, GError **error)
+{
+    JsonObject *req = json_object_new();
+
+    json_object_set_string_member(req, "op", "inbox-enable");
+    json_object_set_string_member(req, "name", name);
+    json_object_set_member(req, "accept", strv_node(accept));
+    json_object_set_member(req, "ask", strv_node(ask));
+    json_object_set_int_member(req, "max_size", (gint64)MIN(max_size, (guint64)G_MAXINT64));
+    return call_object(sock, req, dir_fd, error);
+}
+
+JsonObject *
+porch_ctl_inbox_disable(int sock, const char *name, GError **error)
+{
+    JsonObject *req = json_object_new();
+
+    json_object_set_string_member(req, "op", "inbox-disable");
+    json_object_set_string_member(req, "name", name);
+    return call_object(sock, req, -1, error);
+}
+
+JsonObject *
+porch_ctl_inbox_list(int sock, GError **error)
+{
+    return porch_ctl_call_op(sock, "inbox-list", error);
+}
+
+JsonObject *
+porch_ctl_inbox_answer(int sock, guint id, gboolean accept, GError **error)
+{
+    JsonObject *req = json_object_new();
+
+    json_object_set_string_member(req, "op", accept ? "inbox-accept" : "inbox-decline");
+    json_object_set_int_member(req, "id", id);
+    return call_object(sock, req, -1, error);
+}
+
+JsonObject *
 porch_ctl_share_remove(int sock, const char *name, GError **error)
 {
     JsonObject *req = json_object_new();

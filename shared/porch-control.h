@@ -44,6 +44,20 @@
  *                            own user, only. Answers "name", "fingerprint", "address"
  *   peers-forget "name"      a peer accepted with peers-accept: the user who accepted it, or
  *                            root; it is taken out of every user share's rules
+ *   inbox-enable             an inbox of the folder passed as the descriptor, the caller's
+ *                            (porch-send.h): "name", "accept", "ask" (arrays of principals),
+ *                            "max_size" (bytes, 0: none); only the folder's owner. Answers
+ *                            "name", "path", "default" (it is the host's default inbox)
+ *   inbox-disable "name"     an inbox the caller enabled: its owner, or root
+ *   inbox-list               the caller's inboxes ("inboxes" [{"name", "path", "owner", "user",
+ *                            "online", "default", "accept", "ask", "max_size"}]) and the offers
+ *                            waiting for them ("offers" [{"id", "inbox", "owner", "sender",
+ *                            "address", "names" (the first 16), "count", "total" (bytes),
+ *                            "since", "expires" (Unix times)}]); root (and the per-user
+ *                            porchd's own user) sees every inbox's
+ *   inbox-accept "id"        the owner of an offer's inbox (or root) lets it in, or declines it
+ *   inbox-decline "id"
+ * status also has "inboxes", every inbox as inbox-list gives them; "shares" leaves them out.
  */
 #pragma once
 
@@ -103,6 +117,18 @@ JsonObject *porch_ctl_peers_accept(int sock, const char *which, const char *as,
                                    GError **error);
 JsonObject *porch_ctl_peers_deny(int sock, const char *which, GError **error);
 JsonObject *porch_ctl_peers_forget(int sock, const char *name, GError **error);
+
+/* The requests about inboxes, as `porch inbox` and porch-tray send them. inbox-enable: an
+ * inbox of the folder @dir_fd named @name, with who may send without a question (@accept)
+ * and who after one (@ask) (NULL: nobody), at most @max_size bytes an offer (0: no limit).
+ * inbox-list's answer has the offers waiting for the caller's answer; inbox-accept and
+ * inbox-decline answer offer @id. */
+JsonObject *porch_ctl_inbox_enable(int sock, int dir_fd, const char *name,
+                                   const char *const *accept, const char *const *ask,
+                                   guint64 max_size, GError **error);
+JsonObject *porch_ctl_inbox_disable(int sock, const char *name, GError **error);
+JsonObject *porch_ctl_inbox_list(int sock, GError **error);
+JsonObject *porch_ctl_inbox_answer(int sock, guint id, gboolean accept, GError **error);
 
 /* The strings of the array @member of @o (an answer's "read", "warnings"...); empty when it is
  * absent or not an array; elements that are not strings are left out. Free with g_strfreev(). */

@@ -610,9 +610,15 @@ wanted_services(PorchPublisher *self, const PorchConfig *config)
                                   ? self->default_name
                                   : porch_config_get_name(config));
     g_autofree char *fp = g_strconcat("fp=", self->fp, NULL);
+    gboolean inbox = FALSE;
 
-    g_ptr_array_add(wanted,
-                    service_new(self, PORCH_PUBLISH_HOST_TYPE, host, txt_new("v=1", fp, NULL)));
+    /* inbox=1: `porch send` can work here (an inbox whose folder is there) */
+    for (guint i = 0; i < porch_config_get_n_shares(config) && !inbox; i++) {
+        const PorchShare *share = porch_config_get_share(config, i);
+        inbox = share->inbox && !share->offline;
+    }
+    g_ptr_array_add(wanted, service_new(self, PORCH_PUBLISH_HOST_TYPE, host,
+                                        txt_new("v=1", fp, inbox ? "inbox=1" : NULL, NULL)));
     for (guint i = 0; i < porch_config_get_n_shares(config); i++) {
         const PorchShare *share = porch_config_get_share(config, i);
         g_autofree char *full = NULL;
@@ -620,7 +626,8 @@ wanted_services(PorchPublisher *self, const PorchConfig *config)
         g_autofree char *path = NULL;
         gboolean guest = share->read.guest || share->write.guest;
 
-        /* an offline share (its folder is missing) is withdrawn until it is back */
+        /* an offline share (its folder is missing) is withdrawn until it is back; an inbox
+         * is hidden */
         if (share->hidden || share->offline)
             continue;
         full = g_strdup_printf("%s on %s", share->name, host);

@@ -5,7 +5,8 @@
  * what is known of the printers' CUPS queues, exactly as docs/PROTOCOL.md (Discovery) says and
  * nothing more:
  *
- *   _porch._tcp        one instance named by the display name; TXT "v=1", "fp=BASE64"
+ *   _porch._tcp        one instance named by the display name; TXT "v=1", "fp=BASE64",
+ *                      "inbox=1" when an inbox is on (`porch send` can work)
  *   _sftp-ssh._tcp     one instance per share that is not hidden, named "SHARE on NAME"
  *                      (cut to 63 bytes at a UTF-8 boundary); TXT "path=/SHARE", and "u=guest"
  *                      when guests may read the share (its read or write rule names guest)

@@ -234,7 +234,8 @@ _porch()
         word=${COMP_WORDS[i]}
         case $word in
         --identity | -i | --config | -c | --timeout | -t | --connect-timeout | --copies | \
-            --title | --name | --as | --state-dir | --read | --write | --comment)
+            --title | --name | --as | --state-dir | --read | --write | --comment | --accept | \
+            --ask | --max-size)
             ((i++))
             ;;
         =) ((i++)) ;;
@@ -264,6 +265,17 @@ _porch()
         ;;
     neighbours)
         ((arg_index == 1)) && COMPREPLY=($(compgen -W "add remove list" -- "$cur"))
+        ;;
+    inbox)
+        if ((arg_index == 1)); then
+            COMPREPLY=($(compgen -W "enable disable list accept decline" -- "$cur"))
+        elif ((arg_index == 2)) && [[ ${COMP_WORDS[2]} == enable ]]; then
+            COMPREPLY=($(compgen -d -- "$cur"))
+        fi
+        ;;
+    send)
+        # FILE|DIR... then HOST[/INBOX]
+        _porch_files "$cur"
         ;;
     peers)
         ((arg_index == 1)) && COMPREPLY=($(compgen -W "list accept deny forget" -- "$cur"))
