@@ -3,7 +3,7 @@
 // says how to read it and what was measured with it.
 //
 //   sudo build/bench/bench-transfer [--rounds N] [--quick] [--only LIST] [--sshd-sftp server]
-//                                   [--openssh-no-fsync]
+//                                   [--openssh-no-fsync] [--perf FILE]
 //
 // Host 1 runs porchd (port 4422) and OpenSSH's sshd (port 2222, its own host key and config,
 // internal-sftp, in a mount namespace with a private /run); host 2 runs the clients. The
@@ -19,7 +19,9 @@
 // Every contender makes what it wrote durable before its time stops, as porch does (a big
 // file: fdatasync before the rename; a tree: syncfs): sftp get -f and put -f (fsync), and a
 // tree followed by `sync -f`. --openssh-no-fsync leaves that out (to show what it costs);
-// --sshd-sftp server runs sshd's sftp-server program instead of internal-sftp.
+// --sshd-sftp server runs sshd's sftp-server program instead of internal-sftp. --perf FILE
+// runs porch's client under `perf record -g` (FILE.file, FILE.tree, FILE.put): its own CPU
+// time then includes perf's.
 //
 // CPU-seconds: the client's from getrusage(RUSAGE_CHILDREN) around the command (all of its
 // processes: sftp and its ssh); the server's from /proc/PID/stat (utime + stime + cutime +
@@ -81,6 +83,7 @@ struct Options {
     int many_clients = 64;
     off_t many_size = off_t(16) << 20;
     int idle_sessions = 8;
+    std::string perf; // record porch's client with `perf record -g` into PERF.<contest>
     bool wants(const std::string &contest) const
     {
         return only.empty() || only.count(contest) > 0;
@@ -405,7 +408,7 @@ Usage()
 {
     std::fprintf(stderr, "usage: bench-transfer [--rounds N] [--quick] [--only "
                          "file,tree,put,many,memory] [--sshd-sftp internal|server] "
-                         "[--openssh-no-fsync]\n");
+                         "[--openssh-no-fsync] [--perf FILE]\n");
     return 2;
 }
 
@@ -436,6 +439,8 @@ main(int argc, char **argv)
             o.openssh_fsync = false;
         } else if ((v = value("--rounds"))) {
             o.rounds = std::atoi(v);
+        } else if ((v = value("--perf"))) {
+            o.perf = v;
         } else if ((v = value("--only"))) {
             gchar **names = g_strsplit(v, ",", -1);
             for (gchar **n = names; *n; n++)
@@ -485,6 +490,13 @@ main(int argc, char **argv)
     GiveToShareOwner(up); // the launcher serves it as its owner; a root folder would be read-only
 
     // The data: the big file, the tree, the file of the many sessions
+    // (only what the contests asked for need be there)
+    if (!o.wants("file") && !o.wants("put"))
+        o.big = 4096;
+    if (!o.wants("many"))
+        o.many_size = 4096;
+    if (!o.wants("tree"))
+        o.tree_files = 1;
     std::printf("bench-transfer: writing %lld MiB, %d files of %d bytes and %lld MiB on host "
                 "1...\n",
                 (long long)(o.big >> 20), o.tree_files, o.tree_file_size,
@@ -692,6 +704,13 @@ main(int argc, char **argv)
                 o.sftp_server ? "sftp-server" : "internal-sftp",
                 o.openssh_fsync ? "makes its copies durable (get -f / put -f / sync -f)"
                                 : "does not make its copies durable");
+    // --perf: porch's client (contender 0) in each contest under perf record
+    for (Contest &c : contests)
+        if (!o.perf.empty()) {
+            std::vector<std::string> &a = c.contenders[0].argv;
+            a.insert(a.begin(), {"perf", "record", "-q", "-g", "-F", "999", "-o",
+                                 o.perf + "." + c.name, "--"});
+        }
     for (int r = 0; r < o.rounds; r++)
         for (Contest &c : contests)
             RunRound(*lan, c, r, attic);
