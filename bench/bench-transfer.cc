@@ -797,10 +797,15 @@ main(int argc, char **argv)
         double share = (mb * o.many_clients / mall) / (mb / m1);
         std::printf("  aggregate / one session: %.0f %%   target >= 80 %% and no failure  %s\n",
                     100 * share, share >= 0.8 && failures == 0 ? "PASS" : "MISS");
-        std::printf("  porchd's peak: %ld KiB anonymous memory in %zu processes (%.0f KiB per "
-                    "session above idle)\n",
-                    peak_kb, peak_procs,
-                    double(peak_kb - idle_worker_kb) / std::max(1, o.many_clients));
+        // the processes above the idle ones at the peak are sessions
+        size_t idle_procs = ProcTree(porchd).size();
+        std::printf(
+                "  porchd's peak: %ld KiB anonymous memory in %zu processes (%.0f KiB per "
+                "session above idle, %zu sessions at once)\n",
+                peak_kb, peak_procs,
+                double(peak_kb - idle_worker_kb) /
+                        double(std::max<size_t>(1, peak_procs - std::min(peak_procs, idle_procs))),
+                peak_procs - std::min(peak_procs, idle_procs));
         if (!first_failure.empty())
             std::printf("    (first failure: %s)\n", first_failure.c_str());
         many_failed = failures > 0;
