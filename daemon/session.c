@@ -44,6 +44,7 @@
 #include <libssh/server.h>
 
 #include "porch-acl.h"
+#include "porch-ciphers.h"
 #include "porch-config.h"
 #include "porch-identity.h"
 #include "porch-pending.h"
@@ -525,14 +526,15 @@ static gboolean
 configure_bind(ssh_bind bind, ssh_key host_key)
 {
     int no = 0;
+    const char *ciphers = porch_cipher_list(porch_cipher_order(), TRUE);
     const struct {
         enum ssh_bind_options_e option;
         const char *value;
     } algorithms[] = {
             {SSH_BIND_OPTIONS_KEY_EXCHANGE, "curve25519-sha256,curve25519-sha256@libssh.org"},
             {SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-ed25519"},
-            {SSH_BIND_OPTIONS_CIPHERS_C_S, PORCH_SSH_CIPHERS},
-            {SSH_BIND_OPTIONS_CIPHERS_S_C, PORCH_SSH_CIPHERS},
+            {SSH_BIND_OPTIONS_CIPHERS_C_S, ciphers},
+            {SSH_BIND_OPTIONS_CIPHERS_S_C, ciphers},
             {SSH_BIND_OPTIONS_HMAC_C_S, PORCH_SSH_MACS},
             {SSH_BIND_OPTIONS_HMAC_S_C, PORCH_SSH_MACS},
             {SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, PORCH_SSH_PUBKEY_TYPES},
