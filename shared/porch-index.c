@@ -24,6 +24,7 @@ G_DEFINE_QUARK(porch - index - error - quark, porch_index_error)
 static const char schema[] = "CREATE TABLE files("
                              " share TEXT NOT NULL,"
                              " path TEXT NOT NULL,"
+                             " dir TEXT NOT NULL,"
                              " name TEXT NOT NULL,"
                              " size INTEGER NOT NULL,"
                              " mtime_ns INTEGER NOT NULL,"
@@ -35,7 +36,8 @@ static const char schema[] = "CREATE TABLE files("
                              " ranges BLOB NOT NULL,"
                              " indexed_at INTEGER NOT NULL,"
                              " PRIMARY KEY(share, path)) WITHOUT ROWID;"
-                             "CREATE INDEX files_sha256 ON files(sha256);";
+                             "CREATE INDEX files_sha256 ON files(sha256);"
+                             "CREATE INDEX files_dir ON files(share, dir);";
 
 void
 porch_index_entry_free(PorchIndexEntry *e)
@@ -176,11 +178,13 @@ porch_index_open(const char *path, gboolean writable, gboolean *ret_rebuilt, GEr
     if (!open_db(idx, error))
         return NULL;
     if (writable && fresh(idx))
-        return create_schema(idx, error) && exec(idx, "PRAGMA journal_mode=WAL", error)
+        return create_schema(idx, error) &&
+                               exec(idx, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+                                    error)
                        ? g_steal_pointer(&idx)
                        : NULL;
     if (usable(idx)) {
-        if (writable && !exec(idx, "PRAGMA journal_mode=WAL", error))
+        if (writable && !exec(idx, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", error))
             return NULL;
         return g_steal_pointer(&idx);
     }
@@ -195,7 +199,7 @@ porch_index_open(const char *path, gboolean writable, gboolean *ret_rebuilt, GEr
     idx->db = NULL;
     remove_files(path);
     if (!open_db(idx, error) || !create_schema(idx, error) ||
-        !exec(idx, "PRAGMA journal_mode=WAL", error))
+        !exec(idx, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", error))
         return NULL;
     if (ret_rebuilt != NULL)
         *ret_rebuilt = TRUE;
@@ -256,8 +260,8 @@ porch_index_put(PorchIndex *idx, const PorchIndexEntry *e, GError **error)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(idx->db,
                            "INSERT OR REPLACE INTO files(share, path, name, size, mtime_ns, "
-                           "ctime_ns, dev, ino, sha256, range_size, ranges, indexed_at) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                           "ctime_ns, dev, ino, sha256, range_size, ranges, indexed_at, dir) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
         return fail(idx, error, "cannot record a file");
     sqlite3_bind_text(st, 1, e->share, -1, SQLITE_STATIC);
@@ -277,6 +281,7 @@ porch_index_put(PorchIndex *idx, const PorchIndexEntry *e, GError **error)
         sqlite3_bind_blob64(st, 11, e->ranges, (sqlite3_uint64)e->n_ranges * PORCH_SHA256_LEN,
                             SQLITE_STATIC);
     sqlite3_bind_int64(st, 12, e->indexed_at != 0 ? e->indexed_at : g_get_real_time() / 1000000);
+    sqlite3_bind_text(st, 13, e->path, slash != NULL ? (int)(slash - e->path) : 0, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -424,16 +429,17 @@ porch_index_lookup(PorchIndex *idx, const char *share, const char *path, const s
     return e;
 }
 
-GHashTable *
-porch_index_list_share(PorchIndex *idx, const char *share, GError **error)
+static GHashTable *
+list_where(PorchIndex *idx, const char *sql, const char *share, const char *dir, GError **error)
 {
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(idx->db, "SELECT " ENTRY_COLUMNS " FROM files WHERE share = ?", -1, &q,
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(idx->db, sql, -1, &q, NULL) != SQLITE_OK) {
         fail(idx, error, "cannot list a share");
         return NULL;
     }
     sqlite3_bind_text(q, 1, share, -1, SQLITE_STATIC);
+    if (dir != NULL)
+        sqlite3_bind_text(q, 2, dir, -1, SQLITE_STATIC);
     GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify)porch_index_entry_free);
     int rc;
@@ -451,13 +457,68 @@ porch_index_list_share(PorchIndex *idx, const char *share, GError **error)
     return t;
 }
 
+GHashTable *
+porch_index_list_share(PorchIndex *idx, const char *share, GError **error)
+{
+    return list_where(idx, "SELECT " ENTRY_COLUMNS " FROM files WHERE share = ?", share, NULL,
+                      error);
+}
+
+GHashTable *
+porch_index_list_folder(PorchIndex *idx, const char *share, const char *dir, GError **error)
+{
+    return list_where(idx, "SELECT " ENTRY_COLUMNS " FROM files WHERE share = ?1 AND dir = ?2",
+                      share, dir, error);
+}
+
+GHashTable *
+porch_index_subfolders(PorchIndex *idx, const char *share, const char *dir, GError **error)
+{
+    sqlite3_stmt *q = NULL;
+    gsize skip = dir[0] != '\0' ? strlen(dir) + 1 : 0;
+    /* the folders beneath @dir: "dir/..." (or every non-empty one for the root) */
+    if (sqlite3_prepare_v2(idx->db,
+                           "SELECT DISTINCT dir FROM files WHERE share = ?1 AND "
+                           "(?2 = '' AND dir != '' OR substr(dir, 1, length(?2) + 1) = ?2 || '/')",
+                           -1, &q, NULL) != SQLITE_OK) {
+        fail(idx, error, "cannot list a share");
+        return NULL;
+    }
+    sqlite3_bind_text(q, 1, share, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, dir, -1, SQLITE_STATIC);
+    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(q, 0);
+        if (d == NULL || strlen(d) <= skip)
+            continue;
+        const char *rest = d + skip;
+        const char *slash = strchr(rest, '/');
+        g_hash_table_add(t,
+                         slash != NULL ? g_strndup(rest, (gsize)(slash - rest)) : g_strdup(rest));
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        g_hash_table_unref(t);
+        fail(idx, error, "cannot list a share");
+        return NULL;
+    }
+    return t;
+}
+
 GBytes *
 porch_index_check_file(const PorchIndexEntry *e, guint64 start, guint64 length, guint32 block)
 {
     if (block == 0) {
-        if (start == 0 && (length == 0 || length == e->size))
+        guint64 end = length == 0 ? e->size : start + length;
+        if (start == 0 && end == e->size)
             return g_bytes_new(e->sha256, PORCH_SHA256_LEN);
-        return NULL;
+        /* one range, as the porch client asks for them */
+        if (end < start || end > e->size || start % e->range_size != 0 || start >= e->size ||
+            (end - start != e->range_size && end != e->size) || end - start > e->range_size)
+            return NULL;
+        return g_bytes_new(e->ranges + (start / e->range_size) * PORCH_SHA256_LEN,
+                           PORCH_SHA256_LEN);
     }
     if (block != e->range_size || start % e->range_size != 0 || start >= e->size)
         return NULL;

@@ -96,11 +96,21 @@ PorchIndexEntry *porch_index_lookup(PorchIndex *idx, const char *share, const ch
  * to PorchIndexEntry* without hashes (ranges NULL). */
 GHashTable *porch_index_list_share(PorchIndex *idx, const char *share, GError **error);
 
+/* The same for the files directly in the folder @dir of @share ("" for its root). */
+GHashTable *porch_index_list_folder(PorchIndex *idx, const char *share, const char *dir,
+                                    GError **error);
+
+/* The names of the folders directly in @dir ("" for the root) under which @share has
+ * records, however deep: a set (GHashTable of char*). */
+GHashTable *porch_index_subfolders(PorchIndex *idx, const char *share, const char *dir,
+                                   GError **error);
+
 /* The hashes a check-file request for (@start, @length, @block) on @e would answer, when
- * the record holds them: the whole file's (start 0, length 0 or the size, block 0), or whole
- * ranges (block == range_size, start on a range boundary, length a multiple of the range
- * size or reaching the end of the file; 0 means to the end). Returns a GBytes of 32-byte
- * hashes, or NULL when the request needs hashing. */
+ * the record holds them: the whole file's (start 0, length 0 or the size, block 0); one range
+ * (block 0, start on a range boundary, length one range or to the end of the file: what the
+ * porch client asks); or whole ranges (block == range_size, start on a range boundary, length
+ * a multiple of the range size or reaching the end of the file; 0 means to the end). Returns
+ * a GBytes of 32-byte hashes, or NULL when the request needs hashing. */
 GBytes *porch_index_check_file(const PorchIndexEntry *e, guint64 start, guint64 length,
                                guint32 block);
 

@@ -168,6 +168,16 @@ TEST_F(IndexTest, CheckFileAnswersOnlyWholeRanges)
     ASSERT_EQ(g_bytes_get_size(second), (gsize)PORCH_SHA256_LEN);
     EXPECT_EQ(((const guint8 *)g_bytes_get_data(second, nullptr))[0], 12);
 
+    // One range with block 0, as the porch client asks.
+    g_autoptr(GBytes) one = porch_index_check_file(e, kRange, kRange, 0);
+    ASSERT_NE(one, nullptr);
+    EXPECT_EQ(((const guint8 *)g_bytes_get_data(one, nullptr))[0], 12);
+    g_autoptr(GBytes) last = porch_index_check_file(e, 2ull * kRange, 0, 0);
+    ASSERT_NE(last, nullptr);
+    EXPECT_EQ(((const guint8 *)g_bytes_get_data(last, nullptr))[0], 13);
+    EXPECT_EQ(porch_index_check_file(e, kRange, 2ull * kRange, 0), nullptr); // two ranges
+    EXPECT_EQ(porch_index_check_file(e, kRange, 50, 0), nullptr);            // part of one
+
     g_autoptr(GBytes) tail = porch_index_check_file(e, 2ull * kRange, 100, kRange);
     ASSERT_NE(tail, nullptr);
     EXPECT_EQ(((const guint8 *)g_bytes_get_data(tail, nullptr))[0], 13);
@@ -384,6 +394,39 @@ TEST_F(IndexTest, FindBySha256WithRanges)
     ASSERT_EQ(e->n_ranges, 2u);
     ASSERT_NE(e->ranges, nullptr);
     EXPECT_EQ(e->ranges[PORCH_SHA256_LEN], 52);
+}
+
+} // namespace
+
+namespace
+{
+
+TEST_F(IndexTest, FoldersListTheirFilesAndTheFoldersBeneath)
+{
+    g_autoptr(PorchIndex) idx = Open();
+    struct stat st = FakeStat(1, 1);
+    for (const char *p : {"top.txt", "a/one", "a/b/two", "a/b/c/three", "d/four", "a_x/five"}) {
+        g_autoptr(PorchIndexEntry) e = Entry("S", p, st);
+        ASSERT_TRUE(porch_index_put(idx, e, nullptr));
+    }
+    g_autoptr(GHashTable) root = porch_index_list_folder(idx, "S", "", nullptr);
+    ASSERT_NE(root, nullptr);
+    EXPECT_EQ(g_hash_table_size(root), 1u);
+    EXPECT_TRUE(g_hash_table_contains(root, "top.txt"));
+    g_autoptr(GHashTable) a = porch_index_list_folder(idx, "S", "a", nullptr);
+    EXPECT_EQ(g_hash_table_size(a), 1u);
+    EXPECT_TRUE(g_hash_table_contains(a, "a/one"));
+
+    g_autoptr(GHashTable) under_root = porch_index_subfolders(idx, "S", "", nullptr);
+    ASSERT_NE(under_root, nullptr);
+    EXPECT_EQ(g_hash_table_size(under_root), 3u);
+    for (const char *n : {"a", "d", "a_x"})
+        EXPECT_TRUE(g_hash_table_contains(under_root, n)) << n;
+    g_autoptr(GHashTable) under_a = porch_index_subfolders(idx, "S", "a", nullptr);
+    EXPECT_EQ(g_hash_table_size(under_a), 1u);
+    EXPECT_TRUE(g_hash_table_contains(under_a, "b"));
+    g_autoptr(GHashTable) under_c = porch_index_subfolders(idx, "S", "a/b/c", nullptr);
+    EXPECT_EQ(g_hash_table_size(under_c), 0u);
 }
 
 } // namespace
