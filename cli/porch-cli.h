@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "porch-browse.h"
 #include "porch-sftp-client.h"
 #include "porch-transfer.h"
 
@@ -113,6 +114,12 @@ int porch_cli_doctor(int argc, char **argv);
  * statuses, having told every failure on stderr. */
 int porch_cli_neighbours(int argc, char **argv);
 
+/* `porch search PATTERN [--json]` (cli/search.c): every neighbour's files that match, as
+ * they arrive. Returns PORCH_CLI_EXIT_OK when some file was found, PORCH_CLI_EXIT_FAILED when
+ * none was, PORCH_CLI_EXIT_UNREACHABLE when no neighbour could be asked, or
+ * PORCH_CLI_EXIT_USAGE. */
+int porch_cli_search(int argc, char **argv);
+
 /* ------------------------------------------------------------------------------------------
  * Addressing a neighbour (cli/target.c): HOST[/SHARE[/PATH]] -> where to connect, and the
  * connection itself, its host key pinned. */
@@ -179,7 +186,11 @@ typedef struct {
     int connect_timeout_seconds; /* connecting; 0: timeout_seconds */
     gboolean say_connecting;     /* "connecting to HOST…" on stderr while waiting, when it is
                                     a terminal */
+    gboolean pinned_only;        /* refuse a host whose key is not pinned yet (no first use) */
 } PorchCliConnectOptions;
+
+/* A resolved target for the neighbour @n (found over mDNS, or remembered), its path "/". */
+PorchCliTarget *porch_cli_target_from_neighbour(const PorchNeighbour *n);
 
 /* Connects to a resolved @target with the key in @options->identity_file (NULL: the default one,
  * created when missing, saying so on stderr; a named file that does not exist is a usage

@@ -267,3 +267,133 @@ TEST_F(IndexLanTest, DamagedDatabaseIsRebuiltNotTrusted)
 }
 
 } // namespace
+
+namespace
+{
+
+// `porch search` from host 2 across hosts 1 and 3: names found on both, each neighbour
+// answering only with the shares the asker may read (a guest, then the peer bob), hidden
+// shares only for who may read them, and the pattern never in porchd's log.
+TEST(IndexSearchLan, FindsNamesOnEveryNeighbourOnlyWhereTheAskerMayRead)
+{
+    PORCH_REQUIRE_TOOLS("sqlite3", "touch");
+    PORCH_REQUIRE_LAN(lan, 3);
+    std::string key = lan->host_dir(2) + "/bob";
+    std::string bob = MakeKey(key, "bob");
+    ASSERT_FALSE(bob.empty());
+    std::string xdg = lan->host_dir(2) + "/xdg";
+    ASSERT_TRUE(MakeDirs(xdg + "/porch", 0700));
+
+    struct Host {
+        int n;
+        std::string name, conf, log;
+        std::vector<std::pair<std::string, std::string>> files; // share folder, file
+        pid_t pid = -1;
+    };
+    std::vector<Host> hosts = {
+            {1,
+             "Index One",
+             "",
+             "",
+             {{"media", "beach.jpg"},
+              {"private", "beach-private.jpg"},
+              {"secret", "beach-secret.jpg"},
+              {"media", "notes.txt"}}},
+            {3, "Index Three", "", "", {{"photos", "Beach House.PNG"}, {"photos", "dune.txt"}}},
+    };
+    for (Host &h : hosts) {
+        std::string dir = lan->host_dir(h.n);
+        for (auto &[folder, file] : h.files) {
+            ASSERT_TRUE(MakeDirs(dir + "/" + folder, 0755));
+            ASSERT_TRUE(WriteFile(dir + "/" + folder + "/" + file, file + "\n"));
+            ASSERT_TRUE(
+                    TestLan::run_local({"touch", "-d", "-1 min", dir + "/" + folder + "/" + file})
+                            .ok());
+        }
+        std::string conf = "[porch]\nname = " + h.name + "\nlisten = " + lan->address(h.n) +
+                           "\n\n[peer bob]\nkey = " + bob + "\n";
+        if (h.n == 1)
+            conf += "\n[share Media]\npath = " + dir +
+                    "/media\nread = guest\n"
+                    "\n[share Private]\npath = " +
+                    dir +
+                    "/private\nread = bob\n"
+                    "\n[share Secret]\npath = " +
+                    dir + "/secret\nread = bob\nhidden = yes\n";
+        else
+            conf += "\n[share Photos]\npath = " + dir + "/photos\nread = guest\n";
+        h.conf = dir + "/porch.conf";
+        h.log = dir + "/porchd.log";
+        ASSERT_TRUE(WriteFile(h.conf, conf));
+        h.pid = lan->spawn(h.n,
+                           {kPorchd, "--config", h.conf, "--state-dir", dir + "/state",
+                            "--runtime-dir", dir + "/run"},
+                           h.log);
+        ASSERT_TRUE(PorchdStarted(lan.get(), h.pid, h.log)) << ReadFile(h.log);
+    }
+    for (Host &h : hosts) {
+        std::string db = lan->host_dir(h.n) + "/state/index.sqlite";
+        EXPECT_TRUE(WaitFor(
+                [&] {
+                    RunResult r = TestLan::run_local({"sqlite3", db, "SELECT count(*) FROM files"});
+                    return r.ok() && r.out == std::to_string(h.files.size()) + "\n";
+                },
+                30))
+                << h.name << ": " << ReadFile(h.log);
+    }
+    auto porch = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = {"env", "LANG=C.UTF-8", "XDG_CONFIG_HOME=" + xdg, kPorch};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return lan->run(2, argv, 60);
+    };
+
+    // Nothing is asked of a neighbour whose key is not pinned yet.
+    RunResult r = porch({"search", "beach"});
+    EXPECT_EQ(r.exit_status, 3) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "not pinned")) << r.describe();
+    for (Host &h : hosts)
+        ASSERT_TRUE(porch({"ls", h.name}).ok());
+
+    // A guest: the guest shares of both hosts, as they answer.
+    r = porch({"search", "beach"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(Contains(r.out, "Index One/Media/beach.jpg")) << r.out;
+    EXPECT_TRUE(Contains(r.out, "Index Three/Photos/Beach House.PNG")) << r.out;
+    EXPECT_FALSE(Contains(r.out, "private")) << r.out;
+    EXPECT_FALSE(Contains(r.out, "secret")) << r.out;
+
+    // bob: his shares too, the hidden one included; JSON, one object a line.
+    r = porch({"search", "--json", "--identity", key, "BEACH"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    std::vector<std::string> lines;
+    for (size_t at = 0, nl; (nl = r.out.find('\n', at)) != std::string::npos; at = nl + 1)
+        lines.push_back(r.out.substr(at, nl - at));
+    EXPECT_EQ(lines.size(), 4u) << r.out;
+    for (const std::string &line : lines) {
+        g_autoptr(JsonParser) p = json_parser_new();
+        ASSERT_TRUE(json_parser_load_from_data(p, line.c_str(), -1, nullptr)) << line;
+        JsonObject *o = json_node_get_object(json_parser_get_root(p));
+        ASSERT_NE(o, nullptr);
+        EXPECT_TRUE(json_object_has_member(o, "host") && json_object_has_member(o, "sha256"));
+        EXPECT_EQ(json_object_get_string_member(o, "sha256") != nullptr
+                          ? strlen(json_object_get_string_member(o, "sha256"))
+                          : 0u,
+                  64u);
+    }
+    EXPECT_TRUE(Contains(r.out, "\"Secret\"")) << r.out;
+    EXPECT_TRUE(Contains(r.out, "\"Private\"")) << r.out;
+
+    // A glob; and nothing found is exit status 1.
+    r = porch({"search", "*.txt"});
+    EXPECT_TRUE(Contains(r.out, "Index One/Media/notes.txt") &&
+                Contains(r.out, "Index Three/Photos/dune.txt"))
+            << r.describe();
+    r = porch({"search", "zzz-nothing"});
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+
+    // The pattern itself is not in porchd's log (only at debug level).
+    EXPECT_FALSE(Contains(ReadFile(hosts[0].log), "beach")) << ReadFile(hosts[0].log);
+    EXPECT_TRUE(Contains(ReadFile(hosts[0].log), "search: ")) << ReadFile(hosts[0].log);
+}
+
+} // namespace
