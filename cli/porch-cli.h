@@ -264,14 +264,28 @@ int porch_cli_rm(int argc, char **argv);
 int porch_cli_mkdir(int argc, char **argv);
 int porch_cli_mv(int argc, char **argv);
 
+/* `porch get` of one file of at least PORCH_CLI_MULTI_THRESHOLD bytes from every neighbour
+ * that holds it too (cli/multiget.c): @origin is the connection to @target's host; at most
+ * @max_sources sources in all. Returns -1 when that does not apply (a smaller file, a DEST that
+ * exists, no other neighbour holds it, the origin cannot hash it): then the ordinary get
+ * runs. Else the exit status, having told on stderr what happened. */
+#define PORCH_CLI_MULTI_THRESHOLD (64u << 20)
+#define PORCH_CLI_DEFAULT_SOURCES 4
+int porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const char *dest,
+                        guint max_sources, const PorchCliCommon *common);
+/* `porch get --sha256 HASH [DEST]`: the file whose SHA-256 is HASH, from whoever holds it. */
+int porch_cli_get_by_hash(const char *sha256_hex, const char *dest, guint max_sources,
+                          const PorchCliCommon *common);
+
 /* get and put of several paths (cli/files.c): each of the @n @sources (remote
  * HOST/SHARE/PATH, globs allowed, for get; local files, or "-" alone for standard input, for
  * put) to @dest (get: a local folder, NULL for ".", "-" for standard output; put:
  * HOST/SHARE/PATH), one connection per host; @parents: make the
  * missing remote folders first; @json: each path's result as a line of JSON
- * (porch_cli_transfer()). One failure does not stop the others. */
+ * (porch_cli_transfer()). One failure does not stop the others. get: a large file is fetched
+ * from up to @max_sources neighbours holding it (porch_cli_get_multi()). */
 int porch_cli_get_many(int n, char **sources, const char *dest, PorchTransferFlags flags,
-                       gboolean json, const PorchCliCommon *common);
+                       gboolean json, guint max_sources, const PorchCliCommon *common);
 int porch_cli_put_many(int n, char **sources, const char *dest, PorchTransferFlags flags,
                        gboolean parents, gboolean json, const PorchCliCommon *common);
 
