@@ -773,7 +773,7 @@ get_to_stdout(Host *h, const PorchCliTarget *t, PorchTransferFlags flags,
 
 int
 porch_cli_get_many(int n, char **sources, const char *dest, PorchTransferFlags flags, gboolean json,
-                   const PorchCliCommon *common)
+                   guint max_sources, const PorchCliCommon *common)
 {
     g_autoptr(GPtrArray) targets = NULL;
     gboolean to_stdout = g_strcmp0(dest, "-") == 0;
@@ -821,6 +821,15 @@ porch_cli_get_many(int n, char **sources, const char *dest, PorchTransferFlags f
         for (guint k = 0; k < paths->len && status != PORCH_CLI_EXIT_INTERRUPTED; k++) {
             const PorchRemoteFile *p = g_ptr_array_index(paths, k);
             g_autoptr(PorchCliTarget) one = target_with_path(t, p->name);
+
+            /* a large file that other neighbours hold too: from all of them */
+            if (!to_stdout && !json && !(flags & PORCH_TRANSFER_RECURSIVE) && max_sources > 1) {
+                int multi = porch_cli_get_multi(h->client, one, dest, max_sources, common);
+                if (multi >= 0) {
+                    status = combine(status, multi);
+                    continue;
+                }
+            }
             status = combine(status,
                              to_stdout ? get_to_stdout(h, one, flags, common)
                                        : porch_cli_transfer(h->client, h->key_fp, FALSE, one, local,

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "porch-browse.h"
 #include "porch-sftp-client.h"
 #include "porch-transfer.h"
 
@@ -122,6 +123,12 @@ int porch_cli_doctor(int argc, char **argv);
  * statuses, having told every failure on stderr. */
 int porch_cli_neighbours(int argc, char **argv);
 
+/* `porch search PATTERN [--json]` (cli/search.c): every neighbour's files that match, as
+ * they arrive. Returns PORCH_CLI_EXIT_OK when some file was found, PORCH_CLI_EXIT_FAILED when
+ * none was, PORCH_CLI_EXIT_UNREACHABLE when no neighbour could be asked, or
+ * PORCH_CLI_EXIT_USAGE. */
+int porch_cli_search(int argc, char **argv);
+
 /* ------------------------------------------------------------------------------------------
  * Addressing a neighbour (cli/target.c): HOST[/SHARE[/PATH]] -> where to connect, and the
  * connection itself, its host key pinned. */
@@ -188,7 +195,11 @@ typedef struct {
     int connect_timeout_seconds; /* connecting; 0: timeout_seconds */
     gboolean say_connecting;     /* "connecting to HOST…" on stderr while waiting, when it is
                                     a terminal */
+    gboolean pinned_only;        /* refuse a host whose key is not pinned yet (no first use) */
 } PorchCliConnectOptions;
+
+/* A resolved target for the neighbour @n (found over mDNS, or remembered), its path "/". */
+PorchCliTarget *porch_cli_target_from_neighbour(const PorchNeighbour *n);
 
 /* Connects to a resolved @target with the key in @options->identity_file (NULL: the default one,
  * created when missing, saying so on stderr; a named file that does not exist is a usage
@@ -262,14 +273,28 @@ int porch_cli_rm(int argc, char **argv);
 int porch_cli_mkdir(int argc, char **argv);
 int porch_cli_mv(int argc, char **argv);
 
+/* `porch get` of one file of at least PORCH_CLI_MULTI_THRESHOLD bytes from every neighbour
+ * that holds it too (cli/multiget.c): @origin is the connection to @target's host; at most
+ * @max_sources sources in all. Returns -1 when that does not apply (a smaller file, a DEST that
+ * exists, no other neighbour holds it, the origin cannot hash it): then the ordinary get
+ * runs. Else the exit status, having told on stderr what happened. */
+#define PORCH_CLI_MULTI_THRESHOLD (64u << 20)
+#define PORCH_CLI_DEFAULT_SOURCES 4
+int porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const char *dest,
+                        guint max_sources, const PorchCliCommon *common);
+/* `porch get --sha256 HASH [DEST]`: the file whose SHA-256 is HASH, from whoever holds it. */
+int porch_cli_get_by_hash(const char *sha256_hex, const char *dest, guint max_sources,
+                          const PorchCliCommon *common);
+
 /* get and put of several paths (cli/files.c): each of the @n @sources (remote
  * HOST/SHARE/PATH, globs allowed, for get; local files, or "-" alone for standard input, for
  * put) to @dest (get: a local folder, NULL for ".", "-" for standard output; put:
  * HOST/SHARE/PATH), one connection per host; @parents: make the
  * missing remote folders first; @json: each path's result as a line of JSON
- * (porch_cli_transfer()). One failure does not stop the others. */
+ * (porch_cli_transfer()). One failure does not stop the others. get: a large file is fetched
+ * from up to @max_sources neighbours holding it (porch_cli_get_multi()). */
 int porch_cli_get_many(int n, char **sources, const char *dest, PorchTransferFlags flags,
-                       gboolean json, const PorchCliCommon *common);
+                       gboolean json, guint max_sources, const PorchCliCommon *common);
 int porch_cli_put_many(int n, char **sources, const char *dest, PorchTransferFlags flags,
                        gboolean parents, gboolean json, const PorchCliCommon *common);
 

@@ -49,6 +49,8 @@ static const struct {
          porch_cli_doctor},
         {"neighbours", "add ADDRESS[:PORT] | remove NAME | list [--json]",
          "remember a neighbour mDNS cannot show, by its address", porch_cli_neighbours},
+        {"search", "[--json] [--timeout SECONDS] PATTERN",
+         "find files by name in what every neighbour shares with you", porch_cli_search},
 };
 
 /* Each command on two lines, "  porch NAME USAGE" and its summary beneath, so that the help

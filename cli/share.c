@@ -180,6 +180,7 @@ put_status(JsonObject *st)
     JsonArray *sessions = member_array(st, "sessions", NULL);
     JsonArray *transfers = member_array(st, "transfers", NULL);
     JsonArray *problems = member_array(st, "problems", NULL);
+    JsonObject *index = member_object(st, "index", NULL);
 
     if (d != NULL) {
         printf("porchd: %s, pid %" G_GINT64_FORMAT ", port %" G_GINT64_FORMAT "\n",
@@ -242,6 +243,25 @@ put_status(JsonObject *st)
               stdout);
         put(stdout, member_string(t, "path"));
         printf("  %s of %s\n", done, size);
+    }
+    if (index != NULL) {
+        char bytes[32], db[32], rate[32];
+        gint64 files = json_object_get_int_member_with_default(index, "files", 0);
+        gint64 scanning = json_object_get_int_member_with_default(index, "scanning", 0);
+
+        porch_cli_format_size(bytes, sizeof bytes,
+                              (double)json_object_get_int_member_with_default(index, "bytes", 0));
+        porch_cli_format_size(
+                db, sizeof db,
+                (double)json_object_get_int_member_with_default(index, "database_bytes", 0));
+        porch_cli_format_size(
+                rate, sizeof rate,
+                (double)json_object_get_int_member_with_default(index, "hash_rate", 0));
+        printf("content index: %" G_GINT64_FORMAT " file%s, %s; database %s; %s", files,
+               files == 1 ? "" : "s", bytes, db, scanning > 0 ? "scanning" : "up to date");
+        if (json_object_get_int_member_with_default(index, "hashed_bytes", 0) > 0)
+            printf(", hashing at %s/s", rate);
+        fputc('\n', stdout);
     }
     for (guint i = 0; problems != NULL && i < json_array_get_length(problems); i++) {
         fputs("problem: ", stdout);

@@ -543,6 +543,18 @@ take_neighbour(PorchCliTarget *t, const PorchNeighbour *n)
     }
 }
 
+PorchCliTarget *
+porch_cli_target_from_neighbour(const PorchNeighbour *n)
+{
+    PorchCliTarget *t = g_new0(PorchCliTarget, 1);
+
+    t->host = g_strdup(porch_neighbour_get_name(n));
+    t->name = g_strdup(t->host);
+    t->path = g_strdup("/");
+    take_neighbour(t, n);
+    return t;
+}
+
 int
 porch_cli_target_resolve(PorchCliTarget *t, double timeout)
 {
@@ -654,8 +666,9 @@ porch_cli_target_resolve_full(PorchCliTarget *t, double timeout, GError **ret_er
  * Connecting */
 
 typedef struct {
-    gboolean ask; /* stdin and stderr are terminals: ask the user */
-    char *pinned; /* pin name trusted without asking */
+    gboolean refuse; /* pinned keys only: refuse every first contact */
+    gboolean ask;    /* stdin and stderr are terminals: ask the user */
+    char *pinned;    /* pin name trusted without asking */
     char *pinned_fp;
     gboolean connecting_drawn; /* "connecting to …" is on the terminal's last line */
 } Trust;
@@ -689,6 +702,8 @@ trust_on_first_use(const char *pin_name, const char *fingerprint, gboolean adver
 {
     Trust *trust = data;
 
+    if (trust->refuse)
+        return FALSE;
     if (!trust->ask) {
         g_free(trust->pinned);
         g_free(trust->pinned_fp);
@@ -788,6 +803,7 @@ porch_cli_connect_full(const PorchCliTarget *t, const PorchCliConnectOptions *o,
         }
         return status;
     }
+    trust.refuse = o->pinned_only;
     trust.ask = !o->never_ask && isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
     say_connecting = o->say_connecting && ret_error == NULL && isatty(STDERR_FILENO);
 

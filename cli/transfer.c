@@ -841,10 +841,16 @@ int
 porch_cli_get(int argc, char **argv)
 {
     gboolean recursive = FALSE, resume = FALSE, no_resume = FALSE, force = FALSE, json = FALSE;
+    int sources = PORCH_CLI_DEFAULT_SOURCES;
+    g_autofree char *sha256 = NULL;
     g_auto(PorchCliCommon) common = {0};
     GOptionEntry entries[] = {
             {"recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
              "Fetch a folder and everything in it", NULL},
+            {"sources", 0, 0, G_OPTION_ARG_INT, &sources,
+             "Use up to N holders of a large file (default 4)", "N"},
+            {"sha256", 0, 0, G_OPTION_ARG_STRING, &sha256,
+             "Fetch the file with this SHA-256 from any holder", "HEX"},
             {"resume", 0, 0, G_OPTION_ARG_NONE, &resume,
              "Continue matching NAME.part files (the default)", NULL},
             {"no-resume", 0, 0, G_OPTION_ARG_NONE, &no_resume,
@@ -867,6 +873,17 @@ porch_cli_get(int argc, char **argv)
                                  "No progress, notices or summary: only errors");
     if (!porch_cli_parse_options(ctx, "get", &argc, &argv, &common))
         return PORCH_CLI_EXIT_USAGE;
+    if (sources < 1 || sources > 16) {
+        porch_cli_usage_error("get", "--sources takes a number from 1 to 16");
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    if (sha256 != NULL) {
+        if (argc > 2 || recursive || json) {
+            porch_cli_usage_error("get", "--sha256 takes at most a DEST, without -r or --json");
+            return PORCH_CLI_EXIT_USAGE;
+        }
+        return porch_cli_get_by_hash(sha256, argc == 2 ? argv[1] : NULL, (guint)sources, &common);
+    }
     if (argc < 2) {
         porch_cli_usage_error("get", "what to fetch? HOST/SHARE/PATH");
         return PORCH_CLI_EXIT_USAGE;
@@ -883,8 +900,9 @@ porch_cli_get(int argc, char **argv)
         flags |= PORCH_TRANSFER_FORCE;
     /* porch get SOURCE [DEST], porch get SOURCE... DEST */
     if (argc == 2)
-        return porch_cli_get_many(1, argv + 1, NULL, flags, json, &common);
-    return porch_cli_get_many(argc - 2, argv + 1, argv[argc - 1], flags, json, &common);
+        return porch_cli_get_many(1, argv + 1, NULL, flags, json, (guint)sources, &common);
+    return porch_cli_get_many(argc - 2, argv + 1, argv[argc - 1], flags, json, (guint)sources,
+                              &common);
 }
 
 int

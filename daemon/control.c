@@ -227,6 +227,30 @@ do_status(Client *c)
     json_builder_set_member_name(b, "transfers");
     porch_listener_add_transfers(ctl->ctx.listener, b);
     add_strv(b, "problems", porch_manager_get_problems(ctl->ctx.manager));
+    if (ctl->ctx.indexer != NULL) {
+        PorchIndexerStatus ix;
+
+        porch_indexer_get_status(ctl->ctx.indexer, &ix);
+        json_builder_set_member_name(b, "index");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "files");
+        json_builder_add_int_value(b, (gint64)ix.files);
+        json_builder_set_member_name(b, "bytes");
+        json_builder_add_int_value(b, (gint64)ix.bytes);
+        json_builder_set_member_name(b, "database_bytes");
+        json_builder_add_int_value(b, (gint64)ix.db_bytes);
+        json_builder_set_member_name(b, "hashed_bytes");
+        json_builder_add_int_value(b, (gint64)ix.hashed_bytes);
+        /* bytes hashed per second of hashing, since porchd started */
+        json_builder_set_member_name(b, "hash_rate");
+        json_builder_add_int_value(
+                b, ix.hash_seconds > 0 ? (gint64)((double)ix.hashed_bytes / ix.hash_seconds) : 0);
+        json_builder_set_member_name(b, "shares");
+        json_builder_add_int_value(b, ix.shares);
+        json_builder_set_member_name(b, "scanning");
+        json_builder_add_int_value(b, ix.scanning);
+        json_builder_end_object(b);
+    }
     /* what a rule may name (porch-tray offers them) */
     json_builder_set_member_name(b, "peers");
     json_builder_begin_array(b);

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "indexer.h"
 #include "listener.h"
 #include "manager.h"
 #include "workers.h"
@@ -23,6 +24,7 @@ typedef struct {
     pid_t pid;                /* the process that takes SIGHUP */
     gboolean system;          /* the system service's network side */
     const char *default_name; /* the per-user porchd's name when porch.conf sets none */
+    PorchIndexer *indexer;    /* NULL: no content index */
     /* what SIGHUP does in the network side: reload and apply; FALSE with the reason */
     gboolean (*reload)(gpointer data, GError **error);
     gpointer data;

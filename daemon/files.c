@@ -9,12 +9,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "fd-pass.h"
 #include "porch-auto.h"
+#include "porch-hash.h"
 #include "porch-jail.h"
 
 typedef enum {
@@ -35,6 +37,8 @@ typedef enum {
     OP_OPENDIR,
     OP_READDIR,
     OP_CLOSEDIR,
+    OP_HASH,
+    OP_CHANGES,
 } Op;
 
 /* An open sent ahead (porch_files_open_ahead()) */
@@ -55,6 +59,13 @@ struct _PorchFiles {
     PorchJail *jail;
     GHashTable *listings; /* id -> DIR* */
     guint32 next_id;
+    /* an indexer's (porch_files_set_indexer()) */
+    char *root;
+    gboolean indexer;
+    int inotify;         /* -1 until the first porch_files_changes() */
+    GHashTable *watches; /* watch descriptor -> the folder's path beneath the root */
+    GHashTable *changed; /* folders changed and not reported yet (a set of paths) */
+    gboolean lost;       /* changes were lost: the whole share must be scanned */
 };
 
 static void
@@ -73,6 +84,8 @@ porch_files_new_direct(const char *root, GError **error)
         return NULL;
     f = g_new0(PorchFiles, 1);
     f->fd = -1;
+    f->inotify = -1;
+    f->root = g_strdup(root);
     f->jail = jail;
     f->listings = g_hash_table_new_full(NULL, NULL, NULL, listing_free);
     return f;
@@ -85,6 +98,7 @@ porch_files_new_remote(int fd)
 
     f->remote = TRUE;
     f->fd = fd;
+    f->inotify = -1;
     return f;
 }
 
@@ -98,6 +112,11 @@ porch_files_free(PorchFiles *f)
         close(f->fd);
     g_clear_pointer(&f->listings, g_hash_table_unref);
     g_clear_pointer(&f->jail, porch_jail_free);
+    if (f->inotify >= 0)
+        close(f->inotify);
+    g_clear_pointer(&f->watches, g_hash_table_unref);
+    g_clear_pointer(&f->changed, g_hash_table_unref);
+    g_free(f->root);
     g_free(f);
 }
 
@@ -448,6 +467,240 @@ d_closedir(PorchFiles *f, guint32 id)
     return g_hash_table_remove(f->listings, GUINT_TO_POINTER(id)) ? 0 : -EBADF;
 }
 
+/* ---- the indexer's operations ------------------------------------------------------------ */
+
+void
+porch_files_set_indexer(PorchFiles *f, gboolean indexer)
+{
+    g_return_if_fail(!f->remote);
+    f->indexer = indexer;
+}
+
+static gboolean
+same_content_stat(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+#define HASH_BUFFER (1024 * 1024)
+
+static int
+d_hash(PorchFiles *f, const char *rel, guint32 range_size, struct stat *st, guint8 *ret_sha256,
+       GBytes **ret_ranges)
+{
+    g_auto(PorchFd) fd = -1;
+    g_autoptr(PorchSha256) whole = porch_sha256_new();
+    g_autoptr(PorchSha256) range = porch_sha256_new();
+    g_autoptr(GByteArray) ranges = NULL;
+    g_autofree guint8 *buf = NULL;
+    guint64 done = 0, in_range = 0, n_ranges;
+    struct stat after;
+
+    if (!f->indexer)
+        return -EPERM;
+    if (range_size < 256)
+        return -EINVAL;
+    fd = porch_jail_open(f->jail, rel, O_RDONLY, 0, PORCH_JAIL_NOFOLLOW);
+    if (fd < 0)
+        return fd;
+    if (fstat(fd, st) != 0)
+        return -errno;
+    if (!S_ISREG(st->st_mode))
+        return -EINVAL;
+    n_ranges = st->st_size == 0 ? 0 : ((guint64)st->st_size - 1) / range_size + 1;
+    if (n_ranges > PORCH_FILES_HASH_MAX_RANGES)
+        return -EFBIG;
+    ranges = g_byte_array_sized_new((guint)n_ranges * PORCH_SHA256_LEN);
+    buf = g_malloc(HASH_BUFFER);
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    while (done < (guint64)st->st_size) {
+        gsize want = (gsize)MIN((guint64)HASH_BUFFER, (guint64)st->st_size - done);
+        ssize_t n;
+
+        want = (gsize)MIN((guint64)want, range_size - in_range);
+        n = pread(fd, buf, want, (off_t)done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -EAGAIN; /* it shrank meanwhile */
+        porch_sha256_update(whole, buf, (gsize)n);
+        porch_sha256_update(range, buf, (gsize)n);
+        done += (guint64)n;
+        in_range += (guint64)n;
+        if (in_range == range_size || done == (guint64)st->st_size) {
+            guint8 digest[PORCH_SHA256_LEN];
+            porch_sha256_finish(range, digest);
+            g_byte_array_append(ranges, digest, sizeof digest);
+            in_range = 0;
+        }
+    }
+    /* what was read is not kept in the page cache on its account */
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    if (fstat(fd, &after) != 0)
+        return -errno;
+    if (!same_content_stat(st, &after))
+        return -EAGAIN;
+    porch_sha256_finish(whole, ret_sha256);
+    *ret_ranges = g_byte_array_free_to_bytes(g_steal_pointer(&ranges));
+    return 0;
+}
+
+/* What an indexer watches in each folder: names that come and go, and files written. */
+#define WATCH_MASK                                                                                 \
+    (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB |            \
+     IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
+/* At most this many folders are watched per share; past it, changes count as lost (the
+ * indexer scans again now and then, and checks every record against the file before use). */
+#define MAX_WATCHES 65536
+
+/* Watches the folder @rel and, with @below, every folder beneath it (never through a
+ * symbolic link). FALSE when the watches ran out. */
+static gboolean
+watch_tree(PorchFiles *f, const char *rel, gboolean below)
+{
+    g_autofree char *path =
+            rel[0] != '\0' ? g_build_filename(f->root, rel, NULL) : g_strdup(f->root);
+    g_auto(PorchFd) fd = -1;
+    DIR *d;
+    struct dirent *de;
+    int wd;
+
+    if (g_hash_table_size(f->watches) >= MAX_WATCHES)
+        return FALSE;
+    /* inotify takes a path, not a descriptor: the folder was found through the jail, and
+     * whatever a watch reports is only a name to look at through the jail again */
+    wd = inotify_add_watch(f->inotify, path, WATCH_MASK);
+    if (wd < 0)
+        return errno == ENOENT || errno == ENOTDIR || errno == EACCES;
+    g_hash_table_replace(f->watches, GINT_TO_POINTER(wd), g_strdup(rel));
+    if (!below)
+        return TRUE;
+    fd = porch_jail_open(f->jail, rel, O_RDONLY | O_DIRECTORY, 0, PORCH_JAIL_NOFOLLOW);
+    if (fd < 0 || (d = fdopendir(fd)) == NULL)
+        return TRUE;
+    fd = -1;
+    gboolean ok = TRUE;
+    while (ok && (de = readdir(d)) != NULL) {
+        struct stat st;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        g_autofree char *sub =
+                rel[0] != '\0' ? g_strconcat(rel, "/", de->d_name, NULL) : g_strdup(de->d_name);
+        ok = watch_tree(f, sub, TRUE);
+    }
+    closedir(d);
+    return ok;
+}
+
+/* Starts watching from nothing: after the first call, and after changes were lost. */
+static void
+watch_restart(PorchFiles *f)
+{
+    if (f->inotify >= 0)
+        close(f->inotify);
+    g_clear_pointer(&f->watches, g_hash_table_unref);
+    f->watches = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    if (f->changed == NULL)
+        f->changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    f->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (f->inotify < 0 || !watch_tree(f, "", TRUE))
+        f->lost = TRUE;
+}
+
+static void
+note_changed(PorchFiles *f, const char *folder)
+{
+    if (g_hash_table_size(f->changed) >= PORCH_FILES_CHANGES_MAX * 8)
+        f->lost = TRUE;
+    else
+        g_hash_table_add(f->changed, g_strdup(folder));
+}
+
+/* Reads every event waiting on the inotify descriptor into f->changed. */
+static void
+watch_drain(PorchFiles *f)
+{
+    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+
+    while ((n = read(f->inotify, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            const char *folder = g_hash_table_lookup(f->watches, GINT_TO_POINTER(ev->wd));
+
+            p += sizeof *ev + ev->len;
+            if (ev->mask & IN_Q_OVERFLOW) {
+                f->lost = TRUE;
+                continue;
+            }
+            if (ev->mask & IN_IGNORED) {
+                g_hash_table_remove(f->watches, GINT_TO_POINTER(ev->wd));
+                continue;
+            }
+            if (folder == NULL)
+                continue;
+            /* a folder moved keeps its watches under its old path: start again */
+            if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_MOVED_FROM | IN_MOVED_TO)))
+                f->lost = TRUE;
+            if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+                g_autofree char *parent = g_path_get_dirname(folder);
+                note_changed(f, folder[0] == '\0' || strcmp(parent, ".") == 0 ? "" : parent);
+                continue;
+            }
+            if ((ev->mask & IN_ISDIR) && (ev->mask & IN_CREATE) && ev->len > 0) {
+                g_autofree char *sub = folder[0] != '\0' ? g_strconcat(folder, "/", ev->name, NULL)
+                                                         : g_strdup(ev->name);
+                if (!watch_tree(f, sub, TRUE))
+                    f->lost = TRUE;
+                note_changed(f, sub);
+            }
+            note_changed(f, folder);
+        }
+    }
+}
+
+static int
+d_changes(PorchFiles *f, guint max, GPtrArray *folders, gsize room)
+{
+    GHashTableIter it;
+    gpointer key;
+    gsize used = 0;
+
+    if (!f->indexer)
+        return -EPERM;
+    if (f->watches == NULL) {
+        watch_restart(f);
+        g_hash_table_remove_all(f->changed);
+        f->lost = FALSE;
+        return 0;
+    }
+    if (f->inotify >= 0)
+        watch_drain(f);
+    if (f->lost) {
+        f->lost = FALSE;
+        g_hash_table_remove_all(f->changed);
+        watch_restart(f);
+        return 1;
+    }
+    g_hash_table_iter_init(&it, f->changed);
+    while (folders->len < MIN(max, PORCH_FILES_CHANGES_MAX) &&
+           g_hash_table_iter_next(&it, &key, NULL)) {
+        gsize len = strlen(key) + 4;
+        if (used + len > room)
+            break;
+        used += len;
+        g_ptr_array_add(folders, g_strdup(key));
+        g_hash_table_iter_remove(&it);
+    }
+    return 0;
+}
+
 /* ---- the wire -------------------------------------------------------------------------- */
 
 /* A message and up to two descriptors. */
@@ -504,19 +757,23 @@ put_stat(GByteArray *b, const struct stat *st)
     porch_wire_put_u64(b, (guint64)st->st_atime);
     porch_wire_put_u64(b, (guint64)st->st_mtime);
     porch_wire_put_u64(b, (guint64)st->st_ctime);
+    porch_wire_put_u32(b, (guint32)st->st_mtim.tv_nsec);
+    porch_wire_put_u32(b, (guint32)st->st_ctim.tv_nsec);
 }
 
 static gboolean
 get_stat(PorchWireReader *r, struct stat *st)
 {
     guint64 dev, ino, nlink, size, at, mt, ct;
-    guint32 mode, uid, gid;
+    guint32 mode, uid, gid, mt_ns, ct_ns;
 
     if (!porch_wire_get_u64(r, &dev) || !porch_wire_get_u64(r, &ino) ||
         !porch_wire_get_u32(r, &mode) || !porch_wire_get_u64(r, &nlink) ||
         !porch_wire_get_u32(r, &uid) || !porch_wire_get_u32(r, &gid) ||
         !porch_wire_get_u64(r, &size) || !porch_wire_get_u64(r, &at) ||
-        !porch_wire_get_u64(r, &mt) || !porch_wire_get_u64(r, &ct) || size > G_MAXINT64)
+        !porch_wire_get_u64(r, &mt) || !porch_wire_get_u64(r, &ct) ||
+        !porch_wire_get_u32(r, &mt_ns) || !porch_wire_get_u32(r, &ct_ns) || size > G_MAXINT64 ||
+        mt_ns >= 1000000000u || ct_ns >= 1000000000u)
         return FALSE;
     *st = (struct stat){0};
     st->st_dev = dev;
@@ -529,6 +786,8 @@ get_stat(PorchWireReader *r, struct stat *st)
     st->st_atime = (time_t)at;
     st->st_mtime = (time_t)mt;
     st->st_ctime = (time_t)ct;
+    st->st_mtim.tv_nsec = (long)mt_ns;
+    st->st_ctim.tv_nsec = (long)ct_ns;
     return TRUE;
 }
 
@@ -977,6 +1236,73 @@ porch_files_closedir(PorchFiles *f, guint32 id)
     return call_simple(f, b, -1);
 }
 
+int
+porch_files_hash(PorchFiles *f, const char *rel, guint32 range_size, struct stat *ret_st,
+                 guint8 *ret_sha256, GBytes **ret_ranges)
+{
+    GByteArray *b;
+    Message reply;
+    PorchWireReader r;
+    const guint8 *sha = NULL, *ranges = NULL;
+    guint32 sha_len = 0, ranges_len = 0;
+    int rc;
+
+    if (!f->remote)
+        return d_hash(f, rel, range_size, ret_st, ret_sha256, ret_ranges);
+    b = request_new(OP_HASH);
+    porch_wire_put_cstring(b, rel);
+    porch_wire_put_u32(b, range_size);
+    rc = call(f, b, -1, 0, &reply, &r);
+    g_byte_array_unref(b);
+    if (rc >= 0) {
+        guint64 n_ranges;
+        if (!get_stat(&r, ret_st) || !porch_wire_get_string(&r, &sha, &sha_len) ||
+            sha_len != PORCH_SHA256_LEN || !porch_wire_get_string(&r, &ranges, &ranges_len) ||
+            range_size == 0) {
+            rc = -EIO;
+        } else {
+            n_ranges = ret_st->st_size == 0 ? 0 : ((guint64)ret_st->st_size - 1) / range_size + 1;
+            if ((guint64)ranges_len != n_ranges * PORCH_SHA256_LEN) {
+                rc = -EIO;
+            } else {
+                memcpy(ret_sha256, sha, PORCH_SHA256_LEN);
+                *ret_ranges = g_bytes_new(ranges, ranges_len);
+            }
+        }
+    }
+    message_clear(&reply);
+    return rc;
+}
+
+int
+porch_files_changes(PorchFiles *f, guint max, GPtrArray *folders)
+{
+    GByteArray *b;
+    Message reply;
+    PorchWireReader r;
+    guint32 count = 0;
+    int rc;
+
+    if (!f->remote)
+        return d_changes(f, max, folders, PORCH_FILES_MAX_MESSAGE - 64);
+    b = request_new(OP_CHANGES);
+    porch_wire_put_u32(b, max);
+    rc = call(f, b, -1, 0, &reply, &r);
+    g_byte_array_unref(b);
+    if (rc >= 0 && (!porch_wire_get_u32(&r, &count) || count > MIN(max, PORCH_FILES_CHANGES_MAX)))
+        rc = -EIO;
+    for (guint32 i = 0; rc >= 0 && i < count; i++) {
+        char *path = porch_wire_get_path(&r, PORCH_WIRE_MAX_PATH);
+        if (path == NULL) {
+            rc = -EIO;
+            break;
+        }
+        g_ptr_array_add(folders, path);
+    }
+    message_clear(&reply);
+    return rc;
+}
+
 /* ---- the worker's side --------------------------------------------------------------- */
 
 /* Does the request @op whose arguments are in @r (@fd: the descriptor that came with it, or
@@ -1104,6 +1430,32 @@ serve_request(PorchFiles *f, guint32 op, PorchWireReader *r, int fd, GByteArray 
         if (!U32(x))
             return G_MININT;
         return d_closedir(f, x);
+    case OP_HASH: {
+        g_autoptr(GBytes) ranges = NULL;
+        guint8 sha[PORCH_SHA256_LEN];
+        if (!PATH(a) || !U32(x))
+            return G_MININT;
+        rc = d_hash(f, a, x, &st, sha, &ranges);
+        if (rc >= 0) {
+            put_stat(payload, &st);
+            porch_wire_put_string(payload, sha, sizeof sha);
+            porch_wire_put_string(payload, g_bytes_get_data(ranges, NULL),
+                                  g_bytes_get_size(ranges));
+        }
+        return rc;
+    }
+    case OP_CHANGES: {
+        g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func(g_free);
+        if (!U32(x))
+            return G_MININT;
+        rc = d_changes(f, x, folders, PORCH_FILES_MAX_MESSAGE - 64);
+        if (rc >= 0) {
+            porch_wire_put_u32(payload, folders->len);
+            for (guint i = 0; i < folders->len; i++)
+                porch_wire_put_cstring(payload, g_ptr_array_index(folders, i));
+        }
+        return rc;
+    }
     default:
         return G_MININT;
     }

@@ -110,6 +110,32 @@ int porch_files_readdir(PorchFiles *files, guint32 id, GArray *entries);
 int porch_files_closedir(PorchFiles *files, guint32 id);
 void porch_files_entries_clear(GArray *entries);
 
+/* ---- the content index's operations (daemon/indexer.h) ----
+ * Served only by a worker started to index (porchd-worker --index: read-only, at idle
+ * priority, its own process so that hashing never delays a session's request); any other
+ * worker refuses them (-EPERM). A direct PorchFiles allows them once
+ * porch_files_set_indexer() said so. */
+void porch_files_set_indexer(PorchFiles *files, gboolean indexer);
+
+/* The most range hashes one porch_files_hash() returns: a larger file is -EFBIG (it is not
+ * indexed, and is hashed when a client asks, as without an index). */
+#define PORCH_FILES_HASH_MAX_RANGES 2000
+
+/* Hashes the regular file @rel (not through a symbolic link): *ret_st is its stat, taken
+ * before and checked after (a file that changed while it was read is -EAGAIN), @ret_sha256
+ * (PORCH_SHA256_LEN bytes) the SHA-256 of all of it, and *ret_ranges the SHA-256 of each
+ * @range_size bytes (a GBytes of 32-byte hashes). */
+int porch_files_hash(PorchFiles *files, const char *rel, guint32 range_size, struct stat *ret_st,
+                     guint8 *ret_sha256, GBytes **ret_ranges);
+
+/* What changed in the share since the last call (inotify): the folders (paths beneath the
+ * root, "" for the root) in which a name was created, removed, moved or written, at most
+ * @max of them, appended to @folders (a GPtrArray of char*). The first call starts
+ * watching and reports nothing. Returns 0, or 1 when changes were lost (too many folders
+ * or events, or no watch could be added): then the whole share must be scanned again. */
+#define PORCH_FILES_CHANGES_MAX 200
+int porch_files_changes(PorchFiles *files, guint max, GPtrArray *folders);
+
 /* Whether @fd may grow to @new_size: a file grows by a hole (a sparse region) no larger than
  * the free space of its file system, so that one SETSTAT or one WRITE far past the end cannot
  * make an 8 TiB file that every backup then reads; and never past what off_t holds. 0, or

@@ -156,9 +156,10 @@ reload(Launcher *l, GError **error)
     return TRUE;
 }
 
-/* Starts the worker of [share @name] and returns its control socket. */
+/* Starts the worker of [share @name] (with @indexer: its indexer, porchd-worker --index) and
+ * returns its control socket. */
 static int
-start_worker(Launcher *l, const char *name, GError **error)
+start_worker(Launcher *l, const char *name, gboolean indexer, GError **error)
 {
     const PorchShare *share = porch_config_lookup_share(l->config, name);
     g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -198,13 +199,16 @@ start_worker(Launcher *l, const char *name, GError **error)
     g_subprocess_launcher_set_child_setup(launcher, become, who, g_free);
     g_subprocess_launcher_take_fd(launcher, pair[1], 3);
     proc = g_subprocess_launcher_spawn(launcher, error, l->worker_program, "--root", share->path,
-                                       porch_share_writable(share) ? "--write" : NULL, NULL);
+                                       indexer                       ? "--index"
+                                       : porch_share_writable(share) ? "--write"
+                                                                     : NULL,
+                                       NULL);
     if (proc == NULL) {
         close(pair[0]);
         return -1;
     }
-    g_message("share %s: file worker %s as uid %u", share->name, g_subprocess_get_identifier(proc),
-              (guint)who->uid);
+    g_message("share %s: %s %s as uid %u", share->name, indexer ? "indexer" : "file worker",
+              g_subprocess_get_identifier(proc), (guint)who->uid);
     g_subprocess_wait_async(proc, l->cancellable, NULL, NULL);
     return pair[0];
 }
@@ -297,9 +301,14 @@ on_request(int fd, GIOCondition cond, gpointer user_data)
             close(fds[i]);
         answer(fd, error);
         return G_SOURCE_CONTINUE;
-    } else if (n > (gssize)strlen(PORCH_LAUNCHER_WORKER) && n_fds == 0 &&
-               g_str_has_prefix(buf, PORCH_LAUNCHER_WORKER)) {
-        worker = start_worker(l, buf + strlen(PORCH_LAUNCHER_WORKER), &error);
+    } else if (n_fds == 0 && ((n > (gssize)strlen(PORCH_LAUNCHER_WORKER) &&
+                               g_str_has_prefix(buf, PORCH_LAUNCHER_WORKER)) ||
+                              (n > (gssize)strlen(PORCH_LAUNCHER_INDEXER) &&
+                               g_str_has_prefix(buf, PORCH_LAUNCHER_INDEXER)))) {
+        gboolean indexer = g_str_has_prefix(buf, PORCH_LAUNCHER_INDEXER);
+        worker = start_worker(
+                l, buf + strlen(indexer ? PORCH_LAUNCHER_INDEXER : PORCH_LAUNCHER_WORKER), indexer,
+                &error);
         if (worker < 0) {
             g_warning("launcher: %s", error->message);
             answer(fd, error);

@@ -13,6 +13,8 @@
  *   network side -> launcher   "worker NAME"   start the worker of [share NAME]
  *   launcher -> network side   "ok"            with the worker's control socket (SCM_RIGHTS)
  *                              "refused TEXT"  TEXT says why, for the log
+ *   network side -> launcher   "indexer NAME"  the same for the indexer of [share NAME]
+ *                                              (porchd-worker --index, as the same user)
  *
  *   network side -> launcher   "reload"        read porch.conf and the user shares again
  *                                              (what SIGHUP does): "ok" or "refused TEXT"
@@ -45,6 +47,7 @@ G_BEGIN_DECLS
 #define PORCH_LAUNCHER_FD                3
 #define PORCH_LAUNCHER_MAX               (PORCH_USER_SHARE_REQUEST_MAX + 64)
 #define PORCH_LAUNCHER_WORKER            "worker "
+#define PORCH_LAUNCHER_INDEXER           "indexer "
 #define PORCH_LAUNCHER_OK                "ok"
 #define PORCH_LAUNCHER_REFUSED           "refused "
 #define PORCH_LAUNCHER_RELOAD            "reload"

@@ -21,6 +21,7 @@
 #include "launcher.h"
 #include "listener.h"
 #include "manager.h"
+#include "indexer.h"
 #include "offline.h"
 #include "porch-control.h"
 #include "porch-cups.h"
@@ -53,6 +54,7 @@ typedef struct {
     PorchPrintWatch *print_watch;
     PorchWorkers *workers;
     PorchOffline *offline;
+    PorchIndexer *indexer; /* NULL: no content index */
     const char *state_dir;
     char *run;       /* "PID-START": this network side, in the reload file (porch-state.h) */
     guint64 reloads; /* SIGHUPs handled */
@@ -110,6 +112,8 @@ reload(gpointer user_data, GError **error)
                       (const char *const *)porch_config_get_listen(before)))
         g_warning("the new port or listen addresses take effect when porchd restarts");
     porch_workers_apply(d->workers, config);
+    if (d->indexer != NULL)
+        porch_indexer_apply(d->indexer, config);
     porch_listener_reloaded(d->listener);
     porch_publisher_apply(d->publisher, config);
     porch_print_watch_apply(d->print_watch, config);
@@ -145,6 +149,8 @@ on_offline_poll(gpointer user_data)
 
     if (porch_offline_check(d->offline, config)) {
         porch_workers_apply(d->workers, config);
+        if (d->indexer != NULL)
+            porch_indexer_apply(d->indexer, config);
         porch_listener_reloaded(d->listener);
         porch_publisher_apply(d->publisher, config);
     }
@@ -476,6 +482,7 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
     g_autoptr(PorchWorkers) workers = NULL;
     g_autoptr(PorchOffline) offline = NULL;
     g_autoptr(PorchControl) control = NULL;
+    g_autoptr(PorchIndexer) indexer = NULL;
     g_autofree char *user_file = NULL;
     g_autofree char *user_snapshot = NULL;
     g_autofree char *default_name = NULL;
@@ -520,6 +527,12 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
     if ((removed = porch_upload_journal_cleanup(config, state_dir, 0, porch_workers_files_for,
                                                 workers)) > 0)
         g_message("removed %u unfinished upload(s) left by an earlier run", removed);
+    /* The content index: sharing goes on without it (sessions then hash on demand). */
+    indexer = porch_indexer_new(state_dir, workers, &error);
+    if (indexer == NULL) {
+        g_warning("no content index: %s", error->message);
+        g_clear_error(&error);
+    }
     session_program = find_program(PORCH_SESSION_PROGRAM);
     if (!system && !network_side && !porch_config_has_port(config))
         listener = listen_as_user(manager, workers, session_program, snapshot, state_dir, &error);
@@ -551,6 +564,7 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
                  .print_watch = print_watch,
                  .workers = workers,
                  .offline = offline,
+                 .indexer = indexer,
                  .state_dir = state_dir,
                  .run = run};
     g_unix_signal_add(SIGHUP, on_sighup, &d);
@@ -584,6 +598,7 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
                                 .pid = pid_in_file,
                                 .system = network_side,
                                 .default_name = default_name,
+                                .indexer = indexer,
                                 .reload = reload,
                                 .data = &d};
     control = porch_control_new(runtime_dir, &ctx, &error);
@@ -603,6 +618,8 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
               porch_listener_get_port(listener), fingerprint, state_dir);
     porch_publisher_apply(publisher, config);
     porch_print_watch_apply(print_watch, config);
+    if (indexer != NULL)
+        porch_indexer_apply(indexer, config);
 
     g_main_loop_run(loop);
     /* Withdraw from the network before exiting: avahi-daemon has sent its goodbyes once

@@ -35,8 +35,10 @@
 
 #include <gio/gio.h>
 
+#include "indexer.h"
 #include "porch-acl.h"
 #include "porch-cups.h"
+#include "porch-index.h"
 #include "porch-text.h"
 
 /* what is read from the channel and written to CUPS at a time */
@@ -362,6 +364,91 @@ h_status(Request *r)
     return EX_OK;
 }
 
+/* Whether @s can go on one line of an answer: UTF-8 without control characters (tabs and
+ * line breaks included). */
+static gboolean
+one_line(const char *s)
+{
+    if (!g_utf8_validate(s, -1, NULL))
+        return FALSE;
+    for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p))
+        if (g_unichar_iscntrl(g_utf8_get_char(p)))
+            return FALSE;
+    return TRUE;
+}
+
+/* A filter of the content index: the shares the asker may read (a set). */
+static gboolean
+readable_share(const char *share, const char *path, gpointer user_data)
+{
+    (void)path;
+    return g_hash_table_contains(user_data, share);
+}
+
+/* "search": the files of the index the asker may read whose name matches, or whose content
+ * is the SHA-256 asked for. The pattern is not logged above debug: it says what someone
+ * looks for. */
+static int
+h_search(Request *r)
+{
+    const PorchPeer *peer = NULL;
+    g_autoptr(GHashTable) readable = g_hash_table_new(g_str_hash, g_str_equal);
+    g_auto(GStrv) shares = NULL;
+    g_autofree char *path = NULL;
+    g_autoptr(PorchIndex) idx = NULL;
+    g_autoptr(GPtrArray) found = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    guint8 digest[PORCH_SHA256_LEN];
+
+    if (r->ctx->fingerprint != NULL)
+        peer = porch_config_lookup_peer_by_fingerprint(r->config, r->ctx->fingerprint);
+    /* a key that is no longer in the file sees nothing, not what guests see */
+    if (r->ctx->fingerprint == NULL || peer != NULL) {
+        shares = porch_acl_readable_shares(r->config, peer);
+        for (guint i = 0; shares[i] != NULL; i++) {
+            const PorchShare *share = porch_config_lookup_share(r->config, shares[i]);
+            if (share != NULL && !share->offline)
+                g_hash_table_add(readable, share->name);
+        }
+    }
+    if (r->ctx->state_dir == NULL)
+        return refuse(r, EX_UNAVAILABLE, "this host has no content index");
+    path = g_build_filename(r->ctx->state_dir, PORCH_INDEX_FILE, NULL);
+    idx = porch_index_open(path, FALSE, NULL, &error);
+    if (idx == NULL) {
+        g_debug("%s: search: %s", r->ctx->who, error->message);
+        return refuse(r, EX_UNAVAILABLE, "this host has no content index yet");
+    }
+    g_clear_error(&error);
+    if (r->cmd.sha256 != NULL) {
+        for (guint i = 0; i < PORCH_SHA256_LEN; i++)
+            digest[i] = (guint8)(g_ascii_xdigit_value(r->cmd.sha256[2 * i]) << 4 |
+                                 g_ascii_xdigit_value(r->cmd.sha256[2 * i + 1]));
+        found = porch_index_find_sha256(idx, digest, PORCH_SEARCH_MAX_RESULTS, readable_share,
+                                        readable, &error);
+    } else {
+        found = porch_index_search(idx, r->cmd.pattern, PORCH_SEARCH_MAX_RESULTS, readable_share,
+                                   readable, &error);
+    }
+    if (found == NULL)
+        return fail(r, EX_USAGE, "%s", error->message);
+    for (guint i = 0; i < found->len; i++) {
+        const PorchIndexEntry *e = g_ptr_array_index(found, i);
+        /* a name that cannot be written on one line is left out */
+        if (!one_line(e->path) || !one_line(e->share))
+            continue;
+        g_string_append_printf(out, "%s\t%s\t%" G_GUINT64_FORMAT "\t", e->share, e->path, e->size);
+        for (guint j = 0; j < PORCH_SHA256_LEN; j++)
+            g_string_append_printf(out, "%02x", e->sha256[j]);
+        g_string_append_c(out, '\n');
+    }
+    g_debug("%s: search '%s'", r->ctx->who, r->cmd.sha256 ? r->cmd.sha256 : r->cmd.pattern);
+    g_message("%s: search: %u file(s) found", r->ctx->who, found->len);
+    write_all(r->channel, out->str, out->len, FALSE);
+    return EX_OK;
+}
+
 static const CommandSpec commands[] = {
         {PORCH_PRINT_CMD_PRINT, PORCH_PRINT_SERVER_PRINT, 1, 1,
          PORCH_PRINT_CMD_PRINT " PRINTER [" PORCH_PRINT_OPT_COPIES " N] [" PORCH_PRINT_OPT_TITLE
@@ -372,6 +459,10 @@ static const CommandSpec commands[] = {
         {PORCH_PRINT_CMD_CANCEL, PORCH_PRINT_SERVER_CANCEL, 2, 2,
          PORCH_PRINT_CMD_CANCEL " PRINTER JOB-ID", h_cancel},
         {PORCH_PRINT_CMD_STATUS, PORCH_PRINT_SERVER_STATUS, 0, 0, PORCH_PRINT_CMD_STATUS, h_status},
+        {PORCH_PRINT_CMD_SEARCH, PORCH_PRINT_SERVER_SEARCH, 0, 1,
+         PORCH_PRINT_CMD_SEARCH " PATTERN | " PORCH_PRINT_CMD_SEARCH " " PORCH_SEARCH_OPT_SHA256
+                                " HEX",
+         h_search},
 };
 
 /* ---- parsing ------------------------------------------------------------------------- */
@@ -410,6 +501,18 @@ parse_option(GStrv argv, guint *i, PorchPrintServerCommand *c, const CommandSpec
     const char *value = eq ? eq + 1 : NULL;
     guint64 copies;
 
+    if (c->verb == PORCH_PRINT_SERVER_SEARCH && strcmp(name, PORCH_SEARCH_OPT_SHA256) == 0) {
+        if (value == NULL) {
+            if (argv[*i + 1] == NULL)
+                return usage_error(error, "%s needs a value; usage: %s", name, cmd->usage);
+            value = argv[++*i];
+        }
+        if (strlen(value) != 2 * 32 || strspn(value, "0123456789abcdefABCDEF") != 2 * 32)
+            return usage_error(error, "%s takes 64 hexadecimal digits", name);
+        g_free(c->sha256);
+        c->sha256 = g_ascii_strdown(value, -1);
+        return TRUE;
+    }
     if (c->verb != PORCH_PRINT_SERVER_PRINT ||
         (strcmp(name, PORCH_PRINT_OPT_COPIES) != 0 && strcmp(name, PORCH_PRINT_OPT_TITLE) != 0)) {
         g_autofree char *shown = for_log(name);
@@ -451,8 +554,8 @@ porch_print_server_parse(const char *line, PorchPrintServerCommand *ret, GError 
         return usage_error(error, "the command is longer than %d bytes", PORCH_PRINT_MAX_COMMAND);
     if (!g_shell_parse_argv(line, NULL, &argv, &local)) {
         if (g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_EMPTY_STRING))
-            return usage_error(error,
-                               "no command; the commands are print, jobs, cancel and status");
+            return usage_error(
+                    error, "no command; the commands are print, jobs, cancel, status and search");
         /* not GLib's message: it quotes the whole line, as it came */
         if (g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_BAD_QUOTING))
             return usage_error(error, "cannot split the command: a quote is not closed, or it "
@@ -464,9 +567,10 @@ porch_print_server_parse(const char *line, PorchPrintServerCommand *ret, GError 
             cmd = &commands[i];
     if (cmd == NULL) {
         g_autofree char *shown = for_log(argv[0]);
-        return usage_error(error,
-                           "unknown command '%s'; the commands are print, jobs, cancel and status",
-                           shown);
+        return usage_error(
+                error,
+                "unknown command '%s'; the commands are print, jobs, cancel, status and search",
+                shown);
     }
     c.verb = cmd->verb;
     for (guint i = 1; argv[i] != NULL; i++) {
@@ -486,8 +590,24 @@ porch_print_server_parse(const char *line, PorchPrintServerCommand *ret, GError 
         return usage_error(error, "%s arguments; usage: %s",
                            args->len < cmd->min_args ? "missing" : "too many", cmd->usage);
     }
-    if (args->len > 0)
+    if (c.verb == PORCH_PRINT_SERVER_SEARCH) {
+        const char *pattern = args->len > 0 ? g_ptr_array_index(args, 0) : NULL;
+
+        if ((pattern == NULL) == (c.sha256 == NULL)) {
+            porch_print_server_command_clear(&c);
+            return usage_error(error, "give a pattern or %s; usage: %s", PORCH_SEARCH_OPT_SHA256,
+                               cmd->usage);
+        }
+        if (pattern != NULL && (pattern[0] == '\0' || strlen(pattern) > PORCH_SEARCH_MAX_PATTERN ||
+                                !g_utf8_validate(pattern, -1, NULL))) {
+            porch_print_server_command_clear(&c);
+            return usage_error(error, "a search pattern is 1 to %d bytes of UTF-8",
+                               PORCH_SEARCH_MAX_PATTERN);
+        }
+        c.pattern = g_strdup(pattern);
+    } else if (args->len > 0) {
         c.printer = g_strdup(g_ptr_array_index(args, 0));
+    }
     if (c.verb == PORCH_PRINT_SERVER_CANCEL) {
         const char *id = g_ptr_array_index(args, 1);
         gint64 n;
@@ -510,6 +630,8 @@ porch_print_server_command_clear(PorchPrintServerCommand *command)
 {
     g_clear_pointer(&command->printer, g_free);
     g_clear_pointer(&command->title, g_free);
+    g_clear_pointer(&command->pattern, g_free);
+    g_clear_pointer(&command->sha256, g_free);
 }
 
 /* ---- who a job belongs to ------------------------------------------------------------ */

@@ -25,6 +25,7 @@ typedef enum {
     PORCH_PRINT_SERVER_JOBS,
     PORCH_PRINT_SERVER_CANCEL,
     PORCH_PRINT_SERVER_STATUS,
+    PORCH_PRINT_SERVER_SEARCH,
 } PorchPrintServerVerb;
 
 /* A parsed command line. */
@@ -34,6 +35,8 @@ typedef struct {
     guint copies;  /* print: 1 unless --copies */
     char *title;   /* print: NULL unless --title */
     int job_id;    /* cancel */
+    char *pattern; /* search: the pattern, or NULL with sha256 */
+    char *sha256;  /* search --sha256: 64 hex digits */
 } PorchPrintServerCommand;
 
 /* Parses @line. Returns TRUE and fills *@ret (clear with porch_print_server_command_clear()), or
@@ -70,6 +73,8 @@ typedef struct {
      * closed without EOF as at end of file, so only this tells a whole document from one cut
      * off by a client that went away. */
     const gboolean *eof_received;
+    /* porchd's state folder, where the content index is ("search"); NULL: none */
+    const char *state_dir;
 } PorchPrintServerContext;
 
 /* Runs @command_line on @channel (exec was accepted, @session is in blocking mode): reads the

@@ -671,6 +671,7 @@ serve(Session *s, int fd)
                 .who = s->who,
                 .default_name = s->default_name,
                 .eof_received = &s->eof_received,
+                .state_dir = s->state_dir,
         };
         /* the command's status goes to the client; the session itself was served */
         exit_status = porch_print_server_serve(session, s->channel, s->command, &ctx);

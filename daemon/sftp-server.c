@@ -35,6 +35,8 @@
 #include "porch-acl.h"
 #include "porch-hash.h"
 #include "files.h"
+#include "indexer.h"
+#include "porch-index.h"
 #include "porch-jail.h"
 #include "porch-text.h"
 #include "porch-wire.h"
@@ -113,6 +115,9 @@ struct _PorchSftpServer {
     /* the request being handled, for log lines */
     const char *op;
     const char *path;
+    /* the content index, read-only (indexer.h); NULL until it could be opened */
+    PorchIndex *index;
+    gint64 index_retry; /* monotonic time of the next attempt to open it */
 };
 
 typedef PorchSftpServer Server;
@@ -1297,8 +1302,42 @@ h_limits(Server *s, Request *r)
 /* The draft-ietf-secsh-filexfer "check-file" extension, SHA-256 only: the hash of a byte
  * range, or one hash per block of it. Replies PORCH_WIRE_CHECK_FILE_REPLY,
  * PORCH_WIRE_CHECK_FILE_SHA256, the hashes. */
+/* The content index, opened read-only at the first check-file (and tried again at most every
+ * 10 s while there is none: porchd makes it in the background). */
+static PorchIndex *
+server_index(Server *s)
+{
+    g_autofree char *path = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (s->index != NULL || s->ctx->state_dir == NULL || g_get_monotonic_time() < s->index_retry)
+        return s->index;
+    path = g_build_filename(s->ctx->state_dir, PORCH_INDEX_FILE, NULL);
+    s->index = porch_index_open(path, FALSE, NULL, &error);
+    if (s->index == NULL) {
+        g_debug("no content index: %s", error->message);
+        s->index_retry = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    }
+    return s->index;
+}
+
+/* The hashes of a check-file request from the content index, when it holds them for the
+ * file @fd (stat @st) is: the record's size, times, device and inode must be the file's. */
+static GBytes *
+check_file_from_index(Server *s, const char *share, const char *rel, const struct stat *st,
+                      guint64 start, guint64 length, guint32 block)
+{
+    PorchIndex *idx;
+    g_autoptr(PorchIndexEntry) e = NULL;
+
+    if (share == NULL || rel == NULL || rel[0] == '\0' || (idx = server_index(s)) == NULL)
+        return NULL;
+    e = porch_index_lookup(idx, share, rel, st);
+    return e != NULL ? porch_index_check_file(e, start, length, block) : NULL;
+}
+
 static int
-check_file(Server *s, Request *r, int fd)
+check_file(Server *s, Request *r, int fd, const char *share, const char *rel)
 {
     g_autofree char *algorithms = porch_wire_get_path(&r->ext, 1024);
     g_auto(GStrv) algs = NULL;
@@ -1333,6 +1372,13 @@ check_file(Server *s, Request *r, int fd)
 
     porch_wire_put_cstring(b, PORCH_WIRE_CHECK_FILE_REPLY);
     porch_wire_put_cstring(b, PORCH_WIRE_CHECK_FILE_SHA256);
+    {
+        g_autoptr(GBytes) known = check_file_from_index(s, share, rel, &st, start, length, block);
+        if (known != NULL) {
+            g_byte_array_append(b, g_bytes_get_data(known, NULL), g_bytes_get_size(known));
+            return send_extended_reply(s, r->q, b);
+        }
+    }
     while (done < length) {
         gsize want = (gsize)MIN(length - done, s->max_read);
         ssize_t n;
@@ -1367,7 +1413,7 @@ h_check_file_name(Server *s, Request *r)
 
     if (fd < 0)
         return reply_errno(s, r->q, -fd);
-    rc = check_file(s, r, fd);
+    rc = check_file(s, r, fd, r->t.share->name, r->t.rel);
     close(fd);
     return rc;
 }
@@ -1377,7 +1423,7 @@ h_check_file_handle(Server *s, Request *r)
 {
     if (r->h->kind != HANDLE_FILE)
         return reply_errno(s, r->q, EBADF);
-    return check_file(s, r, r->h->fd);
+    return check_file(s, r, r->h->fd, r->h->share, r->h->rel);
 }
 
 /* ---- the table and the gate ---------------------------------------------------------- */
@@ -1867,6 +1913,7 @@ porch_sftp_server_free(PorchSftpServer *s)
 
     if (s == NULL)
         return;
+    g_clear_pointer(&s->index, porch_index_close);
     for (guint i = 0; i < s->n_handles; i++) {
         if (s->handles[i] != NULL) {
             log_handle(s, s->handles[i], 0, TRUE);

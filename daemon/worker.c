@@ -1,6 +1,6 @@
 /* worker.c — porchd-worker: one share's file operations, as the share's owner.
  *
- *   porchd-worker --root PATH [--write]
+ *   porchd-worker --root PATH [--write | --index]
  *
  * Started by porchd (as the share's owner, never as root), with a control socket on fd 3
  * (SOCK_SEQPACKET). Each message on it is one byte, 'c', with one descriptor: a new client
@@ -11,6 +11,11 @@
  * too with --write: nothing else on the file system), and a seccomp allow-list of the
  * system calls file operations need. Paths still resolve through the jail (porch-jail.h):
  * the jail and Landlock are two walls, and either holds alone.
+ *
+ * With --index it is the share's indexer (daemon/indexer.h): the same operations, read-only,
+ * plus hashing files and watching the share with inotify, at idle CPU and I/O priority and
+ * in a process of its own, so that hashing never delays a session's request and one share's
+ * first index takes at most one core.
  */
 #define G_LOG_DOMAIN         "porchd"
 #define G_LOG_USE_STRUCTURED 1
@@ -21,7 +26,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/ioprio.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -39,6 +47,8 @@ typedef struct {
 } Client;
 
 /* Takes a client connection from the control socket: FALSE when it is closed or broken. */
+static gboolean indexer;
+
 static gboolean
 accept_client(const char *root, GArray *clients)
 {
@@ -66,6 +76,7 @@ accept_client(const char *root, GArray *clients)
         close(client.fd);
         return TRUE;
     }
+    porch_files_set_indexer(client.files, indexer);
     g_array_append_val(clients, client);
     return TRUE;
 }
@@ -78,6 +89,18 @@ client_end(GArray *clients, guint i)
     close(c->fd);
     porch_files_free(c->files);
     g_array_remove_index_fast(clients, i);
+}
+
+/* The idle I/O class (the disk serves it only when no one else asks) and the lowest CPU
+ * priority. glibc has no wrapper for ioprio_set(2), hence the system call. */
+static void
+idle_priority(const char *root)
+{
+    if (setpriority(PRIO_PROCESS, 0, 19) != 0)
+        g_message("indexer for %s: setpriority: %s", root, g_strerror(errno));
+    if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0)) !=
+        0)
+        g_message("indexer for %s: ioprio_set: %s", root, g_strerror(errno));
 }
 
 static gboolean
@@ -100,6 +123,11 @@ sandbox(const char *root, gboolean write, GError **error)
                   root);
     g_strv_builder_addv(b, (const char **)porch_sandbox_base_syscalls);
     g_strv_builder_addv(b, (const char **)porch_sandbox_file_syscalls);
+    if (indexer) {
+        g_strv_builder_add(b, "inotify_init1");
+        g_strv_builder_add(b, "inotify_add_watch");
+        g_strv_builder_add(b, "inotify_rm_watch");
+    }
     allowed = g_strv_builder_end(b);
     return porch_sandbox_seccomp((const char *const *)allowed, porch_sandbox_fatal_syscalls,
                                  PORCH_SANDBOX_THREADS_ONLY, error);
@@ -113,6 +141,8 @@ main(int argc, char **argv)
     GOptionEntry entries[] = {
             {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "The share's folder", "PATH"},
             {"write", 0, 0, G_OPTION_ARG_NONE, &write, "Someone may write in the share", NULL},
+            {"index", 0, 0, G_OPTION_ARG_NONE, &indexer,
+             "Index the share: read-only, hashing, at idle priority", NULL},
             G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -135,6 +165,10 @@ main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     porch_sandbox_raise_nofile();
+    if (indexer) {
+        write = FALSE;
+        idle_priority(root);
+    }
     if (!sandbox(root, write, &error)) {
         g_warning("worker for %s: cannot confine itself: %s", root, error->message);
         return 1;

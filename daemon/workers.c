@@ -141,11 +141,12 @@ porch_workers_ask_launcher(PorchWorkers *w, const char *request, const int *fds,
     return launcher_call(w, request, fds, n_fds, NULL, error);
 }
 
-/* Asks the launcher to start @share's worker; returns its control socket. */
+/* Asks the launcher to start @share's worker (or indexer); returns its control socket. */
 static int
-start_by_launcher(PorchWorkers *w, const PorchShare *share, GError **error)
+start_by_launcher(PorchWorkers *w, const PorchShare *share, gboolean indexer, GError **error)
 {
-    g_autofree char *request = g_strconcat(PORCH_LAUNCHER_WORKER, share->name, NULL);
+    g_autofree char *request = g_strconcat(indexer ? PORCH_LAUNCHER_INDEXER : PORCH_LAUNCHER_WORKER,
+                                           share->name, NULL);
     int fd = -1;
 
     return launcher_call(w, request, NULL, 0, &fd, error) ? fd : -1;
@@ -153,7 +154,7 @@ start_by_launcher(PorchWorkers *w, const PorchShare *share, GError **error)
 
 /* Starts @share's worker here, as this process's user (the per-user service). */
 static int
-start_here(PorchWorkers *w, const PorchShare *share, GError **error)
+start_here(PorchWorkers *w, const PorchShare *share, gboolean indexer, GError **error)
 {
     g_autoptr(GSubprocessLauncher) launcher = NULL;
     g_autoptr(GSubprocess) proc = NULL;
@@ -172,7 +173,10 @@ start_here(PorchWorkers *w, const PorchShare *share, GError **error)
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_subprocess_launcher_take_fd(launcher, pair[1], 3);
     proc = g_subprocess_launcher_spawn(launcher, error, w->program, "--root", share->path,
-                                       porch_share_writable(share) ? "--write" : NULL, NULL);
+                                       indexer                       ? "--index"
+                                       : porch_share_writable(share) ? "--write"
+                                                                     : NULL,
+                                       NULL);
     if (proc == NULL) {
         close(pair[0]);
         return -1;
@@ -199,8 +203,8 @@ porch_workers_connect(PorchWorkers *w, const PorchShare *share, GError **error)
             worker = NULL;
         }
         if (worker == NULL) {
-            int control = w->launcher >= 0 ? start_by_launcher(w, share, error)
-                                           : start_here(w, share, error);
+            int control = w->launcher >= 0 ? start_by_launcher(w, share, FALSE, error)
+                                           : start_here(w, share, FALSE, error);
             if (control < 0) {
                 g_prefix_error(error, "share %s: no file worker: ", share->name);
                 return -1;
@@ -230,6 +234,23 @@ porch_workers_connect(PorchWorkers *w, const PorchShare *share, GError **error)
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "share %s: its file worker ended",
                 share->name);
     return -1;
+}
+
+int
+porch_workers_start_indexer(PorchWorkers *w, const PorchShare *share, GError **error)
+{
+    int control;
+
+    if (share->offline) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "share %s is offline: folder %s missing", share->name, share->path);
+        return -1;
+    }
+    control = w->launcher >= 0 ? start_by_launcher(w, share, TRUE, error)
+                               : start_here(w, share, TRUE, error);
+    if (control < 0)
+        g_prefix_error(error, "share %s: no indexer: ", share->name);
+    return control;
 }
 
 PorchFiles *

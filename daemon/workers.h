@@ -30,6 +30,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchWorkers, porch_workers_free)
  * refused (no such share in its configuration, no such owner), the worker could not start. */
 int porch_workers_connect(PorchWorkers *workers, const PorchShare *share, GError **error);
 
+/* Starts an indexer for @share (porchd-worker --index, as the share's owner: indexer.h) and
+ * returns its control socket, the caller's: each 'c' sent on it with a descriptor (the
+ * PorchFiles connection) is a client; the indexer ends once the socket and its clients are
+ * closed. Not kept or reused here. */
+int porch_workers_start_indexer(PorchWorkers *workers, const PorchShare *share, GError **error);
+
 /* PorchSftpContext.files_for for the network side itself (@workers is a PorchWorkers). */
 PorchFiles *porch_workers_files_for(void *workers, const PorchShare *share, GError **error);
 

@@ -26,6 +26,7 @@
 #include "porch-config.h"
 #include "porch-sftp-client-private.h"
 #include "porch-text.h"
+#include "porch-wire.h"
 
 G_DEFINE_QUARK(porch - print - error - quark, porch_print_error)
 
@@ -723,6 +724,124 @@ malformed:
     g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                 "a malformed line in the status (line %u)", line);
     return NULL;
+}
+
+void
+porch_search_match_free(PorchSearchMatch *m)
+{
+    if (m == NULL)
+        return;
+    g_free(m->share);
+    g_free(m->path);
+    g_free(m->sha256);
+    g_free(m);
+}
+
+/* A path beneath a share as "search" gives it: relative, no empty, "." or ".." part. */
+static gboolean
+search_path_ok(const char *path)
+{
+    g_auto(GStrv) parts = NULL;
+
+    if (path[0] == '/')
+        return FALSE;
+    parts = g_strsplit(path, "/", -1);
+    for (guint i = 0; parts[i] != NULL; i++)
+        if (parts[i][0] == '\0' || strcmp(parts[i], ".") == 0 || strcmp(parts[i], "..") == 0)
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean
+field_ok(const char *value, gsize len, gsize max)
+{
+    if (len == 0 || len > max || !g_utf8_validate_len(value, len, NULL))
+        return FALSE;
+    for (const char *p = value; p < value + len; p = g_utf8_next_char(p))
+        if (g_unichar_iscntrl(g_utf8_get_char(p)))
+            return FALSE;
+    return TRUE;
+}
+
+GPtrArray *
+porch_print_parse_search(const char *data, gsize len, GError **error)
+{
+    g_autoptr(GPtrArray) matches =
+            g_ptr_array_new_with_free_func((GDestroyNotify)porch_search_match_free);
+    guint line = 0;
+
+    for (gsize at = 0; at < len;) {
+        const char *start = data + at;
+        const char *nl = memchr(start, '\n', len - at);
+        gsize n = nl != NULL ? (gsize)(nl - start) : len - at;
+        g_autoptr(PorchSearchMatch) m = NULL;
+        g_auto(GStrv) fields = NULL;
+        g_autofree char *text = NULL;
+        guint64 size;
+
+        at += n + (nl != NULL);
+        line++;
+        if (n == 0)
+            continue;
+        if (memchr(start, '\0', n) != NULL)
+            goto malformed;
+        text = g_strndup(start, n);
+        fields = g_strsplit(text, "\t", 5);
+        if (g_strv_length(fields) != 4 || !field_ok(fields[0], strlen(fields[0]), PORCH_NAME_MAX) ||
+            !field_ok(fields[1], strlen(fields[1]), PORCH_WIRE_MAX_PATH) ||
+            !search_path_ok(fields[1]) ||
+            !g_ascii_string_to_unsigned(fields[2], 10, 0, G_MAXINT64, &size, NULL) ||
+            strlen(fields[3]) != 64 || strspn(fields[3], "0123456789abcdef") != 64)
+            goto malformed;
+        if (matches->len >= PORCH_SEARCH_MAX_RESULTS) {
+            g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                        "the search answer lists more than %d files", PORCH_SEARCH_MAX_RESULTS);
+            return NULL;
+        }
+        m = g_new0(PorchSearchMatch, 1);
+        m->share = g_strdup(fields[0]);
+        m->path = g_strdup(fields[1]);
+        m->size = size;
+        m->sha256 = g_strdup(fields[3]);
+        g_ptr_array_add(matches, g_steal_pointer(&m));
+    }
+    return g_steal_pointer(&matches);
+
+malformed:
+    g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                "a malformed line in the search answer (line %u)", line);
+    return NULL;
+}
+
+gboolean
+porch_client_search(PorchClient *client, const char *pattern, const char *sha256,
+                    GPtrArray **ret_matches, GError **error)
+{
+    g_auto(RemoteCommand) cmd = {0};
+    g_autofree char *line = NULL;
+    GPtrArray *matches;
+
+    g_return_val_if_fail(client != NULL, FALSE);
+    g_return_val_if_fail((pattern == NULL) != (sha256 == NULL), FALSE);
+    g_return_val_if_fail(ret_matches != NULL, FALSE);
+
+    if (pattern != NULL) {
+        const char *args[] = {pattern, NULL};
+        line = command_line(PORCH_PRINT_CMD_SEARCH, NULL, args);
+    } else {
+        g_autofree char *option = g_strdup_printf(PORCH_SEARCH_OPT_SHA256 "=%s", sha256);
+        const char *args[] = {NULL};
+        line = command_line(PORCH_PRINT_CMD_SEARCH, option, args);
+    }
+    cmd.c = client;
+    cmd.max_out = PORCH_SEARCH_MAX_REPLY;
+    if (!run(&cmd, line, -1, error))
+        return FALSE;
+    matches = porch_print_parse_search((const char *)cmd.out->data, cmd.out->len, error);
+    if (matches == NULL)
+        return FALSE;
+    *ret_matches = matches;
+    return TRUE;
 }
 
 gboolean

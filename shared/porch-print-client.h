@@ -112,6 +112,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchHostStatus, porch_host_status_free)
  * porch_print_parse_status(). */
 gboolean porch_client_status(PorchClient *client, PorchHostStatus **ret_status, GError **error);
 
+/* A file a neighbour's "search" found (porch-print-protocol.h). */
+typedef struct {
+    char *share; /* valid UTF-8 without control characters, at most PORCH_NAME_MAX bytes */
+    char *path;  /* beneath the share: the same, at most PORCH_WIRE_MAX_PATH bytes */
+    guint64 size;
+    char *sha256; /* 64 lower-case hexadecimal digits */
+} PorchSearchMatch;
+
+void porch_search_match_free(PorchSearchMatch *match);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchSearchMatch, porch_search_match_free)
+
+/* Runs "search" on the neighbour (one command per connection, as for print): the files it
+ * holds that this client may read, whose name matches @pattern, or (@pattern NULL) whose
+ * SHA-256 is @sha256 (64 hexadecimal digits). An array of PorchSearchMatch* in
+ * @ret_matches, or FALSE with @error set as for porch_client_jobs():
+ * PORCH_PRINT_ERROR_UNAVAILABLE when it has no content index, PORCH_PRINT_ERROR_USAGE from a
+ * porchd too old to know the command. */
+gboolean porch_client_search(PorchClient *client, const char *pattern, const char *sha256,
+                             GPtrArray **ret_matches, GError **error);
+
 /* ---- what porchd sends back ----
  *
  * The pure parsers of porchd's replies that the commands above use, exported for the tests
@@ -140,6 +160,14 @@ GPtrArray *porch_print_parse_jobs(const char *data, gsize len, GError **error);
  * than PORCH_NAME_MAX bytes, not valid UTF-8 or holds a control character, or there are more
  * than PORCH_STATUS_MAX_ENTRIES shares and printers. */
 PorchHostStatus *porch_print_parse_status(const char *data, gsize len, GError **error);
+
+/* The matches in what "search" wrote on standard output: lines
+ * "SHARE\tPATH\tSIZE\tSHA256", empty lines skipped. Returns an array of PorchSearchMatch*, or
+ * NULL with @error set (PORCH_CLIENT_ERROR_PROTOCOL, naming the line) for a malformed line
+ * (a field missing, empty or too long, a control character, a path that is absolute or has a
+ * "." or ".." part, a size that is not a number, a hash that is not 64 hex digits) or more
+ * than PORCH_SEARCH_MAX_RESULTS lines. */
+GPtrArray *porch_print_parse_search(const char *data, gsize len, GError **error);
 
 /* The error for a command that ended with exit status @status (not 0; -1 when porchd sent
  * none), with what it wrote on standard error: PORCH_PRINT_ERROR, the code the status stands

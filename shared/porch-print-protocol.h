@@ -10,6 +10,7 @@
  *   jobs [PRINTER]                               stdout: one line per job of this peer
  *   cancel PRINTER JOB-ID
  *   status                                       stdout: who this host is, to the asker
+ *   search PATTERN | search --sha256 HEX         stdout: files the asker may read (below)
  *
  * "status" (no SFTP, no printer involved) is how a client learns what a neighbour it reaches
  * by address, without mDNS, would have advertised: lines "KEY\tVALUE\n", first
@@ -21,6 +22,15 @@
  * Every value is at most PORCH_NAME_MAX bytes of UTF-8 without control characters;
  * at most PORCH_STATUS_MAX_ENTRIES shares and printers together. A client takes at most
  * PORCH_STATUS_MAX_REPLY bytes and ignores keys it does not know.
+ *
+ * "search" looks in the host's content index: for the files whose name matches PATTERN (a
+ * glob with '*' or '?', else a part of the name; case does not matter; 1 to
+ * PORCH_SEARCH_MAX_PATTERN bytes), or whose SHA-256 is HEX (64 hexadecimal digits), in the
+ * shares the asker may read (hidden ones included, offline ones not), it answers one line per
+ * file, "SHARE\tPATH\tSIZE\tSHA256\n" (PATH beneath the share, SHA256 in lower-case hex), at
+ * most PORCH_SEARCH_MAX_RESULTS of them; files whose name holds a control character are left
+ * out. EX_UNAVAILABLE when the host has no content index yet. A client takes at most
+ * PORCH_SEARCH_MAX_REPLY bytes.
  *
  * A line of "jobs" is PORCH_PRINT_JOB_FIELDS fields separated by tabs:
  * "ID\tPRINTER\tSTATE\tSIZE-KB\tCREATED\tTITLE\n", STATE one of the job states below by its
@@ -40,10 +50,16 @@
 G_BEGIN_DECLS
 
 /* The commands, and the options of "print". */
-#define PORCH_PRINT_CMD_PRINT  "print"
-#define PORCH_PRINT_CMD_JOBS   "jobs"
-#define PORCH_PRINT_CMD_CANCEL "cancel"
-#define PORCH_PRINT_CMD_STATUS "status"
+#define PORCH_PRINT_CMD_PRINT   "print"
+#define PORCH_PRINT_CMD_JOBS    "jobs"
+#define PORCH_PRINT_CMD_CANCEL  "cancel"
+#define PORCH_PRINT_CMD_STATUS  "status"
+#define PORCH_PRINT_CMD_SEARCH  "search"
+#define PORCH_SEARCH_OPT_SHA256 "--sha256"
+/* "search": the longest pattern, the most files one answer lists, its largest size. */
+#define PORCH_SEARCH_MAX_PATTERN 256
+#define PORCH_SEARCH_MAX_RESULTS 200
+#define PORCH_SEARCH_MAX_REPLY   (PORCH_SEARCH_MAX_RESULTS * (4096 + 512))
 /* The keys of the lines of "status" (above). */
 #define PORCH_STATUS_KEY_NAME        "name"
 #define PORCH_STATUS_KEY_SHARE       "share"

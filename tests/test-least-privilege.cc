@@ -247,7 +247,7 @@ TEST_F(LeastPrivilege, NothingThatReadsTheNetworkRunsAsRootOrUnconfined)
 
         std::vector<Proc> tree = ProcessTree(launcher_);
         std::set<std::string> tcp = TcpInodes(launcher_);
-        int with_tcp = 0, sessions = 0, workers = 0, roots = 0;
+        int with_tcp = 0, sessions = 0, workers = 0, indexers = 0, roots = 0;
         for (const Proc &p : tree) {
             SCOPED_TRACE(p.comm + " " + std::to_string(p.pid));
             uid_t uid = (uid_t)atoi(p.status.at("Uid").c_str());
@@ -256,7 +256,13 @@ TEST_F(LeastPrivilege, NothingThatReadsTheNetworkRunsAsRootOrUnconfined)
             if (p.comm == "porchd-session")
                 sessions++;
             if (p.comm == "porchd-worker") {
-                workers++;
+                std::string cmdline =
+                        porch::test::ReadFile("/proc/" + std::to_string(p.pid) + "/cmdline");
+                /* the content index's, read-only at idle priority, and the file workers */
+                if (cmdline.find(std::string("--index\0", 8)) != std::string::npos)
+                    indexers++;
+                else
+                    workers++;
                 EXPECT_EQ(uid, NobodyUid()) << "a worker runs as its share's owner";
                 EXPECT_EQ(p.status.at("Seccomp"), "2");
                 EXPECT_EQ(p.status.at("NoNewPrivs"), "1");
@@ -275,6 +281,7 @@ TEST_F(LeastPrivilege, NothingThatReadsTheNetworkRunsAsRootOrUnconfined)
         EXPECT_GE(with_tcp, 2) << "the network side (listening) and the session";
         EXPECT_EQ(sessions, 1);
         EXPECT_EQ(workers, 1);
+        EXPECT_EQ(indexers, 2) << "one indexer per share, confined like the workers";
         c.Close(h.get_str());
     });
 }

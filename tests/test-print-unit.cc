@@ -438,3 +438,70 @@ TEST(CupsConnect, MissingSocketIsConnectionRefused)
 }
 
 } // namespace
+
+// "search PATTERN" and "search --sha256 HEX": exactly one of them, each within its bounds.
+TEST(PrintCommand, Search)
+{
+    {
+        Parsed p("search 'beach *.jpg'");
+        ASSERT_TRUE(p.ok) << p.error;
+        EXPECT_EQ(p.cmd.verb, PORCH_PRINT_SERVER_SEARCH);
+        EXPECT_STREQ(p.cmd.pattern, "beach *.jpg");
+        EXPECT_EQ(p.cmd.sha256, nullptr);
+        EXPECT_EQ(p.cmd.printer, nullptr) << "a pattern is no printer for the gate";
+    }
+    {
+        std::string hex(64, 'A');
+        Parsed p(("search --sha256=" + hex).c_str());
+        ASSERT_TRUE(p.ok) << p.error;
+        EXPECT_EQ(p.cmd.pattern, nullptr);
+        EXPECT_EQ(std::string(p.cmd.sha256), std::string(64, 'a'));
+    }
+    std::string long_pattern(PORCH_SEARCH_MAX_PATTERN + 1, 'x');
+    for (std::string bad :
+         {std::string("search"), std::string("search a b"), std::string("search ''"),
+          "search " + long_pattern, std::string("search --sha256 abc"),
+          "search --sha256 " + std::string(64, 'g'), "search x --sha256 " + std::string(64, 'a'),
+          std::string("search --copies 2 x")}) {
+        Parsed p(bad.c_str());
+        EXPECT_FALSE(p.ok) << bad;
+        EXPECT_FALSE(p.error.empty()) << bad;
+    }
+}
+
+TEST(PrintReply, Search)
+{
+    std::string sha(64, 'f');
+    std::string good = "Photos\t2024/beach.jpg\t1234\t" + sha + "\n\nMusic\tsong.ogg\t0\t" + sha;
+    Reply r;
+    g_autoptr(GPtrArray) found = porch_print_parse_search(good.data(), good.size(), &r.error);
+    ASSERT_NE(found, nullptr) << r.message();
+    ASSERT_EQ(found->len, 2u);
+    auto *m = (PorchSearchMatch *)g_ptr_array_index(found, 0);
+    EXPECT_STREQ(m->share, "Photos");
+    EXPECT_STREQ(m->path, "2024/beach.jpg");
+    EXPECT_EQ(m->size, 1234u);
+
+    const std::vector<std::string> bad = {
+            "Photos\t/etc/passwd\t1\t" + sha,
+            "Photos\ta/../b\t1\t" + sha,
+            "Photos\ta//b\t1\t" + sha,
+            "\tx\t1\t" + sha,
+            "Photos\tx\t-1\t" + sha,
+            "Photos\tx\t1\t" + std::string(64, 'F'),
+            "Photos\tx\t1\t" + sha + "\textra",
+            "Photos\tx\x01y\t1\t" + sha,
+            "Photos\tx\t1",
+    };
+    for (const std::string &text : bad) {
+        Reply e;
+        EXPECT_EQ(porch_print_parse_search(text.data(), text.size(), &e.error), nullptr) << text;
+        EXPECT_TRUE(g_error_matches(e.error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL));
+    }
+    // bounded: no more than PORCH_SEARCH_MAX_RESULTS files
+    std::string many;
+    for (int i = 0; i <= PORCH_SEARCH_MAX_RESULTS; i++)
+        many += "S\tf" + std::to_string(i) + "\t1\t" + sha + "\n";
+    Reply e;
+    EXPECT_EQ(porch_print_parse_search(many.data(), many.size(), &e.error), nullptr);
+}

@@ -252,7 +252,7 @@ _porch()
             COMPREPLY=($(compgen -W "$(_porch_commands "$porch")" -- "$cur"))
         fi
         ;;
-    browse | id | status) ;;
+    browse | id | status | search) ;;
     share)
         if ((arg_index == 1)); then
             COMPREPLY=($(compgen -W "add remove list" -- "$cur"))

@@ -6,6 +6,8 @@
  * the client whose message is one printable line (it is also logged). */
 #include "fuzz-common.h"
 
+#include <string.h>
+
 #include <gio/gio.h>
 
 #include "print-server.h"
@@ -39,10 +41,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case PORCH_PRINT_SERVER_STATUS:
         FUZZ_CHECK(cmd.printer == NULL && cmd.title == NULL);
         break;
+    case PORCH_PRINT_SERVER_SEARCH:
+        /* a pattern or a hash, never both, each within its bounds */
+        FUZZ_CHECK(cmd.printer == NULL && cmd.title == NULL);
+        FUZZ_CHECK((cmd.pattern == NULL) != (cmd.sha256 == NULL));
+        FUZZ_CHECK(cmd.pattern == NULL ||
+                   (*cmd.pattern != '\0' && strlen(cmd.pattern) <= PORCH_SEARCH_MAX_PATTERN &&
+                    g_utf8_validate(cmd.pattern, -1, NULL)));
+        FUZZ_CHECK(cmd.sha256 == NULL ||
+                   (strlen(cmd.sha256) == 64 && strspn(cmd.sha256, "0123456789abcdef") == 64));
+        break;
     default:
         FUZZ_CHECK(!"a verb print-server.h does not have");
     }
     porch_print_server_command_clear(&cmd);
-    FUZZ_CHECK(cmd.printer == NULL && cmd.title == NULL);
+    FUZZ_CHECK(cmd.printer == NULL && cmd.title == NULL && cmd.pattern == NULL &&
+               cmd.sha256 == NULL);
     return 0;
 }

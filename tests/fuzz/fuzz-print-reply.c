@@ -1,9 +1,9 @@
 /* fuzz-print-reply.c — what porchd sends back to porch print, jobs and cancel, as the client
  * reads it (porch-print-client.h's parsers).
  *
- * Input: one byte choosing the reply (modulo 4: print's standard output, jobs' standard
- * output, a failed command's standard error, or status's standard output), one byte of exit
- * status for the failed command (255: none, -1), then the bytes porchd wrote. What the parsers
+ * Input: one byte choosing the reply (modulo 5: print's standard output, jobs' standard
+ * output, a failed command's standard error, status's or search's standard output), one byte of
+ * exit status for the failed command (255: none, -1), then the bytes porchd wrote. What the parsers
  * return must keep their promises: text that is safe to show, the bounds of porch-print-client.h.
  */
 #include "fuzz-common.h"
@@ -12,6 +12,7 @@
 
 #include "porch-config.h"
 #include "porch-print-client.h"
+#include "porch-print-protocol.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -26,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text = (const char *)data + 2;
     size -= 2;
 
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: {
         gint id = 0;
 
@@ -70,6 +71,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(*st->shares[i] != '\0' && fuzz_is_printable(st->shares[i]));
         for (guint i = 0; st->printers[i] != NULL; i++)
             FUZZ_CHECK(*st->printers[i] != '\0' && fuzz_is_printable(st->printers[i]));
+        break;
+    }
+    case 4: {
+        g_autoptr(GPtrArray) found = porch_print_parse_search(text, size, &error);
+
+        if (found == NULL) {
+            FUZZ_CHECK(g_error_matches(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL));
+            break;
+        }
+        FUZZ_CHECK(found->len <= PORCH_SEARCH_MAX_RESULTS);
+        for (guint i = 0; i < found->len; i++) {
+            const PorchSearchMatch *m = g_ptr_array_index(found, i);
+
+            FUZZ_CHECK(*m->share != '\0' && fuzz_is_printable(m->share));
+            FUZZ_CHECK(*m->path != '\0' && m->path[0] != '/' && fuzz_is_printable(m->path));
+            {
+                g_auto(GStrv) parts = g_strsplit(m->path, "/", -1);
+                for (guint j = 0; parts[j] != NULL; j++)
+                    FUZZ_CHECK(*parts[j] != '\0' && strcmp(parts[j], ".") != 0 &&
+                               strcmp(parts[j], "..") != 0);
+            }
+            FUZZ_CHECK(m->size <= (guint64)G_MAXINT64);
+            FUZZ_CHECK(strlen(m->sha256) == 64);
+        }
         break;
     }
     default: {

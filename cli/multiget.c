@@ -1,0 +1,376 @@
+/* multiget.c — `porch get` of a large file from every neighbour that holds it
+ * (porch-multiget.h), and `porch get --sha256 HASH`.
+ *
+ * The origin (HOST of HOST/SHARE/PATH) gives the file's SHA-256 and its range hashes, from its
+ * content index when it has one. The other Porch neighbours seen over mDNS (and those
+ * remembered by address) whose keys are pinned are asked, all at once, whether they hold a
+ * file with that SHA-256 ("search --sha256", answered from their indexes, only with files
+ * this user may read there). Each that does becomes a source with a connection of its own;
+ * every range is verified against the origin's hashes, whoever sent it. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+
+#include "porch-browse.h"
+#include "porch-cli.h"
+#include "porch-identity.h"
+#include "porch-multiget.h"
+#include "porch-neighbours.h"
+#include "porch-print-client.h"
+
+/* how long to look for other sources over mDNS while the origin hashes */
+#define LOOK_S 1.5
+/* a source that sends nothing for this long is dropped */
+#define STALL_S 5
+
+typedef struct {
+    PorchCliTarget *target;
+    const char *identity;
+    int connect_timeout;
+    const char *sha256_hex;
+    guint64 size; /* G_MAXUINT64: any */
+    /* the answer */
+    PorchClient *client; /* SFTP, when it holds the file */
+    char *remote;
+    guint64 found_size;
+} Candidate;
+
+static void
+candidate_free(Candidate *c)
+{
+    porch_cli_target_free(c->target);
+    porch_client_free(c->client);
+    g_free(c->remote);
+    g_free(c);
+}
+
+/* In a thread: does the neighbour hold the file? Then an SFTP connection to fetch it. */
+static gpointer
+ask_candidate(gpointer data)
+{
+    Candidate *c = data;
+    g_autofree char *known = porch_known_peers_default_file();
+    g_autofree char *pinned = porch_known_peers_lookup(known, c->target->pin_name, NULL);
+    g_autoptr(PorchClient) exec = NULL;
+    g_autoptr(GPtrArray) found = NULL;
+    g_autoptr(GError) error = NULL;
+    PorchCliConnectOptions o = {
+            .identity_file = c->identity,
+            .quiet = TRUE,
+            .never_ask = TRUE,
+            .pinned_only = TRUE,
+            .for_print = TRUE,
+            .timeout_seconds = 10,
+            .connect_timeout_seconds = c->connect_timeout,
+    };
+
+    if (pinned == NULL ||
+        porch_cli_connect_full(c->target, &o, &exec, NULL, &error) != PORCH_CLI_EXIT_OK ||
+        !porch_client_search(exec, NULL, c->sha256_hex, &found, &error))
+        return NULL;
+    for (guint i = 0; i < found->len && c->remote == NULL; i++) {
+        const PorchSearchMatch *m = g_ptr_array_index(found, i);
+        if ((c->size == G_MAXUINT64 || m->size == c->size) &&
+            strcmp(m->sha256, c->sha256_hex) == 0) {
+            c->remote = g_strdup_printf("/%s/%s", m->share, m->path);
+            c->found_size = m->size;
+        }
+    }
+    if (c->remote == NULL)
+        return NULL;
+    o.for_print = FALSE;
+    o.timeout_seconds = 30;
+    g_clear_error(&error);
+    if (porch_cli_connect_full(c->target, &o, &c->client, NULL, &error) != PORCH_CLI_EXIT_OK)
+        g_clear_pointer(&c->remote, g_free);
+    return NULL;
+}
+
+static gboolean
+on_quit(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_REMOVE;
+}
+
+/* The Porch neighbours to ask, seen within LOOK_S seconds or remembered, but not @skip_fp
+ * (the origin's key). */
+static GPtrArray *
+find_neighbours(const char *skip_fp, double seconds)
+{
+    g_autoptr(PorchBrowser) browser = porch_browser_new();
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    g_autoptr(GPtrArray) list = NULL;
+    GPtrArray *all;
+
+    if (porch_browser_start(browser, NULL)) {
+        g_timeout_add((guint)(seconds * 1000), on_quit, loop);
+        g_main_loop_run(loop);
+    }
+    all = porch_browser_get_neighbours(browser);
+    list = porch_neighbours_load(NULL, NULL);
+    for (guint i = 0; list != NULL && i < list->len; i++) {
+        const PorchRemembered *r = g_ptr_array_index(list, i);
+        gboolean seen = FALSE;
+
+        for (guint j = 0; j < all->len && !seen; j++)
+            seen = r->fingerprint != NULL &&
+                   g_strcmp0(porch_neighbour_get_fingerprint(g_ptr_array_index(all, j)),
+                             r->fingerprint) == 0;
+        if (!seen)
+            g_ptr_array_add(all, porch_remembered_to_neighbour(r));
+    }
+    for (guint i = all->len; i-- > 0;) {
+        const PorchNeighbour *n = g_ptr_array_index(all, i);
+        if (!porch_neighbour_is_porch(n) ||
+            (skip_fp != NULL && g_strcmp0(porch_neighbour_get_fingerprint(n), skip_fp) == 0))
+            g_ptr_array_remove_index(all, i);
+    }
+    return all;
+}
+
+/* Asks every neighbour of @neighbours at once; returns the Candidates that hold the file. */
+static GPtrArray *
+find_sources(GPtrArray *neighbours, const char *hex, guint64 size, guint max,
+             const PorchCliCommon *common)
+{
+    g_autoptr(GPtrArray) asked = g_ptr_array_new_with_free_func((GDestroyNotify)candidate_free);
+    g_autoptr(GPtrArray) threads = g_ptr_array_new();
+    GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify)candidate_free);
+
+    for (guint i = 0; i < neighbours->len; i++) {
+        Candidate *c = g_new0(Candidate, 1);
+
+        c->target = porch_cli_target_from_neighbour(g_ptr_array_index(neighbours, i));
+        c->identity = common->identity;
+        c->connect_timeout = common->connect_timeout;
+        c->sha256_hex = hex;
+        c->size = size;
+        g_ptr_array_add(asked, c);
+        g_ptr_array_add(threads, g_thread_new("porch-source", ask_candidate, c));
+    }
+    for (guint i = 0; i < threads->len; i++)
+        g_thread_join(g_ptr_array_index(threads, i));
+    for (guint i = 0; i < asked->len && found->len < max; i++) {
+        Candidate *c = g_ptr_array_index(asked, i);
+        if (c->client != NULL)
+            g_ptr_array_add(found, g_ptr_array_steal_index(asked, i--));
+    }
+    return found;
+}
+
+typedef struct {
+    gboolean bar;
+    const char *name;
+} Progress;
+
+static void
+on_progress(guint64 done, guint64 total, guint sources, gpointer data)
+{
+    Progress *p = data;
+    char a[32], b[32];
+
+    if (!p->bar)
+        return;
+    porch_cli_format_size(a, sizeof a, (double)done);
+    porch_cli_format_size(b, sizeof b, (double)total);
+    fprintf(stderr, "\r\033[K%s  %s of %s  from %u source%s", p->name, a, b, sources,
+            sources == 1 ? "" : "s");
+    fflush(stderr);
+}
+
+static void
+on_dropped(const PorchMultigetSource *s, const char *why, gpointer data)
+{
+    Progress *p = data;
+    g_autofree char *line = g_strdup_printf("%s dropped as a source: %s", s->name, why);
+
+    if (p->bar)
+        fputs("\r\033[K", stderr);
+    porch_cli_error("get", line);
+}
+
+static char *
+hex_of(const guint8 *d)
+{
+    GString *s = g_string_sized_new(2 * PORCH_SHA256_LEN);
+    for (guint i = 0; i < PORCH_SHA256_LEN; i++)
+        g_string_append_printf(s, "%02x", d[i]);
+    return g_string_free(s, FALSE);
+}
+
+/* Runs the fetch from @sources; the exit status. */
+static int
+fetch(PorchMultigetSource *sources, guint n, const PorchMultigetPlan *plan, const char *local,
+      const PorchCliCommon *common)
+{
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *base = g_path_get_basename(local);
+    Progress p = {.bar = !common->quiet && isatty(STDERR_FILENO), .name = base};
+    PorchMultigetCallbacks cb = {on_progress, on_dropped, &p};
+    gboolean ok = porch_multiget(sources, n, plan, local, &cb, cancellable, &error);
+
+    if (p.bar)
+        fputs("\r\033[K", stderr);
+    if (!ok) {
+        porch_cli_error(local, error->message);
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    if (!common->quiet) {
+        char size[32];
+        g_autoptr(GString) who = g_string_new(NULL);
+
+        porch_cli_format_size(size, sizeof size, (double)plan->size);
+        for (guint i = 0; i < n; i++) {
+            char b[32];
+            porch_cli_format_size(b, sizeof b, (double)sources[i].bytes);
+            g_string_append_printf(who, "%s%s %s", i > 0 ? ", " : "", sources[i].name, b);
+        }
+        fprintf(stderr, "porch: %s (%s) verified, from %u source%s: ", local, size, n,
+                n == 1 ? "" : "s");
+        porch_cli_put_text(stderr, who->str);
+        fputc('\n', stderr);
+    }
+    return PORCH_CLI_EXIT_OK;
+}
+
+/* Where @remote lands for `porch get ... DEST`: in DEST when it is a folder, else as DEST. */
+static char *
+local_path(const char *remote, const char *dest)
+{
+    g_autofree char *base = g_path_get_basename(remote);
+
+    if (dest == NULL)
+        return g_strdup(base);
+    if (g_file_test(dest, G_FILE_TEST_IS_DIR))
+        return g_build_filename(dest, base, NULL);
+    return g_strdup(dest);
+}
+
+int
+porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const char *dest,
+                    guint max_sources, const PorchCliCommon *common)
+{
+    g_autoptr(PorchRemoteFile) f = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) ranges = NULL;
+    g_autoptr(GPtrArray) neighbours = NULL;
+    g_autoptr(GPtrArray) found = NULL;
+    g_autofree char *local = NULL;
+    g_autofree char *hex = NULL;
+    g_autofree PorchMultigetSource *sources = NULL;
+    guint8 sha[PORCH_SHA256_LEN];
+    PorchMultigetPlan plan = {0};
+    int status;
+
+    f = porch_client_stat(origin, target->path, NULL, NULL);
+    if (f == NULL || f->type != PORCH_REMOTE_FILE || f->size < PORCH_CLI_MULTI_THRESHOLD)
+        return -1;
+    local = local_path(target->path, dest);
+    if (g_file_test(local, G_FILE_TEST_EXISTS))
+        return -1; /* what to do with it is the ordinary get's business */
+    /* the origin's hashes (from its index when it has one) while mDNS shows the others */
+    if (!porch_multiget_file_hash(origin, target->path, sha, NULL, &error))
+        return -1;
+    hex = hex_of(sha);
+    neighbours = find_neighbours(porch_client_get_host_fingerprint(origin), LOOK_S);
+    if (neighbours->len == 0)
+        return -1;
+    found = find_sources(neighbours, hex, f->size, max_sources - 1, common);
+    if (found->len == 0)
+        return -1;
+    ranges = porch_multiget_range_hashes(origin, target->path, f->size, NULL, &error);
+    if (ranges == NULL)
+        return -1;
+    sources = g_new0(PorchMultigetSource, found->len + 1);
+    sources[0] = (PorchMultigetSource){origin, target->host, target->path, 0, NULL};
+    /* the origin first: it is where the user asked */
+    for (guint i = 0; i < found->len; i++) {
+        Candidate *c = g_ptr_array_index(found, i);
+        sources[i + 1] = (PorchMultigetSource){c->client, c->target->host, c->remote, 0, NULL};
+    }
+    plan.size = f->size;
+    plan.ranges = ranges;
+    plan.mtime = f->mtime;
+    plan.stall_seconds = STALL_S;
+    status = fetch(sources, found->len + 1, &plan, local, common);
+    for (guint i = 0; i <= found->len; i++)
+        g_free(sources[i].dropped);
+    return status;
+}
+
+int
+porch_cli_get_by_hash(const char *sha256_hex, const char *dest, guint max_sources,
+                      const PorchCliCommon *common)
+{
+    g_autoptr(GPtrArray) neighbours = NULL;
+    g_autoptr(GPtrArray) found = NULL;
+    g_autoptr(GBytes) ranges = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree PorchMultigetSource *sources = NULL;
+    g_autofree char *hex = g_ascii_strdown(sha256_hex, -1);
+    g_autofree char *local = NULL;
+    guint8 sha[PORCH_SHA256_LEN];
+    PorchMultigetPlan plan = {0};
+    guint64 size = 0;
+    int status;
+
+    if (strlen(hex) != 2 * PORCH_SHA256_LEN || strspn(hex, "0123456789abcdef") != strlen(hex)) {
+        porch_cli_usage_error("get", "--sha256 takes 64 hexadecimal digits");
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    for (guint i = 0; i < PORCH_SHA256_LEN; i++)
+        sha[i] = (guint8)(g_ascii_xdigit_value(hex[2 * i]) << 4 |
+                          g_ascii_xdigit_value(hex[2 * i + 1]));
+    neighbours = find_neighbours(NULL, common->timeout);
+    /* the size is not known yet: any holder's answer gives it, checked by the hash at the end */
+    found = find_sources(neighbours, hex, G_MAXUINT64, max_sources, common);
+    if (found->len == 0) {
+        porch_cli_error("get", "no neighbour you may read from holds a file with that SHA-256");
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    {
+        Candidate *first = g_ptr_array_index(found, 0);
+        g_autoptr(PorchRemoteFile) f =
+                porch_client_stat(first->client, first->remote, NULL, &error);
+        if (f == NULL) {
+            porch_cli_error(first->target->host, error->message);
+            return PORCH_CLI_EXIT_FAILED;
+        }
+        size = f->size;
+        plan.mtime = f->mtime;
+        local = local_path(first->remote, dest);
+        /* the range hashes of the first holder; the whole file is checked against HASH */
+        ranges = porch_multiget_range_hashes(first->client, first->remote, size, NULL, &error);
+        if (ranges == NULL) {
+            porch_cli_error(first->target->host, error->message);
+            return PORCH_CLI_EXIT_FAILED;
+        }
+    }
+    if (g_file_test(local, G_FILE_TEST_EXISTS)) {
+        porch_cli_error(local, "exists already");
+        return PORCH_CLI_EXIT_FAILED;
+    }
+    /* every holder must have the size the first one has (the hash decides in the end) */
+    for (guint i = found->len; i-- > 1;)
+        if (((Candidate *)g_ptr_array_index(found, i))->found_size != size)
+            g_ptr_array_remove_index(found, i);
+    sources = g_new0(PorchMultigetSource, found->len);
+    for (guint i = 0; i < found->len; i++) {
+        Candidate *c = g_ptr_array_index(found, i);
+        sources[i] = (PorchMultigetSource){c->client, c->target->host, c->remote, 0, NULL};
+    }
+    plan.size = size;
+    plan.ranges = ranges;
+    plan.sha256 = sha;
+    plan.stall_seconds = STALL_S;
+    status = fetch(sources, found->len, &plan, local, common);
+    for (guint i = 0; i < found->len; i++)
+        g_free(sources[i].dropped);
+    return status;
+}

@@ -1,0 +1,273 @@
+/* search.c — `porch search PATTERN [--json]`: the files of every neighbour this user may read
+ * whose name matches, from each neighbour's content index ("search", porch-print-protocol.h).
+ *
+ * The neighbours are those seen over mDNS in --timeout seconds and those remembered by
+ * address. Each is asked in a thread of its own, all at once, so that a slow or silent one
+ * holds up no other; answers are printed as they arrive, each with the neighbour's name.
+ * Only neighbours whose key is pinned already are asked: a search never trusts a key on
+ * first use without the question `porch ls` asks. */
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+
+#include "porch-browse.h"
+#include "porch-cli.h"
+#include "porch-identity.h"
+#include "porch-neighbour-client.h"
+#include "porch-neighbours.h"
+#include "porch-print-client.h"
+#include "porch-print-protocol.h"
+
+/* how long one neighbour may take to answer */
+#define DEFAULT_ANSWER_S 10
+
+typedef struct {
+    GMainLoop *loop;
+    gboolean json;
+    guint pending;  /* neighbours not answered yet */
+    guint asked;    /* neighbours that answered (with or without matches) */
+    guint found;    /* files printed */
+    guint problems; /* neighbours that could not be asked */
+} Search;
+
+typedef struct {
+    Search *search;
+    PorchCliTarget *target;
+    char *pattern;
+    char *identity; /* NULL: this user's key */
+    int connect_timeout;
+    /* the answer */
+    GPtrArray *matches;
+    char *problem;
+} Ask;
+
+static void
+ask_free(Ask *a)
+{
+    porch_cli_target_free(a->target);
+    g_free(a->pattern);
+    g_free(a->identity);
+    if (a->matches != NULL)
+        g_ptr_array_unref(a->matches);
+    g_free(a->problem);
+    g_free(a);
+}
+
+static void
+print_match(Search *s, const char *host, const PorchSearchMatch *m)
+{
+    if (s->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+        g_autoptr(JsonNode) root = NULL;
+        g_autofree char *text = NULL;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "host");
+        json_builder_add_string_value(b, host);
+        json_builder_set_member_name(b, "share");
+        json_builder_add_string_value(b, m->share);
+        json_builder_set_member_name(b, "path");
+        json_builder_add_string_value(b, m->path);
+        json_builder_set_member_name(b, "size");
+        json_builder_add_int_value(b, (gint64)m->size);
+        json_builder_set_member_name(b, "sha256");
+        json_builder_add_string_value(b, m->sha256);
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        json_generator_set_root(gen, root);
+        text = json_generator_to_data(gen, NULL);
+        puts(text);
+    } else {
+        char size[32];
+        g_autofree char *line = g_strdup_printf("%s/%s/%s", host, m->share, m->path);
+
+        porch_cli_format_size(size, sizeof size, (double)m->size);
+        porch_cli_put_text(stdout, line);
+        printf("  %s\n", size);
+    }
+    fflush(stdout);
+}
+
+/* In the main thread: one neighbour's answer. */
+static gboolean
+on_answer(gpointer data)
+{
+    Ask *a = data;
+    Search *s = a->search;
+
+    if (a->problem != NULL) {
+        g_autofree char *line = g_strdup_printf("%s: %s", a->target->host, a->problem);
+        porch_cli_error("search", line);
+        s->problems++;
+    } else {
+        s->asked++;
+        for (guint i = 0; i < a->matches->len; i++, s->found++)
+            print_match(s, a->target->host, g_ptr_array_index(a->matches, i));
+    }
+    if (--s->pending == 0)
+        g_main_loop_quit(s->loop);
+    ask_free(a);
+    return G_SOURCE_REMOVE;
+}
+
+/* In a thread of its own: connects (pinned keys only) and asks. */
+static gpointer
+ask_thread(gpointer data)
+{
+    Ask *a = data;
+    g_autoptr(PorchClient) client = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *known = porch_known_peers_default_file();
+    g_autofree char *pinned = porch_known_peers_lookup(known, a->target->pin_name, NULL);
+    PorchCliConnectOptions o = {
+            .identity_file = a->identity,
+            .quiet = TRUE,
+            .never_ask = TRUE,
+            .pinned_only = TRUE,
+            .for_print = TRUE,
+            .timeout_seconds = DEFAULT_ANSWER_S,
+            .connect_timeout_seconds = a->connect_timeout,
+    };
+
+    if (pinned == NULL) {
+        a->problem = g_strdup("not asked: its key is not pinned yet (porch ls HOST asks to "
+                              "trust it)");
+    } else if (porch_cli_connect_full(a->target, &o, &client, NULL, &error) != PORCH_CLI_EXIT_OK) {
+        a->problem = g_strdup(error != NULL ? error->message : "cannot connect");
+    } else if (!porch_client_search(client, a->pattern, NULL, &a->matches, &error)) {
+        if (g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_USAGE))
+            a->problem = g_strdup("its porchd is too old to search");
+        else
+            a->problem = g_strdup(error->message);
+    }
+    g_idle_add(on_answer, a);
+    return NULL;
+}
+
+/* Adds the remembered neighbours that mDNS did not show (by key or name) to @all. */
+static void
+add_remembered(GPtrArray *all)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) list = porch_neighbours_load(NULL, &error);
+
+    if (list == NULL) {
+        porch_cli_error("search: remembered neighbours", error->message);
+        return;
+    }
+    for (guint i = 0; i < list->len; i++) {
+        const PorchRemembered *r = g_ptr_array_index(list, i);
+        gboolean seen = FALSE;
+
+        for (guint j = 0; j < all->len && !seen; j++) {
+            const PorchNeighbour *n = g_ptr_array_index(all, j);
+            seen = porch_neighbour_is_porch(n) &&
+                   ((r->fingerprint != NULL &&
+                     g_strcmp0(porch_neighbour_get_fingerprint(n), r->fingerprint) == 0) ||
+                    g_strcmp0(porch_neighbour_get_name(n), r->name) == 0);
+        }
+        if (!seen)
+            g_ptr_array_add(all, porch_remembered_to_neighbour(r));
+    }
+}
+
+static gboolean
+on_quit(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_CONTINUE;
+}
+
+int
+porch_cli_search(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {
+            {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per file found, a line each",
+             NULL},
+            G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("PATTERN");
+    g_auto(PorchCliCommon) common = {0};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PorchBrowser) browser = NULL;
+    g_autoptr(GMainLoop) loop = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+    Search s = {0};
+    guint timer, sigint;
+    const char *pattern;
+
+    porch_cli_set_summary(ctx, "Find files by name in what every neighbour shares with you, "
+                               "from each neighbour's content index: those seen on the network "
+                               "within --timeout and those remembered by address, whose keys "
+                               "are pinned. PATTERN is part of a name, or a glob with * and ?; "
+                               "case does not matter.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    porch_cli_add_common_entries(ctx, &common, TRUE, NULL);
+    if (!porch_cli_parse_options(ctx, "search", &argc, &argv, &common))
+        return PORCH_CLI_EXIT_USAGE;
+    if (argc != 2) {
+        porch_cli_usage_error("search", argc < 2 ? "give a PATTERN" : "give one PATTERN");
+        return PORCH_CLI_EXIT_USAGE;
+    }
+    pattern = argv[1];
+    if (pattern[0] == '\0' || strlen(pattern) > PORCH_SEARCH_MAX_PATTERN ||
+        !g_utf8_validate(pattern, -1, NULL)) {
+        g_autofree char *msg =
+                g_strdup_printf("PATTERN is 1 to %d bytes of UTF-8", PORCH_SEARCH_MAX_PATTERN);
+        porch_cli_usage_error("search", msg);
+        return PORCH_CLI_EXIT_USAGE;
+    }
+
+    loop = g_main_loop_new(NULL, FALSE);
+    browser = porch_browser_new();
+    if (!porch_browser_start(browser, &error)) {
+        /* remembered neighbours can still be asked */
+        porch_cli_error("search", error->message);
+        g_clear_error(&error);
+    } else {
+        timer = g_timeout_add((guint)(common.timeout * 1000), on_quit, loop);
+        sigint = g_unix_signal_add(SIGINT, on_quit, loop);
+        g_main_loop_run(loop);
+        g_source_remove(timer);
+        g_source_remove(sigint);
+    }
+    all = porch_browser_get_neighbours(browser);
+    add_remembered(all);
+
+    s.loop = loop;
+    s.json = json;
+    for (guint i = 0; i < all->len; i++) {
+        const PorchNeighbour *n = g_ptr_array_index(all, i);
+        Ask *a;
+
+        if (!porch_neighbour_is_porch(n))
+            continue;
+        a = g_new0(Ask, 1);
+        a->search = &s;
+        a->target = porch_cli_target_from_neighbour(n);
+        a->pattern = g_strdup(pattern);
+        a->connect_timeout = common.connect_timeout;
+        a->identity = g_strdup(common.identity);
+        s.pending++;
+        g_thread_unref(g_thread_new("porch-search", ask_thread, a));
+    }
+    if (s.pending == 0) {
+        porch_cli_error("search", "no neighbours found to ask");
+        return PORCH_CLI_EXIT_UNREACHABLE;
+    }
+    sigint = g_unix_signal_add(SIGINT, on_quit, loop);
+    g_main_loop_run(loop);
+    g_source_remove(sigint);
+    if (s.pending > 0) /* interrupted: the threads are left to the process's end */
+        return PORCH_CLI_EXIT_INTERRUPTED;
+    if (!json && s.found == 0 && s.asked > 0)
+        fprintf(stderr, "porch search: nothing found on %u neighbour%s\n", s.asked,
+                s.asked == 1 ? "" : "s");
+    if (s.asked == 0)
+        return PORCH_CLI_EXIT_UNREACHABLE;
+    return s.found > 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
+}
