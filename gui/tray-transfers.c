@@ -381,8 +381,8 @@ fetch_done(GObject *source, GAsyncResult *result, gpointer data)
     transfer->finished = TRUE;
     if (g_task_propagate_boolean(G_TASK(result), &error)) {
         state = PORCH_TRAY_TRANSFER_DONE;
-        status = transfer->used > 1 ? g_strdup_printf("Done: %s (from %u sources)", transfer->local,
-                                                      transfer->used)
+        status = transfer->used > 1 ? g_strdup_printf("Done from %u sources: %s", transfer->used,
+                                                      transfer->local)
                                     : g_strdup_printf("Done: %s", transfer->local);
         porch_tray_contact_ok(model, host);
     } else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
