@@ -3,9 +3,9 @@
  *
  * The origin (HOST of HOST/SHARE/PATH) gives the file's SHA-256 and its range hashes, from its
  * content index when it has one. The other Porch neighbours seen over mDNS (and those
- * remembered by address) whose keys are pinned are asked, all at once, whether they hold a
- * file with that SHA-256 ("search --sha256", answered from their indexes, only with files
- * this user may read there). Each that does becomes a source with a connection of its own;
+ * remembered by address) whose keys are pinned are asked, all at once (porch-search.h), whether
+ * they hold a file with that SHA-256 ("search --sha256", answered from their indexes, only with
+ * files this user may read there). Each that does becomes a source with a connection of its own;
  * every range is verified against the origin's hashes, whoever sent it. */
 #include <errno.h>
 #include <string.h>
@@ -21,73 +21,44 @@
 #include "porch-multiget.h"
 #include "porch-neighbours.h"
 #include "porch-print-client.h"
+#include "porch-search.h"
 
 /* how long to look for other sources over mDNS while the origin hashes */
 #define LOOK_S 1.5
 /* a source that sends nothing for this long is dropped */
 #define STALL_S 5
 
-typedef struct {
-    PorchCliTarget *target;
-    const char *identity;
-    int connect_timeout;
-    const char *sha256_hex;
-    guint64 size; /* G_MAXUINT64: any */
-    /* the answer */
-    PorchClient *client; /* SFTP, when it holds the file */
-    char *remote;
-    guint64 found_size;
-} Candidate;
-
-static void
-candidate_free(Candidate *c)
+/* In a thread of porch_search_find_holders(): connects to @n (pinned keys only). */
+static PorchClient *
+connect_pinned(const PorchNeighbour *n, gboolean for_print, gpointer data,
+               GCancellable *cancellable, GError **error)
 {
-    porch_cli_target_free(c->target);
-    porch_client_free(c->client);
-    g_free(c->remote);
-    g_free(c);
-}
-
-/* In a thread: does the neighbour hold the file? Then an SFTP connection to fetch it. */
-static gpointer
-ask_candidate(gpointer data)
-{
-    Candidate *c = data;
+    const PorchCliCommon *common = data;
+    g_autoptr(PorchCliTarget) target = porch_cli_target_from_neighbour(n);
     g_autofree char *known = porch_known_peers_default_file();
-    g_autofree char *pinned = porch_known_peers_lookup(known, c->target->pin_name, NULL);
-    g_autoptr(PorchClient) exec = NULL;
-    g_autoptr(GPtrArray) found = NULL;
-    g_autoptr(GError) error = NULL;
+    g_autofree char *pinned = porch_known_peers_lookup(known, target->pin_name, NULL);
+    PorchClient *client = NULL;
     PorchCliConnectOptions o = {
-            .identity_file = c->identity,
+            .identity_file = common->identity,
             .quiet = TRUE,
             .never_ask = TRUE,
             .pinned_only = TRUE,
-            .for_print = TRUE,
-            .timeout_seconds = 10,
-            .connect_timeout_seconds = c->connect_timeout,
+            .for_print = for_print,
+            .timeout_seconds = for_print ? 10 : 30,
+            .connect_timeout_seconds = common->connect_timeout,
     };
 
-    if (pinned == NULL ||
-        porch_cli_connect_full(c->target, &o, &exec, NULL, &error) != PORCH_CLI_EXIT_OK ||
-        !porch_client_search(exec, NULL, c->sha256_hex, &found, &error))
+    if (pinned == NULL) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                            "its key is not pinned yet");
         return NULL;
-    for (guint i = 0; i < found->len && c->remote == NULL; i++) {
-        const PorchSearchMatch *m = g_ptr_array_index(found, i);
-        if ((c->size == G_MAXUINT64 || m->size == c->size) &&
-            strcmp(m->sha256, c->sha256_hex) == 0) {
-            c->remote = g_strdup_printf("/%s/%s", m->share, m->path);
-            c->found_size = m->size;
-        }
     }
-    if (c->remote == NULL)
+    if (porch_cli_connect_full(target, &o, &client, NULL, error) != PORCH_CLI_EXIT_OK) {
+        if (error != NULL && *error == NULL)
+            g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot connect");
         return NULL;
-    o.for_print = FALSE;
-    o.timeout_seconds = 30;
-    g_clear_error(&error);
-    if (porch_cli_connect_full(c->target, &o, &c->client, NULL, &error) != PORCH_CLI_EXIT_OK)
-        g_clear_pointer(&c->remote, g_free);
-    return NULL;
+    }
+    return client;
 }
 
 static gboolean
@@ -113,17 +84,7 @@ find_neighbours(const char *skip_fp, double seconds)
     }
     all = porch_browser_get_neighbours(browser);
     list = porch_neighbours_load(NULL, NULL);
-    for (guint i = 0; list != NULL && i < list->len; i++) {
-        const PorchRemembered *r = g_ptr_array_index(list, i);
-        gboolean seen = FALSE;
-
-        for (guint j = 0; j < all->len && !seen; j++)
-            seen = r->fingerprint != NULL &&
-                   g_strcmp0(porch_neighbour_get_fingerprint(g_ptr_array_index(all, j)),
-                             r->fingerprint) == 0;
-        if (!seen)
-            g_ptr_array_add(all, porch_remembered_to_neighbour(r));
-    }
+    porch_search_add_remembered(all, list);
     for (guint i = all->len; i-- > 0;) {
         const PorchNeighbour *n = g_ptr_array_index(all, i);
         if (!porch_neighbour_is_porch(n) ||
@@ -133,34 +94,13 @@ find_neighbours(const char *skip_fp, double seconds)
     return all;
 }
 
-/* Asks every neighbour of @neighbours at once; returns the Candidates that hold the file. */
+/* Asks every neighbour of @neighbours at once; returns the PorchSearchHolders of the file. */
 static GPtrArray *
 find_sources(GPtrArray *neighbours, const char *hex, guint64 size, guint max,
              const PorchCliCommon *common)
 {
-    g_autoptr(GPtrArray) asked = g_ptr_array_new_with_free_func((GDestroyNotify)candidate_free);
-    g_autoptr(GPtrArray) threads = g_ptr_array_new();
-    GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify)candidate_free);
-
-    for (guint i = 0; i < neighbours->len; i++) {
-        Candidate *c = g_new0(Candidate, 1);
-
-        c->target = porch_cli_target_from_neighbour(g_ptr_array_index(neighbours, i));
-        c->identity = common->identity;
-        c->connect_timeout = common->connect_timeout;
-        c->sha256_hex = hex;
-        c->size = size;
-        g_ptr_array_add(asked, c);
-        g_ptr_array_add(threads, g_thread_new("porch-source", ask_candidate, c));
-    }
-    for (guint i = 0; i < threads->len; i++)
-        g_thread_join(g_ptr_array_index(threads, i));
-    for (guint i = 0; i < asked->len && found->len < max; i++) {
-        Candidate *c = g_ptr_array_index(asked, i);
-        if (c->client != NULL)
-            g_ptr_array_add(found, g_ptr_array_steal_index(asked, i--));
-    }
-    return found;
+    return porch_search_find_holders(neighbours, hex, size, max, connect_pinned, (gpointer)common,
+                                     NULL);
 }
 
 typedef struct {
@@ -291,8 +231,9 @@ porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const cha
     sources[0] = (PorchMultigetSource){origin, target->host, target->path, 0, NULL};
     /* the origin first: it is where the user asked */
     for (guint i = 0; i < found->len; i++) {
-        Candidate *c = g_ptr_array_index(found, i);
-        sources[i + 1] = (PorchMultigetSource){c->client, c->target->host, c->remote, 0, NULL};
+        PorchSearchHolder *h = g_ptr_array_index(found, i);
+        sources[i + 1] = (PorchMultigetSource){h->client, porch_neighbour_get_name(h->neighbour),
+                                               h->remote, 0, NULL};
     }
     plan.size = f->size;
     plan.ranges = ranges;
@@ -335,11 +276,11 @@ porch_cli_get_by_hash(const char *sha256_hex, const char *dest, guint max_source
         return PORCH_CLI_EXIT_FAILED;
     }
     {
-        Candidate *first = g_ptr_array_index(found, 0);
+        PorchSearchHolder *first = g_ptr_array_index(found, 0);
         g_autoptr(PorchRemoteFile) f =
                 porch_client_stat(first->client, first->remote, NULL, &error);
         if (f == NULL) {
-            porch_cli_error(first->target->host, error->message);
+            porch_cli_error(porch_neighbour_get_name(first->neighbour), error->message);
             return PORCH_CLI_EXIT_FAILED;
         }
         size = f->size;
@@ -348,7 +289,7 @@ porch_cli_get_by_hash(const char *sha256_hex, const char *dest, guint max_source
         /* the range hashes of the first holder; the whole file is checked against HASH */
         ranges = porch_multiget_range_hashes(first->client, first->remote, size, NULL, &error);
         if (ranges == NULL) {
-            porch_cli_error(first->target->host, error->message);
+            porch_cli_error(porch_neighbour_get_name(first->neighbour), error->message);
             return PORCH_CLI_EXIT_FAILED;
         }
     }
@@ -358,12 +299,13 @@ porch_cli_get_by_hash(const char *sha256_hex, const char *dest, guint max_source
     }
     /* every holder must have the size the first one has (the hash decides in the end) */
     for (guint i = found->len; i-- > 1;)
-        if (((Candidate *)g_ptr_array_index(found, i))->found_size != size)
+        if (((PorchSearchHolder *)g_ptr_array_index(found, i))->size != size)
             g_ptr_array_remove_index(found, i);
     sources = g_new0(PorchMultigetSource, found->len);
     for (guint i = 0; i < found->len; i++) {
-        Candidate *c = g_ptr_array_index(found, i);
-        sources[i] = (PorchMultigetSource){c->client, c->target->host, c->remote, 0, NULL};
+        PorchSearchHolder *h = g_ptr_array_index(found, i);
+        sources[i] = (PorchMultigetSource){h->client, porch_neighbour_get_name(h->neighbour),
+                                           h->remote, 0, NULL};
     }
     plan.size = size;
     plan.ranges = ranges;

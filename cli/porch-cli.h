@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "porch-browse.h"
+#include "porch-multiget.h"
 #include "porch-sftp-client.h"
 #include "porch-transfer.h"
 
@@ -278,7 +279,7 @@ int porch_cli_mv(int argc, char **argv);
  * @max_sources sources in all. Returns -1 when that does not apply (a smaller file, a DEST that
  * exists, no other neighbour holds it, the origin cannot hash it): then the ordinary get
  * runs. Else the exit status, having told on stderr what happened. */
-#define PORCH_CLI_MULTI_THRESHOLD (64u << 20)
+#define PORCH_CLI_MULTI_THRESHOLD PORCH_MULTIGET_THRESHOLD
 #define PORCH_CLI_DEFAULT_SOURCES 4
 int porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const char *dest,
                         guint max_sources, const PorchCliCommon *common);

@@ -2,8 +2,9 @@
  * whose name matches, from each neighbour's content index ("search", porch-print-protocol.h).
  *
  * The neighbours are those seen over mDNS in --timeout seconds and those remembered by
- * address. Each is asked in a thread of its own, all at once, so that a slow or silent one
- * holds up no other; answers are printed as they arrive, each with the neighbour's name.
+ * address. Each is asked in a thread of its own, all at once (porch-search.h), so that a slow
+ * or silent one holds up no other; answers are printed as they arrive, each with the
+ * neighbour's name.
  * Only neighbours whose key is pinned already are asked: a search never trusts a key on
  * first use without the question `porch ls` asks. */
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "porch-neighbours.h"
 #include "porch-print-client.h"
 #include "porch-print-protocol.h"
+#include "porch-search.h"
 
 /* how long one neighbour may take to answer */
 #define DEFAULT_ANSWER_S 10
@@ -26,34 +28,28 @@
 typedef struct {
     GMainLoop *loop;
     gboolean json;
-    guint pending;  /* neighbours not answered yet */
+    char *identity; /* NULL: this user's key */
+    int connect_timeout;
+    gboolean over;  /* every neighbour answered */
     guint asked;    /* neighbours that answered (with or without matches) */
     guint found;    /* files printed */
     guint problems; /* neighbours that could not be asked */
 } Search;
 
-typedef struct {
-    Search *search;
-    PorchCliTarget *target;
-    char *pattern;
-    char *identity; /* NULL: this user's key */
-    int connect_timeout;
-    /* the answer */
-    GPtrArray *matches;
-    char *problem;
-} Ask;
+/* The search is shared by porch_cli_search() and the threads that ask (porch-search.h). */
+static void
+search_clear(Search *s)
+{
+    g_free(s->identity);
+}
 
 static void
-ask_free(Ask *a)
+search_release(Search *s)
 {
-    porch_cli_target_free(a->target);
-    g_free(a->pattern);
-    g_free(a->identity);
-    if (a->matches != NULL)
-        g_ptr_array_unref(a->matches);
-    g_free(a->problem);
-    g_free(a);
+    g_atomic_rc_box_release_full(s, (GDestroyNotify)search_clear);
 }
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Search, search_release)
 
 static void
 print_match(Search *s, const char *host, const PorchSearchMatch *m)
@@ -92,86 +88,68 @@ print_match(Search *s, const char *host, const PorchSearchMatch *m)
 }
 
 /* In the main thread: one neighbour's answer. */
-static gboolean
-on_answer(gpointer data)
+static void
+on_answer(const PorchNeighbour *n, GPtrArray *matches, const GError *error, gpointer data)
 {
-    Ask *a = data;
-    Search *s = a->search;
+    Search *s = data;
+    const char *host = porch_neighbour_get_name(n);
 
-    if (a->problem != NULL) {
-        g_autofree char *line = g_strdup_printf("%s: %s", a->target->host, a->problem);
+    if (matches == NULL) {
+        g_autofree char *line =
+                g_strdup_printf("%s: %s", host,
+                                g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_USAGE)
+                                        ? "its porchd is too old to search"
+                                        : error->message);
         porch_cli_error("search", line);
         s->problems++;
     } else {
         s->asked++;
-        for (guint i = 0; i < a->matches->len; i++, s->found++)
-            print_match(s, a->target->host, g_ptr_array_index(a->matches, i));
+        for (guint i = 0; i < matches->len; i++, s->found++)
+            print_match(s, host, g_ptr_array_index(matches, i));
     }
-    if (--s->pending == 0)
-        g_main_loop_quit(s->loop);
-    ask_free(a);
-    return G_SOURCE_REMOVE;
 }
 
-/* In a thread of its own: connects (pinned keys only) and asks. */
-static gpointer
-ask_thread(gpointer data)
+static void
+on_done(gpointer data)
 {
-    Ask *a = data;
-    g_autoptr(PorchClient) client = NULL;
-    g_autoptr(GError) error = NULL;
+    Search *s = data;
+
+    s->over = TRUE;
+    g_main_loop_quit(s->loop);
+}
+
+/* In a thread of the search: connects (pinned keys only). */
+static PorchClient *
+connect_pinned(const PorchNeighbour *n, gboolean for_print, gpointer data,
+               GCancellable *cancellable, GError **error)
+{
+    Search *s = data;
+    g_autoptr(PorchCliTarget) target = porch_cli_target_from_neighbour(n);
     g_autofree char *known = porch_known_peers_default_file();
-    g_autofree char *pinned = porch_known_peers_lookup(known, a->target->pin_name, NULL);
+    g_autofree char *pinned = porch_known_peers_lookup(known, target->pin_name, NULL);
+    PorchClient *client = NULL;
     PorchCliConnectOptions o = {
-            .identity_file = a->identity,
+            .identity_file = s->identity,
             .quiet = TRUE,
             .never_ask = TRUE,
             .pinned_only = TRUE,
-            .for_print = TRUE,
+            .for_print = for_print,
             .timeout_seconds = DEFAULT_ANSWER_S,
-            .connect_timeout_seconds = a->connect_timeout,
+            .connect_timeout_seconds = s->connect_timeout,
     };
 
     if (pinned == NULL) {
-        a->problem = g_strdup("not asked: its key is not pinned yet (porch ls HOST asks to "
-                              "trust it)");
-    } else if (porch_cli_connect_full(a->target, &o, &client, NULL, &error) != PORCH_CLI_EXIT_OK) {
-        a->problem = g_strdup(error != NULL ? error->message : "cannot connect");
-    } else if (!porch_client_search(client, a->pattern, NULL, &a->matches, &error)) {
-        if (g_error_matches(error, PORCH_PRINT_ERROR, PORCH_PRINT_ERROR_USAGE))
-            a->problem = g_strdup("its porchd is too old to search");
-        else
-            a->problem = g_strdup(error->message);
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                            "not asked: its key is not pinned yet (porch ls HOST asks to "
+                            "trust it)");
+        return NULL;
     }
-    g_idle_add(on_answer, a);
-    return NULL;
-}
-
-/* Adds the remembered neighbours that mDNS did not show (by key or name) to @all. */
-static void
-add_remembered(GPtrArray *all)
-{
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) list = porch_neighbours_load(NULL, &error);
-
-    if (list == NULL) {
-        porch_cli_error("search: remembered neighbours", error->message);
-        return;
+    if (porch_cli_connect_full(target, &o, &client, NULL, error) != PORCH_CLI_EXIT_OK) {
+        if (error != NULL && *error == NULL)
+            g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot connect");
+        return NULL;
     }
-    for (guint i = 0; i < list->len; i++) {
-        const PorchRemembered *r = g_ptr_array_index(list, i);
-        gboolean seen = FALSE;
-
-        for (guint j = 0; j < all->len && !seen; j++) {
-            const PorchNeighbour *n = g_ptr_array_index(all, j);
-            seen = porch_neighbour_is_porch(n) &&
-                   ((r->fingerprint != NULL &&
-                     g_strcmp0(porch_neighbour_get_fingerprint(n), r->fingerprint) == 0) ||
-                    g_strcmp0(porch_neighbour_get_name(n), r->name) == 0);
-        }
-        if (!seen)
-            g_ptr_array_add(all, porch_remembered_to_neighbour(r));
-    }
+    return client;
 }
 
 static gboolean
@@ -196,7 +174,11 @@ porch_cli_search(int argc, char **argv)
     g_autoptr(PorchBrowser) browser = NULL;
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(GPtrArray) all = NULL;
-    Search s = {0};
+    g_autoptr(GPtrArray) remembered = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    g_autoptr(Search) s = NULL;
+    PorchSearchCallbacks callbacks = {connect_pinned, on_answer, on_done, NULL,
+                                      (GDestroyNotify)search_release};
     guint timer, sigint;
     const char *pattern;
 
@@ -236,38 +218,34 @@ porch_cli_search(int argc, char **argv)
         g_source_remove(sigint);
     }
     all = porch_browser_get_neighbours(browser);
-    add_remembered(all);
-
-    s.loop = loop;
-    s.json = json;
-    for (guint i = 0; i < all->len; i++) {
-        const PorchNeighbour *n = g_ptr_array_index(all, i);
-        Ask *a;
-
-        if (!porch_neighbour_is_porch(n))
-            continue;
-        a = g_new0(Ask, 1);
-        a->search = &s;
-        a->target = porch_cli_target_from_neighbour(n);
-        a->pattern = g_strdup(pattern);
-        a->connect_timeout = common.connect_timeout;
-        a->identity = g_strdup(common.identity);
-        s.pending++;
-        g_thread_unref(g_thread_new("porch-search", ask_thread, a));
+    remembered = porch_neighbours_load(NULL, &error);
+    if (remembered == NULL) {
+        porch_cli_error("search: remembered neighbours", error->message);
+        g_clear_error(&error);
     }
-    if (s.pending == 0) {
+    porch_search_add_remembered(all, remembered);
+
+    s = g_atomic_rc_box_new0(Search);
+    s->loop = loop;
+    s->json = json;
+    s->identity = g_strdup(common.identity);
+    s->connect_timeout = common.connect_timeout;
+    callbacks.data = g_atomic_rc_box_acquire(s);
+    if (porch_search_start(all, pattern, NULL, &callbacks, cancellable) == 0) {
         porch_cli_error("search", "no neighbours found to ask");
         return PORCH_CLI_EXIT_UNREACHABLE;
     }
     sigint = g_unix_signal_add(SIGINT, on_quit, loop);
     g_main_loop_run(loop);
     g_source_remove(sigint);
-    if (s.pending > 0) /* interrupted: the threads are left to the process's end */
+    if (!s->over) { /* interrupted: the threads are left to the process's end */
+        g_cancellable_cancel(cancellable);
         return PORCH_CLI_EXIT_INTERRUPTED;
-    if (!json && s.found == 0 && s.asked > 0)
-        fprintf(stderr, "porch search: nothing found on %u neighbour%s\n", s.asked,
-                s.asked == 1 ? "" : "s");
-    if (s.asked == 0)
+    }
+    if (!json && s->found == 0 && s->asked > 0)
+        fprintf(stderr, "porch search: nothing found on %u neighbour%s\n", s->asked,
+                s->asked == 1 ? "" : "s");
+    if (s->asked == 0)
         return PORCH_CLI_EXIT_UNREACHABLE;
-    return s.found > 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
+    return s->found > 0 ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
 }

@@ -7,6 +7,7 @@
  *   tray-icon.c       PorchTrayIcon: the StatusNotifierItem (Ayatana AppIndicator), its menu
  *   tray-window.c     PorchTrayWindow: neighbours, nearby devices, shares, folder browser,
  *                     transfers
+ *   tray-search.c     PorchTraySearch: the window's search of the neighbours' files
  *   tray-print.c      PorchTrayPrinting: printing a file on a neighbour's printer, adding
  *                     printers to CUPS
  *   tray-sharing.c    PorchTraySharing: what this computer's porchd shares (the Sharing
@@ -92,6 +93,10 @@ GtkTreeView *porch_tray_get_folder_view(PorchTray *tray);
 void porch_tray_browse(PorchTray *tray, const char *host, const char *path);
 /* TRUE while a folder listing is under way. */
 gboolean porch_tray_is_listing(PorchTray *tray);
+/* Types @pattern in the window's search box (opening the window if need be): the neighbours'
+ * files that match are listed (tray-search.h); the search, NULL without window. */
+void porch_tray_search(PorchTray *tray, const char *pattern);
+PorchTraySearch *porch_tray_get_search(PorchTray *tray);
 /* Drags of the folder view's selection out (to Files, the desktop) fetch it, verified, into
  * the folder the drop target names (XDS); this is that step, for @uri the target named. */
 gboolean porch_tray_drop_to(PorchTray *tray, const char *uri);

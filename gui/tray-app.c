@@ -205,6 +205,18 @@ porch_tray_browse(PorchTray *tray, const char *host, const char *path)
     porch_tray_window_browse(tray->window, host, path);
 }
 
+PorchTraySearch *
+porch_tray_get_search(PorchTray *tray)
+{
+    return porch_tray_window_get_search(tray->window);
+}
+
+void
+porch_tray_search(PorchTray *tray, const char *pattern)
+{
+    porch_tray_window_search(tray->window, pattern);
+}
+
 gboolean
 porch_tray_is_listing(PorchTray *tray)
 {

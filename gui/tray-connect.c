@@ -12,6 +12,7 @@ struct _PorchTrayConnect {
     gboolean identity_named; /* set by porch_tray_set_files(): never created here */
     char *known_peers;
     int timeout;
+    gboolean pinned_only; /* porch_tray_connect_new_pinned(): nobody is asked to trust a key */
 };
 
 PorchTrayConnect *
@@ -28,6 +29,15 @@ porch_tray_connect_new(PorchTrayModel *model)
     c->identity_named = identity_file != NULL;
     c->known_peers = known_peers != NULL ? g_strdup(known_peers) : porch_known_peers_default_file();
     c->timeout = porch_tray_model_get_connect_timeout(model);
+    return c;
+}
+
+PorchTrayConnect *
+porch_tray_connect_new_pinned(PorchTrayModel *model)
+{
+    PorchTrayConnect *c = porch_tray_connect_new(model);
+
+    c->pinned_only = TRUE;
     return c;
 }
 
@@ -166,6 +176,13 @@ ask_from_worker(const char *pin_name, const char *fingerprint, gboolean advertis
     return answer;
 }
 
+/* A PorchTrustFunc for polls and searches: a key not pinned yet is refused, without asking. */
+static gboolean
+refuse_unpinned(const char *pin_name, const char *fingerprint, gboolean advertised, gpointer data)
+{
+    return FALSE;
+}
+
 /* The user's key. The default one is made on first use, as the CLI makes it, and the log
  * says where (the tray has no terminal to tell); a file named by porch_tray_set_files() is
  * only read: only `porch id` makes a key at a path someone chose. */
@@ -197,7 +214,7 @@ connect_run(PorchTrayConnect *c, const PorchNeighbour *n, gboolean for_print,
     PorchConnectOptions options = {
             .known_peers = c->known_peers,
             .identity = key,
-            .trust = ask_from_worker,
+            .trust = c->pinned_only ? refuse_unpinned : ask_from_worker,
             .trust_data = c,
             .timeout_seconds = c->timeout,
     };
@@ -210,13 +227,6 @@ connect_run(PorchTrayConnect *c, const PorchNeighbour *n, gboolean for_print,
     if (key != NULL)
         ssh_key_free(key);
     return client;
-}
-
-/* A PorchTrustFunc for polls: a key not pinned yet is refused, without asking. */
-static gboolean
-refuse_unpinned(const char *pin_name, const char *fingerprint, gboolean advertised, gpointer data)
-{
-    return FALSE;
 }
 
 PorchRemembered *
@@ -254,6 +264,13 @@ porch_tray_connect_run_print(PorchTrayConnect *c, const PorchNeighbour *n,
                              GCancellable *cancellable, GError **error)
 {
     return connect_run(c, n, TRUE, cancellable, error);
+}
+
+PorchClient *
+porch_tray_connect_search(const PorchNeighbour *n, gboolean for_print, gpointer c,
+                          GCancellable *cancellable, GError **error)
+{
+    return connect_run(c, n, for_print, cancellable, error);
 }
 
 /* ------------------------------------------------------------------------------------------

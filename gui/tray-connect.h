@@ -15,6 +15,9 @@ G_BEGIN_DECLS
  * any thread. */
 typedef struct _PorchTrayConnect PorchTrayConnect;
 PorchTrayConnect *porch_tray_connect_new(PorchTrayModel *model);
+/* The same for asking several neighbours at once (a search, the other sources of a fetch):
+ * only neighbours whose keys are pinned are contacted; nobody is asked to trust one. */
+PorchTrayConnect *porch_tray_connect_new_pinned(PorchTrayModel *model);
 void porch_tray_connect_free(PorchTrayConnect *c);
 /* In a worker thread: connects to @n; NULL with @error. */
 PorchClient *porch_tray_connect_run(PorchTrayConnect *c, const PorchNeighbour *n,
@@ -22,6 +25,9 @@ PorchClient *porch_tray_connect_run(PorchTrayConnect *c, const PorchNeighbour *n
 /* The same for one print command (porch-print-client.h): no SFTP. */
 PorchClient *porch_tray_connect_run_print(PorchTrayConnect *c, const PorchNeighbour *n,
                                           GCancellable *cancellable, GError **error);
+/* A PorchSearchConnectFunc (porch-search.h) with @c, a PorchTrayConnect, as its data. */
+PorchClient *porch_tray_connect_search(const PorchNeighbour *n, gboolean for_print, gpointer c,
+                                       GCancellable *cancellable, GError **error);
 
 /* In a worker thread: connects to @address at @port and asks who it is
  * (porch_neighbours_check(), as `porch neighbours add`). With @ask, a key not pinned yet is

@@ -1,11 +1,18 @@
 /* tray-transfers.c — fetching a file or folder of a neighbour: each transfer in a GTask worker
  * thread with a PorchClient of its own (porch_transfer_get(), verified and resumable as
  * `porch get`), its progress handed to the main thread for the model's transfers, and
- * a desktop notification when it ends. */
+ * a desktop notification when it ends.
+ *
+ * A file of PORCH_MULTIGET_THRESHOLD bytes or more is fetched as `porch get` fetches it: the
+ * other Porch neighbours whose keys are pinned are asked whether they hold the same SHA-256
+ * (porch-search.h), and those that do become sources of porch_multiget() beside the origin,
+ * every range verified against the origin's hashes. */
 #include <string.h>
 
 #include <glib/gstdio.h>
 
+#include "porch-multiget.h"
+#include "porch-search.h"
 #include "porch-transfer.h"
 #include "tray-connect.h"
 #include "tray-transfers.h"
@@ -22,12 +29,17 @@ typedef struct {
     char *title;
     GCancellable *cancellable;
     PorchTrayConnect *connect;
+    /* the other Porch neighbours, that may hold the same file, and how to reach them */
+    GPtrArray *others;
+    PorchTrayConnect *pinned;
 
     GMutex lock; /* guards the fields below, written by the worker */
     PorchProgress progress;
     gboolean update_queued;
     char *first_failure;
     gboolean connected;
+    guint sources; /* > 0: fetching from this many sources at once (porch_multiget()) */
+    guint used;    /* how many sources delivered verified bytes, once the fetch is over */
 
     /* main thread */
     gboolean finished; /* fetch_done() ran: a progress report queued before is stale */
@@ -53,6 +65,8 @@ tray_transfer_clear(TrayTransfer *transfer)
     g_free(transfer->title);
     g_clear_object(&transfer->cancellable);
     porch_tray_connect_free(transfer->connect);
+    g_ptr_array_unref(transfer->others);
+    porch_tray_connect_free(transfer->pinned);
     g_free(transfer->first_failure);
     g_mutex_clear(&transfer->lock);
 }
@@ -111,6 +125,7 @@ apply_progress(gpointer data)
     TrayTransfer *transfer = data;
     PorchProgress p;
     gboolean connected;
+    guint sources;
     gint64 now = g_get_monotonic_time();
     int percent;
     g_autofree char *rate = NULL, *status = NULL, *done = NULL, *total = NULL;
@@ -119,6 +134,7 @@ apply_progress(gpointer data)
     g_mutex_lock(&transfer->lock);
     p = transfer->progress;
     connected = transfer->connected;
+    sources = transfer->sources;
     transfer->update_queued = FALSE;
     g_mutex_unlock(&transfer->lock);
 
@@ -147,6 +163,9 @@ apply_progress(gpointer data)
     else if (p.total_files > 1)
         status = g_strdup_printf("%s of %s, %u of %u files", done, total, p.done_files,
                                  p.total_files);
+    else if (sources > 0)
+        status = g_strdup_printf("%s of %s from %u source%s", done, total, sources,
+                                 sources == 1 ? "" : "s");
     else
         status = g_strdup_printf("%s of %s", done, total);
     porch_tray_model_transfer_progress(transfer->model, transfer->id, percent,
@@ -199,6 +218,92 @@ on_notice(const char *path, const char *message, gpointer data)
  * The worker */
 
 static void
+on_multi_progress(guint64 done, guint64 total, guint sources, gpointer data)
+{
+    TrayTransfer *transfer = data;
+
+    g_mutex_lock(&transfer->lock);
+    transfer->progress.done_bytes = done;
+    transfer->progress.total_bytes = total;
+    transfer->progress.listing_done = TRUE;
+    transfer->sources = sources;
+    queue_update(transfer);
+    g_mutex_unlock(&transfer->lock);
+}
+
+static void
+on_dropped(const PorchMultigetSource *source, const char *why, gpointer data)
+{
+    g_message("%s dropped as a source: %s", source->name, why);
+}
+
+/* @transfer's file (@st, on @origin) from every pinned neighbour that holds it too. FALSE
+ * without @error when none does (the ordinary fetch then runs); FALSE with @error when the
+ * fetch from several sources failed. */
+static gboolean
+fetch_multi(TrayTransfer *transfer, PorchClient *origin, const PorchRemoteFile *st,
+            GCancellable *cancellable, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(GPtrArray) holders = NULL;
+    g_autoptr(GBytes) ranges = NULL;
+    g_autofree PorchMultigetSource *sources = NULL;
+    g_autofree char *hex = NULL;
+    guint8 sha[PORCH_SHA256_LEN];
+    PorchMultigetPlan plan = {0};
+    PorchMultigetCallbacks cb = {on_multi_progress, on_dropped, transfer};
+    GString *h;
+    gboolean ok;
+
+    if (st->type != PORCH_REMOTE_FILE || st->size < PORCH_MULTIGET_THRESHOLD ||
+        transfer->others->len == 0)
+        return FALSE;
+    if (!porch_multiget_file_hash(origin, transfer->remote, sha, cancellable, &local_error)) {
+        g_debug("%s: no hash for other sources: %s", transfer->remote, local_error->message);
+        return FALSE;
+    }
+    h = g_string_sized_new(2 * PORCH_SHA256_LEN);
+    for (guint i = 0; i < PORCH_SHA256_LEN; i++)
+        g_string_append_printf(h, "%02x", sha[i]);
+    hex = g_string_free(h, FALSE);
+    holders = porch_search_find_holders(transfer->others, hex, st->size, PORCH_TRAY_MAX_SOURCES - 1,
+                                        porch_tray_connect_search, transfer->pinned, cancellable);
+    if (holders->len == 0)
+        return FALSE;
+    ranges = porch_multiget_range_hashes(origin, transfer->remote, st->size, cancellable,
+                                         &local_error);
+    if (ranges == NULL) {
+        g_debug("%s: no range hashes: %s", transfer->remote, local_error->message);
+        return FALSE;
+    }
+    /* the origin first: it is where the user asked */
+    sources = g_new0(PorchMultigetSource, holders->len + 1);
+    sources[0] = (PorchMultigetSource){origin, porch_neighbour_get_name(transfer->neighbour),
+                                       transfer->remote, 0, NULL};
+    for (guint i = 0; i < holders->len; i++) {
+        PorchSearchHolder *holder = g_ptr_array_index(holders, i);
+        sources[i + 1] =
+                (PorchMultigetSource){holder->client, porch_neighbour_get_name(holder->neighbour),
+                                      holder->remote, 0, NULL};
+    }
+    plan.size = st->size;
+    plan.ranges = ranges;
+    plan.mtime = st->mtime;
+    g_mutex_lock(&transfer->lock);
+    transfer->sources = holders->len + 1;
+    g_mutex_unlock(&transfer->lock);
+    ok = porch_multiget(sources, holders->len + 1, &plan, transfer->local, &cb, cancellable, error);
+    g_mutex_lock(&transfer->lock);
+    for (guint i = 0; i <= holders->len; i++) {
+        if (sources[i].bytes > 0)
+            transfer->used++;
+        g_free(sources[i].dropped);
+    }
+    g_mutex_unlock(&transfer->lock);
+    return ok;
+}
+
+static void
 fetch_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
     TrayTransfer *transfer = data;
@@ -223,6 +328,17 @@ fetch_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancella
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
+    if (fetch_multi(transfer, client, st, cancellable, &error)) {
+        g_task_return_boolean(task, TRUE);
+        return;
+    }
+    if (error != NULL) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    g_mutex_lock(&transfer->lock);
+    transfer->sources = 0;
+    g_mutex_unlock(&transfer->lock);
     if (st->type == PORCH_REMOTE_DIRECTORY)
         flags |= PORCH_TRANSFER_RECURSIVE;
     if (!porch_transfer_get(client, transfer->remote, transfer->local, flags, &callbacks,
@@ -265,7 +381,9 @@ fetch_done(GObject *source, GAsyncResult *result, gpointer data)
     transfer->finished = TRUE;
     if (g_task_propagate_boolean(G_TASK(result), &error)) {
         state = PORCH_TRAY_TRANSFER_DONE;
-        status = g_strdup_printf("Done: %s", transfer->local);
+        status = transfer->used > 1 ? g_strdup_printf("Done from %u sources: %s", transfer->used,
+                                                      transfer->local)
+                                    : g_strdup_printf("Done: %s", transfer->local);
         porch_tray_contact_ok(model, host);
     } else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         state = PORCH_TRAY_TRANSFER_CANCELLED;
@@ -298,6 +416,31 @@ on_open_folder(GSimpleAction *action, GVariant *parameter, gpointer data)
     g_app_info_launch_default_for_uri_async(uri, NULL, NULL, NULL, NULL);
 }
 
+/* The Porch neighbours of @model but @n (by host name and by key): the other sources a large
+ * file may have. */
+static GPtrArray *
+other_neighbours(PorchTrayModel *model, PorchNeighbour *n)
+{
+    GtkTreeModel *list = GTK_TREE_MODEL(porch_tray_model_get_neighbours(model));
+    GPtrArray *others = g_ptr_array_new_with_free_func((GDestroyNotify)porch_neighbour_unref);
+    const char *fp = porch_neighbour_get_fingerprint(n);
+    GtkTreeIter iter;
+
+    for (gboolean ok = gtk_tree_model_get_iter_first(list, &iter); ok;
+         ok = gtk_tree_model_iter_next(list, &iter)) {
+        PorchNeighbour *o = NULL;
+
+        gtk_tree_model_get(list, &iter, PORCH_TRAY_NCOL_NEIGHBOUR, &o, -1);
+        if (o != NULL && porch_neighbour_is_porch(o) &&
+            g_strcmp0(porch_neighbour_get_host_name(o), porch_neighbour_get_host_name(n)) != 0 &&
+            (fp == NULL || g_strcmp0(porch_neighbour_get_fingerprint(o), fp) != 0))
+            g_ptr_array_add(others, o);
+        else if (o != NULL)
+            porch_neighbour_unref(o);
+    }
+    return others;
+}
+
 guint
 porch_tray_transfer_start(PorchTrayModel *model, PorchNeighbour *n, const char *remote,
                           const char *dest_dir)
@@ -326,6 +469,8 @@ porch_tray_transfer_start(PorchTrayModel *model, PorchNeighbour *n, const char *
     transfer->title = g_strdup_printf("%s from %s", base, porch_neighbour_get_name(n));
     transfer->cancellable = g_cancellable_new();
     transfer->connect = porch_tray_connect_new(model);
+    transfer->pinned = porch_tray_connect_new_pinned(model);
+    transfer->others = other_neighbours(model, n);
     transfer->id = porch_tray_model_transfer_add(model, transfer->title, transfer->local,
                                                  transfer->cancellable);
 

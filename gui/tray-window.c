@@ -1,6 +1,7 @@
 /* tray-window.c — the Porch window: the neighbours and the devices nearby (live from the
  * neighbour model), the selected one's shares, printers and services, a folder browser for a
- * share (back, up, path bar; sizes and dates), and the transfers. Folder listings run in GTask
+ * share (back, up, path bar; sizes and dates), the files the search box finds on the
+ * neighbours (tray-search.h), and the transfers. Folder listings run in GTask
  * worker threads over one connection per browsed neighbour; nothing here waits on the
  * network (see tray-window.h). */
 #include <handy.h>
@@ -10,6 +11,7 @@
 #include "porch-neighbour-client.h"
 #include "tray-connect.h"
 #include "tray-remembered.h"
+#include "tray-search.h"
 #include "tray-transfers.h"
 #include "tray-window.h"
 
@@ -30,6 +32,8 @@ typedef struct {
     /* the frame: header bar, the leaflet of the sidebar and the content, the status pages */
     GtkWidget *header, *leaflet, *sidebar, *content, *back_to_list;
     GtkWidget *search_bar, *search_entry, *search_button, *transfers_button;
+    PorchTraySearch *search; /* the files found, a page of the stack */
+    char *before_search;     /* the page the search page replaced */
     GtkWidget *empty_page, *why_button, *connect_button, *key_page, *key_detail;
     GtkTreeView *neighbours_view, *devices_view;
     GtkTreeModel *porch_filter, *device_filter;
@@ -318,7 +322,7 @@ on_neighbour_changed(PorchTrayModel *model, const char *host, gpointer data)
      * browsed stays */
     page = gtk_stack_get_visible_child_name(GTK_STACK(w->stack));
     why = porch_tray_model_get_key_changed(w->owner->model, host);
-    if (g_strcmp0(page, "folder") != 0 || why != NULL)
+    if ((g_strcmp0(page, "folder") != 0 && g_strcmp0(page, "search") != 0) || why != NULL)
         show_selected_page(w);
 }
 
@@ -1168,17 +1172,20 @@ fixed_icon_column(GtkTreeView *v, const char *icon_name)
     gtk_tree_view_append_column(v, gtk_tree_view_column_new_with_attributes("", r, NULL));
 }
 
-/* Whether the row's name holds what is typed in the search bar (case aside). */
+/* Whether the row's name holds what is typed in the search bar (case aside), or files of its
+ * are among those the search found. */
 static gboolean
 matches_search(View *w, GtkTreeModel *model, GtkTreeIter *iter)
 {
     const char *query =
             w->search_entry != NULL ? gtk_entry_get_text(GTK_ENTRY(w->search_entry)) : "";
-    g_autofree char *name = NULL, *folded_name = NULL, *folded_query = NULL;
+    g_autofree char *name = NULL, *folded_name = NULL, *folded_query = NULL, *host = NULL;
 
     if (query[0] == '\0')
         return TRUE;
-    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_NAME, &name, -1);
+    gtk_tree_model_get(model, iter, PORCH_TRAY_NCOL_NAME, &name, PORCH_TRAY_NCOL_HOST, &host, -1);
+    if (w->search != NULL && porch_tray_search_lists_host(w->search, host))
+        return TRUE;
     if (name == NULL)
         return FALSE;
     folded_name = g_utf8_casefold(name, -1);
@@ -1205,12 +1212,40 @@ device_visible(GtkTreeModel *model, GtkTreeIter *iter, gpointer data)
 }
 
 static void
+refilter(gpointer data)
+{
+    View *w = data;
+
+    gtk_tree_model_filter_refilter(GTK_TREE_MODEL_FILTER(w->porch_filter));
+}
+
+static void
 on_search_changed(GtkSearchEntry *entry, gpointer data)
 {
     View *w = data;
 
     gtk_tree_model_filter_refilter(GTK_TREE_MODEL_FILTER(w->porch_filter));
     gtk_tree_model_filter_refilter(GTK_TREE_MODEL_FILTER(w->device_filter));
+}
+
+/* The search box asks the neighbours for files too: their page shows while it holds text. */
+static void
+on_search_text(GtkEditable *entry, gpointer data)
+{
+    View *w = data;
+    const char *text = gtk_entry_get_text(GTK_ENTRY(entry));
+    const char *page = gtk_stack_get_visible_child_name(GTK_STACK(w->stack));
+
+    porch_tray_search_set_pattern(w->search, text);
+    if (text[0] != '\0' && g_strcmp0(page, "search") != 0) {
+        g_free(w->before_search);
+        w->before_search = g_strdup(page);
+        gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "search");
+        hdy_leaflet_set_visible_child(HDY_LEAFLET(w->leaflet), w->content);
+    } else if (text[0] == '\0' && g_strcmp0(page, "search") == 0) {
+        gtk_stack_set_visible_child_name(GTK_STACK(w->stack),
+                                         w->before_search != NULL ? w->before_search : "empty");
+    }
 }
 
 /* A neighbour's row: its name, and under it what it offers ("3 shares · 1 printer"). */
@@ -1532,6 +1567,7 @@ on_window_destroy(GtkWidget *window, gpointer data)
     if (self->settings != NULL)
         g_settings_set_boolean(self->settings, "window-maximized", w->maximized);
     g_free(w->restore_host);
+    g_free(w->before_search);
     g_clear_pointer(&w->conn, browse_conn_unref);
     g_free(w->conn_host);
     g_free(w->host);
@@ -1838,7 +1874,7 @@ build_search_bar(View *w)
     w->search_bar = gtk_search_bar_new();
     w->search_entry = gtk_search_entry_new();
     a11y(w->search_entry, "Search the neighbours");
-    gtk_entry_set_placeholder_text(GTK_ENTRY(w->search_entry), "Search");
+    gtk_entry_set_placeholder_text(GTK_ENTRY(w->search_entry), "Search neighbours and files");
     gtk_container_add(GTK_CONTAINER(w->search_bar), w->search_entry);
     gtk_search_bar_connect_entry(GTK_SEARCH_BAR(w->search_bar), GTK_ENTRY(w->search_entry));
     gtk_container_forall(GTK_CONTAINER(w->search_bar), name_close_button, NULL);
@@ -1984,6 +2020,7 @@ build_window(PorchTrayWindow *self)
     gtk_tree_model_filter_set_visible_func(GTK_TREE_MODEL_FILTER(w->device_filter), device_visible,
                                            w, NULL);
     g_signal_connect(w->search_entry, "search-changed", G_CALLBACK(on_search_changed), w);
+    g_signal_connect(w->search_entry, "changed", G_CALLBACK(on_search_text), w);
     w->neighbours_view = neighbour_list(w, w->porch_filter, "Neighbours running Porch");
     w->devices_view = neighbour_list(w, w->device_filter, "Other devices nearby");
     gtk_box_pack_start(GTK_BOX(lists), heading("_Neighbours", GTK_WIDGET(w->neighbours_view)),
@@ -2003,6 +2040,10 @@ build_window(PorchTrayWindow *self)
     gtk_stack_add_named(GTK_STACK(w->stack), page_scroller(padded(build_neighbour_page(w))),
                         "neighbour");
     gtk_stack_add_named(GTK_STACK(w->stack), padded(build_folder_page(w)), "folder");
+    w->search = porch_tray_search_new(self->model);
+    porch_tray_search_set_changed_func(w->search, G_CALLBACK(refilter), w);
+    gtk_stack_add_named(GTK_STACK(w->stack), padded(porch_tray_search_get_widget(w->search)),
+                        "search");
     w->content = w->stack;
     gtk_widget_set_hexpand(w->content, TRUE);
     gtk_widget_set_size_request(w->content, 300, -1);
@@ -2197,6 +2238,21 @@ gboolean
 porch_tray_window_drop_to(PorchTrayWindow *self, const char *uri)
 {
     return self->view != NULL && drop_to(self->view, uri);
+}
+
+PorchTraySearch *
+porch_tray_window_get_search(PorchTrayWindow *self)
+{
+    return self->view != NULL ? self->view->search : NULL;
+}
+
+void
+porch_tray_window_search(PorchTrayWindow *self, const char *pattern)
+{
+    if (self->view == NULL)
+        porch_tray_window_show(self);
+    gtk_search_bar_set_search_mode(GTK_SEARCH_BAR(self->view->search_bar), TRUE);
+    gtk_entry_set_text(GTK_ENTRY(self->view->search_entry), pattern);
 }
 
 gboolean

@@ -1,6 +1,7 @@
 /* tray-window.h — PorchTrayWindow: the Porch window. It shows the model's neighbours and the
  * devices nearby (live), the selected one's shares, printers and services, a folder browser
- * for a share, and the model's transfers. It observes the model (the signal
+ * for a share, the files its search box finds on the neighbours (tray-search.h), and the
+ * model's transfers. It observes the model (the signal
  * neighbour-changed, the notification of browse-error) and acts through it, the transfers
  * (tray-transfers.h), the printing (tray-print.h), the sharing (tray-sharing.h: its menu's
  * "Sharing" opens that window) and the neighbours remembered by address (tray-remembered.h: its
@@ -14,6 +15,7 @@
 #include "tray-model.h"
 #include "tray-print.h"
 #include "tray-remembered.h"
+#include "tray-search.h"
 #include "tray-sharing.h"
 
 G_BEGIN_DECLS
@@ -47,6 +49,10 @@ gboolean porch_tray_window_select_neighbour(PorchTrayWindow *self, const char *h
 GtkWindow *porch_tray_window_connect_to_address(PorchTrayWindow *self);
 /* Browses @path ("/Share/sub") of neighbour @host, opening the window if need be. */
 void porch_tray_window_browse(PorchTrayWindow *self, const char *host, const char *path);
+/* The search of the neighbours' files (tray-search.h), NULL when the window is not open; and
+ * typing @pattern in the search box, opening the window if need be. */
+PorchTraySearch *porch_tray_window_get_search(PorchTrayWindow *self);
+void porch_tray_window_search(PorchTrayWindow *self, const char *pattern);
 /* TRUE while a folder listing is under way. */
 gboolean porch_tray_window_is_listing(PorchTrayWindow *self);
 /* What a drop of the folder view's selection does once the drop target named the file it

@@ -23,6 +23,8 @@
 G_BEGIN_DECLS
 
 #define PORCH_MULTIGET_RANGE (8u << 20)
+/* a file this large is worth looking for other sources of (porch get, porch-tray) */
+#define PORCH_MULTIGET_THRESHOLD (64u << 20)
 
 typedef struct {
     PorchClient *client; /* the caller's; used by one thread of the fetch only while it runs */
