@@ -1,8 +1,9 @@
 /* multiget.c — `porch get` of a large file from every neighbour that holds it
  * (porch-multiget.h), and `porch get --sha256 HASH`.
  *
- * The origin (HOST of HOST/SHARE/PATH) gives the file's SHA-256 and its range hashes, from its
- * content index when it has one. The other Porch neighbours seen over mDNS (and those
+ * The origin (HOST of HOST/SHARE/PATH) gives the file's SHA-256 from its content index (a file
+ * it has not indexed gets the ordinary fetch) and its range hashes, and starts sending at
+ * once. The other Porch neighbours seen over mDNS (and those
  * remembered by address) whose keys are pinned are asked, all at once (porch-search.h), whether
  * they hold a file with that SHA-256 ("search --sha256", answered from their indexes, only with
  * files this user may read there). Each that does becomes a source with a connection of its own;
@@ -21,9 +22,10 @@
 #include "porch-multiget.h"
 #include "porch-neighbours.h"
 #include "porch-print-client.h"
+#include "porch-print-protocol.h"
 #include "porch-search.h"
 
-/* how long to look for other sources over mDNS while the origin hashes */
+/* how long to look for other sources over mDNS while the origin sends */
 #define LOOK_S 1.5
 /* a source that sends nothing for this long is dropped */
 #define STALL_S 5
@@ -134,13 +136,25 @@ on_dropped(const PorchMultigetSource *s, const char *why, gpointer data)
     porch_cli_error("get", line);
 }
 
-static char *
-hex_of(const guint8 *d)
+static void
+summary(const char *local, const PorchMultigetPlan *plan, const PorchMultigetSource *sources,
+        guint n, const PorchCliCommon *common)
 {
-    GString *s = g_string_sized_new(2 * PORCH_SHA256_LEN);
-    for (guint i = 0; i < PORCH_SHA256_LEN; i++)
-        g_string_append_printf(s, "%02x", d[i]);
-    return g_string_free(s, FALSE);
+    char size[32];
+    g_autoptr(GString) who = g_string_new(NULL);
+
+    if (common->quiet)
+        return;
+    porch_cli_format_size(size, sizeof size, (double)plan->size);
+    for (guint i = 0; i < n; i++) {
+        char b[32];
+        porch_cli_format_size(b, sizeof b, (double)sources[i].bytes);
+        g_string_append_printf(who, "%s%s %s", i > 0 ? ", " : "", sources[i].name, b);
+    }
+    fprintf(stderr, "porch: %s (%s) verified, from %u source%s: ", local, size, n,
+            n == 1 ? "" : "s");
+    porch_cli_put_text(stderr, who->str);
+    fputc('\n', stderr);
 }
 
 /* Runs the fetch from @sources; the exit status. */
@@ -161,21 +175,7 @@ fetch(PorchMultigetSource *sources, guint n, const PorchMultigetPlan *plan, cons
         porch_cli_error(local, error->message);
         return PORCH_CLI_EXIT_FAILED;
     }
-    if (!common->quiet) {
-        char size[32];
-        g_autoptr(GString) who = g_string_new(NULL);
-
-        porch_cli_format_size(size, sizeof size, (double)plan->size);
-        for (guint i = 0; i < n; i++) {
-            char b[32];
-            porch_cli_format_size(b, sizeof b, (double)sources[i].bytes);
-            g_string_append_printf(who, "%s%s %s", i > 0 ? ", " : "", sources[i].name, b);
-        }
-        fprintf(stderr, "porch: %s (%s) verified, from %u source%s: ", local, size, n,
-                n == 1 ? "" : "s");
-        porch_cli_put_text(stderr, who->str);
-        fputc('\n', stderr);
-    }
+    summary(local, plan, sources, n, common);
     return PORCH_CLI_EXIT_OK;
 }
 
@@ -192,6 +192,42 @@ local_path(const char *remote, const char *dest)
     return g_strdup(dest);
 }
 
+/* The SHA-256 of @target's file as the origin's content index holds it ("search" over a
+ * connection of its own), so that finding other holders never makes the origin hash a file it
+ * has not indexed (then NULL, and the ordinary fetch runs). */
+static char *
+indexed_hash(const PorchCliTarget *target, guint64 size, const PorchCliCommon *common)
+{
+    g_autoptr(PorchClient) exec = NULL;
+    g_autoptr(GPtrArray) found = NULL;
+    g_autofree char *base = g_path_get_basename(target->path);
+    const char *share = target->path + 1;
+    const char *slash = strchr(share, '/');
+    PorchCliConnectOptions o = {
+            .identity_file = common->identity,
+            .quiet = TRUE,
+            .never_ask = TRUE,
+            .pinned_only = TRUE,
+            .for_print = TRUE,
+            .timeout_seconds = 10,
+            .connect_timeout_seconds = common->connect_timeout,
+    };
+
+    if (slash == NULL || strlen(base) > PORCH_SEARCH_MAX_PATTERN ||
+        porch_cli_connect_full(target, &o, &exec, NULL, NULL) != PORCH_CLI_EXIT_OK ||
+        !porch_client_search(exec, base, NULL, &found, NULL))
+        return NULL;
+    for (guint i = 0; i < found->len; i++) {
+        const PorchSearchMatch *m = g_ptr_array_index(found, i);
+        /* porchd takes share names without regard to case */
+        if (m->size == size && strlen(m->share) == (gsize)(slash - share) &&
+            g_ascii_strncasecmp(m->share, share, (gsize)(slash - share)) == 0 &&
+            strcmp(m->path, slash + 1) == 0)
+            return g_strdup(m->sha256);
+    }
+    return NULL;
+}
+
 int
 porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const char *dest,
                     guint max_sources, const PorchCliCommon *common)
@@ -201,12 +237,17 @@ porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const cha
     g_autoptr(GBytes) ranges = NULL;
     g_autoptr(GPtrArray) neighbours = NULL;
     g_autoptr(GPtrArray) found = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
     g_autofree char *local = NULL;
     g_autofree char *hex = NULL;
+    g_autofree char *base = NULL;
     g_autofree PorchMultigetSource *sources = NULL;
-    guint8 sha[PORCH_SHA256_LEN];
     PorchMultigetPlan plan = {0};
-    int status;
+    PorchMultiget *mg;
+    Progress p = {0};
+    PorchMultigetCallbacks cb = {on_progress, on_dropped, &p};
+    guint n = 0;
+    gboolean ok;
 
     f = porch_client_stat(origin, target->path, NULL, NULL);
     if (f == NULL || f->type != PORCH_REMOTE_FILE || f->size < PORCH_CLI_MULTI_THRESHOLD)
@@ -214,35 +255,45 @@ porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const cha
     local = local_path(target->path, dest);
     if (g_file_test(local, G_FILE_TEST_EXISTS))
         return -1; /* what to do with it is the ordinary get's business */
-    /* the origin's hashes (from its index when it has one) while mDNS shows the others */
-    if (!porch_multiget_file_hash(origin, target->path, sha, NULL, &error))
+    hex = indexed_hash(target, f->size, common);
+    if (hex == NULL)
         return -1;
-    hex = hex_of(sha);
-    neighbours = find_neighbours(porch_client_get_host_fingerprint(origin), LOOK_S);
-    if (neighbours->len == 0)
-        return -1;
-    found = find_sources(neighbours, hex, f->size, max_sources - 1, common);
-    if (found->len == 0)
-        return -1;
+    /* its range hashes: from the index too, unless the file changed meanwhile */
     ranges = porch_multiget_range_hashes(origin, target->path, f->size, NULL, &error);
     if (ranges == NULL)
         return -1;
-    sources = g_new0(PorchMultigetSource, found->len + 1);
-    sources[0] = (PorchMultigetSource){origin, target->host, target->path, 0, NULL};
-    /* the origin first: it is where the user asked */
-    for (guint i = 0; i < found->len; i++) {
-        PorchSearchHolder *h = g_ptr_array_index(found, i);
-        sources[i + 1] = (PorchMultigetSource){h->client, porch_neighbour_get_name(h->neighbour),
-                                               h->remote, 0, NULL};
-    }
     plan.size = f->size;
     plan.ranges = ranges;
     plan.mtime = f->mtime;
     plan.stall_seconds = STALL_S;
-    status = fetch(sources, found->len + 1, &plan, local, common);
-    for (guint i = 0; i <= found->len; i++)
+    base = g_path_get_basename(local);
+    p.bar = !common->quiet && isatty(STDERR_FILENO);
+    p.name = base;
+    mg = porch_multiget_start(&plan, local, &cb, cancellable, &error);
+    if (mg == NULL)
+        return -1; /* a .part in use, no room: the ordinary get says so */
+    /* the origin fetches at once; the others join as they are found */
+    sources = g_new0(PorchMultigetSource, max_sources);
+    sources[n++] = (PorchMultigetSource){origin, target->host, target->path, 0, NULL};
+    porch_multiget_add(mg, &sources[0]);
+    neighbours = find_neighbours(porch_client_get_host_fingerprint(origin), LOOK_S);
+    found = find_sources(neighbours, hex, f->size, max_sources - 1, common);
+    for (guint i = 0; i < found->len && n < max_sources; i++) {
+        PorchSearchHolder *h = g_ptr_array_index(found, i);
+        sources[n] = (PorchMultigetSource){h->client, porch_neighbour_get_name(h->neighbour),
+                                           h->remote, 0, NULL};
+        porch_multiget_add(mg, &sources[n++]);
+    }
+    ok = porch_multiget_finish(mg, &error);
+    if (p.bar)
+        fputs("\r\033[K", stderr);
+    if (!ok)
+        porch_cli_error(local, error->message);
+    else
+        summary(local, &plan, sources, n, common);
+    for (guint i = 0; i < n; i++)
         g_free(sources[i].dropped);
-    return status;
+    return ok ? PORCH_CLI_EXIT_OK : PORCH_CLI_EXIT_FAILED;
 }
 
 int

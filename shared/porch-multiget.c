@@ -11,8 +11,8 @@
 
 #include "porch-sftp-client-private.h"
 
-/* READs in flight per source: 16 × 255 KiB keeps a LAN link busy */
-#define READS_IN_FLIGHT 16
+/* READs in flight per source: 32 × 255 KiB (8 MiB, as the one-source fetch keeps) */
+#define READS_IN_FLIGHT 32
 #define DEFAULT_STALL_S 5
 #define PROGRESS_US     (50 * G_TIME_SPAN_MILLISECOND)
 /* check-file answers at most 16 GiB per request */
@@ -37,19 +37,31 @@ typedef struct {
     gboolean stop;
 } Multi;
 
+/* A range a source is fetching. Two are kept in flight per source, so that the reads of the
+ * next range are under way while the last replies of one arrive and it is hashed and written:
+ * the link never idles between ranges. */
+typedef struct {
+    gint64 index; /* -1: free */
+    guint64 start, len, next, received;
+    guint8 *buf; /* one range */
+    guint32 gen; /* replies of an earlier use of the slot are dropped */
+} Slot;
+
+#define SLOTS 2
+
 typedef struct {
     Multi *m;
     PorchMultigetSource *src;
     GByteArray *handle; /* the remote handle as an SFTP string */
-    guint8 *buf;        /* one range */
-    guint64 range_start;
-    guint64 received;
+    Slot slots[SLOTS];
     guint inflight;
     GError *error; /* from a reply callback */
 } Worker;
 
 typedef struct {
     Worker *w;
+    Slot *slot;
+    guint32 gen;
     guint64 offset;
     guint32 len;
 } Read;
@@ -159,19 +171,20 @@ worker_fail(Worker *w, GError *e)
         g_error_free(e);
 }
 
-static void issue_read(Worker *w, guint64 offset, guint32 len);
+static void issue_read(Worker *w, Slot *slot, guint64 offset, guint32 len);
 
 static void
 on_data(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
 {
     Read *q = data;
     Worker *w = q->w;
+    Slot *slot = q->slot;
     const guint8 *d;
     guint32 n;
 
     (void)c;
     w->inflight--;
-    if (w->error != NULL || q->offset < w->range_start) {
+    if (w->error != NULL || slot->gen != q->gen || slot->index < 0) {
         /* a reply to a range given up: dropped */
     } else if (type == SSH_FXP_STATUS) {
         worker_fail(w, g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_CHANGED,
@@ -180,21 +193,23 @@ on_data(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
         worker_fail(w, g_error_new_literal(PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                                            "a malformed DATA reply"));
     } else {
-        memcpy(w->buf + (q->offset - w->range_start), d, n);
-        w->received += n;
+        memcpy(slot->buf + (q->offset - slot->start), d, n);
+        slot->received += n;
         if (n < q->len)
-            issue_read(w, q->offset + n, q->len - n);
+            issue_read(w, slot, q->offset + n, q->len - n);
     }
     g_free(q);
 }
 
 static void
-issue_read(Worker *w, guint64 offset, guint32 len)
+issue_read(Worker *w, Slot *slot, guint64 offset, guint32 len)
 {
     g_autoptr(GByteArray) b = g_byte_array_sized_new(w->handle->len + 12);
     Read *q = g_new0(Read, 1);
 
     q->w = w;
+    q->slot = slot;
+    q->gen = slot->gen;
     q->offset = offset;
     q->len = len;
     g_byte_array_append(b, w->handle->data, w->handle->len);
@@ -216,47 +231,10 @@ range_done(Multi *m, guint i)
     return done;
 }
 
-/* Fetches range @i into w->buf. FALSE with @error when the source failed (or the range was
- * finished elsewhere: *ret_moot). */
-static gboolean
-fetch_range(Worker *w, guint i, gboolean *ret_moot, GError **error)
-{
-    Multi *m = w->m;
-    PorchClient *c = w->src->client;
-    guint64 start = (guint64)i * PORCH_MULTIGET_RANGE, len = range_len(m, i), next = start;
-    gboolean ok = TRUE;
-
-    *ret_moot = FALSE;
-    w->range_start = start;
-    w->received = 0;
-    while (ok && w->received < len) {
-        while (w->inflight < READS_IN_FLIGHT && next < start + len) {
-            guint32 n = (guint32)MIN((guint64)c->max_read, start + len - next);
-            issue_read(w, next, n);
-            next += n;
-        }
-        if (!porch_client_pump(c, m->cancellable, error)) {
-            ok = FALSE;
-        } else if (w->error != NULL) {
-            g_propagate_error(error, g_steal_pointer(&w->error));
-            ok = FALSE;
-        } else if (range_done(m, i)) {
-            *ret_moot = TRUE;
-            ok = FALSE;
-        }
-    }
-    /* replies still due belong to this range: received and dropped before the next */
-    w->range_start = G_MAXUINT64;
-    while (w->inflight > 0 && c->fatal == NULL && porch_client_pump(c, NULL, NULL))
-        ;
-    g_clear_error(&w->error);
-    return ok;
-}
-
 /* The next range for a source: one nobody took, else (the end game) one a single other
  * source is on. -1 when there is none. */
 static gint64
-take_range(Multi *m)
+take_range(Multi *m, gint64 mine)
 {
     gint64 pick = -1;
 
@@ -264,8 +242,9 @@ take_range(Multi *m)
     for (guint i = 0; i < m->n_ranges && pick < 0 && !m->stop; i++)
         if (m->state[i] == RANGE_TODO)
             pick = i;
+    /* the end game: a range one other source is on (never the one this source has) */
     for (guint i = 0; i < m->n_ranges && pick < 0 && !m->stop; i++)
-        if (m->state[i] == RANGE_ACTIVE && m->takers[i] == 1)
+        if (m->state[i] == RANGE_ACTIVE && m->takers[i] == 1 && (gint64)i != mine)
             pick = i;
     if (pick >= 0) {
         m->state[pick] = RANGE_ACTIVE;
@@ -326,6 +305,65 @@ drop(Worker *w, const char *why)
     g_mutex_unlock(&m->lock);
 }
 
+static void
+slot_start(Multi *m, Slot *slot, gint64 i)
+{
+    slot->index = i;
+    slot->start = (guint64)i * PORCH_MULTIGET_RANGE;
+    slot->len = range_len(m, (guint)i);
+    slot->next = slot->start;
+    slot->received = 0;
+    slot->gen++;
+}
+
+static void
+slot_free(Slot *slot)
+{
+    slot->index = -1;
+    slot->gen++;
+}
+
+/* A whole range arrived in @slot: verified against the origin's hash, then written. FALSE
+ * when the source sent wrong bytes (it is dropped). */
+static gboolean
+slot_finish(Worker *w, Slot *slot, PorchSha256 *sha)
+{
+    Multi *m = w->m;
+    guint i = (guint)slot->index;
+    guint8 digest[PORCH_SHA256_LEN];
+    ssize_t n;
+
+    porch_sha256_update(sha, slot->buf, slot->len);
+    porch_sha256_finish(sha, digest);
+    if (memcmp(digest, origin_hash(m, i), PORCH_SHA256_LEN) != 0) {
+        g_autofree char *why =
+                g_strdup_printf("sent wrong data for bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+                                " (its copy differs from the origin's)",
+                                slot->start, slot->start + slot->len - 1);
+        give_back(m, i);
+        slot_free(slot);
+        drop(w, why);
+        return FALSE;
+    }
+    n = pwrite(m->fd, slot->buf, slot->len, (off_t)slot->start);
+    g_mutex_lock(&m->lock);
+    m->takers[i]--;
+    if (n != (ssize_t)slot->len) {
+        if (m->local_error == NULL)
+            m->local_error = g_error_new(G_IO_ERROR, g_io_error_from_errno(n < 0 ? errno : ENOSPC),
+                                         "writing: %s", g_strerror(n < 0 ? errno : ENOSPC));
+        m->stop = TRUE;
+    } else if (m->state[i] != RANGE_DONE) {
+        m->state[i] = RANGE_DONE;
+        m->done_bytes += slot->len;
+        w->src->bytes += slot->len;
+    }
+    g_cond_broadcast(&m->cond);
+    g_mutex_unlock(&m->lock);
+    slot_free(slot);
+    return TRUE;
+}
+
 static gpointer
 source_thread(gpointer data)
 {
@@ -335,64 +373,92 @@ source_thread(gpointer data)
     int saved_timeout = c->timeout;
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchSha256) sha = porch_sha256_new();
-    gint64 i;
 
     c->timeout = m->plan->stall_seconds > 0 ? m->plan->stall_seconds : DEFAULT_STALL_S;
+    for (guint k = 0; k < SLOTS; k++)
+        w->slots[k].index = -1;
     if (!open_remote(w, &error)) {
         drop(w, error->message);
         goto out;
     }
-    w->buf = g_malloc(PORCH_MULTIGET_RANGE);
-    while ((i = take_range(m)) >= 0) {
-        guint64 len = range_len(m, (guint)i);
-        guint8 digest[PORCH_SHA256_LEN];
-        gboolean moot = FALSE;
-        ssize_t n;
+    for (guint k = 0; k < SLOTS; k++)
+        w->slots[k].buf = g_malloc(PORCH_MULTIGET_RANGE);
+    for (;;) {
+        Slot *a = &w->slots[0], *b = &w->slots[1];
+        gboolean failed = FALSE;
 
-        if (!fetch_range(w, (guint)i, &moot, &error)) {
-            give_back(m, (guint)i);
-            if (moot) {
-                g_clear_error(&error);
-                continue;
+        /* the slot whose range started first is served first */
+        if (b->index >= 0 && (a->index < 0 || b->start < a->start)) {
+            Slot *t = a;
+            a = b;
+            b = t;
+        }
+        /* a second range is taken once every read of the first is sent (asked again each
+         * time: a dropped source gives its ranges back) */
+        if (a->index < 0) {
+            gint64 i = take_range(m, -1);
+            if (i < 0)
+                break; /* nothing in hand, nothing left to take */
+            slot_start(m, a, i);
+        }
+        if (a->next == a->start + a->len && b->index < 0) {
+            gint64 i = take_range(m, a->index);
+            if (i >= 0)
+                slot_start(m, b, i);
+        }
+        for (Slot *s = a; w->inflight < READS_IN_FLIGHT && s != NULL; s = s == a ? b : NULL) {
+            while (s->index >= 0 && w->inflight < READS_IN_FLIGHT && s->next < s->start + s->len) {
+                guint32 n = (guint32)MIN((guint64)c->max_read, s->start + s->len - s->next);
+                issue_read(w, s, s->next, n);
+                s->next += n;
             }
+        }
+        if (!porch_client_pump(c, m->cancellable, &error)) {
+            failed = TRUE;
+        } else if (w->error != NULL) {
+            g_propagate_error(&error, g_steal_pointer(&w->error));
+            failed = TRUE;
+        }
+        if (failed) {
+            for (guint k = 0; k < SLOTS; k++)
+                if (w->slots[k].index >= 0) {
+                    give_back(m, (guint)w->slots[k].index);
+                    slot_free(&w->slots[k]);
+                }
             drop(w, error->message);
             break;
         }
-        porch_sha256_update(sha, w->buf, len);
-        porch_sha256_finish(sha, digest);
-        if (memcmp(digest, origin_hash(m, (guint)i), PORCH_SHA256_LEN) != 0) {
-            g_autofree char *why = g_strdup_printf(
-                    "sent wrong data for bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
-                    " (its copy differs from the origin's)",
-                    (guint64)i * PORCH_MULTIGET_RANGE, (guint64)i * PORCH_MULTIGET_RANGE + len - 1);
-            give_back(m, (guint)i);
-            drop(w, why);
+        for (guint k = 0; k < SLOTS; k++) {
+            Slot *s = &w->slots[k];
+            if (s->index < 0)
+                continue;
+            if (s->received == s->len) {
+                if (!slot_finish(w, s, sha)) {
+                    failed = TRUE;
+                    break;
+                }
+            } else if (range_done(m, (guint)s->index)) {
+                /* finished by another source (the end game), or the fetch is over */
+                give_back(m, (guint)s->index);
+                slot_free(s);
+            }
+        }
+        if (failed) {
+            for (guint k = 0; k < SLOTS; k++)
+                if (w->slots[k].index >= 0) {
+                    give_back(m, (guint)w->slots[k].index);
+                    slot_free(&w->slots[k]);
+                }
             break;
         }
-        n = pwrite(m->fd, w->buf, len, (off_t)((guint64)i * PORCH_MULTIGET_RANGE));
-        g_mutex_lock(&m->lock);
-        m->takers[i]--;
-        if (n != (ssize_t)len) {
-            if (m->local_error == NULL)
-                m->local_error =
-                        g_error_new(G_IO_ERROR, g_io_error_from_errno(n < 0 ? errno : ENOSPC),
-                                    "writing: %s", g_strerror(n < 0 ? errno : ENOSPC));
-            m->stop = TRUE;
-        } else if (m->state[i] != RANGE_DONE) {
-            m->state[i] = RANGE_DONE;
-            m->done_bytes += len;
-            w->src->bytes += len;
-        }
-        g_cond_broadcast(&m->cond);
-        g_mutex_unlock(&m->lock);
     }
-    {
-        /* the handle is closed; what the close says changes nothing */
+    /* replies still due are received and dropped, then the handle is closed */
+    while (w->inflight > 0 && c->fatal == NULL && porch_client_pump(c, NULL, NULL))
+        ;
+    if (w->handle != NULL && c->fatal == NULL) {
         g_autoptr(GByteArray) b = g_byte_array_new();
-        if (w->handle != NULL && c->fatal == NULL) {
-            g_byte_array_append(b, w->handle->data, w->handle->len);
-            porch_client_send(c, SSH_FXP_CLOSE, b, NULL, 0, NULL, NULL);
-        }
+        g_byte_array_append(b, w->handle->data, w->handle->len);
+        porch_client_send(c, SSH_FXP_CLOSE, b, NULL, 0, NULL, NULL);
     }
 out:
     c->timeout = saved_timeout;
@@ -456,131 +522,214 @@ whole_hash_is(int fd, guint64 size, const guint8 *want, GError **error)
     return TRUE;
 }
 
-gboolean
-porch_multiget(PorchMultigetSource *sources, guint n_sources, const PorchMultigetPlan *plan,
-               const char *local, const PorchMultigetCallbacks *callbacks,
-               GCancellable *cancellable, GError **error)
+struct _PorchMultiget {
+    Multi m;
+    char *local, *part;
+    GPtrArray *workers; /* Worker* */
+    GPtrArray *threads; /* GThread* */
+};
+
+static void
+multiget_free(PorchMultiget *mg)
 {
-    g_autofree char *part = g_strconcat(local, ".part", NULL);
-    g_autofree Worker *workers = g_new0(Worker, n_sources);
-    GThread **threads = g_new0(GThread *, n_sources);
-    Multi m = {0};
+    Multi *m = &mg->m;
+
+    if (m->fd >= 0)
+        close(m->fd);
+    g_clear_error(&m->local_error);
+    g_free(m->state);
+    g_free(m->takers);
+    g_mutex_clear(&m->lock);
+    g_cond_clear(&m->cond);
+    for (guint i = 0; i < mg->workers->len; i++) {
+        Worker *w = g_ptr_array_index(mg->workers, i);
+        for (guint k = 0; k < SLOTS; k++)
+            g_free(w->slots[k].buf);
+        if (w->handle != NULL)
+            g_byte_array_unref(w->handle);
+        g_free(w);
+    }
+    g_ptr_array_unref(mg->workers);
+    g_ptr_array_unref(mg->threads);
+    g_free(mg->local);
+    g_free(mg->part);
+    g_free(mg);
+}
+
+PorchMultiget *
+porch_multiget_start(const PorchMultigetPlan *plan, const char *local,
+                     const PorchMultigetCallbacks *callbacks, GCancellable *cancellable,
+                     GError **error)
+{
+    PorchMultiget *mg = g_new0(PorchMultiget, 1);
+    Multi *m = &mg->m;
     struct stat st;
     struct statvfs vfs;
+
+    mg->local = g_strdup(local);
+    mg->part = g_strconcat(local, ".part", NULL);
+    mg->workers = g_ptr_array_new();
+    mg->threads = g_ptr_array_new();
+    m->plan = plan;
+    m->cb = callbacks;
+    m->cancellable = cancellable;
+    m->fd = -1;
+    m->n_ranges = plan->size == 0 ? 0 : (guint)((plan->size - 1) / PORCH_MULTIGET_RANGE + 1);
+    m->state = g_new0(guint8, m->n_ranges + 1);
+    m->takers = g_new0(guint, m->n_ranges + 1);
+    g_mutex_init(&m->lock);
+    g_cond_init(&m->cond);
+    if (g_bytes_get_size(plan->ranges) != (gsize)m->n_ranges * PORCH_SHA256_LEN) {
+        g_set_error_literal(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
+                            "the origin's range hashes do not match its size");
+        goto fail;
+    }
+    m->fd = open(mg->part, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (m->fd < 0 || fstat(m->fd, &st) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", mg->part,
+                    g_strerror(errno));
+        goto fail;
+    }
+    {
+        /* as the one-source fetch does: a second porch on the same NAME.part stops at once */
+        struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        if (fcntl(m->fd, F_OFD_SETLK, &lk) != 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "%s: another porch is fetching it",
+                        mg->part);
+            goto fail;
+        }
+    }
+    resume(m, (guint64)st.st_size);
+    if (fstatvfs(m->fd, &vfs) == 0 && plan->size > (guint64)st.st_size &&
+        (plan->size - (guint64)st.st_size) / MAX(vfs.f_frsize, 1) > vfs.f_bavail) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "%s: not enough free space", mg->part);
+        goto fail;
+    }
+    if (ftruncate(m->fd, (off_t)plan->size) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", mg->part,
+                    g_strerror(errno));
+        goto fail;
+    }
+    return mg;
+fail:
+    multiget_free(mg);
+    return NULL;
+}
+
+void
+porch_multiget_add(PorchMultiget *mg, PorchMultigetSource *source)
+{
+    Worker *w = g_new0(Worker, 1);
+
+    w->m = &mg->m;
+    w->src = source;
+    g_mutex_lock(&mg->m.lock);
+    mg->m.working++;
+    g_mutex_unlock(&mg->m.lock);
+    g_ptr_array_add(mg->workers, w);
+    g_ptr_array_add(mg->threads, g_thread_new("porch-multiget", source_thread, w));
+}
+
+guint64
+porch_multiget_get_done(PorchMultiget *mg)
+{
+    guint64 done;
+
+    g_mutex_lock(&mg->m.lock);
+    done = mg->m.done_bytes;
+    g_mutex_unlock(&mg->m.lock);
+    return done;
+}
+
+gboolean
+porch_multiget_finish(PorchMultiget *mg, GError **error)
+{
+    Multi *m = &mg->m;
+    const PorchMultigetPlan *plan = m->plan;
+    const PorchMultigetCallbacks *callbacks = m->cb;
     gboolean ok = FALSE;
     gint64 last_progress = 0;
 
-    g_return_val_if_fail(n_sources > 0, FALSE);
-    m.plan = plan;
-    m.cb = callbacks;
-    m.cancellable = cancellable;
-    m.n_ranges = plan->size == 0 ? 0 : (guint)((plan->size - 1) / PORCH_MULTIGET_RANGE + 1);
-    if (g_bytes_get_size(plan->ranges) != (gsize)m.n_ranges * PORCH_SHA256_LEN) {
-        g_set_error_literal(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
-                            "the origin's range hashes do not match its size");
-        g_free(threads);
-        return FALSE;
-    }
-    m.state = g_new0(guint8, m.n_ranges + 1);
-    m.takers = g_new0(guint, m.n_ranges + 1);
-    g_mutex_init(&m.lock);
-    g_cond_init(&m.cond);
-    m.fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (m.fd < 0 || fstat(m.fd, &st) != 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", part,
-                    g_strerror(errno));
-        goto done;
-    }
-    resume(&m, (guint64)st.st_size);
-    if (fstatvfs(m.fd, &vfs) == 0 && plan->size > (guint64)st.st_size &&
-        (plan->size - (guint64)st.st_size) / MAX(vfs.f_frsize, 1) > vfs.f_bavail) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "%s: not enough free space", part);
-        goto done;
-    }
-    if (ftruncate(m.fd, (off_t)plan->size) != 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", part,
-                    g_strerror(errno));
-        goto done;
-    }
-    m.working = n_sources;
-    for (guint i = 0; i < n_sources; i++) {
-        workers[i] = (Worker){.m = &m, .src = &sources[i]};
-        threads[i] = g_thread_new("porch-multiget", source_thread, &workers[i]);
-    }
-    g_mutex_lock(&m.lock);
+    g_mutex_lock(&m->lock);
     for (;;) {
-        gboolean all_done = m.done_bytes == plan->size;
-        guint working = m.working;
+        guint working = m->working;
         gint64 now = g_get_monotonic_time();
 
-        if (all_done)
-            m.stop = TRUE;
-        if (m.working == 0)
+        if (m->done_bytes == plan->size)
+            m->stop = TRUE;
+        if (m->working == 0)
             break;
         if (callbacks != NULL && callbacks->progress != NULL &&
             now - last_progress >= PROGRESS_US) {
-            guint64 done = m.done_bytes;
+            guint64 done = m->done_bytes;
             last_progress = now;
-            g_mutex_unlock(&m.lock);
+            g_mutex_unlock(&m->lock);
             callbacks->progress(done, plan->size, working, callbacks->user_data);
-            g_mutex_lock(&m.lock);
+            g_mutex_lock(&m->lock);
             continue;
         }
-        if (g_cancellable_is_cancelled(cancellable))
-            m.stop = TRUE;
-        g_cond_wait_until(&m.cond, &m.lock, now + PROGRESS_US);
+        if (g_cancellable_is_cancelled(m->cancellable))
+            m->stop = TRUE;
+        g_cond_wait_until(&m->cond, &m->lock, now + PROGRESS_US);
     }
-    g_mutex_unlock(&m.lock);
-    for (guint i = 0; i < n_sources; i++) {
-        g_thread_join(threads[i]);
-        g_free(workers[i].buf);
-        if (workers[i].handle != NULL)
-            g_byte_array_unref(workers[i].handle);
-        if (sources[i].dropped != NULL && callbacks != NULL && callbacks->dropped != NULL)
-            callbacks->dropped(&sources[i], sources[i].dropped, callbacks->user_data);
+    g_mutex_unlock(&m->lock);
+    for (guint i = 0; i < mg->threads->len; i++) {
+        Worker *w = g_ptr_array_index(mg->workers, i);
+        g_thread_join(g_ptr_array_index(mg->threads, i));
+        if (w->src->dropped != NULL && callbacks != NULL && callbacks->dropped != NULL)
+            callbacks->dropped(w->src, w->src->dropped, callbacks->user_data);
     }
     if (callbacks != NULL && callbacks->progress != NULL)
-        callbacks->progress(m.done_bytes, plan->size, 0, callbacks->user_data);
-    if (m.local_error != NULL) {
-        g_propagate_prefixed_error(error, g_steal_pointer(&m.local_error), "%s: ", part);
+        callbacks->progress(m->done_bytes, plan->size, 0, callbacks->user_data);
+    if (m->local_error != NULL) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&m->local_error), "%s: ", mg->part);
         goto done;
     }
-    if (g_cancellable_set_error_if_cancelled(cancellable, error))
+    if (g_cancellable_set_error_if_cancelled(m->cancellable, error))
         goto done;
-    if (m.done_bytes != plan->size) {
+    if (m->done_bytes != plan->size) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                     "every source failed with %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                     " bytes verified (%s kept for a resume)",
-                    m.done_bytes, plan->size, part);
+                    m->done_bytes, plan->size, mg->part);
         goto done;
     }
-    if (fsync(m.fd) != 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", part,
+    if (fsync(m->fd) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", mg->part,
                     g_strerror(errno));
         goto done;
     }
-    if (plan->sha256 != NULL && !whole_hash_is(m.fd, plan->size, plan->sha256, error)) {
-        unlink(part);
+    if (plan->sha256 != NULL && !whole_hash_is(m->fd, plan->size, plan->sha256, error)) {
+        unlink(mg->part);
         goto done;
     }
     if (plan->mtime >= 0) {
         struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = plan->mtime}};
-        futimens(m.fd, ts);
+        futimens(m->fd, ts);
     }
-    if (rename(part, local) != 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", local,
+    if (rename(mg->part, mg->local) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", mg->local,
                     g_strerror(errno));
         goto done;
     }
     ok = TRUE;
 done:
-    if (m.fd >= 0)
-        close(m.fd);
-    g_clear_error(&m.local_error);
-    g_free(m.state);
-    g_free(m.takers);
-    g_free(threads);
-    g_mutex_clear(&m.lock);
-    g_cond_clear(&m.cond);
+    multiget_free(mg);
     return ok;
+}
+
+gboolean
+porch_multiget(PorchMultigetSource *sources, guint n_sources, const PorchMultigetPlan *plan,
+               const char *local, const PorchMultigetCallbacks *callbacks,
+               GCancellable *cancellable, GError **error)
+{
+    PorchMultiget *mg;
+
+    g_return_val_if_fail(n_sources > 0, FALSE);
+    mg = porch_multiget_start(plan, local, callbacks, cancellable, error);
+    if (mg == NULL)
+        return FALSE;
+    for (guint i = 0; i < n_sources; i++)
+        porch_multiget_add(mg, &sources[i]);
+    return porch_multiget_finish(mg, error);
 }

@@ -62,6 +62,20 @@ gboolean porch_multiget(PorchMultigetSource *sources, guint n_sources,
                         const PorchMultigetCallbacks *callbacks, GCancellable *cancellable,
                         GError **error);
 
+/* The same in steps, for sources found while the fetch runs: start (NAME.part opened,
+ * resumed, its room checked; NULL with @error), add sources (each starts fetching at once; the
+ * source must outlive the fetch), then finish: waits until the file is whole or every source
+ * was dropped, and renames it (TRUE) or keeps NAME.part (FALSE with @error). The fetch is
+ * freed by finish. @plan and @callbacks must outlive it. */
+typedef struct _PorchMultiget PorchMultiget;
+PorchMultiget *porch_multiget_start(const PorchMultigetPlan *plan, const char *local,
+                                    const PorchMultigetCallbacks *callbacks,
+                                    GCancellable *cancellable, GError **error);
+void porch_multiget_add(PorchMultiget *fetch, PorchMultigetSource *source);
+/* Verified bytes so far (any thread). */
+guint64 porch_multiget_get_done(PorchMultiget *fetch);
+gboolean porch_multiget_finish(PorchMultiget *fetch, GError **error);
+
 /* The origin's range hashes of @remote (@size bytes) on @client, from check-file-name with
  * 8 MiB blocks (from its content index when it has one), 16 GiB per request. */
 GBytes *porch_multiget_range_hashes(PorchClient *client, const char *remote, guint64 size,
