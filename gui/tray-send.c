@@ -463,6 +463,9 @@ porch_tray_sending_show_offer(PorchTraySending *self, guint id)
             GTK_RESPONSE_ACCEPT, NULL);
     g_object_set_data(G_OBJECT(self->offer_dialog), "porch-offer", GUINT_TO_POINTER(id));
     gtk_dialog_set_default_response(GTK_DIALOG(self->offer_dialog), GTK_RESPONSE_ACCEPT);
+    gtk_style_context_add_class(gtk_widget_get_style_context(gtk_dialog_get_widget_for_response(
+                                        GTK_DIALOG(self->offer_dialog), GTK_RESPONSE_ACCEPT)),
+                                "suggested-action");
     content = gtk_dialog_get_content_area(GTK_DIALOG(self->offer_dialog));
     gtk_box_set_spacing(GTK_BOX(content), 8);
     g_object_set(content, "margin", 12, NULL);
@@ -1136,6 +1139,9 @@ porch_tray_sending_pick(PorchTraySending *self, const char *const *paths)
             GTK_DIALOG_DESTROY_WITH_PARENT, "_Cancel", GTK_RESPONSE_CANCEL, "_Send",
             GTK_RESPONSE_ACCEPT, NULL);
     gtk_window_set_default_size(GTK_WINDOW(self->picker), 380, 320);
+    gtk_style_context_add_class(gtk_widget_get_style_context(gtk_dialog_get_widget_for_response(
+                                        GTK_DIALOG(self->picker), GTK_RESPONSE_ACCEPT)),
+                                "suggested-action");
     g_object_set_data_full(G_OBJECT(self->picker), "porch-paths", g_strdupv((char **)paths),
                            (GDestroyNotify)g_strfreev);
     content = gtk_dialog_get_content_area(GTK_DIALOG(self->picker));
