@@ -181,6 +181,7 @@ typedef enum { JOB_LIST, JOB_ACCEPT, JOB_DECLINE, JOB_ENABLE, JOB_DISABLE } JobK
 /* What a worker reads and writes: its own. */
 typedef struct {
     JobKind kind;
+    PorchTrayModel *model; /* for the completion, which may come after the tray's end */
     PorchTrayControlConnect connect;
     gpointer connect_data;
     guint id;
@@ -191,6 +192,7 @@ typedef struct {
 static void
 job_free(Job *job)
 {
+    g_clear_object(&job->model);
     g_free(job->name);
     g_free(job->folder);
     g_clear_pointer(&job->list, json_object_unref);
@@ -284,10 +286,10 @@ job_done(GObject *source, GAsyncResult *result, gpointer data)
     g_autoptr(GError) error = NULL;
     gboolean ok = g_task_propagate_boolean(G_TASK(result), &error);
 
-    porch_tray_model_worker_done(self->model);
     if (job->kind == JOB_LIST)
         self->busy = FALSE;
-    if (porch_tray_model_is_closing(self->model)) {
+    if (self->model == NULL || porch_tray_model_is_closing(job->model)) {
+        porch_tray_model_worker_done(job->model);
         g_object_unref(self);
         return;
     }
@@ -306,6 +308,7 @@ job_done(GObject *source, GAsyncResult *result, gpointer data)
         self->again = FALSE;
         refresh(self);
     }
+    porch_tray_model_worker_done(job->model);
     g_object_unref(self);
 }
 
@@ -318,6 +321,7 @@ start_job(PorchTraySending *self, Job *job)
         job_free(job);
         return;
     }
+    job->model = g_object_ref(self->model);
     job->connect = self->connect;
     job->connect_data = self->connect_data;
     if (job->kind == JOB_LIST)
@@ -904,7 +908,8 @@ send_done(GObject *source, GAsyncResult *result, gpointer data)
 {
     PorchTraySending *self = data;
     SendWork *work = g_task_get_task_data(G_TASK(result));
-    PorchTrayModel *model = self->model;
+    PorchTrayModel *model = work->model; /* (self's may be gone: the tray ended meanwhile) */
+    GApplication *app = G_APPLICATION(porch_tray_model_get_application(model));
     const char *host = porch_neighbour_get_host_name(work->neighbour);
     const char *name = porch_neighbour_get_name(work->neighbour);
     g_autoptr(GError) error = NULL;
@@ -954,12 +959,13 @@ send_done(GObject *source, GAsyncResult *result, gpointer data)
         }
     }
     porch_tray_model_transfer_finish(model, work->id, state, text);
-    if (app_of(self) != NULL && state != PORCH_TRAY_TRANSFER_CANCELLED) {
+    if (app != NULL && g_application_get_dbus_connection(app) != NULL &&
+        state != PORCH_TRAY_TRANSFER_CANCELLED && !porch_tray_model_is_closing(model)) {
         g_autoptr(GNotification) note = g_notification_new(
                 state == PORCH_TRAY_TRANSFER_DONE ? "Files delivered" : "Files not delivered");
         g_autofree char *nid = g_strdup_printf("send-%u", work->id);
         g_notification_set_body(note, text);
-        g_application_send_notification(app_of(self), nid, note);
+        g_application_send_notification(app, nid, note);
     }
     porch_tray_model_worker_done(model);
     g_object_unref(self);
