@@ -12,6 +12,8 @@
  *                     printers to CUPS
  *   tray-sharing.c    PorchTraySharing: what this computer's porchd shares (the Sharing
  *                     window), requests for access as notifications
+ *   tray-send.c       PorchTraySending: files sent to neighbours' inboxes, and offers of
+ *                     files to this user's inbox as notifications
  *   tray-transfers.c  fetches in worker threads, notifications
  *   tray-remembered.c PorchTrayRemembered: neighbours remembered by address, polled over
  *                     unicast, and "Connect to address…"
@@ -37,6 +39,7 @@
 #include "tray-model.h"
 #include "tray-print.h"
 #include "tray-remembered.h"
+#include "tray-send.h"
 #include "tray-sharing.h"
 #include "tray-transfers.h"
 #include "tray-window.h"
@@ -154,9 +157,14 @@ GtkWindow *porch_tray_show_sharing(PorchTray *tray);
 /* The sharing part (owned by the tray): the folder chooser's next step, the requests. */
 PorchTraySharing *porch_tray_get_sharing(PorchTray *tray);
 /* How the tray reaches porchd (NULL: porch_ctl_connect(), as the porch command), and as
- * which @user (NULL: this process's). */
+ * which @user (NULL: this process's); for the Sharing window and the inbox alike. */
 void porch_tray_set_control_connect(PorchTray *tray, PorchTrayControlConnect connect, gpointer data,
                                     const char *user);
+
+/* ---- sending files (tray-send.h) -------------------------------------------------------- */
+
+/* Sending to neighbours and the offers of files to this user's inbox (owned by the tray). */
+PorchTraySending *porch_tray_get_sending(PorchTray *tray);
 
 /* ---- neighbours remembered by address (tray-remembered.h) ------------------------------- */
 

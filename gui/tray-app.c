@@ -10,6 +10,7 @@ struct _PorchTray {
     PorchTrayModel *model;
     PorchTrayPrinting *printing;
     PorchTraySharing *sharing;
+    PorchTraySending *sending;
     PorchTrayRemembered *remembered;
     PorchTrayWindow *window;
     PorchTrayIcon *icon; /* from porch_tray_present() on */
@@ -63,9 +64,11 @@ porch_tray_new(GtkApplication *app)
     tray->model = porch_tray_model_new(app);
     tray->printing = porch_tray_printing_new(tray->model);
     tray->sharing = porch_tray_sharing_new(tray->model);
+    tray->sending = porch_tray_sending_new(tray->model);
     tray->remembered = porch_tray_remembered_new(tray->model);
     tray->window =
             porch_tray_window_new(tray->model, tray->printing, tray->sharing, tray->remembered);
+    porch_tray_window_set_sending(tray->window, tray->sending);
     tray->browser = porch_browser_new();
     {
         /* the interfaces this machine's porchd publishes on, when porch.conf names them */
@@ -88,6 +91,8 @@ porch_tray_start(PorchTray *tray, GError **error)
 
     /* the requests for access, from the local porchd (no matter the browser) */
     porch_tray_sharing_start(tray->sharing);
+    /* and the offers of files waiting for the user's answer */
+    porch_tray_sending_start(tray->sending);
     /* the neighbours remembered by address (no matter avahi-daemon either) */
     porch_tray_remembered_start(tray->remembered);
     if (porch_browser_start(tray->browser, &local))
@@ -111,6 +116,7 @@ porch_tray_free(PorchTray *tray)
     g_clear_object(&tray->window);
     g_clear_object(&tray->printing);
     g_clear_object(&tray->sharing);
+    g_clear_object(&tray->sending);
     g_clear_object(&tray->remembered);
     g_signal_handlers_disconnect_by_data(tray->browser, tray);
     g_clear_object(&tray->browser);
@@ -360,6 +366,13 @@ porch_tray_set_control_connect(PorchTray *tray, PorchTrayControlConnect connect,
                                const char *user)
 {
     porch_tray_sharing_set_connect(tray->sharing, connect, data, user);
+    porch_tray_sending_set_connect(tray->sending, connect, data);
+}
+
+PorchTraySending *
+porch_tray_get_sending(PorchTray *tray)
+{
+    return tray->sending;
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ typedef struct {
     GtkListStore *shares, *printers, *services;
     GtkTreeView *shares_view, *printers_view, *services_view;
     GtkWidget *add_ipp_button;
+    GtkWidget *send_box; /* "Send Files…", for a neighbour whose TXT says inbox=1 */
     /* the folder page */
     char *browse_host;
     char *browse_path;
@@ -98,8 +99,9 @@ struct _PorchTrayWindow {
     PorchTrayPrinting *printing;
     PorchTraySharing *sharing;
     PorchTrayRemembered *remembered;
-    GSettings *settings; /* NULL when the schema is not installed: nothing is remembered */
-    View *view;          /* while the window is open */
+    PorchTraySending *sending; /* may be NULL */
+    GSettings *settings;       /* NULL when the schema is not installed: nothing is remembered */
+    View *view;                /* while the window is open */
 };
 
 G_DEFINE_FINAL_TYPE(PorchTrayWindow, porch_tray_window, G_TYPE_OBJECT)
@@ -150,6 +152,7 @@ fill_neighbour_page(View *w)
         gtk_widget_hide(w->shares_box);
         gtk_widget_hide(w->printers_box);
         gtk_widget_hide(w->services_box);
+        gtk_widget_hide(w->send_box);
         return;
     }
     unreachable = porch_tray_model_is_unreachable(w->owner->model, w->host);
@@ -173,6 +176,8 @@ fill_neighbour_page(View *w)
         g_string_append(info, "\nUnreachable: the last contact failed.");
     gtk_label_set_text(GTK_LABEL(w->info_label), info->str);
 
+    gtk_widget_set_visible(w->send_box, w->owner->sending != NULL && porch_neighbour_is_porch(n) &&
+                                                porch_neighbour_has_inbox(n));
     if (porch_neighbour_is_porch(n)) {
         const PorchNeighbourShare *sh = porch_neighbour_get_shares(n, &count);
         for (guint i = 0; i < count; i++)
@@ -444,6 +449,63 @@ on_printer_print(GtkWidget *button, gpointer data)
 
     if (printer != NULL && w->host != NULL)
         porch_tray_printing_choose(w->owner->printing, w->host, printer);
+}
+
+static void
+on_send_files(GtkWidget *button, gpointer data)
+{
+    View *w = data;
+
+    if (w->host != NULL && w->owner->sending != NULL)
+        porch_tray_sending_choose(w->owner->sending, w->host);
+}
+
+/* Files dropped (text/uri-list) on the neighbour page: sent to the neighbour shown. */
+static void
+on_page_drop(GtkWidget *widget, GdkDragContext *context, int x, int y, GtkSelectionData *data,
+             guint info, guint time, gpointer user_data)
+{
+    View *w = user_data;
+    g_auto(GStrv) uris = gtk_selection_data_get_uris(data);
+    guint id = 0;
+
+    if (uris != NULL && w->host != NULL)
+        id = porch_tray_window_drop_files(w->owner, w->host, (const char *const *)uris);
+    if (context != NULL) /* (a drop made up through the signal, in the tests, has none) */
+        gtk_drag_finish(context, id != 0, FALSE, time);
+}
+
+/* Files dropped on a row of the neighbour list: sent to that neighbour. */
+static void
+on_list_drop(GtkWidget *widget, GdkDragContext *context, int x, int y, GtkSelectionData *data,
+             guint info, guint time, gpointer user_data)
+{
+    View *w = user_data;
+    GtkTreeView *view = GTK_TREE_VIEW(widget);
+    g_auto(GStrv) uris = gtk_selection_data_get_uris(data);
+    g_autoptr(GtkTreePath) path = NULL;
+    GtkTreeModel *model = gtk_tree_view_get_model(view);
+    GtkTreeIter iter;
+    g_autofree char *host = NULL;
+    guint id = 0;
+
+    if (uris != NULL && gtk_tree_view_get_dest_row_at_pos(view, x, y, &path, NULL) &&
+        gtk_tree_model_get_iter(model, &iter, path)) {
+        gtk_tree_model_get(model, &iter, PORCH_TRAY_NCOL_HOST, &host, -1);
+        id = porch_tray_window_drop_files(w->owner, host, (const char *const *)uris);
+    }
+    /* GtkTreeView's own handler is for rows moved within its model: not these */
+    g_signal_stop_emission_by_name(widget, "drag-data-received");
+    if (context != NULL)
+        gtk_drag_finish(context, id != 0, FALSE, time);
+}
+
+static void
+accept_file_drops(GtkWidget *widget, GCallback received, View *w)
+{
+    gtk_drag_dest_set(widget, GTK_DEST_DEFAULT_ALL, NULL, 0, GDK_ACTION_COPY);
+    gtk_drag_dest_add_uri_targets(widget);
+    g_signal_connect(widget, "drag-data-received", received, w);
 }
 
 static void
@@ -1368,6 +1430,19 @@ build_neighbour_page(View *w)
     gtk_box_pack_start(GTK_BOX(page), w->title_label, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(page), w->info_label, FALSE, FALSE, 0);
 
+    /* sending files, where the neighbour takes them (files dropped on the page too) */
+    w->send_box = button_row();
+    row_add(w->send_box, button("Send _Files…", "Send files to this neighbour",
+                                "Choose files to send to this neighbour's inbox (or drop them "
+                                "here)",
+                                G_CALLBACK(on_send_files), w));
+    gtk_widget_set_no_show_all(w->send_box, TRUE);
+    gtk_widget_show(gtk_bin_get_child(
+            GTK_BIN(gtk_flow_box_get_child_at_index(GTK_FLOW_BOX(w->send_box), 0))));
+    gtk_widget_show(GTK_WIDGET(gtk_flow_box_get_child_at_index(GTK_FLOW_BOX(w->send_box), 0)));
+    gtk_box_pack_start(GTK_BOX(page), w->send_box, FALSE, FALSE, 0);
+    accept_file_drops(page, G_CALLBACK(on_page_drop), w);
+
     /* shares */
     w->shares = gtk_list_store_new(SCOL_COUNT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
                                    G_TYPE_STRING);
@@ -1777,6 +1852,30 @@ on_back_to_list(GtkWidget *b, gpointer data)
     hdy_leaflet_set_visible_child(HDY_LEAFLET(w->leaflet), w->sidebar);
 }
 
+/* "Receive Files": the user's inbox on porchd, on or off. */
+static void
+on_receive(GSimpleAction *action, GVariant *value, gpointer data)
+{
+    View *w = data;
+
+    g_simple_action_set_state(action, value);
+    porch_tray_sending_set_inbox(w->owner->sending, g_variant_get_boolean(value));
+}
+
+/* The menu opens: "Receive Files" says what porchd said last. */
+static void
+on_menu_shown(GObject *button, GParamSpec *pspec, gpointer data)
+{
+    View *w = data;
+    GActionMap *group = g_object_get_data(button, "porch-actions");
+    GAction *receive = g_action_map_lookup_action(group, "receive");
+
+    if (w->owner->sending != NULL && gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(button)))
+        g_simple_action_set_state(
+                G_SIMPLE_ACTION(receive),
+                g_variant_new_boolean(porch_tray_sending_has_inbox(w->owner->sending)));
+}
+
 static GtkWidget *
 header_button(const char *icon, const char *accessible, const char *tooltip)
 {
@@ -1797,6 +1896,7 @@ build_header(View *w, GtkApplication *app)
             {.name = "about", .activate = on_about},
             {.name = "quit", .activate = on_quit},
             {.name = "search", .activate = on_search},
+            {.name = "receive", .state = "false", .change_state = on_receive},
     };
     g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new();
     g_autoptr(GMenu) menu = g_menu_new();
@@ -1827,6 +1927,8 @@ build_header(View *w, GtkApplication *app)
     g_menu_append(section, "_Preferences", "porch.preferences");
     g_menu_append(section, "_Connect to Address…", "porch.connect");
     g_menu_append(section, "_Sharing", "porch.sharing");
+    if (w->owner->sending != NULL)
+        g_menu_append(section, "_Receive Files", "porch.receive");
     g_menu_append_section(menu, NULL, G_MENU_MODEL(section));
     g_clear_object(&section);
     section = g_menu_new();
@@ -1839,6 +1941,8 @@ build_header(View *w, GtkApplication *app)
     a11y(menu_button, "Main menu");
     gtk_widget_set_tooltip_text(menu_button, "Main menu");
     hdy_header_bar_pack_end(HDY_HEADER_BAR(w->header), menu_button);
+    g_object_set_data(G_OBJECT(menu_button), "porch-actions", group);
+    g_signal_connect(menu_button, "notify::active", G_CALLBACK(on_menu_shown), w);
 
     w->transfers_button = gtk_menu_button_new();
     gtk_button_set_image(
@@ -2023,6 +2127,7 @@ build_window(PorchTrayWindow *self)
     g_signal_connect(w->search_entry, "changed", G_CALLBACK(on_search_text), w);
     w->neighbours_view = neighbour_list(w, w->porch_filter, "Neighbours running Porch");
     w->devices_view = neighbour_list(w, w->device_filter, "Other devices nearby");
+    accept_file_drops(GTK_WIDGET(w->neighbours_view), G_CALLBACK(on_list_drop), w);
     gtk_box_pack_start(GTK_BOX(lists), heading("_Neighbours", GTK_WIDGET(w->neighbours_view)),
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(lists), scrolled(GTK_WIDGET(w->neighbours_view)), TRUE, TRUE, 0);
@@ -2090,6 +2195,7 @@ porch_tray_window_dispose(GObject *object)
         g_signal_handlers_disconnect_by_data(self->model, self);
     g_clear_object(&self->printing);
     g_clear_object(&self->sharing);
+    g_clear_object(&self->sending);
     if (self->remembered != NULL)
         g_signal_handlers_disconnect_by_data(self->remembered, self);
     g_clear_object(&self->remembered);
@@ -2259,4 +2365,18 @@ gboolean
 porch_tray_window_is_listing(PorchTrayWindow *self)
 {
     return self->view != NULL && self->view->listing > 0;
+}
+
+void
+porch_tray_window_set_sending(PorchTrayWindow *self, PorchTraySending *sending)
+{
+    g_set_object(&self->sending, sending);
+}
+
+guint
+porch_tray_window_drop_files(PorchTrayWindow *self, const char *host, const char *const *uris)
+{
+    if (self->sending == NULL || host == NULL)
+        return 0;
+    return porch_tray_sending_send_uris(self->sending, host, uris);
 }

@@ -16,6 +16,7 @@
 #include "tray-print.h"
 #include "tray-remembered.h"
 #include "tray-search.h"
+#include "tray-send.h"
 #include "tray-sharing.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,14 @@ G_DECLARE_FINAL_TYPE(PorchTrayWindow, porch_tray_window, PORCH, TRAY_WINDOW, GOb
  * porch_tray_window_show(). */
 PorchTrayWindow *porch_tray_window_new(PorchTrayModel *model, PorchTrayPrinting *printing,
                                        PorchTraySharing *sharing, PorchTrayRemembered *remembered);
+
+/* Where "Send Files…" on a neighbour, files dropped on a neighbour (text/uri-list: its row
+ * or its page) and the menu's "Receive Files" go. */
+void porch_tray_window_set_sending(PorchTrayWindow *self, PorchTraySending *sending);
+/* What a drop of @uris on the neighbour @host does (porch_tray_sending_send_uris()); returns
+ * the transfer's id, 0 when nothing was sent. */
+guint porch_tray_window_drop_files(PorchTrayWindow *self, const char *host,
+                                   const char *const *uris);
 
 /* Shows (building it if need be) and presents the window; returns it (owned by GTK). */
 GtkWindow *porch_tray_window_show(PorchTrayWindow *self);

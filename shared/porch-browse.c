@@ -52,6 +52,7 @@ struct _PorchNeighbour {
     char *host_name;
     char *fingerprint;
     gboolean is_porch;
+    gboolean inbox;      /* _porch._tcp TXT inbox=1 */
     gboolean remembered; /* porch_neighbour_new_remembered() */
     guint16 port;
     char **ipv4;
@@ -134,6 +135,12 @@ porch_neighbour_get_port(const PorchNeighbour *neighbour)
 {
     g_return_val_if_fail(neighbour != NULL, 0);
     return neighbour->port;
+}
+
+gboolean
+porch_neighbour_has_inbox(const PorchNeighbour *neighbour)
+{
+    return neighbour->inbox;
 }
 
 const char *
@@ -847,6 +854,7 @@ host_snapshot(const Host *h)
     if (porch != NULL) {
         const char *fp = porch_txt_lookup((const char *const *)porch->txt, "fp");
         n->is_porch = TRUE;
+        n->inbox = g_strcmp0(porch_txt_lookup((const char *const *)porch->txt, "inbox"), "1") == 0;
         n->name = g_strdup(porch->name_utf8);
         n->port = porch->port;
         /* mDNS has no authentication: when two _porch._tcp instances claim this host with
@@ -941,7 +949,8 @@ neighbour_digest(PorchNeighbour *n)
     digest_add(d, n->name);
     digest_add(d, n->host_name);
     digest_add(d, n->fingerprint);
-    g_string_append_printf(d, "%d;%d;%u;", n->is_porch, n->remembered, (unsigned)n->port);
+    g_string_append_printf(d, "%d;%d;%d;%u;", n->is_porch, n->inbox, n->remembered,
+                           (unsigned)n->port);
     digest_add_strv(d, n->ipv4);
     digest_add_strv(d, n->ipv6);
     g_string_append_printf(d, "S%u", n->n_shares);

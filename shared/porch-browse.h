@@ -110,6 +110,8 @@ const char *porch_neighbour_get_name(const PorchNeighbour *neighbour);
 const char *porch_neighbour_get_host_name(const PorchNeighbour *neighbour);
 /* Whether the host advertises _porch._tcp (runs porchd). */
 gboolean porch_neighbour_is_porch(const PorchNeighbour *neighbour);
+/* Whether its _porch._tcp TXT says inbox=1: files can be sent to it (`porch send`). */
+gboolean porch_neighbour_has_inbox(const PorchNeighbour *neighbour);
 /* The SSH/SFTP port of its _porch._tcp service; 0 for a host that is not a Porch host. */
 guint16 porch_neighbour_get_port(const PorchNeighbour *neighbour);
 /* The host-key fingerprint advertised in _porch._tcp's TXT fp=, as "SHA256:" and the value

@@ -7,6 +7,7 @@
 // sharing Public to guests, this process browsing and fetching as host 2. For the icon: a
 // private session bus with dunst (Session) and the real status-notifier-watcher and
 // gtk-sni-tray-standalone tray host on it (Watcher); MenuLabels/MenuItem read the icon's menu.
+// ConnectAsNobody: the tray's control connection to porchd, made as the user nobody.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -25,9 +26,13 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -608,6 +613,106 @@ MenuItem(GtkMenu *menu, const std::string &label)
             found = GTK_MENU_ITEM(l->data);
     g_list_free(kids);
     return found;
+}
+
+// ---- porchd's control socket as the user nobody -----------------------------------------
+// porchd refuses user shares and inboxes from root; the tests stay root to run the LAN, and
+// the tray's control connection is made as nobody.
+
+// What ConnectAsNobody needs, computed before any fork.
+struct NobodyConnect {
+    uid_t uid = 65534;
+    gid_t gid = 65534;
+    struct sockaddr_un address = {};
+    std::atomic<int> calls{0};
+};
+
+// Sends @fd over @sock (SCM_RIGHTS); in a forked child: system calls only.
+inline bool
+SendFd(int sock, int fd)
+{
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    union {
+        struct cmsghdr hdr;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return sendmsg(sock, &msg, 0) == 1;
+}
+
+inline int
+ReceiveFd(int sock)
+{
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+        struct cmsghdr hdr;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+        return -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS)
+        return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+// The tray's way to porchd (PorchTrayControlConnect), as the user nobody: a child process
+// takes nobody's uid and gid, connects to the system porchd's control socket, and hands the
+// connection over. Runs in the tray's worker thread.
+inline int
+ConnectAsNobody(gboolean *ret_system, GError **error, gpointer data)
+{
+    auto *n = static_cast<NobodyConnect *>(data);
+    int sv[2];
+    n->calls++;
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "socketpair: %s", g_strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int s;
+        if (setgroups(0, nullptr) != 0 || setresgid(n->gid, n->gid, n->gid) != 0 ||
+            setresuid(n->uid, n->uid, n->uid) != 0)
+            _exit(1);
+        s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (s < 0 || connect(s, (const struct sockaddr *)&n->address, sizeof n->address) != 0)
+            _exit(2);
+        _exit(SendFd(sv[1], s) ? 0 : 3);
+    }
+    close(sv[1]);
+    int fd = pid > 0 ? ReceiveFd(sv[0]) : -1;
+    close(sv[0]);
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    if (fd < 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "as nobody: cannot connect to %s (child status %d)", n->address.sun_path,
+                    status);
+        return -1;
+    }
+    if (ret_system)
+        *ret_system = TRUE;
+    return fd;
 }
 
 // What every tray test on the test LAN has: a LAN (lan_, set up by the derived fixture), this
