@@ -1064,6 +1064,7 @@ main(int argc, char **argv)
                     "ms; once built: median %.0f ms, max %.0f ms\n",
                     busy.size(), 1000 * Median(busy), 1000 * max(busy), 1000 * Median(idle),
                     1000 * max(idle));
+        std::fflush(stdout);
         lan->stop(porchd3, SIGTERM);
         std::error_code ec;
         fs::remove_all(small, ec);
