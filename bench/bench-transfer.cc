@@ -3,25 +3,36 @@
 // says how to read it and what was measured with it.
 //
 //   sudo build/bench/bench-transfer [--rounds N] [--quick] [--only LIST] [--sshd-sftp server]
-//                                   [--openssh-no-fsync] [--perf FILE]
+//                                   [--openssh-no-fsync] [--perf FILE] [--index-files N]
+//                                   [--no-prime]
 //
 // Host 1 runs porchd (port 4422) and OpenSSH's sshd (port 2222, its own host key and config,
 // internal-sftp, in a mount namespace with a private /run); host 2 runs the clients. The
 // contests (--only takes a comma-separated list of their names):
 //   file   a 1 GiB random file, host 1 -> host 2: porch get (AES-GCM and chacha20-poly1305
 //          forced with PORCH_CIPHERS) against sftp get with aes128-gcm and with OpenSSH's
-//          default cipher (chacha20-poly1305)
+//          default cipher (chacha20-poly1305); and porch get from a second porchd (port 4423)
+//          that has no content index, whose sessions hash what check-file asks for (the
+//          rounds start once the first porchd's index holds every file)
 //   tree   2000 files of 4 KiB: porch get -r against sftp get -r
 //   put    the 1 GiB file, host 2 -> host 1: porch put against sftp put
 //   many   64 porch get of one 16 MiB file at once from one porchd, against one alone:
 //          aggregate throughput, failures, porchd's peak anonymous memory
 //   memory idle porchd's anonymous memory (RssAnon) per process, and per idle session
+//   index  the content index's first build by a fresh porchd (port 4424) of --index-files
+//          files of 1 KiB (100 000): its time and porchd's CPU-seconds, and how long
+//          `porch status` takes to answer meanwhile and once it is built
+// Before each run the bench touches and frees as much memory as the run will write
+// (PrimeMemory(); --no-prime: not), so that every contender starts from the same state of
+// the machine's free memory.
 // Every contender makes what it wrote durable before its time stops, as porch does (a big
 // file: fdatasync before the rename; a tree: syncfs): sftp get -f and put -f (fsync), and a
 // tree followed by `sync -f`. --openssh-no-fsync leaves that out (to show what it costs);
 // --sshd-sftp server runs sshd's sftp-server program instead of internal-sftp. --perf FILE
 // runs porch's client under `perf record -g` (FILE.file, FILE.tree, FILE.put): its own CPU
-// time then includes perf's.
+// time then includes perf's; and the whole machine under `perf record -a -g` during each of
+// those runs (FILE.put.all.ROUND...), for porchd's side: `perf report -i FILE.put.all.1
+// --comm porchd-session`.
 //
 // CPU-seconds: the client's from getrusage(RUSAGE_CHILDREN) around the command (all of its
 // processes: sftp and its ssh); the server's from /proc/PID/stat (utime + stime + cutime +
@@ -46,10 +57,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "testlan.h"
 #include "test-util.h"
@@ -70,7 +83,7 @@ constexpr const char *kPorch = PORCH_PROGRAM_PORCH_CLI;
 constexpr const char *kPorchd = PORCH_PROGRAM_PORCHD;
 constexpr const char *kSshd = "/usr/sbin/sshd";
 constexpr const char *kGcm = "aes128-gcm@openssh.com";
-constexpr int kPorchPort = 4422, kSshdPort = 2222;
+constexpr int kPorchPort = 4422, kSshdPort = 2222, kNoIndexPort = 4423, kIndexPort = 4424;
 
 struct Options {
     int rounds = 3;
@@ -83,7 +96,10 @@ struct Options {
     int many_clients = 64;
     off_t many_size = off_t(16) << 20;
     int idle_sessions = 8;
-    std::string perf; // record porch's client with `perf record -g` into PERF.<contest>
+    std::string perf;         // record porch's client with `perf record -g` into PERF.<contest>
+    int index_files = 100000; // the content index's first build: files of index_file_size
+    int index_file_size = 1024;
+    bool prime = true; // PrimeMemory() before each run
     bool wants(const std::string &contest) const
     {
         return only.empty() || only.count(contest) > 0;
@@ -285,6 +301,8 @@ struct Contest {
     std::string source;  // the tree fetched, for a tree; "" for a file
     double target = 0;   // porch's wall-time ratio to the first OpenSSH contender
     std::vector<Contender> contenders;
+    bool prime = true;       // PrimeMemory() before each run (--no-prime: not)
+    std::string server_perf; // --perf: `perf record -a -g` around porch's runs, into this file
 };
 
 // Clears the way for the next run of c. A tree is moved aside (into `attic`, removed at the
@@ -305,17 +323,44 @@ Clear(const std::string &out, bool tree, const std::string &attic)
     sync();
 }
 
+// Touches `bytes` of fresh memory and frees it, so that what the next run writes into the page
+// cache lands in memory the machine has just used. In a virtual machine that gives free memory
+// back to its host (virtio-balloon's free page reporting, on the reference machine), memory
+// free for more than a few seconds costs a fault in the host at its next use: writing 1 GiB
+// into the page cache cost 1.9 s of system time when the memory had been free a while, 0.4 s
+// right after 1 GiB of page cache had been freed. Without this, whoever ran right after
+// another contender's file was removed wrote for less CPU (docs/performance.md).
+void
+PrimeMemory(size_t bytes)
+{
+    void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p != MAP_FAILED)
+        munmap(p, bytes);
+}
+
 void
 RunRound(TestLan &lan, Contest &c, int round, const std::string &attic)
 {
     for (Contender &k : c.contenders) {
         Clear(c.out, c.files > 1, attic);
+        if (c.prime)
+            PrimeMemory(size_t(c.bytes) + (size_t(256) << 20));
         std::vector<Proc> before = SettledTree(k.server, SIZE_MAX);
+        // --perf: the whole machine, for porchd's side (perf report --comm porchd-session)
+        pid_t perf = -1;
+        if (&k == &c.contenders[0] && !c.server_perf.empty()) {
+            perf = lan.spawn(1, {"perf", "record", "-q", "-a", "-g", "-F", "999", "-o",
+                                 c.server_perf + "." + std::to_string(round + 1)});
+            g_usleep(500000);
+        }
         double cpu0 = ChildrenCpu();
         auto t0 = Clock::now();
         RunResult r = lan.run(2, k.argv, 600);
         double s = std::chrono::duration<double>(Clock::now() - t0).count();
         double client = ChildrenCpu() - cpu0;
+        if (perf > 0) // after the client's CPU time is read: perf's is not the client's
+            lan.stop(perf, SIGINT);
         double server = TreeCpu(SettledTree(k.server, before.size())) - TreeCpu(before);
         auto [bytes, files] = Measure(c.out);
         std::string wrong;
@@ -403,12 +448,45 @@ PrintMemory(pid_t porchd, const char *when)
     return kb;
 }
 
+// The content index of the porchd whose control socket is in `runtime_dir` on host 1, from
+// `porch status --json`: {files, scanning}, {-1, -1} when it does not answer; and how long
+// the command took, seconds.
+struct IndexStatus {
+    long long files = -1, scanning = -1;
+    double seconds = 0;
+};
+
+IndexStatus
+GetIndexStatus(TestLan &lan, const std::string &runtime_dir)
+{
+    IndexStatus st;
+    auto t0 = Clock::now();
+    RunResult r = lan.run(
+            1, {"env", "PORCH_SYSTEM_RUNTIME_DIR=" + runtime_dir, kPorch, "status", "--json"}, 60);
+    st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (!r.ok())
+        return st;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, r.out.c_str(), -1, nullptr))
+        return st;
+    JsonNode *root = json_parser_get_root(parser);
+    JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : nullptr;
+    JsonObject *ix = o && json_object_has_member(o, "index")
+                             ? json_object_get_object_member(o, "index")
+                             : nullptr;
+    if (ix == nullptr)
+        return st;
+    st.files = json_object_get_int_member_with_default(ix, "files", -1);
+    st.scanning = json_object_get_int_member_with_default(ix, "scanning", -1);
+    return st;
+}
+
 int
 Usage()
 {
     std::fprintf(stderr, "usage: bench-transfer [--rounds N] [--quick] [--only "
-                         "file,tree,put,many,memory] [--sshd-sftp internal|server] "
-                         "[--openssh-no-fsync] [--perf FILE]\n");
+                         "file,tree,put,many,memory,index] [--sshd-sftp internal|server] "
+                         "[--openssh-no-fsync] [--perf FILE] [--index-files N] [--no-prime]\n");
     return 2;
 }
 
@@ -435,6 +513,11 @@ main(int argc, char **argv)
             o.big = off_t(256) << 20;
             o.tree_files = 500;
             o.many_size = off_t(2) << 20;
+            o.index_files = 5000;
+        } else if ((v = value("--index-files"))) {
+            o.index_files = std::atoi(v);
+        } else if (a == "--no-prime") {
+            o.prime = false;
         } else if (a == "--openssh-no-fsync") {
             o.openssh_fsync = false;
         } else if ((v = value("--rounds"))) {
@@ -454,7 +537,7 @@ main(int argc, char **argv)
             return Usage();
         }
     }
-    if (o.rounds < 1)
+    if (o.rounds < 1 || o.index_files < 1)
         return Usage();
     if (geteuid() != 0) {
         std::printf("bench-transfer: needs root (it runs a test LAN of network namespaces); "
@@ -544,8 +627,27 @@ main(int argc, char **argv)
                        "\nread = bench\nwrite = bench\n";
     WriteText(h1 + "/porch.conf", conf);
     std::string porchd_log = h1 + "/porchd.log";
-    pid_t porchd = lan->spawn(
-            1, {kPorchd, "--config", h1 + "/porch.conf", "--state-dir", h1 + "/state"}, porchd_log);
+    pid_t porchd = lan->spawn(1,
+                              {kPorchd, "--config", h1 + "/porch.conf", "--state-dir",
+                               h1 + "/state", "--runtime-dir", h1 + "/run"},
+                              porchd_log);
+    // The same shares from a second porchd without a content index (its state folder's
+    // index database cannot be opened: porchd then shares without one, and its sessions hash
+    // on demand), for the file contest's "no content index" contender.
+    pid_t porchd_noindex = -1;
+    std::string noindex_log = h1 + "/porchd-noindex.log";
+    if (o.wants("file")) {
+        std::string conf2 = conf;
+        conf2.replace(conf2.find("name = Bench\nport = " + std::to_string(kPorchPort)),
+                      std::string("name = Bench\nport = " + std::to_string(kPorchPort)).size(),
+                      "name = Bench-noindex\nport = " + std::to_string(kNoIndexPort));
+        WriteText(h1 + "/porch-noindex.conf", conf2);
+        g_mkdir_with_parents((h1 + "/state-noindex/index.sqlite").c_str(), 0700);
+        porchd_noindex = lan->spawn(1,
+                                    {kPorchd, "--config", h1 + "/porch-noindex.conf", "--state-dir",
+                                     h1 + "/state-noindex", "--runtime-dir", h1 + "/run-noindex"},
+                                    noindex_log);
+    }
 
     // sshd on host 1: its own config, host key and authorized_keys; a private /run (for its
     // privilege separation folder /run/sshd) in a mount namespace of its own
@@ -580,6 +682,11 @@ main(int argc, char **argv)
         std::printf("bench-transfer: porchd did not start:\n%s\n", ReadFile(porchd_log).c_str());
         return 1;
     }
+    if (porchd_noindex > 0 && !wait_log(porchd_noindex, noindex_log, " running: ")) {
+        std::printf("bench-transfer: the second porchd did not start:\n%s\n",
+                    ReadFile(noindex_log).c_str());
+        return 1;
+    }
     if (!wait_log(sshd, sshd_log, "Server listening on")) {
         std::printf("bench-transfer: sshd did not start:\n%s\n", ReadFile(sshd_log).c_str());
         return 1;
@@ -589,6 +696,17 @@ main(int argc, char **argv)
     auto porch = [&](const char *ciphers, std::vector<std::string> args) {
         std::vector<std::string> a = {"env", "XDG_CONFIG_HOME=" + xdg,
                                       std::string("PORCH_CIPHERS=") + ciphers, kPorch};
+        a.insert(a.end(), args.begin(), args.end());
+        return a;
+    };
+    // porch for the porchd without index: the same key, its own pinned host keys
+    const std::string xdg_noindex = h2 + "/xdg-noindex";
+    auto porch_noindex = [&](std::vector<std::string> args) {
+        g_mkdir_with_parents((xdg_noindex + "/porch").c_str(), 0700);
+        for (const char *f : {"/porch/id_ed25519", "/porch/id_ed25519.pub"})
+            WriteText(xdg_noindex + f, ReadFile(xdg + f), 0600);
+        std::vector<std::string> a = {"env", "XDG_CONFIG_HOME=" + xdg_noindex, "PORCH_CIPHERS=aes",
+                                      kPorch};
         a.insert(a.end(), args.begin(), args.end());
         return a;
     };
@@ -645,6 +763,10 @@ main(int argc, char **argv)
                 {"porch get (chacha20 forced)",
                  porch("chacha20", {"get", "--quiet", a1 + "/Bench/big.bin", c.out}), porchd,
                  false},
+                {"porch get (porchd without index)",
+                 porch_noindex({"get", "--quiet",
+                                a1 + ":" + std::to_string(kNoIndexPort) + "/Bench/big.bin", c.out}),
+                 porchd_noindex, false},
         };
         contests.push_back(c);
     }
@@ -697,6 +819,29 @@ main(int argc, char **argv)
         std::printf("bench-transfer: porch ls failed: %s\n", first.describe().c_str());
     g_usleep(300000);
     long idle_worker_kb = PrintMemory(porchd, "idle, after one session (share worker up)");
+    if (porchd_noindex > 0) {
+        RunResult r = lan->run(
+                2, porch_noindex({"ls", a1 + ":" + std::to_string(kNoIndexPort) + "/Bench"}), 60);
+        if (!r.ok())
+            std::printf("bench-transfer: porch ls (porchd without index) failed: %s\n",
+                        r.describe().c_str());
+    }
+    // The rounds start once porchd's content index holds every file of the data (a fetch of
+    // an unchanged file then costs porchd no hashing); its build is not counted in them.
+    {
+        long long want = 2 + o.tree_files;
+        auto t0 = Clock::now();
+        IndexStatus st;
+        bool held = porch::test::WaitFor(
+                [&] {
+                    st = GetIndexStatus(*lan, h1 + "/run");
+                    return st.files >= want && st.scanning == 0;
+                },
+                600);
+        std::printf("\nporchd's content index: %lld files, %s after %.1f s\n", st.files,
+                    held ? "up to date" : "NOT up to date",
+                    std::chrono::duration<double>(Clock::now() - t0).count());
+    }
 
     std::printf("\nbench-transfer: %d round(s) on a test LAN of 2 hosts (one machine, %ld "
                 "cores); sshd with %s; OpenSSH %s\n",
@@ -710,7 +855,10 @@ main(int argc, char **argv)
             std::vector<std::string> &a = c.contenders[0].argv;
             a.insert(a.begin(), {"perf", "record", "-q", "-g", "-F", "999", "-o",
                                  o.perf + "." + c.name, "--"});
+            c.server_perf = o.perf + "." + c.name + ".all";
         }
+    for (Contest &c : contests)
+        c.prime = o.prime;
     for (int r = 0; r < o.rounds; r++)
         for (Contest &c : contests)
             RunRound(*lan, c, r, attic);
@@ -844,7 +992,85 @@ main(int argc, char **argv)
             lan->stop(p, SIGTERM);
     }
 
-    bool failed = many_failed;
+    bool index_failed = false;
+    if (o.wants("index")) {
+        std::printf("\n(index) the content index's first build: %d files of %d bytes, a fresh "
+                    "porchd\n",
+                    o.index_files, o.index_file_size);
+        std::fflush(stdout);
+        const std::string small = h1 + "/small";
+        std::string block(size_t(o.index_file_size), '\0');
+        for (size_t i = 0; i < block.size(); i++)
+            block[i] = char(g_random_int());
+        for (int i = 0; i < o.index_files; i++) {
+            std::string dir = small + "/d" + std::to_string(i / 1000);
+            if (i % 1000 == 0)
+                g_mkdir_with_parents(dir.c_str(), 0755);
+            std::string text = std::to_string(i) + block.substr(std::to_string(i).size());
+            if (!g_file_set_contents((dir + "/f" + std::to_string(i)).c_str(), text.data(),
+                                     gssize(text.size()), nullptr)) {
+                std::printf("bench-transfer: cannot write in %s\n", dir.c_str());
+                return 1;
+            }
+        }
+        sync();
+        // their times must be over SETTLE_SECONDS old, or the indexer leaves them for later
+        g_usleep(2500000);
+        std::string conf3 = "[porch]\nname = Bench-index\nport = " + std::to_string(kIndexPort) +
+                            "\nlisten = " + a1 + "\n[peer bench]\nkey = " + pub +
+                            "\n[share Small]\npath = " + small + "\nread = bench\n";
+        WriteText(h1 + "/porch-index.conf", conf3);
+        std::string log3 = h1 + "/porchd-index.log";
+        auto t0 = Clock::now();
+        pid_t porchd3 = lan->spawn(1,
+                                   {kPorchd, "--config", h1 + "/porch-index.conf", "--state-dir",
+                                    h1 + "/state-index", "--runtime-dir", h1 + "/run-index"},
+                                   log3);
+        std::vector<double> busy, idle;
+        IndexStatus st;
+        bool built = false;
+        while (std::chrono::duration<double>(Clock::now() - t0).count() < 1800 &&
+               lan->running(porchd3)) {
+            st = GetIndexStatus(*lan, h1 + "/run-index");
+            if (st.files >= o.index_files && st.scanning == 0) {
+                built = true;
+                break;
+            }
+            if (st.files >= 0)
+                busy.push_back(st.seconds);
+            g_usleep(200000);
+        }
+        double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        double cpu = TreeCpu(ProcTree(porchd3));
+        for (int i = 0; i < 10; i++) {
+            IndexStatus after = GetIndexStatus(*lan, h1 + "/run-index");
+            if (after.files >= 0)
+                idle.push_back(after.seconds);
+            g_usleep(100000);
+        }
+        if (!built) {
+            index_failed = true;
+            std::printf("  FAILED: the index holds %lld files, scanning %lld, after %.1f s\n",
+                        st.files, st.scanning, s);
+        } else {
+            std::printf("  built in %.1f s (from porchd's start): %.0f files/s; porchd's "
+                        "CPU-seconds %.2f (%.1f per 10 000 files)\n",
+                        s, o.index_files / s, cpu, cpu * 10000 / o.index_files);
+        }
+        auto max = [](const std::vector<double> &v) {
+            return v.empty() ? NAN : *std::max_element(v.begin(), v.end());
+        };
+        std::printf("  `porch status` while it builds: %zu answers, median %.0f ms, max %.0f "
+                    "ms; once built: median %.0f ms, max %.0f ms\n",
+                    busy.size(), 1000 * Median(busy), 1000 * max(busy), 1000 * Median(idle),
+                    1000 * max(idle));
+        std::fflush(stdout);
+        lan->stop(porchd3, SIGTERM);
+        std::error_code ec;
+        fs::remove_all(small, ec);
+    }
+
+    bool failed = many_failed || index_failed;
     for (const Contest &c : contests)
         for (const Contender &each : c.contenders)
             failed |= !each.failure.empty();
@@ -855,5 +1081,7 @@ main(int argc, char **argv)
     }
     lan->stop(sshd, SIGTERM);
     lan->stop(porchd, SIGTERM);
+    if (porchd_noindex > 0)
+        lan->stop(porchd_noindex, SIGTERM);
     return 0;
 }
