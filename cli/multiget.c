@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -29,6 +30,8 @@
 #define LOOK_S 1.5
 /* a source that sends nothing for this long is dropped */
 #define STALL_S 5
+/* how long the origin may take to answer the connection that asks its index */
+#define INDEX_CONNECT_S 3
 
 /* In a thread of porch_search_find_holders(): connects to @n (pinned keys only). */
 static PorchClient *
@@ -192,6 +195,17 @@ local_path(const char *remote, const char *dest)
     return g_strdup(dest);
 }
 
+/* Whether the file system of @local has room for @size bytes (the ordinary fetch tells the
+ * user when not, before asking anyone anything). */
+static gboolean
+room_for(const char *local, guint64 size)
+{
+    g_autofree char *dir = g_path_get_dirname(local);
+    struct statvfs v;
+
+    return statvfs(dir, &v) != 0 || v.f_frsize == 0 || size / v.f_frsize <= v.f_bavail;
+}
+
 /* The SHA-256 of @target's file as the origin's content index holds it ("search" over a
  * connection of its own), so that finding other holders never makes the origin hash a file it
  * has not indexed (then NULL, and the ordinary fetch runs). */
@@ -210,7 +224,9 @@ indexed_hash(const PorchCliTarget *target, guint64 size, const PorchCliCommon *c
             .pinned_only = TRUE,
             .for_print = TRUE,
             .timeout_seconds = 10,
-            .connect_timeout_seconds = common->connect_timeout,
+            /* a short wait: the ordinary fetch is the answer to a host that does not take
+             * commands */
+            .connect_timeout_seconds = MIN(common->connect_timeout, INDEX_CONNECT_S),
     };
 
     if (slash == NULL || strlen(base) > PORCH_SEARCH_MAX_PATTERN ||
@@ -253,8 +269,8 @@ porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const cha
     if (f == NULL || f->type != PORCH_REMOTE_FILE || f->size < PORCH_CLI_MULTI_THRESHOLD)
         return -1;
     local = local_path(target->path, dest);
-    if (g_file_test(local, G_FILE_TEST_EXISTS))
-        return -1; /* what to do with it is the ordinary get's business */
+    if (g_file_test(local, G_FILE_TEST_EXISTS) || !room_for(local, f->size))
+        return -1; /* what to do then is the ordinary get's business, and it says so */
     hex = indexed_hash(target, f->size, common);
     if (hex == NULL)
         return -1;

@@ -120,6 +120,10 @@ class MultiSourceTest : public ::testing::Test
 TEST_F(MultiSourceTest, TwoSourcesShareTheWorkAndTheResultIsVerified)
 {
     StartBoth();
+    // the origin starts at once and the other joins once found: slow enough links that the
+    // other one has something left to serve when it joins
+    Throttle(1, 200);
+    Throttle(3, 200);
     RunResult r = Porch({"get", "Source 1/Media/big.bin", Dest()});
     ASSERT_TRUE(r.ok()) << r.describe();
     EXPECT_EQ(Sha256File(Dest()), sha_);
@@ -131,6 +135,7 @@ TEST_F(MultiSourceTest, TwoSourcesShareTheWorkAndTheResultIsVerified)
 
     // --sources 1: the origin alone, the ordinary get
     unlink(Dest().c_str());
+    Throttle(1, 2000);
     r = Porch({"get", "--sources", "1", "Source 1/Media/big.bin", Dest()});
     ASSERT_TRUE(r.ok()) << r.describe();
     EXPECT_FALSE(Contains(r.err, "sources")) << r.err;
