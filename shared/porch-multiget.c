@@ -455,6 +455,22 @@ source_thread(gpointer data)
     /* replies still due are received and dropped, then the handle is closed */
     while (w->inflight > 0 && c->fatal == NULL && porch_client_pump(c, NULL, NULL))
         ;
+    /* on a broken connection their callbacks never run: the reads are taken back */
+    {
+        GHashTableIter it;
+        gpointer v;
+
+        g_hash_table_iter_init(&it, c->pending);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+            PorchPending *pending = v;
+            if (pending->fn == on_data) {
+                g_free(pending->data);
+                pending->fn = NULL;
+                pending->data = NULL;
+            }
+        }
+        w->inflight = 0;
+    }
     if (w->handle != NULL && c->fatal == NULL) {
         g_autoptr(GByteArray) b = g_byte_array_new();
         g_byte_array_append(b, w->handle->data, w->handle->len);

@@ -321,7 +321,8 @@ TEST_F(IndexTest, RemoveTakesAFolderAndOnlyIt)
     EXPECT_EQ(g_hash_table_size(left), 4u);
     for (const char *p : {"aXb/x", "A_b/x", "a_b2/x", "a%b/x"})
         EXPECT_TRUE(g_hash_table_contains(left, p)) << p;
-    EXPECT_NE(porch_index_lookup(idx, "T", "a_b/x", &st), nullptr);
+    g_autoptr(PorchIndexEntry) still = porch_index_lookup(idx, "T", "a_b/x", &st);
+    EXPECT_NE(still, nullptr);
 
     const char *keep[] = {"S", nullptr};
     ASSERT_TRUE(porch_index_keep_shares(idx, keep, nullptr));
