@@ -255,6 +255,7 @@ porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const cha
     g_autoptr(GPtrArray) found = NULL;
     g_autoptr(GCancellable) cancellable = g_cancellable_new();
     g_autofree char *local = NULL;
+    g_autofree char *part = NULL;
     g_autofree char *hex = NULL;
     g_autofree char *base = NULL;
     g_autofree PorchMultigetSource *sources = NULL;
@@ -269,8 +270,12 @@ porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const cha
     if (f == NULL || f->type != PORCH_REMOTE_FILE || f->size < PORCH_CLI_MULTI_THRESHOLD)
         return -1;
     local = local_path(target->path, dest);
-    if (g_file_test(local, G_FILE_TEST_EXISTS) || !room_for(local, f->size))
-        return -1; /* what to do then is the ordinary get's business, and it says so */
+    part = g_strconcat(local, ".part", NULL);
+    /* a file or a NAME.part already here (resumed, set aside with --no-resume, replaced with
+     * --force), or no room: the ordinary get's business, and it says what it does */
+    if (g_file_test(local, G_FILE_TEST_EXISTS) || g_file_test(part, G_FILE_TEST_EXISTS) ||
+        !room_for(local, f->size))
+        return -1;
     hex = indexed_hash(target, f->size, common);
     if (hex == NULL)
         return -1;
