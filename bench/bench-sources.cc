@@ -11,6 +11,7 @@
 // the wall time and of the client's CPU-seconds (getrusage of the children), and the speedup.
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,29 +26,12 @@
 #include "test-util.h"
 #include "testlan.h"
 
+#include "bench-util.h"
+
 using Clock = std::chrono::steady_clock;
 using namespace porch::test;
-
-namespace
-{
-
-double
-Median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
-
-double
-ChildrenCpu()
-{
-    struct rusage ru = {};
-    getrusage(RUSAGE_CHILDREN, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
-
-} // namespace
+using porch::bench::ChildrenCpu;
+using porch::bench::Median;
 
 int
 main(int argc, char **argv)
@@ -66,6 +50,18 @@ main(int argc, char **argv)
             fprintf(stderr, "usage: %s [--size MIB (> 64)] [--rounds N] [--rate MBIT]\n", argv[0]);
             return 2;
         }
+    }
+    if (geteuid() != 0) {
+        std::printf("bench-sources: needs root (it runs a test LAN of network namespaces); "
+                    "skipped\n");
+        return 77;
+    }
+    std::string missing = TestLan::missing_tools({"tc", "sqlite3", "touch", "unshare"});
+    if (!missing.empty()) {
+        std::printf("bench-sources: missing %s (Debian: iproute2 sqlite3 coreutils "
+                    "util-linux); skipped\n",
+                    missing.c_str());
+        return 77;
     }
     std::string why;
     bool may_skip = false;

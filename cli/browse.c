@@ -466,23 +466,26 @@ report_remembered(Browse *b)
     if (!b->watch)
         return;
     browsed = porch_browser_get_neighbours(b->browser);
-    now = g_hash_table_new(g_str_hash, g_str_equal);
+    /* keyed as the file keys them, by address and port: two porchds on one address (the
+     * system's and a user's) are two neighbours */
+    now = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint i = 0; b->remembered != NULL && i < b->remembered->len; i++) {
         const PorchRemembered *r = g_ptr_array_index(b->remembered, i);
+        g_autofree char *key_of = porch_neighbours_pin_name(r->address, r->port);
         gboolean seen = FALSE;
         g_autoptr(PorchNeighbour) n = NULL;
         PorchNeighbour *last;
 
         for (guint j = 0; j < browsed->len && !seen; j++)
             seen = porch_remembered_is_seen_as(r, g_ptr_array_index(browsed, j));
-        if (seen || g_hash_table_contains(now, r->address))
+        if (seen || g_hash_table_contains(now, key_of))
             continue;
-        g_hash_table_add(now, r->address);
+        g_hash_table_add(now, g_strdup(key_of));
         n = porch_remembered_to_neighbour(r);
-        last = g_hash_table_lookup(b->shown, r->address);
+        last = g_hash_table_lookup(b->shown, key_of);
         if (last == NULL || !porch_neighbour_equal(last, n)) {
             report(b, last == NULL ? "added" : "changed", n);
-            g_hash_table_insert(b->shown, g_strdup(r->address), g_steal_pointer(&n));
+            g_hash_table_insert(b->shown, g_steal_pointer(&key_of), g_steal_pointer(&n));
         }
     }
     g_hash_table_iter_init(&iter, b->shown);

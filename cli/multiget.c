@@ -40,30 +40,10 @@ connect_pinned(const PorchNeighbour *n, gboolean for_print, gpointer data,
 {
     const PorchCliCommon *common = data;
     g_autoptr(PorchCliTarget) target = porch_cli_target_from_neighbour(n);
-    g_autofree char *known = porch_known_peers_default_file();
-    g_autofree char *pinned = porch_known_peers_lookup(known, target->pin_name, NULL);
-    PorchClient *client = NULL;
-    PorchCliConnectOptions o = {
-            .identity_file = common->identity,
-            .quiet = TRUE,
-            .never_ask = TRUE,
-            .pinned_only = TRUE,
-            .for_print = for_print,
-            .timeout_seconds = for_print ? 10 : 30,
-            .connect_timeout_seconds = common->connect_timeout,
-    };
 
-    if (pinned == NULL) {
-        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                            "its key is not pinned yet");
-        return NULL;
-    }
-    if (porch_cli_connect_full(target, &o, &client, NULL, error) != PORCH_CLI_EXIT_OK) {
-        if (error != NULL && *error == NULL)
-            g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot connect");
-        return NULL;
-    }
-    return client;
+    (void)cancellable;
+    return porch_cli_connect_pinned(target, common->identity, for_print, for_print ? 10 : 30,
+                                    common->connect_timeout, error);
 }
 
 static gboolean
@@ -217,21 +197,13 @@ indexed_hash(const PorchCliTarget *target, guint64 size, const PorchCliCommon *c
     g_autofree char *base = g_path_get_basename(target->path);
     const char *share = target->path + 1;
     const char *slash = strchr(share, '/');
-    PorchCliConnectOptions o = {
-            .identity_file = common->identity,
-            .quiet = TRUE,
-            .never_ask = TRUE,
-            .pinned_only = TRUE,
-            .for_print = TRUE,
-            .timeout_seconds = 10,
-            /* a short wait: the ordinary fetch is the answer to a host that does not take
-             * commands */
-            .connect_timeout_seconds = MIN(common->connect_timeout, INDEX_CONNECT_S),
-    };
 
-    if (slash == NULL || strlen(base) > PORCH_SEARCH_MAX_PATTERN ||
-        porch_cli_connect_full(target, &o, &exec, NULL, NULL) != PORCH_CLI_EXIT_OK ||
-        !porch_client_search(exec, base, NULL, &found, NULL))
+    if (slash == NULL || strlen(base) > PORCH_SEARCH_MAX_PATTERN)
+        return NULL;
+    /* a short wait: the ordinary fetch is the answer to a host that does not take commands */
+    exec = porch_cli_connect_pinned(target, common->identity, TRUE, 10,
+                                    MIN(common->connect_timeout, INDEX_CONNECT_S), NULL);
+    if (exec == NULL || !porch_client_search(exec, base, NULL, &found, NULL))
         return NULL;
     for (guint i = 0; i < found->len; i++) {
         const PorchSearchMatch *m = g_ptr_array_index(found, i);
@@ -333,13 +305,10 @@ porch_cli_get_by_hash(const char *sha256_hex, const char *dest, guint max_source
     guint64 size = 0;
     int status;
 
-    if (strlen(hex) != 2 * PORCH_SHA256_LEN || strspn(hex, "0123456789abcdef") != strlen(hex)) {
+    if (!porch_sha256_from_hex(hex, sha)) {
         porch_cli_usage_error("get", "--sha256 takes 64 hexadecimal digits");
         return PORCH_CLI_EXIT_USAGE;
     }
-    for (guint i = 0; i < PORCH_SHA256_LEN; i++)
-        sha[i] = (guint8)(g_ascii_xdigit_value(hex[2 * i]) << 4 |
-                          g_ascii_xdigit_value(hex[2 * i + 1]));
     neighbours = find_neighbours(NULL, common->timeout);
     /* the size is not known yet: any holder's answer gives it, checked by the hash at the end */
     found = find_sources(neighbours, hex, G_MAXUINT64, max_sources, common);

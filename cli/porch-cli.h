@@ -216,6 +216,14 @@ int porch_cli_connect_full(const PorchCliTarget *target, const PorchCliConnectOp
                            PorchClient **ret_client, char **ret_key_fingerprint,
                            GError **ret_error);
 
+/* Connects to @target without a word on the terminal and only when its key is pinned
+ * already (never a first-use trust): what `porch search` and the fetch from many sources ask
+ * of neighbours the user did not name. @for_print: a command connection, else SFTP. NULL with
+ * @error (G_IO_ERROR_PERMISSION_DENIED "its key is not pinned yet", or the connection's). */
+PorchClient *porch_cli_connect_pinned(const PorchCliTarget *target, const char *identity_file,
+                                      gboolean for_print, int timeout_seconds,
+                                      int connect_timeout_seconds, GError **error);
+
 /* The remote @path (absolute, as the client library gives it) as users address it:
  * "HOST/SHARE/PATH", "HOST" for "/". Free with g_free(). */
 char *porch_cli_target_format(const PorchCliTarget *target, const char *path);

@@ -125,30 +125,19 @@ connect_pinned(const PorchNeighbour *n, gboolean for_print, gpointer data,
 {
     Search *s = data;
     g_autoptr(PorchCliTarget) target = porch_cli_target_from_neighbour(n);
-    g_autofree char *known = porch_known_peers_default_file();
-    g_autofree char *pinned = porch_known_peers_lookup(known, target->pin_name, NULL);
-    PorchClient *client = NULL;
-    PorchCliConnectOptions o = {
-            .identity_file = s->identity,
-            .quiet = TRUE,
-            .never_ask = TRUE,
-            .pinned_only = TRUE,
-            .for_print = for_print,
-            .timeout_seconds = DEFAULT_ANSWER_S,
-            .connect_timeout_seconds = s->connect_timeout,
-    };
+    GError *e = NULL;
+    PorchClient *client = porch_cli_connect_pinned(target, s->identity, for_print, DEFAULT_ANSWER_S,
+                                                   s->connect_timeout, &e);
 
-    if (pinned == NULL) {
-        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+    (void)cancellable;
+    if (client == NULL && g_error_matches(e, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)) {
+        g_clear_error(&e);
+        g_set_error_literal(&e, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
                             "not asked: its key is not pinned yet (porch ls HOST asks to "
                             "trust it)");
-        return NULL;
     }
-    if (porch_cli_connect_full(target, &o, &client, NULL, error) != PORCH_CLI_EXIT_OK) {
-        if (error != NULL && *error == NULL)
-            g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot connect");
-        return NULL;
-    }
+    if (e != NULL)
+        g_propagate_error(error, e);
     return client;
 }
 

@@ -18,7 +18,6 @@
 #include "porch-send.h"
 
 #define REDRAW_INTERVAL (G_USEC_PER_SEC / 5)
-#define HASH_CHUNK      (256 * 1024)
 
 /* ---- porch send -------------------------------------------------------------------------- */
 
@@ -80,95 +79,6 @@ on_stage(PorchSendStage stage, const char *text, guint64 done, guint64 total, gp
     }
 }
 
-/* Hashes the open file @fd of @size bytes. */
-static gboolean
-hash_file(int fd, guint64 size, guint8 *digest, const char *path)
-{
-    g_autoptr(PorchSha256) h = porch_sha256_new();
-    g_autofree char *buf = g_malloc(HASH_CHUNK);
-    guint64 at = 0;
-
-    while (at < size) {
-        gssize n = pread(fd, buf, (gsize)MIN((guint64)HASH_CHUNK, size - at), (off_t)at);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            porch_cli_error(path, n < 0 ? g_strerror(errno) : "it became shorter while read");
-            return FALSE;
-        }
-        porch_sha256_update(h, buf, (gsize)n);
-        at += (guint64)n;
-        if (porch_cli_interrupted)
-            return FALSE;
-    }
-    porch_sha256_finish(h, digest);
-    return TRUE;
-}
-
-/* Adds the file @path (or every file beneath the folder @path) to @files and @fds. */
-static gboolean
-add_path(const char *path, GArray *files, GArray *fds, guint depth)
-{
-    struct stat st;
-    int fd;
-
-    if (depth > 64) {
-        porch_cli_error(path, "folders nested too deep");
-        return FALSE;
-    }
-    if (files->len >= PORCH_SEND_MAX_FILES) {
-        porch_cli_error(path, "more than " G_STRINGIFY(PORCH_SEND_MAX_FILES) " files at once");
-        return FALSE;
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        porch_cli_error(path, g_strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return FALSE;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        const char *name;
-
-        close(fd);
-        if (dir == NULL) {
-            porch_cli_error(path, "cannot list the folder");
-            return FALSE;
-        }
-        while ((name = g_dir_read_name(dir)) != NULL)
-            g_ptr_array_add(names, g_strdup(name));
-        g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
-        for (guint i = 0; i < names->len; i++) {
-            g_autofree char *child = g_build_filename(path, names->pdata[i], NULL);
-            if (!add_path(child, files, fds, depth + 1))
-                return FALSE;
-        }
-        return TRUE;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        porch_cli_error(path, "not a file or folder");
-        close(fd);
-        return FALSE;
-    }
-    {
-        PorchSendFile f = {.size = (guint64)st.st_size};
-        g_autofree char *base = g_path_get_basename(path);
-
-        if (!hash_file(fd, f.size, f.sha256, path)) {
-            close(fd);
-            return FALSE;
-        }
-        /* local names need not be UTF-8: the neighbour gets a readable one */
-        f.name = g_filename_display_name(base);
-        g_array_append_val(files, f);
-        g_array_append_val(fds, fd);
-    }
-    return TRUE;
-}
-
 int
 porch_cli_send(int argc, char **argv)
 {
@@ -215,13 +125,16 @@ porch_cli_send(int argc, char **argv)
         }
         inbox = g_strdup(target->path + 1);
     }
-    porch_cli_catch_sigint(&old, FALSE);
+    /* hashing: Ctrl-C simply ends porch, nothing was offered yet */
     for (int i = 1; i < argc - 1; i++) {
-        if (!add_path(argv[i], files, fds, 0)) {
-            result = porch_cli_interrupted ? PORCH_CLI_EXIT_INTERRUPTED : PORCH_CLI_EXIT_FAILED;
-            goto out;
+        if (!porch_send_files_add(argv[i], files, fds, NULL, &error)) {
+            porch_cli_error("send", error->message);
+            for (guint k = 0; k < fds->len; k++)
+                close(g_array_index(fds, int, k));
+            return PORCH_CLI_EXIT_FAILED;
         }
     }
+    porch_cli_catch_sigint(&old, FALSE);
     if (files->len == 0) {
         porch_cli_error("send", "the folders hold no file: nothing to send");
         goto out;

@@ -941,3 +941,34 @@ porch_cli_hint_guest(const PorchCliTarget *t, PorchClient *client, const char *k
     porch_cli_put_text(stderr, t->user != NULL ? t->user : g_get_user_name());
     fputs("'\n", stderr);
 }
+
+PorchClient *
+porch_cli_connect_pinned(const PorchCliTarget *target, const char *identity_file,
+                         gboolean for_print, int timeout_seconds, int connect_timeout_seconds,
+                         GError **error)
+{
+    g_autofree char *known = porch_known_peers_default_file();
+    g_autofree char *pinned = porch_known_peers_lookup(known, target->pin_name, NULL);
+    PorchClient *client = NULL;
+    PorchCliConnectOptions o = {
+            .identity_file = identity_file,
+            .quiet = TRUE,
+            .never_ask = TRUE,
+            .pinned_only = TRUE,
+            .for_print = for_print,
+            .timeout_seconds = timeout_seconds,
+            .connect_timeout_seconds = connect_timeout_seconds,
+    };
+
+    if (pinned == NULL) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                            "its key is not pinned yet");
+        return NULL;
+    }
+    if (porch_cli_connect_full(target, &o, &client, NULL, error) != PORCH_CLI_EXIT_OK) {
+        if (error != NULL && *error == NULL)
+            g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot connect");
+        return NULL;
+    }
+    return client;
+}

@@ -11,6 +11,7 @@
 #include "fd-pass.h"
 #include "files.h"
 #include "porch-index.h"
+#include "upload-journal.h"
 
 /* A file whose mtime or ctime is this recent is hashed on a later pass (its times might
  * still change within the file system's time granularity without showing it). */
@@ -66,6 +67,7 @@ struct _PorchIndexer {
     GHashTable *shares; /* name -> Share* */
     gint64 next_poll;
     gint64 next_stats;
+    gboolean dirty; /* the figures of `porch status` may have changed */
     gboolean quit;
 };
 
@@ -131,21 +133,12 @@ join(const char *folder, const char *name)
     return folder[0] != '\0' ? g_strconcat(folder, "/", name, NULL) : g_strdup(name);
 }
 
-/* The hidden temporary files of uploads (sftp-server.c) are never indexed. */
+/* The hidden temporary files of uploads (upload-journal.h) are never indexed. */
 static gboolean
 is_upload_temp(const char *name)
 {
-    return g_str_has_prefix(name, ".porch-upload.") || g_str_has_prefix(name, ".porch-put-");
-}
-
-static gboolean
-unchanged(const PorchIndexEntry *e, const struct stat *st)
-{
-    PorchIndexEntry now = {0};
-
-    porch_index_entry_set_stat(&now, st);
-    return e->size == now.size && e->mtime_ns == now.mtime_ns && e->ctime_ns == now.ctime_ns &&
-           e->dev == now.dev && e->ino == now.ino;
+    return g_str_has_prefix(name, PORCH_UPLOAD_PREFIX) ||
+           g_str_has_prefix(name, PORCH_CLIENT_TEMP_PREFIX);
 }
 
 static gboolean
@@ -295,7 +288,7 @@ scan_folder(PorchIndexer *ix, Share *s, const char *folder, gboolean recursive)
         if (!S_ISREG(en->st.st_mode) || is_upload_temp(en->name))
             continue;
         rec = g_hash_table_lookup(known, path);
-        if (rec != NULL && unchanged(rec, &en->st)) {
+        if (rec != NULL && porch_index_entry_matches(rec, &en->st)) {
             g_hash_table_remove(known, path);
             continue;
         }
@@ -311,6 +304,7 @@ scan_folder(PorchIndexer *ix, Share *s, const char *folder, gboolean recursive)
         }
     }
     porch_files_entries_clear(entries);
+    ix->dirty = TRUE;
     if (!s->broken && !ix->quit) {
         /* what the folder no longer holds */
         g_hash_table_iter_init(&it, known);
@@ -325,16 +319,19 @@ scan_folder(PorchIndexer *ix, Share *s, const char *folder, gboolean recursive)
     commit(ix, FALSE);
 }
 
+/* Reads the figures again when something changed, at most every STATS_INTERVAL_US while
+ * scanning (an idle porchd never queries its database for them). */
 static void
-update_stats(PorchIndexer *ix, gboolean now)
+update_stats(PorchIndexer *ix, gboolean busy)
 {
     PorchIndexStats st;
     GHashTableIter it;
     gpointer value;
     guint scanning = 0;
 
-    if (!now && g_get_monotonic_time() < ix->next_stats)
+    if (!ix->dirty || (busy && g_get_monotonic_time() < ix->next_stats))
         return;
+    ix->dirty = FALSE;
     ix->next_stats = g_get_monotonic_time() + STATS_INTERVAL_US;
     g_hash_table_iter_init(&it, ix->shares);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
@@ -434,12 +431,14 @@ drop_broken(PorchIndexer *ix)
         g_hash_table_add(ix->broken, g_strdup(s->name));
         g_mutex_unlock(&ix->lock);
         g_hash_table_iter_remove(&it);
+        ix->dirty = TRUE;
     }
 }
 
 static void
 handle(PorchIndexer *ix, Cmd *c)
 {
+    ix->dirty = TRUE;
     switch (c->kind) {
     case CMD_ADD: {
         Share *s = g_new0(Share, 1);
@@ -508,7 +507,7 @@ run(gpointer data)
             poll_changes(ix);
             ix->next_poll = g_get_monotonic_time() + POLL_INTERVAL_US;
         }
-        update_stats(ix, !busy);
+        update_stats(ix, busy);
         c = busy ? g_async_queue_try_pop(ix->queue)
                  : g_async_queue_timeout_pop(ix->queue, POLL_INTERVAL_US);
         while (c != NULL && !ix->quit) {
@@ -539,8 +538,7 @@ PorchIndexer *
 porch_indexer_new(const char *state_dir, PorchWorkers *workers, GError **error)
 {
     g_autofree char *path = g_build_filename(state_dir, PORCH_INDEX_FILE, NULL);
-    gboolean rebuilt = FALSE;
-    PorchIndex *idx = porch_index_open(path, TRUE, &rebuilt, error);
+    PorchIndex *idx = porch_index_open(path, TRUE, NULL, error);
     PorchIndexer *ix;
 
     if (idx == NULL)
@@ -554,7 +552,8 @@ porch_indexer_new(const char *state_dir, PorchWorkers *workers, GError **error)
     ix->shares = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)share_free);
     ix->queue = g_async_queue_new_full((GDestroyNotify)cmd_free);
     g_mutex_init(&ix->lock);
-    update_stats(ix, TRUE);
+    ix->dirty = TRUE;
+    update_stats(ix, FALSE);
     ix->thread = g_thread_new("porch-indexer", run, ix);
     return ix;
 }

@@ -309,9 +309,9 @@ files_answer(PorchListener *l, SessionWatch *w, const char *name, int *ret_fd)
 
     *ret_fd = -1;
     /* an offline share does not exist for sessions, as in the SFTP root they list; an inbox
-     * is there only for a session whose offer it accepted */
+     * is there only for a session whose offer it accepted (not one still waiting) */
     if (share == NULL || share->offline || (w->state == STATE_PEER && peer == NULL) ||
-        (share->inbox ? g_strcmp0(w->send_inbox, share->name) != 0
+        (share->inbox ? w->offer != 0 || g_strcmp0(w->send_inbox, share->name) != 0
                       : !porch_acl_check(config, fingerprint, PORCH_RESOURCE_SHARE, share->name,
                                          PORCH_ACL_READ)))
         return g_strconcat(PORCH_CONTROL_REFUSED, "no such share", NULL);

@@ -357,9 +357,11 @@ h_status(Request *r)
             }
         }
     }
-    /* our clock, for `porch doctor HOST` to compare with its own */
-    g_string_append_printf(out, PORCH_STATUS_KEY_TIME "\t%" G_GINT64_FORMAT "\n",
-                           g_get_real_time());
+    /* our clock, for `porch doctor HOST` to compare with its own; a clock at or before 1970
+     * has nothing to compare (clients take positive times only) */
+    if (g_get_real_time() > 0)
+        g_string_append_printf(out, PORCH_STATUS_KEY_TIME "\t%" G_GINT64_FORMAT "\n",
+                               g_get_real_time());
     write_all(r->channel, out->str, out->len, FALSE);
     return EX_OK;
 }
@@ -422,9 +424,8 @@ h_search(Request *r)
     }
     g_clear_error(&error);
     if (r->cmd.sha256 != NULL) {
-        for (guint i = 0; i < PORCH_SHA256_LEN; i++)
-            digest[i] = (guint8)(g_ascii_xdigit_value(r->cmd.sha256[2 * i]) << 4 |
-                                 g_ascii_xdigit_value(r->cmd.sha256[2 * i + 1]));
+        if (!porch_sha256_from_hex(r->cmd.sha256, digest))
+            return fail(r, EX_USAGE, "%s takes 64 hexadecimal digits", PORCH_SEARCH_OPT_SHA256);
         found = porch_index_find_sha256(idx, digest, PORCH_SEARCH_MAX_RESULTS, readable_share,
                                         readable, &error);
     } else {
@@ -435,13 +436,14 @@ h_search(Request *r)
         return fail(r, EX_USAGE, "%s", error->message);
     for (guint i = 0; i < found->len; i++) {
         const PorchIndexEntry *e = g_ptr_array_index(found, i);
+        char hex[PORCH_SHA256_HEX_LEN + 1];
+
         /* a name that cannot be written on one line is left out */
         if (!one_line(e->path) || !one_line(e->share))
             continue;
-        g_string_append_printf(out, "%s\t%s\t%" G_GUINT64_FORMAT "\t", e->share, e->path, e->size);
-        for (guint j = 0; j < PORCH_SHA256_LEN; j++)
-            g_string_append_printf(out, "%02x", e->sha256[j]);
-        g_string_append_c(out, '\n');
+        porch_sha256_to_hex(e->sha256, hex);
+        g_string_append_printf(out, "%s\t%s\t%" G_GUINT64_FORMAT "\t%s\n", e->share, e->path,
+                               e->size, hex);
     }
     g_debug("%s: search '%s'", r->ctx->who, r->cmd.sha256 ? r->cmd.sha256 : r->cmd.pattern);
     g_message("%s: search: %u file(s) found", r->ctx->who, found->len);

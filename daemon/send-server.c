@@ -32,7 +32,6 @@
 #define TEMP_SCAN_MAX 100000
 
 typedef struct {
-    ssh_session session;
     ssh_channel channel;
     const PorchSendServerContext *ctx;
     GArray *files;
@@ -155,17 +154,14 @@ offer(Send *x, const char *inbox_asked, guint64 total)
     for (guint i = 0; i < x->files->len && i < 16; i++) {
         g_autofree char *clean =
                 porch_send_sanitise_name(g_array_index(x->files, PorchSendFile, i).name);
-        g_autofree char *esc = g_uri_escape_string(clean, NULL, FALSE);
-        g_autofree char *m = NULL;
+        /* cut on a character so that, escaped (3 bytes at most for each), it fits a message:
+         * porchd takes only whole UTF-8 */
+        g_autofree char *cut = porch_text_show(
+                clean, -1, (PORCH_CONTROL_MAX - strlen(PORCH_CONTROL_OFFER_NAME)) / 3,
+                PORCH_TEXT_ONE_LINE);
+        g_autofree char *esc = g_uri_escape_string(cut, NULL, FALSE);
+        g_autofree char *m = g_strconcat(PORCH_CONTROL_OFFER_NAME, esc, NULL);
 
-        /* cut to fit, at an escape's boundary */
-        if (strlen(esc) > PORCH_CONTROL_MAX - strlen(PORCH_CONTROL_OFFER_NAME)) {
-            gsize at = PORCH_CONTROL_MAX - strlen(PORCH_CONTROL_OFFER_NAME);
-            while (at > 0 && (esc[at - 1] == '%' || (at > 1 && esc[at - 2] == '%')))
-                at--;
-            esc[at] = '\0';
-        }
-        m = g_strconcat(PORCH_CONTROL_OFFER_NAME, esc, NULL);
         if (!control_send(ctx->control, m))
             return fail(x, PORCH_SEND_EXIT_IO, "porchd cannot take the offer now");
     }
@@ -380,7 +376,7 @@ int
 porch_send_server_serve(ssh_session session, ssh_channel channel, const char *command_line,
                         const PorchSendServerContext *ctx)
 {
-    Send x = {.session = session, .channel = channel, .ctx = ctx};
+    Send x = {.channel = channel, .ctx = ctx};
     g_autoptr(GString) manifest = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchFiles) files = NULL;

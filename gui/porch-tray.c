@@ -8,7 +8,6 @@
 #include "porch-tray-internal.h"
 
 static gboolean opt_window = FALSE;
-static gboolean opt_send = FALSE;
 
 typedef struct {
     PorchTray *tray;
@@ -104,7 +103,7 @@ main(int argc, char **argv)
             gtk_application_new("org.porch.Tray", G_APPLICATION_HANDLES_OPEN);
     const GOptionEntry entries[] = {
             {"window", 0, 0, G_OPTION_ARG_NONE, &opt_window, "Open the window at start", NULL},
-            {"send", 0, 0, G_OPTION_ARG_NONE, &opt_send,
+            {"send", 0, 0, G_OPTION_ARG_NONE, NULL,
              "Send the FILEs given to a neighbour (a chooser of the neighbours)", NULL},
             {"version", 'V', 0, G_OPTION_ARG_NONE, NULL, "Print the version and exit", NULL},
             G_OPTION_ENTRY_NULL,

@@ -24,9 +24,7 @@
 #define RECEIVE_POLL_MS 500
 /* How often a send reports its progress to the main thread. */
 #define SEND_REPORT_US (G_USEC_PER_SEC / 5)
-#define HASH_CHUNK     (256 * 1024)
 /* Folders sent are walked this deep at most. */
-#define MAX_DEPTH 64
 
 /* An accepted offer, watched arriving in the inbox folder. */
 typedef struct {
@@ -296,6 +294,8 @@ job_done(GObject *source, GAsyncResult *result, gpointer data)
     self->answers++;
     if (job->kind == JOB_ACCEPT && ok)
         receive_start(self, job->id);
+    else if (job->kind == JOB_ACCEPT) /* nothing will arrive: not watched */
+        g_hash_table_remove(self->receiving, GUINT_TO_POINTER(job->id));
     if (job->list != NULL)
         take_list(self, job->list);
     if (!ok && job->kind != JOB_LIST) {
@@ -736,95 +736,6 @@ report(SendWork *work, const char *status, guint64 done)
     porch_tray_post(work->context, apply_report, r, (GDestroyNotify)report_free);
 }
 
-static gboolean
-hash_file(int fd, guint64 size, guint8 *digest, GCancellable *cancellable, GError **error)
-{
-    g_autoptr(PorchSha256) h = porch_sha256_new();
-    g_autofree char *buf = g_malloc(HASH_CHUNK);
-    guint64 at = 0;
-
-    while (at < size) {
-        gssize n = pread(fd, buf, (gsize)MIN((guint64)HASH_CHUNK, size - at), (off_t)at);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
-                        n < 0 ? g_strerror(errno) : "it became shorter while read");
-            return FALSE;
-        }
-        porch_sha256_update(h, buf, (gsize)n);
-        at += (guint64)n;
-        if (g_cancellable_set_error_if_cancelled(cancellable, error))
-            return FALSE;
-    }
-    porch_sha256_finish(h, digest);
-    return TRUE;
-}
-
-/* Adds the file @path, or every file beneath the folder @path, as `porch send` does. */
-static gboolean
-add_path(const char *path, GArray *files, GArray *fds, guint depth, GCancellable *cancellable,
-         GError **error)
-{
-    g_autofree char *shown = g_filename_display_name(path);
-    struct stat st;
-    int fd;
-
-    if (depth > MAX_DEPTH || files->len >= PORCH_SEND_MAX_FILES) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_LINKS, "%s: %s", shown,
-                    depth > MAX_DEPTH ? "folders nested too deep"
-                                      : "more than " G_STRINGIFY(PORCH_SEND_MAX_FILES) " files");
-        return FALSE;
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", shown, g_strerror(e));
-        return FALSE;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        g_autoptr(GDir) dir = g_dir_open(path, 0, error);
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        const char *name;
-
-        close(fd);
-        if (dir == NULL)
-            return FALSE;
-        while ((name = g_dir_read_name(dir)) != NULL)
-            g_ptr_array_add(names, g_strdup(name));
-        g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
-        for (guint i = 0; i < names->len; i++) {
-            g_autofree char *child = g_build_filename(path, names->pdata[i], NULL);
-            if (!add_path(child, files, fds, depth + 1, cancellable, error))
-                return FALSE;
-        }
-        return TRUE;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "%s: not a file or folder",
-                    shown);
-        return FALSE;
-    }
-    {
-        PorchSendFile f = {.size = (guint64)st.st_size};
-        g_autofree char *base = g_path_get_basename(path);
-
-        if (!hash_file(fd, f.size, f.sha256, cancellable, error)) {
-            close(fd);
-            g_prefix_error(error, "%s: ", shown);
-            return FALSE;
-        }
-        f.name = g_filename_display_name(base);
-        g_array_append_val(files, f);
-        g_array_append_val(fds, fd);
-    }
-    return TRUE;
-}
-
 static void
 on_stage(PorchSendStage stage, const char *text, guint64 done, guint64 total, gpointer data)
 {
@@ -877,7 +788,7 @@ send_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellab
 
     report(work, "Reading the files…", 0);
     for (guint i = 0; work->paths[i] != NULL && error == NULL; i++)
-        add_path(work->paths[i], files, fds, 0, cancellable, &error);
+        porch_send_files_add(work->paths[i], files, fds, cancellable, &error);
     if (error == NULL && files->len == 0)
         g_set_error(&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                     "the folders hold no file: nothing to send");

@@ -248,11 +248,10 @@ fetch_multi(TrayTransfer *transfer, PorchClient *origin, const PorchRemoteFile *
     g_autoptr(GPtrArray) holders = NULL;
     g_autoptr(GBytes) ranges = NULL;
     g_autofree PorchMultigetSource *sources = NULL;
-    g_autofree char *hex = NULL;
+    char hex[PORCH_SHA256_HEX_LEN + 1];
     guint8 sha[PORCH_SHA256_LEN];
     PorchMultigetPlan plan = {0};
     PorchMultigetCallbacks cb = {on_multi_progress, on_dropped, transfer};
-    GString *h;
     gboolean ok;
 
     if (st->type != PORCH_REMOTE_FILE || st->size < PORCH_MULTIGET_THRESHOLD ||
@@ -262,10 +261,7 @@ fetch_multi(TrayTransfer *transfer, PorchClient *origin, const PorchRemoteFile *
         g_debug("%s: no hash for other sources: %s", transfer->remote, local_error->message);
         return FALSE;
     }
-    h = g_string_sized_new(2 * PORCH_SHA256_LEN);
-    for (guint i = 0; i < PORCH_SHA256_LEN; i++)
-        g_string_append_printf(h, "%02x", sha[i]);
-    hex = g_string_free(h, FALSE);
+    porch_sha256_to_hex(sha, hex);
     holders = porch_search_find_holders(transfer->others, hex, st->size, PORCH_TRAY_MAX_SOURCES - 1,
                                         porch_tray_connect_search, transfer->pinned, cancellable);
     if (holders->len == 0)

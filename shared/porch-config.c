@@ -1221,17 +1221,6 @@ porch_config_get_default_inbox(const PorchConfig *config)
     return only;
 }
 
-guint
-porch_config_get_n_inboxes(const PorchConfig *config)
-{
-    guint n = 0;
-
-    g_return_val_if_fail(config != NULL, 0);
-    for (guint i = 0; i < config->shares->len; i++)
-        n += ((const PorchShare *)config->shares->pdata[i])->inbox ? 1 : 0;
-    return n;
-}
-
 /* ---- the whole file ----------------------------------------------------------------- */
 
 /* Splits "share My Photos" into its kind and name. Returns FALSE (error set) for a

@@ -175,8 +175,6 @@ const PorchPrinter *porch_config_get_printer(const PorchConfig *config, guint in
 /* [porch] default-inbox, else the only inbox; NULL when there is none (or several and no
  * default). */
 const PorchShare *porch_config_get_default_inbox(const PorchConfig *config);
-/* The number of inboxes among the shares. */
-guint porch_config_get_n_inboxes(const PorchConfig *config);
 
 /* Look-ups by exact name (fingerprint as "SHA256:..."); NULL when there is none. */
 const PorchPeer *porch_config_lookup_peer(const PorchConfig *config, const char *name);

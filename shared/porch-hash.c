@@ -6,6 +6,8 @@
  * hash alone would take longer than OpenSSH needs for the whole transfer. */
 #include "porch-hash.h"
 
+#include <string.h>
+
 #include <openssl/evp.h>
 
 struct _PorchSha256 {
@@ -45,4 +47,34 @@ porch_sha256_finish(PorchSha256 *h, guint8 *ret_digest)
 
     EVP_DigestFinal_ex(h->ctx, ret_digest, &len);
     EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+}
+
+void
+porch_sha256_to_hex(const guint8 *digest, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (guint i = 0; i < PORCH_SHA256_LEN; i++) {
+        out[2 * i] = digits[digest[i] >> 4];
+        out[2 * i + 1] = digits[digest[i] & 0xf];
+    }
+    out[PORCH_SHA256_HEX_LEN] = '\0';
+}
+
+gboolean
+porch_sha256_from_hex(const char *hex, guint8 *ret_digest)
+{
+    guint8 d[PORCH_SHA256_LEN];
+
+    if (strlen(hex) != PORCH_SHA256_HEX_LEN)
+        return FALSE;
+    for (guint i = 0; i < PORCH_SHA256_LEN; i++) {
+        int hi = g_ascii_xdigit_value(hex[2 * i]), lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0 || g_ascii_isupper(hex[2 * i]) || g_ascii_isupper(hex[2 * i + 1]))
+            return FALSE;
+        d[i] = (guint8)(hi << 4 | lo);
+    }
+    memcpy(ret_digest, d, sizeof d);
+    return TRUE;
 }

@@ -20,4 +20,12 @@ void porch_sha256_update(PorchSha256 *h, const void *data, gsize len);
  * (PORCH_SHA256_LEN bytes) and starts again from nothing. */
 void porch_sha256_finish(PorchSha256 *h, guint8 *ret_digest);
 
+/* A digest as 64 lower-case hexadecimal digits, the form the protocols write it in: into @out
+ * (PORCH_SHA256_HEX_LEN + 1 bytes, NUL-terminated). */
+#define PORCH_SHA256_HEX_LEN (2 * PORCH_SHA256_LEN)
+void porch_sha256_to_hex(const guint8 *digest, char *out);
+/* The digest written by porch_sha256_to_hex(): exactly 64 lower-case hexadecimal digits, else
+ * FALSE (and @ret_digest untouched). */
+gboolean porch_sha256_from_hex(const char *hex, guint8 *ret_digest);
+
 G_END_DECLS

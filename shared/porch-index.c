@@ -60,6 +60,16 @@ porch_index_entry_set_stat(PorchIndexEntry *e, const struct stat *st)
     e->ino = (guint64)st->st_ino;
 }
 
+gboolean
+porch_index_entry_matches(const PorchIndexEntry *e, const struct stat *st)
+{
+    PorchIndexEntry now = {0};
+
+    porch_index_entry_set_stat(&now, st);
+    return now.size == e->size && now.mtime_ns == e->mtime_ns && now.ctime_ns == e->ctime_ns &&
+           now.dev == e->dev && now.ino == e->ino;
+}
+
 static gboolean
 fail(PorchIndex *idx, GError **error, const char *what)
 {
@@ -289,37 +299,20 @@ porch_index_put(PorchIndex *idx, const PorchIndexEntry *e, GError **error)
     return TRUE;
 }
 
-/* Binds a LIKE pattern matching every path beneath @dir ("dir/%"), with LIKE's own
- * characters escaped by '\'. */
-static char *
-beneath_pattern(const char *dir)
-{
-    GString *s = g_string_new(NULL);
-    for (const char *p = dir; *p != '\0'; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            g_string_append_c(s, '\\');
-        g_string_append_c(s, *p);
-    }
-    g_string_append(s, "/%");
-    return g_string_free(s, FALSE);
-}
-
 gboolean
 porch_index_remove(PorchIndex *idx, const char *share, const char *path, GError **error)
 {
-    g_autofree char *beneath = beneath_pattern(path);
     sqlite3_stmt *st = NULL;
-    /* LIKE is case-insensitive for ASCII; the exact prefix test keeps "Dir/" from taking
-     * "dir/" along. */
+    /* @path and "path/..." lie in [path, path + "0"] ('/' sorts just before '0'): a range of
+     * the primary key, filtered to those two, instead of a scan of the share */
     if (sqlite3_prepare_v2(idx->db,
-                           "DELETE FROM files WHERE share = ?1 AND (path = ?2 OR "
-                           "(path LIKE ?3 ESCAPE '\\' AND substr(path, 1, length(?2) + 1) = "
-                           "?2 || '/'))",
+                           "DELETE FROM files WHERE share = ?1 AND path >= ?2 AND "
+                           "path <= ?2 || '0' AND (path = ?2 OR "
+                           "substr(path, 1, length(?2) + 1) = ?2 || '/')",
                            -1, &st, NULL) != SQLITE_OK)
         return fail(idx, error, "cannot forget a file");
     sqlite3_bind_text(st, 1, share, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, beneath, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || fail(idx, error, "cannot forget a file");
@@ -419,10 +412,7 @@ porch_index_lookup(PorchIndex *idx, const char *share, const char *path, const s
         porch_index_remove(idx, share, path, NULL);
     if (e == NULL)
         return NULL;
-    PorchIndexEntry now = {0};
-    porch_index_entry_set_stat(&now, st);
-    if (now.size != e->size || now.mtime_ns != e->mtime_ns || now.ctime_ns != e->ctime_ns ||
-        now.dev != e->dev || now.ino != e->ino) {
+    if (!porch_index_entry_matches(e, st)) {
         porch_index_entry_free(e);
         return NULL;
     }
@@ -476,10 +466,13 @@ porch_index_subfolders(PorchIndex *idx, const char *share, const char *dir, GErr
 {
     sqlite3_stmt *q = NULL;
     gsize skip = dir[0] != '\0' ? strlen(dir) + 1 : 0;
-    /* the folders beneath @dir: "dir/..." (or every non-empty one for the root) */
+    /* the folders beneath @dir: "dir/..." (['dir/', 'dir0'), a range of the (share, dir)
+     * index: '/' sorts just before '0'), or every non-empty one for the root */
     if (sqlite3_prepare_v2(idx->db,
-                           "SELECT DISTINCT dir FROM files WHERE share = ?1 AND "
-                           "(?2 = '' AND dir != '' OR substr(dir, 1, length(?2) + 1) = ?2 || '/')",
+                           dir[0] == '\0'
+                                   ? "SELECT DISTINCT dir FROM files WHERE share = ?1 AND dir > ?2"
+                                   : "SELECT DISTINCT dir FROM files WHERE share = ?1 AND "
+                                     "dir >= ?2 || '/' AND dir < ?2 || '0'",
                            -1, &q, NULL) != SQLITE_OK) {
         fail(idx, error, "cannot list a share");
         return NULL;

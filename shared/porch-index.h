@@ -62,6 +62,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchIndexEntry, porch_index_entry_free)
 
 /* Fills the stat part of @e from @st (size, mtime, ctime, device, inode). */
 void porch_index_entry_set_stat(PorchIndexEntry *e, const struct stat *st);
+/* Whether @st (size, mtime, ctime, device, inode) is still the file @e was hashed from. */
+gboolean porch_index_entry_matches(const PorchIndexEntry *e, const struct stat *st);
 
 /* Opens the index at @path. Writable: creates it if missing, and deletes and makes again a
  * file that is not a usable index of this version (*ret_rebuilt, if not NULL, says so).

@@ -31,7 +31,6 @@ typedef struct {
     guint *takers; /* sources fetching each range */
     guint64 done_bytes;
     guint working; /* source threads still running */
-    guint dropped; /* sources dropped */
     int fd;        /* NAME.part */
     GError *local_error;
     gboolean stop;
@@ -301,7 +300,6 @@ drop(Worker *w, const char *why)
 
     g_mutex_lock(&m->lock);
     w->src->dropped = g_strdup(why);
-    m->dropped++;
     g_mutex_unlock(&m->lock);
 }
 
@@ -644,17 +642,6 @@ porch_multiget_add(PorchMultiget *mg, PorchMultigetSource *source)
     g_mutex_unlock(&mg->m.lock);
     g_ptr_array_add(mg->workers, w);
     g_ptr_array_add(mg->threads, g_thread_new("porch-multiget", source_thread, w));
-}
-
-guint64
-porch_multiget_get_done(PorchMultiget *mg)
-{
-    guint64 done;
-
-    g_mutex_lock(&mg->m.lock);
-    done = mg->m.done_bytes;
-    g_mutex_unlock(&mg->m.lock);
-    return done;
 }
 
 gboolean

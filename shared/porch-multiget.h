@@ -72,8 +72,6 @@ PorchMultiget *porch_multiget_start(const PorchMultigetPlan *plan, const char *l
                                     const PorchMultigetCallbacks *callbacks,
                                     GCancellable *cancellable, GError **error);
 void porch_multiget_add(PorchMultiget *fetch, PorchMultigetSource *source);
-/* Verified bytes so far (any thread). */
-guint64 porch_multiget_get_done(PorchMultiget *fetch);
 gboolean porch_multiget_finish(PorchMultiget *fetch, GError **error);
 
 /* The origin's range hashes of @remote (@size bytes) on @client, from check-file-name with

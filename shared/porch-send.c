@@ -9,6 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "porch-sandbox.h"
 #include "porch-sftp-client-private.h"
 #include "porch-text.h"
 
@@ -46,29 +50,13 @@ porch_send_manifest_format(GArray *files)
     for (guint i = 0; i < files->len; i++) {
         const PorchSendFile *f = &g_array_index(files, PorchSendFile, i);
         g_autofree char *name = g_uri_escape_string(f->name, NULL, FALSE);
+        char hex[PORCH_SHA256_HEX_LEN + 1];
 
-        g_string_append_printf(s, "file %" G_GUINT64_FORMAT " ", f->size);
-        for (guint j = 0; j < PORCH_SHA256_LEN; j++)
-            g_string_append_printf(s, "%02x", f->sha256[j]);
-        g_string_append_printf(s, " %s\n", name);
+        porch_sha256_to_hex(f->sha256, hex);
+        g_string_append_printf(s, "file %" G_GUINT64_FORMAT " %s %s\n", f->size, hex, name);
     }
     g_string_append(s, "end\n");
     return g_string_free(s, FALSE);
-}
-
-static gboolean
-parse_hex(const char *hex, guint8 *out)
-{
-    if (strlen(hex) != 2 * PORCH_SHA256_LEN)
-        return FALSE;
-    for (guint i = 0; i < PORCH_SHA256_LEN; i++) {
-        int hi = g_ascii_xdigit_value(hex[2 * i]), lo = g_ascii_xdigit_value(hex[2 * i + 1]);
-
-        if (hi < 0 || lo < 0 || g_ascii_isupper(hex[2 * i]) || g_ascii_isupper(hex[2 * i + 1]))
-            return FALSE;
-        out[i] = (guint8)(hi << 4 | lo);
-    }
-    return TRUE;
 }
 
 static gboolean
@@ -92,7 +80,7 @@ parse_file_line(const char *line, guint n, PorchSendFile *f, GError **error)
         return bad(error, n, "a file line is: file SIZE SHA256 NAME");
     if (!g_ascii_string_to_unsigned(w[0], 10, 0, G_MAXINT64, &f->size, NULL))
         return bad(error, n, "not a size");
-    if (!parse_hex(w[1], f->sha256))
+    if (!porch_sha256_from_hex(w[1], f->sha256))
         return bad(error, n, "not a SHA-256 in lower-case hex");
     name = g_uri_unescape_string(w[2], NULL);
     if (name == NULL || name[0] == '\0' || strlen(name) > PORCH_SEND_NAME_MAX ||
@@ -191,7 +179,7 @@ porch_send_sanitise_name(const char *name)
             p++;
             continue;
         }
-        if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 || c == 0x202e || c == 0x202d)
+        if (porch_text_unsafe_char(c))
             g_string_append_c(s, '_');
         else
             g_string_append_unichar(s, c);
@@ -200,13 +188,14 @@ porch_send_sanitise_name(const char *name)
     while (start < s->len && (s->str[start] == '.' || s->str[start] == ' '))
         start++;
     g_string_erase(s, 0, (gssize)start);
-    while (s->len > 0 && (s->str[s->len - 1] == ' ' || s->str[s->len - 1] == '.'))
-        g_string_truncate(s, s->len - 1);
+    /* cut first, so that what is left never ends in a dot or a space */
     if (s->len > PORCH_SEND_NAME_MAX) {
         const char *cut = g_utf8_find_prev_char(s->str, s->str + PORCH_SEND_NAME_MAX + 1);
 
         g_string_truncate(s, cut != NULL ? (gsize)(cut - s->str) : PORCH_SEND_NAME_MAX);
     }
+    while (s->len > 0 && (s->str[s->len - 1] == ' ' || s->str[s->len - 1] == '.'))
+        g_string_truncate(s, s->len - 1);
     if (s->len == 0)
         return g_strdup("file");
     return g_string_free(g_steal_pointer(&s), FALSE);
@@ -537,4 +526,117 @@ out:
         return -1;
     }
     return status;
+}
+
+/* ---- the files of a send ------------------------------------------------------------------ */
+
+#define HASH_CHUNK     (256 * 1024)
+#define MAX_SEND_DEPTH 64
+
+static gboolean
+hash_file(int fd, guint64 size, guint8 *digest, GCancellable *cancellable, GError **error)
+{
+    g_autoptr(PorchSha256) h = porch_sha256_new();
+    g_autofree char *buf = g_malloc(HASH_CHUNK);
+    guint64 at = 0;
+
+    while (at < size) {
+        gssize n = pread(fd, buf, (gsize)MIN((guint64)HASH_CHUNK, size - at), (off_t)at);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
+                        n < 0 ? g_strerror(errno) : "it became shorter while read");
+            return FALSE;
+        }
+        porch_sha256_update(h, buf, (gsize)n);
+        at += (guint64)n;
+        if (g_cancellable_set_error_if_cancelled(cancellable, error))
+            return FALSE;
+    }
+    porch_sha256_finish(h, digest);
+    return TRUE;
+}
+
+static int
+by_name(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static gboolean
+add_path(const char *path, GArray *files, GArray *fds, guint depth, GCancellable *cancellable,
+         GError **error)
+{
+    g_autofree char *shown = g_filename_display_name(path);
+    struct stat st;
+    int fd;
+
+    if (depth > MAX_SEND_DEPTH || files->len >= PORCH_SEND_MAX_FILES) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_LINKS, "%s: %s", shown,
+                    depth > MAX_SEND_DEPTH
+                            ? "folders nested too deep"
+                            : "more than " G_STRINGIFY(PORCH_SEND_MAX_FILES) " files at once");
+        return FALSE;
+    }
+    /* O_NONBLOCK: a FIFO among the files would otherwise wait for a writer; it is then
+     * refused as not a file */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s: %s", shown, g_strerror(e));
+        return FALSE;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        g_autoptr(GDir) dir = g_dir_open(path, 0, error);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        const char *name;
+
+        close(fd);
+        if (dir == NULL)
+            return FALSE;
+        while ((name = g_dir_read_name(dir)) != NULL)
+            g_ptr_array_add(names, g_strdup(name));
+        /* the same files in the same order each time: the offer's key depends on it, and so
+         * does going on where an interrupted send stopped */
+        g_ptr_array_sort(names, by_name);
+        for (guint i = 0; i < names->len; i++) {
+            g_autofree char *child = g_build_filename(path, names->pdata[i], NULL);
+            if (!add_path(child, files, fds, depth + 1, cancellable, error))
+                return FALSE;
+        }
+        return TRUE;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "%s: not a file or folder",
+                    shown);
+        return FALSE;
+    }
+    {
+        PorchSendFile f = {.size = (guint64)st.st_size};
+        g_autofree char *base = g_path_get_basename(path);
+
+        if (!hash_file(fd, f.size, f.sha256, cancellable, error)) {
+            close(fd);
+            g_prefix_error(error, "%s: ", shown);
+            return FALSE;
+        }
+        /* local names need not be UTF-8: the neighbour gets a readable one */
+        f.name = g_filename_display_name(base);
+        g_array_append_val(files, f);
+        g_array_append_val(fds, fd);
+    }
+    return TRUE;
+}
+
+gboolean
+porch_send_files_add(const char *path, GArray *files, GArray *fds, GCancellable *cancellable,
+                     GError **error)
+{
+    porch_sandbox_raise_nofile();
+    return add_path(path, files, fds, 0, cancellable, error);
 }

@@ -67,6 +67,14 @@ typedef struct {
 /* The files of an offer: an array of PorchSendFile. */
 GArray *porch_send_files_new(void);
 
+/* Adds the file @path, or every file beneath the folder @path (in name order, at most
+ * PORCH_SEND_MAX_FILES in all, folders at most 64 deep), to @files (PorchSendFile, hashed) and
+ * its open descriptor to @fds (ints, the caller closes them), as `porch send` and porch-tray
+ * send. Anything but plain files and folders is an error. Raises the process's limit of open
+ * descriptors to its hard limit first: every file stays open until it is sent. */
+gboolean porch_send_files_add(const char *path, GArray *files, GArray *fds,
+                              GCancellable *cancellable, GError **error);
+
 /* The manifest's text for @files. */
 char *porch_send_manifest_format(GArray *files);
 

@@ -1200,10 +1200,12 @@ connect_client(const PorchConnectOptions *o, int fd, gboolean sftp, GCancellable
     ssh_options_set(c->ssh, SSH_OPTIONS_NODELAY, &yes);
     ssh_options_set(c->ssh, SSH_OPTIONS_HOSTKEYS, "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512");
     /* AEAD only, AES-GCM or chacha20-poly1305 first as suits the CPU (porch-ciphers.h) */
-    ssh_options_set(c->ssh, SSH_OPTIONS_CIPHERS_C_S,
-                    porch_cipher_list(porch_cipher_order(), FALSE));
-    ssh_options_set(c->ssh, SSH_OPTIONS_CIPHERS_S_C,
-                    porch_cipher_list(porch_cipher_order(), FALSE));
+    {
+        const char *ciphers = porch_cipher_list(porch_cipher_order(), FALSE);
+
+        ssh_options_set(c->ssh, SSH_OPTIONS_CIPHERS_C_S, ciphers);
+        ssh_options_set(c->ssh, SSH_OPTIONS_CIPHERS_S_C, ciphers);
+    }
     if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
         if (fd >= 0)
             close(fd);

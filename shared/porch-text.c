@@ -5,8 +5,8 @@
 
 /* A control, format, line- or paragraph-separator character: one that can move a terminal's
  * cursor, start a new line or reorder what follows it. */
-static gboolean
-unsafe_char(gunichar c)
+gboolean
+porch_text_unsafe_char(gunichar c)
 {
     GUnicodeType t = g_unichar_type(c);
 
@@ -34,7 +34,7 @@ escape(const char *text, gsize n, gsize max)
             g_string_append(out, "\\\\");
         else if (c < 0x20 || c == 0x7f)
             g_string_append_printf(out, "\\x%02x", c);
-        else if (unsafe_char(c))
+        else if (porch_text_unsafe_char(c))
             g_string_append_printf(out, "\\u%04x", c);
         else
             g_string_append_len(out, p, g_utf8_next_char(p) - p);
@@ -65,7 +65,7 @@ replace_chars(const char *text, gsize n, gsize max, PorchTextStyle style)
 
         if (style == PORCH_TEXT_ONE_LINE && (c < 0x20 || c == 0x7f))
             g_string_append_c(out, ' ');
-        else if (style == PORCH_TEXT_TERMINAL && unsafe_char(c))
+        else if (style == PORCH_TEXT_TERMINAL && porch_text_unsafe_char(c))
             g_string_append_c(out, '?');
         else
             g_string_append_len(out, p, g_utf8_next_char(p) - p);

@@ -51,6 +51,11 @@ typedef enum {
  * "(null)". Free with g_free(). */
 char *porch_text_show(const char *text, gssize len, gsize max, PorchTextStyle style);
 
+/* Whether @c is a control, format (bidirectional marks and isolates, zero-width characters),
+ * line- or paragraph-separator character: one that can move a terminal's cursor, start a new
+ * line or reorder what follows it. */
+gboolean porch_text_unsafe_char(gunichar c);
+
 /* porch_text_show() in PORCH_TEXT_ESCAPE: "\n", "\t", "\r", "\\", "\x1b", "\u2028". */
 char *porch_text_escape(const char *text, gssize len, gsize max);
 

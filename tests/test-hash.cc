@@ -52,4 +52,27 @@ TEST(Sha256, PiecesGiveTheSameDigestAsGLib)
     EXPECT_EQ(Hex(d), want);
 }
 
+// The protocols' form of a digest: 64 lower-case hex digits, both ways; nothing else parses.
+TEST(Sha256, HexBothWays)
+{
+    guint8 d[PORCH_SHA256_LEN];
+    for (guint i = 0; i < PORCH_SHA256_LEN; i++)
+        d[i] = (guint8)(i * 37 + 5);
+    char hex[PORCH_SHA256_HEX_LEN + 1];
+    porch_sha256_to_hex(d, hex);
+    EXPECT_EQ(std::string(hex), Hex(d));
+    guint8 back[PORCH_SHA256_LEN] = {0};
+    ASSERT_TRUE(porch_sha256_from_hex(hex, back));
+    EXPECT_EQ(memcmp(back, d, sizeof d), 0);
+
+    std::string upper(hex);
+    upper[3] = 'A'; /* a digit only upper case can spell */
+    for (const std::string &bad : {std::string(hex).substr(0, 63), std::string(hex) + "0",
+                                   std::string(63, '0') + "g", upper, std::string()}) {
+        guint8 untouched[PORCH_SHA256_LEN] = {7};
+        EXPECT_FALSE(porch_sha256_from_hex(bad.c_str(), untouched)) << bad;
+        EXPECT_EQ(untouched[0], 7) << bad;
+    }
+}
+
 } // namespace

@@ -54,6 +54,10 @@ TEST(SendNames, SanitisedNamesStayInTheInbox)
             {"bad\xff"
              "utf8",
              "bad_utf8"},
+            /* a right-to-left override or isolate would show "gpj.exe" reversed */
+            {"photo\xe2\x80\xaegpj.exe", "photo_gpj.exe"},
+            {"photo\xe2\x81\xa7gpj.exe", "photo_gpj.exe"},
+            {"zero\xe2\x80\x8bwidth", "zero_width"},
     };
     for (const auto &c : cases) {
         g_autofree char *got = porch_send_sanitise_name(c.in);
@@ -65,6 +69,10 @@ TEST(SendNames, SanitisedNamesStayInTheInbox)
     std::string longname(400, 'x');
     g_autofree char *cut = porch_send_sanitise_name((longname + ".txt").c_str());
     EXPECT_LE(strlen(cut), (size_t)PORCH_SEND_NAME_MAX);
+    // a name cut at the limit never ends in a dot or a space
+    std::string dotted = std::string(PORCH_SEND_NAME_MAX - 1, 'y') + ". .tail";
+    g_autofree char *trimmed = porch_send_sanitise_name(dotted.c_str());
+    EXPECT_EQ(std::string(trimmed), std::string(PORCH_SEND_NAME_MAX - 1, 'y'));
 }
 
 TEST(SendNames, ClashNamesKeepTheExtension)
@@ -252,8 +260,11 @@ class Send : public ::testing::Test
         std::vector<int> ids;
         RunResult r = Owner({"inbox", "list", "--json"});
         g_autoptr(JsonParser) p = json_parser_new();
-        if (!r.ok() || !json_parser_load_from_data(p, r.out.c_str(), -1, nullptr))
+        // a list that could not be had is no empty list: "no offer waits" must be seen
+        if (!r.ok() || !json_parser_load_from_data(p, r.out.c_str(), -1, nullptr)) {
+            ADD_FAILURE() << "porch inbox list --json: " << r.describe();
             return ids;
+        }
         JsonObject *o = json_node_get_object(json_parser_get_root(p));
         JsonArray *a = json_object_get_array_member(o, "offers");
         for (guint i = 0; a && i < json_array_get_length(a); i++)
