@@ -220,7 +220,7 @@ main(int argc, char **argv)
     if (target == NULL)
         return CUPS_BACKEND_FAILED;
     what = g_strconcat(target->host, "/", printer, NULL);
-    if (!g_ascii_string_to_signed(argv[4], 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL)) {
+    if (!porch_text_to_signed(argv[4], 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL)) {
         say("ERROR", "%s copies: porch prints 1 to %d at a time", argv[4], PORCH_PRINT_MAX_COPIES);
         return CUPS_BACKEND_FAILED;
     }

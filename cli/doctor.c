@@ -40,6 +40,7 @@
 #include "porch-print-client.h"
 #include "porch-sftp-client.h"
 #include "porch-state.h"
+#include "porch-text.h"
 
 #define MDNS_PORT 5353
 /* the DNS-SD type porchd publishes a host under (porch-browse.h) */
@@ -612,10 +613,10 @@ iptables_ports_hold(const char *ports, gint64 port)
         g_auto(GStrv) range = g_strsplit(items[i], ":", 2);
         guint64 lo, hi;
 
-        if (!g_ascii_string_to_unsigned(range[0], 10, 0, 65535, &lo, NULL))
+        if (!porch_text_to_unsigned(range[0], 10, 0, 65535, &lo, NULL))
             continue;
         hi = lo;
-        if (range[1] != NULL && !g_ascii_string_to_unsigned(range[1], 10, 0, 65535, &hi, NULL))
+        if (range[1] != NULL && !porch_text_to_unsigned(range[1], 10, 0, 65535, &hi, NULL))
             continue;
         if ((gint64)lo <= port && port <= (gint64)hi)
             return TRUE;

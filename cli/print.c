@@ -35,6 +35,7 @@
 #include "porch-print-client.h"
 #include "porch-printer-add.h"
 #include "porch-state.h"
+#include "porch-text.h"
 
 #define REDRAW_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
 
@@ -430,7 +431,7 @@ porch_cli_cancel(int argc, char **argv)
     target = parse_printer_target("cancel", argv[1], TRUE, &printer);
     if (target == NULL)
         return PORCH_CLI_EXIT_USAGE;
-    if (!g_ascii_string_to_signed(argv[2], 10, 1, G_MAXINT, &job_id, NULL)) {
+    if (!porch_text_to_signed(argv[2], 10, 1, G_MAXINT, &job_id, NULL)) {
         g_autofree char *m = g_strdup_printf("'%s' is not a job id (a number, as porch jobs "
                                              "shows)",
                                              argv[2]);

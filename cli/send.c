@@ -16,6 +16,7 @@
 #include "porch-hash.h"
 #include "porch-print-client.h"
 #include "porch-send.h"
+#include "porch-text.h"
 
 #define REDRAW_INTERVAL (G_USEC_PER_SEC / 5)
 
@@ -238,7 +239,7 @@ parse_size(const char *text, guint64 *ret)
     if (n == 0)
         return FALSE;
     digits = g_strndup(text, n);
-    if (!g_ascii_string_to_unsigned(digits, 10, 0, G_MAXUINT64, &v, NULL))
+    if (!porch_text_to_unsigned(digits, 10, 0, G_MAXUINT64, &v, NULL))
         return FALSE;
     if (text[n] != '\0') {
         if (text[n + 1] != '\0' && g_ascii_strcasecmp(text + n + 1, "iB") != 0 &&
@@ -446,7 +447,7 @@ inbox_answer(int argc, char **argv, gboolean accept)
     guint64 id = 0;
     int fd;
 
-    if (argc != 3 || !g_ascii_string_to_unsigned(argv[2], 10, 1, G_MAXUINT, &id, NULL)) {
+    if (argc != 3 || !porch_text_to_unsigned(argv[2], 10, 1, G_MAXUINT, &id, NULL)) {
         porch_cli_usage_error("inbox", accept ? "inbox accept takes an offer's ID"
                                               : "inbox decline takes an offer's ID");
         return PORCH_CLI_EXIT_USAGE;

@@ -21,6 +21,7 @@
 #include "offers.h"
 #include "porch-acl.h"
 #include "porch-send.h"
+#include "porch-text.h"
 #include "session.h"
 #include "upload-journal.h"
 
@@ -336,8 +337,8 @@ transfer_note(SessionWatch *w, const char *text)
     if (w->transfers == NULL)
         w->transfers = g_ptr_array_new_with_free_func((GDestroyNotify)transfer_free);
     if (g_str_has_prefix(text, PORCH_CONTROL_TRANSFER_END)) {
-        if (!g_ascii_string_to_unsigned(text + strlen(PORCH_CONTROL_TRANSFER_END), 10, 0, G_MAXUINT,
-                                        &id, NULL))
+        if (!porch_text_to_unsigned(text + strlen(PORCH_CONTROL_TRANSFER_END), 10, 0, G_MAXUINT,
+                                    &id, NULL))
             return FALSE;
         for (guint i = 0; i < w->transfers->len; i++)
             if (((Transfer *)w->transfers->pdata[i])->id == id)
@@ -345,10 +346,10 @@ transfer_note(SessionWatch *w, const char *text)
         return TRUE;
     }
     f = g_strsplit(text + strlen(PORCH_CONTROL_TRANSFER), " ", 5);
-    if (g_strv_length(f) != 5 || !g_ascii_string_to_unsigned(f[0], 10, 0, G_MAXUINT, &id, NULL) ||
+    if (g_strv_length(f) != 5 || !porch_text_to_unsigned(f[0], 10, 0, G_MAXUINT, &id, NULL) ||
         !(strcmp(f[1], "get") == 0 || strcmp(f[1], "put") == 0) ||
-        !g_ascii_string_to_unsigned(f[2], 10, 0, G_MAXUINT64, &size, NULL) ||
-        !g_ascii_string_to_unsigned(f[3], 10, 0, G_MAXUINT64, &done, NULL) ||
+        !porch_text_to_unsigned(f[2], 10, 0, G_MAXUINT64, &size, NULL) ||
+        !porch_text_to_unsigned(f[3], 10, 0, G_MAXUINT64, &done, NULL) ||
         !g_utf8_validate(f[4], -1, NULL))
         return FALSE;
     for (guint i = 0; i < w->transfers->len && t == NULL; i++)
@@ -441,8 +442,8 @@ offer_answer(PorchListener *l, SessionWatch *w, const char *args)
     PorchInboxVerdict verdict;
 
     if (g_strv_length(f) < 3 || strlen(f[0]) != 64 ||
-        !g_ascii_string_to_unsigned(f[1], 10, 1, PORCH_SEND_MAX_FILES, &count, NULL) ||
-        !g_ascii_string_to_unsigned(f[2], 10, 0, G_MAXINT64, &total, NULL) || w->offer != 0)
+        !porch_text_to_unsigned(f[1], 10, 1, PORCH_SEND_MAX_FILES, &count, NULL) ||
+        !porch_text_to_unsigned(f[2], 10, 0, G_MAXINT64, &total, NULL) || w->offer != 0)
         return NULL;
     for (const char *p = f[0]; *p != '\0'; p++)
         if (!g_ascii_isxdigit(*p))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "porch-state.h"
+#include "porch-text.h"
 
 /* The state file is porchd's own, but a session still reads no more than this of it. */
 #define OFFLINE_FILE_MAX (64 * 1024)
@@ -107,7 +108,7 @@ porch_offline_read(PorchConfig *config, const char *state_dir)
     if (!g_file_get_contents(file, &text, &len, NULL) || len > OFFLINE_FILE_MAX)
         return;
     lines = g_strsplit(text, "\n", -1);
-    if (lines[0] == NULL || !g_ascii_string_to_unsigned(lines[0], 10, 0, G_MAXUINT64, &epoch, NULL))
+    if (lines[0] == NULL || !porch_text_to_unsigned(lines[0], 10, 0, G_MAXUINT64, &epoch, NULL))
         return;
     for (guint i = 1; lines[i] != NULL; i++)
         if (lines[i][0] != '\0')

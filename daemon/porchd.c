@@ -417,7 +417,7 @@ listen_as_user(PorchManager *manager, PorchWorkers *workers, const char *session
     guint n = 0;
 
     if (g_file_get_contents(file, &text, NULL, NULL))
-        g_ascii_string_to_unsigned(g_strstrip(text), 10, 1, 65535, &kept, NULL);
+        porch_text_to_unsigned(g_strstrip(text), 10, 1, 65535, &kept, NULL);
     tries[n++] = PORCH_DEFAULT_PORT;
     if (kept != 0 && kept != PORCH_DEFAULT_PORT)
         tries[n++] = (guint16)kept;

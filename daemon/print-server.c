@@ -530,7 +530,7 @@ parse_option(GStrv argv, guint *i, PorchPrintServerCommand *c, const CommandSpec
         c->title = *value ? g_strdup(value) : NULL;
         return TRUE;
     }
-    if (!g_ascii_string_to_unsigned(value, 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL)) {
+    if (!porch_text_to_unsigned(value, 10, 1, PORCH_PRINT_MAX_COPIES, &copies, NULL)) {
         g_autofree char *shown = for_log(value);
         return usage_error(error, PORCH_PRINT_OPT_COPIES " takes a number from 1 to %d, not '%s'",
                            PORCH_PRINT_MAX_COPIES, shown);
@@ -614,7 +614,7 @@ porch_print_server_parse(const char *line, PorchPrintServerCommand *ret, GError 
         const char *id = g_ptr_array_index(args, 1);
         gint64 n;
 
-        if (!g_ascii_string_to_signed(id, 10, 1, G_MAXINT, &n, NULL)) {
+        if (!porch_text_to_signed(id, 10, 1, G_MAXINT, &n, NULL)) {
             g_autofree char *shown = for_log(id);
             porch_print_server_command_clear(&c);
             return usage_error(error, "'%s' is not a job id; usage: %s", shown, cmd->usage);

@@ -136,7 +136,7 @@ refused(Send *x, const char *answer)
     const char *text = rest + strlen(code);
     g_autofree char *shown = NULL;
 
-    if (!g_ascii_string_to_unsigned(code, 10, 1, 255, &status, NULL))
+    if (!porch_text_to_unsigned(code, 10, 1, 255, &status, NULL))
         status = PORCH_SEND_EXIT_REFUSED;
     shown = porch_text_show(text[0] == ' ' ? text + 1 : text, -1, 256, PORCH_TEXT_ONE_LINE);
     return fail(x, (int)status, "%s", shown);

@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 
 #include "porch-config.h"
+#include "porch-text.h"
 
 char *
 porch_user_shares_read(const char *file, uid_t owner, GError **error)
@@ -241,7 +242,7 @@ porch_user_shares_put(const char *file, const char *config_file, uid_t caller, i
 
         accept = g_key_file_get_string_list(req, groups[0], "accept", NULL, NULL);
         ask = g_key_file_get_string_list(req, groups[0], "ask", NULL, NULL);
-        if (v != NULL && !g_ascii_string_to_unsigned(v, 10, 0, G_MAXUINT64, &max_size, NULL)) {
+        if (v != NULL && !porch_text_to_unsigned(v, 10, 0, G_MAXUINT64, &max_size, NULL)) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "a malformed request");
             return FALSE;
         }

@@ -1145,7 +1145,7 @@ load_porch(Loader *l, const char *section, GError **error)
     if (v != NULL) {
         guint64 port = 0;
 
-        if (!g_ascii_string_to_unsigned(v, 10, 1, 65535, &port, NULL))
+        if (!porch_text_to_unsigned(v, 10, 1, 65535, &port, NULL))
             return set_error(l, error, PORCH_CONFIG_ERROR_BAD_PORT, section, "port",
                              "'%s' is not a TCP port (1 to 65535)", v);
         c->port = (guint16)port;

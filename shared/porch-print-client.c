@@ -496,7 +496,7 @@ porch_print_parse_job_id(const char *data, gsize len, gint *ret_job_id, GError *
     reply = g_strndup(len > 0 ? data : "", len);
     g_strstrip(reply);
     if ((len > 0 && memchr(data, '\0', len) != NULL) ||
-        !g_ascii_string_to_signed(reply, 10, 1, G_MAXINT, &id, NULL)) {
+        !porch_text_to_signed(reply, 10, 1, G_MAXINT, &id, NULL)) {
         g_set_error(error, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                     "the neighbour printed but gave no job id");
         return FALSE;
@@ -518,10 +518,9 @@ parse_job(const char *data, gsize len)
     guint64 size;
 
     if (g_strv_length(f) != PORCH_PRINT_JOB_FIELDS ||
-        !g_ascii_string_to_signed(f[0], 10, 1, G_MAXINT, &id, NULL) ||
-        !g_ascii_string_to_unsigned(f[3], 10, 0, G_MAXUINT64, &size, NULL) ||
-        !g_ascii_string_to_signed(f[4], 10, G_MININT64, G_MAXINT64, &created, NULL) ||
-        f[1][0] == '\0')
+        !porch_text_to_signed(f[0], 10, 1, G_MAXINT, &id, NULL) ||
+        !porch_text_to_unsigned(f[3], 10, 0, G_MAXUINT64, &size, NULL) ||
+        !porch_text_to_signed(f[4], 10, G_MININT64, G_MAXINT64, &created, NULL) || f[1][0] == '\0')
         return NULL;
     job->id = (int)id;
     job->printer = porch_text_show(f[1], -1, G_MAXSIZE, PORCH_TEXT_ONE_LINE);
@@ -692,7 +691,7 @@ porch_print_parse_status(const char *data, gsize len, GError **error)
             /* digits only: no sign, no blanks, no more than fit */
             if (status->time_us != 0 || value_len > PORCH_STATUS_MAX_TIME_DIGITS ||
                 strspn(v, "0123456789") != value_len ||
-                !g_ascii_string_to_unsigned(v, 10, 1, G_MAXINT64, &t, NULL))
+                !porch_text_to_unsigned(v, 10, 1, G_MAXINT64, &t, NULL))
                 goto malformed;
             status->time_us = (gint64)t;
             continue;
@@ -790,7 +789,7 @@ porch_print_parse_search(const char *data, gsize len, GError **error)
         if (g_strv_length(fields) != 4 || !field_ok(fields[0], strlen(fields[0]), PORCH_NAME_MAX) ||
             !field_ok(fields[1], strlen(fields[1]), PORCH_WIRE_MAX_PATH) ||
             !search_path_ok(fields[1]) ||
-            !g_ascii_string_to_unsigned(fields[2], 10, 0, G_MAXINT64, &size, NULL) ||
+            !porch_text_to_unsigned(fields[2], 10, 0, G_MAXINT64, &size, NULL) ||
             strlen(fields[3]) != 64 || strspn(fields[3], "0123456789abcdef") != 64)
             goto malformed;
         if (matches->len >= PORCH_SEARCH_MAX_RESULTS) {

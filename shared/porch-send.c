@@ -78,7 +78,7 @@ parse_file_line(const char *line, guint n, PorchSendFile *f, GError **error)
     w = g_strsplit(line + strlen("file "), " ", 3);
     if (g_strv_length(w) != 3)
         return bad(error, n, "a file line is: file SIZE SHA256 NAME");
-    if (!g_ascii_string_to_unsigned(w[0], 10, 0, G_MAXINT64, &f->size, NULL))
+    if (!porch_text_to_unsigned(w[0], 10, 0, G_MAXINT64, &f->size, NULL))
         return bad(error, n, "not a size");
     if (!porch_sha256_from_hex(w[1], f->sha256))
         return bad(error, n, "not a SHA-256 in lower-case hex");
@@ -365,7 +365,7 @@ file_done(const char *line, GArray *files, PorchSendFunc func, gpointer user_dat
     g_autofree char *shown = NULL;
 
     if (g_strv_length(w) != 2 ||
-        !g_ascii_string_to_unsigned(w[0], 10, 0, files->len - 1, &index, NULL) ||
+        !porch_text_to_unsigned(w[0], 10, 0, files->len - 1, &index, NULL) ||
         (name = g_uri_unescape_string(w[1], NULL)) == NULL)
         return FALSE;
     shown = porch_text_show(name, -1, 1024, PORCH_TEXT_ONE_LINE);
@@ -431,10 +431,10 @@ porch_client_send_files(PorchClient *client, const char *inbox, GArray *files, c
             g_auto(GStrv) w = g_strsplit(line + 5, " ", 2);
 
             if (g_strv_length(w) != 2 ||
-                !g_ascii_string_to_unsigned(w[0], 10, 0, files->len - 1, &index, NULL) ||
-                !g_ascii_string_to_unsigned(w[1], 10, 0,
-                                            g_array_index(files, PorchSendFile, index).size,
-                                            &offset, NULL)) {
+                !porch_text_to_unsigned(w[0], 10, 0, files->len - 1, &index, NULL) ||
+                !porch_text_to_unsigned(w[1], 10, 0,
+                                        g_array_index(files, PorchSendFile, index).size, &offset,
+                                        NULL)) {
                 g_set_error(&local, PORCH_CLIENT_ERROR, PORCH_CLIENT_ERROR_PROTOCOL,
                             "a malformed reply from the neighbour");
                 break;

@@ -5,6 +5,8 @@
 
 #include <glib/gstdio.h>
 
+#include "porch-text.h"
+
 /* How often porch_state_wait_running() looks at the running-config file. */
 #define WAIT_STEP_MS 50
 
@@ -61,7 +63,7 @@ porch_state_find_porchd(const char *state_dir, char **ret_why)
         return 0;
     }
     g_strstrip(text);
-    if (!g_ascii_string_to_unsigned(text, 10, 2, G_MAXINT32, &pid, NULL)) {
+    if (!porch_text_to_unsigned(text, 10, 2, G_MAXINT32, &pid, NULL)) {
         *ret_why = g_strdup_printf("%s holds no process id", pid_file);
         return 0;
     }

@@ -121,3 +121,31 @@ porch_text_escape(const char *text, gssize len, gsize max)
 {
     return porch_text_show(text, len, max, PORCH_TEXT_ESCAPE);
 }
+
+/* GLib's C locale made by one thread, with no other waiting for it (porch-text.h). */
+static void
+ready_c_locale(void)
+{
+    static gsize ready;
+
+    if (g_once_init_enter(&ready)) {
+        (void)g_ascii_strtoull("0", NULL, 10);
+        g_once_init_leave(&ready, 1);
+    }
+}
+
+gboolean
+porch_text_to_unsigned(const char *str, guint base, guint64 min, guint64 max, guint64 *out_num,
+                       GError **error)
+{
+    ready_c_locale();
+    return g_ascii_string_to_unsigned(str, base, min, max, out_num, error);
+}
+
+gboolean
+porch_text_to_signed(const char *str, guint base, gint64 min, gint64 max, gint64 *out_num,
+                     GError **error)
+{
+    ready_c_locale();
+    return g_ascii_string_to_signed(str, base, min, max, out_num, error);
+}

@@ -59,4 +59,17 @@ gboolean porch_text_unsafe_char(gunichar c);
 /* porch_text_show() in PORCH_TEXT_ESCAPE: "\n", "\t", "\r", "\\", "\x1b", "\u2028". */
 char *porch_text_escape(const char *text, gssize len, gsize max);
 
+/* g_ascii_string_to_unsigned() and g_ascii_string_to_signed(), safe in any thread.
+ *
+ * Why not GLib's own (2.74): it sets errno to 0, calls g_ascii_strtoull(), and calls the number
+ * malformed when errno is then set. The first g_ascii_strto*() call in a process makes GLib's
+ * C locale under g_once_init_enter(); a second thread that arrives meanwhile waits on a futex,
+ * which leaves errno at EAGAIN, and GLib then refuses a good number ("“10” is not an unsigned
+ * number": `porch search` lost a whole answer when two neighbours answered at once). These
+ * make that locale once, before any thread may wait for it, then call GLib's. */
+gboolean porch_text_to_unsigned(const char *str, guint base, guint64 min, guint64 max,
+                                guint64 *out_num, GError **error);
+gboolean porch_text_to_signed(const char *str, guint base, gint64 min, gint64 max, gint64 *out_num,
+                              GError **error);
+
 G_END_DECLS

@@ -357,10 +357,10 @@ TEST(IndexSearchLan, FindsNamesOnEveryNeighbourOnlyWhereTheAskerMayRead)
     // A guest: the guest shares of both hosts, as they answer.
     r = porch({"search", "beach"});
     ASSERT_TRUE(r.ok()) << r.describe();
-    EXPECT_TRUE(Contains(r.out, "Index One/Media/beach.jpg")) << r.out;
-    EXPECT_TRUE(Contains(r.out, "Index Three/Photos/Beach House.PNG")) << r.out;
-    EXPECT_FALSE(Contains(r.out, "private")) << r.out;
-    EXPECT_FALSE(Contains(r.out, "secret")) << r.out;
+    EXPECT_TRUE(Contains(r.out, "Index One/Media/beach.jpg")) << r.describe();
+    EXPECT_TRUE(Contains(r.out, "Index Three/Photos/Beach House.PNG")) << r.describe();
+    EXPECT_FALSE(Contains(r.out, "private")) << r.describe();
+    EXPECT_FALSE(Contains(r.out, "secret")) << r.describe();
 
     // bob: his shares too, the hidden one included; JSON, one object a line.
     r = porch({"search", "--json", "--identity", key, "BEACH"});
@@ -368,7 +368,7 @@ TEST(IndexSearchLan, FindsNamesOnEveryNeighbourOnlyWhereTheAskerMayRead)
     std::vector<std::string> lines;
     for (size_t at = 0, nl; (nl = r.out.find('\n', at)) != std::string::npos; at = nl + 1)
         lines.push_back(r.out.substr(at, nl - at));
-    EXPECT_EQ(lines.size(), 4u) << r.out;
+    EXPECT_EQ(lines.size(), 4u) << r.describe();
     for (const std::string &line : lines) {
         g_autoptr(JsonParser) p = json_parser_new();
         ASSERT_TRUE(json_parser_load_from_data(p, line.c_str(), -1, nullptr)) << line;
@@ -380,8 +380,8 @@ TEST(IndexSearchLan, FindsNamesOnEveryNeighbourOnlyWhereTheAskerMayRead)
                           : 0u,
                   64u);
     }
-    EXPECT_TRUE(Contains(r.out, "\"Secret\"")) << r.out;
-    EXPECT_TRUE(Contains(r.out, "\"Private\"")) << r.out;
+    EXPECT_TRUE(Contains(r.out, "\"Secret\"")) << r.describe();
+    EXPECT_TRUE(Contains(r.out, "\"Private\"")) << r.describe();
 
     // A glob; and nothing found is exit status 1.
     r = porch({"search", "*.txt"});
