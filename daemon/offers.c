@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "porch-send.h"
+#include "porch-text.h"
 
 #define REMEMBER_SECONDS (24 * 3600)
 
@@ -31,6 +32,7 @@ struct _PorchOffers {
     GHashTable *by_id;    /* id -> Offer* (owned) */
     GHashTable *accepted; /* key -> gint64* monotonic µs when accepted */
     guint next_id;
+    guint timeout_s; /* how long an offer waits (porch_offers_get_timeout()) */
 };
 
 static void
@@ -51,11 +53,26 @@ PorchOffers *
 porch_offers_new(void)
 {
     PorchOffers *self = g_new0(PorchOffers, 1);
+    const char *env = g_getenv(PORCH_OFFER_TIMEOUT_ENV);
+    guint64 timeout;
 
     self->by_id = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)offer_free);
     self->accepted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->next_id = 1;
+    self->timeout_s = PORCH_SEND_OFFER_TIMEOUT_S;
+    if (env != NULL &&
+        !porch_text_to_unsigned(env, 10, 1, PORCH_OFFERS_MAX_TIMEOUT_S, &timeout, NULL))
+        g_warning("%s=%s is not 1 to %d seconds; offers wait %d s", PORCH_OFFER_TIMEOUT_ENV, env,
+                  PORCH_OFFERS_MAX_TIMEOUT_S, PORCH_SEND_OFFER_TIMEOUT_S);
+    else if (env != NULL)
+        self->timeout_s = (guint)timeout;
     return self;
+}
+
+guint
+porch_offers_get_timeout(PorchOffers *offers)
+{
+    return offers->timeout_s;
 }
 
 void
@@ -156,7 +173,7 @@ porch_offers_add(PorchOffers *offers, const char *key, const char *inbox, const 
     o->func = func;
     o->user_data = user_data;
     o->offers = offers;
-    o->timeout = g_timeout_add_seconds(PORCH_SEND_OFFER_TIMEOUT_S, on_expired, o);
+    o->timeout = g_timeout_add_seconds(offers->timeout_s, on_expired, o);
     g_hash_table_insert(offers->by_id, GUINT_TO_POINTER(o->id), o);
     return o->id;
 }
@@ -231,7 +248,7 @@ porch_offers_add_json(PorchOffers *offers, JsonBuilder *b, const char *user)
         json_builder_set_member_name(b, "since");
         json_builder_add_int_value(b, o->since);
         json_builder_set_member_name(b, "expires");
-        json_builder_add_int_value(b, o->since + PORCH_SEND_OFFER_TIMEOUT_S);
+        json_builder_add_int_value(b, o->since + offers->timeout_s);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

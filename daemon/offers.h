@@ -4,7 +4,8 @@
  * A session that received an offer for an inbox whose 'ask' rule names its sender adds it
  * here; the offer waits for its owner, who lists and answers the offers of their own inboxes
  * over the control socket (`porch inbox list|accept|decline`, porch-tray), as the kernel tells
- * who they are. An offer not answered within PORCH_SEND_OFFER_TIMEOUT_S expires; one whose
+ * who they are. An offer not answered within PORCH_SEND_OFFER_TIMEOUT_S (or the seconds in the
+ * environment's PORCH_OFFER_TIMEOUT) expires; one whose
  * session ended (the sender withdrew it) goes. An accepted offer's key is remembered for a
  * day, so that sending the same files again after an interruption goes on without a second
  * question. Nothing here is kept on disk: a restart forgets the offers, and their senders
@@ -28,6 +29,10 @@ typedef enum {
 #define PORCH_OFFERS_MAX_PER_ADDRESS 4
 #define PORCH_OFFERS_MAX_NAMES       16
 
+/* The environment variable that sets how long an offer waits, in seconds, and its most. */
+#define PORCH_OFFER_TIMEOUT_ENV    "PORCH_OFFER_TIMEOUT"
+#define PORCH_OFFERS_MAX_TIMEOUT_S 86400
+
 typedef struct _PorchOffers PorchOffers;
 
 /* Called once when an offer is answered or expires (not when it is withdrawn). */
@@ -36,6 +41,9 @@ typedef void (*PorchOfferFunc)(guint id, PorchOfferState state, gpointer user_da
 PorchOffers *porch_offers_new(void);
 void porch_offers_free(PorchOffers *offers);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchOffers, porch_offers_free)
+
+/* How long an offer waits for its owner's answer, in seconds. */
+guint porch_offers_get_timeout(PorchOffers *offers);
 
 /* Whether an offer with @key was accepted within the last day. */
 gboolean porch_offers_was_accepted(PorchOffers *offers, const char *key);

@@ -193,13 +193,15 @@ class Send : public ::testing::Test
         ASSERT_TRUE(StartPorchd());
     }
 
-    bool StartPorchd()
+    // porchd on host 1, with @env (NAME=VALUE) added to its environment.
+    bool StartPorchd(const std::vector<std::string> &env = {})
     {
+        std::vector<std::string> argv = {"env"};
+        argv.insert(argv.end(), env.begin(), env.end());
+        argv.insert(argv.end(), {kPorchd, "--config", conf_, "--state-dir", dir_ + "/state",
+                                 "--runtime-dir", dir_ + "/run"});
         log_ = dir_ + "/porchd-" + std::to_string(++starts_) + ".log";
-        porchd_ = lan_->spawn(1,
-                              {kPorchd, "--config", conf_, "--state-dir", dir_ + "/state",
-                               "--runtime-dir", dir_ + "/run"},
-                              log_);
+        porchd_ = lan_->spawn(1, argv, log_);
         bool ok = PorchdStarted(lan_.get(), porchd_, log_);
         if (!ok)
             fprintf(stderr, "porchd did not start: %s\n", ReadFile(log_).c_str());
@@ -429,6 +431,83 @@ TEST_F(Send, CtrlCWithdrawsAWaitingOffer)
     RunResult r = Owner({"inbox", "accept", std::to_string(ids[0])});
     EXPECT_FALSE(r.ok()) << "a withdrawn offer cannot be accepted";
     EXPECT_EQ(InInbox(), std::vector<std::string>{});
+}
+
+// An offer its owner leaves unanswered expires (PORCH_OFFER_TIMEOUT shortens porchd's five
+// minutes): the sender says so with its own exit status, the offer goes, nothing is written.
+TEST_F(Send, AnOfferNobodyAnswersExpires)
+{
+    ASSERT_EQ(lan_->stop(porchd_), 0);
+    ASSERT_TRUE(StartPorchd({"PORCH_OFFER_TIMEOUT=4"}));
+    ASSERT_TRUE(Enable({"--ask", "guest"}));
+    ASSERT_TRUE(WriteFile(out_ + "/unanswered.txt", "anyone there?\n"));
+    std::string slog = lan_->host_dir(2) + "/send.log";
+    pid_t sender = lan_->spawn(2, SendArgv({out_ + "/unanswered.txt"}, ""), slog);
+    ASSERT_GT(sender, 0);
+
+    // the list says when it expires
+    RunResult list;
+    ASSERT_TRUE(WaitFor(
+            [&] {
+                list = Owner({"inbox", "list", "--json"});
+                return Contains(list.out, "unanswered.txt");
+            },
+            30))
+            << ReadFile(slog);
+    g_autoptr(JsonParser) p = json_parser_new();
+    ASSERT_TRUE(json_parser_load_from_data(p, list.out.c_str(), -1, nullptr)) << list.out;
+    JsonArray *offers =
+            json_object_get_array_member(json_node_get_object(json_parser_get_root(p)), "offers");
+    ASSERT_EQ(json_array_get_length(offers), 1u) << list.out;
+    JsonObject *o = json_array_get_object_element(offers, 0);
+    EXPECT_EQ(json_object_get_int_member(o, "expires") - json_object_get_int_member(o, "since"), 4)
+            << list.out;
+
+    EXPECT_TRUE(WaitFor([&] { return !lan_->running(sender); }, 20)) << ReadFile(slog);
+    EXPECT_EQ(lan_->stop(sender), 6) << ReadFile(slog);
+    EXPECT_TRUE(Contains(ReadFile(slog), "did not answer within 4 s")) << ReadFile(slog);
+    EXPECT_TRUE(Offers().empty());
+    RunResult r = Owner({"inbox", "accept", std::to_string(json_object_get_int_member(o, "id"))});
+    EXPECT_FALSE(r.ok()) << "an expired offer cannot be accepted";
+    EXPECT_EQ(InInbox(), std::vector<std::string>{});
+}
+
+// Without a system service, an ordinary user's own porchd takes sends into their inbox alike.
+TEST_F(Send, ThePerUserServiceTakesSendsToo)
+{
+    ASSERT_EQ(lan_->stop(porchd_), 0);
+    const struct passwd *nobody = getpwnam("nobody");
+    ASSERT_TRUE(MakeDirs(home_ + "/.config/porch", 0755));
+    std::string bob = ReadFile(bob_key_ + ".pub");
+    ASSERT_FALSE(bob.empty());
+    bob.pop_back(); // its newline
+    ASSERT_TRUE(WriteFile(home_ + "/.config/porch/porch.conf",
+                          "[porch]\nname = Send Test\nlisten = " + lan_->address(1) +
+                                  "\n\n[peer bob]\nkey = " + bob + "\n"));
+    std::string cmd = "chown -R nobody: " + home_;
+    ASSERT_EQ(system(cmd.c_str()), 0);
+    log_ = dir_ + "/porchd-user.log";
+    porchd_ = lan_->spawn(1,
+                          {"setpriv", "--reuid=nobody", "--regid=" + std::to_string(nobody->pw_gid),
+                           "--clear-groups", "env", "HOME=" + home_,
+                           "XDG_CONFIG_HOME=" + home_ + "/.config",
+                           "XDG_STATE_HOME=" + home_ + "/.local/state",
+                           "XDG_RUNTIME_DIR=" + nobody_run_, "USER=nobody", kPorchd},
+                          log_);
+    ASSERT_TRUE(PorchdStarted(lan_.get(), porchd_, log_)) << ReadFile(log_);
+    RunResult r = Owner({"status", "--json"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(Contains(r.out, "\"system\" : false")) << r.out;
+
+    ASSERT_TRUE(Enable({"--accept", "bob"}));
+    std::string sum = MakeRandomFile(out_ + "/holiday.jpg", 512 * 1024, 7);
+    r = Sends({out_ + "/holiday.jpg"}, bob_key_);
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_EQ(Sha256File(inbox_ + "/holiday.jpg"), sum);
+    struct stat st;
+    ASSERT_EQ(stat((inbox_ + "/holiday.jpg").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, nobody->pw_uid);
+    EXPECT_EQ(InInbox(), std::vector<std::string>{"holiday.jpg"});
 }
 
 TEST_F(Send, ARefusedSenderSendsNoData)
