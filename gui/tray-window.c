@@ -1081,7 +1081,7 @@ transfer_row_new(View *w, guint id)
     gtk_box_pack_start(GTK_BOX(text), r->detail, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(box), text, TRUE, TRUE, 0);
     r->cancel = transfer_button("process-stop-symbolic", id, G_CALLBACK(on_transfer_cancel), w);
-    gtk_widget_set_tooltip_text(r->cancel, "Cancel; downloading it again resumes");
+    gtk_widget_set_tooltip_text(r->cancel, "Cancel; starting it again goes on where it stopped");
     r->open = transfer_button("folder-open-symbolic", id, G_CALLBACK(on_transfer_open_folder), w);
     gtk_widget_set_tooltip_text(r->open, "Open folder");
     gtk_box_pack_end(GTK_BOX(box), r->open, FALSE, FALSE, 0);
