@@ -150,6 +150,36 @@ put_share_line(JsonObject *s)
     fputc('\n', stdout);
 }
 
+/* An inbox of "status": its name, state, folder and owner, then who may send. */
+static void
+put_inbox_line(JsonObject *b)
+{
+    g_autofree char *accept = join_array(b, "accept");
+    g_autofree char *ask = join_array(b, "ask");
+    gint64 max_size = json_object_get_int_member_with_default(b, "max_size", 0);
+    char size[32];
+
+    fputs("  ", stdout);
+    put(stdout, member_string(b, "name"));
+    printf("  %s  ",
+           json_object_get_boolean_member_with_default(b, "online", FALSE) ? "online" : "OFFLINE");
+    put(stdout, member_string(b, "path"));
+    fputs("  (", stdout);
+    put(stdout, member_string(b, "owner"));
+    fputs("'s)", stdout);
+    if (json_object_get_boolean_member_with_default(b, "default", FALSE))
+        fputs("  default", stdout);
+    fputs("\n      accept: ", stdout);
+    put(stdout, accept);
+    fputs("  ask: ", stdout);
+    put(stdout, ask);
+    if (max_size > 0) {
+        porch_cli_format_size(size, sizeof size, (double)max_size);
+        printf("  max size: %s", size);
+    }
+    fputc('\n', stdout);
+}
+
 static void
 put_json(JsonObject *o)
 {
@@ -177,6 +207,7 @@ put_status(JsonObject *st)
     JsonObject *d = member_object(st, "daemon", NULL);
     JsonArray *shares = member_array(st, "shares", NULL);
     JsonArray *printers = member_array(st, "printers", NULL);
+    JsonArray *inboxes = member_array(st, "inboxes", NULL);
     JsonArray *sessions = member_array(st, "sessions", NULL);
     JsonArray *transfers = member_array(st, "transfers", NULL);
     JsonArray *problems = member_array(st, "problems", NULL);
@@ -214,6 +245,9 @@ put_status(JsonObject *st)
         put(stdout, print);
         fputc('\n', stdout);
     }
+    printf("inboxes:%s\n", inboxes == NULL || json_array_get_length(inboxes) == 0 ? " none" : "");
+    for (guint i = 0; inboxes != NULL && i < json_array_get_length(inboxes); i++)
+        put_inbox_line(json_array_get_object_element(inboxes, i));
     printf("connected:%s\n",
            sessions == NULL || json_array_get_length(sessions) == 0 ? " nobody" : "");
     for (guint i = 0; sessions != NULL && i < json_array_get_length(sessions); i++) {

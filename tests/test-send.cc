@@ -323,6 +323,13 @@ TEST_F(Send, AnOrdinaryUserEnablesAnInboxThatIsAdvertised)
     r = Owner({"inbox", "list"});
     ASSERT_TRUE(r.ok()) << r.describe();
     EXPECT_TRUE(Contains(r.out, "inbox nobody: " + inbox_ + " (default)")) << r.out;
+    // porch status lists it with its rules
+    r = Owner({"status"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(Contains(r.out, "inboxes:\n  nobody  online  " + inbox_ +
+                                        "  (nobody's)  default\n"
+                                        "      accept: bob  ask: guest\n"))
+            << r.out;
 
     // _porch._tcp says inbox=1 to the neighbours
     EXPECT_TRUE(WaitFor(
@@ -340,6 +347,7 @@ TEST_F(Send, AnOrdinaryUserEnablesAnInboxThatIsAdvertised)
 
     r = Owner({"inbox", "disable"});
     ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(Contains(Owner({"status"}).out, "inboxes: none\n"));
     EXPECT_TRUE(WaitFor(
             [&] {
                 return !Contains(lan_->run(2, {"avahi-browse", "-rptk", "_porch._tcp"}, 15).out,
