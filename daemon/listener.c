@@ -423,9 +423,8 @@ on_offer_settled(guint id, PorchOfferState state, gpointer user_data)
                          : g_strdup_printf(PORCH_CONTROL_REFUSED "%d the owner did not answer "
                                                                  "within %d s",
                                            PORCH_SEND_EXIT_TIMED_OUT,
-                                           w->listener != NULL
-                                                   ? porch_offers_get_timeout(w->listener->offers)
-                                                   : PORCH_SEND_OFFER_TIMEOUT_S);
+                                           /* offers die with the listener: it is there */
+                                           porch_offers_get_timeout(w->listener->offers));
     }
     send_to_session(w, answer);
 }

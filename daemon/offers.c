@@ -61,11 +61,13 @@ porch_offers_new(void)
     self->next_id = 1;
     self->timeout_s = PORCH_SEND_OFFER_TIMEOUT_S;
     if (env != NULL &&
-        !porch_text_to_unsigned(env, 10, 1, PORCH_OFFERS_MAX_TIMEOUT_S, &timeout, NULL))
-        g_warning("%s=%s is not 1 to %d seconds; offers wait %d s", PORCH_OFFER_TIMEOUT_ENV, env,
+        !porch_text_to_unsigned(env, 10, 1, PORCH_OFFERS_MAX_TIMEOUT_S, &timeout, NULL)) {
+        g_autofree char *shown = porch_text_escape(env, -1, 64);
+        g_warning("%s=%s is not 1 to %d seconds; offers wait %d s", PORCH_OFFER_TIMEOUT_ENV, shown,
                   PORCH_OFFERS_MAX_TIMEOUT_S, PORCH_SEND_OFFER_TIMEOUT_S);
-    else if (env != NULL)
+    } else if (env != NULL) {
         self->timeout_s = (guint)timeout;
+    }
     return self;
 }
 
