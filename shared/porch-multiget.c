@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "porch-direct-io.h"
 #include "porch-sftp-client-private.h"
 
 /* READs in flight per source: 32 × 255 KiB (8 MiB, as the one-source fetch keeps) */
@@ -30,23 +31,31 @@ typedef struct {
     guint8 *state; /* RangeState per range */
     guint *takers; /* sources fetching each range */
     guint64 done_bytes;
-    guint working; /* source threads still running */
-    int fd;        /* NAME.part */
+    guint working;      /* source threads still running */
+    int fd;             /* NAME.part */
+    int dfd;            /* NAME.part for O_DIRECT writes, or -1 (porch-direct-io.h) */
+    gint direct_failed; /* atomic: an O_DIRECT write failed; the rest goes through fd */
+    const char *part;   /* for messages */
     GError *local_error;
     gboolean stop;
 } Multi;
 
-/* A range a source is fetching. Two are kept in flight per source, so that the reads of the
- * next range are under way while the last replies of one arrive and it is hashed and written:
- * the link never idles between ranges. */
+/* A range a source is fetching, or that its verifier is hashing and writing. Two are fetched
+ * at once per source, so that the reads of the next range are under way while the last
+ * replies of one arrive: the link never idles between ranges. A whole range goes to the
+ * source's verifier thread, which hashes and writes it while this thread goes on receiving
+ * into the third slot. In one thread, hashing and writing took turns with receiving and the
+ * engine alone was half as fast as the one-source get (docs/performance.md). */
 typedef struct {
     gint64 index; /* -1: free */
     guint64 start, len, next, received;
-    guint8 *buf; /* one range */
-    guint32 gen; /* replies of an earlier use of the slot are dropped */
+    guint8 *buf;        /* one range, aligned for O_DIRECT */
+    guint32 gen;        /* replies of an earlier use of the slot are dropped */
+    gboolean verifying; /* with the verifier: only it touches the slot until it gives it back */
+    gboolean wrong;     /* the verifier found the source's bytes wrong */
 } Slot;
 
-#define SLOTS 2
+#define SLOTS 3
 
 typedef struct {
     Multi *m;
@@ -55,6 +64,10 @@ typedef struct {
     Slot slots[SLOTS];
     guint inflight;
     GError *error; /* from a reply callback */
+    /* the verifier thread: whole ranges in, the same slots out once hashed and written */
+    GThread *verifier;
+    GAsyncQueue *to_verify, *verified;
+    guint verifying;
 } Worker;
 
 typedef struct {
@@ -299,7 +312,8 @@ drop(Worker *w, const char *why)
     Multi *m = w->m;
 
     g_mutex_lock(&m->lock);
-    w->src->dropped = g_strdup(why);
+    if (w->src->dropped == NULL) /* the first reason is the one */
+        w->src->dropped = g_strdup(why);
     g_mutex_unlock(&m->lock);
 }
 
@@ -321,15 +335,36 @@ slot_free(Slot *slot)
     slot->gen++;
 }
 
-/* A whole range arrived in @slot: verified against the origin's hash, then written. FALSE
- * when the source sent wrong bytes (it is dropped). */
-static gboolean
-slot_finish(Worker *w, Slot *slot, PorchSha256 *sha)
+/* Writes @n bytes of @d at @offset of NAME.part: 0, or an errno. */
+static int
+write_range(Multi *m, const guint8 *d, gsize n, guint64 offset)
+{
+    if (m->dfd >= 0 && !g_atomic_int_get(&m->direct_failed) && porch_direct_aligned(d, n, offset)) {
+        if (porch_direct_write(m->dfd, d, n, offset, m->part))
+            return 0;
+        g_atomic_int_set(&m->direct_failed, TRUE);
+    }
+    for (gsize done = 0; done < n;) {
+        ssize_t k = pwrite(m->fd, d + done, n - done, (off_t)(offset + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return k < 0 ? errno : ENOSPC;
+        done += (gsize)k;
+    }
+    return 0;
+}
+
+/* In the verifier thread: a whole range arrived in @slot; it is hashed, compared with the
+ * origin's hash, and written. On wrong bytes the range goes back to the others, the source is
+ * dropped and named, and @slot is marked wrong. */
+static void
+slot_verify(Worker *w, Slot *slot, PorchSha256 *sha)
 {
     Multi *m = w->m;
     guint i = (guint)slot->index;
     guint8 digest[PORCH_SHA256_LEN];
-    ssize_t n;
+    int err;
 
     porch_sha256_update(sha, slot->buf, slot->len);
     porch_sha256_finish(sha, digest);
@@ -339,17 +374,17 @@ slot_finish(Worker *w, Slot *slot, PorchSha256 *sha)
                                 " (its copy differs from the origin's)",
                                 slot->start, slot->start + slot->len - 1);
         give_back(m, i);
-        slot_free(slot);
         drop(w, why);
-        return FALSE;
+        slot->wrong = TRUE;
+        return;
     }
-    n = pwrite(m->fd, slot->buf, slot->len, (off_t)slot->start);
+    err = write_range(m, slot->buf, slot->len, slot->start);
     g_mutex_lock(&m->lock);
     m->takers[i]--;
-    if (n != (ssize_t)slot->len) {
+    if (err != 0) {
         if (m->local_error == NULL)
-            m->local_error = g_error_new(G_IO_ERROR, g_io_error_from_errno(n < 0 ? errno : ENOSPC),
-                                         "writing: %s", g_strerror(n < 0 ? errno : ENOSPC));
+            m->local_error = g_error_new(G_IO_ERROR, g_io_error_from_errno(err), "writing: %s",
+                                         g_strerror(err));
         m->stop = TRUE;
     } else if (m->state[i] != RANGE_DONE) {
         m->state[i] = RANGE_DONE;
@@ -358,8 +393,79 @@ slot_finish(Worker *w, Slot *slot, PorchSha256 *sha)
     }
     g_cond_broadcast(&m->cond);
     g_mutex_unlock(&m->lock);
-    slot_free(slot);
-    return TRUE;
+}
+
+static Slot verifier_stop;
+
+static gpointer
+verifier_main(gpointer data)
+{
+    Worker *w = data;
+    g_autoptr(PorchSha256) sha = porch_sha256_new();
+    gboolean wrong = FALSE;
+    Slot *slot;
+
+    while ((slot = g_async_queue_pop(w->to_verify)) != &verifier_stop) {
+        /* after wrong bytes the source is done for: the rest is given back unchecked */
+        if (wrong)
+            give_back(w->m, (guint)slot->index);
+        else
+            slot_verify(w, slot, sha);
+        wrong = wrong || slot->wrong;
+        g_async_queue_push(w->verified, slot);
+    }
+    return NULL;
+}
+
+/* Hands a whole range to the verifier. */
+static void
+slot_to_verifier(Worker *w, Slot *slot)
+{
+    slot->verifying = TRUE;
+    w->verifying++;
+    g_async_queue_push(w->to_verify, slot);
+}
+
+/* Takes back the slots the verifier is done with (waiting for one when @wait); FALSE when one
+ * held wrong bytes (the source was dropped). */
+static gboolean
+slots_collect(Worker *w, gboolean wait)
+{
+    gboolean ok = TRUE;
+    Slot *slot;
+
+    while (w->verifying > 0 && (slot = wait ? g_async_queue_pop(w->verified)
+                                            : g_async_queue_try_pop(w->verified)) != NULL) {
+        wait = FALSE;
+        w->verifying--;
+        if (slot->wrong)
+            ok = FALSE;
+        slot->verifying = FALSE;
+        slot->wrong = FALSE;
+        slot_free(slot);
+    }
+    return ok;
+}
+
+/* Gives back the ranges of the slots being fetched. */
+static void
+slots_give_back(Worker *w)
+{
+    for (guint k = 0; k < SLOTS; k++)
+        if (w->slots[k].index >= 0 && !w->slots[k].verifying) {
+            give_back(w->m, (guint)w->slots[k].index);
+            slot_free(&w->slots[k]);
+        }
+}
+
+/* A free slot, or NULL. */
+static Slot *
+slot_spare(Worker *w)
+{
+    for (guint k = 0; k < SLOTS; k++)
+        if (w->slots[k].index < 0)
+            return &w->slots[k];
+    return NULL;
 }
 
 static gpointer
@@ -370,7 +476,6 @@ source_thread(gpointer data)
     PorchClient *c = w->src->client;
     int saved_timeout = c->timeout;
     g_autoptr(GError) error = NULL;
-    g_autoptr(PorchSha256) sha = porch_sha256_new();
 
     c->timeout = m->plan->stall_seconds > 0 ? m->plan->stall_seconds : DEFAULT_STALL_S;
     for (guint k = 0; k < SLOTS; k++)
@@ -380,29 +485,53 @@ source_thread(gpointer data)
         goto out;
     }
     for (guint k = 0; k < SLOTS; k++)
-        w->slots[k].buf = g_malloc(PORCH_MULTIGET_RANGE);
+        w->slots[k].buf = g_aligned_alloc(PORCH_MULTIGET_RANGE, 1, PORCH_DIRECT_ALIGN);
+    w->to_verify = g_async_queue_new();
+    w->verified = g_async_queue_new();
+    w->verifier = g_thread_new("porch-verify", verifier_main, w);
     for (;;) {
-        Slot *a = &w->slots[0], *b = &w->slots[1];
+        Slot *a = NULL, *b = NULL;
         gboolean failed = FALSE;
 
-        /* the slot whose range started first is served first */
-        if (b->index >= 0 && (a->index < 0 || b->start < a->start)) {
-            Slot *t = a;
-            a = b;
-            b = t;
+        if (!slots_collect(w, FALSE)) {
+            slots_give_back(w);
+            break;
+        }
+        /* the slots being fetched: @a the one whose range started first, served first */
+        for (guint k = 0; k < SLOTS; k++) {
+            Slot *s = &w->slots[k];
+            if (s->index < 0 || s->verifying)
+                continue;
+            if (a == NULL || s->start < a->start) {
+                b = a;
+                a = s;
+            } else {
+                b = s;
+            }
         }
         /* a second range is taken once every read of the first is sent (asked again each
          * time: a dropped source gives its ranges back) */
-        if (a->index < 0) {
-            gint64 i = take_range(m, -1);
+        if (a == NULL) {
+            Slot *f = slot_spare(w);
+            gint64 i;
+            if (f == NULL) { /* every slot is with the verifier */
+                if (!slots_collect(w, TRUE))
+                    break;
+                continue;
+            }
+            i = take_range(m, -1);
             if (i < 0)
                 break; /* nothing in hand, nothing left to take */
-            slot_start(m, a, i);
+            slot_start(m, f, i);
+            a = f;
         }
-        if (a->next == a->start + a->len && b->index < 0) {
-            gint64 i = take_range(m, a->index);
-            if (i >= 0)
-                slot_start(m, b, i);
+        if (a->next == a->start + a->len && b == NULL) {
+            Slot *f = slot_spare(w);
+            gint64 i = f != NULL ? take_range(m, a->index) : -1;
+            if (i >= 0) {
+                slot_start(m, f, i);
+                b = f;
+            }
         }
         for (Slot *s = a; w->inflight < READS_IN_FLIGHT && s != NULL; s = s == a ? b : NULL) {
             while (s->index >= 0 && w->inflight < READS_IN_FLIGHT && s->next < s->start + s->len) {
@@ -418,38 +547,27 @@ source_thread(gpointer data)
             failed = TRUE;
         }
         if (failed) {
-            for (guint k = 0; k < SLOTS; k++)
-                if (w->slots[k].index >= 0) {
-                    give_back(m, (guint)w->slots[k].index);
-                    slot_free(&w->slots[k]);
-                }
+            slots_give_back(w);
             drop(w, error->message);
             break;
         }
         for (guint k = 0; k < SLOTS; k++) {
             Slot *s = &w->slots[k];
-            if (s->index < 0)
+            if (s->index < 0 || s->verifying)
                 continue;
             if (s->received == s->len) {
-                if (!slot_finish(w, s, sha)) {
-                    failed = TRUE;
-                    break;
-                }
+                slot_to_verifier(w, s);
             } else if (range_done(m, (guint)s->index)) {
                 /* finished by another source (the end game), or the fetch is over */
                 give_back(m, (guint)s->index);
                 slot_free(s);
             }
         }
-        if (failed) {
-            for (guint k = 0; k < SLOTS; k++)
-                if (w->slots[k].index >= 0) {
-                    give_back(m, (guint)w->slots[k].index);
-                    slot_free(&w->slots[k]);
-                }
-            break;
-        }
     }
+    /* what the verifier holds is hashed and written (or given back) before the source ends */
+    g_async_queue_push(w->to_verify, &verifier_stop);
+    g_thread_join(g_steal_pointer(&w->verifier));
+    slots_collect(w, FALSE);
     /* replies still due are received and dropped, then the handle is closed */
     while (w->inflight > 0 && c->fatal == NULL && porch_client_pump(c, NULL, NULL))
         ;
@@ -550,6 +668,8 @@ multiget_free(PorchMultiget *mg)
 
     if (m->fd >= 0)
         close(m->fd);
+    if (m->dfd >= 0)
+        close(m->dfd);
     g_clear_error(&m->local_error);
     g_free(m->state);
     g_free(m->takers);
@@ -558,7 +678,11 @@ multiget_free(PorchMultiget *mg)
     for (guint i = 0; i < mg->workers->len; i++) {
         Worker *w = g_ptr_array_index(mg->workers, i);
         for (guint k = 0; k < SLOTS; k++)
-            g_free(w->slots[k].buf);
+            g_aligned_free(w->slots[k].buf);
+        if (w->to_verify != NULL)
+            g_async_queue_unref(w->to_verify);
+        if (w->verified != NULL)
+            g_async_queue_unref(w->verified);
         if (w->handle != NULL)
             g_byte_array_unref(w->handle);
         g_free(w);
@@ -588,6 +712,8 @@ porch_multiget_start(const PorchMultigetPlan *plan, const char *local,
     m->cb = callbacks;
     m->cancellable = cancellable;
     m->fd = -1;
+    m->dfd = -1;
+    m->part = mg->part;
     m->n_ranges = plan->size == 0 ? 0 : (guint)((plan->size - 1) / PORCH_MULTIGET_RANGE + 1);
     m->state = g_new0(guint8, m->n_ranges + 1);
     m->takers = g_new0(guint, m->n_ranges + 1);
@@ -624,6 +750,7 @@ porch_multiget_start(const PorchMultigetPlan *plan, const char *local,
                     g_strerror(errno));
         goto fail;
     }
+    m->dfd = porch_direct_open(m->fd, mg->part);
     return mg;
 fail:
     multiget_free(mg);

@@ -4,8 +4,9 @@
  * The file is cut into ranges of the origin's range size (PORCH_MULTIGET_RANGE, the range
  * size of check-file and of the content index). Each source has a thread and a connection of
  * its own; a thread takes the next range nobody has taken yet (a fast source takes more:
- * work stealing), fetches it whole into memory with many READs in flight, hashes it, and
- * writes it to NAME.part only when its SHA-256 is the origin's. A source whose connection
+ * work stealing) and fetches it whole into memory with many READs in flight; the source's
+ * verifier thread hashes it and writes it to NAME.part (with O_DIRECT where that pays) only
+ * when its SHA-256 is the origin's. A source whose connection
  * ends, or that sends no whole reply for its stall timeout, is dropped and its range goes
  * back to the others; one that sends wrong bytes is dropped and named. Once no range is left
  * to take, an idle source fetches a range another is still on (the first to finish wins), so

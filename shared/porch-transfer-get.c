@@ -14,25 +14,22 @@
  * without PORCH_TRANSFER_RESUME, is renamed aside to NAME.part.1 (.2, ...), never removed. */
 #include "porch-transfer-private.h"
 
+#include "porch-direct-io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 /* get -r: files waiting to start before the walk lets the transfer run */
 #define MAX_WAITING_JOBS 4096
 #define BIG_FILE         (4u << 20)
 #define BATCH            256
-/* What O_DIRECT asks of a write's offset, length and memory: a page covers every logical
- * block size we meet (512 or 4096). */
-#define DIRECT_ALIGN 4096u
 /* NAME.part.1 ... NAME.part.SET_ASIDE_MAX: the names a NAME.part is set aside as */
 #define SET_ASIDE_MAX 1000u
 
@@ -280,28 +277,17 @@ static void issue_read(PorchTransferJob *j, guint64 offset, guint32 len);
 
 /* Writes received data at @offset of NAME.part: 0, or an errno.
  *
- * A big file's aligned pieces (all but an odd tail) go through j->dfd, opened with O_DIRECT:
- * from the network straight to the disk, without the page cache. A buffered write copies
- * every byte into a freshly allocated page-cache page and later writes it back; on the
- * reference machine that copy alone is ~1.5 s per GiB (measured: OpenSSH's sftp takes 3.0 s
- * to /dev/null, 4.6-5.7 s to a file; dd: 434 MB/s buffered, 2.9 GB/s with O_DIRECT), and
- * the fdatasync before the rename then has nothing left to wait for. Other file systems than
- * local disk ones (direct_io_pays()) get buffered writes. */
+ * A big file's aligned pieces (all but an odd tail) go through j->dfd, opened with O_DIRECT
+ * where the file system suits it (porch-direct-io.h says why): from the network straight to
+ * the disk, without the page cache (measured: OpenSSH's sftp takes 3.0 s to /dev/null,
+ * 4.6-5.7 s to a file), and the fdatasync before the rename then has nothing left to wait
+ * for. */
 static int
 write_local(PorchTransferJob *j, const guint8 *d, gsize n, guint64 offset)
 {
-    if (j->dfd >= 0 && offset % DIRECT_ALIGN == 0 && n % DIRECT_ALIGN == 0 &&
-        (guintptr)d % DIRECT_ALIGN == 0) {
-        ssize_t k;
-        do
-            k = pwrite(j->dfd, d, n, (off_t)offset);
-        while (k < 0 && errno == EINTR);
-        if (k == (ssize_t)n)
+    if (j->dfd >= 0 && porch_direct_aligned(d, n, offset)) {
+        if (porch_direct_write(j->dfd, d, n, offset, j->part))
             return 0;
-        /* Whatever went wrong (another alignment wanted: EINVAL; a full tmpfs: EIO rather
-         * than ENOSPC), the rest goes through the page cache, which says it properly. */
-        g_debug("%s: O_DIRECT write failed (%s); using the page cache", j->part,
-                g_strerror(k < 0 ? errno : EIO));
         close(j->dfd);
         j->dfd = -1;
     }
@@ -554,7 +540,6 @@ porch_transfer_get_issue(PorchTransferJob *j)
     return TRUE;
 }
 
-static gboolean direct_io_pays(int fd);
 static char *format_size(guint64 bytes);
 
 /* "another porch is fetching NAME into DIR": @j's NAME.part is locked by another fetch */
@@ -655,8 +640,8 @@ get_begin_data(PorchTransferJob *j, guint64 from)
 {
     PorchTransfer *t = j->t;
 
-    if (j->size >= BIG_FILE && direct_io_pays(j->fd))
-        j->dfd = open(j->part, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
+    if (j->size >= BIG_FILE)
+        j->dfd = porch_direct_open(j->fd, j->part);
     t->p.done_bytes += from;
     porch_transfer_job_ranges_begin(j, from);
     j->state = JOB_DATA;
@@ -727,27 +712,6 @@ on_get_open(PorchClient *c, guint8 type, PorchWireReader *r, gpointer data)
         }
     }
     porch_transfer_req_done(q);
-}
-
-/* Whether O_DIRECT writes suit the file system of @fd: local disk file systems only. On
- * NFS or SMB each would be a synchronous round trip to the server; tmpfs and FUSE gain
- * nothing or refuse it. */
-static gboolean
-direct_io_pays(int fd)
-{
-    struct statfs fs;
-
-    if (fstatfs(fd, &fs) != 0)
-        return FALSE;
-    switch ((unsigned long)fs.f_type) {
-    case EXT4_SUPER_MAGIC: /* also ext2 and ext3 */
-    case XFS_SUPER_MAGIC:
-    case BTRFS_SUPER_MAGIC:
-    case F2FS_SUPER_MAGIC:
-        return TRUE;
-    default:
-        return FALSE;
-    }
 }
 
 /* @a * @b, or G_MAXUINT64 when that does not fit */

@@ -2,7 +2,8 @@
 // same 300 MiB file on test-LAN hosts 1 and 3, fetched from host 2. Both serve part of it;
 // host 1 killed, or gone silent off the network, mid-fetch leaves host 3 to finish; a host
 // that claims the file but sends other bytes is dropped and named; --sources 1 keeps to one;
-// --sha256 fetches by content alone. Each result is checked byte for byte.
+// --sha256 fetches by content alone; the origin alone serves a file of an odd size whole.
+// Each result is checked byte for byte.
 #include <string>
 #include <vector>
 
@@ -54,8 +55,9 @@ class MultiSourceTest : public ::testing::Test
         lan_.reset();
     }
 
-    // porchd on host @h, its share Media read by guests, its index holding big.bin.
-    void StartPorchd(int h)
+    // porchd on host @h, its share Media read by guests, its index holding big.bin (and
+    // @files - 1 others).
+    void StartPorchd(int h, int files = 1)
     {
         std::string dir = lan_->host_dir(h);
         std::string conf = dir + "/porch.conf", log = dir + "/porchd.log";
@@ -68,7 +70,11 @@ class MultiSourceTest : public ::testing::Test
                                 log);
         ASSERT_TRUE(PorchdStarted(lan_.get(), pid, log)) << ReadFile(log);
         porchd_[h] = pid;
-        ASSERT_TRUE(WaitFor([&] { return Sql(h, "SELECT count(*) FROM files") == "1\n"; }, 60))
+        ASSERT_TRUE(WaitFor(
+                [&] {
+                    return Sql(h, "SELECT count(*) FROM files") == std::to_string(files) + "\n";
+                },
+                60))
                 << "host " << h << " did not index big.bin";
     }
 
@@ -214,6 +220,28 @@ TEST_F(MultiSourceTest, SourceSendingWrongBytesIsDroppedAndNamed)
     ASSERT_TRUE(r.ok()) << r.describe();
     EXPECT_EQ(Sha256File(Dest()), sha_);
     EXPECT_TRUE(Contains(r.err, "Source 3 dropped as a source: sent wrong data")) << r.err;
+}
+
+TEST_F(MultiSourceTest, TheOriginAloneServesAFileOfAnOddSizeWhole)
+{
+    // no other holder: the engine runs with the origin alone. 70 MiB and 4097 bytes: eight
+    // whole ranges written past the page cache (O_DIRECT on this disk), and a last one whose
+    // length no block size divides, written through it
+    std::string odd = lan_->host_dir(1) + "/media/odd.bin";
+    std::string sha = MakeRandomFile(odd, (70ll << 20) + 4097, 11);
+    ASSERT_FALSE(sha.empty());
+    ASSERT_TRUE(TestLan::run_local({"touch", "-d", "-1 min", odd}).ok());
+    StartPorchd(1, 2);
+    ASSERT_TRUE(Porch({"ls", "Source 1"}).ok());
+    std::string dest = lan_->host_dir(2) + "/odd.bin";
+    RunResult r = Porch({"get", "Source 1/Media/odd.bin", dest});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "verified, from 1 source")) << r.err;
+    EXPECT_EQ(Sha256File(dest), sha);
+    struct stat st = {};
+    ASSERT_EQ(stat(dest.c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, (70ll << 20) + 4097);
+    EXPECT_FALSE(Exists(dest + ".part"));
 }
 
 TEST_F(MultiSourceTest, BySha256FromWhoeverHasIt)
