@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -168,6 +169,10 @@ main(int argc, char **argv)
     if (indexer) {
         write = FALSE;
         idle_priority(root);
+        /* A fixed threshold: each file's 1 MiB hash buffer is mapped and unmapped. With
+         * glibc's default, the first free raised the threshold, later buffers came from the
+         * heap, and every idle indexer kept ~1.2 MiB of it (docs/performance.md). */
+        mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     }
     if (!sandbox(root, write, &error)) {
         g_warning("worker for %s: cannot confine itself: %s", root, error->message);
