@@ -803,7 +803,17 @@ main(int argc, char **argv)
      * shares' owners, and does nothing else (launcher.h). */
     if (geteuid() == 0 && !network_side) {
         g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-        return porch_launcher_run(self, config_file, state_dir, runtime_dir, worker_program);
+        g_autofree char *launcher = find_program(PORCH_LAUNCHER_PROGRAM);
+        char *args[] = {launcher, self, worker_program, config_file, state_dir, runtime_dir, NULL};
+
+        if (self == NULL) {
+            g_printerr("porchd: cannot find its own program in /proc/self/exe\n");
+            return 1;
+        }
+        /* the same process goes on as the launcher, a smaller program (launcher-main.c) */
+        execv(launcher, args);
+        g_printerr("porchd: cannot start %s: %s\n", launcher, g_strerror(errno));
+        return 1;
     }
     if (network_side) {
         struct stat st;

@@ -9,6 +9,7 @@
 #define PORCH_SESSION_EXIT_REFUSED 4
 #define PORCH_SESSION_PROGRAM      "porchd-session"
 #define PORCH_WORKER_PROGRAM       "porchd-worker"
+#define PORCH_LAUNCHER_PROGRAM     "porchd-launcher"
 
 /* The SSH identification porchd-session sends: "SSH-2.0-" and this, no library version. */
 #define PORCH_SSH_SOFTWARE "Porch"

@@ -394,6 +394,10 @@ TEST_F(PorchdTest, ASessionThatWritesGarbageOnItsControlSocketIsEnded)
     ASSERT_EQ(g_mkdir(bin.c_str(), 0755), 0);
     ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd", ReadFile(kPorchd), 0755));
     ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-session", kFakeSession, 0755));
+    // as root, porchd becomes the launcher beside it
+    std::string launcher = std::string(kPorchd);
+    launcher = launcher.substr(0, launcher.rfind('/')) + "/porchd-launcher";
+    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-launcher", ReadFile(launcher), 0755));
     Write(Porch("max-sessions = 2\n") + "[share Photos]\npath = " + ShareDir() +
           "\nread = guest\n");
     pid_ = fork();

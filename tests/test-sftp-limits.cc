@@ -484,7 +484,8 @@ TEST_F(SftpLimits, OwnersAreChangedThroughDescriptorsNeverByName)
     std::string calls = ReadFile(trace);
     unlink(trace.c_str());
 
-    // What each traced process runs, from its execve(): the first is the launcher.
+    // What each traced process runs, from its last execve(): the first is the launcher
+    // (porchd, which becomes porchd-launcher in the same process).
     std::map<pid_t, std::string> program;
     pid_t launcher = -1;
     std::stringstream in(calls);
@@ -507,7 +508,7 @@ TEST_F(SftpLimits, OwnersAreChangedThroughDescriptorsNeverByName)
                 return true;
         return false;
     };
-    ASSERT_TRUE(launcher > 0 && program[launcher] == "porchd") << calls;
+    ASSERT_TRUE(launcher > 0 && program[launcher] == "porchd-launcher") << calls;
     EXPECT_TRUE(runs("porchd --network-side")) << calls;
     EXPECT_TRUE(runs("porchd-session")) << calls;
     EXPECT_TRUE(runs("porchd-worker")) << "the share's worker was not traced\n" << calls;
