@@ -7,7 +7,9 @@
  * remembered by address) whose keys are pinned are asked, all at once (porch-search.h), whether
  * they hold a file with that SHA-256 ("search --sha256", answered from their indexes, only with
  * files this user may read there). Each that does becomes a source with a connection of its own;
- * every range is verified against the origin's hashes, whoever sent it. */
+ * every range is verified against the origin's hashes, whoever sent it. They are not asked
+ * when the origin is about to finish alone (porch_multiget_worth_more_sources()): on a fast
+ * link the origin sends a file of hundreds of MiB before another source could log in. */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,25 +48,41 @@ connect_pinned(const PorchNeighbour *n, gboolean for_print, gpointer data,
                                     common->connect_timeout, error);
 }
 
+typedef struct {
+    GMainLoop *loop;
+    gint64 until;
+    PorchMultiget *fetch;
+    guint64 size;
+} Looking;
+
+/* Browsing ends at its time, or early once the fetch already under way is whole. */
 static gboolean
-on_quit(gpointer data)
+on_look_tick(gpointer data)
 {
-    g_main_loop_quit(data);
-    return G_SOURCE_REMOVE;
+    Looking *l = data;
+
+    if (g_get_monotonic_time() >= l->until ||
+        (l->fetch != NULL && porch_multiget_get_done(l->fetch) >= l->size)) {
+        g_main_loop_quit(l->loop);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
 }
 
-/* The Porch neighbours to ask, seen within LOOK_S seconds or remembered, but not @skip_fp
- * (the origin's key). */
+/* The Porch neighbours to ask, seen within @seconds or remembered, but not @skip_fp (the
+ * origin's key). With @fetch (of @size bytes), browsing stops early once it is whole. */
 static GPtrArray *
-find_neighbours(const char *skip_fp, double seconds)
+find_neighbours(const char *skip_fp, double seconds, PorchMultiget *fetch, guint64 size)
 {
     g_autoptr(PorchBrowser) browser = porch_browser_new();
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     g_autoptr(GPtrArray) list = NULL;
+    Looking looking = {loop, g_get_monotonic_time() + (gint64)(seconds * G_USEC_PER_SEC), fetch,
+                       size};
     GPtrArray *all;
 
     if (porch_browser_start(browser, NULL)) {
-        g_timeout_add((guint)(seconds * 1000), on_quit, loop);
+        g_timeout_add(100, on_look_tick, &looking); /* it removes itself as it quits */
         g_main_loop_run(loop);
     }
     all = porch_browser_get_neighbours(browser);
@@ -237,6 +255,7 @@ porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const cha
     PorchMultigetCallbacks cb = {on_progress, on_dropped, &p};
     guint n = 0;
     gboolean ok;
+    gint64 started;
 
     f = porch_client_stat(origin, target->path, NULL, NULL);
     if (f == NULL || f->type != PORCH_REMOTE_FILE || f->size < PORCH_CLI_MULTI_THRESHOLD)
@@ -269,8 +288,14 @@ porch_cli_get_multi(PorchClient *origin, const PorchCliTarget *target, const cha
     sources = g_new0(PorchMultigetSource, max_sources);
     sources[n++] = (PorchMultigetSource){origin, target->host, target->path, 0, NULL};
     porch_multiget_add(mg, &sources[0]);
-    neighbours = find_neighbours(porch_client_get_host_fingerprint(origin), LOOK_S);
-    found = find_sources(neighbours, hex, f->size, max_sources - 1, common);
+    started = g_get_monotonic_time();
+    neighbours = find_neighbours(porch_client_get_host_fingerprint(origin), LOOK_S, mg, f->size);
+    /* an origin about to finish alone is left to it: asking would cost logins, no time */
+    if (porch_multiget_worth_more_sources(porch_multiget_get_done(mg), f->size,
+                                          g_get_monotonic_time() - started))
+        found = find_sources(neighbours, hex, f->size, max_sources - 1, common);
+    else
+        found = g_ptr_array_new();
     for (guint i = 0; i < found->len && n < max_sources; i++) {
         PorchSearchHolder *h = g_ptr_array_index(found, i);
         sources[n] = (PorchMultigetSource){h->client, porch_neighbour_get_name(h->neighbour),
@@ -309,7 +334,7 @@ porch_cli_get_by_hash(const char *sha256_hex, const char *dest, guint max_source
         porch_cli_usage_error("get", "--sha256 takes 64 hexadecimal digits");
         return PORCH_CLI_EXIT_USAGE;
     }
-    neighbours = find_neighbours(NULL, common->timeout);
+    neighbours = find_neighbours(NULL, common->timeout, NULL, 0);
     /* the size is not known yet: any holder's answer gives it, checked by the hash at the end */
     found = find_sources(neighbours, hex, G_MAXUINT64, max_sources, common);
     if (found->len == 0) {

@@ -771,6 +771,29 @@ porch_multiget_add(PorchMultiget *mg, PorchMultigetSource *source)
     g_ptr_array_add(mg->threads, g_thread_new("porch-multiget", source_thread, w));
 }
 
+guint64
+porch_multiget_get_done(PorchMultiget *mg)
+{
+    guint64 done;
+
+    g_mutex_lock(&mg->m.lock);
+    done = mg->m.done_bytes;
+    g_mutex_unlock(&mg->m.lock);
+    return done;
+}
+
+gboolean
+porch_multiget_worth_more_sources(guint64 done, guint64 size, gint64 elapsed_us)
+{
+    if (done >= size)
+        return FALSE;
+    if (done == 0 || elapsed_us <= 0)
+        return TRUE;
+    /* the rest at the pace so far: (size - done) / (done / elapsed) */
+    return (double)(size - done) * (double)elapsed_us / (double)done >=
+           PORCH_MULTIGET_JOIN_S * G_USEC_PER_SEC;
+}
+
 gboolean
 porch_multiget_finish(PorchMultiget *mg, GError **error)
 {

@@ -73,7 +73,16 @@ PorchMultiget *porch_multiget_start(const PorchMultigetPlan *plan, const char *l
                                     const PorchMultigetCallbacks *callbacks,
                                     GCancellable *cancellable, GError **error);
 void porch_multiget_add(PorchMultiget *fetch, PorchMultigetSource *source);
+/* The verified bytes so far (from any thread, until finish). */
+guint64 porch_multiget_get_done(PorchMultiget *fetch);
 gboolean porch_multiget_finish(PorchMultiget *fetch, GError **error);
+
+/* Whether a source found now could still help a fetch that verified @done of @size bytes in
+ * @elapsed_us microseconds: FALSE when, at that pace, the rest comes within
+ * PORCH_MULTIGET_JOIN_S, about what logging in to another source and its first range take
+ * (then asking the neighbours would only cost their logins). TRUE while nothing arrived. */
+#define PORCH_MULTIGET_JOIN_S 1.0
+gboolean porch_multiget_worth_more_sources(guint64 done, guint64 size, gint64 elapsed_us);
 
 /* The origin's range hashes of @remote (@size bytes) on @client, from check-file-name with
  * 8 MiB blocks (from its content index when it has one), 16 GiB per request. */

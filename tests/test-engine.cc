@@ -25,6 +25,16 @@
 //   ErrorsArriveAsTheirStatus       no such file (get, list, stat, share), permission denied
 //                                   (a share the peer may only read, a guest's write); the
 //                                   connection goes on after each
+//   ManySourcesEngineVerifiesEveryRange
+//                                   porch-multiget.c with two sessions as its sources: a file
+//                                   of 20 MiB and 4097 bytes (whole ranges written with
+//                                   O_DIRECT where the disk takes it, the odd last one through
+//                                   the page cache) lands whole, every byte counted once; with
+//                                   a range hash that is not the file's, the fetch fails and
+//                                   keeps NAME.part
+//   MultigetPace.AsksOthersOnlyWhileTheyCanHelp
+//                                   more sources are looked for unless the origin's pace
+//                                   finishes the file within PORCH_MULTIGET_JOIN_S
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -44,6 +54,7 @@
 
 extern "C" {
 #include "porch-identity.h"
+#include "porch-multiget.h"
 #include "porch-sftp-client-private.h"
 #include "porch-transfer.h"
 }
@@ -608,6 +619,75 @@ TEST_F(Engine, ErrorsArriveAsTheirStatus)
     Outcome guest_get;
     ASSERT_TRUE(Get(guest, "/Public/notice.txt", local_, &guest_get, 0, &error)) << error->message;
     EXPECT_EQ(ReadFile(local_ + "/notice.txt"), "read me\n");
+}
+
+TEST_F(Engine, ManySourcesEngineVerifiesEveryRange)
+{
+    const off_t size = (20 << 20) + 4097;
+    std::string sum = MakeRandomFile(work_ + "/big.bin", size, 21);
+    ASSERT_FALSE(sum.empty());
+    PorchClient *a = Connect(), *b = Connect();
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(GBytes) ranges =
+            porch_multiget_range_hashes(a, "/Work/big.bin", (guint64)size, nullptr, &error);
+    ASSERT_NE(ranges, nullptr) << error->message;
+    ASSERT_EQ(g_bytes_get_size(ranges), 3u * PORCH_SHA256_LEN);
+
+    PorchMultigetSource sources[2] = {{a, "a", "/Work/big.bin", 0, nullptr},
+                                      {b, "b", "/Work/big.bin", 0, nullptr}};
+    PorchMultigetPlan plan = {};
+    plan.size = (guint64)size;
+    plan.ranges = ranges;
+    plan.mtime = -1;
+    std::string local = local_ + "/copy.bin";
+    ASSERT_TRUE(porch_multiget(sources, 2, &plan, local.c_str(), nullptr, nullptr, &error))
+            << error->message;
+    EXPECT_EQ(Sha256File(local), sum);
+    EXPECT_EQ(sources[0].bytes + sources[1].bytes, (guint64)size);
+    EXPECT_EQ(sources[0].dropped, nullptr);
+    EXPECT_EQ(sources[1].dropped, nullptr);
+    EXPECT_FALSE(Exists(local + ".part"));
+
+    // the origin's hash of the last range is not the file's: every source sends "wrong" bytes
+    // for it and is dropped; what was verified stays in NAME.part for a resume
+    std::string bad(static_cast<const char *>(g_bytes_get_data(ranges, nullptr)),
+                    g_bytes_get_size(ranges));
+    bad[bad.size() - 1] ^= 1;
+    g_autoptr(GBytes) wrong = g_bytes_new(bad.data(), bad.size());
+    plan.ranges = wrong;
+    PorchMultigetSource again[2] = {{a, "a", "/Work/big.bin", 0, nullptr},
+                                    {b, "b", "/Work/big.bin", 0, nullptr}};
+    std::string other = local_ + "/other.bin";
+    g_clear_error(&error);
+    EXPECT_FALSE(porch_multiget(again, 2, &plan, other.c_str(), nullptr, nullptr, &error));
+    ASSERT_NE(error, nullptr);
+    EXPECT_TRUE(Contains(error->message, "every source failed")) << error->message;
+    EXPECT_FALSE(Exists(other));
+    EXPECT_TRUE(Exists(other + ".part"));
+    for (PorchMultigetSource &s : again) {
+        ASSERT_NE(s.dropped, nullptr);
+        EXPECT_TRUE(Contains(s.dropped, "sent wrong data for bytes 16777216-20975616"))
+                << s.dropped;
+        g_free(s.dropped);
+    }
+}
+
+TEST(MultigetPace, AsksOthersOnlyWhileTheyCanHelp)
+{
+    const guint64 mib = 1 << 20;
+    // nothing yet: ask
+    EXPECT_TRUE(porch_multiget_worth_more_sources(0, 512 * mib, 1500000));
+    // 512 MiB whole: no
+    EXPECT_FALSE(porch_multiget_worth_more_sources(512 * mib, 512 * mib, 1300000));
+    // 400 of 512 MiB in 1.5 s: the rest in 0.42 s, less than a join takes
+    EXPECT_FALSE(porch_multiget_worth_more_sources(400 * mib, 512 * mib, 1500000));
+    // 70 of 512 MiB in 1.5 s (a 400 Mbit/s link): 9.5 s to go
+    EXPECT_TRUE(porch_multiget_worth_more_sources(70 * mib, 512 * mib, 1500000));
+    // exactly PORCH_MULTIGET_JOIN_S to go is still worth it
+    EXPECT_TRUE(porch_multiget_worth_more_sources(100 * mib, 200 * mib,
+                                                  (gint64)(PORCH_MULTIGET_JOIN_S * 1e6)));
 }
 
 } // namespace
