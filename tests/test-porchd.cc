@@ -223,6 +223,8 @@ my %messages = (
     huge    => ['login guest' . ('x' x 5000)],
     unknown => ['hello porchd'],
     badname => ["login peer b\x1b[2Jb"],
+    # a sender that asks for the inbox's files while its offer still waits for the owner
+    offerpeek => ['login guest', 'offer ' . ('ab' x 32) . ' 1 10 Drop', 'files Drop'],
 );
 for my $m (@{$messages{$kind} // []}) {
     send($ctl, $m, 0);
@@ -451,6 +453,52 @@ TEST_F(PorchdTest, ASessionThatWritesGarbageOnItsControlSocketIsEnded)
                        "done\n");
     close(first);
     close(second);
+    EXPECT_EQ(Stop(), 0);
+    if (HasFailure())
+        std::cerr << ReadFile(log_);
+}
+
+// A session is given an inbox's file worker only for an offer the owner accepted: one whose
+// offer still waits is told there is no such share, and no worker is started for it.
+TEST_F(PorchdTest, NoInboxWorkerWhileTheSessionsOfferWaits)
+{
+    std::string bin = dir_ + "/bin", drop = dir_ + "/Drop";
+    ASSERT_EQ(g_mkdir(bin.c_str(), 0755), 0);
+    ASSERT_EQ(g_mkdir(drop.c_str(), 0755), 0);
+    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd", ReadFile(kPorchd), 0755));
+    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-session", kFakeSession, 0755));
+    std::string launcher = std::string(kPorchd);
+    launcher = launcher.substr(0, launcher.rfind('/')) + "/porchd-launcher";
+    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-launcher", ReadFile(launcher), 0755));
+    Write(Porch() + "[inbox Drop]\npath = " + drop + "\nask = guest\n");
+    pid_ = fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+        setpgid(0, 0);
+        FILE *f = freopen(log_.c_str(), "w", stderr);
+        (void)f;
+        std::string porchd = bin + "/porchd";
+        execl(porchd.c_str(), porchd.c_str(), "--config", conf_.c_str(), "--state-dir",
+              state_.c_str(), (char *)nullptr);
+        _exit(127);
+    }
+    setpgid(pid_, pid_);
+    ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
+
+    int fd = Connect(port_);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, "offerpeek\n", 10), 10);
+    std::string said;
+    for (char c; said.find("done\n") == std::string::npos && read(fd, &c, 1) == 1;)
+        said += c;
+    close(fd);
+    EXPECT_TRUE(porch::test::Contains(said, "answer: ok\nanswer: wait 1 ")) << said;
+    EXPECT_TRUE(porch::test::Contains(said, " Drop\nanswer: refused no such share\ndone\n"))
+            << said;
+    EXPECT_TRUE(WaitForLog("offer 1 waits for")) << ReadFile(log_);
+    // (the launcher logs each worker it starts; without root there is no launcher)
+    EXPECT_FALSE(porch::test::Contains(ReadFile(log_), "share Drop: file worker"))
+            << ReadFile(log_);
     EXPECT_EQ(Stop(), 0);
     if (HasFailure())
         std::cerr << ReadFile(log_);
