@@ -7,7 +7,7 @@
  * it starts PORCHD --network-side as 'porch' and WORKER for each share. It is a program of its
  * own so that the one process that keeps root for as long as the service runs loads only
  * what it uses: porchd links avahi, libcups and SQLite for its network side, whose relocated
- * data cost the launcher about 600 KiB of memory it never used (docs/performance.md). It
+ * data cost the launcher about 650 KiB of memory it never used (docs/performance.md). It
  * names itself porchd, as the reload file's check and people reading `ps` expect. */
 #define G_LOG_DOMAIN         "porchd"
 #define G_LOG_USE_STRUCTURED 1

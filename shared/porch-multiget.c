@@ -19,7 +19,9 @@
 /* check-file answers at most 16 GiB per request */
 #define HASH_REQUEST_MAX (16ull << 30)
 
-typedef enum { RANGE_TODO, RANGE_ACTIVE, RANGE_DONE } RangeState;
+/* RANGE_CHECKING: received whole by a source, with its verifier (not taken in the end game:
+ * nothing would come of fetching it again unless the verifier finds it wrong) */
+typedef enum { RANGE_TODO, RANGE_ACTIVE, RANGE_CHECKING, RANGE_DONE } RangeState;
 
 typedef struct {
     GMutex lock;
@@ -243,21 +245,41 @@ range_done(Multi *m, guint i)
     return done;
 }
 
-/* The next range for a source: one nobody took, else (the end game) one a single other
- * source is on. -1 when there is none. */
-static gint64
-take_range(Multi *m, gint64 mine)
+/* Whether @w holds range @i in one of its slots (being fetched or with its verifier). */
+static gboolean
+holds(const Worker *w, guint i)
 {
+    for (guint k = 0; k < SLOTS; k++)
+        if (w->slots[k].index == (gint64)i)
+            return TRUE;
+    return FALSE;
+}
+
+/* The next range for @w: one nobody took, else (the end game) one a single other source is
+ * still fetching. -1 when there is none, after waiting while ranges of other sources are
+ * with their verifiers: one may yet be found wrong and come back (@wait; else at once). */
+static gint64
+take_range(Worker *w, gboolean wait)
+{
+    Multi *m = w->m;
     gint64 pick = -1;
 
     g_mutex_lock(&m->lock);
-    for (guint i = 0; i < m->n_ranges && pick < 0 && !m->stop; i++)
-        if (m->state[i] == RANGE_TODO)
-            pick = i;
-    /* the end game: a range one other source is on (never the one this source has) */
-    for (guint i = 0; i < m->n_ranges && pick < 0 && !m->stop; i++)
-        if (m->state[i] == RANGE_ACTIVE && m->takers[i] == 1 && (gint64)i != mine)
-            pick = i;
+    for (;;) {
+        gboolean checking = FALSE;
+
+        for (guint i = 0; i < m->n_ranges && pick < 0 && !m->stop; i++)
+            if (m->state[i] == RANGE_TODO)
+                pick = i;
+        for (guint i = 0; i < m->n_ranges && pick < 0 && !m->stop; i++) {
+            if (m->state[i] == RANGE_ACTIVE && m->takers[i] == 1 && !holds(w, i))
+                pick = i;
+            checking = checking || (m->state[i] == RANGE_CHECKING && !holds(w, i));
+        }
+        if (pick >= 0 || !checking || !wait || m->stop)
+            break;
+        g_cond_wait_until(&m->cond, &m->lock, g_get_monotonic_time() + PROGRESS_US);
+    }
     if (pick >= 0) {
         m->state[pick] = RANGE_ACTIVE;
         m->takers[pick]++;
@@ -266,13 +288,14 @@ take_range(Multi *m, gint64 mine)
     return pick;
 }
 
+/* A source lets go of range @i, not done by it. */
 static void
 give_back(Multi *m, guint i)
 {
     g_mutex_lock(&m->lock);
     m->takers[i]--;
-    if (m->state[i] == RANGE_ACTIVE && m->takers[i] == 0)
-        m->state[i] = RANGE_TODO;
+    if (m->state[i] == RANGE_ACTIVE || m->state[i] == RANGE_CHECKING)
+        m->state[i] = m->takers[i] == 0 ? RANGE_TODO : RANGE_ACTIVE;
     g_cond_broadcast(&m->cond);
     g_mutex_unlock(&m->lock);
 }
@@ -306,14 +329,18 @@ open_remote(Worker *w, GError **error)
     return TRUE;
 }
 
+/* Drops @w's source for @why. The first reason is kept, but wrong bytes (@wrong) are named
+ * whatever happened before: the verifier may find them after the connection failed. */
 static void
-drop(Worker *w, const char *why)
+drop(Worker *w, const char *why, gboolean wrong)
 {
     Multi *m = w->m;
 
     g_mutex_lock(&m->lock);
-    if (w->src->dropped == NULL) /* the first reason is the one */
+    if (w->src->dropped == NULL || wrong) {
+        g_free(w->src->dropped);
         w->src->dropped = g_strdup(why);
+    }
     g_mutex_unlock(&m->lock);
 }
 
@@ -357,15 +384,26 @@ write_range(Multi *m, const guint8 *d, gsize n, guint64 offset)
 
 /* In the verifier thread: a whole range arrived in @slot; it is hashed, compared with the
  * origin's hash, and written. On wrong bytes the range goes back to the others, the source is
- * dropped and named, and @slot is marked wrong. */
+ * dropped and named, and @slot is marked wrong. A range another source finished meanwhile (the
+ * end game) is let go unread. */
 static void
 slot_verify(Worker *w, Slot *slot, PorchSha256 *sha)
 {
     Multi *m = w->m;
     guint i = (guint)slot->index;
     guint8 digest[PORCH_SHA256_LEN];
+    gboolean done;
     int err;
 
+    g_mutex_lock(&m->lock);
+    done = m->state[i] == RANGE_DONE;
+    if (done) {
+        m->takers[i]--;
+        g_cond_broadcast(&m->cond);
+    }
+    g_mutex_unlock(&m->lock);
+    if (done)
+        return;
     porch_sha256_update(sha, slot->buf, slot->len);
     porch_sha256_finish(sha, digest);
     if (memcmp(digest, origin_hash(m, i), PORCH_SHA256_LEN) != 0) {
@@ -374,7 +412,7 @@ slot_verify(Worker *w, Slot *slot, PorchSha256 *sha)
                                 " (its copy differs from the origin's)",
                                 slot->start, slot->start + slot->len - 1);
         give_back(m, i);
-        drop(w, why);
+        drop(w, why, TRUE);
         slot->wrong = TRUE;
         return;
     }
@@ -421,6 +459,12 @@ verifier_main(gpointer data)
 static void
 slot_to_verifier(Worker *w, Slot *slot)
 {
+    Multi *m = w->m;
+
+    g_mutex_lock(&m->lock);
+    if (m->state[slot->index] == RANGE_ACTIVE)
+        m->state[slot->index] = RANGE_CHECKING;
+    g_mutex_unlock(&m->lock);
     slot->verifying = TRUE;
     w->verifying++;
     g_async_queue_push(w->to_verify, slot);
@@ -481,7 +525,7 @@ source_thread(gpointer data)
     for (guint k = 0; k < SLOTS; k++)
         w->slots[k].index = -1;
     if (!open_remote(w, &error)) {
-        drop(w, error->message);
+        drop(w, error->message, FALSE);
         goto out;
     }
     for (guint k = 0; k < SLOTS; k++)
@@ -519,7 +563,7 @@ source_thread(gpointer data)
                     break;
                 continue;
             }
-            i = take_range(m, -1);
+            i = take_range(w, TRUE);
             if (i < 0)
                 break; /* nothing in hand, nothing left to take */
             slot_start(m, f, i);
@@ -527,7 +571,7 @@ source_thread(gpointer data)
         }
         if (a->next == a->start + a->len && b == NULL) {
             Slot *f = slot_spare(w);
-            gint64 i = f != NULL ? take_range(m, a->index) : -1;
+            gint64 i = f != NULL ? take_range(w, FALSE) : -1;
             if (i >= 0) {
                 slot_start(m, f, i);
                 b = f;
@@ -548,7 +592,7 @@ source_thread(gpointer data)
         }
         if (failed) {
             slots_give_back(w);
-            drop(w, error->message);
+            drop(w, error->message, FALSE);
             break;
         }
         for (guint k = 0; k < SLOTS; k++) {

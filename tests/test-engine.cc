@@ -44,7 +44,10 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -160,6 +163,29 @@ LockPart(const std::string &path)
         return -1;
     }
     return fd;
+}
+
+// How many pages of @path's bytes [@from, @from + @len) are in the page cache.
+size_t
+CachedPages(const std::string &path, off_t from, off_t len)
+{
+    const long page = sysconf(_SC_PAGESIZE);
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return SIZE_MAX;
+    void *map = mmap(nullptr, (size_t)(from + len), PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return SIZE_MAX;
+    std::vector<unsigned char> in((size_t)((from + len + page - 1) / page));
+    size_t n = 0;
+    if (mincore(map, (size_t)(from + len), in.data()) == 0)
+        for (size_t i = (size_t)(from / page); i < in.size(); i++)
+            n += in[i] & 1;
+    else
+        n = SIZE_MAX;
+    munmap(map, (size_t)(from + len));
+    return n;
 }
 
 time_t
@@ -644,6 +670,18 @@ TEST_F(Engine, ManySourcesEngineVerifiesEveryRange)
     std::string local = local_ + "/copy.bin";
     ASSERT_TRUE(porch_multiget(sources, 2, &plan, local.c_str(), nullptr, nullptr, &error))
             << error->message;
+    // The whole ranges went past the page cache where the disk takes O_DIRECT: none of their
+    // pages is cached yet (nothing has read the copy), the odd last range's are.
+    struct statfs fs = {};
+    ASSERT_EQ(statfs(local_.c_str(), &fs), 0);
+    if (fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == XFS_SUPER_MAGIC ||
+        fs.f_type == BTRFS_SUPER_MAGIC) {
+        EXPECT_EQ(CachedPages(local, 0, 16 << 20), 0u) << "whole ranges written through the cache";
+        EXPECT_GT(CachedPages(local, 16 << 20, size - (16 << 20)), 0u);
+    } else {
+        std::cerr << "(" << local_ << " is on a file system without O_DIRECT writes: the "
+                  << "page-cache check is left out)\n";
+    }
     EXPECT_EQ(Sha256File(local), sum);
     EXPECT_EQ(sources[0].bytes + sources[1].bytes, (guint64)size);
     EXPECT_EQ(sources[0].dropped, nullptr);
