@@ -46,3 +46,17 @@ porch_direct_write(int dfd, const void *d, gsize n, guint64 offset, const char *
             g_strerror(k < 0 ? errno : EIO));
     return FALSE;
 }
+
+int
+porch_write_at(int fd, const void *d, gsize n, guint64 offset)
+{
+    for (gsize done = 0; done < n;) {
+        ssize_t k = pwrite(fd, (const guint8 *)d + done, n - done, (off_t)(offset + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return k < 0 ? errno : EIO;
+        done += (gsize)k;
+    }
+    return 0;
+}

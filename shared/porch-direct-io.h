@@ -30,4 +30,8 @@ gboolean porch_direct_aligned(const void *d, gsize n, guint64 offset);
  * everything after, through the page cache, which says what is wrong properly. */
 gboolean porch_direct_write(int dfd, const void *d, gsize n, guint64 offset, const char *name);
 
+/* Writes all @n bytes of @d at @offset of @fd (through the page cache): 0, or an errno (EIO
+ * for a write that wrote nothing). */
+int porch_write_at(int fd, const void *d, gsize n, guint64 offset);
+
 G_END_DECLS

@@ -371,15 +371,7 @@ write_range(Multi *m, const guint8 *d, gsize n, guint64 offset)
             return 0;
         g_atomic_int_set(&m->direct_failed, TRUE);
     }
-    for (gsize done = 0; done < n;) {
-        ssize_t k = pwrite(m->fd, d + done, n - done, (off_t)(offset + done));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return k < 0 ? errno : ENOSPC;
-        done += (gsize)k;
-    }
-    return 0;
+    return porch_write_at(m->fd, d, n, offset);
 }
 
 /* In the verifier thread: a whole range arrived in @slot; it is hashed, compared with the

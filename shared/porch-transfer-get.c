@@ -291,15 +291,7 @@ write_local(PorchTransferJob *j, const guint8 *d, gsize n, guint64 offset)
         close(j->dfd);
         j->dfd = -1;
     }
-    for (gsize w = 0; w < n;) {
-        ssize_t k = pwrite(j->fd, d + w, n - w, (off_t)(offset + w));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return k < 0 ? errno : EIO;
-        w += (gsize)k;
-    }
-    return 0;
+    return porch_write_at(j->fd, d, n, offset);
 }
 
 /* The writer thread (get): a big file's data is written and hashed there, while this

@@ -103,6 +103,33 @@ class PorchdTest : public ::testing::Test
     {
         return dir_ + "/Photos";
     }
+    // Starts porchd with the written configuration and @session (a script) as its
+    // porchd-session: porchd starts the porchd-session beside it, so a copy of porchd goes
+    // beside the stand-in (and of porchd-launcher, which porchd becomes as root). ASSERTs;
+    // check HasFatalFailure() after.
+    void StartWithStandIn(const char *session)
+    {
+        std::string bin = dir_ + "/bin";
+        std::string launcher = std::string(kPorchd);
+        launcher = launcher.substr(0, launcher.rfind('/')) + "/porchd-launcher";
+        ASSERT_EQ(g_mkdir(bin.c_str(), 0755), 0);
+        ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd", ReadFile(kPorchd), 0755));
+        ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-session", session, 0755));
+        ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-launcher", ReadFile(launcher), 0755));
+        pid_ = fork();
+        ASSERT_GE(pid_, 0);
+        if (pid_ == 0) {
+            setpgid(0, 0);
+            FILE *f = freopen(log_.c_str(), "w", stderr);
+            (void)f;
+            std::string porchd = bin + "/porchd";
+            execl(porchd.c_str(), porchd.c_str(), "--config", conf_.c_str(), "--state-dir",
+                  state_.c_str(), (char *)nullptr);
+            _exit(127);
+        }
+        setpgid(pid_, pid_);
+        ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
+    }
     // The [porch] section: loopback and a free port.
     std::string Porch(const std::string &extra = "")
     {
@@ -391,30 +418,11 @@ TEST_F(PorchdTest, AnAddressInUseIsAClearStartError)
 // else is logged and ended, and porchd goes on counting right.
 TEST_F(PorchdTest, ASessionThatWritesGarbageOnItsControlSocketIsEnded)
 {
-    // porchd starts the porchd-session beside it: a copy of porchd beside the stand-in
-    std::string bin = dir_ + "/bin";
-    ASSERT_EQ(g_mkdir(bin.c_str(), 0755), 0);
-    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd", ReadFile(kPorchd), 0755));
-    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-session", kFakeSession, 0755));
-    // as root, porchd becomes the launcher beside it
-    std::string launcher = std::string(kPorchd);
-    launcher = launcher.substr(0, launcher.rfind('/')) + "/porchd-launcher";
-    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-launcher", ReadFile(launcher), 0755));
     Write(Porch("max-sessions = 2\n") + "[share Photos]\npath = " + ShareDir() +
           "\nread = guest\n");
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-        setpgid(0, 0);
-        FILE *f = freopen(log_.c_str(), "w", stderr);
-        (void)f;
-        std::string porchd = bin + "/porchd";
-        execl(porchd.c_str(), porchd.c_str(), "--config", conf_.c_str(), "--state-dir",
-              state_.c_str(), (char *)nullptr);
-        _exit(127);
-    }
-    setpgid(pid_, pid_);
-    ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
+    StartWithStandIn(kFakeSession);
+    if (HasFatalFailure())
+        return;
 
     int n = 0;
     for (const char *kind : {"huge", "unknown", "badname", "twice"}) {
@@ -462,28 +470,12 @@ TEST_F(PorchdTest, ASessionThatWritesGarbageOnItsControlSocketIsEnded)
 // offer still waits is told there is no such share, and no worker is started for it.
 TEST_F(PorchdTest, NoInboxWorkerWhileTheSessionsOfferWaits)
 {
-    std::string bin = dir_ + "/bin", drop = dir_ + "/Drop";
-    ASSERT_EQ(g_mkdir(bin.c_str(), 0755), 0);
+    std::string drop = dir_ + "/Drop";
     ASSERT_EQ(g_mkdir(drop.c_str(), 0755), 0);
-    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd", ReadFile(kPorchd), 0755));
-    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-session", kFakeSession, 0755));
-    std::string launcher = std::string(kPorchd);
-    launcher = launcher.substr(0, launcher.rfind('/')) + "/porchd-launcher";
-    ASSERT_TRUE(porch::test::WriteFile(bin + "/porchd-launcher", ReadFile(launcher), 0755));
     Write(Porch() + "[inbox Drop]\npath = " + drop + "\nask = guest\n");
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-        setpgid(0, 0);
-        FILE *f = freopen(log_.c_str(), "w", stderr);
-        (void)f;
-        std::string porchd = bin + "/porchd";
-        execl(porchd.c_str(), porchd.c_str(), "--config", conf_.c_str(), "--state-dir",
-              state_.c_str(), (char *)nullptr);
-        _exit(127);
-    }
-    setpgid(pid_, pid_);
-    ASSERT_TRUE(WaitForLog("running")) << ReadFile(log_);
+    StartWithStandIn(kFakeSession);
+    if (HasFatalFailure())
+        return;
 
     int fd = Connect(port_);
     ASSERT_GE(fd, 0);
