@@ -22,6 +22,7 @@
 #include "porch-acl.h"
 #include "porch-send.h"
 #include "porch-text.h"
+#include "print-relay.h"
 #include "session.h"
 #include "upload-journal.h"
 
@@ -49,6 +50,7 @@ typedef struct {
     SessionState state;
     char *peer;           /* STATE_PEER: the [peer]'s name */
     guint files;          /* connections to file workers handed out */
+    gboolean exec_given;  /* the one porchd-print of an exec command was started */
     gint64 since;         /* real time of the login, in microseconds */
     GPtrArray *transfers; /* Transfer*, as the session last said (session.h) */
     int control;          /* porchd's end of the control socket; -1 when closed */
@@ -89,7 +91,8 @@ struct _PorchListener {
     guint16 port;
     PorchWorkers *workers;
     char *program;
-    char *default_name; /* porch_listener_set_default_name() */
+    char *print_program; /* porchd-print, beside the session's program */
+    char *default_name;  /* porch_listener_set_default_name() */
     char *snapshot_file;
     char *state_dir;
     GSocketService *service;
@@ -549,6 +552,64 @@ send_message(PorchListener *l, SessionWatch *w, const char *text)
     return TRUE;
 }
 
+/* "exec": starts porchd-print for the session's command (print-relay.h), as the peer or guest
+ * the session logged in as. Returns the answer, and in *ret_fd the session's end of the
+ * connection (-1 with a refusal). */
+static char *
+exec_answer(PorchListener *l, SessionWatch *w, int *ret_fd)
+{
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+    int pair[2], child;
+
+    *ret_fd = -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        g_warning("%s: session %d: %s", w->address, (int)w->pid, g_strerror(errno));
+        return g_strconcat(PORCH_CONTROL_REFUSED, "out of resources", NULL);
+    }
+    g_ptr_array_add(args, l->print_program);
+    g_ptr_array_add(args, "--config");
+    g_ptr_array_add(args, l->snapshot_file);
+    g_ptr_array_add(args, "--state-dir");
+    g_ptr_array_add(args, l->state_dir);
+    g_ptr_array_add(args, "--address");
+    g_ptr_array_add(args, w->address);
+    if (w->state == STATE_PEER) {
+        g_ptr_array_add(args, "--peer");
+        g_ptr_array_add(args, w->peer);
+    }
+    if (l->default_name != NULL) {
+        g_ptr_array_add(args, "--default-name");
+        g_ptr_array_add(args, l->default_name);
+    }
+    g_ptr_array_add(args, NULL);
+    /* above the descriptor it becomes, as for a session */
+    child = fcntl(pair[1], F_DUPFD_CLOEXEC, SESSION_FD_FLOOR);
+    close(pair[1]);
+    if (child < 0) {
+        g_warning("%s: session %d: %s", w->address, (int)w->pid, g_strerror(errno));
+        close(pair[0]);
+        return g_strconcat(PORCH_CONTROL_REFUSED, "out of resources", NULL);
+    }
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_set_child_setup(launcher, block_sighup, NULL, NULL);
+    g_subprocess_launcher_take_fd(launcher, child, PORCH_PRINT_RELAY_FD);
+    proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)args->pdata, &error);
+    if (proc == NULL) {
+        g_warning("%s: session %d: cannot start %s: %s", w->address, (int)w->pid, l->print_program,
+                  error->message);
+        close(pair[0]);
+        return g_strconcat(PORCH_CONTROL_REFUSED, "porchd cannot start its print helper", NULL);
+    }
+    /* it ends with its command, or when the session's end of the connection closes */
+    g_subprocess_wait_async(proc, NULL, NULL, NULL);
+    w->exec_given = TRUE;
+    *ret_fd = pair[0];
+    return g_strdup(PORCH_CONTROL_OK);
+}
+
 /* Answers a session's request; anything it should not have sent ends it. */
 static gboolean
 on_control(int fd, GIOCondition cond, gpointer user_data)
@@ -598,6 +659,21 @@ on_control(int fd, GIOCondition cond, gpointer user_data)
         w->state = STATE_OUT;
         g_subprocess_send_signal(w->proc, SIGTERM);
         return G_SOURCE_REMOVE;
+    }
+    if ((w->state == STATE_PEER || w->state == STATE_GUEST) && !w->exec_given &&
+        (gsize)n == strlen(PORCH_CONTROL_EXEC) && memcmp(buf, PORCH_CONTROL_EXEC, (gsize)n) == 0) {
+        int conn = -1;
+
+        answer = exec_answer(l, w, &conn);
+        sent = porch_fd_send(fd, answer, strlen(answer), &conn, conn >= 0 ? 1 : 0);
+        if (conn >= 0)
+            close(conn);
+        if (!sent) {
+            w->control_watch = 0;
+            close_control(w);
+            return G_SOURCE_REMOVE;
+        }
+        return G_SOURCE_CONTINUE;
     }
     files = (w->state == STATE_PEER || w->state == STATE_GUEST) && n <= PORCH_CONTROL_MAX &&
             (gsize)n > files_len && memcmp(buf, PORCH_CONTROL_FILES, files_len) == 0 &&
@@ -868,6 +944,10 @@ porch_listener_new(PorchManager *manager, PorchWorkers *workers, guint16 port,
     l->workers = workers;
     l->offers = porch_offers_new();
     l->program = g_strdup(session_program);
+    {
+        g_autofree char *dir = g_path_get_dirname(session_program);
+        l->print_program = g_build_filename(dir, PORCH_PRINT_PROGRAM, NULL);
+    }
     l->snapshot_file = g_strdup(snapshot_file);
     l->state_dir = g_strdup(state_dir);
     l->sessions = g_hash_table_new(NULL, NULL);
@@ -922,6 +1002,7 @@ porch_listener_free(PorchListener *l)
     g_clear_pointer(&l->failures, g_hash_table_unref);
     g_clear_object(&l->cancellable);
     g_free(l->program);
+    g_free(l->print_program);
     g_free(l->default_name);
     g_free(l->snapshot_file);
     g_free(l->state_dir);

@@ -1,5 +1,5 @@
-/* print-server.c — the print, jobs, cancel and status commands of an exec channel (see
- * print-server.h).
+/* print-server.c — the print, jobs, cancel, status and search commands of an exec channel, run
+ * by porchd-print for a session that relays the channel (print-server.h, print-relay.h).
  *
  * As in sftp-server.c, every command goes through one table (commands[]) and one gate
  * (gate()): the gate finds the printer the command names and asks porch_acl_check() with the
@@ -54,8 +54,7 @@
 typedef struct CommandSpec CommandSpec;
 
 typedef struct {
-    ssh_session session;
-    ssh_channel channel;
+    PorchPrintIO *io;
     const PorchPrintServerContext *ctx;
     const CommandSpec *command;
     PorchConfig *config; /* borrowed: the snapshot when the command arrived */
@@ -75,18 +74,9 @@ struct CommandSpec {
 /* ---- replies ------------------------------------------------------------------------- */
 
 static gboolean
-write_all(ssh_channel channel, const char *data, gsize len, gboolean to_stderr)
+write_all(PorchPrintIO *io, const char *data, gsize len, gboolean to_stderr)
 {
-    while (len > 0) {
-        guint32 n = (guint32)MIN(len, 65536);
-        int w = to_stderr ? ssh_channel_write_stderr(channel, data, n)
-                          : ssh_channel_write(channel, data, n);
-        if (w <= 0)
-            return FALSE;
-        data += w;
-        len -= (gsize)w;
-    }
-    return TRUE;
+    return io->write(io, data, len, to_stderr);
 }
 
 /* Writes one line, "MESSAGE\n", on the client's stderr; returns @status. */
@@ -102,7 +92,7 @@ fail(Request *r, int status, const char *fmt, ...)
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     line = g_strconcat(msg, "\n", NULL);
-    write_all(r->channel, line, strlen(line), TRUE);
+    write_all(r->io, line, strlen(line), TRUE);
     return status;
 }
 
@@ -168,7 +158,7 @@ h_print(Request *r)
     const char *title = r->cmd.title ? r->cmd.title : PORCH_PRINT_DEFAULT_TITLE;
     guint64 max_size = porch_config_get_limit(r->config, PORCH_LIMIT_MAX_PRINT_SIZE);
     guint64 idle_s = porch_config_get_limit(r->config, PORCH_LIMIT_IDLE_TIMEOUT);
-    /* libssh's timeout: milliseconds, -1 for none */
+    /* milliseconds, -1 for none */
     int idle_ms = idle_s == 0 ? -1 : idle_s > INT_MAX / 1000 ? INT_MAX : (int)idle_s * 1000;
     guint64 total = 0;
     int job_id;
@@ -179,7 +169,7 @@ h_print(Request *r)
         return cups_failed(r, error);
     job_id = porch_cups_submission_get_job_id(sub);
     for (;;) {
-        int n = ssh_channel_read_timeout(r->channel, buf, CHUNK_SIZE, 0, idle_ms);
+        gssize n = r->io->read(r->io, buf, CHUNK_SIZE, idle_ms, &cut_off);
 
         if (n > 0 && (guint64)n > max_size - total) {
             g_autofree char *limit = g_format_size_full(max_size, G_FORMAT_SIZE_IEC_UNITS);
@@ -201,14 +191,8 @@ h_print(Request *r)
                 return cups_failed(r, error);
             continue;
         }
-        if (n == 0 && ssh_channel_is_eof(r->channel)) {
-            if (!*r->ctx->eof_received)
-                cut_off = g_strdup("the client closed the channel without EOF");
-        } else if (n == 0) {
-            cut_off = g_strdup_printf("nothing arrived for %" G_GUINT64_FORMAT " s", idle_s);
-        } else {
-            cut_off = g_strdup(ssh_get_error(r->session));
-        }
+        if (n < 0 && cut_off == NULL)
+            cut_off = g_strdup("the client went away");
         break;
     }
     if (cut_off != NULL) {
@@ -227,7 +211,7 @@ h_print(Request *r)
               r->printer->name, job_id, total, r->cmd.copies, r->cmd.copies == 1 ? "y" : "ies",
               shown_title);
     out = g_strdup_printf("%d\n", job_id);
-    write_all(r->channel, out, strlen(out), FALSE);
+    write_all(r->io, out, strlen(out), FALSE);
     return EX_OK;
 }
 
@@ -295,7 +279,7 @@ h_jobs(Request *r)
                                porch_print_job_state_to_string(porch_cups_job_state(job->state)),
                                job->size_kb, job->created, title);
     }
-    write_all(r->channel, out->str, out->len, FALSE);
+    write_all(r->io, out->str, out->len, FALSE);
     return EX_OK;
 }
 
@@ -362,7 +346,7 @@ h_status(Request *r)
     if (g_get_real_time() > 0)
         g_string_append_printf(out, PORCH_STATUS_KEY_TIME "\t%" G_GINT64_FORMAT "\n",
                                g_get_real_time());
-    write_all(r->channel, out->str, out->len, FALSE);
+    write_all(r->io, out->str, out->len, FALSE);
     return EX_OK;
 }
 
@@ -447,7 +431,7 @@ h_search(Request *r)
     }
     g_debug("%s: search '%s'", r->ctx->who, r->cmd.sha256 ? r->cmd.sha256 : r->cmd.pattern);
     g_message("%s: search: %u file(s) found", r->ctx->who, found->len);
-    write_all(r->channel, out->str, out->len, FALSE);
+    write_all(r->io, out->str, out->len, FALSE);
     return EX_OK;
 }
 
@@ -717,26 +701,26 @@ gate(Request *r)
  * input; either way the session then does not hang up on a client that is still sending,
  * which would lose it the answer (ssh: "Received disconnect", status 255). */
 static void
-let_client_stop(ssh_channel channel)
+let_client_stop(PorchPrintIO *io)
 {
     g_autofree char *buf = g_malloc(CHUNK_SIZE);
     gint64 end = g_get_monotonic_time() + DRAIN_MS * G_TIME_SPAN_MILLISECOND;
 
-    while (!ssh_channel_is_eof(channel)) {
+    for (;;) {
         gint64 left = (end - g_get_monotonic_time()) / G_TIME_SPAN_MILLISECOND;
+        g_autofree char *why = NULL;
 
-        if (left <= 0 ||
-            ssh_channel_read_timeout(channel, buf, CHUNK_SIZE, 0, (int)MIN(left, QUIET_MS)) <= 0)
+        if (left <= 0 || io->read(io, buf, CHUNK_SIZE, (int)MIN(left, QUIET_MS), &why) <= 0)
             return;
     }
 }
 
 int
-porch_print_server_serve(ssh_session session, ssh_channel channel, const char *command_line,
+porch_print_server_serve(PorchPrintIO *io, const char *command_line,
                          const PorchPrintServerContext *ctx)
 {
     g_autoptr(GError) error = NULL;
-    Request r = {.session = session, .channel = channel, .ctx = ctx};
+    Request r = {.io = io, .ctx = ctx};
     int status;
 
     g_return_val_if_fail(command_line != NULL && ctx != NULL, EX_SOFTWARE);
@@ -745,7 +729,7 @@ porch_print_server_serve(ssh_session session, ssh_channel channel, const char *c
         g_autofree char *shown = for_log(command_line);
         g_message("%s: refused command \"%s\": %s", ctx->who, shown, error->message);
         status = fail(&r, EX_USAGE, "%s", error->message);
-        let_client_stop(channel); /* it may be sending a document all the same */
+        let_client_stop(io); /* it may be sending a document all the same */
         return status;
     }
     r.command = command_of_verb(r.cmd.verb);
@@ -754,7 +738,7 @@ porch_print_server_serve(ssh_session session, ssh_channel channel, const char *c
     if (status == EX_OK)
         status = r.command->handler(&r);
     if (status != EX_OK && r.cmd.verb == PORCH_PRINT_SERVER_PRINT)
-        let_client_stop(channel);
+        let_client_stop(io);
     porch_print_server_command_clear(&r.cmd);
     g_free(r.user);
     return status;

@@ -1,5 +1,10 @@
-/* print-server.h — printing over an SSH "exec" channel: the print, jobs and cancel commands,
- * and "status", what this host shows the asker (porch-print-protocol.h).
+/* print-server.h — the commands of an SSH "exec" channel other than send: print, jobs and
+ * cancel, "status", what this host shows the asker, and "search" (porch-print-protocol.h).
+ *
+ * They run in porchd-print (print-main.c), a process of their own that porchd's network side
+ * starts for one command, not in porchd-session: only they need libcups, and a session that
+ * loads it carries its ~600 KiB of relocated library data for as long as it lives. The session
+ * relays the channel to porchd-print (print-relay.h).
  *
  * A client sends one command line and gets the command's exit status, as
  * porch-print-protocol.h describes them. A document larger than max-print-size (porch.conf)
@@ -13,7 +18,6 @@
 #pragma once
 
 #include <glib.h>
-#include <libssh/libssh.h>
 
 #include "porch-config.h"
 #include "porch-print-protocol.h"
@@ -69,19 +73,25 @@ typedef struct {
     /* The display name "status" gives when porch.conf sets no name =: a per-user porchd's
      * "USER on HOST"; NULL: porch.conf's (default: the host name). */
     const char *default_name;
-    /* Set by the channel's EOF callback: the client ended its stdin. libssh treats a channel
-     * closed without EOF as at end of file, so only this tells a whole document from one cut
-     * off by a client that went away. */
-    const gboolean *eof_received;
     /* porchd's state folder, where the content index is ("search"); NULL: none */
     const char *state_dir;
 } PorchPrintServerContext;
 
-/* Runs @command_line on @channel (exec was accepted, @session is in blocking mode): reads the
- * document from the channel for "print", writes stdout and stderr. The ACL decides with the
- * configuration current when the command arrives, before CUPS is contacted at all. Returns
- * the command's exit status, for the caller to send. */
-int porch_print_server_serve(ssh_session session, ssh_channel channel, const char *command_line,
+/* Where a command's input comes from and its output goes: the client's channel, as relayed. */
+typedef struct PorchPrintIO PorchPrintIO;
+struct PorchPrintIO {
+    /* At most @len bytes of the client's stdin, waiting at most @timeout_ms (-1: for ever):
+     * > 0 bytes read; 0 at its end (the client sent EOF); -1 when it did not arrive whole,
+     * with *@ret_why (to free) saying why: nothing came in time, the client went away. */
+    gssize (*read)(PorchPrintIO *io, char *buf, gsize len, int timeout_ms, char **ret_why);
+    /* @len bytes to the client's stdout, or stderr; FALSE when it is gone. */
+    gboolean (*write)(PorchPrintIO *io, const char *data, gsize len, gboolean to_stderr);
+};
+
+/* Runs @command_line: reads the document from @io for "print", writes stdout and stderr. The
+ * ACL decides with the configuration current when the command arrives, before CUPS is
+ * contacted at all. Returns the command's exit status, for the caller to send. */
+int porch_print_server_serve(PorchPrintIO *io, const char *command_line,
                              const PorchPrintServerContext *ctx);
 
 G_END_DECLS

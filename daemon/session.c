@@ -34,6 +34,7 @@
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -56,7 +57,7 @@
 #include "fd-pass.h"
 #include "manager.h"
 #include "offline.h"
-#include "print-server.h"
+#include "print-relay.h"
 #include "session.h"
 #include "sftp-server.h"
 
@@ -455,6 +456,47 @@ files_for(void *user_data, const PorchShare *share, GError **error)
     return NULL;
 }
 
+/* An exec command other than send: porchd starts porchd-print for it (print-relay.h), and the
+ * channel is relayed to it. Returns the command's exit status. */
+static int
+run_exec(Session *s, ssh_session session)
+{
+    char answer[PORCH_CONTROL_MAX + 1];
+    struct pollfd pfd = {.fd = s->control, .events = POLLIN};
+    guint n_fds = 0;
+    int fd = -1, r;
+    gssize n = -1;
+
+    if (porch_fd_send(s->control, PORCH_CONTROL_EXEC, strlen(PORCH_CONTROL_EXEC), NULL, 0)) {
+        do
+            r = poll(&pfd, 1, PORCH_CONTROL_TIMEOUT_MS * 2);
+        while (r < 0 && errno == EINTR);
+        if (r > 0)
+            n = porch_fd_recv(s->control, answer, sizeof answer - 1, &fd, 1, &n_fds);
+    }
+    if (n == (gssize)strlen(PORCH_CONTROL_OK) && n_fds == 1 &&
+        memcmp(answer, PORCH_CONTROL_OK, (gsize)n) == 0)
+        return porch_print_relay(session, s->channel, fd, s->fingerprint, s->command,
+                                 &s->eof_received, s->who);
+    if (n_fds == 1)
+        close(fd);
+    if (n > 0)
+        answer[n] = '\0';
+    {
+        g_autofree char *msg =
+                g_strdup_printf("this host cannot run the command now: %s",
+                                n > (gssize)strlen(PORCH_CONTROL_REFUSED) &&
+                                                g_str_has_prefix(answer, PORCH_CONTROL_REFUSED)
+                                        ? answer + strlen(PORCH_CONTROL_REFUSED)
+                                        : "porchd did not answer");
+        g_autofree char *line = g_strconcat(msg, "\n", NULL);
+
+        g_warning("%s: %s", s->who, msg);
+        ssh_channel_write_stderr(s->channel, line, (guint32)strlen(line));
+    }
+    return EX_UNAVAILABLE;
+}
+
 /* ---- channel ------------------------------------------------------------------------- */
 
 static int
@@ -663,18 +705,8 @@ serve(Session *s, int fd)
         exit_status = porch_send_server_serve(session, s->channel, s->command, &ctx);
         r = 0;
     } else if (s->command != NULL) {
-        PorchPrintServerContext ctx = {
-                .current_config = current_config,
-                .user_data = s,
-                .fingerprint = s->fingerprint,
-                .address = s->address,
-                .who = s->who,
-                .default_name = s->default_name,
-                .eof_received = &s->eof_received,
-                .state_dir = s->state_dir,
-        };
         /* the command's status goes to the client; the session itself was served */
-        exit_status = porch_print_server_serve(session, s->channel, s->command, &ctx);
+        exit_status = run_exec(s, session);
         r = 0;
     } else {
         PorchSftpContext ctx = {

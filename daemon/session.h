@@ -56,6 +56,13 @@
  *                                           expires (PORCH_SEND_OFFER_TIMEOUT_S)
  *   session -> porchd   "offer-withdraw"    the sender went away: the offer goes
  *
+ *   session -> porchd   "exec"              once logged in, for an exec command other than
+ *                                           send: a connection to a porchd-print started
+ *                                           for this session's peer or guest and address
+ *                                           (print-relay.h); at most once per session
+ *   porchd -> session   "ok"                with the connection (SCM_RIGHTS)
+ *                       "refused TEXT"
+ *
  * A session sends one login request, right when authentication succeeded, and waits at
  * most PORCH_CONTROL_TIMEOUT_MS for the answer; no answer, the end of the socket or
  * anything else is a refusal. porchd answers from its counts (porch.conf(5), LIMITS):
@@ -79,6 +86,7 @@
 #define PORCH_CONTROL_OFFER_WITHDRAW "offer-withdraw"
 #define PORCH_CONTROL_OFFER_ACCEPTED "accepted "
 #define PORCH_CONTROL_OFFER_WAIT     "wait "
+#define PORCH_CONTROL_EXEC           "exec"
 /* Transfers a session may have said are under way at once. */
 #define PORCH_CONTROL_MAX_TRANSFERS 64
 /* "files" requests a session may make (a connection per share it uses, so far fewer). */

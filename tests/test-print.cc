@@ -1139,10 +1139,30 @@ TEST_F(PrintTest, InterruptedDocumentIsCancelled)
             << Describe(jobs) << ReadFile(local_ + "/ssh.log");
     std::this_thread::sleep_for(std::chrono::seconds(1)); // the first MiB goes through
     EXPECT_TRUE(lan_->running(client)) << ReadFile(local_ + "/ssh.log");
+    {
+        // the session relays the document; porchd-print, started by the network side for
+        // it, is the one process that loads libcups (daemon/print-relay.h)
+        pid_t network = porch::test::NetworkSide(porchd_);
+        std::vector<pid_t> sessions = porch::test::PorchdSessions(porchd_);
+        std::vector<pid_t> helpers = porch::test::ChildProcesses(network, "porchd-print");
+        ASSERT_EQ(sessions.size(), 1u) << "porchd " << porchd_ << ", network side " << network;
+        ASSERT_EQ(helpers.size(), 1u) << "porchd-print processes of the network side";
+        EXPECT_FALSE(
+                Contains(ReadFile("/proc/" + std::to_string(sessions[0]) + "/maps"), "libcups"));
+        EXPECT_TRUE(Contains(ReadFile("/proc/" + std::to_string(helpers[0]) + "/maps"), "libcups"));
+    }
     lan_->stop(client, SIGKILL);
     EXPECT_EQ(WaitJob(1, "Office", id, {"completed", "aborted", "canceled"}, 15), "canceled")
             << Describe(Jobs(1, "Office")) << JobLog(1, id);
     EXPECT_TRUE(lan_->running(porchd_));
+    EXPECT_TRUE(WaitFor(
+            [&] {
+                return porch::test::ChildProcesses(porch::test::NetworkSide(porchd_),
+                                                   "porchd-print")
+                        .empty();
+            },
+            10))
+            << "porchd-print outlived its session";
 }
 
 // ---- the CUPS backend ------------------------------------------------------------------------

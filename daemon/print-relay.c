@@ -1,0 +1,136 @@
+/* print-relay.c — the session's side of an exec command run by porchd-print (print-relay.h). */
+#define G_LOG_DOMAIN "porchd"
+
+#include "print-relay.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "porch-print-protocol.h"
+#include "porch-text.h"
+
+/* How long a read of the channel waits before the session looks whether porchd-print has
+ * answered: libssh cannot wait on our socket and its own at once. Only a client that sends
+ * nothing and keeps its stdin open waits this much longer for an answer. */
+#define SLICE_MS 20
+
+static gboolean
+send_packet(int fd, const char *buf, gsize len)
+{
+    ssize_t n;
+
+    do
+        n = send(fd, buf, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)len;
+}
+
+static void
+write_channel(ssh_channel channel, const char *data, gsize len, gboolean to_stderr)
+{
+    while (len > 0) {
+        guint32 n = (guint32)MIN(len, 65536);
+        int w = to_stderr ? ssh_channel_write_stderr(channel, data, n)
+                          : ssh_channel_write(channel, data, n);
+        if (w <= 0)
+            return; /* the client is gone; porchd-print still gives its status */
+        data += w;
+        len -= (gsize)w;
+    }
+}
+
+/* One packet from porchd-print into @buf (1 + PORCH_PRINT_RELAY_MAX bytes): its length, or
+ * -1 at its end, on an error or for a packet too long. */
+static gssize
+recv_packet(int fd, char *buf)
+{
+    ssize_t n;
+
+    do
+        n = recv(fd, buf, 1 + PORCH_PRINT_RELAY_MAX, MSG_TRUNC);
+    while (n < 0 && errno == EINTR);
+    return n <= 0 || n > 1 + PORCH_PRINT_RELAY_MAX ? -1 : (gssize)n;
+}
+
+int
+porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *fingerprint,
+                  const char *command_line, const gboolean *eof_received, const char *who)
+{
+    /* one more byte than a packet: its end, for the exit status */
+    g_autofree char *buf = g_malloc(2 + PORCH_PRINT_RELAY_MAX);
+    g_autofree char *in = g_malloc(1 + PORCH_PRINT_RELAY_MAX);
+    gsize fp_len = fingerprint != NULL ? strlen(fingerprint) : 0;
+    gsize cmd_len = MIN(strlen(command_line), (gsize)PORCH_PRINT_MAX_COMMAND + 1);
+    gboolean input_open = TRUE;
+    int status = -1;
+
+    (void)session;
+    /* a fingerprint is some 50 bytes: the packet always fits */
+    buf[0] = PORCH_PRINT_RELAY_CMD;
+    memcpy(buf + 1, fingerprint != NULL ? fingerprint : "", fp_len);
+    buf[1 + fp_len] = '\n';
+    memcpy(buf + 2 + fp_len, command_line, cmd_len);
+    if (!send_packet(fd, buf, 2 + fp_len + cmd_len))
+        input_open = FALSE;
+
+    while (status < 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r;
+
+        if (input_open) {
+            int n = ssh_channel_read_timeout(channel, in + 1, PORCH_PRINT_RELAY_MAX, 0, SLICE_MS);
+
+            if (n > 0) {
+                in[0] = PORCH_PRINT_RELAY_DATA;
+                /* porchd-print gone: what it said before is still to be read */
+                if (!send_packet(fd, in, 1 + (gsize)n))
+                    input_open = FALSE;
+            } else if (n < 0 || ssh_channel_is_eof(channel)) {
+                char eof = PORCH_PRINT_RELAY_EOF;
+
+                /* without 'e' the document did not arrive whole */
+                if (n < 0 || !*eof_received || !send_packet(fd, &eof, 1))
+                    shutdown(fd, SHUT_WR);
+                input_open = FALSE;
+            }
+        }
+        do
+            r = poll(&pfd, 1, input_open ? 0 : -1);
+        while (r < 0 && errno == EINTR);
+        if (r == 0)
+            continue;
+        for (;;) {
+            gssize n = recv_packet(fd, buf);
+
+            if (n < 0) {
+                g_warning("%s: porchd-print ended without giving the command's status", who);
+                status = EX_SOFTWARE;
+                break;
+            }
+            if (buf[0] == PORCH_PRINT_RELAY_OUT || buf[0] == PORCH_PRINT_RELAY_ERR) {
+                write_channel(channel, buf + 1, (gsize)n - 1, buf[0] == PORCH_PRINT_RELAY_ERR);
+            } else if (buf[0] == PORCH_PRINT_RELAY_EXIT) {
+                guint64 v;
+
+                buf[n] = '\0';
+                status = porch_text_to_unsigned(buf + 1, 10, 0, 255, &v, NULL) ? (int)v
+                                                                               : EX_SOFTWARE;
+                break;
+            } else {
+                g_warning("%s: porchd-print sent a packet of unknown type", who);
+                status = EX_SOFTWARE;
+                break;
+            }
+            /* more that is waiting, without blocking */
+            pfd.revents = 0;
+            if (poll(&pfd, 1, 0) <= 0)
+                break;
+        }
+    }
+    close(fd);
+    return status;
+}

@@ -1,0 +1,55 @@
+/* print-relay.h — between porchd-session and porchd-print, which runs one exec command (print,
+ * jobs, cancel, status or search: print-server.h) for it.
+ *
+ * Why two processes: only these commands need libcups, and a process that loads it carries
+ * its ~600 KiB of relocated library data (libcups, gnutls, krb5, D-Bus, libsystemd, ...) for
+ * as long as it lives. Every session lived with it, though few ever print. Now a session asks
+ * porchd's network side for a porchd-print ("exec" on its control socket, session.h), which
+ * the network side starts with the identity the session logged in with, and relays the
+ * channel to it.
+ *
+ * The connection is a SOCK_SEQPACKET socketpair, porchd-print's end on PORCH_PRINT_RELAY_FD.
+ * Each packet is one type byte and its payload, at most PORCH_PRINT_RELAY_MAX bytes:
+ *
+ *   session -> print   'c' FINGERPRINT '\n' COMMAND-LINE
+ *                          first, once: the client's key fingerprint (empty for a guest) and
+ *                          the exec request's command line, cut to PORCH_PRINT_MAX_COMMAND + 1
+ *                          bytes (porchd-print then refuses it as too long)
+ *                      'd' BYTES   what the client sent on its stdin (1 or more bytes)
+ *                      'e'         the client sent EOF: its stdin is whole; nothing follows
+ *   print -> session   'o' BYTES   for the client's stdout
+ *                      'r' BYTES   for its stderr
+ *                      'x' STATUS  the exit status, decimal (0..255); the last packet
+ *
+ * The session's end closing without 'e' (its shutdown(SHUT_WR)) means the client went away
+ * before the end of its stdin: a document that did not arrive whole, whose job is cancelled.
+ * porchd-print waiting for idle-timeout without a packet gives up the same way. Anything else
+ * (an unknown type, a packet too long, a second 'c') ends porchd-print as if the client went
+ * away. porchd-print ending without 'x' is EX_SOFTWARE for the client.
+ */
+#pragma once
+
+#include <glib.h>
+#include <libssh/libssh.h>
+
+G_BEGIN_DECLS
+
+#define PORCH_PRINT_PROGRAM    "porchd-print"
+#define PORCH_PRINT_RELAY_FD   3
+#define PORCH_PRINT_RELAY_MAX  (64 * 1024)
+#define PORCH_PRINT_RELAY_CMD  'c'
+#define PORCH_PRINT_RELAY_DATA 'd'
+#define PORCH_PRINT_RELAY_EOF  'e'
+#define PORCH_PRINT_RELAY_OUT  'o'
+#define PORCH_PRINT_RELAY_ERR  'r'
+#define PORCH_PRINT_RELAY_EXIT 'x'
+
+/* The session's side: relays @channel (exec accepted, @session in blocking mode) to
+ * porchd-print on @fd (taken: closed here) for @command_line, as the client with @fingerprint
+ * (NULL: a guest). @eof_received is set by the channel's EOF callback: libssh reports a
+ * channel closed without EOF as at end of file too, and only this tells a whole document from
+ * one cut off. Returns the command's exit status, for the caller to send. */
+int porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *fingerprint,
+                      const char *command_line, const gboolean *eof_received, const char *who);
+
+G_END_DECLS
