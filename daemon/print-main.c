@@ -189,7 +189,6 @@ main(int argc, char **argv)
     g_autofree char *fingerprint = NULL;
     g_autofree char *command = NULL;
     const PorchPeer *owner = NULL;
-    char *nl;
     char status[16];
     gssize n;
     int exit_status;
@@ -223,16 +222,10 @@ main(int argc, char **argv)
     /* the session's first packet: who, and the command */
     r.packet = packet;
     n = recv_packet(r.fd, r.packet, PORCH_CONTROL_TIMEOUT_MS);
-    if (n < 2 || r.packet[0] != PORCH_PRINT_RELAY_CMD ||
-        (r.packet[n] = '\0', strlen(r.packet) != (gsize)n) ||
-        (nl = strchr(r.packet + 1, '\n')) == NULL) {
+    if (n <= 0 || !porch_print_relay_parse_command(r.packet, (gsize)n, &fingerprint, &command)) {
         g_warning("%s: porchd-print: no command from the session", address);
         return 1;
     }
-    *nl = '\0';
-    /* copies: the packet buffer then holds the document */
-    fingerprint = g_strdup(r.packet + 1);
-    command = g_strdup(nl + 1);
     if (*fingerprint != '\0')
         owner = porch_config_lookup_peer_by_fingerprint(r.config, fingerprint);
     /* the key must be the logged-in peer's (a reload may have removed it since: the ACL then

@@ -56,6 +56,28 @@ recv_packet(int fd, char *buf)
     return n <= 0 || n > 1 + PORCH_PRINT_RELAY_MAX ? -1 : (gssize)n;
 }
 
+gboolean
+porch_print_relay_parse_command(const char *packet, gsize len, char **ret_fingerprint,
+                                char **ret_command)
+{
+    const char *nl;
+    gsize fp_len, cmd_len;
+
+    if (len < 2 || packet[0] != PORCH_PRINT_RELAY_CMD || memchr(packet, '\0', len) != NULL ||
+        (nl = memchr(packet + 1, '\n', len - 1)) == NULL)
+        return FALSE;
+    fp_len = (gsize)(nl - (packet + 1));
+    cmd_len = len - 2 - fp_len;
+    if (fp_len > PORCH_PRINT_RELAY_MAX_FINGERPRINT || cmd_len > PORCH_PRINT_MAX_COMMAND + 1)
+        return FALSE;
+    for (gsize i = 0; i < fp_len; i++)
+        if (packet[1 + i] <= ' ' || packet[1 + i] > '~')
+            return FALSE;
+    *ret_fingerprint = g_strndup(packet + 1, fp_len);
+    *ret_command = g_strndup(nl + 1, cmd_len);
+    return TRUE;
+}
+
 int
 porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *fingerprint,
                   const char *command_line, const gboolean *eof_received, const char *who)

@@ -44,6 +44,18 @@ G_BEGIN_DECLS
 #define PORCH_PRINT_RELAY_ERR  'r'
 #define PORCH_PRINT_RELAY_EXIT 'x'
 
+/* The longest fingerprint a 'c' packet may name ("SHA256:" and 43 characters of base64 in
+ * practice). */
+#define PORCH_PRINT_RELAY_MAX_FINGERPRINT 128
+
+/* porchd-print's reading of the session's first packet, @len bytes at @packet: TRUE with
+ * *@ret_fingerprint ("" for a guest) and *@ret_command (both to free) when it is a 'c'
+ * packet whose fingerprint is at most PORCH_PRINT_RELAY_MAX_FINGERPRINT printable ASCII
+ * characters without spaces, followed by '\n' and a command line without NUL of at most
+ * PORCH_PRINT_MAX_COMMAND + 1 bytes; FALSE otherwise. */
+gboolean porch_print_relay_parse_command(const char *packet, gsize len, char **ret_fingerprint,
+                                         char **ret_command);
+
 /* The session's side: relays @channel (exec accepted, @session in blocking mode) to
  * porchd-print on @fd (taken: closed here) for @command_line, as the client with @fingerprint
  * (NULL: a guest). @eof_received is set by the channel's EOF callback: libssh reports a
