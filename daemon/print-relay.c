@@ -17,17 +17,10 @@
  * answered: libssh cannot wait on our socket and its own at once. Only a client that sends
  * nothing and keeps its stdin open waits this much longer for an answer. */
 #define SLICE_MS 20
-
-static gboolean
-send_packet(int fd, const char *buf, gsize len)
-{
-    ssize_t n;
-
-    do
-        n = send(fd, buf, len, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n == (ssize_t)len;
-}
+/* how long an answer given without porchd-print lets the client finish sending
+ * (porch_print_relay_let_client_stop()), as print-server.c does */
+#define DRAIN_MS 2000
+#define QUIET_MS 200
 
 static void
 write_channel(ssh_channel channel, const char *data, gsize len, gboolean to_stderr)
@@ -78,6 +71,41 @@ porch_print_relay_parse_command(const char *packet, gsize len, char **ret_finger
     return TRUE;
 }
 
+/* Reads and drops what the client still sends after the session answered without
+ * porchd-print's help: until its EOF, a pause of QUIET_MS, or DRAIN_MS in all. A client hung
+ * up on while it sends loses the answer (ssh: "Received disconnect", status 255). */
+void
+porch_print_relay_let_client_stop(ssh_channel channel)
+{
+    g_autofree char *buf = g_malloc(PORCH_PRINT_RELAY_MAX);
+    gint64 end = g_get_monotonic_time() + DRAIN_MS * G_TIME_SPAN_MILLISECOND;
+
+    while (!ssh_channel_is_eof(channel)) {
+        gint64 left = (end - g_get_monotonic_time()) / G_TIME_SPAN_MILLISECOND;
+
+        if (left <= 0 || ssh_channel_read_timeout(channel, buf, PORCH_PRINT_RELAY_MAX, 0,
+                                                  (int)MIN(left, QUIET_MS)) <= 0)
+            return;
+    }
+}
+
+/* Sends what is pending (@pending bytes at @packet) without blocking: TRUE when it went or
+ * must wait for room (*@pending unchanged then), FALSE when porchd-print's end is gone. */
+static gboolean
+send_pending(int fd, const char *packet, gsize *pending)
+{
+    ssize_t n;
+
+    do
+        n = send(fd, packet, *pending, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)*pending) {
+        *pending = 0;
+        return TRUE;
+    }
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 int
 porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *fingerprint,
                   const char *command_line, const gboolean *eof_received, const char *who)
@@ -87,43 +115,66 @@ porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *
     g_autofree char *in = g_malloc(1 + PORCH_PRINT_RELAY_MAX);
     gsize fp_len = fingerprint != NULL ? strlen(fingerprint) : 0;
     gsize cmd_len = MIN(strlen(command_line), (gsize)PORCH_PRINT_MAX_COMMAND + 1);
+    /* the client's stdin is still read: not at its end, nor given up */
     gboolean input_open = TRUE;
+    /* a packet for porchd-print in @in that did not fit in the socket yet; the channel is
+     * not read meanwhile, so the client waits on SSH's window. porchd-print may meanwhile
+     * be writing its answer: both sides blocking in send() would wait for each other. */
+    gsize pending;
+    gboolean eof_pending = FALSE; /* that packet is 'e' */
+    gboolean client_done = FALSE; /* the channel was at its end, or broke */
     int status = -1;
 
     (void)session;
     /* a fingerprint is some 50 bytes: the packet always fits */
-    buf[0] = PORCH_PRINT_RELAY_CMD;
-    memcpy(buf + 1, fingerprint != NULL ? fingerprint : "", fp_len);
-    buf[1 + fp_len] = '\n';
-    memcpy(buf + 2 + fp_len, command_line, cmd_len);
-    if (!send_packet(fd, buf, 2 + fp_len + cmd_len))
-        input_open = FALSE;
+    in[0] = PORCH_PRINT_RELAY_CMD;
+    memcpy(in + 1, fingerprint != NULL ? fingerprint : "", fp_len);
+    in[1 + fp_len] = '\n';
+    memcpy(in + 2 + fp_len, command_line, cmd_len);
+    pending = 2 + fp_len + cmd_len;
 
     while (status < 0) {
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int r;
 
-        if (input_open) {
+        if (pending > 0) {
+            if (!send_pending(fd, in, &pending)) {
+                /* gone: what it said before is still to be read */
+                shutdown(fd, SHUT_WR);
+                pending = 0;
+                input_open = FALSE;
+            } else if (pending == 0 && eof_pending) {
+                input_open = FALSE;
+            }
+        }
+        if (input_open && pending == 0) {
+            /* 0 when nothing came within the slice (libssh 0.10), SSH_AGAIN (0.11) */
             int n = ssh_channel_read_timeout(channel, in + 1, PORCH_PRINT_RELAY_MAX, 0, SLICE_MS);
 
             if (n > 0) {
                 in[0] = PORCH_PRINT_RELAY_DATA;
-                /* porchd-print gone: what it said before is still to be read */
-                if (!send_packet(fd, in, 1 + (gsize)n))
-                    input_open = FALSE;
-            } else if (n < 0 || ssh_channel_is_eof(channel)) {
-                char eof = PORCH_PRINT_RELAY_EOF;
-
+                pending = 1 + (gsize)n;
+                continue;
+            }
+            if (n == SSH_ERROR || (n != SSH_AGAIN && ssh_channel_is_eof(channel))) {
+                client_done = TRUE;
+                if (n != SSH_ERROR && *eof_received) {
+                    in[0] = PORCH_PRINT_RELAY_EOF;
+                    pending = 1;
+                    eof_pending = TRUE;
+                    continue;
+                }
                 /* without 'e' the document did not arrive whole */
-                if (n < 0 || !*eof_received || !send_packet(fd, &eof, 1))
-                    shutdown(fd, SHUT_WR);
+                shutdown(fd, SHUT_WR);
                 input_open = FALSE;
             }
         }
+        if (pending > 0)
+            pfd.events |= POLLOUT;
         do
-            r = poll(&pfd, 1, input_open ? 0 : -1);
+            r = poll(&pfd, 1, input_open && pending == 0 ? 0 : -1);
         while (r < 0 && errno == EINTR);
-        if (r == 0)
+        if (r <= 0 || !(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
         for (;;) {
             gssize n = recv_packet(fd, buf);
@@ -148,11 +199,15 @@ porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *
                 break;
             }
             /* more that is waiting, without blocking */
+            pfd.events = POLLIN;
             pfd.revents = 0;
             if (poll(&pfd, 1, 0) <= 0)
                 break;
         }
     }
     close(fd);
+    /* porchd-print drained the client's stdin before a refusal; not when it died */
+    if (status == EX_SOFTWARE && !client_done)
+        porch_print_relay_let_client_stop(channel);
     return status;
 }

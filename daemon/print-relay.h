@@ -24,8 +24,14 @@
  * The session's end closing without 'e' (its shutdown(SHUT_WR)) means the client went away
  * before the end of its stdin: a document that did not arrive whole, whose job is cancelled.
  * porchd-print waiting for idle-timeout without a packet gives up the same way. Anything else
- * (an unknown type, a packet too long, a second 'c') ends porchd-print as if the client went
- * away. porchd-print ending without 'x' is EX_SOFTWARE for the client.
+ * (an unknown type, a packet too long, a second 'c') is taken, when porchd-print next reads
+ * stdin, as the client gone away. porchd-print ending without 'x' is EX_SOFTWARE for the
+ * client.
+ *
+ * Neither side blocks sending while the other may be sending to it: the session sends
+ * without blocking and stops reading the channel until its packet fits (the client then
+ * waits on SSH's window), and it always reads porchd-print's packets; porchd-print, once it
+ * gave 'x', reads and drops what still comes until the session closed its end.
  */
 #pragma once
 
@@ -63,5 +69,10 @@ gboolean porch_print_relay_parse_command(const char *packet, gsize len, char **r
  * one cut off. Returns the command's exit status, for the caller to send. */
 int porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *fingerprint,
                       const char *command_line, const gboolean *eof_received, const char *who);
+
+/* For an answer the session gives itself (porchd could not start porchd-print): what the
+ * client still sends is read and dropped, until its EOF, a pause or 2 s, so that it is not
+ * hung up on mid-document and loses the answer. */
+void porch_print_relay_let_client_stop(ssh_channel channel);
 
 G_END_DECLS

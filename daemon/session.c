@@ -494,6 +494,7 @@ run_exec(Session *s, ssh_session session)
         g_warning("%s: %s", s->who, msg);
         ssh_channel_write_stderr(s->channel, line, (guint32)strlen(line));
     }
+    porch_print_relay_let_client_stop(s->channel);
     return EX_UNAVAILABLE;
 }
 
