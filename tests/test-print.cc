@@ -24,6 +24,7 @@
 //                                        (files still served) and back again
 //   InterruptedDocumentIsCancelled       the exec channel from OpenSSH's ssh: a whole document
 //                                        prints; a client killed midway leaves a cancelled job
+//   ALongAnswerWhileTheClientStillSends  porchd-print answers at length while stdin still comes
 //   BackendRunAsCupsdRunsIt              porch-backend's discovery line, a job through it with
 //                                        the machine's host key, a host key that is no peer
 //   PrinterAddPrintsEndToEnd             porch printer add; lp on host 2 lands in host 1's
@@ -1165,6 +1166,55 @@ TEST_F(PrintTest, InterruptedDocumentIsCancelled)
             },
             10))
             << "porchd-print outlived its session";
+}
+
+// The session relays the client's stdin to porchd-print while porchd-print answers: a long
+// answer (search: 200 paths of ~4 KiB) while the client still sends more than the socket
+// between them holds. Both sides sending with blocking sends waited for each other for ever;
+// the session must keep reading the answer (daemon/print-relay.c).
+TEST_F(PrintTest, ALongAnswerWhileTheClientStillSends)
+{
+    if (!TestLan::missing_tools({"ssh", "sh", "head"}).empty()) {
+        if (TestLan::must_run())
+            GTEST_FAIL() << "missing tools (CI is set): ssh, sh, head";
+        GTEST_SKIP() << "missing tools: ssh (Debian: openssh-client), sh, head";
+    }
+    // 19 folders of 200 characters, then 200 files of ~230: paths of ~4050 bytes
+    std::string deep = docs_ + "/deep";
+    for (int i = 0; i < 19; i++)
+        deep += "/" + std::string(199, char('a' + i)) + "d";
+    ASSERT_TRUE(MakeDirs(deep)) << deep;
+    for (int i = 0; i < 200; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "haystack-needle-%03d-", i);
+        ASSERT_TRUE(WriteFile(deep + "/" + name + std::string(200, 'x') + ".txt",
+                              "needle " + std::to_string(i) + "\n"));
+    }
+    std::vector<std::string> search = SshArgv();
+    search.insert(search.end(), {"search", "haystack-needle"});
+    auto lines = [](const std::string &out) {
+        return size_t(std::count(out.begin(), out.end(), '\n'));
+    };
+    RunResult r;
+    EXPECT_TRUE(WaitFor(
+            [&] {
+                r = lan_->run(2, search, 20);
+                return r.ok() && lines(r.out) == 200;
+            },
+            90))
+            << "the index never held the 200 files: " << r.describe().substr(0, 2000);
+    ASSERT_GT(r.out.size(), 600000u) << "the answer must be far larger than the socket holds";
+
+    // the same, with 16 MiB coming on stdin all the while
+    std::vector<std::string> argv = {"sh", "-c", "head -c 16777216 /dev/zero | \"$@\"", "sh"};
+    argv.insert(argv.end(), search.begin(), search.end());
+    auto start = Clock::now();
+    r = lan_->run(2, argv, 60);
+    double took = std::chrono::duration<double>(Clock::now() - start).count();
+    EXPECT_EQ(r.exit_status, 0) << r.describe().substr(0, 2000) << " after " << took << " s";
+    EXPECT_EQ(lines(r.out), 200u) << "after " << took << " s";
+    std::error_code ec;
+    std::filesystem::remove_all(docs_ + "/deep", ec);
 }
 
 // ---- the CUPS backend ------------------------------------------------------------------------
