@@ -603,8 +603,8 @@ exec_answer(PorchListener *l, SessionWatch *w, int *ret_fd)
         close(pair[0]);
         return g_strconcat(PORCH_CONTROL_REFUSED, "porchd cannot start its print helper", NULL);
     }
-    /* it ends with its command, or when the session's end of the connection closes */
-    g_subprocess_wait_async(proc, NULL, NULL, NULL);
+    /* it ends with its command, or when the session's end of the connection closes; GSubprocess
+     * reaps it */
     w->exec_given = TRUE;
     *ret_fd = pair[0];
     return g_strdup(PORCH_CONTROL_OK);

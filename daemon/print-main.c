@@ -11,12 +11,12 @@
 #define G_LOG_DOMAIN "porchd"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -41,27 +41,6 @@ typedef struct {
     PorchConfig *config;
 } Relay;
 
-/* One packet into @buf (1 + PORCH_PRINT_RELAY_MAX bytes), waiting at most @timeout_ms: its
- * length; 0 when none came in time; -1 at the end of the connection, on an error, for an
- * empty packet or one too long. */
-static gssize
-recv_packet(int fd, char *buf, int timeout_ms)
-{
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    ssize_t n;
-    int r;
-
-    do
-        r = poll(&pfd, 1, timeout_ms);
-    while (r < 0 && errno == EINTR);
-    if (r == 0)
-        return 0;
-    do
-        n = recv(fd, buf, 1 + PORCH_PRINT_RELAY_MAX, MSG_TRUNC);
-    while (n < 0 && errno == EINTR);
-    return n <= 0 || n > 1 + PORCH_PRINT_RELAY_MAX ? -1 : (gssize)n;
-}
-
 static gssize
 relay_read(PorchPrintIO *io, char *buf, gsize len, int timeout_ms, char **ret_why)
 {
@@ -76,7 +55,7 @@ relay_read(PorchPrintIO *io, char *buf, gsize len, int timeout_ms, char **ret_wh
             *ret_why = g_strdup("the client went away before the end of its input");
             return -1;
         }
-        n = recv_packet(r->fd, r->packet, timeout_ms);
+        n = porch_print_relay_recv(r->fd, r->packet, timeout_ms);
         if (n == 0) {
             *ret_why = g_strdup_printf("nothing arrived for %d s", timeout_ms / 1000);
             return -1;
@@ -98,16 +77,17 @@ relay_read(PorchPrintIO *io, char *buf, gsize len, int timeout_ms, char **ret_wh
     return (gssize)len;
 }
 
+/* A packet of @type with @len bytes of @data, sent whole (the session always reads). */
 static gboolean
 send_packet(int fd, char type, const char *data, gsize len)
 {
-    g_autofree char *buf = g_malloc(1 + len);
+    struct iovec iov[2] = {{.iov_base = &type, .iov_len = 1},
+                           {.iov_base = (void *)data, .iov_len = len}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
     ssize_t n;
 
-    buf[0] = type;
-    memcpy(buf + 1, data, len);
     do
-        n = send(fd, buf, 1 + len, MSG_NOSIGNAL);
+        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     return n == (ssize_t)(1 + len);
 }
@@ -221,7 +201,7 @@ main(int argc, char **argv)
 
     /* the session's first packet: who, and the command */
     r.packet = packet;
-    n = recv_packet(r.fd, r.packet, PORCH_CONTROL_TIMEOUT_MS);
+    n = porch_print_relay_recv(r.fd, r.packet, PORCH_CONTROL_TIMEOUT_MS);
     if (n <= 0 || !porch_print_relay_parse_command(r.packet, (gsize)n, &fingerprint, &command)) {
         g_warning("%s: porchd-print: no command from the session", address);
         return 1;
@@ -258,7 +238,7 @@ main(int argc, char **argv)
     for (gint64 end = g_get_monotonic_time() + DRAIN_AFTER_EXIT_MS * G_TIME_SPAN_MILLISECOND;;) {
         gint64 left = (end - g_get_monotonic_time()) / G_TIME_SPAN_MILLISECOND;
 
-        if (left <= 0 || recv_packet(r.fd, packet, (int)left) <= 0)
+        if (left <= 0 || porch_print_relay_recv(r.fd, packet, (int)left) <= 0)
             break;
     }
     return 0;

@@ -17,10 +17,6 @@
  * answered: libssh cannot wait on our socket and its own at once. Only a client that sends
  * nothing and keeps its stdin open waits this much longer for an answer. */
 #define SLICE_MS 20
-/* how long an answer given without porchd-print lets the client finish sending
- * (porch_print_relay_let_client_stop()), as print-server.c does */
-#define DRAIN_MS 2000
-#define QUIET_MS 200
 
 static void
 write_channel(ssh_channel channel, const char *data, gsize len, gboolean to_stderr)
@@ -36,13 +32,18 @@ write_channel(ssh_channel channel, const char *data, gsize len, gboolean to_stde
     }
 }
 
-/* One packet from porchd-print into @buf (1 + PORCH_PRINT_RELAY_MAX bytes): its length, or
- * -1 at its end, on an error or for a packet too long. */
-static gssize
-recv_packet(int fd, char *buf)
+gssize
+porch_print_relay_recv(int fd, char *buf, int timeout_ms)
 {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
     ssize_t n;
+    int r;
 
+    do
+        r = poll(&pfd, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    if (r == 0)
+        return 0;
     do
         n = recv(fd, buf, 1 + PORCH_PRINT_RELAY_MAX, MSG_TRUNC);
     while (n < 0 && errno == EINTR);
@@ -72,19 +73,19 @@ porch_print_relay_parse_command(const char *packet, gsize len, char **ret_finger
 }
 
 /* Reads and drops what the client still sends after the session answered without
- * porchd-print's help: until its EOF, a pause of QUIET_MS, or DRAIN_MS in all. A client hung
+ * porchd-print's help (print-relay.h). A client hung
  * up on while it sends loses the answer (ssh: "Received disconnect", status 255). */
 void
 porch_print_relay_let_client_stop(ssh_channel channel)
 {
     g_autofree char *buf = g_malloc(PORCH_PRINT_RELAY_MAX);
-    gint64 end = g_get_monotonic_time() + DRAIN_MS * G_TIME_SPAN_MILLISECOND;
+    gint64 end = g_get_monotonic_time() + PORCH_PRINT_DRAIN_MS * G_TIME_SPAN_MILLISECOND;
 
     while (!ssh_channel_is_eof(channel)) {
         gint64 left = (end - g_get_monotonic_time()) / G_TIME_SPAN_MILLISECOND;
 
         if (left <= 0 || ssh_channel_read_timeout(channel, buf, PORCH_PRINT_RELAY_MAX, 0,
-                                                  (int)MIN(left, QUIET_MS)) <= 0)
+                                                  (int)MIN(left, PORCH_PRINT_DRAIN_QUIET_MS)) <= 0)
             return;
     }
 }
@@ -107,8 +108,8 @@ send_pending(int fd, const char *packet, gsize *pending)
 }
 
 int
-porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *fingerprint,
-                  const char *command_line, const gboolean *eof_received, const char *who)
+porch_print_relay(ssh_channel channel, int fd, const char *fingerprint, const char *command_line,
+                  const gboolean *eof_received, const char *who)
 {
     /* one more byte than a packet: its end, for the exit status */
     g_autofree char *buf = g_malloc(2 + PORCH_PRINT_RELAY_MAX);
@@ -125,7 +126,6 @@ porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *
     gboolean client_done = FALSE; /* the channel was at its end, or broke */
     int status = -1;
 
-    (void)session;
     /* a fingerprint is some 50 bytes: the packet always fits */
     in[0] = PORCH_PRINT_RELAY_CMD;
     memcpy(in + 1, fingerprint != NULL ? fingerprint : "", fp_len);
@@ -177,8 +177,11 @@ porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *
         if (r <= 0 || !(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
         for (;;) {
-            gssize n = recv_packet(fd, buf);
+            /* what poll() said is waiting, then more only if it is there already */
+            gssize n = porch_print_relay_recv(fd, buf, 0);
 
+            if (n == 0)
+                break;
             if (n < 0) {
                 g_warning("%s: porchd-print ended without giving the command's status", who);
                 status = EX_SOFTWARE;
@@ -198,11 +201,6 @@ porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *
                 status = EX_SOFTWARE;
                 break;
             }
-            /* more that is waiting, without blocking */
-            pfd.events = POLLIN;
-            pfd.revents = 0;
-            if (poll(&pfd, 1, 0) <= 0)
-                break;
         }
     }
     close(fd);

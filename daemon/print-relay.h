@@ -54,6 +54,12 @@ G_BEGIN_DECLS
  * practice). */
 #define PORCH_PRINT_RELAY_MAX_FINGERPRINT 128
 
+/* After an answer that refused a command, what the client may still send of its input is read
+ * and dropped: until its EOF, a pause of PORCH_PRINT_DRAIN_QUIET_MS, or PORCH_PRINT_DRAIN_MS
+ * in all (print-server.c, porch_print_relay_let_client_stop()). */
+#define PORCH_PRINT_DRAIN_MS       2000
+#define PORCH_PRINT_DRAIN_QUIET_MS 200
+
 /* porchd-print's reading of the session's first packet, @len bytes at @packet: TRUE with
  * *@ret_fingerprint ("" for a guest) and *@ret_command (both to free) when it is a 'c'
  * packet whose fingerprint is at most PORCH_PRINT_RELAY_MAX_FINGERPRINT printable ASCII
@@ -62,13 +68,18 @@ G_BEGIN_DECLS
 gboolean porch_print_relay_parse_command(const char *packet, gsize len, char **ret_fingerprint,
                                          char **ret_command);
 
-/* The session's side: relays @channel (exec accepted, @session in blocking mode) to
+/* The session's side: relays @channel (exec accepted, its session in blocking mode) to
  * porchd-print on @fd (taken: closed here) for @command_line, as the client with @fingerprint
  * (NULL: a guest). @eof_received is set by the channel's EOF callback: libssh reports a
  * channel closed without EOF as at end of file too, and only this tells a whole document from
  * one cut off. Returns the command's exit status, for the caller to send. */
-int porch_print_relay(ssh_session session, ssh_channel channel, int fd, const char *fingerprint,
+int porch_print_relay(ssh_channel channel, int fd, const char *fingerprint,
                       const char *command_line, const gboolean *eof_received, const char *who);
+
+/* One packet from the other side of @fd into @buf (1 + PORCH_PRINT_RELAY_MAX bytes), waiting
+ * at most @timeout_ms (-1: for ever): its length; 0 when none came in time; -1 at the end of
+ * the connection, on an error, or for a packet too long. */
+gssize porch_print_relay_recv(int fd, char *buf, int timeout_ms);
 
 /* For an answer the session gives itself (porchd could not start porchd-print): what the
  * client still sends is read and dropped, until its EOF, a pause or 2 s, so that it is not

@@ -40,16 +40,13 @@
 #include "porch-cups.h"
 #include "porch-index.h"
 #include "porch-text.h"
+#include "print-relay.h"
 
 /* what is read from the channel and written to CUPS at a time */
 #define CHUNK_SIZE (64 * 1024)
 /* how long a CUPS request may wait for an answer: a busy cupsd can take a while, a hung one
  * must not hold the client for ever */
 #define CUPS_TIMEOUT_MS 30000
-/* how long a refused document is still read and dropped (let_client_stop()): at most
- * DRAIN_MS, and no longer than QUIET_MS once nothing comes */
-#define DRAIN_MS 2000
-#define QUIET_MS 200
 
 typedef struct CommandSpec CommandSpec;
 
@@ -696,21 +693,23 @@ gate(Request *r)
 }
 
 /* After a print command failed, told the client already on stderr: what it may still send of
- * the document is read and dropped until its end of file, a pause of QUIET_MS, or DRAIN_MS in
- * all. porch stops sending as soon as it sees the answer, OpenSSH's ssh at the end of its
- * input; either way the session then does not hang up on a client that is still sending,
- * which would lose it the answer (ssh: "Received disconnect", status 255). */
+ * the document is read and dropped until its end of file, a pause of
+ * PORCH_PRINT_DRAIN_QUIET_MS, or PORCH_PRINT_DRAIN_MS in all. porch stops sending as soon as it
+ * sees the answer, OpenSSH's ssh at the end of its input; either way the session then does not
+ * hang up on a client that is still sending, which would lose it the answer (ssh: "Received
+ * disconnect", status 255). */
 static void
 let_client_stop(PorchPrintIO *io)
 {
     g_autofree char *buf = g_malloc(CHUNK_SIZE);
-    gint64 end = g_get_monotonic_time() + DRAIN_MS * G_TIME_SPAN_MILLISECOND;
+    gint64 end = g_get_monotonic_time() + PORCH_PRINT_DRAIN_MS * G_TIME_SPAN_MILLISECOND;
 
     for (;;) {
         gint64 left = (end - g_get_monotonic_time()) / G_TIME_SPAN_MILLISECOND;
         g_autofree char *why = NULL;
 
-        if (left <= 0 || io->read(io, buf, CHUNK_SIZE, (int)MIN(left, QUIET_MS), &why) <= 0)
+        if (left <= 0 ||
+            io->read(io, buf, CHUNK_SIZE, (int)MIN(left, PORCH_PRINT_DRAIN_QUIET_MS), &why) <= 0)
             return;
     }
 }

@@ -419,14 +419,12 @@ transfer_note(void *user_data, guint32 id, gboolean put, guint64 size, guint64 d
     send(s->control, note, strlen(note), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/* A share's file operations: a connection to its worker, which porchd hands over on the
- * control socket (session.h) for a share this peer may read. The session never opens a
- * shared file by path itself. */
-static PorchFiles *
-files_for(void *user_data, const PorchShare *share, GError **error)
+/* Asks porchd on the control socket for a connection (session.h: "files SHARE", "exec"):
+ * the descriptor, or -1 with *@ret_why (to free) saying why not: porchd's refusal, or that
+ * it did not answer. */
+static int
+connection_for(Session *s, const char *request, char **ret_why)
 {
-    Session *s = user_data;
-    g_autofree char *request = g_strconcat(PORCH_CONTROL_FILES, share->name, NULL);
     char answer[PORCH_CONTROL_MAX + 1];
     struct pollfd pfd = {.fd = s->control, .events = POLLIN};
     guint n_fds = 0;
@@ -443,57 +441,50 @@ files_for(void *user_data, const PorchShare *share, GError **error)
     }
     if (n == (gssize)strlen(PORCH_CONTROL_OK) && n_fds == 1 &&
         memcmp(answer, PORCH_CONTROL_OK, (gsize)n) == 0)
-        return porch_files_new_remote(fd);
+        return fd;
     if (n_fds == 1)
         close(fd);
     if (n > 0)
         answer[n] = '\0';
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "porchd gave no file worker: %s",
-                n > (gssize)strlen(PORCH_CONTROL_REFUSED) &&
-                                g_str_has_prefix(answer, PORCH_CONTROL_REFUSED)
-                        ? answer + strlen(PORCH_CONTROL_REFUSED)
-                        : "no answer");
+    *ret_why = g_strdup(n > (gssize)strlen(PORCH_CONTROL_REFUSED) &&
+                                        g_str_has_prefix(answer, PORCH_CONTROL_REFUSED)
+                                ? answer + strlen(PORCH_CONTROL_REFUSED)
+                                : "no answer");
+    return -1;
+}
+
+/* A share's file operations: a connection to its worker, which porchd hands over on the
+ * control socket (session.h) for a share this peer may read. The session never opens a
+ * shared file by path itself. */
+static PorchFiles *
+files_for(void *user_data, const PorchShare *share, GError **error)
+{
+    Session *s = user_data;
+    g_autofree char *request = g_strconcat(PORCH_CONTROL_FILES, share->name, NULL);
+    g_autofree char *why = NULL;
+    int fd = connection_for(s, request, &why);
+
+    if (fd >= 0)
+        return porch_files_new_remote(fd);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "porchd gave no file worker: %s", why);
     return NULL;
 }
 
 /* An exec command other than send: porchd starts porchd-print for it (print-relay.h), and the
  * channel is relayed to it. Returns the command's exit status. */
 static int
-run_exec(Session *s, ssh_session session)
+run_exec(Session *s)
 {
-    char answer[PORCH_CONTROL_MAX + 1];
-    struct pollfd pfd = {.fd = s->control, .events = POLLIN};
-    guint n_fds = 0;
-    int fd = -1, r;
-    gssize n = -1;
+    g_autofree char *why = NULL;
+    g_autofree char *line = NULL;
+    int fd = connection_for(s, PORCH_CONTROL_EXEC, &why);
 
-    if (porch_fd_send(s->control, PORCH_CONTROL_EXEC, strlen(PORCH_CONTROL_EXEC), NULL, 0)) {
-        do
-            r = poll(&pfd, 1, PORCH_CONTROL_TIMEOUT_MS * 2);
-        while (r < 0 && errno == EINTR);
-        if (r > 0)
-            n = porch_fd_recv(s->control, answer, sizeof answer - 1, &fd, 1, &n_fds);
-    }
-    if (n == (gssize)strlen(PORCH_CONTROL_OK) && n_fds == 1 &&
-        memcmp(answer, PORCH_CONTROL_OK, (gsize)n) == 0)
-        return porch_print_relay(session, s->channel, fd, s->fingerprint, s->command,
-                                 &s->eof_received, s->who);
-    if (n_fds == 1)
-        close(fd);
-    if (n > 0)
-        answer[n] = '\0';
-    {
-        g_autofree char *msg =
-                g_strdup_printf("this host cannot run the command now: %s",
-                                n > (gssize)strlen(PORCH_CONTROL_REFUSED) &&
-                                                g_str_has_prefix(answer, PORCH_CONTROL_REFUSED)
-                                        ? answer + strlen(PORCH_CONTROL_REFUSED)
-                                        : "porchd did not answer");
-        g_autofree char *line = g_strconcat(msg, "\n", NULL);
-
-        g_warning("%s: %s", s->who, msg);
-        ssh_channel_write_stderr(s->channel, line, (guint32)strlen(line));
-    }
+    if (fd >= 0)
+        return porch_print_relay(s->channel, fd, s->fingerprint, s->command, &s->eof_received,
+                                 s->who);
+    g_warning("%s: this host cannot run the command now: %s", s->who, why);
+    line = g_strdup_printf("this host cannot run the command now: %s\n", why);
+    ssh_channel_write_stderr(s->channel, line, (guint32)strlen(line));
     porch_print_relay_let_client_stop(s->channel);
     return EX_UNAVAILABLE;
 }
@@ -707,7 +698,7 @@ serve(Session *s, int fd)
         r = 0;
     } else if (s->command != NULL) {
         /* the command's status goes to the client; the session itself was served */
-        exit_status = run_exec(s, session);
+        exit_status = run_exec(s);
         r = 0;
     } else {
         PorchSftpContext ctx = {
