@@ -832,6 +832,7 @@ h_read(Server *s, Request *r)
 {
     guint32 len = MIN(r->q->len, s->max_read);
     guint8 *p = s->read_buf;
+    gboolean first;
     ssize_t n;
 
     if (r->h->kind != HANDLE_FILE)
@@ -841,11 +842,16 @@ h_read(Server *s, Request *r)
     n = pread(r->h->fd, p + DATA_HEADER, len, (off_t)r->q->offset);
     if (n < 0)
         return reply_errno(s, r->q, errno);
+    first = !r->h->read;
     r->h->read = TRUE;
     r->h->n_read += (guint64)n;
     if (n == 0)
         return reply_status(s, r->q, SSH_FX_EOF, "End of file");
-    note_transfer(s, r->h, FALSE);
+    /* A file whose first read sends all of it is not noted: nothing of it is left to come,
+     * and a tree of small files would otherwise cost the network side two notes (and two
+     * wake-ups) per file, for transfers nobody could see running. */
+    if (!(first && (guint64)n >= r->h->size))
+        note_transfer(s, r->h, FALSE);
     /* the reply is built around the data, where pread put it: no copy */
     {
         guint32 plen = (guint32)n + DATA_HEADER - 4, id = r->q->id, dlen = (guint32)n;

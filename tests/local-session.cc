@@ -130,6 +130,11 @@ LocalSession::ServeControl(std::string config_file)
             std::lock_guard<std::mutex> lock(mutex_);
             requests_.push_back(request);
         }
+        // a transfer note is one-way, as porchd takes it: an answer would be read by the
+        // session as the answer to its next request
+        if (StartsWith(request, PORCH_CONTROL_TRANSFER) ||
+            StartsWith(request, PORCH_CONTROL_TRANSFER_END))
+            continue;
         std::string answer = PORCH_CONTROL_REFUSED "not a request of a session";
         int worker[2] = {-1, -1};
         if (StartsWith(request, PORCH_CONTROL_LOGIN_PEER) || request == PORCH_CONTROL_LOGIN_GUEST) {

@@ -45,7 +45,8 @@ class LocalSession
     // status; -1 when it did not exit by itself (it is killed then) or was killed by a signal.
     int Wait(double seconds);
     // What the session asked on its control socket so far, in order: "login guest",
-    // "login peer NAME", "files SHARE".
+    // "login peer NAME", "files SHARE"; and its transfer notes ("transfer ...",
+    // "transfer-end ID"), which get no answer.
     std::vector<std::string> Requests();
 
   private:

@@ -60,6 +60,7 @@ extern "C" {
 #include "porch-multiget.h"
 #include "porch-sftp-client-private.h"
 #include "porch-transfer.h"
+#include "session.h"
 }
 
 namespace
@@ -549,6 +550,46 @@ TEST_F(Engine, GetsATreeRecursively)
     EXPECT_EQ(o.last.done_files, 4u);
     EXPECT_TRUE(o.last.listing_done);
     EXPECT_TRUE(Leftovers(local_).empty());
+}
+
+// porchd's network side hears of a file being fetched (for porch status) only when there is
+// more of it to come after a read: a small file sent whole in one reply costs it no note, so
+// that a tree of small files does not wake it twice per file.
+TEST_F(Engine, OnlyFilesStillComingAreNotedToPorchd)
+{
+    ASSERT_TRUE(MakeDirs(work_ + "/notes"));
+    for (int i = 0; i < 20; i++)
+        ASSERT_TRUE(WriteFile(work_ + "/notes/small" + std::to_string(i) + ".txt",
+                              std::string(100 + i, 'x')));
+    // more than one read: the client asks less than 256 KiB at a time
+    ASSERT_FALSE(MakeRandomFile(work_ + "/notes/big.bin", 2 << 20, 5).empty());
+    PorchClient *c = Connect();
+    ASSERT_NE(c, nullptr);
+
+    Outcome o;
+    g_autoptr(GError) error = nullptr;
+    ASSERT_TRUE(Get(c, "/Work/notes", local_, &o, PORCH_TRANSFER_RECURSIVE, &error))
+            << error->message;
+    EXPECT_EQ(Snapshot(local_ + "/notes"), Snapshot(work_ + "/notes"));
+
+    // "transfer ID get SIZE DONE PATH" and "transfer-end ID"
+    auto notes = [&](const char *about) {
+        std::vector<std::string> found;
+        for (const std::string &r : sessions_[0]->Requests())
+            if (g_str_has_prefix(r.c_str(), "transfer") && r.find(about) != std::string::npos)
+                found.push_back(r);
+        return found;
+    };
+    // the big file's: notes with its path and size, and its end once it is closed
+    EXPECT_TRUE(
+            porch::test::WaitFor([&] { return !notes(PORCH_CONTROL_TRANSFER_END).empty(); }, 5));
+    std::vector<std::string> big = notes(" Work/notes/big.bin");
+    ASSERT_FALSE(big.empty());
+    EXPECT_TRUE(g_str_has_prefix(big[0].c_str(), PORCH_CONTROL_TRANSFER)) << big[0];
+    EXPECT_NE(big[0].find(" get 2097152 "), std::string::npos) << big[0];
+    EXPECT_EQ(notes(PORCH_CONTROL_TRANSFER_END).size(), 1u);
+    // and none of the small files'
+    EXPECT_EQ(notes("small").size(), 0u);
 }
 
 TEST_F(Engine, PutsRefusesWithoutForceReplacesWithForce)
