@@ -4,7 +4,7 @@
 //
 //   sudo build/bench/bench-transfer [--rounds N] [--quick] [--only LIST] [--sshd-sftp server]
 //                                   [--openssh-no-fsync] [--perf FILE] [--index-files N]
-//                                   [--no-prime]
+//                                   [--no-prime] [--tree-on-host]
 //
 // Host 1 runs porchd (port 4422) and OpenSSH's sshd (port 2222, its own host key and config,
 // internal-sftp, in a mount namespace with a private /run); host 2 runs the clients. The
@@ -14,7 +14,11 @@
 //          default cipher (chacha20-poly1305); and porch get from a second porchd (port 4423)
 //          that has no content index, whose sessions hash what check-file asks for (the
 //          rounds start once the first porchd's index holds every file)
-//   tree   2000 files of 4 KiB: porch get -r against sftp get -r
+//   tree   2000 files of 4 KiB: porch get -r against sftp get -r, and a local `cp -r` of
+//          the same tree on host 2 (the floor: what making those files costs this machine),
+//          into a fresh ext4 file system with a journal, as Debian makes them, on a loop
+//          device mounted in the bench's own mount namespace (--tree-on-host: into host 2's
+//          folder instead; see TreeFs)
 //   put    the 1 GiB file, host 2 -> host 1: porch put against sftp put
 //   many   64 porch get of one 16 MiB file at once from one porchd, against one alone:
 //          aggregate throughput, failures, porchd's peak anonymous memory
@@ -57,7 +61,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -103,7 +109,8 @@ struct Options {
     std::string perf;         // record porch's client with `perf record -g` into PERF.<contest>
     int index_files = 100000; // the content index's first build: files of index_file_size
     int index_file_size = 1024;
-    bool prime = true; // PrimeMemory() before each run
+    bool prime = true;         // PrimeMemory() before each run
+    bool tree_on_host = false; // the tree contest writes into host 2's folder, not a TreeFs
     bool wants(const std::string &contest) const
     {
         return only.empty() || only.count(contest) > 0;
@@ -263,14 +270,15 @@ TreeDiffers(const std::string &want, const std::string &got)
 }
 
 struct Contender {
-    Contender(std::string l, std::vector<std::string> a, pid_t s, bool o)
-        : label(std::move(l)), argv(std::move(a)), server(s), openssh(o)
+    Contender(std::string l, std::vector<std::string> a, pid_t s, bool o, bool f = false)
+        : label(std::move(l)), argv(std::move(a)), server(s), openssh(o), floor(f)
     {
     }
     std::string label;
     std::vector<std::string> argv;                // run on host 2
-    pid_t server;                                 // the root of the server's processes
+    pid_t server;                                 // the root of the server's processes; -1: none
     bool openssh;                                 // a reference (OpenSSH), not porch
+    bool floor;                                   // a local copy: what this machine's disk allows
     std::vector<double> wall, client, server_cpu; // NAN for a failed run
     std::string failure;                          // what the first failed run said
 };
@@ -279,6 +287,7 @@ struct Contender {
 struct Contest {
     std::string name, title;
     std::string out;     // what each run makes (cleared before each run)
+    std::string attic;   // where Clear() moves a tree: on out's file system
     uintmax_t bytes = 0; // what it must hold
     int files = 0;       //
     std::string sha;     // of the file; "" for a tree
@@ -324,10 +333,10 @@ PrimeMemory(size_t bytes)
 }
 
 void
-RunRound(TestLan &lan, Contest &c, int round, const std::string &attic)
+RunRound(TestLan &lan, Contest &c, int round)
 {
     for (Contender &k : c.contenders) {
-        Clear(c.out, c.files > 1, attic);
+        Clear(c.out, c.files > 1, c.attic);
         if (c.prime)
             PrimeMemory(size_t(c.bytes) + (size_t(256) << 20));
         std::vector<Proc> before = SettledTree(k.server, SIZE_MAX);
@@ -371,7 +380,20 @@ RunRound(TestLan &lan, Contest &c, int round, const std::string &attic)
                         wrong.c_str());
         std::fflush(stdout);
     }
-    Clear(c.out, c.files > 1, attic);
+    Clear(c.out, c.files > 1, c.attic);
+}
+
+// The lowest median wall time of the contest's OpenSSH contenders; NAN when none has one.
+double
+BestOpenSsh(const Contest &c)
+{
+    double best = NAN;
+    for (const Contender &k : c.contenders) {
+        double w = Median(k.wall);
+        if (k.openssh && !std::isnan(w) && (std::isnan(best) || w < best))
+            best = w;
+    }
+    return best;
 }
 
 // The contest's medians, and porch's ratios (contender 0) to each OpenSSH contender: wall
@@ -410,6 +432,17 @@ Report(const Contest &c)
                         !std::isnan(pw) && !std::isnan(w) && w / pw >= c.target ? "PASS" : "MISS");
         std::printf("\n");
         first = false;
+    }
+    for (const Contender &k : c.contenders) {
+        if (!k.floor)
+            continue;
+        double w = Median(k.wall);
+        std::printf("  %s / %s (the floor): ", porch.label.c_str(), k.label.c_str());
+        if (std::isnan(pw) || std::isnan(w))
+            std::printf("n/a\n");
+        else
+            std::printf("%.2fx its time; %.1fx OpenSSH's best would be %.3f s\n", pw / w, c.target,
+                        BestOpenSsh(c) / c.target);
     }
 }
 
@@ -465,12 +498,60 @@ GetIndexStatus(TestLan &lan, const std::string &runtime_dir)
     return st;
 }
 
+// The tree contest's destination: a fresh ext4 file system on a loop device, mounted in the
+// bench's own mount namespace (made private at the start: nothing of it is seen outside, and
+// it goes when the bench ends, however it ends). Why: ext4 without a journal (as the
+// reference virtual machine's root is: /proc/fs/jbd2 is empty) does not hand out the inodes
+// of files deleted in the last minutes (up to five), and each creation then reads past them
+// (`recently_deleted` in the kernel's profile). Making 2000 files there took 0.05 s or 0.65 s
+// depending on what the machine had deleted minutes before, for every contender alike: the tree's
+// figures swung more than the differences between them. A fresh file system with a journal, as
+// Debian's installer makes them, has neither the swing nor the cost.
+struct TreeFs {
+    std::string dir; // mounted here; "" when not mounted
+    std::string image;
+
+    // Makes and mounts it at `at` (an image file of `size` bytes beside it); "" or what failed.
+    std::string Mount(const std::string &at, off_t size)
+    {
+        std::string img = at + ".img";
+        int fd = open(img.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || ftruncate(fd, size) != 0) {
+            if (fd >= 0)
+                close(fd);
+            return "cannot make " + img + ": " + strerror(errno);
+        }
+        close(fd);
+        image = img;
+        g_mkdir_with_parents(at.c_str(), 0755);
+        // its inode tables and journal written now, not by a kernel thread during the rounds
+        RunResult r = TestLan::run_local(
+                {"mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", img},
+                120);
+        if (!r.ok())
+            return "mkfs.ext4: " + r.describe();
+        r = TestLan::run_local({"mount", "-o", "loop", img, at}, 60);
+        if (!r.ok())
+            return "mount -o loop: " + r.describe();
+        dir = at;
+        return "";
+    }
+    ~TreeFs()
+    {
+        if (!dir.empty())
+            umount2(dir.c_str(), MNT_DETACH); // the loop device goes with it (autoclear)
+        if (!image.empty())
+            unlink(image.c_str());
+    }
+};
+
 int
 Usage()
 {
     std::fprintf(stderr, "usage: bench-transfer [--rounds N] [--quick] [--only "
                          "file,tree,put,many,memory,index] [--sshd-sftp internal|server] "
-                         "[--openssh-no-fsync] [--perf FILE] [--index-files N] [--no-prime]\n");
+                         "[--openssh-no-fsync] [--perf FILE] [--index-files N] [--no-prime] "
+                         "[--tree-on-host]\n");
     return 2;
 }
 
@@ -502,6 +583,8 @@ main(int argc, char **argv)
             o.index_files = std::atoi(v);
         } else if (a == "--no-prime") {
             o.prime = false;
+        } else if (a == "--tree-on-host") {
+            o.tree_on_host = true;
         } else if (a == "--openssh-no-fsync") {
             o.openssh_fsync = false;
         } else if ((v = value("--rounds"))) {
@@ -540,6 +623,21 @@ main(int argc, char **argv)
             std::printf("bench-transfer: %s is not built; skipped\n", p);
             return 77;
         }
+    if (o.wants("tree") && !o.tree_on_host &&
+        !TestLan::missing_tools({"mkfs.ext4", "mount"}).empty()) {
+        std::printf("bench-transfer: no mkfs.ext4 or mount (Debian: e2fsprogs mount): the tree "
+                    "contest writes into host 2's folder\n");
+        o.tree_on_host = true;
+    }
+    // A mount namespace of the bench's own for TreeFs, before any thread exists (unshare
+    // refuses CLONE_NEWNS to a process whose threads share its file system information)
+    if (o.wants("tree") && !o.tree_on_host &&
+        (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr))) {
+        std::printf("bench-transfer: no mount namespace of its own (%s): the tree contest "
+                    "writes into host 2's folder\n",
+                    strerror(errno));
+        o.tree_on_host = true;
+    }
     std::string why;
     bool may_skip = false;
     auto lan = TestLan::Create(2, &why, &may_skip);
@@ -728,6 +826,14 @@ main(int argc, char **argv)
     const std::string mib = std::to_string(o.big >> 20) + " MiB";
     const std::string attic = h2 + "/attic";
     std::vector<Contest> contests;
+    TreeFs treefs; // after lan: unmounted before the test LAN removes its folders
+    if (o.wants("tree") && !o.tree_on_host) {
+        std::string e = treefs.Mount(h2 + "/treefs", off_t(2) << 30);
+        if (!e.empty()) {
+            std::printf("bench-transfer: %s\n", e.c_str());
+            return 1;
+        }
+    }
 
     if (o.wants("file")) {
         Contest c;
@@ -759,18 +865,28 @@ main(int argc, char **argv)
         c.name = "tree";
         c.title = "(tree) " + std::to_string(o.tree_files) + " files of " +
                   std::to_string(o.tree_file_size) + " bytes, host 1 -> host 2";
-        c.out = out + "/tree";
+        const std::string into = o.tree_on_host ? out : treefs.dir;
+        c.out = into + "/tree";
+        c.attic = into + "/attic";
         c.bytes = uintmax_t(o.tree_files) * uintmax_t(o.tree_file_size);
         c.files = o.tree_files;
         c.source = data + "/tree";
         c.target = 5.0;
         std::string get = "get -r " + data + "/tree " + c.out;
         c.contenders = {
-                {"porch get -r", porch("", {"get", "-r", "--quiet", a1 + "/Bench/tree", out}),
+                {"porch get -r", porch("", {"get", "-r", "--quiet", a1 + "/Bench/tree", into}),
                  porchd, false},
-                {"sftp get -r (aes128-gcm)", then_syncfs(sftp(kGcm, "root", kSshdPort, get), out),
+                {"sftp get -r (aes128-gcm)", then_syncfs(sftp(kGcm, "root", kSshdPort, get), into),
                  sshd, true},
-                {"sftp get -r (default)", then_syncfs(sftp("", "root", kSshdPort, get), out), sshd,
+                {"sftp get -r (default)", then_syncfs(sftp("", "root", kSshdPort, get), into), sshd,
+                 true},
+                // no network, no encryption, no verifying: the time this machine's file system
+                // takes to make the same files, made durable as porch makes them
+                {"cp -r on host 2 (local copy)",
+                 {"sh", "-c", "cp -r \"$1\" \"$2\" && exec sync -f \"$2\"", "sh", data + "/tree",
+                  c.out},
+                 -1,
+                 false,
                  true},
         };
         contests.push_back(c);
@@ -833,6 +949,10 @@ main(int argc, char **argv)
                 o.sftp_server ? "sftp-server" : "internal-sftp",
                 o.openssh_fsync ? "makes its copies durable (get -f / put -f / sync -f)"
                                 : "does not make its copies durable");
+    if (o.wants("tree"))
+        std::printf("the tree is fetched into %s\n",
+                    o.tree_on_host ? "host 2's folder (--tree-on-host)"
+                                   : "a fresh ext4 file system with a journal (loop device)");
     // --perf: porch's client (contender 0) in each contest under perf record
     for (Contest &c : contests)
         if (!o.perf.empty()) {
@@ -841,11 +961,14 @@ main(int argc, char **argv)
                                  o.perf + "." + c.name, "--"});
             c.server_perf = o.perf + "." + c.name + ".all";
         }
-    for (Contest &c : contests)
+    for (Contest &c : contests) {
         c.prime = o.prime;
+        if (c.attic.empty())
+            c.attic = attic;
+    }
     for (int r = 0; r < o.rounds; r++)
         for (Contest &c : contests)
-            RunRound(*lan, c, r, attic);
+            RunRound(*lan, c, r);
     for (const Contest &c : contests)
         Report(c);
 
