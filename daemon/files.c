@@ -496,6 +496,7 @@ d_hash(PorchFiles *f, const char *rel, guint32 range_size, struct stat *st, guin
     g_autoptr(GByteArray) ranges = NULL;
     g_autofree guint8 *buf = NULL;
     guint64 done = 0, in_range = 0, n_ranges;
+    gsize cap;
     struct stat after;
 
     if (!f->indexer)
@@ -513,10 +514,13 @@ d_hash(PorchFiles *f, const char *rel, guint32 range_size, struct stat *st, guin
     if (n_ranges > PORCH_FILES_HASH_MAX_RANGES)
         return -EFBIG;
     ranges = g_byte_array_sized_new((guint)n_ranges * PORCH_SHA256_LEN);
-    buf = g_malloc(HASH_BUFFER);
+    /* no bigger than the file: an indexer maps buffers past 128 KiB afresh each time (see
+     * worker.c), and most files of a share are small */
+    cap = (gsize)MIN((guint64)HASH_BUFFER, MAX((guint64)st->st_size, 1));
+    buf = g_malloc(cap);
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     while (done < (guint64)st->st_size) {
-        gsize want = (gsize)MIN((guint64)HASH_BUFFER, (guint64)st->st_size - done);
+        gsize want = (gsize)MIN((guint64)cap, (guint64)st->st_size - done);
         ssize_t n;
 
         want = (gsize)MIN((guint64)want, range_size - in_range);

@@ -330,3 +330,51 @@ TEST_F(Files, AMalformedRequestEndsItsConnectionOnly)
 }
 
 } // namespace
+
+// An indexer's hash of a file: all of it, and each range of it, at the sizes around a range's
+// and the read buffer's bounds (1 MiB), checked against GLib's SHA-256 of the same bytes.
+TEST_F(Files, HashesEveryRangeOfFilesOfEverySize)
+{
+    const guint32 range = 64 * 1024;
+    g_autoptr(GError) error = nullptr;
+    g_autoptr(PorchFiles) f = porch_files_new_direct(root_.c_str(), &error);
+    ASSERT_NE(f, nullptr) << error->message;
+    porch_files_set_indexer(f, TRUE);
+
+    for (size_t size : {size_t(0), size_t(1), size_t(4095), size_t(range), size_t(range) + 1,
+                        size_t(1) << 20, (size_t(1) << 20) + 3, size_t(2621440) + 17}) {
+        SCOPED_TRACE("size " + std::to_string(size));
+        std::string data(size, '\0');
+        for (size_t i = 0; i < size; i++)
+            data[i] = char((i * 7919 + size) >> 3);
+        ASSERT_TRUE(WriteFile(root_ + "/h.bin", data));
+
+        struct stat st;
+        guint8 sha[32];
+        g_autoptr(GBytes) ranges = nullptr;
+        ASSERT_EQ(porch_files_hash(f, "h.bin", range, &st, sha, &ranges), 0);
+        EXPECT_EQ(size_t(st.st_size), size);
+
+        auto hex = [](const guint8 *p) {
+            std::string s;
+            char b[3];
+            for (int i = 0; i < 32; i++) {
+                snprintf(b, sizeof b, "%02x", p[i]);
+                s += b;
+            }
+            return s;
+        };
+        auto sum = [](const std::string &bytes) {
+            g_autofree char *h = g_compute_checksum_for_data(
+                    G_CHECKSUM_SHA256, reinterpret_cast<const guchar *>(bytes.data()),
+                    bytes.size());
+            return std::string(h);
+        };
+        EXPECT_EQ(hex(sha), sum(data));
+        gsize len = 0;
+        auto *r = static_cast<const guint8 *>(g_bytes_get_data(ranges, &len));
+        ASSERT_EQ(len, 32 * ((size + range - 1) / range));
+        for (size_t i = 0; i * range < size; i++)
+            EXPECT_EQ(hex(r + 32 * i), sum(data.substr(i * range, range))) << "range " << i;
+    }
+}
