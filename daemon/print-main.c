@@ -120,24 +120,9 @@ current_config(void *user_data)
 static gboolean
 confine(const char *state_dir, GError **error)
 {
-    PorchSandboxRule rule = {
-            .path = state_dir,
-            .fd = -1,
-            .access = PORCH_SANDBOX_READ | PORCH_SANDBOX_WRITE,
-    };
-    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-    g_auto(GStrv) allowed = NULL;
     gboolean landlocked = FALSE;
 
-    tzset();
-    (void)g_random_int();
-    if (!porch_sandbox_landlock(&rule, 1, &landlocked, error))
-        return FALSE;
-    g_strv_builder_addv(b, (const char **)porch_sandbox_base_syscalls);
-    g_strv_builder_addv(b, (const char **)porch_sandbox_file_syscalls);
-    allowed = g_strv_builder_end(b);
-    return porch_sandbox_seccomp((const char *const *)allowed, porch_sandbox_fatal_syscalls,
-                                 PORCH_SANDBOX_THREADS_ONLY, error);
+    return porch_sandbox_confine_to_state(state_dir, &landlocked, error);
 }
 
 int

@@ -367,26 +367,13 @@ record_unknown_keys(Session *s)
 static gboolean
 confine(Session *s, GError **error)
 {
-    PorchSandboxRule rule = {
-            .path = s->state_dir,
-            .fd = -1,
-            .access = PORCH_SANDBOX_READ | PORCH_SANDBOX_WRITE,
-    };
-    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-    g_auto(GStrv) allowed = NULL;
     gboolean landlocked = FALSE;
 
-    tzset();
-    (void)g_random_int();
-    if (!porch_sandbox_landlock(&rule, 1, &landlocked, error))
+    if (!porch_sandbox_confine_to_state(s->state_dir, &landlocked, error))
         return FALSE;
     if (!landlocked)
         g_debug("%s: no Landlock in this kernel", s->address);
-    g_strv_builder_addv(b, (const char **)porch_sandbox_base_syscalls);
-    g_strv_builder_addv(b, (const char **)porch_sandbox_file_syscalls);
-    allowed = g_strv_builder_end(b);
-    return porch_sandbox_seccomp((const char *const *)allowed, porch_sandbox_fatal_syscalls,
-                                 PORCH_SANDBOX_THREADS_ONLY, error);
+    return TRUE;
 }
 
 /* ---- files ----------------------------------------------------------------------------- */

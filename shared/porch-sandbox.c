@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -339,3 +340,28 @@ const char *const porch_sandbox_file_syscalls[] = {
         "fchmodat", "fchown",    "fchownat",   "utimensat",  "statfs",     "flock",     "umask",
         "getcwd",   "chdir",     "fchdir",     "openat2",    NULL,
 };
+
+gboolean
+porch_sandbox_confine_to_state(const char *state_dir, gboolean *ret_landlocked, GError **error)
+{
+    PorchSandboxRule rule = {
+            .path = state_dir,
+            .fd = -1,
+            .access = PORCH_SANDBOX_READ | PORCH_SANDBOX_WRITE,
+    };
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_auto(GStrv) allowed = NULL;
+
+    g_return_val_if_fail(state_dir != NULL, FALSE);
+    g_return_val_if_fail(ret_landlocked != NULL, FALSE);
+
+    tzset();
+    (void)g_random_int();
+    if (!porch_sandbox_landlock(&rule, 1, ret_landlocked, error))
+        return FALSE;
+    g_strv_builder_addv(b, (const char **)porch_sandbox_base_syscalls);
+    g_strv_builder_addv(b, (const char **)porch_sandbox_file_syscalls);
+    allowed = g_strv_builder_end(b);
+    return porch_sandbox_seccomp((const char *const *)allowed, porch_sandbox_fatal_syscalls,
+                                 PORCH_SANDBOX_THREADS_ONLY, error);
+}
