@@ -180,6 +180,29 @@ block_sighup(gpointer user_data)
     sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+/* Starts @argv with a copy of each of the @n descriptors @fds (which stay the caller's) as
+ * the child's @targets[i]: a session or porchd-print. The copies are made above
+ * SESSION_FD_FLOOR first, because GLib moves each to its place in turn, and one that is
+ * another's target would be overwritten before it is moved. NULL with @error. */
+static GSubprocess *
+spawn_with_fds(const char *const *argv, const int *fds, const int *targets, guint n, GError **error)
+{
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+
+    g_subprocess_launcher_set_child_setup(launcher, block_sighup, NULL, NULL);
+    for (guint i = 0; i < n; i++) {
+        int copy = fcntl(fds[i], F_DUPFD_CLOEXEC, SESSION_FD_FLOOR);
+
+        if (copy < 0) {
+            int e = errno;
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s", g_strerror(e));
+            return NULL; /* the copies taken so far go with the launcher */
+        }
+        g_subprocess_launcher_take_fd(launcher, copy, targets[i]);
+    }
+    return g_subprocess_launcher_spawnv(launcher, argv, error);
+}
+
 /* ---- turning a client away ------------------------------------------------------------ */
 
 static void
@@ -558,11 +581,11 @@ send_message(PorchListener *l, SessionWatch *w, const char *text)
 static char *
 exec_answer(PorchListener *l, SessionWatch *w, int *ret_fd)
 {
-    g_autoptr(GSubprocessLauncher) launcher = NULL;
     g_autoptr(GSubprocess) proc = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) args = g_ptr_array_new();
-    int pair[2], child;
+    const int target = PORCH_PRINT_RELAY_FD;
+    int pair[2];
 
     *ret_fd = -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -585,18 +608,8 @@ exec_answer(PorchListener *l, SessionWatch *w, int *ret_fd)
         g_ptr_array_add(args, l->default_name);
     }
     g_ptr_array_add(args, NULL);
-    /* above the descriptor it becomes, as for a session */
-    child = fcntl(pair[1], F_DUPFD_CLOEXEC, SESSION_FD_FLOOR);
+    proc = spawn_with_fds((const char *const *)args->pdata, &pair[1], &target, 1, &error);
     close(pair[1]);
-    if (child < 0) {
-        g_warning("%s: session %d: %s", w->address, (int)w->pid, g_strerror(errno));
-        close(pair[0]);
-        return g_strconcat(PORCH_CONTROL_REFUSED, "out of resources", NULL);
-    }
-    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-    g_subprocess_launcher_set_child_setup(launcher, block_sighup, NULL, NULL);
-    g_subprocess_launcher_take_fd(launcher, child, PORCH_PRINT_RELAY_FD);
-    proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)args->pdata, &error);
     if (proc == NULL) {
         g_warning("%s: session %d: cannot start %s: %s", w->address, (int)w->pid, l->print_program,
                   error->message);
@@ -818,14 +831,14 @@ static gboolean
 on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, gpointer user_data)
 {
     PorchListener *l = user_data;
-    g_autoptr(GSubprocessLauncher) launcher = NULL;
     g_autoptr(GSubprocess) proc = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *address = address_string(conn);
     g_autofree char *why = NULL;
     const char *line = startup_refusal(l, address, &why);
+    const int targets[] = {PORCH_SESSION_FD, PORCH_SESSION_CONTROL_FD};
     SessionWatch *w;
-    int fd, control, pair[2];
+    int pair[2];
 
     if (line != NULL) {
         g_message("%s: turned away: %s", address, why);
@@ -836,30 +849,18 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
         g_warning("%s: no control socket: %s", address, g_strerror(errno));
         return TRUE;
     }
-    /* Above the descriptors they become in the session: GLib moves each to its place in
-     * turn, and one that is another's target would be overwritten first. */
-    fd = fcntl(g_socket_get_fd(g_socket_connection_get_socket(conn)), F_DUPFD_CLOEXEC,
-               SESSION_FD_FLOOR);
-    control = fcntl(pair[1], F_DUPFD_CLOEXEC, SESSION_FD_FLOOR);
-    close(pair[1]);
-    if (fd < 0 || control < 0) {
-        g_warning("%s: %s", address, g_strerror(errno));
-        close(pair[0]);
-        if (fd >= 0)
-            close(fd);
-        if (control >= 0)
-            close(control);
-        return TRUE;
+    {
+        const int fds[] = {g_socket_get_fd(g_socket_connection_get_socket(conn)), pair[1]};
+        const char *argv[] = {l->program,       "--config",
+                              l->snapshot_file, "--state-dir",
+                              l->state_dir,     "--address",
+                              address,          l->default_name ? "--default-name" : NULL,
+                              l->default_name,  NULL};
+
+        proc = spawn_with_fds(argv, fds, targets, G_N_ELEMENTS(fds), &error);
     }
-    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-    g_subprocess_launcher_set_child_setup(launcher, block_sighup, NULL, NULL);
-    g_subprocess_launcher_take_fd(launcher, fd, PORCH_SESSION_FD);
-    g_subprocess_launcher_take_fd(launcher, control, PORCH_SESSION_CONTROL_FD);
-    proc = g_subprocess_launcher_spawn(
-            launcher, &error, l->program, "--config", l->snapshot_file, "--state-dir", l->state_dir,
-            "--address", address, l->default_name ? "--default-name" : NULL, l->default_name, NULL);
     /* the session has its copies; ours go */
-    g_clear_object(&launcher);
+    close(pair[1]);
     g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
     if (proc == NULL) {
         g_warning("%s: cannot start %s: %s", address, l->program, error->message);
