@@ -10,6 +10,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "porch-channel.h"
 #include "porch-print-protocol.h"
 #include "porch-text.h"
 
@@ -84,8 +85,9 @@ porch_print_relay_let_client_stop(ssh_channel channel)
     while (!ssh_channel_is_eof(channel)) {
         gint64 left = (end - g_get_monotonic_time()) / G_TIME_SPAN_MILLISECOND;
 
-        if (left <= 0 || ssh_channel_read_timeout(channel, buf, PORCH_PRINT_RELAY_MAX, 0,
-                                                  (int)MIN(left, PORCH_PRINT_DRAIN_QUIET_MS)) <= 0)
+        if (left <= 0 ||
+            porch_channel_read_timeout(channel, buf, PORCH_PRINT_RELAY_MAX, 0,
+                                       (int)MIN(left, PORCH_PRINT_DRAIN_QUIET_MS)) <= 0)
             return;
     }
 }
@@ -148,17 +150,17 @@ porch_print_relay(ssh_channel channel, int fd, const char *fingerprint, const ch
             }
         }
         if (input_open && pending == 0) {
-            /* 0 when nothing came within the slice (libssh 0.10), SSH_AGAIN (0.11) */
-            int n = ssh_channel_read_timeout(channel, in + 1, PORCH_PRINT_RELAY_MAX, 0, SLICE_MS);
+            /* 0: nothing within the slice, or the end of the client's data */
+            int n = porch_channel_read_timeout(channel, in + 1, PORCH_PRINT_RELAY_MAX, 0, SLICE_MS);
 
             if (n > 0) {
                 in[0] = PORCH_PRINT_RELAY_DATA;
                 pending = 1 + (gsize)n;
                 continue;
             }
-            if (n == SSH_ERROR || (n != SSH_AGAIN && ssh_channel_is_eof(channel))) {
+            if (n < 0 || ssh_channel_is_eof(channel)) {
                 client_done = TRUE;
-                if (n != SSH_ERROR && *eof_received) {
+                if (n >= 0 && *eof_received) {
                     in[0] = PORCH_PRINT_RELAY_EOF;
                     pending = 1;
                     eof_pending = TRUE;

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "porch-channel.h"
 #include "porch-hash.h"
 #include "porch-jail.h"
 #include "porch-send.h"
@@ -86,7 +87,7 @@ read_manifest(Send *x)
     char buf[4096];
 
     for (;;) {
-        int n = ssh_channel_read_timeout(x->channel, buf, sizeof buf, 0, MANIFEST_TIMEOUT_MS);
+        int n = porch_channel_read_timeout(x->channel, buf, sizeof buf, 0, MANIFEST_TIMEOUT_MS);
 
         if (n <= 0)
             return NULL;
@@ -275,9 +276,9 @@ receive_file(Send *x, PorchFiles *files, guint i, guint64 offset, char *buf)
         return fail(x, PORCH_SEND_EXIT_IO, "cannot read what arrived before");
     }
     while (at < f->size) {
-        int n = ssh_channel_read_timeout(x->channel, buf,
-                                         (guint32)MIN((guint64)CHUNK_SIZE, f->size - at), 0,
-                                         DATA_TIMEOUT_MS);
+        int n = porch_channel_read_timeout(x->channel, buf,
+                                           (guint32)MIN((guint64)CHUNK_SIZE, f->size - at), 0,
+                                           DATA_TIMEOUT_MS);
         gsize done = 0;
 
         if (n <= 0) {

@@ -32,6 +32,7 @@
 
 #include <gio/gio.h>
 
+#include "porch-channel.h"
 #include "porch-acl.h"
 #include "porch-hash.h"
 #include "files.h"
@@ -1983,9 +1984,9 @@ porch_sftp_serve(ssh_session session, ssh_channel channel, const PorchSftpContex
         /* the configuration may have been reloaded: the idle time is the current one */
         idle = (long)porch_config_get_limit(ctx->current_config(ctx->user_data),
                                             PORCH_LIMIT_IDLE_TIMEOUT);
-        int n = ssh_channel_read_timeout(channel, s->in + s->in_len,
-                                         (guint32)(s->in_cap - s->in_len), 0,
-                                         idle > 0 ? (int)(idle * 1000) : -1);
+        int n = porch_channel_read_timeout(channel, s->in + s->in_len,
+                                           (guint32)(s->in_cap - s->in_len), 0,
+                                           idle > 0 ? (int)(idle * 1000) : -1);
 
         if (n < 0) {
             r = -1;

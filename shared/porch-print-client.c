@@ -15,7 +15,7 @@
  * Nothing here waits without a bound: while a document is sent the session's own timeout is
  * lowered to SEND_POLL_MS so that a full window returns to the loop, which checks
  * @cancellable and counts the time without progress against the client's timeout; replies
- * are read with ssh_channel_read_timeout() in READ_POLL_MS steps, the same way. */
+ * are read with porch_channel_read_timeout() in READ_POLL_MS steps, the same way. */
 #include "porch-print-client.h"
 
 #include <errno.h>
@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "porch-channel.h"
 #include "porch-config.h"
 #include "porch-sftp-client-private.h"
 #include "porch-text.h"
@@ -285,7 +286,7 @@ finish_command(RemoteCommand *cmd, GError **error)
         tell_progress(cmd, FALSE);
         if (g_cancellable_set_error_if_cancelled(cmd->cancellable, &local))
             break;
-        n = ssh_channel_read_timeout(cmd->chan, buf, CHUNK_SIZE, 0, READ_POLL_MS);
+        n = porch_channel_read_timeout(cmd->chan, buf, CHUNK_SIZE, 0, READ_POLL_MS);
         if (!drain_stderr(cmd) && n >= 0 && connection_lost(c))
             n = SSH_ERROR;
         if (n > 0) {

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "porch-channel.h"
 #include "porch-sandbox.h"
 #include "porch-sftp-client-private.h"
 #include "porch-text.h"
@@ -308,7 +309,7 @@ read_line(Exchange *x, int timeout_s, gboolean *ret_eof, GError **error)
             x->func(PORCH_SEND_STAGE_TICK, NULL, 0, 0, x->user_data);
         if (g_cancellable_set_error_if_cancelled(x->cancellable, error))
             return NULL;
-        n = ssh_channel_read_timeout(x->chan, buf, sizeof buf, 0, READ_POLL_MS);
+        n = porch_channel_read_timeout(x->chan, buf, sizeof buf, 0, READ_POLL_MS);
         drain_stderr(x);
         if (n > 0) {
             g_string_append_len(x->line, buf, n);

@@ -21,6 +21,7 @@
 #include <glib/gstdio.h>
 
 #include "porch-auto.h"
+#include "porch-channel.h"
 #include "porch-ciphers.h"
 #include "porch-config.h"
 #include "porch-hash.h"
@@ -291,11 +292,11 @@ porch_client_pump(PorchClient *c, GCancellable *cancellable, GError **error)
     }
     before = g_get_monotonic_time();
     if (c->sink_want > 0) /* the rest of a big DATA reply's payload */
-        n = ssh_channel_read_timeout(c->chan, c->sink + PORCH_SINK_DATA + c->sink_have,
-                                     c->sink_want - c->sink_have, 0, 200);
+        n = porch_channel_read_timeout(c->chan, c->sink + PORCH_SINK_DATA + c->sink_have,
+                                       c->sink_want - c->sink_have, 0, 200);
     else
-        n = ssh_channel_read_timeout(c->chan, c->in + c->in_len, (guint32)(c->in_cap - c->in_len),
-                                     0, 200);
+        n = porch_channel_read_timeout(c->chan, c->in + c->in_len, (guint32)(c->in_cap - c->in_len),
+                                       0, 200);
     c->waited += g_get_monotonic_time() - before;
     if (n < 0) {
         set_ssh_fatal(c, "connection lost");
@@ -1044,9 +1045,9 @@ read_version(PorchClient *c, GCancellable *cancellable, PorchServerInfo *info, G
             return FALSE;
         }
         /* never more than a VERSION can be: what follows it is no reply to anything */
-        n = ssh_channel_read_timeout(c->chan, c->in + c->in_len,
-                                     (guint32)(4 + PORCH_SFTP_MAX_VERSION - c->in_len), 0,
-                                     (int)MIN(left / 1000 + 1, 1000));
+        n = porch_channel_read_timeout(c->chan, c->in + c->in_len,
+                                       (guint32)(4 + PORCH_SFTP_MAX_VERSION - c->in_len), 0,
+                                       (int)MIN(left / 1000 + 1, 1000));
         if (n < 0 || (n == 0 && (ssh_channel_is_eof(c->chan) || ssh_channel_is_closed(c->chan)))) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
                         "no SFTP from the neighbour: %s",
