@@ -286,13 +286,14 @@ struct Contender {
 // One contest: contenders that make the same thing at `out`.
 struct Contest {
     std::string name, title;
-    std::string out;     // what each run makes (cleared before each run)
-    std::string attic;   // where Clear() moves a tree: on out's file system
-    uintmax_t bytes = 0; // what it must hold
-    int files = 0;       //
-    std::string sha;     // of the file; "" for a tree
-    std::string source;  // the tree fetched, for a tree; "" for a file
-    double target = 0;   // porch's wall-time ratio to the first OpenSSH contender
+    std::string out;        // what each run makes (cleared before each run)
+    std::string attic;      // where Clear() moves a tree: on out's file system
+    bool move_aside = true; // a tree made before is moved into attic; false: removed
+    uintmax_t bytes = 0;    // what it must hold
+    int files = 0;          //
+    std::string sha;        // of the file; "" for a tree
+    std::string source;     // the tree fetched, for a tree; "" for a file
+    double target = 0;      // porch's wall-time ratio to the first OpenSSH contender
     std::vector<Contender> contenders;
     bool prime = true;       // PrimeMemory() before each run (--no-prime: not)
     std::string server_perf; // --perf: `perf record -a -g` around porch's runs, into this file
@@ -336,7 +337,7 @@ void
 RunRound(TestLan &lan, Contest &c, int round)
 {
     for (Contender &k : c.contenders) {
-        Clear(c.out, c.files > 1, c.attic);
+        Clear(c.out, c.files > 1 && c.move_aside, c.attic);
         if (c.prime)
             PrimeMemory(size_t(c.bytes) + (size_t(256) << 20));
         std::vector<Proc> before = SettledTree(k.server, SIZE_MAX);
@@ -380,7 +381,7 @@ RunRound(TestLan &lan, Contest &c, int round)
                         wrong.c_str());
         std::fflush(stdout);
     }
-    Clear(c.out, c.files > 1, c.attic);
+    Clear(c.out, c.files > 1 && c.move_aside, c.attic);
 }
 
 // The lowest median wall time of the contest's OpenSSH contenders; NAN when none has one.
@@ -830,8 +831,9 @@ main(int argc, char **argv)
     if (o.wants("tree") && !o.tree_on_host) {
         std::string e = treefs.Mount(h2 + "/treefs", off_t(2) << 30);
         if (!e.empty()) {
-            std::printf("bench-transfer: %s\n", e.c_str());
-            return 1;
+            std::printf("bench-transfer: %s: the tree contest writes into host 2's folder\n",
+                        e.c_str());
+            o.tree_on_host = true;
         }
     }
 
@@ -868,6 +870,9 @@ main(int argc, char **argv)
         const std::string into = o.tree_on_host ? out : treefs.dir;
         c.out = into + "/tree";
         c.attic = into + "/attic";
+        // a file system with a journal reuses freed inodes at once: the trees of earlier runs
+        // are removed rather than kept until they fill its inode table
+        c.move_aside = o.tree_on_host;
         c.bytes = uintmax_t(o.tree_files) * uintmax_t(o.tree_file_size);
         c.files = o.tree_files;
         c.source = data + "/tree";

@@ -637,6 +637,10 @@ handle_lookup(Server *s, const guint8 *handle, guint32 len)
     return (h != NULL && h->id == id) ? h : NULL;
 }
 
+/* h_read(): a file sent whole by its first read, at most this long, is not noted (64 KiB
+ * take half a second at 1 Mbit/s) */
+#define QUIET_READ_MAX (64 * 1024)
+
 /* Tells the session that @h moved data (at most once a second), or was closed (@end). */
 static void
 note_transfer(Server *s, Handle *h, gboolean end)
@@ -848,10 +852,12 @@ h_read(Server *s, Request *r)
     r->h->n_read += (guint64)n;
     if (n == 0)
         return reply_status(s, r->q, SSH_FX_EOF, "End of file");
-    /* A file whose first read sends all of it is not noted: nothing of it is left to come,
-     * and a tree of small files would otherwise cost the network side two notes (and two
-     * wake-ups) per file, for transfers nobody could see running. */
-    if (!(first && (guint64)n >= r->h->size))
+    /* A small file whose first read sends all of it is not noted: nothing of it is left to
+     * come, and a tree of small files would otherwise cost the network side two notes (and
+     * two wake-ups) per file, for transfers over before anyone could see them. Up to
+     * QUIET_READ_MAX only: a bigger reply (up to max_read) can take seconds on a slow
+     * link, and porch status should show it meanwhile. */
+    if (!(first && (guint64)n >= r->h->size && n <= QUIET_READ_MAX))
         note_transfer(s, r->h, FALSE);
     /* the reply is built around the data, where pread put it: no copy */
     {

@@ -552,10 +552,10 @@ TEST_F(Engine, GetsATreeRecursively)
     EXPECT_TRUE(Leftovers(local_).empty());
 }
 
-// porchd's network side hears of a file being fetched (for porch status) only when there is
-// more of it to come after a read: a small file sent whole in one reply costs it no note, so
-// that a tree of small files does not wake it twice per file.
-TEST_F(Engine, OnlyFilesStillComingAreNotedToPorchd)
+// porchd's network side hears of a file being fetched (for porch status) unless it is small
+// (64 KiB at most) and sent whole by one reply: such files cost it no note, so that a tree of
+// small files does not wake it twice per file.
+TEST_F(Engine, SmallFilesSentWholeAreNotNotedToPorchd)
 {
     ASSERT_TRUE(MakeDirs(work_ + "/notes"));
     for (int i = 0; i < 20; i++)
@@ -563,6 +563,8 @@ TEST_F(Engine, OnlyFilesStillComingAreNotedToPorchd)
                               std::string(100 + i, 'x')));
     // more than one read: the client asks less than 256 KiB at a time
     ASSERT_FALSE(MakeRandomFile(work_ + "/notes/big.bin", 2 << 20, 5).empty());
+    // one read, but one that can take seconds on a slow link
+    ASSERT_FALSE(MakeRandomFile(work_ + "/notes/mid.bin", 100 << 10, 6).empty());
     PorchClient *c = Connect();
     ASSERT_NE(c, nullptr);
 
@@ -580,14 +582,18 @@ TEST_F(Engine, OnlyFilesStillComingAreNotedToPorchd)
                 found.push_back(r);
         return found;
     };
-    // the big file's: notes with its path and size, and its end once it is closed
+    // the big and the middle file's: notes with their path and size, and their ends once
+    // they are closed
     EXPECT_TRUE(
-            porch::test::WaitFor([&] { return !notes(PORCH_CONTROL_TRANSFER_END).empty(); }, 5));
+            porch::test::WaitFor([&] { return notes(PORCH_CONTROL_TRANSFER_END).size() >= 2; }, 5));
     std::vector<std::string> big = notes(" Work/notes/big.bin");
     ASSERT_FALSE(big.empty());
     EXPECT_TRUE(g_str_has_prefix(big[0].c_str(), PORCH_CONTROL_TRANSFER)) << big[0];
     EXPECT_NE(big[0].find(" get 2097152 "), std::string::npos) << big[0];
-    EXPECT_EQ(notes(PORCH_CONTROL_TRANSFER_END).size(), 1u);
+    std::vector<std::string> mid = notes(" Work/notes/mid.bin");
+    ASSERT_EQ(mid.size(), 1u);
+    EXPECT_NE(mid[0].find(" get 102400 102400 "), std::string::npos) << mid[0];
+    EXPECT_EQ(notes(PORCH_CONTROL_TRANSFER_END).size(), 2u);
     // and none of the small files'
     EXPECT_EQ(notes("small").size(), 0u);
 }
