@@ -4,6 +4,7 @@
 // that claims the file but sends other bytes is dropped and named; --sources 1 keeps to one;
 // --sha256 fetches by content alone; the origin alone serves a file of an odd size whole.
 // Each result is checked byte for byte.
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,36 @@ class MultiSourceTest : public ::testing::Test
         return lan_->run(2, argv, timeout);
     }
 
+    // What host @h's porchd sessions have read so far with read() and pread() (rchar of
+    // /proc/PID/io): the file data they sent, bytes. (libssh sends with send(), which wchar
+    // does not count.)
+    long long SentBy(int h)
+    {
+        long long sum = 0;
+        for (pid_t p : PorchdSessions(porchd_[h])) {
+            std::string io = ReadFile("/proc/" + std::to_string(p) + "/io");
+            size_t at = io.find("rchar:");
+            if (at != std::string::npos)
+                sum += std::strtoll(io.c_str() + at + 6, nullptr, 10);
+        }
+        return sum;
+    }
+
+    // Waits until the fetch into Dest() holds 40 MiB and host 3 has sent 4 MiB of it: data
+    // flows from both (host 3 joins once its search answers, which took 2 s on a loaded
+    // machine: by then host 1 alone had sent 40 MiB).
+    bool DataFlowsFromBoth()
+    {
+        std::string part = Dest() + ".part";
+        return WaitFor(
+                [&] {
+                    struct stat st = {};
+                    return stat(part.c_str(), &st) == 0 && st.st_blocks * 512 > (40ll << 20) &&
+                           SentBy(3) > (4ll << 20);
+                },
+                60);
+    }
+
     // Slows what host @h sends to @mbit Mbit/s, so that a fetch lasts long enough to
     // interrupt.
     void Throttle(int h, int mbit)
@@ -156,14 +187,8 @@ TEST_F(MultiSourceTest, OriginKilledMidFetchTheOtherFinishes)
     pid_t get = lan_->spawn(2, {"env", "LANG=C.UTF-8", "XDG_CONFIG_HOME=" + xdg_, kPorch, "get",
                                 "Source 1/Media/big.bin", Dest()});
     ASSERT_GT(get, 0);
-    std::string part = Dest() + ".part";
     // once data flows from both, host 1's porchd is killed
-    ASSERT_TRUE(WaitFor(
-            [&] {
-                struct stat st = {};
-                return stat(part.c_str(), &st) == 0 && st.st_blocks * 512 > (40ll << 20);
-            },
-            60));
+    ASSERT_TRUE(DataFlowsFromBoth()) << ReadFile(lan_->spawn_log(get));
     lan_->stop(porchd_[1], SIGKILL);
     EXPECT_TRUE(WaitFor([&] { return !lan_->running(get); }, 120));
     EXPECT_EQ(lan_->stop(get), 0) << ReadFile(lan_->spawn_log(get));
@@ -180,13 +205,7 @@ TEST_F(MultiSourceTest, SilentSourceIsDroppedWithinSeconds)
     pid_t get = lan_->spawn(2, {"env", "LANG=C.UTF-8", "XDG_CONFIG_HOME=" + xdg_, kPorch, "get",
                                 "Source 1/Media/big.bin", Dest()});
     ASSERT_GT(get, 0);
-    std::string part = Dest() + ".part";
-    ASSERT_TRUE(WaitFor(
-            [&] {
-                struct stat st = {};
-                return stat(part.c_str(), &st) == 0 && st.st_blocks * 512 > (40ll << 20);
-            },
-            60));
+    ASSERT_TRUE(DataFlowsFromBoth()) << ReadFile(lan_->spawn_log(get));
     // host 3 drops off the network: no reset, no FIN, nothing
     ASSERT_TRUE(lan_->run(3, {"ip", "link", "set", "eth0", "down"}).ok());
     gint64 down = g_get_monotonic_time();
