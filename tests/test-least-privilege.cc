@@ -244,6 +244,19 @@ TEST_F(LeastPrivilege, NothingThatReadsTheNetworkRunsAsRootOrUnconfined)
         // a file open: the session and the share's worker run
         Packet h = c.Open("/Home/world.txt", FXF_READ);
         ASSERT_EQ(h.type, porch::test::FXP_HANDLE);
+        // A worker confines itself as it starts, before it reads a request; the indexers
+        // start with porchd and may not be there yet (it took longer than the open above
+        // once, under ASan in CI).
+        EXPECT_TRUE(porch::test::WaitFor(
+                [&] {
+                    for (const Proc &p : ProcessTree(launcher_))
+                        if (p.comm == "porchd-worker" && p.status.count("Seccomp") > 0 &&
+                            p.status.at("Seccomp") != "2")
+                            return false;
+                    return true;
+                },
+                10))
+                << "a worker was not confined 10 s after porchd started it";
 
         std::vector<Proc> tree = ProcessTree(launcher_);
         std::set<std::string> tcp = TcpInodes(launcher_);
