@@ -29,6 +29,7 @@
 extern "C" {
 #include "fd-pass.h"
 #include "files.h"
+#include "porch-hash.h"
 #include "porch-jail.h"
 }
 
@@ -350,19 +351,15 @@ TEST_F(Files, HashesEveryRangeOfFilesOfEverySize)
         ASSERT_TRUE(WriteFile(root_ + "/h.bin", data));
 
         struct stat st;
-        guint8 sha[32];
+        guint8 sha[PORCH_SHA256_LEN];
         g_autoptr(GBytes) ranges = nullptr;
         ASSERT_EQ(porch_files_hash(f, "h.bin", range, &st, sha, &ranges), 0);
         EXPECT_EQ(size_t(st.st_size), size);
 
         auto hex = [](const guint8 *p) {
-            std::string s;
-            char b[3];
-            for (int i = 0; i < 32; i++) {
-                snprintf(b, sizeof b, "%02x", p[i]);
-                s += b;
-            }
-            return s;
+            char out[PORCH_SHA256_HEX_LEN + 1];
+            porch_sha256_to_hex(p, out);
+            return std::string(out);
         };
         auto sum = [](const std::string &bytes) {
             g_autofree char *h = g_compute_checksum_for_data(
@@ -373,8 +370,9 @@ TEST_F(Files, HashesEveryRangeOfFilesOfEverySize)
         EXPECT_EQ(hex(sha), sum(data));
         gsize len = 0;
         auto *r = static_cast<const guint8 *>(g_bytes_get_data(ranges, &len));
-        ASSERT_EQ(len, 32 * ((size + range - 1) / range));
+        ASSERT_EQ(len, PORCH_SHA256_LEN * ((size + range - 1) / range));
         for (size_t i = 0; i * range < size; i++)
-            EXPECT_EQ(hex(r + 32 * i), sum(data.substr(i * range, range))) << "range " << i;
+            EXPECT_EQ(hex(r + PORCH_SHA256_LEN * i), sum(data.substr(i * range, range)))
+                    << "range " << i;
     }
 }
