@@ -1176,6 +1176,13 @@ main(int argc, char **argv)
                     "ms; once built: median %.0f ms, max %.0f ms\n",
                     busy.size(), 1000 * Median(busy), 1000 * max(busy), 1000 * Median(idle),
                     1000 * max(idle));
+        if (built) {
+            // the network side's index thread gives its cached database pages back once it
+            // has had nothing to do for 5 s (daemon/indexer.c)
+            PrintMemory(porchd3, "porchd's memory just built");
+            g_usleep(8 * G_USEC_PER_SEC);
+            PrintMemory(porchd3, "porchd's memory quiet for 8 s");
+        }
         std::fflush(stdout);
         lan->stop(porchd3, SIGTERM);
         std::error_code ec;

@@ -4,6 +4,7 @@
 #include "indexer.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@
 #define COMMIT_EVERY 64
 /* The figures of `porch status` are read from the database at most this often. */
 #define STATS_INTERVAL_US (G_USEC_PER_SEC)
+/* After this long with nothing to do, the thread gives back the database pages it cached. */
+#define RELEASE_AFTER_US (5 * G_USEC_PER_SEC)
 
 typedef enum { CMD_ADD, CMD_DROP, CMD_KEEP, CMD_QUIT } CmdKind;
 
@@ -68,6 +71,8 @@ struct _PorchIndexer {
     gint64 next_poll;
     gint64 next_stats;
     gboolean dirty; /* the figures of `porch status` may have changed */
+    gint64 busy_at; /* when work() last found something to do */
+    gboolean cache_held;
     gboolean quit;
 };
 
@@ -493,6 +498,30 @@ handle(PorchIndexer *ix, Cmd *c)
     cmd_free(c);
 }
 
+/* SQLite keeps the pages this thread read and wrote, up to its cache size (2 MiB), for as
+ * long as the connection is open: after a share's first scan that is most of its database,
+ * held by an idle porchd for good. Once the thread has had nothing to do for a while, the
+ * pages go back to SQLite's allocator, and from it to the system: they were freed into this
+ * thread's malloc arena, which glibc keeps until malloc_trim() hands its free pages back.
+ * The next change reads what it needs from the kernel's page cache again. */
+static void
+release_when_quiet(PorchIndexer *ix, gboolean busy)
+{
+    gint64 now = g_get_monotonic_time();
+
+    if (busy) {
+        ix->busy_at = now;
+        ix->cache_held = TRUE;
+        return;
+    }
+    if (!ix->cache_held || ix->dirty || now - ix->busy_at < RELEASE_AFTER_US)
+        return;
+    ix->cache_held = FALSE;
+    gsize freed = porch_index_release_memory(ix->idx);
+    malloc_trim(0);
+    g_debug("index: %" G_GSIZE_FORMAT " bytes of cached pages given back", freed);
+}
+
 static gpointer
 run(gpointer data)
 {
@@ -508,6 +537,7 @@ run(gpointer data)
             ix->next_poll = g_get_monotonic_time() + POLL_INTERVAL_US;
         }
         update_stats(ix, busy);
+        release_when_quiet(ix, busy);
         c = busy ? g_async_queue_try_pop(ix->queue)
                  : g_async_queue_timeout_pop(ix->queue, POLL_INTERVAL_US);
         while (c != NULL && !ix->quit) {

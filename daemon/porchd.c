@@ -3,6 +3,7 @@
 #define G_LOG_USE_STRUCTURED 1
 
 #include <errno.h>
+#include <malloc.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,6 +497,10 @@ serve(const char *config_file, const char *state_dir, const char *runtime_dir,
             g_strdup_printf("%ld-%" G_GINT64_FORMAT, (long)getpid(), g_get_real_time());
     Daemon d;
 
+    /* A fixed trim threshold, so that what the index's thread gives back when it is quiet
+     * (indexer.c) leaves the process: with glibc's sliding one, raised by the first big block
+     * freed, the freed top of that thread's malloc arena stays mapped for good. */
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
     workers = porch_workers_new(network_side ? PORCH_LAUNCHER_FD : -1, worker_program);
     if (g_mkdir_with_parents(state_dir, 0700) != 0) {
         g_printerr("porchd: cannot create the state directory %s: %s\n", state_dir,

@@ -630,6 +630,15 @@ porch_index_find_sha256(PorchIndex *idx, const guint8 *sha256, guint limit, Porc
     return out;
 }
 
+gsize
+porch_index_release_memory(PorchIndex *idx)
+{
+    sqlite3_int64 before = sqlite3_memory_used();
+
+    sqlite3_db_release_memory(idx->db);
+    return (gsize)MAX(before - sqlite3_memory_used(), 0);
+}
+
 gboolean
 porch_index_stats(PorchIndex *idx, PorchIndexStats *ret, GError **error)
 {

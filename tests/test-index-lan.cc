@@ -6,6 +6,8 @@
 #include <pwd.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -246,6 +248,57 @@ TEST_F(IndexLanTest, KeptCurrentAsFilesComeAndGo)
             },
             30))
             << Sql("SELECT path FROM files ORDER BY path");
+}
+
+// Once the index has had nothing to do for a few seconds, the network side gives back the
+// database pages SQLite cached while it was built (about the whole database for a small
+// share, up to 2 MiB for a big one), instead of holding them while porchd idles.
+TEST_F(IndexLanTest, QuietIndexGivesItsCachedPagesBack)
+{
+    ASSERT_TRUE(MakeDirs(media_ + "/many", 0755));
+    ASSERT_TRUE(Sh("cd " + media_ + "/many && for i in $(seq 3000); do echo $i > f$i; done && " +
+                   "chown -R nobody: . && touch -d '-1 min' . f*"));
+    log_ = dir_ + "/porchd-" + std::to_string(++starts_) + ".log";
+    porchd_ = lan_->spawn(1,
+                          {"env", "G_MESSAGES_DEBUG=porchd", kPorchd, "--config", conf_,
+                           "--state-dir", state_, "--runtime-dir", dir_ + "/run"},
+                          log_);
+    ASSERT_TRUE(PorchdStarted(lan_.get(), porchd_, log_));
+    pid_t network = NetworkSide(porchd_);
+    ASSERT_GT(network, 0);
+    auto rss_anon = [&] {
+        std::string status = ReadFile("/proc/" + std::to_string(network) + "/status");
+        size_t at = status.find("RssAnon:");
+        return at == std::string::npos ? -1L : std::atol(status.c_str() + at + 8);
+    };
+    // the most the network side held while the index was built and just after
+    long peak = 0;
+    ASSERT_TRUE(WaitFor(
+            [&] {
+                peak = std::max(peak, rss_anon());
+                return IndexInt("files") == 3002 && IndexInt("scanning") == 0;
+            },
+            60))
+            << IndexInt("files");
+    const std::string said = "bytes of cached pages given back";
+    ASSERT_TRUE(WaitFor(
+            [&] {
+                peak = std::max(peak, rss_anon());
+                return Contains(ReadFile(log_), said);
+            },
+            30));
+    std::string log = ReadFile(log_);
+    size_t at = log.find(said);
+    size_t start = log.rfind(' ', at - 2) + 1;
+    long freed = std::atol(log.c_str() + start);
+    // 3000 records, each with its range hash: well over 256 KiB of pages
+    EXPECT_GT(freed, 256 * 1024) << log.substr(start, at - start + said.size());
+    long after = rss_anon();
+    EXPECT_LT(after, peak - 200) << "RssAnon of the network side: " << peak << " KiB at most, "
+                                 << after << " KiB after";
+    // and the index still answers
+    EXPECT_TRUE(IndexHolds(3002));
+    EXPECT_EQ(Sql("SELECT count(*) FROM files WHERE path LIKE 'many/%'"), "3000\n");
 }
 
 TEST_F(IndexLanTest, DamagedDatabaseIsRebuiltNotTrusted)

@@ -303,6 +303,33 @@ TEST_F(IndexTest, ReaderSeesWhatTheWriterCommits)
     EXPECT_NE(got, nullptr);
 }
 
+// A quiet writer gives back the pages it cached (porchd's index thread does once it has had
+// nothing to do for a while), and reads them again when asked.
+TEST_F(IndexTest, ReleasedCacheIsGivenBackAndReadAgain)
+{
+    g_autoptr(PorchIndex) w = Open();
+    struct stat st = FakeStat(3 * (guint64)kRange, 9);
+    ASSERT_TRUE(porch_index_begin(w, nullptr));
+    for (int i = 0; i < 2000; i++) {
+        std::string p = "dir/f" + std::to_string(i);
+        g_autoptr(PorchIndexEntry) e = Entry("S", p.c_str(), st);
+        ASSERT_TRUE(porch_index_put(w, e, nullptr));
+    }
+    ASSERT_TRUE(porch_index_commit(w, nullptr));
+    sqlite3_int64 held = sqlite3_memory_used();
+    gsize freed = porch_index_release_memory(w);
+    // 2000 records with their range hashes fill far more than 256 KiB of pages
+    EXPECT_GT(freed, 256u * 1024) << "SQLite held " << held << " bytes";
+    EXPECT_LT(sqlite3_memory_used(), held - (sqlite3_int64)freed / 2);
+    EXPECT_EQ(porch_index_release_memory(w), 0u) << "nothing is left to give back";
+    g_autoptr(PorchIndexEntry) got = porch_index_lookup(w, "S", "dir/f1999", &st);
+    ASSERT_NE(got, nullptr);
+    EXPECT_EQ(got->n_ranges, 3u);
+    PorchIndexStats stats;
+    ASSERT_TRUE(porch_index_stats(w, &stats, nullptr));
+    EXPECT_EQ(stats.files, 2000u);
+}
+
 TEST_F(IndexTest, RemoveTakesAFolderAndOnlyIt)
 {
     g_autoptr(PorchIndex) idx = Open();
