@@ -12,6 +12,10 @@
  * system calls file operations need. Paths still resolve through the jail (porch-jail.h):
  * the jail and Landlock are two walls, and either holds alone.
  *
+ * When its last client has gone, it tells the control socket's other end ('i' and the number
+ * of clients it has been given, a guint32), which lets it go if no new client came meanwhile
+ * (workers.h): an idle porchd keeps no share's worker.
+ *
  * With --index it is the share's indexer (daemon/indexer.h): the same operations, read-only,
  * plus hashing files and watching the share with inotify, at idle CPU and I/O priority and
  * in a process of its own, so that hashing never delays a session's request and one share's
@@ -150,6 +154,8 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(GArray) clients = g_array_new(FALSE, FALSE, sizeof(Client));
     gboolean control_open = TRUE;
+    gboolean had_clients = FALSE;
+    guint32 given = 0; /* control messages received: the clients given, refused ones too */
 
     g_option_context_set_summary(ctx, "One share's file operations, for porchd's sessions "
                                       "(control socket on fd 3). Not for running by hand.");
@@ -201,8 +207,19 @@ main(int argc, char **argv)
             if (ev != 0 && !porch_files_serve_one(c->files, c->fd))
                 client_end(clients, i);
         }
-        if (control_open && fds[0].revents != 0)
+        if (control_open && fds[0].revents != 0) {
             control_open = accept_client(root, clients);
+            given++;
+        }
+        if (control_open && !indexer && had_clients && clients->len == 0) {
+            /* the control socket's other end decides: it knows whether a client is on its
+             * way (workers.c) */
+            char idle[1 + sizeof given] = {'i'};
+            memcpy(idle + 1, &given, sizeof given);
+            if (!porch_fd_send(CONTROL_FD, idle, sizeof idle, NULL, 0))
+                control_open = FALSE;
+        }
+        had_clients = clients->len > 0;
     }
     return 0;
 }

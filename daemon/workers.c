@@ -11,23 +11,33 @@
 #include <unistd.h>
 
 #include <gio/gio.h>
+#include <glib-unix.h>
 
 #include "fd-pass.h"
 #include "launcher.h"
 
-typedef struct {
-    char *name;
-    char *path;
-    char *owner;
-    gboolean writable;
-    int control; /* the worker's control socket */
-} Worker;
+/* How long a worker with no client is kept, for the next session to find it running. */
+#define WORKER_IDLE_SECONDS 10
+
+typedef struct _Worker Worker;
 
 struct _PorchWorkers {
     int launcher; /* -1: workers are started here */
     char *program;
     GHashTable *by_name; /* share name -> Worker* */
     GCancellable *cancellable;
+};
+
+struct _Worker {
+    PorchWorkers *workers;
+    char *name;
+    char *path;
+    char *owner;
+    gboolean writable;
+    int control;       /* the worker's control socket */
+    guint32 given;     /* clients sent on it */
+    guint watch;       /* reads what the worker says on it */
+    guint idle_source; /* lets it go: it has had no client for WORKER_IDLE_SECONDS */
 };
 
 gboolean
@@ -40,6 +50,10 @@ porch_share_writable(const PorchShare *share)
 static void
 worker_free(Worker *w)
 {
+    if (w->watch != 0)
+        g_source_remove(w->watch);
+    if (w->idle_source != 0)
+        g_source_remove(w->idle_source);
     if (w->control >= 0)
         close(w->control); /* the worker ends when its last client has */
     g_free(w->name);
@@ -186,6 +200,47 @@ start_here(PorchWorkers *w, const PorchShare *share, gboolean indexer, GError **
     return pair[0];
 }
 
+static gboolean
+worker_idle_over(gpointer data)
+{
+    Worker *worker = data;
+
+    worker->idle_source = 0;
+    g_debug("share %s: its worker had no client for %d s: let go", worker->name,
+            WORKER_IDLE_SECONDS);
+    g_hash_table_remove(worker->workers->by_name, worker->name);
+    return G_SOURCE_REMOVE;
+}
+
+/* The worker said it has no client left ('i' and how many it was given, worker.c): when no
+ * client was sent since, it is let go after WORKER_IDLE_SECONDS, unless one comes first. It
+ * is the network side that decides, as it alone knows whether a client is on its way: a
+ * worker that ended by itself could lose a client sent at that moment. When the worker is
+ * gone, so is its entry: the next connection starts a new one. */
+static gboolean
+worker_said(int fd, GIOCondition cond, gpointer data)
+{
+    Worker *worker = data;
+    char said[1 + sizeof worker->given];
+    guint32 given;
+    gssize n = recv(fd, said, sizeof said, MSG_DONTWAIT);
+
+    (void)cond;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return G_SOURCE_CONTINUE;
+    if (n != (gssize)sizeof said || said[0] != 'i') {
+        if (n != 0)
+            g_warning("share %s: its worker said something unexpected: let go", worker->name);
+        worker->watch = 0;
+        g_hash_table_remove(worker->workers->by_name, worker->name);
+        return G_SOURCE_REMOVE;
+    }
+    memcpy(&given, said + 1, sizeof given);
+    if (given == worker->given && worker->idle_source == 0)
+        worker->idle_source = g_timeout_add_seconds(WORKER_IDLE_SECONDS, worker_idle_over, worker);
+    return G_SOURCE_CONTINUE;
+}
+
 int
 porch_workers_connect(PorchWorkers *w, const PorchShare *share, GError **error)
 {
@@ -210,6 +265,9 @@ porch_workers_connect(PorchWorkers *w, const PorchShare *share, GError **error)
                 return -1;
             }
             worker = g_new0(Worker, 1);
+            worker->workers = w;
+            worker->watch =
+                    g_unix_fd_add(control, G_IO_IN | G_IO_HUP | G_IO_ERR, worker_said, worker);
             worker->name = g_strdup(share->name);
             worker->path = g_strdup(share->path);
             worker->owner = g_strdup(share->owner);
@@ -224,6 +282,11 @@ porch_workers_connect(PorchWorkers *w, const PorchShare *share, GError **error)
         }
         if (porch_fd_send(worker->control, "c", 1, &pair[1], 1)) {
             close(pair[1]);
+            worker->given++;
+            if (worker->idle_source != 0) {
+                g_source_remove(worker->idle_source);
+                worker->idle_source = 0;
+            }
             return pair[0];
         }
         /* the worker is gone (it failed, or was stopped): a new one, once */

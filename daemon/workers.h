@@ -6,6 +6,8 @@
  * own copy of the configuration and starts the worker. In the per-user service, the network
  * side starts its workers itself, as its own user. Either way the network side keeps each
  * worker's control socket and hands out connections to it: one per session and share.
+ * A worker that has had no client for 10 s is let go (its 'i', worker.c); the next
+ * connection starts a new one. Its watches run in GLib's default main context.
  */
 #pragma once
 

@@ -299,6 +299,46 @@ TEST_F(LeastPrivilege, NothingThatReadsTheNetworkRunsAsRootOrUnconfined)
     });
 }
 
+// A share's worker outlives its sessions for a while, for the next one, and is then let go:
+// an idle porchd keeps no worker but its indexers. The next session starts a new one.
+TEST_F(LeastPrivilege, IdleShareWorkerIsLetGoAndStartedAgain)
+{
+    auto file_workers = [&] {
+        std::vector<pid_t> pids;
+        for (const Proc &p : ProcessTree(launcher_))
+            if (p.comm == "porchd-worker" &&
+                porch::test::ReadFile("/proc/" + std::to_string(p.pid) + "/cmdline")
+                                .find(std::string("--index\0", 8)) == std::string::npos)
+                pids.push_back(p.pid);
+        return pids;
+    };
+    auto read_world = [&] {
+        OnClient([&](RawSftp &c) {
+            Packet h = c.Open("/Home/world.txt", FXF_READ);
+            ASSERT_EQ(h.type, porch::test::FXP_HANDLE);
+            std::string handle = h.get_str();
+            EXPECT_EQ(c.Read(handle, 0, 100).get_str(), "for everyone\n");
+            c.Close(handle);
+        });
+    };
+    read_world();
+    std::vector<pid_t> first = file_workers();
+    ASSERT_EQ(first.size(), 1u);
+    // a session soon after the last one finds the same worker
+    g_usleep(2 * G_USEC_PER_SEC);
+    read_world();
+    EXPECT_EQ(file_workers(), first) << "the worker was not kept for the next session";
+    // once its last session is over, the worker goes within porchd's 10 s, and only then
+    EXPECT_TRUE(porch::test::WaitFor([&] { return file_workers().empty(); }, 30))
+            << "the idle worker was not let go";
+    EXPECT_EQ(kill(first[0], 0), -1) << "the worker ended";
+    // the next session starts a new worker, and reads as before
+    read_world();
+    std::vector<pid_t> again = file_workers();
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_NE(again[0], first[0]);
+}
+
 // The kernel enforces the owner's permissions: what the owner cannot read, no peer gets.
 TEST_F(LeastPrivilege, TheSharesOwnerRightsAreTheKernels)
 {
