@@ -1078,6 +1078,8 @@ main(int argc, char **argv)
         std::printf("\n(memory) porchd idle, then with %d idle SFTP sessions (sftp waiting for "
                     "commands)\n",
                     o.idle_sessions);
+        // idle: the last contest's share worker let go (10 s without a session)
+        g_usleep(12 * G_USEC_PER_SEC);
         long now_kb = PrintMemory(porchd, "idle");
         std::vector<pid_t> idle;
         for (int i = 0; i < o.idle_sessions; i++) {
