@@ -344,6 +344,9 @@ update_stats(PorchIndexer *ix, gboolean busy)
         if (!g_queue_is_empty(&s->todo) || g_hash_table_size(s->later) > 0)
             scanning++;
     }
+    /* it reads the whole table: pages to give back later (release_when_quiet()) */
+    ix->cache_held = TRUE;
+    ix->busy_at = g_get_monotonic_time();
     if (!porch_index_stats(ix->idx, &st, NULL))
         return;
     g_mutex_lock(&ix->lock);
@@ -514,7 +517,7 @@ release_when_quiet(PorchIndexer *ix, gboolean busy)
         ix->cache_held = TRUE;
         return;
     }
-    if (!ix->cache_held || ix->dirty || now - ix->busy_at < RELEASE_AFTER_US)
+    if (!ix->cache_held || now - ix->busy_at < RELEASE_AFTER_US)
         return;
     ix->cache_held = FALSE;
     gsize freed = porch_index_release_memory(ix->idx);

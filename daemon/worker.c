@@ -207,11 +207,14 @@ main(int argc, char **argv)
             if (ev != 0 && !porch_files_serve_one(c->files, c->fd))
                 client_end(clients, i);
         }
-        if (control_open && fds[0].revents != 0) {
+        gboolean handed = control_open && fds[0].revents != 0;
+        if (handed) {
             control_open = accept_client(root, clients);
             given++;
         }
-        if (control_open && !indexer && had_clients && clients->len == 0) {
+        /* also after a client refused (too many, or the share's root gone): a new one may
+         * have cancelled the network side's wait for the last 'i' */
+        if (control_open && !indexer && (had_clients || handed) && clients->len == 0) {
             /* the control socket's other end decides: it knows whether a client is on its
              * way (workers.c) */
             char idle[1 + sizeof given] = {'i'};

@@ -294,8 +294,13 @@ TEST_F(IndexLanTest, QuietIndexGivesItsCachedPagesBack)
     // 3000 records, each with its range hash: well over 256 KiB of pages
     EXPECT_GT(freed, 256 * 1024) << log.substr(start, at - start + said.size());
     long after = rss_anon();
+#if defined(__SANITIZE_ADDRESS__)
+    // ASan's allocator keeps what is freed (its quarantine) and ignores malloc_trim()
+    (void)after;
+#else
     EXPECT_LT(after, peak - 200) << "RssAnon of the network side: " << peak << " KiB at most, "
                                  << after << " KiB after";
+#endif
     // and the index still answers
     EXPECT_TRUE(IndexHolds(3002));
     EXPECT_EQ(Sql("SELECT count(*) FROM files WHERE path LIKE 'many/%'"), "3000\n");
