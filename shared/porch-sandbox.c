@@ -195,6 +195,10 @@ porch_sandbox_seccomp(const char *const *allowed, const char *const *killing,
         if (nr != __NR_SCMP_ERROR && !g_strv_contains(sanitizer_syscalls, killing[i]))
             rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0);
     }
+    /* every thread of the process, not only this one: GLib's, and those a program started
+     * before it confined itself (porchd's index thread), would otherwise run unfiltered */
+    if (rc == 0)
+        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
     if (rc == 0)
         rc = seccomp_load(ctx);
     seccomp_release(ctx);

@@ -49,8 +49,9 @@ typedef enum {
  * architecture does not have are skipped): any other fails with EPERM, except those in
  * @killing (may be NULL), which end the process (SIGSYS): calls that only an attacker
  * would make (execve, ptrace, ...), and clone3, which fails with ENOSYS so that glibc uses
- * clone (whose flags a filter can check). Needs no_new_privs (set here). FALSE with @error
- * when the filter cannot be loaded. */
+ * clone (whose flags a filter can check). Needs no_new_privs (set here). The filter and
+ * no_new_privs apply to every thread of the process (TSYNC), those already running too.
+ * FALSE with @error when the filter cannot be loaded. */
 gboolean porch_sandbox_seccomp(const char *const *allowed, const char *const *killing,
                                PorchSandboxFlags flags, GError **error);
 

@@ -114,6 +114,34 @@ ProcessTree(pid_t root)
     return out;
 }
 
+// The threads of @pid that are not under a seccomp filter or lack no_new_privs ("NAME TID"),
+// from /proc/PID/task/TID/status: a filter loaded by one thread holds for the threads
+// started after it, and for those already running only when it was synced to them.
+std::vector<std::string>
+UnconfinedThreads(pid_t pid)
+{
+    std::vector<std::string> out;
+    std::string task = "/proc/" + std::to_string(pid) + "/task";
+    DIR *d = opendir(task.c_str());
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        std::string status = "\n" + porch::test::ReadFile(task + "/" + e->d_name + "/status");
+        auto field = [&](const std::string &key) {
+            size_t at = status.find("\n" + key + ":");
+            if (at == std::string::npos)
+                return std::string();
+            at = status.find_first_not_of(" \t", at + key.size() + 2);
+            return status.substr(at, status.find('\n', at) - at);
+        };
+        if (status.size() > 1 && (field("Seccomp") != "2" || field("NoNewPrivs") != "1"))
+            out.push_back(field("Name") + " " + e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return out;
+}
+
 // The inodes of the TCP sockets in the network namespace @pid is in.
 std::set<std::string>
 TcpInodes(pid_t pid)
@@ -281,6 +309,10 @@ TEST_F(LeastPrivilege, NothingThatReadsTheNetworkRunsAsRootOrUnconfined)
                 EXPECT_EQ(p.status.at("NoNewPrivs"), "1");
                 EXPECT_EQ(p.status.at("CapEff"), "0000000000000000");
             }
+            if (p.pid != launcher_) {
+                EXPECT_EQ(UnconfinedThreads(p.pid), std::vector<std::string>())
+                        << "threads without the process's seccomp filter";
+            }
             if (!HoldsTcp(p.pid, tcp))
                 continue;
             with_tcp++;
@@ -328,7 +360,7 @@ TEST_F(LeastPrivilege, IdleShareWorkerIsLetGoAndStartedAgain)
     g_usleep(2 * G_USEC_PER_SEC);
     read_world();
     EXPECT_EQ(file_workers(), first) << "the worker was not kept for the next session";
-    // once its last session is over, the worker goes within porchd's 10 s, and only then
+    // once its last session is over, the worker goes (porchd keeps it 10 s)
     EXPECT_TRUE(porch::test::WaitFor([&] { return file_workers().empty(); }, 30))
             << "the idle worker was not let go";
     EXPECT_EQ(kill(first[0], 0), -1) << "the worker ended";
