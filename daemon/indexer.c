@@ -71,7 +71,7 @@ struct _PorchIndexer {
     gint64 next_poll;
     gint64 next_stats;
     gboolean dirty; /* the figures of `porch status` may have changed */
-    gint64 busy_at; /* when work() last found something to do */
+    gint64 busy_at; /* when the database was last used: work() found something, or figures */
     gboolean cache_held;
     gboolean quit;
 };

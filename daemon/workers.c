@@ -50,10 +50,8 @@ porch_share_writable(const PorchShare *share)
 static void
 worker_free(Worker *w)
 {
-    if (w->watch != 0)
-        g_source_remove(w->watch);
-    if (w->idle_source != 0)
-        g_source_remove(w->idle_source);
+    g_clear_handle_id(&w->watch, g_source_remove);
+    g_clear_handle_id(&w->idle_source, g_source_remove);
     if (w->control >= 0)
         close(w->control); /* the worker ends when its last client has */
     g_free(w->name);
@@ -283,10 +281,7 @@ porch_workers_connect(PorchWorkers *w, const PorchShare *share, GError **error)
         if (porch_fd_send(worker->control, "c", 1, &pair[1], 1)) {
             close(pair[1]);
             worker->given++;
-            if (worker->idle_source != 0) {
-                g_source_remove(worker->idle_source);
-                worker->idle_source = 0;
-            }
+            g_clear_handle_id(&worker->idle_source, g_source_remove);
             return pair[0];
         }
         /* the worker is gone (it failed, or was stopped): a new one, once */

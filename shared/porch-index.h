@@ -141,7 +141,8 @@ gboolean porch_index_stats(PorchIndex *idx, PorchIndexStats *ret, GError **error
 
 /* Gives back the pages SQLite keeps cached for this connection (up to its cache size, 2 MiB,
  * and as much as the database for a smaller one), for a long-lived connection that has gone
- * quiet. Returns the bytes freed. The next query reads its pages again. */
+ * quiet. Returns the bytes freed, by SQLite's count for the whole process (exact where this is
+ * the one connection). The next query reads its pages again. */
 gsize porch_index_release_memory(PorchIndex *idx);
 
 /* Groups writes: between begin and commit, puts and removes are one transaction (much

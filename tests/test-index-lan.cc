@@ -266,11 +266,7 @@ TEST_F(IndexLanTest, QuietIndexGivesItsCachedPagesBack)
     ASSERT_TRUE(PorchdStarted(lan_.get(), porchd_, log_));
     pid_t network = NetworkSide(porchd_);
     ASSERT_GT(network, 0);
-    auto rss_anon = [&] {
-        std::string status = ReadFile("/proc/" + std::to_string(network) + "/status");
-        size_t at = status.find("RssAnon:");
-        return at == std::string::npos ? -1L : std::atol(status.c_str() + at + 8);
-    };
+    auto rss_anon = [&] { return ProcStatusKiB(network, "RssAnon"); };
     // the most the network side held while the index was built and just after
     long peak = 0;
     ASSERT_TRUE(WaitFor(

@@ -66,20 +66,29 @@ struct Proc {
     std::map<std::string, std::string> status; // "Uid" -> "65534\t65534\t65534\t65534"
 };
 
-Proc
-ReadProc(pid_t pid)
+// The fields of a /proc status file (a process's or a thread's); empty when it is gone.
+std::map<std::string, std::string>
+ReadStatus(const std::string &path)
 {
-    Proc p;
-    p.pid = pid;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::map<std::string, std::string> status;
+    std::ifstream in(path);
     for (std::string line; std::getline(in, line);) {
         size_t colon = line.find(':');
         if (colon == std::string::npos)
             continue;
         std::string v = line.substr(colon + 1);
         v.erase(0, v.find_first_not_of(" \t"));
-        p.status[line.substr(0, colon)] = v;
+        status[line.substr(0, colon)] = v;
     }
+    return status;
+}
+
+Proc
+ReadProc(pid_t pid)
+{
+    Proc p;
+    p.pid = pid;
+    p.status = ReadStatus("/proc/" + std::to_string(pid) + "/status");
     p.comm = p.status["Name"];
     p.ppid = atoi(p.status["PPid"].c_str());
     return p;
@@ -126,20 +135,21 @@ UnconfinedThreads(pid_t pid)
     for (struct dirent *e; d && (e = readdir(d));) {
         if (e->d_name[0] == '.')
             continue;
-        std::string status = "\n" + porch::test::ReadFile(task + "/" + e->d_name + "/status");
-        auto field = [&](const std::string &key) {
-            size_t at = status.find("\n" + key + ":");
-            if (at == std::string::npos)
-                return std::string();
-            at = status.find_first_not_of(" \t", at + key.size() + 2);
-            return status.substr(at, status.find('\n', at) - at);
-        };
-        if (status.size() > 1 && (field("Seccomp") != "2" || field("NoNewPrivs") != "1"))
-            out.push_back(field("Name") + " " + e->d_name);
+        std::map<std::string, std::string> status = ReadStatus(task + "/" + e->d_name + "/status");
+        if (!status.empty() && (status["Seccomp"] != "2" || status["NoNewPrivs"] != "1"))
+            out.push_back(status["Name"] + " " + e->d_name);
     }
     if (d)
         closedir(d);
     return out;
+}
+
+// Whether @pid is a share's indexer (porchd-worker --index) rather than its file worker.
+bool
+IsIndexer(pid_t pid)
+{
+    return porch::test::ReadFile("/proc/" + std::to_string(pid) + "/cmdline")
+                   .find(std::string("--index\0", 8)) != std::string::npos;
 }
 
 // The inodes of the TCP sockets in the network namespace @pid is in.
@@ -297,10 +307,8 @@ TEST_F(LeastPrivilege, NothingThatReadsTheNetworkRunsAsRootOrUnconfined)
             if (p.comm == "porchd-session")
                 sessions++;
             if (p.comm == "porchd-worker") {
-                std::string cmdline =
-                        porch::test::ReadFile("/proc/" + std::to_string(p.pid) + "/cmdline");
                 /* the content index's, read-only at idle priority, and the file workers */
-                if (cmdline.find(std::string("--index\0", 8)) != std::string::npos)
+                if (IsIndexer(p.pid))
                     indexers++;
                 else
                     workers++;
@@ -338,9 +346,7 @@ TEST_F(LeastPrivilege, IdleShareWorkerIsLetGoAndStartedAgain)
     auto file_workers = [&] {
         std::vector<pid_t> pids;
         for (const Proc &p : ProcessTree(launcher_))
-            if (p.comm == "porchd-worker" &&
-                porch::test::ReadFile("/proc/" + std::to_string(p.pid) + "/cmdline")
-                                .find(std::string("--index\0", 8)) == std::string::npos)
+            if (p.comm == "porchd-worker" && !IsIndexer(p.pid))
                 pids.push_back(p.pid);
         return pids;
     };

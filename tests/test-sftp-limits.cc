@@ -36,21 +36,11 @@ using porch::test::FXF_CREAT;
 using porch::test::FXF_READ;
 using porch::test::FXF_WRITE;
 using porch::test::Packet;
+using porch::test::ProcStatusKiB;
 using porch::test::RawSftp;
 using porch::test::ReadFile;
 
 constexpr int kPort = 4422;
-
-// The value of `key` (e.g. "VmHWM") in /proc/PID/status, in KiB; -1 when unreadable.
-long
-ProcStatusKiB(pid_t pid, const std::string &key)
-{
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind(key + ":", 0) == 0)
-            return std::stol(line.substr(key.size() + 1));
-    return -1;
-}
 
 // A prefix for porchd's command line where a test measures what a session holds. Under ASan,
 // freed memory waits in a quarantine (up to 256 MiB) before it is used again: a session that

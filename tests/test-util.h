@@ -40,6 +40,18 @@ ReadFile(const std::string &path)
     return std::string(s, len);
 }
 
+// The value of `key` (e.g. "VmHWM", "RssAnon") in /proc/PID/status, in KiB; -1 when
+// unreadable.
+inline long
+ProcStatusKiB(pid_t pid, const std::string &key)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(key + ":", 0) == 0)
+            return std::stol(line.substr(key.size() + 1));
+    return -1;
+}
+
 // Polls pred every 50 ms for at most seconds; true as soon as it holds.
 inline bool
 WaitFor(const std::function<bool()> &pred, double seconds)
