@@ -5,7 +5,9 @@
 // watched.
 //
 //   TreeFirstFrameSaysListing          get -r and put -r: "NAME  listing…" first, never
-//                                      "files 0/0+"; a name in every frame; a summary
+//                                      "files 0/0+"; in every frame the tree's name or a
+//                                      file's path (cut from its start in 80 columns: the link
+//                                      is slowed so that a cut path is drawn); a summary
 //   NameInEveryFrameOfGetAndPut        a file's name in each frame of a get and of a put
 //   StalledWhenTheNeighbourStops       porchd's session stopped (SIGSTOP) mid-transfer: frames
 //                                      say "0 B/s  stalled" (drawn without reports), and after
@@ -177,6 +179,39 @@ NameInEveryFrame(const std::vector<std::string> &frames, const std::string &name
     return ::testing::AssertionSuccess();
 }
 
+// Every frame of `frames` begins with the name of the tree or of a file in it, as one of
+// `paths` or as the end of one after "…" (the line cuts a name from its start when the
+// terminal is narrow: "…bum/2024/beach.jpg" in 80 columns), and that end holds the file's
+// own name.
+::testing::AssertionResult
+TreePathInEveryFrame(const std::vector<std::string> &frames, const std::vector<std::string> &paths)
+{
+    static const std::string kCut = "…";
+    if (frames.empty())
+        return ::testing::AssertionFailure() << "no frame at all";
+    for (const std::string &f : frames) {
+        const std::string name = f.substr(0, f.find("  "));
+        bool ok = false;
+        for (const std::string &path : paths) {
+            const std::string base = path.substr(path.rfind('/') + 1);
+            if (name == path) {
+                ok = true;
+            } else if (name.rfind(kCut, 0) == 0) {
+                const std::string tail = name.substr(kCut.size());
+                ok = tail.size() >= base.size() && tail.size() < path.size() &&
+                     path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+            }
+            if (ok)
+                break;
+        }
+        if (!ok)
+            return ::testing::AssertionFailure()
+                   << "a frame that names no path of the tree: [" << f << "]\n"
+                   << Show(frames);
+    }
+    return ::testing::AssertionSuccess();
+}
+
 TEST_F(ProgressTest, TreeFirstFrameSaysListing)
 {
     const std::string tree = work_ + "/Album";
@@ -185,26 +220,30 @@ TEST_F(ProgressTest, TreeFirstFrameSaysListing)
     ASSERT_FALSE(MakeRandomFile(tree + "/cover.jpg", 1 << 20, 2).empty());
     ASSERT_TRUE(GiveToShareOwner(tree));
 
+    Throttle(1); // 4 MiB take about a second: frames of each file, cut ones among them
     std::vector<std::string> args = {"get", "-r", Remote("Album"), local_};
     RunResult r = Porch(args);
     ASSERT_TRUE(r.ok()) << r.describe();
     Stderr s = Parse(r.err);
     ASSERT_FALSE(s.frames.empty()) << r.err;
     EXPECT_EQ(s.frames.front(), "Album  listing…") << Show(s.frames);
-    EXPECT_TRUE(NameInEveryFrame(s.frames, "Album"));
+    EXPECT_TRUE(
+            TreePathInEveryFrame(s.frames, {"Album", "Album/cover.jpg", "Album/2024/beach.jpg"}));
     for (const std::string &f : s.frames)
         EXPECT_FALSE(Contains(f, "files 0/0+") || Contains(f, "0 B / 0 B+")) << Show(s.frames);
     EXPECT_TRUE(Contains(s.text, "2 files, 4.0 MiB in ")) << s.text;
     EXPECT_EQ(Sha256File(local_ + "/Album/2024/beach.jpg"), Sha256File(tree + "/2024/beach.jpg"));
 
     // put -r of the same tree as a new folder
+    Throttle(2);
     args = {"put", "-r", local_ + "/Album", Remote("Copy")};
     r = Porch(args);
     ASSERT_TRUE(r.ok()) << r.describe();
     s = Parse(r.err);
     ASSERT_FALSE(s.frames.empty()) << r.err;
     EXPECT_EQ(s.frames.front(), "Album  listing…") << Show(s.frames);
-    EXPECT_TRUE(NameInEveryFrame(s.frames, "Album"));
+    EXPECT_TRUE(
+            TreePathInEveryFrame(s.frames, {"Album", "Album/cover.jpg", "Album/2024/beach.jpg"}));
     EXPECT_TRUE(Contains(s.text, "2 files, 4.0 MiB in ")) << s.text;
     EXPECT_EQ(Sha256File(work_ + "/Copy/cover.jpg"), Sha256File(tree + "/cover.jpg"));
 }
