@@ -25,6 +25,14 @@
 #define STATS_INTERVAL_US (G_USEC_PER_SEC)
 /* After this long with nothing to do, the thread gives back the database pages it cached. */
 #define RELEASE_AFTER_US (5 * G_USEC_PER_SEC)
+/* An indexer that went away is started again after RESTART_FIRST_US, then after twice as long
+ * each time it goes away again, up to RESTART_MAX_US; one that ran for RESTART_STEADY_US
+ * before it went away starts the count again. A share whose indexer keeps dying (a crash on
+ * one of its files, the owner's processes killed) costs a start every five minutes, not a
+ * loop, and one that died once is indexed again within seconds. */
+#define RESTART_FIRST_US  (2 * G_USEC_PER_SEC)
+#define RESTART_MAX_US    (300 * G_USEC_PER_SEC)
+#define RESTART_STEADY_US (600 * G_USEC_PER_SEC)
 
 typedef enum { CMD_ADD, CMD_DROP, CMD_KEEP, CMD_QUIT } CmdKind;
 
@@ -54,16 +62,23 @@ typedef struct {
     gboolean broken;
 } Share;
 
+/* The main thread's account of a share's indexer starts, for the back-off. */
+typedef struct {
+    gint64 started; /* when its indexer was last started (monotonic) */
+    guint restarts; /* starts after it went away, since it last ran for RESTART_STEADY_US */
+} Starts;
+
 struct _PorchIndexer {
     /* main thread */
     PorchWorkers *workers;
     GHashTable *signatures; /* share name -> "path\nowner\nuser" it was started for */
+    GHashTable *starts;     /* share name -> Starts* */
     GAsyncQueue *queue;
     GThread *thread;
     /* both, under lock */
     GMutex lock;
     PorchIndexerStatus status;
-    GHashTable *broken; /* names of shares whose indexer went away */
+    GHashTable *broken; /* names of shares whose indexer went away -> gint64* when */
     GArray *conns;      /* the sockets the thread may be blocked on, for shutdown() */
     /* the thread */
     PorchIndex *idx;
@@ -421,8 +436,8 @@ work(PorchIndexer *ix)
     return FALSE;
 }
 
-/* Shares whose indexer went away are reported to the main thread (which starts a new one at
- * the next apply) and dropped here. */
+/* Shares whose indexer went away are reported to the main thread (which starts a new one,
+ * porch_indexer_restart_due()) and dropped here. */
 static void
 drop_broken(PorchIndexer *ix)
 {
@@ -436,7 +451,8 @@ drop_broken(PorchIndexer *ix)
             continue;
         g_warning("index %s: the share's indexer went away", s->name);
         g_mutex_lock(&ix->lock);
-        g_hash_table_add(ix->broken, g_strdup(s->name));
+        g_hash_table_replace(ix->broken, g_strdup(s->name),
+                             g_memdup2(&(gint64){g_get_monotonic_time()}, sizeof(gint64)));
         g_mutex_unlock(&ix->lock);
         g_hash_table_iter_remove(&it);
         ix->dirty = TRUE;
@@ -580,7 +596,8 @@ porch_indexer_new(const char *state_dir, PorchWorkers *workers, GError **error)
     ix->idx = idx;
     ix->workers = workers;
     ix->signatures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    ix->broken = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    ix->broken = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    ix->starts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     ix->conns = g_array_new(FALSE, FALSE, sizeof(int));
     ix->shares = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)share_free);
     ix->queue = g_async_queue_new_full((GDestroyNotify)cmd_free);
@@ -607,6 +624,7 @@ porch_indexer_free(PorchIndexer *ix)
     g_async_queue_unref(ix->queue);
     porch_index_close(ix->idx);
     g_hash_table_unref(ix->signatures);
+    g_hash_table_unref(ix->starts);
     g_hash_table_unref(ix->broken);
     g_array_unref(ix->conns);
     g_mutex_clear(&ix->lock);
@@ -620,6 +638,54 @@ signature(const PorchShare *share)
                            share->user ? 1 : 0);
 }
 
+/* The back-off before starting again the indexer of a share that went away with @st. */
+static gint64
+restart_delay(const Starts *st)
+{
+    return st == NULL ? RESTART_FIRST_US
+                      : MIN(RESTART_MAX_US, RESTART_FIRST_US << MIN(st->restarts, 8u));
+}
+
+/* Notes that @name's indexer was started; @again: after it went away. */
+static void
+count_start(PorchIndexer *ix, const char *name, gboolean again)
+{
+    Starts *st = g_hash_table_lookup(ix->starts, name);
+
+    if (st == NULL) {
+        st = g_new0(Starts, 1);
+        g_hash_table_insert(ix->starts, g_strdup(name), st);
+    }
+    st->restarts = again ? st->restarts + 1 : 0;
+    st->started = g_get_monotonic_time();
+    if (again)
+        g_message("index %s: the share's indexer is started again (%u %s after it went away)", name,
+                  st->restarts, st->restarts == 1 ? "time" : "times");
+}
+
+gboolean
+porch_indexer_restart_due(PorchIndexer *ix)
+{
+    gint64 now = g_get_monotonic_time();
+    gboolean due = FALSE;
+    GHashTableIter it;
+    gpointer key, value;
+
+    g_mutex_lock(&ix->lock);
+    g_hash_table_iter_init(&it, ix->broken);
+    while (!due && g_hash_table_iter_next(&it, &key, &value)) {
+        gint64 went = *(const gint64 *)value;
+        Starts *st = g_hash_table_lookup(ix->starts, key);
+
+        /* it ran long enough: what made it go away is no loop */
+        if (st != NULL && went - st->started >= RESTART_STEADY_US)
+            st->restarts = 0;
+        due = now - went >= restart_delay(st);
+    }
+    g_mutex_unlock(&ix->lock);
+    return due;
+}
+
 void
 porch_indexer_apply(PorchIndexer *ix, PorchConfig *config)
 {
@@ -631,7 +697,7 @@ porch_indexer_apply(PorchIndexer *ix, PorchConfig *config)
 
     g_mutex_lock(&ix->lock);
     broken = g_steal_pointer(&ix->broken);
-    ix->broken = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    ix->broken = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_mutex_unlock(&ix->lock);
 
     for (guint i = 0; i < porch_config_get_n_shares(config); i++) {
@@ -656,6 +722,7 @@ porch_indexer_apply(PorchIndexer *ix, PorchConfig *config)
             g_hash_table_remove(ix->signatures, share->name);
             continue;
         }
+        count_start(ix, share->name, g_hash_table_contains(broken, share->name));
         send_cmd(ix, CMD_ADD, share->name, control, NULL);
         g_hash_table_replace(ix->signatures, g_strdup(share->name), g_steal_pointer(&sig));
     }

@@ -41,6 +41,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PorchIndexer, porch_indexer_free)
  * indexer; the records of shares no longer configured are forgotten. */
 void porch_indexer_apply(PorchIndexer *indexer, PorchConfig *config);
 
+/* Whether a share's indexer went away (it crashed, or was killed) and its back-off is over:
+ * the caller then calls porch_indexer_apply() with the configuration in force, which starts
+ * it again. The back-off doubles from 2 s to 5 min while it keeps going away (main thread). */
+gboolean porch_indexer_restart_due(PorchIndexer *indexer);
+
 typedef struct {
     guint64 files;        /* records in the database */
     guint64 bytes;        /* the sum of their sizes */

@@ -154,6 +154,8 @@ on_offline_poll(gpointer user_data)
             porch_indexer_apply(d->indexer, config);
         porch_listener_reloaded(d->listener);
         porch_publisher_apply(d->publisher, config);
+    } else if (d->indexer != NULL && porch_indexer_restart_due(d->indexer)) {
+        porch_indexer_apply(d->indexer, config);
     }
     return G_SOURCE_CONTINUE;
 }

@@ -165,11 +165,9 @@ TEST_F(IndexLanTest, BuiltByTheOwnersIndexerAtIdlePriorityAndReported)
     // The indexer: porchd-worker --index, a child of the launcher, as nobody (the share's
     // owner), at nice 19.
     bool found = false;
-    for (pid_t p : ChildProcesses(porchd_, "porchd-worker")) {
+    for (pid_t p : Indexers(porchd_)) {
         std::string proc = "/proc/" + std::to_string(p);
         std::string cmdline = ReadFile(proc + "/cmdline");
-        if (cmdline.find(std::string("--index\0", 8)) == std::string::npos)
-            continue;
         found = true;
         EXPECT_NE(cmdline.find(media_), std::string::npos) << cmdline;
         struct stat st = {};
@@ -300,6 +298,52 @@ TEST_F(IndexLanTest, QuietIndexGivesItsCachedPagesBack)
     // and the index still answers
     EXPECT_TRUE(IndexHolds(3002));
     EXPECT_EQ(Sql("SELECT count(*) FROM files WHERE path LIKE 'many/%'"), "3000\n");
+}
+
+// An indexer that dies (killed here; a crash would do the same) is started again on its own
+// within seconds, not at the next reload, and keeps the index current; one that keeps dying
+// is started again later each time.
+TEST_F(IndexLanTest, IndexerThatDiesIsStartedAgain)
+{
+    ASSERT_TRUE(Start());
+    ASSERT_TRUE(IndexHolds(2));
+    std::vector<pid_t> first = Indexers(porchd_);
+    ASSERT_EQ(first.size(), 1u);
+    ASSERT_EQ(kill(first[0], SIGKILL), 0);
+    std::vector<pid_t> second;
+    ASSERT_TRUE(WaitFor(
+            [&] {
+                second = Indexers(porchd_);
+                return second.size() == 1 && second[0] != first[0];
+            },
+            15))
+            << ReadFile(log_);
+    EXPECT_TRUE(Contains(ReadFile(log_), "index Media: the share's indexer went away"))
+            << ReadFile(log_);
+    EXPECT_TRUE(Contains(ReadFile(log_),
+                         "index Media: the share's indexer is started again (1 time after"))
+            << ReadFile(log_);
+    // the new one watches the share: a new file is indexed
+    ASSERT_TRUE(WriteFile(media_ + "/after.txt", "after\n"));
+    ASSERT_TRUE(Sh("chown nobody: " + media_ + "/after.txt"));
+    EXPECT_TRUE(IndexHolds(3)) << IndexInt("files");
+    EXPECT_EQ(IndexInt("shares"), 1);
+
+    // killed again at once: started again after a longer wait (4 s, then 8 s)
+    gint64 killed = g_get_monotonic_time();
+    ASSERT_EQ(kill(second[0], SIGKILL), 0);
+    std::vector<pid_t> third;
+    ASSERT_TRUE(WaitFor(
+            [&] {
+                third = Indexers(porchd_);
+                return third.size() == 1 && third[0] != second[0];
+            },
+            20))
+            << ReadFile(log_);
+    EXPECT_GE(g_get_monotonic_time() - killed, 3 * G_USEC_PER_SEC) << "no back-off";
+    EXPECT_TRUE(Contains(ReadFile(log_), "is started again (2 times after")) << ReadFile(log_);
+    EXPECT_TRUE(IndexHolds(3));
+    EXPECT_EQ(kill(porchd_, 0), 0) << "porchd itself went on";
 }
 
 TEST_F(IndexLanTest, DamagedDatabaseIsRebuiltNotTrusted)

@@ -52,6 +52,7 @@ using porch::test::FXF_CREAT;
 using porch::test::FXF_READ;
 using porch::test::FXF_TRUNC;
 using porch::test::FXF_WRITE;
+using porch::test::IsIndexer;
 using porch::test::Packet;
 using porch::test::RawSftp;
 using porch::test::ReadFile;
@@ -142,14 +143,6 @@ UnconfinedThreads(pid_t pid)
     if (d)
         closedir(d);
     return out;
-}
-
-// Whether @pid is a share's indexer (porchd-worker --index) rather than its file worker.
-bool
-IsIndexer(pid_t pid)
-{
-    return porch::test::ReadFile("/proc/" + std::to_string(pid) + "/cmdline")
-                   .find(std::string("--index\0", 8)) != std::string::npos;
 }
 
 // The inodes of the TCP sockets in the network namespace @pid is in.

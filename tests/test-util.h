@@ -250,6 +250,25 @@ ChildProcesses(pid_t parent, const std::string &comm = "")
     return found;
 }
 
+// Whether @pid is a share's indexer (porchd-worker --index) rather than its file worker.
+inline bool
+IsIndexer(pid_t pid)
+{
+    return ReadFile("/proc/" + std::to_string(pid) + "/cmdline")
+                   .find(std::string("--index\0", 8)) != std::string::npos;
+}
+
+// The shares' indexers (porchd-worker --index) under the porchd launcher `launcher`.
+inline std::vector<pid_t>
+Indexers(pid_t launcher)
+{
+    std::vector<pid_t> found;
+    for (pid_t p : ChildProcesses(launcher, "porchd-worker"))
+        if (IsIndexer(p))
+            found.push_back(p);
+    return found;
+}
+
 // The network side of the porchd launcher `launcher` (its child porchd --network-side, which
 // runs the listener and is the parent of the sessions), -1 when there is none (yet).
 inline pid_t
