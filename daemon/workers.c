@@ -221,7 +221,8 @@ worker_said(int fd, GIOCondition cond, gpointer data)
     Worker *worker = data;
     char said[1 + sizeof worker->given];
     guint32 given;
-    gssize n = recv(fd, said, sizeof said, MSG_DONTWAIT);
+    /* MSG_TRUNC: the packet's real length, so that a longer one is not read as "idle" */
+    gssize n = recv(fd, said, sizeof said, MSG_DONTWAIT | MSG_TRUNC);
 
     (void)cond;
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
