@@ -18,6 +18,7 @@
 #include "porch-auto.h"
 #include "porch-hash.h"
 #include "porch-jail.h"
+#include "porch-send.h"
 
 typedef enum {
     OP_OPEN = 1,
@@ -66,7 +67,53 @@ struct _PorchFiles {
     GHashTable *watches; /* watch descriptor -> the folder's path beneath the root */
     GHashTable *changed; /* folders changed and not reported yet (a set of paths) */
     gboolean lost;       /* changes were lost: the whole share must be scanned */
+    /* an inbox's (porch_files_set_inbox()) */
+    gboolean inbox;
 };
+
+/* ---- what an inbox's worker does (porch_files_set_inbox()) ------------------------------- */
+
+/* A send's hidden file: PORCH_SEND_TEMP_PREFIX..., in the inbox's folder itself. */
+static gboolean
+is_send_temp(const char *rel)
+{
+    return g_str_has_prefix(rel, PORCH_SEND_TEMP_PREFIX) && strchr(rel, '/') == NULL;
+}
+
+static gboolean
+is_inbox_folder(const char *rel)
+{
+    return rel[0] == '\0' || strcmp(rel, ".") == 0;
+}
+
+/* A name a sent file may be given: in the folder itself, not hidden. */
+static gboolean
+is_new_name(const char *rel)
+{
+    return rel[0] != '\0' && rel[0] != '.' && strchr(rel, '/') == NULL;
+}
+
+/* Whether an inbox's worker does @op on @a (and @b, @x: its other arguments); the ops that
+ * take no path are judged in serve_request(). */
+static gboolean
+inbox_permits(guint32 op, const char *a, const char *b, guint32 x)
+{
+    switch (op) {
+    case OP_OPEN: /* x: the open flags */
+        return is_send_temp(a) ||
+               (is_inbox_folder(a) && (x & (O_ACCMODE | O_CREAT | O_TRUNC)) == O_RDONLY);
+    case OP_STAT:
+        return is_send_temp(a) || is_inbox_folder(a);
+    case OP_REMOVE:
+        return is_send_temp(a);
+    case OP_RENAME: /* x: whether it may replace */
+        return is_send_temp(a) && is_new_name(b) && x == 0;
+    case OP_OPENDIR:
+        return is_inbox_folder(a);
+    default:
+        return FALSE;
+    }
+}
 
 static void
 listing_free(gpointer dir)
@@ -452,6 +499,9 @@ d_readdir(PorchFiles *f, guint32 id, GArray *entries)
         }
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
+        /* an inbox's listing: its send files alone */
+        if (f->inbox && !is_send_temp(de->d_name))
+            continue;
         if (fstatat(dirfd(d), de->d_name, &e.st, AT_SYMLINK_NOFOLLOW) != 0)
             continue; /* gone meanwhile */
         e.name = g_strdup(de->d_name);
@@ -474,6 +524,13 @@ porch_files_set_indexer(PorchFiles *f, gboolean indexer)
 {
     g_return_if_fail(!f->remote);
     f->indexer = indexer;
+}
+
+void
+porch_files_set_inbox(PorchFiles *f, gboolean inbox)
+{
+    g_return_if_fail(!f->remote);
+    f->inbox = inbox;
 }
 
 static gboolean
@@ -1330,10 +1387,16 @@ serve_request(PorchFiles *f, guint32 op, PorchWireReader *r, int fd, GByteArray 
     /* a descriptor comes with FSETSTAT, COMMIT and DISCARD, and only with them */
     if ((fd >= 0) != (op == OP_FSETSTAT || op == OP_COMMIT || op == OP_DISCARD))
         return G_MININT;
+    /* an inbox's worker: a send's operations only (inbox_permits() judges their paths) */
+    if (f->inbox && op != OP_OPEN && op != OP_STAT && op != OP_REMOVE && op != OP_RENAME &&
+        op != OP_OPENDIR && op != OP_READDIR && op != OP_CLOSEDIR)
+        return -EPERM;
     switch (op) {
     case OP_OPEN:
         if (!PATH(a) || !U32(x) || !U32(y) || !U32(z))
             return G_MININT;
+        if (f->inbox && !inbox_permits(op, a, NULL, x))
+            return -EPERM;
         rc = d_open(f, a, (int)x, (mode_t)y, z);
         if (rc >= 0) {
             ret_fds[(*ret_n_fds)++] = rc;
@@ -1343,6 +1406,8 @@ serve_request(PorchFiles *f, guint32 op, PorchWireReader *r, int fd, GByteArray 
     case OP_STAT:
         if (!PATH(a) || !U32(z))
             return G_MININT;
+        if (f->inbox && !inbox_permits(op, a, NULL, 0))
+            return -EPERM;
         rc = porch_jail_stat(f->jail, a, &st, z);
         if (rc >= 0)
             put_stat(payload, &st);
@@ -1355,10 +1420,14 @@ serve_request(PorchFiles *f, guint32 op, PorchWireReader *r, int fd, GByteArray 
     case OP_RMDIR:
         if (!PATH(a))
             return G_MININT;
+        if (f->inbox && !inbox_permits(op, a, NULL, 0))
+            return -EPERM;
         return d_remove(f, a, op == OP_RMDIR);
     case OP_RENAME:
         if (!PATH(a) || !PATH(b) || !U32(x))
             return G_MININT;
+        if (f->inbox && !inbox_permits(op, a, b, x))
+            return -EPERM;
         return d_rename(f, a, b, x != 0);
     case OP_SYMLINK:
         if (!PATH(a) || !PATH(b))
@@ -1413,6 +1482,8 @@ serve_request(PorchFiles *f, guint32 op, PorchWireReader *r, int fd, GByteArray 
     case OP_OPENDIR:
         if (!PATH(a))
             return G_MININT;
+        if (f->inbox && !inbox_permits(op, a, NULL, 0))
+            return -EPERM;
         rc = d_opendir(f, a, &x);
         if (rc >= 0)
             porch_wire_put_u32(payload, x);

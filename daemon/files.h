@@ -117,6 +117,15 @@ void porch_files_entries_clear(GArray *entries);
  * porch_files_set_indexer() said so. */
 void porch_files_set_indexer(PorchFiles *files, gboolean indexer);
 
+/* Makes a direct PorchFiles an inbox's (porchd-worker --inbox): it then does only what a send
+ * needs (daemon/send-server.c), and answers -EPERM to anything else. A send's hidden files
+ * (PORCH_SEND_TEMP_PREFIX, in the inbox's folder itself) may be made, written, read back,
+ * stat'ed, removed and renamed to a new name (a plain name, not hidden, never over a file);
+ * the folder may be opened read-only (its free space) and listed, its hidden send files alone
+ * showing. The files that arrived before are neither read, changed, removed nor listed: a
+ * session that reads the network cannot touch what its inbox's owner already received. */
+void porch_files_set_inbox(PorchFiles *files, gboolean inbox);
+
 /* The most range hashes one porch_files_hash() returns: a larger file is -EFBIG (it is not
  * indexed, and is hashed when a client asks, as without an index). */
 #define PORCH_FILES_HASH_MAX_RANGES 2000

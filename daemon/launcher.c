@@ -199,10 +199,7 @@ start_worker(Launcher *l, const char *name, gboolean indexer, GError **error)
     g_subprocess_launcher_set_child_setup(launcher, become, who, g_free);
     g_subprocess_launcher_take_fd(launcher, pair[1], 3);
     proc = g_subprocess_launcher_spawn(launcher, error, l->worker_program, "--root", share->path,
-                                       indexer                       ? "--index"
-                                       : porch_share_writable(share) ? "--write"
-                                                                     : NULL,
-                                       NULL);
+                                       porch_share_worker_mode(share, indexer), NULL);
     if (proc == NULL) {
         close(pair[0]);
         return -1;

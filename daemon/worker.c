@@ -1,6 +1,6 @@
 /* worker.c — porchd-worker: one share's file operations, as the share's owner.
  *
- *   porchd-worker --root PATH [--write | --index]
+ *   porchd-worker --root PATH [--write | --inbox | --index]
  *
  * Started by porchd (as the share's owner, never as root), with a control socket on fd 3
  * (SOCK_SEQPACKET). Each message on it is one byte, 'c', with one descriptor: a new client
@@ -15,6 +15,10 @@
  * When its last client has gone, it tells the control socket's other end ('i' and the number
  * of clients it has been given, a guint32), which lets it go if no new client came meanwhile
  * (workers.h): an idle porchd keeps no share's worker.
+ *
+ * With --inbox it is an inbox's worker: it writes, but only what a send needs (files.h,
+ * porch_files_set_inbox()): a send's hidden files, named once they arrived whole, and never a
+ * file that arrived before.
  *
  * With --index it is the share's indexer (daemon/indexer.h): the same operations, read-only,
  * plus hashing files and watching the share with inotify, at idle CPU and I/O priority and
@@ -53,6 +57,7 @@ typedef struct {
 
 /* Takes a client connection from the control socket: FALSE when it is closed or broken. */
 static gboolean indexer;
+static gboolean inbox;
 
 static gboolean
 accept_client(const char *root, GArray *clients)
@@ -82,6 +87,7 @@ accept_client(const char *root, GArray *clients)
         return TRUE;
     }
     porch_files_set_indexer(client.files, indexer);
+    porch_files_set_inbox(client.files, inbox);
     g_array_append_val(clients, client);
     return TRUE;
 }
@@ -146,6 +152,8 @@ main(int argc, char **argv)
     GOptionEntry entries[] = {
             {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "The share's folder", "PATH"},
             {"write", 0, 0, G_OPTION_ARG_NONE, &write, "Someone may write in the share", NULL},
+            {"inbox", 0, 0, G_OPTION_ARG_NONE, &inbox,
+             "An inbox: write a send's files and nothing else", NULL},
             {"index", 0, 0, G_OPTION_ARG_NONE, &indexer,
              "Index the share: read-only, hashing, at idle priority", NULL},
             G_OPTION_ENTRY_NULL,
@@ -172,6 +180,11 @@ main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     porch_sandbox_raise_nofile();
+    if (inbox && indexer) {
+        fprintf(stderr, "porchd-worker: --inbox and --index exclude each other\n");
+        return 2;
+    }
+    write = write || inbox;
     if (indexer) {
         write = FALSE;
         idle_priority(root);

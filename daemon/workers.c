@@ -34,6 +34,7 @@ struct _Worker {
     char *path;
     char *owner;
     gboolean writable;
+    gboolean inbox;
     int control;       /* the worker's control socket */
     guint32 given;     /* clients sent on it */
     guint watch;       /* reads what the worker says on it */
@@ -45,6 +46,15 @@ porch_share_writable(const PorchShare *share)
 {
     /* an inbox's worker writes the files sent to it */
     return share->inbox || share->write.guest || g_hash_table_size(share->write.peers) > 0;
+}
+
+const char *
+porch_share_worker_mode(const PorchShare *share, gboolean indexer)
+{
+    return indexer                       ? "--index"
+           : share->inbox                ? "--inbox"
+           : porch_share_writable(share) ? "--write"
+                                         : NULL;
 }
 
 static void
@@ -90,7 +100,7 @@ static gboolean
 same_share(const Worker *w, const PorchShare *share)
 {
     return strcmp(w->path, share->path) == 0 && g_strcmp0(w->owner, share->owner) == 0 &&
-           w->writable == porch_share_writable(share);
+           w->writable == porch_share_writable(share) && w->inbox == share->inbox;
 }
 
 /* Sends @request (with @n_fds descriptors) to the launcher and waits for its answer: TRUE for
@@ -185,10 +195,7 @@ start_here(PorchWorkers *w, const PorchShare *share, gboolean indexer, GError **
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_subprocess_launcher_take_fd(launcher, pair[1], 3);
     proc = g_subprocess_launcher_spawn(launcher, error, w->program, "--root", share->path,
-                                       indexer                       ? "--index"
-                                       : porch_share_writable(share) ? "--write"
-                                                                     : NULL,
-                                       NULL);
+                                       porch_share_worker_mode(share, indexer), NULL);
     if (proc == NULL) {
         close(pair[0]);
         return -1;
@@ -271,6 +278,7 @@ porch_workers_connect(PorchWorkers *w, const PorchShare *share, GError **error)
             worker->path = g_strdup(share->path);
             worker->owner = g_strdup(share->owner);
             worker->writable = porch_share_writable(share);
+            worker->inbox = share->inbox;
             worker->control = control;
             g_hash_table_insert(w->by_name, worker->name, worker);
         }

@@ -59,4 +59,9 @@ gboolean porch_workers_ask_launcher(PorchWorkers *workers, const char *request, 
 /* Whether anyone may write in @share: its worker may write then. */
 gboolean porch_share_writable(const PorchShare *share);
 
+/* The option that gives porchd-worker its mode for @share: "--index" for its indexer,
+ * "--inbox" for an inbox's worker (it makes, names and removes a send's files, and nothing
+ * else), "--write" when anyone may write in it, NULL for read-only. */
+const char *porch_share_worker_mode(const PorchShare *share, gboolean indexer);
+
 G_END_DECLS

@@ -95,8 +95,9 @@ class Files : public ::testing::Test
         std::error_code ec;
         std::filesystem::remove_all(base_, ec);
     }
-    // Starts porchd-worker on the share (as its owner) and returns a client connection.
-    PorchFiles *StartWorker(bool write = true)
+    // Starts porchd-worker on the share (as its owner) in `mode` (--write, --inbox, or nullptr:
+    // read-only) and returns a client connection.
+    PorchFiles *StartWorker(const char *mode = "--write")
     {
         int ctl[2], cli[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0 ||
@@ -112,8 +113,7 @@ class Files : public ::testing::Test
                 (setgroups(0, nullptr) != 0 || setresgid(group_, group_, group_) != 0 ||
                  setresuid(owner_, owner_, owner_) != 0))
                 _exit(127);
-            const char *argv[] = {program.c_str(), "--root", root_.c_str(),
-                                  write ? "--write" : nullptr, nullptr};
+            const char *argv[] = {program.c_str(), "--root", root_.c_str(), mode, nullptr};
             execve(program.c_str(), (char **)argv, env);
             _exit(127);
         }
@@ -286,7 +286,7 @@ TEST_F(Files, TheWorkerHasTheOwnersRightsAndNoMore)
 // A read-only share's worker cannot write, whatever it is asked.
 TEST_F(Files, AReadOnlyWorkerWritesNothing)
 {
-    remote_.reset(StartWorker(false));
+    remote_.reset(StartWorker(nullptr));
     ASSERT_NE(remote_, nullptr);
     int fd = porch_files_open(remote_.get(), "a.txt", O_RDONLY, 0, 0);
     EXPECT_GE(fd, 0);
@@ -296,6 +296,77 @@ TEST_F(Files, AReadOnlyWorkerWritesNothing)
     EXPECT_EQ(porch_files_mkdir(remote_.get(), "d", 0755), -EACCES);
     EXPECT_EQ(porch_files_remove(remote_.get(), "a.txt"), -EACCES);
     EXPECT_EQ(ReadFile(root_ + "/a.txt"), "hello\n");
+}
+
+// An inbox's worker (--inbox) does what a send does, and nothing else: a session that reads the
+// network cannot read, change, remove or list what arrived in the inbox before.
+TEST_F(Files, AnInboxWorkerDoesASendsOperationsOnly)
+{
+    ASSERT_TRUE(WriteFile(root_ + "/.porch-send-old-0", "stale"));
+    if (geteuid() == 0) {
+        ASSERT_EQ(lchown((root_ + "/.porch-send-old-0").c_str(), owner_, group_), 0);
+    }
+    remote_.reset(StartWorker("--inbox"));
+    ASSERT_NE(remote_, nullptr);
+    PorchFiles *f = remote_.get();
+
+    // a send: its hidden file made, written, read back, stat'ed, then named
+    const std::string temp = ".porch-send-0123-0";
+    int fd = porch_files_open(f, temp.c_str(), O_RDWR | O_CREAT, 0600, PORCH_JAIL_NOFOLLOW);
+    ASSERT_GE(fd, 0) << g_strerror(-fd);
+    ASSERT_EQ(write(fd, "sent\n", 5), 5);
+    char back[5];
+    EXPECT_EQ(pread(fd, back, 5, 0), 5);
+    close(fd);
+    struct stat st;
+    EXPECT_EQ(porch_files_stat(f, temp.c_str(), &st, PORCH_JAIL_NOFOLLOW), 0);
+    EXPECT_EQ(st.st_size, 5);
+    // never over a file that is there, never to a hidden name, never replacing
+    EXPECT_EQ(porch_files_rename(f, temp.c_str(), "a.txt", FALSE), -EEXIST);
+    EXPECT_EQ(porch_files_rename(f, temp.c_str(), "a.txt", TRUE), -EPERM);
+    EXPECT_EQ(porch_files_rename(f, temp.c_str(), ".hidden", FALSE), -EPERM);
+    EXPECT_EQ(porch_files_rename(f, temp.c_str(), "sub/x.txt", FALSE), -EPERM);
+    EXPECT_EQ(porch_files_rename(f, temp.c_str(), "sent.txt", FALSE), 0);
+    EXPECT_EQ(ReadFile(root_ + "/sent.txt"), "sent\n");
+    EXPECT_EQ(porch_files_remove(f, ".porch-send-old-0"), 0);
+
+    // the folder: its free space, and a listing of the send files alone
+    fd = porch_files_open(f, ".", O_RDONLY | O_DIRECTORY, 0, 0);
+    EXPECT_GE(fd, 0) << g_strerror(-fd);
+    if (fd >= 0)
+        close(fd);
+    ASSERT_TRUE(WriteFile(root_ + "/.porch-send-more-1", ""));
+    guint32 id = 0;
+    ASSERT_EQ(porch_files_opendir(f, "", &id), 0);
+    g_autoptr(GArray) entries = g_array_new(FALSE, FALSE, sizeof(PorchFilesEntry));
+    std::set<std::string> listed;
+    for (int n; (n = porch_files_readdir(f, id, entries)) > 0;) {
+        for (guint i = 0; i < entries->len; i++)
+            listed.insert(g_array_index(entries, PorchFilesEntry, i).name);
+        porch_files_entries_clear(entries);
+    }
+    EXPECT_EQ(porch_files_closedir(f, id), 0);
+    EXPECT_EQ(listed, std::set<std::string>{".porch-send-more-1"});
+
+    // what arrived before, and anything but a send's files: refused
+    EXPECT_EQ(porch_files_open(f, "a.txt", O_RDONLY, 0, 0), -EPERM);
+    EXPECT_EQ(porch_files_open(f, "sent.txt", O_RDONLY, 0, 0), -EPERM);
+    EXPECT_EQ(porch_files_open(f, "new.txt", O_WRONLY | O_CREAT, 0644, 0), -EPERM);
+    EXPECT_EQ(porch_files_open(f, ".", O_RDWR | O_DIRECTORY, 0, 0), -EPERM);
+    EXPECT_EQ(porch_files_open(f, "sub/.porch-send-x-0", O_RDWR | O_CREAT, 0600, 0), -EPERM);
+    EXPECT_EQ(porch_files_stat(f, "a.txt", &st, 0), -EPERM);
+    EXPECT_EQ(porch_files_remove(f, "a.txt"), -EPERM);
+    EXPECT_EQ(porch_files_rename(f, "a.txt", "b.txt", FALSE), -EPERM);
+    EXPECT_EQ(porch_files_mkdir(f, "d", 0755), -EPERM);
+    EXPECT_EQ(porch_files_rmdir(f, "sub"), -EPERM);
+    EXPECT_EQ(porch_files_symlink(f, "a.txt", "link"), -EPERM);
+    EXPECT_EQ(porch_files_opendir(f, "sub", &id), -EPERM);
+    EXPECT_EQ(ReadFile(root_ + "/a.txt"), "hello\n");
+    EXPECT_TRUE(std::filesystem::is_directory(root_ + "/sub"));
+    EXPECT_FALSE(std::filesystem::exists(root_ + "/d"));
+
+    // and the connection goes on after each refusal
+    EXPECT_EQ(porch_files_stat(f, ".", &st, 0), 0);
 }
 
 // A malformed request ends that connection (the worker goes on for the others), and the worker
