@@ -22,6 +22,8 @@
 /* How long the sender may take to send its manifest, and to send data at all. */
 #define MANIFEST_TIMEOUT_MS 30000
 #define DATA_TIMEOUT_MS     120000
+/* How long a send that failed while its client still sends reads and drops what comes (drain()). */
+#define DRAIN_MS 10000
 /* How often the session looks at the channel while the owner is asked. */
 #define WAIT_POLL_MS 250
 /* Names tried for a clash: "name (2).ext" to "name (999).ext". */
@@ -77,6 +79,21 @@ fail(Send *x, int status, const char *fmt, ...)
     line = g_strconcat(msg, "\n", NULL);
     write_all(x->channel, line, strlen(line), TRUE);
     return status;
+}
+
+/* After a failure while the client still sends data: reads and drops what comes until the
+ * client, having seen porchd's message on stderr, sends EOF, for at most DRAIN_MS. Closing the
+ * channel at once would leave the client waiting in libssh for a window that never opens, and
+ * when the connection then goes, libssh loses the exit status and the message with it. */
+static void
+drain(Send *x, char *buf)
+{
+    gint64 until = g_get_monotonic_time() + (gint64)DRAIN_MS * 1000;
+
+    while (g_get_monotonic_time() < until && !*x->ctx->eof_received &&
+           !ssh_channel_is_eof(x->channel))
+        if (porch_channel_read_timeout(x->channel, buf, CHUNK_SIZE, 0, WAIT_POLL_MS) < 0)
+            break;
 }
 
 /* Reads the manifest: up to a line "end" that the data ends with. */
@@ -471,6 +488,8 @@ porch_send_server_serve(ssh_session session, ssh_channel channel, const char *co
     if (status == PORCH_SEND_EXIT_DELIVERED)
         g_message("%s delivered %u file(s), %" G_GUINT64_FORMAT " bytes, to the inbox %s", ctx->who,
                   x.files->len, total, x.inbox);
+    else
+        drain(&x, buf);
 out:
     if (x.files != NULL)
         g_array_unref(x.files);

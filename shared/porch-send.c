@@ -256,6 +256,7 @@ typedef struct {
     GString *err;
     PorchSendFunc func;
     gpointer user_data;
+    gboolean ended; /* porchd ended the command while data was still being sent */
 } Exchange;
 
 static gboolean
@@ -345,6 +346,11 @@ write_all(Exchange *x, const void *data, gsize len, GError **error)
             return FALSE;
         n = ssh_channel_write(x->chan, p, (guint32)MIN(len, CHUNK_SIZE));
         if (n < 0) {
+            /* porchd closed the channel (it failed a file, or ran out of room): its status
+             * and message are there to be read, unless the connection itself is gone. libssh
+             * says "Remote channel is closed" with SSH_REQUEST_DENIED, and keeps the channel
+             * open (a delayed close) while what porchd sent is unread. */
+            x->ended = !lost(x->c) && ssh_get_error_code(x->c->ssh) == SSH_REQUEST_DENIED;
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
                         "the neighbour stopped taking data: %s", ssh_get_error(x->c->ssh));
             return FALSE;
@@ -453,7 +459,7 @@ porch_client_send_files(PorchClient *client, const char *inbox, GArray *files, c
         goto out;
     for (guint i = 0; i < files->len; i++)
         done += offsets[i];
-    for (guint i = 0; i < files->len && local == NULL; i++) {
+    for (guint i = 0; i < files->len && local == NULL && !x.ended; i++) {
         const PorchSendFile *f = &g_array_index(files, PorchSendFile, i);
         guint64 at = offsets[i];
 
@@ -473,6 +479,12 @@ porch_client_send_files(PorchClient *client, const char *inbox, GArray *files, c
             done += (guint64)n;
             if (func != NULL)
                 func(PORCH_SEND_STAGE_PROGRESS, NULL, done, total, user_data);
+            /* porchd's message on stderr: it ended the send (it failed a file); it reads
+             * and drops what comes until this side sends EOF, then gives its status */
+            if (ssh_channel_poll(x.chan, 1) > 0) {
+                x.ended = TRUE;
+                break;
+            }
             /* the names files got, as they come */
             while (ssh_channel_poll(x.chan, 0) > 0) {
                 const char *nl;
@@ -493,8 +505,12 @@ porch_client_send_files(PorchClient *client, const char *inbox, GArray *files, c
             }
         }
     }
-    if (local != NULL)
+    if (local != NULL && x.ended) {
+        /* not withdrawn: porchd said why it ended, below */
+        g_clear_error(&local);
+    } else if (local != NULL) {
         goto out;
+    }
     ssh_channel_send_eof(x.chan);
     for (;;) {
         g_autofree char *line = read_line(&x, client->timeout, &eof, &local);

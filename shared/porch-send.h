@@ -20,7 +20,9 @@
  *   client -> stdin   each file's bytes from its OFFSET to its end, in the manifest's order
  *   porchd -> stdout  "done INDEX NAME\n" as each file is verified and has its final name
  *                     (NAME percent-encoded: the name it got in the inbox)
- *   porchd            exit status (below), with one line on stderr when it is not 0
+ *   porchd            exit status (below), with one line on stderr when it is not 0; a line
+ *                     on stderr while data still comes means porchd failed the send: it
+ *                     drops what comes until the client's EOF (at most 10 s), then exits
  *
  * Any other line, a missing "end", or more than the bounds below makes porchd answer
  * PORCH_SEND_EXIT_USAGE. */

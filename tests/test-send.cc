@@ -579,6 +579,33 @@ TEST_F(Send, AKilledSendGoesOnWhereItStopped)
     EXPECT_LT(this_time, whole);
 }
 
+// porchd ends a send part way (here: a file changed after the sender hashed it, while the
+// offer waited): the sender says porchd's reason and exits with its status, not "the
+// neighbour stopped taking data", though it was still sending the next file's bytes.
+TEST_F(Send, ASendPorchdEndsPartWaySaysWhy)
+{
+    ASSERT_TRUE(Enable({"--ask", "guest"}));
+    ASSERT_FALSE(MakeRandomFile(out_ + "/first.bin", 1024 * 1024, 5).empty());
+    ASSERT_FALSE(MakeRandomFile(out_ + "/second.bin", 64 * 1024 * 1024, 6).empty());
+    std::string slog = lan_->host_dir(2) + "/send.log";
+    pid_t sender = lan_->spawn(2, SendArgv({out_ + "/first.bin", out_ + "/second.bin"}, ""), slog);
+    ASSERT_GT(sender, 0);
+    std::vector<int> ids;
+    ASSERT_TRUE(WaitFor([&] { return !(ids = Offers()).empty(); }, 30)) << ReadFile(slog);
+    // the same size, other bytes: what arrives is not what was offered
+    ASSERT_FALSE(MakeRandomFile(out_ + "/first.bin", 1024 * 1024, 7).empty());
+    RunResult r = Owner({"inbox", "accept", std::to_string(ids[0])});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_TRUE(WaitFor([&] { return !lan_->running(sender); }, 60));
+    EXPECT_EQ(lan_->stop(sender), 1) << ReadFile(slog);
+    std::string said = ReadFile(slog);
+    EXPECT_TRUE(Contains(said, "first.bin did not arrive as it was sent (SHA-256): discarded"))
+            << said;
+    EXPECT_FALSE(Contains(said, "stopped taking data")) << said;
+    EXPECT_FALSE(Exists(inbox_ + "/first.bin"));
+    EXPECT_FALSE(Exists(inbox_ + "/second.bin"));
+}
+
 TEST_F(Send, LeftoversOfSendsInterruptedLongAgoGo)
 {
     ASSERT_TRUE(Enable({"--accept", "bob"}));
