@@ -20,6 +20,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "indexer.h"
 #include "manager.h"
 #include "offline.h"
 #include "porch-config.h"
@@ -114,15 +115,17 @@ current_config(void *user_data)
     return ((Relay *)user_data)->config;
 }
 
-/* Landlock: the state folder (the content index for search, as a session has it); seccomp:
- * what a session may do. libcups reads nothing it needs elsewhere: cupsd's socket is
- * connected to, not opened (Landlock does not restrict that), as sessions did. */
+/* Landlock: the state folder, read-only but for the content index's shared memory (search
+ * reads the index, and SQLite's readers write there); seccomp: what a session may do.
+ * libcups reads nothing it needs elsewhere: cupsd's socket is connected to, not opened
+ * (Landlock does not restrict that), as sessions did. */
 static gboolean
 confine(const char *state_dir, GError **error)
 {
+    static const char *const writable[] = {PORCH_INDEX_FILE "-shm", NULL};
     gboolean landlocked = FALSE;
 
-    return porch_sandbox_confine_to_state(state_dir, &landlocked, error);
+    return porch_sandbox_confine_to_state(state_dir, writable, &landlocked, error);
 }
 
 int

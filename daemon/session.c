@@ -55,6 +55,7 @@
 #include "porch-state.h"
 #include "porch-text.h"
 #include "fd-pass.h"
+#include "indexer.h"
 #include "manager.h"
 #include "offline.h"
 #include "print-relay.h"
@@ -76,8 +77,9 @@ typedef struct {
     PorchConfig *config; /* current snapshot */
     char *config_file;
     char *state_dir;
-    char *address; /* the client's, for logs and pending requests */
-    int control;   /* the control socket to porchd */
+    ssh_key host_key; /* loaded (or made) before the session confines itself; serve() owns it */
+    char *address;    /* the client's, for logs and pending requests */
+    int control;      /* the control socket to porchd */
 
     /* authentication outcome */
     gboolean authenticated;
@@ -360,16 +362,34 @@ record_unknown_keys(Session *s)
 /* ---- confinement -------------------------------------------------------------------------- */
 
 /* Before a byte from the network is read: no new privileges, the file system limited to the
- * state folder (the host key, the running configuration, the upload journal, access
- * requests) by Landlock, and the system calls to what a session makes (seccomp). Shared
- * files are never opened here: the workers hand their descriptors over. What later calls
- * would read from elsewhere (the time zone, the random seed) is read first. */
+ * state folder by Landlock, and the system calls to what a session makes (seccomp). It reads
+ * the host key, the running configuration and the content index there, and writes only the
+ * access requests, the upload journal and the index's shared memory (which SQLite's readers
+ * write too): a session taken over cannot rewrite running.conf, which every later session
+ * enforces, nor the host key. Shared files are never opened here: the workers hand their
+ * descriptors over. What later calls would read from elsewhere (the time zone, the random
+ * seed) is read first. */
 static gboolean
 confine(Session *s, GError **error)
 {
+    static const char *const writable[] = {PORCH_STATE_PENDING, PORCH_STATE_UPLOADS,
+                                           PORCH_INDEX_FILE "-shm", NULL};
+    g_autofree char *key_path = porch_state_file(s->state_dir, PORCH_STATE_HOST_KEY);
     gboolean landlocked = FALSE;
 
-    if (!porch_sandbox_confine_to_state(s->state_dir, &landlocked, error))
+    /* made now if missing (porchd makes both when it starts; a session started on its own,
+     * as the tests do, may be the first): once confined, the state folder is read-only */
+    s->host_key = porch_identity_load_or_create(key_path, error);
+    if (s->host_key == NULL) {
+        g_prefix_error(error, "no host key: ");
+        return FALSE;
+    }
+    for (guint i = 0; i < 2; i++) {
+        g_autofree char *dir = porch_state_file(s->state_dir, writable[i]);
+        if (g_mkdir_with_parents(dir, 0700) != 0)
+            g_debug("%s: %s: %s", s->address, dir, g_strerror(errno));
+    }
+    if (!porch_sandbox_confine_to_state(s->state_dir, writable, &landlocked, error))
         return FALSE;
     if (!landlocked)
         g_debug("%s: no Landlock in this kernel", s->address);
@@ -596,12 +616,10 @@ authenticate(Session *s, ssh_session session, ssh_event event, gint64 deadline, 
 static int
 serve(Session *s, int fd)
 {
-    g_autofree char *key_path = porch_state_file(s->state_dir, PORCH_STATE_HOST_KEY);
-    g_autoptr(GError) error = NULL;
     ssh_bind bind = NULL;
     ssh_session session = NULL;
     ssh_event event = NULL;
-    ssh_key host_key = NULL;
+    ssh_key host_key = g_steal_pointer(&s->host_key);
     struct ssh_server_callbacks_struct server_cb = {
             .userdata = s,
             .auth_none_function = auth_none,
@@ -617,11 +635,6 @@ serve(Session *s, int fd)
      * end within the grace time: a client that connects and says nothing must not hold a
      * place for long. */
     alarm(grace);
-    host_key = porch_identity_load_or_create(key_path, &error);
-    if (host_key == NULL) {
-        g_warning("%s: no host key: %s", s->address, error->message);
-        goto out;
-    }
     bind = ssh_bind_new();
     session = ssh_new();
     if (bind == NULL || session == NULL || !configure_bind(bind, host_key)) {
@@ -811,6 +824,7 @@ main(int argc, char **argv)
     porch_offline_read(s.config, s.state_dir);
     if (!confine(&s, &error)) {
         g_warning("%s: the session cannot confine itself: %s", s.address, error->message);
+        g_clear_pointer(&s.host_key, ssh_key_free);
         close(fd);
         return 1;
     }

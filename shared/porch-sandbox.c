@@ -346,22 +346,34 @@ const char *const porch_sandbox_file_syscalls[] = {
 };
 
 gboolean
-porch_sandbox_confine_to_state(const char *state_dir, gboolean *ret_landlocked, GError **error)
+porch_sandbox_confine_to_state(const char *state_dir, const char *const *writable,
+                               gboolean *ret_landlocked, GError **error)
 {
-    PorchSandboxRule rule = {
-            .path = state_dir,
-            .fd = -1,
-            .access = PORCH_SANDBOX_READ | PORCH_SANDBOX_WRITE,
-    };
+    g_autoptr(GArray) rules = g_array_new(FALSE, TRUE, sizeof(PorchSandboxRule));
+    g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
     g_auto(GStrv) allowed = NULL;
+    PorchSandboxRule rule = {.path = state_dir, .fd = -1, .access = PORCH_SANDBOX_READ};
 
     g_return_val_if_fail(state_dir != NULL, FALSE);
     g_return_val_if_fail(ret_landlocked != NULL, FALSE);
 
     tzset();
     (void)g_random_int();
-    if (!porch_sandbox_landlock(&rule, 1, ret_landlocked, error))
+    g_array_append_val(rules, rule);
+    for (guint i = 0; writable != NULL && writable[i] != NULL; i++) {
+        char *path = g_build_filename(state_dir, writable[i], NULL);
+        struct stat st;
+
+        g_ptr_array_add(paths, path);
+        if (lstat(path, &st) != 0)
+            continue; /* nothing to write there: it stays read-only, as its parent */
+        rule = (PorchSandboxRule){
+                .path = path, .fd = -1, .access = PORCH_SANDBOX_READ | PORCH_SANDBOX_WRITE};
+        g_array_append_val(rules, rule);
+    }
+    if (!porch_sandbox_landlock((const PorchSandboxRule *)(void *)rules->data, rules->len,
+                                ret_landlocked, error))
         return FALSE;
     g_strv_builder_addv(b, (const char **)porch_sandbox_base_syscalls);
     g_strv_builder_addv(b, (const char **)porch_sandbox_file_syscalls);

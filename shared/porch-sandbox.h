@@ -70,10 +70,11 @@ extern const char *const porch_sandbox_file_syscalls[];
 /* The confinement of a process that serves one connection and touches no file outside
  * @state_dir (a session, porchd-print), before it reads a byte from the network: what later
  * calls would read from elsewhere (the time zone, GLib's random seed) is read first; then
- * Landlock allows reading and writing beneath @state_dir only (*ret_landlocked: whether this
- * kernel applied it), and seccomp the base and file system calls, with no new processes.
- * FALSE with @error when either could not be applied. */
-gboolean porch_sandbox_confine_to_state(const char *state_dir, gboolean *ret_landlocked,
-                                        GError **error);
+ * Landlock allows reading beneath @state_dir, and writing only beneath those of @writable
+ * (names in @state_dir, NULL-terminated; one that does not exist is left out) that exist
+ * now (*ret_landlocked: whether this kernel applied it), and seccomp the base and file system
+ * calls, with no new processes. FALSE with @error when either could not be applied. */
+gboolean porch_sandbox_confine_to_state(const char *state_dir, const char *const *writable,
+                                        gboolean *ret_landlocked, GError **error);
 
 G_END_DECLS

@@ -9,6 +9,10 @@
 //                   an upload lands as the owner's.
 //   Landlock        a worker built with a jail that checks nothing (porchd-worker-unchecked)
 //                   still cannot reach anything outside its share: Landlock alone holds.
+//   StateConfinement  a process confined as a session is (porch_sandbox_confine_to_state()):
+//                   it reads the state folder, writes only beneath what it was given to
+//                   write (access requests, upload journal, the index's shared memory), and
+//                   cannot rewrite running.conf or the host key, nor reach anything outside.
 #include <gtest/gtest.h>
 
 #include <dirent.h>
@@ -545,6 +549,62 @@ Unescape(const std::string &s)
         }
     }
     return out;
+}
+
+// A session's confinement, in a child process: its exit status is 0, or the number of the
+// first check (below) that did not go as it should.
+TEST(StateConfinement, ASessionWritesOnlyWhatItWasGiven)
+{
+    if (porch_sandbox_landlock_abi() == 0)
+        GTEST_SKIP() << "this kernel has no Landlock (or it is not enabled)";
+    g_autofree char *base = g_dir_make_tmp("porch-state-XXXXXX", nullptr);
+    ASSERT_NE(base, nullptr);
+    const std::string state = std::string(base) + "/state", outside = std::string(base) + "/out";
+    ASSERT_EQ(g_mkdir_with_parents((state + "/pending").c_str(), 0700), 0);
+    ASSERT_EQ(g_mkdir_with_parents(outside.c_str(), 0700), 0);
+    ASSERT_TRUE(WriteFile(state + "/running.conf", "[porch]\nname = Here\n"));
+    ASSERT_TRUE(WriteFile(state + "/index.sqlite-shm", "shm"));
+
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const char *const writable[] = {"pending", "uploads", "index.sqlite-shm", nullptr};
+        gboolean landlocked = FALSE;
+        if (!porch_sandbox_confine_to_state(state.c_str(), writable, &landlocked, nullptr) ||
+            !landlocked)
+            _exit(255);
+        auto opens = [](const std::string &path, int flags) {
+            int fd = open(path.c_str(), flags | O_CLOEXEC, 0600);
+            if (fd >= 0)
+                close(fd);
+            return fd >= 0;
+        };
+        const bool checks[] = {
+                opens(state + "/running.conf", O_RDONLY),            // 1: read: yes
+                !opens(state + "/running.conf", O_WRONLY | O_TRUNC), // 2: rewrite: no
+                !opens(state + "/new-file", O_WRONLY | O_CREAT),     // 3: add beside: no
+                rename((state + "/running.conf").c_str(), (state + "/x").c_str()) != 0, // 4
+                opens(state + "/pending/request", O_WRONLY | O_CREAT), // 5: given: yes
+                opens(state + "/index.sqlite-shm", O_RDWR),            // 6: given file: yes
+                mkdir((state + "/uploads").c_str(), 0700) != 0,        // 7: missing stays so
+                !opens(outside + "/x", O_WRONLY | O_CREAT),            // 8: outside: no
+                !opens("/etc/hostname", O_RDONLY),                     // 9: nor elsewhere
+        };
+        for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+            if (!checks[i])
+                _exit(int(i) + 1);
+        _exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0)
+            << "check " << WEXITSTATUS(status) << " failed (255: the confinement itself)";
+    EXPECT_EQ(ReadFile(state + "/running.conf"), "[porch]\nname = Here\n");
+    EXPECT_TRUE(std::filesystem::exists(state + "/pending/request"));
+    EXPECT_FALSE(std::filesystem::exists(state + "/new-file"));
+    std::error_code ec;
+    std::filesystem::remove_all(base, ec);
 }
 
 // The per-user service beside the system service on one machine: each publishes its own name
