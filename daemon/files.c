@@ -527,6 +527,17 @@ porch_files_set_indexer(PorchFiles *f, gboolean indexer)
 }
 
 void
+porch_files_set_timeout(PorchFiles *f, guint ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+    g_return_if_fail(f->remote);
+    if (setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        setsockopt(f->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
+        g_debug("files: SO_RCVTIMEO: %s", g_strerror(errno));
+}
+
+void
 porch_files_set_inbox(PorchFiles *f, gboolean inbox)
 {
     g_return_if_fail(!f->remote);

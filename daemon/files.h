@@ -117,6 +117,11 @@ void porch_files_entries_clear(GArray *entries);
  * porch_files_set_indexer() said so. */
 void porch_files_set_indexer(PorchFiles *files, gboolean indexer);
 
+/* A remote PorchFiles whose worker has not answered within @ms (sending or receiving) is
+ * broken: the call returns -EIO, as when the worker is gone. For a caller that must not wait
+ * for a worker stuck on its file system (porchd's network side). */
+void porch_files_set_timeout(PorchFiles *files, guint ms);
+
 /* Makes a direct PorchFiles an inbox's (porchd-worker --inbox): it then does only what a send
  * needs (daemon/send-server.c), and answers -EPERM to anything else. A send's hidden files
  * (PORCH_SEND_TEMP_PREFIX, in the inbox's folder itself) may be made, written, read back,

@@ -34,6 +34,8 @@
 #define TURN_AWAY_MAX_DRAIN (64 * 1024)
 /* The descriptors handed to a session are moved above this one first. */
 #define SESSION_FD_FLOOR 10
+/* How long the main loop waits for an inbox's worker to open its folder (free_space()). */
+#define FREE_SPACE_TIMEOUT_MS 2000
 
 typedef enum {
     STATE_STARTUP, /* not logged in yet */
@@ -398,7 +400,10 @@ transfer_note(SessionWatch *w, const char *text)
 }
 
 /* The free space of @share's folder, asked of its worker (it may look; this process may
- * not); G_MAXUINT64 when it cannot be told (the send then finds out). */
+ * not); G_MAXUINT64 when it cannot be told (the send then finds out). This runs on the main
+ * loop, which every session and the local clients wait for: a worker that does not answer
+ * within FREE_SPACE_TIMEOUT_MS (its file system hangs, a network mount gone) is not waited
+ * for longer. */
 static guint64
 free_space(PorchListener *l, const PorchShare *share)
 {
@@ -411,7 +416,11 @@ free_space(PorchListener *l, const PorchShare *share)
         g_warning("inbox %s: %s", share->name, error->message);
         return G_MAXUINT64;
     }
+    porch_files_set_timeout(files, FREE_SPACE_TIMEOUT_MS);
     fd = porch_files_open(files, ".", O_RDONLY | O_DIRECTORY, 0, 0);
+    if (fd == -EIO)
+        g_warning("inbox %s: its worker did not answer within %d ms: free space unknown",
+                  share->name, FREE_SPACE_TIMEOUT_MS);
     if (fd < 0)
         return G_MAXUINT64;
     if (fstatvfs(fd, &sv) != 0) {

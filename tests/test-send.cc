@@ -606,6 +606,43 @@ TEST_F(Send, ASendPorchdEndsPartWaySaysWhy)
     EXPECT_FALSE(Exists(inbox_ + "/second.bin"));
 }
 
+// An inbox's worker that does not answer (stopped here; a hung network mount would do the
+// same) does not stop porchd: the offer's free-space check gives up after 2 s, porchd answers
+// other clients meanwhile, and the send goes on once the worker does.
+TEST_F(Send, AStuckInboxWorkerDoesNotStopPorchd)
+{
+    ASSERT_TRUE(Enable({"--accept", "bob"}));
+    ASSERT_TRUE(WriteFile(out_ + "/one.txt", "one\n"));
+    RunResult r = Sends({out_ + "/one.txt"}, bob_key_);
+    ASSERT_TRUE(r.ok()) << r.describe();
+    // the inbox's worker stays for 10 s after its last session
+    pid_t worker = -1;
+    for (pid_t p : ChildProcesses(porchd_, "porchd-worker"))
+        if (Contains(ReadFile("/proc/" + std::to_string(p) + "/cmdline"),
+                     std::string("--inbox\0", 8)))
+            worker = p;
+    ASSERT_GT(worker, 0) << "no porchd-worker --inbox";
+    ASSERT_EQ(kill(worker, SIGSTOP), 0);
+
+    ASSERT_TRUE(WriteFile(out_ + "/two.txt", "two\n"));
+    std::string slog = lan_->host_dir(2) + "/send.log";
+    pid_t sender = lan_->spawn(2, SendArgv({out_ + "/two.txt"}, bob_key_), slog);
+    ASSERT_GT(sender, 0);
+    EXPECT_TRUE(WaitFor([&] { return Contains(ReadFile(log_), "did not answer within"); }, 10))
+            << ReadFile(log_);
+    // porchd's main loop answers a local client while the worker is stopped
+    gint64 asked = g_get_monotonic_time();
+    RunResult status = lan_->run(
+            1, {"env", "PORCH_SYSTEM_RUNTIME_DIR=" + dir_ + "/run", kPorch, "status"}, 20);
+    EXPECT_TRUE(status.ok()) << status.describe();
+    EXPECT_LT(g_get_monotonic_time() - asked, 5 * G_USEC_PER_SEC);
+
+    ASSERT_EQ(kill(worker, SIGCONT), 0);
+    EXPECT_TRUE(WaitFor([&] { return !lan_->running(sender); }, 30)) << ReadFile(slog);
+    EXPECT_EQ(lan_->stop(sender), 0) << ReadFile(slog);
+    EXPECT_EQ(ReadFile(inbox_ + "/two.txt"), "two\n");
+}
+
 TEST_F(Send, LeftoversOfSendsInterruptedLongAgoGo)
 {
     ASSERT_TRUE(Enable({"--accept", "bob"}));
