@@ -25,11 +25,12 @@
 #define STATS_INTERVAL_US (G_USEC_PER_SEC)
 /* After this long with nothing to do, the thread gives back the database pages it cached. */
 #define RELEASE_AFTER_US (5 * G_USEC_PER_SEC)
-/* An indexer that went away is started again after RESTART_FIRST_US, then after twice as long
- * each time it goes away again, up to RESTART_MAX_US; one that ran for RESTART_STEADY_US
- * before it went away starts the count again. A share whose indexer keeps dying (a crash on
- * one of its files, the owner's processes killed) costs a start every five minutes, not a
- * loop, and one that died once is indexed again within seconds. */
+/* An indexer that went away (or could not be started) is started again after
+ * RESTART_FIRST_US, then after twice as long each time it goes away again, up to
+ * RESTART_MAX_US, whatever happens to other shares' indexers; one that ran for
+ * RESTART_STEADY_US before it went away starts the count again. A share whose indexer keeps
+ * dying (a crash on one of its files, the owner's processes killed) costs a start every five
+ * minutes, not a loop, and one that died once is indexed again within seconds. */
 #define RESTART_FIRST_US  (2 * G_USEC_PER_SEC)
 #define RESTART_MAX_US    (300 * G_USEC_PER_SEC)
 #define RESTART_STEADY_US (600 * G_USEC_PER_SEC)
@@ -646,9 +647,9 @@ restart_delay(const Starts *st)
                       : MIN(RESTART_MAX_US, RESTART_FIRST_US << MIN(st->restarts, 8u));
 }
 
-/* Notes that @name's indexer was started; @again: after it went away. */
-static void
-count_start(PorchIndexer *ix, const char *name, gboolean again)
+/* @name's account of starts, made when missing. */
+static Starts *
+starts_of(PorchIndexer *ix, const char *name)
 {
     Starts *st = g_hash_table_lookup(ix->starts, name);
 
@@ -656,11 +657,30 @@ count_start(PorchIndexer *ix, const char *name, gboolean again)
         st = g_new0(Starts, 1);
         g_hash_table_insert(ix->starts, g_strdup(name), st);
     }
+    return st;
+}
+
+/* Notes that @name's indexer was started; @again: after it went away or failed to start. */
+static void
+count_start(PorchIndexer *ix, const char *name, gboolean again)
+{
+    Starts *st = starts_of(ix, name);
+
     st->restarts = again ? st->restarts + 1 : 0;
     st->started = g_get_monotonic_time();
     if (again)
         g_message("index %s: the share's indexer is started again (%u %s after it went away)", name,
                   st->restarts, st->restarts == 1 ? "time" : "times");
+}
+
+/* Puts @name among the shares whose indexer is to be started again, as gone at @went (main
+ * thread; the index thread adds those it sees go). */
+static void
+mark_broken(PorchIndexer *ix, const char *name, gint64 went)
+{
+    g_mutex_lock(&ix->lock);
+    g_hash_table_replace(ix->broken, g_strdup(name), g_memdup2(&went, sizeof went));
+    g_mutex_unlock(&ix->lock);
 }
 
 gboolean
@@ -692,6 +712,7 @@ porch_indexer_apply(PorchIndexer *ix, PorchConfig *config)
     g_autoptr(GStrvBuilder) keep = g_strv_builder_new();
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) broken = NULL;
+    gint64 now = g_get_monotonic_time();
     GHashTableIter it;
     gpointer key;
 
@@ -704,6 +725,8 @@ porch_indexer_apply(PorchIndexer *ix, PorchConfig *config)
         const PorchShare *share = porch_config_get_share(config, i);
         g_autofree char *sig = signature(share);
         const char *had = g_hash_table_lookup(ix->signatures, share->name);
+        const gint64 *went = g_hash_table_lookup(broken, share->name);
+        gboolean changed = had != NULL && strcmp(had, sig) != 0;
         g_autoptr(GError) error = NULL;
         int control;
 
@@ -714,15 +737,26 @@ porch_indexer_apply(PorchIndexer *ix, PorchConfig *config)
         if (share->offline)
             continue;
         g_hash_table_add(seen, share->name);
-        if (had != NULL && strcmp(had, sig) == 0 && !g_hash_table_contains(broken, share->name))
-            continue;
-        control = porch_workers_start_indexer(ix->workers, share, &error);
-        if (control < 0) {
-            g_warning("%s", error->message);
-            g_hash_table_remove(ix->signatures, share->name);
+        if (went == NULL && had != NULL && !changed)
+            continue; /* running as configured */
+        /* gone, or failed to start: again once its back-off is over (or its share changed) */
+        if (went != NULL && !changed &&
+            now - *went < restart_delay(g_hash_table_lookup(ix->starts, share->name))) {
+            mark_broken(ix, share->name, *went);
             continue;
         }
-        count_start(ix, share->name, g_hash_table_contains(broken, share->name));
+        control = porch_workers_start_indexer(ix->workers, share, &error);
+        if (control < 0) {
+            Starts *st = starts_of(ix, share->name);
+
+            g_warning("%s (tried again later)", error->message);
+            g_hash_table_remove(ix->signatures, share->name);
+            st->restarts++;
+            st->started = now;
+            mark_broken(ix, share->name, now);
+            continue;
+        }
+        count_start(ix, share->name, went != NULL);
         send_cmd(ix, CMD_ADD, share->name, control, NULL);
         g_hash_table_replace(ix->signatures, g_strdup(share->name), g_steal_pointer(&sig));
     }
@@ -734,6 +768,10 @@ porch_indexer_apply(PorchIndexer *ix, PorchConfig *config)
         send_cmd(ix, CMD_DROP, key, -1, NULL);
         g_hash_table_iter_remove(&it);
     }
+    g_hash_table_iter_init(&it, ix->starts);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        if (!g_hash_table_contains(seen, key))
+            g_hash_table_iter_remove(&it);
     send_cmd(ix, CMD_KEEP, NULL, -1, g_strv_builder_end(keep));
 }
 
