@@ -40,6 +40,7 @@ typedef enum {
     OP_CLOSEDIR,
     OP_HASH,
     OP_CHANGES,
+    OP_FREE_SPACE,
 } Op;
 
 /* An open sent ahead (porch_files_open_ahead()) */
@@ -94,15 +95,16 @@ is_new_name(const char *rel)
 }
 
 /* Whether an inbox's worker does @op on @a (and @b, @x: its other arguments); the ops that
- * take no path are judged in serve_request(). */
+ * take no path are judged in serve_request(). The folder itself is never opened for a
+ * session: a descriptor of it would list it (getdents) and reach what arrived before. */
 static gboolean
 inbox_permits(guint32 op, const char *a, const char *b, guint32 x)
 {
     switch (op) {
-    case OP_OPEN: /* x: the open flags */
-        return is_send_temp(a) ||
-               (is_inbox_folder(a) && (x & (O_ACCMODE | O_CREAT | O_TRUNC)) == O_RDONLY);
+    case OP_OPEN:
+        return is_send_temp(a);
     case OP_STAT:
+    case OP_FREE_SPACE:
         return is_send_temp(a) || is_inbox_folder(a);
     case OP_REMOVE:
         return is_send_temp(a);
@@ -509,6 +511,22 @@ d_readdir(PorchFiles *f, guint32 id, GArray *entries)
         n++;
     }
     return n;
+}
+
+static int
+d_free_space(PorchFiles *f, const char *rel, guint64 *ret_avail)
+{
+    struct statvfs v;
+    int fd = porch_jail_open(f->jail, rel, O_RDONLY | O_DIRECTORY, 0, 0), r = 0;
+
+    if (fd < 0)
+        return fd;
+    if (fstatvfs(fd, &v) != 0)
+        r = -errno;
+    else
+        *ret_avail = (guint64)v.f_bavail * (guint64)v.f_frsize;
+    close(fd);
+    return r;
 }
 
 static int
@@ -1297,6 +1315,26 @@ porch_files_readdir(PorchFiles *f, guint32 id, GArray *entries)
 }
 
 int
+porch_files_free_space(PorchFiles *f, const char *rel, guint64 *ret_avail)
+{
+    GByteArray *b;
+    Message reply;
+    PorchWireReader r;
+    int rc;
+
+    if (!f->remote)
+        return d_free_space(f, rel, ret_avail);
+    b = request_new(OP_FREE_SPACE);
+    porch_wire_put_cstring(b, rel);
+    rc = call(f, b, -1, 0, &reply, &r);
+    g_byte_array_unref(b);
+    if (rc >= 0 && !porch_wire_get_u64(&r, ret_avail))
+        rc = -EIO;
+    message_clear(&reply);
+    return rc;
+}
+
+int
 porch_files_closedir(PorchFiles *f, guint32 id)
 {
     GByteArray *b;
@@ -1400,7 +1438,7 @@ serve_request(PorchFiles *f, guint32 op, PorchWireReader *r, int fd, GByteArray 
         return G_MININT;
     /* an inbox's worker: a send's operations only (inbox_permits() judges their paths) */
     if (f->inbox && op != OP_OPEN && op != OP_STAT && op != OP_REMOVE && op != OP_RENAME &&
-        op != OP_OPENDIR && op != OP_READDIR && op != OP_CLOSEDIR)
+        op != OP_OPENDIR && op != OP_READDIR && op != OP_CLOSEDIR && op != OP_FREE_SPACE)
         return -EPERM;
     switch (op) {
     case OP_OPEN:
@@ -1516,6 +1554,17 @@ serve_request(PorchFiles *f, guint32 op, PorchWireReader *r, int fd, GByteArray 
         if (!U32(x))
             return G_MININT;
         return d_closedir(f, x);
+    case OP_FREE_SPACE: {
+        guint64 avail = 0;
+        if (!PATH(a))
+            return G_MININT;
+        if (f->inbox && !inbox_permits(op, a, NULL, 0))
+            return -EPERM;
+        rc = d_free_space(f, a, &avail);
+        if (rc >= 0)
+            porch_wire_put_u64(payload, avail);
+        return rc;
+    }
     case OP_HASH: {
         g_autoptr(GBytes) ranges = NULL;
         guint8 sha[PORCH_SHA256_LEN];

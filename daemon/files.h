@@ -108,6 +108,9 @@ int porch_files_opendir(PorchFiles *files, const char *rel, guint32 *ret_id);
  * porch_files_entries_clear()) and returns how many. */
 int porch_files_readdir(PorchFiles *files, guint32 id, GArray *entries);
 int porch_files_closedir(PorchFiles *files, guint32 id);
+/* The bytes free for an unprivileged user on the file system of the folder @rel (statvfs's
+ * f_bavail blocks of f_frsize bytes): 0, or -errno. */
+int porch_files_free_space(PorchFiles *files, const char *rel, guint64 *ret_avail);
 void porch_files_entries_clear(GArray *entries);
 
 /* ---- the content index's operations (daemon/indexer.h) ----
@@ -126,9 +129,10 @@ void porch_files_set_timeout(PorchFiles *files, guint ms);
  * needs (daemon/send-server.c), and answers -EPERM to anything else. A send's hidden files
  * (PORCH_SEND_TEMP_PREFIX, in the inbox's folder itself) may be made, written, read back,
  * stat'ed, removed and renamed to a new name (a plain name, not hidden, never over a file);
- * the folder may be opened read-only (its free space) and listed, its hidden send files alone
- * showing. The files that arrived before are neither read, changed, removed nor listed: a
- * session that reads the network cannot touch what its inbox's owner already received. */
+ * the folder's free space may be asked, and the folder listed, its hidden send files alone
+ * showing; the folder itself is never opened for the client. The files that arrived before are
+ * neither read, changed, removed nor listed: a session that reads the network cannot touch what its
+ * inbox's owner already received. */
 void porch_files_set_inbox(PorchFiles *files, gboolean inbox);
 
 /* The most range hashes one porch_files_hash() returns: a larger file is -EFBIG (it is not

@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -409,26 +408,19 @@ free_space(PorchListener *l, const PorchShare *share)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(PorchFiles) files = porch_workers_files_for(l->workers, share, &error);
-    struct statvfs sv;
-    int fd;
+    guint64 avail = 0;
+    int rc;
 
     if (files == NULL) {
         g_warning("inbox %s: %s", share->name, error->message);
         return G_MAXUINT64;
     }
     porch_files_set_timeout(files, FREE_SPACE_TIMEOUT_MS);
-    fd = porch_files_open(files, ".", O_RDONLY | O_DIRECTORY, 0, 0);
-    if (fd == -EIO)
+    rc = porch_files_free_space(files, "", &avail);
+    if (rc == -EIO)
         g_warning("inbox %s: its worker did not answer within %d ms: free space unknown",
                   share->name, FREE_SPACE_TIMEOUT_MS);
-    if (fd < 0)
-        return G_MAXUINT64;
-    if (fstatvfs(fd, &sv) != 0) {
-        close(fd);
-        return G_MAXUINT64;
-    }
-    close(fd);
-    return (guint64)sv.f_bavail * (guint64)sv.f_frsize;
+    return rc < 0 ? G_MAXUINT64 : avail;
 }
 
 static void
