@@ -307,17 +307,24 @@ TEST_F(IndexLanTest, IndexerThatDiesIsStartedAgain)
 {
     ASSERT_TRUE(Start());
     ASSERT_TRUE(IndexHolds(2));
+    // kills the indexer @old; the one that takes its place, or -1 when none did in @seconds
+    auto kill_and_await_next = [&](pid_t old, double seconds) {
+        pid_t next = -1;
+        if (kill(old, SIGKILL) != 0)
+            return next;
+        WaitFor(
+                [&] {
+                    std::vector<pid_t> now = Indexers(porchd_);
+                    next = now.size() == 1 && now[0] != old ? now[0] : -1;
+                    return next > 0;
+                },
+                seconds);
+        return next;
+    };
     std::vector<pid_t> first = Indexers(porchd_);
     ASSERT_EQ(first.size(), 1u);
-    ASSERT_EQ(kill(first[0], SIGKILL), 0);
-    std::vector<pid_t> second;
-    ASSERT_TRUE(WaitFor(
-            [&] {
-                second = Indexers(porchd_);
-                return second.size() == 1 && second[0] != first[0];
-            },
-            15))
-            << ReadFile(log_);
+    pid_t second = kill_and_await_next(first[0], 15);
+    ASSERT_GT(second, 0) << ReadFile(log_);
     EXPECT_TRUE(Contains(ReadFile(log_), "index Media: the share's indexer went away"))
             << ReadFile(log_);
     EXPECT_TRUE(Contains(ReadFile(log_),
@@ -331,15 +338,7 @@ TEST_F(IndexLanTest, IndexerThatDiesIsStartedAgain)
 
     // killed again at once: started again after a longer wait (4 s, then 8 s)
     gint64 killed = g_get_monotonic_time();
-    ASSERT_EQ(kill(second[0], SIGKILL), 0);
-    std::vector<pid_t> third;
-    ASSERT_TRUE(WaitFor(
-            [&] {
-                third = Indexers(porchd_);
-                return third.size() == 1 && third[0] != second[0];
-            },
-            20))
-            << ReadFile(log_);
+    ASSERT_GT(kill_and_await_next(second, 20), 0) << ReadFile(log_);
     EXPECT_GE(g_get_monotonic_time() - killed, 3 * G_USEC_PER_SEC) << "no back-off";
     EXPECT_TRUE(Contains(ReadFile(log_), "is started again (2 times after")) << ReadFile(log_);
     EXPECT_TRUE(IndexHolds(3));
