@@ -109,7 +109,7 @@ inbox_permits(guint32 op, const char *a, const char *b, guint32 x)
     case OP_REMOVE:
         return is_send_temp(a);
     case OP_RENAME: /* x: whether it may replace */
-        return is_send_temp(a) && is_new_name(b) && x == 0;
+        return is_send_temp(a) && b != NULL && is_new_name(b) && x == 0;
     case OP_OPENDIR:
         return is_inbox_folder(a);
     default:
