@@ -327,8 +327,13 @@ TEST_F(IndexLanTest, IndexerThatDiesIsStartedAgain)
     ASSERT_GT(second, 0) << ReadFile(log_);
     EXPECT_TRUE(Contains(ReadFile(log_), "index Media: the share's indexer went away"))
             << ReadFile(log_);
-    EXPECT_TRUE(Contains(ReadFile(log_),
-                         "index Media: the share's indexer is started again (1 time after"))
+    // the launcher's line on the new indexer can come before the network side's
+    EXPECT_TRUE(WaitFor(
+            [&] {
+                return Contains(ReadFile(log_),
+                                "index Media: the share's indexer is started again (1 time after");
+            },
+            5))
             << ReadFile(log_);
     // the new one watches the share: a new file is indexed
     ASSERT_TRUE(WriteFile(media_ + "/after.txt", "after\n"));
@@ -340,7 +345,9 @@ TEST_F(IndexLanTest, IndexerThatDiesIsStartedAgain)
     gint64 killed = g_get_monotonic_time();
     ASSERT_GT(kill_and_await_next(second, 20), 0) << ReadFile(log_);
     EXPECT_GE(g_get_monotonic_time() - killed, 3 * G_USEC_PER_SEC) << "no back-off";
-    EXPECT_TRUE(Contains(ReadFile(log_), "is started again (2 times after")) << ReadFile(log_);
+    EXPECT_TRUE(
+            WaitFor([&] { return Contains(ReadFile(log_), "is started again (2 times after"); }, 5))
+            << ReadFile(log_);
     EXPECT_TRUE(IndexHolds(3));
     EXPECT_EQ(kill(porchd_, 0), 0) << "porchd itself went on";
 }
